@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+)
+
+// RowFunc returns the next row to load, or a nil row when there are no more.
+type RowFunc func() ([]any, error)
+
+// Dialect holds what differs between the supported databases. SQL that is
+// the same on both is written once by the callers; placeholders are $1, $2…
+// on both.
+type Dialect interface {
+	// Name is "duckdb" or "postgres".
+	Name() string
+	// ColumnType is the column type storing an attribute.
+	ColumnType(a *datamodel.Attribute) string
+	// PrimaryKeys reports whether customer tables carry a PRIMARY KEY
+	// constraint. DuckDB's unique index costs 3× on bulk loads and nothing
+	// reads it (joins are hash joins), so there the loader alone keeps
+	// keys unique.
+	PrimaryKeys() bool
+	// IndexLinks reports whether link columns get an index.
+	IndexLinks() bool
+	// BulkLoad appends rows to an existing table by the fastest path the
+	// database offers (DuckDB's appender, PostgreSQL's COPY) on conn.
+	BulkLoad(ctx context.Context, conn *sql.Conn, table string, columns []string, next RowFunc) (int64, error)
+	// TableExistsSQL takes the table name as $1 and returns a count.
+	TableExistsSQL() string
+	// AlterColumnTypeSQL changes a column's type, converting its values.
+	AlterColumnTypeSQL(table, column, typ string) string
+}
+
+func commonColumnType(a *datamodel.Attribute, text, decimal, json string) string {
+	switch a.Type {
+	case datamodel.TypeString, datamodel.TypeEnum:
+		return text
+	case datamodel.TypeInteger:
+		return "BIGINT"
+	case datamodel.TypeDecimal:
+		p, s := a.DecimalShape()
+		return decimalType(decimal, p, s)
+	case datamodel.TypeBoolean:
+		return "BOOLEAN"
+	case datamodel.TypeDate:
+		return "DATE"
+	case datamodel.TypeTimestamp:
+		return "TIMESTAMPTZ"
+	case datamodel.TypeJSON:
+		return json
+	}
+	return text
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+)
+
+type duckDialect struct{}
+
+func openDuckDB(ctx context.Context, path string) (*Store, error) {
+	connector, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		if isDuckLockError(err) {
+			return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("open embedded database %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open embedded database %s: %w", path, err)
+	}
+	return &Store{DB: db, Dialect: duckDialect{}, Location: path}, nil
+}
+
+func isDuckLockError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock")
+}
+
+func (duckDialect) Name() string { return "duckdb" }
+
+func (duckDialect) ColumnType(a *datamodel.Attribute) string {
+	return commonColumnType(a, "VARCHAR", "DECIMAL", "JSON")
+}
+
+func (duckDialect) PrimaryKeys() bool { return false }
+func (duckDialect) IndexLinks() bool  { return false }
+
+func (duckDialect) TableExistsSQL() string {
+	return `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
+}
+
+func (duckDialect) AlterColumnTypeSQL(table, column, typ string) string {
+	return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DATA TYPE %s", Quote(table), Quote(column), typ)
+}
+
+func (duckDialect) BulkLoad(ctx context.Context, conn *sql.Conn, table string, columns []string, next RowFunc) (int64, error) {
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		if err != nil {
+			return fmt.Errorf("appender for %s: %w", table, err)
+		}
+		vals := make([]driver.Value, len(columns))
+		for {
+			if n%4096 == 0 && ctx.Err() != nil {
+				a.Close()
+				return ctx.Err()
+			}
+			row, err := next()
+			if err != nil {
+				a.Close()
+				return err
+			}
+			if row == nil {
+				break
+			}
+			for i, v := range row {
+				vals[i] = v
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
+				return fmt.Errorf("append to %s: %w", table, err)
+			}
+			n++
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("flush appender for %s: %w", table, err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+func decimalType(name string, p, s int) string { return fmt.Sprintf("%s(%d,%d)", name, p, s) }

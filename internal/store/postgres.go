@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+)
+
+type pgDialect struct{}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", redactErr(err, dsn))
+	}
+	db := stdlib.OpenDB(*cfg)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", Redact(dsn), redactErr(err, dsn))
+	}
+	db.SetMaxOpenConns(16)
+	return &Store{DB: db, Dialect: pgDialect{}, Location: Redact(dsn)}, nil
+}
+
+// Redact removes the password from a database URL.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func redactErr(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
+
+func (pgDialect) Name() string { return "postgres" }
+
+func (pgDialect) ColumnType(a *datamodel.Attribute) string {
+	return commonColumnType(a, "TEXT", "NUMERIC", "JSONB")
+}
+
+func (pgDialect) PrimaryKeys() bool { return true }
+func (pgDialect) IndexLinks() bool  { return true }
+
+func (pgDialect) TableExistsSQL() string {
+	return `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
+}
+
+func (pgDialect) AlterColumnTypeSQL(table, column, typ string) string {
+	return fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s", Quote(table), Quote(column), typ, Quote(column), typ)
+}
+
+func (pgDialect) BulkLoad(ctx context.Context, conn *sql.Conn, table string, columns []string, next RowFunc) (int64, error) {
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		var err error
+		n, err = c.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromFunc(next))
+		if err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		return nil
+	})
+	return n, err
+}

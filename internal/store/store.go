@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned when a requested object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrLocked is returned when the embedded database file is held by another
+// process.
+var ErrLocked = errors.New("the data directory is in use by another fanfare process")
+
+// DuckDBFile is the name of the embedded database file inside the data
+// directory.
+const DuckDBFile = "fanfare.duckdb"
+
+// Config says which database to open.
+type Config struct {
+	// DataDir holds the embedded DuckDB database; used when DatabaseURL is empty.
+	DataDir string
+	// DatabaseURL, when set, is a postgres:// URL.
+	DatabaseURL string
+	// LockWait is how long Open retries while another process holds the
+	// embedded database file.
+	LockWait time.Duration
+}
+
+// Store is an open database with its dialect.
+type Store struct {
+	DB      *sql.DB
+	Dialect Dialect
+	// Location describes the database for logs and messages (never a password).
+	Location string
+}
+
+// Open opens (creating if needed) the configured database and applies
+// pending migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	var (
+		s   *Store
+		err error
+	)
+	if cfg.DatabaseURL != "" {
+		s, err = openPostgres(ctx, cfg.DatabaseURL)
+	} else {
+		s, err = openDuckDBWithRetry(ctx, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openDuckDBWithRetry(ctx context.Context, cfg Config) (*Store, error) {
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = "fanfare-data"
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, DuckDBFile)
+	deadline := time.Now().Add(cfg.LockWait)
+	for {
+		s, err := openDuckDB(ctx, path)
+		if err == nil || !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Close releases the database.
+func (s *Store) Close() error { return s.DB.Close() }
+
+// Embedded reports whether the store is the single-process DuckDB file.
+func (s *Store) Embedded() bool { return s.Dialect.Name() == "duckdb" }
+
+// Quote quotes an identifier that has already been checked against the data
+// model (or is one of Fanfare's own names). Both dialects use double quotes.
+func Quote(ident string) string {
+	return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"`
+}
+
+// QuoteList quotes and comma-joins identifiers.
+func QuoteList(idents []string) string {
+	q := make([]string, len(idents))
+	for i, id := range idents {
+		q[i] = Quote(id)
+	}
+	return strings.Join(q, ", ")
+}
+
+// InTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// TableExists reports whether a table of that name exists in the current
+// schema.
+func (s *Store) TableExists(ctx context.Context, q Querier, name string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, s.Dialect.TableExistsSQL(), name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look up table %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+// Querier is what *sql.DB, *sql.Tx and *sql.Conn have in common.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
