@@ -1,7 +1,5 @@
 package ingest
 
-
-
 // ChangeColumn is the optional column that marks a row as an upsert
 // (empty, "upsert") or a delete ("delete").
 const ChangeColumn = "_change"
@@ -47,4 +45,3 @@ type Reader interface {
 // Converter turns one raw value into the value stored for an attribute, or
 // explains why it cannot. A nil result is SQL NULL.
 type Converter func(raw any) (any, error)
-

@@ -37,4 +37,3 @@ func TestRedactHidesPassword(t *testing.T) {
 		t.Fatalf("Redact = %q", got)
 	}
 }
-
