@@ -1,0 +1,41 @@
+# Fanfare — run `make help` for the targets.
+GO        ?= go
+FUZZTIME  ?= 4s
+CUSTOMERS ?= 1000000
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Run Fanfare with the retail demo on the embedded store (http://127.0.0.1:8080)
+	$(GO) run ./cmd/fanfare serve --demo
+
+.PHONY: build
+build: ## Build bin/fanfare
+	$(GO) build -o bin/fanfare ./cmd/fanfare
+
+.PHONY: test
+test: ## Run the whole test suite: every package on both stores, then each fuzz target briefly
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 4s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg > /tmp/fanfare-fuzz.log 2>&1 || { cat /tmp/fanfare-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+.PHONY: bench
+bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize)
+	FANFARE_BENCH_CUSTOMERS=$(CUSTOMERS) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=120m ./bench/
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...

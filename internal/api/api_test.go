@@ -1,0 +1,172 @@
+package api_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+const token = "test-token"
+
+func setup(t *testing.T, s *store.Store) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Version: "test", Log: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func call(t *testing.T, srv *httptest.Server, method, path, body string, auth bool) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if resp.Header.Get("Content-Type") == "application/json" {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
+		}
+	} else {
+		out = map[string]any{"raw": string(raw)}
+	}
+	return resp.StatusCode, out
+}
+
+const model = `entities:
+  customers:
+    key: customer_id
+    attributes:
+      customer_id: integer
+      email: string
+`
+
+func TestModelAndImportOverHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		srv := setup(t, s)
+		if code, _ := call(t, srv, "GET", "/api/model", "", true); code != http.StatusNotFound {
+			t.Fatalf("model before apply: %d", code)
+		}
+		code, out := call(t, srv, "POST", "/api/model/validate", "entities:\n  c:\n    key: id\n    attributes:\n      id: strng\n", true)
+		if code != http.StatusBadRequest {
+			t.Fatalf("validate bad model: %d %v", code, out)
+		}
+		problems := out["error"].(map[string]any)["details"].([]any)
+		if p := problems[0].(map[string]any); p["line"].(float64) != 5 || !strings.Contains(p["path"].(string), "id") {
+			t.Fatalf("problem = %v", p)
+		}
+		if code, out = call(t, srv, "POST", "/api/model", model, true); code != http.StatusOK || out["version"].(float64) != 1 {
+			t.Fatalf("apply: %d %v", code, out)
+		}
+		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email\n1,a@example.com\nx,b@example.com\n", true)
+		if code != http.StatusOK || out["inserted"].(float64) != 1 || out["rejected"].(float64) != 1 {
+			t.Fatalf("import: %d %v", code, out)
+		}
+		id := int64(out["import_id"].(float64))
+		code, out = call(t, srv, "GET", "/api/imports/"+strconv.FormatInt(id, 10)+"/rejects", "", true)
+		if code != http.StatusOK || !strings.Contains(out["raw"].(string), `"line":3`) {
+			t.Fatalf("rejects: %d %v", code, out)
+		}
+		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv&max_errors=0", "customer_id,email\nx,b@example.com\n", true)
+		if code != http.StatusUnprocessableEntity || out["error"].(map[string]any)["code"] != "too_many_errors" {
+			t.Fatalf("import over max_errors: %d %v", code, out)
+		}
+		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,nope\n1,2\n", true)
+		if code != http.StatusBadRequest || !strings.Contains(out["error"].(map[string]any)["message"].(string), "nope") {
+			t.Fatalf("import with bad header: %d %v", code, out)
+		}
+		// Dropping an attribute of a table with data needs the flag.
+		smaller := strings.Replace(model, "      email: string\n", "", 1)
+		if code, out = call(t, srv, "POST", "/api/model", smaller, true); code != http.StatusConflict {
+			t.Fatalf("destructive apply: %d %v", code, out)
+		}
+		if code, out = call(t, srv, "POST", "/api/model?allow_destructive=true", smaller, true); code != http.StatusOK {
+			t.Fatalf("destructive apply with flag: %d %v", code, out)
+		}
+		if code, out = call(t, srv, "GET", "/api/model/versions", "", true); code != http.StatusOK || len(out["versions"].([]any)) != 2 {
+			t.Fatalf("history: %d %v", code, out)
+		}
+	})
+}
+
+func TestAuthIsRequired(t *testing.T) {
+	srv := setup(t, storetest.Open(t, "duckdb"))
+	for _, path := range []string{"/api/model", "/api/model/versions", "/api/imports/1"} {
+		if code, out := call(t, srv, "GET", path, "", false); code != http.StatusUnauthorized || out["error"] == nil {
+			t.Errorf("GET %s without token: %d %v", path, code, out)
+		}
+	}
+	if code, _ := call(t, srv, "GET", "/api/health", "", false); code != http.StatusOK {
+		t.Errorf("health: %d", code)
+	}
+}
+
+func TestInternalErrorsDoNotLeak(t *testing.T) {
+	s := storetest.Open(t, "duckdb")
+	srv := setup(t, s)
+	if code, _ := call(t, srv, "POST", "/api/model", model, true); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	// Break the store under the server: the client sees a generic error.
+	if _, err := s.DB.Exec(`DROP TABLE ff_imports`); err != nil {
+		t.Fatal(err)
+	}
+	code, out := call(t, srv, "GET", "/api/imports/1", "", true)
+	msg := out["error"].(map[string]any)["message"].(string)
+	if code != http.StatusInternalServerError || strings.Contains(strings.ToLower(msg), "ff_imports") {
+		t.Fatalf("%d %q", code, msg)
+	}
+}
+
+// TestOpenAPICoversRoutes keeps openapi.json in step with routes.go.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	src, err := os.ReadFile("routes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	raw, _ := os.ReadFile("openapi.json")
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	routes := regexp.MustCompile(`HandleFunc\("(GET|POST|PUT|PATCH|DELETE) (/api/[^"]*)"`).FindAllStringSubmatch(string(src), -1)
+	if len(routes) < 5 {
+		t.Fatalf("found only %d routes", len(routes))
+	}
+	seen := map[string]bool{}
+	for _, r := range routes {
+		method, path := strings.ToLower(r[1]), r[2]
+		seen[method+" "+path] = true
+		if _, ok := doc.Paths[path][method]; !ok {
+			t.Errorf("route %s %s is not in openapi.json", r[1], path)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if !seen[method+" "+path] {
+				t.Errorf("openapi.json documents %s %s, which routes.go does not serve", method, path)
+			}
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// ErrorBody is the one JSON error shape of the API.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail describes what went wrong.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Details carries structured problems: validation problems, the
+	// changes a destructive apply would make, an import summary.
+	Details any `json:"details,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, details any) {
+	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Details: details}})
+}
+
+// fail maps a domain error to a status and the error shape; anything
+// unexpected is logged and answered with a generic 500.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var verr *datamodel.ValidationError
+	var derr *schema.DestructiveError
+	switch {
+	case errors.As(err, &verr):
+		writeError(w, http.StatusBadRequest, "invalid_model", "the data model has problems", verr.Problems)
+	case errors.As(err, &derr):
+		writeError(w, http.StatusConflict, "destructive_change", derr.Error(), derr.Changes)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.As(err, new(*badRequest)):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, slog.Any("err", err))
+		writeError(w, http.StatusInternalServerError, "internal", "internal error; see the server log", nil)
+	}
+}
+
+// badRequest is an error in the request itself, safe to show the client.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func errBadRequest(msg string) error { return &badRequest{msg: msg} }

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/client"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+// run runs the CLI in-process and returns its exit code and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLIOnEachStore(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			cfg := storetest.Config(t, backend)
+			where := []string{"--data-dir", t.TempDir()}
+			if cfg.DatabaseURL != "" {
+				where = []string{"--database-url", cfg.DatabaseURL, "--data-dir", t.TempDir()}
+			}
+			if code, out, errs := run(t, append(where, "model", "apply", "testdata/model.yaml")...); code != 0 || !strings.Contains(out, "model version 1") {
+				t.Fatalf("apply: %d %s %s", code, out, errs)
+			}
+			rejects := filepath.Join(t.TempDir(), "rejects.csv")
+			code, out, errs := run(t, append(where, "import", "customers", "testdata/customers.csv", "--json", "--rejects", rejects)...)
+			if code != 0 {
+				t.Fatalf("import: %d %s %s", code, out, errs)
+			}
+			var sum struct{ Inserted, Rejected int }
+			if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Inserted != 2 || sum.Rejected != 1 {
+				t.Fatalf("summary %s: %v", out, err)
+			}
+			rej, _ := os.ReadFile(rejects)
+			if !strings.Contains(string(rej), "customers,customers.csv,4,email,,a value is required") {
+				t.Fatalf("rejects file:\n%s", rej)
+			}
+			if code, out, _ := run(t, append(where, "model", "show")...); code != 0 || !strings.Contains(out, "customers:") {
+				t.Fatalf("show: %d %s", code, out)
+			}
+			if code, _, errs := run(t, append(where, "import", "customers", "testdata/customers.csv", "--max-errors", "0")...); code == 0 || !strings.Contains(errs, "too many rejected rows") {
+				t.Fatalf("max-errors: %d %s", code, errs)
+			}
+		})
+	}
+}
+
+func TestModelValidateNamesFileAndLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("entities:\n  customers:\n    key: id\n    attributes:\n      id: integr\n"), 0o644)
+	code, _, errs := run(t, "model", "validate", bad)
+	if code != 1 || !strings.Contains(errs, "bad.yaml:5:") {
+		t.Fatalf("%d %q", code, errs)
+	}
+}
+
+// TestCommandsGoThroughTheRunningServer starts a real server process on an
+// embedded data directory, which then holds DuckDB's lock: commands must
+// work through its API, and never show a lock error.
+func TestCommandsGoThroughTheRunningServer(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "fanfare")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/fanfare")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir)
+	srv.Stdout, srv.Stderr = &logs, &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	var sf *serverFile
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var err error
+		if sf, err = readServerFile(dir); err == nil {
+			tok, _ := os.ReadFile(tokenPath(dir))
+			if _, err := client.New(sf.URL, strings.TrimSpace(string(tok))).Health(context.Background()); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start: %s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, out, errs := run(t, "--data-dir", dir, "model", "apply", "testdata/model.yaml"); code != 0 {
+		t.Fatalf("apply through server: %d %s %s", code, out, errs)
+	}
+	code, out, errs := run(t, "--data-dir", dir, "import", "customers", "testdata/customers.csv")
+	if code != 0 || !strings.Contains(out, "inserted 2") || !strings.Contains(out, "line 4, email") {
+		t.Fatalf("import through server: %d %s %s", code, out, errs)
+	}
+	if !strings.Contains(logs.String(), "/api/imports") {
+		t.Fatalf("the import did not go through the server:\n%s", logs.String())
+	}
+	// A second server on the same directory is refused with a clear message.
+	if code, _, errs := run(t, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errs, "already serves") {
+		t.Fatalf("second server: %d %s", code, errs)
+	}
+	// Graceful shutdown removes the server file.
+	srv.Process.Signal(syscall.SIGTERM)
+	if err := srv.Wait(); err != nil {
+		t.Fatalf("server exit: %v\n%s", err, logs.String())
+	}
+	if _, err := readServerFile(dir); !os.IsNotExist(err) {
+		t.Fatalf("server file left behind: %v", err)
+	}
+	// With the server gone, commands open the store themselves.
+	if code, out, errs := run(t, "--data-dir", dir, "model", "history"); code != 0 || !strings.Contains(out, "1") {
+		t.Fatalf("history without server: %d %s %s", code, out, errs)
+	}
+}

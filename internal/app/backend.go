@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/client"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// Backend is what subcommands work through: the store itself, or a running
+// server's API. Both answer with the same types and errors.
+type Backend interface {
+	ApplyModel(ctx context.Context, doc []byte, opts schema.ApplyOptions) (*schema.ApplyResult, error)
+	Model(ctx context.Context, version int64) (*api.ModelResponse, error)
+	ModelHistory(ctx context.Context) ([]schema.VersionInfo, error)
+	Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error)
+	Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error
+	// Where says what the backend is, for messages.
+	Where() string
+	Close() error
+}
+
+// backend finds the running server for this data directory (or the one
+// named by --server) and otherwise opens the store directly.
+func (g *Globals) backend(ctx context.Context) (Backend, error) {
+	if g.Server != "" {
+		return remote{client.New(g.Server, g.apiToken())}, nil
+	}
+	if g.DatabaseURL == "" {
+		if sf, err := readServerFile(g.DataDir); err == nil {
+			c := client.New(sf.URL, g.apiToken())
+			if h, err := c.Health(ctx); err == nil && h.Status == "ok" {
+				g.log.Debug("working through the running server", "url", sf.URL)
+				return remote{c}, nil
+			}
+		}
+	}
+	s, err := g.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &local{s: s}, nil
+}
+
+func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
+	s, err := store.Open(ctx, store.Config{DataDir: g.DataDir, DatabaseURL: g.DatabaseURL, LockWait: 15 * time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		msg := fmt.Sprintf("the data directory %s is being used by another fanfare process", g.DataDir)
+		if sf, ferr := readServerFile(g.DataDir); ferr == nil {
+			msg += fmt.Sprintf(" (a server at %s, pid %d, that does not answer)", sf.URL, sf.PID)
+		}
+		return nil, errors.New(msg + "; wait for it to finish, or stop it")
+	}
+	return s, err
+}
+
+// apiToken returns the configured token, else the data directory's.
+func (g *Globals) apiToken() string {
+	if g.Token != "" {
+		return g.Token
+	}
+	if g.TokenFile != "" {
+		if b, err := os.ReadFile(g.TokenFile); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	if b, err := os.ReadFile(tokenPath(g.DataDir)); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	return ""
+}
+
+type remote struct{ *client.Client }
+
+func (r remote) Where() string { return "server " + r.Base() }
+func (r remote) Close() error  { return nil }
+
+type local struct{ s *store.Store }
+
+func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }
+func (l *local) Close() error  { return l.s.Close() }
+
+func (l *local) ApplyModel(ctx context.Context, doc []byte, opts schema.ApplyOptions) (*schema.ApplyResult, error) {
+	return schema.Apply(ctx, l.s, doc, opts)
+}
+
+func (l *local) Model(ctx context.Context, version int64) (*api.ModelResponse, error) {
+	if version > 0 {
+		doc, m, err := schema.Version(ctx, l.s, version)
+		if err != nil {
+			return nil, err
+		}
+		return &api.ModelResponse{Version: version, Document: doc, Model: m}, nil
+	}
+	m, v, err := schema.Current(ctx, l.s)
+	if err != nil {
+		return nil, err
+	}
+	return &api.ModelResponse{Version: v, Document: string(datamodel.Document(m)), Model: m}, nil
+}
+
+func (l *local) ModelHistory(ctx context.Context) ([]schema.VersionInfo, error) {
+	return schema.History(ctx, l.s)
+}
+
+func (l *local) Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error) {
+	m, _, err := schema.Current(ctx, l.s)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("no data model yet: apply one first (fanfare model apply model.yaml)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, format, err := ingest.OpenStream(r, name, opts.Format)
+	if err != nil {
+		return nil, &ingest.InputError{Err: err}
+	}
+	opts.Format = format
+	return ingest.Import(ctx, l.s, m, entity, name, body, opts)
+}
+
+func (l *local) Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error {
+	return ingest.Rejects(ctx, l.s, id, fn)
+}

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// Version is the fanfare version, set at build time.
+var Version = "dev"
+
+// Globals are the flags every subcommand takes, the same way.
+type Globals struct {
+	Config      kong.ConfigFlag `help:"JSON configuration file (keys are flag names)." type:"existingfile"`
+	DataDir     string          `name:"data-dir" env:"FANFARE_DATA_DIR" default:"fanfare-data" help:"Directory of the embedded store." type:"path"`
+	DatabaseURL string          `name:"database-url" env:"FANFARE_DATABASE_URL" help:"PostgreSQL URL (postgres://…); the embedded store is used when empty."`
+	Server      string          `name:"server" env:"FANFARE_SERVER" help:"URL of a running fanfare server to work through."`
+	Token       string          `name:"token" env:"FANFARE_API_TOKEN" help:"API token (default: the one in the data directory)."`
+	TokenFile   string          `name:"token-file" env:"FANFARE_API_TOKEN_FILE" help:"File holding the API token." type:"path"`
+	LogLevel    string          `name:"log-level" env:"FANFARE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	LogFormat   string          `name:"log-format" env:"FANFARE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format."`
+
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// CLI is the fanfare command line.
+type CLI struct {
+	Globals
+
+	Serve   ServeCmd   `cmd:"" help:"Run the HTTP API server."`
+	Model   ModelCmd   `cmd:"" help:"Validate, apply and show the data model."`
+	Import  ImportCmd  `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
+	Demo    DemoCmd    `cmd:"" help:"Create the retail demo data model and load generated data."`
+	Version VersionCmd `cmd:"" help:"Print the version."`
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints the version.
+func (VersionCmd) Run(g *Globals) error {
+	fmt.Fprintln(g.stdout, "fanfare", Version)
+	return nil
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	var cli CLI
+	cli.stdout, cli.stderr = stdout, stderr
+	exit := -1
+	parser, err := kong.New(&cli,
+		kong.Name("fanfare"),
+		kong.Description("Fanfare: orchestrated campaigns over your relational customer data."),
+		kong.Configuration(kong.JSON),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exit = code }),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "fanfare:", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if exit >= 0 {
+		return exit
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "fanfare:", err)
+		return 2
+	}
+	cli.log = newLogger(stderr, cli.LogLevel, cli.LogFormat)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	if err := kctx.Run(&cli.Globals); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(stderr, ee.msg)
+			}
+			return ee.code
+		}
+		fmt.Fprintln(stderr, "fanfare:", err)
+		return 1
+	}
+	return 0
+}
+
+// exitError ends the command with a code after its output was printed.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

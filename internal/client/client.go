@@ -1,0 +1,235 @@
+// Package client talks to a running Fanfare server over its HTTP API and
+// turns its answers back into the domain types and errors, so the CLI
+// behaves the same whether it works through a server or on the store.
+package client
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+)
+
+// Client is an API client.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// New returns a client for the server at base (http://host:port) using the
+// bearer token.
+func New(base, token string) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{}}
+}
+
+// Base returns the server URL.
+func (c *Client) Base() string { return c.base }
+
+// APIError is an error answer the client has no domain type for.
+type APIError struct {
+	Status int
+	api.ErrorDetail
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("server: %s (%d %s)", e.Message, e.Status, e.Code)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body io.Reader, ctype string) (*http.Response, error) {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reach the fanfare server at %s: %w", c.base, err)
+	}
+	return resp, nil
+}
+
+// call performs a request and decodes a 2xx JSON answer into out.
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, body io.Reader, ctype string, out any) error {
+	resp, err := c.do(ctx, method, path, q, body, ctype)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return decodeError(resp, out)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode server answer: %w", err)
+	}
+	return nil
+}
+
+// decodeError rebuilds the domain error of an error answer; details that
+// carry a result (an import summary) are decoded into out as well.
+func decodeError(resp *http.Response, out any) error {
+	var raw struct {
+		Error struct {
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Details json.RawMessage `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil || raw.Error.Code == "" {
+		return &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: "http", Message: resp.Status}}
+	}
+	e := raw.Error
+	switch e.Code {
+	case "invalid_model":
+		verr := &datamodel.ValidationError{}
+		if json.Unmarshal(e.Details, &verr.Problems) == nil {
+			return verr
+		}
+	case "destructive_change":
+		derr := &schema.DestructiveError{}
+		if json.Unmarshal(e.Details, &derr.Changes) == nil {
+			return derr
+		}
+	case "too_many_errors":
+		if out != nil && len(e.Details) > 0 {
+			_ = json.Unmarshal(e.Details, out)
+		}
+		return fmt.Errorf("%w: %s", ingest.ErrTooManyErrors, strings.TrimPrefix(e.Message, ingest.ErrTooManyErrors.Error()+": "))
+	case "bad_input":
+		if out != nil && len(e.Details) > 0 {
+			_ = json.Unmarshal(e.Details, out)
+		}
+		return &ingest.InputError{Err: errors.New(e.Message)}
+	}
+	return &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: e.Code, Message: e.Message}}
+}
+
+// Health returns the server's health answer.
+func (c *Client) Health(ctx context.Context) (*api.Health, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var h api.Health
+	if err := c.call(ctx, http.MethodGet, "/api/health", nil, nil, "", &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// ValidateModel checks a model document.
+func (c *Client) ValidateModel(ctx context.Context, doc []byte) error {
+	return c.call(ctx, http.MethodPost, "/api/model/validate", nil, strings.NewReader(string(doc)), "application/yaml", nil)
+}
+
+// ApplyModel applies a model document.
+func (c *Client) ApplyModel(ctx context.Context, doc []byte, opts schema.ApplyOptions) (*schema.ApplyResult, error) {
+	q := url.Values{}
+	if opts.AllowDestructive {
+		q.Set("allow_destructive", "true")
+	}
+	if opts.DryRun {
+		q.Set("dry_run", "true")
+	}
+	var res schema.ApplyResult
+	if err := c.call(ctx, http.MethodPost, "/api/model", q, strings.NewReader(string(doc)), "application/yaml", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Model returns a version of the model (0: the current one).
+func (c *Client) Model(ctx context.Context, version int64) (*api.ModelResponse, error) {
+	path := "/api/model"
+	if version > 0 {
+		path = "/api/model/versions/" + strconv.FormatInt(version, 10)
+	}
+	var res api.ModelResponse
+	if err := c.call(ctx, http.MethodGet, path, nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ModelHistory lists the model's versions.
+func (c *Client) ModelHistory(ctx context.Context) ([]schema.VersionInfo, error) {
+	var res struct {
+		Versions []schema.VersionInfo `json:"versions"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/model/versions", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Versions, nil
+}
+
+// Import uploads a file (as it is on disk: plain or gzip) into an entity.
+func (c *Client) Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error) {
+	q := url.Values{"entity": {entity}, "name": {name}}
+	if opts.Format != "" {
+		q.Set("format", string(opts.Format))
+	}
+	if opts.Delimiter != 0 {
+		q.Set("delimiter", string(opts.Delimiter))
+	}
+	if opts.TimeZone != nil {
+		q.Set("timezone", opts.TimeZone.String())
+	}
+	if opts.MaxErrors >= 0 {
+		q.Set("max_errors", strconv.Itoa(opts.MaxErrors))
+	}
+	if opts.Orphans != "" {
+		q.Set("orphans", opts.Orphans)
+	}
+	var sum ingest.Summary
+	err := c.call(ctx, http.MethodPost, "/api/imports", q, r, "application/octet-stream", &sum)
+	if sum.ImportID == 0 && err != nil {
+		return nil, err
+	}
+	return &sum, err
+}
+
+// Rejects streams an import's rejected rows.
+func (c *Client) Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error {
+	resp, err := c.do(ctx, http.MethodGet, "/api/imports/"+strconv.FormatInt(id, 10)+"/rejects", nil, nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return decodeError(resp, nil)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var rj ingest.Reject
+		if err := json.Unmarshal(sc.Bytes(), &rj); err != nil {
+			return fmt.Errorf("decode reject: %w", err)
+		}
+		if err := fn(rj); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}

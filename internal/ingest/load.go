@@ -1,0 +1,328 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// ErrTooManyErrors is returned when an import rejects more rows than its
+// MaxErrors allows; the table is then left exactly as it was.
+var ErrTooManyErrors = errors.New("too many rejected rows")
+
+// ErrUnknownEntity is returned for an entity the data model does not have.
+var ErrUnknownEntity = errors.New("unknown entity")
+
+// InputError is a problem with the input as a whole (its header, its
+// encoding, a read failure), as opposed to a bad row.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Orphan policies: what to do with a row whose link points at a missing key.
+const (
+	OrphansReject = "reject"
+	OrphansKeep   = "keep"
+)
+
+// SummaryRejects is how many rejects a Summary carries; all of them are
+// kept in the store (see Rejects).
+const SummaryRejects = 100
+
+// Options tune an import.
+type Options struct {
+	// Format of the input; empty means detect from the name.
+	Format Format
+	// Delimiter of CSV fields; 0 means ','.
+	Delimiter rune
+	// TimeZone reads timestamps that carry no offset; nil means UTC.
+	TimeZone *time.Location
+	// MaxErrors aborts the import, leaving the table untouched, when more
+	// rows than this are rejected. Negative means no limit.
+	MaxErrors int
+	// Orphans is OrphansReject (default) or OrphansKeep.
+	Orphans string
+	// Progress, when set, is called now and then with rows read so far.
+	Progress func(rows int64)
+}
+
+// Summary reports what an import did.
+type Summary struct {
+	ImportID      int64    `json:"import_id"`
+	Entity        string   `json:"entity"`
+	Source        string   `json:"source"`
+	Status        string   `json:"status"`
+	Read          int64    `json:"read"`
+	Inserted      int64    `json:"inserted"`
+	Updated       int64    `json:"updated"`
+	Deleted       int64    `json:"deleted"`
+	Unchanged     int64    `json:"unchanged_deletes"`
+	Superseded    int64    `json:"superseded"`
+	Rejected      int64    `json:"rejected"`
+	OrphansKept   int64    `json:"orphans_kept"`
+	Seconds       float64  `json:"seconds"`
+	RowsPerSecond float64  `json:"rows_per_second"`
+	Rejects       []Reject `json:"rejects,omitempty"`
+	Error         string   `json:"error,omitempty"`
+}
+
+// Import statuses.
+const (
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusAborted   = "aborted"
+	StatusFailed    = "failed"
+)
+
+const (
+	lineCol   = "_line"
+	deleteCol = "_delete"
+	batchRows = 2048
+)
+
+// importer holds the state of one import.
+type importer struct {
+	s       *store.Store
+	m       *datamodel.Model
+	e       *datamodel.Entity
+	opts    Options
+	sum     *Summary
+	stage   string
+	convs   []Converter
+	attrs   []*datamodel.Attribute
+	rejects []Reject // not yet written to the store
+	mu      sync.Mutex
+	rowErr  int64 // rows with at least one problem
+}
+
+// Import loads one file (already opened and decompressed) into an entity's
+// table. It stages every good row, checks links, then merges the staged rows
+// by primary key in one transaction: on any failure, or with more rejected
+// rows than opts.MaxErrors, the table is left as it was.
+func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, source string, r io.Reader, opts Options) (*Summary, error) {
+	e := m.Entity(entity)
+	if e == nil {
+		return nil, fmt.Errorf("%w %q (entities: %s)", ErrUnknownEntity, entity, entityNames(m))
+	}
+	if opts.Orphans == "" {
+		opts.Orphans = OrphansReject
+	}
+	if opts.Orphans != OrphansReject && opts.Orphans != OrphansKeep {
+		return nil, fmt.Errorf("orphans policy must be %q or %q, not %q", OrphansReject, OrphansKeep, opts.Orphans)
+	}
+	if opts.TimeZone == nil {
+		opts.TimeZone = time.UTC
+	}
+	if opts.Format == "" {
+		opts.Format = formatFromName(source)
+	}
+	im := &importer{s: s, m: m, e: e, opts: opts, sum: &Summary{Entity: entity, Source: source, Status: StatusRunning}}
+	start := time.Now()
+	if err := im.begin(ctx); err != nil {
+		return nil, err
+	}
+	err := im.run(ctx, r)
+	im.sum.Seconds = time.Since(start).Seconds()
+	if im.sum.Seconds > 0 {
+		im.sum.RowsPerSecond = float64(im.sum.Read) / im.sum.Seconds
+	}
+	// Bookkeeping must happen even when the caller's context is gone.
+	bg := context.WithoutCancel(ctx)
+	im.dropStage(bg)
+	switch {
+	case err == nil:
+		im.sum.Status = StatusCompleted
+	case errors.Is(err, ErrTooManyErrors):
+		im.sum.Status = StatusAborted
+		im.sum.Error = err.Error()
+	default:
+		im.sum.Status = StatusFailed
+		im.sum.Error = err.Error()
+	}
+	if ferr := im.finish(bg); ferr != nil && err == nil {
+		err = ferr
+	}
+	return im.sum, err
+}
+
+func entityNames(m *datamodel.Model) string {
+	var names []string
+	for _, e := range m.Entities {
+		names = append(names, e.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (im *importer) begin(ctx context.Context) error {
+	err := im.s.DB.QueryRowContext(ctx,
+		`INSERT INTO ff_imports (entity, source, status, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		im.e.Name, im.sum.Source, StatusRunning, time.Now().UTC()).Scan(&im.sum.ImportID)
+	if err != nil {
+		return fmt.Errorf("record import: %w", err)
+	}
+	im.stage = fmt.Sprintf("ff_stage_%d", im.sum.ImportID)
+	cols := []string{store.Quote(lineCol) + " BIGINT", store.Quote(deleteCol) + " BOOLEAN"}
+	for _, a := range im.e.Attributes {
+		cols = append(cols, store.Quote(a.Name)+" "+im.stageType(a))
+		im.attrs = append(im.attrs, a)
+		im.convs = append(im.convs, ConverterFor(a, im.opts.TimeZone))
+	}
+	_, err = im.s.DB.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(im.stage), strings.Join(cols, ", ")))
+	if err != nil {
+		return fmt.Errorf("create staging table: %w", err)
+	}
+	return nil
+}
+
+// stageType is the staging column type: decimals and JSON travel as text
+// (already checked) and are cast when merged.
+func (im *importer) stageType(a *datamodel.Attribute) string {
+	if a.Type == datamodel.TypeDecimal || a.Type == datamodel.TypeJSON {
+		return im.s.Dialect.ColumnType(&datamodel.Attribute{Type: datamodel.TypeString})
+	}
+	return im.s.Dialect.ColumnType(a)
+}
+
+func (im *importer) dropStage(ctx context.Context) {
+	if im.stage != "" {
+		_, _ = im.s.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(im.stage))
+	}
+}
+
+func (im *importer) finish(ctx context.Context) error {
+	if err := im.flushRejects(ctx); err != nil {
+		return err
+	}
+	doc, _ := json.Marshal(im.sum)
+	_, err := im.s.DB.ExecContext(ctx, `UPDATE ff_imports SET status = $1, finished_at = $2, summary = $3 WHERE id = $4`,
+		im.sum.Status, time.Now().UTC(), string(doc), im.sum.ImportID)
+	if err != nil {
+		return fmt.Errorf("record import result: %w", err)
+	}
+	return nil
+}
+
+func (im *importer) run(ctx context.Context, r io.Reader) error {
+	if err := im.stageRows(ctx, r); err != nil {
+		return err
+	}
+	if err := im.checkLinks(ctx); err != nil {
+		return err
+	}
+	if err := im.overLimit(); err != nil {
+		return err
+	}
+	if err := im.flushRejects(ctx); err != nil {
+		return err
+	}
+	return im.merge(ctx)
+}
+
+func (im *importer) overLimit() error {
+	if im.opts.MaxErrors >= 0 && im.sum.Rejected > int64(im.opts.MaxErrors) {
+		return fmt.Errorf("%w: %d rows rejected, at most %d allowed; %s left unchanged", ErrTooManyErrors, im.sum.Rejected, im.opts.MaxErrors, im.e.Name)
+	}
+	return nil
+}
+
+// reject records one problem; rowDone says it is the first problem of its row.
+func (im *importer) reject(rj Reject, newRow bool) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if newRow {
+		im.sum.Rejected++
+	}
+	if len(im.sum.Rejects) < SummaryRejects {
+		im.sum.Rejects = append(im.sum.Rejects, rj)
+	}
+	im.rejects = append(im.rejects, rj)
+}
+
+// flushRejects writes pending rejects to ff_import_rejects.
+func (im *importer) flushRejects(ctx context.Context) error {
+	im.mu.Lock()
+	pending := im.rejects
+	im.rejects = nil
+	im.mu.Unlock()
+	for len(pending) > 0 {
+		n := min(len(pending), 500)
+		var sb strings.Builder
+		args := make([]any, 0, n*5)
+		sb.WriteString("INSERT INTO ff_import_rejects (import_id, line, col, value, reason) VALUES ")
+		for i, rj := range pending[:n] {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			b := i * 5
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5)
+			args = append(args, im.sum.ImportID, rj.Line, rj.Column, clip(rj.Value), rj.Reason)
+		}
+		if _, err := im.s.DB.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("record rejected rows: %w", err)
+		}
+		pending = pending[n:]
+	}
+	return nil
+}
+
+// clip keeps reject reports readable when a value is huge.
+func clip(v string) string {
+	const max = 200
+	if len(v) <= max {
+		return v
+	}
+	cut := max
+	for cut > 0 && (v[cut]&0xC0) == 0x80 {
+		cut--
+	}
+	return v[:cut] + "…"
+}
+
+// Rejects streams every rejected row of an import in line order.
+func Rejects(ctx context.Context, s *store.Store, importID int64, fn func(Reject) error) error {
+	rows, err := s.DB.QueryContext(ctx, `SELECT line, col, value, reason FROM ff_import_rejects WHERE import_id = $1 ORDER BY line, col`, importID)
+	if err != nil {
+		return fmt.Errorf("read rejects: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rj Reject
+		if err := rows.Scan(&rj.Line, &rj.Column, &rj.Value, &rj.Reason); err != nil {
+			return err
+		}
+		if err := fn(rj); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Get returns the summary of an import.
+func Get(ctx context.Context, s *store.Store, importID int64) (*Summary, error) {
+	var status string
+	var doc sql.NullString
+	err := s.DB.QueryRowContext(ctx, `SELECT status, summary FROM ff_imports WHERE id = $1`, importID).Scan(&status, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read import %d: %w", importID, err)
+	}
+	sum := &Summary{ImportID: importID, Status: status}
+	if doc.Valid {
+		if err := json.Unmarshal([]byte(doc.String), sum); err != nil {
+			return nil, fmt.Errorf("decode import %d: %w", importID, err)
+		}
+	}
+	return sum, nil
+}
