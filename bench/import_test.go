@@ -66,7 +66,8 @@ func BenchmarkImport(b *testing.B) {
 					sum := importOne(b, s, m, e.Name, filepath.Join(dir, e.Name+".csv"))
 					rows += sum.Read
 					b.ReportMetric(sum.RowsPerSecond, e.Name+"_rows/s")
-					b.Logf("%s %s: %d rows in %.2fs = %.0f rows/s", backend, e.Name, sum.Read, sum.Seconds, sum.RowsPerSecond)
+					b.Logf("%s %s: %d rows in %.2fs = %.0f rows/s (stage %.2fs, links %.2fs, merge %.2fs)", backend, e.Name, sum.Read, sum.Seconds, sum.RowsPerSecond,
+						sum.Phases.Stage, sum.Phases.Check, sum.Phases.Merge)
 				}
 				secs := time.Since(start).Seconds()
 				b.ReportMetric(float64(rows)/secs, "rows/s")

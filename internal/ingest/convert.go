@@ -328,7 +328,7 @@ func parseTimestamp(s string, loc *time.Location) (time.Time, error) {
 			rest = rest[i:]
 		}
 	}
-	at := loc
+	at, off := loc, 0
 	switch {
 	case rest == "":
 	case rest == "Z" || rest == "z":
@@ -351,29 +351,21 @@ func parseTimestamp(s string, loc *time.Location) (time.Time, error) {
 		if !ok1 || !ok2 || oh > 23 || om > 59 {
 			return time.Time{}, errNotTimestamp
 		}
-		off := oh*3600 + om*60
+		off = oh*3600 + om*60
 		if rest[0] == '-' {
 			off = -off
 		}
-		at = fixedZone(off)
+		at = time.UTC
 	default:
 		return time.Time{}, errNotTimestamp
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, at).UTC()
+	// An explicit offset is applied by hand rather than through
+	// time.FixedZone, which would allocate a Location per value.
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, at).Add(-time.Duration(off) * time.Second).UTC()
 	if (y == 1 || y == 9999) && (t.Year() < 1 || t.Year() > 9999) {
 		return time.Time{}, errYearRange
 	}
 	return t, nil
-}
-
-// fixedZone returns a zone at offset seconds east of UTC. Only the offset
-// matters, since results are converted to UTC, so UTC itself serves for 0
-// and no name is needed.
-func fixedZone(offset int) *time.Location {
-	if offset == 0 {
-		return time.UTC
-	}
-	return time.FixedZone("", offset)
 }
 
 // enumConverter accepts exactly one of values.

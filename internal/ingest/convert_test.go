@@ -254,7 +254,13 @@ func FuzzConvert(f *testing.F) {
 	for _, a := range attrs {
 		convs = append(convs, ConverterFor(a, paris), ConverterForFormat(a, nil, FormatNDJSON))
 	}
+	tsConv := ConverterFor(attr(datamodel.TypeTimestamp), nil)
 	f.Fuzz(func(t *testing.T, s string) {
+		if want, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			if got, err := tsConv(s); err == nil && !got.(time.Time).Equal(want) {
+				t.Fatalf("timestamp %q = %v, time.Parse says %v", s, got, want)
+			}
+		}
 		for _, raw := range []any{s, json.Number(s)} {
 			for i, conv := range convs {
 				v, err := conv(raw)

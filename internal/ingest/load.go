@@ -74,6 +74,13 @@ type Summary struct {
 	RowsPerSecond float64  `json:"rows_per_second"`
 	Rejects       []Reject `json:"rejects,omitempty"`
 	Error         string   `json:"error,omitempty"`
+	// Phases times the steps: staging (read, convert, bulk load), link
+	// checks, and the merge transaction.
+	Phases struct {
+		Stage float64 `json:"stage"`
+		Check float64 `json:"check"`
+		Merge float64 `json:"merge"`
+	} `json:"phases_seconds"`
 }
 
 // Import statuses.
@@ -92,12 +99,15 @@ const (
 
 // importer holds the state of one import.
 type importer struct {
-	s       *store.Store
-	m       *datamodel.Model
-	e       *datamodel.Entity
-	opts    Options
-	sum     *Summary
-	stage   string
+	s     *store.Store
+	m     *datamodel.Model
+	e     *datamodel.Entity
+	opts  Options
+	sum   *Summary
+	stage string
+	// conn holds the staging table: a temporary table lives on one
+	// connection, and is neither logged nor checkpointed.
+	conn    *sql.Conn
 	convs   []Converter
 	attrs   []*datamodel.Attribute
 	rejects []Reject // not yet written to the store
@@ -171,13 +181,16 @@ func (im *importer) begin(ctx context.Context) error {
 		return fmt.Errorf("record import: %w", err)
 	}
 	im.stage = fmt.Sprintf("ff_stage_%d", im.sum.ImportID)
+	if im.conn, err = im.s.DB.Conn(ctx); err != nil {
+		return fmt.Errorf("staging connection: %w", err)
+	}
 	cols := []string{store.Quote(lineCol) + " BIGINT", store.Quote(deleteCol) + " BOOLEAN"}
 	for _, a := range im.e.Attributes {
 		cols = append(cols, store.Quote(a.Name)+" "+im.stageType(a))
 		im.attrs = append(im.attrs, a)
 		im.convs = append(im.convs, ConverterFor(a, im.opts.TimeZone))
 	}
-	_, err = im.s.DB.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(im.stage), strings.Join(cols, ", ")))
+	_, err = im.conn.ExecContext(ctx, fmt.Sprintf("CREATE TEMPORARY TABLE %s (%s)", store.Quote(im.stage), strings.Join(cols, ", ")))
 	if err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
@@ -194,8 +207,9 @@ func (im *importer) stageType(a *datamodel.Attribute) string {
 }
 
 func (im *importer) dropStage(ctx context.Context) {
-	if im.stage != "" {
-		_, _ = im.s.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(im.stage))
+	if im.conn != nil {
+		_, _ = im.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(im.stage))
+		_ = im.conn.Close()
 	}
 }
 
@@ -213,12 +227,18 @@ func (im *importer) finish(ctx context.Context) error {
 }
 
 func (im *importer) run(ctx context.Context, r io.Reader) error {
+	t0 := time.Now()
 	if err := im.stageRows(ctx, r); err != nil {
 		return err
 	}
+	t1 := time.Now()
+	im.sum.Phases.Stage = t1.Sub(t0).Seconds()
 	if err := im.checkLinks(ctx); err != nil {
 		return err
 	}
+	t2 := time.Now()
+	im.sum.Phases.Check = t2.Sub(t1).Seconds()
+	defer func() { im.sum.Phases.Merge = time.Since(t2).Seconds() }()
 	if err := im.overLimit(); err != nil {
 		return err
 	}

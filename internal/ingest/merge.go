@@ -40,7 +40,7 @@ func (im *importer) checkLinks(ctx context.Context) error {
 		col := strings.Join(l.Columns, ",")
 		// Report every orphan in the store, set-based, and the first few in
 		// the summary.
-		res, err := im.s.DB.ExecContext(ctx, fmt.Sprintf(
+		res, err := im.conn.ExecContext(ctx, fmt.Sprintf(
 			`INSERT INTO ff_import_rejects (import_id, line, col, value, reason) SELECT $1, s.%s, $2, %s, $3 FROM %s s WHERE %s`,
 			store.Quote(lineCol), valueExpr, stage, cond), im.sum.ImportID, col, reason)
 		if err != nil {
@@ -57,7 +57,7 @@ func (im *importer) checkLinks(ctx context.Context) error {
 			im.sum.OrphansKept += n
 			continue
 		}
-		res, err = im.s.DB.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s s WHERE %s`, stage, cond))
+		res, err = im.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s s WHERE %s`, stage, cond))
 		if err != nil {
 			return fmt.Errorf("drop orphan rows of link %s: %w", l.Name, err)
 		}
@@ -80,7 +80,7 @@ func (im *importer) sampleOrphans(ctx context.Context, cond, valueExpr, col, rea
 	if room <= 0 {
 		return nil
 	}
-	rows, err := im.s.DB.QueryContext(ctx, fmt.Sprintf(`SELECT s.%s, %s FROM %s s WHERE %s ORDER BY s.%s LIMIT %d`,
+	rows, err := im.conn.QueryContext(ctx, fmt.Sprintf(`SELECT s.%s, %s FROM %s s WHERE %s ORDER BY s.%s LIMIT %d`,
 		store.Quote(lineCol), valueExpr, store.Quote(im.stage), cond, store.Quote(lineCol), room))
 	if err != nil {
 		return fmt.Errorf("read orphan rows: %w", err)
@@ -96,68 +96,103 @@ func (im *importer) sampleOrphans(ctx context.Context, cond, valueExpr, col, rea
 	return rows.Err()
 }
 
-// merge applies the staged rows to the table in one transaction: the last
-// row of each key wins; deletes remove, others insert or update.
-func (im *importer) merge(ctx context.Context) error {
+// mergeSQL holds the pieces of SQL that merge the staging table into the
+// entity's table; every identifier comes from the data model.
+type mergeSQL struct {
+	table, stage, del, keys, on string
+	sel, set, cols, vals        []string
+}
+
+func (im *importer) mergeSQL() mergeSQL {
 	e := im.e
-	table := store.Quote(e.Name)
-	keys := store.QuoteList(e.Key)
-	// The newest staged row of each key is the one that counts.
-	var sel []string
-	for _, a := range e.Attributes {
-		expr := store.Quote(a.Name)
-		if a.Type == datamodel.TypeDecimal || a.Type == datamodel.TypeJSON {
-			expr = fmt.Sprintf("CAST(%s AS %s) AS %s", expr, im.s.Dialect.ColumnType(a), store.Quote(a.Name))
-		}
-		sel = append(sel, expr)
-	}
-	src := fmt.Sprintf(`(SELECT %s, %s FROM (SELECT *, row_number() OVER (PARTITION BY %s ORDER BY %s DESC) AS _rn FROM %s) x WHERE _rn = 1)`,
-		store.Quote(deleteCol), strings.Join(sel, ", "), keys, store.Quote(lineCol), store.Quote(im.stage))
-	var on, set, cols, vals []string
+	m := mergeSQL{table: store.Quote(e.Name), stage: store.Quote(im.stage), del: store.Quote(deleteCol), keys: store.QuoteList(e.Key)}
+	var on []string
 	for _, k := range e.Key {
 		on = append(on, "t."+store.Quote(k)+" = s."+store.Quote(k))
 	}
+	m.on = strings.Join(on, " AND ")
 	for _, a := range e.Attributes {
-		cols = append(cols, store.Quote(a.Name))
-		vals = append(vals, "s."+store.Quote(a.Name))
+		col := store.Quote(a.Name)
+		expr := col
+		if a.Type == datamodel.TypeDecimal || a.Type == datamodel.TypeJSON {
+			expr = fmt.Sprintf("CAST(%s AS %s) AS %s", col, im.s.Dialect.ColumnType(a), col)
+		}
+		m.sel = append(m.sel, expr)
+		m.cols = append(m.cols, col)
+		m.vals = append(m.vals, "s."+col)
 		if !e.IsKey(a.Name) {
-			set = append(set, store.Quote(a.Name)+" = s."+store.Quote(a.Name))
+			m.set = append(m.set, col+" = s."+col)
 		}
 	}
-	onClause := strings.Join(on, " AND ")
+	return m
+}
+
+// merge applies the staged rows to the table in one transaction: the last
+// row of each key wins; deletes remove, others insert or update.
+func (im *importer) merge(ctx context.Context) error {
+	tx, err := im.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin merge: %w", err)
+	}
+	if err := im.mergeTx(ctx, tx, im.mergeSQL()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit merge into %s: %w", im.e.Name, err)
+	}
+	return nil
+}
+
+// mergeTx counts and applies the changes inside the merge transaction.
+func (im *importer) mergeTx(ctx context.Context, tx *sql.Tx, m mergeSQL) error {
+	// The newest staged row of each key is the one that counts; the window
+	// that finds it is skipped when no key repeats.
+	var staged, distinct int64
+	err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM %s GROUP BY %s) g`, m.stage, m.keys)).Scan(&distinct, &staged)
+	if err != nil {
+		return fmt.Errorf("count staged keys: %w", err)
+	}
+	im.sum.Superseded = staged - distinct
+	if staged == 0 {
+		return nil
+	}
+	src := fmt.Sprintf(`(SELECT %s, %s FROM %s)`, m.del, strings.Join(m.sel, ", "), m.stage)
+	if staged != distinct {
+		src = fmt.Sprintf(`(SELECT %s, %s FROM (SELECT *, row_number() OVER (PARTITION BY %s ORDER BY %s DESC) AS _rn FROM %s) x WHERE _rn = 1)`,
+			m.del, strings.Join(m.sel, ", "), m.keys, store.Quote(lineCol), m.stage)
+	}
+	var nonEmpty bool
+	if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s)`, m.table)).Scan(&nonEmpty); err != nil {
+		return fmt.Errorf("look at %s: %w", im.e.Name, err)
+	}
+	if !nonEmpty {
+		// A first load: nothing to match, so a plain insert does.
+		res, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s s WHERE NOT s.%s`,
+			m.table, strings.Join(m.cols, ", "), strings.Join(m.vals, ", "), src, m.del))
+		if err != nil {
+			return fmt.Errorf("insert into %s: %w", im.e.Name, err)
+		}
+		im.sum.Inserted, _ = res.RowsAffected()
+		im.sum.Unchanged = distinct - im.sum.Inserted
+		return nil
+	}
 	counts := fmt.Sprintf(`SELECT
-	  count(*),
 	  coalesce(sum(CASE WHEN NOT s.%[1]s AND t.%[2]s IS NULL THEN 1 ELSE 0 END), 0),
 	  coalesce(sum(CASE WHEN NOT s.%[1]s AND t.%[2]s IS NOT NULL THEN 1 ELSE 0 END), 0),
 	  coalesce(sum(CASE WHEN s.%[1]s AND t.%[2]s IS NOT NULL THEN 1 ELSE 0 END), 0),
 	  coalesce(sum(CASE WHEN s.%[1]s AND t.%[2]s IS NULL THEN 1 ELSE 0 END), 0)
-	FROM %[3]s s LEFT JOIN %[4]s t ON %[5]s`,
-		store.Quote(deleteCol), store.Quote(e.Key[0]), src, table, onClause)
-	merge := fmt.Sprintf(`MERGE INTO %s AS t USING %s AS s ON %s
-	WHEN MATCHED AND s.%s THEN DELETE`, table, src, onClause, store.Quote(deleteCol))
-	if len(set) > 0 {
-		merge += "\n\tWHEN MATCHED THEN UPDATE SET " + strings.Join(set, ", ")
+	FROM %[3]s s LEFT JOIN %[4]s t ON %[5]s`, m.del, store.Quote(im.e.Key[0]), src, m.table, m.on)
+	if err := tx.QueryRowContext(ctx, counts).Scan(&im.sum.Inserted, &im.sum.Updated, &im.sum.Deleted, &im.sum.Unchanged); err != nil {
+		return fmt.Errorf("count changes: %w", err)
 	}
-	merge += fmt.Sprintf("\n\tWHEN NOT MATCHED AND NOT s.%s THEN INSERT (%s) VALUES (%s)",
-		store.Quote(deleteCol), strings.Join(cols, ", "), strings.Join(vals, ", "))
-	var staged int64
-	err := im.s.InTx(ctx, func(tx *sql.Tx) error {
-		var total int64
-		err := tx.QueryRowContext(ctx, counts).Scan(&total, &im.sum.Inserted, &im.sum.Updated, &im.sum.Deleted, &im.sum.Unchanged)
-		if err != nil {
-			return fmt.Errorf("count changes: %w", err)
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+store.Quote(im.stage)).Scan(&staged); err != nil {
-			return fmt.Errorf("count staged rows: %w", err)
-		}
-		im.sum.Superseded = staged - total
-		if total == 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, merge); err != nil {
-			return fmt.Errorf("merge into %s: %w", e.Name, err)
-		}
-		return nil
-	})
-	return err
+	merge := fmt.Sprintf("MERGE INTO %s AS t USING %s AS s ON %s\n\tWHEN MATCHED AND s.%s THEN DELETE", m.table, src, m.on, m.del)
+	if len(m.set) > 0 {
+		merge += "\n\tWHEN MATCHED THEN UPDATE SET " + strings.Join(m.set, ", ")
+	}
+	merge += fmt.Sprintf("\n\tWHEN NOT MATCHED AND NOT s.%s THEN INSERT (%s) VALUES (%s)", m.del, strings.Join(m.cols, ", "), strings.Join(m.vals, ", "))
+	if _, err := tx.ExecContext(ctx, merge); err != nil {
+		return fmt.Errorf("merge into %s: %w", im.e.Name, err)
+	}
+	return nil
 }

@@ -42,14 +42,6 @@ func (im *importer) stageRows(ctx context.Context, r io.Reader) error {
 		parseErr <- im.parse(ctx, rd, cols, full, free)
 	}()
 
-	conn, err := im.s.DB.Conn(ctx)
-	if err != nil {
-		cancel()
-		for range full {
-		}
-		return fmt.Errorf("staging connection: %w", err)
-	}
-	defer conn.Close()
 	var cur *batch
 	pos := 0
 	next := func() ([]any, error) {
@@ -69,7 +61,7 @@ func (im *importer) stageRows(ctx context.Context, r io.Reader) error {
 		return row, nil
 	}
 	columns := append([]string{lineCol, deleteCol}, attrNames(im.attrs)...)
-	_, loadErr := im.s.Dialect.BulkLoad(ctx, conn, im.stage, columns, next)
+	_, loadErr := im.s.Dialect.BulkLoad(ctx, im.conn, im.stage, columns, next)
 	if loadErr != nil {
 		cancel()
 		for range full {
