@@ -62,7 +62,10 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.URL.Query().Get("name")
 	if name == "" {
-		name = "upload." + string(opts.Format)
+		name = "upload.csv"
+		if opts.Format != "" {
+			name = "upload." + string(opts.Format)
+		}
 	}
 	body, format, err := ingest.OpenStream(bufio.NewReaderSize(r.Body, 1<<20), name, opts.Format)
 	if err != nil {

@@ -134,7 +134,11 @@ func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sou
 		opts.TimeZone = time.UTC
 	}
 	if opts.Format == "" {
-		opts.Format = formatFromName(source)
+		f, err := FormatFromName(source)
+		if err != nil {
+			return nil, &InputError{Err: err}
+		}
+		opts.Format = f
 	}
 	im := &importer{s: s, m: m, e: e, opts: opts, sum: &Summary{Entity: entity, Source: source, Status: StatusRunning}}
 	start := time.Now()
@@ -188,7 +192,7 @@ func (im *importer) begin(ctx context.Context) error {
 	for _, a := range im.e.Attributes {
 		cols = append(cols, store.Quote(a.Name)+" "+im.stageType(a))
 		im.attrs = append(im.attrs, a)
-		im.convs = append(im.convs, ConverterFor(a, im.opts.TimeZone))
+		im.convs = append(im.convs, ConverterForFormat(a, im.opts.TimeZone, im.opts.Format))
 	}
 	_, err = im.conn.ExecContext(ctx, fmt.Sprintf("CREATE TEMPORARY TABLE %s (%s)", store.Quote(im.stage), strings.Join(cols, ", ")))
 	if err != nil {

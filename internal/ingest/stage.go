@@ -94,7 +94,11 @@ func (im *importer) openReader(r io.Reader) (Reader, []string, error) {
 	case FormatNDJSON:
 		return NewNDJSONReader(r, wanted), wanted, nil
 	case FormatCSV, "":
-		cr, err := NewCSVReader(r, CSVOptions{Delimiter: im.opts.Delimiter})
+		delim := im.opts.Delimiter
+		if delim == 0 {
+			delim = DelimiterFor(im.sum.Source)
+		}
+		cr, err := NewCSVReader(r, CSVOptions{Delimiter: delim})
 		if err != nil {
 			return nil, nil, err
 		}
