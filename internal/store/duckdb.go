@@ -15,7 +15,12 @@ import (
 type duckDialect struct{}
 
 func openDuckDB(ctx context.Context, path string) (*Store, error) {
-	connector, err := duckdb.NewConnector(path, nil)
+	// Every connection works in UTC, so dates and timestamps mean the same
+	// on every machine and in both dialects.
+	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
+		return err
+	})
 	if err != nil {
 		if isDuckLockError(err) {
 			return nil, fmt.Errorf("%w (%s)", ErrLocked, path)

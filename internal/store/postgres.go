@@ -20,6 +20,9 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", redactErr(err, dsn))
 	}
+	// Every session works in UTC, so dates and timestamps mean the same in
+	// both dialects whatever the server's default.
+	cfg.RuntimeParams["timezone"] = "UTC"
 	db := stdlib.OpenDB(*cfg)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

@@ -37,3 +37,15 @@ func TestRedactHidesPassword(t *testing.T) {
 		t.Fatalf("Redact = %q", got)
 	}
 }
+
+func TestSessionsWorkInUTC(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		var tz string
+		if err := s.DB.QueryRow(`SELECT current_setting('TimeZone')`).Scan(&tz); err != nil {
+			t.Fatal(err)
+		}
+		if tz != "UTC" {
+			t.Fatalf("session time zone = %q, want UTC", tz)
+		}
+	})
+}
