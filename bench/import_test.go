@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,6 +73,7 @@ func BenchmarkImport(b *testing.B) {
 				secs := time.Since(start).Seconds()
 				b.ReportMetric(float64(rows)/secs, "rows/s")
 				b.ReportMetric(float64(rows), "rows")
+				b.ReportMetric(maxRSSMB(), "peak_rss_MB")
 				b.StopTimer()
 				s.Close()
 			}
@@ -90,4 +92,14 @@ func importOne(b *testing.B, s *store.Store, m *datamodel.Model, entity, path st
 		b.Fatalf("import %s: %v", entity, err)
 	}
 	return sum
+}
+
+// maxRSSMB is the process's peak resident memory so far, in MB: the
+// streaming import must not grow with file size.
+func maxRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
 }

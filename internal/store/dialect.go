@@ -32,6 +32,9 @@ type Dialect interface {
 	TableExistsSQL() string
 	// AlterColumnTypeSQL changes a column's type, converting its values.
 	AlterColumnTypeSQL(table, column, typ string) string
+	// LockMigrations holds a database-wide lock on conn while migrations
+	// run, so nodes starting together apply each migration once.
+	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 }
 
 func commonColumnType(a *datamodel.Attribute, text, decimal, json string) string {

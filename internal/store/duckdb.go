@@ -46,6 +46,9 @@ func (duckDialect) ColumnType(a *datamodel.Attribute) string {
 	return commonColumnType(a, "VARCHAR", "DECIMAL", "JSON")
 }
 
+// LockMigrations is a no-op: one process owns the embedded file.
+func (duckDialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+
 func (duckDialect) PrimaryKeys() bool { return false }
 func (duckDialect) IndexLinks() bool  { return false }
 

@@ -66,6 +66,16 @@ func Migrations(dialect string) ([]Migration, error) {
 
 // Migrate applies every pending migration, each in its own transaction.
 func (s *Store) Migrate(ctx context.Context) error {
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	unlock, err := s.Dialect.LockMigrations(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ff_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}

@@ -61,6 +61,16 @@ func (pgDialect) ColumnType(a *datamodel.Attribute) string {
 	return commonColumnType(a, "TEXT", "NUMERIC", "JSONB")
 }
 
+// migrationLockID is the advisory lock key of Fanfare's migrations.
+const migrationLockID = 0x66616e66 // "fanf"
+
+func (pgDialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockID); err != nil {
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	return func() { _, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockID) }, nil
+}
+
 func (pgDialect) PrimaryKeys() bool { return true }
 func (pgDialect) IndexLinks() bool  { return true }
 

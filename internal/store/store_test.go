@@ -49,3 +49,34 @@ func TestSessionsWorkInUTC(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentOpensMigrateOnce starts several nodes on one PostgreSQL
+// schema at once: each migration must be applied exactly once.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	cfg := storetest.Config(t, "postgres")
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := store.Open(context.Background(), cfg)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent open: %v", err)
+		}
+	}
+	s, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms, _ := store.Migrations("postgres")
+	var n int
+	if err := s.DB.QueryRow(`SELECT count(*) FROM ff_migrations`).Scan(&n); err != nil || n != len(ms) {
+		t.Fatalf("ff_migrations rows = %d, %v; want %d", n, err, len(ms))
+	}
+}
