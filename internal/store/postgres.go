@@ -68,7 +68,9 @@ func (pgDialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), er
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockID); err != nil {
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
-	return func() { _, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockID) }, nil
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockID)
+	}, nil
 }
 
 func (pgDialect) PrimaryKeys() bool { return true }
