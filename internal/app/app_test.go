@@ -126,3 +126,24 @@ func TestCommandsGoThroughTheRunningServer(t *testing.T) {
 		t.Fatalf("history without server: %d %s %s", code, out, errs)
 	}
 }
+
+func TestConfigFileThenEnvThenFlags(t *testing.T) {
+	dirA, dirB, dirC := t.TempDir(), t.TempDir(), t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "fanfare.json")
+	os.WriteFile(cfg, []byte(`{"data_dir": "`+dirA+`"}`), 0o644)
+	if code, out, errs := run(t, "--config", cfg, "model", "apply", "testdata/model.yaml"); code != 0 {
+		t.Fatalf("apply: %d %s %s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dirA, "fanfare.duckdb")); err != nil {
+		t.Fatalf("the config file's data_dir was not used: %v", err)
+	}
+	t.Setenv("FANFARE_DATA_DIR", dirB)
+	run(t, "--config", cfg, "model", "apply", "testdata/model.yaml")
+	if _, err := os.Stat(filepath.Join(dirB, "fanfare.duckdb")); err != nil {
+		t.Fatalf("the environment did not override the config file: %v", err)
+	}
+	run(t, "--config", cfg, "--data-dir", dirC, "model", "apply", "testdata/model.yaml")
+	if _, err := os.Stat(filepath.Join(dirC, "fanfare.duckdb")); err != nil {
+		t.Fatalf("the flag did not override the environment: %v", err)
+	}
+}

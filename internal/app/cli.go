@@ -18,7 +18,7 @@ var Version = "dev"
 
 // Globals are the flags every subcommand takes, the same way.
 type Globals struct {
-	Config      kong.ConfigFlag `help:"JSON configuration file (keys are flag names)." type:"existingfile"`
+	Config      kong.ConfigFlag `help:"JSON configuration file; keys are flag names with _ for - (data_dir, database_url, …)." type:"existingfile"`
 	DataDir     string          `name:"data-dir" env:"FANFARE_DATA_DIR" default:"fanfare-data" help:"Directory of the embedded store." type:"path"`
 	DatabaseURL string          `name:"database-url" env:"FANFARE_DATABASE_URL" help:"PostgreSQL URL (postgres://…); the embedded store is used when empty."`
 	Server      string          `name:"server" env:"FANFARE_SERVER" help:"URL of a running fanfare server to work through."`
@@ -60,7 +60,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	parser, err := kong.New(&cli,
 		kong.Name("fanfare"),
 		kong.Description("Fanfare: orchestrated campaigns over your relational customer data."),
-		kong.Configuration(kong.JSON),
+		kong.Configuration(jsonConfig),
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
@@ -111,4 +111,21 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// jsonConfig reads a JSON configuration file for kong, yielding to
+// FANFARE_* variables so the order is defaults, file, environment, flags.
+func jsonConfig(r io.Reader) (kong.Resolver, error) {
+	inner, err := kong.JSON(r)
+	if err != nil {
+		return nil, err
+	}
+	return kong.ResolverFunc(func(ctx *kong.Context, parent *kong.Path, flag *kong.Flag) (any, error) {
+		for _, env := range flag.Envs {
+			if _, set := os.LookupEnv(env); set {
+				return nil, nil
+			}
+		}
+		return inner.Resolve(ctx, parent, flag)
+	}), nil
 }
