@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -18,14 +19,15 @@ var Version = "dev"
 
 // Globals are the flags every subcommand takes, the same way.
 type Globals struct {
-	Config      kong.ConfigFlag `help:"JSON configuration file; keys are flag names with _ for - (data_dir, database_url, …)." type:"existingfile"`
-	DataDir     string          `name:"data-dir" env:"FANFARE_DATA_DIR" default:"fanfare-data" help:"Directory of the embedded store." type:"path"`
-	DatabaseURL string          `name:"database-url" env:"FANFARE_DATABASE_URL" help:"PostgreSQL URL (postgres://…); the embedded store is used when empty."`
-	Server      string          `name:"server" env:"FANFARE_SERVER" help:"URL of a running fanfare server to work through."`
-	Token       string          `name:"token" env:"FANFARE_API_TOKEN" help:"API token (default: the one in the data directory)."`
-	TokenFile   string          `name:"token-file" env:"FANFARE_API_TOKEN_FILE" help:"File holding the API token." type:"path"`
-	LogLevel    string          `name:"log-level" env:"FANFARE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
-	LogFormat   string          `name:"log-format" env:"FANFARE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format."`
+	Config          kong.ConfigFlag `help:"JSON configuration file; keys are flag names with _ for - (data_dir, database_url, …)." type:"existingfile"`
+	DataDir         string          `name:"data-dir" env:"FANFARE_DATA_DIR" default:"fanfare-data" help:"Directory of the embedded store." type:"path"`
+	DatabaseURL     string          `name:"database-url" env:"FANFARE_DATABASE_URL" help:"PostgreSQL URL (postgres://…); the embedded store is used when empty."`
+	DatabaseURLFile string          `name:"database-url-file" env:"FANFARE_DATABASE_URL_FILE" help:"File holding the PostgreSQL URL (keeps the password out of the environment)." type:"path"`
+	Server          string          `name:"server" env:"FANFARE_SERVER" help:"URL of a running fanfare server to work through."`
+	Token           string          `name:"token" env:"FANFARE_API_TOKEN" help:"API token (default: the one in the data directory)."`
+	TokenFile       string          `name:"token-file" env:"FANFARE_API_TOKEN_FILE" help:"File holding the API token." type:"path"`
+	LogLevel        string          `name:"log-level" env:"FANFARE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	LogFormat       string          `name:"log-format" env:"FANFARE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format."`
 
 	stdout io.Writer
 	stderr io.Writer
@@ -78,6 +80,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cli.log = newLogger(stderr, cli.LogLevel, cli.LogFormat)
+	if cli.DatabaseURL == "" && cli.DatabaseURLFile != "" {
+		b, err := os.ReadFile(cli.DatabaseURLFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "fanfare: --database-url-file:", err)
+			return 2
+		}
+		cli.DatabaseURL = strings.TrimSpace(string(b))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
