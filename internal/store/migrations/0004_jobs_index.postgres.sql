@@ -1,0 +1,1 @@
+CREATE INDEX ff_jobs_ready ON ff_jobs (status, run_after);

@@ -1,0 +1,3 @@
+-- PostgreSQL only (0004_jobs_index.postgres.sql): on DuckDB an index on a
+-- column that UPDATE changes turns each update into a delete and an insert,
+-- and the jobs table is small enough to scan.
