@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -42,11 +44,25 @@ func writeError(w http.ResponseWriter, status int, code, msg string, details any
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var verr *datamodel.ValidationError
 	var derr *schema.DestructiveError
+	var qerr *audience.ValidationError
+	var serr *audience.SyntaxError
 	switch {
 	case errors.As(err, &verr):
 		writeError(w, http.StatusBadRequest, "invalid_model", "the data model has problems", verr.Problems)
 	case errors.As(err, &derr):
 		writeError(w, http.StatusConflict, "destructive_change", derr.Error(), derr.Changes)
+	case errors.As(err, &qerr):
+		writeError(w, http.StatusBadRequest, "invalid_query", "the audience query has problems", qerr.Problems)
+	case errors.As(err, &serr):
+		writeError(w, http.StatusBadRequest, "invalid_query", serr.Error(), []audience.Problem{{Path: "text", Message: serr.Error()}})
+	case errors.Is(err, audience.ErrInvalidRequest):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+	case errors.Is(err, audience.ErrExists), errors.Is(err, audience.ErrCurrentVersion), errors.Is(err, audience.ErrConcurrentChange):
+		writeError(w, http.StatusConflict, "exists", err.Error(), nil)
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusGatewayTimeout, "timeout", "the query ran out of time", nil)
+	case errors.Is(err, context.Canceled):
+		writeError(w, 499, "canceled", "the request was canceled", nil)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.As(err, new(*badRequest)):

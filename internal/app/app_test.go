@@ -147,3 +147,38 @@ func TestConfigFileThenEnvThenFlags(t *testing.T) {
 		t.Fatalf("the flag did not override the environment: %v", err)
 	}
 }
+
+func TestAudienceCommands(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			cfg := storetest.Config(t, backend)
+			where := []string{"--data-dir", t.TempDir()}
+			if cfg.DatabaseURL != "" {
+				where = append(where, "--database-url", cfg.DatabaseURL)
+			}
+			cli := func(args ...string) (int, string, string) { return run(t, append(where, args...)...) }
+			cli("model", "apply", "testdata/model.yaml")
+			cli("import", "customers", "testdata/customers.csv")
+			code, out, errs := cli("audience", "count", "--where", `tier = "gold"`, "--breakdown", "tier")
+			if code != 0 || !strings.HasPrefix(out, "1\n") || !strings.Contains(out, "gold") {
+				t.Fatalf("count: %d %q %s", code, out, errs)
+			}
+			code, _, errs = cli("audience", "count", "--where", `tierz = "gold"`)
+			if code != 1 || !strings.Contains(errs, "where: ") || !strings.Contains(errs, "tierz") {
+				t.Fatalf("invalid query: %d %s", code, errs)
+			}
+			if code, out, errs = cli("audience", "save", "golds", "--where", `tier = "gold"`); code != 0 || !strings.Contains(out, "golds: 1 customers") {
+				t.Fatalf("save: %d %q %s", code, out, errs)
+			}
+			if code, out, _ = cli("audience", "list"); code != 0 || !strings.Contains(out, "golds") {
+				t.Fatalf("list: %d %q", code, out)
+			}
+			if code, out, errs = cli("audience", "export", "golds", "--attrs", "customer_id,email", "--format", "ndjson"); code != 0 || strings.TrimSpace(out) != `{"customer_id":1,"email":"ann@example.com"}` {
+				t.Fatalf("export: %d %q %s", code, out, errs)
+			}
+			if code, out, _ = cli("audience", "validate", "--where", `in audience "golds" or tier = "none"`); code != 0 || !strings.Contains(out, `"audience":"golds"`) {
+				t.Fatalf("validate: %d %q", code, out)
+			}
+		})
+	}
+}

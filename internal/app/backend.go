@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/client"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
@@ -25,6 +26,15 @@ type Backend interface {
 	ModelHistory(ctx context.Context) ([]schema.VersionInfo, error)
 	Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error)
 	Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error
+	AudienceCount(ctx context.Context, req api.AudienceRequest) (*audience.CountResult, error)
+	AudienceValidate(ctx context.Context, req api.AudienceRequest) (*api.ValidateQueryResponse, error)
+	AudienceSave(ctx context.Context, req api.AudienceRequest) (*audience.Audience, error)
+	Audiences(ctx context.Context) ([]audience.Audience, error)
+	Audience(ctx context.Context, name string) (*audience.Audience, error)
+	AudienceRefresh(ctx context.Context, name string) (*audience.Audience, error)
+	AudienceAppend(ctx context.Context, name string, req api.AudienceRequest) (*audience.Audience, error)
+	AudienceDelete(ctx context.Context, name string) error
+	AudienceExport(ctx context.Context, name string, version int64, attrs []string, format string, w io.Writer) error
 	// Where says what the backend is, for messages.
 	Where() string
 	Close() error

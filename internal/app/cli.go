@@ -38,11 +38,12 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Serve   ServeCmd   `cmd:"" help:"Run the HTTP API server."`
-	Model   ModelCmd   `cmd:"" help:"Validate, apply and show the data model."`
-	Import  ImportCmd  `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
-	Demo    DemoCmd    `cmd:"" help:"Create the retail demo data model and load generated data."`
-	Version VersionCmd `cmd:"" help:"Print the version."`
+	Serve    ServeCmd    `cmd:"" help:"Run the HTTP API server."`
+	Model    ModelCmd    `cmd:"" help:"Validate, apply and show the data model."`
+	Import   ImportCmd   `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
+	Audience AudienceCmd `cmd:"" help:"Count, save and export audiences."`
+	Demo     DemoCmd     `cmd:"" help:"Create the retail demo data model and load generated data."`
+	Version  VersionCmd  `cmd:"" help:"Print the version."`
 }
 
 // VersionCmd prints the version.

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // Client is an API client.
@@ -109,6 +111,15 @@ func decodeError(resp *http.Response, out any) error {
 		if json.Unmarshal(e.Details, &verr.Problems) == nil {
 			return verr
 		}
+	case "invalid_query":
+		qerr := &audience.ValidationError{}
+		if json.Unmarshal(e.Details, &qerr.Problems) == nil {
+			return qerr
+		}
+	case "exists":
+		return fmt.Errorf("%w: %s", audience.ErrExists, e.Message)
+	case "not_found":
+		return fmt.Errorf("%w: %s", store.ErrNotFound, e.Message)
 	case "destructive_change":
 		derr := &schema.DestructiveError{}
 		if json.Unmarshal(e.Details, &derr.Changes) == nil {

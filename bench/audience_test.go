@@ -1,0 +1,176 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/demo"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+// benchQuery is one question asked twice: as an audience query compiled by
+// Fanfare, and as the best SQL we write by hand for it.
+type benchQuery struct {
+	name string
+	text string
+	// hand is the hand-written count; $1 is "now".
+	hand string
+}
+
+// now fixes "today" to the demo generator's, so relative windows select
+// the same rows on every run.
+var now = demo.DefaultNow
+
+var benchQueries = []benchQuery{
+	{
+		name: "attribute_filter",
+		text: `country = "FR" and loyalty_tier in ("gold", "platinum")`,
+		hand: `SELECT count(*) FROM customers WHERE country = 'FR' AND loyalty_tier IN ('gold', 'platinum')`,
+	},
+	{
+		name: "two_hop_count",
+		text: `count(purchases where product.category = "fashion" and purchased_at within last 90d) >= 2`,
+		hand: `SELECT count(*) FROM (SELECT p.customer_id FROM purchases p JOIN products pr ON pr.product_id = p.product_id
+			WHERE pr.category = 'fashion' AND p.purchased_at >= CAST($1 AS TIMESTAMPTZ) - INTERVAL '90 days' AND p.purchased_at <= CAST($1 AS TIMESTAMPTZ)
+			GROUP BY p.customer_id HAVING count(*) >= 2) x`,
+	},
+	{
+		name: "aggregate_365d",
+		text: `sum(purchases.amount where purchased_at within last 365d) > 500`,
+		hand: `SELECT count(*) FROM (SELECT customer_id FROM purchases
+			WHERE purchased_at >= CAST($1 AS TIMESTAMPTZ) - INTERVAL '365 days' AND purchased_at <= CAST($1 AS TIMESTAMPTZ)
+			GROUP BY customer_id HAVING sum(amount) > 500) x`,
+	},
+	{
+		name: "saved_set_expression",
+		text: `(in audience "bench_a" or in audience "bench_c") and not in audience "bench_b"`,
+		hand: `SELECT count(*) FROM customers c WHERE (c.customer_id IN (SELECT customer_id FROM %[1]s) OR c.customer_id IN (SELECT customer_id FROM %[3]s))
+			AND c.customer_id NOT IN (SELECT customer_id FROM %[2]s)`,
+	},
+}
+
+// savedForBench are the audiences the set expression combines.
+var savedForBench = map[string]string{
+	"bench_a": `exists(purchases where purchased_at within last 180d)`,
+	"bench_b": `email_optin = false`,
+	"bench_c": `country in ("DE", "GB") and loyalty_tier != "none"`,
+}
+
+// loadDemo fills a fresh store with the demo data.
+func loadDemo(b *testing.B, backend string) *store.Store {
+	b.Helper()
+	n := customers()
+	dir := demoData(b, n)
+	m, err := datamodel.Parse(demo.Model())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := storetest.Open(b, backend)
+	if _, err := schema.Apply(context.Background(), s, demo.Model(), schema.ApplyOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range m.LoadOrder() {
+		importOne(b, s, m, e.Name, filepath.Join(dir, e.Name+".csv"))
+	}
+	if backend == "postgres" {
+		if _, err := s.DB.Exec(`ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+// median runs fn runs times after one warm-up and returns the median.
+func median(b *testing.B, runs int, fn func() int64) (time.Duration, int64) {
+	b.Helper()
+	var count int64
+	fn()
+	var ds []time.Duration
+	for range runs {
+		start := time.Now()
+		count = fn()
+		ds = append(ds, time.Since(start))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], count
+}
+
+// BenchmarkAudienceCount compares each compiled audience count with the
+// hand-written SQL for the same question, in the same run, on each store.
+func BenchmarkAudienceCount(b *testing.B) {
+	for _, backend := range storetest.Backends {
+		b.Run(backend, func(b *testing.B) {
+			s := loadDemo(b, backend)
+			ctx := context.Background()
+			svc := &audience.Service{Store: s}
+			tables := map[string]string{}
+			for _, name := range []string{"bench_a", "bench_b", "bench_c"} {
+				q := parseQuery(b, savedForBench[name])
+				if _, err := svc.Save(ctx, name, "", q); err != nil {
+					b.Fatal(err)
+				}
+				t, err := svc.MemberTable(ctx, name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tables[name] = t
+			}
+			b.ResetTimer()
+			for range b.N {
+				for _, bq := range benchQueries {
+					q := parseQuery(b, bq.text)
+					compiled, got := median(b, 5, func() int64 {
+						n, err := svc.Count(ctx, q)
+						if err != nil {
+							b.Fatalf("%s: %v", bq.name, err)
+						}
+						return n
+					})
+					hand := bq.hand
+					var args []any
+					if strings.Contains(hand, "%[1]s") {
+						hand = fmt.Sprintf(hand, store.Quote(tables["bench_a"]), store.Quote(tables["bench_b"]), store.Quote(tables["bench_c"]))
+					} else if strings.Contains(hand, "$1") {
+						args = append(args, now)
+					}
+					handTime, want := median(b, 5, func() int64 {
+						var n int64
+						if err := s.DB.QueryRowContext(ctx, hand, args...).Scan(&n); err != nil {
+							b.Fatalf("%s hand-written: %v", bq.name, err)
+						}
+						return n
+					})
+					if got != want {
+						b.Errorf("%s: compiled count %d, hand-written %d", bq.name, got, want)
+					}
+					ratio := float64(compiled) / float64(handTime)
+					b.ReportMetric(float64(compiled.Microseconds())/1000, bq.name+"_ms")
+					b.ReportMetric(ratio, bq.name+"_x_hand")
+					b.Logf("%s %-22s count %8d  compiled %8.1f ms  hand %8.1f ms  ratio %.2f", backend, bq.name, got,
+						float64(compiled.Microseconds())/1000, float64(handTime.Microseconds())/1000, ratio)
+				}
+			}
+		})
+	}
+}
+
+func parseQuery(b *testing.B, text string) *audience.Query {
+	b.Helper()
+	n, err := audience.ParseText(text)
+	if err != nil {
+		b.Fatalf("parse %q: %v", text, err)
+	}
+	raw, _ := json.Marshal(n)
+	_ = raw
+	return &audience.Query{Dimension: "customers", Where: n, Now: now}
+}

@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+const shopModel = `entities:
+  customers:
+    key: customer_id
+    attributes:
+      customer_id: integer
+      email: string
+      country: string
+    targeting:
+      email: email
+  purchases:
+    key: purchase_id
+    attributes:
+      purchase_id: integer
+      customer_id: integer
+      amount: decimal(10,2)
+    links:
+      customer: {entity: customers, reverse: purchases}
+`
+
+func TestAudiencesOverHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		srv := setup(t, s)
+		if code, out := call(t, srv, "POST", "/api/model", shopModel, true); code != http.StatusOK {
+			t.Fatalf("apply: %d %v", code, out)
+		}
+		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n", true)
+		call(t, srv, "POST", "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n10,1,100\n11,1,50\n12,3,5\n", true)
+
+		code, out := call(t, srv, "POST", "/api/audiences/count", `{"text": "country = \"FR\" and sum(purchases.amount) > 120", "breakdown": "country", "sample": 5, "attributes": ["email"]}`, true)
+		if code != http.StatusOK || out["count"].(float64) != 1 {
+			t.Fatalf("count: %d %v", code, out)
+		}
+		rows := out["sample"].(map[string]any)["rows"].([]any)
+		if len(rows) != 1 || rows[0].([]any)[0] != "a@example.com" {
+			t.Fatalf("sample: %v", out["sample"])
+		}
+		// The same query as a JSON tree.
+		code, out = call(t, srv, "POST", "/api/audiences/count", `{"dimension": "customers", "where": {"and": [{"attr": "country", "op": "=", "value": "FR"},
+			{"link": "purchases", "aggregate": {"fn": "sum", "attr": "amount", "op": ">", "value": 120}}]}}`, true)
+		if code != http.StatusOK || out["count"].(float64) != 1 {
+			t.Fatalf("count (json): %d %v", code, out)
+		}
+		// Every problem at once, with its node path.
+		code, out = call(t, srv, "POST", "/api/audiences/count", `{"where": {"and": [{"attr": "colour", "op": "=", "value": "red"}, {"attr": "country", "op": "<>", "value": 1}]}}`, true)
+		problems, _ := out["error"].(map[string]any)["details"].([]any)
+		if code != http.StatusBadRequest || len(problems) != 2 || !strings.Contains(problems[0].(map[string]any)["path"].(string), "and[0]") {
+			t.Fatalf("invalid query: %d %v", code, out)
+		}
+		code, out = call(t, srv, "POST", "/api/audiences/count", `{"text": "country in (\"FR\""}`, true)
+		if code != http.StatusBadRequest || !strings.Contains(out["error"].(map[string]any)["message"].(string), "column") {
+			t.Fatalf("syntax error: %d %v", code, out)
+		}
+		// Injection through a value changes nothing.
+		code, out = call(t, srv, "POST", "/api/audiences/count", `{"text": "country = \"FR'; DROP TABLE customers; --\""}`, true)
+		if code != http.StatusOK || out["count"].(float64) != 0 {
+			t.Fatalf("injection attempt: %d %v", code, out)
+		}
+		// Save, reuse in a query, export, refresh, delete.
+		if code, out = call(t, srv, "POST", "/api/audiences", `{"name": "french", "text": "country = \"FR\""}`, true); code != http.StatusCreated || out["count"].(float64) != 2 {
+			t.Fatalf("save: %d %v", code, out)
+		}
+		if code, _ = call(t, srv, "POST", "/api/audiences", `{"name": "french", "text": "all"}`, true); code != http.StatusConflict {
+			t.Fatalf("save twice: %d", code)
+		}
+		if code, out = call(t, srv, "POST", "/api/audiences/count", `{"text": "in audience \"french\" and not exists(purchases)"}`, true); code != http.StatusOK || out["count"].(float64) != 1 {
+			t.Fatalf("membership: %d %v", code, out)
+		}
+		code, out = call(t, srv, "GET", "/api/audiences/french/export?attributes=customer_id,email", "", true)
+		if code != http.StatusOK || out["raw"] != "customer_id,email\n1,a@example.com\n2,b@example.com\n" {
+			t.Fatalf("export: %d %q", code, out["raw"])
+		}
+		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n4,d@example.com,FR\n", true)
+		if code, out = call(t, srv, "POST", "/api/audiences/french/refresh", "", true); code != http.StatusOK || out["count"].(float64) != 3 || out["version"].(float64) != 2 {
+			t.Fatalf("refresh: %d %v", code, out)
+		}
+		if code, out = call(t, srv, "GET", "/api/audiences/french/versions", "", true); code != http.StatusOK || len(out["versions"].([]any)) != 2 {
+			t.Fatalf("versions: %d %v", code, out)
+		}
+		if code, _ = call(t, srv, "DELETE", "/api/audiences/french", "", true); code != http.StatusNoContent {
+			t.Fatalf("delete: %d", code)
+		}
+		if code, _ = call(t, srv, "GET", "/api/audiences/french", "", true); code != http.StatusNotFound {
+			t.Fatalf("get after delete: %d", code)
+		}
+	})
+}

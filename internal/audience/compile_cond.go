@@ -1,0 +1,423 @@
+package audience
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+)
+
+// condition compiles "expr op value" for an expression holding values of
+// attribute a's type. Values are coerced to that type, bound as arguments
+// and, where a column cannot hold them exactly (decimals with more digits
+// than the scale, timestamps finer than a microsecond), replaced by the
+// nearest value on the right side so the comparison stays exact.
+func (c *Compiled) condition(expr string, a *datamodel.Attribute, op string, raw any, ci bool) (string, error) {
+	params := c.q.Params
+	if a.Type == datamodel.TypeJSON {
+		return "", fmt.Errorf("json attributes take no conditions")
+	}
+	switch op {
+	case OpIsNull:
+		return "(" + expr + " IS NULL)", nil
+	case OpIsNotNull:
+		return "(" + expr + " IS NOT NULL)", nil
+	case OpIsEmpty, OpIsNotEmpty:
+		if !textType(a) {
+			return "", fmt.Errorf("%s takes strings, not %s", op, a.Type)
+		}
+		if op == OpIsEmpty {
+			return "(" + expr + " IS NULL OR " + expr + " = '')", nil
+		}
+		return "(" + expr + " IS NOT NULL AND " + expr + " <> '')", nil
+
+	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpBefore, OpAfter:
+		if err := orderingCheck(op, a); err != nil {
+			return "", err
+		}
+		v, err := oneValue(params, raw)
+		if err != nil {
+			return "", err
+		}
+		x, err := Coerce(a, v)
+		if err != nil {
+			return "", err
+		}
+		return c.compare(expr, a, op, x)
+
+	case OpIn, OpNotIn:
+		if a.Type == datamodel.TypeBoolean {
+			return "", fmt.Errorf("%s does not take booleans", op)
+		}
+		vs, err := listValues(params, raw)
+		if err != nil {
+			return "", err
+		}
+		if len(vs) == 0 || len(vs) > MaxInValues {
+			return "", fmt.Errorf("%s takes 1 to %d values, got %d", op, MaxInValues, len(vs))
+		}
+		xs, err := coerceValues(a, vs)
+		if err != nil {
+			return "", err
+		}
+		var ph []string
+		for _, x := range xs {
+			lo, _, exact := snapValue(a, x)
+			if !exact {
+				continue // no stored value equals it
+			}
+			p, err := c.bind(a, lo)
+			if err != nil {
+				return "", err
+			}
+			ph = append(ph, p)
+		}
+		switch {
+		case len(ph) == 0 && op == OpIn:
+			return "(" + expr + " <> " + expr + ")", nil // false, or null for null
+		case len(ph) == 0:
+			return "(" + expr + " = " + expr + ")", nil
+		case op == OpIn:
+			return "(" + expr + " IN (" + strings.Join(ph, ", ") + "))", nil
+		}
+		return "(" + expr + " NOT IN (" + strings.Join(ph, ", ") + "))", nil
+
+	case OpBetween:
+		if err := orderingCheck(op, a); err != nil {
+			return "", err
+		}
+		vs, err := listValues(params, raw)
+		if err != nil {
+			return "", err
+		}
+		if len(vs) != 2 {
+			return "", fmt.Errorf("between takes two values, got %d", len(vs))
+		}
+		xs, err := coerceValues(a, vs)
+		if err != nil {
+			return "", err
+		}
+		_, from, _ := snapValue(a, xs[0])
+		to, _, _ := snapValue(a, xs[1])
+		return c.between(expr, a, from, to)
+
+	case OpContains, OpStartsWith, OpEndsWith:
+		if !textType(a) {
+			return "", fmt.Errorf("%s takes strings, not %s", op, a.Type)
+		}
+		v, err := oneValue(params, raw)
+		if err != nil {
+			return "", err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return "", fmt.Errorf("want a string, got %s", describe(v))
+		}
+		col, val := expr, "CAST("+c.Arg(s)+" AS TEXT)"
+		if ci {
+			col, val = "lower("+col+")", "lower("+val+")"
+		}
+		// strpos, left and right read the value literally: no wildcards.
+		switch op {
+		case OpContains:
+			return "(strpos(" + col + ", " + val + ") > 0)", nil
+		case OpStartsWith:
+			return "(left(" + col + ", length(" + val + ")) = " + val + ")", nil
+		}
+		return "(right(" + col + ", length(" + val + ")) = " + val + ")", nil
+
+	case OpWithinLast, OpWithinNext:
+		if !timeType(a) {
+			return "", fmt.Errorf("%s takes dates and timestamps, not %s", op, a.Type)
+		}
+		v, err := oneValue(params, raw)
+		if err != nil {
+			return "", err
+		}
+		d, err := durationValue(v)
+		if err != nil {
+			return "", err
+		}
+		sign := -1
+		if op == OpWithinNext {
+			sign = 1
+		}
+		if a.Type == datamodel.TypeDate {
+			from, to := dateWindow(c.now, c.loc, d, sign)
+			return c.between(expr, a, from, to)
+		}
+		other := d.Shift(c.now.In(c.loc), sign).UTC()
+		from, to := other, c.now
+		if sign > 0 {
+			from, to = c.now, other
+		}
+		_, fromUp, _ := snapValue(a, from)
+		toDown, _, _ := snapValue(a, to)
+		return c.between(expr, a, fromUp, toDown)
+
+	case OpDayOfWeek:
+		if !timeType(a) {
+			return "", fmt.Errorf("day_of_week takes dates and timestamps, not %s", a.Type)
+		}
+		days, err := weekdayValues(params, raw)
+		if err != nil {
+			return "", err
+		}
+		day := expr
+		if a.Type == datamodel.TypeTimestamp {
+			day = "(" + expr + " AT TIME ZONE CAST(" + c.Arg(c.loc.String()) + " AS TEXT))"
+		}
+		ph := make([]string, len(days))
+		for i, w := range days {
+			ph[i] = "CAST(" + c.Arg(int64(w)) + " AS INTEGER)"
+		}
+		return "(CAST(extract(dow from " + day + ") AS INTEGER) IN (" + strings.Join(ph, ", ") + "))", nil
+
+	case OpAnniversaryWithin:
+		if a.Type != datamodel.TypeDate {
+			return "", fmt.Errorf("anniversary_within takes dates, not %s", a.Type)
+		}
+		v, err := oneValue(params, raw)
+		if err != nil {
+			return "", err
+		}
+		n, err := dayCount(v)
+		if err != nil {
+			return "", err
+		}
+		mds := anniversaryDays(todayIn(c.now, c.loc), n)
+		ph := make([]string, len(mds))
+		for i, md := range mds {
+			ph[i] = "CAST(" + c.Arg(int64(md)) + " AS INTEGER)"
+		}
+		return "((CAST(extract(month from " + expr + ") AS INTEGER) * 100 + CAST(extract(day from " + expr + ") AS INTEGER)) IN (" +
+			strings.Join(ph, ", ") + "))", nil
+	}
+	return "", fmt.Errorf("unknown operator %q", op)
+}
+
+// anniversaryDays lists month*100+day for the days from t to t+n; in a year
+// without 29 February, 28 February also stands for it.
+func anniversaryDays(t time.Time, n int) []int {
+	seen := map[int]bool{}
+	for i := 0; i <= n; i++ {
+		d := t.AddDate(0, 0, i)
+		seen[int(d.Month())*100+d.Day()] = true
+		if d.Month() == time.February && d.Day() == 28 && time.Date(d.Year(), time.February, 29, 0, 0, 0, 0, time.UTC).Month() != time.February {
+			seen[229] = true
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for md := range seen {
+		out = append(out, md)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// opTakes checks an ordering operator against the attribute's type.
+func orderingCheck(op string, a *datamodel.Attribute) error {
+	switch op {
+	case OpEq, OpNe:
+		return nil
+	case OpBefore, OpAfter:
+		if !timeType(a) {
+			return fmt.Errorf("%s takes dates and timestamps, not %s", op, a.Type)
+		}
+		return nil
+	}
+	if a.Type == datamodel.TypeBoolean {
+		return fmt.Errorf("%s does not take booleans", op)
+	}
+	return nil
+}
+
+func textType(a *datamodel.Attribute) bool {
+	return a.Type == datamodel.TypeString || a.Type == datamodel.TypeEnum
+}
+
+func timeType(a *datamodel.Attribute) bool {
+	return a.Type == datamodel.TypeDate || a.Type == datamodel.TypeTimestamp
+}
+
+// ordered prepares an expression for <, >, between: PostgreSQL compares
+// text by the database's collation, so byte order (DuckDB's, and Go's) is
+// asked for explicitly.
+func (c *Compiled) ordered(expr string, a *datamodel.Attribute) string {
+	if textType(a) && c.d.Name() == "postgres" {
+		return expr + ` COLLATE "C"`
+	}
+	return expr
+}
+
+// compare compiles a single-value comparison of typed value x.
+func (c *Compiled) compare(expr string, a *datamodel.Attribute, op string, x any) (string, error) {
+	lo, hi, exact := snapValue(a, x)
+	var sqlOp string
+	var v any
+	switch op {
+	case OpEq, OpNe:
+		if !exact {
+			// No stored value equals x: = is false and != true, null for null.
+			if op == OpEq {
+				return "(" + expr + " <> " + expr + ")", nil
+			}
+			return "(" + expr + " = " + expr + ")", nil
+		}
+		sqlOp, v = "=", lo
+		if op == OpNe {
+			sqlOp = "<>"
+		}
+	case OpLt, OpBefore:
+		sqlOp, v = "<", hi
+	case OpLe:
+		sqlOp, v = "<=", lo
+	case OpGt, OpAfter:
+		sqlOp, v = ">", lo
+	case OpGe:
+		sqlOp, v = ">=", hi
+	}
+	p, err := c.bind(a, v)
+	if err != nil {
+		return "", err
+	}
+	if sqlOp != "=" && sqlOp != "<>" {
+		expr = c.ordered(expr, a)
+	}
+	return "(" + expr + " " + sqlOp + " " + p + ")", nil
+}
+
+func (c *Compiled) between(expr string, a *datamodel.Attribute, from, to any) (string, error) {
+	pf, err := c.bind(a, from)
+	if err != nil {
+		return "", err
+	}
+	pt, err := c.bind(a, to)
+	if err != nil {
+		return "", err
+	}
+	return "(" + c.ordered(expr, a) + " BETWEEN " + pf + " AND " + pt + ")", nil
+}
+
+// average compiles a comparison of avg = sum/n with a value p/q as
+// sum*q op p*n, exact in both databases (DuckDB's avg of decimals is a
+// double). With no values sum is null and so is the comparison.
+func (c *Compiled) average(sum, n string, a *datamodel.Attribute, op string, raw any) (string, error) {
+	_, scale := a.DecimalShape()
+	if a.Type == datamodel.TypeInteger {
+		scale = 0
+	}
+	s := "CAST(" + sum + fmt.Sprintf(" AS DECIMAL(38,%d))", scale)
+	side := func(sqlOp string, v any) (string, error) {
+		x, err := Coerce(avgAttr, v)
+		if err != nil {
+			return "", err
+		}
+		r := x.(*big.Rat)
+		num, den := r.Num().String(), r.Denom().String()
+		if len(strings.TrimPrefix(num, "-")) > 38 || len(den) > 38 {
+			return "", fmt.Errorf("value %s is out of range", r.RatString())
+		}
+		return "(" + s + " * CAST(" + c.Arg(den) + " AS DECIMAL(38,0)) " + sqlOp + " CAST(" + c.Arg(num) + " AS DECIMAL(38,0)) * " + n + ")", nil
+	}
+	switch op {
+	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe:
+		v, err := oneValue(c.q.Params, raw)
+		if err != nil {
+			return "", err
+		}
+		return side(map[string]string{OpEq: "=", OpNe: "<>", OpLt: "<", OpLe: "<=", OpGt: ">", OpGe: ">="}[op], v)
+	case OpBetween:
+		vs, err := listValues(c.q.Params, raw)
+		if err != nil {
+			return "", err
+		}
+		if len(vs) != 2 {
+			return "", fmt.Errorf("between takes two values, got %d", len(vs))
+		}
+		lo, err := side(">=", vs[0])
+		if err != nil {
+			return "", err
+		}
+		hi, err := side("<=", vs[1])
+		if err != nil {
+			return "", err
+		}
+		return "(" + lo + " AND " + hi + ")", nil
+	}
+	return "", fmt.Errorf("avg takes =, !=, <, <=, >, >= and between, not %s", op)
+}
+
+// avgAttr reads the value an average is compared with: any number.
+var avgAttr = &datamodel.Attribute{Name: "avg", Type: datamodel.TypeDecimal, Precision: datamodel.MaxPrecision}
+
+// snap returns the values a column of a's type can hold just below and
+// above x (both x when it can hold x exactly).
+func snapValue(a *datamodel.Attribute, x any) (lo, hi any, exact bool) {
+	switch v := x.(type) {
+	case *big.Rat:
+		if a.Type != datamodel.TypeDecimal {
+			break
+		}
+		_, scale := a.DecimalShape()
+		unit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
+		scaled := new(big.Int).Mul(v.Num(), unit)
+		floor := new(big.Int).Div(scaled, v.Denom()) // Euclidean: floor for a positive divisor
+		l := new(big.Rat).SetFrac(floor, unit)
+		if l.Cmp(v) == 0 {
+			return l, l, true
+		}
+		return l, new(big.Rat).SetFrac(floor.Add(floor, big.NewInt(1)), unit), false
+	case time.Time:
+		if a.Type != datamodel.TypeTimestamp {
+			break
+		}
+		l := v.UTC().Truncate(time.Microsecond)
+		if l.Equal(v) {
+			return l, l, true
+		}
+		return l, l.Add(time.Microsecond), false
+	}
+	return x, x, true
+}
+
+// bind binds a typed value and returns a placeholder cast to the column
+// type, so both databases read it the same way.
+func (c *Compiled) bind(a *datamodel.Attribute, x any) (string, error) {
+	switch a.Type {
+	case datamodel.TypeInteger:
+		if v, ok := x.(int64); ok {
+			return "CAST(" + c.Arg(v) + " AS BIGINT)", nil
+		}
+	case datamodel.TypeDecimal:
+		if v, ok := x.(*big.Rat); ok {
+			_, scale := a.DecimalShape()
+			s, exact := exactDecimal(v, scale)
+			intDigits := len(strings.TrimPrefix(strings.SplitN(s, ".", 2)[0], "-"))
+			if !exact || intDigits > datamodel.MaxPrecision-scale {
+				return "", fmt.Errorf("number %s is out of range", v.FloatString(scale))
+			}
+			return "CAST(" + c.Arg(s) + fmt.Sprintf(" AS DECIMAL(%d,%d))", datamodel.MaxPrecision, scale), nil
+		}
+	case datamodel.TypeString, datamodel.TypeEnum:
+		if v, ok := x.(string); ok {
+			return "CAST(" + c.Arg(v) + " AS TEXT)", nil
+		}
+	case datamodel.TypeBoolean:
+		if v, ok := x.(bool); ok {
+			return "CAST(" + c.Arg(v) + " AS BOOLEAN)", nil
+		}
+	case datamodel.TypeDate:
+		if v, ok := x.(time.Time); ok {
+			return "CAST(" + c.Arg(v.Format("2006-01-02")) + " AS DATE)", nil
+		}
+	case datamodel.TypeTimestamp:
+		if v, ok := x.(time.Time); ok {
+			return "CAST(" + c.Arg(v.UTC()) + " AS TIMESTAMPTZ)", nil
+		}
+	}
+	return "", fmt.Errorf("cannot bind %T to a %s attribute", x, a.Type)
+}

@@ -1,0 +1,880 @@
+package audience
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxTextLen is the longest query text ParseText reads.
+const MaxTextLen = 1 << 20
+
+// maxTextDepth bounds the parser's recursion: generous next to MaxDepth,
+// which Validate enforces, but small enough that absurd input cannot
+// exhaust the stack.
+const maxTextDepth = MaxDepth * 4
+
+// SyntaxError says where a query's text (or JSON) cannot be read. Pos is a
+// byte offset; Line and Col count from 1, Col in characters. Line is 0
+// when the position is unknown.
+type SyntaxError struct {
+	Pos       int
+	Line, Col int
+	Msg       string
+}
+
+// Error prints the message after its line and column.
+func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return e.Msg
+	}
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Col, e.Msg)
+}
+
+// newSyntaxError locates byte offset pos of src.
+func newSyntaxError[S string | []byte](src S, pos int, msg string) *SyntaxError {
+	pos = min(max(pos, 0), len(src))
+	line, start := 1, 0
+	for i := 0; i < pos; i++ {
+		if src[i] == '\n' {
+			line, start = line+1, i+1
+		}
+	}
+	return &SyntaxError{Pos: pos, Line: line, Col: utf8.RuneCount([]byte(src[start:pos])) + 1, Msg: msg}
+}
+
+// ParseText reads a query tree in the text syntax of docs/audiences.md,
+// such as `country in ("FR", "BE") and not exists(purchases where
+// purchased_at within last 30d)`. Errors are *SyntaxError. ParseText does
+// not check the tree against a data model (see Validate).
+func ParseText(s string) (*Node, error) {
+	if len(s) > MaxTextLen {
+		return nil, &SyntaxError{Msg: fmt.Sprintf("the query text is longer than %d bytes", MaxTextLen)}
+	}
+	toks, err := lexText(s)
+	if err != nil {
+		return nil, err
+	}
+	p := &textParser{src: s, toks: toks}
+	if p.peek().kind == tEOF {
+		return nil, p.errAt(p.peek(), "the query is empty")
+	}
+	n, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tEOF {
+		return nil, p.errAt(t, fmt.Sprintf("unexpected %s after a complete condition (missing \"and\" or \"or\"?)", t.describe()))
+	}
+	return n, nil
+}
+
+type tokKind int
+
+const (
+	tEOF    tokKind = iota
+	tIdent          // country, and, exists
+	tQuoted         // `odd name`: a name in backticks
+	tWord           // 90d, 15min: a bare word starting with a digit
+	tNumber         // -12.5e3
+	tString         // "text"
+	tParam          // $name
+	tPunct          // ( ) , . = != < <= > >=
+)
+
+type textToken struct {
+	kind tokKind
+	val  string // decoded for strings, names and params
+	pos  int
+	end  int
+	src  string // as written
+}
+
+func (t textToken) describe() string {
+	switch t.kind {
+	case tEOF:
+		return "end of the query"
+	case tString:
+		return "string " + shortSrc(t.src)
+	case tNumber:
+		return "number " + shortSrc(t.src)
+	}
+	return strconv.Quote(shortText(t.src))
+}
+
+func shortSrc(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "…"
+	}
+	return s
+}
+
+func shortText(s string) string {
+	if len(s) > 40 {
+		return strings.ToValidUTF8(s[:37], "") + "…"
+	}
+	return s
+}
+
+func isIdentStart(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func isIdentChar(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' }
+
+func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// lexText splits the text into tokens, ending with tEOF.
+func lexText(s string) ([]textToken, error) {
+	var toks []textToken
+	i := 0
+	for {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+		if i >= len(s) {
+			return append(toks, textToken{kind: tEOF, pos: i, end: i}), nil
+		}
+		start := i
+		c := s[i]
+		var t textToken
+		switch {
+		case isIdentStart(c):
+			for i < len(s) && isIdentChar(s[i]) {
+				i++
+			}
+			t = textToken{kind: tIdent, val: s[start:i]}
+		case isASCIIDigit(c) || c == '-' && i+1 < len(s) && isASCIIDigit(s[i+1]):
+			end, word, err := lexNumber(s, i)
+			if err != nil {
+				return nil, err
+			}
+			i = end
+			t = textToken{kind: tNumber, val: s[start:i]}
+			if word {
+				t.kind = tWord
+			}
+		case c == '"' || c == '`':
+			val, end, err := lexQuoted(s, i)
+			if err != nil {
+				return nil, err
+			}
+			i = end
+			t = textToken{kind: tString, val: val}
+			if c == '`' {
+				t.kind = tQuoted
+			}
+		case c == '$':
+			i++
+			switch {
+			case i < len(s) && s[i] == '`':
+				val, end, err := lexQuoted(s, i)
+				if err != nil {
+					return nil, err
+				}
+				i = end
+				t = textToken{kind: tParam, val: val}
+			case i < len(s) && isIdentChar(s[i]):
+				for i < len(s) && isIdentChar(s[i]) {
+					i++
+				}
+				t = textToken{kind: tParam, val: s[start+1 : i]}
+			default:
+				return nil, newSyntaxError(s, start, "expected a parameter name after \"$\"")
+			}
+			if t.val == "" {
+				return nil, newSyntaxError(s, start, "a parameter needs a name")
+			}
+		case c == '!' || c == '<' || c == '>':
+			i++
+			if i < len(s) && s[i] == '=' {
+				i++
+			} else if c == '!' {
+				return nil, newSyntaxError(s, start, "unexpected \"!\": did you mean \"!=\"?")
+			}
+			t = textToken{kind: tPunct, val: s[start:i]}
+		case strings.IndexByte("(),.=", c) >= 0:
+			i++
+			t = textToken{kind: tPunct, val: s[start:i]}
+		default:
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			msg := fmt.Sprintf("unexpected character %q", r)
+			if c == '\'' {
+				msg += ": strings take double quotes"
+			}
+			return nil, newSyntaxError(s, start, msg)
+		}
+		t.pos, t.end, t.src = start, i, s[start:i]
+		toks = append(toks, t)
+	}
+}
+
+// lexNumber reads a JSON number at s[i:], or a bare word such as 90d when
+// digits run straight into letters.
+func lexNumber(s string, i int) (end int, word bool, err error) {
+	start := i
+	plain := true // digits only so far: may still turn out to be a word
+	if s[i] == '-' {
+		i++
+		plain = false
+	}
+	digits := i
+	for i < len(s) && isASCIIDigit(s[i]) {
+		i++
+	}
+	intEnd := i
+	if i < len(s) && s[i] == '.' && i+1 < len(s) && isASCIIDigit(s[i+1]) {
+		i += 2
+		for i < len(s) && isASCIIDigit(s[i]) {
+			i++
+		}
+		plain = false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if j < len(s) && isASCIIDigit(s[j]) {
+			for j < len(s) && isASCIIDigit(s[j]) {
+				j++
+			}
+			i = j
+			plain = false
+		}
+	}
+	if i < len(s) && isIdentChar(s[i]) {
+		if !plain {
+			for i < len(s) && isIdentChar(s[i]) {
+				i++
+			}
+			return 0, false, newSyntaxError(s, start, fmt.Sprintf("invalid number %q", s[start:i]))
+		}
+		for i < len(s) && isIdentChar(s[i]) {
+			i++
+		}
+		return i, true, nil
+	}
+	if intEnd-digits > 1 && s[digits] == '0' {
+		return 0, false, newSyntaxError(s, start, fmt.Sprintf("invalid number %q: no leading zeros", s[start:i]))
+	}
+	return i, false, nil
+}
+
+// lexQuoted reads a string in double quotes or a name in backticks at
+// s[i:] with the escapes \" \` \\ \n \t \r and \uXXXX.
+func lexQuoted(s string, i int) (val string, end int, err error) {
+	q := s[i]
+	start := i
+	i++
+	var b strings.Builder
+	for {
+		if i >= len(s) {
+			return "", 0, newSyntaxError(s, start, "unterminated "+quotedKind(q))
+		}
+		c := s[i]
+		switch {
+		case c == q:
+			return b.String(), i + 1, nil
+		case c == '\n':
+			return "", 0, newSyntaxError(s, start, "unterminated "+quotedKind(q)+" (write a line break as \\n)")
+		case c != '\\':
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if i+1 >= len(s) {
+			return "", 0, newSyntaxError(s, start, "unterminated "+quotedKind(q))
+		}
+		switch e := s[i+1]; e {
+		case '"', '`', '\\':
+			b.WriteByte(e)
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'u':
+			if i+6 > len(s) {
+				return "", 0, newSyntaxError(s, i, "\\u needs four hex digits")
+			}
+			r, perr := strconv.ParseUint(s[i+2:i+6], 16, 32)
+			if perr != nil {
+				return "", 0, newSyntaxError(s, i, "\\u needs four hex digits")
+			}
+			b.WriteRune(rune(r))
+			i += 4
+		default:
+			return "", 0, newSyntaxError(s, i, fmt.Sprintf("unknown escape \\%c (use \\\" \\\\ \\n \\t \\r or \\uXXXX)", e))
+		}
+		i += 2
+	}
+}
+
+func quotedKind(q byte) string {
+	if q == '`' {
+		return "name in backticks"
+	}
+	return "string"
+}
+
+// hardKeywords cannot start a path unquoted; the rest of the syntax's
+// words are keywords only where they are expected.
+var hardKeywords = []string{"and", "or", "not", "in", "all", "true", "false", "null"}
+
+func isHardKeyword(s string) bool {
+	for _, k := range hardKeywords {
+		if strings.EqualFold(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Value contexts: where bare words are values.
+type valueCtx int
+
+const (
+	ctxPlain       valueCtx = iota
+	ctxDuration             // within last 90d
+	ctxWeekday              // day of week in (sat, sun)
+	ctxAnniversary          // anniversary within 7d
+)
+
+type textParser struct {
+	src   string
+	toks  []textToken
+	i     int
+	depth int
+}
+
+func (p *textParser) peek() textToken { return p.toks[p.i] }
+
+func (p *textParser) peekAt(k int) textToken {
+	if p.i+k < len(p.toks) {
+		return p.toks[p.i+k]
+	}
+	return p.toks[len(p.toks)-1]
+}
+
+func (p *textParser) next() textToken {
+	t := p.toks[p.i]
+	if t.kind != tEOF {
+		p.i++
+	}
+	return t
+}
+
+// prev describes the token before the current one, for "after …" in
+// messages.
+func (p *textParser) prev() string {
+	if p.i == 0 {
+		return "the start"
+	}
+	return strconv.Quote(shortText(p.toks[p.i-1].src))
+}
+
+func (p *textParser) errAt(t textToken, msg string) error {
+	return newSyntaxError(p.src, t.pos, msg)
+}
+
+func (p *textParser) isKw(t textToken, kw string) bool {
+	return t.kind == tIdent && strings.EqualFold(t.val, kw)
+}
+
+func (p *textParser) isPunct(t textToken, s string) bool { return t.kind == tPunct && t.val == s }
+
+func (p *textParser) expectKw(kw string) error {
+	if t := p.peek(); !p.isKw(t, kw) {
+		return p.errAt(t, fmt.Sprintf("expected %q after %s, found %s", kw, p.prev(), t.describe()))
+	}
+	p.next()
+	return nil
+}
+
+// expectClose consumes the ")" that closes open; context says what it
+// closes, as in `expected ")" to close the "(" at line 1, column 5`.
+func (p *textParser) expectClose(open textToken, context string) error {
+	if t := p.peek(); !p.isPunct(t, ")") {
+		// Locating open costs a scan of the text: only on failure.
+		return p.errAt(t, fmt.Sprintf("expected \")\" %s at %s, found %s", context, p.where(open), t.describe()))
+	}
+	p.next()
+	return nil
+}
+
+func (p *textParser) enter() error {
+	p.depth++
+	if p.depth > maxTextDepth {
+		return p.errAt(p.peek(), fmt.Sprintf("the query nests deeper than %d levels", maxTextDepth))
+	}
+	return nil
+}
+
+func (p *textParser) leave() { p.depth-- }
+
+// or = and { "or" and }.
+func (p *textParser) or() (*Node, error) {
+	n, err := p.and()
+	if err != nil || !p.isKw(p.peek(), "or") {
+		return n, err
+	}
+	list := []*Node{n}
+	for p.isKw(p.peek(), "or") {
+		p.next()
+		n, err := p.and()
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, n)
+	}
+	return &Node{Or: list}, nil
+}
+
+// and = unary { "and" unary }.
+func (p *textParser) and() (*Node, error) {
+	n, err := p.unary()
+	if err != nil || !p.isKw(p.peek(), "and") {
+		return n, err
+	}
+	list := []*Node{n}
+	for p.isKw(p.peek(), "and") {
+		p.next()
+		n, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, n)
+	}
+	return &Node{And: list}, nil
+}
+
+// unary = "not" unary | primary.
+func (p *textParser) unary() (*Node, error) {
+	if !p.isKw(p.peek(), "not") {
+		return p.primary()
+	}
+	p.next()
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	n, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	return &Node{Not: n}, nil
+}
+
+func (p *textParser) primary() (*Node, error) {
+	t := p.peek()
+	call := p.isPunct(p.peekAt(1), "(")
+	switch {
+	case p.isPunct(t, "("):
+		p.next()
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
+		n, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.expectClose(t, "to close the \"(\""); err != nil {
+			return nil, err
+		}
+		return n, nil
+	case p.isKw(t, "all"):
+		p.next()
+		if !call {
+			return &Node{And: []*Node{}}, nil
+		}
+		list, err := p.args("all")
+		return &Node{And: list}, err
+	case p.isKw(t, "any") && call:
+		p.next()
+		list, err := p.args("any")
+		return &Node{Or: list}, err
+	case (p.isKw(t, "exists") || p.isKw(t, FnCount)) && call:
+		return p.linkCall()
+	case (p.isKw(t, FnSum) || p.isKw(t, FnAvg) || p.isKw(t, FnMin) || p.isKw(t, FnMax)) && call:
+		return p.aggregateCall()
+	case p.isKw(t, "in"):
+		p.next()
+		if err := p.expectKw("audience"); err != nil {
+			return nil, err
+		}
+		s := p.next()
+		if s.kind != tString {
+			return nil, p.errAt(s, fmt.Sprintf("expected the audience's name in double quotes after \"audience\", found %s", s.describe()))
+		}
+		if s.val == "" {
+			return nil, p.errAt(s, "the audience name is empty")
+		}
+		return &Node{Audience: s.val}, nil
+	case t.kind == tQuoted || t.kind == tIdent && !isHardKeyword(t.val):
+		path, err := p.path()
+		if err != nil {
+			return nil, err
+		}
+		return p.condition(strings.Join(path, "."))
+	}
+	return nil, p.errAt(t, fmt.Sprintf("expected a condition after %s, found %s", p.prev(), t.describe()))
+}
+
+// where returns "line L, column C" of a token.
+func (p *textParser) where(t textToken) string {
+	e := newSyntaxError(p.src, t.pos, "")
+	return fmt.Sprintf("line %d, column %d", e.Line, e.Col)
+}
+
+// args reads "(" [ or { "," or } ] ")" after all or any.
+func (p *textParser) args(fn string) ([]*Node, error) {
+	open := p.next()
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	list := []*Node{}
+	if p.isPunct(p.peek(), ")") {
+		p.next()
+		return list, nil
+	}
+	for {
+		n, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, n)
+		if !p.isPunct(p.peek(), ",") {
+			break
+		}
+		p.next()
+	}
+	if err := p.expectClose(open, "or \",\" in "+fn+"("); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// path = name { "." name }, a name being an identifier or `quoted`.
+func (p *textParser) path() ([]string, error) {
+	var segs []string
+	for {
+		t := p.next()
+		switch {
+		case t.kind == tQuoted && t.val == "":
+			return nil, p.errAt(t, "empty name in backticks")
+		case t.kind == tQuoted && strings.Contains(t.val, "."):
+			// Dots separate the names of a path, so a name cannot hold one.
+			return nil, p.errAt(t, "a name in backticks cannot contain \".\"")
+		case t.kind == tQuoted, t.kind == tIdent && (len(segs) > 0 || !isHardKeyword(t.val)):
+			segs = append(segs, t.val)
+		default:
+			return nil, p.errAt(t, fmt.Sprintf("expected a name after %s, found %s", p.prevOf(t), t.describe()))
+		}
+		if !p.isPunct(p.peek(), ".") {
+			return segs, nil
+		}
+		p.next()
+	}
+}
+
+// prevOf is prev for a token already consumed.
+func (p *textParser) prevOf(t textToken) string {
+	for i := p.i - 1; i > 0; i-- {
+		if p.toks[i].pos == t.pos {
+			return strconv.Quote(shortText(p.toks[i-1].src))
+		}
+	}
+	return "the start"
+}
+
+// linkCall reads exists(link [where …]) or count(link [where …]) op value.
+func (p *textParser) linkCall() (*Node, error) {
+	fn := p.next()
+	n := &Node{}
+	if err := p.callBody(fn, n, false); err != nil {
+		return nil, err
+	}
+	if !p.isKw(fn, FnCount) {
+		return n, nil
+	}
+	op, v, err := p.comparison("count(…)")
+	if err != nil {
+		return nil, err
+	}
+	n.Count = &Compare{Op: op, Value: v}
+	return n, nil
+}
+
+// aggregateCall reads fn(link.attr [where …]) op value.
+func (p *textParser) aggregateCall() (*Node, error) {
+	fn := p.next()
+	n := &Node{}
+	if err := p.callBody(fn, n, true); err != nil {
+		return nil, err
+	}
+	name := strings.ToLower(fn.val)
+	op, v, err := p.comparison(name + "(…)")
+	if err != nil {
+		return nil, err
+	}
+	n.Aggregate.Fn, n.Aggregate.Op, n.Aggregate.Value = name, op, v
+	return n, nil
+}
+
+// callBody reads "(" path [ "where" or ] ")" into n.
+func (p *textParser) callBody(fn textToken, n *Node, aggregate bool) error {
+	open := p.next()
+	if err := p.enter(); err != nil {
+		return err
+	}
+	defer p.leave()
+	at := p.peek()
+	path, err := p.path()
+	if err != nil {
+		return err
+	}
+	if aggregate {
+		if len(path) < 2 {
+			return p.errAt(at, fmt.Sprintf("%s( takes a link and an attribute of the linked rows, such as purchases.amount", strings.ToLower(fn.val)))
+		}
+		n.Aggregate = &Aggregate{Attr: path[len(path)-1]}
+		path = path[:len(path)-1]
+	}
+	n.Link = strings.Join(path, ".")
+	if p.isKw(p.peek(), "where") {
+		p.next()
+		if n.Where, err = p.or(); err != nil {
+			return err
+		}
+	}
+	return p.expectClose(open, "or \"where\" in "+strings.ToLower(fn.val)+"(")
+}
+
+// comparison reads one of = != < <= > >= and a value.
+func (p *textParser) comparison(after string) (string, any, error) {
+	t := p.peek()
+	if !isComparison(t) {
+		return "", nil, p.errAt(t, fmt.Sprintf("expected a comparison (=, !=, <, <=, >, >=) after %s, found %s", after, t.describe()))
+	}
+	p.next()
+	v, err := p.value(ctxPlain)
+	return t.val, v, err
+}
+
+func isComparison(t textToken) bool {
+	if t.kind != tPunct {
+		return false
+	}
+	switch t.val {
+	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe:
+		return true
+	}
+	return false
+}
+
+// condition reads the operator and value after an attribute path.
+func (p *textParser) condition(path string) (*Node, error) {
+	n := &Node{Attr: path}
+	t := p.next()
+	ctx := ctxPlain
+	switch {
+	case isComparison(t):
+		n.Op = t.val
+	case p.isKw(t, "in"):
+		n.Op = OpIn
+	case p.isKw(t, "not"):
+		if err := p.expectKw("in"); err != nil {
+			return nil, err
+		}
+		n.Op = OpNotIn
+	case p.isKw(t, "between"):
+		n.Op = OpBetween
+		v, err := p.between()
+		n.Value = v
+		return n, err
+	case p.isKw(t, "contains"), p.isKw(t, "icontains"):
+		n.Op = OpContains
+	case p.isKw(t, "starts"), p.isKw(t, "istarts"):
+		n.Op = OpStartsWith
+	case p.isKw(t, "ends"), p.isKw(t, "iends"):
+		n.Op = OpEndsWith
+	case p.isKw(t, "is"):
+		not := p.isKw(p.peek(), "not")
+		if not {
+			p.next()
+		}
+		switch w := p.next(); {
+		case p.isKw(w, "null") && not:
+			n.Op = OpIsNotNull
+		case p.isKw(w, "null"):
+			n.Op = OpIsNull
+		case p.isKw(w, "empty") && not:
+			n.Op = OpIsNotEmpty
+		case p.isKw(w, "empty"):
+			n.Op = OpIsEmpty
+		default:
+			return nil, p.errAt(w, fmt.Sprintf("expected \"null\" or \"empty\" after %s, found %s", p.prevOf(w), w.describe()))
+		}
+		return n, nil
+	case p.isKw(t, OpBefore), p.isKw(t, OpAfter):
+		n.Op = strings.ToLower(t.val)
+	case p.isKw(t, "within"):
+		switch w := p.next(); {
+		case p.isKw(w, "last"):
+			n.Op = OpWithinLast
+		case p.isKw(w, "next"):
+			n.Op = OpWithinNext
+		default:
+			return nil, p.errAt(w, fmt.Sprintf("expected \"last\" or \"next\" after \"within\", found %s", w.describe()))
+		}
+		ctx = ctxDuration
+	case p.isKw(t, "day"):
+		for _, kw := range []string{"of", "week", "in"} {
+			if err := p.expectKw(kw); err != nil {
+				return nil, err
+			}
+		}
+		n.Op, ctx = OpDayOfWeek, ctxWeekday
+	case p.isKw(t, "anniversary"):
+		if err := p.expectKw("within"); err != nil {
+			return nil, err
+		}
+		n.Op, ctx = OpAnniversaryWithin, ctxAnniversary
+	default:
+		return nil, p.errAt(t, fmt.Sprintf("expected an operator (=, !=, <, in, not in, between, contains, starts with, is null, before, within last, day of week in, …) after %q, found %s", shortText(path), t.describe()))
+	}
+	n.CaseInsensitive = p.isKw(t, "icontains") || p.isKw(t, "istarts") || p.isKw(t, "iends")
+	if n.Op == OpStartsWith || n.Op == OpEndsWith {
+		if err := p.expectKw("with"); err != nil {
+			return nil, err
+		}
+	}
+	v, err := p.value(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n.Value = v
+	return n, nil
+}
+
+// between reads "a and b" (a two-value list), a list, or one value.
+func (p *textParser) between() (any, error) {
+	if p.isPunct(p.peek(), "(") {
+		return p.value(ctxPlain)
+	}
+	lo, err := p.value(ctxPlain)
+	if err != nil {
+		return nil, err
+	}
+	if !p.isKw(p.peek(), "and") || !p.startsValue(p.peekAt(1)) {
+		return lo, nil
+	}
+	p.next()
+	hi, err := p.value(ctxPlain)
+	if err != nil {
+		return nil, err
+	}
+	return []any{lo, hi}, nil
+}
+
+// startsValue reports whether t can begin a scalar value.
+func (p *textParser) startsValue(t textToken) bool {
+	switch t.kind {
+	case tString, tNumber, tParam:
+		return true
+	}
+	return p.isKw(t, "true") || p.isKw(t, "false") || p.isKw(t, "null")
+}
+
+// value = string | number | true | false | null | $param | "(" [ value { "," value } ] ")"
+// and, in their contexts, bare durations, weekdays and day counts.
+func (p *textParser) value(ctx valueCtx) (any, error) {
+	t := p.peek()
+	switch {
+	case t.kind == tString:
+		p.next()
+		return t.val, nil
+	case t.kind == tNumber:
+		p.next()
+		return json.Number(t.val), nil
+	case t.kind == tParam:
+		p.next()
+		return Param{Param: t.val}, nil
+	case p.isKw(t, "true"), p.isKw(t, "false"):
+		p.next()
+		return strings.EqualFold(t.val, "true"), nil
+	case p.isKw(t, "null"):
+		p.next()
+		return nil, nil
+	case p.isPunct(t, "("):
+		return p.list(ctx)
+	case t.kind == tWord && ctx == ctxDuration:
+		p.next()
+		return t.val, nil
+	case t.kind == tWord && ctx == ctxAnniversary:
+		digits, ok := strings.CutSuffix(t.val, "d")
+		if n, err := strconv.Atoi(digits); ok && err == nil && len(digits) <= 6 && isAllDigits(digits) {
+			p.next()
+			return json.Number(strconv.Itoa(n)), nil
+		}
+		return nil, p.errAt(t, fmt.Sprintf("expected a number of days such as 7d after %s, found %s", p.prev(), t.describe()))
+	case t.kind == tIdent && ctx == ctxWeekday:
+		p.next()
+		return t.val, nil
+	case t.kind == tIdent && ctx == ctxPlain && !isHardKeyword(t.val):
+		return nil, p.errAt(t, fmt.Sprintf("expected a value after %s, found %s (strings take double quotes: \"%s\")", p.prev(), t.describe(), shortText(t.val)))
+	}
+	hint := ""
+	switch ctx {
+	case ctxDuration:
+		hint = " such as 90d"
+	case ctxWeekday:
+		hint = " such as (sat, sun)"
+	case ctxAnniversary:
+		hint = " such as 7d"
+	}
+	return nil, p.errAt(t, fmt.Sprintf("expected a value%s after %s, found %s", hint, p.prev(), t.describe()))
+}
+
+func isAllDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isASCIIDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (p *textParser) list(ctx valueCtx) (any, error) {
+	open := p.next()
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	list := []any{}
+	if p.isPunct(p.peek(), ")") {
+		p.next()
+		return list, nil
+	}
+	for {
+		v, err := p.value(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+		if !p.isPunct(p.peek(), ",") {
+			break
+		}
+		p.next()
+	}
+	if err := p.expectClose(open, "or \",\" in the list opened"); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
