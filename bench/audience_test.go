@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -170,7 +169,5 @@ func parseQuery(b *testing.B, text string) *audience.Query {
 	if err != nil {
 		b.Fatalf("parse %q: %v", text, err)
 	}
-	raw, _ := json.Marshal(n)
-	_ = raw
 	return &audience.Query{Dimension: "customers", Where: n, Now: now}
 }

@@ -249,3 +249,38 @@ func IsConflict(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "Conflict") || strings.Contains(msg, "conflict") || strings.Contains(msg, "40001") || strings.Contains(msg, "40P01")
 }
+
+// Release gives a claimed job back without counting the attempt, due again
+// at runAfter (used to park the work of a paused run).
+func (q *Queue) Release(ctx context.Context, tx store.Querier, j *Job, runAfter time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE ff_jobs SET status = 'ready', attempts = attempts - 1, run_after = $4, lease_owner = NULL, lease_until = NULL WHERE `+fence,
+		j.ID, j.Owner, j.Attempts, runAfter.UTC())
+	if err != nil {
+		return fmt.Errorf("release job %d: %w", j.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// Reschedule makes the ready jobs whose dedupe key starts with prefix and
+// that are due at from due at to instead (used to resume a paused run).
+func (q *Queue) Reschedule(ctx context.Context, db store.Querier, prefix string, from, to time.Time) (int64, error) {
+	res, err := db.ExecContext(ctx, `UPDATE ff_jobs SET run_after = $3 WHERE dedupe_key LIKE $1 ESCAPE '!' AND status = 'ready' AND run_after = $2`,
+		escapeLike(prefix)+"%", from.UTC(), to.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("reschedule jobs: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// JobID returns the id of the job with a dedupe key.
+func (q *Queue) JobID(ctx context.Context, db store.Querier, key string) (int64, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, `SELECT id FROM ff_jobs WHERE dedupe_key = $1`, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, store.ErrNotFound
+	}
+	return id, err
+}
