@@ -8,7 +8,9 @@ import (
 	"net/http"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -44,11 +46,16 @@ func writeError(w http.ResponseWriter, status int, code, msg string, details any
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var verr *datamodel.ValidationError
 	var derr *schema.DestructiveError
+	var cerr *campaign.ValidationError
 	var qerr *audience.ValidationError
 	var serr *audience.SyntaxError
 	switch {
 	case errors.As(err, &verr):
 		writeError(w, http.StatusBadRequest, "invalid_model", "the data model has problems", verr.Problems)
+	case errors.As(err, &cerr):
+		writeError(w, http.StatusBadRequest, "invalid_campaign", "the campaign has problems", cerr.Problems)
+	case errors.Is(err, engine.ErrRunState), errors.Is(err, engine.ErrNotPublished):
+		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
 	case errors.As(err, &derr):
 		writeError(w, http.StatusConflict, "destructive_change", derr.Error(), derr.Changes)
 	case errors.As(err, &qerr):

@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/fanfare-dev/fanfare/internal/engine"
+)
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/health", s.health)
@@ -26,6 +30,23 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/audiences/{name}/refresh", s.auth(s.refreshAudience))
 	s.mux.HandleFunc("POST /api/audiences/{name}/append", s.auth(s.appendAudience))
 	s.mux.HandleFunc("GET /api/audiences/{name}/export", s.auth(s.exportAudience))
+
+	s.mux.HandleFunc("GET /api/campaigns", s.auth(s.listCampaigns))
+	s.mux.HandleFunc("POST /api/campaigns", s.auth(s.saveCampaign))
+	s.mux.HandleFunc("POST /api/campaigns/validate", s.auth(s.validateCampaign))
+	s.mux.HandleFunc("GET /api/campaigns/{name}", s.auth(s.getCampaign))
+	s.mux.HandleFunc("POST /api/campaigns/{name}/publish", s.auth(s.publishCampaign))
+	s.mux.HandleFunc("POST /api/campaigns/{name}/duplicate", s.auth(s.duplicateCampaign))
+	s.mux.HandleFunc("GET /api/campaigns/{name}/runs", s.auth(s.listRuns))
+	s.mux.HandleFunc("POST /api/campaigns/{name}/runs", s.auth(s.startRun))
+	s.mux.HandleFunc("GET /api/runs/{id}", s.auth(s.runStatus))
+	s.mux.HandleFunc("GET /api/runs/{id}/preview", s.auth(s.previewRun))
+	s.mux.HandleFunc("POST /api/runs/{id}/pause", s.auth(s.runAction(func(e *engine.Engine, r *http.Request, id int64) error { return e.Pause(r.Context(), id) })))
+	s.mux.HandleFunc("POST /api/runs/{id}/resume", s.auth(s.runAction(func(e *engine.Engine, r *http.Request, id int64) error { return e.Resume(r.Context(), id) })))
+	s.mux.HandleFunc("POST /api/runs/{id}/stop", s.auth(s.runAction(func(e *engine.Engine, r *http.Request, id int64) error { return e.Stop(r.Context(), id) })))
+	s.mux.HandleFunc("POST /api/runs/{id}/activities/{activity}/retry", s.auth(s.runAction(func(e *engine.Engine, r *http.Request, id int64) error {
+		return e.Retry(r.Context(), id, r.PathValue("activity"))
+	})))
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)

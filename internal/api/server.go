@@ -9,12 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // Server is the HTTP API over one store.
 type Server struct {
 	store   *store.Store
+	engine  *engine.Engine
 	log     *slog.Logger
 	token   string
 	version string
@@ -24,7 +26,9 @@ type Server struct {
 // Config configures a Server.
 type Config struct {
 	Store *store.Store
-	Log   *slog.Logger
+	// Engine runs campaigns; nil builds one that only records (no workers).
+	Engine *engine.Engine
+	Log    *slog.Logger
 	// Token is the bearer token every /api/ call except health and the
 	// OpenAPI document must present.
 	Token   string
@@ -33,9 +37,12 @@ type Config struct {
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, log: cfg.Log, token: cfg.Token, version: cfg.Version, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, version: cfg.Version, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.engine == nil {
+		s.engine = engine.New(engine.Config{Store: cfg.Store, Log: s.log})
 	}
 	s.routes()
 	return s

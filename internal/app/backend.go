@@ -13,6 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/client"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -35,6 +36,20 @@ type Backend interface {
 	AudienceAppend(ctx context.Context, name string, req api.AudienceRequest) (*audience.Audience, error)
 	AudienceDelete(ctx context.Context, name string) error
 	AudienceExport(ctx context.Context, name string, version int64, attrs []string, format string, w io.Writer) error
+	CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign, error)
+	CampaignValidate(ctx context.Context, doc []byte) error
+	CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error)
+	CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error)
+	Campaigns(ctx context.Context) ([]engine.Campaign, error)
+	RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error)
+	Runs(ctx context.Context, name string) ([]engine.Run, error)
+	RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error)
+	RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error)
+	RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error)
+	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
+	// Work drives a run until it is no longer running: the store backend
+	// runs its activities in this process, the server backend waits.
+	Work(ctx context.Context, id int64) (*engine.RunStatus, error)
 	// Where says what the backend is, for messages.
 	Where() string
 	Close() error
@@ -59,7 +74,9 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &local{s: s}, nil
+	// The engine's per-activity logs would drown a command's output.
+	quiet := newLogger(g.stderr, "warn", g.LogFormat)
+	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet})}, nil
 }
 
 func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
@@ -95,7 +112,10 @@ type remote struct{ *client.Client }
 func (r remote) Where() string { return "server " + r.Base() }
 func (r remote) Close() error  { return nil }
 
-type local struct{ s *store.Store }
+type local struct {
+	s   *store.Store
+	eng *engine.Engine
+}
 
 func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }
 func (l *local) Close() error  { return l.s.Close() }

@@ -42,6 +42,7 @@ type CLI struct {
 	Model    ModelCmd    `cmd:"" help:"Validate, apply and show the data model."`
 	Import   ImportCmd   `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
 	Audience AudienceCmd `cmd:"" help:"Count, save and export audiences."`
+	Campaign CampaignCmd `cmd:"" help:"Validate, simulate, publish and run campaigns."`
 	Demo     DemoCmd     `cmd:"" help:"Create the retail demo data model and load generated data."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 }

@@ -4,21 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // ServeCmd runs the HTTP API.
 type ServeCmd struct {
-	Addr      string `default:":8080" env:"FANFARE_ADDR" help:"Address to listen on."`
-	Demo      bool   `help:"Load the retail demo (model and data) when the store has no model yet."`
-	Customers int    `default:"10000" help:"Customers to generate with --demo."`
+	Addr      string        `default:":8080" env:"FANFARE_ADDR" help:"Address to listen on."`
+	Demo      bool          `help:"Load the retail demo (model and data) when the store has no model yet."`
+	Customers int           `default:"10000" help:"Customers to generate with --demo."`
+	Workers   int           `default:"2" env:"FANFARE_WORKERS" help:"Campaign activities this node runs at once."`
+	Lease     time.Duration `default:"30s" env:"FANFARE_LEASE" help:"How long a node's claim on an activity lasts without a heartbeat (another node takes over after it)."`
 }
 
 // Run serves until interrupted.
@@ -58,7 +63,15 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	defer os.Remove(serverFilePath(g.DataDir))
 
-	handler := api.New(api.Config{Store: s, Log: g.log, Token: token, Version: Version})
+	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease})
+	workCtx, stopWork := context.WithCancel(context.Background())
+	var work sync.WaitGroup
+	work.Add(2)
+	go func() { defer work.Done(); _ = eng.Run(workCtx) }()
+	go func() { defer work.Done(); housekeeping(workCtx, eng, g.log) }()
+	defer func() { stopWork(); work.Wait() }()
+
+	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Token: token, Version: Version})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)
@@ -89,5 +102,31 @@ func loadDemoIfEmpty(ctx context.Context, g *Globals, s *store.Store, customers 
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return runDemo(ctx, g, &local{s: s}, DemoCmd{Customers: customers, Seed: 1})
+	return runDemo(ctx, g, &local{s: s, eng: engine.New(engine.Config{Store: s, Log: g.log})}, DemoCmd{Customers: customers, Seed: 1})
+}
+
+// housekeeping starts scheduled runs when they come due and drops the
+// working tables of runs past their retention.
+func housekeeping(ctx context.Context, eng *engine.Engine, log *slog.Logger) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastCleanup := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, err := eng.Tick(ctx); err != nil && ctx.Err() == nil {
+			log.Error("scheduled runs", "err", err)
+		}
+		if time.Since(lastCleanup) > 10*time.Minute {
+			lastCleanup = time.Now()
+			if n, err := eng.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				log.Error("clean up working tables", "err", err)
+			} else if n > 0 {
+				log.Info("working tables of finished runs dropped", "runs", n)
+			}
+		}
+	}
 }

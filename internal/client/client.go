@@ -18,6 +18,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/schema"
@@ -120,6 +121,11 @@ func decodeError(resp *http.Response, out any) error {
 		return fmt.Errorf("%w: %s", audience.ErrExists, e.Message)
 	case "not_found":
 		return fmt.Errorf("%w: %s", store.ErrNotFound, e.Message)
+	case "invalid_campaign":
+		cerr := &campaign.ValidationError{}
+		if json.Unmarshal(e.Details, &cerr.Problems) == nil {
+			return cerr
+		}
 	case "destructive_change":
 		derr := &schema.DestructiveError{}
 		if json.Unmarshal(e.Details, &derr.Changes) == nil {

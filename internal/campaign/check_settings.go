@@ -1,0 +1,331 @@
+package campaign
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+)
+
+// Settings values that do not depend on the data model.
+var (
+	dedupMethods     = []string{"random", "highest", "lowest", "non_empty"}
+	enrichAggregates = []string{audience.FnCount, audience.FnSum, audience.FnAvg, audience.FnMin, audience.FnMax}
+	fileFormats      = []string{"csv", "tsv", "jsonl"}
+)
+
+// MaxEnrichFirst bounds the related rows an enrich column lists.
+const MaxEnrichFirst = 100
+
+// static checks the settings of an activity that do not depend on the data
+// model or on the graph's dimensions.
+func (v *validator) static(a *Activity, settings any) {
+	id, path := a.ID, actPath(a.ID)
+	switch s := settings.(type) {
+	case *Schedule:
+		v.schedule(id, path, s)
+	case *Signal:
+		seen := map[string]bool{}
+		for i, p := range s.Params {
+			pp := index(path+".params", i)
+			switch {
+			case !isIdent(p):
+				v.add(id, pp, "parameter %q: a name is a letter or '_' followed by letters, digits and '_'", p)
+			case seen[p]:
+				v.add(id, pp, "parameter %q is listed twice", p)
+			}
+			seen[p] = true
+		}
+	case *Wait:
+		switch {
+		case s.Duration == "" && s.Until.IsZero():
+			v.add(id, path, "give duration (such as 2h or 3d) or until (an RFC 3339 time)")
+		case s.Duration != "" && !s.Until.IsZero():
+			v.add(id, path+".until", "give duration or until, not both")
+		case s.Duration != "":
+			if d, err := audience.ParseDuration(s.Duration); err != nil {
+				v.add(id, path+".duration", "%v", err)
+			} else if d.N == 0 {
+				v.add(id, path+".duration", "a wait of 0 does nothing: remove the activity or give a longer duration")
+			}
+		}
+	case *AndJoin:
+		v.inputID(a, path+".primary", s.Primary)
+	case *Test:
+		v.test(a, s)
+	case *End:
+		if s.Signal != nil && strings.TrimSpace(s.Signal.Campaign) == "" {
+			v.add(id, path+".signal.campaign", "signal names no campaign to start")
+		} else if s.Signal != nil && !campaignNameRE.MatchString(s.Signal.Campaign) {
+			v.add(id, path+".signal.campaign", "campaign name %q: use 1 to 100 letters, digits, '_', '-' and '.'", s.Signal.Campaign)
+		}
+	case *BuildAudience:
+		v.queryGiven(id, path, s.Query, s.Where != nil)
+	case *IncrementalQuery:
+		v.queryGiven(id, path, s.Query, s.Where != nil)
+		if s.Since == "" {
+			v.add(id, path+".since", "since names no date or timestamp attribute")
+		}
+	case *ReadAudience:
+		if s.Audience == "" {
+			v.add(id, path+".audience", "name the saved audience to read")
+		}
+	case *Combine:
+		switch s.Mode {
+		case ModeUnion, ModeIntersection, ModeExclusion:
+		case "":
+			v.add(id, path+".mode", "give a mode: union, intersection or exclusion")
+		default:
+			v.add(id, path+".mode", "mode %q: want union, intersection or exclusion", s.Mode)
+		}
+		if s.Mode == ModeExclusion {
+			if s.Primary == "" {
+				v.add(id, path+".primary", "an exclusion keeps the rows of its primary input: name it")
+			} else {
+				v.inputID(a, path+".primary", s.Primary)
+			}
+		} else if s.Primary != "" && s.Mode != "" {
+			v.add(id, path+".primary", "primary applies to exclusion only")
+		}
+		if s.Mode == ModeUnion && s.Complement {
+			v.add(id, path+".complement", "a union leaves no row out: its complement is always empty")
+		}
+	case *Deduplicate:
+		if len(s.Fields) == 0 {
+			v.add(id, path+".fields", "list the attributes that identify duplicates")
+		}
+		if s.Keep < 0 {
+			v.add(id, path+".keep", "keep %d: keep at least 1 row of each group", s.Keep)
+		}
+		if s.Method != "" && !slices.Contains(dedupMethods, s.Method) {
+			v.add(id, path+".method", "method %q: want %s", s.Method, strings.Join(dedupMethods, ", "))
+		}
+	case *Enrich:
+		v.enrichStatic(a, s)
+	case *Split:
+		v.splitStatic(a, s)
+	case *ChangeDimension:
+		if s.Link == "" {
+			v.add(id, path+".link", "give the link path to the new dimension, such as customer")
+		}
+	case *Reconcile:
+		if len(s.Match) == 0 {
+			v.add(id, path+".match", "list the columns to match: [{column, attribute}]")
+		}
+		for i, m := range s.Match {
+			if m.Column == "" || m.Attribute == "" {
+				v.add(id, index(path+".match", i), "a match needs column and attribute")
+			}
+		}
+	case *LoadFile:
+		if s.Path == "" {
+			v.add(id, path+".path", "give the path of the file to load")
+		}
+		if s.Format != "" && !slices.Contains(fileFormats, s.Format) {
+			v.add(id, path+".format", "format %q: want %s", s.Format, strings.Join(fileFormats, ", "))
+		}
+		for _, name := range sortedKeys(s.Columns) {
+			if t := datamodel.Type(s.Columns[name]); !t.Valid() {
+				v.add(id, path+".columns."+name, "column %s: unknown type %q", name, s.Columns[name])
+			}
+		}
+	case *SaveAudience:
+		if err := audience.CheckName(s.Audience); err != nil {
+			v.add(id, path+".audience", "%s", trimErrPrefix(err))
+		}
+		if s.Mode != "" && s.Mode != SaveReplace && s.Mode != SaveAppend {
+			v.add(id, path+".mode", "mode %q: want replace or append", s.Mode)
+		}
+	}
+}
+
+// trimErrPrefix drops the "invalid request: " of audience errors.
+func trimErrPrefix(err error) string {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, audience.ErrInvalidRequest.Error()) {
+		return rest
+	}
+	return msg
+}
+
+func (v *validator) queryGiven(id, path, text string, where bool) {
+	switch {
+	case text == "" && !where:
+		v.add(id, path, "give query (text) or where (JSON tree); all selects every row")
+	case text != "" && where:
+		v.add(id, path+".where", "give query or where, not both")
+	}
+}
+
+// inputID checks that id names an activity with a transition into a.
+func (v *validator) inputID(a *Activity, path, id string) {
+	if id == "" {
+		return
+	}
+	for _, i := range v.in[a.ID] {
+		if v.d.Transitions[i].From == id {
+			return
+		}
+	}
+	v.add(a.ID, path, "%q is not an input of %s", id, a.ID)
+}
+
+func (v *validator) test(a *Activity, s *Test) {
+	id, path := a.ID, actPath(a.ID)
+	if len(s.Branches) == 0 {
+		v.add(id, path+".branches", "a test needs at least one branch: [{name, if}]")
+	}
+	declared := map[string]bool{}
+	for _, x := range v.d.Activities {
+		if sig, ok := v.settings[x.ID].(*Signal); ok {
+			for _, p := range sig.Params {
+				declared[p] = true
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, b := range s.Branches {
+		bp := index(path+".branches", i)
+		v.portName(id, bp+".name", b.Name, PortDefault, names)
+		if strings.TrimSpace(b.If) == "" {
+			v.add(id, bp+".if", "the branch has no condition")
+			continue
+		}
+		c, err := ParseCondition(b.If)
+		if err != nil {
+			v.add(id, bp+".if", "%v", err)
+			continue
+		}
+		for _, r := range c.Refs() {
+			scope, name, _ := strings.Cut(r, ".")
+			switch {
+			case scope == "vars" && !hasKey(v.d.Variables, name):
+				v.add(id, bp+".if", "%s: %s is not a campaign variable", r, name)
+			case scope == "params" && !declared[name]:
+				v.add(id, bp+".if", "%s: no signal activity declares parameter %s", r, name)
+			}
+		}
+	}
+}
+
+func hasKey(m map[string]any, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// portName checks the name of a dynamic output port.
+func (v *validator) portName(id, path, name, reserved string, seen map[string]bool) {
+	switch {
+	case name == "":
+		v.add(id, path, "the output needs a name")
+	case !isIdent(name):
+		v.add(id, path, "output name %q: a name is a letter or '_' followed by letters, digits and '_'", name)
+	case name == reserved:
+		v.add(id, path, "%q names the output for the rows no other output takes: choose another name", name)
+	case seen[name]:
+		v.add(id, path, "output name %q is used twice", name)
+	}
+	seen[name] = true
+}
+
+func (v *validator) splitStatic(a *Activity, s *Split) {
+	id, path := a.ID, actPath(a.ID)
+	if len(s.Subsets) == 0 {
+		v.add(id, path+".subsets", "a split needs at least one subset: [{name, where, limit, order}]")
+	}
+	names := map[string]bool{}
+	for i, sub := range s.Subsets {
+		sp := index(path+".subsets", i)
+		v.portName(id, sp+".name", sub.Name, PortRemainder, names)
+		if _, _, err := sub.Limit.Parse(); err != nil {
+			v.add(id, sp+".limit", "%v", err)
+		}
+		if sub.Order != "" {
+			if _, _, err := parseOrder(sub.Order, true); err != nil {
+				v.add(id, sp+".order", "%v", err)
+			}
+		}
+	}
+}
+
+// parseOrder reads "random" (when allowed) or "<attribute> asc|desc";
+// attr is "" for random.
+func parseOrder(s string, random bool) (attr string, desc bool, err error) {
+	f := strings.Fields(s)
+	switch {
+	case random && len(f) == 1 && f[0] == "random":
+		return "", false, nil
+	case len(f) == 1:
+		return f[0], false, nil
+	case len(f) == 2 && (f[1] == "asc" || f[1] == "desc"):
+		return f[0], f[1] == "desc", nil
+	}
+	if random {
+		return "", false, fmt.Errorf("order %q: want random or <attribute> asc|desc", s)
+	}
+	return "", false, fmt.Errorf("order %q: want <attribute> asc|desc", s)
+}
+
+func (v *validator) enrichStatic(a *Activity, s *Enrich) {
+	id, path := a.ID, actPath(a.ID)
+	if len(s.Columns) == 0 {
+		v.add(id, path+".columns", "list the columns to add")
+	}
+	names := map[string]bool{}
+	for i, c := range s.Columns {
+		cp := index(path+".columns", i)
+		switch {
+		case !isIdent(c.Name):
+			v.add(id, cp+".name", "column name %q: a name is a letter or '_' followed by letters, digits and '_'", c.Name)
+		case names[c.Name]:
+			v.add(id, cp+".name", "column %q is added twice", c.Name)
+		}
+		names[c.Name] = true
+		if c.Link == "" {
+			if c.Attribute == "" {
+				v.add(id, cp, "give attribute (through to-one links), or link with aggregate or first")
+			}
+			for _, x := range []struct {
+				name string
+				set  bool
+			}{{"aggregate", c.Aggregate != ""}, {"where", c.Where != ""}, {"first", c.First != 0}, {"order_by", c.OrderBy != ""}, {"attributes", c.Attributes != nil}} {
+				if x.set {
+					v.add(id, cp+"."+x.name, "%s goes with link", x.name)
+				}
+			}
+			continue
+		}
+		switch {
+		case c.Aggregate == "" && c.First == 0:
+			v.add(id, cp, "a column over related rows needs aggregate (count, sum, avg, min, max) or first")
+		case c.Aggregate != "" && c.First != 0:
+			v.add(id, cp, "give aggregate or first, not both")
+		case c.Aggregate != "":
+			if !slices.Contains(enrichAggregates, c.Aggregate) {
+				v.add(id, cp+".aggregate", "aggregate %q: want %s", c.Aggregate, strings.Join(enrichAggregates, ", "))
+			} else if c.Aggregate != audience.FnCount && c.Attribute == "" {
+				v.add(id, cp+".attribute", "%s needs the attribute it aggregates", c.Aggregate)
+			}
+			if c.OrderBy != "" || c.Attributes != nil {
+				v.add(id, cp, "order_by and attributes go with first, not aggregate")
+			}
+		default:
+			if c.First < 1 || c.First > MaxEnrichFirst {
+				v.add(id, cp+".first", "first %d is out of range 1..%d", c.First, MaxEnrichFirst)
+			}
+			if len(c.Attributes) == 0 {
+				v.add(id, cp+".attributes", "list the attributes of the related rows to add")
+			}
+			if c.Attribute != "" {
+				v.add(id, cp+".attribute", "first takes attributes (a list), not attribute")
+			}
+			if c.OrderBy != "" {
+				if _, _, err := parseOrder(c.OrderBy, false); err != nil {
+					v.add(id, cp+".order_by", "%v", err)
+				}
+			}
+		}
+	}
+}

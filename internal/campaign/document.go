@@ -1,0 +1,169 @@
+package campaign
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/audience"
+)
+
+// Document is a campaign: its settings and its graph of activities.
+type Document struct {
+	Name        string
+	Description string
+	// Dimension is the default targeting dimension of the activities.
+	Dimension string
+	// Variables are the values queries ($name), tests (vars.name) and
+	// templates may use; values are JSON-friendly (see Activity.Settings).
+	Variables map[string]any
+	// Schedule starts runs by itself; nil when runs start by hand or by
+	// signal.
+	Schedule *Schedule
+	Policy   Policy
+	// Activities are in document order.
+	Activities  []*Activity
+	Transitions []Transition
+
+	// lines maps a path such as "activities.groups.subsets[1].where" to
+	// its line in the parsed document.
+	lines map[string]int
+}
+
+// Activity is one node of the graph.
+type Activity struct {
+	ID    string
+	Type  string
+	Label string
+	// Settings holds every key of the activity except type and label, as
+	// JSON-friendly values: string, json.Number (or float64), bool, nil,
+	// []any and map[string]any.
+	Settings map[string]any
+	// Line is the line of the activity's id in the document, 0 if unknown.
+	Line int
+}
+
+// Transition carries the rows of one output of an activity to another.
+type Transition struct {
+	From string
+	// Output is the output port of From, "out" unless given.
+	Output string
+	To     string
+	Line   int
+}
+
+// Default policy values, applied by Parse when the document leaves them out.
+const (
+	OnErrorAbort     = "abort"
+	OnErrorWait      = "wait"
+	DefaultRetries   = 3
+	DefaultRetention = "7d"
+	// MaxRetries bounds policy.retries.
+	MaxRetries = 100
+)
+
+// Policy says how a run deals with failures and how long it keeps its
+// working tables.
+type Policy struct {
+	// OnError is "abort" (a failed activity fails the run) or "wait" (the
+	// run waits for an operator to retry it).
+	OnError string
+	// Retries is the number of attempts on a transient error.
+	Retries int
+	// Retention is how long working tables of finished runs are kept.
+	Retention Duration
+}
+
+// Duration is a span such as 7d, read like the durations of audience
+// queries: N units of min, h, d, w, mo or y.
+type Duration = audience.Duration
+
+// DefaultPolicy returns the policy of a document that gives none.
+func DefaultPolicy() Policy {
+	d, _ := audience.ParseDuration(DefaultRetention)
+	return Policy{OnError: OnErrorAbort, Retries: DefaultRetries, Retention: d}
+}
+
+// Schedule says when runs start by themselves: once At, or at each
+// occurrence of Cron (5 fields) in TimeZone between From and Until. It is
+// also the settings of a scheduler activity.
+type Schedule struct {
+	At       time.Time `json:"at,omitzero"`
+	Cron     string    `json:"cron,omitempty"`
+	TimeZone string    `json:"timezone,omitempty"`
+	From     time.Time `json:"from,omitzero"`
+	Until    time.Time `json:"until,omitzero"`
+}
+
+// Activity returns the activity with the given id, or nil.
+func (d *Document) Activity(id string) *Activity {
+	for _, a := range d.Activities {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// lineOf returns the line recorded for path or its nearest ancestor
+// ("a.b[2].c" → "a.b[2]" → "a.b" → "a").
+func (d *Document) lineOf(path string) int {
+	for path != "" {
+		if l, ok := d.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return 0
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+// Problem is one thing wrong with a campaign document.
+type Problem struct {
+	// Path locates the offending value, such as
+	// "activities.groups.subsets[1].where" or "transitions[3]".
+	Path string `json:"path"`
+	// Line is the 1-based line in the document, or 0 when unknown.
+	Line int `json:"line"`
+	// Message says what is wrong.
+	Message string `json:"message"`
+	// Activity is the id of the activity concerned, if any.
+	Activity string `json:"activity,omitempty"`
+}
+
+// String renders the problem as "line 12: path: message".
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Path != "" {
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// ValidationError lists every problem found in a campaign, not just the
+// first.
+type ValidationError struct {
+	Problems []Problem
+}
+
+// Error lists the problems, one per line.
+func (e *ValidationError) Error() string {
+	if len(e.Problems) == 1 {
+		return "invalid campaign: " + e.Problems[0].String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid campaign: %d problems:", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}

@@ -1,0 +1,247 @@
+package campaign
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Decode fills v, a pointer to a settings struct such as *Split, from the
+// activity's settings by a JSON round trip. Unknown settings are errors.
+func (a *Activity) Decode(v any) error {
+	data, err := json.Marshal(a.Settings)
+	if err != nil {
+		return fmt.Errorf("encode the settings of %s: %w", a.ID, err)
+	}
+	if a.Settings == nil {
+		data = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if _, free := v.(*Channel); !free {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("settings of %s: %s", a.ID, strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+// NoSettings is the settings of start and fork, which take none.
+type NoSettings struct{}
+
+// Scheduler is the settings of a scheduler activity.
+type Scheduler = Schedule
+
+// Signal is the settings of a signal activity: the names of the parameters
+// an API trigger must give.
+type Signal struct {
+	Params []string `json:"params,omitempty"`
+}
+
+// Wait is the settings of a wait activity: a duration (2h, 3d) or an
+// instant.
+type Wait struct {
+	Duration string    `json:"duration,omitempty"`
+	Until    time.Time `json:"until,omitzero"`
+}
+
+// AndJoin is the settings of an and_join activity.
+type AndJoin struct {
+	// Primary is the id of the input activity whose rows continue
+	// (default: the first transition's).
+	Primary string `json:"primary,omitempty"`
+}
+
+// Test is the settings of a test activity.
+type Test struct {
+	Branches []Branch `json:"branches"`
+}
+
+// Branch is one output of a test, taken when If (see ParseCondition) is
+// the first true condition.
+type Branch struct {
+	Name string `json:"name"`
+	If   string `json:"if"`
+}
+
+// End is the settings of an end activity.
+type End struct {
+	Signal *SignalCall `json:"signal,omitempty"`
+}
+
+// SignalCall starts a run of another campaign when the branch ends.
+type SignalCall struct {
+	Campaign string         `json:"campaign"`
+	Params   map[string]any `json:"params,omitempty"`
+}
+
+// BuildAudience is the settings of a build_audience activity: a query in
+// text (Query) or as a JSON tree (Where).
+type BuildAudience struct {
+	Query     string          `json:"query,omitempty"`
+	Where     json.RawMessage `json:"where,omitempty"`
+	Dimension string          `json:"dimension,omitempty"`
+	SkipEmpty bool            `json:"skip_empty,omitempty"`
+}
+
+// ReadAudience is the settings of a read_audience activity.
+type ReadAudience struct {
+	Audience string `json:"audience"`
+}
+
+// IncrementalQuery is the settings of an incremental_query activity.
+type IncrementalQuery struct {
+	Query     string          `json:"query,omitempty"`
+	Where     json.RawMessage `json:"where,omitempty"`
+	Dimension string          `json:"dimension,omitempty"`
+	// Since is a date or timestamp attribute of the dimension.
+	Since string `json:"since"`
+}
+
+// Combine modes.
+const (
+	ModeUnion        = "union"
+	ModeIntersection = "intersection"
+	ModeExclusion    = "exclusion"
+)
+
+// Combine is the settings of a combine activity.
+type Combine struct {
+	Mode string `json:"mode"`
+	// Primary is the id of the input kept by an exclusion.
+	Primary    string `json:"primary,omitempty"`
+	Complement bool   `json:"complement,omitempty"`
+}
+
+// Deduplicate is the settings of a deduplicate activity.
+type Deduplicate struct {
+	Fields []string `json:"fields"`
+	Keep   int      `json:"keep,omitempty"`
+	Method string   `json:"method,omitempty"`
+	// By is an attribute path (highest, lowest) or a list of them
+	// (non_empty).
+	By any `json:"by,omitempty"`
+}
+
+// Enrich is the settings of an enrich activity.
+type Enrich struct {
+	Columns []EnrichColumn `json:"columns"`
+}
+
+// EnrichColumn adds columns to the population: an attribute through to-one
+// links; an aggregate over related rows (Link, Aggregate, Attribute,
+// Where); or the first N related rows (Link, First, OrderBy, Attributes,
+// Where).
+type EnrichColumn struct {
+	Name       string   `json:"name"`
+	Attribute  string   `json:"attribute,omitempty"`
+	Link       string   `json:"link,omitempty"`
+	Aggregate  string   `json:"aggregate,omitempty"`
+	Where      string   `json:"where,omitempty"`
+	First      int      `json:"first,omitempty"`
+	OrderBy    string   `json:"order_by,omitempty"`
+	Attributes []string `json:"attributes,omitempty"`
+}
+
+// Split is the settings of a split activity.
+type Split struct {
+	Subsets   []Subset `json:"subsets"`
+	Remainder bool     `json:"remainder,omitempty"`
+	Overlap   bool     `json:"overlap,omitempty"`
+}
+
+// Subset is one output of a split.
+type Subset struct {
+	Name  string `json:"name"`
+	Where string `json:"where,omitempty"`
+	Limit Limit  `json:"limit,omitempty"`
+	// Order is "random" or "<attribute> asc|desc".
+	Order string `json:"order,omitempty"`
+}
+
+// Limit caps a subset: a count ("100") or a percentage ("10%"). It reads a
+// JSON number or string.
+type Limit string
+
+// UnmarshalJSON accepts 100, "100" and "10%".
+func (l *Limit) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*l = Limit(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("a limit is a count such as 100 or a percentage such as \"10%%\"")
+	}
+	*l = Limit(n)
+	return nil
+}
+
+// Parse returns the count or the percentage of the limit; both are zero for
+// an empty limit.
+func (l Limit) Parse() (count int64, percent float64, err error) {
+	s := strings.TrimSpace(string(l))
+	if s == "" {
+		return 0, 0, nil
+	}
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f > 0 && f <= 100) {
+			return 0, 0, fmt.Errorf("limit %q: a percentage is more than 0 and at most 100", s)
+		}
+		return 0, f, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, 0, fmt.Errorf("limit %q: want a count of rows (1 or more) such as 100, or a percentage such as 10%%", s)
+	}
+	return n, 0, nil
+}
+
+// ChangeDimension is the settings of a change_dimension activity.
+type ChangeDimension struct {
+	// Link is a path of to-one links from the current dimension to the new
+	// one, such as "customer".
+	Link string `json:"link"`
+}
+
+// Reconcile is the settings of a reconcile activity.
+type Reconcile struct {
+	Dimension string  `json:"dimension,omitempty"`
+	Match     []Match `json:"match"`
+}
+
+// Match pairs a file column with an attribute of the dimension.
+type Match struct {
+	Column    string `json:"column"`
+	Attribute string `json:"attribute"`
+}
+
+// LoadFile is the settings of a load_file activity.
+type LoadFile struct {
+	Path   string `json:"path"`
+	Format string `json:"format,omitempty"`
+	// Columns maps column names to data model types.
+	Columns map[string]string `json:"columns,omitempty"`
+}
+
+// SaveAudience modes.
+const (
+	SaveReplace = "replace"
+	SaveAppend  = "append"
+)
+
+// SaveAudience is the settings of a save_audience activity.
+type SaveAudience struct {
+	Audience string `json:"audience"`
+	Mode     string `json:"mode,omitempty"`
+}
+
+// Channel is the settings of an email, sms or push activity: free-form
+// content and delivery options that the delivery package reads.
+type Channel map[string]any

@@ -1,0 +1,114 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/fanfare-dev/fanfare/internal/engine"
+)
+
+// CampaignSave stores a campaign document (new campaign or new version).
+func (c *Client) CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign, error) {
+	var res engine.Campaign
+	if err := c.call(ctx, http.MethodPost, "/api/campaigns", nil, strings.NewReader(string(doc)), "application/yaml", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CampaignValidate checks a document against the data model.
+func (c *Client) CampaignValidate(ctx context.Context, doc []byte) error {
+	return c.call(ctx, http.MethodPost, "/api/campaigns/validate", nil, strings.NewReader(string(doc)), "application/yaml", nil)
+}
+
+// CampaignPublish publishes a campaign's latest version.
+func (c *Client) CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error) {
+	var res engine.Campaign
+	if err := c.call(ctx, http.MethodPost, "/api/campaigns/"+url.PathEscape(name)+"/publish", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CampaignDuplicate copies a campaign under a new name.
+func (c *Client) CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error) {
+	var res engine.Campaign
+	if err := c.call(ctx, http.MethodPost, "/api/campaigns/"+url.PathEscape(name)+"/duplicate", nil, jsonBody(map[string]string{"name": newName}), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Campaigns lists the campaigns.
+func (c *Client) Campaigns(ctx context.Context) ([]engine.Campaign, error) {
+	var res struct {
+		Campaigns []engine.Campaign `json:"campaigns"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Campaigns, nil
+}
+
+// RunStart starts a run.
+func (c *Client) RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error) {
+	var res engine.Run
+	if err := c.call(ctx, http.MethodPost, "/api/campaigns/"+url.PathEscape(name)+"/runs", nil, jsonBody(opts), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Runs lists a campaign's runs.
+func (c *Client) Runs(ctx context.Context, name string) ([]engine.Run, error) {
+	var res struct {
+		Runs []engine.Run `json:"runs"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/runs", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Runs, nil
+}
+
+// RunStatus returns a run's graph with counts.
+func (c *Client) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error) {
+	var res engine.RunStatus
+	if err := c.call(ctx, http.MethodGet, "/api/runs/"+strconv.FormatInt(id, 10), nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// RunAction pauses, resumes or stops a run ("pause", "resume", "stop").
+func (c *Client) RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error) {
+	var res engine.RunStatus
+	if err := c.call(ctx, http.MethodPost, "/api/runs/"+strconv.FormatInt(id, 10)+"/"+action, nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// RunRetry retries a failed activity.
+func (c *Client) RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error) {
+	var res engine.RunStatus
+	if err := c.call(ctx, http.MethodPost, "/api/runs/"+strconv.FormatInt(id, 10)+"/activities/"+url.PathEscape(activity)+"/retry", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// RunPreview returns the first rows of a transition.
+func (c *Client) RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error) {
+	var res struct {
+		Columns []string `json:"columns"`
+		Rows    [][]any  `json:"rows"`
+	}
+	q := url.Values{"activity": {activity}, "port": {port}, "limit": {strconv.Itoa(limit)}}
+	if err := c.call(ctx, http.MethodGet, "/api/runs/"+strconv.FormatInt(id, 10)+"/preview", q, nil, "", &res); err != nil {
+		return nil, nil, err
+	}
+	return res.Columns, res.Rows, nil
+}

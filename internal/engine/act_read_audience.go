@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+func init() {
+	register("read_audience", readAudience)
+}
+
+// readAudience copies a saved audience's current members: the population
+// does not change if the audience gets a new version during the run.
+func readAudience(v *env) ([]output, error) {
+	var s campaign.ReadAudience
+	if err := v.act.Decode(&s); err != nil {
+		return nil, err
+	}
+	svc := &audience.Service{Store: v.store()}
+	a, err := svc.Get(v.ctx, s.Audience)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
+	}
+	members, err := svc.MemberTable(v.ctx, s.Audience)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
+	}
+	keys, err := v.keyColumns(a.Dimension)
+	if err != nil {
+		return nil, err
+	}
+	table := v.table("out")
+	if err := v.createAs(table, "SELECT DISTINCT "+columnList("m", keys)+" FROM "+store.Quote(members)+" m"); err != nil {
+		return nil, err
+	}
+	return []output{{Port: "out", Table: table, Dimension: a.Dimension}}, nil
+}

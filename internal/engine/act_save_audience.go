@@ -1,0 +1,32 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+)
+
+func init() {
+	register("save_audience", saveAudience)
+}
+
+// saveAudience saves the population as a version of the named audience in
+// live runs (a simulation writes nothing) and passes it on.
+func saveAudience(v *env) ([]output, error) {
+	var s campaign.SaveAudience
+	if err := v.act.Decode(&s); err != nil {
+		return nil, err
+	}
+	in, err := v.population()
+	if err != nil {
+		return nil, err
+	}
+	if !v.simulate() {
+		svc := &audience.Service{Store: v.store()}
+		if _, err := svc.SaveTable(v.ctx, s.Audience, in.Dimension, in.Table, s.Mode); err != nil {
+			return nil, fmt.Errorf("%s: %w", v.act.ID, err)
+		}
+	}
+	return passThrough(v, "out")
+}

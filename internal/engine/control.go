@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// ErrRunState is returned when a run cannot do what was asked in its state.
+var ErrRunState = errors.New("not possible in the run's state")
+
+// Pause stops a running run from starting further activities; activities
+// already running finish.
+func (e *Engine) Pause(ctx context.Context, runID int64) error {
+	return e.setRunStatus(ctx, runID, RunPaused, RunRunning, RunWaiting)
+}
+
+// Resume restarts a paused run where it stopped.
+func (e *Engine) Resume(ctx context.Context, runID int64) error {
+	unlock := e.lockRun(runID)
+	defer unlock()
+	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
+		status, err := e.lockRunRow(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		if status != RunPaused {
+			return fmt.Errorf("resume run %d (%s): %w", runID, status, ErrRunState)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunRunning, runID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND status = $3`, ActQueued, runID, ActHeld); err != nil {
+			return err
+		}
+		_, err = e.queue.Reschedule(ctx, tx, fmt.Sprintf("run/%d/", runID), held, e.Now())
+		return err
+	})
+	if err == nil {
+		e.notify()
+	}
+	return err
+}
+
+// Stop ends a run: nothing more starts; running activities' results are
+// discarded.
+func (e *Engine) Stop(ctx context.Context, runID int64) error {
+	unlock := e.lockRun(runID)
+	defer unlock()
+	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+		status, err := e.lockRunRow(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		switch status {
+		case RunCompleted, RunFailed, RunStopped:
+			return fmt.Errorf("stop run %d (%s): %w", runID, status, ErrRunState)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunStopped, e.Now().UTC(), runID); err != nil {
+			return err
+		}
+		return e.stopActivities(ctx, tx, runID)
+	})
+}
+
+func (e *Engine) setRunStatus(ctx context.Context, runID int64, to string, from ...string) error {
+	unlock := e.lockRun(runID)
+	defer unlock()
+	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+		status, err := e.lockRunRow(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, f := range from {
+			ok = ok || status == f
+		}
+		if !ok {
+			return fmt.Errorf("%s run %d (%s): %w", to, runID, status, ErrRunState)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, to, runID)
+		return err
+	})
+}
+
+// Retry puts a failed activity of a waiting run back to work (an
+// operator's decision under policy wait).
+func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error {
+	unlock := e.lockRun(runID)
+	defer unlock()
+	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
+		status, err := e.lockRunRow(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		if status != RunWaiting && status != RunRunning {
+			return fmt.Errorf("retry in run %d (%s): %w", runID, status, ErrRunState)
+		}
+		var actStatus string
+		err = tx.QueryRowContext(ctx, `SELECT status FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, activity).Scan(&actStatus)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("activity %s of run %d: %w", activity, runID, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if actStatus != ActFailed {
+			return fmt.Errorf("activity %s is %s, not failed: %w", activity, actStatus, ErrRunState)
+		}
+		id, err := e.queue.JobID(ctx, tx, jobKey(runID, activity))
+		if err != nil {
+			return err
+		}
+		if err := e.queue.Retry(ctx, tx, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, error = NULL, finished_at = NULL WHERE run_id = $2 AND activity_id = $3`, ActQueued, runID, activity); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunRunning, runID)
+		return err
+	})
+	if err == nil {
+		e.notify()
+	}
+	return err
+}
+
+// Cleanup drops the working tables of runs that finished longer ago than
+// their campaign's retention, and of stopped and failed runs' strays.
+func (e *Engine) Cleanup(ctx context.Context) (int, error) {
+	rows, err := e.store.DB.QueryContext(ctx, `SELECT id, campaign_id, version, finished_at FROM ff_runs WHERE finished_at IS NOT NULL AND cleaned_at IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("find finished runs: %w", err)
+	}
+	type fin struct {
+		id, campaign, version int64
+		at                    time.Time
+	}
+	var list []fin
+	for rows.Next() {
+		var f fin
+		if err := rows.Scan(&f.id, &f.campaign, &f.version, &f.at); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		list = append(list, f)
+	}
+	rows.Close()
+	now := e.Now()
+	n := 0
+	for _, f := range list {
+		d, err := e.document(ctx, e.store.DB, f.campaign, f.version)
+		if err != nil {
+			continue
+		}
+		due := f.at.Add(7 * 24 * time.Hour)
+		if d.Policy.Retention.N > 0 {
+			due = d.Policy.Retention.Shift(f.at, 1)
+		}
+		if now.Before(due) {
+			continue
+		}
+		if err := e.dropRunTables(ctx, f.id); err != nil {
+			return n, err
+		}
+		if _, err := e.store.DB.ExecContext(ctx, `UPDATE ff_runs SET cleaned_at = $1 WHERE id = $2`, now.UTC(), f.id); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// dropRunTables drops every working table of a run.
+func (e *Engine) dropRunTables(ctx context.Context, runID int64) error {
+	prefix := workTablePrefix(runID, -1)
+	rows, err := e.store.DB.QueryContext(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE $1 ESCAPE '!'`,
+		escapeUnderscore(prefix)+"%")
+	if err != nil {
+		return fmt.Errorf("list run tables: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := e.store.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(n)); err != nil {
+			return fmt.Errorf("drop %s: %w", n, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/jobs"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// Job kinds the engine runs.
+const (
+	KindActivity = "campaign.activity"
+)
+
+// Engine runs campaigns on a store.
+type Engine struct {
+	store *store.Store
+	queue *jobs.Queue
+	log   *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// Workers is how many activities run at once in this process.
+	Workers int
+	// Poll is how often idle workers look for work.
+	Poll time.Duration
+
+	wake    chan struct{}
+	runLock sync.Map // run id → *sync.Mutex, on the embedded store
+}
+
+// Config configures an Engine.
+type Config struct {
+	Store   *store.Store
+	Log     *slog.Logger
+	Workers int
+	// Lease is how long a claimed activity stays ours without a heartbeat.
+	Lease time.Duration
+	Now   func() time.Time
+}
+
+// New returns an engine; Start runs its workers.
+func New(cfg Config) *Engine {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
+	q.Now = cfg.Now
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, wake: make(chan struct{}, 1)}
+}
+
+// nodeName identifies this process in job leases.
+func nodeName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Queue exposes the engine's job queue (for tests and operators).
+func (e *Engine) Queue() *jobs.Queue { return e.queue }
+
+// notify wakes an idle worker after work was enqueued in this process.
+func (e *Engine) notify() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Recover makes the work of a dead process claimable at once. On the
+// embedded store no other process can hold the file, so every running job
+// was this data directory's previous process's; on PostgreSQL leases expire
+// by themselves.
+func (e *Engine) Recover(ctx context.Context) error {
+	if !e.store.Embedded() {
+		return nil
+	}
+	res, err := e.store.DB.ExecContext(ctx, `UPDATE ff_jobs SET status = 'ready', lease_owner = NULL, lease_until = NULL WHERE status = 'running'`)
+	if err != nil {
+		return fmt.Errorf("recover jobs: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		e.log.Warn("resuming work left by a previous process", "jobs", n)
+	}
+	return nil
+}
+
+// Run works until ctx ends: it claims due activities and executes them.
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.Recover(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for range e.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.work(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (e *Engine) work(ctx context.Context) {
+	for ctx.Err() == nil {
+		js, err := e.queue.Claim(ctx, []string{KindActivity}, 1)
+		if err != nil {
+			if ctx.Err() == nil && !jobs.IsConflict(err) {
+				e.log.Error("claim work", "err", err)
+			}
+			e.sleep(ctx)
+			continue
+		}
+		if len(js) == 0 {
+			e.sleep(ctx)
+			continue
+		}
+		for _, j := range js {
+			e.execute(ctx, j)
+		}
+	}
+}
+
+func (e *Engine) sleep(ctx context.Context) {
+	t := time.NewTimer(e.Poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-e.wake:
+	case <-t.C:
+	}
+}
+
+// lockRun serialises the coordinating transactions of one run. On
+// PostgreSQL the row lock taken inside the transaction does it across
+// nodes; the embedded store has one process, and DuckDB would abort one of
+// two transactions updating the same rows instead of waiting.
+func (e *Engine) lockRun(runID int64) func() {
+	if !e.store.Embedded() {
+		return func() {}
+	}
+	m, _ := e.runLock.LoadOrStore(runID, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}

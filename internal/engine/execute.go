@@ -1,0 +1,466 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/jobs"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// input is one resolved input of an activity: the rows an upstream output
+// carries. A control input (from start, scheduler, signal) has no table.
+type input struct {
+	From      string
+	Port      string
+	Table     string
+	Dimension string
+	Columns   []string
+	Count     int64
+}
+
+// output is what an executor produced on one port. A port an executor does
+// not return is a branch not taken. Control outputs have no table.
+type output struct {
+	Port      string
+	Table     string
+	Dimension string
+	Control   bool
+	// Count and Columns are filled in by the engine from the table.
+	Count   int64
+	Columns []string
+}
+
+// runState is what executing an activity of a run needs to know.
+type runState struct {
+	run   *Run
+	doc   *campaign.Document
+	model *datamodel.Model
+}
+
+func (e *Engine) loadState(ctx context.Context, runID int64) (*runState, error) {
+	r, err := e.Run1(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.document(ctx, e.store.DB, r.CampaignID, r.Version)
+	if err != nil {
+		return nil, err
+	}
+	m, _, err := schema.Current(ctx, e.store)
+	if err != nil {
+		return nil, fmt.Errorf("read the data model: %w", err)
+	}
+	return &runState{run: r, doc: d, model: m}, nil
+}
+
+func activityByID(d *campaign.Document, id string) (int, *campaign.Activity) {
+	for i, a := range d.Activities {
+		if a.ID == id {
+			return i, a
+		}
+	}
+	return -1, nil
+}
+
+// execute runs one claimed activity job to its end: done, retried, or
+// failed per the campaign's policy.
+func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
+	var p activityJob
+	if err := j.Decode(&p); err != nil {
+		e.log.Error("bad activity job", "job", j.ID, "err", err)
+		_, _ = e.queue.Fail(ctx, j, err, 0)
+		return
+	}
+	log := e.log.With("run", p.RunID, "activity", p.Activity)
+	st, err := e.loadState(ctx, p.RunID)
+	if err != nil {
+		log.Error("load run", "err", err)
+		_, _ = e.queue.Fail(ctx, j, err, 5*time.Second)
+		return
+	}
+	seq, act := activityByID(st.doc, p.Activity)
+	if act == nil {
+		_, _ = e.queue.Fail(ctx, j, fmt.Errorf("activity %s is not in the campaign", p.Activity), 0)
+		return
+	}
+	switch st.run.Status {
+	case RunPaused:
+		if err := e.hold(ctx, j, p); err != nil {
+			log.Error("hold activity", "err", err)
+		}
+		return
+	case RunStopped, RunFailed, RunCompleted:
+		_ = e.store.InTx(ctx, func(tx *sql.Tx) error { return e.queue.Complete(ctx, tx, j) })
+		return
+	}
+	start := e.Now().UTC()
+	if _, err := e.store.DB.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, attempts = $2, started_at = $3 WHERE run_id = $4 AND activity_id = $5`,
+		ActRunning, j.Attempts, start, p.RunID, p.Activity); err != nil {
+		log.Warn("mark activity running", "err", err)
+	}
+	// Tables left by an earlier attempt that died are dropped first.
+	e.dropStray(ctx, p.RunID, seq)
+
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	go e.heartbeat(hbCtx, j)
+	env := &env{ctx: ctx, e: e, st: st, act: act, seq: seq, attempt: j.Attempts, now: start}
+	outs, err := e.runActivity(env)
+	stopHeartbeat()
+	if err == nil {
+		err = e.describe(ctx, outs)
+	}
+	if err == nil {
+		err = e.finish(ctx, j, env, outs)
+		if errors.Is(err, jobs.ErrLeaseLost) {
+			log.Warn("another worker took this activity over; its result is discarded")
+			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq)
+			return
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			// Shutting down: the lease will pass the work to the next process.
+			return
+		}
+		e.dropStray(ctx, p.RunID, seq)
+		e.failed(ctx, j, env, err)
+		return
+	}
+	log.Info("activity done", "type", act.Type, "ms", e.Now().Sub(start).Milliseconds())
+	e.notify()
+}
+
+// heartbeat extends the job's lease while the activity runs.
+func (e *Engine) heartbeat(ctx context.Context, j *jobs.Job) {
+	t := time.NewTicker(e.queue.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.queue.Extend(ctx, j); err != nil && ctx.Err() == nil {
+				e.log.Warn("extend lease", "job", j.ID, "err", err)
+			}
+		}
+	}
+}
+
+// runActivity calls the activity type's executor.
+func (e *Engine) runActivity(v *env) ([]output, error) {
+	ins, err := e.inputs(v.ctx, v.st, v.act)
+	if err != nil {
+		return nil, err
+	}
+	v.inputs = ins
+	ex, ok := executors[v.act.Type]
+	if !ok {
+		return nil, fmt.Errorf("activity type %q cannot run yet", v.act.Type)
+	}
+	return ex(v)
+}
+
+// inputs returns the resolved inputs of an activity, in transition order.
+func (e *Engine) inputs(ctx context.Context, st *runState, a *campaign.Activity) ([]input, error) {
+	var out []input
+	for _, t := range st.doc.Transitions {
+		if t.To != a.ID {
+			continue
+		}
+		port := t.Output
+		if port == "" {
+			port = "out"
+		}
+		var in input
+		var table sql.NullString
+		var cols string
+		err := e.store.DB.QueryRowContext(ctx, `SELECT table_name, dimension, columns, count FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`,
+			st.run.ID, t.From, port).Scan(&table, &in.Dimension, &cols, &in.Count)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // a branch not taken
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read input %s.%s: %w", t.From, port, err)
+		}
+		in.From, in.Port, in.Table = t.From, port, table.String
+		_ = json.Unmarshal([]byte(cols), &in.Columns)
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// describe counts each output table's rows and lists its columns.
+func (e *Engine) describe(ctx context.Context, outs []output) error {
+	for i := range outs {
+		o := &outs[i]
+		if o.Control || o.Table == "" {
+			continue
+		}
+		if err := e.store.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+store.Quote(o.Table)).Scan(&o.Count); err != nil {
+			return fmt.Errorf("count %s: %w", o.Port, err)
+		}
+		rows, err := e.store.DB.QueryContext(ctx, "SELECT * FROM "+store.Quote(o.Table)+" LIMIT 0")
+		if err != nil {
+			return fmt.Errorf("columns of %s: %w", o.Port, err)
+		}
+		o.Columns, err = rows.Columns()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish records a finished activity in one transaction with the job's
+// completion and readies what comes next.
+func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) error {
+	runID := v.st.run.ID
+	unlock := e.lockRun(runID)
+	defer unlock()
+	now := e.Now().UTC()
+	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+		status, err := e.lockRunRow(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		if err := e.queue.Complete(ctx, tx, j); err != nil {
+			return err
+		}
+		if status == RunStopped || status == RunFailed {
+			return nil
+		}
+		var rowsIn, rowsOut int64
+		for _, in := range v.inputs {
+			rowsIn += in.Count
+		}
+		live := map[string]bool{}
+		for _, o := range outs {
+			cols, _ := json.Marshal(o.Columns)
+			var table any
+			if !o.Control {
+				table = o.Table
+				rowsOut += o.Count
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ff_run_outputs (run_id, activity_id, port, table_name, dimension, columns, count) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				runID, v.act.ID, o.Port, table, o.Dimension, string(cols), o.Count); err != nil {
+				return fmt.Errorf("record output %s: %w", o.Port, err)
+			}
+			live[o.Port] = true
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, rows_in = $2, rows_out = $3, finished_at = $4, error = NULL WHERE run_id = $5 AND activity_id = $6`,
+			ActDone, rowsIn, rowsOut, now, runID, v.act.ID); err != nil {
+			return fmt.Errorf("mark %s done: %w", v.act.ID, err)
+		}
+		if err := e.afterDone(ctx, tx, v); err != nil {
+			return err
+		}
+		if err := e.propagate(ctx, tx, v.st, v.act, live, status, now); err != nil {
+			return err
+		}
+		return e.settle(ctx, tx, v.st, now)
+	})
+}
+
+// lockRunRow locks the run's row for the transaction (PostgreSQL; the
+// embedded store is serialised by lockRun) and returns its status.
+func (e *Engine) lockRunRow(ctx context.Context, tx *sql.Tx, runID int64) (string, error) {
+	q := `SELECT status FROM ff_runs WHERE id = $1`
+	if !e.store.Embedded() {
+		q += " FOR UPDATE"
+	}
+	var status string
+	if err := tx.QueryRowContext(ctx, q, runID).Scan(&status); err != nil {
+		return "", fmt.Errorf("lock run %d: %w", runID, err)
+	}
+	return status, nil
+}
+
+// propagate resolves the inputs fed by a finished (or skipped) activity:
+// an activity whose inputs are all resolved is queued when at least one is
+// live, and skipped — its outputs dead in turn — when none is.
+func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *campaign.Activity, live map[string]bool, runStatus string, now time.Time) error {
+	for _, t := range st.doc.Transitions {
+		if t.From != from.ID {
+			continue
+		}
+		port := t.Output
+		if port == "" {
+			port = "out"
+		}
+		inc := 0
+		if live[port] {
+			inc = 1
+		}
+		var inputs, done, liveIn int
+		err := tx.QueryRowContext(ctx, `UPDATE ff_run_activities SET inputs_done = inputs_done + 1, live_inputs = live_inputs + $1
+			WHERE run_id = $2 AND activity_id = $3 RETURNING inputs, inputs_done, live_inputs`, inc, st.run.ID, t.To).Scan(&inputs, &done, &liveIn)
+		if err != nil {
+			return fmt.Errorf("resolve input of %s: %w", t.To, err)
+		}
+		if done < inputs {
+			continue
+		}
+		_, next := activityByID(st.doc, t.To)
+		if next == nil {
+			return fmt.Errorf("transition to unknown activity %s", t.To)
+		}
+		if liveIn == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, finished_at = $2, rows_in = 0, rows_out = 0 WHERE run_id = $3 AND activity_id = $4`,
+				ActSkipped, now, st.run.ID, next.ID); err != nil {
+				return err
+			}
+			if err := e.propagate(ctx, tx, st, next, nil, runStatus, now); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND activity_id = $3`, ActQueued, st.run.ID, next.ID); err != nil {
+			return err
+		}
+		if err := e.enqueue(ctx, tx, st.run.ID, st.doc, next, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settle ends the run when nothing is left to do: completed when every
+// activity finished or was skipped, waiting when a failed one blocks the
+// rest (policy wait).
+func (e *Engine) settle(ctx context.Context, tx *sql.Tx, st *runState, now time.Time) error {
+	counts := map[string]int{}
+	rows, err := tx.QueryContext(ctx, `SELECT status, count(*) FROM ff_run_activities WHERE run_id = $1 GROUP BY status`, st.run.ID)
+	if err != nil {
+		return fmt.Errorf("count activities: %w", err)
+	}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		counts[s] = n
+	}
+	rows.Close()
+	if counts[ActQueued]+counts[ActRunning]+counts[ActHeld] > 0 {
+		return nil
+	}
+	switch {
+	case counts[ActFailed] > 0:
+		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2 AND status = $3`, RunWaiting, st.run.ID, RunRunning)
+	case counts[ActPending] == 0:
+		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunCompleted, now, st.run.ID)
+	}
+	return err
+}
+
+// failed handles an activity error: retried after backoff while attempts
+// remain; then the branch stops, and the policy aborts the run or leaves it
+// waiting for an operator.
+func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
+	log := e.log.With("run", v.st.run.ID, "activity", v.act.ID)
+	backoff := time.Duration(1<<min(j.Attempts, 6)) * time.Second
+	final, err := e.queue.Fail(ctx, j, cause, backoff)
+	if err != nil {
+		log.Error("record activity failure", "err", err)
+		return
+	}
+	msg := cause.Error()
+	if !final {
+		log.Warn("activity failed; retrying", "attempt", j.Attempts, "err", msg)
+		_, _ = e.store.DB.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, error = $2 WHERE run_id = $3 AND activity_id = $4`,
+			ActQueued, fmt.Sprintf("attempt %d failed: %s", j.Attempts, msg), v.st.run.ID, v.act.ID)
+		return
+	}
+	log.Error("activity failed", "err", msg)
+	abort := v.st.doc.Policy.OnError != "wait"
+	unlock := e.lockRun(v.st.run.ID)
+	defer unlock()
+	now := e.Now().UTC()
+	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := e.lockRunRow(ctx, tx, v.st.run.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, error = $2, finished_at = $3 WHERE run_id = $4 AND activity_id = $5`,
+			ActFailed, msg, now, v.st.run.ID, v.act.ID); err != nil {
+			return err
+		}
+		if !abort {
+			return e.settle(ctx, tx, v.st, now)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
+			RunFailed, fmt.Sprintf("activity %s failed: %s", v.act.ID, msg), now, v.st.run.ID); err != nil {
+			return err
+		}
+		return e.stopActivities(ctx, tx, v.st.run.ID)
+	})
+	if err != nil {
+		log.Error("record activity failure", "err", err)
+	}
+}
+
+// stopActivities cancels the run's remaining work inside tx.
+func (e *Engine) stopActivities(ctx context.Context, tx *sql.Tx, runID int64) error {
+	if _, err := e.queue.Cancel(ctx, tx, fmt.Sprintf("run/%d/", runID), "run stopped"); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND status IN ($3, $4, $5)`,
+		ActStopped, runID, ActPending, ActQueued, ActHeld)
+	return err
+}
+
+// hold parks the job of a paused run's activity until the run resumes.
+func (e *Engine) hold(ctx context.Context, j *jobs.Job, p activityJob) error {
+	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+		if err := e.queue.Release(ctx, tx, j, held); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND activity_id = $3`, ActHeld, p.RunID, p.Activity)
+		return err
+	})
+}
+
+// workTablePrefix names the working tables of a run, or of one of its
+// activities.
+func workTablePrefix(runID int64, seq int) string {
+	if seq < 0 {
+		return fmt.Sprintf("ff_w_%d_", runID)
+	}
+	return fmt.Sprintf("ff_w_%d_%d_", runID, seq)
+}
+
+// dropStray drops working tables of a run's activity (seq ≥ 0) or of the
+// whole run (seq < 0) that no recorded output names.
+func (e *Engine) dropStray(ctx context.Context, runID int64, seq int) {
+	prefix := workTablePrefix(runID, seq)
+	rows, err := e.store.DB.QueryContext(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE $1 ESCAPE '!'
+		AND table_name NOT IN (SELECT table_name FROM ff_run_outputs WHERE run_id = $2 AND table_name IS NOT NULL)`,
+		escapeUnderscore(prefix)+"%", runID)
+	if err != nil {
+		e.log.Warn("list stray tables", "err", err)
+		return
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := e.store.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(n)); err != nil {
+			e.log.Warn("drop stray table", "table", n, "err", err)
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+)
+
+// Flow activities move populations without changing them.
+func init() {
+	control := func(v *env) ([]output, error) { return []output{{Port: "out", Control: true}}, nil }
+	register("start", control)
+	register("scheduler", control)
+	register("signal", control)
+	register("wait", func(v *env) ([]output, error) { return passThrough(v, "out") })
+	register("fork", func(v *env) ([]output, error) { return passThrough(v, "out") })
+	register("and_join", andJoin)
+	register("test", test)
+	register("end", func(v *env) ([]output, error) { return nil, nil })
+}
+
+// andJoin continues with its primary input's rows once every input is in.
+func andJoin(v *env) ([]output, error) {
+	var s campaign.AndJoin
+	if err := v.act.Decode(&s); err != nil {
+		return nil, err
+	}
+	for _, in := range v.inputs {
+		if s.Primary == "" || in.From == s.Primary {
+			if in.Table == "" {
+				return []output{{Port: "out", Control: true}}, nil
+			}
+			return []output{{Port: "out", Table: in.Table, Dimension: in.Dimension}}, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: the primary input %q did not arrive", v.act.ID, s.Primary)
+}
+
+// test takes the first branch whose condition holds over the input's count
+// and the run's variables and parameters, else default.
+func test(v *env) ([]output, error) {
+	var s campaign.Test
+	if err := v.act.Decode(&s); err != nil {
+		return nil, err
+	}
+	var count int64
+	var in input
+	if len(v.inputs) > 0 {
+		in = v.inputs[0]
+		count = in.Count
+	}
+	vars := map[string]any{}
+	for k, x := range v.st.doc.Variables {
+		vars[k] = x
+	}
+	env := map[string]any{"count": count, "vars": vars, "params": v.st.run.Params}
+	port := "default"
+	for _, b := range s.Branches {
+		c, err := campaign.ParseCondition(b.If)
+		if err != nil {
+			return nil, fmt.Errorf("%s: branch %s: %w", v.act.ID, b.Name, err)
+		}
+		ok, err := c.Eval(env)
+		if err != nil {
+			return nil, fmt.Errorf("%s: branch %s: %w", v.act.ID, b.Name, err)
+		}
+		if ok {
+			port = b.Name
+			break
+		}
+	}
+	if in.Table == "" {
+		return []output{{Port: port, Control: true}}, nil
+	}
+	return []output{{Port: port, Table: in.Table, Dimension: in.Dimension}}, nil
+}
+
+// afterDone applies, inside the completing transaction, the effects of an
+// activity that must happen exactly once with it: an end activity's signal
+// starts another campaign's run.
+func (e *Engine) afterDone(ctx context.Context, tx *sql.Tx, v *env) error {
+	if v.act.Type != "end" {
+		return nil
+	}
+	var s campaign.End
+	if err := v.act.Decode(&s); err != nil || s.Signal == nil || strings.TrimSpace(s.Signal.Campaign) == "" {
+		return err
+	}
+	var id, published int64
+	err := tx.QueryRowContext(ctx, `SELECT id, coalesce(published_version, 0) FROM ff_campaigns WHERE name = $1`, s.Signal.Campaign).Scan(&id, &published)
+	if err != nil {
+		return fmt.Errorf("%s: signal campaign %q: %w", v.act.ID, s.Signal.Campaign, err)
+	}
+	mode := v.st.run.Mode
+	if published == 0 {
+		if mode == ModeLive {
+			return fmt.Errorf("%s: signal campaign %q: %w", v.act.ID, s.Signal.Campaign, ErrNotPublished)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT latest_version FROM ff_campaigns WHERE id = $1`, id).Scan(&published); err != nil {
+			return err
+		}
+	}
+	_, err = e.startTx(ctx, tx, id, published, RunOptions{Mode: mode, Params: s.Signal.Params, Trigger: fmt.Sprintf("signal from run %d", v.st.run.ID)})
+	return err
+}

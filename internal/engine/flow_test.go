@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+func fmtValue(v any) string { return fmt.Sprint(v) }
+
+func TestFlowTestBranchAndSkippedBranch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		eng := setup(t, s)
+		doc := `name: flow
+dimension: customers
+variables: {threshold: 3}
+activities:
+  start: {type: start}
+  french: {type: build_audience, query: 'country = "FR"'}
+  check:
+    type: test
+    branches:
+      - {name: big, if: 'count >= vars.threshold'}
+  big_end: {type: end}
+  small: {type: fork}
+  small_end: {type: end}
+transitions:
+  - start -> french
+  - french -> check
+  - check.big -> big_end
+  - check.default -> small
+  - small -> small_end
+`
+		st := runToEnd(t, eng, doc, ModeSimulate)
+		if st.Run.Status != RunCompleted {
+			t.Fatalf("run %s: %+v", st.Run.Status, st.Activities)
+		}
+		c := counts(st)
+		if c["french.out->check"] != 4 || c["check.big->big_end"] != 4 || c["check.default->small"] != -1 {
+			t.Fatalf("counts = %v", c)
+		}
+		for _, a := range st.Activities {
+			want := ActDone
+			if a.ID == "small" || a.ID == "small_end" {
+				want = ActSkipped
+			}
+			if a.Status != want {
+				t.Errorf("%s is %s, want %s", a.ID, a.Status, want)
+			}
+		}
+		if got := strings.Join(keys(t, eng, st.Run.ID, "check", "big"), ","); got != "1,2,5,8" {
+			t.Fatalf("big branch rows = %s", got)
+		}
+	})
+}

@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/jobs"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// Run modes.
+const (
+	ModeSimulate = "simulate"
+	ModeLive     = "live"
+)
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunPaused    = "paused"
+	RunWaiting   = "waiting" // an activity failed; an operator may retry it
+	RunCompleted = "completed"
+	RunFailed    = "failed"
+	RunStopped   = "stopped"
+)
+
+// Activity statuses within a run.
+const (
+	ActPending = "pending" // inputs not all resolved
+	ActQueued  = "queued"  // a job is enqueued
+	ActRunning = "running"
+	ActHeld    = "held" // ready, but the run is paused
+	ActDone    = "done"
+	ActSkipped = "skipped" // every input was a branch not taken
+	ActFailed  = "failed"
+	ActStopped = "stopped" // the run was stopped before it ran
+)
+
+// held marks the job of an activity of a paused run: due never, until the
+// run resumes.
+var held = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// retries is how many attempts an activity gets before its failure stops
+// its branch.
+func retries(d *campaign.Document) int {
+	if d.Policy.Retries > 0 {
+		return d.Policy.Retries
+	}
+	return 3
+}
+
+// RunOptions say how to start a run.
+type RunOptions struct {
+	Mode   string         `json:"mode"`
+	Params map[string]any `json:"params,omitempty"`
+	// Trigger says why the run started: manual, schedule, signal.
+	Trigger string `json:"trigger,omitempty"`
+	// Occurrence is the scheduled time a recurring run stands for.
+	Occurrence time.Time `json:"occurrence,omitzero"`
+}
+
+// Run is a run's header.
+type Run struct {
+	ID         int64          `json:"id"`
+	Campaign   string         `json:"campaign"`
+	CampaignID int64          `json:"campaign_id"`
+	Version    int64          `json:"version"`
+	Mode       string         `json:"mode"`
+	Status     string         `json:"status"`
+	Trigger    string         `json:"trigger"`
+	Params     map[string]any `json:"params,omitempty"`
+	Occurrence *time.Time     `json:"occurrence,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+	FinishedAt *time.Time     `json:"finished_at,omitempty"`
+}
+
+// Start starts a run of a campaign: live runs use the published version,
+// simulations the latest one.
+func (e *Engine) Start(ctx context.Context, name string, opts RunOptions) (*Run, error) {
+	c, err := e.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Mode == "" {
+		opts.Mode = ModeSimulate
+	}
+	version := c.LatestVersion
+	switch opts.Mode {
+	case ModeLive:
+		if c.PublishedVersion == 0 {
+			return nil, ErrNotPublished
+		}
+		version = c.PublishedVersion
+	case ModeSimulate:
+		// A simulation validates what it runs, as publishing would.
+		if _, err := e.Validate(ctx, []byte(c.Document)); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("mode must be %q or %q", ModeSimulate, ModeLive)
+	}
+	if opts.Trigger == "" {
+		opts.Trigger = "manual"
+	}
+	var id int64
+	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = e.startTx(ctx, tx, c.ID, version, opts)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.notify()
+	return e.Run1(ctx, id)
+}
+
+// startTx creates a run and queues its entry activities inside tx.
+func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, campaignID, version int64, opts RunOptions) (int64, error) {
+	d, err := e.document(ctx, tx, campaignID, version)
+	if err != nil {
+		return 0, err
+	}
+	params, _ := json.Marshal(opts.Params)
+	if opts.Params == nil {
+		params = []byte("{}")
+	}
+	var occ any
+	if !opts.Occurrence.IsZero() {
+		occ = opts.Occurrence.UTC()
+	}
+	now := e.Now().UTC()
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO ff_runs (campaign_id, version, mode, status, trigger, params, occurrence, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, campaignID, version, opts.Mode, RunRunning, opts.Trigger, string(params), occ, now).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("create run: %w", err)
+	}
+	inputs := map[string]int{}
+	for _, t := range d.Transitions {
+		inputs[t.To]++
+	}
+	for seq, a := range d.Activities {
+		status := ActPending
+		if inputs[a.ID] == 0 {
+			status = ActQueued
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ff_run_activities (run_id, activity_id, seq, type, status, inputs, inputs_done, live_inputs, attempts)
+			VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)`, id, a.ID, seq, a.Type, status, inputs[a.ID]); err != nil {
+			return 0, fmt.Errorf("create run activity %s: %w", a.ID, err)
+		}
+		if status == ActQueued {
+			if err := e.enqueue(ctx, tx, id, d, a, now); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return id, nil
+}
+
+// activityJob is the payload of an activity job.
+type activityJob struct {
+	RunID    int64  `json:"run_id"`
+	Activity string `json:"activity"`
+}
+
+func jobKey(runID int64, activity string) string { return fmt.Sprintf("run/%d/%s", runID, activity) }
+
+// enqueue queues an activity's execution; a wait activity's job comes due
+// when the wait is over.
+func (e *Engine) enqueue(ctx context.Context, tx store.Querier, runID int64, d *campaign.Document, a *campaign.Activity, now time.Time) error {
+	runAfter := now
+	if a.Type == "wait" {
+		var w campaign.Wait
+		if err := a.Decode(&w); err == nil {
+			switch {
+			case !w.Until.IsZero():
+				runAfter = w.Until
+			case w.Duration != "":
+				if d, err := parseDuration(w.Duration); err == nil {
+					runAfter = now.Add(d)
+				}
+			}
+		}
+	}
+	_, err := e.queue.Enqueue(ctx, tx, KindActivity, activityJob{RunID: runID, Activity: a.ID},
+		jobs.EnqueueOptions{DedupeKey: jobKey(runID, a.ID), RunAfter: runAfter, MaxAttempts: retries(d)})
+	if err != nil {
+		return fmt.Errorf("queue activity %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// Run1 returns a run's header.
+func (e *Engine) Run1(ctx context.Context, id int64) (*Run, error) {
+	r := &Run{}
+	var params string
+	var occ, fin sql.NullTime
+	var errText sql.NullString
+	err := e.store.DB.QueryRowContext(ctx, `SELECT r.id, c.name, r.campaign_id, r.version, r.mode, r.status, r.trigger, r.params, r.occurrence, r.error, r.created_at, r.finished_at
+		FROM ff_runs r JOIN ff_campaigns c ON c.id = r.campaign_id WHERE r.id = $1`, id).
+		Scan(&r.ID, &r.Campaign, &r.CampaignID, &r.Version, &r.Mode, &r.Status, &r.Trigger, &params, &occ, &errText, &r.CreatedAt, &fin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run %d: %w", id, err)
+	}
+	_ = json.Unmarshal([]byte(params), &r.Params)
+	if occ.Valid {
+		r.Occurrence = &occ.Time
+	}
+	if fin.Valid {
+		r.FinishedAt = &fin.Time
+	}
+	r.Error = errText.String
+	return r, nil
+}
+
+// Runs lists a campaign's runs, newest first.
+func (e *Engine) Runs(ctx context.Context, name string, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := e.store.DB.QueryContext(ctx, `SELECT r.id FROM ff_runs r JOIN ff_campaigns c ON c.id = r.campaign_id WHERE c.name = $1 ORDER BY r.id DESC LIMIT $2`, name, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := make([]Run, 0, len(ids))
+	for _, id := range ids {
+		r, err := e.Run1(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, nil
+}
+
+// parseDuration reads durations such as 90s, 15m, 2h, 3d, 1w.
+func parseDuration(s string) (time.Duration, error) {
+	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
+		var v int
+		if _, err := fmt.Sscanf(s[:n-1], "%d", &v); err != nil || v < 0 {
+			return 0, fmt.Errorf("duration %q: want 90s, 15m, 2h, 3d or 1w", s)
+		}
+		day := 24 * time.Hour
+		if s[n-1] == 'w' {
+			return time.Duration(v) * 7 * day, nil
+		}
+		return time.Duration(v) * day, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("duration %q: want 90s, 15m, 2h, 3d or 1w", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+)
+
+// schedule returns a document's schedule: the campaign's, else its
+// scheduler activity's.
+func schedule(d *campaign.Document) (*campaign.Schedule, error) {
+	if d.Schedule != nil {
+		return d.Schedule, nil
+	}
+	for _, a := range d.Activities {
+		if a.Type == "scheduler" {
+			var s campaign.Scheduler
+			if err := a.Decode(&s); err != nil {
+				return nil, err
+			}
+			return &s, nil
+		}
+	}
+	return nil, nil
+}
+
+// Next returns the first occurrence of a schedule strictly after t, or the
+// zero time when there is none.
+func Next(s *campaign.Schedule, t time.Time) (time.Time, error) {
+	if s == nil {
+		return time.Time{}, nil
+	}
+	if !s.At.IsZero() {
+		if s.At.After(t) {
+			return s.At.UTC(), nil
+		}
+		return time.Time{}, nil
+	}
+	loc := time.UTC
+	if s.TimeZone != "" {
+		l, err := time.LoadLocation(s.TimeZone)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("schedule time zone: %w", err)
+		}
+		loc = l
+	}
+	sched, err := cron.ParseStandard(s.Cron)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("schedule cron %q: %w", s.Cron, err)
+	}
+	if !s.From.IsZero() && t.Before(s.From) {
+		t = s.From.Add(-time.Second)
+	}
+	next := sched.Next(t.In(loc))
+	if !s.Until.IsZero() && next.After(s.Until) {
+		return time.Time{}, nil
+	}
+	return next.UTC(), nil
+}
+
+// Occurrences lists the next n occurrences of a schedule after now.
+func (e *Engine) Occurrences(s *campaign.Schedule, n int) ([]time.Time, error) {
+	var out []time.Time
+	t := e.Now()
+	for range n {
+		next, err := Next(s, t)
+		if err != nil {
+			return nil, err
+		}
+		if next.IsZero() {
+			break
+		}
+		out = append(out, next)
+		t = next
+	}
+	return out, nil
+}
+
+// planSchedule records the next occurrence of a published campaign.
+func (e *Engine) planSchedule(ctx context.Context, tx *sql.Tx, campaignID, version int64, d *campaign.Document, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ff_schedules WHERE campaign_id = $1`, campaignID); err != nil {
+		return err
+	}
+	s, err := schedule(d)
+	if err != nil || s == nil {
+		return err
+	}
+	next, err := Next(s, now)
+	if err != nil {
+		return err
+	}
+	if next.IsZero() {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO ff_schedules (campaign_id, version, next_at) VALUES ($1, $2, $3)`, campaignID, version, next)
+	return err
+}
+
+// Tick starts a live run for every scheduled campaign whose occurrence has
+// come. An occurrence missed while Fanfare was down runs once, late (and
+// is logged); older missed occurrences are not run again.
+func (e *Engine) Tick(ctx context.Context) (int, error) {
+	now := e.Now().UTC()
+	q := `SELECT campaign_id, version, next_at FROM ff_schedules WHERE next_at <= $1 ORDER BY next_at`
+	if !e.store.Embedded() {
+		q += " FOR UPDATE SKIP LOCKED"
+	}
+	started := 0
+	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, now)
+		if err != nil {
+			return fmt.Errorf("due schedules: %w", err)
+		}
+		type due struct {
+			campaign, version int64
+			at                time.Time
+		}
+		var list []due
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.campaign, &d.version, &d.at); err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, d)
+		}
+		rows.Close()
+		for _, d := range list {
+			doc, err := e.document(ctx, tx, d.campaign, d.version)
+			if err != nil {
+				return err
+			}
+			s, err := schedule(doc)
+			if err != nil {
+				return err
+			}
+			// The latest occurrence not after now stands for all missed ones.
+			occ, skipped := d.at, 0
+			for {
+				n, err := Next(s, occ)
+				if err != nil {
+					return err
+				}
+				if n.IsZero() || n.After(now) {
+					break
+				}
+				occ, skipped = n, skipped+1
+			}
+			if late := now.Sub(occ); late > time.Minute || skipped > 0 {
+				e.log.Warn("running a missed occurrence late", "campaign", doc.Name, "occurrence", occ, "late", late.Round(time.Second), "older_missed_not_run", skipped)
+			}
+			var exists int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ff_runs WHERE campaign_id = $1 AND occurrence = $2`, d.campaign, occ).Scan(&exists); err != nil {
+				return err
+			}
+			if exists == 0 {
+				if _, err := e.startTx(ctx, tx, d.campaign, d.version, RunOptions{Mode: ModeLive, Trigger: "schedule", Occurrence: occ}); err != nil {
+					return err
+				}
+				started++
+			}
+			next, err := Next(s, now)
+			if err != nil {
+				return err
+			}
+			if next.IsZero() {
+				_, err = tx.ExecContext(ctx, `DELETE FROM ff_schedules WHERE campaign_id = $1`, d.campaign)
+			} else {
+				_, err = tx.ExecContext(ctx, `UPDATE ff_schedules SET next_at = $1, last_at = $2 WHERE campaign_id = $3`, next, occ, d.campaign)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if started > 0 {
+		e.notify()
+	}
+	return started, err
+}
