@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
@@ -21,22 +22,34 @@ type VersionInfo struct {
 // Current returns the model applied last and its version, or
 // store.ErrNotFound when no model was ever applied.
 func Current(ctx context.Context, s *store.Store) (*datamodel.Model, int64, error) {
-	var (
-		v   int64
-		doc string
-	)
-	err := s.DB.QueryRowContext(ctx, `SELECT version, document FROM ff_model_versions ORDER BY version DESC LIMIT 1`).Scan(&v, &doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, store.ErrNotFound
-	}
+	var v int64
+	err := s.DB.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM ff_model_versions`).Scan(&v)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read current data model: %w", err)
 	}
-	m, err := datamodel.Parse([]byte(doc))
-	if err != nil {
-		return nil, 0, fmt.Errorf("parse stored data model version %d: %w", v, err)
+	if v == 0 {
+		return nil, 0, store.ErrNotFound
 	}
+	key := modelKey{db: s.DB, version: v}
+	if m, ok := models.Load(key); ok {
+		return m.(*datamodel.Model), v, nil
+	}
+	_, m, err := Version(ctx, s, v)
+	if err != nil {
+		return nil, 0, err
+	}
+	models.Store(key, m)
 	return m, v, nil
+}
+
+// models caches parsed model versions: a version never changes, and every
+// audience count and campaign step reads the current one. Callers treat
+// the model as read-only.
+var models sync.Map
+
+type modelKey struct {
+	db      *sql.DB
+	version int64
 }
 
 // Version returns the document of model version v as it was applied, and
