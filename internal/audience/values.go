@@ -17,14 +17,14 @@ import (
 // Typed values: int64 (integer), *big.Rat (decimal), string (string, enum),
 // bool (boolean), time.Time (date: UTC midnight; timestamp: UTC).
 
-// Duration is a span such as 90d: N units of min, h, d, w, mo or y.
+// Duration is a span such as 90d: N units of s, min, h, d, w, mo or y.
 type Duration struct {
 	N    int
 	Unit string
 }
 
 // Duration units.
-var durationUnits = []string{"min", "h", "d", "w", "mo", "y"}
+var durationUnits = []string{"s", "min", "h", "d", "w", "mo", "y"}
 
 // ParseDuration reads "90d", "2h", "15min", "3mo", "1y", "2w".
 func ParseDuration(s string) (Duration, error) {
@@ -34,7 +34,7 @@ func ParseDuration(s string) (Duration, error) {
 		i++
 	}
 	if i == 0 || i > 6 {
-		return Duration{}, fmt.Errorf("duration %q: want a number of units such as 90d, 12h, 30min, 3mo, 1y", s)
+		return Duration{}, fmt.Errorf("duration %q: want a number of units such as 90d, 12h, 30min, 45s, 3mo, 1y", s)
 	}
 	n, _ := strconv.Atoi(s[:i])
 	unit := s[i:]
@@ -43,7 +43,7 @@ func ParseDuration(s string) (Duration, error) {
 			return Duration{N: n, Unit: unit}, nil
 		}
 	}
-	return Duration{}, fmt.Errorf("duration %q: unit must be one of min, h, d, w, mo, y", s)
+	return Duration{}, fmt.Errorf("duration %q: unit must be one of s, min, h, d, w, mo, y", s)
 }
 
 // String prints the duration as ParseDuration reads it.
@@ -54,6 +54,8 @@ func (d Duration) String() string { return strconv.Itoa(d.N) + d.Unit }
 func (d Duration) Shift(t time.Time, sign int) time.Time {
 	n := d.N * sign
 	switch d.Unit {
+	case "s":
+		return t.Add(time.Duration(n) * time.Second)
 	case "min":
 		return t.Add(time.Duration(n) * time.Minute)
 	case "h":
@@ -74,6 +76,8 @@ func (d Duration) Shift(t time.Time, sign int) time.Time {
 // and hours round down.
 func (d Duration) Days() (days int, calendar bool) {
 	switch d.Unit {
+	case "s":
+		return d.N / (24 * 60 * 60), false
 	case "min":
 		return d.N / (24 * 60), false
 	case "h":

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/jobs"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -183,8 +184,8 @@ func (e *Engine) enqueue(ctx context.Context, tx store.Querier, runID int64, d *
 			case !w.Until.IsZero():
 				runAfter = w.Until
 			case w.Duration != "":
-				if d, err := parseDuration(w.Duration); err == nil {
-					runAfter = now.Add(d)
+				if d, err := audience.ParseDuration(w.Duration); err == nil {
+					runAfter = d.Shift(now, 1)
 				}
 			}
 		}
@@ -251,24 +252,4 @@ func (e *Engine) Runs(ctx context.Context, name string, limit int) ([]Run, error
 		out = append(out, *r)
 	}
 	return out, nil
-}
-
-// parseDuration reads durations such as 90s, 15m, 2h, 3d, 1w.
-func parseDuration(s string) (time.Duration, error) {
-	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
-		var v int
-		if _, err := fmt.Sscanf(s[:n-1], "%d", &v); err != nil || v < 0 {
-			return 0, fmt.Errorf("duration %q: want 90s, 15m, 2h, 3d or 1w", s)
-		}
-		day := 24 * time.Hour
-		if s[n-1] == 'w' {
-			return time.Duration(v) * 7 * day, nil
-		}
-		return time.Duration(v) * day, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("duration %q: want 90s, 15m, 2h, 3d or 1w", s)
-	}
-	return d, nil
 }
