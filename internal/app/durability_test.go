@@ -156,19 +156,26 @@ func TestRunSurvivesKills(t *testing.T) {
 	if want != got {
 		t.Fatalf("after %d kills the counts differ:\n got %s\nwant %s", kills, got, want)
 	}
-	// Each activity completed exactly once across every process.
-	done := regexp.MustCompile(fmt.Sprintf(`msg="activity done" run=%d activity=(\w+)`, run.ID)).FindAllStringSubmatch(logs.String(), -1)
-	seen := map[string]int{}
-	for _, m := range done {
-		seen[m[1]]++
+	// No activity completed twice, and none started again once done. (A
+	// process killed between a commit and its log line loses that line, so
+	// the log can only under-count completions.)
+	events := regexp.MustCompile(fmt.Sprintf(`msg="activity (started|done)" run=%d activity=(\w+)`, run.ID)).FindAllStringSubmatch(logs.String(), -1)
+	doneAt := map[string]int{}
+	for i, m := range events {
+		kind, act := m[1], m[2]
+		if _, done := doneAt[act]; done {
+			t.Errorf("activity %s %s again after it was done (event %d)", act, kind, i)
+		}
+		if kind == "done" {
+			doneAt[act] = i
+		}
+	}
+	if len(doneAt) == 0 {
+		t.Fatalf("no activity completion was logged:\n%s", logs.String())
 	}
 	for _, a := range final.Activities {
-		want := 1
-		if a.Status == engine.ActSkipped {
-			want = 0
-		}
-		if seen[a.ID] != want {
-			t.Errorf("activity %s completed %d times, want %d", a.ID, seen[a.ID], want)
+		if a.Status != engine.ActDone && a.Status != engine.ActSkipped {
+			t.Errorf("activity %s ended %s", a.ID, a.Status)
 		}
 	}
 }

@@ -135,7 +135,15 @@ func (v *validator) dimension(a *Activity, dims map[string]string) string {
 		}
 		return e.Name
 	case *ReadAudience:
-		if s.Audience == "" || v.audiences == nil {
+		if s.Audience == "" {
+			return dimUnknown
+		}
+		if v.audiences == nil {
+			// Saved audiences are unknown here: assume the campaign's
+			// dimension so that what follows is still checked.
+			if v.m.Entity(v.d.Dimension) != nil {
+				return v.d.Dimension
+			}
 			return dimUnknown
 		}
 		dim, ok := v.audiences(s.Audience)

@@ -57,3 +57,26 @@ func problemsOf(t *testing.T, err error) []Problem {
 	}
 	return ve.Problems
 }
+
+// documentedTypes returns the activity types of the tables of
+// docs/campaigns.md: the backquoted names in the first column.
+func documentedTypes(t testing.TB) []string {
+	t.Helper()
+	doc, err := os.ReadFile("../../docs/campaigns.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, acts, _ := strings.Cut(string(doc), "## Activities")
+	acts, _, _ = strings.Cut(acts, "\n## ")
+	var names []string
+	for _, line := range strings.Split(acts, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first, _, _ := strings.Cut(line[1:], "|")
+		for _, f := range strings.Split(first, ",") {
+			names = append(names, strings.Trim(strings.TrimSpace(f), "`"))
+		}
+	}
+	return names
+}

@@ -102,6 +102,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		return
 	}
 	start := e.Now().UTC()
+	log.Info("activity started", "type", act.Type, "attempt", j.Attempts)
 	if _, err := e.store.DB.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, attempts = $2, started_at = $3 WHERE run_id = $4 AND activity_id = $5`,
 		ActRunning, j.Attempts, start, p.RunID, p.Activity); err != nil {
 		log.Warn("mark activity running", "err", err)
