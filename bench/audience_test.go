@@ -24,6 +24,8 @@ type benchQuery struct {
 	text string
 	// hand is the hand-written count; $1 is "now".
 	hand string
+	// handPG replaces hand on PostgreSQL when its best form differs.
+	handPG string
 }
 
 // now fixes "today" to the demo generator's, so relative windows select
@@ -55,6 +57,10 @@ var benchQueries = []benchQuery{
 		text: `(in audience "bench_a" or in audience "bench_c") and not in audience "bench_b"`,
 		hand: `SELECT count(*) FROM customers c WHERE (c.customer_id IN (SELECT customer_id FROM %[1]s) OR c.customer_id IN (SELECT customer_id FROM %[3]s))
 			AND c.customer_id NOT IN (SELECT customer_id FROM %[2]s)`,
+		// NOT IN over a large subquery is a nested loop on PostgreSQL once the
+		// set outgrows work_mem (minutes at 1M rows); NOT EXISTS is an anti-join.
+		handPG: `SELECT count(*) FROM customers c WHERE (EXISTS (SELECT 1 FROM %[1]s a WHERE a.customer_id = c.customer_id) OR EXISTS (SELECT 1 FROM %[3]s x WHERE x.customer_id = c.customer_id))
+			AND NOT EXISTS (SELECT 1 FROM %[2]s b WHERE b.customer_id = c.customer_id)`,
 	},
 }
 
@@ -136,6 +142,9 @@ func BenchmarkAudienceCount(b *testing.B) {
 						return n
 					})
 					hand := bq.hand
+					if backend == "postgres" && bq.handPG != "" {
+						hand = bq.handPG
+					}
 					var args []any
 					if strings.Contains(hand, "%[1]s") {
 						hand = fmt.Sprintf(hand, store.Quote(tables["bench_a"]), store.Quote(tables["bench_b"]), store.Quote(tables["bench_c"]))
