@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 )
 
 // Campaign state (ff_campaign_state) is what runs of a campaign pass on to
@@ -16,50 +15,25 @@ import (
 // with saveState, so the state moves exactly when the activity's outputs
 // are recorded.
 
-// stateKey identifies an activity of a run.
-type stateKey struct {
-	run      int64
-	activity string
-}
-
-// pendingState holds the values kept by executors until their activity
-// completes. (A field of env would do; this keeps env.go untouched.)
-var pendingState sync.Map // stateKey → map[string]string
-
 // keepState records a campaign state value for the completing transaction.
 func (v *env) keepState(key, value string) {
-	k := stateKey{v.st.run.ID, v.act.ID}
-	m := map[string]string{}
-	if old, ok := pendingState.Load(k); ok {
-		for a, b := range old.(map[string]string) {
-			m[a] = b
-		}
+	if v.kept == nil {
+		v.kept = map[string]string{}
 	}
-	m[key] = value
-	pendingState.Store(k, m)
+	v.kept[key] = value
 }
-
-// forgetState drops the values an attempt kept (call it when the attempt
-// fails, so that a later attempt starts clean).
-func (v *env) forgetState() { pendingState.Delete(stateKey{v.st.run.ID, v.act.ID}) }
 
 // saveState writes the state values kept by v's executor inside tx, the
 // transaction that completes the activity.
 func (e *Engine) saveState(ctx context.Context, tx *sql.Tx, v *env) error {
-	k := stateKey{v.st.run.ID, v.act.ID}
-	val, ok := pendingState.LoadAndDelete(k)
-	if !ok {
-		return nil
-	}
-	m := val.(map[string]string)
-	names := make([]string, 0, len(m))
-	for n := range m {
+	names := make([]string, 0, len(v.kept))
+	for n := range v.kept {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ff_campaign_state (campaign_id, key, value) VALUES ($1, $2, $3)
-			ON CONFLICT (campaign_id, key) DO UPDATE SET value = excluded.value`, v.st.run.CampaignID, n, m[n]); err != nil {
+			ON CONFLICT (campaign_id, key) DO UPDATE SET value = excluded.value`, v.st.run.CampaignID, n, v.kept[n]); err != nil {
 			return fmt.Errorf("save campaign state %s: %w", n, err)
 		}
 	}

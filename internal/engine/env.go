@@ -33,6 +33,9 @@ type env struct {
 	attempt int
 	now     time.Time
 	inputs  []input
+	// state holds campaign state values (an incremental query's high-water
+	// mark) that the completing transaction writes.
+	kept map[string]string
 }
 
 // store returns the store.

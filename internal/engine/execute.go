@@ -264,6 +264,9 @@ func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output)
 		if err := e.afterDone(ctx, tx, v); err != nil {
 			return err
 		}
+		if err := e.saveState(ctx, tx, v); err != nil {
+			return err
+		}
 		if err := e.propagate(ctx, tx, v.st, v.act, live, status, now); err != nil {
 			return err
 		}

@@ -75,7 +75,10 @@ func setup(t testing.TB, s *store.Store) *Engine {
 			t.Fatalf("load %s: %v", e.Name, err)
 		}
 	}
-	eng := New(Config{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Lease: 5 * time.Second, Now: func() time.Time { return testNow }})
+	// The clock starts at testNow and runs in real time, so retries'
+	// backoffs come due.
+	started := time.Now()
+	eng := New(Config{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Lease: 5 * time.Second, Now: func() time.Time { return testNow.Add(time.Since(started)) }})
 	eng.Poll = 10 * time.Millisecond
 	return eng
 }
