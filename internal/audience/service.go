@@ -175,9 +175,11 @@ func (s *Service) prepare(ctx context.Context, q *Query) (*prepared, error) {
 	if err != nil {
 		return nil, ctxErr(ctx, "load data model", err)
 	}
-	cat, err := s.loadCatalogue(ctx, s.Store.DB)
-	if err != nil {
-		return nil, err
+	cat := catalogue{}
+	if namesAudience(q.Where, 0) {
+		if cat, err = s.loadCatalogue(ctx, s.Store.DB); err != nil {
+			return nil, err
+		}
 	}
 	qc := *q
 	if qc.Now.IsZero() {
@@ -478,4 +480,26 @@ func ctxErr(ctx context.Context, what string, err error) error {
 		return fmt.Errorf("%s: %w", what, cerr)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// namesAudience reports whether a tree mentions a saved audience, so a
+// query that does not skips reading the catalogue.
+func namesAudience(n *Node, depth int) bool {
+	if n == nil || depth > MaxDepth {
+		return n != nil
+	}
+	if n.Audience != "" {
+		return true
+	}
+	for _, c := range n.And {
+		if namesAudience(c, depth+1) {
+			return true
+		}
+	}
+	for _, c := range n.Or {
+		if namesAudience(c, depth+1) {
+			return true
+		}
+	}
+	return namesAudience(n.Not, depth+1) || namesAudience(n.Where, depth+1)
 }
