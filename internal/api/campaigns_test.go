@@ -1,0 +1,89 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+const campaignDoc = `name: frenchies
+dimension: customers
+activities:
+  start: {type: start}
+  fr: {type: build_audience, query: 'country = $country'}
+  done: {type: end}
+variables: {country: "FR"}
+transitions:
+  - start -> fr
+  - fr -> done
+`
+
+func TestCampaignsOverHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		srv := setup(t, s)
+		call(t, srv, "POST", "/api/model", shopModel, true)
+		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n", true)
+		// Every problem at once, with activity, path and line.
+		bad := strings.Replace(campaignDoc, "country = $country", "colour = 1", 1)
+		code, out := call(t, srv, "POST", "/api/campaigns/validate", bad, true)
+		problems, _ := out["error"].(map[string]any)["details"].([]any)
+		if code != http.StatusBadRequest || len(problems) == 0 || problems[0].(map[string]any)["activity"] != "fr" {
+			t.Fatalf("validate: %d %v", code, out)
+		}
+		if code, out = call(t, srv, "POST", "/api/campaigns", campaignDoc, true); code != http.StatusOK || out["latest_version"].(float64) != 1 {
+			t.Fatalf("save: %d %v", code, out)
+		}
+		if code, _ = call(t, srv, "POST", "/api/campaigns/frenchies/runs", `{"mode": "live"}`, true); code != http.StatusConflict {
+			t.Fatalf("live run of an unpublished campaign: %d", code)
+		}
+		if code, out = call(t, srv, "POST", "/api/campaigns/frenchies/publish", "", true); code != http.StatusOK || out["published_version"].(float64) != 1 {
+			t.Fatalf("publish: %d %v", code, out)
+		}
+		// The external signal: a live run with parameters.
+		code, out = call(t, srv, "POST", "/api/campaigns/frenchies/runs", `{"mode": "live", "params": {"country": "DE"}}`, true)
+		if code != http.StatusCreated {
+			t.Fatalf("start: %d %v", code, out)
+		}
+		id := int64(out["id"].(float64))
+		eng := engine.New(engine.Config{Store: s})
+		eng.Poll = 10 * time.Millisecond
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go eng.Run(ctx)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			code, out = call(t, srv, "GET", "/api/runs/"+strconv.FormatInt(id, 10), "", true)
+			if out["run"].(map[string]any)["status"] == "completed" || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		var frCount float64 = -1
+		for _, tr := range out["transitions"].([]any) {
+			m := tr.(map[string]any)
+			if m["from"] == "fr" {
+				frCount = m["count"].(float64)
+			}
+		}
+		if frCount != 1 {
+			t.Fatalf("run status: %v", out)
+		}
+		code, out = call(t, srv, "GET", "/api/runs/"+strconv.FormatInt(id, 10)+"/preview?activity=fr", "", true)
+		if code != http.StatusOK || len(out["rows"].([]any)) != 1 {
+			t.Fatalf("preview: %d %v", code, out)
+		}
+		if code, _ = call(t, srv, "POST", "/api/runs/"+strconv.FormatInt(id, 10)+"/pause", "", true); code != http.StatusConflict {
+			t.Fatalf("pausing a completed run: %d", code)
+		}
+		if code, out = call(t, srv, "POST", "/api/campaigns/frenchies/duplicate", `{"name": "frenchies-2"}`, true); code != http.StatusCreated || out["status"] != "draft" {
+			t.Fatalf("duplicate: %d %v", code, out)
+		}
+	})
+}
