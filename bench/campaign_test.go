@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// benchCampaign is the issue's 10-activity campaign: build, exclude,
+// enrich with aggregates, deduplicate, a three-way split, save audience and
+// two channel activities.
+const benchCampaign = `name: bench
+dimension: customers
+activities:
+  start: {type: start}
+  buyers: {type: build_audience, query: 'exists(purchases where purchased_at within last 365d)'}
+  optouts: {type: build_audience, query: 'email_optin = false'}
+  targets: {type: combine, mode: exclusion, primary: buyers}
+  spend:
+    type: enrich
+    columns:
+      - {name: spent_365d, link: purchases, aggregate: sum, attribute: amount, where: 'purchased_at within last 365d'}
+      - {name: orders_365d, link: purchases, aggregate: count, where: 'purchased_at within last 365d'}
+  dedup: {type: deduplicate, fields: [last_name, city], method: lowest, by: created_at}
+  groups:
+    type: split
+    subsets:
+      - {name: control, limit: 10%, order: random}
+      - {name: vip, where: 'loyalty_tier in ("gold", "platinum")'}
+    remainder: true
+  keep: {type: save_audience, audience: bench-control}
+  mail_vip: {type: email}
+  mail_rest: {type: email}
+  done: {type: end}
+transitions:
+  - start -> buyers
+  - start -> optouts
+  - buyers -> targets
+  - optouts -> targets
+  - targets -> spend
+  - spend -> dedup
+  - dedup -> groups
+  - groups.control -> keep
+  - groups.vip -> mail_vip
+  - groups.remainder -> mail_rest
+  - keep -> done
+`
+
+// handCampaign is the same work as hand-written SQL, one statement per
+// step, as an engineer would write it for this one campaign. $1 is now.
+var handCampaign = []struct{ name, sql string }{
+	{"buyers", `CREATE TABLE h_buyers AS SELECT c.customer_id FROM customers c WHERE EXISTS (SELECT 1 FROM purchases p
+		WHERE p.customer_id = c.customer_id AND p.purchased_at >= CAST($1 AS TIMESTAMPTZ) - INTERVAL '365 days' AND p.purchased_at <= CAST($1 AS TIMESTAMPTZ))`},
+	{"optouts", `CREATE TABLE h_optouts AS SELECT customer_id FROM customers WHERE email_optin = false`},
+	{"targets", `CREATE TABLE h_targets AS SELECT b.customer_id FROM h_buyers b WHERE NOT EXISTS (SELECT 1 FROM h_optouts o WHERE o.customer_id = b.customer_id)`},
+	{"spend", `CREATE TABLE h_spend AS SELECT t.customer_id, coalesce(g.s, 0) AS spent_365d, coalesce(g.n, 0) AS orders_365d FROM h_targets t
+		LEFT JOIN (SELECT customer_id, sum(amount) AS s, count(*) AS n FROM purchases
+		WHERE purchased_at >= CAST($1 AS TIMESTAMPTZ) - INTERVAL '365 days' AND purchased_at <= CAST($1 AS TIMESTAMPTZ) GROUP BY customer_id) g ON g.customer_id = t.customer_id`},
+	{"dedup", `CREATE TABLE h_dedup AS SELECT customer_id, spent_365d, orders_365d FROM (SELECT s.*, row_number() OVER (PARTITION BY c.last_name, c.city ORDER BY c.created_at, s.customer_id) AS rn
+		FROM h_spend s JOIN customers c ON c.customer_id = s.customer_id) x WHERE rn = 1`},
+	{"split_control", `CREATE TABLE h_control AS SELECT * FROM h_dedup ORDER BY md5(CAST(customer_id AS VARCHAR)) LIMIT (SELECT round(count(*) * 0.1) FROM h_dedup)`},
+	{"split_vip", `CREATE TABLE h_vip AS SELECT d.* FROM h_dedup d JOIN customers c ON c.customer_id = d.customer_id
+		WHERE c.loyalty_tier IN ('gold', 'platinum') AND NOT EXISTS (SELECT 1 FROM h_control x WHERE x.customer_id = d.customer_id)`},
+	{"split_rest", `CREATE TABLE h_rest AS SELECT d.* FROM h_dedup d WHERE NOT EXISTS (SELECT 1 FROM h_control x WHERE x.customer_id = d.customer_id)
+		AND NOT EXISTS (SELECT 1 FROM h_vip v WHERE v.customer_id = d.customer_id)`},
+	{"keep", `CREATE TABLE h_saved AS SELECT customer_id FROM h_control`},
+	{"mail", `CREATE TABLE h_outbox AS SELECT 'r:vip:' || CAST(customer_id AS VARCHAR) AS message_id FROM h_vip
+		UNION ALL SELECT 'r:rest:' || CAST(customer_id AS VARCHAR) FROM h_rest`},
+}
+
+// BenchmarkCampaign runs the 10-activity campaign live over the demo on
+// each store and reports total and per-activity times beside the
+// hand-written SQL for the same steps.
+func BenchmarkCampaign(b *testing.B) {
+	for _, backend := range []string{"duckdb", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			s := loadDemo(b, backend)
+			ctx := context.Background()
+			// The clock starts at the demo's "today" and runs in real time,
+			// so relative windows match the hand-written SQL and activities
+			// are timed.
+			t0 := time.Now()
+			eng := engine.New(engine.Config{Store: s, Workers: 2, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now.Add(time.Since(t0)) }})
+			eng.Poll = 5 * time.Millisecond
+			if _, err := eng.Save(ctx, []byte(benchCampaign)); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := eng.Publish(ctx, "bench"); err != nil {
+				b.Fatal(err)
+			}
+			wctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go eng.Run(wctx)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				r, err := eng.Start(ctx, "bench", engine.RunOptions{Mode: engine.ModeLive})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var st *engine.RunStatus
+				for {
+					st, err = eng.Status(ctx, r.ID)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if st.Run.Status != engine.RunRunning {
+						break
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				total := time.Since(start)
+				if st.Run.Status != engine.RunCompleted {
+					b.Fatalf("run %s: %s", st.Run.Status, st.Run.Error)
+				}
+				var parts []string
+				for _, a := range st.Activities {
+					if a.Millis != nil {
+						parts = append(parts, fmt.Sprintf("%s %dms", a.ID, *a.Millis))
+					}
+				}
+				b.StopTimer()
+				handTotal, handParts := runHand(b, s)
+				b.StartTimer()
+				b.ReportMetric(ms(total), "campaign_ms")
+				b.ReportMetric(ms(handTotal), "hand_sql_ms")
+				b.ReportMetric(float64(total)/float64(handTotal), "x_hand")
+				b.Logf("%s campaign %.0f ms (%s)", backend, ms(total), strings.Join(parts, ", "))
+				b.Logf("%s hand-written SQL %.0f ms (%s)", backend, ms(handTotal), strings.Join(handParts, ", "))
+				for _, tr := range st.Transitions {
+					if tr.Count != nil {
+						b.Logf("%s   %s.%s -> %s: %d", backend, tr.From, tr.Output, tr.To, *tr.Count)
+					}
+				}
+			}
+		})
+	}
+}
+
+// runHand runs the hand-written steps and times them.
+func runHand(b *testing.B, s *store.Store) (time.Duration, []string) {
+	b.Helper()
+	for _, t := range []string{"h_buyers", "h_optouts", "h_targets", "h_spend", "h_dedup", "h_control", "h_vip", "h_rest", "h_saved", "h_outbox"} {
+		if _, err := s.DB.Exec("DROP TABLE IF EXISTS " + t); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var total time.Duration
+	var parts []string
+	for _, step := range handCampaign {
+		var args []any
+		if strings.Contains(step.sql, "$1") {
+			args = append(args, now)
+		}
+		start := time.Now()
+		if _, err := s.DB.Exec(step.sql, args...); err != nil {
+			b.Fatalf("hand-written %s: %v", step.name, err)
+		}
+		d := time.Since(start)
+		total += d
+		parts = append(parts, fmt.Sprintf("%s %dms", step.name, d.Milliseconds()))
+	}
+	return total, parts
+}
