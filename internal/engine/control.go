@@ -178,24 +178,5 @@ func (e *Engine) Cleanup(ctx context.Context) (int, error) {
 
 // dropRunTables drops every working table of a run.
 func (e *Engine) dropRunTables(ctx context.Context, runID int64) error {
-	prefix := workTablePrefix(runID, -1)
-	rows, err := e.store.DB.QueryContext(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE $1 ESCAPE '!'`,
-		escapeUnderscore(prefix)+"%")
-	if err != nil {
-		return fmt.Errorf("list run tables: %w", err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if rows.Scan(&n) == nil {
-			names = append(names, n)
-		}
-	}
-	rows.Close()
-	for _, n := range names {
-		if _, err := e.store.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(n)); err != nil {
-			return fmt.Errorf("drop %s: %w", n, err)
-		}
-	}
-	return nil
+	return e.dropTables(ctx, runID, workTablePrefix(runID, -1), false)
 }

@@ -443,28 +443,41 @@ func workTablePrefix(runID int64, seq int) string {
 	return fmt.Sprintf("ff_w_%d_%d_", runID, seq)
 }
 
-// dropStray drops working tables of a run's activity (seq ≥ 0) or of the
-// whole run (seq < 0) that no recorded output names.
+// dropStray drops the working tables of a run's activity that no recorded
+// output names: what an attempt that died or lost its lease left behind.
 func (e *Engine) dropStray(ctx context.Context, runID int64, seq int) {
-	prefix := workTablePrefix(runID, seq)
-	rows, err := e.store.DB.QueryContext(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE $1 ESCAPE '!'
-		AND table_name NOT IN (SELECT table_name FROM ff_run_outputs WHERE run_id = $2 AND table_name IS NOT NULL)`,
-		escapeUnderscore(prefix)+"%", runID)
+	if err := e.dropTables(ctx, runID, workTablePrefix(runID, seq), true); err != nil {
+		e.log.Warn("drop stray tables", "run", runID, "err", err)
+	}
+}
+
+// dropTables drops a run's working tables whose names start with prefix;
+// onlyStray keeps those a recorded output names.
+func (e *Engine) dropTables(ctx context.Context, runID int64, prefix string, onlyStray bool) error {
+	q := `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE $1 ESCAPE '!'`
+	args := []any{escapeUnderscore(prefix) + "%"}
+	if onlyStray {
+		q += ` AND table_name NOT IN (SELECT table_name FROM ff_run_outputs WHERE run_id = $2 AND table_name IS NOT NULL)`
+		args = append(args, runID)
+	}
+	rows, err := e.store.DB.QueryContext(ctx, q, args...)
 	if err != nil {
-		e.log.Warn("list stray tables", "err", err)
-		return
+		return fmt.Errorf("list working tables: %w", err)
 	}
 	var names []string
 	for rows.Next() {
 		var n string
-		if rows.Scan(&n) == nil {
-			names = append(names, n)
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
 		}
+		names = append(names, n)
 	}
 	rows.Close()
 	for _, n := range names {
 		if _, err := e.store.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(n)); err != nil {
-			e.log.Warn("drop stray table", "table", n, "err", err)
+			return fmt.Errorf("drop %s: %w", n, err)
 		}
 	}
+	return nil
 }
