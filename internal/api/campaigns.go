@@ -181,3 +181,14 @@ func (s *Server) previewRun(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"columns": cols, "rows": rows})
 }
+
+// campaignSchedule previews the next occurrences of a campaign's schedule.
+func (s *Server) campaignSchedule(w http.ResponseWriter, r *http.Request) {
+	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+	next, err := s.engine.NextOccurrences(r.Context(), r.PathValue("name"), n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"occurrences": next})
+}

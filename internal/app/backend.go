@@ -41,6 +41,7 @@ type Backend interface {
 	CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error)
 	CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error)
 	Campaigns(ctx context.Context) ([]engine.Campaign, error)
+	CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error)
 	RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error)
 	Runs(ctx context.Context, name string) ([]engine.Run, error)
 	RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error)

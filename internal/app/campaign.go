@@ -31,6 +31,7 @@ type CampaignCmd struct {
 	Retry     CampaignRetryCmd     `cmd:"" help:"Retry a failed activity of a waiting run."`
 	Duplicate CampaignDuplicateCmd `cmd:"" help:"Copy a campaign under a new name."`
 	List      CampaignListCmd      `cmd:"" help:"List campaigns."`
+	Schedule  CampaignScheduleCmd  `cmd:"" help:"Preview the next occurrences of a campaign's schedule."`
 }
 
 // campaignRef resolves FILE-or-NAME: a file is saved first (a new version)
@@ -468,5 +469,28 @@ func (c *CampaignListCmd) Run(ctx context.Context, g *Globals) error {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", cp.Name, cp.Status, cp.LatestVersion, cp.PublishedVersion, cp.UpdatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
+	})
+}
+
+// CampaignScheduleCmd previews a schedule.
+type CampaignScheduleCmd struct {
+	Campaign string `arg:""`
+	Count    int    `short:"n" default:"5" help:"How many occurrences."`
+}
+
+// Run prints the next occurrences.
+func (c *CampaignScheduleCmd) Run(ctx context.Context, g *Globals) error {
+	return withBackend(ctx, g, func(b Backend) error {
+		next, err := b.CampaignSchedule(ctx, c.Campaign, c.Count)
+		if err != nil {
+			return err
+		}
+		if len(next) == 0 {
+			fmt.Fprintln(g.stdout, "no scheduled occurrence")
+		}
+		for _, t := range next {
+			fmt.Fprintln(g.stdout, t.Format(time.RFC3339))
+		}
+		return nil
 	})
 }

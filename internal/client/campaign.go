@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
@@ -111,4 +112,15 @@ func (c *Client) RunPreview(ctx context.Context, id int64, activity, port string
 		return nil, nil, err
 	}
 	return res.Columns, res.Rows, nil
+}
+
+// CampaignSchedule lists the next occurrences of a campaign's schedule.
+func (c *Client) CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error) {
+	var res struct {
+		Occurrences []time.Time `json:"occurrences"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/schedule", url.Values{"n": {strconv.Itoa(n)}}, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Occurrences, nil
 }

@@ -184,3 +184,28 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	}
 	return started, err
 }
+
+// NextOccurrences returns the next n occurrences of a campaign's schedule
+// (its published version, else its latest), or none when it has none.
+func (e *Engine) NextOccurrences(ctx context.Context, name string, n int) ([]time.Time, error) {
+	c, err := e.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	version := c.LatestVersion
+	if c.PublishedVersion > 0 {
+		version = c.PublishedVersion
+	}
+	d, err := e.document(ctx, e.store.DB, c.ID, version)
+	if err != nil {
+		return nil, err
+	}
+	s, err := schedule(d)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	if n <= 0 || n > 100 {
+		n = 10
+	}
+	return e.Occurrences(s, n)
+}
