@@ -263,3 +263,17 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// deleteAudienceVersion drops an old version of a saved audience.
+func (s *Server) deleteAudienceVersion(w http.ResponseWriter, r *http.Request) {
+	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
+	if err != nil {
+		s.fail(w, r, errBadRequest("version must be an integer"))
+		return
+	}
+	if err := s.audiences().DeleteVersion(r.Context(), r.PathValue("name"), v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

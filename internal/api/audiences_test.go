@@ -87,6 +87,15 @@ func TestAudiencesOverHTTP(t *testing.T) {
 		if code, out = call(t, srv, "GET", "/api/audiences/french/versions", "", true); code != http.StatusOK || len(out["versions"].([]any)) != 2 {
 			t.Fatalf("versions: %d %v", code, out)
 		}
+		if code, _ = call(t, srv, "DELETE", "/api/audiences/french/versions/2", "", true); code != http.StatusConflict {
+			t.Fatalf("deleting the current version: %d", code)
+		}
+		if code, _ = call(t, srv, "DELETE", "/api/audiences/french/versions/1", "", true); code != http.StatusNoContent {
+			t.Fatalf("deleting an old version: %d", code)
+		}
+		if code, out = call(t, srv, "GET", "/api/audiences/french/versions", "", true); len(out["versions"].([]any)) != 1 {
+			t.Fatalf("versions after delete: %d %v", code, out)
+		}
 		if code, _ = call(t, srv, "DELETE", "/api/audiences/french", "", true); code != http.StatusNoContent {
 			t.Fatalf("delete: %d", code)
 		}

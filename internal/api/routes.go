@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/audiences/{name}", s.auth(s.getAudience))
 	s.mux.HandleFunc("DELETE /api/audiences/{name}", s.auth(s.deleteAudience))
 	s.mux.HandleFunc("GET /api/audiences/{name}/versions", s.auth(s.audienceVersions))
+	s.mux.HandleFunc("DELETE /api/audiences/{name}/versions/{version}", s.auth(s.deleteAudienceVersion))
 	s.mux.HandleFunc("POST /api/audiences/{name}/refresh", s.auth(s.refreshAudience))
 	s.mux.HandleFunc("POST /api/audiences/{name}/append", s.auth(s.appendAudience))
 	s.mux.HandleFunc("GET /api/audiences/{name}/export", s.auth(s.exportAudience))
