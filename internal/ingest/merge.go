@@ -96,6 +96,10 @@ func (im *importer) sampleOrphans(ctx context.Context, cond, valueExpr, col, rea
 	return rows.Err()
 }
 
+// deferIndexesRows is the size of a first load from which indexes are
+// built after the insert rather than maintained during it.
+const deferIndexesRows = 100_000
+
 // mergeSQL holds the pieces of SQL that merge the staging table into the
 // entity's table; every identifier comes from the data model.
 type mergeSQL struct {
@@ -167,11 +171,23 @@ func (im *importer) mergeTx(ctx context.Context, tx *sql.Tx, m mergeSQL) error {
 		return fmt.Errorf("look at %s: %w", im.e.Name, err)
 	}
 	if !nonEmpty {
-		// A first load: nothing to match, so a plain insert does.
+		// A first load: nothing to match, so a plain insert does; a large
+		// one builds the table's indexes once, after the rows are in.
+		var rebuild []string
+		if staged >= deferIndexesRows {
+			if rebuild, err = im.s.Dialect.DeferIndexes(ctx, tx, im.e.Name); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s s WHERE NOT s.%s`,
 			m.table, strings.Join(m.cols, ", "), strings.Join(m.vals, ", "), src, m.del))
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", im.e.Name, err)
+		}
+		for _, stmt := range rebuild {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("rebuild indexes of %s: %w", im.e.Name, err)
+			}
 		}
 		im.sum.Inserted, _ = res.RowsAffected()
 		im.sum.Unchanged = distinct - im.sum.Inserted

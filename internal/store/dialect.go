@@ -32,6 +32,11 @@ type Dialect interface {
 	TableExistsSQL() string
 	// AlterColumnTypeSQL changes a column's type, converting its values.
 	AlterColumnTypeSQL(table, column, typ string) string
+	// DeferIndexes drops a table's indexes and constraints inside tx before
+	// a bulk insert into an empty table, and returns the statements that
+	// rebuild them (building an index once is several times faster than
+	// maintaining it row by row). Dialects without indexes return none.
+	DeferIndexes(ctx context.Context, tx Querier, table string) (rebuild []string, err error)
 	// LockMigrations holds a database-wide lock on conn while migrations
 	// run, so nodes starting together apply each migration once.
 	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)

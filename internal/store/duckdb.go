@@ -46,6 +46,9 @@ func (duckDialect) ColumnType(a *datamodel.Attribute) string {
 	return commonColumnType(a, "VARCHAR", "DECIMAL", "JSON")
 }
 
+// DeferIndexes does nothing: customer tables on DuckDB carry no index.
+func (duckDialect) DeferIndexes(context.Context, Querier, string) ([]string, error) { return nil, nil }
+
 // LockMigrations is a no-op: one process owns the embedded file.
 func (duckDialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
 

@@ -97,3 +97,49 @@ func (pgDialect) BulkLoad(ctx context.Context, conn *sql.Conn, table string, col
 	})
 	return n, err
 }
+
+// DeferIndexes drops the table's primary key and indexes inside tx and
+// returns the statements that rebuild them.
+func (pgDialect) DeferIndexes(ctx context.Context, tx Querier, table string) ([]string, error) {
+	var rebuild, drop []string
+	rows, err := tx.QueryContext(ctx, `SELECT conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+		JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = $1 AND t.relnamespace = to_regnamespace(current_schema()) AND c.contype IN ('p', 'u')`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list constraints of %s: %w", table, err)
+	}
+	constraints := map[string]bool{}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		constraints[name] = true
+		drop = append(drop, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", Quote(table), Quote(name)))
+		rebuild = append(rebuild, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", Quote(table), Quote(name), def))
+	}
+	rows.Close()
+	rows, err = tx.QueryContext(ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if constraints[name] {
+			continue // dropped and rebuilt with its constraint
+		}
+		drop = append(drop, "DROP INDEX "+Quote(name))
+		rebuild = append(rebuild, def)
+	}
+	rows.Close()
+	for _, stmt := range drop {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("defer indexes of %s: %w", table, err)
+		}
+	}
+	return rebuild, nil
+}
