@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -13,11 +15,20 @@ func init() {
 	}
 }
 
-// channel hands the population to the outbox in live runs: one pending
-// message per recipient, in one statement. The message id is
-// "<run>:<activity>:<key values joined by '|'>", so a retried activity
-// adds nothing (ON CONFLICT DO NOTHING). The recipient is the key as a JSON
-// object. A simulation writes nothing. The population passes on.
+// Outbox statuses written here; package delivery moves them on.
+const (
+	outboxPending  = "pending"
+	outboxExcluded = "excluded"
+)
+
+// channel hands the population to the outbox in live runs, in one
+// statement: one message per recipient and address — per device for push —
+// with a deterministic id "<run>:<activity>:<key values joined by '|'>"
+// (plus "|<token>" for push), so a retried activity adds nothing (ON
+// CONFLICT DO NOTHING). Recipients without an address, and every copy after
+// the first to one address within the message, are written excluded with
+// their reason, so the figures count them. A simulation writes nothing.
+// The population passes on.
 func channel(v *env) ([]output, error) {
 	in, err := v.population()
 	if err != nil {
@@ -30,23 +41,98 @@ func channel(v *env) ([]output, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(dim.Key))
-	recipient := make([]string, len(dim.Key))
+	addr, err := v.addressSource(dim)
+	if err != nil {
+		return nil, err
+	}
+	var ids, recipient, keys []string
 	for i, k := range dim.Key {
 		col := "w." + store.Quote(k)
-		ids[i] = "CAST(" + col + " AS VARCHAR)"
+		keys = append(keys, col)
+		ids = append(ids, "CAST("+col+" AS VARCHAR)")
 		sep := ","
 		if i == 0 {
 			sep = "{"
 		}
-		recipient[i] = sqlString(sep+`"`+k+`":`) + " || CAST(to_json(" + col + ") AS VARCHAR)"
+		// Key names are identifiers checked against the data model.
+		recipient = append(recipient, "'"+sep+`"`+k+`":' || CAST(to_json(`+col+") AS VARCHAR)")
 	}
+	id := "$1 || " + strings.Join(ids, " || '|' || ")
+	if addr.perDevice {
+		id += " || '|' || coalesce(" + addr.expr + ", '')"
+	}
+	platform := "CAST(NULL AS VARCHAR)"
+	if addr.platform != "" {
+		platform = "CAST(" + addr.platform + " AS VARCHAR)"
+	}
+	inner := fmt.Sprintf(`SELECT %s AS id, %s || '}' AS recipient, CAST(%s AS VARCHAR) AS address, %s AS platform,
+		row_number() OVER (PARTITION BY lower(CAST(%s AS VARCHAR)) ORDER BY %s) AS copy
+		FROM %s w JOIN %s d ON %s %s`,
+		id, strings.Join(recipient, " || "), addr.expr, platform, addr.expr, strings.Join(keys, ", "),
+		store.Quote(in.Table), store.Quote(dim.Name), joinOn("d", dim.Key, "w", dim.Key), addr.join)
+	query := `INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, platform, status, reason, attempts, created_at, updated_at)
+		SELECT x.id, $2, $3, $4, $5, x.recipient, x.address, x.platform,
+			CASE WHEN x.address IS NULL OR x.address = '' OR x.copy > 1 THEN '` + outboxExcluded + `' ELSE '` + outboxPending + `' END,
+			CASE WHEN x.address IS NULL OR x.address = '' THEN 'no_address' WHEN x.copy > 1 THEN 'duplicate_address' END,
+			0, $6, $6
+		FROM (` + inner + `) x ON CONFLICT DO NOTHING`
 	prefix := fmt.Sprintf("%d:%s:", v.st.run.ID, v.act.ID)
-	query := `INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, created_at) SELECT ` +
-		sqlString(prefix) + " || " + strings.Join(ids, " || '|' || ") + ", $1, $2, $3, " +
-		strings.Join(recipient, " || ") + " || '}', 'pending', $4 FROM " + store.Quote(in.Table) + " w ON CONFLICT DO NOTHING"
-	if err := v.exec(query, v.st.run.ID, v.act.ID, v.act.Type, v.now.UTC()); err != nil {
+	if err := v.exec(query, prefix, v.st.run.ID, v.act.ID, v.act.Type, dim.Name, v.now.UTC()); err != nil {
 		return nil, err
 	}
 	return passThrough(v, "out")
+}
+
+// addressSource says where a channel's addresses are: an attribute of the
+// dimension (email, sms), or a token of each linked device (push).
+type addressSource struct {
+	expr      string // SQL over d (the dimension) or dv (a device)
+	platform  string
+	join      string // extra LEFT JOIN for devices
+	perDevice bool
+}
+
+func (v *env) addressSource(dim *datamodel.Entity) (addressSource, error) {
+	t := dim.Targeting
+	if t == nil {
+		return addressSource{}, fmt.Errorf("%s: %s is not a targeting dimension", v.act.ID, dim.Name)
+	}
+	switch v.act.Type {
+	case "email", "sms":
+		attr := t.Email
+		if v.act.Type == "sms" {
+			attr = t.SMS
+		}
+		if attr == "" || dim.Attribute(attr) == nil {
+			return addressSource{}, fmt.Errorf("%s: %s declares no %s address", v.act.ID, dim.Name, v.act.Type)
+		}
+		return addressSource{expr: "d." + store.Quote(attr)}, nil
+	case "push":
+		if t.Push == nil {
+			return addressSource{}, fmt.Errorf("%s: %s declares no push devices", v.act.ID, dim.Name)
+		}
+		_, hop, err := audience.ResolveLink(v.st.model, dim, t.Push.Link)
+		if err != nil {
+			return addressSource{}, fmt.Errorf("%s: push devices: %w", v.act.ID, err)
+		}
+		src := addressSource{
+			expr:      "dv." + store.Quote(t.Push.Token),
+			join:      "LEFT JOIN " + store.Quote(hop.To.Name) + " dv ON " + joinOn("dv", hop.ToCols, "d", hop.FromCols),
+			perDevice: true,
+		}
+		if t.Push.Platform != "" {
+			src.platform = "dv." + store.Quote(t.Push.Platform)
+		}
+		return src, nil
+	}
+	return addressSource{}, fmt.Errorf("%s: %s is not a channel", v.act.ID, v.act.Type)
+}
+
+// joinOn renders a.ac[i] = b.bc[i] AND … with quoted columns.
+func joinOn(a string, ac []string, b string, bc []string) string {
+	parts := make([]string, len(ac))
+	for i := range ac {
+		parts[i] = a + "." + store.Quote(ac[i]) + " = " + b + "." + store.Quote(bc[i])
+	}
+	return strings.Join(parts, " AND ")
 }

@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+// TestChannelWritesOneMessagePerAddress checks the outbox a live email
+// activity writes: addresses resolved from the targeting dimension, one
+// copy per address (case-insensitive), recipients without an address
+// excluded with their reason.
+func TestChannelWritesOneMessagePerAddress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		eng := setup(t, s)
+		for _, q := range []string{
+			`UPDATE customers SET email = 'ANN@example.com' WHERE customer_id = 2`,
+			`UPDATE customers SET email = NULL WHERE customer_id = 3`,
+		} {
+			if _, err := s.DB.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		doc := `name: mail
+dimension: customers
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  mail: {type: email}
+transitions:
+  - start -> all
+  - all -> mail
+`
+		st := runToEnd(t, eng, doc, ModeLive)
+		if st.Run.Status != RunCompleted {
+			t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
+		}
+		rows, err := s.DB.Query(`SELECT message_id, coalesce(address, ''), status, coalesce(reason, '') FROM ff_outbox ORDER BY message_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var id, addr, status, reason string
+			if err := rows.Scan(&id, &addr, &status, &reason); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, strings.TrimPrefix(id, "1:mail:")+" "+addr+" "+status+" "+reason)
+		}
+		want := []string{
+			"1 ann@example.com pending ",
+			"2 ANN@example.com excluded duplicate_address",
+			"3  excluded no_address",
+			"4 dee@example.com pending ",
+			"5 eve@example.com pending ",
+			"6 fay@example.com pending ",
+			"7 gus@example.com pending ",
+			"8 hal@example.com pending ",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("outbox:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
