@@ -1,0 +1,150 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// Consent statuses.
+const (
+	OptIn  = "opt_in"
+	OptOut = "opt_out"
+)
+
+// ProfileKey renders a profile's key as the outbox writes it: a JSON object
+// of its key attributes in key order, such as {"customer_id":8}.
+func ProfileKey(keyAttrs []string, values []any) (string, error) {
+	if len(keyAttrs) != len(values) || len(keyAttrs) == 0 {
+		return "", fmt.Errorf("a profile key needs one value per key attribute (%s)", strings.Join(keyAttrs, ", "))
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keyAttrs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(values[i])
+		if err != nil {
+			return "", err
+		}
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.String(), nil
+}
+
+// SetConsent records a profile's consent for a channel, with its source
+// (api, import, unsubscribe…); every later send obeys it.
+func SetConsent(ctx context.Context, s *store.Store, dimension, profileKey, ch, status, source string, at time.Time) error {
+	if status != OptIn && status != OptOut {
+		return fmt.Errorf("consent status must be %q or %q", OptIn, OptOut)
+	}
+	switch ch {
+	case channel.Email, channel.SMS, channel.Push:
+	default:
+		return fmt.Errorf("unknown channel %q", ch)
+	}
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO ff_consent (dimension, profile_key, channel, status, source, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (dimension, profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source, updated_at = excluded.updated_at`,
+		dimension, profileKey, ch, status, source, at.UTC())
+	if err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+// Suppress puts an address on a channel's suppression list: no campaign,
+// transactional or not, sends to it again.
+func Suppress(ctx context.Context, s *store.Store, ch, address, reason string, at time.Time) error {
+	if err := channel.CheckAddress(ch, address); err != nil {
+		return err
+	}
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO ff_suppressions (channel, address, reason, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (channel, address) DO UPDATE SET reason = excluded.reason`, ch, strings.ToLower(address), reason, at.UTC())
+	if err != nil {
+		return fmt.Errorf("suppress address: %w", err)
+	}
+	return nil
+}
+
+// Unsuppress takes an address off the suppression list.
+func Unsuppress(ctx context.Context, s *store.Store, ch, address string) error {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM ff_suppressions WHERE channel = $1 AND address = $2`, ch, strings.ToLower(address))
+	if err != nil {
+		return fmt.Errorf("unsuppress address: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s %s is not suppressed: %w", ch, address, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Figures counts one channel activity's messages by outcome.
+type Figures struct {
+	Activity string           `json:"activity"`
+	Channel  string           `json:"channel"`
+	Targeted int64            `json:"targeted"`
+	Pending  int64            `json:"pending"`
+	Sent     int64            `json:"sent"`
+	Failed   int64            `json:"failed"`
+	InDoubt  int64            `json:"in_doubt"`
+	Excluded int64            `json:"excluded"`
+	ByReason map[string]int64 `json:"excluded_by_reason,omitempty"`
+}
+
+// RunFigures returns the delivery figures of each channel activity of a
+// run, in activity order.
+func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT activity_id, channel, status, coalesce(reason, ''), count(*) FROM ff_outbox WHERE run_id = $1
+		GROUP BY activity_id, channel, status, coalesce(reason, '')`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("count messages: %w", err)
+	}
+	defer rows.Close()
+	byAct := map[string]*Figures{}
+	for rows.Next() {
+		var act, ch, status, reason string
+		var n int64
+		if err := rows.Scan(&act, &ch, &status, &reason, &n); err != nil {
+			return nil, err
+		}
+		f := byAct[act]
+		if f == nil {
+			f = &Figures{Activity: act, Channel: ch}
+			byAct[act] = f
+		}
+		f.Targeted += n
+		switch status {
+		case StatusSent:
+			f.Sent += n
+		case StatusFailed:
+			f.Failed += n
+		case StatusInDoubt:
+			f.InDoubt += n
+		case StatusExcluded:
+			f.Excluded += n
+			if f.ByReason == nil {
+				f.ByReason = map[string]int64{}
+			}
+			f.ByReason[reason] += n
+		default:
+			f.Pending += n
+		}
+	}
+	out := make([]Figures, 0, len(byAct))
+	for _, f := range byAct {
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Activity < out[j].Activity })
+	return out, rows.Err()
+}

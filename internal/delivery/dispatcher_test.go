@@ -1,0 +1,259 @@
+package delivery_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+// plainRenderer renders a fixed email, and fails rows whose address starts
+// with "broken".
+type plainRenderer struct{}
+
+func (plainRenderer) Render(_ context.Context, rows []delivery.Row) ([]*channel.Message, []error) {
+	msgs := make([]*channel.Message, len(rows))
+	errs := make([]error, len(rows))
+	for i, r := range rows {
+		if strings.HasPrefix(r.Address, "broken") {
+			errs[i] = errors.New("line 1: undefined variable profile.nope")
+			continue
+		}
+		msgs[i] = &channel.Message{ID: r.MessageID, Channel: r.Channel, To: r.Address,
+			Email: &channel.EmailContent{From: "shop@example.com", Subject: "Hello", HTML: "<p>Hi</p>", Text: "Hi"}}
+	}
+	return msgs, errs
+}
+
+// flaky fails transiently the first n sends of each message, then sends.
+type flaky struct {
+	channel.Provider
+	mu    sync.Mutex
+	fails map[string]int
+	n     int
+}
+
+func (f *flaky) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	f.mu.Lock()
+	var pass []*channel.Message
+	results := make([]channel.Result, len(msgs))
+	idx := map[string]int{}
+	for i, m := range msgs {
+		if f.fails[m.ID] < f.n {
+			f.fails[m.ID]++
+			results[i] = channel.Result{ID: m.ID, Outcome: channel.Transient, Error: "421 try later"}
+			continue
+		}
+		idx[m.ID] = i
+		pass = append(pass, m)
+	}
+	f.mu.Unlock()
+	for _, r := range f.Provider.Send(ctx, pass) {
+		results[idx[r.ID]] = r
+	}
+	return results
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func setup(t *testing.T, s *store.Store, addrs []string) {
+	t.Helper()
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for i, a := range addrs {
+		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at)
+			VALUES ($1, 1, 'mail', 'email', 'customers', $2, $3, 'pending', 0, $4, $4)`,
+			fmt.Sprintf("1:mail:%d", i+1), fmt.Sprintf(`{"customer_id":%d}`, i+1), a, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func dispatcher(t *testing.T, s *store.Store, owner string, p channel.Provider, c *clock) *delivery.Dispatcher {
+	return delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: plainRenderer{},
+		Owner: owner, Batch: 4, Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
+}
+
+func drain(t *testing.T, d *delivery.Dispatcher) {
+	t.Helper()
+	for range 100 {
+		n, err := d.DispatchOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	t.Fatal("the outbox never drained")
+}
+
+func sandboxCopies(t *testing.T, s *store.Store) map[string]int {
+	rows, err := s.DB.Query(`SELECT address, copies FROM ff_sandbox_messages`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var a string
+		var n int
+		rows.Scan(&a, &n)
+		out[a] = n
+	}
+	return out
+}
+
+func TestSendTimeChecksAndOutcomes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com", "not an address", "b@example.com", "c@example.com", "broken@example.com", "d@example.com", "e\r\nBcc: x@example.com"})
+		if err := delivery.Suppress(ctx, s, channel.Email, "B@example.com", "hard bounce", c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := delivery.ProfileKey([]string{"customer_id"}, []any{4})
+		if err := delivery.SetConsent(ctx, s, "customers", key, channel.Email, delivery.OptOut, "api", c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		sb, err := delivery.NewSandbox(s, channel.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drain(t, dispatcher(t, s, "n1", sb, c))
+		figs, err := delivery.RunFigures(ctx, s, 1)
+		if err != nil || len(figs) != 1 {
+			t.Fatalf("figures = %v, %v", figs, err)
+		}
+		f := figs[0]
+		if f.Targeted != 7 || f.Sent != 2 || f.Failed != 1 || f.Excluded != 4 || f.ByReason["invalid_address"] != 2 || f.ByReason["suppressed"] != 1 || f.ByReason["opt_out"] != 1 {
+			t.Fatalf("figures = %+v", f)
+		}
+		if got := sandboxCopies(t, s); len(got) != 2 || got["a@example.com"] != 1 || got["d@example.com"] != 1 {
+			t.Fatalf("sandbox = %v", got)
+		}
+	})
+}
+
+func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com", "b@example.com"})
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		p := &flaky{Provider: sb, fails: map[string]int{}, n: 2}
+		d := dispatcher(t, s, "n1", p, c)
+		drain(t, d)
+		if got := sandboxCopies(t, s); len(got) != 0 {
+			t.Fatalf("sent before the backoff: %v", got)
+		}
+		c.Add(time.Minute)
+		drain(t, d)
+		c.Add(time.Minute)
+		drain(t, d)
+		if got := sandboxCopies(t, s); len(got) != 2 {
+			t.Fatalf("after retries: %v", got)
+		}
+		// Three transient failures exhaust MaxAttempts.
+		setup2 := func() {
+			s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at)
+				VALUES ('2:mail:1', 2, 'mail', 'email', 'customers', '{"customer_id":1}', 'z@example.com', 'pending', 0, $1, $1)`, c.Now())
+		}
+		setup2()
+		p.n = 10
+		for range 4 {
+			drain(t, d)
+			c.Add(time.Minute)
+		}
+		figs, _ := delivery.RunFigures(context.Background(), s, 2)
+		if len(figs) != 1 || figs[0].Failed != 1 {
+			t.Fatalf("figures after exhausted retries: %+v", figs)
+		}
+	})
+}
+
+// TestRecoverNeverResendsBlindly plays a dispatcher that died: messages it
+// had only claimed go back to the queue; messages it was sending are in
+// doubt, settled by the sandbox (which can tell), never sent twice.
+func TestRecoverNeverResendsBlindly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		// A dead dispatcher: 1 claimed, 2 sending and delivered, 3 sending
+		// and not delivered.
+		s.DB.Exec(`UPDATE ff_outbox SET status = 'claimed', lease_owner = 'dead', lease_until = $1 WHERE message_id = '1:mail:1'`, c.Now())
+		s.DB.Exec(`UPDATE ff_outbox SET status = 'sending', lease_owner = 'dead', lease_until = $1 WHERE message_id IN ('1:mail:2', '1:mail:3')`, c.Now())
+		sb.Send(ctx, []*channel.Message{{ID: "1:mail:2", Channel: channel.Email, To: "b@example.com", Email: &channel.EmailContent{From: "shop@example.com", Subject: "x", Text: "x"}}})
+		c.Add(2 * time.Minute)
+		d := dispatcher(t, s, "n2", sb, c)
+		if _, _, err := d.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		drain(t, d)
+		copies := sandboxCopies(t, s)
+		if len(copies) != 3 || copies["a@example.com"] != 1 || copies["b@example.com"] != 1 || copies["c@example.com"] != 1 {
+			t.Fatalf("sandbox = %v", copies)
+		}
+		figs, _ := delivery.RunFigures(ctx, s, 1)
+		if figs[0].Sent != 3 || figs[0].InDoubt != 0 {
+			t.Fatalf("figures = %+v", figs[0])
+		}
+	})
+}
+
+// TestConcurrentDispatchersSendEachMessageOnce runs four dispatchers on one
+// outbox.
+func TestConcurrentDispatchersSendEachMessageOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		var addrs []string
+		for i := range 200 {
+			addrs = append(addrs, fmt.Sprintf("r%d@example.com", i))
+		}
+		setup(t, s, addrs)
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d := dispatcher(t, s, fmt.Sprintf("n%d", w), sb, c)
+				for range 200 {
+					n, err := d.DispatchOnce(context.Background())
+					if err != nil && !strings.Contains(err.Error(), "onflict") {
+						t.Error(err)
+						return
+					}
+					if n == 0 && err == nil {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		copies := sandboxCopies(t, s)
+		if len(copies) != 200 {
+			t.Fatalf("sent %d of 200", len(copies))
+		}
+		for a, n := range copies {
+			if n != 1 {
+				t.Fatalf("%s received %d copies", a, n)
+			}
+		}
+	})
+}

@@ -1,0 +1,41 @@
+package delivery
+
+// Outbox statuses.
+const (
+	StatusPending  = "pending"
+	StatusClaimed  = "claimed"
+	StatusSending  = "sending"
+	StatusSent     = "sent"
+	StatusExcluded = "excluded"
+	StatusFailed   = "failed"
+	StatusRetry    = "retry"
+	StatusInDoubt  = "in_doubt"
+)
+
+// Exclusion and failure reasons.
+const (
+	ReasonOptOut          = "opt_out"
+	ReasonSuppressed      = "suppressed"
+	ReasonInvalidAddress  = "invalid_address"
+	ReasonNoAddress       = "no_address"
+	ReasonDuplicate       = "duplicate_address"
+	ReasonTemplate        = "template_error"
+	ReasonProviderFailed  = "provider_rejected"
+	ReasonDispatcherDied  = "dispatcher_stopped_mid_send"
+	ReasonNoProvider      = "no_provider"
+	ReasonRetriesExceeded = "retries_exceeded"
+)
+
+// Row is one claimed outbox message.
+type Row struct {
+	MessageID string
+	RunID     int64
+	Activity  string
+	Channel   string
+	Dimension string
+	// Recipient is the recipient's key as a JSON object.
+	Recipient string
+	Address   string
+	Platform  string
+	Attempts  int
+}

@@ -1,0 +1,146 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/sandbox"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// StoreSink keeps the sandbox's messages in the store, where `fanfare
+// messages` and the API read them. A message handed over twice is kept once
+// and its copies counted.
+type StoreSink struct{ Store *store.Store }
+
+// Put stores a message.
+func (s *StoreSink) Put(ctx context.Context, m channel.Message, sentAt time.Time) error {
+	content, err := json.Marshal(struct {
+		Email    *channel.EmailContent `json:"email,omitempty"`
+		SMS      *channel.SMSContent   `json:"sms,omitempty"`
+		Push     *channel.PushContent  `json:"push,omitempty"`
+		Platform string                `json:"platform,omitempty"`
+	}{m.Email, m.SMS, m.Push, m.Platform})
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.DB.ExecContext(ctx, `INSERT INTO ff_sandbox_messages (message_id, channel, address, content, sent_at, copies) VALUES ($1, $2, $3, $4, $5, 1)
+		ON CONFLICT (message_id) DO UPDATE SET copies = ff_sandbox_messages.copies + 1`, m.ID, m.Channel, m.To, string(content), sentAt.UTC())
+	if err != nil {
+		return fmt.Errorf("sandbox: store message %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// SandboxMessage is a captured message.
+type SandboxMessage struct {
+	ID      string          `json:"id"`
+	Channel string          `json:"channel"`
+	Address string          `json:"address"`
+	Content json.RawMessage `json:"content"`
+	SentAt  time.Time       `json:"sent_at"`
+	Copies  int             `json:"copies"`
+}
+
+// List returns captured messages, newest first, optionally of one run
+// (message ids start with "<run>:").
+func (s *StoreSink) List(ctx context.Context, runID int64, limit int) ([]SandboxMessage, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 100
+	}
+	q := `SELECT message_id, channel, address, content, sent_at, coalesce(copies, 1) FROM ff_sandbox_messages`
+	args := []any{limit}
+	if runID > 0 {
+		q += ` WHERE message_id LIKE $2`
+		args = append(args, fmt.Sprintf("%d:%%", runID))
+	}
+	rows, err := s.Store.DB.QueryContext(ctx, q+` ORDER BY sent_at DESC, message_id LIMIT $1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list sandbox messages: %w", err)
+	}
+	defer rows.Close()
+	var out []SandboxMessage
+	for rows.Next() {
+		var m SandboxMessage
+		var content string
+		if err := rows.Scan(&m.ID, &m.Channel, &m.Address, &content, &m.SentAt, &m.Copies); err != nil {
+			return nil, err
+		}
+		m.Content = json.RawMessage(content)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Get returns one captured message.
+func (s *StoreSink) Get(ctx context.Context, id string) (*SandboxMessage, error) {
+	var m SandboxMessage
+	var content string
+	err := s.Store.DB.QueryRowContext(ctx, `SELECT message_id, channel, address, content, sent_at, coalesce(copies, 1) FROM ff_sandbox_messages WHERE message_id = $1`, id).
+		Scan(&m.ID, &m.Channel, &m.Address, &content, &m.SentAt, &m.Copies)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.Content = json.RawMessage(content)
+	return &m, nil
+}
+
+// Has reports which messages the sandbox holds, so in-doubt ones settle.
+func (s *StoreSink) Has(ctx context.Context, ids []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		ph := make([]string, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+			ph[i] = fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := s.Store.DB.QueryContext(ctx, `SELECT message_id FROM ff_sandbox_messages WHERE message_id IN (`+strings.Join(ph, ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[id] = true
+		}
+		rows.Close()
+		ids = ids[n:]
+	}
+	return found, nil
+}
+
+// SandboxProvider captures a channel's messages in the store and can tell
+// which it has (a Reconciler).
+type SandboxProvider struct {
+	*sandbox.Provider
+	sink *StoreSink
+}
+
+// NewSandbox returns the store-backed sandbox provider of a channel.
+func NewSandbox(s *store.Store, ch string) (*SandboxProvider, error) {
+	sink := &StoreSink{Store: s}
+	p, err := sandbox.New(ch, sink)
+	if err != nil {
+		return nil, err
+	}
+	return &SandboxProvider{Provider: p, sink: sink}, nil
+}
+
+// Has reports which messages the sandbox holds.
+func (p *SandboxProvider) Has(ctx context.Context, ids []string) (map[string]bool, error) {
+	return p.sink.Has(ctx, ids)
+}
