@@ -50,6 +50,13 @@ func (s *Server) routes() {
 		return e.Retry(r.Context(), id, r.PathValue("activity"))
 	})))
 
+	s.mux.HandleFunc("GET /api/runs/{id}/delivery", s.auth(s.runFigures))
+	s.mux.HandleFunc("GET /api/messages", s.auth(s.listMessages))
+	s.mux.HandleFunc("GET /api/messages/{id}", s.auth(s.getMessage))
+	s.mux.HandleFunc("PUT /api/consent", s.auth(s.setConsent))
+	s.mux.HandleFunc("POST /api/suppressions", s.auth(s.suppress))
+	s.mux.HandleFunc("DELETE /api/suppressions", s.auth(s.unsuppress))
+
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})

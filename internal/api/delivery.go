@@ -1,0 +1,117 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/delivery"
+)
+
+func (s *Server) sink() *delivery.StoreSink { return &delivery.StoreSink{Store: s.store} }
+
+// listMessages lists what the sandbox captured (optionally of one run).
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	run, _ := strconv.ParseInt(r.URL.Query().Get("run"), 10, 64)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	list, err := s.sink().List(r.Context(), run, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": list})
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
+	m, err := s.sink().Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+// ConsentRequest records a profile's consent for a channel.
+type ConsentRequest struct {
+	Dimension string `json:"dimension"`
+	// Key holds the profile's key values in key order.
+	Key     []any  `json:"key"`
+	Channel string `json:"channel"`
+	Status  string `json:"status"`
+	Source  string `json:"source,omitempty"`
+}
+
+func (s *Server) setConsent(w http.ResponseWriter, r *http.Request) {
+	var req ConsentRequest
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16))
+	dec.UseNumber()
+	if err := dec.Decode(&req); err != nil {
+		s.fail(w, r, errBadRequest("read the consent: "+err.Error()))
+		return
+	}
+	key, err := s.profileKey(r, req.Dimension, req.Key)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.Source == "" {
+		req.Source = "api"
+	}
+	if err := delivery.SetConsent(r.Context(), s.store, req.Dimension, key, req.Channel, req.Status, req.Source, time.Now()); err != nil {
+		s.fail(w, r, errBadRequest(err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dimension": req.Dimension, "profile_key": key, "channel": req.Channel, "status": req.Status})
+}
+
+// SuppressionRequest puts an address on (or takes it off) the list.
+type SuppressionRequest struct {
+	Channel string `json:"channel"`
+	Address string `json:"address"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+func (s *Server) suppress(w http.ResponseWriter, r *http.Request) {
+	var req SuppressionRequest
+	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
+		s.fail(w, r, errBadRequest("read the suppression: "+err.Error()))
+		return
+	}
+	if req.Reason == "" {
+		req.Reason = "api"
+	}
+	if err := delivery.Suppress(r.Context(), s.store, req.Channel, req.Address, req.Reason, time.Now()); err != nil {
+		s.fail(w, r, errBadRequest(err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, req)
+}
+
+func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
+	var req SuppressionRequest
+	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
+		s.fail(w, r, errBadRequest("read the suppression: "+err.Error()))
+		return
+	}
+	if err := delivery.Unsuppress(r.Context(), s.store, req.Channel, req.Address); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// runFigures returns the delivery figures of a run's channel activities.
+func (s *Server) runFigures(w http.ResponseWriter, r *http.Request) {
+	id, err := runID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	figs, err := delivery.RunFigures(r.Context(), s.store, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channels": figs})
+}

@@ -1,0 +1,435 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+func init() {
+	register("load_file", loadFile)
+}
+
+// lineColumn is the column of a file row's line number, the first column
+// of load_file's out (and of reconcile's unmatched).
+const lineColumn = "_line"
+
+// loadBatchRows is how many converted rows travel together from the
+// parser to a bulk loader.
+const loadBatchRows = 1024
+
+// fileColumn is one declared column of a loaded file.
+type fileColumn struct {
+	name string
+	typ  datamodel.Type
+	conv ingest.Converter
+}
+
+// loadFile reads a file on the server's own file system into a working
+// table: rows whose every value converts go to out (the file's columns
+// after _line), each problem of the other rows to rejects (line, column,
+// value, reason). Both tables are filled by the dialect's bulk path while
+// the file is parsed, so a file of any size streams through.
+func loadFile(v *env) ([]output, error) {
+	var s campaign.LoadFile
+	if err := v.act.Decode(&s); err != nil {
+		return nil, err
+	}
+	format, delim, err := fileFormat(s.Format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
+	}
+	cols, err := fileColumns(s.Columns, format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
+	}
+	r, err := openLoadFile(s.Path, format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
+	}
+	defer r.Close()
+	rd, cols, err := fileReader(r, format, delim, cols)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", v.act.ID, s.Path, err)
+	}
+
+	out, rejects := v.table("out"), v.table(campaign.PortRejects)
+	if err := v.createFileTables(out, rejects, cols); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(cols)+1)
+	names = append(names, lineColumn)
+	for _, c := range cols {
+		names = append(names, c.name)
+	}
+	if err := v.streamFile(rd, cols, out, names, rejects); err != nil {
+		return nil, fmt.Errorf("%s: load %s: %w", v.act.ID, s.Path, err)
+	}
+	// Decimals travel as the converters' canonical text, as imports stage
+	// them, and take their type once loaded.
+	for _, c := range cols {
+		if c.typ == datamodel.TypeDecimal {
+			typ := v.e.store.Dialect.ColumnType(&datamodel.Attribute{Type: datamodel.TypeDecimal})
+			if err := v.exec(v.e.store.Dialect.AlterColumnTypeSQL(out, c.name, typ)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return []output{
+		{Port: "out", Table: out},
+		{Port: campaign.PortRejects, Table: rejects},
+	}, nil
+}
+
+// fileFormat maps the format setting to the reader to use: csv (the
+// default) and tsv are CSV with a comma or a tab, jsonl (or ndjson) is
+// NDJSON.
+func fileFormat(name string) (ingest.Format, rune, error) {
+	switch name {
+	case "", "csv":
+		return ingest.FormatCSV, ',', nil
+	case "tsv":
+		return ingest.FormatCSV, '\t', nil
+	case "jsonl", "ndjson":
+		return ingest.FormatNDJSON, 0, nil
+	}
+	return "", 0, fmt.Errorf("format %q: want csv, tsv or jsonl", name)
+}
+
+// fileColumns checks the columns setting and returns the columns in name
+// order with their converters. Every column of the file must be declared:
+// the output's shape is then known before the file is read, and a file
+// that does not have the expected columns fails instead of loading
+// something else.
+func fileColumns(decl map[string]string, format ingest.Format) ([]fileColumn, error) {
+	if len(decl) == 0 {
+		return nil, errors.New("columns lists no column: declare every column of the file with its type, such as {email: string}")
+	}
+	names := make([]string, 0, len(decl))
+	for n := range decl {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	seen := map[string]string{}
+	cols := make([]fileColumn, 0, len(names))
+	for _, n := range names {
+		switch {
+		case !identRE.MatchString(n) || len(n) > 63:
+			return nil, fmt.Errorf("column %q: a file column name is a letter or '_' followed by letters, digits and '_' (at most 63)", n)
+		case strings.EqualFold(n, lineColumn):
+			return nil, fmt.Errorf("column %q: the name is taken by the line number column", n)
+		case seen[strings.ToLower(n)] != "":
+			return nil, fmt.Errorf("columns %q and %q differ only in case", seen[strings.ToLower(n)], n)
+		}
+		seen[strings.ToLower(n)] = n
+		t := datamodel.Type(decl[n])
+		switch t {
+		case datamodel.TypeString, datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeBoolean, datamodel.TypeDate, datamodel.TypeTimestamp:
+		default:
+			return nil, fmt.Errorf("column %s: type %q: want string, integer, decimal, boolean, date or timestamp", n, decl[n])
+		}
+		a := &datamodel.Attribute{Name: n, Type: t}
+		cols = append(cols, fileColumn{name: n, typ: t, conv: ingest.ConverterForFormat(a, time.UTC, format)})
+	}
+	return cols, nil
+}
+
+// openLoadFile opens a regular file of the server's file system (a
+// relative path is relative to the process's working directory),
+// decompressing gzip.
+func openLoadFile(path string, format ingest.Format) (io.ReadCloser, error) {
+	if strings.TrimSpace(path) == "" {
+		return nil, errors.New("no path given")
+	}
+	if strings.ContainsRune(path, 0) {
+		return nil, errors.New("the path contains a NUL byte")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open file: %w", err)
+	}
+	// A directory, FIFO or device would fail late or block the worker.
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("open file: %w", err)
+		}
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	r, _, err := ingest.OpenStream(f, path, format)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &loadReader{Reader: r, f: f}, nil
+}
+
+// loadReader reads the prepared stream and closes the file.
+type loadReader struct {
+	io.Reader
+	f *os.File
+}
+
+func (l *loadReader) Close() error { return l.f.Close() }
+
+// fileReader builds the format's reader and returns the columns in the
+// order of the output table: the header's order for CSV, whose header must
+// name exactly the declared columns, and name order for NDJSON, where a
+// key not declared rejects its line and a declared key a line lacks is
+// null.
+func fileReader(r io.Reader, format ingest.Format, delim rune, cols []fileColumn) (ingest.Reader, []fileColumn, error) {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	if format == ingest.FormatNDJSON {
+		return ingest.NewNDJSONReader(r, names), cols, nil
+	}
+	cr, err := ingest.NewCSVReader(r, ingest.CSVOptions{Delimiter: delim})
+	if err != nil {
+		return nil, nil, err
+	}
+	byName := map[string]fileColumn{}
+	for _, c := range cols {
+		byName[c.name] = c
+	}
+	ordered := make([]fileColumn, 0, len(cols))
+	var unknown []string
+	for _, h := range cr.Header() {
+		if c, ok := byName[h]; ok {
+			ordered = append(ordered, c)
+			delete(byName, h)
+		} else {
+			unknown = append(unknown, fmt.Sprintf("%q", h))
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, nil, fmt.Errorf("line 1: header column %s not declared in columns (declared: %s)", strings.Join(unknown, ", "), strings.Join(names, ", "))
+	}
+	if len(byName) > 0 {
+		var missing []string
+		for n := range byName {
+			missing = append(missing, n)
+		}
+		sort.Strings(missing)
+		return nil, nil, fmt.Errorf("line 1: the header has no column %s", strings.Join(missing, ", "))
+	}
+	header := make([]string, len(ordered))
+	for i, c := range ordered {
+		header[i] = c.name
+	}
+	if err := cr.Bind(header); err != nil {
+		return nil, nil, err
+	}
+	return cr, ordered, nil
+}
+
+// createFileTables creates the empty out and rejects tables.
+func (v *env) createFileTables(out, rejects string, cols []fileColumn) error {
+	d := v.e.store.Dialect
+	text := d.ColumnType(&datamodel.Attribute{Type: datamodel.TypeString})
+	defs := []string{store.Quote(lineColumn) + " BIGINT"}
+	for _, c := range cols {
+		typ := text
+		if c.typ != datamodel.TypeDecimal {
+			typ = d.ColumnType(&datamodel.Attribute{Type: c.typ})
+		}
+		defs = append(defs, store.Quote(c.name)+" "+typ)
+	}
+	if err := v.exec("CREATE TABLE " + store.Quote(out) + " (" + strings.Join(defs, ", ") + ")"); err != nil {
+		return err
+	}
+	return v.exec("CREATE TABLE " + store.Quote(rejects) + " (" + strings.Join([]string{
+		store.Quote("line") + " BIGINT", store.Quote("column") + " " + text,
+		store.Quote("value") + " " + text, store.Quote("reason") + " " + text,
+	}, ", ") + ")")
+}
+
+// rejectColumns are the columns of load_file's rejects.
+var rejectColumns = []string{"line", "column", "value", "reason"}
+
+// streamFile parses the file while two goroutines bulk load the good rows
+// and the rejects, each on its own connection, so that neither has to be
+// held in memory.
+func (v *env) streamFile(rd ingest.Reader, cols []fileColumn, out string, outCols []string, rejects string) error {
+	ctx, cancel := context.WithCancel(v.ctx)
+	defer cancel()
+	db, d := v.e.store.DB, v.e.store.Dialect
+	good := make(chan [][]any, 4)
+	bad := make(chan [][]any, 4)
+	type load struct {
+		table string
+		cols  []string
+		ch    chan [][]any
+	}
+	loads := []load{{out, outCols, good}, {rejects, rejectColumns, bad}}
+	// A bulk load holds its connection until it ends.
+	conns := make([]*sql.Conn, len(loads))
+	for i := range loads {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			for _, c := range conns[:i] {
+				c.Close()
+			}
+			return fmt.Errorf("loading connection: %w", err)
+		}
+		conns[i] = c
+	}
+	errs := make([]error, len(loads)+1)
+	var wg sync.WaitGroup
+	for i, l := range loads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conns[i].Close()
+			if _, err := d.BulkLoad(ctx, conns[i], l.table, l.cols, batchFeed(l.ch)); err != nil {
+				errs[i] = err
+				cancel()
+				for range l.ch {
+				}
+			}
+		}()
+	}
+	errs[len(loads)] = parseFile(ctx, rd, cols, good, bad)
+	close(good)
+	close(bad)
+	wg.Wait()
+	// The parser's error explains a cancelled load better than the
+	// cancellation does, and a failed load explains a cancelled parser.
+	perr := errs[len(loads)]
+	if perr != nil && !errors.Is(perr, context.Canceled) {
+		return perr
+	}
+	for _, err := range errs[:len(loads)] {
+		if err != nil {
+			return err
+		}
+	}
+	return perr
+}
+
+// batchFeed hands out the rows of the batches arriving on ch, one at a
+// time, and a nil row once ch is closed.
+func batchFeed(ch <-chan [][]any) store.RowFunc {
+	var cur [][]any
+	pos := 0
+	return func() ([]any, error) {
+		for pos >= len(cur) {
+			b, ok := <-ch
+			if !ok {
+				return nil, nil
+			}
+			cur, pos = b, 0
+		}
+		pos++
+		return cur[pos-1], nil
+	}
+}
+
+// parseFile reads every record, converts its values and sends the row to
+// good, or one reject per problem to bad.
+func parseFile(ctx context.Context, rd ingest.Reader, cols []fileColumn, good, bad chan<- [][]any) error {
+	var goodRows, badRows [][]any
+	send := func(ch chan<- [][]any, rows *[][]any, min int) error {
+		if len(*rows) == 0 || len(*rows) < min {
+			return nil
+		}
+		select {
+		case ch <- *rows:
+			*rows = make([][]any, 0, loadBatchRows)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	reject := func(rj ingest.Reject) error {
+		// A line that cannot be read at all has no column: null.
+		var col any
+		if rj.Column != "" {
+			col = rj.Column
+		}
+		badRows = append(badRows, []any{rj.Line, col, rj.Value, rj.Reason})
+		return send(bad, &badRows, loadBatchRows)
+	}
+	for {
+		rec, rj, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if rj != nil {
+			if err := reject(*rj); err != nil {
+				return err
+			}
+			continue
+		}
+		row := make([]any, len(cols)+1)
+		row[0] = rec.Line
+		ok := true
+		for i, c := range cols {
+			val, cerr := c.conv(rec.Values[i])
+			if cerr != nil {
+				ok = false
+				if err := reject(ingest.Reject{Line: rec.Line, Column: c.name, Value: clipRaw(rec.Values[i]), Reason: cerr.Error()}); err != nil {
+					return err
+				}
+				continue
+			}
+			row[i+1] = val
+		}
+		if !ok {
+			continue
+		}
+		goodRows = append(goodRows, row)
+		if err := send(good, &goodRows, loadBatchRows); err != nil {
+			return err
+		}
+	}
+	if err := send(good, &goodRows, 0); err != nil {
+		return err
+	}
+	return send(bad, &badRows, 0)
+}
+
+// maxRejectValue bounds the text a reject quotes from the file.
+const maxRejectValue = 200
+
+// clipRaw renders a raw file value for a reject, shortened to a readable
+// length on a rune boundary.
+func clipRaw(raw any) string {
+	var s string
+	switch x := raw.(type) {
+	case nil:
+		return ""
+	case string:
+		s = x
+	case fmt.Stringer:
+		s = x.String()
+	default:
+		s = fmt.Sprint(raw)
+	}
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+	if len(s) <= maxRejectValue {
+		return s
+	}
+	n := maxRejectValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
