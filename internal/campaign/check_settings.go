@@ -7,6 +7,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/docparse"
 )
 
 // Settings values that do not depend on the data model.
@@ -29,7 +30,7 @@ func (v *validator) static(a *Activity, settings any) {
 	case *Signal:
 		seen := map[string]bool{}
 		for i, p := range s.Params {
-			pp := index(path+".params", i)
+			pp := docparse.Index(path+".params", i)
 			switch {
 			case !isIdent(p):
 				v.add(id, pp, "parameter %q: a name is a letter or '_' followed by letters, digits and '_'", p)
@@ -116,7 +117,7 @@ func (v *validator) static(a *Activity, settings any) {
 		}
 		for i, m := range s.Match {
 			if m.Column == "" || m.Attribute == "" {
-				v.add(id, index(path+".match", i), "a match needs column and attribute")
+				v.add(id, docparse.Index(path+".match", i), "a match needs column and attribute")
 			}
 		}
 	case *LoadFile:
@@ -126,9 +127,15 @@ func (v *validator) static(a *Activity, settings any) {
 		if s.Format != "" && !slices.Contains(fileFormats, s.Format) {
 			v.add(id, path+".format", "format %q: want %s", s.Format, strings.Join(fileFormats, ", "))
 		}
+		if len(s.Columns) == 0 {
+			v.add(id, path+".columns", "list the file's columns with their types (string, integer, decimal, boolean, date, timestamp)")
+		}
 		for _, name := range sortedKeys(s.Columns) {
-			if t := datamodel.Type(s.Columns[name]); !t.Valid() {
+			switch t := datamodel.Type(s.Columns[name]); {
+			case !t.Valid():
 				v.add(id, path+".columns."+name, "column %s: unknown type %q", name, s.Columns[name])
+			case t == datamodel.TypeEnum || t == datamodel.TypeJSON:
+				v.add(id, path+".columns."+name, "column %s: a file column cannot be of type %s; use string", name, t)
 			}
 		}
 	case *SaveAudience:
@@ -187,7 +194,7 @@ func (v *validator) test(a *Activity, s *Test) {
 	}
 	names := map[string]bool{}
 	for i, b := range s.Branches {
-		bp := index(path+".branches", i)
+		bp := docparse.Index(path+".branches", i)
 		v.portName(id, bp+".name", b.Name, PortDefault, names)
 		if strings.TrimSpace(b.If) == "" {
 			v.add(id, bp+".if", "the branch has no condition")
@@ -237,7 +244,7 @@ func (v *validator) splitStatic(a *Activity, s *Split) {
 	}
 	names := map[string]bool{}
 	for i, sub := range s.Subsets {
-		sp := index(path+".subsets", i)
+		sp := docparse.Index(path+".subsets", i)
 		v.portName(id, sp+".name", sub.Name, PortRemainder, names)
 		if _, _, err := sub.Limit.Parse(); err != nil {
 			v.add(id, sp+".limit", "%v", err)
@@ -275,7 +282,7 @@ func (v *validator) enrichStatic(a *Activity, s *Enrich) {
 	}
 	names := map[string]bool{}
 	for i, c := range s.Columns {
-		cp := index(path+".columns", i)
+		cp := docparse.Index(path+".columns", i)
 		switch {
 		case !isIdent(c.Name):
 			v.add(id, cp+".name", "column name %q: a name is a letter or '_' followed by letters, digits and '_'", c.Name)
