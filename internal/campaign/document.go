@@ -1,11 +1,10 @@
 package campaign
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/docparse"
 )
 
 // Document is a campaign: its settings and its graph of activities.
@@ -107,21 +106,11 @@ func (d *Document) Activity(id string) *Activity {
 
 // lineOf returns the line recorded for path or its nearest ancestor
 // ("a.b[2].c" → "a.b[2]" → "a.b" → "a").
-func (d *Document) lineOf(path string) int {
-	for path != "" {
-		if l, ok := d.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			return 0
-		}
-		path = path[:i]
-	}
-	return 0
-}
+func (d *Document) lineOf(path string) int { return docparse.Nearest(d.lines, path, ".[") }
 
-// Problem is one thing wrong with a campaign document.
+// Problem is one thing wrong with a campaign document: a docparse.Problem
+// that also names the activity concerned. Its fields are spelled out
+// rather than embedded so that callers can still write Problem{Path: …}.
 type Problem struct {
 	// Path locates the offending value, such as
 	// "activities.groups.subsets[1].where" or "transitions[3]".
@@ -134,18 +123,14 @@ type Problem struct {
 	Activity string `json:"activity,omitempty"`
 }
 
+// problemOf returns p as a problem of the given activity.
+func problemOf(p docparse.Problem, activity string) Problem {
+	return Problem{Path: p.Path, Line: p.Line, Message: p.Message, Activity: activity}
+}
+
 // String renders the problem as "line 12: path: message".
 func (p Problem) String() string {
-	var b strings.Builder
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", p.Line)
-	}
-	if p.Path != "" {
-		b.WriteString(p.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
+	return docparse.Problem{Path: p.Path, Line: p.Line, Message: p.Message}.String()
 }
 
 // ValidationError lists every problem found in a campaign, not just the
@@ -156,14 +141,5 @@ type ValidationError struct {
 
 // Error lists the problems, one per line.
 func (e *ValidationError) Error() string {
-	if len(e.Problems) == 1 {
-		return "invalid campaign: " + e.Problems[0].String()
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "invalid campaign: %d problems:", len(e.Problems))
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
-	}
-	return b.String()
+	return docparse.ErrorText("invalid campaign", e.Problems)
 }

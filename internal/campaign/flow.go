@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/docparse"
 )
 
 // The dimension of the rows an activity outputs is an entity name, or one
@@ -167,7 +168,7 @@ func (v *validator) dimension(a *Activity, dims map[string]string) string {
 				continue
 			}
 			if e.Attribute(m.Attribute) == nil {
-				v.add(id, index(path+".match", i)+".attribute", "%s has no attribute %q", e.Name, m.Attribute)
+				v.add(id, docparse.Index(path+".match", i)+".attribute", "%s has no attribute %q", e.Name, m.Attribute)
 			}
 		}
 		return e.Name
@@ -208,7 +209,7 @@ func (v *validator) dimension(a *Activity, dims map[string]string) string {
 		v.enrich(a, s, e)
 	case *Split:
 		for i, sub := range s.Subsets {
-			sp := index(path+".subsets", i)
+			sp := docparse.Index(path+".subsets", i)
 			if sub.Where != "" {
 				v.query(id, sp+".where", dim, sub.Where, nil)
 			}
@@ -345,7 +346,7 @@ var orderedTypes = []datamodel.Type{datamodel.TypeInteger, datamodel.TypeDecimal
 func (v *validator) deduplicate(a *Activity, s *Deduplicate, e *datamodel.Entity) {
 	id, path := a.ID, actPath(a.ID)
 	for i, f := range s.Fields {
-		v.attribute(id, index(path+".fields", i), e, f)
+		v.attribute(id, docparse.Index(path+".fields", i), e, f)
 	}
 	var by []string
 	switch x := s.By.(type) {
@@ -398,7 +399,7 @@ var aggregateTypes = map[string][]datamodel.Type{
 func (v *validator) enrich(a *Activity, s *Enrich, e *datamodel.Entity) {
 	id, path := a.ID, actPath(a.ID)
 	for i, c := range s.Columns {
-		cp := index(path+".columns", i)
+		cp := docparse.Index(path+".columns", i)
 		if c.Link == "" {
 			if c.Attribute != "" {
 				v.attribute(id, cp+".attribute", e, c.Attribute)
@@ -420,7 +421,7 @@ func (v *validator) enrich(a *Activity, s *Enrich, e *datamodel.Entity) {
 		}
 		if c.First > 0 {
 			for j, at := range c.Attributes {
-				v.attribute(id, index(cp+".attributes", j), to, at)
+				v.attribute(id, docparse.Index(cp+".attributes", j), to, at)
 			}
 			if attr, _, err := parseOrder(c.OrderBy, false); err == nil && attr != "" {
 				v.attribute(id, cp+".order_by", to, attr)

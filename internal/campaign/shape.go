@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/docparse"
 )
 
 var (
@@ -88,15 +90,15 @@ func (v *validator) shapeOf(act, path string, val any, t reflect.Type, top bool)
 					what = "setting"
 				}
 				if len(names) == 0 {
-					v.add(act, join(path, k), "unknown %s %q: this activity takes none", what, k)
+					v.add(act, docparse.Join(path, k), "unknown %s %q: this activity takes none", what, k)
 				} else {
 					sort.Strings(names)
-					v.add(act, join(path, k), "unknown %s %q (valid: %s)", what, k, strings.Join(names, ", "))
+					v.add(act, docparse.Join(path, k), "unknown %s %q (valid: %s)", what, k, strings.Join(names, ", "))
 				}
 				good = false
 				continue
 			}
-			if !v.shapeOf(act, join(path, k), m[k], ft, false) {
+			if !v.shapeOf(act, docparse.Join(path, k), m[k], ft, false) {
 				good = false
 			}
 		}
@@ -109,7 +111,7 @@ func (v *validator) shapeOf(act, path string, val any, t reflect.Type, top bool)
 		}
 		good := true
 		for i, x := range list {
-			if !v.shapeOf(act, index(path, i), x, t.Elem(), false) {
+			if !v.shapeOf(act, docparse.Index(path, i), x, t.Elem(), false) {
 				good = false
 			}
 		}
@@ -122,7 +124,7 @@ func (v *validator) shapeOf(act, path string, val any, t reflect.Type, top bool)
 		}
 		good := true
 		for _, k := range sortedKeys(m) {
-			if !v.shapeOf(act, join(path, k), m[k], t.Elem(), false) {
+			if !v.shapeOf(act, docparse.Join(path, k), m[k], t.Elem(), false) {
 				good = false
 			}
 		}

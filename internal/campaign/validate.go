@@ -10,6 +10,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/docparse"
 	"github.com/robfig/cron/v3"
 )
 
@@ -185,7 +186,7 @@ func (v *validator) activities() {
 func (v *validator) transitions() {
 	seen := map[Transition]int{}
 	for i, t := range v.d.Transitions {
-		path := index("transitions", i)
+		path := docparse.Index("transitions", i)
 		key := Transition{From: t.From, Output: t.Output, To: t.To}
 		if j, dup := seen[key]; dup {
 			v.addAt(t.From, path, t.Line, "duplicate transition %s (also transitions[%d])", t, j)
@@ -317,7 +318,7 @@ func (v *validator) cycles() map[string]bool {
 				key := canonicalLoop(loop[:len(loop)-1])
 				if !reported[key] {
 					reported[key] = true
-					v.addAt(t.To, index("transitions", i), t.Line, "cycle: %s", strings.Join(loop, " -> "))
+					v.addAt(t.To, docparse.Index("transitions", i), t.Line, "cycle: %s", strings.Join(loop, " -> "))
 				}
 			}
 		}

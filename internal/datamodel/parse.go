@@ -1,27 +1,23 @@
 package datamodel
 
 import (
-	"errors"
-	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 
-	"github.com/goccy/go-yaml"
+	"github.com/fanfare-dev/fanfare/internal/docparse"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Parse reads a model document (YAML, or JSON, which is YAML), checks it
 // and resolves reverse links. When anything is wrong it returns a
 // *ValidationError listing every problem with its path and line.
 func Parse(doc []byte) (*Model, error) {
-	file, err := parseYAML(doc)
+	file, err := docparse.ParseBytes(doc)
 	if err != nil {
-		return nil, &ValidationError{Problems: []Problem{syntaxProblem(err)}}
+		return nil, &ValidationError{Problems: []Problem{docparse.SyntaxProblem(err)}}
 	}
-	p := &docParser{lines: map[string]int{}}
+	p := newDocParser()
 	m := p.file(file)
 	fillDefaultColumns(m)
 	for _, pr := range m.check() {
@@ -35,29 +31,6 @@ func Parse(doc []byte) (*Model, error) {
 	}
 	m.Resolve()
 	return m, nil
-}
-
-// parseYAML guards against panics in the YAML parser: the document is
-// untrusted input.
-func parseYAML(doc []byte) (f *ast.File, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("cannot parse the document: %v", r)
-		}
-	}()
-	return parser.ParseBytes(doc, 0, parser.AllowDuplicateMapKey())
-}
-
-func syntaxProblem(err error) Problem {
-	var yerr yaml.Error
-	if errors.As(err, &yerr) {
-		line := 0
-		if tk := yerr.GetToken(); tk != nil && tk.Position != nil {
-			line = tk.Position.Line
-		}
-		return Problem{Line: line, Message: "syntax error: " + yerr.GetMessage()}
-	}
-	return Problem{Message: "syntax error: " + err.Error()}
 }
 
 // fillDefaultColumns gives links declared without columns the attributes
@@ -75,86 +48,29 @@ func fillDefaultColumns(m *Model) {
 }
 
 type docParser struct {
+	docparse.Reader
 	problems []Problem
-	lines    map[string]int
 }
 
-func (p *docParser) add(path string, line int, format string, args ...any) {
-	p.problems = append(p.problems, Problem{Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
+func newDocParser() *docParser {
+	p := &docParser{}
+	p.Reader = docparse.Reader{
+		Lines:  map[string]int{},
+		Report: func(pr Problem) { p.problems = append(p.problems, pr) },
+	}
+	return p
 }
 
 // lineOf returns the line recorded for path or its nearest ancestor.
-func (p *docParser) lineOf(path string) int {
-	for {
-		if l, ok := p.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexByte(path, '.')
-		if i < 0 {
-			return 0
-		}
-		path = path[:i]
-	}
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-func lineOfNode(n ast.Node) int {
-	if n == nil {
-		return 0
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil {
-		return 0
-	}
-	return tk.Position.Line
-}
-
-// unwrap looks through anchors and tags.
-func unwrap(n ast.Node) ast.Node {
-	for i := 0; i < 100; i++ {
-		switch v := n.(type) {
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.TagNode:
-			n = v.Value
-		default:
-			return n
-		}
-	}
-	return n
-}
-
-// entry is one key: value pair of a mapping.
-type entry struct {
-	name  string
-	line  int // line of the key
-	value ast.Node
-}
+func (p *docParser) lineOf(path string) int { return docparse.Nearest(p.Lines, path, ".") }
 
 func (p *docParser) file(f *ast.File) *Model {
 	m := &Model{}
-	var body ast.Node
-	for _, d := range f.Docs {
-		if d == nil || d.Body == nil {
-			continue
-		}
-		if body != nil {
-			p.add("", lineOfNode(d.Body), "only one document is allowed")
-			break
-		}
-		body = d.Body
-	}
+	body := p.Body(f, "the document is empty: expected a mapping with entities")
 	if body == nil {
-		p.add("", 0, "the document is empty: expected a mapping with entities")
 		return m
 	}
-	fields, ok := p.object("", 0, body, "entities")
+	fields, ok := p.Object("", 0, body, "entities")
 	if !ok {
 		return m
 	}
@@ -162,214 +78,38 @@ func (p *docParser) file(f *ast.File) *Model {
 	if !ok {
 		return m // check reports the missing entities
 	}
-	p.lines["entities"] = ent.line
-	for _, e := range p.mapping("entities", ent.line, ent.value) {
-		path := "entities." + e.name
-		p.lines[path] = e.line
+	p.Lines["entities"] = ent.Line
+	for _, e := range p.UniqueMapping("entities", ent.Line, ent.Value) {
+		path := "entities." + e.Name
+		p.Lines[path] = e.Line
 		m.Entities = append(m.Entities, p.entity(path, e))
 	}
 	return m
 }
 
-// mapping returns the entries of a mapping in order, reporting duplicate
-// keys (and dropping them) and non-mapping values. Null is an empty mapping.
-func (p *docParser) mapping(path string, line int, n ast.Node) []entry {
-	n = unwrap(n)
-	var values []*ast.MappingValueNode
-	switch v := n.(type) {
-	case nil, *ast.NullNode:
-		return nil
-	case *ast.MappingNode:
-		values = v.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{v}
-	default:
-		if l := lineOfNode(n); l > 0 {
-			line = l
-		}
-		p.add(path, line, "expected a mapping, found %s", describe(n))
-		return nil
-	}
-	var out []entry
-	first := map[string]int{}
-	for _, mv := range values {
-		if mv == nil {
-			continue
-		}
-		key := unwrap(mv.Key)
-		kl := lineOfNode(key)
-		if kl == 0 {
-			kl = lineOfNode(mv)
-		}
-		name, ok := scalarText(key)
-		if !ok {
-			p.add(path, kl, "expected a name as mapping key, found %s", describe(key))
-			continue
-		}
-		if fl, dup := first[name]; dup {
-			p.add(join(path, name), kl, "duplicate name %q (first at line %d)", name, fl)
-			continue
-		}
-		first[name] = kl
-		out = append(out, entry{name: name, line: kl, value: mv.Value})
-	}
-	return out
-}
-
-// object reads a mapping whose keys are fixed field names.
-func (p *docParser) object(path string, line int, n ast.Node, allowed ...string) (map[string]entry, bool) {
-	n = unwrap(n)
-	switch n.(type) {
-	case *ast.MappingNode, *ast.MappingValueNode:
-	default:
-		if l := lineOfNode(n); l > 0 && n != nil {
-			line = l
-		}
-		p.add(path, line, "expected a mapping, found %s", describe(n))
-		return nil, false
-	}
-	out := map[string]entry{}
-	for _, e := range p.mapping(path, line, n) {
-		if !contains(allowed, e.name) {
-			p.add(join(path, e.name), e.line, "unknown field %q (valid: %s)", e.name, strings.Join(allowed, ", "))
-			continue
-		}
-		p.lines[join(path, e.name)] = e.line
-		out[e.name] = e
-	}
-	return out, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func describe(n ast.Node) string {
-	switch n.(type) {
-	case nil, *ast.NullNode:
-		return "nothing"
-	case *ast.MappingNode, *ast.MappingValueNode:
-		return "a mapping"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.AliasNode:
-		return "an alias (aliases are not supported)"
-	}
-	if s, ok := scalarText(n); ok {
-		return fmt.Sprintf("%q", s)
-	}
-	return "a " + n.Type().String()
-}
-
-// scalarText returns the text of a scalar: the decoded value of a string,
-// the source text of a number or boolean, "" for null.
-func scalarText(n ast.Node) (string, bool) {
-	switch v := unwrap(n).(type) {
-	case *ast.StringNode:
-		return v.Value, true
-	case *ast.LiteralNode:
-		if v.Value == nil {
-			return "", true
-		}
-		return v.Value.Value, true
-	case *ast.NullNode:
-		return "", true
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
-		tk := v.GetToken()
-		if tk == nil {
-			return "", false
-		}
-		return tk.Value, true
-	}
-	return "", false
-}
-
-func (p *docParser) str(path string, e entry) string {
-	s, ok := scalarText(e.value)
-	if !ok {
-		p.add(path, e.line, "expected a string, found %s", describe(unwrap(e.value)))
-	}
-	return s
-}
-
-// strList reads one string or a list of strings.
-func (p *docParser) strList(path string, e entry) []string {
-	seq, ok := unwrap(e.value).(*ast.SequenceNode)
-	if !ok {
-		s := p.str(path, e)
-		if s == "" {
-			return nil
-		}
-		return []string{s}
-	}
-	out := []string{}
-	for _, v := range seq.Values {
-		s, ok := scalarText(v)
-		if !ok {
-			p.add(path, lineOfNode(v), "expected a string, found %s", describe(unwrap(v)))
-			continue
-		}
-		out = append(out, s)
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-func (p *docParser) integer(path string, e entry) (int, bool) {
-	if v, ok := unwrap(e.value).(*ast.IntegerNode); ok {
-		switch n := v.Value.(type) {
-		case int64:
-			if n >= -1<<31 && n < 1<<31 {
-				return int(n), true
-			}
-		case uint64:
-			if n < 1<<31 {
-				return int(n), true
-			}
-		}
-	}
-	p.add(path, e.line, "expected a small integer, found %s", describe(unwrap(e.value)))
-	return 0, false
-}
-
-func (p *docParser) boolean(path string, e entry) bool {
-	if v, ok := unwrap(e.value).(*ast.BoolNode); ok {
-		return v.Value
-	}
-	p.add(path, e.line, "expected true or false, found %s", describe(unwrap(e.value)))
-	return false
-}
-
-func (p *docParser) entity(path string, ent entry) *Entity {
-	e := &Entity{Name: ent.name}
-	f, ok := p.object(path, ent.line, ent.value, "description", "key", "attributes", "links", "targeting")
+func (p *docParser) entity(path string, ent docparse.Entry) *Entity {
+	e := &Entity{Name: ent.Name}
+	f, ok := p.Object(path, ent.Line, ent.Value, "description", "key", "attributes", "links", "targeting")
 	if !ok {
 		return e
 	}
 	if v, ok := f["description"]; ok {
-		e.Description = p.str(path+".description", v)
+		e.Description = p.Text(path+".description", v)
 	}
 	if v, ok := f["key"]; ok {
-		e.Key = p.strList(path+".key", v)
+		e.Key = p.TextList(path+".key", v)
 	}
 	if v, ok := f["attributes"]; ok {
-		for _, a := range p.mapping(path+".attributes", v.line, v.value) {
-			ap := path + ".attributes." + a.name
-			p.lines[ap] = a.line
+		for _, a := range p.UniqueMapping(path+".attributes", v.Line, v.Value) {
+			ap := path + ".attributes." + a.Name
+			p.Lines[ap] = a.Line
 			e.Attributes = append(e.Attributes, p.attribute(ap, a))
 		}
 	}
 	if v, ok := f["links"]; ok {
-		for _, l := range p.mapping(path+".links", v.line, v.value) {
-			lp := path + ".links." + l.name
-			p.lines[lp] = l.line
+		for _, l := range p.UniqueMapping(path+".links", v.Line, v.Value) {
+			lp := path + ".links." + l.Name
+			p.Lines[lp] = l.Line
 			e.Links = append(e.Links, p.link(lp, l))
 		}
 	}
@@ -390,7 +130,7 @@ func (p *docParser) typeText(a *Attribute, path string, line int, text string) (
 			a.Scale, _ = strconv.Atoi(m[2])
 		}
 		if a.Precision == 0 {
-			p.add(path, line, "precision 0 is out of range 1..%d", MaxPrecision)
+			p.Add(path, line, "precision 0 is out of range 1..%d", MaxPrecision)
 		}
 		return true
 	}
@@ -398,27 +138,27 @@ func (p *docParser) typeText(a *Attribute, path string, line int, text string) (
 	return false
 }
 
-func (p *docParser) attribute(path string, ent entry) *Attribute {
-	a := &Attribute{Name: ent.name}
-	if text, ok := scalarText(ent.value); ok {
-		p.lines[path+".type"] = lineOfNode(unwrap(ent.value))
+func (p *docParser) attribute(path string, ent docparse.Entry) *Attribute {
+	a := &Attribute{Name: ent.Name}
+	if text, ok := docparse.ScalarText(ent.Value); ok {
+		p.Lines[path+".type"] = docparse.LineOf(docparse.Unwrap(ent.Value))
 		if text == "" {
-			p.add(path+".type", ent.line, "a type is required (valid: %s)", validTypeList())
+			p.Add(path+".type", ent.Line, "a type is required (valid: %s)", validTypeList())
 			a.Type = TypeString
 			return a
 		}
-		p.typeText(a, path+".type", ent.line, text)
+		p.typeText(a, path+".type", ent.Line, text)
 		return a
 	}
-	f, ok := p.object(path, ent.line, ent.value, "type", "precision", "scale", "values", "required", "description")
+	f, ok := p.Object(path, ent.Line, ent.Value, "type", "precision", "scale", "values", "required", "description")
 	if !ok {
 		return a
 	}
 	shaped := false
 	if v, ok := f["type"]; ok {
-		shaped = p.typeText(a, path+".type", v.line, p.str(path+".type", v))
+		shaped = p.typeText(a, path+".type", v.Line, p.Text(path+".type", v))
 	} else {
-		p.add(path+".type", ent.line, "a type is required (valid: %s)", validTypeList())
+		p.Add(path+".type", ent.Line, "a type is required (valid: %s)", validTypeList())
 		a.Type = TypeString
 	}
 	for _, field := range []string{"precision", "scale"} {
@@ -427,16 +167,16 @@ func (p *docParser) attribute(path string, ent entry) *Attribute {
 			continue
 		}
 		if shaped {
-			p.add(path+"."+field, v.line, "give precision and scale either in the type or as fields, not both")
+			p.Add(path+"."+field, v.Line, "give precision and scale either in the type or as fields, not both")
 			continue
 		}
-		n, ok := p.integer(path+"."+field, v)
+		n, ok := p.Int(path+"."+field, v)
 		if !ok {
 			continue
 		}
 		if field == "precision" {
 			if n == 0 {
-				p.add(path+".precision", v.line, "precision 0 is out of range 1..%d", MaxPrecision)
+				p.Add(path+".precision", v.Line, "precision 0 is out of range 1..%d", MaxPrecision)
 			}
 			a.Precision = n
 		} else {
@@ -444,69 +184,69 @@ func (p *docParser) attribute(path string, ent entry) *Attribute {
 		}
 	}
 	if v, ok := f["values"]; ok {
-		if _, isSeq := unwrap(v.value).(*ast.SequenceNode); !isSeq {
-			p.add(path+".values", v.line, "expected a list of values, found %s", describe(unwrap(v.value)))
+		if _, isSeq := docparse.Unwrap(v.Value).(*ast.SequenceNode); !isSeq {
+			p.Add(path+".values", v.Line, "expected a list of values, found %s", docparse.Describe(docparse.Unwrap(v.Value)))
 		} else {
-			a.Values = p.strList(path+".values", v)
+			a.Values = p.TextList(path+".values", v)
 		}
 	}
 	if v, ok := f["required"]; ok {
-		a.Required = p.boolean(path+".required", v)
+		a.Required = p.Bool(path+".required", v)
 	}
 	if v, ok := f["description"]; ok {
-		a.Description = p.str(path+".description", v)
+		a.Description = p.Text(path+".description", v)
 	}
 	return a
 }
 
-func (p *docParser) link(path string, ent entry) *Link {
-	l := &Link{Name: ent.name, Kind: ManyToOne}
-	f, ok := p.object(path, ent.line, ent.value, "entity", "kind", "columns", "reverse")
+func (p *docParser) link(path string, ent docparse.Entry) *Link {
+	l := &Link{Name: ent.Name, Kind: ManyToOne}
+	f, ok := p.Object(path, ent.Line, ent.Value, "entity", "kind", "columns", "reverse")
 	if !ok {
 		return l
 	}
 	if v, ok := f["entity"]; ok {
-		l.Entity = p.str(path+".entity", v)
+		l.Entity = p.Text(path+".entity", v)
 	}
 	if v, ok := f["kind"]; ok {
-		l.Kind = LinkKind(p.str(path+".kind", v))
+		l.Kind = LinkKind(p.Text(path+".kind", v))
 	}
 	if v, ok := f["columns"]; ok {
-		l.Columns = p.strList(path+".columns", v)
+		l.Columns = p.TextList(path+".columns", v)
 	}
 	if v, ok := f["reverse"]; ok {
-		l.ReverseName = p.str(path+".reverse", v)
+		l.ReverseName = p.Text(path+".reverse", v)
 	}
 	return l
 }
 
-func (p *docParser) targeting(path string, ent entry) *Targeting {
+func (p *docParser) targeting(path string, ent docparse.Entry) *Targeting {
 	t := &Targeting{}
-	f, ok := p.object(path, ent.line, ent.value, ChannelEmail, ChannelSMS, ChannelPush)
+	f, ok := p.Object(path, ent.Line, ent.Value, ChannelEmail, ChannelSMS, ChannelPush)
 	if !ok {
 		return t
 	}
 	if v, ok := f[ChannelEmail]; ok {
-		t.Email = p.str(path+"."+ChannelEmail, v)
+		t.Email = p.Text(path+"."+ChannelEmail, v)
 	}
 	if v, ok := f[ChannelSMS]; ok {
-		t.SMS = p.str(path+"."+ChannelSMS, v)
+		t.SMS = p.Text(path+"."+ChannelSMS, v)
 	}
 	if v, ok := f[ChannelPush]; ok {
 		pp := path + "." + ChannelPush
 		t.Push = &PushSpec{}
-		pf, ok := p.object(pp, v.line, v.value, "link", "token", "platform")
+		pf, ok := p.Object(pp, v.Line, v.Value, "link", "token", "platform")
 		if !ok {
 			return t
 		}
 		if x, ok := pf["link"]; ok {
-			t.Push.Link = p.str(pp+".link", x)
+			t.Push.Link = p.Text(pp+".link", x)
 		}
 		if x, ok := pf["token"]; ok {
-			t.Push.Token = p.str(pp+".token", x)
+			t.Push.Token = p.Text(pp+".token", x)
 		}
 		if x, ok := pf["platform"]; ok {
-			t.Push.Platform = p.str(pp+".platform", x)
+			t.Push.Platform = p.Text(pp+".platform", x)
 		}
 	}
 	return t
