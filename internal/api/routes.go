@@ -57,6 +57,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/suppressions", s.auth(s.suppress))
 	s.mux.HandleFunc("DELETE /api/suppressions", s.auth(s.unsuppress))
 
+	// Public: the links in messages.
+	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
+	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)
+
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -19,6 +20,7 @@ type Server struct {
 	engine  *engine.Engine
 	log     *slog.Logger
 	token   string
+	signer  delivery.Signer
 	version string
 	mux     *http.ServeMux
 }
@@ -31,13 +33,15 @@ type Config struct {
 	Log    *slog.Logger
 	// Token is the bearer token every /api/ call except health and the
 	// OpenAPI document must present.
-	Token   string
-	Version string
+	Token string
+	// UnsubscribeKey signs the unsubscribe links of messages.
+	UnsubscribeKey []byte
+	Version        string
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, version: cfg.Version, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, version: cfg.Version, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
