@@ -3,7 +3,6 @@ package sandbox_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -123,7 +122,7 @@ func TestRefusesBadContent(t *testing.T) {
 }
 
 // failingSink fails every Put.
-type failingSink struct{ mu sync.Mutex }
+type failingSink struct{}
 
 func (s *failingSink) Put(context.Context, channel.Message, time.Time) error {
 	return errors.New("table unavailable")

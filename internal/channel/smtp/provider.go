@@ -1,0 +1,302 @@
+package smtp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+)
+
+// maxDialFailures is how many connection attempts in a row may fail before
+// the rest of a batch is left to retry without trying again: a server that
+// is down should not hold a batch for one timeout per message.
+const maxDialFailures = 3
+
+// Provider sends email over SMTP through a pool of persistent connections.
+type Provider struct {
+	cfg  Config
+	dkim *dkimSigner
+	tls  *tls.Config
+	now  func() time.Time
+
+	// slots bounds the connections in use across concurrent batches.
+	slots chan struct{}
+
+	mu     sync.Mutex
+	idle   []*conn
+	closed bool
+}
+
+var _ channel.Provider = (*Provider)(nil)
+
+// New validates cfg and returns a provider. It does not connect: the first
+// Send opens connections as it needs them.
+func New(cfg Config) (*Provider, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Provider{
+		cfg:   cfg,
+		now:   time.Now,
+		slots: make(chan struct{}, cfg.Pool),
+		tls: &tls.Config{
+			ServerName:         cfg.Host,
+			InsecureSkipVerify: cfg.InsecureSkipVerify,
+			MinVersion:         tls.VersionTLS12,
+		},
+	}
+	if cfg.DKIM != nil {
+		d, err := newDKIMSigner(cfg.DKIM)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", channel.ErrConfig, err)
+		}
+		p.dkim = d
+	}
+	return p, nil
+}
+
+// Name returns "smtp".
+func (p *Provider) Name() string { return "smtp" }
+
+// Channel returns channel.Email.
+func (p *Provider) Channel() string { return channel.Email }
+
+// Send sends msgs over up to Pool connections and returns one result per
+// message, in order. Messages left when ctx ends are reported Transient;
+// the one in flight is Unknown if its content had been sent in full.
+func (p *Provider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	res := make([]channel.Result, len(msgs))
+	for i, m := range msgs {
+		res[i].ID = m.ID
+	}
+	b := &batch{ctx: ctx, msgs: msgs, res: res}
+	workers := min(p.cfg.Pool, len(msgs))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { p.work(b) })
+	}
+	wg.Wait()
+	for i := range res {
+		if res[i].Outcome == "" {
+			reason := "not sent"
+			if err := ctx.Err(); err != nil {
+				reason = "not sent: " + err.Error()
+			} else if p.isClosed() {
+				reason = "not sent: provider closed"
+			}
+			res[i].Outcome, res[i].Error = channel.Transient, "smtp: "+reason
+		}
+	}
+	return res
+}
+
+// batch is one Send call shared by its workers.
+type batch struct {
+	ctx          context.Context
+	msgs         []*channel.Message
+	res          []channel.Result
+	next         atomic.Int64
+	dialFailures atomic.Int32
+}
+
+// take returns the index of the next message to send, or -1.
+func (b *batch) take() int {
+	i := int(b.next.Add(1) - 1)
+	if i >= len(b.msgs) {
+		return -1
+	}
+	return i
+}
+
+// work sends messages of b over one connection slot until none is left.
+func (p *Provider) work(b *batch) {
+	select {
+	case p.slots <- struct{}{}:
+	case <-b.ctx.Done():
+		return
+	}
+	defer func() { <-p.slots }()
+
+	var c *conn
+	defer func() { p.release(c) }()
+	for {
+		if b.ctx.Err() != nil || p.isClosed() {
+			return
+		}
+		i := b.take()
+		if i < 0 {
+			return
+		}
+		b.res[i] = p.sendOne(b, &c, b.msgs[i])
+	}
+}
+
+// sendOne sends m on *cp, dialling or redialling as needed.
+func (p *Provider) sendOne(b *batch, cp **conn, m *channel.Message) channel.Result {
+	r := channel.Result{ID: m.ID}
+	fail := func(o channel.Outcome, format string, args ...any) channel.Result {
+		r.Outcome, r.Error = o, p.redact("smtp: "+fmt.Sprintf(format, args...))
+		return r
+	}
+	if err := check(m); err != nil {
+		return fail(channel.Permanent, "%v", err)
+	}
+	msg, err := compose(m, p.now(), p.dkim)
+	if err != nil {
+		return fail(channel.Permanent, "%v", err)
+	}
+	for attempt := 0; ; attempt++ {
+		if b.ctx.Err() != nil {
+			return fail(channel.Transient, "not sent: %v", b.ctx.Err())
+		}
+		if *cp == nil {
+			if b.dialFailures.Load() >= maxDialFailures {
+				return fail(channel.Transient, "not sent: server unavailable")
+			}
+			c, err := p.dial(b.ctx)
+			if err != nil {
+				b.dialFailures.Add(1)
+				if b.ctx.Err() != nil {
+					return fail(channel.Transient, "not sent: %v", b.ctx.Err())
+				}
+				// Even a refused login leaves the message itself sendable.
+				return fail(channel.Transient, "connecting: %v", err)
+			}
+			b.dialFailures.Store(0)
+			*cp = c
+		}
+		c := *cp
+		if !isASCII(msg.from+m.To) && !c.utf8 {
+			return fail(channel.Permanent, "internationalised address and the server lacks SMTPUTF8")
+		}
+		reused := c.sent > 0
+		st, queueID, err := c.transact(b.ctx, msg.from, m.To, msg.data)
+		if err == nil {
+			c.sent++
+			if c.dead {
+				*cp = nil
+			}
+			r.Outcome, r.ProviderID = channel.Sent, queueID
+			return r
+		}
+		var se *gosmtp.SMTPError
+		if errors.As(err, &se) {
+			// The server answered: its code decides, and the connection
+			// stays usable once the transaction is reset.
+			if c.dead || se.Code == 421 || (st < stageEnd && !c.reset(p.cfg.Username != "")) {
+				c.close()
+				*cp = nil
+			}
+			o := channel.Transient
+			if se.Code/100 == 5 {
+				o = channel.Permanent
+			}
+			return fail(o, "%s: %d %s", st, se.Code, se.Message)
+		}
+		// The connection failed: it cannot be trusted any more.
+		c.close()
+		*cp = nil
+		if st == stageEnd {
+			return fail(channel.Unknown, "in doubt: connection lost waiting for the reply to the message: %v", err)
+		}
+		if b.ctx.Err() != nil {
+			return fail(channel.Transient, "not sent: %v", b.ctx.Err())
+		}
+		// A pooled connection the server closed while idle fails on its
+		// first command; nothing was sent, so one fresh try is safe.
+		if reused && st == stageMail && attempt == 0 {
+			continue
+		}
+		return fail(channel.Transient, "%s: %v", st, err)
+	}
+}
+
+// check refuses a message the provider cannot send safely.
+func check(m *channel.Message) error {
+	if m.ID == "" {
+		return errors.New("message without ID")
+	}
+	if m.Channel != "" && m.Channel != channel.Email {
+		return fmt.Errorf("%s message sent to the email provider", m.Channel)
+	}
+	if err := channel.CheckEmail(m.To); err != nil {
+		return err
+	}
+	return channel.CheckEmailContent(m.Email)
+}
+
+// redact removes the server's address and the credentials from an error
+// text: settings never reach a result or a log.
+func (p *Provider) redact(s string) string {
+	for _, secret := range []string{p.cfg.Password, p.cfg.Username, p.cfg.addr(), p.cfg.Host} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	return s
+}
+
+// release returns a healthy connection to the pool.
+func (p *Provider) release(c *conn) {
+	if c == nil || c.dead {
+		return
+	}
+	p.mu.Lock()
+	if !p.closed && len(p.idle) < p.cfg.Pool {
+		p.idle = append(p.idle, c)
+		c = nil
+	}
+	p.mu.Unlock()
+	if c != nil {
+		c.quit()
+	}
+}
+
+// acquireIdle takes a pooled connection, or nil.
+func (p *Provider) acquireIdle() *conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		c := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return c
+	}
+	return nil
+}
+
+func (p *Provider) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// dial returns a pooled connection or opens one: connect, TLS, EHLO, AUTH.
+func (p *Provider) dial(ctx context.Context) (*conn, error) {
+	if c := p.acquireIdle(); c != nil {
+		return c, nil
+	}
+	return dialConn(ctx, &p.cfg, p.tls)
+}
+
+// Close closes the pooled connections; later sends are left to retry.
+// It may be called more than once.
+func (p *Provider) Close() error {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range idle {
+		wg.Go(c.quit)
+	}
+	wg.Wait()
+	return nil
+}
