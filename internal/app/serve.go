@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -24,6 +25,7 @@ type ServeCmd struct {
 	Customers int           `default:"10000" help:"Customers to generate with --demo."`
 	Workers   int           `default:"2" env:"FANFARE_WORKERS" help:"Campaign activities this node runs at once."`
 	Lease     time.Duration `default:"30s" env:"FANFARE_LEASE" help:"How long a node's claim on an activity lasts without a heartbeat (another node takes over after it)."`
+	deliveryFlags
 }
 
 // Run serves until interrupted.
@@ -63,15 +65,36 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	defer os.Remove(serverFilePath(g.DataDir))
 
+	key, err := secretKey(g.DataDir)
+	if err != nil {
+		return err
+	}
+	providers, err := c.providers(s)
+	if err != nil {
+		return err
+	}
+	publicURL := c.PublicURL
+	if publicURL == "" {
+		publicURL = url
+	}
 	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease})
+	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, Owner: eng.Queue().Owner, Lease: c.Lease,
+		Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: key}, PublicURL: publicURL}})
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var work sync.WaitGroup
-	work.Add(2)
+	work.Add(3)
 	go func() { defer work.Done(); _ = eng.Run(workCtx) }()
 	go func() { defer work.Done(); housekeeping(workCtx, eng, g.log) }()
-	defer func() { stopWork(); work.Wait() }()
+	go func() { defer work.Done(); _ = disp.Run(workCtx, 200*time.Millisecond) }()
+	defer func() {
+		stopWork()
+		work.Wait()
+		for _, p := range providers {
+			p.Close()
+		}
+	}()
 
-	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Token: token, Version: Version})
+	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Token: token, UnsubscribeKey: key, Version: Version})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)

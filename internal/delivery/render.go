@@ -1,0 +1,322 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/message"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// CampaignRenderer renders outbox rows with their channel activity's
+// content: Liquid templates over each recipient's profile, linked data,
+// the run's enrichment columns and the campaign's variables.
+type CampaignRenderer struct {
+	Store *store.Store
+	// Signer signs unsubscribe links; PublicURL is where the server that
+	// answers them is reached (https://fanfare.example.com).
+	Signer    Signer
+	PublicURL string
+
+	mu       sync.Mutex
+	prepared map[string]*preparedActivity
+}
+
+// preparedActivity is what rendering one run's activity needs, built once.
+type preparedActivity struct {
+	tmpl        *message.Template
+	loader      *message.Loader
+	dim         *datamodel.Entity
+	channel     string
+	input       string // the activity's input working table (enrichment columns)
+	targetCols  []string
+	marketing   bool
+	unsubscribe bool
+}
+
+// Render renders each row; a row whose activity or recipient cannot be
+// rendered fails alone.
+func (r *CampaignRenderer) Render(ctx context.Context, rows []Row) ([]*channel.Message, []error) {
+	msgs := make([]*channel.Message, len(rows))
+	errs := make([]error, len(rows))
+	groups := map[string][]int{}
+	for i, row := range rows {
+		k := fmt.Sprintf("%d/%s", row.RunID, row.Activity)
+		groups[k] = append(groups[k], i)
+	}
+	for _, idx := range groups {
+		first := rows[idx[0]]
+		p, err := r.prepare(ctx, first.RunID, first.Activity)
+		if err != nil {
+			for _, i := range idx {
+				errs[i] = err
+			}
+			continue
+		}
+		keys := make([][]any, len(idx))
+		for j, i := range idx {
+			if keys[j], err = recipientKey(p.dim, rows[i].Recipient); err != nil {
+				errs[i] = err
+			}
+		}
+		target, err := r.target(ctx, p, keys)
+		if err != nil {
+			for _, i := range idx {
+				errs[i] = err
+			}
+			continue
+		}
+		ctxs, err := p.loader.Load(ctx, keys, target)
+		if err != nil {
+			for _, i := range idx {
+				errs[i] = err
+			}
+			continue
+		}
+		for j, i := range idx {
+			if errs[i] != nil {
+				continue
+			}
+			c, ok := ctxs[message.KeyString(keys[j])]
+			if !ok {
+				errs[i] = fmt.Errorf("the recipient %s is no longer in %s", rows[i].Recipient, p.dim.Name)
+				continue
+			}
+			msgs[i], errs[i] = r.render(p, rows[i], c)
+		}
+	}
+	return msgs, errs
+}
+
+func (r *CampaignRenderer) render(p *preparedActivity, row Row, c message.Context) (*channel.Message, error) {
+	m := &channel.Message{ID: row.MessageID, Channel: row.Channel, To: row.Address, Platform: row.Platform}
+	link := ""
+	if p.unsubscribe && r.PublicURL != "" && len(r.Signer.Key) > 0 {
+		link = strings.TrimRight(r.PublicURL, "/") + "/u/" + r.Signer.Token(Unsubscribe{Dimension: p.dim.Name, ProfileKey: row.Recipient, Channel: row.Channel, MessageID: row.MessageID})
+		c["unsubscribe_url"] = link
+	}
+	var err error
+	switch p.channel {
+	case channel.Email:
+		m.Email, err = p.tmpl.RenderEmail(c)
+		if err == nil {
+			m.Email.UnsubscribeURL = link
+		}
+	case channel.SMS:
+		m.SMS, err = p.tmpl.RenderSMS(c)
+	case channel.Push:
+		m.Push, err = p.tmpl.RenderPush(c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// prepare compiles an activity's content once per run.
+func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity string) (*preparedActivity, error) {
+	key := fmt.Sprintf("%d/%s", runID, activity)
+	r.mu.Lock()
+	p := r.prepared[key]
+	r.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	var doc, mode string
+	err := r.Store.DB.QueryRowContext(ctx, `SELECT v.document, r.mode FROM ff_runs r JOIN ff_campaign_versions v ON v.campaign_id = r.campaign_id AND v.version = r.version WHERE r.id = $1`, runID).Scan(&doc, &mode)
+	if err != nil {
+		return nil, fmt.Errorf("read run %d: %w", runID, err)
+	}
+	d, err := campaign.Parse([]byte(doc))
+	if err != nil {
+		return nil, err
+	}
+	a := d.Activity(activity)
+	if a == nil {
+		return nil, fmt.Errorf("run %d has no activity %s", runID, activity)
+	}
+	m, _, err := schema.Current(ctx, r.Store)
+	if err != nil {
+		return nil, err
+	}
+	var params map[string]any
+	var raw string
+	if err := r.Store.DB.QueryRowContext(ctx, `SELECT params FROM ff_runs WHERE id = $1`, runID).Scan(&raw); err == nil {
+		_ = json.Unmarshal([]byte(raw), &params)
+	}
+	vars := map[string]any{}
+	for k, v := range d.Variables {
+		vars[k] = v
+	}
+	for k, v := range params {
+		vars[k] = v
+	}
+	input, dimName, columns, err := r.inputOf(ctx, d, runID, activity)
+	if err != nil {
+		return nil, err
+	}
+	dim := m.Entity(dimName)
+	if dim == nil {
+		return nil, fmt.Errorf("unknown dimension %q", dimName)
+	}
+	var target []string
+	for _, col := range columns {
+		if !dim.IsKey(col) {
+			target = append(target, col)
+		}
+	}
+	spec, err := contentSpec(a)
+	if err != nil {
+		return nil, err
+	}
+	env := message.Env{Campaign: d.Name, RunID: runID, Mode: mode, Vars: vars, Target: target}
+	tmpl, err := message.Compile(m, dim.Name, a.Type, spec, env)
+	if err != nil {
+		return nil, err
+	}
+	category, _ := a.Settings["category"].(string)
+	p = &preparedActivity{tmpl: tmpl, loader: message.NewLoader(r.Store, m, dim.Name, tmpl.Needs()).WithEnv(env), dim: dim, channel: a.Type,
+		input: input, targetCols: target, marketing: category != "transactional", unsubscribe: category != "transactional" && a.Type == channel.Email}
+	r.mu.Lock()
+	if r.prepared == nil {
+		r.prepared = map[string]*preparedActivity{}
+	}
+	r.prepared[key] = p
+	r.mu.Unlock()
+	return p, nil
+}
+
+// contentSpec decodes a channel activity's settings into its content.
+func contentSpec(a *campaign.Activity) (any, error) {
+	raw, err := json.Marshal(a.Settings)
+	if err != nil {
+		return nil, err
+	}
+	var spec any
+	switch a.Type {
+	case channel.Email:
+		spec = &message.Email{}
+	case channel.SMS:
+		spec = &message.SMS{}
+	case channel.Push:
+		spec = &message.Push{}
+	default:
+		return nil, fmt.Errorf("%s is not a channel activity", a.ID)
+	}
+	if err := json.Unmarshal(raw, spec); err != nil {
+		return nil, fmt.Errorf("%s: content: %w", a.ID, err)
+	}
+	return spec, nil
+}
+
+// inputOf finds the working table a channel activity read, its dimension
+// and columns (the enrichment columns come from it).
+func (r *CampaignRenderer) inputOf(ctx context.Context, d *campaign.Document, runID int64, activity string) (table, dimension string, columns []string, err error) {
+	for _, t := range d.Transitions {
+		if t.To != activity {
+			continue
+		}
+		port := t.Output
+		if port == "" {
+			port = "out"
+		}
+		var tbl sql.NullString
+		var cols string
+		err := r.Store.DB.QueryRowContext(ctx, `SELECT table_name, dimension, columns FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`,
+			runID, t.From, port).Scan(&tbl, &dimension, &cols)
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return "", "", nil, err
+		}
+		_ = json.Unmarshal([]byte(cols), &columns)
+		return tbl.String, dimension, columns, nil
+	}
+	return "", "", nil, fmt.Errorf("activity %s of run %d has no input", activity, runID)
+}
+
+// target reads the enrichment columns of a batch of recipients from the
+// activity's input working table.
+func (r *CampaignRenderer) target(ctx context.Context, p *preparedActivity, keys [][]any) ([]map[string]any, error) {
+	if p.input == "" || len(p.targetCols) == 0 {
+		return nil, nil
+	}
+	var conds []string
+	var args []any
+	for _, k := range keys {
+		var parts []string
+		for i, col := range p.dim.Key {
+			args = append(args, k[i])
+			parts = append(parts, fmt.Sprintf("CAST(%s AS VARCHAR) = CAST($%d AS VARCHAR)", store.Quote(col), len(args)))
+		}
+		conds = append(conds, "("+strings.Join(parts, " AND ")+")")
+	}
+	rows, err := r.Store.DB.QueryContext(ctx, "SELECT * FROM "+store.Quote(p.input)+" WHERE "+strings.Join(conds, " OR "), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read enrichment columns: %w", err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	byKey := map[string]map[string]any{}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := map[string]any{}
+		var key []any
+		for i, c := range cols {
+			if b, ok := vals[i].([]byte); ok {
+				vals[i] = string(b)
+			}
+			row[c] = vals[i]
+		}
+		for _, k := range p.dim.Key {
+			key = append(key, row[k])
+		}
+		byKey[message.KeyString(key)] = row
+	}
+	out := make([]map[string]any, len(keys))
+	for i, k := range keys {
+		out[i] = byKey[message.KeyString(k)]
+	}
+	return out, rows.Err()
+}
+
+// recipientKey reads the key values of an outbox recipient, in key order.
+func recipientKey(dim *datamodel.Entity, recipient string) ([]any, error) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(recipient)))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("recipient %q: %w", recipient, err)
+	}
+	key := make([]any, len(dim.Key))
+	for i, k := range dim.Key {
+		v, ok := m[k]
+		if !ok {
+			return nil, fmt.Errorf("recipient %q has no %s", recipient, k)
+		}
+		if n, isNum := v.(json.Number); isNum {
+			if iv, err := n.Int64(); err == nil {
+				v = iv
+			}
+		}
+		key[i] = v
+	}
+	return key, nil
+}

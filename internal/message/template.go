@@ -1,0 +1,422 @@
+package message
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/osteele/liquid"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+)
+
+// Context is what a template sees for one recipient: "profile" (the
+// dimension's row with its linked data), "target" (the run's enrichment
+// columns), "vars", "campaign" and "run".
+type Context map[string]any
+
+// Env is what a campaign and its run add to every recipient's context.
+type Env struct {
+	// Campaign is the campaign's name ({{ campaign.name }}).
+	Campaign string
+	// RunID and Mode describe the run ({{ run.id }}, {{ run.mode }}).
+	RunID int64
+	Mode  string
+	// Vars are the campaign and run variables ({{ vars.code }}).
+	Vars map[string]any
+	// Target names the enrichment columns of the run's target
+	// ({{ target.score }}).
+	Target []string
+
+	// anyTarget accepts any target column (a preview has no run).
+	anyTarget bool
+}
+
+// bind adds the environment's names to c.
+func (e Env) bind(c Context) {
+	vars := make(map[string]any, len(e.Vars))
+	for k, v := range e.Vars {
+		vars[k] = v
+	}
+	c["vars"] = vars
+	c["campaign"] = map[string]any{"name": e.Campaign}
+	c["run"] = map[string]any{"id": e.RunID, "mode": e.Mode}
+	if _, ok := c["target"]; !ok {
+		c["target"] = map[string]any{}
+	}
+}
+
+// Problem is one thing wrong with a content spec.
+type Problem struct {
+	// Field names the spec field ("subject", "headers.X-Campaign").
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every problem of a content spec.
+type ValidationError struct {
+	Problems []Problem `json:"problems"`
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Field + ": " + p.Message
+	}
+	return "invalid message content: " + strings.Join(parts, "; ")
+}
+
+// RenderError is a template that failed for one recipient: that message
+// fails with this reason, the send goes on.
+type RenderError struct {
+	Field string
+	Err   error
+}
+
+func (e *RenderError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *RenderError) Unwrap() error { return e.Err }
+
+// ErrHeaderInjection is returned when a rendered address or header value
+// holds a line break.
+var ErrHeaderInjection = errors.New("line breaks are not allowed in addresses and headers")
+
+// field is one template of a spec.
+type field struct {
+	name string
+	src  string
+	// header fields (addresses, headers) refuse CR and LF once rendered.
+	header bool
+}
+
+// Template is a compiled content spec: every field parsed and checked
+// against the data model, ready to render for any recipient.
+type Template struct {
+	channel string
+	fields  []field
+	locale  string // the Locale template ("" for the default)
+	badge   *int
+	text    bool // the spec has its own text body
+	needs   Needs
+	env     Env
+	sample  Context
+
+	engines engines
+	mu      sync.Mutex
+	parsed  map[string][]*liquid.Template // per locale, parallel to fields
+
+	smsEncoding         string
+	smsSegments, smsLen int
+}
+
+// Compile parses every field of a content spec (Email, SMS or Push, a
+// pointer to one, or its JSON) for a channel and checks it against the
+// data model seen from dimension: syntax, unknown variables, links and
+// filters. It returns a *ValidationError listing every problem.
+func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (*Template, error) {
+	dim := m.Entity(dimension)
+	if dim == nil {
+		return nil, &ValidationError{Problems: []Problem{{Field: "dimension", Message: fmt.Sprintf("unknown entity %q", dimension)}}}
+	}
+	t := &Template{channel: channel, env: env, parsed: map[string][]*liquid.Template{}}
+	var probs []Problem
+	switch channel {
+	case ChannelEmail:
+		var s Email
+		if err := decodeSpec(spec, &s); err != nil {
+			return nil, err
+		}
+		t.fields = []field{{"from", s.From, true}, {"reply_to", s.ReplyTo, true}, {"subject", s.Subject, false}, {"preheader", s.Preheader, false}, {"html", s.HTML, false}, {"text", s.Text, false}}
+		t.text = s.Text != ""
+		names := make([]string, 0, len(s.Headers))
+		for k := range s.Headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if !headerNameRE.MatchString(k) {
+				probs = append(probs, Problem{Field: "headers." + k, Message: "not a valid header name"})
+			} else if reservedHeaders[strings.ToLower(k)] {
+				probs = append(probs, Problem{Field: "headers." + k, Message: "set by Fanfare; use the spec's own field"})
+			}
+			t.fields = append(t.fields, field{"headers." + k, s.Headers[k], true})
+		}
+		if s.From == "" {
+			probs = append(probs, Problem{Field: "from", Message: "required"})
+		}
+		if s.Subject == "" {
+			probs = append(probs, Problem{Field: "subject", Message: "required"})
+		}
+		if s.HTML == "" && s.Text == "" {
+			probs = append(probs, Problem{Field: "html", Message: "an HTML or a text body is required"})
+		}
+		t.locale = s.Locale
+	case ChannelSMS:
+		var s SMS
+		if err := decodeSpec(spec, &s); err != nil {
+			return nil, err
+		}
+		t.fields = []field{{"from", s.From, true}, {"text", s.Text, false}}
+		if s.Text == "" {
+			probs = append(probs, Problem{Field: "text", Message: "required"})
+		}
+		t.locale = s.Locale
+	case ChannelPush:
+		var s Push
+		if err := decodeSpec(spec, &s); err != nil {
+			return nil, err
+		}
+		t.fields = []field{{"title", s.Title, false}, {"body", s.Body, false}, {"image", s.Image, false}, {"deep_link", s.DeepLink, false}}
+		keys := make([]string, 0, len(s.Data))
+		for k := range s.Data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			t.fields = append(t.fields, field{"data." + k, s.Data[k], false})
+		}
+		if s.IOS != nil {
+			t.badge = s.IOS.Badge
+			t.fields = append(t.fields, field{"ios.sound", s.IOS.Sound, false}, field{"ios.category", s.IOS.Category, false})
+		}
+		if s.Android != nil {
+			t.fields = append(t.fields, field{"android.channel", s.Android.Channel, false}, field{"android.priority", s.Android.Priority, false})
+			switch s.Android.Priority {
+			case "", "normal", "high":
+			default:
+				if !strings.Contains(s.Android.Priority, "{") {
+					probs = append(probs, Problem{Field: "android.priority", Message: `must be "normal" or "high"`})
+				}
+			}
+		}
+		if s.Body == "" && s.Title == "" {
+			probs = append(probs, Problem{Field: "body", Message: "a title or a body is required"})
+		}
+		t.locale = s.Locale
+	default:
+		return nil, &ValidationError{Problems: []Problem{{Field: "channel", Message: fmt.Sprintf("unknown channel %q", channel)}}}
+	}
+	t.fields = append(t.fields, field{"locale", t.locale, false})
+
+	roots := rootShapes(m, dim, env)
+	t.sample = sampleContext(roots, env)
+	an := &analyzer{roots: roots, needs: &t.needs}
+	known := map[string]bool{}
+	for name := range roots {
+		known[name] = true
+	}
+	rendered := make(map[string]string, len(t.fields))
+	loc := DefaultLocale
+	if t.locale != "" && !strings.ContainsAny(t.locale, "{%") {
+		loc = NormalizeLocale(t.locale)
+	}
+	for _, f := range t.fields {
+		// Names a template binds hold within that template only.
+		an.aliases = map[string]*shape{}
+		probs = append(probs, t.check(an, known, loc, f, rendered)...)
+	}
+	if len(probs) > 0 {
+		return nil, &ValidationError{Problems: probs}
+	}
+	if channel == ChannelSMS {
+		t.smsEncoding, t.smsSegments, t.smsLen = SegmentInfo(rendered["text"])
+	}
+	return t, nil
+}
+
+// check parses one field, reads its paths and renders it over the sample
+// context, strictly (to catch unknown top-level names) and then leniently
+// (to keep the sample output).
+func (t *Template) check(an *analyzer, known map[string]bool, loc string, f field, rendered map[string]string) []Problem {
+	if f.src == "" {
+		return nil
+	}
+	var probs []Problem
+	add := func(line int, msg string) {
+		p := Problem{Field: f.name, Message: msg}
+		if line > 0 {
+			p.Message = fmt.Sprintf("line %d: %s", line, msg)
+		}
+		for _, q := range probs {
+			if q == p {
+				return
+			}
+		}
+		probs = append(probs, p)
+	}
+	strict, err := t.engines.get(loc, true).ParseTemplateLocation([]byte(f.src), "", 1)
+	if err != nil {
+		add(err.LineNumber(), liquidMessage(err))
+		return probs
+	}
+	for _, p := range an.analyze(f.src) {
+		add(p.line, p.msg)
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	bindings := map[string]any(t.sample)
+	if _, err := renderSafely(strict, bindings); err != nil {
+		msg := liquidMessage(err)
+		if msg != "undefined variable" {
+			add(lineOf(err), msg)
+			return probs
+		}
+		// The strict engine fails any output that comes to nothing; only
+		// a name the template cannot know is a mistake (a sample that a
+		// where filter emptied is not).
+		if root := rootName(sourceOf(err)); root != "" && !known[root] && an.aliases[root] == nil && root != "forloop" {
+			add(lineOf(err), "undefined variable "+root)
+			return probs
+		}
+	}
+	lenient, err := t.engines.get(loc, false).ParseTemplateLocation([]byte(f.src), "", 1)
+	if err != nil {
+		add(err.LineNumber(), liquidMessage(err))
+		return probs
+	}
+	out, rerr := renderSafely(lenient, bindings)
+	if rerr != nil {
+		add(lineOf(rerr), liquidMessage(rerr))
+		return probs
+	}
+	rendered[f.name] = out
+	return probs
+}
+
+// Needs returns the linked data the templates read.
+func (t *Template) Needs() Needs {
+	n := Needs{ToOne: append([]string(nil), t.needs.ToOne...)}
+	for _, m := range t.needs.Many {
+		m.ToOne = append([]string(nil), m.ToOne...)
+		n.Many = append(n.Many, m)
+	}
+	return n
+}
+
+// Channel returns the channel the template renders for.
+func (t *Template) Channel() string { return t.channel }
+
+// SMSSegments estimates an SMS from its text rendered over the sample
+// profile: the encoding, the number of segments and of characters.
+func (t *Template) SMSSegments() (encoding string, segments, chars int) {
+	return t.smsEncoding, t.smsSegments, t.smsLen
+}
+
+// Sample returns the synthetic context Compile rendered the templates
+// over, for showing a template's shape in an editor.
+func (t *Template) Sample() Context { return t.sample }
+
+func decodeSpec[T any](spec any, out *T) error {
+	switch s := spec.(type) {
+	case T:
+		*out = s
+		return nil
+	case *T:
+		if s == nil {
+			return &ValidationError{Problems: []Problem{{Field: "content", Message: "missing"}}}
+		}
+		*out = *s
+		return nil
+	case json.RawMessage:
+		return decodeJSON(s, out)
+	case []byte:
+		return decodeJSON(s, out)
+	case map[string]any:
+		b, err := json.Marshal(s)
+		if err != nil {
+			return fmt.Errorf("encode content: %w", err)
+		}
+		return decodeJSON(b, out)
+	}
+	return &ValidationError{Problems: []Problem{{Field: "content", Message: fmt.Sprintf("a %T cannot hold this channel's content", spec)}}}
+}
+
+func decodeJSON[T any](b []byte, out *T) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return &ValidationError{Problems: []Problem{{Field: "content", Message: err.Error()}}}
+	}
+	return nil
+}
+
+// Channel names, the same as channel.Email and friends.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+	ChannelPush  = "push"
+)
+
+var headerNameRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+\-.^_` + "`" + `|~]+$`)
+
+// reservedHeaders are written from the spec's own fields or by the
+// provider; setting them as extra headers would clash.
+var reservedHeaders = map[string]bool{
+	"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "subject": true,
+	"message-id": true, "date": true, "mime-version": true, "content-type": true,
+	"content-transfer-encoding": true, "list-unsubscribe": true, "list-unsubscribe-post": true,
+}
+
+// liquidErrorRE takes the message out of "Liquid error (line 3): msg in {{ x }}".
+var liquidErrorRE = regexp.MustCompile(`(?s)^Liquid error(?: \(line \d+\))?: (.*?)(?: in (?:\{\{|\{%).*)?$`)
+
+type sourceError interface {
+	error
+	LineNumber() int
+	Cause() error
+}
+
+func liquidMessage(err error) string {
+	msg := err.Error()
+	if m := liquidErrorRE.FindStringSubmatch(msg); m != nil {
+		msg = m[1]
+	}
+	return strings.TrimSpace(msg)
+}
+
+func lineOf(err error) int {
+	var se sourceError
+	if errors.As(err, &se) {
+		return se.LineNumber()
+	}
+	return 0
+}
+
+var sourceRE = regexp.MustCompile(`(?s) in ((?:\{\{|\{%).*)$`)
+
+// sourceOf returns the template text an error points at.
+func sourceOf(err error) string {
+	if m := sourceRE.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var rootRE = regexp.MustCompile(`^(?:\{\{|\{%)-?\s*([A-Za-z_][\w-]*)`)
+
+// rootName returns the first name of an output's expression.
+func rootName(src string) string {
+	if m := rootRE.FindStringSubmatch(src); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// renderSafely renders a template, turning a panic in a filter into an
+// error: one recipient's odd data must not bring the send down.
+func renderSafely(tpl *liquid.Template, b map[string]any) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("template failed: %v", r)
+		}
+	}()
+	s, serr := tpl.RenderString(b)
+	if serr != nil {
+		return "", serr
+	}
+	return s, nil
+}
