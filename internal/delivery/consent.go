@@ -100,6 +100,8 @@ type Figures struct {
 	InDoubt  int64            `json:"in_doubt"`
 	Excluded int64            `json:"excluded"`
 	ByReason map[string]int64 `json:"excluded_by_reason,omitempty"`
+	// Failures counts failed and in-doubt messages by error.
+	Failures map[string]int64 `json:"failures,omitempty"`
 }
 
 // RunFigures returns the delivery figures of each channel activity of a
@@ -127,10 +129,16 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 		switch status {
 		case StatusSent:
 			f.Sent += n
-		case StatusFailed:
-			f.Failed += n
-		case StatusInDoubt:
-			f.InDoubt += n
+		case StatusFailed, StatusInDoubt:
+			if status == StatusFailed {
+				f.Failed += n
+			} else {
+				f.InDoubt += n
+			}
+			if f.Failures == nil {
+				f.Failures = map[string]int64{}
+			}
+			f.Failures[reason] += n
 		case StatusExcluded:
 			f.Excluded += n
 			if f.ByReason == nil {

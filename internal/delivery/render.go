@@ -178,7 +178,11 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 	if err != nil {
 		return nil, err
 	}
-	env := message.Env{Campaign: d.Name, RunID: runID, Mode: mode, Vars: vars, Target: target}
+	types, err := r.columnTypes(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	env := message.Env{Campaign: d.Name, RunID: runID, Mode: mode, Vars: vars, Target: target, TargetTypes: types}
 	tmpl, err := message.Compile(m, dim.Name, a.Type, spec, env)
 	if err != nil {
 		return nil, err
@@ -256,7 +260,7 @@ func (r *CampaignRenderer) target(ctx context.Context, p *preparedActivity, keys
 	for _, k := range keys {
 		var parts []string
 		for i, col := range p.dim.Key {
-			args = append(args, k[i])
+			args = append(args, fmt.Sprint(k[i]))
 			parts = append(parts, fmt.Sprintf("CAST(%s AS VARCHAR) = CAST($%d AS VARCHAR)", store.Quote(col), len(args)))
 		}
 		conds = append(conds, "("+strings.Join(parts, " AND ")+")")
@@ -280,10 +284,7 @@ func (r *CampaignRenderer) target(ctx context.Context, p *preparedActivity, keys
 		row := map[string]any{}
 		var key []any
 		for i, c := range cols {
-			if b, ok := vals[i].([]byte); ok {
-				vals[i] = string(b)
-			}
-			row[c] = vals[i]
+			row[c] = templateValue(vals[i])
 		}
 		for _, k := range p.dim.Key {
 			key = append(key, row[k])
@@ -319,4 +320,57 @@ func recipientKey(dim *datamodel.Entity, recipient string) ([]any, error) {
 		key[i] = v
 	}
 	return key, nil
+}
+
+// columnTypes reads a working table's column types as data model types.
+func (r *CampaignRenderer) columnTypes(ctx context.Context, table string) (map[string]datamodel.Type, error) {
+	out := map[string]datamodel.Type{}
+	if table == "" {
+		return out, nil
+	}
+	rows, err := r.Store.DB.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`, table)
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, err
+		}
+		out[name] = modelType(typ)
+	}
+	return out, rows.Err()
+}
+
+// modelType maps a SQL type name of either engine to a data model type.
+func modelType(sqlType string) datamodel.Type {
+	t := strings.ToUpper(sqlType)
+	switch {
+	case strings.HasPrefix(t, "DECIMAL"), strings.HasPrefix(t, "NUMERIC"), t == "DOUBLE", t == "DOUBLE PRECISION", t == "REAL", t == "FLOAT":
+		return datamodel.TypeDecimal
+	case strings.Contains(t, "INT"):
+		return datamodel.TypeInteger
+	case t == "BOOLEAN":
+		return datamodel.TypeBoolean
+	case t == "DATE":
+		return datamodel.TypeDate
+	case strings.HasPrefix(t, "TIMESTAMP"):
+		return datamodel.TypeTimestamp
+	case t == "JSON", t == "JSONB":
+		return datamodel.TypeJSON
+	}
+	return datamodel.TypeString
+}
+
+// templateValue turns a driver value into one templates handle: decimals
+// become numbers, bytes text.
+func templateValue(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case interface{ Float64() float64 }:
+		return x.Float64()
+	}
+	return v
 }

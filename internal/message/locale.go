@@ -334,6 +334,11 @@ func toFloat(v any) (float64, error) {
 			return 0, fmt.Errorf("%q is not a number", x)
 		}
 		return f, nil
+	case interface{ Float64() float64 }:
+		// Database drivers' decimal types.
+		return x.Float64(), nil
+	case fmt.Stringer:
+		return toFloat(x.String())
 	}
 	return 0, fmt.Errorf("%v is not a number", v)
 }

@@ -81,7 +81,7 @@ func joinPath(a, b string) string {
 func rootShapes(m *datamodel.Model, dim *datamodel.Entity, env Env) map[string]*shape {
 	target := &shape{kind: kindObject, fields: map[string]*shape{}}
 	for _, c := range env.Target {
-		target.fields[c] = &shape{kind: kindScalar}
+		target.fields[c] = &shape{kind: kindScalar, attr: targetAttr(env, c)}
 	}
 	if env.anyTarget {
 		target = &shape{kind: kindAny}
@@ -102,7 +102,18 @@ func rootShapes(m *datamodel.Model, dim *datamodel.Entity, env Env) map[string]*
 		"vars":     vars,
 		"campaign": {kind: kindObject, fields: map[string]*shape{"name": scalar()}},
 		"run":      {kind: kindObject, fields: map[string]*shape{"id": scalar(), "mode": scalar()}},
+		// The signed unsubscribe link of a marketing email.
+		"unsubscribe_url": scalar(),
 	}
+}
+
+// targetAttr describes an enrichment column for samples: typed when its
+// type is known, a string otherwise.
+func targetAttr(env Env, col string) *datamodel.Attribute {
+	if t, ok := env.TargetTypes[col]; ok {
+		return &datamodel.Attribute{Name: col, Type: t, Precision: 18, Scale: 2}
+	}
+	return nil
 }
 
 // sampleContext builds the context Compile renders templates over: every
@@ -122,10 +133,15 @@ func sampleContext(roots map[string]*shape, env Env) Context {
 	} else {
 		target := map[string]any{}
 		for _, col := range env.Target {
-			target[col] = col
+			if a := targetAttr(env, col); a != nil {
+				target[col] = sampleScalar(a, 0)
+			} else {
+				target[col] = col
+			}
 		}
 		c["target"] = target
 	}
+	c["unsubscribe_url"] = "https://fanfare.example.com/u/sample"
 	c["campaign"] = map[string]any{"name": orDefault(env.Campaign, "Sample campaign")}
 	c["run"] = map[string]any{"id": env.RunID, "mode": orDefault(env.Mode, "test")}
 	return c

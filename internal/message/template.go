@@ -31,6 +31,10 @@ type Env struct {
 	// Target names the enrichment columns of the run's target
 	// ({{ target.score }}).
 	Target []string
+	// TargetTypes gives the enrichment columns' types, so validation
+	// renders them with values of their type (money on a sum, date on a
+	// max of timestamps).
+	TargetTypes map[string]datamodel.Type
 
 	// anyTarget accepts any target column (a preview has no run).
 	anyTarget bool

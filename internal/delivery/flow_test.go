@@ -1,0 +1,117 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+const flowCampaign = `name: thanks
+dimension: customers
+variables: {code: THANKS10}
+activities:
+  start: {type: start}
+  buyers: {type: build_audience, query: 'exists(purchases)'}
+  spend:
+    type: enrich
+    columns:
+      - {name: spent, link: purchases, aggregate: sum, attribute: amount}
+  mail:
+    type: email
+    from: 'Shop <shop@example.com>'
+    subject: 'Thank you, {{ profile.email | split: "@" | first }}'
+    html: '<p>You spent {{ target.spent | money: "EUR" }}. Your last purchase: {% for p in profile.purchases limit: 1 %}{{ p.amount }}{% endfor %}. Code {{ vars.code }}.</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
+transitions:
+  - start -> buyers
+  - buyers -> spend
+  - spend -> mail
+`
+
+// TestCampaignToSandbox runs a live campaign and its delivery end to end:
+// the channel activity writes the outbox, the dispatcher checks, renders
+// with profile, linked data, enrichment columns and variables, and the
+// sandbox captures exactly one message per recipient.
+func TestCampaignToSandbox(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		doc, _ := os.ReadFile("../engine/testdata/shop.yaml")
+		if _, err := schema.Apply(ctx, s, doc, schema.ApplyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := datamodel.Parse(doc)
+		for entity, body := range map[string]string{
+			"customers": "customer_id,email,country\n1,ann@example.com,FR\n2,bob@example.com,FR\n3,cy@example.com,DE\n",
+			"purchases": "purchase_id,customer_id,amount,purchased_at\n1,1,10.50,2026-10-01T00:00:00Z\n2,1,20.00,2026-10-02T00:00:00Z\n3,2,5.25,2026-10-03T00:00:00Z\n",
+		} {
+			if _, err := ingest.Import(ctx, s, m, entity, entity+".csv", strings.NewReader(body), ingest.Options{Format: ingest.FormatCSV, MaxErrors: 0, Orphans: ingest.OrphansKeep}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eng := engine.New(engine.Config{Store: s})
+		eng.Poll = 10 * time.Millisecond
+		if _, err := eng.Save(ctx, []byte(flowCampaign)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Publish(ctx, "thanks"); err != nil {
+			t.Fatal(err)
+		}
+		run, err := eng.Start(ctx, "thanks", engine.RunOptions{Mode: engine.ModeLive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		go eng.Run(wctx)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			st, _ := eng.Status(ctx, run.ID)
+			if st.Run.Status != engine.RunRunning || time.Now().After(deadline) {
+				if st.Run.Status != engine.RunCompleted {
+					t.Fatalf("run: %+v %+v", st.Run, st.Activities)
+				}
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1",
+			Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
+		drain(t, d)
+		figs, err := delivery.RunFigures(ctx, s, run.ID)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 2 || figs[0].Targeted != 2 {
+			t.Fatalf("figures = %+v, %v", figs, err)
+		}
+		msgs, err := (&delivery.StoreSink{Store: s}).List(ctx, run.ID, 10)
+		if err != nil || len(msgs) != 2 {
+			t.Fatalf("sandbox = %v, %v", msgs, err)
+		}
+		for _, msg := range msgs {
+			var c struct{ Email channel.EmailContent }
+			if err := json.Unmarshal(msg.Content, &c); err != nil {
+				t.Fatal(err)
+			}
+			if msg.Address == "ann@example.com" {
+				if c.Email.Subject != "Thank you, ann" || !strings.Contains(c.Email.HTML, "You spent €30.50") || !strings.Contains(c.Email.HTML, "last purchase: 20") ||
+					!strings.Contains(c.Email.HTML, "Code THANKS10") || !strings.HasPrefix(c.Email.UnsubscribeURL, "https://fanfare.example.com/u/") ||
+					!strings.Contains(c.Email.HTML, c.Email.UnsubscribeURL) || c.Email.Text == "" {
+					t.Fatalf("ann's message: %+v", c.Email)
+				}
+			}
+			if msg.Copies != 1 {
+				t.Fatalf("%s received %d copies", msg.Address, msg.Copies)
+			}
+		}
+	})
+}
