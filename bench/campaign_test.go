@@ -35,8 +35,8 @@ activities:
       - {name: vip, where: 'loyalty_tier in ("gold", "platinum")'}
     remainder: true
   keep: {type: save_audience, audience: bench-control}
-  mail_vip: {type: email}
-  mail_rest: {type: email}
+  mail_vip: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}
+  mail_rest: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}
   done: {type: end}
 transitions:
   - start -> buyers

@@ -19,7 +19,7 @@ activities:
   start: {type: start}
   big: {type: build_audience, dimension: purchases, query: 'amount >= 80'}
   buyers: {type: change_dimension, link: customer}
-  mail: {type: email}
+  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}
 transitions:
   - start -> big
   - big -> buyers

@@ -13,7 +13,7 @@ dimension: customers
 activities:
   start: {type: start}
   fr: {type: build_audience, query: 'country = "FR"'}
-  mail: {type: email, subject: Hello}
+  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}
   done: {type: end}
 transitions:
   - start -> fr

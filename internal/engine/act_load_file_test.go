@@ -113,7 +113,7 @@ activities:
     format: jsonl
     columns: {customer_id: integer, email: string, spent: decimal}
   match: {type: reconcile, match: [{column: customer_id, attribute: customer_id}]}
-  mail: {type: email}
+  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}
   lost: {type: end}
   bad: {type: end}
 transitions:

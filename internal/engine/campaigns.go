@@ -148,6 +148,9 @@ func (e *Engine) Validate(ctx context.Context, doc []byte) (*campaign.Document, 
 	if err := campaign.Validate(d, m, info); err != nil {
 		return nil, err
 	}
+	if err := checkContent(d, m); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

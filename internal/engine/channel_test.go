@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -28,7 +31,7 @@ dimension: customers
 activities:
   start: {type: start}
   all: {type: build_audience, query: 'all'}
-  mail: {type: email}
+  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}
 transitions:
   - start -> all
   - all -> mail
@@ -64,4 +67,36 @@ transitions:
 			t.Fatalf("outbox:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
+}
+
+// TestContentIsValidatedBeforeARun refuses a campaign whose email content
+// names an unknown attribute or has a syntax error, with the activity and
+// field.
+func TestContentIsValidatedBeforeARun(t *testing.T) {
+	s := storetest.Open(t, "duckdb")
+	eng := setup(t, s)
+	doc := `name: bad-content
+dimension: customers
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hi {{ profile.frist_name }}', html: '<p>{% if %}</p>'}
+transitions:
+  - start -> all
+  - all -> mail
+`
+	_, err := eng.Validate(context.Background(), []byte(doc))
+	var verr *campaign.ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("err = %v", err)
+	}
+	text := err.Error()
+	for _, want := range []string{"activities.mail.subject", "frist_name", "activities.mail.html"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("%q missing from %s", want, text)
+		}
+	}
+	if verr.Problems[0].Activity != "mail" {
+		t.Errorf("problem activity = %q", verr.Problems[0].Activity)
+	}
 }
