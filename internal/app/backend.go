@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/client"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/schema"
@@ -48,6 +50,9 @@ type Backend interface {
 	RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error)
 	RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error)
 	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
+	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
+	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
+	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)
 	// Work drives a run until it is no longer running: the store backend
 	// runs its activities in this process, the server backend waits.
 	Work(ctx context.Context, id int64) (*engine.RunStatus, error)
@@ -77,7 +82,7 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 	}
 	// The engine's per-activity logs would drown a command's output.
 	quiet := newLogger(g.stderr, "warn", g.LogFormat)
-	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet})}, nil
+	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet}), log: quiet, dataDir: g.DataDir}, nil
 }
 
 func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
@@ -114,8 +119,10 @@ func (r remote) Where() string { return "server " + r.Base() }
 func (r remote) Close() error  { return nil }
 
 type local struct {
-	s   *store.Store
-	eng *engine.Engine
+	s       *store.Store
+	eng     *engine.Engine
+	log     *slog.Logger
+	dataDir string
 }
 
 func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }

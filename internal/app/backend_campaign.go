@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
 
@@ -70,13 +71,52 @@ func (l *local) RunPreview(ctx context.Context, id int64, activity, port string,
 	return l.eng.Preview(ctx, id, activity, port, limit)
 }
 
-// Work runs the engine in this process until the run stops running.
+// Work runs the engine in this process until the run stops running, and
+// its dispatcher (to the sandbox) until the run's messages are out.
 func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
+	key, err := secretKey(l.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var flags deliveryFlags
+	providers, err := flags.providers(l.s)
+	if err != nil {
+		return nil, err
+	}
+	disp := delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
+		Renderer: &delivery.CampaignRenderer{Store: l.s, Signer: delivery.Signer{Key: key}, PublicURL: "http://127.0.0.1:8080"}})
 	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { _ = l.eng.Run(wctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	return waitRun(ctx, l.RunStatus, id)
+	done := make(chan struct{}, 2)
+	go func() { _ = l.eng.Run(wctx); done <- struct{}{} }()
+	go func() { _ = disp.Run(wctx, 50*time.Millisecond); done <- struct{}{} }()
+	defer func() { cancel(); <-done; <-done }()
+	st, err := waitRun(ctx, l.RunStatus, id)
+	if err != nil {
+		return st, err
+	}
+	for ctx.Err() == nil {
+		var n int
+		if err := l.s.DB.QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status IN ('pending', 'claimed', 'sending')`, id).Scan(&n); err != nil {
+			return st, err
+		}
+		if n == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return st, nil
+}
+
+func (l *local) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error) {
+	return delivery.RunFigures(ctx, l.s, id)
+}
+
+func (l *local) Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error) {
+	return (&delivery.StoreSink{Store: l.s}).List(ctx, run, limit)
+}
+
+func (l *local) Message(ctx context.Context, id string) (*delivery.SandboxMessage, error) {
+	return (&delivery.StoreSink{Store: l.s}).Get(ctx, id)
 }
 
 // Work waits for the server to take the run to its end.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
 
@@ -139,10 +141,12 @@ func (f *runFlags) start(ctx context.Context, g *Globals, b Backend, name, mode 
 	if err != nil {
 		return err
 	}
+	figs, _ := b.RunFigures(ctx, run.ID)
 	if f.JSON {
-		return printJSON(g.stdout, st)
+		return printJSON(g.stdout, map[string]any{"run": st.Run, "activities": st.Activities, "transitions": st.Transitions, "delivery": figs})
 	}
 	printStatus(g, st)
+	printFigures(g, figs)
 	if st.Run.Status != engine.RunCompleted {
 		return &exitError{code: 1}
 	}
@@ -224,10 +228,15 @@ func (c *CampaignStatusCmd) Run(ctx context.Context, g *Globals) error {
 		if err != nil {
 			return err
 		}
+		figs, err := b.RunFigures(ctx, c.RunID)
+		if err != nil {
+			return err
+		}
 		if c.JSON {
-			return printJSON(g.stdout, st)
+			return printJSON(g.stdout, map[string]any{"run": st.Run, "activities": st.Activities, "transitions": st.Transitions, "delivery": figs})
 		}
 		printStatus(g, st)
+		printFigures(g, figs)
 		return nil
 	})
 }
@@ -492,5 +501,64 @@ func (c *CampaignScheduleCmd) Run(ctx context.Context, g *Globals) error {
 			fmt.Fprintln(g.stdout, t.Format(time.RFC3339))
 		}
 		return nil
+	})
+}
+
+// printFigures prints the delivery figures of a run's channel activities.
+func printFigures(g *Globals, figs []delivery.Figures) {
+	if len(figs) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING")
+	for _, f := range figs {
+		fmt.Fprintf(tw, "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d\n", f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
+		for reason, n := range f.ByReason {
+			fmt.Fprintf(tw, "  excluded: %s\t%d\t\t\t\t\t\n", reason, n)
+		}
+		for reason, n := range f.Failures {
+			fmt.Fprintf(tw, "  failed: %s\t%d\t\t\t\t\t\n", reason, n)
+		}
+	}
+	tw.Flush()
+}
+
+// MessagesCmd lists or shows what the sandbox captured.
+type MessagesCmd struct {
+	ID    string `arg:"" optional:"" help:"A message id to show whole."`
+	RunID int64  `name:"run" help:"Only this run's messages."`
+	Limit int    `default:"20"`
+	JSON  bool   `help:"Print as JSON."`
+}
+
+// Run lists or shows messages.
+func (c *MessagesCmd) Run(ctx context.Context, g *Globals) error {
+	return withBackend(ctx, g, func(b Backend) error {
+		if c.ID != "" {
+			m, err := b.Message(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if c.JSON {
+				return printJSON(g.stdout, m)
+			}
+			fmt.Fprintf(g.stdout, "%s → %s (%s, %s, %d cop%s)\n", m.ID, m.Address, m.Channel, m.SentAt.Format(time.RFC3339), m.Copies, map[bool]string{true: "y", false: "ies"}[m.Copies == 1])
+			var pretty any
+			_ = json.Unmarshal(m.Content, &pretty)
+			return printJSON(g.stdout, pretty)
+		}
+		list, err := b.Messages(ctx, c.RunID, c.Limit)
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			return printJSON(g.stdout, list)
+		}
+		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCHANNEL\tTO\tSENT")
+		for _, m := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Channel, m.Address, m.SentAt.Format(time.RFC3339))
+		}
+		return tw.Flush()
 	})
 }

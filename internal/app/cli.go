@@ -43,6 +43,7 @@ type CLI struct {
 	Import   ImportCmd   `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
 	Audience AudienceCmd `cmd:"" help:"Count, save and export audiences."`
 	Campaign CampaignCmd `cmd:"" help:"Validate, simulate, publish and run campaigns."`
+	Messages MessagesCmd `cmd:"" help:"List or show the messages the sandbox captured."`
 	Demo     DemoCmd     `cmd:"" help:"Create the retail demo data model and load generated data."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 }

@@ -181,5 +181,6 @@ func (c *ModelHistoryCmd) Run(ctx context.Context, g *Globals) error {
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
 
@@ -123,4 +124,39 @@ func (c *Client) CampaignSchedule(ctx context.Context, name string, n int) ([]ti
 		return nil, err
 	}
 	return res.Occurrences, nil
+}
+
+// RunFigures returns a run's delivery figures.
+func (c *Client) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error) {
+	var res struct {
+		Channels []delivery.Figures `json:"channels"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/runs/"+strconv.FormatInt(id, 10)+"/delivery", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Channels, nil
+}
+
+// Messages lists the sandbox's messages.
+func (c *Client) Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error) {
+	var res struct {
+		Messages []delivery.SandboxMessage `json:"messages"`
+	}
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if run > 0 {
+		q.Set("run", strconv.FormatInt(run, 10))
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/messages", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Messages, nil
+}
+
+// Message returns one sandbox message.
+func (c *Client) Message(ctx context.Context, id string) (*delivery.SandboxMessage, error) {
+	var res delivery.SandboxMessage
+	if err := c.call(ctx, http.MethodGet, "/api/messages/"+url.PathEscape(id), nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
