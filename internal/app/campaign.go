@@ -305,6 +305,7 @@ func (c *CampaignRunsCmd) Run(ctx context.Context, g *Globals) error {
 // CampaignLogsCmd prints a run's activity log in time order.
 type CampaignLogsCmd struct {
 	RunID int64 `arg:"" name:"run"`
+	JSON  bool  `help:"Print as JSON lines."`
 }
 
 // Run prints the log.
@@ -341,6 +342,11 @@ func (c *CampaignLogsCmd) Run(ctx context.Context, g *Globals) error {
 			}
 		}
 		for _, e := range evs {
+			if c.JSON {
+				b, _ := json.Marshal(map[string]any{"at": e.at, "event": strings.TrimSpace(e.line)})
+				fmt.Fprintln(g.stdout, string(b))
+				continue
+			}
 			fmt.Fprintf(g.stdout, "%s  %s\n", e.at.Format("2006-01-02T15:04:05.000Z07:00"), strings.TrimSpace(e.line))
 		}
 		return nil
