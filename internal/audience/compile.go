@@ -387,9 +387,14 @@ func (c *Compiled) audience(s *scope, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("audience %q: %w", name, err)
 	}
-	// A LEFT JOIN to the member table (its keys are unique) is a hash join
-	// on both engines; EXISTS under OR was twice as slow on DuckDB
-	// (measured on 1M customers: 405 ms against 1.0 s).
+	// Measured on 1M customers, (A or C) and not B: on DuckDB an IN
+	// semi-join is fastest (92 ms; a LEFT JOIN 122 ms, EXISTS twice as
+	// slow); on PostgreSQL NOT IN over a large set is a nested loop, and a
+	// LEFT JOIN to the member table (its keys are unique) beats NOT EXISTS.
+	if c.d.Name() == "duckdb" && len(s.e.Key) == 1 {
+		k := store.Quote(s.e.Key[0])
+		return s.alias + "." + k + " IN (SELECT " + k + " FROM " + store.Quote(table) + ")", nil
+	}
 	a := c.alias("a")
 	s.joins = append(s.joins, "LEFT JOIN "+store.Quote(table)+" "+a+" ON "+equate(a, s.e.Key, s.alias, s.e.Key))
 	return a + "." + store.Quote(s.e.Key[0]) + " IS NOT NULL", nil

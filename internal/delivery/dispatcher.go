@@ -266,17 +266,29 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) error 
 	if len(send) == 0 {
 		return nil
 	}
-	// From here the outcome may become unknown: say so first.
-	sendIDs := make([]string, len(send))
-	for i, m := range send {
-		sendIDs[i] = m.ID
+	// From here the outcome may become unknown: say so first, a chunk at a
+	// time, so a dispatcher that dies leaves at most one chunk in doubt.
+	for len(send) > 0 {
+		n := min(len(send), SendChunk)
+		chunk := send[:n]
+		send = send[n:]
+		ids := make([]string, len(chunk))
+		for i, m := range chunk {
+			ids[i] = m.ID
+		}
+		if err := d.setStatus(ctx, ids, StatusSending, "", d.cfg.Now().UTC(), fence{owner: d.cfg.Owner, status: StatusClaimed}); err != nil {
+			return err
+		}
+		if err := d.record(ctx, p.Name(), rows, p.Send(ctx, chunk)); err != nil {
+			return err
+		}
 	}
-	if err := d.setStatus(ctx, sendIDs, StatusSending, "", now, fence{owner: d.cfg.Owner, status: StatusClaimed}); err != nil {
-		return err
-	}
-	results := p.Send(ctx, send)
-	return d.record(ctx, p.Name(), rows, results)
+	return nil
 }
+
+// SendChunk is how many messages are marked sending and handed to the
+// provider at once: at most this many are in doubt when a dispatcher dies.
+const SendChunk = 64
 
 // fence limits an update to the rows a dispatcher holds (owner) and, when
 // set, in one status.
