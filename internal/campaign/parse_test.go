@@ -8,8 +8,20 @@ import (
 	"time"
 )
 
+// lineOfText returns the 1-based line of the first line of doc that
+// starts with prefix.
+func lineOfText(doc, prefix string) int {
+	for i, l := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 func TestParseExample(t *testing.T) {
-	d, err := Parse([]byte(documentedExample(t)))
+	example := documentedExample(t)
+	d, err := Parse([]byte(example))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,11 +35,11 @@ func TestParseExample(t *testing.T) {
 		t.Errorf("policy = %+v", d.Policy)
 	}
 	groups := d.Activity("groups")
-	if groups == nil || groups.Type != "split" || groups.Line != 27 {
+	if groups == nil || groups.Type != "split" || groups.Line != lineOfText(example, "  groups:") {
 		t.Fatalf("groups = %+v", groups)
 	}
-	if got := d.lineOf("activities.groups.subsets[1].where"); got != 31 {
-		t.Errorf("line of subsets[1].where = %d, want 31", got)
+	if got, want := d.lineOf("activities.groups.subsets[1].where"), lineOfText(example, "      - {name: vip"); got != want {
+		t.Errorf("line of subsets[1].where = %d, want %d", got, want)
 	}
 	var s Split
 	if err := groups.Decode(&s); err != nil {
@@ -40,7 +52,7 @@ func TestParseExample(t *testing.T) {
 	if err != nil || strings.Join(outs, ",") != "control,vip,remainder" {
 		t.Errorf("Outputs = %v, %v", outs, err)
 	}
-	want := Transition{From: "groups", Output: "vip", To: "mail_vip", Line: 49}
+	want := Transition{From: "groups", Output: "vip", To: "mail_vip", Line: lineOfText(example, "  - groups.vip -> mail_vip")}
 	if d.Transitions[6] != want {
 		t.Errorf("transitions[6] = %+v, want %+v", d.Transitions[6], want)
 	}
