@@ -60,6 +60,8 @@ func (s *Server) routes() {
 	// Public: the links in messages.
 	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
 	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)
+	// Public, signed by the provider: SMS delivery reports.
+	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)

@@ -16,13 +16,17 @@ import (
 
 // Server is the HTTP API over one store.
 type Server struct {
-	store   *store.Store
-	engine  *engine.Engine
-	log     *slog.Logger
-	token   string
-	signer  delivery.Signer
-	version string
-	mux     *http.ServeMux
+	store  *store.Store
+	engine *engine.Engine
+	log    *slog.Logger
+	token  string
+	signer delivery.Signer
+	// smsToken checks SMS status callbacks; publicURL is how the provider
+	// reaches this server (the signature covers the URL).
+	smsToken  string
+	publicURL string
+	version   string
+	mux       *http.ServeMux
 }
 
 // Config configures a Server.
@@ -36,12 +40,15 @@ type Config struct {
 	Token string
 	// UnsubscribeKey signs the unsubscribe links of messages.
 	UnsubscribeKey []byte
-	Version        string
+	// SMSAuthToken and PublicURL check SMS status callbacks.
+	SMSAuthToken string
+	PublicURL    string
+	Version      string
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, version: cfg.Version, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

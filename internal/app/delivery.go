@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/sms"
 	"github.com/fanfare-dev/fanfare/internal/channel/smtp"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -16,6 +17,7 @@ import (
 // deliveryFlags configure how messages leave.
 type deliveryFlags struct {
 	EmailProvider string `name:"email-provider" env:"FANFARE_EMAIL_PROVIDER" default:"sandbox" enum:"sandbox,smtp" help:"Where emails go: the sandbox (captured, readable with the API) or SMTP (FANFARE_SMTP_HOST, _PORT, _TLS, _USERNAME, _PASSWORD[_FILE], _DKIM_DOMAIN, _DKIM_SELECTOR, _DKIM_PRIVATE_KEY[_FILE])."`
+	SMSProvider   string `name:"sms-provider" env:"FANFARE_SMS_PROVIDER" default:"sandbox" enum:"sandbox,twilio" help:"Where SMS go: the sandbox, or an HTTP API in the style of Twilio's (FANFARE_SMS_BASE_URL, _ACCOUNT_SID, _AUTH_TOKEN[_FILE], _FROM, _STATUS_CALLBACK)."`
 	PublicURL     string `name:"public-url" env:"FANFARE_PUBLIC_URL" help:"Where recipients reach this server (unsubscribe links); default: the listening address."`
 }
 
@@ -29,6 +31,17 @@ func (f *deliveryFlags) providers(s *store.Store) (map[string]channel.Provider, 
 			return nil, err
 		}
 		out[ch] = p
+	}
+	if f.SMSProvider == "twilio" {
+		cfg, err := f.smsConfig()
+		if err != nil {
+			return nil, err
+		}
+		p, err := sms.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		out[channel.SMS] = p
 	}
 	if f.EmailProvider == "smtp" {
 		cfg, err := smtp.FromEnv("FANFARE_SMTP_", os.Getenv)
@@ -72,4 +85,22 @@ func secretKey(dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("write the secret key: %w", err)
 	}
 	return key, nil
+}
+
+// smsConfig reads the SMS provider's settings from the environment.
+func (f *deliveryFlags) smsConfig() (sms.Config, error) {
+	return sms.FromEnv("FANFARE_SMS_", os.Getenv)
+}
+
+// smsAuthToken is the token that checks SMS status callbacks, when an SMS
+// provider is configured.
+func (f *deliveryFlags) smsAuthToken() string {
+	if f.SMSProvider != "twilio" {
+		return ""
+	}
+	cfg, err := f.smsConfig()
+	if err != nil {
+		return ""
+	}
+	return cfg.AuthToken
 }

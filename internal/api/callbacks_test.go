@@ -1,0 +1,52 @@
+package api_test
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/channel/sms"
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+func TestSMSStatusCallbacks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		const authToken = "twilio-auth-token"
+		const public = "https://fanfare.example.com"
+		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, SMSAuthToken: authToken, PublicURL: public, Log: slog.New(slog.DiscardHandler)}))
+		defer srv.Close()
+		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1)`, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"MessageSid": {"SM0123"}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}}
+		post := func(sig string) int {
+			req, _ := http.NewRequest("POST", srv.URL+"/callbacks/sms", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Twilio-Signature", sig)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := post("forged"); code != http.StatusForbidden {
+			t.Fatalf("forged callback: %d", code)
+		}
+		if code := post(sms.Signature(authToken, public+"/callbacks/sms", form)); code != http.StatusNoContent {
+			t.Fatalf("signed callback: %d", code)
+		}
+		var status, errCode string
+		s.DB.QueryRow(`SELECT delivery_status, delivery_error FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status, &errCode)
+		if status != "undelivered" || errCode != "30003" {
+			t.Fatalf("recorded %q %q", status, errCode)
+		}
+	})
+}

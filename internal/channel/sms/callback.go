@@ -1,0 +1,109 @@
+package sms
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+)
+
+// maxCallback bounds a status callback's body.
+const maxCallback = 64 << 10
+
+// Message statuses the API reports.
+const (
+	StatusQueued      = "queued"
+	StatusSending     = "sending"
+	StatusSent        = "sent"
+	StatusDelivered   = "delivered"
+	StatusUndelivered = "undelivered"
+	StatusFailed      = "failed"
+)
+
+var knownStatus = map[string]bool{
+	StatusQueued: true, StatusSending: true, StatusSent: true,
+	StatusDelivered: true, StatusUndelivered: true, StatusFailed: true,
+	"accepted": true, "scheduled": true, "canceled": true, "read": true,
+}
+
+// ErrCallback is wrapped by every status callback parsing failure.
+var ErrCallback = errors.New("invalid status callback")
+
+// StatusUpdate is one delivery status the API reported for a message.
+type StatusUpdate struct {
+	// MessageSID is the message's Result.ProviderID.
+	MessageSID string
+	Status     string
+	// ErrorCode is the API's error code for undelivered and failed
+	// messages, or empty.
+	ErrorCode string
+}
+
+// ParseStatusCallback parses the form the API posts to StatusCallback. It
+// does not authenticate the request: check ValidateSignature first.
+func ParseStatusCallback(r *http.Request) (StatusUpdate, error) {
+	if r.Method != http.MethodPost {
+		return StatusUpdate{}, fmt.Errorf("%w: method %s", ErrCallback, r.Method)
+	}
+	if r.Body != nil {
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(r.Body, maxCallback), r.Body}
+	}
+	if err := r.ParseForm(); err != nil {
+		return StatusUpdate{}, fmt.Errorf("%w: %w", ErrCallback, err)
+	}
+	u := StatusUpdate{
+		MessageSID: r.PostForm.Get("MessageSid"),
+		Status:     r.PostForm.Get("MessageStatus"),
+		ErrorCode:  r.PostForm.Get("ErrorCode"),
+	}
+	if u.MessageSID == "" || len(u.MessageSID) > 64 || !isAlnum(u.MessageSID) {
+		return StatusUpdate{}, fmt.Errorf("%w: MessageSid missing or malformed", ErrCallback)
+	}
+	if !knownStatus[u.Status] {
+		return StatusUpdate{}, fmt.Errorf("%w: unknown MessageStatus %q", ErrCallback, u.Status)
+	}
+	if len(u.ErrorCode) > 16 || !isAlnum(u.ErrorCode) {
+		return StatusUpdate{}, fmt.Errorf("%w: malformed ErrorCode", ErrCallback)
+	}
+	return u, nil
+}
+
+// Signature computes the API's X-Twilio-Signature for a POST to fullURL
+// with form: the base64 HMAC-SHA1, keyed by the auth token, of the URL
+// followed by each form key and value, sorted by key.
+func Signature(authToken, fullURL string, form url.Values) string {
+	mac := hmac.New(sha1.New, []byte(authToken))
+	io.WriteString(mac, fullURL)
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		values := slices.Clone(form[k])
+		slices.Sort(values)
+		for _, v := range values {
+			io.WriteString(mac, k)
+			io.WriteString(mac, v)
+		}
+	}
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// ValidateSignature reports whether signature is the X-Twilio-Signature of
+// a POST to fullURL (as the API was configured to call it, query included)
+// with form. It compares in constant time.
+func ValidateSignature(authToken, fullURL string, form url.Values, signature string) bool {
+	if authToken == "" || signature == "" {
+		return false
+	}
+	return hmac.Equal([]byte(Signature(authToken, fullURL, form)), []byte(signature))
+}
