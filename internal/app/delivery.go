@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/push"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/apns"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/fcm"
 	"github.com/fanfare-dev/fanfare/internal/channel/sms"
 	"github.com/fanfare-dev/fanfare/internal/channel/smtp"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
@@ -18,6 +21,7 @@ import (
 type deliveryFlags struct {
 	EmailProvider string `name:"email-provider" env:"FANFARE_EMAIL_PROVIDER" default:"sandbox" enum:"sandbox,smtp" help:"Where emails go: the sandbox (captured, readable with the API) or SMTP (FANFARE_SMTP_HOST, _PORT, _TLS, _USERNAME, _PASSWORD[_FILE], _DKIM_DOMAIN, _DKIM_SELECTOR, _DKIM_PRIVATE_KEY[_FILE])."`
 	SMSProvider   string `name:"sms-provider" env:"FANFARE_SMS_PROVIDER" default:"sandbox" enum:"sandbox,twilio" help:"Where SMS go: the sandbox, or an HTTP API in the style of Twilio's (FANFARE_SMS_BASE_URL, _ACCOUNT_SID, _AUTH_TOKEN[_FILE], _FROM, _STATUS_CALLBACK)."`
+	PushProvider  string `name:"push-provider" env:"FANFARE_PUSH_PROVIDER" default:"sandbox" enum:"sandbox,native" help:"Where push notifications go: the sandbox, or FCM (android; FANFARE_FCM_PROJECT_ID, _SERVICE_ACCOUNT_JSON[_FILE]) and APNs (ios; FANFARE_APNS_TEAM_ID, _KEY_ID, _PRIVATE_KEY_P8[_FILE], _TOPIC) — whichever is configured."`
 	PublicURL     string `name:"public-url" env:"FANFARE_PUBLIC_URL" help:"Where recipients reach this server (unsubscribe links); default: the listening address."`
 }
 
@@ -42,6 +46,13 @@ func (f *deliveryFlags) providers(s *store.Store) (map[string]channel.Provider, 
 			return nil, err
 		}
 		out[channel.SMS] = p
+	}
+	if f.PushProvider == "native" {
+		p, err := nativePush()
+		if err != nil {
+			return nil, err
+		}
+		out[channel.Push] = p
 	}
 	if f.EmailProvider == "smtp" {
 		cfg, err := smtp.FromEnv("FANFARE_SMTP_", os.Getenv)
@@ -103,4 +114,32 @@ func (f *deliveryFlags) smsAuthToken() string {
 		return ""
 	}
 	return cfg.AuthToken
+}
+
+// nativePush builds the FCM and APNs providers that are configured.
+func nativePush() (channel.Provider, error) {
+	var f *fcm.Provider
+	var a *apns.Provider
+	if os.Getenv("FANFARE_FCM_PROJECT_ID") != "" || os.Getenv("FANFARE_FCM_SERVICE_ACCOUNT_JSON") != "" || os.Getenv("FANFARE_FCM_SERVICE_ACCOUNT_JSON_FILE") != "" {
+		cfg, err := fcm.FromEnv("FANFARE_FCM_", os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		if f, err = fcm.New(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if os.Getenv("FANFARE_APNS_TEAM_ID") != "" {
+		cfg, err := apns.FromEnv("FANFARE_APNS_", os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		if a, err = apns.New(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if f == nil && a == nil {
+		return nil, fmt.Errorf("--push-provider native: configure FCM (FANFARE_FCM_*) or APNs (FANFARE_APNS_*)")
+	}
+	return push.New(f, a), nil
 }

@@ -306,7 +306,20 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 	}
 	var sent []channel.Result
 	groups := map[string][]string{}
+	address := map[string]Row{}
+	for _, r := range rows {
+		address[r.MessageID] = r
+	}
 	for _, res := range results {
+		if res.Deactivate {
+			// The provider says the address is dead for good (an
+			// unregistered push token): no campaign sends to it again.
+			if r, ok := address[res.ID]; ok {
+				if err := Suppress(ctx, d.cfg.Store, r.Channel, r.Address, "deactivated: "+clip(res.Error), now); err != nil {
+					d.cfg.Log.Warn("deactivate address", "channel", r.Channel, "err", err)
+				}
+			}
+		}
 		switch res.Outcome {
 		case channel.Sent:
 			sent = append(sent, res)

@@ -257,3 +257,47 @@ func TestConcurrentDispatchersSendEachMessageOnce(t *testing.T) {
 		}
 	})
 }
+
+// deadTokens answers "unregistered" for some addresses.
+type deadTokens struct {
+	channel.Provider
+	dead map[string]bool
+}
+
+func (p deadTokens) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	out := make([]channel.Result, len(msgs))
+	var live []*channel.Message
+	idx := map[string]int{}
+	for i, m := range msgs {
+		if p.dead[m.To] {
+			out[i] = channel.Result{ID: m.ID, Outcome: channel.Permanent, Error: "UNREGISTERED", Deactivate: true}
+			continue
+		}
+		idx[m.ID] = i
+		live = append(live, m)
+	}
+	for _, r := range p.Provider.Send(ctx, live) {
+		out[idx[r.ID]] = r
+	}
+	return out
+}
+
+// TestDeadAddressesAreDeactivated: an address the provider reports dead
+// for good is suppressed, so later messages to it are excluded.
+func TestDeadAddressesAreDeactivated(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com", "gone@example.com"})
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		d := dispatcher(t, s, "n1", deadTokens{Provider: sb, dead: map[string]bool{"gone@example.com": true}}, c)
+		drain(t, d)
+		s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at)
+			VALUES ('2:mail:2', 2, 'mail', 'email', 'customers', '{"customer_id":2}', 'gone@example.com', 'pending', 0, $1, $1)`, c.Now())
+		drain(t, d)
+		first, _ := delivery.RunFigures(context.Background(), s, 1)
+		second, _ := delivery.RunFigures(context.Background(), s, 2)
+		if first[0].Sent != 1 || first[0].Failed != 1 || second[0].ByReason["suppressed"] != 1 {
+			t.Fatalf("figures: %+v then %+v", first, second)
+		}
+	})
+}

@@ -1,0 +1,172 @@
+package pushtest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// APNs identities.
+const (
+	TeamID = "TEAM123456"
+	KeyID  = "KEY1234567"
+	Topic  = "dev.fanfare.app"
+)
+
+// APNs is a fake APNs.
+type APNs struct {
+	recorder
+	Server *httptest.Server
+	// PrivateKeyP8 is the key whose signatures the server trusts.
+	PrivateKeyP8 []byte
+	key          *ecdsa.PrivateKey
+
+	jmu      sync.Mutex
+	jwts     map[string]bool
+	expired  map[string]bool
+	headers  []http.Header
+	payloads []map[string]any
+}
+
+// NewAPNs starts a fake APNs.
+func NewAPNs(t *testing.T) *APNs {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &APNs{key: key, jwts: map[string]bool{}, expired: map[string]bool{}}
+	a.PrivateKeyP8 = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /3/device/{token}", a.send)
+	a.Server = startTLS(t, mux)
+	return a
+}
+
+// JWTs lists the distinct provider tokens seen.
+func (a *APNs) JWTs() []string {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	var out []string
+	for j := range a.jwts {
+		out = append(out, j)
+	}
+	return out
+}
+
+// ExpireJWTs makes every provider token seen so far expired.
+func (a *APNs) ExpireJWTs() {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	for j := range a.jwts {
+		a.expired[j] = true
+	}
+}
+
+// Headers lists the headers of the requests accepted.
+func (a *APNs) Headers() []http.Header {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	return append([]http.Header(nil), a.headers...)
+}
+
+// Payloads lists the payloads accepted.
+func (a *APNs) Payloads() []map[string]any {
+	a.jmu.Lock()
+	defer a.jmu.Unlock()
+	return append([]map[string]any(nil), a.payloads...)
+}
+
+func (a *APNs) reason(w http.ResponseWriter, status int, reason string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"reason": reason})
+}
+
+func (a *APNs) send(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 2 {
+		a.bad(w, 505, "", "not HTTP/2")
+		return
+	}
+	jwt, ok := strings.CutPrefix(r.Header.Get("Authorization"), "bearer ")
+	if !ok {
+		a.reason(w, 403, "MissingProviderToken")
+		return
+	}
+	var header struct{ Alg, Kid string }
+	var claims struct {
+		Iss string
+		Iat int64
+	}
+	signed, sig, ok := decodeJWT(jwt, &header, &claims)
+	digest := sha256.Sum256([]byte(signed))
+	if !ok || len(sig) != 64 || header.Alg != "ES256" || header.Kid != KeyID || claims.Iss != TeamID || claims.Iat == 0 ||
+		!ecdsa.Verify(&a.key.PublicKey, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		a.recorder.bad(w, 403, `{"reason":"InvalidProviderToken"}`, "invalid provider token")
+		return
+	}
+	a.jmu.Lock()
+	a.jwts[jwt] = true
+	expired := a.expired[jwt]
+	a.jmu.Unlock()
+	if expired {
+		a.reason(w, 403, "ExpiredProviderToken")
+		return
+	}
+	switch {
+	case r.Header.Get("apns-topic") != Topic:
+		a.recorder.bad(w, 400, `{"reason":"BadTopic"}`, "topic "+r.Header.Get("apns-topic"))
+		return
+	case r.Header.Get("apns-push-type") != "alert":
+		a.recorder.bad(w, 400, `{"reason":"InvalidPushType"}`, "push type")
+		return
+	case r.Header.Get("apns-priority") != "10" && r.Header.Get("apns-priority") != "5":
+		a.recorder.bad(w, 400, `{"reason":"BadPriority"}`, "priority")
+		return
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	var payload map[string]any
+	if json.Unmarshal(b, &payload) != nil {
+		a.recorder.bad(w, 400, `{"reason":"PayloadEmpty"}`, "payload is not JSON")
+		return
+	}
+	if _, ok := payload["aps"].(map[string]any); !ok {
+		a.recorder.bad(w, 400, `{"reason":"PayloadEmpty"}`, "no aps")
+		return
+	}
+	token := r.PathValue("token")
+	if rep, ok := a.offer(token); ok {
+		answer(w, r, rep)
+		return
+	}
+	id, _ := payload["fanfare_message_id"].(string)
+	a.accept(id, token)
+	a.jmu.Lock()
+	a.headers = append(a.headers, r.Header.Clone())
+	a.payloads = append(a.payloads, payload)
+	a.jmu.Unlock()
+	apnsID := r.Header.Get("apns-id")
+	if apnsID == "" {
+		apnsID = "00000000-0000-4000-8000-000000000000"
+	}
+	w.Header().Set("apns-id", apnsID)
+	w.WriteHeader(200)
+}
