@@ -115,3 +115,18 @@ func (s *Server) runFigures(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channels": figs})
 }
+
+// confirmSend releases a run's held messages (policy confirm_send).
+func (s *Server) confirmSend(w http.ResponseWriter, r *http.Request) {
+	id, err := runID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := s.engine.ConfirmSend(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"released": n})
+}

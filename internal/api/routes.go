@@ -51,6 +51,7 @@ func (s *Server) routes() {
 	})))
 
 	s.mux.HandleFunc("GET /api/runs/{id}/delivery", s.auth(s.runFigures))
+	s.mux.HandleFunc("POST /api/runs/{id}/confirm", s.auth(s.confirmSend))
 	s.mux.HandleFunc("GET /api/messages", s.auth(s.listMessages))
 	s.mux.HandleFunc("GET /api/messages/{id}", s.auth(s.getMessage))
 	s.mux.HandleFunc("PUT /api/consent", s.auth(s.setConsent))

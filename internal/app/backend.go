@@ -51,6 +51,7 @@ type Backend interface {
 	RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error)
 	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
+	RunConfirm(ctx context.Context, id int64) (int64, error)
 	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
 	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)
 	// Work drives a run until it is no longer running: the store backend

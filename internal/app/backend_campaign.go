@@ -145,3 +145,7 @@ func waitRun(ctx context.Context, status func(context.Context, int64) (*engine.R
 func (l *local) CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error) {
 	return l.eng.NextOccurrences(ctx, name, n)
 }
+
+func (l *local) RunConfirm(ctx context.Context, id int64) (int64, error) {
+	return l.eng.ConfirmSend(ctx, id)
+}

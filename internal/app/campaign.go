@@ -31,6 +31,7 @@ type CampaignCmd struct {
 	Resume    ResumeCmd            `cmd:"" help:"Resume a paused run."`
 	Stop      StopCmd              `cmd:"" help:"Stop a run."`
 	Retry     CampaignRetryCmd     `cmd:"" help:"Retry a failed activity of a waiting run."`
+	Confirm   CampaignConfirmCmd   `cmd:"" help:"Confirm the send of a live run held for confirmation (policy confirm_send)."`
 	Duplicate CampaignDuplicateCmd `cmd:"" help:"Copy a campaign under a new name."`
 	List      CampaignListCmd      `cmd:"" help:"List campaigns."`
 	Schedule  CampaignScheduleCmd  `cmd:"" help:"Preview the next occurrences of a campaign's schedule."`
@@ -566,5 +567,22 @@ func (c *MessagesCmd) Run(ctx context.Context, g *Globals) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Channel, m.Address, m.SentAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
+	})
+}
+
+// CampaignConfirmCmd confirms a held send.
+type CampaignConfirmCmd struct {
+	RunID int64 `arg:"" name:"run"`
+}
+
+// Run confirms.
+func (c *CampaignConfirmCmd) Run(ctx context.Context, g *Globals) error {
+	return withBackend(ctx, g, func(b Backend) error {
+		n, err := b.RunConfirm(ctx, c.RunID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "run %d: %d message(s) released for sending\n", c.RunID, n)
+		return nil
 	})
 }

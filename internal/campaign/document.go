@@ -71,6 +71,9 @@ type Policy struct {
 	Retries int
 	// Retention is how long working tables of finished runs are kept.
 	Retention Duration
+	// ConfirmSend holds a live run's messages until an operator confirms
+	// the send (after looking at the counts).
+	ConfirmSend bool
 }
 
 // Duration is a span such as 7d, read like the durations of audience

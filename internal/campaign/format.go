@@ -38,6 +38,9 @@ func Format(d *Document) []byte {
 	if d.Policy.Retention != (Duration{}) {
 		fmt.Fprintf(&b, "  retention: %s\n", quote(d.Policy.Retention.String()))
 	}
+	if d.Policy.ConfirmSend {
+		b.WriteString("  confirm_send: true\n")
+	}
 	if len(d.Activities) > 0 {
 		b.WriteString("activities:\n")
 	}

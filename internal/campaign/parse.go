@@ -142,7 +142,7 @@ func (p *docParser) schedule(path string, e docparse.Entry) *Schedule {
 }
 
 func (p *docParser) policy(path string, e docparse.Entry) {
-	f, ok := p.Object(path, e.Line, e.Value, "on_error", "retries", "retention")
+	f, ok := p.Object(path, e.Line, e.Value, "on_error", "retries", "retention", "confirm_send")
 	if !ok {
 		return
 	}
@@ -152,6 +152,9 @@ func (p *docParser) policy(path string, e docparse.Entry) {
 	}
 	if v, ok := f["retries"]; ok {
 		pol.Retries, _ = p.Int(path+".retries", v)
+	}
+	if v, ok := f["confirm_send"]; ok {
+		pol.ConfirmSend = p.Bool(path+".confirm_send", v)
 	}
 	if v, ok := f["retention"]; ok {
 		s := p.Text(path+".retention", v)

@@ -160,3 +160,14 @@ func (c *Client) Message(ctx context.Context, id string) (*delivery.SandboxMessa
 	}
 	return &res, nil
 }
+
+// RunConfirm confirms the send of a run's held messages.
+func (c *Client) RunConfirm(ctx context.Context, id int64) (int64, error) {
+	var res struct {
+		Released int64 `json:"released"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/api/runs/"+strconv.FormatInt(id, 10)+"/confirm", nil, nil, "", &res); err != nil {
+		return 0, err
+	}
+	return res.Released, nil
+}

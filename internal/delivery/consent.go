@@ -91,10 +91,12 @@ func Unsuppress(ctx context.Context, s *store.Store, ch, address string) error {
 
 // Figures counts one channel activity's messages by outcome.
 type Figures struct {
-	Activity string           `json:"activity"`
-	Channel  string           `json:"channel"`
-	Targeted int64            `json:"targeted"`
-	Pending  int64            `json:"pending"`
+	Activity string `json:"activity"`
+	Channel  string `json:"channel"`
+	Targeted int64  `json:"targeted"`
+	Pending  int64  `json:"pending"`
+	// Held counts messages waiting for an operator's confirm send.
+	Held     int64            `json:"held"`
 	Sent     int64            `json:"sent"`
 	Failed   int64            `json:"failed"`
 	InDoubt  int64            `json:"in_doubt"`
@@ -145,6 +147,8 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 				f.ByReason = map[string]int64{}
 			}
 			f.ByReason[reason] += n
+		case "held":
+			f.Held += n
 		default:
 			f.Pending += n
 		}

@@ -18,6 +18,7 @@ func init() {
 // Outbox statuses written here; package delivery moves them on.
 const (
 	outboxPending  = "pending"
+	outboxHeld     = "held" // waiting for an operator's confirm send
 	outboxExcluded = "excluded"
 )
 
@@ -72,12 +73,16 @@ func channel(v *env) ([]output, error) {
 		store.Quote(in.Table), store.Quote(dim.Name), joinOn("d", dim.Key, "w", dim.Key), addr.join)
 	query := `INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, platform, status, reason, attempts, created_at, updated_at)
 		SELECT x.id, $2, $3, $4, $5, x.recipient, x.address, x.platform,
-			CASE WHEN x.address IS NULL OR x.address = '' OR x.copy > 1 THEN '` + outboxExcluded + `' ELSE '` + outboxPending + `' END,
+			CASE WHEN x.address IS NULL OR x.address = '' OR x.copy > 1 THEN '` + outboxExcluded + `' ELSE $7 END,
 			CASE WHEN x.address IS NULL OR x.address = '' THEN 'no_address' WHEN x.copy > 1 THEN 'duplicate_address' END,
 			0, $6, $6
 		FROM (` + inner + `) x ON CONFLICT DO NOTHING`
 	prefix := fmt.Sprintf("%d:%s:", v.st.run.ID, v.act.ID)
-	if err := v.exec(query, prefix, v.st.run.ID, v.act.ID, v.act.Type, dim.Name, v.now.UTC()); err != nil {
+	ready := outboxPending
+	if v.st.doc.Policy.ConfirmSend {
+		ready = outboxHeld
+	}
+	if err := v.exec(query, prefix, v.st.run.ID, v.act.ID, v.act.Type, dim.Name, v.now.UTC(), ready); err != nil {
 		return nil, err
 	}
 	return passThrough(v, "out")

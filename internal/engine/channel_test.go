@@ -100,3 +100,35 @@ transitions:
 		t.Errorf("problem activity = %q", verr.Problems[0].Activity)
 	}
 }
+
+// TestConfirmSendHoldsMessages: a campaign with policy confirm_send writes
+// its messages held; ConfirmSend releases them.
+func TestConfirmSendHoldsMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		eng := setup(t, s)
+		doc := `name: careful
+dimension: customers
+policy: {confirm_send: true}
+activities:
+  start: {type: start}
+  fr: {type: build_audience, query: 'country = "FR"'}
+  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello'}
+transitions:
+  - start -> fr
+  - fr -> mail
+`
+		st := runToEnd(t, eng, doc, ModeLive)
+		count := func(status string) int {
+			var n int
+			s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status = $2`, st.Run.ID, status).Scan(&n)
+			return n
+		}
+		if count("held") != 4 || count("pending") != 0 {
+			t.Fatalf("before confirm: held %d, pending %d", count("held"), count("pending"))
+		}
+		n, err := eng.ConfirmSend(context.Background(), st.Run.ID)
+		if err != nil || n != 4 || count("pending") != 4 {
+			t.Fatalf("confirm = %d, %v; pending %d", n, err, count("pending"))
+		}
+	})
+}

@@ -180,3 +180,20 @@ func (e *Engine) Cleanup(ctx context.Context) (int, error) {
 func (e *Engine) dropRunTables(ctx context.Context, runID int64) error {
 	return e.dropTables(ctx, runID, workTablePrefix(runID, -1), false)
 }
+
+// ConfirmSend releases a live run's held messages to the dispatchers (a
+// campaign with policy confirm_send waits for it) and returns how many.
+func (e *Engine) ConfirmSend(ctx context.Context, runID int64) (int64, error) {
+	r, err := e.Run1(ctx, runID)
+	if err != nil {
+		return 0, err
+	}
+	if r.Mode != ModeLive {
+		return 0, fmt.Errorf("run %d is a simulation: nothing to send: %w", runID, ErrRunState)
+	}
+	res, err := e.store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'pending', updated_at = $2 WHERE run_id = $1 AND status = 'held'`, runID, e.Now().UTC())
+	if err != nil {
+		return 0, fmt.Errorf("confirm send of run %d: %w", runID, err)
+	}
+	return res.RowsAffected()
+}
