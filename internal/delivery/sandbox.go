@@ -21,21 +21,43 @@ type StoreSink struct{ Store *store.Store }
 
 // Put stores a message.
 func (s *StoreSink) Put(ctx context.Context, m channel.Message, sentAt time.Time) error {
+	return s.PutAll(ctx, []channel.Message{m}, sentAt)
+}
+
+// PutAll stores a batch of messages, a few statements in all.
+func (s *StoreSink) PutAll(ctx context.Context, ms []channel.Message, sentAt time.Time) error {
+	for len(ms) > 0 {
+		n := min(len(ms), 100)
+		var values []string
+		var args []any
+		for _, m := range ms[:n] {
+			content, err := sandboxContent(m)
+			if err != nil {
+				return err
+			}
+			args = append(args, m.ID, m.Channel, m.To, content, sentAt.UTC())
+			k := len(args)
+			values = append(values, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, 1)", k-4, k-3, k-2, k-1, k))
+		}
+		_, err := s.Store.DB.ExecContext(ctx, `INSERT INTO ff_sandbox_messages (message_id, channel, address, content, sent_at, copies) VALUES `+strings.Join(values, ", ")+`
+			ON CONFLICT (message_id) DO UPDATE SET copies = ff_sandbox_messages.copies + 1`, args...)
+		if err != nil {
+			return fmt.Errorf("sandbox: store messages: %w", err)
+		}
+		ms = ms[n:]
+	}
+	return nil
+}
+
+// sandboxContent renders a message's content as stored.
+func sandboxContent(m channel.Message) (string, error) {
 	content, err := json.Marshal(struct {
 		Email    *channel.EmailContent `json:"email,omitempty"`
 		SMS      *channel.SMSContent   `json:"sms,omitempty"`
 		Push     *channel.PushContent  `json:"push,omitempty"`
 		Platform string                `json:"platform,omitempty"`
 	}{m.Email, m.SMS, m.Push, m.Platform})
-	if err != nil {
-		return err
-	}
-	_, err = s.Store.DB.ExecContext(ctx, `INSERT INTO ff_sandbox_messages (message_id, channel, address, content, sent_at, copies) VALUES ($1, $2, $3, $4, $5, 1)
-		ON CONFLICT (message_id) DO UPDATE SET copies = ff_sandbox_messages.copies + 1`, m.ID, m.Channel, m.To, string(content), sentAt.UTC())
-	if err != nil {
-		return fmt.Errorf("sandbox: store message %s: %w", m.ID, err)
-	}
-	return nil
+	return string(content), err
 }
 
 // SandboxMessage is a captured message.

@@ -16,6 +16,12 @@ type Sink interface {
 	Put(ctx context.Context, m channel.Message, sentAt time.Time) error
 }
 
+// BatchSink is a Sink that stores a batch at once (a store writes one
+// statement rather than one per message).
+type BatchSink interface {
+	PutAll(ctx context.Context, ms []channel.Message, sentAt time.Time) error
+}
+
 // Provider captures messages of one channel into a Sink.
 type Provider struct {
 	channel string
@@ -49,6 +55,9 @@ func (p *Provider) Channel() string { return p.channel }
 // they would with a real provider; a Sink error leaves the message to retry.
 func (p *Provider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
 	res := make([]channel.Result, len(msgs))
+	if bs, ok := p.sink.(BatchSink); ok {
+		return p.sendBatch(ctx, bs, msgs, res)
+	}
 	for i, m := range msgs {
 		res[i].ID = m.ID
 		if p.closed.Load() {
@@ -99,4 +108,39 @@ func check(channelName string, m *channel.Message) error {
 		return channel.CheckEmailContent(m.Email)
 	}
 	return nil
+}
+
+// sendBatch checks every message, then stores the valid ones in one call.
+func (p *Provider) sendBatch(ctx context.Context, bs BatchSink, msgs []*channel.Message, res []channel.Result) []channel.Result {
+	var ok []channel.Message
+	var idx []int
+	for i, m := range msgs {
+		res[i].ID = m.ID
+		switch {
+		case p.closed.Load():
+			res[i].Outcome, res[i].Error = channel.Transient, "sandbox: provider closed"
+		case ctx.Err() != nil:
+			res[i].Outcome, res[i].Error = channel.Transient, "sandbox: "+ctx.Err().Error()
+		default:
+			if err := check(p.channel, m); err != nil {
+				res[i].Outcome, res[i].Error = channel.Permanent, "sandbox: "+err.Error()
+				continue
+			}
+			ok = append(ok, *m)
+			idx = append(idx, i)
+		}
+	}
+	if len(ok) == 0 {
+		return res
+	}
+	if err := bs.PutAll(ctx, ok, p.now()); err != nil {
+		for _, i := range idx {
+			res[i].Outcome, res[i].Error = channel.Transient, "sandbox: capture: "+err.Error()
+		}
+		return res
+	}
+	for _, i := range idx {
+		res[i].Outcome, res[i].ProviderID = channel.Sent, "sandbox-"+msgs[i].ID
+	}
+	return res
 }
