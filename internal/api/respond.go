@@ -9,8 +9,11 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -49,11 +52,21 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var cerr *campaign.ValidationError
 	var qerr *audience.ValidationError
 	var serr *audience.SyntaxError
+	var merr *message.ValidationError
+	var rerr *message.RenderError
 	switch {
 	case errors.As(err, &verr):
 		writeError(w, http.StatusBadRequest, "invalid_model", "the data model has problems", verr.Problems)
 	case errors.As(err, &cerr):
 		writeError(w, http.StatusBadRequest, "invalid_campaign", "the campaign has problems", cerr.Problems)
+	case errors.As(err, &merr):
+		writeError(w, http.StatusBadRequest, "invalid_content", "the message content has problems", merr.Problems)
+	case errors.As(err, &rerr):
+		writeError(w, http.StatusUnprocessableEntity, "render_failed", rerr.Error(), nil)
+	case errors.Is(err, delivery.ErrInvalidKey), errors.Is(err, channel.ErrAddress):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+	case errors.Is(err, delivery.ErrNoProvider):
+		writeError(w, http.StatusServiceUnavailable, "no_provider", err.Error(), nil)
 	case errors.Is(err, engine.ErrRunState), errors.Is(err, engine.ErrNotPublished):
 		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
 	case errors.As(err, &derr):

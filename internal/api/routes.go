@@ -38,6 +38,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/campaigns/{name}", s.auth(s.getCampaign))
 	s.mux.HandleFunc("POST /api/campaigns/{name}/publish", s.auth(s.publishCampaign))
 	s.mux.HandleFunc("POST /api/campaigns/{name}/duplicate", s.auth(s.duplicateCampaign))
+	s.mux.HandleFunc("POST /api/campaigns/{name}/activities/{activity}/preview", s.auth(s.previewMessage))
+	s.mux.HandleFunc("POST /api/campaigns/{name}/activities/{activity}/proof", s.auth(s.sendProof))
 	s.mux.HandleFunc("GET /api/campaigns/{name}/runs", s.auth(s.listRuns))
 	s.mux.HandleFunc("GET /api/campaigns/{name}/schedule", s.auth(s.campaignSchedule))
 	s.mux.HandleFunc("POST /api/campaigns/{name}/runs", s.auth(s.startRun))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -26,6 +27,8 @@ type Server struct {
 	smsToken  string
 	publicURL string
 	version   string
+	// providers send proofs; nil when the server sends nothing.
+	providers map[string]channel.Provider
 	mux       *http.ServeMux
 }
 
@@ -44,11 +47,14 @@ type Config struct {
 	SMSAuthToken string
 	PublicURL    string
 	Version      string
+	// Providers send proofs of messages (the dispatcher's providers); nil
+	// answers proofs with 503.
+	Providers map[string]channel.Provider
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/client"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
@@ -51,6 +52,10 @@ type Backend interface {
 	RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error)
 	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
+	// PreviewMessage renders a campaign's channel activity for one profile.
+	PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error)
+	// SendProof renders it and sends it to test addresses.
+	SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error)
 	RunConfirm(ctx context.Context, id int64) (int64, error)
 	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
 	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)

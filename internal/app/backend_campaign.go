@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
@@ -148,4 +149,32 @@ func (l *local) CampaignSchedule(ctx context.Context, name string, n int) ([]tim
 
 func (l *local) RunConfirm(ctx context.Context, id int64) (int64, error) {
 	return l.eng.ConfirmSend(ctx, id)
+}
+
+func (l *local) PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error) {
+	return delivery.PreviewMessage(ctx, l.s, name, activity, key)
+}
+
+// SendProof sends proofs through the providers a local start would use
+// (the sandbox unless configured otherwise).
+func (l *local) SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error) {
+	msg, err := delivery.PreviewMessage(ctx, l.s, name, activity, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	var flags deliveryFlags
+	providers, err := flags.providers(l.s)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		for _, p := range providers {
+			_ = p.Close()
+		}
+	}()
+	res, err := delivery.SendProof(ctx, providers, msg, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	return msg, res, nil
 }

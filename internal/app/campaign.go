@@ -18,23 +18,25 @@ import (
 
 // CampaignCmd groups the campaign subcommands.
 type CampaignCmd struct {
-	Validate  CampaignValidateCmd  `cmd:"" help:"Check a campaign document against the data model; list every problem."`
-	Save      CampaignSaveCmd      `cmd:"" help:"Store a campaign document (a new campaign, or a new draft version)."`
-	Simulate  CampaignSimulateCmd  `cmd:"" help:"Run everything but channels and save_audience; show the count on every transition."`
-	Publish   CampaignPublishCmd   `cmd:"" help:"Validate and freeze the latest version."`
-	Start     CampaignStartCmd     `cmd:"" help:"Start a live run of the published version."`
-	Status    CampaignStatusCmd    `cmd:"" help:"Show a run's graph with counts."`
-	Runs      CampaignRunsCmd      `cmd:"" help:"List a campaign's runs."`
-	Logs      CampaignLogsCmd      `cmd:"" help:"Show a run's activity log."`
-	Preview   CampaignPreviewCmd   `cmd:"" help:"Show the rows a transition carried."`
-	Pause     PauseCmd             `cmd:"" help:"Pause a run."`
-	Resume    ResumeCmd            `cmd:"" help:"Resume a paused run."`
-	Stop      StopCmd              `cmd:"" help:"Stop a run."`
-	Retry     CampaignRetryCmd     `cmd:"" help:"Retry a failed activity of a waiting run."`
-	Confirm   CampaignConfirmCmd   `cmd:"" help:"Confirm the send of a live run held for confirmation (policy confirm_send)."`
-	Duplicate CampaignDuplicateCmd `cmd:"" help:"Copy a campaign under a new name."`
-	List      CampaignListCmd      `cmd:"" help:"List campaigns."`
-	Schedule  CampaignScheduleCmd  `cmd:"" help:"Preview the next occurrences of a campaign's schedule."`
+	Validate       CampaignValidateCmd       `cmd:"" help:"Check a campaign document against the data model; list every problem."`
+	Save           CampaignSaveCmd           `cmd:"" help:"Store a campaign document (a new campaign, or a new draft version)."`
+	Simulate       CampaignSimulateCmd       `cmd:"" help:"Run everything but channels and save_audience; show the count on every transition."`
+	Publish        CampaignPublishCmd        `cmd:"" help:"Validate and freeze the latest version."`
+	Start          CampaignStartCmd          `cmd:"" help:"Start a live run of the published version."`
+	Status         CampaignStatusCmd         `cmd:"" help:"Show a run's graph with counts."`
+	Runs           CampaignRunsCmd           `cmd:"" help:"List a campaign's runs."`
+	Logs           CampaignLogsCmd           `cmd:"" help:"Show a run's activity log."`
+	Preview        CampaignPreviewCmd        `cmd:"" help:"Show the rows a transition carried."`
+	PreviewMessage CampaignPreviewMessageCmd `cmd:"" name:"preview-message" help:"Render a channel activity's message for one profile."`
+	Proof          CampaignProofCmd          `cmd:"" help:"Send a profile's message to test addresses (subject prefixed [Proof]); nothing is counted."`
+	Pause          PauseCmd                  `cmd:"" help:"Pause a run."`
+	Resume         ResumeCmd                 `cmd:"" help:"Resume a paused run."`
+	Stop           StopCmd                   `cmd:"" help:"Stop a run."`
+	Retry          CampaignRetryCmd          `cmd:"" help:"Retry a failed activity of a waiting run."`
+	Confirm        CampaignConfirmCmd        `cmd:"" help:"Confirm the send of a live run held for confirmation (policy confirm_send)."`
+	Duplicate      CampaignDuplicateCmd      `cmd:"" help:"Copy a campaign under a new name."`
+	List           CampaignListCmd           `cmd:"" help:"List campaigns."`
+	Schedule       CampaignScheduleCmd       `cmd:"" help:"Preview the next occurrences of a campaign's schedule."`
 }
 
 // campaignRef resolves FILE-or-NAME: a file is saved first (a new version)

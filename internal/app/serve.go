@@ -78,7 +78,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		publicURL = url
 	}
 	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease})
-	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, Owner: eng.Queue().Owner, Lease: c.Lease,
+	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, ProviderRate: c.providerRates(), Owner: eng.Queue().Owner, Lease: c.Lease,
 		Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: key}, PublicURL: publicURL}})
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var work sync.WaitGroup
@@ -95,7 +95,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}()
 
 	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Token: token, UnsubscribeKey: key, Version: Version,
-		SMSAuthToken: c.smsAuthToken(), PublicURL: publicURL})
+		SMSAuthToken: c.smsAuthToken(), PublicURL: publicURL, Providers: providers})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)

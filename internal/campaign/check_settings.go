@@ -1,9 +1,12 @@
 package campaign
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
@@ -138,6 +141,8 @@ func (v *validator) static(a *Activity, settings any) {
 				v.add(id, path+".columns."+name, "column %s: a file column cannot be of type %s; use string", name, t)
 			}
 		}
+	case *Channel:
+		v.pacing(a, *s)
 	case *SaveAudience:
 		if err := audience.CheckName(s.Audience); err != nil {
 			v.add(id, path+".audience", "%s", trimErrPrefix(err))
@@ -335,4 +340,133 @@ func (v *validator) enrichStatic(a *Activity, s *Enrich) {
 			}
 		}
 	}
+}
+
+// MaxRate bounds a channel activity's rate, in messages per second.
+const MaxRate = 100000
+
+// pacing checks a channel activity's rate and window, the delivery
+// options the dispatcher enforces; the window's timezone_attribute is
+// checked against the dimension by channelWindow.
+func (v *validator) pacing(a *Activity, s Channel) {
+	id, path := a.ID, actPath(a.ID)
+	if r, ok := s["rate"]; ok {
+		f, isNum := number(r)
+		if !isNum || !(f > 0 && f <= MaxRate) {
+			v.add(id, path+".rate", "rate %s: give messages per second, a number more than 0 and at most %d", describeRate(r), MaxRate)
+		}
+	}
+	w, ok := s["window"]
+	if !ok {
+		return
+	}
+	wp := path + ".window"
+	m, isMap := w.(map[string]any)
+	if !isMap {
+		v.add(id, wp, "a window is {from: \"09:00\", to: \"20:00\", timezone: \"Europe/Paris\"} or with timezone_attribute")
+		return
+	}
+	for _, k := range sortedKeys(m) {
+		switch k {
+		case "from", "to", "timezone", "timezone_attribute":
+		default:
+			v.add(id, wp+"."+k, "unknown window setting %q: want from, to, timezone, timezone_attribute", k)
+		}
+	}
+	var from, to int
+	var fromOK, toOK bool
+	for _, f := range []struct {
+		name string
+		min  *int
+		ok   *bool
+	}{{"from", &from, &fromOK}, {"to", &to, &toOK}} {
+		str, _ := m[f.name].(string)
+		n, err := ParseClock(str)
+		if err != nil {
+			v.add(id, wp+"."+f.name, "%s: %v", f.name, err)
+			continue
+		}
+		*f.min, *f.ok = n, true
+	}
+	if fromOK && toOK && from == to {
+		v.add(id, wp, "the window opens and closes at %s: remove it to send at any time", m["from"])
+	}
+	tz, hasTZ := m["timezone"]
+	attr, hasAttr := m["timezone_attribute"]
+	switch {
+	case !hasTZ && !hasAttr:
+		v.add(id, wp, "give timezone (an IANA zone such as Europe/Paris) or timezone_attribute (an attribute of the dimension holding one)")
+	}
+	if hasTZ {
+		name, _ := tz.(string)
+		if _, err := time.LoadLocation(name); err != nil || name == "" || name == "Local" {
+			v.add(id, wp+".timezone", "timezone %v: want an IANA zone such as Europe/Paris or UTC", tz)
+		}
+	}
+	if hasAttr {
+		if name, _ := attr.(string); name == "" {
+			v.add(id, wp+".timezone_attribute", "timezone_attribute names no attribute")
+		}
+	}
+}
+
+// channelWindow checks that a window's timezone_attribute is a string
+// attribute of the dimension e the activity sends to.
+func (v *validator) channelWindow(a *Activity, e *datamodel.Entity) {
+	s, _ := v.settings[a.ID].(*Channel)
+	if s == nil || e == nil {
+		return
+	}
+	w, _ := (*s)["window"].(map[string]any)
+	name, _ := w["timezone_attribute"].(string)
+	if name == "" {
+		return
+	}
+	path := actPath(a.ID) + ".window.timezone_attribute"
+	at := e.Attribute(name)
+	switch {
+	case at == nil:
+		v.add(a.ID, path, "attribute %q: %s has no such attribute", name, e.Name)
+	case at.Type != datamodel.TypeString:
+		v.add(a.ID, path, "attribute %q is of type %s: a time zone is a string (Europe/Paris)", name, at.Type)
+	}
+}
+
+// ParseClock reads a time of day, "HH:MM" from 00:00 to 23:59, as
+// minutes since midnight.
+func ParseClock(s string) (int, error) {
+	h, m, ok := strings.Cut(s, ":")
+	if !ok || len(h) != 2 || len(m) != 2 {
+		return 0, fmt.Errorf("%q: want a time of day HH:MM, such as 09:00", s)
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
+		return 0, fmt.Errorf("%q: want a time of day HH:MM from 00:00 to 23:59", s)
+	}
+	return hh*60 + mm, nil
+}
+
+// number reads a JSON number of settings (json.Number after Decode, or a
+// Go number).
+func number(x any) (float64, bool) {
+	switch n := x.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func describeRate(x any) string {
+	if s, ok := x.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(x)
 }

@@ -219,6 +219,7 @@ func (v *validator) dimension(a *Activity, dims map[string]string) string {
 		}
 	case *Channel:
 		v.channel(a, e)
+		v.channelWindow(a, e)
 	}
 	return dim
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
@@ -170,4 +172,26 @@ func (c *Client) RunConfirm(ctx context.Context, id int64) (int64, error) {
 		return 0, err
 	}
 	return res.Released, nil
+}
+
+// PreviewMessage renders a campaign's channel activity for one profile.
+func (c *Client) PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error) {
+	var res channel.Message
+	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/preview", nil, jsonBody(api.PreviewRequest{Key: key}), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SendProof sends a profile's rendered message to test addresses.
+func (c *Client) SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error) {
+	var res api.ProofResponse
+	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/proof", nil, jsonBody(api.ProofRequest{Key: key, To: to}), "application/json", &res); err != nil {
+		return nil, nil, err
+	}
+	return res.Message, res.Results, nil
+}
+
+func activityPath(name, activity string) string {
+	return "/api/campaigns/" + url.PathEscape(name) + "/activities/" + url.PathEscape(activity)
 }

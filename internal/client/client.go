@@ -21,6 +21,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
+	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -121,6 +122,11 @@ func decodeError(resp *http.Response, out any) error {
 		return fmt.Errorf("%w: %s", audience.ErrExists, e.Message)
 	case "not_found":
 		return fmt.Errorf("%w: %s", store.ErrNotFound, e.Message)
+	case "invalid_content":
+		merr := &message.ValidationError{}
+		if json.Unmarshal(e.Details, &merr.Problems) == nil {
+			return merr
+		}
 	case "invalid_campaign":
 		cerr := &campaign.ValidationError{}
 		if json.Unmarshal(e.Details, &cerr.Problems) == nil {

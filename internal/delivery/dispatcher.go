@@ -37,12 +37,16 @@ type Config struct {
 	Batch       int
 	MaxAttempts int
 	Now         func() time.Time
+	// ProviderRate caps each channel's provider, in messages per second
+	// from this process (see pacer); an activity's own rate applies too.
+	ProviderRate map[string]float64
 }
 
 // Dispatcher sends the outbox.
 type Dispatcher struct {
 	cfg     Config
 	claimMu sync.Mutex
+	pacer   pacer
 }
 
 // New returns a dispatcher.
@@ -187,7 +191,10 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 // claim leases a batch of due messages.
 func (d *Dispatcher) claim(ctx context.Context) ([]Row, error) {
 	now := d.cfg.Now().UTC()
-	pick := `SELECT message_id FROM ff_outbox WHERE status = 'pending' OR (status = 'retry' AND retry_at <= $3)
+	// Messages whose activity or provider has no budget left are left for
+	// later, so that a batch goes to those that can send.
+	spent, spentArgs := d.notExhausted(now, 4)
+	pick := `SELECT message_id FROM ff_outbox WHERE (status = 'pending' OR (status = 'retry' AND retry_at <= $3))` + spent + `
 		ORDER BY run_id, activity_id, message_id LIMIT $4`
 	if d.cfg.Store.Embedded() {
 		d.claimMu.Lock()
@@ -198,7 +205,7 @@ func (d *Dispatcher) claim(ctx context.Context) ([]Row, error) {
 	rs, err := d.cfg.Store.DB.QueryContext(ctx, `UPDATE ff_outbox SET status = 'claimed', lease_owner = $1, lease_until = $2,
 		attempts = coalesce(attempts, 0) + 1, updated_at = $3 WHERE message_id IN (`+pick+`)
 		RETURNING message_id, run_id, activity_id, channel, coalesce(dimension, ''), recipient, coalesce(address, ''), coalesce(platform, ''), attempts`,
-		d.cfg.Owner, now.Add(d.cfg.Lease), now, d.cfg.Batch)
+		append([]any{d.cfg.Owner, now.Add(d.cfg.Lease), now, d.cfg.Batch}, spentArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim messages: %w", err)
 	}
@@ -242,6 +249,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) error 
 		if !out[r.MessageID] {
 			keep = append(keep, r)
 		}
+	}
+	if keep, err = d.pace(ctx, ch, keep); err != nil {
+		return err
 	}
 	if len(keep) == 0 {
 		return nil

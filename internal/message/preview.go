@@ -16,7 +16,7 @@ var ErrNoProfile = fmt.Errorf("no such profile: %w", store.ErrNotFound)
 // as empty. It returns a *ValidationError for an invalid spec, a
 // *RenderError when the template fails for this profile.
 func Preview(ctx context.Context, s *store.Store, m *datamodel.Model, dimension, channel string, spec any, key []any, vars map[string]any) (any, error) {
-	env := Env{Vars: vars, Mode: "preview", Campaign: "Preview", anyTarget: true}
+	env := PreviewEnv("Preview", vars)
 	t, err := Compile(m, dimension, channel, spec, env)
 	if err != nil {
 		return nil, err
@@ -30,4 +30,10 @@ func Preview(ctx context.Context, s *store.Store, m *datamodel.Model, dimension,
 		return nil, ErrNoProfile
 	}
 	return t.Render(c)
+}
+
+// PreviewEnv is the environment of a preview of a campaign's content: no
+// run, so any target column is accepted and reads as empty.
+func PreviewEnv(campaign string, vars map[string]any) Env {
+	return Env{Vars: vars, Mode: "preview", Campaign: campaign, anyTarget: true}
 }

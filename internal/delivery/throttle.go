@@ -1,0 +1,371 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/message"
+	"github.com/fanfare-dev/fanfare/internal/schema"
+)
+
+// ReasonOutsideWindow marks a message deferred to its send window's next
+// opening.
+const ReasonOutsideWindow = "outside_send_window"
+
+// pacing is what a channel activity's settings say about when and how fast
+// to send: rate (messages per second, 0 for no limit) and window.
+type pacing struct {
+	rate   float64
+	window *sendWindow
+}
+
+// sendWindow is the local time of day messages may be sent: from (inclusive)
+// to (exclusive), in minutes since midnight; to < from crosses midnight.
+type sendWindow struct {
+	from, to int
+	// loc is the window's timezone; attr, when set, an attribute of the
+	// dimension holding each recipient's own (loc, or UTC, when it has
+	// none that is valid).
+	loc  *time.Location
+	attr string
+}
+
+// open tells whether local time t is inside the window.
+func (w *sendWindow) open(t time.Time) bool {
+	m := t.Hour()*60 + t.Minute()
+	if w.from < w.to {
+		return m >= w.from && m < w.to
+	}
+	return m >= w.from || m < w.to
+}
+
+// next returns the next opening of the window after now, in loc.
+func (w *sendWindow) next(now time.Time, loc *time.Location) time.Time {
+	local := now.In(loc)
+	y, mo, d := local.Date()
+	at := time.Date(y, mo, d, w.from/60, w.from%60, 0, 0, loc)
+	if !at.After(local) {
+		at = time.Date(y, mo, d+1, w.from/60, w.from%60, 0, 0, loc)
+	}
+	return at
+}
+
+// bucket is a token bucket: rate tokens a second, holding at most one
+// second's worth (at least 1), full when created.
+type bucket struct {
+	rate, tokens float64
+	last         time.Time
+}
+
+func newBucket(rate float64, now time.Time) *bucket {
+	return &bucket{rate: rate, tokens: max(rate, 1), last: now}
+}
+
+// available refills the bucket up to now and returns the whole tokens in it.
+func (b *bucket) available(now time.Time) int {
+	if now.After(b.last) {
+		b.tokens = min(max(b.rate, 1), b.tokens+b.rate*now.Sub(b.last).Seconds())
+		b.last = now
+	}
+	return int(math.Floor(b.tokens + 1e-9))
+}
+
+func (b *bucket) take(n int) { b.tokens -= float64(n) }
+
+// pacer holds a dispatcher's pacing: each activity's settings, read once,
+// and the token buckets of activities (per run) and providers. They live in
+// the process: each node paces its own sends.
+type pacer struct {
+	mu      sync.Mutex
+	rules   map[string]pacing
+	buckets map[bucketKey]*bucket
+}
+
+// bucketKey names a budget: a run's activity, or a provider's channel.
+type bucketKey struct {
+	run      int64
+	activity string
+	provider string
+}
+
+func activityKey(run int64, activity string) string { return fmt.Sprintf("%d/%s", run, activity) }
+
+// bucket returns the bucket of key, made with rate on first use.
+func (p *pacer) bucket(key bucketKey, rate float64, now time.Time) *bucket {
+	b := p.buckets[key]
+	if b == nil {
+		if p.buckets == nil {
+			p.buckets = map[bucketKey]*bucket{}
+		}
+		b = newBucket(rate, now)
+		p.buckets[key] = b
+	}
+	return b
+}
+
+// exhausted returns the activities (run/activity keys) and channels whose
+// budget is spent at now, so that a claim leaves their messages for later.
+func (d *Dispatcher) exhausted(now time.Time) []bucketKey {
+	d.pacer.mu.Lock()
+	defer d.pacer.mu.Unlock()
+	var out []bucketKey
+	for key, b := range d.pacer.buckets {
+		if b.available(now) == 0 {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+// notExhausted is the claim's condition leaving out the messages of spent
+// budgets, with its arguments numbered from n+1.
+func (d *Dispatcher) notExhausted(now time.Time, n int) (string, []any) {
+	var cond []string
+	var args []any
+	for _, k := range d.exhausted(now) {
+		if k.provider != "" {
+			args = append(args, k.provider)
+			cond = append(cond, fmt.Sprintf("channel = $%d", n+len(args)))
+			continue
+		}
+		args = append(args, k.run, k.activity)
+		cond = append(cond, fmt.Sprintf("(run_id = $%d AND activity_id = $%d)", n+len(args)-1, n+len(args)))
+	}
+	if len(cond) == 0 {
+		return "", nil
+	}
+	return " AND NOT (" + strings.Join(cond, " OR ") + ")", args
+}
+
+// rules returns the pacing of a run's activity, read from its campaign
+// version as the renderer reads its content. A message whose run or
+// activity cannot be found is not paced: rendering fails it with the reason.
+func (d *Dispatcher) rules(ctx context.Context, run int64, activity string) (pacing, error) {
+	key := activityKey(run, activity)
+	d.pacer.mu.Lock()
+	p, ok := d.pacer.rules[key]
+	d.pacer.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	var doc string
+	err := d.cfg.Store.DB.QueryRowContext(ctx, `SELECT v.document FROM ff_runs r JOIN ff_campaign_versions v ON v.campaign_id = r.campaign_id AND v.version = r.version WHERE r.id = $1`, run).Scan(&doc)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return pacing{}, fmt.Errorf("read the settings of run %d: %w", run, err)
+	default:
+		if parsed, perr := campaign.Parse([]byte(doc)); perr == nil {
+			if a := parsed.Activity(activity); a != nil {
+				p = pacingOf(a.Settings)
+			}
+		}
+	}
+	d.pacer.mu.Lock()
+	if d.pacer.rules == nil {
+		d.pacer.rules = map[string]pacing{}
+	}
+	d.pacer.rules[key] = p
+	d.pacer.mu.Unlock()
+	return p, nil
+}
+
+// pacingOf reads rate and window from a channel activity's settings;
+// validation has refused invalid ones, so what does not read is ignored.
+func pacingOf(s map[string]any) pacing {
+	var p pacing
+	switch r := s["rate"].(type) {
+	case float64:
+		p.rate = r
+	case int:
+		p.rate = float64(r)
+	case int64:
+		p.rate = float64(r)
+	case interface{ Float64() (float64, error) }:
+		p.rate, _ = r.Float64()
+	}
+	if p.rate < 0 {
+		p.rate = 0
+	}
+	w, _ := s["window"].(map[string]any)
+	if w == nil {
+		return p
+	}
+	fs, _ := w["from"].(string)
+	ts, _ := w["to"].(string)
+	from, err1 := campaign.ParseClock(fs)
+	to, err2 := campaign.ParseClock(ts)
+	if err1 != nil || err2 != nil || from == to {
+		return p
+	}
+	sw := &sendWindow{from: from, to: to, loc: time.UTC}
+	if tz, _ := w["timezone"].(string); tz != "" {
+		if loc, err := time.LoadLocation(tz); err == nil {
+			sw.loc = loc
+		}
+	}
+	sw.attr, _ = w["timezone_attribute"].(string)
+	p.window = sw
+	return p
+}
+
+// pace applies send windows and rates to one channel's rows that passed
+// the checks: rows outside their window are deferred to its next opening,
+// rows beyond the activity's or the provider's budget go back to the queue;
+// it returns the rows to send now.
+func (d *Dispatcher) pace(ctx context.Context, ch string, rows []Row) ([]Row, error) {
+	now := d.cfg.Now().UTC()
+	type group struct {
+		run  int64
+		act  string
+		rows []Row
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, r := range rows {
+		k := activityKey(r.RunID, r.Activity)
+		g := byKey[k]
+		if g == nil {
+			g = &group{run: r.RunID, act: r.Activity}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.rows = append(g.rows, r)
+	}
+	deferred := map[time.Time][]string{}
+	var putBack []string
+	var send []Row
+	for _, g := range groups {
+		p, err := d.rules(ctx, g.run, g.act)
+		if err != nil {
+			return nil, err
+		}
+		inWindow := g.rows
+		if p.window != nil {
+			zones, err := d.zones(ctx, p.window, g.rows)
+			if err != nil {
+				return nil, err
+			}
+			inWindow = nil
+			for i, r := range g.rows {
+				if p.window.open(now.In(zones[i])) {
+					inWindow = append(inWindow, r)
+					continue
+				}
+				at := p.window.next(now, zones[i]).UTC()
+				deferred[at] = append(deferred[at], r.MessageID)
+			}
+		}
+		d.pacer.mu.Lock()
+		n := len(inWindow)
+		var ab, pb *bucket
+		if p.rate > 0 {
+			ab = d.pacer.bucket(bucketKey{run: g.run, activity: g.act}, p.rate, now)
+			n = min(n, ab.available(now))
+		}
+		if r := d.cfg.ProviderRate[ch]; r > 0 {
+			pb = d.pacer.bucket(bucketKey{provider: ch}, r, now)
+			n = min(n, pb.available(now))
+		}
+		if ab != nil {
+			ab.take(n)
+		}
+		if pb != nil {
+			pb.take(n)
+		}
+		d.pacer.mu.Unlock()
+		send = append(send, inWindow[:n]...)
+		for _, r := range inWindow[n:] {
+			putBack = append(putBack, r.MessageID)
+		}
+	}
+	for at, list := range deferred {
+		if err := d.requeue(ctx, list, StatusRetry, ReasonOutsideWindow, at, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.requeue(ctx, putBack, StatusPending, "", time.Time{}, now); err != nil {
+		return nil, err
+	}
+	return send, nil
+}
+
+// requeue gives claimed messages back without counting the claim as an
+// attempt: to pending (over budget) or to retry at a time (outside the
+// send window).
+func (d *Dispatcher) requeue(ctx context.Context, ids []string, status, reason string, at, now time.Time) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var retryAt any
+		if !at.IsZero() {
+			retryAt = at
+		}
+		args := []any{status, nullable(reason), now, retryAt, d.cfg.Owner}
+		ph := make([]string, n)
+		for i, id := range ids[:n] {
+			args = append(args, id)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		q := `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, retry_at = CAST($4 AS TIMESTAMPTZ),
+			attempts = greatest(coalesce(attempts, 1) - 1, 0), lease_owner = NULL, lease_until = NULL
+			WHERE lease_owner = $5 AND status = 'claimed' AND message_id IN (` + strings.Join(ph, ", ") + `)`
+		if _, err := d.cfg.Store.DB.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("requeue messages (%s): %w", status, err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// zones returns each row's time zone for a window: the recipient's
+// attribute when the window names one and it holds a valid zone, else the
+// window's timezone.
+func (d *Dispatcher) zones(ctx context.Context, w *sendWindow, rows []Row) ([]*time.Location, error) {
+	out := make([]*time.Location, len(rows))
+	for i := range out {
+		out[i] = w.loc
+	}
+	if w.attr == "" || len(rows) == 0 {
+		return out, nil
+	}
+	m, _, err := schema.Current(ctx, d.cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("read the data model for send windows: %w", err)
+	}
+	dim := m.Entity(rows[0].Dimension)
+	if dim == nil {
+		return out, nil
+	}
+	keys := make([][]any, 0, len(rows))
+	idx := make([]int, 0, len(rows))
+	for i, r := range rows {
+		k, err := recipientKey(dim, r.Recipient)
+		if err != nil {
+			continue
+		}
+		keys = append(keys, k)
+		idx = append(idx, i)
+	}
+	ctxs, err := message.NewLoader(d.cfg.Store, m, dim.Name, message.Needs{}).Load(ctx, keys, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read the recipients' time zones: %w", err)
+	}
+	for j, k := range keys {
+		profile, _ := ctxs[message.KeyString(k)]["profile"].(map[string]any)
+		name, _ := profile[w.attr].(string)
+		if name == "" {
+			continue
+		}
+		if loc, err := time.LoadLocation(name); err == nil {
+			out[idx[j]] = loc
+		}
+	}
+	return out, nil
+}
