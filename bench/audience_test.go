@@ -71,10 +71,15 @@ var savedForBench = map[string]string{
 	"bench_c": `country in ("DE", "GB") and loyalty_tier != "none"`,
 }
 
-// loadDemo fills a fresh store with the demo data.
+// loadDemo fills a fresh store with the demo data at the benchmarks' scale.
 func loadDemo(b *testing.B, backend string) *store.Store {
 	b.Helper()
-	n := customers()
+	return loadDemoScale(b, backend, customers())
+}
+
+// loadDemoScale fills a fresh store with the demo data for n customers.
+func loadDemoScale(b *testing.B, backend string, n int) *store.Store {
+	b.Helper()
 	dir := demoData(b, n)
 	m, err := datamodel.Parse(demo.Model())
 	if err != nil {
