@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -95,10 +94,7 @@ func TestSendSurvivesKills(t *testing.T) {
 	defer srv.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
 
-	bin := filepath.Join(t.TempDir(), "fanfare")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/fanfare").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildFanfare(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "blast.yaml"), []byte(killSendCampaign), 0o644)
 	fanfare := func(args ...string) {
@@ -109,30 +105,10 @@ func TestSendSurvivesKills(t *testing.T) {
 	fanfare("demo", "--customers", "10000")
 	fanfare("campaign", "publish", filepath.Join(dir, "blast.yaml"))
 
-	var logs strings.Builder
-	var logMu sync.Mutex
+	var logs processLogs
+	smtpEnv := []string{"FANFARE_SMTP_HOST=127.0.0.1", fmt.Sprintf("FANFARE_SMTP_PORT=%d", port), "FANFARE_SMTP_TLS=none", "FANFARE_SMTP_POOL=8"}
 	start := func() (*exec.Cmd, *client.Client) {
-		cmd := exec.Command(bin, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0", "--lease", "2s", "--email-provider", "smtp")
-		cmd.Env = append(os.Environ(), "FANFARE_SMTP_HOST=127.0.0.1", fmt.Sprintf("FANFARE_SMTP_PORT=%d", port), "FANFARE_SMTP_TLS=none", "FANFARE_SMTP_POOL=8")
-		w := &lockedWriter{mu: &logMu, b: &logs}
-		cmd.Stdout, cmd.Stderr = w, w
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			if sf, err := readServerFile(dir); err == nil && sf.PID == cmd.Process.Pid {
-				tok, _ := os.ReadFile(tokenPath(dir))
-				c := client.New(sf.URL, strings.TrimSpace(string(tok)))
-				if _, err := c.Health(context.Background()); err == nil {
-					return cmd, c
-				}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		cmd.Process.Kill()
-		t.Fatalf("server did not start:\n%s", logs.String())
-		return nil, nil
+		return startServer(t, bin, dir, &logs, smtpEnv, "--lease", "2s", "--email-provider", "smtp")
 	}
 	proc, c := start()
 	run, err := c.RunStart(context.Background(), "blast", engine.RunOptions{Mode: engine.ModeLive})
@@ -219,14 +195,3 @@ func TestSendSurvivesKills(t *testing.T) {
 
 // messageID is the Message-ID header the SMTP provider gives an outbox id.
 func messageID(id string) string { return smtpprov.MessageID(id, "shop@example.com") }
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}

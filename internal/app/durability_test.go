@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -67,10 +66,7 @@ func TestRunSurvivesKills(t *testing.T) {
 	t.Logf("seed %d (FANFARE_KILL_SEED reproduces)", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
 
-	bin := filepath.Join(t.TempDir(), "fanfare")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/fanfare").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildFanfare(t)
 	dir := t.TempDir()
 	campaignFile := filepath.Join(dir, "durable.yaml")
 	os.WriteFile(campaignFile, []byte(durabilityCampaign), 0o644)
@@ -94,27 +90,9 @@ func TestRunSurvivesKills(t *testing.T) {
 		t.Fatalf("reference run: %+v", ref.Run)
 	}
 
-	var logs bytes.Buffer
+	var logs processLogs
 	start := func() (*exec.Cmd, *client.Client) {
-		cmd := exec.Command(bin, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0", "--lease", "2s")
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			if sf, err := readServerFile(dir); err == nil && sf.PID == cmd.Process.Pid {
-				tok, _ := os.ReadFile(tokenPath(dir))
-				c := client.New(sf.URL, strings.TrimSpace(string(tok)))
-				if _, err := c.Health(context.Background()); err == nil {
-					return cmd, c
-				}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		cmd.Process.Kill()
-		t.Fatalf("server did not start:\n%s", logs.String())
-		return nil, nil
+		return startServer(t, bin, dir, &logs, nil, "--lease", "2s")
 	}
 	srv, c := start()
 	run, err := c.RunStart(context.Background(), "durable", engine.RunOptions{Mode: engine.ModeSimulate})

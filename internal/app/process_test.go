@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/client"
+)
+
+// buildFanfare builds the binary for tests that run real processes.
+func buildFanfare(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fanfare")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/fanfare").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// processLogs collects the output of the server processes of a test.
+type processLogs struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *processLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *processLogs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServer starts `fanfare serve` on dir (with extra flags and
+// environment) and waits until it answers, returning it and a client.
+func startServer(t *testing.T, bin, dir string, logs *processLogs, env []string, flags ...string) (*exec.Cmd, *client.Client) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--data-dir", dir, "serve", "--addr", "127.0.0.1:0"}, flags...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if sf, err := readServerFile(dir); err == nil && sf.PID == cmd.Process.Pid {
+			tok, _ := os.ReadFile(tokenPath(dir))
+			c := client.New(sf.URL, strings.TrimSpace(string(tok)))
+			if _, err := c.Health(context.Background()); err == nil {
+				return cmd, c
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	t.Fatalf("server did not start:\n%s", logs.String())
+	return nil, nil
+}
