@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -154,36 +153,11 @@ func (c Config) LogValue() slog.Value {
 // each of which may instead be read from the file named by the variable
 // with _FILE appended. getenv is os.Getenv outside tests.
 func FromEnv(prefix string, getenv func(string) string) (Config, error) {
-	get := batch.Env("apns", prefix, getenv)
-	var c Config
-	var errs []error
-	str := func(name string) string {
-		v, err := get(name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return v
-	}
-	c.TeamID = str("TEAM_ID")
-	c.KeyID = str("KEY_ID")
-	if v := str("PRIVATE_KEY"); v != "" {
+	r := batch.NewEnvReader("apns", prefix, getenv)
+	c := Config{TeamID: r.String("TEAM_ID"), KeyID: r.String("KEY_ID"), Topic: r.String("TOPIC"), BaseURL: r.String("BASE_URL"),
+		Concurrency: r.Int("CONCURRENCY"), Timeout: r.Duration("TIMEOUT")}
+	if v := r.String("PRIVATE_KEY"); v != "" {
 		c.PrivateKeyP8 = []byte(v)
 	}
-	c.Topic = str("TOPIC")
-	c.BaseURL = str("BASE_URL")
-	if v := str("CONCURRENCY"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: apns: %sCONCURRENCY is not a number", channel.ErrConfig, prefix))
-		}
-		c.Concurrency = n
-	}
-	if v := str("TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: apns: %sTIMEOUT is not a duration", channel.ErrConfig, prefix))
-		}
-		c.Timeout = d
-	}
-	return c, errors.Join(errs...)
+	return c, r.Err()
 }

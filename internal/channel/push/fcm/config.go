@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -169,34 +168,10 @@ func (c Config) LogValue() slog.Value {
 // of which may instead be read from the file named by the variable with
 // _FILE appended. getenv is os.Getenv outside tests.
 func FromEnv(prefix string, getenv func(string) string) (Config, error) {
-	get := batch.Env("fcm", prefix, getenv)
-	var c Config
-	var errs []error
-	str := func(name string) string {
-		v, err := get(name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return v
-	}
-	c.ProjectID = str("PROJECT_ID")
-	if v := str("SERVICE_ACCOUNT_JSON"); v != "" {
+	r := batch.NewEnvReader("fcm", prefix, getenv)
+	c := Config{ProjectID: r.String("PROJECT_ID"), BaseURL: r.String("BASE_URL"), Concurrency: r.Int("CONCURRENCY"), Timeout: r.Duration("TIMEOUT")}
+	if v := r.String("SERVICE_ACCOUNT_JSON"); v != "" {
 		c.ServiceAccountJSON = []byte(v)
 	}
-	c.BaseURL = str("BASE_URL")
-	if v := str("CONCURRENCY"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: fcm: %sCONCURRENCY is not a number", channel.ErrConfig, prefix))
-		}
-		c.Concurrency = n
-	}
-	if v := str("TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: fcm: %sTIMEOUT is not a duration", channel.ErrConfig, prefix))
-		}
-		c.Timeout = d
-	}
-	return c, errors.Join(errs...)
+	return c, r.Err()
 }

@@ -12,9 +12,11 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
 )
@@ -138,3 +140,54 @@ func Env(pkg, prefix string, getenv func(string) string) func(name string) (stri
 		return getenv(prefix + name), nil
 	}
 }
+
+// EnvReader reads a provider's settings from the environment (or *_FILE)
+// and collects every problem, for FromEnv functions.
+type EnvReader struct {
+	pkg, prefix string
+	get         func(string) (string, error)
+	errs        []error
+}
+
+// NewEnvReader reads variables named prefix + name for provider pkg.
+func NewEnvReader(pkg, prefix string, getenv func(string) string) *EnvReader {
+	return &EnvReader{pkg: pkg, prefix: prefix, get: Env(pkg, prefix, getenv)}
+}
+
+// String returns a setting, or "" when unset or unreadable.
+func (r *EnvReader) String(name string) string {
+	v, err := r.get(name)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	return v
+}
+
+// Int returns a numeric setting, 0 when unset.
+func (r *EnvReader) Int(name string) int {
+	v := r.String(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%w: %s: %s%s is not a number", channel.ErrConfig, r.pkg, r.prefix, name))
+	}
+	return n
+}
+
+// Duration returns a duration setting, 0 when unset.
+func (r *EnvReader) Duration(name string) time.Duration {
+	v := r.String(name)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%w: %s: %s%s is not a duration", channel.ErrConfig, r.pkg, r.prefix, name))
+	}
+	return d
+}
+
+// Err returns every problem met.
+func (r *EnvReader) Err() error { return errors.Join(r.errs...) }
