@@ -2,18 +2,15 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/client"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
@@ -72,34 +69,11 @@ func TestModelValidateNamesFileAndLine(t *testing.T) {
 // embedded data directory, which then holds DuckDB's lock: commands must
 // work through its API, and never show a lock error.
 func TestCommandsGoThroughTheRunningServer(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "fanfare")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/fanfare")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildFanfare(t)
 	dir := t.TempDir()
-	var logs bytes.Buffer
-	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dir)
-	srv.Stdout, srv.Stderr = &logs, &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	var logs processLogs
+	srv, _ := startServer(t, bin, dir, &logs, nil)
 	defer srv.Process.Kill()
-	var sf *serverFile
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var err error
-		if sf, err = readServerFile(dir); err == nil {
-			tok, _ := os.ReadFile(tokenPath(dir))
-			if _, err := client.New(sf.URL, strings.TrimSpace(string(tok))).Health(context.Background()); err == nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start: %s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	if code, out, errs := run(t, "--data-dir", dir, "model", "apply", "testdata/model.yaml"); code != 0 {
 		t.Fatalf("apply through server: %d %s %s", code, out, errs)
 	}
@@ -107,8 +81,11 @@ func TestCommandsGoThroughTheRunningServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "inserted 2") || !strings.Contains(out, "line 4, email") {
 		t.Fatalf("import through server: %d %s %s", code, out, errs)
 	}
-	if !strings.Contains(logs.String(), "/api/imports") {
-		t.Fatalf("the import did not go through the server:\n%s", logs.String())
+	// The server logs a request once its answer is written: wait for it.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "/api/imports"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not go through the server:\n%s", logs.String())
+		}
 	}
 	// A second server on the same directory is refused with a clear message.
 	if code, _, errs := run(t, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errs, "already serves") {
