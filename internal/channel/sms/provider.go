@@ -151,14 +151,19 @@ func (p *Provider) sendOne(ctx context.Context, m *channel.Message) channel.Resu
 	if p.cfg.StatusCallback != "" {
 		form.Set("StatusCallback", p.cfg.StatusCallback)
 	}
-	// wrote records that the whole request reached the connection: from
-	// then on the API may have created the message.
+	// wrote records that the request started to reach the connection: from
+	// then on the API may have created the message (WroteRequest can come
+	// after the server has answered, or with the cancellation's error), so
+	// a failure is in doubt, never a blind retry.
 	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
-		if info.Err == nil {
-			wrote.Store(true)
-		}
-	}}
+	trace := &httptrace.ClientTrace{
+		WroteHeaders: func() { wrote.Store(true) },
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace),
 		http.MethodPost, p.endpoint, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -81,12 +81,19 @@ type Response struct {
 // had been written in full: the server may then have acted on it. The error
 // never holds the URL (which may carry a device token).
 func Do(client *http.Client, req *http.Request) (resp *Response, written bool, err error) {
+	// From the moment the headers are written the server may act on the
+	// request: WroteRequest can come after it has, or carry the
+	// cancellation's error, so it alone would call a delivered message
+	// "not sent" and have it retried.
 	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
-		if i.Err == nil {
-			wrote.Store(true)
-		}
-	}}
+	trace := &httptrace.ClientTrace{
+		WroteHeaders: func() { wrote.Store(true) },
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	r, err := client.Do(req)
 	if err != nil {
