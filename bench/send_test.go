@@ -94,7 +94,7 @@ func BenchmarkSend(b *testing.B) {
 			if _, err := eng.Publish(ctx, "send"); err != nil {
 				b.Fatal(err)
 			}
-			run := runLive(b, eng)
+			run := runLive(b, eng, "send")
 			var p channel.Provider
 			var sink *sinkServer
 			var port int
@@ -153,12 +153,13 @@ func BenchmarkSend(b *testing.B) {
 	}
 }
 
-// runLive starts a live run and waits for it to complete.
-func runLive(b *testing.B, eng *engine.Engine) int64 {
+// runLive starts a live run of a published campaign and waits for it to
+// complete.
+func runLive(b *testing.B, eng *engine.Engine, campaign string) int64 {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go eng.Run(ctx)
-	r, err := eng.Start(context.Background(), "send", engine.RunOptions{Mode: engine.ModeLive})
+	r, err := eng.Start(context.Background(), campaign, engine.RunOptions{Mode: engine.ModeLive})
 	if err != nil {
 		b.Fatal(err)
 	}
