@@ -1,6 +1,10 @@
 package message
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 // FuzzCompile feeds arbitrary templates to Compile and Render: neither may
 // panic, whatever a user types.
@@ -16,4 +20,41 @@ func FuzzCompile(f *testing.F) {
 		}
 		_, _ = tpl.RenderSMS(sampleCustomer())
 	})
+}
+
+// FuzzDerivedText checks the text derived from an HTML template against
+// converting the rendered HTML: the same words in the same order, whatever
+// the template (links aside, whose "text (url)" form depends on the
+// rendered values).
+func FuzzDerivedText(f *testing.F) {
+	m, _ := shopModel(f)
+	for _, s := range derivedTextSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		tpl, err := Compile(m, "customers", ChannelEmail, Email{From: "a@example.com", Subject: "s", HTML: src}, Env{})
+		if err != nil {
+			return
+		}
+		e, err := tpl.RenderEmail(sampleCustomer())
+		if err != nil || strings.Contains(strings.ToLower(src), "<a") || markupInTokens(src) || strings.Contains(strings.ToLower(e.HTML), "<nil>") {
+			// (a whole map printed shows a nil as "<nil>": a value's markup)
+			return
+		}
+		if got, want := strings.Fields(e.Text), strings.Fields(HTMLToText(e.HTML)); !slices.Equal(got, want) {
+			t.Errorf("derived text %q, converted %q", e.Text, HTMLToText(e.HTML))
+		}
+	})
+}
+
+// markupInTokens reports Liquid tokens that may output markup: the
+// derived text keeps a value's markup (documented), the conversion drops it.
+func markupInTokens(src string) bool {
+	_, tokens := scanLiquid(src)
+	for _, t := range tokens {
+		if strings.ContainsAny(t.src, "<>&") {
+			return true
+		}
+	}
+	return false
 }

@@ -39,7 +39,10 @@ func (t *Template) RenderEmail(c Context) (*channel.EmailContent, error) {
 		From: v["from"], ReplyTo: v["reply_to"], Subject: v["subject"],
 		Preheader: v["preheader"], HTML: v["html"], Text: v["text"],
 	}
-	if !t.text && out.HTML != "" {
+	switch t.text {
+	case textDerived:
+		out.Text = tidyText(out.Text)
+	case textConverted:
 		out.Text = HTMLToText(out.HTML)
 	}
 	for k, val := range v {
@@ -163,7 +166,7 @@ func (t *Template) templates(loc string) ([]*liquid.Template, error) {
 		if f.src == "" {
 			continue
 		}
-		tpl, err := eng.ParseTemplateLocation([]byte(f.src), "", 1)
+		tpl, err := parseSafely(eng, f.src)
 		if err != nil {
 			return nil, &RenderError{Field: f.name, Err: fmt.Errorf("%s", liquidMessage(err))}
 		}

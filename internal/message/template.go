@@ -96,6 +96,15 @@ type field struct {
 	header bool
 }
 
+// textSource says where an email's text body comes from.
+type textSource int
+
+const (
+	textOwn       textSource = iota // the spec's text field, or none
+	textDerived                     // a text template derived from the HTML one
+	textConverted                   // each rendered HTML converted
+)
+
 // Template is a compiled content spec: every field parsed and checked
 // against the data model, ready to render for any recipient.
 type Template struct {
@@ -103,7 +112,7 @@ type Template struct {
 	fields  []field
 	locale  string // the Locale template ("" for the default)
 	badge   *int
-	text    bool // the spec has its own text body
+	text    textSource
 	needs   Needs
 	env     Env
 	sample  Context
@@ -134,7 +143,13 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 			return nil, err
 		}
 		t.fields = []field{{"from", s.From, true}, {"reply_to", s.ReplyTo, true}, {"subject", s.Subject, false}, {"preheader", s.Preheader, false}, {"html", s.HTML, false}, {"text", s.Text, false}}
-		t.text = s.Text != ""
+		if s.Text == "" && s.HTML != "" {
+			t.text = textConverted
+			if derived, ok := deriveTextTemplate(s.HTML); ok {
+				t.text = textDerived
+				t.fields[5].src = derived
+			}
+		}
 		names := make([]string, 0, len(s.Headers))
 		for k := range s.Headers {
 			names = append(names, k)
@@ -217,10 +232,18 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 	if t.locale != "" && !strings.ContainsAny(t.locale, "{%") {
 		loc = NormalizeLocale(t.locale)
 	}
-	for _, f := range t.fields {
+	for i, f := range t.fields {
 		// Names a template binds hold within that template only.
 		an.aliases = map[string]*shape{}
-		probs = append(probs, t.check(an, known, loc, f, rendered)...)
+		ps := t.check(an, known, loc, f, rendered)
+		if t.text == textDerived && f.name == "text" && len(ps) > 0 {
+			// Not the author's template: its problems are the HTML's,
+			// reported there; convert each message instead.
+			t.fields[i].src, t.text = "", textConverted
+			delete(rendered, "text")
+			continue
+		}
+		probs = append(probs, ps...)
 	}
 	if len(probs) > 0 {
 		return nil, &ValidationError{Problems: probs}
@@ -251,7 +274,7 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 		}
 		probs = append(probs, p)
 	}
-	strict, err := t.engines.get(loc, true).ParseTemplateLocation([]byte(f.src), "", 1)
+	strict, err := parseSafely(t.engines.get(loc, true), f.src)
 	if err != nil {
 		add(err.LineNumber(), liquidMessage(err))
 		return probs
@@ -277,7 +300,7 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 			return probs
 		}
 	}
-	lenient, err := t.engines.get(loc, false).ParseTemplateLocation([]byte(f.src), "", 1)
+	lenient, err := parseSafely(t.engines.get(loc, false), f.src)
 	if err != nil {
 		add(err.LineNumber(), liquidMessage(err))
 		return probs
@@ -412,6 +435,26 @@ func rootName(src string) string {
 
 // renderSafely renders a template, turning a panic in a filter into an
 // error: one recipient's odd data must not bring the send down.
+// parseSafely parses a template; the library's expression lexer panics
+// on some input (an integer literal too large for int64), which becomes a
+// syntax error.
+func parseSafely(eng *liquid.Engine, src string) (tpl *liquid.Template, err liquid.SourceError) {
+	defer func() {
+		if r := recover(); r != nil {
+			tpl, err = nil, parsePanic{fmt.Sprint(r)}
+		}
+	}()
+	return eng.ParseTemplateLocation([]byte(src), "", 1)
+}
+
+// parsePanic is a parse that panicked, as a liquid.SourceError.
+type parsePanic struct{ msg string }
+
+func (p parsePanic) Error() string   { return "Liquid error: invalid template (" + p.msg + ")" }
+func (p parsePanic) Cause() error    { return nil }
+func (p parsePanic) Path() string    { return "" }
+func (p parsePanic) LineNumber() int { return 0 }
+
 func renderSafely(tpl *liquid.Template, b map[string]any) (out string, err error) {
 	defer func() {
 		if r := recover(); r != nil {

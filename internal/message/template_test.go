@@ -332,3 +332,14 @@ func TestHTMLToText(t *testing.T) {
 		})
 	}
 }
+
+// TestCompileHugeNumber: the Liquid library panics lexing an integer that
+// overflows int64; Compile reports it instead of crashing the server.
+func TestCompileHugeNumber(t *testing.T) {
+	m, _ := shopModel(t)
+	_, err := Compile(m, "customers", ChannelSMS, SMS{Text: "{{ 100000000000000000000000000000000 }}"}, Env{})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Problems[0].Field != "text" {
+		t.Fatalf("err = %v", err)
+	}
+}
