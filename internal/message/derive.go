@@ -348,26 +348,33 @@ func tidyText(s string) string {
 	if strings.IndexByte(s, '&') >= 0 {
 		s = html.UnescapeString(s)
 	}
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "") // as the HTML parser does
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	empty := 0
-	for line := range strings.Lines(s) {
-		line = strings.Join(strings.Fields(line), " ")
-		if line == "" {
-			empty++
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteString("\n")
-			if empty > 0 {
-				b.WriteString("\n")
+	b := make([]byte, 0, len(s))
+	space, newlines := false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			newlines++
+			space = false
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f':
+			space = true
+		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0xa0: // no-break space
+			space = true
+			i++
+		case c == 0: // dropped, as the HTML parser does
+		default:
+			if len(b) > 0 {
+				switch {
+				case newlines > 1:
+					b = append(b, '\n', '\n')
+				case newlines == 1:
+					b = append(b, '\n')
+				case space:
+					b = append(b, ' ')
+				}
 			}
+			space, newlines = false, 0
+			b = append(b, c)
 		}
-		empty = 0
-		b.WriteString(line)
 	}
-	return b.String()
+	return string(b)
 }
