@@ -40,7 +40,13 @@ type Config struct {
 	// ProviderRate caps each channel's provider, in messages per second
 	// from this process (see pacer); an activity's own rate applies too.
 	ProviderRate map[string]float64
+	// Loops is how many batches Run works on at once (DefaultLoops):
+	// while one waits on the provider, another renders or records.
+	Loops int
 }
+
+// DefaultLoops is how many batches a dispatcher works on at once.
+const DefaultLoops = 4
 
 // Dispatcher sends the outbox.
 type Dispatcher struct {
@@ -66,6 +72,9 @@ func New(cfg Config) *Dispatcher {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Loops <= 0 {
+		cfg.Loops = DefaultLoops
+	}
 	return &Dispatcher{cfg: cfg}
 }
 
@@ -74,18 +83,24 @@ func (d *Dispatcher) Run(ctx context.Context, poll time.Duration) error {
 	if _, _, err := d.Recover(ctx); err != nil {
 		return err
 	}
-	for ctx.Err() == nil {
-		n, err := d.DispatchOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			d.cfg.Log.Error("dispatch", "err", err)
-		}
-		if n == 0 || err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(poll):
+	var wg sync.WaitGroup
+	for range d.cfg.Loops {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n, err := d.DispatchOnce(ctx)
+				if err != nil && ctx.Err() == nil {
+					d.cfg.Log.Error("dispatch", "err", err)
+				}
+				if n == 0 || err != nil {
+					select {
+					case <-ctx.Done():
+					case <-time.After(poll):
+					}
+				}
 			}
-		}
+		})
 	}
+	wg.Wait()
 	return nil
 }
 
@@ -363,13 +378,19 @@ func (d *Dispatcher) markSent(ctx context.Context, provider string, sent []chann
 	for len(sent) > 0 {
 		n := min(len(sent), 500)
 		args := []any{now, provider, d.cfg.Owner}
-		var values []string
+		values := make([]string, 0, n)
+		ids := make([]string, 0, n)
 		for _, r := range sent[:n] {
 			args = append(args, r.ID, r.ProviderID)
 			values = append(values, fmt.Sprintf("($%d, $%d)", len(args)-1, len(args)))
+			ids = append(ids, fmt.Sprintf("$%d", len(args)-1))
 		}
+		// The IN list repeats the join's keys so that DuckDB looks the rows
+		// up by key instead of scanning the outbox (4.6 ms instead of 11.6
+		// for 64 messages in a 1M-row outbox).
 		q := `UPDATE ff_outbox SET status = 'sent', sent_at = $1, provider = $2, provider_id = v.pid, reason = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $1
-			FROM (VALUES ` + strings.Join(values, ", ") + `) AS v(id, pid) WHERE ff_outbox.message_id = v.id AND ff_outbox.lease_owner = $3`
+			FROM (VALUES ` + strings.Join(values, ", ") + `) AS v(id, pid) WHERE ff_outbox.message_id = v.id AND ff_outbox.lease_owner = $3
+			AND ff_outbox.message_id IN (` + strings.Join(ids, ", ") + `)`
 		if _, err := d.cfg.Store.DB.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("record sent messages: %w", err)
 		}
