@@ -25,6 +25,7 @@ type deliveryFlags struct {
 	EmailRate     float64 `name:"email-rate" env:"FANFARE_EMAIL_RATE" help:"Cap on emails per second from this node (0: none)."`
 	SMSRate       float64 `name:"sms-rate" env:"FANFARE_SMS_RATE" help:"Cap on SMS per second from this node (0: none)."`
 	PushRate      float64 `name:"push-rate" env:"FANFARE_PUSH_RATE" help:"Cap on push notifications per second from this node (0: none)."`
+	SandboxKeep   int     `name:"sandbox-keep" env:"FANFARE_SANDBOX_KEEP" default:"1000" help:"How many emails of each channel activity the sandbox keeps whole; the others keep their headers (-1: all)."`
 	PublicURL     string  `name:"public-url" env:"FANFARE_PUBLIC_URL" help:"Where recipients reach this server (unsubscribe links); default: the listening address."`
 }
 
@@ -37,7 +38,7 @@ func (f *deliveryFlags) providers(s *store.Store) (map[string]channel.Provider, 
 		if err != nil {
 			return nil, err
 		}
-		out[ch] = p
+		out[ch] = p.WithKeep(f.SandboxKeep)
 	}
 	if f.SMSProvider == "twilio" {
 		cfg, err := f.smsConfig()

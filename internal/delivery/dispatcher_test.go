@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -298,6 +299,47 @@ func TestDeadAddressesAreDeactivated(t *testing.T) {
 		second, _ := delivery.RunFigures(context.Background(), s, 2)
 		if first[0].Sent != 1 || first[0].Failed != 1 || second[0].ByReason["suppressed"] != 1 {
 			t.Fatalf("figures: %+v then %+v", first, second)
+		}
+	})
+}
+
+// TestSandboxKeepsBodiesOfTheFirstMessages: past Keep messages of an
+// activity, the sandbox records each email (address, subject, copies) but
+// not its body, and says how large the body was.
+func TestSandboxKeepsBodiesOfTheFirstMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"})
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		drain(t, dispatcher(t, s, "n1", sb.WithKeep(2), c))
+		sink := &delivery.StoreSink{Store: s}
+		list, err := sink.List(ctx, 1, 100)
+		if err != nil || len(list) != 5 {
+			t.Fatalf("list = %v, %v", list, err)
+		}
+		whole := 0
+		for _, m := range list {
+			var content struct {
+				Email   channel.EmailContent `json:"email"`
+				Dropped int                  `json:"body_dropped_bytes"`
+			}
+			if err := json.Unmarshal(m.Content, &content); err != nil {
+				t.Fatal(err)
+			}
+			if content.Email.Subject != "Hello" {
+				t.Errorf("%s: subject %q", m.ID, content.Email.Subject)
+			}
+			switch {
+			case content.Email.HTML == "<p>Hi</p>" && content.Email.Text == "Hi" && content.Dropped == 0:
+				whole++
+			case content.Email.HTML == "" && content.Dropped == len("<p>Hi</p>")+len("Hi"):
+			default:
+				t.Errorf("%s: %s", m.ID, m.Content)
+			}
+		}
+		if whole != 2 {
+			t.Errorf("%d messages kept whole, want 2", whole)
 		}
 	})
 }

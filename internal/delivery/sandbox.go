@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
@@ -17,7 +18,51 @@ import (
 // StoreSink keeps the sandbox's messages in the store, where `fanfare
 // messages` and the API read them. A message handed over twice is kept once
 // and its copies counted.
-type StoreSink struct{ Store *store.Store }
+//
+// Every message is recorded (address, time, copies: what reconciliation
+// and tests read), but email bodies only for the first Keep messages of
+// each channel activity: a million 24 KB bodies would fill the store and
+// slow every send that follows. Any recipient's message can be rendered
+// again with a preview.
+type StoreSink struct {
+	Store *store.Store
+	// Keep is how many emails of each channel activity keep their bodies
+	// (0: DefaultSandboxKeep; negative: all).
+	Keep int
+
+	mu   sync.Mutex
+	kept map[string]int // by run and activity ("12:mail")
+}
+
+// DefaultSandboxKeep is how many emails of each channel activity the
+// sandbox keeps whole.
+const DefaultSandboxKeep = 1000
+
+// keepBody reports whether a message keeps its body, counting it.
+func (s *StoreSink) keepBody(m *channel.Message) bool {
+	if m.Email == nil || s.Keep < 0 {
+		return true
+	}
+	limit := s.Keep
+	if limit == 0 {
+		limit = DefaultSandboxKeep
+	}
+	key := m.ID
+	if run, rest, ok := strings.Cut(m.ID, ":"); ok {
+		act, _, _ := strings.Cut(rest, ":")
+		key = run + ":" + act
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kept == nil {
+		s.kept = map[string]int{}
+	}
+	if s.kept[key] >= limit {
+		return false
+	}
+	s.kept[key]++
+	return true
+}
 
 // Put stores a message.
 func (s *StoreSink) Put(ctx context.Context, m channel.Message, sentAt time.Time) error {
@@ -31,7 +76,7 @@ func (s *StoreSink) PutAll(ctx context.Context, ms []channel.Message, sentAt tim
 		var values []string
 		var args []any
 		for _, m := range ms[:n] {
-			content, err := sandboxContent(m)
+			content, err := sandboxContent(m, s.keepBody(&m))
 			if err != nil {
 				return err
 			}
@@ -49,14 +94,23 @@ func (s *StoreSink) PutAll(ctx context.Context, ms []channel.Message, sentAt tim
 	return nil
 }
 
-// sandboxContent renders a message's content as stored.
-func sandboxContent(m channel.Message) (string, error) {
-	content, err := json.Marshal(struct {
-		Email    *channel.EmailContent `json:"email,omitempty"`
-		SMS      *channel.SMSContent   `json:"sms,omitempty"`
-		Push     *channel.PushContent  `json:"push,omitempty"`
-		Platform string                `json:"platform,omitempty"`
-	}{m.Email, m.SMS, m.Push, m.Platform})
+// sandboxContent renders a message's content as stored; without its
+// body, an email keeps its headers and says how large the body was.
+func sandboxContent(m channel.Message, body bool) (string, error) {
+	c := struct {
+		Email       *channel.EmailContent `json:"email,omitempty"`
+		SMS         *channel.SMSContent   `json:"sms,omitempty"`
+		Push        *channel.PushContent  `json:"push,omitempty"`
+		Platform    string                `json:"platform,omitempty"`
+		BodyDropped int                   `json:"body_dropped_bytes,omitempty"`
+	}{Email: m.Email, SMS: m.SMS, Push: m.Push, Platform: m.Platform}
+	if !body && m.Email != nil {
+		e := *m.Email
+		c.BodyDropped = len(e.HTML) + len(e.Text)
+		e.HTML, e.Text = "", ""
+		c.Email = &e
+	}
+	content, err := json.Marshal(c)
 	return string(content), err
 }
 
@@ -160,6 +214,13 @@ func NewSandbox(s *store.Store, ch string) (*SandboxProvider, error) {
 		return nil, err
 	}
 	return &SandboxProvider{Provider: p, sink: sink}, nil
+}
+
+// WithKeep sets how many emails of each channel activity keep their
+// bodies (see StoreSink.Keep).
+func (p *SandboxProvider) WithKeep(n int) *SandboxProvider {
+	p.sink.Keep = n
+	return p
 }
 
 // Has reports which messages the sandbox holds.
