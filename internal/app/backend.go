@@ -92,7 +92,7 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 }
 
 func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
-	s, err := store.Open(ctx, store.Config{DataDir: g.DataDir, DatabaseURL: g.DatabaseURL, LockWait: 15 * time.Second})
+	s, err := store.Open(ctx, store.Config{DataDir: g.DataDir, DatabaseURL: g.DatabaseURL, LockWait: 15 * time.Second, MemoryLimit: g.MemoryLimit})
 	if errors.Is(err, store.ErrLocked) {
 		msg := fmt.Sprintf("the data directory %s is being used by another fanfare process", g.DataDir)
 		if sf, ferr := readServerFile(g.DataDir); ferr == nil {

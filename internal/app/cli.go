@@ -21,6 +21,7 @@ var Version = "dev"
 type Globals struct {
 	Config          kong.ConfigFlag `help:"JSON configuration file; keys are flag names with _ for - (data_dir, database_url, …)." type:"existingfile"`
 	DataDir         string          `name:"data-dir" env:"FANFARE_DATA_DIR" default:"fanfare-data" help:"Directory of the embedded store." type:"path"`
+	MemoryLimit     string          `name:"memory-limit" env:"FANFARE_MEMORY_LIMIT" help:"Cap on the embedded store's memory, e.g. 512MB (default: DuckDB's, 80% of the machine's)."`
 	DatabaseURL     string          `name:"database-url" env:"FANFARE_DATABASE_URL" help:"PostgreSQL URL (postgres://…); the embedded store is used when empty."`
 	DatabaseURLFile string          `name:"database-url-file" env:"FANFARE_DATABASE_URL_FILE" help:"File holding the PostgreSQL URL (keeps the password out of the environment)." type:"path"`
 	Server          string          `name:"server" env:"FANFARE_SERVER" help:"URL of a running fanfare server to work through."`

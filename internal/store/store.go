@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -31,7 +32,14 @@ type Config struct {
 	// LockWait is how long Open retries while another process holds the
 	// embedded database file.
 	LockWait time.Duration
+	// MemoryLimit caps the embedded database's memory ("512MB", "2GB");
+	// empty leaves DuckDB's default, 80 % of the machine's memory.
+	MemoryLimit string
 }
+
+// memoryLimitRE is what MemoryLimit accepts (it is spliced into a SET
+// statement, which takes no parameters).
+var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
 
 // Store is an open database with its dialect.
 type Store struct {
@@ -68,13 +76,16 @@ func openDuckDBWithRetry(ctx context.Context, cfg Config) (*Store, error) {
 	if dir == "" {
 		dir = "fanfare-data"
 	}
+	if cfg.MemoryLimit != "" && !memoryLimitRE.MatchString(cfg.MemoryLimit) {
+		return nil, fmt.Errorf("memory limit %q: want a size such as 512MB or 2GB", cfg.MemoryLimit)
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, DuckDBFile)
 	deadline := time.Now().Add(cfg.LockWait)
 	for {
-		s, err := openDuckDB(ctx, path)
+		s, err := openDuckDB(ctx, path, cfg.MemoryLimit)
 		if err == nil || !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
 			return s, err
 		}

@@ -80,3 +80,26 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		t.Fatalf("ff_migrations rows = %d, %v; want %d", n, err, len(ms))
 	}
 }
+
+// TestMemoryLimit: the embedded store takes a memory cap and refuses
+// anything but a size (the value is spliced into a SET statement).
+func TestMemoryLimit(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), MemoryLimit: "64MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got string
+	if err := s.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "61.0 MiB" && got != "64.0 MB" {
+		t.Errorf("memory_limit = %q", got)
+	}
+	for _, bad := range []string{"64", "lots", "1GB'; DROP TABLE x; --"} {
+		if _, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), MemoryLimit: bad}); err == nil {
+			t.Errorf("memory limit %q accepted", bad)
+		}
+	}
+}
