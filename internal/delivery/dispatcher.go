@@ -12,11 +12,17 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-// Renderer turns claimed outbox rows into messages. It returns one message
-// per row, in order; a nil message with an error fails that row alone.
+// Renderer turns claimed outbox rows into messages in two steps: Load
+// reads what a batch needs at once (profiles and linked rows, a query per
+// batch), and the function it returns renders the batch's i-th row, so
+// that only the chunk being sent is held rendered. An error fails that
+// row alone.
 type Renderer interface {
-	Render(ctx context.Context, rows []Row) ([]*channel.Message, []error)
+	Load(ctx context.Context, rows []Row) RenderFunc
 }
+
+// RenderFunc renders the i-th row of a loaded batch.
+type RenderFunc func(i int) (*channel.Message, error)
 
 // Reconciler is a provider that can tell whether it has a message (the
 // sandbox can; SMTP cannot): in-doubt messages are settled with it.
@@ -271,32 +277,27 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) error 
 	if len(keep) == 0 {
 		return nil
 	}
-	msgs, errs := d.cfg.Renderer.Render(ctx, keep)
-	var send []*channel.Message
-	var broken []string
-	for i, m := range msgs {
-		if m == nil || (i < len(errs) && errs[i] != nil) {
-			broken = append(broken, keep[i].MessageID)
-			reason := ReasonTemplate
-			if i < len(errs) && errs[i] != nil {
-				reason = ReasonTemplate + ": " + clip(errs[i].Error())
+	render := d.cfg.Renderer.Load(ctx, keep)
+	// Render, then hand over, a chunk at a time: at most a chunk per loop
+	// is held rendered, and the outcome may become unknown from the moment
+	// a chunk is marked sending, so a dispatcher that dies leaves at most
+	// that chunk in doubt.
+	for start := 0; start < len(keep); start += SendChunk {
+		rows := keep[start:min(start+SendChunk, len(keep))]
+		var chunk []*channel.Message
+		for i, row := range rows {
+			m, err := render(start + i)
+			if err != nil {
+				if err := d.setStatus(ctx, []string{row.MessageID}, StatusFailed, ReasonTemplate+": "+clip(err.Error()), now, d.ours()); err != nil {
+					return err
+				}
+				continue
 			}
-			if err := d.setStatus(ctx, []string{keep[i].MessageID}, StatusFailed, reason, now, d.ours()); err != nil {
-				return err
-			}
+			chunk = append(chunk, m)
+		}
+		if len(chunk) == 0 {
 			continue
 		}
-		send = append(send, m)
-	}
-	if len(send) == 0 {
-		return nil
-	}
-	// From here the outcome may become unknown: say so first, a chunk at a
-	// time, so a dispatcher that dies leaves at most one chunk in doubt.
-	for len(send) > 0 {
-		n := min(len(send), SendChunk)
-		chunk := send[:n]
-		send = send[n:]
 		ids := make([]string, len(chunk))
 		for i, m := range chunk {
 			ids[i] = m.ID

@@ -20,18 +20,15 @@ import (
 // with "broken".
 type plainRenderer struct{}
 
-func (plainRenderer) Render(_ context.Context, rows []delivery.Row) ([]*channel.Message, []error) {
-	msgs := make([]*channel.Message, len(rows))
-	errs := make([]error, len(rows))
-	for i, r := range rows {
+func (plainRenderer) Load(_ context.Context, rows []delivery.Row) delivery.RenderFunc {
+	return func(i int) (*channel.Message, error) {
+		r := rows[i]
 		if strings.HasPrefix(r.Address, "broken") {
-			errs[i] = errors.New("line 1: undefined variable profile.nope")
-			continue
+			return nil, errors.New("line 1: undefined variable profile.nope")
 		}
-		msgs[i] = &channel.Message{ID: r.MessageID, Channel: r.Channel, To: r.Address,
-			Email: &channel.EmailContent{From: "shop@example.com", Subject: "Hello", HTML: "<p>Hi</p>", Text: "Hi"}}
+		return &channel.Message{ID: r.MessageID, Channel: r.Channel, To: r.Address,
+			Email: &channel.EmailContent{From: "shop@example.com", Subject: "Hello", HTML: "<p>Hi</p>", Text: "Hi"}}, nil
 	}
-	return msgs, errs
 }
 
 // flaky fails transiently the first n sends of each message, then sends.

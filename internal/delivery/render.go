@@ -43,58 +43,67 @@ type preparedActivity struct {
 	unsubscribe bool
 }
 
-// Render renders each row; a row whose activity or recipient cannot be
-// rendered fails alone.
-func (r *CampaignRenderer) Render(ctx context.Context, rows []Row) ([]*channel.Message, []error) {
-	msgs := make([]*channel.Message, len(rows))
-	errs := make([]error, len(rows))
+// Load reads what rendering the rows needs — each activity's compiled
+// content, its recipients' profiles, linked rows and enrichment columns,
+// a few queries per batch — and returns the function that renders one of
+// them. A row whose activity or recipient cannot be loaded fails alone.
+func (r *CampaignRenderer) Load(ctx context.Context, rows []Row) RenderFunc {
+	type loaded struct {
+		p   *preparedActivity
+		c   message.Context
+		err error
+	}
+	out := make([]loaded, len(rows))
 	groups := map[string][]int{}
 	for i, row := range rows {
 		k := fmt.Sprintf("%d/%s", row.RunID, row.Activity)
 		groups[k] = append(groups[k], i)
 	}
+	fail := func(idx []int, err error) {
+		for _, i := range idx {
+			if out[i].err == nil {
+				out[i].err = err
+			}
+		}
+	}
 	for _, idx := range groups {
 		first := rows[idx[0]]
 		p, err := r.prepare(ctx, first.RunID, first.Activity)
 		if err != nil {
-			for _, i := range idx {
-				errs[i] = err
-			}
+			fail(idx, err)
 			continue
 		}
 		keys := make([][]any, len(idx))
 		for j, i := range idx {
+			out[i].p = p
 			if keys[j], err = recipientKey(p.dim, rows[i].Recipient); err != nil {
-				errs[i] = err
+				out[i].err = err
 			}
 		}
 		target, err := r.target(ctx, p, keys)
 		if err != nil {
-			for _, i := range idx {
-				errs[i] = err
-			}
+			fail(idx, err)
 			continue
 		}
 		ctxs, err := p.loader.Load(ctx, keys, target)
 		if err != nil {
-			for _, i := range idx {
-				errs[i] = err
-			}
+			fail(idx, err)
 			continue
 		}
 		for j, i := range idx {
-			if errs[i] != nil {
-				continue
-			}
 			c, ok := ctxs[message.KeyString(keys[j])]
-			if !ok {
-				errs[i] = fmt.Errorf("the recipient %s is no longer in %s", rows[i].Recipient, p.dim.Name)
-				continue
+			if !ok && out[i].err == nil {
+				out[i].err = fmt.Errorf("the recipient %s is no longer in %s", rows[i].Recipient, p.dim.Name)
 			}
-			msgs[i], errs[i] = r.render(p, rows[i], c)
+			out[i].c = c
 		}
 	}
-	return msgs, errs
+	return func(i int) (*channel.Message, error) {
+		if out[i].err != nil {
+			return nil, out[i].err
+		}
+		return r.render(out[i].p, rows[i], out[i].c)
+	}
 }
 
 func (r *CampaignRenderer) render(p *preparedActivity, row Row, c message.Context) (*channel.Message, error) {
