@@ -1,10 +1,12 @@
 package smtp
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -30,8 +32,12 @@ func (s stage) String() string {
 
 // conn is one SMTP session.
 type conn struct {
-	tcp  net.Conn // the socket, closed to abort any exchange
-	cl   *gosmtp.Client
+	tcp net.Conn // the socket, closed to abort any exchange
+	cl  *gosmtp.Client
+	// raw is the connection cl writes to, when we hold it (no TLS or
+	// implicit TLS; with STARTTLS go-smtp keeps the TLS connection to
+	// itself): see writeContent.
+	raw  io.Writer
 	utf8 bool
 	sent int
 	dead bool
@@ -75,13 +81,14 @@ func setup(tcp net.Conn, cfg *Config, tlsCfg *tls.Config) (*conn, error) {
 	var nc net.Conn = &deadlineConn{Conn: tcp, timeout: cfg.Timeout}
 	nc.SetDeadline(time.Time{})
 	var cl *gosmtp.Client
+	var raw io.Writer
 	switch cfg.TLS {
 	case TLSImplicit:
 		tc := tls.Client(nc, tlsCfg)
 		if err := tc.Handshake(); err != nil {
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
-		cl = gosmtp.NewClient(tc)
+		cl, raw = gosmtp.NewClient(tc), tc
 	case TLSStartTLS:
 		// go-smtp says EHLO localhost before STARTTLS; the name that
 		// matters is the one given over TLS below.
@@ -90,7 +97,7 @@ func setup(tcp net.Conn, cfg *Config, tlsCfg *tls.Config) (*conn, error) {
 			return nil, fmt.Errorf("STARTTLS: %w", err)
 		}
 	default:
-		cl = gosmtp.NewClient(nc)
+		cl, raw = gosmtp.NewClient(nc), nc
 	}
 	cl.CommandTimeout = cfg.Timeout
 	cl.SubmissionTimeout = cfg.Timeout
@@ -111,7 +118,7 @@ func setup(tcp net.Conn, cfg *Config, tlsCfg *tls.Config) (*conn, error) {
 		}
 	}
 	ok, _ := cl.Extension("SMTPUTF8")
-	return &conn{tcp: tcp, cl: cl, utf8: ok}, nil
+	return &conn{tcp: tcp, cl: cl, raw: raw, utf8: ok}, nil
 }
 
 // transact runs one mail transaction. It returns the stage reached, the
@@ -140,7 +147,7 @@ func (c *conn) transact(ctx context.Context, from, to string, data []byte) (st s
 	if err != nil {
 		return stageData, "", err
 	}
-	if _, err := w.Write(data); err != nil {
+	if err := c.writeContent(w, data); err != nil {
 		return stageContent, "", err
 	}
 	resp, err := w.CloseWithResponse()
@@ -148,6 +155,51 @@ func (c *conn) transact(ctx context.Context, from, to string, data []byte) (st s
 		return stageEnd, "", err
 	}
 	return stageEnd, queueIDOf(resp.StatusText), nil
+}
+
+// writeContent writes the message to w, the DATA writer, behind which
+// textproto's DotWriter moves it one byte and one call at a time. When we
+// hold the connection and the message is its own dot-encoding (RFC 5321
+// §4.5.2: lines in CRLF, none starting with a dot), it goes straight to
+// the connection in one write instead, and only its last line break
+// through w, which then ends the data with ".\r\n" as always: the bytes
+// on the wire are the same. That relies on go-smtp writing to the
+// connection it was given through textproto's buffer alone, a buffer
+// flushed before DATA could have its 354 reply; the conformance tests, run
+// in each TLS mode, would catch a go-smtp that changed that.
+func (c *conn) writeContent(w io.Writer, data []byte) error {
+	if c.raw == nil || !dotTransparent(data) {
+		_, err := w.Write(data)
+		return err
+	}
+	if _, err := c.raw.Write(bytes.TrimSuffix(data, crlf)); err != nil {
+		return err
+	}
+	_, err := w.Write(crlf)
+	return err
+}
+
+var crlf = []byte("\r\n")
+
+// dotTransparent reports whether the SMTP dot-encoding of data (RFC 5321
+// §4.5.2) is data itself: every CR and LF paired as CRLF, and no line that
+// starts with a dot.
+func dotTransparent(data []byte) bool {
+	if len(data) > 0 && data[0] == '.' {
+		return false
+	}
+	lines := 0
+	for i := 0; ; lines++ {
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		if i < 2 || data[i-2] != '\r' || i < len(data) && data[i] == '.' {
+			return false
+		}
+	}
+	return bytes.Count(data, crlf[:1]) == lines
 }
 
 // queueIDOf finds the queue id in a 250 reply: "queued as ID" (Postfix),

@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bytes"
 	"crypto"
 	"fmt"
 
@@ -29,8 +28,9 @@ func newDKIMSigner(c *DKIMConfig) (*dkimSigner, error) {
 	return &dkimSigner{domain: c.Domain, selector: c.Selector, key: key}, nil
 }
 
-// sign returns msg with a DKIM-Signature field prepended (relaxed/relaxed).
-func (d *dkimSigner) sign(msg []byte) ([]byte, error) {
+// sign appends msg to dst, preceded by its DKIM-Signature field
+// (relaxed/relaxed).
+func (d *dkimSigner) sign(dst, msg []byte) ([]byte, error) {
 	s, err := dkim.NewSigner(&dkim.SignOptions{
 		Domain:                 d.domain,
 		Selector:               d.selector,
@@ -49,9 +49,6 @@ func (d *dkimSigner) sign(msg []byte) ([]byte, error) {
 	if err := s.Close(); err != nil {
 		return nil, fmt.Errorf("dkim: %w", err)
 	}
-	sig := s.Signature()
-	out := bytes.NewBuffer(make([]byte, 0, len(sig)+len(msg)))
-	out.WriteString(sig)
-	out.Write(msg)
-	return out.Bytes(), nil
+	dst = append(dst, s.Signature()...)
+	return append(dst, msg...), nil
 }

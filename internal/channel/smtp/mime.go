@@ -1,16 +1,15 @@
 package smtp
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"html"
 	"maps"
 	"mime"
-	"mime/quotedprintable"
 	"net/textproto"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -23,66 +22,106 @@ const maxLine = 78
 // composed is a message ready for the envelope.
 type composed struct {
 	from string // envelope sender
-	data []byte
+	data []byte // the message, in buf
+	buf  *[]byte
+}
+
+// free returns the message's buffer to the pool; data must not be used
+// after.
+func (c *composed) free() {
+	putBuffer(c.buf)
+	c.buf, c.data = nil, nil
+}
+
+// buffers holds the buffers messages are built in: a send composes
+// thousands of messages of similar size, which need not each be allocated.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuffer is the largest buffer kept for reuse, so that one huge
+// message does not stay in memory for good.
+const maxPooledBuffer = 1 << 20
+
+func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+func putBuffer(buf *[]byte) {
+	if buf != nil && cap(*buf) <= maxPooledBuffer {
+		*buf = (*buf)[:0]
+		buffers.Put(buf)
+	}
 }
 
 // compose builds the RFC 5322 message for m, DKIM-signed when dk is set.
-// m must have passed check.
+// m must have passed check. The caller frees the result once sent.
 func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error) {
 	c := m.Email
 	from, err := channel.ParseFrom(c.From)
 	if err != nil {
 		return composed{}, err
 	}
-	var b bytes.Buffer
-	b.Grow(len(c.HTML) + len(c.Text) + len(c.HTML)/8 + len(c.Text)/8 + 2048)
-
-	header(&b, "From", from.String())
-	header(&b, "To", m.To)
+	var replyTo string
 	if c.ReplyTo != "" {
 		rt, err := channel.ParseFrom(c.ReplyTo)
 		if err != nil {
 			return composed{}, err
 		}
-		header(&b, "Reply-To", rt.String())
+		replyTo = rt.String()
 	}
-	header(&b, "Subject", encodeWords(c.Subject))
-	header(&b, "Date", now.Format(time.RFC1123Z))
-	header(&b, "Message-ID", MessageID(m.ID, from.Address))
+	buf := getBuffer()
+	b := (*buf)[:0]
+
+	b = appendHeader(b, "From", from.String())
+	b = appendHeader(b, "To", m.To)
+	if replyTo != "" {
+		b = appendHeader(b, "Reply-To", replyTo)
+	}
+	b = appendHeader(b, "Subject", encodeWords(c.Subject))
+	b = appendHeader(b, "Date", now.Format(time.RFC1123Z))
+	b = appendHeader(b, "Message-ID", MessageID(m.ID, from.Address))
 	if c.UnsubscribeURL != "" {
-		header(&b, "List-Unsubscribe", "<"+c.UnsubscribeURL+">")
-		header(&b, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		b = appendHeader(b, "List-Unsubscribe", "<"+c.UnsubscribeURL+">")
+		b = appendHeader(b, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
-	for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
-		header(&b, textproto.CanonicalMIMEHeaderKey(name), encodeWords(c.Headers[name]))
-	}
-	header(&b, "MIME-Version", "1.0")
-
-	htmlBody := c.HTML
-	if htmlBody != "" && c.Preheader != "" {
-		htmlBody = injectPreheader(htmlBody, c.Preheader)
-	}
-	switch {
-	case c.Text != "" && htmlBody != "":
-		boundary := boundaryFor(m.ID)
-		header(&b, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
-		b.WriteString("\r\n")
-		part(&b, boundary, "text/plain", c.Text)
-		part(&b, boundary, "text/html", htmlBody)
-		b.WriteString("--" + boundary + "--\r\n")
-	case htmlBody != "":
-		body(&b, "text/html", htmlBody)
-	default:
-		body(&b, "text/plain", c.Text)
-	}
-
-	data := b.Bytes()
-	if dk != nil {
-		if data, err = dk.sign(data); err != nil {
-			return composed{}, err
+	if len(c.Headers) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
+			b = appendHeader(b, textproto.CanonicalMIMEHeaderKey(name), encodeWords(c.Headers[name]))
 		}
 	}
-	return composed{from: from.Address, data: data}, nil
+	b = appendHeader(b, "MIME-Version", "1.0")
+
+	// The preheader goes in as a piece of the HTML body rather than
+	// through a copy of the whole document.
+	html := [3]string{c.HTML}
+	if c.HTML != "" && c.Preheader != "" {
+		html = injectPreheader(c.HTML, c.Preheader)
+	}
+	switch {
+	case c.Text != "" && c.HTML != "":
+		boundary := boundaryFor(m.ID)
+		b = appendHeader(b, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+		b = append(b, "\r\n"...)
+		b = appendPart(b, boundary, "text/plain", c.Text)
+		b = appendPart(b, boundary, "text/html", html[:]...)
+		b = append(b, "--"...)
+		b = append(b, boundary...)
+		b = append(b, "--\r\n"...)
+	case c.HTML != "":
+		b = appendBody(b, "text/html", "", html[:]...)
+	default:
+		b = appendBody(b, "text/plain", "", c.Text)
+	}
+	*buf = b
+
+	if dk != nil {
+		signed := getBuffer()
+		*signed, err = dk.sign((*signed)[:0], b)
+		putBuffer(buf)
+		if err != nil {
+			putBuffer(signed)
+			return composed{}, err
+		}
+		buf = signed
+	}
+	return composed{from: from.Address, data: *buf, buf: buf}, nil
 }
 
 // MessageID is the Message-ID header value of the message id from the
@@ -113,8 +152,9 @@ func isDotAtom(s string) bool {
 }
 
 // boundaryFor derives the MIME boundary from the message ID. It starts with
-// "=_", which quoted-printable output can never contain, so it cannot
-// collide with a body line.
+// "=_", which quoted-printable output can never contain, and a 7bit part
+// that contains it is sent quoted-printable, so it cannot collide with a
+// body line.
 func boundaryFor(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return "=_ff" + hex.EncodeToString(sum[:12])
@@ -126,41 +166,40 @@ func encodeWords(s string) string {
 	return mime.QEncoding.Encode("utf-8", s)
 }
 
-// header writes "Name: value" folded at spaces so that lines stay short.
-// Values have passed CheckEmailContent: no CR or LF.
-func header(b *bytes.Buffer, name, value string) {
-	b.WriteString(name)
-	b.WriteString(": ")
+// appendHeader appends "Name: value" folded at spaces so that lines stay
+// short. Values have passed CheckEmailContent: no CR or LF.
+func appendHeader(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ": "...)
 	col := len(name) + 2
-	for i, word := range strings.Split(value, " ") {
+	for i := 0; ; i++ {
+		word, rest, more := strings.Cut(value, " ")
 		if i > 0 {
 			if col+1+len(word) > maxLine && col > 1 {
-				b.WriteString("\r\n ")
+				b = append(b, "\r\n "...)
 				col = 1
 			} else {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 				col++
 			}
 		}
-		b.WriteString(word)
+		b = append(b, word...)
 		col += len(word)
+		if !more {
+			break
+		}
+		value = rest
 	}
-	b.WriteString("\r\n")
+	return append(b, "\r\n"...)
 }
 
-func part(b *bytes.Buffer, boundary, contentType, content string) {
-	b.WriteString("--" + boundary + "\r\n")
-	body(b, contentType, content)
-	b.WriteString("\r\n")
-}
-
-// body writes the content headers and the quoted-printable UTF-8 body.
-func body(b *bytes.Buffer, contentType, content string) {
-	b.WriteString("Content-Type: " + contentType + "; charset=utf-8\r\n")
-	b.WriteString("Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-	w := quotedprintable.NewWriter(b)
-	w.Write([]byte(content)) // a bytes.Buffer never fails
-	w.Close()
+// appendPart appends one part of a multipart body.
+func appendPart(b []byte, boundary, contentType string, pieces ...string) []byte {
+	b = append(b, "--"...)
+	b = append(b, boundary...)
+	b = append(b, "\r\n"...)
+	b = appendBody(b, contentType, boundary, pieces...)
+	return append(b, "\r\n"...)
 }
 
 // preheaderStyle hides the preheader in every client that renders CSS
@@ -173,16 +212,17 @@ func PreheaderHTML(preheader string) string {
 }
 
 // injectPreheader puts the preheader span first in the body: right after
-// <body ...> when there is one, else at the very top.
-func injectPreheader(doc, preheader string) string {
+// <body ...> when there is one, else at the very top. It returns the
+// document in pieces to be written one after the other.
+func injectPreheader(doc, preheader string) [3]string {
 	span := PreheaderHTML(preheader)
 	if i := indexFold(doc, "<body"); i >= 0 {
 		if j := strings.IndexByte(doc[i:], '>'); j >= 0 {
 			at := i + j + 1
-			return doc[:at] + span + doc[at:]
+			return [3]string{doc[:at], span, doc[at:]}
 		}
 	}
-	return span + doc
+	return [3]string{span, doc}
 }
 
 // indexFold is an ASCII case-insensitive strings.Index for a lower-case

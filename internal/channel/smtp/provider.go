@@ -153,6 +153,7 @@ func (p *Provider) sendOne(b *batch, cp **conn, m *channel.Message) channel.Resu
 	if err != nil {
 		return fail(channel.Permanent, "%v", err)
 	}
+	defer msg.free()
 	for attempt := 0; ; attempt++ {
 		if b.ctx.Err() != nil {
 			return fail(channel.Transient, "not sent: %v", b.ctx.Err())
