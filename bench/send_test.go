@@ -26,6 +26,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 // sendCampaign emails every customer with an address a ~24 KB message.
@@ -99,7 +100,7 @@ func startSink(b *testing.B) (*sinkServer, int) {
 }
 
 // BenchmarkSend runs one email activity over the demo's customers (live,
-// embedded store) and dispatches it to the sandbox and to a local SMTP
+// on each store) and dispatches it to the sandbox and to a local SMTP
 // server, end to end: outbox claim, checks, render, send, record. The
 // ceiling is a bare net/smtp client sending the first message the server
 // received (~24 KB) as many times over as many connections to the same
@@ -109,54 +110,62 @@ func BenchmarkSend(b *testing.B) {
 	pad := "<p>" + strings.Repeat("Seasonal offers on shoes, bags and books. ", 260) + "</p>"
 	doc := fmt.Sprintf(sendCampaign, pad)
 	const conns = 16
-	for _, provider := range []string{"sandbox", "smtp"} {
-		b.Run(provider, func(b *testing.B) {
-			s := loadDemoScale(b, "duckdb", recipients())
-			ctx := context.Background()
-			t0 := time.Now()
-			eng := engine.New(engine.Config{Store: s, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now.Add(time.Since(t0)) }})
-			if _, err := eng.Save(ctx, []byte(doc)); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := eng.Publish(ctx, "send"); err != nil {
-				b.Fatal(err)
-			}
-			run := runLive(b, eng, "send")
-			s = reopen(b, s)
-			var p channel.Provider
-			var sink *sinkServer
-			var port int
-			switch provider {
-			case "sandbox":
-				p, _ = delivery.NewSandbox(s, channel.Email)
-			case "smtp":
-				sink, port = startSink(b)
-				var err error
-				p, err = smtpprov.New(smtpprov.Config{Host: "127.0.0.1", Port: port, TLS: "none", Pool: conns})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			defer p.Close()
-			d := delivery.New(delivery.Config{Store: s, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{channel.Email: p}, Owner: "bench",
-				Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
-			b.ResetTimer()
-			st := dispatchAll(b, s, d, run)
-			b.StopTimer()
-			figs, _ := delivery.RunFigures(ctx, s, run)
-			rate := float64(figs[0].Sent) / st.secs
-			b.ReportMetric(rate, "msgs/s")
-			b.ReportMetric(st.peakRSS, "send_peak_rss_MB")
-			b.ReportMetric(st.peakHeap, "send_peak_heap_MB")
-			b.Logf("%s: %d messages (%d sent, %d failed) in %.1fs = %.0f msgs/s; during the send: peak RSS %.0f MB, peak Go heap %.0f MB (store memory limit %s)",
-				provider, figs[0].Targeted, figs[0].Sent, figs[0].Failed, st.secs, rate, st.peakRSS, st.peakHeap, benchMemoryLimit())
-			if sink != nil {
-				b.Logf("average message %.1f KB", float64(sink.bytes.Load())/float64(sink.n.Load())/1024)
-				ceiling := bareSMTP(b, port, int(figs[0].Sent), conns, sink.first)
-				b.ReportMetric(rate/ceiling, "x_bare_net_smtp")
-				b.Logf("bare net/smtp, %d connections, same server: %.0f msgs/s; fanfare end to end = %.2f of it", conns, ceiling, rate/ceiling)
+	for _, backend := range storetest.Backends {
+		b.Run(backend, func(b *testing.B) {
+			s := loadDemoScale(b, backend, recipients())
+			for _, provider := range []string{"sandbox", "smtp"} {
+				b.Run(provider, func(b *testing.B) { sendOnce(b, s, provider, doc, conns) })
 			}
 		})
+	}
+}
+
+// sendOnce runs the send campaign live, then sends its messages to the
+// provider with the store reopened as a starting server would.
+func sendOnce(b *testing.B, s *store.Store, provider, doc string, conns int) {
+	ctx := context.Background()
+	t0 := time.Now()
+	eng := engine.New(engine.Config{Store: s, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now.Add(time.Since(t0)) }})
+	if _, err := eng.Save(ctx, []byte(doc)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := eng.Publish(ctx, "send"); err != nil {
+		b.Fatal(err)
+	}
+	run := runLive(b, eng, "send")
+	reopen(s)
+	var p channel.Provider
+	var sink *sinkServer
+	var port int
+	switch provider {
+	case "sandbox":
+		p, _ = delivery.NewSandbox(s, channel.Email)
+	case "smtp":
+		sink, port = startSink(b)
+		var err error
+		p, err = smtpprov.New(smtpprov.Config{Host: "127.0.0.1", Port: port, TLS: "none", Pool: conns})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	defer p.Close()
+	d := delivery.New(delivery.Config{Store: s, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{channel.Email: p}, Owner: "bench",
+		Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
+	b.ResetTimer()
+	st := dispatchAll(b, s, d, run)
+	b.StopTimer()
+	figs, _ := delivery.RunFigures(ctx, s, run)
+	rate := float64(figs[0].Sent) / st.secs
+	b.ReportMetric(rate, "msgs/s")
+	b.ReportMetric(st.peakRSS, "send_peak_rss_MB")
+	b.ReportMetric(st.peakHeap, "send_peak_heap_MB")
+	b.Logf("%s: %d messages (%d sent, %d failed) in %.1fs = %.0f msgs/s; during the send: peak RSS %.0f MB, peak Go heap %.0f MB (embedded store memory limit %s)",
+		provider, figs[0].Targeted, figs[0].Sent, figs[0].Failed, st.secs, rate, st.peakRSS, st.peakHeap, benchMemoryLimit())
+	if sink != nil {
+		b.Logf("average message %.1f KB", float64(sink.bytes.Load())/float64(sink.n.Load())/1024)
+		ceiling := bareSMTP(b, port, int(figs[0].Sent), conns, sink.first)
+		b.ReportMetric(rate/ceiling, "x_bare_net_smtp")
+		b.Logf("bare net/smtp, %d connections, same server: %.0f msgs/s; fanfare end to end = %.2f of it", conns, ceiling, rate/ceiling)
 	}
 }
 
@@ -238,21 +247,19 @@ func recipients() int {
 	return 20_000
 }
 
-// reopen closes the store and opens it again with the benchmark's memory
-// limit, as a `fanfare serve` starting on the data would: what the import
-// and the campaign run cached is gone.
-func reopen(b *testing.B, s *store.Store) *store.Store {
-	b.Helper()
+// reopen closes an embedded store and opens it again in place with the
+// benchmark's memory limit, as a `fanfare serve` starting on the data
+// would: what the import and the campaign run cached is gone.
+func reopen(s *store.Store) {
 	if !s.Embedded() {
-		return s
+		return
 	}
 	s.Close()
 	s2, err := store.Open(context.Background(), store.Config{DataDir: filepath.Dir(s.Location), MemoryLimit: benchMemoryLimit()})
 	if err != nil {
-		b.Fatal(err)
+		panic(err)
 	}
-	b.Cleanup(func() { s2.Close() })
-	return s2
+	*s = *s2 // closed, with its directory, by the benchmark that made it
 }
 
 // benchMemoryLimit is the embedded store's memory limit during sends:
