@@ -1,0 +1,3 @@
+-- PostgreSQL only (0009_outbox_index.postgres.sql): on DuckDB an index on
+-- a column that UPDATE changes turns each update into a delete and an
+-- insert; dispatchers scan instead.
