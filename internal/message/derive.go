@@ -350,18 +350,14 @@ func tidyText(s string) string {
 	}
 	b := make([]byte, 0, len(s))
 	space, newlines := false, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\n':
-			newlines++
-			space = false
-		case c == ' ' || c == '\t' || c == '\r' || c == '\f':
-			space = true
-		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0xa0: // no-break space
-			space = true
-			i++
-		case c == 0: // dropped, as the HTML parser does
-		default:
+	for i := 0; i < len(s); {
+		// Copy a run of ordinary bytes at once: single spaces between
+		// words are most of what is not a letter.
+		j := i
+		for j < len(s) && (s[j] > ' ' && s[j] != 0xc2 || s[j] == ' ' && j > i && j+1 < len(s) && s[j+1] > ' ' && s[j+1] != 0xc2) {
+			j++
+		}
+		if j > i {
 			if len(b) > 0 {
 				switch {
 				case newlines > 1:
@@ -373,8 +369,30 @@ func tidyText(s string) string {
 				}
 			}
 			space, newlines = false, 0
+			b = append(b, s[i:j]...)
+			i = j
+			continue
+		}
+		switch c := s[i]; {
+		case c == '\n':
+			newlines++
+			space = false
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f':
+			space = true
+		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0xa0: // no-break space
+			space = true
+			i++
+		case c == 0: // dropped, as the HTML parser does
+		default: // another control character, or a lone 0xc2 byte
+			if len(b) > 0 && newlines == 0 && space {
+				b = append(b, ' ')
+			} else if len(b) > 0 && newlines > 0 {
+				b = append(b, "\n\n"[:min(newlines, 2)]...)
+			}
+			space, newlines = false, 0
 			b = append(b, c)
 		}
+		i++
 	}
 	return string(b)
 }

@@ -1,6 +1,7 @@
 package message
 
 import (
+	"html"
 	"slices"
 	"strings"
 	"testing"
@@ -57,4 +58,52 @@ func markupInTokens(src string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzTidyText checks the run-copying tidyText against a byte-at-a-time
+// reference.
+func FuzzTidyText(f *testing.F) {
+	for _, s := range []string{"a  b\n\n\nc", " x \u00a0 y\t\r\n z", "\u00a9 \xc2", "a\x00b\x01 c", "\n\n a \n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := tidyText(s), tidyTextReference(s); got != want {
+			t.Errorf("tidyText(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func tidyTextReference(s string) string {
+	if strings.IndexByte(s, '&') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	var b []byte
+	space, newlines := false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			newlines++
+			space = false
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f':
+			space = true
+		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0xa0:
+			space = true
+			i++
+		case c == 0:
+		default:
+			if len(b) > 0 {
+				switch {
+				case newlines > 1:
+					b = append(b, '\n', '\n')
+				case newlines == 1:
+					b = append(b, '\n')
+				case space:
+					b = append(b, ' ')
+				}
+			}
+			space, newlines = false, 0
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
