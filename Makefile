@@ -40,7 +40,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 4s)
 	done
 
 .PHONY: bench
-bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize; RECIPIENTS=… for the send benchmark, default 20000)
+bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize; RECIPIENTS=… for the send benchmarks, default 20000)
 	FANFARE_BENCH_CUSTOMERS=$(CUSTOMERS) FANFARE_BENCH_RECIPIENTS=$(RECIPIENTS) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=180m ./bench/
 
 .PHONY: lint

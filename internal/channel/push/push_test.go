@@ -9,7 +9,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel/push"
 	"github.com/fanfare-dev/fanfare/internal/channel/push/apns"
 	"github.com/fanfare-dev/fanfare/internal/channel/push/fcm"
-	"github.com/fanfare-dev/fanfare/internal/channel/push/internal/pushtest"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/pushtest"
 )
 
 // setup starts fake FCM and APNs servers and providers for them; a nil

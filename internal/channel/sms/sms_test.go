@@ -21,17 +21,35 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/channel/channeltest"
+	"github.com/fanfare-dev/fanfare/internal/channel/sms/smstest"
 )
+
+// setup starts a fake API and a provider talking to it; edit adjusts the
+// configuration.
+func setup(t *testing.T, api *smstest.API, edit func(*Config)) *Provider {
+	t.Helper()
+	srv := smstest.Start(t, api)
+	cfg := Config{BaseURL: srv.URL, AccountSID: smstest.AccountSID, AuthToken: smstest.AuthToken, From: "+15005550006"}
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
 
 func TestConformance(t *testing.T) {
 	channeltest.Conformance(t, func(t *testing.T) (channel.Provider, channeltest.Inspector) {
-		api := &fakeAPI{}
+		api := &smstest.API{}
 		return setup(t, api, nil), api
 	})
 }
 
 func TestRequest(t *testing.T) {
-	api := &fakeAPI{}
+	api := &smstest.API{}
 	p := setup(t, api, func(c *Config) { c.StatusCallback = "https://hooks.example.com/sms?x=1" })
 	msgs := []*channel.Message{
 		{ID: "a", Channel: channel.SMS, To: "+33612345678", SMS: &channel.SMSContent{From: "Fanfare", Text: "Hello a"}},
@@ -57,10 +75,9 @@ func TestRequest(t *testing.T) {
 }
 
 func TestWrongTokenIsPermanent(t *testing.T) {
-	api := &fakeAPI{}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	p, err := New(Config{BaseURL: srv.URL, AccountSID: testSID, AuthToken: "wrong-token", From: "+15005550006"})
+	api := &smstest.API{}
+	srv := smstest.Start(t, api)
+	p, err := New(Config{BaseURL: srv.URL, AccountSID: smstest.AccountSID, AuthToken: "wrong-token", From: "+15005550006"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,16 +96,16 @@ func TestReplies(t *testing.T) {
 		errHas     string
 	}{
 		{"invalid number", func(w http.ResponseWriter) {
-			apiReply(w, 400, 21211, "The 'To' number +33612345678 is not a valid phone number.")
+			smstest.WriteError(w, 400, 21211, "The 'To' number +33612345678 is not a valid phone number.")
 		}, channel.Permanent, true, "code 21211: The 'To' number"},
 		{"unsubscribed", func(w http.ResponseWriter) {
-			apiReply(w, 400, 21610, "Attempt to send to unsubscribed recipient")
+			smstest.WriteError(w, 400, 21610, "Attempt to send to unsubscribed recipient")
 		}, channel.Permanent, false, "21610"},
-		{"landline", func(w http.ResponseWriter) { apiReply(w, 400, 21614, "not a mobile number") }, channel.Permanent, true, "21614"},
+		{"landline", func(w http.ResponseWriter) { smstest.WriteError(w, 400, 21614, "not a mobile number") }, channel.Permanent, true, "21614"},
 		{"forbidden without body", func(w http.ResponseWriter) { w.WriteHeader(403) }, channel.Permanent, false, "status 403"},
-		{"throttled", func(w http.ResponseWriter) { apiReply(w, 429, 20429, "Too Many Requests") }, channel.Transient, false, "429"},
+		{"throttled", func(w http.ResponseWriter) { smstest.WriteError(w, 429, 20429, "Too Many Requests") }, channel.Transient, false, "429"},
 		{"unavailable", func(w http.ResponseWriter) { w.WriteHeader(503) }, channel.Transient, false, "503"},
-		{"server error from the API", func(w http.ResponseWriter) { apiReply(w, 500, 20500, "Internal Server Error") }, channel.Transient, false, "20500"},
+		{"server error from the API", func(w http.ResponseWriter) { smstest.WriteError(w, 500, 20500, "Internal Server Error") }, channel.Transient, false, "20500"},
 		{"gateway error", func(w http.ResponseWriter) {
 			w.WriteHeader(502)
 			fmt.Fprint(w, "<html>Bad Gateway</html>")
@@ -102,12 +119,12 @@ func TestReplies(t *testing.T) {
 			fmt.Fprint(w, `{"status":"queued"}`)
 		}, channel.Unknown, false, "unreadable"},
 		{"error echoing the token", func(w http.ResponseWriter) {
-			apiReply(w, 400, 21600, "bad request from "+testToken+"\r\nX-Injected: 1")
+			smstest.WriteError(w, 400, 21600, "bad request from "+smstest.AuthToken+"\r\nX-Injected: 1")
 		}, channel.Permanent, false, "[redacted]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeAPI{reply: func(w http.ResponseWriter, _ *http.Request, _ url.Values) bool {
+			api := &smstest.API{Reply: func(w http.ResponseWriter, _ *http.Request, _ url.Values) bool {
 				tt.reply(w)
 				return true
 			}}
@@ -119,7 +136,7 @@ func TestReplies(t *testing.T) {
 			if !strings.Contains(r.Error, tt.errHas) {
 				t.Errorf("error %q does not mention %q", r.Error, tt.errHas)
 			}
-			if strings.Contains(r.Error, testToken) || strings.ContainsAny(r.Error, "\r\n") {
+			if strings.Contains(r.Error, smstest.AuthToken) || strings.ContainsAny(r.Error, "\r\n") {
 				t.Errorf("error %q holds the token or a line break", r.Error)
 			}
 			if r.ProviderID != "" {
@@ -132,7 +149,7 @@ func TestReplies(t *testing.T) {
 func TestTimeoutAfterSendingIsUnknown(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
-	api := &fakeAPI{reply: func(_ http.ResponseWriter, r *http.Request, _ url.Values) bool {
+	api := &smstest.API{Reply: func(_ http.ResponseWriter, r *http.Request, _ url.Values) bool {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -150,7 +167,7 @@ func TestTimeoutAfterSendingIsUnknown(t *testing.T) {
 }
 
 func TestDropAfterBodyIsUnknown(t *testing.T) {
-	api := &fakeAPI{reply: func(w http.ResponseWriter, _ *http.Request, _ url.Values) bool {
+	api := &smstest.API{Reply: func(w http.ResponseWriter, _ *http.Request, _ url.Values) bool {
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			panic(err)
@@ -164,7 +181,7 @@ func TestDropAfterBodyIsUnknown(t *testing.T) {
 		if r.Outcome != channel.Unknown {
 			t.Errorf("result %d: outcome %q (%s), want in_doubt", i, r.Outcome, r.Error)
 		}
-		if strings.Contains(r.Error, testSID) {
+		if strings.Contains(r.Error, smstest.AccountSID) {
 			t.Errorf("error %q names the account", r.Error)
 		}
 	}
@@ -179,7 +196,7 @@ func TestUnreachableIsTransient(t *testing.T) {
 	l.Close()
 	for _, base := range []string{refused, "https://api.fanfare-test.invalid"} {
 		t.Run(base, func(t *testing.T) {
-			p, err := New(Config{BaseURL: base, AccountSID: testSID, AuthToken: testToken, From: "+15005550006", Timeout: 5 * time.Second})
+			p, err := New(Config{BaseURL: base, AccountSID: smstest.AccountSID, AuthToken: smstest.AuthToken, From: "+15005550006", Timeout: 5 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,7 +211,7 @@ func TestUnreachableIsTransient(t *testing.T) {
 }
 
 func TestInvalidMessagesSendNothing(t *testing.T) {
-	api := &fakeAPI{}
+	api := &smstest.API{}
 	p := setup(t, api, func(c *Config) { c.From = "" })
 	mk := func(to string, c *channel.SMSContent) *channel.Message {
 		return &channel.Message{ID: to, Channel: channel.SMS, To: to, SMS: c}
@@ -222,7 +239,7 @@ func TestCancelDuringRequest(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	release := make(chan struct{})
 	defer close(release)
-	api := &fakeAPI{reply: func(_ http.ResponseWriter, r *http.Request, _ url.Values) bool {
+	api := &smstest.API{Reply: func(_ http.ResponseWriter, r *http.Request, _ url.Values) bool {
 		cancel()
 		select {
 		case <-r.Context().Done():
@@ -277,19 +294,19 @@ func TestConfig(t *testing.T) {
 }
 
 func TestSettingsNeverPrinted(t *testing.T) {
-	cfg := Config{AccountSID: testSID, AuthToken: testToken, From: "+15005550006"}
+	cfg := Config{AccountSID: smstest.AccountSID, AuthToken: smstest.AuthToken, From: "+15005550006"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("cfg", "sms", cfg)
 	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, &cfg), buf.String()} {
-		if strings.Contains(s, testToken) || strings.Contains(s, testSID) {
+		if strings.Contains(s, smstest.AuthToken) || strings.Contains(s, smstest.AccountSID) {
 			t.Errorf("printed settings: %s", s)
 		}
 	}
-	bad := Config{AccountSID: testSID, AuthToken: testToken + "\n"}
-	if err := bad.Validate(); err == nil || strings.Contains(err.Error(), testToken) {
+	bad := Config{AccountSID: smstest.AccountSID, AuthToken: smstest.AuthToken + "\n"}
+	if err := bad.Validate(); err == nil || strings.Contains(err.Error(), smstest.AuthToken) {
 		t.Errorf("validation error %v", err)
 	}
 }
@@ -297,11 +314,11 @@ func TestSettingsNeverPrinted(t *testing.T) {
 func TestFromEnv(t *testing.T) {
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "token")
-	if err := os.WriteFile(tokenFile, []byte(testToken+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte(smstest.AuthToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"FANFARE_SMS_ACCOUNT_SID":     testSID,
+		"FANFARE_SMS_ACCOUNT_SID":     smstest.AccountSID,
 		"FANFARE_SMS_AUTH_TOKEN_FILE": tokenFile,
 		"FANFARE_SMS_FROM":            "Fanfare",
 		"FANFARE_SMS_CONCURRENCY":     "4",
@@ -314,9 +331,9 @@ func TestFromEnv(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.AuthToken != testToken || cfg.AccountSID != testSID || cfg.From != "Fanfare" ||
+	if cfg.AuthToken != smstest.AuthToken || cfg.AccountSID != smstest.AccountSID || cfg.From != "Fanfare" ||
 		cfg.Concurrency != 4 || cfg.Timeout != 3*time.Second || cfg.BaseURL != DefaultBaseURL {
-		t.Errorf("got %+v (token read %t)", cfg, cfg.AuthToken == testToken)
+		t.Errorf("got %+v (token read %t)", cfg, cfg.AuthToken == smstest.AuthToken)
 	}
 
 	env["FANFARE_SMS_AUTH_TOKEN_FILE"] = filepath.Join(dir, "missing")

@@ -13,7 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/channel/channeltest"
 	"github.com/fanfare-dev/fanfare/internal/channel/push/apns"
-	"github.com/fanfare-dev/fanfare/internal/channel/push/internal/pushtest"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/pushtest"
 )
 
 // setup starts a fake APNs and a provider pointed at it.

@@ -12,7 +12,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/channel/channeltest"
 	"github.com/fanfare-dev/fanfare/internal/channel/push/fcm"
-	"github.com/fanfare-dev/fanfare/internal/channel/push/internal/pushtest"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/pushtest"
 )
 
 // setup starts a fake FCM and a provider pointed at it.

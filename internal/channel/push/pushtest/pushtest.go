@@ -1,6 +1,3 @@
-// Package pushtest holds in-process FCM and APNs servers for the push
-// providers' tests: HTTP/2 over TLS, verifying every signature the real
-// services would, and recording what they were offered and accepted.
 package pushtest
 
 import (
@@ -10,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/channel/channeltest"
@@ -30,7 +28,21 @@ type recorder struct {
 	offered  []string
 	replies  map[string]Reply
 	errs     []string
+	// accepted counts the messages accepted, kept or not.
+	accepted atomic.Int64
+	// discard keeps the server from recording what it is offered and
+	// accepts, so that a benchmark's memory is the sender's.
+	discard atomic.Bool
 }
+
+// Discard makes the server keep nothing of the requests it serves but
+// their count (Accepted) and the faults it finds (Errors): canned replies
+// still apply, Received, Offered and payloads stay empty. Benchmarks
+// sending millions of messages use it.
+func (r *recorder) Discard() { r.discard.Store(true) }
+
+// Accepted counts the messages accepted, recorded or not.
+func (r *recorder) Accepted() int64 { return r.accepted.Load() }
 
 // Received lists the messages accepted.
 func (r *recorder) Received() []channeltest.Delivery {
@@ -74,15 +86,24 @@ func (r *recorder) bad(w http.ResponseWriter, status int, body, why string) {
 func (r *recorder) offer(token string) (Reply, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.offered = append(r.offered, token)
+	if !r.discard.Load() {
+		r.offered = append(r.offered, token)
+	}
 	rep, ok := r.replies[token]
 	return rep, ok
 }
 
-func (r *recorder) accept(id, token string) {
+// accept counts an accepted message and records it unless discarding; it
+// reports whether the caller should record the message's details too.
+func (r *recorder) accept(id, token string) (record bool) {
+	r.accepted.Add(1)
+	if r.discard.Load() {
+		return false
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.received = append(r.received, channeltest.Delivery{ID: id, To: token})
+	return true
 }
 
 // answer writes a canned reply, hanging until the client gives up if
@@ -98,7 +119,7 @@ func answer(w http.ResponseWriter, req *http.Request, rep Reply) {
 }
 
 // startTLS starts an HTTP/2 test server that t closes.
-func startTLS(t *testing.T, h http.Handler) *httptest.Server {
+func startTLS(t testing.TB, h http.Handler) *httptest.Server {
 	srv := httptest.NewUnstartedServer(h)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()

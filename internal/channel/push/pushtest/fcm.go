@@ -39,8 +39,8 @@ type FCM struct {
 	payloads []map[string]any
 }
 
-// NewFCM starts a fake FCM.
-func NewFCM(t *testing.T) *FCM {
+// NewFCM starts a fake FCM that t closes.
+func NewFCM(t testing.TB) *FCM {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -211,10 +211,11 @@ func (f *FCM) send(w http.ResponseWriter, r *http.Request) {
 		answer(w, r, rep)
 		return
 	}
-	f.accept(id, token)
-	f.tmu.Lock()
-	f.payloads = append(f.payloads, body.Message)
-	f.tmu.Unlock()
+	if f.accept(id, token) {
+		f.tmu.Lock()
+		f.payloads = append(f.payloads, body.Message)
+		f.tmu.Unlock()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"name":"projects/%s/messages/%s"}`, Project, id)
 }

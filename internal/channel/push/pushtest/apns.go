@@ -32,15 +32,16 @@ type APNs struct {
 	PrivateKeyP8 []byte
 	key          *ecdsa.PrivateKey
 
-	jmu      sync.Mutex
+	jmu sync.Mutex
+	// jwts holds the provider tokens whose signature was verified.
 	jwts     map[string]bool
 	expired  map[string]bool
 	headers  []http.Header
 	payloads []map[string]any
 }
 
-// NewAPNs starts a fake APNs.
-func NewAPNs(t *testing.T) *APNs {
+// NewAPNs starts a fake APNs that t closes.
+func NewAPNs(t testing.TB) *APNs {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -108,15 +109,14 @@ func (a *APNs) send(w http.ResponseWriter, r *http.Request) {
 		a.reason(w, 403, "MissingProviderToken")
 		return
 	}
-	var header struct{ Alg, Kid string }
-	var claims struct {
-		Iss string
-		Iat int64
-	}
-	signed, sig, ok := decodeJWT(jwt, &header, &claims)
-	digest := sha256.Sum256([]byte(signed))
-	if !ok || len(sig) != 64 || header.Alg != "ES256" || header.Kid != KeyID || claims.Iss != TeamID || claims.Iat == 0 ||
-		!ecdsa.Verify(&a.key.PublicKey, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+	a.jmu.Lock()
+	verified := a.jwts[jwt]
+	a.jmu.Unlock()
+	// A sender reuses one provider token for up to an hour: its signature
+	// is checked the first time, then the token is matched against those
+	// verified, so that a benchmark measures the sender rather than P-256
+	// verifications on the same cores.
+	if !verified && !a.verify(jwt) {
 		a.recorder.bad(w, 403, `{"reason":"InvalidProviderToken"}`, "invalid provider token")
 		return
 	}
@@ -158,15 +158,29 @@ func (a *APNs) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, _ := payload["fanfare_message_id"].(string)
-	a.accept(id, token)
-	a.jmu.Lock()
-	a.headers = append(a.headers, r.Header.Clone())
-	a.payloads = append(a.payloads, payload)
-	a.jmu.Unlock()
+	if a.accept(id, token) {
+		a.jmu.Lock()
+		a.headers = append(a.headers, r.Header.Clone())
+		a.payloads = append(a.payloads, payload)
+		a.jmu.Unlock()
+	}
 	apnsID := r.Header.Get("apns-id")
 	if apnsID == "" {
 		apnsID = "00000000-0000-4000-8000-000000000000"
 	}
 	w.Header().Set("apns-id", apnsID)
 	w.WriteHeader(200)
+}
+
+// verify checks a provider token's claims and ES256 signature.
+func (a *APNs) verify(jwt string) bool {
+	var header struct{ Alg, Kid string }
+	var claims struct {
+		Iss string
+		Iat int64
+	}
+	signed, sig, ok := decodeJWT(jwt, &header, &claims)
+	digest := sha256.Sum256([]byte(signed))
+	return ok && len(sig) == 64 && header.Alg == "ES256" && header.Kid == KeyID && claims.Iss == TeamID && claims.Iat != 0 &&
+		ecdsa.Verify(&a.key.PublicKey, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
 }
