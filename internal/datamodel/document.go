@@ -56,6 +56,9 @@ func Document(m *Model) []byte {
 				if p.Platform != "" {
 					fields = append(fields, "platform: "+yamlName(p.Platform))
 				}
+				if p.Active != "" {
+					fields = append(fields, "active: "+yamlName(p.Active))
+				}
 				fmt.Fprintf(&b, "      push: {%s}\n", strings.Join(fields, ", "))
 			}
 		}

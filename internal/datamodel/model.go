@@ -115,6 +115,9 @@ type PushSpec struct {
 	Link     string `json:"link"`
 	Token    string `json:"token"`
 	Platform string `json:"platform,omitempty"`
+	// Active, a boolean attribute of the device, marks devices that may
+	// receive pushes; a device whose Active is false is excluded.
+	Active string `json:"active,omitempty"`
 }
 
 // Entity returns the named entity, or nil.

@@ -235,7 +235,7 @@ func (p *docParser) targeting(path string, ent docparse.Entry) *Targeting {
 	if v, ok := f[ChannelPush]; ok {
 		pp := path + "." + ChannelPush
 		t.Push = &PushSpec{}
-		pf, ok := p.Object(pp, v.Line, v.Value, "link", "token", "platform")
+		pf, ok := p.Object(pp, v.Line, v.Value, "link", "token", "platform", "active")
 		if !ok {
 			return t
 		}
@@ -247,6 +247,9 @@ func (p *docParser) targeting(path string, ent docparse.Entry) *Targeting {
 		}
 		if x, ok := pf["platform"]; ok {
 			t.Push.Platform = p.Text(pp+".platform", x)
+		}
+		if x, ok := pf["active"]; ok {
+			t.Push.Active = p.Text(pp+".active", x)
 		}
 	}
 	return t

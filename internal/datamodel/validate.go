@@ -329,6 +329,13 @@ func (c *checker) targeting(path string, e *Entity, tg *Targeting) {
 			c.add(pp+".platform", "attribute %s.%s is %s; a platform must be a string or an enum", devices.Name, p.Platform, a.Type)
 		}
 	}
+	if p.Active != "" {
+		if a := devices.Attribute(p.Active); a == nil {
+			c.add(pp+".active", "unknown attribute %q of %s", p.Active, devices.Name)
+		} else if a.Type != TypeBoolean {
+			c.add(pp+".active", "attribute %s.%s is %s; active must be a boolean", devices.Name, p.Active, a.Type)
+		}
+	}
 }
 
 func (c *checker) stringAttr(path string, e *Entity, name string) {

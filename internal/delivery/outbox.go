@@ -18,6 +18,7 @@ const (
 	ReasonSuppressed      = "suppressed"
 	ReasonInvalidAddress  = "invalid_address"
 	ReasonNoAddress       = "no_address"
+	ReasonInactiveDevice  = "inactive_device"
 	ReasonDuplicate       = "duplicate_address"
 	ReasonTemplate        = "template_error"
 	ReasonProviderFailed  = "provider_rejected"

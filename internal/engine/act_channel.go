@@ -26,9 +26,10 @@ const (
 // statement: one message per recipient and address — per device for push —
 // with a deterministic id "<run>:<activity>:<key values joined by '|'>"
 // (plus "|<token>" for push), so a retried activity adds nothing (ON
-// CONFLICT DO NOTHING). Recipients without an address, and every copy after
-// the first to one address within the message, are written excluded with
-// their reason, so the figures count them. A simulation writes nothing.
+// CONFLICT DO NOTHING). Recipients without an address, devices the model
+// marks inactive, and every copy after the first to one address within
+// the message, are written excluded with their reason, so the figures
+// count them. A simulation writes nothing.
 // The population passes on.
 func channel(v *env) ([]output, error) {
 	in, err := v.population()
@@ -66,15 +67,21 @@ func channel(v *env) ([]output, error) {
 	if addr.platform != "" {
 		platform = "CAST(" + addr.platform + " AS VARCHAR)"
 	}
-	inner := fmt.Sprintf(`SELECT %s AS id, %s || '}' AS recipient, CAST(%s AS VARCHAR) AS address, %s AS platform,
-		row_number() OVER (PARTITION BY lower(CAST(%s AS VARCHAR)) ORDER BY %s) AS copy
+	active := "TRUE"
+	if addr.active != "" {
+		active = "coalesce(" + addr.active + ", TRUE)"
+	}
+	// An inactive device's copy does not count against the active ones
+	// sharing its token: active devices sort first.
+	inner := fmt.Sprintf(`SELECT %s AS id, %s || '}' AS recipient, CAST(%s AS VARCHAR) AS address, %s AS platform, %s AS active,
+		row_number() OVER (PARTITION BY lower(CAST(%s AS VARCHAR)) ORDER BY %s DESC, %s) AS copy
 		FROM %s w JOIN %s d ON %s %s`,
-		id, strings.Join(recipient, " || "), addr.expr, platform, addr.expr, strings.Join(keys, ", "),
+		id, strings.Join(recipient, " || "), addr.expr, platform, active, addr.expr, active, strings.Join(keys, ", "),
 		store.Quote(in.Table), store.Quote(dim.Name), joinOn("d", dim.Key, "w", dim.Key), addr.join)
 	query := `INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, platform, status, reason, attempts, created_at, updated_at)
 		SELECT x.id, $2, $3, $4, $5, x.recipient, x.address, x.platform,
-			CASE WHEN x.address IS NULL OR x.address = '' OR x.copy > 1 THEN '` + outboxExcluded + `' ELSE $7 END,
-			CASE WHEN x.address IS NULL OR x.address = '' THEN 'no_address' WHEN x.copy > 1 THEN 'duplicate_address' END,
+			CASE WHEN x.address IS NULL OR x.address = '' OR NOT x.active OR x.copy > 1 THEN '` + outboxExcluded + `' ELSE $7 END,
+			CASE WHEN x.address IS NULL OR x.address = '' THEN 'no_address' WHEN NOT x.active THEN 'inactive_device' WHEN x.copy > 1 THEN 'duplicate_address' END,
 			0, $6, $6
 		FROM (` + inner + `) x ON CONFLICT DO NOTHING`
 	prefix := fmt.Sprintf("%d:%s:", v.st.run.ID, v.act.ID)
@@ -93,6 +100,7 @@ func channel(v *env) ([]output, error) {
 type addressSource struct {
 	expr      string // SQL over d (the dimension) or dv (a device)
 	platform  string
+	active    string // SQL over dv: may the device receive pushes
 	join      string // extra LEFT JOIN for devices
 	perDevice bool
 }
@@ -127,6 +135,9 @@ func (v *env) addressSource(dim *datamodel.Entity) (addressSource, error) {
 		}
 		if t.Push.Platform != "" {
 			src.platform = "dv." + store.Quote(t.Push.Platform)
+		}
+		if t.Push.Active != "" {
+			src.active = "dv." + store.Quote(t.Push.Active)
 		}
 		return src, nil
 	}
