@@ -32,8 +32,14 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 	if u.ErrorCode != "" {
 		code = u.ErrorCode
 	}
-	if _, err := s.store.DB.ExecContext(r.Context(), `UPDATE ff_outbox SET delivery_status = $1, delivery_error = $2 WHERE channel = 'sms' AND provider_id = $3`,
-		u.Status, code, u.MessageSID); err != nil {
+	// The message's own id, when the callback address carries it, finds
+	// the row by key; the provider's id alone means a scan on the
+	// embedded store.
+	q, args := `UPDATE ff_outbox SET delivery_status = $1, delivery_error = $2 WHERE channel = 'sms' AND provider_id = $3`, []any{u.Status, code, u.MessageSID}
+	if u.MessageID != "" {
+		q, args = q+` AND message_id = $4`, append(args, u.MessageID)
+	}
+	if _, err := s.store.DB.ExecContext(r.Context(), q, args...); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -48,5 +48,27 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		if status != "undelivered" || errCode != "30003" {
 			t.Fatalf("recorded %q %q", status, errCode)
 		}
+		// A callback address that names the message (sms.CallbackURL)
+		// finds it by key; it must still match the provider's id.
+		form = url.Values{"MessageSid": {"SM0123"}, "MessageStatus": {"delivered"}}
+		for _, tc := range []struct{ id, want string }{{"1:sms:2", "undelivered"}, {"1:sms:1", "delivered"}} {
+			addr := sms.CallbackURL(public+"/callbacks/sms", tc.id)
+			path := strings.TrimPrefix(addr, public)
+			req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Twilio-Signature", sms.Signature(authToken, addr, form))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("callback for %s: %d", tc.id, resp.StatusCode)
+			}
+			s.DB.QueryRow(`SELECT delivery_status FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status)
+			if status != tc.want {
+				t.Fatalf("after the callback for %s: %q, want %q", tc.id, status, tc.want)
+			}
+		}
 	})
 }

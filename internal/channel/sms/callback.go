@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
+	"unicode"
 )
 
 // maxCallback bounds a status callback's body.
@@ -38,7 +40,10 @@ var ErrCallback = errors.New("invalid status callback")
 type StatusUpdate struct {
 	// MessageSID is the message's Result.ProviderID.
 	MessageSID string
-	Status     string
+	// MessageID is Fanfare's id of the message, which CallbackURL put in
+	// the callback's address ("" for an address without it).
+	MessageID string
+	Status    string
 	// ErrorCode is the API's error code for undelivered and failed
 	// messages, or empty.
 	ErrorCode string
@@ -60,12 +65,16 @@ func ParseStatusCallback(r *http.Request) (StatusUpdate, error) {
 		return StatusUpdate{}, fmt.Errorf("%w: %w", ErrCallback, err)
 	}
 	u := StatusUpdate{
+		MessageID:  r.URL.Query().Get(messageParam),
 		MessageSID: r.PostForm.Get("MessageSid"),
 		Status:     r.PostForm.Get("MessageStatus"),
 		ErrorCode:  r.PostForm.Get("ErrorCode"),
 	}
 	if u.MessageSID == "" || len(u.MessageSID) > 64 || !isAlnum(u.MessageSID) {
 		return StatusUpdate{}, fmt.Errorf("%w: MessageSid missing or malformed", ErrCallback)
+	}
+	if len(u.MessageID) > 1024 || strings.ContainsFunc(u.MessageID, unicode.IsControl) {
+		return StatusUpdate{}, fmt.Errorf("%w: malformed message id", ErrCallback)
 	}
 	if !knownStatus[u.Status] {
 		return StatusUpdate{}, fmt.Errorf("%w: unknown MessageStatus %q", ErrCallback, u.Status)
@@ -106,4 +115,22 @@ func ValidateSignature(authToken, fullURL string, form url.Values, signature str
 		return false
 	}
 	return hmac.Equal([]byte(Signature(authToken, fullURL, form)), []byte(signature))
+}
+
+// messageParam is the query parameter of a status callback's address that
+// names the message.
+const messageParam = "message"
+
+// CallbackURL is the status callback address of one message: base with
+// the message's id added to its query, so that the callback names the
+// outbox row directly (the request's signature covers the address).
+func CallbackURL(base, messageID string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	q := u.Query()
+	q.Set(messageParam, messageID)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

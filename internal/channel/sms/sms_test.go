@@ -66,8 +66,8 @@ func TestRequest(t *testing.T) {
 		got[f.Get("Body")] = map[string]string{"To": f.Get("To"), "From": f.Get("From"), "StatusCallback": f.Get("StatusCallback")}
 	}
 	want := map[string]map[string]string{
-		"Hello a": {"To": "+33612345678", "From": "Fanfare", "StatusCallback": "https://hooks.example.com/sms?x=1"},
-		"Hello b": {"To": "+33612345679", "From": "+15005550006", "StatusCallback": "https://hooks.example.com/sms?x=1"},
+		"Hello a": {"To": "+33612345678", "From": "Fanfare", "StatusCallback": "https://hooks.example.com/sms?message=a&x=1"},
+		"Hello b": {"To": "+33612345679", "From": "+15005550006", "StatusCallback": "https://hooks.example.com/sms?message=b&x=1"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("forms:\n got %v\nwant %v", got, want)
@@ -352,8 +352,8 @@ func TestParseStatusCallback(t *testing.T) {
 		err  bool
 	}{
 		{"delivered", "MessageSid=SM123&MessageStatus=delivered&AccountSid=AC1", StatusUpdate{MessageSID: "SM123", Status: "delivered"}, false},
-		{"undelivered", "MessageSid=SM123&MessageStatus=undelivered&ErrorCode=30003", StatusUpdate{"SM123", "undelivered", "30003"}, false},
-		{"failed", "MessageSid=SM9&MessageStatus=failed&ErrorCode=30008", StatusUpdate{"SM9", "failed", "30008"}, false},
+		{"undelivered", "MessageSid=SM123&MessageStatus=undelivered&ErrorCode=30003", StatusUpdate{MessageSID: "SM123", Status: "undelivered", ErrorCode: "30003"}, false},
+		{"failed", "MessageSid=SM9&MessageStatus=failed&ErrorCode=30008", StatusUpdate{MessageSID: "SM9", Status: "failed", ErrorCode: "30008"}, false},
 		{"queued", "MessageSid=SM9&MessageStatus=queued", StatusUpdate{MessageSID: "SM9", Status: "queued"}, false},
 		{"no sid", "MessageStatus=sent", StatusUpdate{}, true},
 		{"bad sid", "MessageSid=SM%0D%0A1&MessageStatus=sent", StatusUpdate{}, true},
