@@ -196,7 +196,7 @@ type sendRun struct {
 }
 
 // startSend runs campaign (doc) live on s until its messages are in the
-// outbox, then reopens the store as a starting server would.
+// outbox, then caps the embedded store's memory as a server's would be.
 func startSend(b *testing.B, s *store.Store, doc, campaign string) sendRun {
 	b.Helper()
 	ctx := context.Background()
@@ -209,7 +209,7 @@ func startSend(b *testing.B, s *store.Store, doc, campaign string) sendRun {
 		b.Fatal(err)
 	}
 	r := sendRun{store: s, run: runLive(b, eng, campaign)}
-	reopen(s)
+	limitMemory(b, s)
 	if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status = 'pending'`, r.run).Scan(&r.total); err != nil {
 		b.Fatal(err)
 	}
