@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/schema"
 )
 
 func (s *Server) sink() *delivery.StoreSink { return &delivery.StoreSink{Store: s.store} }
@@ -63,6 +64,22 @@ func (s *Server) setConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dimension": req.Dimension, "profile_key": key, "channel": req.Channel, "status": req.Status})
+}
+
+// importConsent records a consent file (delivery.ImportConsent).
+func (s *Server) importConsent(w http.ResponseWriter, r *http.Request) {
+	m, _, err := schema.Current(r.Context(), s.store)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	res, err := delivery.ImportConsent(r.Context(), s.store, m, q.Get("dimension"), http.MaxBytesReader(nil, r.Body, 1<<30), q.Get("source"), time.Now())
+	if err != nil {
+		s.fail(w, r, errBadRequest(err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 // SuppressionRequest puts an address on (or takes it off) the list.

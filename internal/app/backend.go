@@ -58,6 +58,7 @@ type Backend interface {
 	SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error)
 	RunConfirm(ctx context.Context, id int64) (int64, error)
 	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
+	ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error)
 	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)
 	// Work drives a run until it is no longer running: the store backend
 	// runs its activities in this process, the server backend waits.

@@ -3,11 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/schema"
 )
 
 // The store-side campaign calls.
@@ -110,6 +112,14 @@ func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 
 func (l *local) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error) {
 	return delivery.RunFigures(ctx, l.s, id)
+}
+
+func (l *local) ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error) {
+	m, _, err := schema.Current(ctx, l.s)
+	if err != nil {
+		return nil, err
+	}
+	return delivery.ImportConsent(ctx, l.s, m, dimension, r, source, time.Now())
 }
 
 func (l *local) Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error) {

@@ -45,6 +45,7 @@ type CLI struct {
 	Audience AudienceCmd `cmd:"" help:"Count, save and export audiences."`
 	Campaign CampaignCmd `cmd:"" help:"Validate, simulate, publish and run campaigns."`
 	Messages MessagesCmd `cmd:"" help:"List or show the messages the sandbox captured."`
+	Consent  ConsentCmd  `cmd:"" help:"Record consent in bulk."`
 	Demo     DemoCmd     `cmd:"" help:"Create the retail demo data model and load generated data."`
 	Version  VersionCmd  `cmd:"" help:"Print the version."`
 }

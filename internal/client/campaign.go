@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -194,4 +195,17 @@ func (c *Client) SendProof(ctx context.Context, name, activity string, key []any
 
 func activityPath(name, activity string) string {
 	return "/api/campaigns/" + url.PathEscape(name) + "/activities/" + url.PathEscape(activity)
+}
+
+// ImportConsent uploads a consent file (see delivery.ImportConsent).
+func (c *Client) ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error) {
+	q := url.Values{"dimension": {dimension}}
+	if source != "" {
+		q.Set("source", source)
+	}
+	var res delivery.ConsentImport
+	if err := c.call(ctx, http.MethodPost, "/api/consent/import", q, r, "text/csv", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }

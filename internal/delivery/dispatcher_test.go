@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -337,6 +338,54 @@ func TestSandboxKeepsBodiesOfTheFirstMessages(t *testing.T) {
 		}
 		if whole != 2 {
 			t.Errorf("%d messages kept whole, want 2", whole)
+		}
+	})
+}
+
+// TestImportConsent imports a consent file: good rows recorded, bad rows
+// reported with their line and column, a row older than consent recorded
+// since never replacing it, and the send-time check obeying the result.
+func TestImportConsent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"})
+		m, err := datamodel.Parse([]byte("entities:\n  customers:\n    key: customer_id\n    attributes:\n      customer_id: integer\n      email: string\n    targeting: {email: email}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Customer 3 unsubscribed after the export the file comes from.
+		key3, _ := delivery.ProfileKey([]string{"customer_id"}, []any{3})
+		if err := delivery.SetConsent(ctx, s, "customers", key3, channel.Email, delivery.OptOut, "unsubscribe", c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		file := "customer_id,channel,status,updated_at\n" +
+			"1,email,opt_out,\n" + // line 2
+			"2,email,maybe,\n" + // line 3: bad status
+			"x,email,opt_out,\n" + // line 4: bad key
+			"3,email,opt_in,2026-10-01T00:00:00Z\n" + // line 5: older than the unsubscribe
+			"4,fax,opt_out,\n" + // line 6: bad channel
+			"4,email,opt_in,2026-10-01T00:00:00Z\n" +
+			"4,email,opt_out,2026-10-02T00:00:00Z\n" // the newer of two rows wins
+		res, err := delivery.ImportConsent(ctx, s, m, "customers", strings.NewReader(file), "", c.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Rows != 7 || res.Accepted != 4 || len(res.Rejects) != 3 {
+			t.Fatalf("import = %+v", res)
+		}
+		want := []delivery.ConsentReject{{Line: 3, Column: "status", Value: "maybe", Reason: "must be opt_in or opt_out"}, {Line: 4, Column: "customer_id", Value: "x", Reason: "not an integer"}, {Line: 6, Column: "channel", Value: "fax", Reason: "must be email, sms or push"}}
+		if fmt.Sprint(res.Rejects) != fmt.Sprint(want) {
+			t.Errorf("rejects = %+v", res.Rejects)
+		}
+		drain(t, dispatcher(t, s, "n1", func() channel.Provider { sb, _ := delivery.NewSandbox(s, channel.Email); return sb }(), c))
+		if got := sandboxCopies(t, s); len(got) != 1 || got["b@example.com"] != 1 {
+			t.Fatalf("sandbox = %v (only b has no opt-out)", got)
+		}
+		var source string
+		s.DB.QueryRow(`SELECT source FROM ff_consent WHERE profile_key = $1`, key3).Scan(&source)
+		if source != "unsubscribe" {
+			t.Errorf("customer 3's consent source = %q: the older import replaced a later unsubscribe", source)
 		}
 	})
 }
