@@ -71,7 +71,7 @@ func deriveTextTemplate(src string) (string, bool) {
 		return "", false
 	}
 	literals, tokens := scanLiquid(src)
-	if len(tokens) > 0 && hasRawBlock(tokens) {
+	if hasRawBlock(tokens) {
 		// raw and comment blocks hold text the scanner would take for
 		// tokens.
 		return "", false
@@ -79,12 +79,13 @@ func deriveTextTemplate(src string) (string, bool) {
 	var b strings.Builder
 	for i, lit := range literals {
 		b.WriteString(lit)
-		if i < len(tokens) && (strings.HasSuffix(lit, "<") || strings.HasSuffix(lit, "</") || strings.HasSuffix(lit, "&")) {
+		if i == len(tokens) {
+			break
+		}
+		if strings.HasSuffix(lit, "<") || strings.HasSuffix(lit, "</") || strings.HasSuffix(lit, "&") {
 			return "", false // the value completes markup or an entity
 		}
-		if i < len(tokens) {
-			b.WriteString(phOpen + strconv.Itoa(i) + phClose)
-		}
+		b.WriteString(phOpen + strconv.Itoa(i) + phClose)
 	}
 	if fosterParented(b.String()) || !blocksBalanced(b.String(), tokens) {
 		return "", false
