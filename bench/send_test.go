@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/smtp"
 	"os"
@@ -120,19 +119,9 @@ func BenchmarkSend(b *testing.B) {
 }
 
 // sendOnce runs the send campaign live, then sends its messages to the
-// provider, the embedded store's memory capped as a server's would be.
+// provider (startSend, sendRun.send) and, for SMTP, measures the ceiling.
 func sendOnce(b *testing.B, s *store.Store, provider, doc string, conns int) {
-	ctx := context.Background()
-	t0 := time.Now()
-	eng := engine.New(engine.Config{Store: s, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now.Add(time.Since(t0)) }})
-	if _, err := eng.Save(ctx, []byte(doc)); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := eng.Publish(ctx, "send"); err != nil {
-		b.Fatal(err)
-	}
-	run := runLive(b, eng, "send")
-	limitMemory(b, s)
+	r := startSend(b, s, doc, "send")
 	var p channel.Provider
 	var sink *sinkServer
 	var port int
@@ -148,21 +137,10 @@ func sendOnce(b *testing.B, s *store.Store, provider, doc string, conns int) {
 		}
 	}
 	defer p.Close()
-	d := delivery.New(delivery.Config{Store: s, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{channel.Email: p}, Owner: "bench",
-		Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
-	b.ResetTimer()
-	st := dispatchAll(b, s, d, run)
-	b.StopTimer()
-	figs, _ := delivery.RunFigures(ctx, s, run)
-	rate := float64(figs[0].Sent) / st.secs
-	b.ReportMetric(rate, "msgs/s")
-	b.ReportMetric(st.peakRSS, "send_peak_rss_MB")
-	b.ReportMetric(st.peakHeap, "send_peak_heap_MB")
-	b.Logf("%s: %d messages (%d sent, %d failed) in %.1fs = %.0f msgs/s; during the send: peak RSS %.0f MB, peak Go heap %.0f MB (embedded store memory limit %s)",
-		provider, figs[0].Targeted, figs[0].Sent, figs[0].Failed, st.secs, rate, st.peakRSS, st.peakHeap, benchMemoryLimit())
+	rate, sent := r.send(b, provider, channel.Email, p)
 	if sink != nil {
 		b.Logf("average message %.1f KB", float64(sink.bytes.Load())/float64(sink.n.Load())/1024)
-		ceiling := bareSMTP(b, port, int(figs[0].Sent), conns, sink.first)
+		ceiling := bareSMTP(b, port, int(sent), conns, sink.first)
 		b.ReportMetric(rate/ceiling, "x_bare_net_smtp")
 		b.Logf("bare net/smtp, %d connections, same server: %.0f msgs/s; fanfare end to end = %.2f of it", conns, ceiling, rate/ceiling)
 	}
