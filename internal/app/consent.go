@@ -30,12 +30,13 @@ func (c *ConsentImportCmd) Run(ctx context.Context, g *Globals) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "%s: %d rows, %d recorded, %d rejected\n", c.File, res.Rows, res.Accepted, len(res.Rejects))
+		rejected := res.Rows - res.Accepted // Rejects lists the first 1000
+		fmt.Fprintf(g.stdout, "%s: %d rows, %d recorded, %d rejected\n", c.File, res.Rows, res.Accepted, rejected)
 		for _, r := range res.Rejects {
 			fmt.Fprintf(g.stdout, "  line %d: %s %q: %s\n", r.Line, r.Column, r.Value, r.Reason)
 		}
-		if len(res.Rejects) > 0 {
-			return fmt.Errorf("%d row(s) rejected", len(res.Rejects))
+		if rejected > 0 {
+			return fmt.Errorf("%d row(s) rejected", rejected)
 		}
 		return nil
 	})
