@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -75,8 +76,11 @@ func (s *Server) importConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	res, err := delivery.ImportConsent(r.Context(), s.store, m, q.Get("dimension"), http.MaxBytesReader(nil, r.Body, 1<<30), q.Get("source"), time.Now())
+	if errors.Is(err, delivery.ErrConsentFile) {
+		err = errBadRequest(err.Error())
+	}
 	if err != nil {
-		s.fail(w, r, errBadRequest(err.Error()))
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

@@ -31,6 +31,10 @@ type ConsentReject struct {
 	Reason string `json:"reason"`
 }
 
+// ErrConsentFile is a consent file that cannot be read at all (its
+// header, its dimension); rows with a problem are rejects instead.
+var ErrConsentFile = errors.New("consent file")
+
 // maxConsentRejects bounds the rejects an import reports.
 const maxConsentRejects = 1000
 
@@ -44,7 +48,7 @@ const maxConsentRejects = 1000
 func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dimension string, r io.Reader, source string, now time.Time) (*ConsentImport, error) {
 	dim := m.Entity(dimension)
 	if dim == nil {
-		return nil, fmt.Errorf("unknown dimension %q", dimension)
+		return nil, fmt.Errorf("%w: unknown dimension %q", ErrConsentFile, dimension)
 	}
 	if source == "" {
 		source = "import"
@@ -53,7 +57,7 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("consent file: read the header: %w", err)
+		return nil, fmt.Errorf("%w: read the header: %w", ErrConsentFile, err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -63,16 +67,16 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 	for i, k := range dim.Key {
 		c, ok := col[k]
 		if !ok {
-			return nil, fmt.Errorf("consent file: the header must name %s's key attribute %q", dimension, k)
+			return nil, fmt.Errorf("%w: the header must name %s's key attribute %q", ErrConsentFile, dimension, k)
 		}
 		keyCols[i] = c
 		if a := dim.Attribute(k); a == nil || (a.Type != datamodel.TypeInteger && a.Type != datamodel.TypeString) {
-			return nil, fmt.Errorf("consent file: key attribute %q must be an integer or a string", k)
+			return nil, fmt.Errorf("%w: key attribute %q must be an integer or a string", ErrConsentFile, k)
 		}
 	}
 	for _, need := range []string{"channel", "status"} {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("consent file: the header must name %q", need)
+			return nil, fmt.Errorf("%w: the header must name %q", ErrConsentFile, need)
 		}
 	}
 	res := &ConsentImport{}
@@ -106,7 +110,7 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 				reject(pe.Line, "", "", pe.Err.Error())
 				continue
 			}
-			return nil, fmt.Errorf("consent file: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrConsentFile, err)
 		}
 		res.Rows++
 		values := make([]any, len(dim.Key))
