@@ -12,35 +12,51 @@ import (
 // rows they exclude, by reason: the recipient opted out of the channel,
 // the address is on the suppression list, or it is not a valid address.
 // Transactional messages skip consent, never suppression.
-func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[string][]string, error) {
-	out := map[string][]string{}
+func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[string][]Row, error) {
+	out := map[string][]Row{}
 	excluded := map[string]bool{}
-	exclude := func(reason string, id string) {
-		if !excluded[id] {
-			excluded[id] = true
-			out[reason] = append(out[reason], id)
+	exclude := func(reason string, r Row) {
+		if !excluded[r.MessageID] {
+			excluded[r.MessageID] = true
+			out[reason] = append(out[reason], r)
 		}
 	}
 	for _, r := range rows {
 		if err := checkAddress(ch, r.Address); err != nil {
-			exclude(ReasonInvalidAddress, r.MessageID)
+			exclude(ReasonInvalidAddress, r)
 		}
 	}
-	suppressed, err := d.lookup(ctx, `SELECT address FROM ff_suppressions WHERE channel = $1 AND address IN (%s)`, ch, rows, func(r Row) string { return strings.ToLower(r.Address) })
+	addrs := make([]string, len(rows))
+	for i, r := range rows {
+		addrs[i] = strings.ToLower(r.Address)
+	}
+	suppressed, err := d.lookup(ctx, `SELECT address FROM ff_suppressions WHERE channel = $1 AND `+d.cfg.Store.Dialect.InStrings("address", 2), ch, addrs)
 	if err != nil {
 		return nil, fmt.Errorf("read the suppression list: %w", err)
 	}
-	optedOut, err := d.lookup(ctx, `SELECT dimension || ' ' || profile_key FROM ff_consent WHERE channel = $1 AND status = 'opt_out' AND dimension || ' ' || profile_key IN (%s)`,
-		ch, rows, func(r Row) string { return r.Dimension + " " + r.Recipient })
-	if err != nil {
-		return nil, fmt.Errorf("read consent: %w", err)
+	// Opt-outs by dimension, so that the consent table's key serves the
+	// lookup (a batch is nearly always of one dimension).
+	keys := map[string][]string{}
+	for _, r := range rows {
+		keys[r.Dimension] = append(keys[r.Dimension], r.Recipient)
+	}
+	optedOut := map[string]bool{}
+	for dim, list := range keys {
+		found, err := d.lookup(ctx, `SELECT profile_key FROM ff_consent WHERE channel = $1 AND status = 'opt_out' AND dimension = $3 AND `+
+			d.cfg.Store.Dialect.InStrings("profile_key", 2), ch, list, dim)
+		if err != nil {
+			return nil, fmt.Errorf("read consent: %w", err)
+		}
+		for k := range found {
+			optedOut[dim+" "+k] = true
+		}
 	}
 	for _, r := range rows {
 		if suppressed[strings.ToLower(r.Address)] {
-			exclude(ReasonSuppressed, r.MessageID)
+			exclude(ReasonSuppressed, r)
 		}
 		if optedOut[r.Dimension+" "+r.Recipient] && !d.transactional(r) {
-			exclude(ReasonOptOut, r.MessageID)
+			exclude(ReasonOptOut, r)
 		}
 	}
 	return out, nil
@@ -50,34 +66,23 @@ func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[stri
 // categories are read from the campaign every message is marketing.
 func (d *Dispatcher) transactional(Row) bool { return false }
 
-// lookup runs a query with an IN list of the rows' values (bound) and
-// returns the values found.
-func (d *Dispatcher) lookup(ctx context.Context, query, ch string, rows []Row, value func(Row) string) (map[string]bool, error) {
+// lookup runs a query over the channel ($1) and a list of values ($2),
+// with more arguments after them, and returns the values it finds.
+func (d *Dispatcher) lookup(ctx context.Context, query, ch string, values []string, more ...any) (map[string]bool, error) {
 	found := map[string]bool{}
-	for len(rows) > 0 {
-		n := min(len(rows), 500)
-		args := []any{ch}
-		ph := make([]string, n)
-		for i, r := range rows[:n] {
-			args = append(args, value(r))
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		rs, err := d.cfg.Store.DB.QueryContext(ctx, fmt.Sprintf(query, strings.Join(ph, ", ")), args...)
-		if err != nil {
+	rs, err := d.cfg.Store.DB.QueryContext(ctx, query, append([]any{ch, values}, more...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var v string
+		if err := rs.Scan(&v); err != nil {
 			return nil, err
 		}
-		for rs.Next() {
-			var v string
-			if err := rs.Scan(&v); err != nil {
-				rs.Close()
-				return nil, err
-			}
-			found[v] = true
-		}
-		rs.Close()
-		rows = rows[n:]
+		found[v] = true
 	}
-	return found, nil
+	return found, rs.Err()
 }
 
 // checkAddress validates an address for its channel.

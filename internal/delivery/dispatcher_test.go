@@ -257,6 +257,64 @@ func TestConcurrentDispatchersSendEachMessageOnce(t *testing.T) {
 	})
 }
 
+// stalledRenderer holds a batch between its claim and its send until
+// released.
+type stalledRenderer struct {
+	loaded, release chan struct{}
+}
+
+func (r stalledRenderer) Load(ctx context.Context, rows []delivery.Row) delivery.RenderFunc {
+	r.loaded <- struct{}{}
+	<-r.release
+	return plainRenderer{}.Load(ctx, rows)
+}
+
+// TestStalledDispatcherNeverSendsWhatAnotherTook stalls a dispatcher after
+// its claim until another has taken and sent the same messages (on
+// PostgreSQL once the first one's lease ran out; on the embedded store,
+// whose claims are in memory, at once): the stalled one must not send them
+// again when it wakes.
+func TestStalledDispatcherNeverSendsWhatAnotherTook(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
+		slow := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Renderer: stalled,
+			Owner: "slow", Batch: 10, Lease: time.Minute, Now: c.Now})
+		done := make(chan error)
+		go func() {
+			_, err := slow.DispatchOnce(ctx)
+			done <- err
+		}()
+		<-stalled.loaded
+		c.Add(2 * time.Minute)
+		other := dispatcher(t, s, "other", sb, c)
+		if _, _, err := other.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		drain(t, other)
+		close(stalled.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		copies := sandboxCopies(t, s)
+		if len(copies) != 3 {
+			t.Fatalf("sandbox = %v", copies)
+		}
+		for a, n := range copies {
+			if n != 1 {
+				t.Fatalf("%s received %d copies", a, n)
+			}
+		}
+		figs, _ := delivery.RunFigures(ctx, s, 1)
+		if figs[0].Sent != 3 {
+			t.Fatalf("figures = %+v", figs[0])
+		}
+	})
+}
+
 // deadTokens answers "unregistered" for some addresses.
 type deadTokens struct {
 	channel.Provider

@@ -39,4 +39,6 @@ type Row struct {
 	Address   string
 	Platform  string
 	Attempts  int
+	// Seq is the row's number in the outbox (see claimEmbedded).
+	Seq int64
 }

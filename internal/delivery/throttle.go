@@ -239,8 +239,8 @@ func (d *Dispatcher) pace(ctx context.Context, ch string, rows []Row) ([]Row, er
 		}
 		g.rows = append(g.rows, r)
 	}
-	deferred := map[time.Time][]string{}
-	var putBack []string
+	deferred := map[time.Time][]Row{}
+	var putBack []Row
 	var send []Row
 	for _, g := range groups {
 		p, err := d.rules(ctx, g.run, g.act)
@@ -260,7 +260,7 @@ func (d *Dispatcher) pace(ctx context.Context, ch string, rows []Row) ([]Row, er
 					continue
 				}
 				at := p.window.next(now, zones[i]).UTC()
-				deferred[at] = append(deferred[at], r.MessageID)
+				deferred[at] = append(deferred[at], r)
 			}
 		}
 		d.pacer.mu.Lock()
@@ -282,9 +282,7 @@ func (d *Dispatcher) pace(ctx context.Context, ch string, rows []Row) ([]Row, er
 		}
 		d.pacer.mu.Unlock()
 		send = append(send, inWindow[:n]...)
-		for _, r := range inWindow[n:] {
-			putBack = append(putBack, r.MessageID)
-		}
+		putBack = append(putBack, inWindow[n:]...)
 	}
 	for at, list := range deferred {
 		if err := d.requeue(ctx, list, StatusRetry, ReasonOutsideWindow, at, now); err != nil {
@@ -299,27 +297,28 @@ func (d *Dispatcher) pace(ctx context.Context, ch string, rows []Row) ([]Row, er
 
 // requeue gives claimed messages back without counting the claim as an
 // attempt: to pending (over budget) or to retry at a time (outside the
-// send window).
-func (d *Dispatcher) requeue(ctx context.Context, ids []string, status, reason string, at, now time.Time) error {
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		var retryAt any
-		if !at.IsZero() {
-			retryAt = at
-		}
-		args := []any{status, nullable(reason), now, retryAt, d.cfg.Owner}
-		ph := make([]string, n)
-		for i, id := range ids[:n] {
-			args = append(args, id)
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		q := `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, retry_at = CAST($4 AS TIMESTAMPTZ),
-			attempts = greatest(coalesce(attempts, 1) - 1, 0), lease_owner = NULL, lease_until = NULL
-			WHERE lease_owner = $5 AND status = 'claimed' AND message_id IN (` + strings.Join(ph, ", ") + `)`
-		if _, err := d.cfg.Store.DB.ExecContext(ctx, q, args...); err != nil {
+// send window). On the embedded store claims are not written, so a message
+// over budget is simply left pending.
+func (d *Dispatcher) requeue(ctx context.Context, rows []Row, status, reason string, at, now time.Time) error {
+	embedded := d.cfg.Store.Embedded()
+	if embedded && status == StatusPending {
+		return nil
+	}
+	var retryAt any
+	if !at.IsZero() {
+		retryAt = at
+	}
+	set := `status = $1, reason = $2, updated_at = $3, retry_at = CAST($4 AS TIMESTAMPTZ)`
+	if !embedded {
+		set += `, attempts = greatest(coalesce(attempts, 1) - 1, 0), lease_owner = NULL, lease_until = NULL`
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), 500)
+		where, args := d.where(rows[:n], d.held(), []any{status, nullable(reason), now, retryAt})
+		if _, err := d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET `+set+` WHERE `+where, args...); err != nil {
 			return fmt.Errorf("requeue messages (%s): %w", status, err)
 		}
-		ids = ids[n:]
+		rows = rows[n:]
 	}
 	return nil
 }

@@ -63,6 +63,12 @@ func (duckDialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { 
 func (duckDialect) PrimaryKeys() bool { return false }
 func (duckDialect) IndexLinks() bool  { return false }
 
+// InStrings joins the list as a table: list_contains would compare each
+// row with every value.
+func (duckDialect) InStrings(expr string, n int) string {
+	return fmt.Sprintf("%s IN (SELECT unnest(CAST($%d AS VARCHAR[])))", expr, n)
+}
+
 func (duckDialect) TableExistsSQL() string {
 	return `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
 }

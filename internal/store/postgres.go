@@ -57,6 +57,11 @@ func redactErr(err error, dsn string) error {
 
 func (pgDialect) Name() string { return "postgres" }
 
+// InStrings compares with the array, which an index on expr serves.
+func (pgDialect) InStrings(expr string, n int) string {
+	return fmt.Sprintf("%s = ANY($%d)", expr, n)
+}
+
 func (pgDialect) ColumnType(a *datamodel.Attribute) string {
 	return commonColumnType(a, "TEXT", "NUMERIC", "JSONB")
 }
