@@ -136,8 +136,13 @@ func (c *Compiled) Keys() []string {
 
 // Arg binds one more argument and returns its placeholder.
 func (c *Compiled) Arg(v any) string {
+	return "$" + strconv.Itoa(c.Bind(v))
+}
+
+// Bind binds one more argument and returns its number.
+func (c *Compiled) Bind(v any) int {
 	c.args = append(c.args, v)
-	return "$" + strconv.Itoa(len(c.args))
+	return len(c.args)
 }
 
 // SQL renders "SELECT <selectList> FROM <tables> WHERE <condition> <tail>"

@@ -30,7 +30,7 @@ func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[stri
 	for i, r := range rows {
 		addrs[i] = strings.ToLower(r.Address)
 	}
-	suppressed, err := d.lookup(ctx, `SELECT address FROM ff_suppressions WHERE channel = $1 AND `+d.cfg.Store.Dialect.InStrings("address", 2), ch, addrs)
+	suppressed, err := d.lookup(ctx, `SELECT address FROM ff_suppressions WHERE channel = $1 AND `+d.cfg.Store.Dialect.InList("address", 2, "VARCHAR"), ch, addrs)
 	if err != nil {
 		return nil, fmt.Errorf("read the suppression list: %w", err)
 	}
@@ -43,7 +43,7 @@ func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[stri
 	optedOut := map[string]bool{}
 	for dim, list := range keys {
 		found, err := d.lookup(ctx, `SELECT profile_key FROM ff_consent WHERE channel = $1 AND status = 'opt_out' AND dimension = $3 AND `+
-			d.cfg.Store.Dialect.InStrings("profile_key", 2), ch, list, dim)
+			d.cfg.Store.Dialect.InList("profile_key", 2, "VARCHAR"), ch, list, dim)
 		if err != nil {
 			return nil, fmt.Errorf("read consent: %w", err)
 		}

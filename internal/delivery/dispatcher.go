@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -68,7 +67,8 @@ type Dispatcher struct {
 // this dispatcher's loops hold (see claimEmbedded).
 type cursor struct {
 	mu       sync.Mutex
-	after    int64
+	after    int64 // the last seq read
+	last     int64 // the highest seq the outbox held when last looked
 	restart  time.Time
 	inFlight map[int64]bool
 }
@@ -276,11 +276,11 @@ func (d *Dispatcher) claim(ctx context.Context) ([]Row, error) {
 // hold are kept in memory, and a row is the store's "ours" only once the
 // update that marks it sending has moved it (so that two dispatchers on one
 // file still never both send it). Claims walk the outbox by seq, the order
-// rows were written (older runs first), from a cursor, so that each reads
-// only the row groups after the last row handed out instead of skipping
-// every message already sent; the cursor goes back to the start at the end
-// of the outbox, and at least once a backoff, for retries that came due
-// behind it.
+// rows were written (older runs first), from a cursor, a window of seq at a
+// time, so that each reads the row groups of its window alone, not every
+// row after the cursor (13 ms a claim at 200 000 rows). The cursor goes
+// back to the start at the end of the outbox, and at least once a backoff,
+// for retries that came due behind it.
 func (d *Dispatcher) claimEmbedded(ctx context.Context) ([]Row, error) {
 	c := &d.cur
 	c.mu.Lock()
@@ -290,17 +290,33 @@ func (d *Dispatcher) claimEmbedded(ctx context.Context) ([]Row, error) {
 	}
 	now := d.cfg.Now().UTC()
 	if now.Sub(c.restart) >= backoff {
-		c.after, c.restart = math.MinInt64, now
+		c.after, c.restart = 0, now
 	}
-	spent, spentArgs := d.notExhausted(now, 3)
-	for {
-		fromStart := c.after == math.MinInt64
-		rs, err := d.cfg.Store.DB.QueryContext(ctx, `SELECT `+rowColumns+` FROM ff_outbox WHERE seq > $2 AND `+due+spent+` ORDER BY seq LIMIT $3`,
-			append([]any{now, c.after, d.cfg.Batch}, spentArgs...)...)
+	spent, spentArgs := d.notExhausted(now, 4)
+	span := int64(d.cfg.Batch) * 4
+	wrapped := false
+	var out []Row
+	for len(out) < d.cfg.Batch {
+		if c.after >= c.last {
+			// Past the end of the outbox as last seen: look again.
+			if err := d.cfg.Store.DB.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM ff_outbox`).Scan(&c.last); err != nil {
+				return nil, fmt.Errorf("claim messages: %w", err)
+			}
+			if c.after >= c.last {
+				c.after, c.restart = 0, now
+				if wrapped || len(out) > 0 {
+					break
+				}
+				wrapped = true
+				continue
+			}
+		}
+		upto, limit := c.after+span, d.cfg.Batch-len(out)
+		rs, err := d.cfg.Store.DB.QueryContext(ctx, `SELECT `+rowColumns+` FROM ff_outbox WHERE seq > $2 AND seq <= $3 AND `+due+spent+` ORDER BY seq LIMIT $4`,
+			append([]any{now, c.after, upto, limit}, spentArgs...)...)
 		if err != nil {
 			return nil, fmt.Errorf("claim messages: %w", err)
 		}
-		var out []Row
 		read := 0
 		for rs.Next() {
 			r, err := scanRow(rs)
@@ -318,17 +334,16 @@ func (d *Dispatcher) claimEmbedded(ctx context.Context) ([]Row, error) {
 		if err := rs.Err(); err != nil {
 			return nil, err
 		}
-		if read < d.cfg.Batch {
-			c.after, c.restart = math.MinInt64, now
-			if len(out) == 0 && !fromStart {
-				continue
-			}
+		if read < limit {
+			// The window held fewer due rows than wanted: on to the next,
+			// wider one.
+			c.after, span = upto, span*2
 		}
-		for _, r := range out {
-			c.inFlight[r.Seq] = true
-		}
-		return out, nil
 	}
+	for _, r := range out {
+		c.inFlight[r.Seq] = true
+	}
+	return out, nil
 }
 
 // release forgets rows a loop held on the embedded store.
@@ -524,12 +539,15 @@ func (d *Dispatcher) where(rows []Row, f fence, args []any) (string, []any) {
 		fmt.Fprintf(&b, " AND lease_owner = $%d", len(args))
 	}
 	if len(f.status) > 0 {
-		args = append(args, f.status)
-		if d.cfg.Store.Embedded() {
-			fmt.Fprintf(&b, " AND list_contains(CAST($%d AS VARCHAR[]), status)", len(args))
-		} else {
-			fmt.Fprintf(&b, " AND status = ANY($%d)", len(args))
+		b.WriteString(" AND status IN (")
+		for i, st := range f.status {
+			args = append(args, st)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", len(args))
 		}
+		b.WriteString(")")
 	}
 	return b.String(), args
 }
@@ -606,11 +624,18 @@ func (d *Dispatcher) markSent(ctx context.Context, provider string, sent []chann
 	}
 	ref := `(CAST($3 AS TEXT[]))[array_position(CAST($4 AS TEXT[]), message_id)]`
 	args := []any{now, provider, refs, ids(rows)}
+	f := d.sent()
 	if d.cfg.Store.Embedded() {
 		ref = `list_extract(CAST($3 AS VARCHAR[]), list_position(CAST($4 AS BIGINT[]), seq))`
 		args[3] = seqs
+		// These rows are the ones this dispatcher's sending update moved
+		// (markSending counted them), and on the embedded store nothing
+		// else changes a message being sent: the fence would only cost
+		// DuckDB reading two just-updated columns across the row group,
+		// half of this update.
+		f = fence{}
 	}
-	where, args := d.where(rows, d.sent(), args)
+	where, args := d.where(rows, f, args)
 	q := `UPDATE ff_outbox SET status = 'sent', sent_at = $1, provider = $2, provider_id = ` + ref + `, reason = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $1
 		WHERE ` + where
 	if _, err := d.cfg.Store.DB.ExecContext(ctx, q, args...); err != nil {

@@ -194,10 +194,19 @@ func castText(expr string, a *datamodel.Attribute) string {
 	return expr
 }
 
-// inKeys renders "key IN ($1, $2…)", or a disjunction of equalities for a
-// composite key, binding every value.
-func inKeys(c *audience.Compiled, exprs []string, keys [][]any) string {
+// inKeys renders "key is one of keys", binding every value: a single
+// column binds the values as one list when they are all integers or all
+// strings (a parameter per value costs DuckDB 14 us each, 7 ms for a batch
+// of 500), other keys an IN list or, for a composite key, a disjunction of
+// equalities.
+func inKeys(d store.Dialect, c *audience.Compiled, exprs []string, keys [][]any) string {
 	if len(exprs) == 1 {
+		if ints, ok := column[int64](keys); ok {
+			return d.InList(exprs[0], c.Bind(ints), "BIGINT")
+		}
+		if strs, ok := column[string](keys); ok {
+			return d.InList(exprs[0], c.Bind(strs), "VARCHAR")
+		}
 		ph := make([]string, len(keys))
 		for i, k := range keys {
 			ph[i] = c.Arg(k[0])
@@ -215,6 +224,19 @@ func inKeys(c *audience.Compiled, exprs []string, keys [][]any) string {
 	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
+// column returns the first value of every key when all are of type T.
+func column[T any](keys [][]any) ([]T, bool) {
+	out := make([]T, len(keys))
+	for i, k := range keys {
+		v, ok := k[0].(T)
+		if !ok {
+			return nil, false
+		}
+		out[i] = v
+	}
+	return out, true
+}
+
 // loadProfiles reads the dimension's rows of keys with their to-one
 // links, keyed by KeyString.
 func (l *Loader) loadProfiles(ctx context.Context, dim *datamodel.Entity, keys [][]any) (map[string]map[string]any, error) {
@@ -226,7 +248,7 @@ func (l *Loader) loadProfiles(ctx context.Context, dim *datamodel.Entity, keys [
 	if err != nil {
 		return nil, fmt.Errorf("load profiles: %w", err)
 	}
-	q, args := c.SQL(strings.Join(exprs, ", "), "AND "+inKeys(c, c.Keys(), keys))
+	q, args := c.SQL(strings.Join(exprs, ", "), "AND "+inKeys(l.s.Dialect, c, c.Keys(), keys))
 	l.queries++
 	rows, err := l.s.DB.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -295,7 +317,7 @@ func (l *Loader) loadMany(ctx context.Context, dim *datamodel.Entity, mn ManyNee
 		outer = append(outer, ks[i])
 	}
 	list = append(list, "row_number() OVER (PARTITION BY "+strings.Join(fks, ", ")+" ORDER BY "+order+") AS rn")
-	inner, args := c.SQL(strings.Join(list, ", "), "AND "+inKeys(c, fks, keys))
+	inner, args := c.SQL(strings.Join(list, ", "), "AND "+inKeys(l.s.Dialect, c, fks, keys))
 	q := "SELECT " + strings.Join(outer, ", ") + " FROM (" + inner + ") w"
 	if mn.Limit > 0 {
 		q += " WHERE w.rn <= " + strconv.Itoa(mn.Limit)

@@ -104,6 +104,22 @@ func TestLoader(t *testing.T) {
 		if _, ok := ctxs[KeyString([]any{3})]["profile"].(map[string]any)["store"].(map[string]any); ok {
 			t.Error("customer 3 has no store; its store should be nil")
 		}
+		// Keys as the outbox gives them (int64 each) are bound as one list;
+		// the mixed keys above went through an IN list: same contexts.
+		listed, err := NewLoader(s, m, "customers", needs).WithEnv(env).Load(context.Background(), [][]any{{int64(1)}, {int64(2)}, {int64(3)}, {int64(99)}}, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(listed) != 3 {
+			t.Fatalf("%d contexts from int64 keys, want 3", len(listed))
+		}
+		for k, c := range ctxs {
+			e1, _ := tpl.RenderEmail(c)
+			e2, _ := tpl.RenderEmail(listed[k])
+			if e1.Subject != e2.Subject || e1.HTML != e2.HTML {
+				t.Errorf("customer %s from int64 keys: %q / %q, want %q / %q", k, e2.Subject, e2.HTML, e1.Subject, e1.HTML)
+			}
+		}
 	})
 }
 

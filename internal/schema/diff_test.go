@@ -18,7 +18,7 @@ func (fakeDialect) ColumnType(a *datamodel.Attribute) string { return strings.To
 func (fakeDialect) PrimaryKeys() bool                        { return true }
 func (fakeDialect) IndexLinks() bool                         { return true }
 func (fakeDialect) TableExistsSQL() string                   { return "" }
-func (fakeDialect) InStrings(string, int) string             { return "" }
+func (fakeDialect) InList(string, int, string) string        { return "" }
 func (fakeDialect) DeferIndexes(context.Context, store.Querier, string) ([]string, error) {
 	return nil, nil
 }

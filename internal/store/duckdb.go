@@ -63,10 +63,10 @@ func (duckDialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { 
 func (duckDialect) PrimaryKeys() bool { return false }
 func (duckDialect) IndexLinks() bool  { return false }
 
-// InStrings joins the list as a table: list_contains would compare each
-// row with every value.
-func (duckDialect) InStrings(expr string, n int) string {
-	return fmt.Sprintf("%s IN (SELECT unnest(CAST($%d AS VARCHAR[])))", expr, n)
+// InList joins the list as a table: list_contains would compare each row
+// with every value.
+func (duckDialect) InList(expr string, n int, elem string) string {
+	return fmt.Sprintf("%s IN (SELECT unnest(CAST($%d AS %s[])))", expr, n, elem)
 }
 
 func (duckDialect) TableExistsSQL() string {

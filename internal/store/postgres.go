@@ -57,8 +57,8 @@ func redactErr(err error, dsn string) error {
 
 func (pgDialect) Name() string { return "postgres" }
 
-// InStrings compares with the array, which an index on expr serves.
-func (pgDialect) InStrings(expr string, n int) string {
+// InList compares with the array, which an index on expr serves.
+func (pgDialect) InList(expr string, n int, _ string) string {
 	return fmt.Sprintf("%s = ANY($%d)", expr, n)
 }
 
