@@ -68,7 +68,6 @@ type Dispatcher struct {
 type cursor struct {
 	mu       sync.Mutex
 	after    int64 // the last seq read
-	last     int64 // the highest seq the outbox held when last looked
 	restart  time.Time
 	inFlight map[int64]bool
 }
@@ -278,7 +277,8 @@ func (d *Dispatcher) claim(ctx context.Context) ([]Row, error) {
 // file still never both send it). Claims walk the outbox by seq, the order
 // rows were written (older runs first), from a cursor, a window of seq at a
 // time, so that each reads the row groups of its window alone, not every
-// row after the cursor (13 ms a claim at 200 000 rows). The cursor goes
+// row after the cursor (13 ms a claim at 200 000 rows); past a window with
+// nothing more due, one query finds the next due message. The cursor goes
 // back to the start at the end of the outbox, and at least once a backoff,
 // for retries that came due behind it.
 func (d *Dispatcher) claimEmbedded(ctx context.Context) ([]Row, error) {
@@ -294,23 +294,9 @@ func (d *Dispatcher) claimEmbedded(ctx context.Context) ([]Row, error) {
 	}
 	spent, spentArgs := d.notExhausted(now, 4)
 	span := int64(d.cfg.Batch) * 4
-	wrapped := false
+	started, wrapped := c.after, false
 	var out []Row
 	for len(out) < d.cfg.Batch {
-		if c.after >= c.last {
-			// Past the end of the outbox as last seen: look again.
-			if err := d.cfg.Store.DB.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM ff_outbox`).Scan(&c.last); err != nil {
-				return nil, fmt.Errorf("claim messages: %w", err)
-			}
-			if c.after >= c.last {
-				c.after, c.restart = 0, now
-				if wrapped || len(out) > 0 {
-					break
-				}
-				wrapped = true
-				continue
-			}
-		}
 		upto, limit := c.after+span, d.cfg.Batch-len(out)
 		rs, err := d.cfg.Store.DB.QueryContext(ctx, `SELECT `+rowColumns+` FROM ff_outbox WHERE seq > $2 AND seq <= $3 AND `+due+spent+` ORDER BY seq LIMIT $4`,
 			append([]any{now, c.after, upto, limit}, spentArgs...)...)
@@ -334,11 +320,26 @@ func (d *Dispatcher) claimEmbedded(ctx context.Context) ([]Row, error) {
 		if err := rs.Err(); err != nil {
 			return nil, err
 		}
-		if read < limit {
-			// The window held fewer due rows than wanted: on to the next,
-			// wider one.
-			c.after, span = upto, span*2
+		if read == limit {
+			continue
 		}
+		// Nothing more is due in the window: on to the next due message,
+		// or back to the start past the last.
+		var next sql.NullInt64
+		spent, spentArgs := d.notExhausted(now, 2)
+		if err := d.cfg.Store.DB.QueryRowContext(ctx, `SELECT min(seq) FROM ff_outbox WHERE seq > $2 AND `+due+spent,
+			append([]any{now, upto}, spentArgs...)...).Scan(&next); err != nil {
+			return nil, fmt.Errorf("claim messages: %w", err)
+		}
+		if next.Valid {
+			c.after = next.Int64 - 1
+			continue
+		}
+		c.after, c.restart = 0, now
+		if started == 0 || wrapped || len(out) > 0 {
+			break
+		}
+		wrapped = true
 	}
 	for _, r := range out {
 		c.inFlight[r.Seq] = true

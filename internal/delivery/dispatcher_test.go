@@ -69,12 +69,16 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
+// nextSeq numbers a row written by hand as a channel activity would
+// (dispatchers on the embedded store pick rows by seq).
+const nextSeq = `(SELECT coalesce(max(seq), 0) + 1 FROM ff_outbox)`
+
 func setup(t *testing.T, s *store.Store, addrs []string) {
 	t.Helper()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	for i, a := range addrs {
-		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at)
-			VALUES ($1, 1, 'mail', 'email', 'customers', $2, $3, 'pending', 0, $4, $4)`,
+		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+			VALUES ($1, 1, 'mail', 'email', 'customers', $2, $3, 'pending', 0, $4, $4, `+nextSeq+`)`,
 			fmt.Sprintf("1:mail:%d", i+1), fmt.Sprintf(`{"customer_id":%d}`, i+1), a, now)
 		if err != nil {
 			t.Fatal(err)
@@ -168,8 +172,8 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 		}
 		// Three transient failures exhaust MaxAttempts.
 		setup2 := func() {
-			s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at)
-				VALUES ('2:mail:1', 2, 'mail', 'email', 'customers', '{"customer_id":1}', 'z@example.com', 'pending', 0, $1, $1)`, c.Now())
+			s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+				VALUES ('2:mail:1', 2, 'mail', 'email', 'customers', '{"customer_id":1}', 'z@example.com', 'pending', 0, $1, $1, `+nextSeq+`)`, c.Now())
 		}
 		setup2()
 		p.n = 10
@@ -348,8 +352,8 @@ func TestDeadAddressesAreDeactivated(t *testing.T) {
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		d := dispatcher(t, s, "n1", deadTokens{Provider: sb, dead: map[string]bool{"gone@example.com": true}}, c)
 		drain(t, d)
-		s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at)
-			VALUES ('2:mail:2', 2, 'mail', 'email', 'customers', '{"customer_id":2}', 'gone@example.com', 'pending', 0, $1, $1)`, c.Now())
+		s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+			VALUES ('2:mail:2', 2, 'mail', 'email', 'customers', '{"customer_id":2}', 'gone@example.com', 'pending', 0, $1, $1, `+nextSeq+`)`, c.Now())
 		drain(t, d)
 		first, _ := delivery.RunFigures(context.Background(), s, 1)
 		second, _ := delivery.RunFigures(context.Background(), s, 2)

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
@@ -71,19 +72,46 @@ func channel(v *env) ([]output, error) {
 	if addr.active != "" {
 		active = "coalesce(" + addr.active + ", TRUE)"
 	}
+	// Rows are written in the order of the dimension's key, so that a
+	// dispatcher's batch (rows written together) holds a narrow range of
+	// keys, and loading its profiles reads the row groups of that range
+	// alone (DuckDB keeps no index on the dimension's key).
+	sortKeys, order := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		sortKeys[i], order[i] = fmt.Sprintf("%s AS k%d", k, i), fmt.Sprintf("x.k%d", i)
+	}
 	// An inactive device's copy does not count against the active ones
 	// sharing its token: active devices sort first.
 	inner := fmt.Sprintf(`SELECT %s AS id, %s || '}' AS recipient, CAST(%s AS VARCHAR) AS address, %s AS platform, %s AS active,
-		row_number() OVER (PARTITION BY lower(CAST(%s AS VARCHAR)) ORDER BY %s DESC, %s) AS copy
+		row_number() OVER (PARTITION BY lower(CAST(%s AS VARCHAR)) ORDER BY %s DESC, %s) AS copy, %s
 		FROM %s w JOIN %s d ON %s %s`,
-		id, strings.Join(recipient, " || "), addr.expr, platform, active, addr.expr, active, strings.Join(keys, ", "),
+		id, strings.Join(recipient, " || "), addr.expr, platform, active, addr.expr, active, strings.Join(keys, ", "), strings.Join(sortKeys, ", "),
 		store.Quote(in.Table), store.Quote(dim.Name), joinOn("d", dim.Key, "w", dim.Key), addr.join)
-	query := `INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, platform, status, reason, attempts, created_at, updated_at)
+	// One row per message id (a recipient twice in the working table, or a
+	// device token listed twice for one recipient, would repeat it): the
+	// first copy stays.
+	rows := `(SELECT i.*, row_number() OVER (PARTITION BY i.id ORDER BY i.copy) AS dup FROM (` + inner + `) i) x WHERE x.dup = 1`
+	// An activity run twice (its job retried after a crash) writes once:
+	// the insert is one statement, so its rows are all there or none.
+	seqCol, seqVal, tail := "", "", ` ON CONFLICT DO NOTHING`
+	if v.e.store.Embedded() {
+		// On the embedded store rows are numbered here, in key order after
+		// the highest number so far (see migration 0010), and appends are
+		// serialised so that two activities never read the same highest
+		// number. ON CONFLICT would write rows out of that order, so a
+		// second run of the activity is told by its rows being there.
+		seqCol = ", seq"
+		seqVal = ", (SELECT coalesce(max(seq), 0) FROM ff_outbox) + row_number() OVER (ORDER BY " + strings.Join(order, ", ") + ")"
+		tail = ` AND NOT EXISTS (SELECT 1 FROM ff_outbox o WHERE o.run_id = $2 AND o.activity_id = $3) ORDER BY ` + strings.Join(order, ", ")
+		outboxAppend.Lock()
+		defer outboxAppend.Unlock()
+	}
+	query := `INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, platform, status, reason, attempts, created_at, updated_at` + seqCol + `)
 		SELECT x.id, $2, $3, $4, $5, x.recipient, x.address, x.platform,
 			CASE WHEN x.address IS NULL OR x.address = '' OR NOT x.active OR x.copy > 1 THEN '` + outboxExcluded + `' ELSE $7 END,
 			CASE WHEN x.address IS NULL OR x.address = '' THEN 'no_address' WHEN NOT x.active THEN 'inactive_device' WHEN x.copy > 1 THEN 'duplicate_address' END,
-			0, $6, $6
-		FROM (` + inner + `) x ON CONFLICT DO NOTHING`
+			0, $6, $6` + seqVal + `
+		FROM ` + rows + tail
 	prefix := fmt.Sprintf("%d:%s:", v.st.run.ID, v.act.ID)
 	ready := outboxPending
 	if v.st.doc.Policy.ConfirmSend {
@@ -94,6 +122,10 @@ func channel(v *env) ([]output, error) {
 	}
 	return passThrough(v, "out")
 }
+
+// outboxAppend serialises writes to the embedded store's outbox (see
+// channel).
+var outboxAppend sync.Mutex
 
 // addressSource says where a channel's addresses are: an attribute of the
 // dimension (email, sms), or a token of each linked device (push).

@@ -49,6 +49,42 @@ func TestActChannel(t *testing.T) {
 			t.Errorf("after a retry the outbox holds %d messages, want 4", n)
 		}
 
+		// A second run's rows are numbered after the first's; on the
+		// embedded store each run's in key order, and written in that order
+		// (dispatchers pick rows there by ranges of seq).
+		second := actRerun(t, eng, "mailing", ModeLive)
+		if n := actCount(t, s, `SELECT count(DISTINCT seq) FROM ff_outbox WHERE seq IS NOT NULL`); n != 8 {
+			t.Errorf("%d distinct seq over two runs of 4 messages, want 8", n)
+		}
+		if s.Embedded() {
+			rows, err := s.DB.Query(`SELECT run_id, seq, recipient FROM ff_outbox ORDER BY seq`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var order []string
+			for rows.Next() {
+				var run, seq int64
+				var r string
+				if err := rows.Scan(&run, &seq, &r); err != nil {
+					t.Fatal(err)
+				}
+				order = append(order, fmt.Sprintf("%d %s", run, r))
+			}
+			rows.Close()
+			want := []string{}
+			for _, run := range []int64{id, second.Run.ID} {
+				for _, k := range []int{1, 2, 5, 8} {
+					want = append(want, fmt.Sprintf(`%d {"customer_id":%d}`, run, k))
+				}
+			}
+			if fmt.Sprint(order) != fmt.Sprint(want) {
+				t.Errorf("outbox by seq = %v, want %v", order, want)
+			}
+			if n := actCount(t, s, `SELECT count(*) FROM (SELECT seq - lag(seq) OVER (ORDER BY rowid) AS d FROM ff_outbox) WHERE d <= 0`); n != 0 {
+				t.Errorf("%d rows written out of seq order", n)
+			}
+		}
+
 		sim := actRerun(t, eng, "mailing", ModeSimulate)
 		if n := outbox(sim.Run.ID); n != 0 {
 			t.Errorf("a simulation wrote %d messages", n)
