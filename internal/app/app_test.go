@@ -22,6 +22,22 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// eachStoreCLI runs fn on each store with the CLI bound to it and to a
+// fresh data directory (dir).
+func eachStoreCLI(t *testing.T, fn func(t *testing.T, dir string, cli func(args ...string) (int, string, string))) {
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			cfg := storetest.Config(t, backend)
+			dir := t.TempDir()
+			where := []string{"--data-dir", dir}
+			if cfg.DatabaseURL != "" {
+				where = append(where, "--database-url", cfg.DatabaseURL)
+			}
+			fn(t, dir, func(args ...string) (int, string, string) { return run(t, append(where, args...)...) })
+		})
+	}
+}
+
 func TestCLIOnEachStore(t *testing.T) {
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 const proofCampaign = `name: gold
@@ -26,39 +24,30 @@ transitions:
 `
 
 func TestPreviewMessageAndProofCommands(t *testing.T) {
-	for _, backend := range storetest.Backends {
-		t.Run(backend, func(t *testing.T) {
-			cfg := storetest.Config(t, backend)
-			dir := t.TempDir()
-			where := []string{"--data-dir", dir}
-			if cfg.DatabaseURL != "" {
-				where = append(where, "--database-url", cfg.DatabaseURL)
-			}
-			cli := func(args ...string) (int, string, string) { return run(t, append(where, args...)...) }
-			cli("model", "apply", "testdata/model.yaml")
-			cli("import", "customers", "testdata/customers.csv")
-			doc := filepath.Join(dir, "gold.yaml")
-			if err := os.WriteFile(doc, []byte(proofCampaign), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if code, _, errs := cli("campaign", "save", doc); code != 0 {
-				t.Fatalf("save: %s", errs)
-			}
-			code, out, errs := cli("campaign", "preview-message", "gold", "mail", "1")
-			if code != 0 || !strings.Contains(out, "To: ann@example.com") || !strings.Contains(out, "Subject: For you, gold") || !strings.Contains(out, "Code GOLD") {
-				t.Fatalf("preview-message: %d %q %s", code, out, errs)
-			}
-			if code, _, errs := cli("campaign", "preview-message", "gold", "mail", "99"); code == 0 || !strings.Contains(errs, "no such profile") {
-				t.Fatalf("unknown profile: %d %s", code, errs)
-			}
-			code, out, errs = cli("campaign", "proof", "gold", "mail", "1", "--to", "qa@example.com")
-			if code != 0 || !strings.Contains(out, "qa@example.com: sent (proof:") {
-				t.Fatalf("proof: %d %q %s", code, out, errs)
-			}
-			code, out, errs = cli("messages", "--json")
-			if code != 0 || !strings.Contains(out, "[Proof] For you, gold") {
-				t.Fatalf("messages: %d %q %s", code, out, errs)
-			}
-		})
-	}
+	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
+		cli("model", "apply", "testdata/model.yaml")
+		cli("import", "customers", "testdata/customers.csv")
+		doc := filepath.Join(dir, "gold.yaml")
+		if err := os.WriteFile(doc, []byte(proofCampaign), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errs := cli("campaign", "save", doc); code != 0 {
+			t.Fatalf("save: %s", errs)
+		}
+		code, out, errs := cli("campaign", "preview-message", "gold", "mail", "1")
+		if code != 0 || !strings.Contains(out, "To: ann@example.com") || !strings.Contains(out, "Subject: For you, gold") || !strings.Contains(out, "Code GOLD") {
+			t.Fatalf("preview-message: %d %q %s", code, out, errs)
+		}
+		if code, _, errs := cli("campaign", "preview-message", "gold", "mail", "99"); code == 0 || !strings.Contains(errs, "no such profile") {
+			t.Fatalf("unknown profile: %d %s", code, errs)
+		}
+		code, out, errs = cli("campaign", "proof", "gold", "mail", "1", "--to", "qa@example.com")
+		if code != 0 || !strings.Contains(out, "qa@example.com: sent (proof:") {
+			t.Fatalf("proof: %d %q %s", code, out, errs)
+		}
+		code, out, errs = cli("messages", "--json")
+		if code != 0 || !strings.Contains(out, "[Proof] For you, gold") {
+			t.Fatalf("messages: %d %q %s", code, out, errs)
+		}
+	})
 }
