@@ -38,7 +38,8 @@ const appModel = `entities:
 // TestPushSkipsInactiveDevices: a push activity writes one message per
 // device; devices the model marks inactive are excluded with their reason,
 // and an inactive device sharing a token with an active one does not make
-// the active one a duplicate.
+// the active one a duplicate. A token listed twice for one customer is one
+// message.
 func TestPushSkipsInactiveDevices(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -51,7 +52,7 @@ func TestPushSkipsInactiveDevices(t *testing.T) {
 		}
 		for _, f := range []struct{ entity, body string }{
 			{"customers", "customer_id,first_name\n1,Ann\n2,Bob\n3,Cy\n"},
-			{"devices", "device_id,customer_id,push_token,platform,active\nd1,1,tok-a,ios,true\nd2,1,tok-b,android,false\nd3,2,tok-a,ios,false\nd4,2,tok-c,android,\n"},
+			{"devices", "device_id,customer_id,push_token,platform,active\nd1,1,tok-a,ios,true\nd2,1,tok-b,android,false\nd3,2,tok-a,ios,false\nd4,2,tok-c,android,\nd5,2,tok-c,android,true\n"},
 		} {
 			if _, err := ingest.Import(ctx, s, m, f.entity, f.entity+".csv", strings.NewReader(f.body), ingest.Options{Format: ingest.FormatCSV}); err != nil {
 				t.Fatal(err)
