@@ -265,7 +265,7 @@ func (r sendRun) send(b *testing.B, provider, ch string, p channel.Provider) (ra
 	// checks, status writes) and to rendering.
 	busy := time.Duration(tp.busy.Load()).Seconds()
 	loops := float64(delivery.DefaultLoops) * st.secs
-	b.Logf("in the provider's Send: %.1fs of the dispatcher's %d loops' %.1fs (%.0f%%)", busy, delivery.DefaultLoops, loops, 100*busy/loops)
+	b.Logf("in the provider's Send: %.1fs of the dispatcher's %d loops' %.1fs (%.0f%%); the process used %.2f CPUs", busy, delivery.DefaultLoops, loops, 100*busy/loops, st.cpu)
 	if f.Sent != r.total {
 		b.Errorf("%d of %d messages sent; failures: %v", f.Sent, r.total, f.Failures)
 	}

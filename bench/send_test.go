@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,7 +177,10 @@ func runLive(b *testing.B, eng *engine.Engine, campaign string) int64 {
 func bareSMTP(b *testing.B, port, n, conns int, msg []byte) float64 {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu := time.Now(), cpuSeconds()
+	defer func() {
+		b.Logf("bare net/smtp: the process used %.2f CPUs", (cpuSeconds()-cpu)/time.Since(start).Seconds())
+	}()
 	for range conns {
 		wg.Add(1)
 		go func() {
@@ -252,6 +256,7 @@ func benchMemoryLimit() string {
 type sendStats struct {
 	secs              float64
 	peakRSS, peakHeap float64 // MB, during the send
+	cpu               float64 // the process's CPU seconds per second of the send
 }
 
 // dispatchAll runs the dispatcher as `fanfare serve` does (Run, its default
@@ -283,7 +288,7 @@ func dispatchAll(b *testing.B, s *store.Store, d *delivery.Dispatcher, run int64
 	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	start := time.Now()
+	start, cpu := time.Now(), cpuSeconds()
 	go func() { done <- d.Run(ctx, 20*time.Millisecond) }()
 	// Counting what is left scans the outbox (a second on PostgreSQL at
 	// 1M rows): poll rarely on large sends, where a second is noise.
@@ -306,13 +311,24 @@ func dispatchAll(b *testing.B, s *store.Store, d *delivery.Dispatcher, run int64
 		}
 	}
 	secs := time.Since(start).Seconds()
+	used := cpuSeconds() - cpu
 	cancel()
 	if err := <-done; err != nil {
 		b.Error(err)
 	}
 	close(stopHeap)
 	<-heapDone
-	return sendStats{secs: secs, peakRSS: peakRSSMB(), peakHeap: float64(heap.Load()) / (1 << 20)}
+	return sendStats{secs: secs, peakRSS: peakRSSMB(), peakHeap: float64(heap.Load()) / (1 << 20), cpu: used / secs}
+}
+
+// cpuSeconds is the CPU time the process has used, user and system, all
+// threads (the embedded store's too).
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // peakRSSMB is the process's peak resident memory since it was last reset
