@@ -126,9 +126,10 @@ func (w *crlfWriter) append(b []byte, s string) []byte {
 // line break of the input, CRLF, CR alone or LF alone, is a hard line
 // break (CRLF); lines are at most maxQPLine characters long; "=", octets
 // other than printable ASCII, and a space or tab that would end a line are
-// escaped. Its output is that of mime/quotedprintable.Writer, except that a
-// CR alone followed by escaped octets and an LF makes two line breaks
-// there, as it does everywhere else, not one.
+// escaped, and so is a dot that starts a line. Its output is that of
+// mime/quotedprintable.Writer, except for that dot and that a CR alone
+// followed by escaped octets and an LF makes two line breaks there, as it
+// does everywhere else, not one.
 type qpEncoder struct {
 	col int  // characters on the current output line
 	cr  bool // the last input octet was a CR: an LF right after it is its pair
@@ -143,6 +144,15 @@ func (e *qpEncoder) append(b []byte, s string) []byte {
 			if e.col == maxQPLine-1 {
 				b = append(b, "=\r\n"...)
 				e.col = 0
+			}
+			if e.col == 0 && c == '.' {
+				// A line that starts with a dot would have SMTP's
+				// dot-stuffing double it on the wire (see
+				// writeContent): escaped, the message goes out as is.
+				b = e.escape(b, c)
+				e.cr = false
+				i++
+				continue
 			}
 			// Copy at once the run of literal octets that fits the line.
 			j := i + literalRun(s[i:min(len(s), i+maxQPLine-1-e.col)])
