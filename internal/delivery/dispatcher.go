@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -81,7 +82,7 @@ func New(cfg Config) *Dispatcher {
 		cfg.Lease = time.Minute
 	}
 	if cfg.Batch <= 0 {
-		cfg.Batch = 500
+		cfg.Batch = 4 * SendChunk
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
@@ -358,7 +359,7 @@ func (d *Dispatcher) release(rows []Row) {
 
 // dispatch applies the checks, renders, sends and records one channel's
 // claimed rows.
-func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) error {
+func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err error) {
 	now := d.cfg.Now().UTC()
 	p := d.cfg.Providers[ch]
 	if p == nil {
@@ -393,7 +394,15 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) error 
 	// Render, then hand over, a chunk at a time: at most a chunk per loop
 	// is held rendered, and the outcome may become unknown from the moment
 	// a chunk is marked sending, so a dispatcher that dies leaves at most
-	// that chunk in doubt.
+	// that chunk in doubt. A chunk's sent messages are recorded by the
+	// statement that marks the next chunk sending (see advance), and by
+	// one of their own after the last.
+	var done *delivered
+	defer func() {
+		if ferr := d.advance(ctx, done, nil); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
 	for start := 0; start < len(keep); start += SendChunk {
 		rows := keep[start:min(start+SendChunk, len(keep))]
 		var (
@@ -414,14 +423,17 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) error 
 		if len(chunk) == 0 {
 			continue
 		}
-		chunk, rendered, err := d.markSending(ctx, chunk, rendered)
+		next := &delivered{provider: p.Name(), rows: rendered}
+		err := d.advance(ctx, done, next)
+		done = nil
 		if err != nil {
 			return err
 		}
+		chunk = next.keep(chunk)
 		if len(chunk) == 0 {
 			continue
 		}
-		if err := d.record(ctx, p.Name(), rendered, p.Send(ctx, chunk)); err != nil {
+		if done, err = d.record(ctx, p.Name(), next.rows, p.Send(ctx, chunk)); err != nil {
 			return err
 		}
 	}
@@ -430,7 +442,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) error 
 
 // SendChunk is how many messages are marked sending and handed to the
 // provider at once: at most this many are in doubt when a dispatcher dies.
-const SendChunk = 64
+const SendChunk = 128
 
 // fence limits an update to the rows a dispatcher may change: those it
 // holds (owner) and, when set, in one of some statuses.
@@ -449,65 +461,177 @@ func (d *Dispatcher) held() fence {
 	return fence{owner: d.cfg.Owner, status: []string{StatusClaimed}}
 }
 
-// markSending marks a rendered chunk sending, the last write before the
-// provider, and returns the messages it moved: only those may be sent. A
-// row it did not move is no longer this dispatcher's (its lease ran out
+// delivered is a chunk on its way to a provider: rows to mark sending (of
+// which advance keeps those it moved), then, once the provider took them,
+// the rows it accepted with its references.
+type delivered struct {
+	provider string
+	rows     []Row
+	refs     []string // the provider's reference of each row, once sent
+	kept     []int    // which of the rows advance moved to sending
+}
+
+// keep returns the messages of the rows advance moved.
+func (c *delivered) keep(msgs []*channel.Message) []*channel.Message {
+	out := make([]*channel.Message, len(c.kept))
+	for i, k := range c.kept {
+		out[i] = msgs[k]
+	}
+	return out
+}
+
+// advance records the messages a provider accepted (done) as sent and
+// marks the next chunk (next) sending, the last write before the provider,
+// in one statement: per chunk, DuckDB charges an update by the row group it
+// touches far more than by the rows, so this halves the outbox's cost of a
+// message. Only the rows of next that the update moved may be sent (kept):
+// a row it did not move is no longer this dispatcher's (its lease ran out
 // and another node took it, or another dispatcher on the same file marked
 // it first). Owner must name this dispatcher alone, as leases require.
-func (d *Dispatcher) markSending(ctx context.Context, chunk []*channel.Message, rows []Row) ([]*channel.Message, []Row, error) {
+// Either may be nil.
+func (d *Dispatcher) advance(ctx context.Context, done, next *delivered) error {
+	var sent, sending []Row
+	if done != nil {
+		sent = done.rows
+	}
+	if next != nil {
+		sending = next.rows
+	}
+	if len(sent)+len(sending) == 0 {
+		return nil
+	}
 	embedded := d.cfg.Store.Embedded()
-	set, args := `status = 'sending', updated_at = $1`, []any{d.cfg.Now().UTC()}
+	args := []any{d.cfg.Now().UTC()}
+	bind := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	// The owner: of the rows going out, and of the sent ones where they are
+	// fenced (below).
+	owner := ""
+	if len(sending) > 0 || !embedded {
+		owner = bind(d.cfg.Owner)
+	}
+	ref, provider := "", ""
+	if len(sent) > 0 {
+		refs := bind(done.refs)
+		if embedded {
+			ref = `list_extract(CAST(` + refs + ` AS VARCHAR[]), list_position(CAST(` + bind(seqs(sent)) + ` AS BIGINT[]), seq))`
+		} else {
+			ref = `(CAST(` + refs + ` AS TEXT[]))[array_position(CAST(` + bind(ids(sent)) + ` AS TEXT[]), message_id)]`
+		}
+		provider = bind(done.provider)
+	}
+	// Each column's value for a sent row and for one going out; "" leaves
+	// it as it is. The two kinds of rows in one update differ by status:
+	// the held fence admits no row being sent.
+	cols := [][3]string{
+		{"status", "'sent'", "'sending'"},
+		{"sent_at", "$1", ""},
+		{"provider", provider, ""},
+		{"provider_id", ref, ""},
+		{"reason", "NULL", ""},
+		{"lease_owner", "NULL", owner},
+		{"lease_until", "NULL", ""},
+	}
 	if embedded {
 		// The claim was not written: the attempt counts from here.
-		set, args = set+`, lease_owner = $2, attempts = coalesce(attempts, 0) + 1`, append(args, d.cfg.Owner)
+		cols = append(cols, [3]string{"attempts", "", "coalesce(attempts, 0) + 1"})
 	}
-	where, args := d.where(rows, d.held(), args)
+	var set strings.Builder
+	set.WriteString("updated_at = $1")
+	for _, c := range cols {
+		name, v := c[0], ""
+		switch {
+		case len(sending) == 0:
+			v = c[1]
+		case len(sent) == 0:
+			v = c[2]
+		default:
+			v = "CASE WHEN status = 'sending' THEN " + cmp.Or(c[1], name) + " ELSE " + cmp.Or(c[2], name) + " END"
+		}
+		if v != "" {
+			set.WriteString(", " + name + " = " + v)
+		}
+	}
+	// The fences: a sent row is this dispatcher's and being sent; one going
+	// out is held. On the embedded store nothing else changes a message
+	// being sent, and reading the two just-updated columns across the row
+	// group would be half the cost of a sent-only update: no fence there.
+	sentFence := "status = 'sending' AND lease_owner = " + owner
+	heldFence := fenceSQL(d.held(), owner)
+	fences := "(" + sentFence + " OR " + heldFence + ")"
+	switch {
+	case len(sending) == 0 && embedded:
+		fences = "TRUE"
+	case len(sending) == 0:
+		fences = sentFence
+	case len(sent) == 0:
+		fences = heldFence
+	}
+	where, args := d.where(slices.Concat(sent, sending), fence{}, args)
 	// RETURNING would tell which rows moved, but costs DuckDB three times
 	// the update; the count tells that all did, nearly always.
-	res, err := d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET `+set+` WHERE `+where, args...)
+	res, err := d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET `+set.String()+` WHERE `+where+` AND `+fences, args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("set messages sending: %w", err)
+		return fmt.Errorf("record sent messages and set the next sending: %w", err)
+	}
+	if next == nil {
+		return nil
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	moved := make(map[string]bool, len(rows))
-	if int(n) == len(rows) {
-		for _, r := range rows {
-			moved[r.MessageID] = true
-		}
-	} else {
-		where, args := d.where(rows, d.sent(), nil)
+	all := int(n) == len(sent)+len(sending)
+	moved := map[string]bool{}
+	if !all {
+		where, args := d.where(sending, d.sent(), nil)
 		rs, err := d.cfg.Store.DB.QueryContext(ctx, `SELECT message_id FROM ff_outbox WHERE `+where, args...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read messages set sending: %w", err)
+			return fmt.Errorf("read messages set sending: %w", err)
 		}
 		for rs.Next() {
 			var id string
 			if err := rs.Scan(&id); err != nil {
 				rs.Close()
-				return nil, nil, err
+				return err
 			}
 			moved[id] = true
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
-			return nil, nil, err
+			return err
 		}
-		d.cfg.Log.Warn("messages taken by another dispatcher before they were sent; left to it", "messages", len(rows)-len(moved))
+		d.cfg.Log.Warn("messages taken by another dispatcher before they were sent; left to it", "messages", len(sending)-len(moved))
 	}
-	keptMsgs, kept := chunk[:0:0], rows[:0:0]
-	for i, r := range rows {
-		if !moved[r.MessageID] {
+	next.rows, next.kept = sending[:0:0], nil
+	for i, r := range sending {
+		if !all && !moved[r.MessageID] {
 			continue
 		}
 		if embedded {
 			r.Attempts++
 		}
-		keptMsgs, kept = append(keptMsgs, chunk[i]), append(kept, r)
+		next.rows, next.kept = append(next.rows, r), append(next.kept, i)
 	}
-	return keptMsgs, kept, nil
+	return nil
+}
+
+// fenceSQL is a fence's condition, with the owner as the given parameter.
+// Statuses are this package's constants, written inline.
+func fenceSQL(f fence, owner string) string {
+	var conds []string
+	if f.owner != "" {
+		conds = append(conds, "lease_owner = "+owner)
+	}
+	if len(f.status) > 0 {
+		conds = append(conds, "status IN ('"+strings.Join(f.status, "', '")+"')")
+	}
+	if len(conds) == 0 {
+		return "TRUE"
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
 // where returns the condition that picks rows out of the outbox within a
@@ -519,10 +643,10 @@ func (d *Dispatcher) markSending(ctx context.Context, chunk []*channel.Message, 
 func (d *Dispatcher) where(rows []Row, f fence, args []any) (string, []any) {
 	var b strings.Builder
 	if d.cfg.Store.Embedded() {
-		seqs := make([]int64, len(rows))
+		seqs := seqs(rows)
 		distinct := make(map[int64]bool, len(rows))
-		for i, r := range rows {
-			seqs[i], distinct[r.Seq] = r.Seq, true
+		for _, s := range seqs {
+			distinct[s] = true
 		}
 		lo, hi := slices.Min(seqs), slices.Max(seqs)
 		args = append(args, lo, hi)
@@ -535,20 +659,13 @@ func (d *Dispatcher) where(rows []Row, f fence, args []any) (string, []any) {
 		args = append(args, ids(rows))
 		fmt.Fprintf(&b, "message_id = ANY($%d)", len(args))
 	}
-	if f.owner != "" {
-		args = append(args, f.owner)
-		fmt.Fprintf(&b, " AND lease_owner = $%d", len(args))
-	}
-	if len(f.status) > 0 {
-		b.WriteString(" AND status IN (")
-		for i, st := range f.status {
-			args = append(args, st)
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", len(args))
+	if f.owner != "" || len(f.status) > 0 {
+		owner := ""
+		if f.owner != "" {
+			args = append(args, f.owner)
+			owner = fmt.Sprintf("$%d", len(args))
 		}
-		b.WriteString(")")
+		b.WriteString(" AND " + fenceSQL(f, owner))
 	}
 	return b.String(), args
 }
@@ -558,14 +675,15 @@ func (d *Dispatcher) sent() fence {
 	return fence{owner: d.cfg.Owner, status: []string{StatusSending}}
 }
 
-// record writes the provider's outcomes.
-func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, results []channel.Result) error {
+// record writes the provider's outcomes but for sent messages, which it
+// returns for advance to record.
+func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, results []channel.Result) (*delivered, error) {
 	now := d.cfg.Now().UTC()
 	byID := make(map[string]Row, len(rows))
 	for _, r := range rows {
 		byID[r.MessageID] = r
 	}
-	var sent []channel.Result
+	sent := &delivered{provider: provider}
 	groups := map[string][]Row{}
 	add := func(status, reason string, r Row) {
 		k := status + "\x00" + reason
@@ -585,7 +703,7 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		}
 		switch res.Outcome {
 		case channel.Sent:
-			sent = append(sent, res)
+			sent.rows, sent.refs = append(sent.rows, r), append(sent.refs, res.ProviderID)
 		case channel.Permanent:
 			add(StatusFailed, clip(res.Error), r)
 		case channel.Transient:
@@ -598,51 +716,13 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 			add(StatusInDoubt, clip(res.Error), r)
 		}
 	}
-	if err := d.markSent(ctx, provider, sent, byID, now); err != nil {
-		return err
-	}
 	for k, list := range groups {
 		status, reason, _ := strings.Cut(k, "\x00")
 		if err := d.setStatus(ctx, list, status, reason, now, d.sent()); err != nil {
-			return err
+			return sent, err
 		}
 	}
-	return nil
-}
-
-// markSent records sent messages with the provider's references, in one
-// statement per chunk: each row finds its reference by its key's place in
-// a list.
-func (d *Dispatcher) markSent(ctx context.Context, provider string, sent []channel.Result, byID map[string]Row, now time.Time) error {
-	if len(sent) == 0 {
-		return nil
-	}
-	rows := make([]Row, len(sent))
-	refs := make([]string, len(sent))
-	seqs := make([]int64, len(sent))
-	for i, res := range sent {
-		rows[i], refs[i], seqs[i] = byID[res.ID], res.ProviderID, byID[res.ID].Seq
-	}
-	ref := `(CAST($3 AS TEXT[]))[array_position(CAST($4 AS TEXT[]), message_id)]`
-	args := []any{now, provider, refs, ids(rows)}
-	f := d.sent()
-	if d.cfg.Store.Embedded() {
-		ref = `list_extract(CAST($3 AS VARCHAR[]), list_position(CAST($4 AS BIGINT[]), seq))`
-		args[3] = seqs
-		// These rows are the ones this dispatcher's sending update moved
-		// (markSending counted them), and on the embedded store nothing
-		// else changes a message being sent: the fence would only cost
-		// DuckDB reading two just-updated columns across the row group,
-		// half of this update.
-		f = fence{}
-	}
-	where, args := d.where(rows, f, args)
-	q := `UPDATE ff_outbox SET status = 'sent', sent_at = $1, provider = $2, provider_id = ` + ref + `, reason = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $1
-		WHERE ` + where
-	if _, err := d.cfg.Store.DB.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("record sent messages: %w", err)
-	}
-	return nil
+	return sent, nil
 }
 
 // setStatus moves messages to a status with a reason; retried ones come
@@ -668,6 +748,14 @@ func (d *Dispatcher) setStatus(ctx context.Context, rows []Row, status, reason s
 
 // backoff delays a retried message.
 const backoff = 30 * time.Second
+
+func seqs(rows []Row) []int64 {
+	out := make([]int64, len(rows))
+	for i, r := range rows {
+		out[i] = r.Seq
+	}
+	return out
+}
 
 func ids(rows []Row) []string {
 	out := make([]string, len(rows))

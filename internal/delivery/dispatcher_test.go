@@ -451,3 +451,102 @@ func TestImportConsent(t *testing.T) {
 		}
 	})
 }
+
+// referee accepts every message with a reference of its own, but fails
+// those whose address starts with "reject" for good and those starting
+// with "later" for now.
+type referee struct{ sends int }
+
+func (*referee) Name() string    { return "referee" }
+func (*referee) Channel() string { return channel.Email }
+func (*referee) Close() error    { return nil }
+func (p *referee) Send(_ context.Context, msgs []*channel.Message) []channel.Result {
+	p.sends++
+	out := make([]channel.Result, len(msgs))
+	for i, m := range msgs {
+		switch {
+		case strings.HasPrefix(m.To, "reject"):
+			out[i] = channel.Result{ID: m.ID, Outcome: channel.Permanent, Error: "550 no such user"}
+		case strings.HasPrefix(m.To, "later"):
+			out[i] = channel.Result{ID: m.ID, Outcome: channel.Transient, Error: "421 try later"}
+		default:
+			out[i] = channel.Result{ID: m.ID, Outcome: channel.Sent, ProviderID: "ref-" + m.ID}
+		}
+	}
+	return out
+}
+
+// TestEveryChunkOfABatchIsRecorded sends one batch of several chunks, with
+// failures, exclusions and template errors among them: a chunk's sent
+// messages are recorded by the update that marks the next one sending, so
+// each row must end with its own outcome and reference.
+func TestEveryChunkOfABatchIsRecorded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		n := 2*delivery.SendChunk + 44
+		addrs := make([]string, n)
+		want := map[string]string{} // by message id: status
+		for i := range addrs {
+			addrs[i] = fmt.Sprintf("r%d@example.com", i)
+			switch i {
+			case 3, delivery.SendChunk + 5:
+				addrs[i] = fmt.Sprintf("reject%d@example.com", i)
+			case delivery.SendChunk - 1, 2 * delivery.SendChunk:
+				addrs[i] = fmt.Sprintf("later%d@example.com", i)
+			case delivery.SendChunk + 7:
+				addrs[i] = fmt.Sprintf("broken%d@example.com", i)
+			case 2*delivery.SendChunk + 2:
+				addrs[i] = "not an address"
+			}
+			status := delivery.StatusSent
+			switch {
+			case strings.HasPrefix(addrs[i], "reject"), strings.HasPrefix(addrs[i], "broken"):
+				status = delivery.StatusFailed
+			case strings.HasPrefix(addrs[i], "later"):
+				status = delivery.StatusRetry
+			case addrs[i] == "not an address":
+				status = delivery.StatusExcluded
+			}
+			want[fmt.Sprintf("1:mail:%d", i+1)] = status
+		}
+		setup(t, s, addrs)
+		p := &referee{}
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: plainRenderer{},
+			Owner: "n1", Batch: n, Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
+		if got, err := d.DispatchOnce(context.Background()); err != nil || got != n {
+			t.Fatalf("DispatchOnce = %d, %v; want %d", got, err, n)
+		}
+		if p.sends != 3 {
+			t.Fatalf("%d chunks handed to the provider, want 3", p.sends)
+		}
+		rows, err := s.DB.Query(`SELECT message_id, status, coalesce(provider_id, ''), coalesce(provider, ''), attempts, coalesce(lease_owner, '') FROM ff_outbox`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		seen := 0
+		for rows.Next() {
+			var id, status, ref, provider, owner string
+			var attempts int
+			if err := rows.Scan(&id, &status, &ref, &provider, &attempts, &owner); err != nil {
+				t.Fatal(err)
+			}
+			seen++
+			if status != want[id] {
+				t.Errorf("%s: %s, want %s", id, status, want[id])
+			}
+			if status == delivery.StatusSent && (ref != "ref-"+id || provider != "referee" || owner != "") {
+				t.Errorf("%s sent with reference %q by %q, owner %q", id, ref, provider, owner)
+			}
+			if status != delivery.StatusSent && ref != "" {
+				t.Errorf("%s is %s with reference %q", id, status, ref)
+			}
+			if sentOrFailed := status == delivery.StatusSent || status == delivery.StatusRetry; sentOrFailed && attempts != 1 {
+				t.Errorf("%s: %d attempts, want 1", id, attempts)
+			}
+		}
+		if seen != n {
+			t.Fatalf("%d rows, want %d", seen, n)
+		}
+	})
+}
