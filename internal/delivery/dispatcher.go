@@ -397,9 +397,12 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 	// that chunk in doubt. A chunk's sent messages are recorded by the
 	// statement that marks the next chunk sending (see advance), and by
 	// one of their own after the last.
+	// Outcomes of messages handed to the provider are written even when
+	// ctx ends (a shutdown): unwritten, they would be in doubt.
+	settle := context.WithoutCancel(ctx)
 	var done *delivered
 	defer func() {
-		if ferr := d.advance(ctx, done, nil); ferr != nil && err == nil {
+		if ferr := d.advance(settle, done, nil); ferr != nil && err == nil {
 			err = ferr
 		}
 	}()
@@ -424,16 +427,15 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 			continue
 		}
 		next := &delivered{provider: p.Name(), rows: rendered}
-		err := d.advance(ctx, done, next)
-		done = nil
-		if err != nil {
-			return err
+		if err := d.advance(ctx, done, next); err != nil {
+			return err // done is recorded on the way out
 		}
+		done = nil
 		chunk = next.keep(chunk)
 		if len(chunk) == 0 {
 			continue
 		}
-		if done, err = d.record(ctx, p.Name(), next.rows, p.Send(ctx, chunk)); err != nil {
+		if done, err = d.record(settle, p.Name(), next.rows, p.Send(ctx, chunk)); err != nil {
 			return err
 		}
 	}

@@ -550,3 +550,53 @@ func TestEveryChunkOfABatchIsRecorded(t *testing.T) {
 		}
 	})
 }
+
+// shutdownOnSend accepts what it is given, and the process is told to stop
+// while it sends.
+type shutdownOnSend struct {
+	referee
+	stop context.CancelFunc
+}
+
+func (p *shutdownOnSend) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	defer p.stop()
+	return p.referee.Send(ctx, msgs)
+}
+
+// TestShutdownRecordsWhatWasSent stops the dispatcher while a provider
+// sends: what the provider took is recorded sent, not left sending (in
+// doubt after a restart), and nothing more goes out.
+func TestShutdownRecordsWhatWasSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		addrs := make([]string, 2*delivery.SendChunk)
+		for i := range addrs {
+			addrs[i] = fmt.Sprintf("r%d@example.com", i)
+		}
+		setup(t, s, addrs)
+		ctx, cancel := context.WithCancel(context.Background())
+		p := &shutdownOnSend{stop: cancel}
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: plainRenderer{},
+			Owner: "n1", Batch: len(addrs), Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
+		if _, err := d.DispatchOnce(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("DispatchOnce = %v, want the cancellation", err)
+		}
+		if p.sends != 1 {
+			t.Fatalf("%d chunks sent after the stop, want 1", p.sends)
+		}
+		counts := map[string]int{}
+		rows, err := s.DB.Query(`SELECT status FROM ff_outbox`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var st string
+			rows.Scan(&st)
+			counts[st]++
+		}
+		if counts[delivery.StatusSent] != delivery.SendChunk || counts[delivery.StatusSending] != 0 {
+			t.Fatalf("statuses after the stop: %v; want %d sent, none sending", counts, delivery.SendChunk)
+		}
+	})
+}
