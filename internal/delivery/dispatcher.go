@@ -96,24 +96,40 @@ func New(cfg Config) *Dispatcher {
 	return &Dispatcher{cfg: cfg}
 }
 
-// Run sends until ctx ends.
+// Run sends until ctx ends. While the outbox has nothing due, one loop
+// polls it and the others wait for that one to find work: an idle server
+// reads the outbox once a poll, not once a poll per loop.
 func (d *Dispatcher) Run(ctx context.Context, poll time.Duration) error {
 	if _, _, err := d.Recover(ctx); err != nil {
 		return err
 	}
+	wake := make(chan struct{}, d.cfg.Loops)
 	var wg sync.WaitGroup
-	for range d.cfg.Loops {
+	for i := range d.cfg.Loops {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				n, err := d.DispatchOnce(ctx)
 				if err != nil && ctx.Err() == nil {
 					d.cfg.Log.Error("dispatch", "err", err)
 				}
-				if n == 0 || err != nil {
-					select {
-					case <-ctx.Done():
-					case <-time.After(poll):
+				if n > 0 && err == nil {
+					// There may be more: the waiting loops take part.
+					for range d.cfg.Loops - 1 {
+						select {
+						case wake <- struct{}{}:
+						default:
+						}
 					}
+					continue
+				}
+				var next <-chan time.Time
+				if i == 0 {
+					next = time.After(poll)
+				}
+				select {
+				case <-ctx.Done():
+				case <-next:
+				case <-wake:
 				}
 			}
 		})
