@@ -267,9 +267,14 @@ func (d *Dispatcher) claim(ctx context.Context) ([]Row, error) {
 	// Messages whose activity or provider has no budget left are left for
 	// later, so that a batch goes to those that can send.
 	spent, spentArgs := d.notExhausted(now, 4)
-	rs, err := d.cfg.Store.DB.QueryContext(ctx, `UPDATE ff_outbox SET status = 'claimed', lease_owner = $2, lease_until = $3,
-		attempts = coalesce(attempts, 0) + 1, updated_at = $1 WHERE message_id IN (
-			SELECT message_id FROM ff_outbox WHERE `+due+spent+` ORDER BY run_id, activity_id, message_id LIMIT $4 FOR UPDATE SKIP LOCKED)
+	// The batch is locked once, in a CTE of its own, then updated by key:
+	// as "message_id IN (subquery)", a plan made on the statistics of an
+	// empty outbox ran the locking subquery again for every row of a 1M-row
+	// one.
+	rs, err := d.cfg.Store.DB.QueryContext(ctx, `WITH batch AS MATERIALIZED (
+			SELECT message_id AS claimed FROM ff_outbox WHERE `+due+spent+` ORDER BY run_id, activity_id, message_id LIMIT $4 FOR UPDATE SKIP LOCKED)
+		UPDATE ff_outbox SET status = 'claimed', lease_owner = $2, lease_until = $3,
+		attempts = coalesce(attempts, 0) + 1, updated_at = $1 FROM batch WHERE message_id = batch.claimed
 		RETURNING `+rowColumns,
 		append([]any{now, d.cfg.Owner, now.Add(d.cfg.Lease), d.cfg.Batch}, spentArgs...)...)
 	if err != nil {
