@@ -80,24 +80,31 @@ func loadDemo(b *testing.B, backend string) *store.Store {
 // loadDemoScale fills a fresh store with the demo data for n customers.
 func loadDemoScale(b *testing.B, backend string, n int) *store.Store {
 	b.Helper()
+	s := storetest.Open(b, backend)
+	loadDemoInto(b, s, n)
+	return s
+}
+
+// loadDemoInto applies the demo's data model to s and imports n customers'
+// generated data.
+func loadDemoInto(b *testing.B, s *store.Store, n int) {
+	b.Helper()
 	dir := demoData(b, n)
 	m, err := datamodel.Parse(demo.Model())
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := storetest.Open(b, backend)
 	if _, err := schema.Apply(context.Background(), s, demo.Model(), schema.ApplyOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	for _, e := range m.LoadOrder() {
 		importOne(b, s, m, e.Name, filepath.Join(dir, e.Name+".csv"))
 	}
-	if backend == "postgres" {
+	if !s.Embedded() {
 		if _, err := s.DB.Exec(`ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return s
 }
 
 // median runs fn runs times after one warm-up and returns the median.

@@ -44,12 +44,24 @@ transitions:
   - all -> mail
 `
 
+// sendDoc is the send campaign with ~11 KB of HTML, and the text derived
+// from it: ~24 KB emails.
+func sendDoc() string {
+	return fmt.Sprintf(sendCampaign, "<p>"+strings.Repeat("Seasonal offers on shoes, bags and books. ", 260)+"</p>")
+}
+
+// conns is how many connections the SMTP provider and the bare client use.
+const conns = 16
+
 // sinkServer is an SMTP server that counts what it receives and throws it
 // away, keeping the first message so that the bare client sends the same.
 type sinkServer struct {
 	n, bytes atomic.Int64
-	mu       sync.Mutex
-	first    []byte
+	// firstAt and lastAt are when the first and the last message arrived
+	// (Unix nanoseconds).
+	firstAt, lastAt atomic.Int64
+	mu              sync.Mutex
+	first           []byte
 }
 
 func (s *sinkServer) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &sinkSession{s}, nil }
@@ -79,6 +91,9 @@ func (x *sinkSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now().UnixNano()
+	x.s.firstAt.CompareAndSwap(0, now)
+	x.s.lastAt.Store(now)
 	x.s.n.Add(1)
 	x.s.bytes.Add(n)
 	return nil
@@ -105,15 +120,12 @@ func startSink(b *testing.B) (*sinkServer, int) {
 // received (~24 KB) as many times over as many connections to the same
 // server.
 func BenchmarkSend(b *testing.B) {
-	// ~11 KB of HTML and the text derived from it: ~24 KB emails.
-	pad := "<p>" + strings.Repeat("Seasonal offers on shoes, bags and books. ", 260) + "</p>"
-	doc := fmt.Sprintf(sendCampaign, pad)
-	const conns = 16
+	doc := sendDoc()
 	for _, backend := range storetest.Backends {
 		b.Run(backend, func(b *testing.B) {
 			s := loadDemoScale(b, backend, recipients())
 			for _, provider := range []string{"sandbox", "smtp"} {
-				b.Run(provider, func(b *testing.B) { sendOnce(b, s, provider, doc, conns) })
+				b.Run(provider, func(b *testing.B) { sendOnce(b, s, provider, doc) })
 			}
 		})
 	}
@@ -121,7 +133,7 @@ func BenchmarkSend(b *testing.B) {
 
 // sendOnce runs the send campaign live, then sends its messages to the
 // provider (startSend, sendRun.send) and, for SMTP, measures the ceiling.
-func sendOnce(b *testing.B, s *store.Store, provider, doc string, conns int) {
+func sendOnce(b *testing.B, s *store.Store, provider, doc string) {
 	r := startSend(b, s, doc, "send")
 	var p channel.Provider
 	var sink *sinkServer
@@ -334,15 +346,5 @@ func cpuSeconds() float64 {
 // peakRSSMB is the process's peak resident memory since it was last reset
 // (VmHWM), in MB.
 func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return procStatusMB(os.Getpid(), "VmHWM:")
 }
