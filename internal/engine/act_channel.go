@@ -76,21 +76,35 @@ func channel(v *env) ([]output, error) {
 	// dispatcher's batch (rows written together) holds a narrow range of
 	// keys, and loading its profiles reads the row groups of that range
 	// alone (DuckDB keeps no index on the dimension's key).
-	sortKeys, order := make([]string, len(keys)), make([]string, len(keys))
+	sortKeys, order, ranked := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	cols := []string{"id", "recipient", "address", "platform", "active"}
 	for i, k := range keys {
-		sortKeys[i], order[i] = fmt.Sprintf("%s AS k%d", k, i), fmt.Sprintf("x.k%d", i)
+		sortKeys[i], order[i], ranked[i] = fmt.Sprintf("%s AS k%d", k, i), fmt.Sprintf("x.k%d", i), fmt.Sprintf("s.k%d", i)
+		cols = append(cols, fmt.Sprintf("k%d", i))
 	}
-	// An inactive device's copy does not count against the active ones
-	// sharing its token: active devices sort first.
-	inner := fmt.Sprintf(`SELECT %s AS id, %s || '}' AS recipient, CAST(%s AS VARCHAR) AS address, %s AS platform, %s AS active,
-		row_number() OVER (PARTITION BY lower(CAST(%s AS VARCHAR)) ORDER BY %s DESC, %s) AS copy, %s
+	base := fmt.Sprintf(`SELECT %s AS id, %s || '}' AS recipient, CAST(%s AS VARCHAR) AS address, %s AS platform, %s AS active, %s
 		FROM %s w JOIN %s d ON %s %s`,
-		id, strings.Join(recipient, " || "), addr.expr, platform, active, addr.expr, active, strings.Join(keys, ", "), strings.Join(sortKeys, ", "),
+		id, strings.Join(recipient, " || "), addr.expr, platform, active, strings.Join(sortKeys, ", "),
 		store.Quote(in.Table), store.Quote(dim.Name), joinOn("d", dim.Key, "w", dim.Key), addr.join)
-	// One row per message id (a recipient twice in the working table, or a
-	// device token listed twice for one recipient, would repeat it): the
-	// first copy stays.
-	rows := `(SELECT i.*, row_number() OVER (PARTITION BY i.id ORDER BY i.copy) AS dup FROM (` + inner + `) i) x WHERE x.dup = 1`
+	// Every copy after the first to one address is excluded, and one row
+	// stays per message id (a recipient twice in the working table, or a
+	// device token listed twice for one recipient, would repeat it). Rows
+	// that share an id or an address are few: they alone are ranked, the
+	// others pass as first copies. Ranking every row (a window partitioned
+	// by address over the whole population) needed more than 256 MB of
+	// DuckDB memory at 1M recipients, and failed under such a limit; two
+	// counts by id and by address spill to disk where they must. An
+	// inactive device's copy does not count against the active ones sharing
+	// its token: active devices rank first.
+	rows := `WITH base AS (` + base + `),
+		shared_ids AS (SELECT id FROM base GROUP BY id HAVING count(*) > 1),
+		shared_addresses AS (SELECT lower(address) AS a FROM base WHERE address IS NOT NULL GROUP BY 1 HAVING count(*) > 1),
+		ranked AS (SELECT s.*, row_number() OVER (PARTITION BY lower(s.address) ORDER BY s.active DESC, ` + strings.Join(ranked, ", ") + `) AS copy FROM base s
+			WHERE s.id IN (SELECT id FROM shared_ids) OR lower(s.address) IN (SELECT a FROM shared_addresses)),
+		x AS (SELECT b.*, 1 AS copy FROM base b
+				WHERE b.id NOT IN (SELECT id FROM shared_ids) AND (b.address IS NULL OR lower(b.address) NOT IN (SELECT a FROM shared_addresses))
+			UNION ALL
+			SELECT ` + strings.Join(cols, ", ") + `, copy FROM (SELECT r.*, row_number() OVER (PARTITION BY r.id ORDER BY r.copy) AS dup FROM ranked r) f WHERE f.dup = 1)`
 	// An activity run twice (its job retried after a crash) writes once:
 	// the insert is one statement, so its rows are all there or none.
 	seqCol, seqVal, tail := "", "", ` ON CONFLICT DO NOTHING`
@@ -102,16 +116,17 @@ func channel(v *env) ([]output, error) {
 		// second run of the activity is told by its rows being there.
 		seqCol = ", seq"
 		seqVal = ", (SELECT coalesce(max(seq), 0) FROM ff_outbox) + row_number() OVER (ORDER BY " + strings.Join(order, ", ") + ")"
-		tail = ` AND NOT EXISTS (SELECT 1 FROM ff_outbox o WHERE o.run_id = $2 AND o.activity_id = $3) ORDER BY ` + strings.Join(order, ", ")
+		tail = ` WHERE NOT EXISTS (SELECT 1 FROM ff_outbox o WHERE o.run_id = $2 AND o.activity_id = $3) ORDER BY ` + strings.Join(order, ", ")
 		outboxAppend.Lock()
 		defer outboxAppend.Unlock()
 	}
 	query := `INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, platform, status, reason, attempts, created_at, updated_at` + seqCol + `)
+		` + rows + `
 		SELECT x.id, $2, $3, $4, $5, x.recipient, x.address, x.platform,
 			CASE WHEN x.address IS NULL OR x.address = '' OR NOT x.active OR x.copy > 1 THEN '` + outboxExcluded + `' ELSE $7 END,
 			CASE WHEN x.address IS NULL OR x.address = '' THEN 'no_address' WHEN NOT x.active THEN 'inactive_device' WHEN x.copy > 1 THEN 'duplicate_address' END,
 			0, $6, $6` + seqVal + `
-		FROM ` + rows + tail
+		FROM x` + tail
 	prefix := fmt.Sprintf("%d:%s:", v.st.run.ID, v.act.ID)
 	ready := outboxPending
 	if v.st.doc.Policy.ConfirmSend {
