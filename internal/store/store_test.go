@@ -103,3 +103,18 @@ func TestMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboxKey: PostgreSQL keeps the outbox's primary key; the embedded
+// store has none (0011_outbox_key.sql: DuckDB holds a key's index in memory).
+func TestOutboxKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		q, want := `SELECT count(*) FROM pg_constraint WHERE conrelid = 'ff_outbox'::regclass AND contype = 'p'`, 1
+		if s.Embedded() {
+			q, want = `SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ff_outbox' AND constraint_type = 'PRIMARY KEY'`, 0
+		}
+		var n int
+		if err := s.DB.QueryRow(q).Scan(&n); err != nil || n != want {
+			t.Fatalf("primary keys on the outbox = %d, %v; want %d", n, err, want)
+		}
+	})
+}

@@ -1,0 +1,3 @@
+-- PostgreSQL keeps the outbox's primary key (DuckDB drops it, see
+-- 0011_outbox_key.sql): it serves ON CONFLICT and lookups by id, from an
+-- index the server pages like any other.
