@@ -184,7 +184,7 @@ func TestSendSurvivesKills(t *testing.T) {
 	// Each kill can leave at most the chunk each loop is sending in doubt;
 	// every other message was sent or excluded (checked above), so this
 	// also bounds how few were sent.
-	if counts["in_doubt"] > kills*delivery.DefaultLoops*delivery.SendChunk || counts["sent"] == 0 {
+	if counts["in_doubt"] > kills*delivery.DefaultLoops*delivery.EmbeddedSendChunk || counts["sent"] == 0 {
 		t.Fatalf("after %d kills: %v", kills, counts)
 	}
 	for id, n := range box.copies {

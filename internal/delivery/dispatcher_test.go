@@ -483,19 +483,19 @@ func (p *referee) Send(_ context.Context, msgs []*channel.Message) []channel.Res
 func TestEveryChunkOfABatchIsRecorded(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-		n := 2*delivery.SendChunk + 44
+		n := 2*delivery.EmbeddedSendChunk + 44
 		addrs := make([]string, n)
 		want := map[string]string{} // by message id: status
 		for i := range addrs {
 			addrs[i] = fmt.Sprintf("r%d@example.com", i)
 			switch i {
-			case 3, delivery.SendChunk + 5:
+			case 3, delivery.EmbeddedSendChunk + 5:
 				addrs[i] = fmt.Sprintf("reject%d@example.com", i)
-			case delivery.SendChunk - 1, 2 * delivery.SendChunk:
+			case delivery.EmbeddedSendChunk - 1, 2 * delivery.EmbeddedSendChunk:
 				addrs[i] = fmt.Sprintf("later%d@example.com", i)
-			case delivery.SendChunk + 7:
+			case delivery.EmbeddedSendChunk + 7:
 				addrs[i] = fmt.Sprintf("broken%d@example.com", i)
-			case 2*delivery.SendChunk + 2:
+			case 2*delivery.EmbeddedSendChunk + 2:
 				addrs[i] = "not an address"
 			}
 			status := delivery.StatusSent
@@ -512,7 +512,7 @@ func TestEveryChunkOfABatchIsRecorded(t *testing.T) {
 		setup(t, s, addrs)
 		p := &referee{}
 		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: plainRenderer{},
-			Owner: "n1", Batch: n, Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
+			Owner: "n1", Batch: n, Chunk: delivery.EmbeddedSendChunk, Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
 		if got, err := d.DispatchOnce(context.Background()); err != nil || got != n {
 			t.Fatalf("DispatchOnce = %d, %v; want %d", got, err, n)
 		}
@@ -569,7 +569,7 @@ func (p *shutdownOnSend) Send(ctx context.Context, msgs []*channel.Message) []ch
 func TestShutdownRecordsWhatWasSent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-		addrs := make([]string, 2*delivery.SendChunk)
+		addrs := make([]string, 2*delivery.EmbeddedSendChunk)
 		for i := range addrs {
 			addrs[i] = fmt.Sprintf("r%d@example.com", i)
 		}
@@ -577,7 +577,7 @@ func TestShutdownRecordsWhatWasSent(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		p := &shutdownOnSend{stop: cancel}
 		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: plainRenderer{},
-			Owner: "n1", Batch: len(addrs), Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
+			Owner: "n1", Batch: len(addrs), Chunk: delivery.EmbeddedSendChunk, Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
 		if _, err := d.DispatchOnce(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("DispatchOnce = %v, want the cancellation", err)
 		}
@@ -595,8 +595,8 @@ func TestShutdownRecordsWhatWasSent(t *testing.T) {
 			rows.Scan(&st)
 			counts[st]++
 		}
-		if counts[delivery.StatusSent] != delivery.SendChunk || counts[delivery.StatusSending] != 0 {
-			t.Fatalf("statuses after the stop: %v; want %d sent, none sending", counts, delivery.SendChunk)
+		if counts[delivery.StatusSent] != delivery.EmbeddedSendChunk || counts[delivery.StatusSending] != 0 {
+			t.Fatalf("statuses after the stop: %v; want %d sent, none sending", counts, delivery.EmbeddedSendChunk)
 		}
 	})
 }
