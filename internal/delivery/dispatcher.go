@@ -604,8 +604,7 @@ func (d *Dispatcher) advance(ctx context.Context, done, next *delivered) error {
 	// out is held. On the embedded store nothing else changes a message
 	// being sent, and reading the two just-updated columns across the row
 	// group would be half the cost of a sent-only update: no fence there.
-	sentFence := "status = 'sending' AND lease_owner = " + owner
-	heldFence := fenceSQL(d.held(), owner)
+	sentFence, heldFence := fenceSQL(d.sent(), owner), fenceSQL(d.held(), owner)
 	fences := "(" + sentFence + " OR " + heldFence + ")"
 	switch {
 	case len(sending) == 0 && embedded:

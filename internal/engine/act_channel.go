@@ -27,10 +27,11 @@ const (
 // statement: one message per recipient and address — per device for push —
 // with a deterministic id "<run>:<activity>:<key values joined by '|'>"
 // (plus "|<token>" for push), so a retried activity adds nothing (ON
-// CONFLICT DO NOTHING). Recipients without an address, devices the model
-// marks inactive, and every copy after the first to one address within
-// the message, are written excluded with their reason, so the figures
-// count them. A simulation writes nothing.
+// CONFLICT DO NOTHING on PostgreSQL; on the embedded store, whose outbox
+// has no key, the activity's rows being there). Recipients without an
+// address, devices the model marks inactive, and every copy after the
+// first to one address within the message, are written excluded with
+// their reason, so the figures count them. A simulation writes nothing.
 // The population passes on.
 func channel(v *env) ([]output, error) {
 	in, err := v.population()
