@@ -59,7 +59,9 @@ func TestActChannel(t *testing.T) {
 
 		// A second run's rows are numbered after the first's; on the
 		// embedded store each run's in key order, and written in that order
-		// (dispatchers pick rows there by ranges of seq).
+		// (dispatchers pick rows there by ranges of seq), though this one
+		// writes them two keys at a time.
+		eng.OutboxSlice = 2
 		second := actRerun(t, eng, "mailing", ModeLive)
 		if n := actCount(t, s, `SELECT count(DISTINCT seq) FROM ff_outbox WHERE seq IS NOT NULL`); n != 8 {
 			t.Errorf("%d distinct seq over two runs of 4 messages, want 8", n)

@@ -30,6 +30,9 @@ type Engine struct {
 	Workers int
 	// Poll is how often idle workers look for work.
 	Poll time.Duration
+	// OutboxSlice is how many recipients a channel activity writes per
+	// statement on the embedded store (0: DefaultOutboxSlice).
+	OutboxSlice int
 
 	wake    chan struct{}
 	runLock sync.Map // run id → *sync.Mutex, on the embedded store

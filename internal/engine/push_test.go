@@ -39,7 +39,8 @@ const appModel = `entities:
 // device; devices the model marks inactive are excluded with their reason,
 // and an inactive device sharing a token with an active one does not make
 // the active one a duplicate. A token listed twice for one customer is one
-// message.
+// message. Slices of one key (the embedded store's outbox is written a
+// slice of keys at a time) put a token's copies in different slices.
 func TestPushSkipsInactiveDevices(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -61,6 +62,7 @@ func TestPushSkipsInactiveDevices(t *testing.T) {
 		started := time.Now()
 		eng := New(Config{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Lease: 5 * time.Second, Now: func() time.Time { return testNow.Add(time.Since(started)) }})
 		eng.Poll = 10 * time.Millisecond
+		eng.OutboxSlice = 1
 		doc := `name: app
 dimension: customers
 activities:
