@@ -21,7 +21,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		const public = "https://fanfare.example.com"
 		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, SMSAuthToken: authToken, PublicURL: public, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
-		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1)`, time.Now())
+		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,11 +48,24 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		if status != "undelivered" || errCode != "30003" {
 			t.Fatalf("recorded %q %q", status, errCode)
 		}
-		// A callback address that names the message (sms.CallbackURL)
-		// finds it by key; it must still match the provider's id.
-		form = url.Values{"MessageSid": {"SM0123"}, "MessageStatus": {"delivered"}}
-		for _, tc := range []struct{ id, want string }{{"1:sms:2", "undelivered"}, {"1:sms:1", "delivered"}} {
-			addr := sms.CallbackURL(public+"/callbacks/sms", tc.id)
+		// A callback address that names the message and its row's number
+		// (sms.CallbackURL) finds it by them; each must still match, and
+		// the provider's id too.
+		for _, tc := range []struct {
+			id     string
+			seq    int64
+			sid    string
+			status string
+			want   string
+		}{
+			{"1:sms:2", 0, "SM0123", "delivered", "undelivered"},
+			{"1:sms:1", 8, "SM0123", "delivered", "undelivered"},
+			{"1:sms:1", 7, "SM9999", "delivered", "undelivered"},
+			{"1:sms:1", 0, "SM0123", "sent", "sent"},
+			{"1:sms:1", 7, "SM0123", "delivered", "delivered"},
+		} {
+			form = url.Values{"MessageSid": {tc.sid}, "MessageStatus": {tc.status}}
+			addr := sms.CallbackURL(public+"/callbacks/sms", tc.id, tc.seq)
 			path := strings.TrimPrefix(addr, public)
 			req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -63,11 +76,11 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusNoContent {
-				t.Fatalf("callback for %s: %d", tc.id, resp.StatusCode)
+				t.Fatalf("callback for %s (%d, %s): %d", tc.id, tc.seq, tc.sid, resp.StatusCode)
 			}
 			s.DB.QueryRow(`SELECT delivery_status FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status)
 			if status != tc.want {
-				t.Fatalf("after the callback for %s: %q, want %q", tc.id, status, tc.want)
+				t.Fatalf("after the callback for %s (%d, %s): %q, want %q", tc.id, tc.seq, tc.sid, status, tc.want)
 			}
 		}
 	})

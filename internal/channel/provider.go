@@ -17,7 +17,11 @@ type Message struct {
 	// ID is deterministic (run, activity, recipient): providers that can
 	// carry it (Message-ID, idempotency keys) do, so a resend is
 	// recognisable downstream.
-	ID      string
+	ID string
+	// Seq is the outbox row's number on the embedded store (0: none),
+	// which finds the row there without reading the whole outbox: status
+	// callbacks carry it.
+	Seq     int64
 	Channel string
 	// To is the address: an email address, an E.164 number, a push token.
 	To string

@@ -86,13 +86,31 @@ func TestCampaignToSandbox(t *testing.T) {
 		}
 		cancel()
 		sb, _ := delivery.NewSandbox(s, channel.Email)
-		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1",
+		seen := &seqs{Provider: sb, got: map[string]int64{}}
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: seen}, Owner: "n1",
 			Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
 		drain(t, d)
 		figs, err := delivery.RunFigures(ctx, s, run.ID)
 		if err != nil || len(figs) != 1 || figs[0].Sent != 2 || figs[0].Targeted != 2 {
 			t.Fatalf("figures = %+v, %v", figs, err)
 		}
+		// Each message carries its outbox row's number (status callbacks
+		// name the row by it).
+		rows, err := s.DB.Query(`SELECT message_id, seq FROM ff_outbox WHERE run_id = $1`, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				t.Fatal(err)
+			}
+			if seen.got[id] != seq || seq <= 0 {
+				t.Errorf("message %s was handed over with seq %d; its row's is %d", id, seen.got[id], seq)
+			}
+		}
+		rows.Close()
 		msgs, err := (&delivery.StoreSink{Store: s}).List(ctx, run.ID, 10)
 		if err != nil || len(msgs) != 2 {
 			t.Fatalf("sandbox = %v, %v", msgs, err)
@@ -114,4 +132,17 @@ func TestCampaignToSandbox(t *testing.T) {
 			}
 		}
 	})
+}
+
+// seqs is a provider that notes the seq of each message it is handed.
+type seqs struct {
+	channel.Provider
+	got map[string]int64
+}
+
+func (p *seqs) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	for _, m := range msgs {
+		p.got[m.ID] = m.Seq
+	}
+	return p.Provider.Send(ctx, msgs)
 }

@@ -107,7 +107,7 @@ func (r *CampaignRenderer) Load(ctx context.Context, rows []Row) RenderFunc {
 }
 
 func (r *CampaignRenderer) render(p *preparedActivity, row Row, c message.Context) (*channel.Message, error) {
-	m := &channel.Message{ID: row.MessageID, Channel: row.Channel, To: row.Address, Platform: row.Platform}
+	m := &channel.Message{ID: row.MessageID, Seq: row.Seq, Channel: row.Channel, To: row.Address, Platform: row.Platform}
 	link := ""
 	if p.unsubscribe && r.PublicURL != "" && len(r.Signer.Key) > 0 {
 		link = strings.TrimRight(r.PublicURL, "/") + "/u/" + r.Signer.Token(Unsubscribe{Dimension: p.dim.Name, ProfileKey: row.Recipient, Channel: row.Channel, MessageID: row.MessageID})

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -40,9 +41,11 @@ var ErrCallback = errors.New("invalid status callback")
 type StatusUpdate struct {
 	// MessageSID is the message's Result.ProviderID.
 	MessageSID string
-	// MessageID is Fanfare's id of the message, which CallbackURL put in
-	// the callback's address ("" for an address without it).
+	// MessageID is Fanfare's id of the message, and Seq its outbox row's
+	// number, which CallbackURL put in the callback's address ("" and 0
+	// for an address without them).
 	MessageID string
+	Seq       int64
 	Status    string
 	// ErrorCode is the API's error code for undelivered and failed
 	// messages, or empty.
@@ -75,6 +78,13 @@ func ParseStatusCallback(r *http.Request) (StatusUpdate, error) {
 	}
 	if len(u.MessageID) > 1024 || strings.ContainsFunc(u.MessageID, unicode.IsControl) {
 		return StatusUpdate{}, fmt.Errorf("%w: malformed message id", ErrCallback)
+	}
+	if v := r.URL.Query().Get(seqParam); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return StatusUpdate{}, fmt.Errorf("%w: malformed %s %q", ErrCallback, seqParam, v)
+		}
+		u.Seq = n
 	}
 	if !knownStatus[u.Status] {
 		return StatusUpdate{}, fmt.Errorf("%w: unknown MessageStatus %q", ErrCallback, u.Status)
@@ -117,20 +127,27 @@ func ValidateSignature(authToken, fullURL string, form url.Values, signature str
 	return hmac.Equal([]byte(Signature(authToken, fullURL, form)), []byte(signature))
 }
 
-// messageParam is the query parameter of a status callback's address that
-// names the message.
-const messageParam = "message"
+// messageParam and seqParam are the query parameters of a status
+// callback's address that name the message and its outbox row's number.
+const (
+	messageParam = "message"
+	seqParam     = "seq"
+)
 
 // CallbackURL is the status callback address of one message: base with
-// the message's id added to its query, so that the callback names the
-// outbox row directly (the request's signature covers the address).
-func CallbackURL(base, messageID string) string {
+// the message's id (and its row's number, when it has one) added to its
+// query, so that the callback names the outbox row directly (the request's
+// signature covers the address).
+func CallbackURL(base, messageID string, seq int64) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		return base
 	}
 	q := u.Query()
 	q.Set(messageParam, messageID)
+	if seq > 0 {
+		q.Set(seqParam, strconv.FormatInt(seq, 10))
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -149,7 +149,7 @@ func (p *Provider) sendOne(ctx context.Context, m *channel.Message) channel.Resu
 
 	form := url.Values{"To": {m.To}, "From": {from}, "Body": {m.SMS.Text}}
 	if p.cfg.StatusCallback != "" {
-		form.Set("StatusCallback", CallbackURL(p.cfg.StatusCallback, m.ID))
+		form.Set("StatusCallback", CallbackURL(p.cfg.StatusCallback, m.ID, m.Seq))
 	}
 	// wrote records that the request started to reach the connection: from
 	// then on the API may have created the message (WroteRequest can come

@@ -2,6 +2,7 @@ package sms
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -53,7 +54,7 @@ func TestRequest(t *testing.T) {
 	p := setup(t, api, func(c *Config) { c.StatusCallback = "https://hooks.example.com/sms?x=1" })
 	msgs := []*channel.Message{
 		{ID: "a", Channel: channel.SMS, To: "+33612345678", SMS: &channel.SMSContent{From: "Fanfare", Text: "Hello a"}},
-		{ID: "b", Channel: channel.SMS, To: "+33612345679", SMS: &channel.SMSContent{Text: "Hello b"}},
+		{ID: "b", Seq: 42, Channel: channel.SMS, To: "+33612345679", SMS: &channel.SMSContent{Text: "Hello b"}},
 	}
 	res := p.Send(t.Context(), msgs)
 	for i, r := range res {
@@ -67,7 +68,7 @@ func TestRequest(t *testing.T) {
 	}
 	want := map[string]map[string]string{
 		"Hello a": {"To": "+33612345678", "From": "Fanfare", "StatusCallback": "https://hooks.example.com/sms?message=a&x=1"},
-		"Hello b": {"To": "+33612345679", "From": "+15005550006", "StatusCallback": "https://hooks.example.com/sms?message=b&x=1"},
+		"Hello b": {"To": "+33612345679", "From": "+15005550006", "StatusCallback": "https://hooks.example.com/sms?message=b&seq=42&x=1"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("forms:\n got %v\nwant %v", got, want)
@@ -350,19 +351,23 @@ func TestParseStatusCallback(t *testing.T) {
 		form string
 		want StatusUpdate
 		err  bool
+		path string // default /hooks/sms
 	}{
-		{"delivered", "MessageSid=SM123&MessageStatus=delivered&AccountSid=AC1", StatusUpdate{MessageSID: "SM123", Status: "delivered"}, false},
-		{"undelivered", "MessageSid=SM123&MessageStatus=undelivered&ErrorCode=30003", StatusUpdate{MessageSID: "SM123", Status: "undelivered", ErrorCode: "30003"}, false},
-		{"failed", "MessageSid=SM9&MessageStatus=failed&ErrorCode=30008", StatusUpdate{MessageSID: "SM9", Status: "failed", ErrorCode: "30008"}, false},
-		{"queued", "MessageSid=SM9&MessageStatus=queued", StatusUpdate{MessageSID: "SM9", Status: "queued"}, false},
-		{"no sid", "MessageStatus=sent", StatusUpdate{}, true},
-		{"bad sid", "MessageSid=SM%0D%0A1&MessageStatus=sent", StatusUpdate{}, true},
-		{"unknown status", "MessageSid=SM1&MessageStatus=exploded", StatusUpdate{}, true},
-		{"bad error code", "MessageSid=SM1&MessageStatus=failed&ErrorCode=%3Cscript%3E", StatusUpdate{}, true},
+		{"delivered", "MessageSid=SM123&MessageStatus=delivered&AccountSid=AC1", StatusUpdate{MessageSID: "SM123", Status: "delivered"}, false, ""},
+		{"undelivered", "MessageSid=SM123&MessageStatus=undelivered&ErrorCode=30003", StatusUpdate{MessageSID: "SM123", Status: "undelivered", ErrorCode: "30003"}, false, ""},
+		{"failed", "MessageSid=SM9&MessageStatus=failed&ErrorCode=30008", StatusUpdate{MessageSID: "SM9", Status: "failed", ErrorCode: "30008"}, false, ""},
+		{"queued", "MessageSid=SM9&MessageStatus=queued", StatusUpdate{MessageSID: "SM9", Status: "queued"}, false, ""},
+		{"no sid", "MessageStatus=sent", StatusUpdate{}, true, ""},
+		{"bad sid", "MessageSid=SM%0D%0A1&MessageStatus=sent", StatusUpdate{}, true, ""},
+		{"unknown status", "MessageSid=SM1&MessageStatus=exploded", StatusUpdate{}, true, ""},
+		{"bad error code", "MessageSid=SM1&MessageStatus=failed&ErrorCode=%3Cscript%3E", StatusUpdate{}, true, ""},
+		{"message named", "MessageSid=SM1&MessageStatus=sent", StatusUpdate{MessageSID: "SM1", MessageID: "1:sms:7", Seq: 42, Status: "sent"}, false, "/hooks/sms?message=1%3Asms%3A7&seq=42"},
+		{"negative seq", "MessageSid=SM1&MessageStatus=sent", StatusUpdate{}, true, "/hooks/sms?message=1%3Asms%3A7&seq=-1"},
+		{"seq not a number", "MessageSid=SM1&MessageStatus=sent", StatusUpdate{}, true, "/hooks/sms?seq=1e3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodPost, "/hooks/sms", strings.NewReader(tt.form))
+			r := httptest.NewRequest(http.MethodPost, cmp.Or(tt.path, "/hooks/sms"), strings.NewReader(tt.form))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			got, err := ParseStatusCallback(r)
 			if tt.err {
