@@ -3,16 +3,11 @@ package engine
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
-	"github.com/fanfare-dev/fanfare/internal/datamodel"
-	"github.com/fanfare-dev/fanfare/internal/ingest"
-	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -46,19 +41,7 @@ transitions:
 		if st.Run.Status != RunCompleted {
 			t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
 		}
-		rows, err := s.DB.Query(`SELECT message_id, coalesce(address, ''), status, coalesce(reason, '') FROM ff_outbox ORDER BY message_id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var id, addr, status, reason string
-			if err := rows.Scan(&id, &addr, &status, &reason); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, strings.TrimPrefix(id, "1:mail:")+" "+addr+" "+status+" "+reason)
-		}
+		got := outboxLines(t, s, `SELECT message_id, coalesce(address, ''), status, coalesce(reason, '') FROM ff_outbox ORDER BY message_id`)
 		want := []string{
 			"1 ann@example.com pending ",
 			"2 ANN@example.com excluded duplicate_address",
@@ -153,21 +136,8 @@ func TestChannelSlicesTextKeys(t *testing.T) {
     targeting: {email: email}
 `
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		if _, err := schema.Apply(ctx, s, []byte(model), schema.ApplyOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		m, err := datamodel.Parse([]byte(model))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body := "member_id,email\nm-3,ANN@example.com\nm-2,bob@example.com\nm-10,ann@example.com\n"
-		if _, err := ingest.Import(ctx, s, m, "members", "members.csv", strings.NewReader(body), ingest.Options{Format: ingest.FormatCSV}); err != nil {
-			t.Fatal(err)
-		}
-		started := time.Now()
-		eng := New(Config{Store: s, Log: slog.New(slog.DiscardHandler), Lease: 5 * time.Second, Now: func() time.Time { return testNow.Add(time.Since(started)) }})
-		eng.Poll = 10 * time.Millisecond
+		loadModel(t, s, []byte(model), map[string]string{"members": "member_id,email\nm-3,ANN@example.com\nm-2,bob@example.com\nm-10,ann@example.com\n"})
+		eng := newEngine(s)
 		eng.OutboxSlice = 1
 		doc := `name: members
 dimension: members
@@ -182,20 +152,8 @@ transitions:
 		if st := runToEnd(t, eng, doc, ModeLive); st.Run.Status != RunCompleted {
 			t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
 		}
-		rows, err := s.DB.Query(`SELECT message_id, status, coalesce(reason, '') FROM ff_outbox ORDER BY seq`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var id, status, reason string
-			if err := rows.Scan(&id, &status, &reason); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, strings.TrimSpace(strings.TrimPrefix(id, "1:mail:")+" "+status+" "+reason))
-		}
-		want := []string{"m-10 pending", "m-2 pending", "m-3 excluded duplicate_address"}
+		got := outboxLines(t, s, `SELECT message_id, status, coalesce(reason, '') FROM ff_outbox ORDER BY seq`)
+		want := []string{"m-10 pending ", "m-2 pending ", "m-3 excluded duplicate_address"}
 		if !s.Embedded() {
 			// PostgreSQL numbers rows as they come (seq only orders the
 			// embedded store's outbox).

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -54,11 +53,19 @@ var shopData = map[string]string{
 // with a fixed clock.
 func setup(t testing.TB, s *store.Store) *Engine {
 	t.Helper()
-	ctx := context.Background()
 	doc, err := os.ReadFile("testdata/shop.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	loadModel(t, s, doc, shopData)
+	return newEngine(s)
+}
+
+// loadModel applies a model document to s and imports the CSV body given
+// for each of its entities, in the model's load order.
+func loadModel(t testing.TB, s *store.Store, doc []byte, data map[string]string) {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := schema.Apply(ctx, s, doc, schema.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +74,7 @@ func setup(t testing.TB, s *store.Store) *Engine {
 		t.Fatal(err)
 	}
 	for _, e := range m.LoadOrder() {
-		body, ok := shopData[e.Name]
+		body, ok := data[e.Name]
 		if !ok {
 			continue
 		}
@@ -75,12 +82,48 @@ func setup(t testing.TB, s *store.Store) *Engine {
 			t.Fatalf("load %s: %v", e.Name, err)
 		}
 	}
-	// The clock starts at testNow and runs in real time, so retries'
-	// backoffs come due.
+}
+
+// newEngine returns an engine on s whose clock starts at testNow and runs
+// in real time, so retries' backoffs come due.
+func newEngine(s *store.Store) *Engine {
 	started := time.Now()
-	eng := New(Config{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Lease: 5 * time.Second, Now: func() time.Time { return testNow.Add(time.Since(started)) }})
+	eng := New(Config{Store: s, Log: slog.New(slog.DiscardHandler), Lease: 5 * time.Second, Now: func() time.Time { return testNow.Add(time.Since(started)) }})
 	eng.Poll = 10 * time.Millisecond
 	return eng
+}
+
+// outboxLines returns the rows query reads, each as its columns (text)
+// joined by spaces, the first a message id without its "<run>:<activity>:".
+func outboxLines(t testing.TB, s *store.Store, query string) []string {
+	t.Helper()
+	rows, err := s.DB.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]string, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.SplitN(vals[0], ":", 3)
+		vals[0] = parts[len(parts)-1]
+		out = append(out, strings.Join(vals, " "))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // runToEnd saves and starts a campaign and works its run until the run

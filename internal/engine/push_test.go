@@ -1,16 +1,9 @@
 package engine
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/datamodel"
-	"github.com/fanfare-dev/fanfare/internal/ingest"
-	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -43,25 +36,11 @@ const appModel = `entities:
 // slice of keys at a time) put a token's copies in different slices.
 func TestPushSkipsInactiveDevices(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		if _, err := schema.Apply(ctx, s, []byte(appModel), schema.ApplyOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		m, err := datamodel.Parse([]byte(appModel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range []struct{ entity, body string }{
-			{"customers", "customer_id,first_name\n1,Ann\n2,Bob\n3,Cy\n"},
-			{"devices", "device_id,customer_id,push_token,platform,active\nd1,1,tok-a,ios,true\nd2,1,tok-b,android,false\nd3,2,tok-a,ios,false\nd4,2,tok-c,android,\nd5,2,tok-c,android,true\n"},
-		} {
-			if _, err := ingest.Import(ctx, s, m, f.entity, f.entity+".csv", strings.NewReader(f.body), ingest.Options{Format: ingest.FormatCSV}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		started := time.Now()
-		eng := New(Config{Store: s, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Lease: 5 * time.Second, Now: func() time.Time { return testNow.Add(time.Since(started)) }})
-		eng.Poll = 10 * time.Millisecond
+		loadModel(t, s, []byte(appModel), map[string]string{
+			"customers": "customer_id,first_name\n1,Ann\n2,Bob\n3,Cy\n",
+			"devices":   "device_id,customer_id,push_token,platform,active\nd1,1,tok-a,ios,true\nd2,1,tok-b,android,false\nd3,2,tok-a,ios,false\nd4,2,tok-c,android,\nd5,2,tok-c,android,true\n",
+		})
+		eng := newEngine(s)
 		eng.OutboxSlice = 1
 		doc := `name: app
 dimension: customers
@@ -77,19 +56,7 @@ transitions:
 		if st.Run.Status != RunCompleted {
 			t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
 		}
-		rows, err := s.DB.Query(`SELECT message_id, coalesce(address, ''), coalesce(platform, ''), status, coalesce(reason, '') FROM ff_outbox ORDER BY message_id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var got []string
-		for rows.Next() {
-			var id, addr, platform, status, reason string
-			if err := rows.Scan(&id, &addr, &platform, &status, &reason); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, strings.Join([]string{strings.TrimPrefix(id, "1:push:"), addr, platform, status, reason}, " "))
-		}
+		got := outboxLines(t, s, `SELECT message_id, coalesce(address, ''), coalesce(platform, ''), status, coalesce(reason, '') FROM ff_outbox ORDER BY message_id`)
 		want := []string{
 			"1|tok-a tok-a ios pending ",
 			"1|tok-b tok-b android excluded inactive_device",
