@@ -278,14 +278,6 @@ func (o *outboxWrite) insert(where, dupWhere string, numbered bool) string {
 		FROM x` + tail
 }
 
-// whereSQL joins conditions into a WHERE clause, or nothing.
-func whereSQL(conds []string) string {
-	if len(conds) == 0 {
-		return ""
-	}
-	return "WHERE " + strings.Join(conds, " AND ")
-}
-
 // addressSource says where a channel's addresses are: an attribute of the
 // dimension (email, sms), or a token of each linked device (push).
 type addressSource struct {

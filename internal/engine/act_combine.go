@@ -79,9 +79,7 @@ func combine(v *env) ([]output, error) {
 			conds = append(conds, neg+"EXISTS (SELECT 1 FROM "+store.Quote(in.Table)+" "+a+" WHERE "+keyJoin(a, "p", keys)+")")
 		}
 		query = "SELECT " + columnList("p", cols) + " FROM " + store.Quote(ins[0].Table) + " p"
-		if len(conds) > 0 {
-			query += " WHERE " + strings.Join(conds, " AND ")
-		}
+		query += whereSQL(conds)
 	default:
 		return nil, fmt.Errorf("%s: mode %q: want union, intersection or exclusion", v.act.ID, s.Mode)
 	}
@@ -128,9 +126,7 @@ func (v *env) unionSQL(ins []input, keys []string) (string, error) {
 			b := fmt.Sprintf("j%d", j)
 			conds = append(conds, "NOT EXISTS (SELECT 1 FROM "+store.Quote(prev.Table)+" "+b+" WHERE "+keyJoin(b, a, keys)+")")
 		}
-		if len(conds) > 0 {
-			q += " WHERE " + strings.Join(conds, " AND ")
-		}
+		q += whereSQL(conds)
 		parts[i] = q
 	}
 	return strings.Join(parts, " UNION ALL "), nil

@@ -82,9 +82,7 @@ func split(v *env) ([]output, error) {
 		if !s.Overlap {
 			conds = notIn(taken)
 		}
-		if len(conds) > 0 {
-			query += " WHERE " + strings.Join(conds, " AND ")
-		}
+		query += whereSQL(conds)
 		if count > 0 || percent > 0 {
 			var order string
 			switch {
@@ -109,9 +107,7 @@ func split(v *env) ([]output, error) {
 	if s.Remainder {
 		table := v.table(campaign.PortRemainder)
 		query := "SELECT " + columnList("w", cols) + " FROM " + store.Quote(in.Table) + " w"
-		if conds := notIn(taken); len(conds) > 0 {
-			query += " WHERE " + strings.Join(conds, " AND ")
-		}
+		query += whereSQL(notIn(taken))
 		if err := v.createAs(table, query); err != nil {
 			return nil, err
 		}

@@ -128,6 +128,14 @@ func (v *env) dimView(dimension, where string, paths []string) (sqlPart, error) 
 // viewCol names the i-th attribute column of a dimView.
 func viewCol(i int) string { return "ff_" + strconv.Itoa(i) }
 
+// whereSQL joins conditions into " WHERE … AND …", or nothing.
+func whereSQL(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
 // keyJoin renders a.k = b.k AND … over quoted key columns.
 func keyJoin(a, b string, keys []string) string {
 	parts := make([]string, len(keys))
