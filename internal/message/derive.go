@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -74,6 +75,9 @@ func deriveTextTemplate(src string) (string, bool) {
 	if hasRawBlock(tokens) {
 		// raw and comment blocks hold text the scanner would take for
 		// tokens.
+		return "", false
+	}
+	if !applyWhitespaceControl(literals, tokens) {
 		return "", false
 	}
 	var b strings.Builder
@@ -322,6 +326,33 @@ func restore(out *strings.Builder, kept *[]string, text string, tokens []liquidT
 	}
 }
 
+// applyWhitespaceControl trims the literals beside tokens that ask for it
+// ("{{-", "-%}"), as rendering would: the HTML converted is then the HTML
+// rendered. Liquid trims the next or previous *write*, so a trim facing an
+// empty literal reaches a value or crosses a tag, which depends on the
+// values rendered: it reports false for those.
+func applyWhitespaceControl(literals []string, tokens []liquidToken) bool {
+	empty := make([]bool, len(literals))
+	for i, l := range literals {
+		empty[i] = l == ""
+	}
+	for i, t := range tokens {
+		if t.src[2] == '-' {
+			if i > 0 && empty[i] {
+				return false
+			}
+			literals[i] = strings.TrimRightFunc(literals[i], unicode.IsSpace)
+		}
+		if t.src[len(t.src)-3] == '-' {
+			if i+1 < len(tokens) && empty[i+1] {
+				return false
+			}
+			literals[i+1] = strings.TrimLeftFunc(literals[i+1], unicode.IsSpace)
+		}
+	}
+	return true
+}
+
 // hasRawBlock reports a raw or comment tag.
 func hasRawBlock(tokens []liquidToken) bool {
 	for _, t := range tokens {
@@ -332,9 +363,9 @@ func hasRawBlock(tokens []liquidToken) bool {
 	return false
 }
 
-// untrimmed drops a token's whitespace control ("{{-", "-%}"): the
-// converter has already decided the text's blanks, and trimming them
-// again would join lines.
+// untrimmed drops a token's whitespace control ("{{-", "-%}"): it was
+// applied to the HTML before converting it (applyWhitespaceControl), and
+// trimming the converted text again would join lines.
 func untrimmed(tok string) string {
 	open, body, close := tok[:2], tok[2:len(tok)-2], tok[len(tok)-2:]
 	body = strings.TrimPrefix(body, "-")

@@ -32,12 +32,16 @@ func TestDerivedText(t *testing.T) {
 		{html: derivedTextSeeds[0], derived: true, want: "Hi Ann\n\nSince October 1, 2026"},
 		{html: derivedTextSeeds[1], derived: true, want: "- Trail shoes: €80.00\n- Cook book: €15.00\n- Trail shoes: €120.00\n- Cook book: €1,234.50\n\nBye"},
 		{html: derivedTextSeeds[2], derived: true, want: "Hi there, & welcome <3"},
-		{html: derivedTextSeeds[3], derived: true, want: "x FR"},                                           // an output in <head> may vanish
-		{html: derivedTextSeeds[5], derived: false, want: "80\n15\n120\n1234.5"},                           // the parser moves a loop out of its table
-		{html: derivedTextSeeds[6], derived: false, want: "x"},                                             // a tag in a dropped attribute
-		{html: derivedTextSeeds[8], derived: true, want: "Logo\n\nANN"},                                    // an output in a dropped attribute is fine
-		{html: derivedTextSeeds[9], derived: true, want: "Ann\n\nyes"},                                     // whitespace control does not join lines
-		{html: `<p>Tom &amp;amp; Jerry {{ "&lt;b&gt;" }}</p>`, derived: true, want: "Tom &amp; Jerry <b>"}, // literal entities stay as written, values' are decoded
+		{html: derivedTextSeeds[3], derived: true, want: "x FR"},                                             // an output in <head> may vanish
+		{html: derivedTextSeeds[5], derived: false, want: "80\n15\n120\n1234.5"},                             // the parser moves a loop out of its table
+		{html: derivedTextSeeds[6], derived: false, want: "x"},                                               // a tag in a dropped attribute
+		{html: derivedTextSeeds[8], derived: true, want: "Logo\n\nANN"},                                      // an output in a dropped attribute is fine
+		{html: derivedTextSeeds[9], derived: true, want: "Ann\n\nyes"},                                       // whitespace control does not join lines
+		{html: `<p>Tom &amp;amp; Jerry {{ "&lt;b&gt;" }}</p>`, derived: true, want: "Tom &amp; Jerry <b>"},   // literal entities stay as written, values' are decoded
+		{html: "{{ profile.first_name -}} 0", derived: true, want: "Ann0"},                                   // whitespace control trims the text beside a token
+		{html: "<p>x \u00a0{{- profile.first_name }}</p>", derived: true, want: "xAnn"},                      // … every blank Liquid trims
+		{html: "<p>a{% if profile.phone -%} x {%- else -%} y {%- endif %}b</p>", derived: true, want: "ayb"}, // … inside a branch
+		{html: "{{ profile.first_name -}}{{ profile.country }}", derived: false, want: "AnnFR"},              // a trim that reaches a value
 	}
 	for _, tt := range tests {
 		t.Run(tt.html, func(t *testing.T) {
