@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"sync"
-
-	"github.com/osteele/liquid"
 )
 
 // engines builds Liquid engines lazily, one per locale and strictness.
@@ -16,7 +14,7 @@ import (
 // closures over the locale and each locale has its own engine.
 type engines struct {
 	mu sync.Mutex
-	m  map[engineKey]*liquid.Engine
+	m  map[engineKey]*liquidEngine
 }
 
 type engineKey struct {
@@ -24,7 +22,7 @@ type engineKey struct {
 	strict bool
 }
 
-func (e *engines) get(loc string, strict bool) *liquid.Engine {
+func (e *engines) get(loc string, strict bool) *liquidEngine {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	k := engineKey{loc, strict}
@@ -32,29 +30,27 @@ func (e *engines) get(loc string, strict bool) *liquid.Engine {
 		return eng
 	}
 	if e.m == nil {
-		e.m = map[engineKey]*liquid.Engine{}
+		e.m = map[engineKey]*liquidEngine{}
 	}
 	eng := newEngine(loc, strict)
 	e.m[k] = eng
 	return eng
 }
 
-// newEngine returns the standard Liquid engine with Fanfare's filters.
+// newEngine returns the standard Liquid engine (within limits.go's
+// limits) with Fanfare's filters.
 // Validation uses a strict engine (an output that evaluates to nothing is
 // an error); rendering does not, so a missing value renders empty rather
 // than failing the message.
-func newEngine(loc string, strict bool) *liquid.Engine {
+func newEngine(loc string, strict bool) *liquidEngine {
 	l := locales[NormalizeLocale(loc)]
-	eng := liquid.NewEngine()
-	if strict {
-		eng.StrictVariables()
-	}
-	eng.RegisterFilter("date", l.dateFilter)
-	eng.RegisterFilter("money", l.moneyFilter)
-	eng.RegisterFilter("number", l.numberFilter)
-	eng.RegisterFilter("locale", localeFilter)
-	eng.RegisterFilter("default", defaultFilter)
-	eng.RegisterFilter("sort", sortFilter)
+	eng := newLiquidEngine(strict)
+	eng.cfg.AddFilter("date", l.dateFilter)
+	eng.cfg.AddFilter("money", l.moneyFilter)
+	eng.cfg.AddFilter("number", l.numberFilter)
+	eng.cfg.AddFilter("locale", localeFilter)
+	eng.cfg.AddFilter("default", defaultFilter)
+	eng.cfg.AddFilter("sort", sortFilter)
 	return eng
 }
 

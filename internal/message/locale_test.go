@@ -41,7 +41,11 @@ func TestFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := newEngine(tt.locale, false).ParseAndRenderString(tt.src, ctx)
+			tpl, err := parseSafely(newEngine(tt.locale, false), tt.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := renderSafely(tpl, ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

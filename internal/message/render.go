@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/osteele/liquid"
-
 	"github.com/fanfare-dev/fanfare/internal/channel"
 )
 
@@ -154,14 +152,14 @@ func renderCause(err error) error {
 // templates returns the fields parsed for a locale's engine, parsing them
 // on first use; Compile has already parsed them once, so this cannot fail
 // in practice.
-func (t *Template) templates(loc string) ([]*liquid.Template, error) {
+func (t *Template) templates(loc string) ([]*liquidTemplate, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if tpls, ok := t.parsed[loc]; ok {
 		return tpls, nil
 	}
 	eng := t.engines.get(loc, false)
-	tpls := make([]*liquid.Template, len(t.fields))
+	tpls := make([]*liquidTemplate, len(t.fields))
 	for i, f := range t.fields {
 		if f.src == "" {
 			continue

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/osteele/liquid"
-
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 )
 
@@ -120,7 +118,7 @@ type Template struct {
 
 	engines engines
 	mu      sync.Mutex
-	parsed  map[string][]*liquid.Template // per locale, parallel to fields
+	parsed  map[string][]*liquidTemplate // per locale, parallel to fields
 
 	smsEncoding         string
 	smsSegments, smsLen int
@@ -135,7 +133,7 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 	if dim == nil {
 		return nil, &ValidationError{Problems: []Problem{{Field: "dimension", Message: fmt.Sprintf("unknown entity %q", dimension)}}}
 	}
-	t := &Template{channel: channel, env: env, parsed: map[string][]*liquid.Template{}}
+	t := &Template{channel: channel, env: env, parsed: map[string][]*liquidTemplate{}}
 	var probs []Problem
 	switch channel {
 	case ChannelEmail:
@@ -277,7 +275,7 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 	}
 	strict, err := parseSafely(t.engines.get(loc, true), f.src)
 	if err != nil {
-		add(err.LineNumber(), liquidMessage(err))
+		add(lineOf(err), liquidMessage(err))
 		return probs
 	}
 	for _, p := range an.analyze(f.src) {
@@ -303,7 +301,7 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 	}
 	lenient, err := parseSafely(t.engines.get(loc, false), f.src)
 	if err != nil {
-		add(err.LineNumber(), liquidMessage(err))
+		add(lineOf(err), liquidMessage(err))
 		return probs
 	}
 	out, rerr := renderSafely(lenient, bindings)
@@ -439,16 +437,20 @@ func rootName(src string) string {
 // parseSafely parses a template; the library's expression lexer panics
 // on some input (an integer literal too large for int64), which becomes a
 // syntax error.
-func parseSafely(eng *liquid.Engine, src string) (tpl *liquid.Template, err liquid.SourceError) {
+func parseSafely(eng *liquidEngine, src string) (tpl *liquidTemplate, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			tpl, err = nil, parsePanic{fmt.Sprint(r)}
 		}
 	}()
-	return eng.ParseTemplateLocation([]byte(src), "", 1)
+	tpl, perr := eng.parse(src)
+	if perr != nil {
+		return nil, perr
+	}
+	return tpl, nil
 }
 
-// parsePanic is a parse that panicked, as a liquid.SourceError.
+// parsePanic is a parse that panicked, as the library's errors are.
 type parsePanic struct{ msg string }
 
 func (p parsePanic) Error() string   { return "Liquid error: invalid template (" + p.msg + ")" }
@@ -460,19 +462,22 @@ func (p parsePanic) LineNumber() int { return 0 }
 // grown afresh in each render was a fifth of rendering's cost.
 var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func renderSafely(tpl *liquid.Template, b map[string]any) (out string, err error) {
+func renderSafely(tpl *liquidTemplate, b map[string]any) (out string, err error) {
 	buf := renderBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("template failed: %v", r)
+			if e, ok := r.(error); ok && errors.Is(e, errRenderTooLong) {
+				err = e // the library panics when its last write fails
+			}
 		}
 		if buf.Cap() <= 1<<20 {
 			renderBuffers.Put(buf)
 		}
 	}()
-	if serr := tpl.FRender(buf, b); serr != nil {
-		return "", serr
+	if rerr := tpl.render(buf, b); rerr != nil {
+		return "", rerr
 	}
 	return buf.String(), nil
 }

@@ -1,0 +1,118 @@
+package message
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/osteele/liquid"
+)
+
+// TestRenderLimits renders templates that would hold a send for minutes
+// or take the process down, and checks that each fails its message with
+// its reason, quickly.
+func TestRenderLimits(t *testing.T) {
+	m, _ := shopModel(t)
+	// s2048 leaves s holding 2 048 "a"s.
+	const s2048 = `{% assign s = "a" %}{% for i in (1..11) %}{% assign s = s | append: s %}{% endfor %}`
+	tests := []struct {
+		name, src, want string
+	}{
+		{"a huge range", "{% for i in (1..100000000) %}x{% endfor %}", "line 1: more than 10000 loop iterations"},
+		{"nested loops", "{% for i in (1..100) %}\n{% for j in (1..101) %}{% endfor %}{% endfor %}", "line 1: more than 10000 loop iterations"}, // the library reports the outer loop's line
+		{"a tablerow", "{% tablerow i in (1..20000) %}{{ i }}{% endtablerow %}", "more than 10000 loop iterations"},
+		{"a long output", "{% for i in (1..2000) %}" + strings.Repeat("x", 600) + "{% endfor %}", "renders more than 1048576 bytes"},
+		{"a doubled value", `{% assign s = "xxxxxxxxxx" %}{% for i in (1..30) %}{% assign s = s | append: s %}{% endfor %}{{ s | size }}`, "renders more than 1048576 bytes"},
+		{"a chain of filters", `{{ '"' ` + strings.Repeat("| inspect ", 20) + `| size }}`, "renders more than 1048576 bytes"},
+		{"a replace that multiplies", s2048 + `{{ s | replace: "a", s | size }}`, "renders more than 1048576 bytes"},
+		{"a join that multiplies", s2048 + `{% assign l = s | split: "" %}{{ l | join: s | size }}`, "renders more than 1048576 bytes"},
+		{"a doubled list", `{% assign l = "a,b" | split: "," %}{% for i in (1..20) %}{% assign l = l | concat: l %}{% endfor %}{{ l | size }}`, "renders more than 1048576 bytes"},
+		{"a doubled capture", `{% capture s %}xxxxxxxxxx{% endcapture %}{% for i in (1..30) %}{% capture s %}{{ s }}{{ s }}{% endcapture %}{% endfor %}{{ s | size }}`, "capture s: renders more than 1048576 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl, err := Compile(m, "customers", ChannelSMS, SMS{Text: "hi"}, Env{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tpl.fields {
+				if tpl.fields[i].name == "text" {
+					tpl.fields[i].src = tt.src // past validation, which renders the sample (see below)
+				}
+			}
+			_, err = tpl.RenderSMS(sampleCustomer())
+			var re *RenderError
+			if !errors.As(err, &re) || re.Field != "text" || !strings.Contains(re.Err.Error(), tt.want) {
+				t.Fatalf("render: %v, want a RenderError of text: %s", err, tt.want)
+			}
+			// Validation renders a sample profile: the campaign is refused.
+			if _, err := Compile(m, "customers", ChannelSMS, SMS{Text: tt.src}, Env{}); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("compile: %v, want %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRenderLimitsLeaveTemplatesAlone checks templates within the limits
+// render exactly as the Liquid library renders them: the tags inserted
+// change neither whitespace control, nor raw text, nor line numbers.
+func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
+	lib := liquid.NewEngine()
+	ours := newLiquidEngine(false)
+	for _, src := range []string{
+		"{% for i in (1..9997) %}{% endfor %}{% for i in (1..3) %}{{ i }}{% endfor %}", // the budget, to the last iteration
+		"{% for i in (1..3) -%}\n  {{ i }}\n{%- endfor %}",
+		"a {{ 'x' -}} {% for i in (1..2) %} {{ i }} {% endfor %}",
+		"{% capture x -%}  a  {%- endcapture -%}  [{{ x }}]",
+		"{% capture x %}{% for i in (1..3) %}{{ i }},{% endfor %}{% endcapture %}{{ x }}{{ x | size }}",
+		"{% raw %}{% for i in (1..3) %}{% capture y %}{% endraw %}",
+		"{% comment %}{% for i in (1..3) %}{% endcomment %}ok",
+		"{% for i in (1..4) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 4 %}{% break %}{% endif %}{% cycle 'a', 'b' %}{{ forloop.index }}{% else %}none{% endfor %}",
+		"{% for i in (1..0) %}x{% else %}empty{% endfor %}",
+		"{% tablerow i in (1..4) cols: 2 %}{{ i }}{% endtablerow %}",
+		strings.Repeat("y", maxRenderBytes-10) + "{{ 'ab' | append: 'c' }}",
+		`{{ "a,b" | split: "," | join: "-" | replace: "-", "+" | escape | url_encode }}`,
+	} {
+		want, lerr := lib.ParseAndRenderString(src, map[string]any{})
+		if lerr != nil {
+			t.Fatalf("%.60q: the library: %v", src, lerr)
+		}
+		tpl, err := parseSafely(ours, src)
+		if err != nil {
+			t.Fatalf("%.60q: %v", src, err)
+		}
+		got, err := renderSafely(tpl, map[string]any{})
+		if err != nil || got != want {
+			t.Errorf("%.60q: got %.80q (%v), the library %.80q", src, got, err, want)
+		}
+	}
+	// An error keeps its line.
+	for _, src := range []string{"a\n\n{{ 1 | divided_by: 0 }}", "a\n{% for i in (1..2) %}\n{{ i | divided_by: 0 }}{% endfor %}"} {
+		libTpl, _ := lib.ParseTemplateLocation([]byte(src), "", 1)
+		_, want := libTpl.Render(map[string]any{})
+		tpl, _ := parseSafely(ours, src)
+		if _, err := renderSafely(tpl, map[string]any{}); want == nil || lineOf(err) != want.LineNumber() {
+			t.Errorf("%q: error %v on line %d, the library's %v", src, err, lineOf(err), want)
+		}
+	}
+}
+
+// TestIncludeRefused checks a template cannot read a file of the server.
+func TestIncludeRefused(t *testing.T) {
+	m, _ := shopModel(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("s3cr3t"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{`{% include "` + secret + `" %}`, `{% include "../../../../../../../../` + secret + `" %}`} {
+		_, err := Compile(m, "customers", ChannelSMS, SMS{Text: src}, Env{})
+		if err == nil || !strings.Contains(err.Error(), "the include tag is not supported") {
+			t.Errorf("%s: %v, want the include tag refused", src, err)
+		}
+		if _, err := parseSafely(newEngine("en", false), src); err == nil {
+			t.Errorf("%s: parsed", src)
+		}
+	}
+}
