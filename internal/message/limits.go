@@ -29,8 +29,9 @@ import (
 //   - output: a field renders into a writer that refuses more bytes;
 //   - values: the filters that can make a string or list larger than
 //     their input check their result (replace and join before doing the
-//     work, their result growing with the product of their inputs), and a
-//     capture is checked as it closes.
+//     work, their result growing with the product of their inputs), and
+//     captures are renamed to a capture of ours, which renders into the
+//     same kind of writer as a field.
 //
 // The include tag, which reads a file of the server, is refused.
 const (
@@ -41,12 +42,12 @@ const (
 
 var errRenderTooLong = fmt.Errorf("renders more than %d bytes", maxRenderBytes)
 
-// The tags inserted into templates (see guardSource), and the binding
-// holding a render's budget: a name no template can write.
+// The tags put into templates (see guardSource), and the binding holding
+// a render's budget: a name no template can write.
 const (
-	loopTag     = "fanfare_loop"
-	capturedTag = "fanfare_captured"
-	budgetKey   = "fanfare budget"
+	loopTag    = "fanfare_loop"
+	captureTag = "fanfare_capture"
+	budgetKey  = "fanfare budget"
 )
 
 // renderBudget is what is left to one field's render.
@@ -75,15 +76,36 @@ func newLiquidEngine(strict bool) *liquidEngine {
 	e.cfg.AddTag(loopTag, func(string) (func(io.Writer, render.Context) error, error) {
 		return countLoop, nil
 	})
-	e.cfg.AddTag(capturedTag, func(name string) (func(io.Writer, render.Context) error, error) {
+	e.cfg.AddBlock(captureTag).Compiler(func(node render.BlockNode) (func(io.Writer, render.Context) error, error) {
+		// Liquid's capture, into a limited writer.
 		return func(_ io.Writer, ctx render.Context) error {
-			if s, ok := ctx.Get(name).(string); ok && len(s) > maxRenderBytes {
-				return fmt.Errorf("capture %s: %w", name, errRenderTooLong)
+			var buf bytes.Buffer
+			if err := renderChildren(ctx, &buf); err != nil {
+				return fmt.Errorf("capture %s: %w", node.Args, err)
 			}
+			ctx.Set(node.Args, buf.String())
 			return nil
 		}, nil
 	})
 	return e
+}
+
+// renderChildren renders a block's children into a limited writer (the
+// library panics when the last write fails).
+func renderChildren(ctx render.Context, buf *bytes.Buffer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(error)
+			if !ok || !errors.Is(e, errRenderTooLong) {
+				panic(r)
+			}
+			err = e
+		}
+	}()
+	if rerr := ctx.RenderChildren(limitedWriter{buf}); rerr != nil {
+		return rerr
+	}
+	return nil
 }
 
 // countLoop spends one iteration of the render's budget. It writes
@@ -128,21 +150,19 @@ func (w limitedWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-// guardSource inserts our tags: one at the start of every loop body, one
-// after every capture. Tokens inside raw and comment blocks are text.
-// It reports whether it inserted any.
+// guardSource puts our tags into a template: one at the start of every
+// loop body, and our capture for Liquid's. Tokens inside raw and comment
+// blocks are text. It reports whether it changed anything.
 func guardSource(src string) (string, bool) {
 	literals, tokens := scanLiquid(src)
 	var (
-		b        strings.Builder
-		changed  bool
-		captures []string
-		inside   string // the raw or comment block we are in
+		b       strings.Builder
+		changed bool
+		inside  string // the raw or comment block we are in
 	)
 	b.Grow(len(src))
 	for i, t := range tokens {
 		b.WriteString(literals[i])
-		b.WriteString(t.src)
 		switch {
 		case !t.tag:
 		case inside != "":
@@ -152,29 +172,21 @@ func guardSource(src string) (string, bool) {
 		case t.name == "raw" || t.name == "comment":
 			inside = t.name
 		case t.name == "for" || t.name == "tablerow":
+			b.WriteString(t.src)
 			b.WriteString("{% " + loopTag + " %}")
 			changed = true
-		case t.name == "capture":
-			captures = append(captures, tagArgs(t.src))
-		case t.name == "endcapture" && len(captures) > 0:
-			name := captures[len(captures)-1]
-			captures = captures[:len(captures)-1]
-			if name != "" && !strings.ContainsAny(name, "%}") {
-				b.WriteString("{% " + capturedTag + " " + name + " %}")
-				changed = true
-			}
+			continue
+		case t.name == "capture" || t.name == "endcapture":
+			// The name comes first in the token: "{%- capture x -%}".
+			at := strings.Index(t.src, t.name)
+			b.WriteString(t.src[:at] + strings.Replace(t.name, "capture", captureTag, 1) + t.src[at+len(t.name):])
+			changed = true
+			continue
 		}
+		b.WriteString(t.src)
 	}
 	b.WriteString(literals[len(tokens)])
 	return b.String(), changed
-}
-
-// tagArgs returns what follows a tag's name, as the library reads it.
-func tagArgs(src string) string {
-	if m := liquidTokenRE.FindStringSubmatch(src); m != nil {
-		return m[3]
-	}
-	return ""
 }
 
 // limitedFilters adds the library's standard filters with the checks of

@@ -30,6 +30,7 @@ func TestRenderLimits(t *testing.T) {
 		{"a join that multiplies", s2048 + `{% assign l = s | split: "" %}{{ l | join: s | size }}`, "renders more than 1048576 bytes"},
 		{"a doubled list", `{% assign l = "a,b" | split: "," %}{% for i in (1..20) %}{% assign l = l | concat: l %}{% endfor %}{{ l | size }}`, "renders more than 1048576 bytes"},
 		{"a doubled capture", `{% capture s %}xxxxxxxxxx{% endcapture %}{% for i in (1..30) %}{% capture s %}{{ s }}{{ s }}{% endcapture %}{% endfor %}{{ s | size }}`, "capture s: renders more than 1048576 bytes"},
+		{"a capture of a loop", `{% capture s %}{% for i in (1..9000) %}` + strings.Repeat("x", 200) + `{% endfor %}{% endcapture %}{{ s | size }}`, "capture s: renders more than 1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,6 +68,7 @@ func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
 		"a {{ 'x' -}} {% for i in (1..2) %} {{ i }} {% endfor %}",
 		"{% capture x -%}  a  {%- endcapture -%}  [{{ x }}]",
 		"{% capture x %}{% for i in (1..3) %}{{ i }},{% endfor %}{% endcapture %}{{ x }}{{ x | size }}",
+		"{%- capture x-%} a {%-endcapture-%} [{{ x }}] {% capture y %}{% capture z %}z{% endcapture %}y{% endcapture %}{{ y }}{{ z }}",
 		"{% raw %}{% for i in (1..3) %}{% capture y %}{% endraw %}",
 		"{% comment %}{% for i in (1..3) %}{% endcomment %}ok",
 		"{% for i in (1..4) %}{% if i == 2 %}{% continue %}{% endif %}{% if i == 4 %}{% break %}{% endif %}{% cycle 'a', 'b' %}{{ forloop.index }}{% else %}none{% endfor %}",
@@ -96,6 +98,16 @@ func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
 		if _, err := renderSafely(tpl, map[string]any{}); want == nil || lineOf(err) != want.LineNumber() {
 			t.Errorf("%q: error %v on line %d, the library's %v", src, err, lineOf(err), want)
 		}
+	}
+}
+
+// TestCaptureErrorsNameCapture checks errors about a capture name
+// Liquid's tag, not ours.
+func TestCaptureErrorsNameCapture(t *testing.T) {
+	m, _ := shopModel(t)
+	_, err := Compile(m, "customers", ChannelSMS, SMS{Text: "{% capture x %}a"}, Env{})
+	if err == nil || !strings.Contains(err.Error(), `"capture"`) || strings.Contains(err.Error(), captureTag) {
+		t.Errorf("%v, want an error about an unclosed capture", err)
 	}
 }
 

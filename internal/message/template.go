@@ -401,7 +401,8 @@ func liquidMessage(err error) string {
 	if m := liquidErrorRE.FindStringSubmatch(msg); m != nil {
 		msg = m[1]
 	}
-	return strings.TrimSpace(msg)
+	// Captures are ours under another name (limits.go).
+	return strings.TrimSpace(strings.ReplaceAll(msg, captureTag, "capture"))
 }
 
 func lineOf(err error) int {
