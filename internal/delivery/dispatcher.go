@@ -69,6 +69,18 @@ type Dispatcher struct {
 	cfg   Config
 	pacer pacer
 	cur   cursor
+	key   keyCursor
+}
+
+// keyCursor is where claims on PostgreSQL read next: the key of the last
+// message claimed, in the order of the index of due messages (see claim).
+type keyCursor struct {
+	mu       sync.Mutex
+	set      bool
+	run      int64
+	activity string
+	message  string
+	restart  time.Time
 }
 
 // cursor is where claims on the embedded store read next, and which rows
@@ -263,9 +275,9 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 // rowColumns are the outbox columns a Row holds.
 const rowColumns = `message_id, run_id, activity_id, channel, coalesce(dimension, ''), recipient, coalesce(address, ''), coalesce(platform, ''), coalesce(attempts, 0), seq`
 
-func scanRow(rs *sql.Rows) (Row, error) {
+func scanRow(rs *sql.Rows, more ...any) (Row, error) {
 	var r Row
-	err := rs.Scan(&r.MessageID, &r.RunID, &r.Activity, &r.Channel, &r.Dimension, &r.Recipient, &r.Address, &r.Platform, &r.Attempts, &r.Seq)
+	err := rs.Scan(append([]any{&r.MessageID, &r.RunID, &r.Activity, &r.Channel, &r.Dimension, &r.Recipient, &r.Address, &r.Platform, &r.Attempts, &r.Seq}, more...)...)
 	return r, err
 }
 
@@ -275,34 +287,84 @@ const due = `(status = 'pending' OR (status = 'retry' AND retry_at <= $1))`
 // claim leases a batch of due messages on PostgreSQL, older runs first
 // (read in that order from a partial index); FOR UPDATE SKIP LOCKED lets
 // the dispatchers of several nodes share the outbox.
+//
+// Claims read on from the last key claimed: a message leaves the index's
+// condition as it is claimed, but its entry stays in the index until the
+// table is vacuumed, so a claim from the start steps over every message
+// sent so far (twice the time of a claim at 500 000 sent, without
+// autovacuum). The cursor goes back to the start when a claim comes short
+// of a batch (the end, or rows other nodes hold), at least once a
+// backoff (for retries and returned leases behind it), and is not used
+// while an activity or provider has no budget left (its rows are
+// skipped, not taken, and must not fall behind the cursor).
 func (d *Dispatcher) claim(ctx context.Context) ([]Row, error) {
 	now := d.cfg.Now().UTC()
 	// Messages whose activity or provider has no budget left are left for
 	// later, so that a batch goes to those that can send.
 	spent, spentArgs := d.notExhausted(now, 4)
+	k := &d.key
+	k.mu.Lock()
+	if now.Sub(k.restart) >= backoff {
+		k.set, k.restart = false, now
+	}
+	from, fromArgs := "", []any(nil)
+	if k.set && spent == "" {
+		n := 4 + len(spentArgs)
+		from = fmt.Sprintf(" AND (run_id, activity_id, message_id) > ($%d, $%d, $%d)", n+1, n+2, n+3)
+		fromArgs = []any{k.run, k.activity, k.message}
+	}
+	k.mu.Unlock()
+	out, last, err := d.claimFrom(ctx, now, spent+from, append(spentArgs, fromArgs...))
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	// Loops claim at once: the cursor may go back to a batch that ended
+	// before another's, which costs that claim a few rows stepped over.
+	switch {
+	case spent != "" || len(out) < d.cfg.Batch:
+		k.set = false
+	case last != nil:
+		k.set, k.run, k.activity, k.message = true, last.RunID, last.Activity, last.MessageID
+	}
+	k.mu.Unlock()
+	if len(out) == 0 && from != "" {
+		// Nothing after the cursor: from the start, at once.
+		out, _, err = d.claimFrom(ctx, now, spent, spentArgs)
+	}
+	return out, err
+}
+
+// claimFrom claims one batch under a condition; last is the batch's last
+// row in the index's order, as the server sorts it.
+func (d *Dispatcher) claimFrom(ctx context.Context, now time.Time, cond string, args []any) (out []Row, last *Row, err error) {
 	// The batch is locked once, in a CTE of its own, then updated by key:
 	// as "message_id IN (subquery)", a plan made on the statistics of an
 	// empty outbox ran the locking subquery again for every row of a 1M-row
 	// one.
 	rs, err := d.cfg.Store.DB.QueryContext(ctx, `WITH batch AS MATERIALIZED (
-			SELECT message_id AS claimed FROM ff_outbox WHERE `+due+spent+` ORDER BY run_id, activity_id, message_id LIMIT $4 FOR UPDATE SKIP LOCKED)
+			SELECT message_id AS claimed, run_id AS k1, activity_id AS k2 FROM ff_outbox WHERE `+due+cond+` ORDER BY run_id, activity_id, message_id LIMIT $4 FOR UPDATE SKIP LOCKED),
+		tail AS (SELECT claimed FROM batch ORDER BY k1 DESC, k2 DESC, claimed DESC LIMIT 1)
 		UPDATE ff_outbox SET status = 'claimed', lease_owner = $2, lease_until = $3,
 		attempts = coalesce(attempts, 0) + 1, updated_at = $1 FROM batch WHERE message_id = batch.claimed
-		RETURNING `+rowColumns,
-		append([]any{now, d.cfg.Owner, now.Add(d.cfg.Lease), d.cfg.Batch}, spentArgs...)...)
+		RETURNING `+rowColumns+`, message_id = (SELECT claimed FROM tail)`,
+		append([]any{now, d.cfg.Owner, now.Add(d.cfg.Lease), d.cfg.Batch}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("claim messages: %w", err)
+		return nil, nil, fmt.Errorf("claim messages: %w", err)
 	}
 	defer rs.Close()
-	var out []Row
 	for rs.Next() {
-		r, err := scanRow(rs)
+		var isLast bool
+		r, err := scanRow(rs, &isLast)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, r)
+		if isLast {
+			last = &out[len(out)-1]
+		}
 	}
-	return out, rs.Err()
+	return out, last, rs.Err()
 }
 
 // claimEmbedded takes a batch of due messages on the embedded store without

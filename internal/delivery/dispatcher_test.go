@@ -188,6 +188,53 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 	})
 }
 
+// TestClaimsComeBackForRowsBehindThem checks claims read on from where
+// the last one stopped (on PostgreSQL from the last key, as the index of
+// due messages keeps claimed ones until a vacuum; on the embedded store
+// from the last seq), and that messages due behind that point (a row of
+// an older run written meanwhile, a retry) are still sent, once.
+func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		var addrs []string
+		for i := range 12 {
+			addrs = append(addrs, fmt.Sprintf("r%d@example.com", i))
+		}
+		setup(t, s, addrs)
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		p := &flaky{Provider: sb, fails: map[string]int{"1:mail:2": 0}, n: 1} // fails every message once
+		d := dispatcher(t, s, "n1", p, c)
+		claim := func() {
+			t.Helper()
+			if n, err := d.DispatchOnce(context.Background()); err != nil || n != 4 {
+				t.Fatalf("claimed %d (%v), want a batch of 4", n, err)
+			}
+		}
+		claim() // 1..4, each failing once: retries behind the cursor
+		if _, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+			VALUES ('0:mail:1', 0, 'mail', 'email', 'customers', '{"customer_id":1}', 'older@example.com', 'pending', 0, $1, $1, `+nextSeq+`)`, c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		p.n = 0
+		claim() // 5..8, not the older run's row from the start of the index
+		if got := sandboxCopies(t, s); got["older@example.com"] != 0 || got["r4@example.com"] != 1 || len(got) != 4 {
+			t.Fatalf("second claim sent %v, want r4..r7", got)
+		}
+		drain(t, d)
+		c.Add(time.Minute)
+		drain(t, d)
+		got := sandboxCopies(t, s)
+		if len(got) != 13 {
+			t.Fatalf("sent %d of 13: %v", len(got), got)
+		}
+		for a, n := range got {
+			if n != 1 {
+				t.Errorf("%s received %d copies", a, n)
+			}
+		}
+	})
+}
+
 // TestRecoverNeverResendsBlindly plays a dispatcher that died: messages it
 // had only claimed go back to the queue; messages it was sending are in
 // doubt, settled by the sandbox (which can tell), never sent twice.
