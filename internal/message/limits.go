@@ -131,9 +131,14 @@ func (e *liquidEngine) parse(src string) (*liquidTemplate, parser.Error) {
 	return &liquidTemplate{root: root, cfg: &e.cfg, guarded: changed}, nil
 }
 
-// render renders a template into buf, within the limits.
+// render renders a template into buf, within the limits. The budget is
+// put into the bindings, which are the recipient's own (Liquid's assign
+// writes there too).
 func (t *liquidTemplate) render(buf *bytes.Buffer, b map[string]any) render.Error {
 	if t.guarded {
+		if b == nil {
+			b = map[string]any{}
+		}
 		b[budgetKey] = &renderBudget{loops: maxLoopIterations}
 		defer delete(b, budgetKey)
 	}

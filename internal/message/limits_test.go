@@ -90,6 +90,11 @@ func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
 			t.Errorf("%.60q: got %.80q (%v), the library %.80q", src, got, err, want)
 		}
 	}
+	// A render without bindings still has its budget.
+	tpl, _ := parseSafely(ours, "{% for i in (1..2) %}x{% endfor %}")
+	if got, err := renderSafely(tpl, nil); got != "xx" || err != nil {
+		t.Errorf("without bindings: %q, %v", got, err)
+	}
 	// An error keeps its line.
 	for _, src := range []string{"a\n\n{{ 1 | divided_by: 0 }}", "a\n{% for i in (1..2) %}\n{{ i | divided_by: 0 }}{% endfor %}"} {
 		libTpl, _ := lib.ParseTemplateLocation([]byte(src), "", 1)
