@@ -40,7 +40,10 @@ const (
 	maxListItems      = 1 << 16 // a list a filter makes
 )
 
-var errRenderTooLong = fmt.Errorf("renders more than %d bytes", maxRenderBytes)
+var (
+	errRenderTooLong = fmt.Errorf("renders more than %d bytes", maxRenderBytes)
+	errListTooLong   = fmt.Errorf("makes a list of more than %d items", maxListItems)
+)
 
 // The tags put into templates (see guardSource), and the binding holding
 // a render's budget: a name no template can write.
@@ -273,26 +276,23 @@ func checkResult(fn any) any {
 		if len(out) == 2 {
 			errv = out[1]
 		}
-		if tooBig(out[0]) {
-			errv = reflect.ValueOf(&errRenderTooLong).Elem()
+		if err := tooBig(out[0]); err != nil {
+			errv = reflect.ValueOf(&err).Elem()
 		}
 		return []reflect.Value{out[0], errv}
 	}).Interface()
 }
 
-// tooBig reports a string over maxRenderBytes or a list over maxListItems.
-func tooBig(v reflect.Value) bool {
+// tooBig refuses a string over maxRenderBytes or a list over maxListItems.
+func tooBig(v reflect.Value) error {
 	for v.Kind() == reflect.Interface && !v.IsNil() {
 		v = v.Elem()
 	}
-	switch v.Kind() {
-	case reflect.String:
-		return v.Len() > maxRenderBytes
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return v.Len() > maxRenderBytes
-		}
-		return v.Len() > maxListItems
+	switch {
+	case (v.Kind() == reflect.String || v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8) && v.Len() > maxRenderBytes:
+		return errRenderTooLong
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() != reflect.Uint8 && v.Len() > maxListItems:
+		return errListTooLong
 	}
-	return false
+	return nil
 }

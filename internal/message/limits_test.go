@@ -28,7 +28,7 @@ func TestRenderLimits(t *testing.T) {
 		{"a chain of filters", `{{ '"' ` + strings.Repeat("| inspect ", 20) + `| size }}`, "renders more than 1048576 bytes"},
 		{"a replace that multiplies", s2048 + `{{ s | replace: "a", s | size }}`, "renders more than 1048576 bytes"},
 		{"a join that multiplies", s2048 + `{% assign l = s | split: "" %}{{ l | join: s | size }}`, "renders more than 1048576 bytes"},
-		{"a doubled list", `{% assign l = "a,b" | split: "," %}{% for i in (1..20) %}{% assign l = l | concat: l %}{% endfor %}{{ l | size }}`, "renders more than 1048576 bytes"},
+		{"a doubled list", `{% assign l = "a,b" | split: "," %}{% for i in (1..20) %}{% assign l = l | concat: l %}{% endfor %}{{ l | size }}`, "makes a list of more than 65536 items"},
 		{"a capture of a loop", `{% capture s %}{% for i in (1..9000) %}` + strings.Repeat("x", 200) + `{% endfor %}{% endcapture %}{{ s | size }}`, "capture s: renders more than 1048576 bytes"},
 		{"a doubled capture", `{% capture s %}xxxxxxxxxx{% endcapture %}{% for i in (1..30) %}{% capture s %}{{ s }}{{ s }}{% endcapture %}{% endfor %}{{ s | size }}`, "capture s: renders more than 1048576 bytes"},
 	}
