@@ -77,11 +77,40 @@ func setup(t *testing.T, s *store.Store, addrs []string) {
 	t.Helper()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	for i, a := range addrs {
-		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
-			VALUES ($1, 1, 'mail', 'email', 'customers', $2, $3, 'pending', 0, $4, $4, `+nextSeq+`)`,
-			fmt.Sprintf("1:mail:%d", i+1), fmt.Sprintf(`{"customer_id":%d}`, i+1), a, now)
-		if err != nil {
-			t.Fatal(err)
+		addMessage(t, s, 1, "mail", i+1, a, now)
+	}
+}
+
+// addMessage writes a pending email of a run's activity for customer n,
+// with the id a channel activity would give it.
+func addMessage(t *testing.T, s *store.Store, run int64, activity string, n int, addr string, now time.Time) {
+	t.Helper()
+	_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+		VALUES ($1, $2, $3, 'email', 'customers', $4, $5, 'pending', 0, $6, $6, `+nextSeq+`)`,
+		fmt.Sprintf("%d:%s:%d", run, activity, n), run, activity, fmt.Sprintf(`{"customer_id":%d}`, n), addr, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addresses returns n addresses r0@example.com….
+func addresses(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("r%d@example.com", i)
+	}
+	return out
+}
+
+// oneCopyEach fails unless the sandbox holds want addresses, one copy each.
+func oneCopyEach(t *testing.T, copies map[string]int, want int) {
+	t.Helper()
+	if len(copies) != want {
+		t.Fatalf("sent to %d of %d: %v", len(copies), want, copies)
+	}
+	for a, n := range copies {
+		if n != 1 {
+			t.Fatalf("%s received %d copies", a, n)
 		}
 	}
 }
@@ -171,11 +200,7 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 			t.Fatalf("after retries: %v", got)
 		}
 		// Three transient failures exhaust MaxAttempts.
-		setup2 := func() {
-			s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
-				VALUES ('2:mail:1', 2, 'mail', 'email', 'customers', '{"customer_id":1}', 'z@example.com', 'pending', 0, $1, $1, `+nextSeq+`)`, c.Now())
-		}
-		setup2()
+		addMessage(t, s, 2, "mail", 1, "z@example.com", c.Now())
 		p.n = 10
 		for range 4 {
 			drain(t, d)
@@ -196,13 +221,9 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-		var addrs []string
-		for i := range 12 {
-			addrs = append(addrs, fmt.Sprintf("r%d@example.com", i))
-		}
-		setup(t, s, addrs)
+		setup(t, s, addresses(12))
 		sb, _ := delivery.NewSandbox(s, channel.Email)
-		p := &flaky{Provider: sb, fails: map[string]int{"1:mail:2": 0}, n: 1} // fails every message once
+		p := &flaky{Provider: sb, fails: map[string]int{}, n: 1} // fails every message once
 		d := dispatcher(t, s, "n1", p, c)
 		claim := func() {
 			t.Helper()
@@ -211,10 +232,7 @@ func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
 			}
 		}
 		claim() // 1..4, each failing once: retries behind the cursor
-		if _, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
-			VALUES ('0:mail:1', 0, 'mail', 'email', 'customers', '{"customer_id":1}', 'older@example.com', 'pending', 0, $1, $1, `+nextSeq+`)`, c.Now()); err != nil {
-			t.Fatal(err)
-		}
+		addMessage(t, s, 0, "mail", 1, "older@example.com", c.Now())
 		p.n = 0
 		claim() // 5..8, not the older run's row from the start of the index
 		if got := sandboxCopies(t, s); got["older@example.com"] != 0 || got["r4@example.com"] != 1 || len(got) != 4 {
@@ -223,15 +241,7 @@ func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
 		drain(t, d)
 		c.Add(time.Minute)
 		drain(t, d)
-		got := sandboxCopies(t, s)
-		if len(got) != 13 {
-			t.Fatalf("sent %d of 13: %v", len(got), got)
-		}
-		for a, n := range got {
-			if n != 1 {
-				t.Errorf("%s received %d copies", a, n)
-			}
-		}
+		oneCopyEach(t, sandboxCopies(t, s), 13)
 	})
 }
 
@@ -271,11 +281,7 @@ func TestRecoverNeverResendsBlindly(t *testing.T) {
 func TestConcurrentDispatchersSendEachMessageOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-		var addrs []string
-		for i := range 200 {
-			addrs = append(addrs, fmt.Sprintf("r%d@example.com", i))
-		}
-		setup(t, s, addrs)
+		setup(t, s, addresses(200))
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		var wg sync.WaitGroup
 		for w := range 4 {
@@ -296,15 +302,7 @@ func TestConcurrentDispatchersSendEachMessageOnce(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		copies := sandboxCopies(t, s)
-		if len(copies) != 200 {
-			t.Fatalf("sent %d of 200", len(copies))
-		}
-		for a, n := range copies {
-			if n != 1 {
-				t.Fatalf("%s received %d copies", a, n)
-			}
-		}
+		oneCopyEach(t, sandboxCopies(t, s), 200)
 	})
 }
 
@@ -350,15 +348,7 @@ func TestStalledDispatcherNeverSendsWhatAnotherTook(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		copies := sandboxCopies(t, s)
-		if len(copies) != 3 {
-			t.Fatalf("sandbox = %v", copies)
-		}
-		for a, n := range copies {
-			if n != 1 {
-				t.Fatalf("%s received %d copies", a, n)
-			}
-		}
+		oneCopyEach(t, sandboxCopies(t, s), 3)
 		figs, _ := delivery.RunFigures(ctx, s, 1)
 		if figs[0].Sent != 3 {
 			t.Fatalf("figures = %+v", figs[0])
@@ -399,8 +389,7 @@ func TestDeadAddressesAreDeactivated(t *testing.T) {
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		d := dispatcher(t, s, "n1", deadTokens{Provider: sb, dead: map[string]bool{"gone@example.com": true}}, c)
 		drain(t, d)
-		s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
-			VALUES ('2:mail:2', 2, 'mail', 'email', 'customers', '{"customer_id":2}', 'gone@example.com', 'pending', 0, $1, $1, `+nextSeq+`)`, c.Now())
+		addMessage(t, s, 2, "mail", 2, "gone@example.com", c.Now())
 		drain(t, d)
 		first, _ := delivery.RunFigures(context.Background(), s, 1)
 		second, _ := delivery.RunFigures(context.Background(), s, 2)
@@ -616,10 +605,7 @@ func (p *shutdownOnSend) Send(ctx context.Context, msgs []*channel.Message) []ch
 func TestShutdownRecordsWhatWasSent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
-		addrs := make([]string, 2*delivery.EmbeddedSendChunk)
-		for i := range addrs {
-			addrs[i] = fmt.Sprintf("r%d@example.com", i)
-		}
+		addrs := addresses(2 * delivery.EmbeddedSendChunk)
 		setup(t, s, addrs)
 		ctx, cancel := context.WithCancel(context.Background())
 		p := &shutdownOnSend{stop: cancel}

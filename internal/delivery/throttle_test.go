@@ -37,12 +37,7 @@ func addMessages(t *testing.T, s *store.Store, activity string, n int) {
 	t.Helper()
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
-			VALUES ($1, 1, $2, 'email', 'customers', $3, $4, 'pending', 0, $5, $5, `+nextSeq+`)`,
-			fmt.Sprintf("1:%s:%d", activity, i+1), activity, fmt.Sprintf(`{"customer_id":%d}`, i+1), fmt.Sprintf("%s%d@example.com", activity, i+1), now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		addMessage(t, s, 1, activity, i+1, fmt.Sprintf("%s%d@example.com", activity, i+1), now)
 	}
 }
 
