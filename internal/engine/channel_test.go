@@ -27,20 +27,7 @@ func TestChannelWritesOneMessagePerAddress(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		doc := `name: mail
-dimension: customers
-activities:
-  start: {type: start}
-  all: {type: build_audience, query: 'all'}
-  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}
-transitions:
-  - start -> all
-  - all -> mail
-`
-		st := runToEnd(t, eng, doc, ModeLive)
-		if st.Run.Status != RunCompleted {
-			t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
-		}
+		runCompleted(t, eng, sendToAll("mail", "customers", "mail", `{type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello {{ profile.email }}'}`))
 		got := outboxLines(t, s, `SELECT message_id, coalesce(address, ''), status, coalesce(reason, '') FROM ff_outbox ORDER BY message_id`)
 		want := []string{
 			"1 ann@example.com pending ",
@@ -52,9 +39,7 @@ transitions:
 			"7 gus@example.com pending ",
 			"8 hal@example.com pending ",
 		}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("outbox:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
+		sameLines(t, "outbox", got, want)
 	})
 }
 
@@ -64,16 +49,7 @@ transitions:
 func TestContentIsValidatedBeforeARun(t *testing.T) {
 	s := storetest.Open(t, "duckdb")
 	eng := setup(t, s)
-	doc := `name: bad-content
-dimension: customers
-activities:
-  start: {type: start}
-  all: {type: build_audience, query: 'all'}
-  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hi {{ profile.frist_name }}', html: '<p>{% if %}</p>'}
-transitions:
-  - start -> all
-  - all -> mail
-`
+	doc := sendToAll("bad-content", "customers", "mail", `{type: email, from: 'Shop <shop@example.com>', subject: 'Hi {{ profile.frist_name }}', html: '<p>{% if %}</p>'}`)
 	_, err := eng.Validate(context.Background(), []byte(doc))
 	var verr *campaign.ValidationError
 	if !errors.As(err, &verr) {
@@ -139,19 +115,7 @@ func TestChannelSlicesTextKeys(t *testing.T) {
 		loadModel(t, s, []byte(model), map[string]string{"members": "member_id,email\nm-3,ANN@example.com\nm-2,bob@example.com\nm-10,ann@example.com\n"})
 		eng := newEngine(s)
 		eng.OutboxSlice = 1
-		doc := `name: members
-dimension: members
-activities:
-  start: {type: start}
-  all: {type: build_audience, query: 'all'}
-  mail: {type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello'}
-transitions:
-  - start -> all
-  - all -> mail
-`
-		if st := runToEnd(t, eng, doc, ModeLive); st.Run.Status != RunCompleted {
-			t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
-		}
+		runCompleted(t, eng, sendToAll("members", "members", "mail", `{type: email, from: 'Shop <shop@example.com>', subject: 'Hello', text: 'Hello'}`))
 		got := outboxLines(t, s, `SELECT message_id, status, coalesce(reason, '') FROM ff_outbox ORDER BY seq`)
 		want := []string{"m-10 pending ", "m-2 pending ", "m-3 excluded duplicate_address"}
 		if !s.Embedded() {
@@ -159,8 +123,6 @@ transitions:
 			// embedded store's outbox).
 			slices.Sort(got)
 		}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("outbox by seq:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
+		sameLines(t, "outbox by seq", got, want)
 	})
 }

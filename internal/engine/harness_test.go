@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -124,6 +125,38 @@ func outboxLines(t testing.TB, s *store.Store, query string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// sendToAll is a campaign whose one channel activity (named activity,
+// with the given YAML flow mapping) sends to all of a dimension.
+func sendToAll(name, dimension, activity, spec string) string {
+	return fmt.Sprintf(`name: %s
+dimension: %s
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  %s: %s
+transitions:
+  - start -> all
+  - all -> %s
+`, name, dimension, activity, spec, activity)
+}
+
+// runCompleted runs a campaign live to its end and fails unless the run
+// completed.
+func runCompleted(t testing.TB, eng *Engine, doc string) {
+	t.Helper()
+	if st := runToEnd(t, eng, doc, ModeLive); st.Run.Status != RunCompleted {
+		t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
+	}
+}
+
+// sameLines fails unless got is want, line for line.
+func sameLines(t testing.TB, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("%s:\n%s\nwant\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // runToEnd saves and starts a campaign and works its run until the run

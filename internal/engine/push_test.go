@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -42,20 +41,7 @@ func TestPushSkipsInactiveDevices(t *testing.T) {
 		})
 		eng := newEngine(s)
 		eng.OutboxSlice = 1
-		doc := `name: app
-dimension: customers
-activities:
-  start: {type: start}
-  all: {type: build_audience, query: 'all'}
-  push: {type: push, title: 'Hi {{ profile.first_name }}', body: 'New in'}
-transitions:
-  - start -> all
-  - all -> push
-`
-		st := runToEnd(t, eng, doc, ModeLive)
-		if st.Run.Status != RunCompleted {
-			t.Fatalf("run: %s %s", st.Run.Status, st.Run.Error)
-		}
+		runCompleted(t, eng, sendToAll("app", "customers", "push", `{type: push, title: 'Hi {{ profile.first_name }}', body: 'New in'}`))
 		got := outboxLines(t, s, `SELECT message_id, coalesce(address, ''), coalesce(platform, ''), status, coalesce(reason, '') FROM ff_outbox ORDER BY message_id`)
 		want := []string{
 			"1|tok-a tok-a ios pending ",
@@ -64,8 +50,6 @@ transitions:
 			"2|tok-c tok-c android pending ", // an unknown activity state counts as active
 			"3|   excluded no_address",
 		}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("outbox:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
+		sameLines(t, "outbox", got, want)
 	})
 }
