@@ -41,12 +41,12 @@ func (s *Server) validateCampaign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d, err := s.engine.Validate(r.Context(), doc)
+	v, err := s.engine.Check(r.Context(), doc)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"valid": true, "name": d.Name, "activities": len(d.Activities)})
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,6 +85,48 @@ func TestCampaignsOverHTTP(t *testing.T) {
 		}
 		if code, out = call(t, srv, "POST", "/api/campaigns/frenchies/duplicate", `{"name": "frenchies-2"}`, true); code != http.StatusCreated || out["status"] != "draft" {
 			t.Fatalf("duplicate: %d %v", code, out)
+		}
+	})
+}
+
+// TestValidateShowsSMSLength: validating a campaign reports each SMS
+// activity's length over the sample profile, in the encoding it travels in.
+func TestValidateShowsSMSLength(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		srv := setup(t, s)
+		model := `entities:
+  customers:
+    key: customer_id
+    attributes: {customer_id: integer, first_name: string, phone: string}
+    targeting: {sms: phone}
+`
+		if code, out := call(t, srv, "POST", "/api/model", model, true); code != http.StatusOK {
+			t.Fatalf("model: %d %v", code, out)
+		}
+		doc := `name: texts
+dimension: customers
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  short: {type: sms, text: 'Hi {{ profile.first_name }}, 20% off today. Reply STOP to opt out'}
+  long: {type: sms, text: 'Hi {{ profile.first_name }} 🎉 the spring sale starts now, with offers on everything in store and online'}
+transitions:
+  - start -> all
+  - all -> short
+  - all -> long
+`
+		code, out := call(t, srv, "POST", "/api/campaigns/validate", doc, true)
+		if code != http.StatusOK || out["valid"] != true || out["name"] != "texts" {
+			t.Fatalf("validate: %d %v", code, out)
+		}
+		// "Hi First name, 20% off …": 51 GSM-7 characters, one segment; the
+		// emoji makes the other UCS-2, 90 units: two segments of 67.
+		want := []any{
+			map[string]any{"activity": "short", "encoding": "GSM-7", "segments": 1.0, "characters": 51.0},
+			map[string]any{"activity": "long", "encoding": "UCS-2", "segments": 2.0, "characters": 90.0},
+		}
+		if !reflect.DeepEqual(out["sms"], want) {
+			t.Errorf("sms = %v, want %v", out["sms"], want)
 		}
 	})
 }

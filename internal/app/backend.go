@@ -40,7 +40,7 @@ type Backend interface {
 	AudienceDelete(ctx context.Context, name string) error
 	AudienceExport(ctx context.Context, name string, version int64, attrs []string, format string, w io.Writer) error
 	CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign, error)
-	CampaignValidate(ctx context.Context, doc []byte) error
+	CampaignValidate(ctx context.Context, doc []byte) (*engine.Validation, error)
 	CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error)
 	CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error)
 	Campaigns(ctx context.Context) ([]engine.Campaign, error)

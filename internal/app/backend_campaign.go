@@ -18,9 +18,8 @@ func (l *local) CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign,
 	return l.eng.Save(ctx, doc)
 }
 
-func (l *local) CampaignValidate(ctx context.Context, doc []byte) error {
-	_, err := l.eng.Validate(ctx, doc)
-	return err
+func (l *local) CampaignValidate(ctx context.Context, doc []byte) (*engine.Validation, error) {
+	return l.eng.Check(ctx, doc)
 }
 
 func (l *local) CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error) {

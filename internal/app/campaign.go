@@ -75,19 +75,31 @@ func campaignError(g *Globals, file string, err error) error {
 // CampaignValidateCmd validates a document.
 type CampaignValidateCmd struct {
 	File string `arg:"" type:"existingfile"`
+	JSON bool   `help:"Print as JSON."`
 }
 
-// Run validates.
+// Run validates, and shows how long each SMS activity's text is.
 func (c *CampaignValidateCmd) Run(ctx context.Context, g *Globals) error {
 	doc, err := os.ReadFile(c.File)
 	if err != nil {
 		return err
 	}
 	return withBackend(ctx, g, func(b Backend) error {
-		if err := b.CampaignValidate(ctx, doc); err != nil {
+		v, err := b.CampaignValidate(ctx, doc)
+		if err != nil {
 			return campaignError(g, c.File, err)
 		}
+		if c.JSON {
+			return printJSON(g.stdout, v)
+		}
 		fmt.Fprintf(g.stdout, "%s: valid\n", c.File)
+		for _, l := range v.SMS {
+			unit := "SMS segments"
+			if l.Segments == 1 {
+				unit = "SMS segment"
+			}
+			fmt.Fprintf(g.stdout, "%s: %d %s (%s, %d characters with the sample profile's values)\n", l.Activity, l.Segments, unit, l.Encoding, l.Characters)
+		}
 		return nil
 	})
 }

@@ -51,3 +51,31 @@ func TestPreviewMessageAndProofCommands(t *testing.T) {
 		}
 	})
 }
+
+func TestCampaignValidateShowsSMSLength(t *testing.T) {
+	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
+		model := filepath.Join(dir, "model.yaml")
+		doc := filepath.Join(dir, "texts.yaml")
+		os.WriteFile(model, []byte("entities:\n  customers:\n    key: customer_id\n    attributes: {customer_id: integer, first_name: string, phone: string}\n    targeting: {sms: phone}\n"), 0o600)
+		os.WriteFile(doc, []byte(`name: texts
+dimension: customers
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  promo: {type: sms, text: 'Ciao {{ profile.first_name }}, ecco il tuo sconto: {{ vars.code }}. È valido fino a domenica, in tutti i negozi e online. STOP al 4000'}
+transitions:
+  - start -> all
+  - all -> promo
+variables: {code: PRIMAVERA}
+`), 0o600)
+		if code, _, errs := cli("model", "apply", model); code != 0 {
+			t.Fatalf("model: %s", errs)
+		}
+		// GSM-7 has è but not È: the text travels in UCS-2, 114 characters,
+		// two segments of 67 where GSM-7 would have taken one.
+		code, out, errs := cli("campaign", "validate", doc)
+		if code != 0 || !strings.Contains(out, "texts.yaml: valid\npromo: 2 SMS segments (UCS-2, 114 characters with the sample profile's values)\n") {
+			t.Fatalf("validate: %d %q %s", code, out, errs)
+		}
+	})
+}

@@ -25,8 +25,12 @@ func (c *Client) CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign
 }
 
 // CampaignValidate checks a document against the data model.
-func (c *Client) CampaignValidate(ctx context.Context, doc []byte) error {
-	return c.call(ctx, http.MethodPost, "/api/campaigns/validate", nil, strings.NewReader(string(doc)), "application/yaml", nil)
+func (c *Client) CampaignValidate(ctx context.Context, doc []byte) (*engine.Validation, error) {
+	var res engine.Validation
+	if err := c.call(ctx, http.MethodPost, "/api/campaigns/validate", nil, strings.NewReader(string(doc)), "application/yaml", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // CampaignPublish publishes a campaign's latest version.

@@ -129,13 +129,37 @@ func (e *Engine) document(ctx context.Context, q store.Querier, campaignID, vers
 // Validate checks a document against the current data model and saved
 // audiences, listing every problem.
 func (e *Engine) Validate(ctx context.Context, doc []byte) (*campaign.Document, error) {
-	d, err := campaign.Parse(doc)
+	d, _, err := e.validate(ctx, doc)
+	return d, err
+}
+
+// Validation is what validating a campaign document tells besides its
+// problems.
+type Validation struct {
+	Valid      bool        `json:"valid"` // always true: problems are an error
+	Name       string      `json:"name"`
+	Activities int         `json:"activities"`
+	SMS        []SMSLength `json:"sms,omitempty"` // each SMS activity's estimated length
+}
+
+// Check validates a document as Validate does and reports what its
+// author should see before sending: the length of each SMS.
+func (e *Engine) Check(ctx context.Context, doc []byte) (*Validation, error) {
+	d, sms, err := e.validate(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
+	return &Validation{Valid: true, Name: d.Name, Activities: len(d.Activities), SMS: sms}, nil
+}
+
+func (e *Engine) validate(ctx context.Context, doc []byte) (*campaign.Document, []SMSLength, error) {
+	d, err := campaign.Parse(doc)
+	if err != nil {
+		return nil, nil, err
+	}
 	m, _, err := schema.Current(ctx, e.store)
 	if err != nil {
-		return nil, fmt.Errorf("read the data model: %w", err)
+		return nil, nil, fmt.Errorf("read the data model: %w", err)
 	}
 	svc := &audience.Service{Store: e.store}
 	info := func(name string) (string, bool) {
@@ -146,12 +170,13 @@ func (e *Engine) Validate(ctx context.Context, doc []byte) (*campaign.Document, 
 		return a.Dimension, true
 	}
 	if err := campaign.Validate(d, m, info); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := checkContent(d, m); err != nil {
-		return nil, err
+	sms, err := checkContent(d, m)
+	if err != nil {
+		return nil, nil, err
 	}
-	return d, nil
+	return d, sms, nil
 }
 
 // Publish validates the latest version and freezes it as the published

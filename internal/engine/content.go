@@ -10,11 +10,26 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/message"
 )
 
+// SMSLength is an SMS activity's text as it travels, estimated when the
+// campaign is validated by rendering it over the sample profile: personal
+// values make each message shorter or longer, and one outside GSM-7 (a
+// "ł" in a name) sends that message in UCS-2.
+type SMSLength struct {
+	Activity   string `json:"activity"`
+	Encoding   string `json:"encoding"`   // GSM-7 or UCS-2
+	Segments   int    `json:"segments"`   // the parts it is sent (and billed) as
+	Characters int    `json:"characters"` // in the encoding's units
+}
+
 // checkContent compiles the content of every channel activity against the
 // data model, so template errors and unknown fields are refused before a
-// run, with the activity and field named.
-func checkContent(d *campaign.Document, m *datamodel.Model) error {
-	var problems []campaign.Problem
+// run, with the activity and field named. It returns the estimated length
+// of every SMS activity's text.
+func checkContent(d *campaign.Document, m *datamodel.Model) ([]SMSLength, error) {
+	var (
+		problems []campaign.Problem
+		sms      []SMSLength
+	)
 	target := enrichTypes(d, m)
 	var cols []string
 	for c := range target {
@@ -26,14 +41,19 @@ func checkContent(d *campaign.Document, m *datamodel.Model) error {
 		}
 		raw, err := json.Marshal(a.Settings)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		dim := d.Dimension
 		env := message.Env{Campaign: d.Name, Mode: "validate", Vars: d.Variables, Target: cols, TargetTypes: target}
-		_, err = message.Compile(m, dim, a.Type, raw, env)
+		tpl, err := message.Compile(m, dim, a.Type, raw, env)
 		var verr *message.ValidationError
 		switch {
 		case err == nil:
+			if a.Type == message.ChannelSMS {
+				l := SMSLength{Activity: a.ID}
+				l.Encoding, l.Segments, l.Characters = tpl.SMSSegments()
+				sms = append(sms, l)
+			}
 		case asValidation(err, &verr):
 			for _, p := range verr.Problems {
 				problems = append(problems, campaign.Problem{Activity: a.ID, Path: "activities." + a.ID + "." + p.Field, Line: a.Line, Message: p.Message})
@@ -43,9 +63,9 @@ func checkContent(d *campaign.Document, m *datamodel.Model) error {
 		}
 	}
 	if len(problems) > 0 {
-		return &campaign.ValidationError{Problems: problems}
+		return nil, &campaign.ValidationError{Problems: problems}
 	}
-	return nil
+	return sms, nil
 }
 
 func asValidation(err error, target **message.ValidationError) bool {
