@@ -50,9 +50,9 @@ func TestPreviewAndProofOverHTTP(t *testing.T) {
 		const base = "/api/campaigns/hello/activities/mail/"
 
 		code, out := call(t, bare, "POST", base+"preview", `{"key": [1]}`, true)
-		email, _ := out["Email"].(map[string]any)
-		if code != http.StatusOK || out["To"] != "a@example.com" || email["Subject"] != "Hello FR" ||
-			!strings.Contains(email["HTML"].(string), "2 purchases, code HELLO5, spent ?") || !strings.Contains(email["HTML"].(string), delivery.PreviewUnsubscribeURL) {
+		email, _ := out["email"].(map[string]any)
+		if code != http.StatusOK || out["to"] != "a@example.com" || email["subject"] != "Hello FR" ||
+			!strings.Contains(email["html"].(string), "2 purchases, code HELLO5, spent ?") || !strings.Contains(email["html"].(string), delivery.PreviewUnsubscribeURL) {
 			t.Fatalf("preview: %d %v", code, out)
 		}
 		for _, tc := range []struct {
@@ -85,12 +85,12 @@ func TestPreviewAndProofOverHTTP(t *testing.T) {
 
 		code, out = call(t, srv, "POST", base+"proof", `{"key": [1], "to": ["qa@example.com"]}`, true)
 		results, _ := out["results"].([]any)
-		if code != http.StatusOK || len(results) != 1 || results[0].(map[string]any)["Outcome"] != "sent" {
+		if code != http.StatusOK || len(results) != 1 || results[0].(map[string]any)["outcome"] != "sent" {
 			t.Fatalf("proof: %d %v", code, out)
 		}
-		id := results[0].(map[string]any)["ID"].(string)
+		id := results[0].(map[string]any)["id"].(string)
 		code, out = call(t, srv, "GET", "/api/messages/"+id, "", true)
-		if code != http.StatusOK || out["address"] != "qa@example.com" || !strings.Contains(toJSON(t, out["content"]), `"Subject":"[Proof] Hello FR"`) {
+		if code != http.StatusOK || out["address"] != "qa@example.com" || !strings.Contains(toJSON(t, out["content"]), `"subject":"[Proof] Hello FR"`) {
 			t.Fatalf("sandbox message: %d %v", code, out)
 		}
 	})

@@ -17,57 +17,57 @@ type Message struct {
 	// ID is deterministic (run, activity, recipient): providers that can
 	// carry it (Message-ID, idempotency keys) do, so a resend is
 	// recognisable downstream.
-	ID string
+	ID string `json:"id"`
 	// Seq is the outbox row's number on the embedded store (0: none),
 	// which finds the row there without reading the whole outbox: status
 	// callbacks carry it.
-	Seq     int64
-	Channel string
+	Seq     int64  `json:"seq,omitempty"`
+	Channel string `json:"channel"`
 	// To is the address: an email address, an E.164 number, a push token.
-	To string
+	To string `json:"to"`
 	// Platform is "ios" or "android" for push.
-	Platform string
+	Platform string `json:"platform,omitempty"`
 
-	Email *EmailContent
-	SMS   *SMSContent
-	Push  *PushContent
+	Email *EmailContent `json:"email,omitempty"`
+	SMS   *SMSContent   `json:"sms,omitempty"`
+	Push  *PushContent  `json:"push,omitempty"`
 }
 
 // EmailContent is a rendered email.
 type EmailContent struct {
-	From      string
-	ReplyTo   string
-	Subject   string
-	Preheader string
-	HTML      string
-	Text      string
+	From      string `json:"from"`
+	ReplyTo   string `json:"reply_to,omitempty"`
+	Subject   string `json:"subject"`
+	Preheader string `json:"preheader,omitempty"`
+	HTML      string `json:"html,omitempty"`
+	Text      string `json:"text,omitempty"`
 	// Headers are extra headers (already validated: no CR/LF).
-	Headers map[string]string
+	Headers map[string]string `json:"headers,omitempty"`
 	// UnsubscribeURL, when set, becomes List-Unsubscribe and
 	// List-Unsubscribe-Post (RFC 8058) headers.
-	UnsubscribeURL string
+	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
 }
 
 // SMSContent is a rendered SMS.
 type SMSContent struct {
-	From string
-	Text string
+	From string `json:"from,omitempty"`
+	Text string `json:"text"`
 }
 
 // PushContent is a rendered push notification.
 type PushContent struct {
-	Title    string
-	Body     string
-	Image    string
-	DeepLink string
-	Data     map[string]string
+	Title    string            `json:"title,omitempty"`
+	Body     string            `json:"body,omitempty"`
+	Image    string            `json:"image,omitempty"`
+	DeepLink string            `json:"deep_link,omitempty"`
+	Data     map[string]string `json:"data,omitempty"`
 	// Badge, Sound and Category are iOS options; AndroidChannel and
 	// Priority Android ones.
-	Badge          *int
-	Sound          string
-	Category       string
-	AndroidChannel string
-	Priority       string
+	Badge          *int   `json:"badge,omitempty"`
+	Sound          string `json:"sound,omitempty"`
+	Category       string `json:"category,omitempty"`
+	AndroidChannel string `json:"android_channel,omitempty"`
+	Priority       string `json:"priority,omitempty"`
 }
 
 // Outcome of a send.
@@ -85,15 +85,15 @@ const (
 
 // Result is what happened to one message.
 type Result struct {
-	ID      string
-	Outcome Outcome
+	ID      string  `json:"id"`
+	Outcome Outcome `json:"outcome"`
 	// ProviderID is the provider's reference (queue id, SID, message name).
-	ProviderID string
+	ProviderID string `json:"provider_id,omitempty"`
 	// Error explains a failure (never holds a secret).
-	Error string
+	Error string `json:"error,omitempty"`
 	// Deactivate is true when the provider says the address is dead for
 	// good (an unregistered push token): the device is deactivated.
-	Deactivate bool
+	Deactivate bool `json:"deactivate,omitempty"`
 }
 
 // Provider sends messages of one channel.

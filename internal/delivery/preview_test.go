@@ -114,7 +114,7 @@ func TestSendProof(t *testing.T) {
 			t.Fatalf("the proof changed the preview: %q", msg.Email.Subject)
 		}
 		got, err := (&delivery.StoreSink{Store: s}).Get(ctx, res[0].ID)
-		if err != nil || got.Address != "qa@example.com" || !strings.Contains(string(got.Content), `"Subject":"[Proof] Thank you, ann"`) {
+		if err != nil || got.Address != "qa@example.com" || !strings.Contains(string(got.Content), `"subject":"[Proof] Thank you, ann"`) {
 			t.Fatalf("sandbox = %+v, %v", got, err)
 		}
 		var n int
