@@ -66,10 +66,11 @@ const DefaultBatch = 512
 
 // Dispatcher sends the outbox.
 type Dispatcher struct {
-	cfg   Config
-	pacer pacer
-	cur   cursor
-	key   keyCursor
+	cfg     Config
+	pacer   pacer
+	outages outages
+	cur     cursor
+	key     keyCursor
 }
 
 // keyCursor is where claims on PostgreSQL read next: the key of the last
@@ -503,6 +504,11 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 		}
 	}()
 	for start := 0; start < len(keep); start += d.cfg.Chunk {
+		if until, ok := d.resting(ch, d.cfg.Now()); ok {
+			// The provider failed a chunk (this loop's or another's): what
+			// is not handed over yet waits for the end of its rest.
+			return d.requeue(ctx, keep[start:], StatusRetry, ReasonProviderResting, until.UTC(), now)
+		}
 		rows := keep[start:min(start+d.cfg.Chunk, len(keep))]
 		var (
 			chunk    []*channel.Message
@@ -531,7 +537,11 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 		if len(chunk) == 0 {
 			continue
 		}
-		if done, err = d.record(settle, p.Name(), next.rows, p.Send(ctx, chunk)); err != nil {
+		results := p.Send(ctx, chunk)
+		if ctx.Err() == nil { // a shutdown's unsent messages say nothing of the provider
+			d.noteResults(ch, p.Name(), results, d.cfg.Now())
+		}
+		if done, err = d.record(settle, p.Name(), next.rows, results); err != nil {
 			return err
 		}
 	}

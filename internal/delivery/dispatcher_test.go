@@ -5,19 +5,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/sms"
+	"github.com/fanfare-dev/fanfare/internal/channel/sms/smstest"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
-// plainRenderer renders a fixed email, and fails rows whose address starts
+// plainRenderer renders a fixed email (or SMS), and fails rows whose address starts
 // with "broken".
 type plainRenderer struct{}
 
@@ -26,6 +32,9 @@ func (plainRenderer) Load(_ context.Context, rows []delivery.Row) delivery.Rende
 		r := rows[i]
 		if strings.HasPrefix(r.Address, "broken") {
 			return nil, errors.New("line 1: undefined variable profile.nope")
+		}
+		if r.Channel == channel.SMS {
+			return &channel.Message{ID: r.MessageID, Channel: r.Channel, To: r.Address, SMS: &channel.SMSContent{Text: "Hi"}}, nil
 		}
 		return &channel.Message{ID: r.MessageID, Channel: r.Channel, To: r.Address,
 			Email: &channel.EmailContent{From: "shop@example.com", Subject: "Hello", HTML: "<p>Hi</p>", Text: "Hi"}}, nil
@@ -85,9 +94,15 @@ func setup(t *testing.T, s *store.Store, addrs []string) {
 // with the id a channel activity would give it.
 func addMessage(t *testing.T, s *store.Store, run int64, activity string, n int, addr string, now time.Time) {
 	t.Helper()
+	addMessageOn(t, s, channel.Email, run, activity, n, addr, now)
+}
+
+// addMessageOn writes a pending message of a channel, as addMessage.
+func addMessageOn(t *testing.T, s *store.Store, ch string, run int64, activity string, n int, addr string, now time.Time) {
+	t.Helper()
 	_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
-		VALUES ($1, $2, $3, 'email', 'customers', $4, $5, 'pending', 0, $6, $6, `+nextSeq+`)`,
-		fmt.Sprintf("%d:%s:%d", run, activity, n), run, activity, fmt.Sprintf(`{"customer_id":%d}`, n), addr, now)
+		VALUES ($1, $2, $3, $7, 'customers', $4, $5, 'pending', 0, $6, $6, `+nextSeq+`)`,
+		fmt.Sprintf("%d:%s:%d", run, activity, n), run, activity, fmt.Sprintf(`{"customer_id":%d}`, n), addr, now, ch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +238,9 @@ func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, addresses(12))
 		sb, _ := delivery.NewSandbox(s, channel.Email)
-		p := &flaky{Provider: sb, fails: map[string]int{}, n: 1} // fails every message once
+		// Every message but the first fails once (a chunk failed whole
+		// would rest the provider).
+		p := &flaky{Provider: sb, fails: map[string]int{"1:mail:1": 1}, n: 1}
 		d := dispatcher(t, s, "n1", p, c)
 		claim := func() {
 			t.Helper()
@@ -231,17 +248,84 @@ func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
 				t.Fatalf("claimed %d (%v), want a batch of 4", n, err)
 			}
 		}
-		claim() // 1..4, each failing once: retries behind the cursor
+		claim() // four, three failing once: retries behind the cursor
 		addMessage(t, s, 0, "mail", 1, "older@example.com", c.Now())
 		p.n = 0
 		claim() // 5..8, not the older run's row from the start of the index
-		if got := sandboxCopies(t, s); got["older@example.com"] != 0 || got["r4@example.com"] != 1 || len(got) != 4 {
-			t.Fatalf("second claim sent %v, want r4..r7", got)
+		if got := sandboxCopies(t, s); got["older@example.com"] != 0 || got["r0@example.com"] != 1 || got["r4@example.com"] != 1 || len(got) != 5 {
+			t.Fatalf("second claim sent %v, want r0 and the next four", got)
 		}
 		drain(t, d)
 		c.Add(time.Minute)
 		drain(t, d)
 		oneCopyEach(t, sandboxCopies(t, s), 13)
+	})
+}
+
+// TestFailingProviderRestsWhileOtherChannelsSend: an SMS API that answers
+// every request with an error page fails a whole chunk, and its channel
+// rests: the dispatcher sends the emails queued behind the SMS rather than
+// offer the API chunk after chunk. After the rest the API is tried again,
+// with one chunk, and the rest doubles while it fails; once it answers,
+// every SMS is sent, once.
+func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		for i := range 40 {
+			addMessageOn(t, s, channel.SMS, 1, "text", i+1, fmt.Sprintf("+336123400%02d", i), c.Now())
+		}
+		for i, a := range addresses(6) {
+			addMessage(t, s, 2, "mail", i+1, a, c.Now())
+		}
+		var down atomic.Bool
+		var offered atomic.Int64
+		down.Store(true)
+		api := &smstest.API{Reply: func(w http.ResponseWriter, _ *http.Request, _ url.Values) bool {
+			offered.Add(1)
+			if !down.Load() {
+				return false
+			}
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "<html><body>upstream unavailable</body></html>")
+			return true
+		}}
+		srv := smstest.Start(t, api)
+		texts, err := sms.New(sms.Config{BaseURL: srv.URL, AccountSID: smstest.AccountSID, AuthToken: smstest.AuthToken, From: "Fanfare"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { texts.Close() })
+		mails, _ := delivery.NewSandbox(s, channel.Email)
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: mails, channel.SMS: texts},
+			Renderer: plainRenderer{}, Owner: "n1", Batch: 16, Chunk: 4, Lease: time.Minute, Now: c.Now, MaxAttempts: 5})
+		offeredNow := func(want int64, when string) {
+			t.Helper()
+			if n := offered.Load(); n != want {
+				t.Fatalf("%s: the API was offered %d messages, want %d", when, n, want)
+			}
+		}
+		drain(t, d)
+		offeredNow(4, "failing")
+		oneCopyEach(t, sandboxCopies(t, s), 6)
+		c.Add(31 * time.Second)
+		drain(t, d)
+		offeredNow(8, "after the first rest") // one chunk, failed again: a rest of 60 s
+		c.Add(31 * time.Second)
+		drain(t, d)
+		offeredNow(8, "within the doubled rest")
+		down.Store(false)
+		c.Add(30 * time.Second)
+		drain(t, d)
+		got := map[string]int{}
+		for _, m := range api.Received() {
+			got[m.To]++
+		}
+		oneCopyEach(t, got, 40)
+		figs, err := delivery.RunFigures(context.Background(), s, 1)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 40 {
+			t.Fatalf("figures = %+v, %v", figs, err)
+		}
 	})
 }
 

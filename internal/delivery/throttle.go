@@ -111,11 +111,15 @@ func (p *pacer) bucket(key bucketKey, rate float64, now time.Time) *bucket {
 }
 
 // exhausted returns the activities (run/activity keys) and channels whose
-// budget is spent at now, so that a claim leaves their messages for later.
+// budget is spent at now, and the channels whose provider rests (see
+// outages), so that a claim leaves their messages for later.
 func (d *Dispatcher) exhausted(now time.Time) []bucketKey {
+	var out []bucketKey
+	for _, ch := range d.restingChannels(now) {
+		out = append(out, bucketKey{provider: ch})
+	}
 	d.pacer.mu.Lock()
 	defer d.pacer.mu.Unlock()
-	var out []bucketKey
 	for key, b := range d.pacer.buckets {
 		if b.available(now) == 0 {
 			out = append(out, key)

@@ -1,0 +1,93 @@
+package delivery
+
+import (
+	"sync"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+)
+
+// ReasonProviderResting marks messages put back in the queue, never
+// handed over, while their channel's provider is failing (see outages).
+const ReasonProviderResting = "provider_unavailable"
+
+// maxRest is the longest a failing provider is left alone.
+const maxRest = 5 * time.Minute
+
+// outages tracks the providers that are failing as a whole. A chunk that a
+// provider failed entirely — nothing sent, every message to retry or in
+// doubt: it refuses connections, hangs until its timeout, answers garbage,
+// throttles everything — starts a rest for its channel: claims leave the
+// channel's messages in the queue, and batches already claimed give back
+// the chunks they have not handed over, so that the dispatcher's loops send
+// other channels instead of waiting on that provider chunk after chunk. The
+// rest is the retry backoff, doubled by every chunk that fails after one,
+// up to maxRest; then the next chunk tries the provider again, and one with
+// a message sent ends the outage. Each process keeps its own.
+type outages struct {
+	mu    sync.Mutex
+	until map[string]time.Time     // by channel: resting until then
+	rest  map[string]time.Duration // by channel: the last rest, while failing
+}
+
+// resting tells whether ch's provider is resting at now, and until when.
+func (d *Dispatcher) resting(ch string, now time.Time) (time.Time, bool) {
+	o := &d.outages
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	until, ok := o.until[ch]
+	return until, ok && now.Before(until)
+}
+
+// restingChannels lists the channels whose provider rests at now.
+func (d *Dispatcher) restingChannels(now time.Time) []string {
+	o := &d.outages
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for ch, until := range o.until {
+		if now.Before(until) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// noteResults learns from a chunk's results whether ch's provider is
+// failing as a whole (see outages).
+func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, now time.Time) {
+	if len(results) == 0 {
+		return
+	}
+	failing := true
+	for _, r := range results {
+		if r.Outcome == channel.Sent || r.Outcome == channel.Permanent {
+			failing = false
+			break
+		}
+	}
+	o := &d.outages
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !failing {
+		if _, ok := o.rest[ch]; ok {
+			delete(o.rest, ch)
+			delete(o.until, ch)
+			d.cfg.Log.Info("provider answering again", "channel", ch, "provider", provider)
+		}
+		return
+	}
+	if until, ok := o.until[ch]; ok && now.Before(until) {
+		return // another loop's chunk, sent before the rest began
+	}
+	rest := backoff
+	if last, ok := o.rest[ch]; ok {
+		rest = min(2*last, maxRest)
+	}
+	if o.until == nil {
+		o.until, o.rest = map[string]time.Time{}, map[string]time.Duration{}
+	}
+	o.until[ch], o.rest[ch] = now.Add(rest), rest
+	d.cfg.Log.Warn("provider failing: its channel's messages wait", "channel", ch, "provider", provider,
+		"for", rest, "messages_failed", len(results), "error", clip(results[0].Error))
+}
