@@ -50,6 +50,30 @@ func TestUnsubscribeLinks(t *testing.T) {
 		if code := post("/u/" + tok); code != http.StatusOK || consent() != delivery.OptOut {
 			t.Fatalf("one-click POST: %d consent=%q", code, consent())
 		}
+		// The page speaks the browser's language, of those it has.
+		for _, tc := range []struct{ method, accept, want string }{
+			{"GET", "fr-CH, fr;q=0.9, en;q=0.8", `<html lang="fr">`},
+			{"GET", "fr-CH, fr;q=0.9, en;q=0.8", "Ne plus recevoir ces messages ?"},
+			{"POST", "de-AT", "Sie erhalten diese Nachrichten nicht mehr."},
+			{"GET", "es", "Darme de baja"},
+			{"GET", "pt-BR, ja", "Stop receiving these messages?"},
+			{"GET", "", `<html lang="en">`},
+		} {
+			req, _ := http.NewRequest(tc.method, srv.URL+"/u/"+tok, strings.NewReader("List-Unsubscribe=One-Click"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.accept != "" {
+				req.Header.Set("Accept-Language", tc.accept)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), tc.want) {
+				t.Errorf("%s with Accept-Language %q: %d, want %q in\n%s", tc.method, tc.accept, resp.StatusCode, tc.want, b)
+			}
+		}
 		forged := tok[:len(tok)-3] + "abc"
 		if code := post("/u/" + forged); code != http.StatusBadRequest {
 			t.Fatalf("forged link: %d", code)
