@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -159,4 +161,31 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Activity < out[j].Activity })
 	return out, rows.Err()
+}
+
+// DeactivateDevices marks the devices holding a dead push token inactive,
+// where the dimension's push targeting names an active attribute, so that
+// the data shows it and audiences over devices see it too; the suppression
+// list keeps the token out of sends whatever the data says later (a
+// re-import). It returns how many devices it changed.
+func DeactivateDevices(ctx context.Context, s *store.Store, dimension, token string) (int64, error) {
+	m, _, err := schema.Current(ctx, s)
+	if err != nil {
+		return 0, err
+	}
+	dim := m.Entity(dimension)
+	if dim == nil || dim.Targeting == nil || dim.Targeting.Push == nil || dim.Targeting.Push.Active == "" {
+		return 0, nil
+	}
+	push := dim.Targeting.Push
+	_, hop, err := audience.ResolveLink(m, dim, push.Link)
+	if err != nil {
+		return 0, err
+	}
+	active := store.Quote(push.Active)
+	res, err := s.DB.ExecContext(ctx, `UPDATE `+store.Quote(hop.To.Name)+` SET `+active+` = false WHERE `+store.Quote(push.Token)+` = $1 AND (`+active+` OR `+active+` IS NULL)`, token)
+	if err != nil {
+		return 0, fmt.Errorf("deactivate the devices of a dead token: %w", err)
+	}
+	return res.RowsAffected()
 }

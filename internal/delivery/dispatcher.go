@@ -817,6 +817,11 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 			if err := Suppress(ctx, d.cfg.Store, r.Channel, r.Address, "deactivated: "+clip(res.Error), now); err != nil {
 				d.cfg.Log.Warn("deactivate address", "channel", r.Channel, "err", err)
 			}
+			if r.Channel == channel.Push {
+				if _, err := DeactivateDevices(ctx, d.cfg.Store, r.Dimension, r.Address); err != nil {
+					d.cfg.Log.Warn("deactivate device", "err", err)
+				}
+			}
 		}
 		switch res.Outcome {
 		case channel.Sent:

@@ -2,13 +2,18 @@ package delivery_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/push"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/fcm"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/pushtest"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
@@ -59,44 +64,19 @@ func TestCampaignToSandbox(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		eng := engine.New(engine.Config{Store: s})
-		eng.Poll = 10 * time.Millisecond
-		if _, err := eng.Save(ctx, []byte(flowCampaign)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := eng.Publish(ctx, "thanks"); err != nil {
-			t.Fatal(err)
-		}
-		run, err := eng.Start(ctx, "thanks", engine.RunOptions{Mode: engine.ModeLive})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wctx, cancel := context.WithCancel(ctx)
-		go eng.Run(wctx)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			st, _ := eng.Status(ctx, run.ID)
-			if st.Run.Status != engine.RunRunning || time.Now().After(deadline) {
-				if st.Run.Status != engine.RunCompleted {
-					t.Fatalf("run: %+v %+v", st.Run, st.Activities)
-				}
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		cancel()
+		run := runLive(t, s, flowCampaign)
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		seen := &seqs{Provider: sb, got: map[string]int64{}}
 		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: seen}, Owner: "n1",
 			Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
 		drain(t, d)
-		figs, err := delivery.RunFigures(ctx, s, run.ID)
+		figs, err := delivery.RunFigures(ctx, s, run)
 		if err != nil || len(figs) != 1 || figs[0].Sent != 2 || figs[0].Targeted != 2 {
 			t.Fatalf("figures = %+v, %v", figs, err)
 		}
 		// Each message carries its outbox row's number (status callbacks
 		// name the row by it).
-		rows, err := s.DB.Query(`SELECT message_id, seq FROM ff_outbox WHERE run_id = $1`, run.ID)
+		rows, err := s.DB.Query(`SELECT message_id, seq FROM ff_outbox WHERE run_id = $1`, run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +91,7 @@ func TestCampaignToSandbox(t *testing.T) {
 			}
 		}
 		rows.Close()
-		msgs, err := (&delivery.StoreSink{Store: s}).List(ctx, run.ID, 10)
+		msgs, err := (&delivery.StoreSink{Store: s}).List(ctx, run, 10)
 		if err != nil || len(msgs) != 2 {
 			t.Fatalf("sandbox = %v, %v", msgs, err)
 		}
@@ -134,6 +114,38 @@ func TestCampaignToSandbox(t *testing.T) {
 	})
 }
 
+// runLive saves and publishes a campaign document (again: a new version
+// if it exists), runs it live to its end and returns the run's id.
+func runLive(t *testing.T, s *store.Store, doc string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	eng := engine.New(engine.Config{Store: s})
+	eng.Poll = 10 * time.Millisecond
+	c, err := eng.Save(ctx, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Publish(ctx, c.Name); err != nil {
+		t.Fatal(err)
+	}
+	run, err := eng.Start(ctx, c.Name, engine.RunOptions{Mode: engine.ModeLive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go eng.Run(wctx)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st, _ := eng.Status(ctx, run.ID)
+		if st.Run.Status != engine.RunRunning || time.Now().After(deadline) {
+			if st.Run.Status != engine.RunCompleted {
+				t.Fatalf("run: %+v %+v", st.Run, st.Activities)
+			}
+			return run.ID
+		}
+	}
+}
+
 // seqs is a provider that notes the seq of each message it is handed.
 type seqs struct {
 	channel.Provider
@@ -145,4 +157,107 @@ func (p *seqs) Send(ctx context.Context, msgs []*channel.Message) []channel.Resu
 		p.got[m.ID] = m.Seq
 	}
 	return p.Provider.Send(ctx, msgs)
+}
+
+const deviceModel = `entities:
+  customers:
+    key: customer_id
+    attributes: {customer_id: integer, first_name: string}
+    targeting:
+      push: {link: devices, token: push_token, platform: platform, active: active}
+  devices:
+    key: device_id
+    attributes: {device_id: string, customer_id: integer, push_token: string, platform: {type: enum, values: [ios, android]}, active: boolean}
+    links:
+      customer: {entity: customers, reverse: devices}
+`
+
+const pushCampaign = `name: app
+dimension: customers
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  push: {type: push, title: 'Hi {{ profile.first_name }}', body: 'New in'}
+transitions:
+  - start -> all
+  - all -> push
+`
+
+// TestDeadPushTokenDeactivatesItsDevices: FCM answers UNREGISTERED for a
+// token; the message fails, the devices holding that token become
+// inactive in the data (the other device of the same customer stays
+// active), the token is suppressed, and the next run excludes it as an
+// inactive device without offering it to FCM.
+func TestDeadPushTokenDeactivatesItsDevices(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if _, err := schema.Apply(ctx, s, []byte(deviceModel), schema.ApplyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := datamodel.Parse([]byte(deviceModel))
+		for _, e := range []struct{ name, body string }{
+			{"customers", "customer_id,first_name\n1,Ann\n2,Bob\n"},
+			{"devices", "device_id,customer_id,push_token,platform,active\nd1,1,tok-live,android,true\nd2,1,tok-dead,android,true\nd3,2,tok-bob,android,\n"},
+		} {
+			if _, err := ingest.Import(ctx, s, m, e.name, e.name+".csv", strings.NewReader(e.body), ingest.Options{Format: ingest.FormatCSV, Orphans: ingest.OrphansKeep}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := pushtest.NewFCM(t)
+		f.SetReply("tok-dead", pushtest.Reply{Status: 404, Body: `{"error":{"code":404,"status":"NOT_FOUND","details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
+		fp, err := fcm.New(fcm.Config{ServiceAccountJSON: f.ServiceAccount, BaseURL: f.Server.URL, HTTPClient: f.Server.Client(), Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { fp.Close() })
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Push: push.New(fp, nil)}, Owner: "n1",
+			Renderer: &delivery.CampaignRenderer{Store: s}})
+
+		first := runLive(t, s, pushCampaign)
+		drain(t, d)
+		figs, err := delivery.RunFigures(ctx, s, first)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 2 || figs[0].Failed != 1 {
+			t.Fatalf("first run's figures = %+v, %v", figs, err)
+		}
+		if got := deviceStates(t, s); got != "d1:true d2:false d3:unknown" {
+			t.Fatalf("devices: %s", got)
+		}
+		if n := len(f.Offered()); n != 3 {
+			t.Fatalf("FCM was offered %d messages, want 3", n)
+		}
+
+		second := runLive(t, s, pushCampaign)
+		drain(t, d)
+		figs, err = delivery.RunFigures(ctx, s, second)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 2 || figs[0].ByReason[delivery.ReasonInactiveDevice] != 1 {
+			t.Fatalf("second run's figures = %+v, %v", figs, err)
+		}
+		if n := len(f.Offered()); n != 5 {
+			t.Fatalf("FCM was offered %d messages in all, want 5 (the dead token once)", n)
+		}
+	})
+}
+
+// deviceStates lists the devices' active flags: "d1:true d2:unknown".
+func deviceStates(t *testing.T, s *store.Store) string {
+	t.Helper()
+	rows, err := s.DB.Query(`SELECT device_id, active FROM devices ORDER BY device_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		var active sql.NullBool
+		if err := rows.Scan(&id, &active); err != nil {
+			t.Fatal(err)
+		}
+		state := "unknown"
+		if active.Valid {
+			state = strconv.FormatBool(active.Bool)
+		}
+		out = append(out, id+":"+state)
+	}
+	return strings.Join(out, " ")
 }
