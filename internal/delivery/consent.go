@@ -163,18 +163,18 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 	return out, rows.Err()
 }
 
-// DeactivateDevices marks the devices holding a dead push token inactive,
+// DeactivateDevices marks the devices holding dead push tokens inactive,
 // where the dimension's push targeting names an active attribute, so that
 // the data shows it and audiences over devices see it too; the suppression
-// list keeps the token out of sends whatever the data says later (a
+// list keeps the tokens out of sends whatever the data says later (a
 // re-import). It returns how many devices it changed.
-func DeactivateDevices(ctx context.Context, s *store.Store, dimension, token string) (int64, error) {
+func DeactivateDevices(ctx context.Context, s *store.Store, dimension string, tokens []string) (int64, error) {
 	m, _, err := schema.Current(ctx, s)
 	if err != nil {
 		return 0, err
 	}
 	dim := m.Entity(dimension)
-	if dim == nil || dim.Targeting == nil || dim.Targeting.Push == nil || dim.Targeting.Push.Active == "" {
+	if len(tokens) == 0 || dim == nil || dim.Targeting == nil || dim.Targeting.Push == nil || dim.Targeting.Push.Active == "" {
 		return 0, nil
 	}
 	push := dim.Targeting.Push
@@ -183,9 +183,10 @@ func DeactivateDevices(ctx context.Context, s *store.Store, dimension, token str
 		return 0, err
 	}
 	active := store.Quote(push.Active)
-	res, err := s.DB.ExecContext(ctx, `UPDATE `+store.Quote(hop.To.Name)+` SET `+active+` = false WHERE `+store.Quote(push.Token)+` = $1 AND (`+active+` OR `+active+` IS NULL)`, token)
+	res, err := s.DB.ExecContext(ctx, `UPDATE `+store.Quote(hop.To.Name)+` SET `+active+` = false WHERE `+
+		s.Dialect.InList(store.Quote(push.Token), 1, "VARCHAR")+` AND (`+active+` OR `+active+` IS NULL)`, tokens)
 	if err != nil {
-		return 0, fmt.Errorf("deactivate the devices of a dead token: %w", err)
+		return 0, fmt.Errorf("deactivate the devices of dead tokens: %w", err)
 	}
 	return res.RowsAffected()
 }

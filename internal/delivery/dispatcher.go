@@ -806,6 +806,7 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		k := status + "\x00" + reason
 		groups[k] = append(groups[k], r)
 	}
+	deadTokens := map[string][]string{} // by dimension
 	for _, res := range results {
 		r, ok := byID[res.ID]
 		if !ok {
@@ -818,9 +819,7 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 				d.cfg.Log.Warn("deactivate address", "channel", r.Channel, "err", err)
 			}
 			if r.Channel == channel.Push {
-				if _, err := DeactivateDevices(ctx, d.cfg.Store, r.Dimension, r.Address); err != nil {
-					d.cfg.Log.Warn("deactivate device", "err", err)
-				}
+				deadTokens[r.Dimension] = append(deadTokens[r.Dimension], r.Address)
 			}
 		}
 		switch res.Outcome {
@@ -836,6 +835,11 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 			}
 		default:
 			add(StatusInDoubt, clip(res.Error), r)
+		}
+	}
+	for dim, tokens := range deadTokens {
+		if _, err := DeactivateDevices(ctx, d.cfg.Store, dim, tokens); err != nil {
+			d.cfg.Log.Warn("deactivate devices", "err", err)
 		}
 	}
 	for k, list := range groups {
