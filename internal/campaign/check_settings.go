@@ -350,13 +350,16 @@ const MaxRate = 100000
 // checked against the dimension by channelWindow.
 func (v *validator) pacing(a *Activity, s Channel) {
 	id, path := a.ID, actPath(a.ID)
-	if r, ok := s["rate"]; ok {
+	if c, ok := s[OptCategory]; ok && c != CategoryMarketing && c != CategoryTransactional {
+		v.add(id, path+"."+OptCategory, "category %v: want %s or %s", c, CategoryMarketing, CategoryTransactional)
+	}
+	if r, ok := s[OptRate]; ok {
 		f, isNum := number(r)
 		if !isNum || !(f > 0 && f <= MaxRate) {
 			v.add(id, path+".rate", "rate %s: give messages per second, a number more than 0 and at most %d", describeRate(r), MaxRate)
 		}
 	}
-	w, ok := s["window"]
+	w, ok := s[OptWindow]
 	if !ok {
 		return
 	}

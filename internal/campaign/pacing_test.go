@@ -13,6 +13,9 @@ func TestValidateChannelPacing(t *testing.T) {
 		message string
 	}{
 		{"valid", "{type: email, rate: 200, window: {from: '22:00', to: '06:00', timezone: Europe/Paris}}", "", ""},
+		{"transactional", "{type: email, category: transactional}", "", ""},
+		{"marketing", "{type: email, category: marketing}", "", ""},
+		{"unknown category", "{type: email, category: promo}", "activities.m.category", "category promo: want marketing or transactional"},
 		{"valid attribute", "{type: email, window: {from: '09:00', to: '20:00', timezone_attribute: country}}", "", ""},
 		{"zero rate", "{type: email, rate: 0}", "activities.m.rate", "rate 0: give messages per second"},
 		{"rate too high", "{type: email, rate: 100001}", "activities.m.rate", "at most 100000"},

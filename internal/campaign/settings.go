@@ -245,3 +245,42 @@ type SaveAudience struct {
 // Channel is the settings of an email, sms or push activity: free-form
 // content and delivery options that the delivery package reads.
 type Channel map[string]any
+
+// Delivery options of a channel activity: how and when its messages go,
+// not what they say. Validation checks them; the dispatcher reads them.
+const (
+	// OptCategory is marketing (the default) or transactional.
+	OptCategory = "category"
+	// OptRate is messages per second; OptWindow the send window.
+	OptRate   = "rate"
+	OptWindow = "window"
+)
+
+// Categories of a channel activity's messages: transactional ones skip
+// marketing consent (never the suppression list) and carry no
+// unsubscribe link.
+const (
+	CategoryMarketing     = "marketing"
+	CategoryTransactional = "transactional"
+)
+
+// ChannelContent returns a channel activity's content: its settings
+// without the delivery options.
+func ChannelContent(a *Activity) map[string]any {
+	out := make(map[string]any, len(a.Settings))
+	for k, v := range a.Settings {
+		switch k {
+		case OptCategory, OptRate, OptWindow:
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Transactional tells whether a channel activity sends transactional
+// messages.
+func Transactional(a *Activity) bool {
+	c, _ := a.Settings[OptCategory].(string)
+	return c == CategoryTransactional
+}

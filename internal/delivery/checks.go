@@ -55,16 +55,19 @@ func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[stri
 		if suppressed[strings.ToLower(r.Address)] {
 			exclude(ReasonSuppressed, r)
 		}
-		if optedOut[r.Dimension+" "+r.Recipient] && !d.transactional(r) {
+		if !optedOut[r.Dimension+" "+r.Recipient] {
+			continue
+		}
+		rules, err := d.rules(ctx, r.RunID, r.Activity)
+		if err != nil {
+			return nil, err
+		}
+		if !rules.transactional {
 			exclude(ReasonOptOut, r)
 		}
 	}
 	return out, nil
 }
-
-// transactional reports a message of a transactional activity; until
-// categories are read from the campaign every message is marketing.
-func (d *Dispatcher) transactional(Row) bool { return false }
 
 // lookup runs a query over the channel ($1) and a list of values ($2),
 // with more arguments after them, and returns the values it finds.

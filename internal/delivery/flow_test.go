@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -51,19 +52,7 @@ transitions:
 func TestCampaignToSandbox(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		doc, _ := os.ReadFile("../engine/testdata/shop.yaml")
-		if _, err := schema.Apply(ctx, s, doc, schema.ApplyOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		m, _ := datamodel.Parse(doc)
-		for entity, body := range map[string]string{
-			"customers": "customer_id,email,country\n1,ann@example.com,FR\n2,bob@example.com,FR\n3,cy@example.com,DE\n",
-			"purchases": "purchase_id,customer_id,amount,purchased_at\n1,1,10.50,2026-10-01T00:00:00Z\n2,1,20.00,2026-10-02T00:00:00Z\n3,2,5.25,2026-10-03T00:00:00Z\n",
-		} {
-			if _, err := ingest.Import(ctx, s, m, entity, entity+".csv", strings.NewReader(body), ingest.Options{Format: ingest.FormatCSV, MaxErrors: 0, Orphans: ingest.OrphansKeep}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		loadShop(t, s)
 		run := runLive(t, s, flowCampaign)
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		seen := &seqs{Provider: sb, got: map[string]int64{}}
@@ -112,6 +101,26 @@ func TestCampaignToSandbox(t *testing.T) {
 			}
 		}
 	})
+}
+
+// loadShop applies the engine tests' shop model and loads three customers
+// (ann, bob, cy), two of whom bought something.
+func loadShop(t *testing.T, s *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	doc, _ := os.ReadFile("../engine/testdata/shop.yaml")
+	if _, err := schema.Apply(ctx, s, doc, schema.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := datamodel.Parse(doc)
+	for _, e := range []struct{ name, body string }{
+		{"customers", "customer_id,email,country\n1,ann@example.com,FR\n2,bob@example.com,FR\n3,cy@example.com,DE\n"},
+		{"purchases", "purchase_id,customer_id,amount,purchased_at\n1,1,10.50,2026-10-01T00:00:00Z\n2,1,20.00,2026-10-02T00:00:00Z\n3,2,5.25,2026-10-03T00:00:00Z\n"},
+	} {
+		if _, err := ingest.Import(ctx, s, m, e.name, e.name+".csv", strings.NewReader(e.body), ingest.Options{Format: ingest.FormatCSV, Orphans: ingest.OrphansKeep}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // runLive saves and publishes a campaign document (again: a new version
@@ -260,4 +269,74 @@ func deviceStates(t *testing.T, s *store.Store) string {
 		out = append(out, id+":"+state)
 	}
 	return strings.Join(out, " ")
+}
+
+const receiptsCampaign = `name: receipts
+dimension: customers
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  mail:
+    type: email
+    category: %s
+    rate: 1000
+    window: {from: '08:00', to: '22:00', timezone: Europe/Paris}
+    from: 'Shop <shop@example.com>'
+    subject: 'Your account'
+    html: '<p>Hello</p>'
+transitions:
+  - start -> all
+  - all -> mail
+`
+
+// TestCategoryAndPacingFromTheDocument runs campaigns whose email activity
+// sets its category, rate and send window in the document, as a user
+// writes them: they validate and publish, and the dispatcher obeys them. A
+// transactional email reaches a profile that opted out of email, never a
+// suppressed address, and carries no unsubscribe link; the marketing one
+// leaves the opted-out profile out. Outside the window nothing goes.
+func TestCategoryAndPacingFromTheDocument(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		loadShop(t, s)
+		c := &clock{t: time.Date(2026, 11, 2, 6, 0, 0, 0, time.UTC)} // 07:00 in Paris
+		key, _ := delivery.ProfileKey([]string{"customer_id"}, []any{1})
+		if err := delivery.SetConsent(ctx, s, "customers", key, channel.Email, delivery.OptOut, "test", c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := delivery.Suppress(ctx, s, channel.Email, "bob@example.com", "hard bounce", c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now,
+			Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
+
+		tx := runLive(t, s, fmt.Sprintf(receiptsCampaign, "transactional"))
+		drain(t, d)
+		if got := sandboxCopies(t, s); len(got) != 0 {
+			t.Fatalf("sent before the window opened: %v", got)
+		}
+		c.Add(2 * time.Hour)
+		drain(t, d)
+		figs, err := delivery.RunFigures(ctx, s, tx)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 2 || figs[0].ByReason[delivery.ReasonSuppressed] != 1 || figs[0].ByReason[delivery.ReasonOptOut] != 0 {
+			t.Fatalf("transactional figures = %+v, %v", figs, err)
+		}
+		msgs, err := (&delivery.StoreSink{Store: s}).List(ctx, tx, 10)
+		if err != nil || len(msgs) != 2 {
+			t.Fatalf("sandbox = %v, %v", msgs, err)
+		}
+		for _, m := range msgs {
+			if strings.Contains(string(m.Content), "unsubscribe_url") {
+				t.Errorf("a transactional email to %s carries an unsubscribe link: %s", m.Address, m.Content)
+			}
+		}
+
+		marketing := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
+		drain(t, d)
+		figs, err = delivery.RunFigures(ctx, s, marketing)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 1 || figs[0].ByReason[delivery.ReasonSuppressed] != 1 || figs[0].ByReason[delivery.ReasonOptOut] != 1 {
+			t.Fatalf("marketing figures = %+v, %v", figs, err)
+		}
+	})
 }

@@ -39,7 +39,6 @@ type preparedActivity struct {
 	channel     string
 	input       string // the activity's input working table (enrichment columns)
 	targetCols  []string
-	marketing   bool
 	unsubscribe bool
 }
 
@@ -196,9 +195,8 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 	if err != nil {
 		return nil, err
 	}
-	category, _ := a.Settings["category"].(string)
 	p = &preparedActivity{tmpl: tmpl, loader: message.NewLoader(r.Store, m, dim.Name, tmpl.Needs()).WithEnv(env), dim: dim, channel: a.Type,
-		input: input, targetCols: target, marketing: category != "transactional", unsubscribe: category != "transactional" && a.Type == channel.Email}
+		input: input, targetCols: target, unsubscribe: !campaign.Transactional(a) && a.Type == channel.Email}
 	r.mu.Lock()
 	if r.prepared == nil {
 		r.prepared = map[string]*preparedActivity{}
@@ -210,7 +208,7 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 
 // contentSpec decodes a channel activity's settings into its content.
 func contentSpec(a *campaign.Activity) (any, error) {
-	raw, err := json.Marshal(a.Settings)
+	raw, err := json.Marshal(campaign.ChannelContent(a))
 	if err != nil {
 		return nil, err
 	}

@@ -20,10 +20,12 @@ import (
 const ReasonOutsideWindow = "outside_send_window"
 
 // pacing is what a channel activity's settings say about when and how fast
-// to send: rate (messages per second, 0 for no limit) and window.
+// to send — rate (messages per second, 0 for no limit) and window — and
+// whether its messages are transactional (they skip marketing consent).
 type pacing struct {
-	rate   float64
-	window *sendWindow
+	rate          float64
+	window        *sendWindow
+	transactional bool
 }
 
 // sendWindow is the local time of day messages may be sent: from (inclusive)
@@ -169,6 +171,7 @@ func (d *Dispatcher) rules(ctx context.Context, run int64, activity string) (pac
 		if parsed, perr := campaign.Parse([]byte(doc)); perr == nil {
 			if a := parsed.Activity(activity); a != nil {
 				p = pacingOf(a.Settings)
+				p.transactional = campaign.Transactional(a)
 			}
 		}
 	}
@@ -185,7 +188,7 @@ func (d *Dispatcher) rules(ctx context.Context, run int64, activity string) (pac
 // validation has refused invalid ones, so what does not read is ignored.
 func pacingOf(s map[string]any) pacing {
 	var p pacing
-	switch r := s["rate"].(type) {
+	switch r := s[campaign.OptRate].(type) {
 	case float64:
 		p.rate = r
 	case int:
@@ -198,7 +201,7 @@ func pacingOf(s map[string]any) pacing {
 	if p.rate < 0 {
 		p.rate = 0
 	}
-	w, _ := s["window"].(map[string]any)
+	w, _ := s[campaign.OptWindow].(map[string]any)
 	if w == nil {
 		return p
 	}

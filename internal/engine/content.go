@@ -39,7 +39,7 @@ func checkContent(d *campaign.Document, m *datamodel.Model) ([]SMSLength, error)
 		if a.Type != "email" && a.Type != "sms" && a.Type != "push" {
 			continue
 		}
-		raw, err := json.Marshal(a.Settings)
+		raw, err := json.Marshal(campaign.ChannelContent(a))
 		if err != nil {
 			return nil, err
 		}
