@@ -233,3 +233,49 @@ func TestDocumentedCampaignRunsOnTheDemo(t *testing.T) {
 		t.Fatalf("the live run's control group: %s (simulated %d)", out, got["groups.control"])
 	}
 }
+
+// TestDocumentedActivitiesValidateOnTheDemo: every channel activity that
+// docs/delivery.md shows validates on the demo's model, as a user would
+// paste it into a campaign (after an enrich activity giving the
+// target.spent_365d it reads).
+func TestDocumentedActivitiesValidateOnTheDemo(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/delivery.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cli := func(args ...string) (int, string, string) {
+		return run(t, append([]string{"--data-dir", dir}, args...)...)
+	}
+	if code, out, errs := cli("demo", "--customers", "300"); code != 0 {
+		t.Fatalf("demo: %d %s %s", code, out, errs)
+	}
+	blocks := strings.Split(string(doc), "```yaml\n")[1:]
+	if len(blocks) < 2 {
+		t.Fatalf("docs/delivery.md shows %d activities", len(blocks))
+	}
+	for i, b := range blocks {
+		example, _, _ := strings.Cut(b, "```")
+		name, _, _ := strings.Cut(example, ":")
+		campaign := `name: example
+dimension: customers
+variables: {discount: 15}
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: 'all'}
+  spend:
+    type: enrich
+    columns:
+      - {name: spent_365d, link: purchases, aggregate: sum, attribute: amount, where: 'purchased_at within last 365d'}
+` + "  " + strings.ReplaceAll(strings.TrimRight(example, "\n"), "\n", "\n  ") + `
+transitions:
+  - start -> all
+  - all -> spend
+  - spend -> ` + name + "\n"
+		file := filepath.Join(dir, fmt.Sprintf("example%d.yaml", i))
+		os.WriteFile(file, []byte(campaign), 0o644)
+		if code, out, errs := cli("campaign", "validate", file); code != 0 {
+			t.Errorf("docs/delivery.md, example %d (%s): %s%s\n%s", i+1, name, out, errs, campaign)
+		}
+	}
+}
