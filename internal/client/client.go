@@ -119,9 +119,9 @@ func decodeError(resp *http.Response, out any) error {
 			return qerr
 		}
 	case "exists":
-		return fmt.Errorf("%w: %s", audience.ErrExists, e.Message)
+		return serverError{e.Message, audience.ErrExists}
 	case "not_found":
-		return fmt.Errorf("%w: %s", store.ErrNotFound, e.Message)
+		return serverError{e.Message, store.ErrNotFound}
 	case "invalid_content":
 		merr := &message.ValidationError{}
 		if json.Unmarshal(e.Details, &merr.Problems) == nil {
@@ -150,6 +150,17 @@ func decodeError(resp *http.Response, out any) error {
 	}
 	return &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: e.Code, Message: e.Message}}
 }
+
+// serverError is the server's message for an error of a known kind: it
+// reads as the server wrote it (which already names the kind) and
+// matches the kind with errors.Is.
+type serverError struct {
+	msg  string
+	kind error
+}
+
+func (e serverError) Error() string { return e.msg }
+func (e serverError) Unwrap() error { return e.kind }
 
 // Health returns the server's health answer.
 func (c *Client) Health(ctx context.Context) (*api.Health, error) {
