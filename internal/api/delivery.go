@@ -3,10 +3,12 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 )
@@ -65,6 +67,58 @@ func (s *Server) setConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dimension": req.Dimension, "profile_key": key, "channel": req.Channel, "status": req.Status})
+}
+
+// getConsent shows a profile's consent: ?dimension=customers&key=8 (a key
+// parameter per key attribute, in key order).
+func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	values := make([]any, len(q["key"]))
+	for i, v := range q["key"] {
+		values[i] = v
+	}
+	dim := q.Get("dimension")
+	key, err := s.profileKey(r, dim, values)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pc, err := delivery.ConsentOf(r.Context(), s.store, dim, key)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pc)
+}
+
+// listSuppressions pages through a channel's suppression list
+// (?channel=email&after=…&limit=…), or looks one address up (?address=…).
+func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ch := q.Get("channel")
+	if err := channel.CheckName(ch); err != nil {
+		s.fail(w, r, errBadRequest(err.Error()))
+		return
+	}
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > delivery.MaxSuppressionsPage {
+			s.fail(w, r, errBadRequest(fmt.Sprintf("limit %q: want 1 to %d", v, delivery.MaxSuppressionsPage)))
+			return
+		}
+		limit = n
+	}
+	address, exact := q.Get("after"), false
+	if a := q.Get("address"); a != "" {
+		address, exact = a, true
+	}
+	list, err := delivery.Suppressions(r.Context(), s.store, ch, address, exact, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"suppressions": list})
 }
 
 // importConsent records a consent file (delivery.ImportConsent).

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -9,8 +8,8 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/schema"
 )
 
-// profileKey renders key values of a dimension as the outbox does,
-// converting numbers of integer key attributes to integers.
+// profileKey renders key values of a dimension as the outbox does (see
+// delivery.DimensionKey).
 func (s *Server) profileKey(r *http.Request, dimension string, values []any) (string, error) {
 	m, _, err := schema.Current(r.Context(), s.store)
 	if err != nil {
@@ -20,15 +19,5 @@ func (s *Server) profileKey(r *http.Request, dimension string, values []any) (st
 	if e == nil {
 		return "", errBadRequest("unknown dimension " + strconv.Quote(dimension))
 	}
-	if len(values) != len(e.Key) {
-		return "", errBadRequest("key: give one value per key attribute of " + dimension)
-	}
-	for i, v := range values {
-		if n, ok := v.(json.Number); ok {
-			if iv, err := n.Int64(); err == nil {
-				values[i] = iv
-			}
-		}
-	}
-	return delivery.ProfileKey(e.Key, values)
+	return delivery.DimensionKey(e, values)
 }

@@ -103,6 +103,22 @@ func TestCommandsGoThroughTheRunningServer(t *testing.T) {
 			t.Fatalf("the import did not go through the server:\n%s", logs.String())
 		}
 	}
+	// Consent and suppressions, read and written through the server.
+	if code, out, errs := run(t, "--data-dir", dir, "consent", "set", "--dimension", "customers", "--channel", "email", "--status", "opt_out", "1"); code != 0 || !strings.Contains(out, "email opt_out") {
+		t.Fatalf("consent set through server: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "--data-dir", dir, "consent", "show", "--dimension", "customers", "1"); code != 0 || !strings.Contains(out, "opt_out") || !strings.Contains(out, "cli") {
+		t.Fatalf("consent show through server: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "--data-dir", dir, "suppressions", "add", "--channel", "email", "ann@example.com"); code != 0 {
+		t.Fatalf("suppressions add through server: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "--data-dir", dir, "suppressions", "list", "--channel", "email"); code != 0 || !strings.Contains(out, "ann@example.com  cli") {
+		t.Fatalf("suppressions list through server: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := run(t, "--data-dir", dir, "suppressions", "remove", "--channel", "email", "bob@example.com"); code == 0 || !strings.Contains(errs, "fanfare: email bob@example.com is not suppressed: not found") {
+		t.Fatalf("removing an address not on the list, through server: %d %s", code, errs)
+	}
 	// A second server on the same directory is refused with a clear message.
 	if code, _, errs := run(t, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0"); code == 0 || !strings.Contains(errs, "already serves") {
 		t.Fatalf("second server: %d %s", code, errs)

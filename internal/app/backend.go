@@ -59,6 +59,11 @@ type Backend interface {
 	RunConfirm(ctx context.Context, id int64) (int64, error)
 	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
 	ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error)
+	Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error)
+	SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) error
+	Suppressions(ctx context.Context, ch, address string, exact bool, limit int) ([]delivery.Suppression, error)
+	Suppress(ctx context.Context, ch, address, reason string) error
+	Unsuppress(ctx context.Context, ch, address string) error
 	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)
 	// Work drives a run until it is no longer running: the store backend
 	// runs its activities in this process, the server backend waits.

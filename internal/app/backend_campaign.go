@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -122,6 +123,50 @@ func (l *local) ImportConsent(ctx context.Context, dimension, source string, r i
 		return nil, err
 	}
 	return delivery.ImportConsent(ctx, l.s, m, dimension, r, source, time.Now())
+}
+
+// profileKey names a profile of a dimension as the outbox does.
+func (l *local) profileKey(ctx context.Context, dimension string, key []any) (string, error) {
+	m, _, err := schema.Current(ctx, l.s)
+	if err != nil {
+		return "", err
+	}
+	dim := m.Entity(dimension)
+	if dim == nil {
+		return "", fmt.Errorf("unknown dimension %q", dimension)
+	}
+	return delivery.DimensionKey(dim, key)
+}
+
+func (l *local) Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error) {
+	pk, err := l.profileKey(ctx, dimension, key)
+	if err != nil {
+		return nil, err
+	}
+	return delivery.ConsentOf(ctx, l.s, dimension, pk)
+}
+
+func (l *local) SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) error {
+	pk, err := l.profileKey(ctx, dimension, key)
+	if err != nil {
+		return err
+	}
+	return delivery.SetConsent(ctx, l.s, dimension, pk, ch, status, cmp.Or(source, "cli"), time.Now())
+}
+
+func (l *local) Suppressions(ctx context.Context, ch, address string, exact bool, limit int) ([]delivery.Suppression, error) {
+	if err := channel.CheckName(ch); err != nil {
+		return nil, err
+	}
+	return delivery.Suppressions(ctx, l.s, ch, address, exact, limit)
+}
+
+func (l *local) Suppress(ctx context.Context, ch, address, reason string) error {
+	return delivery.Suppress(ctx, l.s, ch, address, cmp.Or(reason, "cli"), time.Now())
+}
+
+func (l *local) Unsuppress(ctx context.Context, ch, address string) error {
+	return delivery.Unsuppress(ctx, l.s, ch, address)
 }
 
 func (l *local) Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error) {

@@ -39,15 +39,16 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Serve    ServeCmd    `cmd:"" help:"Run the HTTP API server."`
-	Model    ModelCmd    `cmd:"" help:"Validate, apply and show the data model."`
-	Import   ImportCmd   `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
-	Audience AudienceCmd `cmd:"" help:"Count, save and export audiences."`
-	Campaign CampaignCmd `cmd:"" help:"Validate, simulate, publish and run campaigns."`
-	Messages MessagesCmd `cmd:"" help:"List or show the messages the sandbox captured."`
-	Consent  ConsentCmd  `cmd:"" help:"Record consent in bulk."`
-	Demo     DemoCmd     `cmd:"" help:"Create the retail demo data model and load generated data."`
-	Version  VersionCmd  `cmd:"" help:"Print the version."`
+	Serve        ServeCmd        `cmd:"" help:"Run the HTTP API server."`
+	Model        ModelCmd        `cmd:"" help:"Validate, apply and show the data model."`
+	Import       ImportCmd       `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
+	Audience     AudienceCmd     `cmd:"" help:"Count, save and export audiences."`
+	Campaign     CampaignCmd     `cmd:"" help:"Validate, simulate, publish and run campaigns."`
+	Messages     MessagesCmd     `cmd:"" help:"List or show the messages the sandbox captured."`
+	Consent      ConsentCmd      `cmd:"" help:"Show and record consent, one profile at a time or in bulk."`
+	Suppressions SuppressionsCmd `cmd:"" help:"List, add and remove suppressed addresses."`
+	Demo         DemoCmd         `cmd:"" help:"Create the retail demo data model and load generated data."`
+	Version      VersionCmd      `cmd:"" help:"Print the version."`
 }
 
 // VersionCmd prints the version.

@@ -150,7 +150,7 @@ func CheckAddress(channelName, to string) error {
 	case Push:
 		return CheckToken(to)
 	}
-	return fmt.Errorf("unknown channel %q", channelName)
+	return CheckName(channelName)
 }
 
 // reservedHeaders are set by providers from the message itself; extra

@@ -3,6 +3,7 @@ package channel
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Channels.
@@ -11,6 +12,15 @@ const (
 	SMS   = "sms"
 	Push  = "push"
 )
+
+// CheckName refuses a name that is not a channel's.
+func CheckName(name string) error {
+	switch name {
+	case Email, SMS, Push:
+		return nil
+	}
+	return fmt.Errorf("unknown channel %q: want email, sms or push", name)
+}
 
 // Message is one rendered message to one recipient, ready to send.
 type Message struct {

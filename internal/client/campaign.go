@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -212,4 +213,57 @@ func (c *Client) ImportConsent(ctx context.Context, dimension, source string, r 
 		return nil, err
 	}
 	return &res, nil
+}
+
+// Consent reads a profile's recorded consent.
+func (c *Client) Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error) {
+	q := url.Values{"dimension": {dimension}}
+	for _, k := range key {
+		q.Add("key", fmt.Sprint(k))
+	}
+	var res delivery.ProfileConsent
+	if err := c.call(ctx, http.MethodGet, "/api/consent", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SetConsent records a profile's consent for a channel.
+func (c *Client) SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) error {
+	req := api.ConsentRequest{Dimension: dimension, Key: key, Channel: ch, Status: status, Source: source}
+	return c.call(ctx, http.MethodPut, "/api/consent", nil, jsonBody(req), "application/json", nil)
+}
+
+// Suppressions reads a page of a channel's suppression list (see
+// delivery.Suppressions).
+func (c *Client) Suppressions(ctx context.Context, ch, address string, exact bool, limit int) ([]delivery.Suppression, error) {
+	q := url.Values{"channel": {ch}}
+	switch {
+	case exact:
+		q.Set("address", address)
+	case address != "":
+		q.Set("after", address)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var res struct {
+		Suppressions []delivery.Suppression `json:"suppressions"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/suppressions", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Suppressions, nil
+}
+
+// Suppress puts an address on the suppression list.
+func (c *Client) Suppress(ctx context.Context, ch, address, reason string) error {
+	req := api.SuppressionRequest{Channel: ch, Address: address, Reason: reason}
+	return c.call(ctx, http.MethodPost, "/api/suppressions", nil, jsonBody(req), "application/json", nil)
+}
+
+// Unsuppress takes an address off the suppression list.
+func (c *Client) Unsuppress(ctx context.Context, ch, address string) error {
+	req := api.SuppressionRequest{Channel: ch, Address: address}
+	return c.call(ctx, http.MethodDelete, "/api/suppressions", nil, jsonBody(req), "application/json", nil)
 }

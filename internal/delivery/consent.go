@@ -51,10 +51,8 @@ func SetConsent(ctx context.Context, s *store.Store, dimension, profileKey, ch, 
 	if status != OptIn && status != OptOut {
 		return fmt.Errorf("consent status must be %q or %q", OptIn, OptOut)
 	}
-	switch ch {
-	case channel.Email, channel.SMS, channel.Push:
-	default:
-		return fmt.Errorf("unknown channel %q", ch)
+	if err := channel.CheckName(ch); err != nil {
+		return err
 	}
 	_, err := s.DB.ExecContext(ctx, `INSERT INTO ff_consent (dimension, profile_key, channel, status, source, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (dimension, profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source, updated_at = excluded.updated_at`,
@@ -77,6 +75,84 @@ func Suppress(ctx context.Context, s *store.Store, ch, address, reason string, a
 		return fmt.Errorf("suppress address: %w", err)
 	}
 	return nil
+}
+
+// Consent is a profile's recorded consent for one channel.
+type Consent struct {
+	Channel   string    `json:"channel"`
+	Status    string    `json:"status"`
+	Source    string    `json:"source"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ProfileConsent is a profile's recorded consent: a record per channel
+// that has one, by channel name. A channel without one has no opt-out:
+// marketing messages go.
+type ProfileConsent struct {
+	Dimension  string    `json:"dimension"`
+	ProfileKey string    `json:"profile_key"` // as the outbox names the profile, such as {"customer_id":8}
+	Consent    []Consent `json:"consent"`
+}
+
+// ConsentOf reads a profile's recorded consent.
+func ConsentOf(ctx context.Context, s *store.Store, dimension, profileKey string) (*ProfileConsent, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT channel, status, source, updated_at FROM ff_consent WHERE dimension = $1 AND profile_key = $2 ORDER BY channel`, dimension, profileKey)
+	if err != nil {
+		return nil, fmt.Errorf("read consent: %w", err)
+	}
+	defer rows.Close()
+	out := &ProfileConsent{Dimension: dimension, ProfileKey: profileKey, Consent: []Consent{}}
+	for rows.Next() {
+		var c Consent
+		if err := rows.Scan(&c.Channel, &c.Status, &c.Source, &c.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("read consent: %w", err)
+		}
+		c.UpdatedAt = c.UpdatedAt.UTC()
+		out.Consent = append(out.Consent, c)
+	}
+	return out, rows.Err()
+}
+
+// Suppression is an address on the suppression list.
+type Suppression struct {
+	Channel   string    `json:"channel"`
+	Address   string    `json:"address"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// MaxSuppressionsPage bounds a page of the suppression list.
+const MaxSuppressionsPage = 1000
+
+// Suppressions reads a channel's suppression list in address order: the
+// addresses after the given one (all from the start when empty), at most
+// limit (default 100, at most MaxSuppressionsPage); with exact set, the
+// one address given, if it is on the list.
+func Suppressions(ctx context.Context, s *store.Store, ch, address string, exact bool, limit int) ([]Suppression, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, MaxSuppressionsPage)
+	op := ">"
+	if exact {
+		op = "="
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT channel, address, reason, created_at FROM ff_suppressions WHERE channel = $1 AND address `+op+` $2 ORDER BY address LIMIT $3`,
+		ch, strings.ToLower(address), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the suppression list: %w", err)
+	}
+	defer rows.Close()
+	out := []Suppression{}
+	for rows.Next() {
+		var x Suppression
+		if err := rows.Scan(&x.Channel, &x.Address, &x.Reason, &x.CreatedAt); err != nil {
+			return nil, fmt.Errorf("read the suppression list: %w", err)
+		}
+		x.CreatedAt = x.CreatedAt.UTC()
+		out = append(out, x)
+	}
+	return out, rows.Err()
 }
 
 // Unsuppress takes an address off the suppression list.

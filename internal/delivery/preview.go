@@ -117,6 +117,17 @@ func PreviewMessage(ctx context.Context, s *store.Store, campaignName, activity 
 	return msg, nil
 }
 
+// DimensionKey checks key values against a dimension's key and renders
+// them as the outbox names the profile, such as {"customer_id":8}: the
+// values of integer key attributes may come as JSON numbers or text.
+func DimensionKey(dim *datamodel.Entity, values []any) (string, error) {
+	key, err := normalizeKey(dim, values)
+	if err != nil {
+		return "", err
+	}
+	return ProfileKey(dim.Key, key)
+}
+
 // normalizeKey checks a key against the dimension's and converts the
 // values of integer key attributes (JSON numbers, command-line text) to
 // integers, as the store holds them.
