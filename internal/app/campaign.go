@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -161,7 +163,7 @@ func (f *runFlags) start(ctx context.Context, g *Globals, b Backend, name, mode 
 		return printJSON(g.stdout, map[string]any{"run": st.Run, "activities": st.Activities, "transitions": st.Transitions, "delivery": figs})
 	}
 	printStatus(g, st)
-	printFigures(g, figs)
+	printFigures(g, run.ID, figs)
 	if st.Run.Status != engine.RunCompleted {
 		return &exitError{code: 1}
 	}
@@ -251,7 +253,7 @@ func (c *CampaignStatusCmd) Run(ctx context.Context, g *Globals) error {
 			return printJSON(g.stdout, map[string]any{"run": st.Run, "activities": st.Activities, "transitions": st.Transitions, "delivery": figs})
 		}
 		printStatus(g, st)
-		printFigures(g, figs)
+		printFigures(g, c.RunID, figs)
 		return nil
 	})
 }
@@ -525,23 +527,42 @@ func (c *CampaignScheduleCmd) Run(ctx context.Context, g *Globals) error {
 	})
 }
 
-// printFigures prints the delivery figures of a run's channel activities.
-func printFigures(g *Globals, figs []delivery.Figures) {
+// printFigures prints the delivery figures of a run's channel activities,
+// reasons in name order, and says how to release held messages.
+func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 	if len(figs) == 0 {
 		return
 	}
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING")
+	var held int64
 	for _, f := range figs {
-		fmt.Fprintf(tw, "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d\n", f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
-		for reason, n := range f.ByReason {
-			fmt.Fprintf(tw, "  excluded: %s\t%d\t\t\t\t\t\n", reason, n)
+		held += f.Held
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	head, row := "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING", "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d"
+	if held > 0 {
+		head += "\tHELD"
+	}
+	fmt.Fprintln(tw, head)
+	for _, f := range figs {
+		fmt.Fprintf(tw, row, f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
+		if held > 0 {
+			fmt.Fprintf(tw, "\t%d", f.Held)
 		}
-		for reason, n := range f.Failures {
-			fmt.Fprintf(tw, "  failed: %s\t%d\t\t\t\t\t\n", reason, n)
+		fmt.Fprintln(tw)
+		// Reason lines have as many cells as the others, or the columns
+		// after them would not line up.
+		pad := strings.Repeat("\t", strings.Count(head, "\t")-1)
+		for _, reason := range slices.Sorted(maps.Keys(f.ByReason)) {
+			fmt.Fprintf(tw, "  excluded: %s\t%d%s\n", reason, f.ByReason[reason], pad)
+		}
+		for _, reason := range slices.Sorted(maps.Keys(f.Failures)) {
+			fmt.Fprintf(tw, "  failed: %s\t%d%s\n", reason, f.Failures[reason], pad)
 		}
 	}
 	tw.Flush()
+	if held > 0 {
+		fmt.Fprintf(g.stdout, "%d message(s) held until an operator confirms the send: fanfare campaign confirm %d\n", held, run)
+	}
 }
 
 // MessagesCmd lists or shows what the sandbox captured.

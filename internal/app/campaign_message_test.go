@@ -79,3 +79,30 @@ variables: {code: PRIMAVERA}
 		}
 	})
 }
+
+// TestHeldSendShowsHowToConfirm: a campaign with confirm_send shows its
+// held messages in a column of their own and the command that releases
+// them; confirming releases them all.
+func TestHeldSendShowsHowToConfirm(t *testing.T) {
+	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
+		cli("model", "apply", "testdata/model.yaml")
+		cli("import", "customers", "testdata/customers.csv")
+		doc := filepath.Join(dir, "careful.yaml")
+		os.WriteFile(doc, []byte(strings.Replace(strings.Replace(proofCampaign, "name: gold", "name: careful\npolicy: {confirm_send: true}", 1), `'tier = "gold"'`, "'all'", 1)), 0o600)
+		for _, args := range [][]string{{"campaign", "save", doc}, {"campaign", "publish", "careful"}} {
+			if code, _, errs := cli(args...); code != 0 {
+				t.Fatalf("%v: %s", args, errs)
+			}
+		}
+		code, out, errs := cli("campaign", "start", "careful")
+		if code != 0 || !strings.Contains(out, "PENDING  HELD\nmail (email)") || !strings.Contains(out, "2 message(s) held until an operator confirms the send: fanfare campaign confirm 1\n") {
+			t.Fatalf("start: %d %q %s", code, out, errs)
+		}
+		if code, out, errs := cli("campaign", "confirm", "1"); code != 0 || !strings.Contains(out, "run 1: 2 message(s) released") {
+			t.Fatalf("confirm: %d %q %s", code, out, errs)
+		}
+		if code, out, errs := cli("campaign", "status", "1"); code != 0 || strings.Contains(out, "HELD") || strings.Contains(out, "held until") {
+			t.Fatalf("status after confirm: %d %q %s", code, out, errs)
+		}
+	})
+}
