@@ -39,6 +39,11 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 	// 4–9 ms instead of 15–70 by id and 175 by the provider's id alone,
 	// measured on a 1M-row outbox). Each must still match.
 	q, args := `UPDATE ff_outbox SET delivery_status = $1, delivery_error = $2 WHERE channel = 'sms' AND provider_id = $3`, []any{u.Status, code, u.MessageSID}
+	if !sms.Final(u.Status) {
+		// Callbacks may come out of order: an interim status never
+		// replaces a final one.
+		q += ` AND (delivery_status IS NULL OR delivery_status IN ('queued', 'sending', 'sent', 'accepted', 'scheduled'))`
+	}
 	if u.MessageID != "" {
 		args = append(args, u.MessageID)
 		q += fmt.Sprintf(` AND message_id = $%d`, len(args))

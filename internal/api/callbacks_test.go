@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/channel/sms"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -61,8 +63,11 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			{"1:sms:2", 0, "SM0123", "delivered", "undelivered"},
 			{"1:sms:1", 8, "SM0123", "delivered", "undelivered"},
 			{"1:sms:1", 7, "SM9999", "delivered", "undelivered"},
-			{"1:sms:1", 0, "SM0123", "sent", "sent"},
+			// Callbacks come out of order: an interim status never
+			// replaces a final one; a final one replaces anything.
+			{"1:sms:1", 0, "SM0123", "sent", "undelivered"},
 			{"1:sms:1", 7, "SM0123", "delivered", "delivered"},
+			{"1:sms:1", 7, "SM0123", "sending", "delivered"},
 		} {
 			form = url.Values{"MessageSid": {tc.sid}, "MessageStatus": {tc.status}}
 			addr := sms.CallbackURL(public+"/callbacks/sms", tc.id, tc.seq)
@@ -82,6 +87,11 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			if status != tc.want {
 				t.Fatalf("after the callback for %s (%d, %s): %q, want %q", tc.id, tc.seq, tc.sid, status, tc.want)
 			}
+		}
+		// The run's figures count sent messages by their latest report.
+		figs, err := delivery.RunFigures(context.Background(), s, 1)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 1 || figs[0].Reports["delivered"] != 1 {
+			t.Fatalf("figures = %+v, %v", figs, err)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 )
 
 const proofCampaign = `name: gold
@@ -105,4 +107,21 @@ func TestHeldSendShowsHowToConfirm(t *testing.T) {
 			t.Fatalf("status after confirm: %d %q %s", code, out, errs)
 		}
 	})
+}
+
+// TestFiguresShowDeliveryReports: sent SMS are broken down by their latest
+// delivery report, under the activity's line, with the columns aligned.
+func TestFiguresShowDeliveryReports(t *testing.T) {
+	var out strings.Builder
+	printFigures(&Globals{stdout: &out}, 3, []delivery.Figures{{Activity: "texts", Channel: "sms", Targeted: 10, Sent: 9, Excluded: 1,
+		ByReason: map[string]int64{"opt_out": 1}, Reports: map[string]int64{"undelivered": 2, "delivered": 6}}})
+	want := `CHANNEL ACTIVITY              TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
+texts (sms)                   10        9     1         0       0         0
+  excluded: opt_out           1                                           
+  sent, reported delivered    6                                           
+  sent, reported undelivered  2                                           
+`
+	if out.String() != want {
+		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
+	}
 }

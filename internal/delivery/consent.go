@@ -182,22 +182,25 @@ type Figures struct {
 	ByReason map[string]int64 `json:"excluded_by_reason,omitempty"`
 	// Failures counts failed and in-doubt messages by error.
 	Failures map[string]int64 `json:"failures,omitempty"`
+	// Reports counts sent messages by the provider's latest delivery
+	// report (an SMS API's status callbacks: delivered, undelivered…).
+	Reports map[string]int64 `json:"delivery_reports,omitempty"`
 }
 
 // RunFigures returns the delivery figures of each channel activity of a
 // run, in activity order.
 func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT activity_id, channel, status, coalesce(reason, ''), count(*) FROM ff_outbox WHERE run_id = $1
-		GROUP BY activity_id, channel, status, coalesce(reason, '')`, runID)
+	rows, err := s.DB.QueryContext(ctx, `SELECT activity_id, channel, status, coalesce(reason, ''), coalesce(delivery_status, ''), count(*) FROM ff_outbox WHERE run_id = $1
+		GROUP BY activity_id, channel, status, coalesce(reason, ''), coalesce(delivery_status, '')`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("count messages: %w", err)
 	}
 	defer rows.Close()
 	byAct := map[string]*Figures{}
 	for rows.Next() {
-		var act, ch, status, reason string
+		var act, ch, status, reason, report string
 		var n int64
-		if err := rows.Scan(&act, &ch, &status, &reason, &n); err != nil {
+		if err := rows.Scan(&act, &ch, &status, &reason, &report, &n); err != nil {
 			return nil, err
 		}
 		f := byAct[act]
@@ -209,6 +212,12 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 		switch status {
 		case StatusSent:
 			f.Sent += n
+			if report != "" {
+				if f.Reports == nil {
+					f.Reports = map[string]int64{}
+				}
+				f.Reports[report] += n
+			}
 		case StatusFailed, StatusInDoubt:
 			if status == StatusFailed {
 				f.Failed += n

@@ -34,6 +34,17 @@ var knownStatus = map[string]bool{
 	"accepted": true, "scheduled": true, "canceled": true, "read": true,
 }
 
+// Final tells whether a status is a message's last word: the API's
+// callbacks may arrive out of order, and a later "sent" must not undo a
+// "delivered".
+func Final(status string) bool {
+	switch status {
+	case StatusDelivered, StatusUndelivered, StatusFailed, "canceled", "read":
+		return true
+	}
+	return false
+}
+
 // ErrCallback is wrapped by every status callback parsing failure.
 var ErrCallback = errors.New("invalid status callback")
 
