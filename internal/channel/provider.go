@@ -104,6 +104,9 @@ type Result struct {
 	// Deactivate is true when the provider says the address is dead for
 	// good (an unregistered push token): the device is deactivated.
 	Deactivate bool `json:"deactivate,omitempty"`
+	// OptedOut is true when the provider says the recipient told it to
+	// stop (an SMS STOP reply): the profile opts out of the channel.
+	OptedOut bool `json:"opted_out,omitempty"`
 }
 
 // Provider sends messages of one channel.

@@ -822,6 +822,13 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 				deadTokens[r.Dimension] = append(deadTokens[r.Dimension], r.Address)
 			}
 		}
+		if res.OptedOut {
+			// The recipient told the provider to stop (an SMS STOP
+			// reply): every campaign respects it from now on.
+			if err := SetConsent(ctx, d.cfg.Store, r.Dimension, r.Recipient, r.Channel, OptOut, "provider:"+provider, now); err != nil {
+				d.cfg.Log.Warn("record an opt-out the provider reported", "channel", r.Channel, "err", err)
+			}
+		}
 		switch res.Outcome {
 		case channel.Sent:
 			sent.rows, sent.refs = append(sent.rows, r), append(sent.refs, res.ProviderID)

@@ -329,6 +329,44 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 	})
 }
 
+// TestStopReplyOptsOut: the SMS API refuses a number that replied STOP
+// (code 21610); the message fails, and the profile opts out of SMS, so the
+// next campaign leaves it out as an opt-out instead of offering it again.
+func TestStopReplyOptsOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		addMessageOn(t, s, channel.SMS, 1, "text", 1, "+33612340001", c.Now())
+		addMessageOn(t, s, channel.SMS, 1, "text", 2, "+33612340002", c.Now())
+		api := &smstest.API{Reply: func(w http.ResponseWriter, _ *http.Request, form url.Values) bool {
+			if form.Get("To") != "+33612340002" {
+				return false
+			}
+			smstest.WriteError(w, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
+			return true
+		}}
+		texts, err := sms.New(sms.Config{BaseURL: smstest.Start(t, api).URL, AccountSID: smstest.AccountSID, AuthToken: smstest.AuthToken, From: "Fanfare"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { texts.Close() })
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.SMS: texts}, Renderer: plainRenderer{},
+			Owner: "n1", Batch: 16, Lease: time.Minute, Now: c.Now})
+		drain(t, d)
+		key, _ := delivery.ProfileKey([]string{"customer_id"}, []any{2})
+		pc, err := delivery.ConsentOf(context.Background(), s, "customers", key)
+		if err != nil || len(pc.Consent) != 1 || pc.Consent[0].Channel != channel.SMS || pc.Consent[0].Status != delivery.OptOut || pc.Consent[0].Source != "provider:sms" {
+			t.Fatalf("consent of the number that replied STOP: %+v, %v", pc, err)
+		}
+		addMessageOn(t, s, channel.SMS, 2, "text", 1, "+33612340001", c.Now())
+		addMessageOn(t, s, channel.SMS, 2, "text", 2, "+33612340002", c.Now())
+		drain(t, d)
+		figs, err := delivery.RunFigures(context.Background(), s, 2)
+		if err != nil || len(figs) != 1 || figs[0].Sent != 1 || figs[0].ByReason[delivery.ReasonOptOut] != 1 {
+			t.Fatalf("the next run's figures = %+v, %v", figs, err)
+		}
+	})
+}
+
 // TestRecoverNeverResendsBlindly plays a dispatcher that died: messages it
 // had only claimed go back to the queue; messages it was sending are in
 // doubt, settled by the sandbox (which can tell), never sent twice.

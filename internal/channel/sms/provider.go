@@ -36,6 +36,10 @@ var deadNumber = map[int]bool{
 	21614: true, // 'To' number is not a valid mobile number
 }
 
+// errUnsubscribed is the API's answer to a message for a number that
+// replied STOP to the sender: the recipient opted out.
+const errUnsubscribed = 21610
+
 // Provider sends SMS through a Twilio-style HTTP API, one request per
 // message, up to Concurrency requests at a time across all batches.
 type Provider struct {
@@ -250,8 +254,9 @@ func (p *Provider) outcome(r channel.Result, status int, body []byte, readErr er
 		return fail(channel.Transient, "status %d%s", status, describe(body))
 	case status >= 400 && status < 500:
 		var e apiError
-		if json.Unmarshal(body, &e) == nil && deadNumber[e.Code] {
-			r.Deactivate = true
+		if json.Unmarshal(body, &e) == nil {
+			r.Deactivate = deadNumber[e.Code]
+			r.OptedOut = e.Code == errUnsubscribed
 		}
 		return fail(channel.Permanent, "status %d%s", status, describe(body))
 	case status >= 500:

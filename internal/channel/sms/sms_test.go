@@ -95,33 +95,34 @@ func TestReplies(t *testing.T) {
 		want       channel.Outcome
 		deactivate bool
 		errHas     string
+		optedOut   bool
 	}{
 		{"invalid number", func(w http.ResponseWriter) {
 			smstest.WriteError(w, 400, 21211, "The 'To' number +33612345678 is not a valid phone number.")
-		}, channel.Permanent, true, "code 21211: The 'To' number"},
+		}, channel.Permanent, true, "code 21211: The 'To' number", false},
 		{"unsubscribed", func(w http.ResponseWriter) {
 			smstest.WriteError(w, 400, 21610, "Attempt to send to unsubscribed recipient")
-		}, channel.Permanent, false, "21610"},
-		{"landline", func(w http.ResponseWriter) { smstest.WriteError(w, 400, 21614, "not a mobile number") }, channel.Permanent, true, "21614"},
-		{"forbidden without body", func(w http.ResponseWriter) { w.WriteHeader(403) }, channel.Permanent, false, "status 403"},
-		{"throttled", func(w http.ResponseWriter) { smstest.WriteError(w, 429, 20429, "Too Many Requests") }, channel.Transient, false, "429"},
-		{"unavailable", func(w http.ResponseWriter) { w.WriteHeader(503) }, channel.Transient, false, "503"},
-		{"server error from the API", func(w http.ResponseWriter) { smstest.WriteError(w, 500, 20500, "Internal Server Error") }, channel.Transient, false, "20500"},
+		}, channel.Permanent, false, "21610", true},
+		{"landline", func(w http.ResponseWriter) { smstest.WriteError(w, 400, 21614, "not a mobile number") }, channel.Permanent, true, "21614", false},
+		{"forbidden without body", func(w http.ResponseWriter) { w.WriteHeader(403) }, channel.Permanent, false, "status 403", false},
+		{"throttled", func(w http.ResponseWriter) { smstest.WriteError(w, 429, 20429, "Too Many Requests") }, channel.Transient, false, "429", false},
+		{"unavailable", func(w http.ResponseWriter) { w.WriteHeader(503) }, channel.Transient, false, "503", false},
+		{"server error from the API", func(w http.ResponseWriter) { smstest.WriteError(w, 500, 20500, "Internal Server Error") }, channel.Transient, false, "20500", false},
 		{"gateway error", func(w http.ResponseWriter) {
 			w.WriteHeader(502)
 			fmt.Fprint(w, "<html>Bad Gateway</html>")
-		}, channel.Unknown, false, "502"},
+		}, channel.Unknown, false, "502", false},
 		{"garbage created", func(w http.ResponseWriter) {
 			w.WriteHeader(201)
 			fmt.Fprint(w, "<html>not json")
-		}, channel.Unknown, false, "unreadable"},
+		}, channel.Unknown, false, "unreadable", false},
 		{"created without sid", func(w http.ResponseWriter) {
 			w.WriteHeader(201)
 			fmt.Fprint(w, `{"status":"queued"}`)
-		}, channel.Unknown, false, "unreadable"},
+		}, channel.Unknown, false, "unreadable", false},
 		{"error echoing the token", func(w http.ResponseWriter) {
 			smstest.WriteError(w, 400, 21600, "bad request from "+smstest.AuthToken+"\r\nX-Injected: 1")
-		}, channel.Permanent, false, "[redacted]"},
+		}, channel.Permanent, false, "[redacted]", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,8 +132,8 @@ func TestReplies(t *testing.T) {
 			}}
 			p := setup(t, api, nil)
 			r := p.Send(t.Context(), channeltest.Messages(channel.SMS, "m", 1))[0]
-			if r.Outcome != tt.want || r.Deactivate != tt.deactivate {
-				t.Errorf("outcome %q deactivate %t (%s), want %q %t", r.Outcome, r.Deactivate, r.Error, tt.want, tt.deactivate)
+			if r.Outcome != tt.want || r.Deactivate != tt.deactivate || r.OptedOut != tt.optedOut {
+				t.Errorf("outcome %q deactivate %t opted out %t (%s), want %q %t %t", r.Outcome, r.Deactivate, r.OptedOut, r.Error, tt.want, tt.deactivate, tt.optedOut)
 			}
 			if !strings.Contains(r.Error, tt.errHas) {
 				t.Errorf("error %q does not mention %q", r.Error, tt.errHas)
