@@ -367,6 +367,28 @@ func TestStopReplyOptsOut(t *testing.T) {
 	})
 }
 
+// TestFewFailuresDoNotRestTheProvider: the last three messages of a send
+// all failing may be their recipients' doing (greylisting, a full
+// mailbox): the channel does not rest, and the next messages go at once.
+func TestFewFailuresDoNotRestTheProvider(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, addresses(3))
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		p := &flaky{Provider: sb, fails: map[string]int{}, n: 1}
+		d := dispatcher(t, s, "n1", p, c)
+		drain(t, d)
+		addMessage(t, s, 2, "mail", 1, "next@example.com", c.Now())
+		drain(t, d)
+		if got := sandboxCopies(t, s); len(got) != 0 {
+			t.Fatalf("sent %v, want nothing: the new message fails once too", got)
+		}
+		if p.fails["2:mail:1"] != 1 {
+			t.Fatalf("the next message was not offered at once (the provider rests): %v", p.fails)
+		}
+	})
+}
+
 // TestRecoverNeverResendsBlindly plays a dispatcher that died: messages it
 // had only claimed go back to the queue; messages it was sending are in
 // doubt, settled by the sandbox (which can tell), never sent twice.

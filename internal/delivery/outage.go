@@ -14,10 +14,17 @@ const ReasonProviderResting = "provider_unavailable"
 // maxRest is the longest a failing provider is left alone.
 const maxRest = 5 * time.Minute
 
-// outages tracks the providers that are failing as a whole. A chunk that a
-// provider failed entirely — nothing sent, every message to retry or in
-// doubt: it refuses connections, hangs until its timeout, answers garbage,
-// throttles everything — starts a rest for its channel: claims leave the
+// minOutageChunk is the fewest messages a chunk must hold for its failing
+// whole to say the provider fails: a smaller one (the last few messages of
+// a send) may fail for its recipients alone (greylisting, a full mailbox),
+// and must not hold up the channel.
+const minOutageChunk = 4
+
+// outages tracks the providers that are failing as a whole. A chunk of at
+// least minOutageChunk messages that a provider failed entirely — nothing
+// sent, every message to retry or in doubt: it refuses connections, hangs
+// until its timeout, answers garbage, throttles everything — starts a rest
+// for its channel: claims leave the
 // channel's messages in the queue, and batches already claimed give back
 // the chunks they have not handed over, so that the dispatcher's loops send
 // other channels instead of waiting on that provider chunk after chunk. The
@@ -65,6 +72,9 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 			failing = false
 			break
 		}
+	}
+	if failing && len(results) < minOutageChunk {
+		return
 	}
 	o := &d.outages
 	o.mu.Lock()
