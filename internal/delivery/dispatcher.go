@@ -538,10 +538,11 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 			continue
 		}
 		results := p.Send(ctx, chunk)
+		outage := false
 		if ctx.Err() == nil { // a shutdown's unsent messages say nothing of the provider
-			d.noteResults(ch, p.Name(), results, d.cfg.Now())
+			outage = d.noteResults(ch, p.Name(), results, d.cfg.Now())
 		}
-		if done, err = d.record(settle, p.Name(), next.rows, results); err != nil {
+		if done, err = d.record(settle, p.Name(), next.rows, results, outage); err != nil {
 			return err
 		}
 	}
@@ -794,7 +795,7 @@ func (d *Dispatcher) sent() fence {
 
 // record writes the provider's outcomes but for sent messages, which it
 // returns for advance to record.
-func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, results []channel.Result) (*delivered, error) {
+func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, results []channel.Result, outage bool) (*delivered, error) {
 	now := d.cfg.Now().UTC()
 	byID := make(map[string]Row, len(rows))
 	for _, r := range rows {
@@ -835,7 +836,11 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		case channel.Permanent:
 			add(StatusFailed, clip(res.Error), r)
 		case channel.Transient:
-			if r.Attempts >= d.cfg.MaxAttempts {
+			if outage {
+				// The provider failed, not this message: it is retried
+				// without the attempt counting.
+				add(statusRetryForgiven, clip(res.Error), r)
+			} else if r.Attempts >= d.cfg.MaxAttempts {
 				add(StatusFailed, ReasonRetriesExceeded+": "+clip(res.Error), r)
 			} else {
 				add(StatusRetry, clip(res.Error), r)
@@ -858,15 +863,22 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 	return sent, nil
 }
 
+// statusRetryForgiven is retry, with the attempt given back (see record).
+const statusRetryForgiven = "retry, forgiven"
+
 // setStatus moves messages to a status with a reason; retried ones come
 // due after a backoff.
 func (d *Dispatcher) setStatus(ctx context.Context, rows []Row, status, reason string, now time.Time, f fence) error {
+	forgive := ""
+	if status == statusRetryForgiven {
+		status, forgive = StatusRetry, ", attempts = greatest(coalesce(attempts, 1) - 1, 0)"
+	}
 	for len(rows) > 0 {
 		n := min(len(rows), 500)
 		args := []any{status, nullable(reason), now, now.Add(backoff)}
-		release := ""
+		release := forgive
 		if status != StatusSending && status != StatusClaimed {
-			release = ", lease_owner = NULL, lease_until = NULL"
+			release += ", lease_owner = NULL, lease_until = NULL"
 		}
 		where, args := d.where(rows[:n], f, args)
 		q := `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, retry_at = CASE WHEN $1 = 'retry' THEN CAST($4 AS TIMESTAMPTZ) ELSE NULL END` + release +

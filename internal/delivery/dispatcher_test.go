@@ -266,8 +266,9 @@ func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
 // every request with an error page fails a whole chunk, and its channel
 // rests: the dispatcher sends the emails queued behind the SMS rather than
 // offer the API chunk after chunk. After the rest the API is tried again,
-// with one chunk, and the rest doubles while it fails; once it answers,
-// every SMS is sent, once.
+// with one chunk, and the rest doubles while it fails; however long that
+// lasts, no message fails for it, and once the API answers every SMS is
+// sent, once.
 func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
@@ -314,8 +315,16 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 		c.Add(31 * time.Second)
 		drain(t, d)
 		offeredNow(8, "within the doubled rest")
+		// A long outage: one chunk tried after each rest (at most 5
+		// minutes), more times than MaxAttempts; the provider's failures
+		// do not count against its messages.
+		for i := range 6 {
+			c.Add(5*time.Minute + time.Second)
+			drain(t, d)
+			offeredNow(int64(12+4*i), "during a long outage")
+		}
 		down.Store(false)
-		c.Add(30 * time.Second)
+		c.Add(5*time.Minute + time.Second)
 		drain(t, d)
 		got := map[string]int{}
 		for _, m := range api.Received() {
@@ -325,6 +334,11 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 		figs, err := delivery.RunFigures(context.Background(), s, 1)
 		if err != nil || len(figs) != 1 || figs[0].Sent != 40 {
 			t.Fatalf("figures = %+v, %v", figs, err)
+		}
+		// Each message counts the one attempt that sent it.
+		var most int
+		if err := s.DB.QueryRow(`SELECT max(attempts) FROM ff_outbox WHERE run_id = 1`).Scan(&most); err != nil || most != 1 {
+			t.Fatalf("attempts: at most %d (%v), want 1", most, err)
 		}
 	})
 }

@@ -61,10 +61,11 @@ func (d *Dispatcher) restingChannels(now time.Time) []string {
 }
 
 // noteResults learns from a chunk's results whether ch's provider is
-// failing as a whole (see outages).
-func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, now time.Time) {
+// failing as a whole (see outages), and tells: the chunk's failures are
+// the provider's, and say nothing of its messages.
+func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, now time.Time) (outage bool) {
 	if len(results) == 0 {
-		return
+		return false
 	}
 	failing := true
 	for _, r := range results {
@@ -74,7 +75,7 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 		}
 	}
 	if failing && len(results) < minOutageChunk {
-		return
+		return false
 	}
 	o := &d.outages
 	o.mu.Lock()
@@ -85,10 +86,10 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 			delete(o.until, ch)
 			d.cfg.Log.Info("provider answering again", "channel", ch, "provider", provider)
 		}
-		return
+		return false
 	}
 	if until, ok := o.until[ch]; ok && now.Before(until) {
-		return // another loop's chunk, sent before the rest began
+		return true // another loop's chunk, sent before the rest began
 	}
 	rest := backoff
 	if last, ok := o.rest[ch]; ok {
@@ -100,4 +101,5 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 	o.until[ch], o.rest[ch] = now.Add(rest), rest
 	d.cfg.Log.Warn("provider failing: its channel's messages wait", "channel", ch, "provider", provider,
 		"for", rest, "messages_failed", len(results), "error", clip(results[0].Error))
+	return true
 }
