@@ -24,13 +24,15 @@ const minOutageChunk = 4
 // least minOutageChunk messages that a provider failed entirely — nothing
 // sent, every message to retry or in doubt: it refuses connections, hangs
 // until its timeout, answers garbage, throttles everything — starts a rest
-// for its channel: claims leave the
-// channel's messages in the queue, and batches already claimed give back
-// the chunks they have not handed over, so that the dispatcher's loops send
-// other channels instead of waiting on that provider chunk after chunk. The
-// rest is the retry backoff, doubled by every chunk that fails after one,
-// up to maxRest; then the next chunk tries the provider again, and one with
-// a message sent ends the outage. Each process keeps its own.
+// for its channel: claims leave the channel's messages in the queue, and
+// batches already claimed give back the chunks they have not handed over,
+// so that the dispatcher's loops send other channels instead of waiting on
+// that provider chunk after chunk. The rest is the retry backoff, doubled
+// by every chunk that fails after one, up to maxRest; then the next chunk
+// tries the provider again, and one with a message sent ends the outage.
+// An outage's failures are not counted as attempts of their messages (see
+// record). Each process keeps its own outages. (Push goes to FCM and APNs
+// through one provider: either failing rests the channel.)
 type outages struct {
 	mu    sync.Mutex
 	until map[string]time.Time     // by channel: resting until then
