@@ -533,20 +533,27 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 	if len(figs) == 0 {
 		return
 	}
-	var held int64
+	var held, cancelled int64
 	for _, f := range figs {
 		held += f.Held
+		cancelled += f.Cancelled
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	head, row := "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING", "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d"
 	if held > 0 {
 		head += "\tHELD"
 	}
+	if cancelled > 0 {
+		head += "\tCANCELLED"
+	}
 	fmt.Fprintln(tw, head)
 	for _, f := range figs {
 		fmt.Fprintf(tw, row, f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
 		if held > 0 {
 			fmt.Fprintf(tw, "\t%d", f.Held)
+		}
+		if cancelled > 0 {
+			fmt.Fprintf(tw, "\t%d", f.Cancelled)
 		}
 		fmt.Fprintln(tw)
 		// Reason lines have as many cells as the others, or the columns

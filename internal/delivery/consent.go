@@ -173,13 +173,15 @@ type Figures struct {
 	Channel  string `json:"channel"`
 	Targeted int64  `json:"targeted"`
 	Pending  int64  `json:"pending"`
-	// Held counts messages waiting for an operator's confirm send.
-	Held     int64            `json:"held"`
-	Sent     int64            `json:"sent"`
-	Failed   int64            `json:"failed"`
-	InDoubt  int64            `json:"in_doubt"`
-	Excluded int64            `json:"excluded"`
-	ByReason map[string]int64 `json:"excluded_by_reason,omitempty"`
+	// Held counts messages waiting for an operator's confirm send;
+	// Cancelled those the run's stop took back before they were sent.
+	Held      int64            `json:"held"`
+	Cancelled int64            `json:"cancelled"`
+	Sent      int64            `json:"sent"`
+	Failed    int64            `json:"failed"`
+	InDoubt   int64            `json:"in_doubt"`
+	Excluded  int64            `json:"excluded"`
+	ByReason  map[string]int64 `json:"excluded_by_reason,omitempty"`
 	// Failures counts failed and in-doubt messages by error.
 	Failures map[string]int64 `json:"failures,omitempty"`
 	// Reports counts sent messages by the provider's latest delivery
@@ -236,6 +238,8 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 			f.ByReason[reason] += n
 		case "held":
 			f.Held += n
+		case StatusCancelled:
+			f.Cancelled += n
 		default:
 			f.Pending += n
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -337,6 +338,59 @@ func TestCategoryAndPacingFromTheDocument(t *testing.T) {
 		figs, err = delivery.RunFigures(ctx, s, marketing)
 		if err != nil || len(figs) != 1 || figs[0].Sent != 1 || figs[0].ByReason[delivery.ReasonSuppressed] != 1 || figs[0].ByReason[delivery.ReasonOptOut] != 1 {
 			t.Fatalf("marketing figures = %+v, %v", figs, err)
+		}
+	})
+}
+
+// TestStopCancelsTheSend: stopping a run whose send is under way (the run
+// itself completed once its outbox was written) cancels the messages not
+// yet handed to a provider — here a batch a dispatcher had claimed and was
+// rendering — and nothing more goes; a run with nothing left to send
+// cannot be stopped.
+func TestStopCancelsTheSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		loadShop(t, s)
+		run := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
+		c := &clock{t: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)} // inside the window
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now, Renderer: stalled})
+		done := make(chan error)
+		go func() {
+			_, err := d.DispatchOnce(ctx)
+			done <- err
+		}()
+		<-stalled.loaded
+		eng := engine.New(engine.Config{Store: s})
+		if err := eng.Stop(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		close(stalled.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		drain(t, d)
+		if got := sandboxCopies(t, s); len(got) != 0 {
+			t.Fatalf("sent after the stop: %v", got)
+		}
+		figs, err := delivery.RunFigures(ctx, s, run)
+		if err != nil || len(figs) != 1 || figs[0].Cancelled != 3 || figs[0].Sent != 0 {
+			t.Fatalf("figures = %+v, %v", figs, err)
+		}
+		st, err := eng.Status(ctx, run)
+		if err != nil || st.Run.Status != engine.RunStopped {
+			t.Fatalf("run after the stop: %+v, %v", st, err)
+		}
+		if err := eng.Stop(ctx, run); !errors.Is(err, engine.ErrRunState) {
+			t.Fatalf("stopping it again: %v", err)
+		}
+		// A run whose messages all went has nothing to stop.
+		sent := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
+		drain(t, delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now,
+			Renderer: &delivery.CampaignRenderer{Store: s}}))
+		if err := eng.Stop(ctx, sent); !errors.Is(err, engine.ErrRunState) || !strings.Contains(err.Error(), "nothing left to send") {
+			t.Fatalf("stopping a finished send: %v", err)
 		}
 	})
 }

@@ -10,6 +10,9 @@ const (
 	StatusFailed   = "failed"
 	StatusRetry    = "retry"
 	StatusInDoubt  = "in_doubt"
+	// StatusCancelled: the run was stopped before the message was handed
+	// to a provider.
+	StatusCancelled = "cancelled"
 )
 
 // Exclusion and failure reasons.

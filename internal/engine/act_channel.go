@@ -23,6 +23,10 @@ const (
 	outboxPending  = "pending"
 	outboxHeld     = "held" // waiting for an operator's confirm send
 	outboxExcluded = "excluded"
+	// outboxCancelled marks a message its run's stop took back before it
+	// was handed to a provider (reason outboxRunStopped).
+	outboxCancelled  = "cancelled"
+	outboxRunStopped = "run_stopped"
 )
 
 // channel hands the population to the outbox in live runs, in one
@@ -58,7 +62,10 @@ func channel(v *env) ([]output, error) {
 		outboxAppend.Lock()
 		defer outboxAppend.Unlock()
 	}
-	if err := v.e.store.InTx(v.ctx, o.write); err != nil {
+	unlock := v.e.lockRun(v.st.run.ID) // the embedded store's lockRunRow (see write)
+	err = v.e.store.InTx(v.ctx, o.write)
+	unlock()
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
 	return passThrough(v, "out")
@@ -161,6 +168,12 @@ func newOutboxWrite(v *env, in input, dim *datamodel.Entity, addr addressSource)
 // so a second run of the activity is told by its rows being there.
 func (o *outboxWrite) write(tx *sql.Tx) error {
 	ctx, embedded := o.v.ctx, o.v.e.store.Embedded()
+	// A run stopped meanwhile sends nothing; the run's row stays locked
+	// until the messages are written, so a stop comes before them (and
+	// they are not written) or after (and it cancels them).
+	if status, err := o.v.e.lockRunRow(ctx, tx, o.v.st.run.ID); err != nil || status == RunStopped {
+		return err
+	}
 	var written bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ff_outbox WHERE run_id = $1 AND activity_id = $2)`, o.args[1], o.args[2]).Scan(&written); err != nil {
 		return err

@@ -47,7 +47,10 @@ func (e *Engine) Resume(ctx context.Context, runID int64) error {
 }
 
 // Stop ends a run: nothing more starts; running activities' results are
-// discarded.
+// discarded; and its messages not yet handed to a provider are cancelled
+// (the ones on their way still get their outcome). A completed run whose
+// messages are still going out can be stopped too: its send stops (a
+// failed one's too, and it stays failed).
 func (e *Engine) Stop(ctx context.Context, runID int64) error {
 	unlock := e.lockRun(runID)
 	defer unlock()
@@ -56,11 +59,22 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 		if err != nil {
 			return err
 		}
-		switch status {
-		case RunCompleted, RunFailed, RunStopped:
-			return fmt.Errorf("stop run %d (%s): %w", runID, status, ErrRunState)
+		now := e.Now().UTC()
+		res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, lease_owner = NULL, lease_until = NULL
+			WHERE run_id = $4 AND status IN ('pending', 'retry', 'claimed', 'held')`, outboxCancelled, outboxRunStopped, now, runID)
+		if err != nil {
+			return fmt.Errorf("cancel the messages of run %d: %w", runID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunStopped, e.Now().UTC(), runID); err != nil {
+		cancelled, _ := res.RowsAffected()
+		switch {
+		case status == RunStopped:
+			return fmt.Errorf("stop run %d (%s): %w", runID, status, ErrRunState)
+		case (status == RunCompleted || status == RunFailed) && cancelled == 0:
+			return fmt.Errorf("stop run %d (%s, nothing left to send): %w", runID, status, ErrRunState)
+		case status == RunFailed:
+			return nil // its messages cancelled, it stays failed, with its error
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunStopped, now, runID); err != nil {
 			return err
 		}
 		return e.stopActivities(ctx, tx, runID)
