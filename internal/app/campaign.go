@@ -410,6 +410,9 @@ func runAction(ctx context.Context, g *Globals, run int64, action string) error 
 			return err
 		}
 		printStatus(g, st)
+		if figs, err := b.RunFigures(ctx, run); err == nil {
+			printFigures(g, run, figs)
+		}
 		return nil
 	})
 }
