@@ -536,15 +536,19 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 	if len(figs) == 0 {
 		return
 	}
-	var held, cancelled int64
+	var held, paused, cancelled int64
 	for _, f := range figs {
 		held += f.Held
+		paused += f.Paused
 		cancelled += f.Cancelled
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	head, row := "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING", "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d"
 	if held > 0 {
 		head += "\tHELD"
+	}
+	if paused > 0 {
+		head += "\tPAUSED"
 	}
 	if cancelled > 0 {
 		head += "\tCANCELLED"
@@ -554,6 +558,9 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 		fmt.Fprintf(tw, row, f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
 		if held > 0 {
 			fmt.Fprintf(tw, "\t%d", f.Held)
+		}
+		if paused > 0 {
+			fmt.Fprintf(tw, "\t%d", f.Paused)
 		}
 		if cancelled > 0 {
 			fmt.Fprintf(tw, "\t%d", f.Cancelled)
@@ -575,6 +582,9 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 	tw.Flush()
 	if held > 0 {
 		fmt.Fprintf(g.stdout, "%d message(s) held until an operator confirms the send: fanfare campaign confirm %d\n", held, run)
+	}
+	if paused > 0 {
+		fmt.Fprintf(g.stdout, "%d message(s) paused with the run: fanfare campaign resume %d\n", paused, run)
 	}
 }
 

@@ -173,9 +173,11 @@ type Figures struct {
 	Channel  string `json:"channel"`
 	Targeted int64  `json:"targeted"`
 	Pending  int64  `json:"pending"`
-	// Held counts messages waiting for an operator's confirm send;
-	// Cancelled those the run's stop took back before they were sent.
+	// Held counts messages waiting for an operator's confirm send,
+	// Paused those the run's pause holds until it resumes, Cancelled
+	// those the run's stop took back before they were sent.
 	Held      int64            `json:"held"`
+	Paused    int64            `json:"paused"`
 	Cancelled int64            `json:"cancelled"`
 	Sent      int64            `json:"sent"`
 	Failed    int64            `json:"failed"`
@@ -237,7 +239,11 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 			}
 			f.ByReason[reason] += n
 		case "held":
-			f.Held += n
+			if reason == ReasonRunPaused {
+				f.Paused += n
+			} else {
+				f.Held += n
+			}
 		case StatusCancelled:
 			f.Cancelled += n
 		default:

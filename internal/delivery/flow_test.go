@@ -394,3 +394,56 @@ func TestStopCancelsTheSend(t *testing.T) {
 		}
 	})
 }
+
+// TestPauseHoldsTheSend: pausing a run whose send is under way holds the
+// messages not yet handed to a provider — here a batch a dispatcher had
+// claimed and was rendering — until the run resumes; a confirm send does
+// not release them; resuming sends each once.
+func TestPauseHoldsTheSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		loadShop(t, s)
+		run := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
+		c := &clock{t: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)} // inside the window
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now, Renderer: stalled})
+		done := make(chan error)
+		go func() {
+			_, err := d.DispatchOnce(ctx)
+			done <- err
+		}()
+		<-stalled.loaded
+		eng := engine.New(engine.Config{Store: s})
+		if err := eng.Pause(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		close(stalled.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		drain(t, d)
+		figs, err := delivery.RunFigures(ctx, s, run)
+		if got := sandboxCopies(t, s); len(got) != 0 || err != nil || figs[0].Paused != 3 {
+			t.Fatalf("while paused: sent %v, figures %+v, %v", got, figs, err)
+		}
+		if n, err := eng.ConfirmSend(ctx, run); err != nil || n != 0 {
+			t.Fatalf("a confirm send released %d (%v) paused messages", n, err)
+		}
+		if err := eng.Resume(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		drain(t, delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n2", Now: c.Now, Renderer: plainRenderer{}}))
+		oneCopyEach(t, sandboxCopies(t, s), 3)
+		if err := eng.Resume(ctx, run); !errors.Is(err, engine.ErrRunState) {
+			t.Fatalf("resuming again: %v", err)
+		}
+		if err := eng.Pause(ctx, run); !errors.Is(err, engine.ErrRunState) || !strings.Contains(err.Error(), "nothing left to send") {
+			t.Fatalf("pausing a finished send: %v", err)
+		}
+		st, err := eng.Status(ctx, run)
+		if err != nil || st.Run.Status != engine.RunCompleted {
+			t.Fatalf("the run after its send paused and resumed: %+v, %v", st, err)
+		}
+	})
+}

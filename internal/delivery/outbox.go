@@ -28,6 +28,8 @@ const (
 	ReasonDispatcherDied  = "dispatcher_stopped_mid_send"
 	ReasonNoProvider      = "no_provider"
 	ReasonRetriesExceeded = "retries_exceeded"
+	// ReasonRunPaused holds a message while its run is paused.
+	ReasonRunPaused = "run_paused"
 )
 
 // Row is one claimed outbox message.

@@ -27,6 +27,8 @@ const (
 	// was handed to a provider (reason outboxRunStopped).
 	outboxCancelled  = "cancelled"
 	outboxRunStopped = "run_stopped"
+	// outboxRunPaused is the reason of a message held by its run's pause.
+	outboxRunPaused = "run_paused"
 )
 
 // channel hands the population to the outbox in live runs, in one
@@ -166,13 +168,22 @@ func newOutboxWrite(v *env, in input, dim *datamodel.Entity, addr addressSource)
 // profiles reads the row groups of that range alone (DuckDB keeps no index
 // on the dimension's key). ON CONFLICT would write rows out of that order,
 // so a second run of the activity is told by its rows being there.
-func (o *outboxWrite) write(tx *sql.Tx) error {
+func (o *outboxWrite) write(tx *sql.Tx) (err error) {
 	ctx, embedded := o.v.ctx, o.v.e.store.Embedded()
 	// A run stopped meanwhile sends nothing; the run's row stays locked
 	// until the messages are written, so a stop comes before them (and
 	// they are not written) or after (and it cancels them).
-	if status, err := o.v.e.lockRunRow(ctx, tx, o.v.st.run.ID); err != nil || status == RunStopped {
+	status, err := o.v.e.lockRunRow(ctx, tx, o.v.st.run.ID)
+	if err != nil || status == RunStopped {
 		return err
+	}
+	if status == RunPaused {
+		// Written while the run paused: held until it resumes.
+		defer func() {
+			if err == nil {
+				_, err = o.v.e.pauseSend(ctx, tx, o.v.st.run.ID)
+			}
+		}()
 	}
 	var written bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ff_outbox WHERE run_id = $1 AND activity_id = $2)`, o.args[1], o.args[2]).Scan(&written); err != nil {
@@ -233,7 +244,7 @@ func (o *outboxWrite) write(tx *sql.Tx) error {
 			}
 		}
 	}
-	_, err := tx.ExecContext(ctx, `DROP TABLE `+dupesTable)
+	_, err = tx.ExecContext(ctx, `DROP TABLE `+dupesTable)
 	return err
 }
 

@@ -13,13 +13,58 @@ import (
 // ErrRunState is returned when a run cannot do what was asked in its state.
 var ErrRunState = errors.New("not possible in the run's state")
 
-// Pause stops a running run from starting further activities; activities
-// already running finish.
+// Pause stops a running run from starting further activities (activities
+// already running finish) and holds its messages not yet handed to a
+// provider until it resumes. A completed run whose send is under way can
+// be paused too: its send pauses, the run stays completed.
 func (e *Engine) Pause(ctx context.Context, runID int64) error {
-	return e.setRunStatus(ctx, runID, RunPaused, RunRunning, RunWaiting)
+	unlock := e.lockRun(runID)
+	defer unlock()
+	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+		status, err := e.lockRunRow(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		held, err := e.pauseSend(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
+		switch status {
+		case RunRunning, RunWaiting:
+			_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunPaused, runID)
+			return err
+		case RunCompleted, RunFailed:
+			if held > 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("pause run %d (%s, nothing left to send): %w", runID, status, ErrRunState)
+	})
 }
 
-// Resume restarts a paused run where it stopped.
+// pauseSend holds a run's messages not yet handed to a provider until the
+// run resumes (reason outboxRunPaused), and returns how many.
+func (e *Engine) pauseSend(ctx context.Context, tx *sql.Tx, runID int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, lease_owner = NULL, lease_until = NULL
+		WHERE run_id = $4 AND status IN ('pending', 'retry', 'claimed')`, outboxHeld, outboxRunPaused, e.Now().UTC(), runID)
+	if err != nil {
+		return 0, fmt.Errorf("pause the send of run %d: %w", runID, err)
+	}
+	return res.RowsAffected()
+}
+
+// resumeSend releases the messages a pause held, and returns how many.
+func (e *Engine) resumeSend(ctx context.Context, tx *sql.Tx, runID int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = NULL, updated_at = $2 WHERE run_id = $3 AND status = $4 AND reason = $5`,
+		outboxPending, e.Now().UTC(), runID, outboxHeld, outboxRunPaused)
+	if err != nil {
+		return 0, fmt.Errorf("resume the send of run %d: %w", runID, err)
+	}
+	return res.RowsAffected()
+}
+
+// Resume restarts a paused run where it stopped, and its send; a
+// completed run's paused send resumes.
 func (e *Engine) Resume(ctx context.Context, runID int64) error {
 	unlock := e.lockRun(runID)
 	defer unlock()
@@ -28,7 +73,14 @@ func (e *Engine) Resume(ctx context.Context, runID int64) error {
 		if err != nil {
 			return err
 		}
+		released, err := e.resumeSend(ctx, tx, runID)
+		if err != nil {
+			return err
+		}
 		if status != RunPaused {
+			if released > 0 && (status == RunCompleted || status == RunFailed) {
+				return nil
+			}
 			return fmt.Errorf("resume run %d (%s): %w", runID, status, ErrRunState)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunRunning, runID); err != nil {
@@ -78,26 +130,6 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 			return err
 		}
 		return e.stopActivities(ctx, tx, runID)
-	})
-}
-
-func (e *Engine) setRunStatus(ctx context.Context, runID int64, to string, from ...string) error {
-	unlock := e.lockRun(runID)
-	defer unlock()
-	return e.store.InTx(ctx, func(tx *sql.Tx) error {
-		status, err := e.lockRunRow(ctx, tx, runID)
-		if err != nil {
-			return err
-		}
-		ok := false
-		for _, f := range from {
-			ok = ok || status == f
-		}
-		if !ok {
-			return fmt.Errorf("%s run %d (%s): %w", to, runID, status, ErrRunState)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, to, runID)
-		return err
 	})
 }
 
@@ -205,7 +237,8 @@ func (e *Engine) ConfirmSend(ctx context.Context, runID int64) (int64, error) {
 	if r.Mode != ModeLive {
 		return 0, fmt.Errorf("run %d is a simulation: nothing to send: %w", runID, ErrRunState)
 	}
-	res, err := e.store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'pending', updated_at = $2 WHERE run_id = $1 AND status = 'held'`, runID, e.Now().UTC())
+	// Messages a pause holds wait for the run to resume, not for this.
+	res, err := e.store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'pending', updated_at = $2 WHERE run_id = $1 AND status = 'held' AND reason IS NULL`, runID, e.Now().UTC())
 	if err != nil {
 		return 0, fmt.Errorf("confirm send of run %d: %w", runID, err)
 	}
