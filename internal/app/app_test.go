@@ -295,3 +295,33 @@ transitions:
 		}
 	}
 }
+
+// TestDocumentedAudienceCountsOnTheDemo: the query docs/audiences.md opens
+// with, in its JSON and its text form, counts on the demo, the same.
+func TestDocumentedAudienceCountsOnTheDemo(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/audiences.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "```json\n")
+	tree, rest, _ := strings.Cut(rest, "```")
+	_, rest, _ = strings.Cut(rest, "```\n")
+	text, _, _ := strings.Cut(rest, "```")
+	dir := t.TempDir()
+	cli := func(args ...string) (int, string, string) {
+		return run(t, append([]string{"--data-dir", dir}, args...)...)
+	}
+	if code, out, errs := cli("demo", "--customers", "3000"); code != 0 {
+		t.Fatalf("demo: %d %s %s", code, out, errs)
+	}
+	file := filepath.Join(dir, "query.json")
+	os.WriteFile(file, []byte(tree), 0o644)
+	code, byTree, errs := cli("audience", "count", "--query", file)
+	if code != 0 {
+		t.Fatalf("count the JSON tree: %d %s %s", code, byTree, errs)
+	}
+	code, byText, errs := cli("audience", "count", "--where", text)
+	if code != 0 || byText != byTree || strings.TrimSpace(byText) == "0" {
+		t.Fatalf("count the text: %d %q %s, the tree counted %q", code, byText, errs, byTree)
+	}
+}
