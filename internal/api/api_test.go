@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -168,5 +170,23 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 				t.Errorf("openapi.json documents %s %s, which routes.go does not serve", method, path)
 			}
 		}
+	}
+}
+
+// TestHealthShowsFailingProviders: a node whose dispatcher rests a failing
+// provider says so, still answering 200 (its other channels send).
+func TestHealthShowsFailingProviders(t *testing.T) {
+	s := storetest.Open(t, "duckdb")
+	var outages []delivery.Outage
+	srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler), Outages: func() []delivery.Outage { return outages }}))
+	t.Cleanup(srv.Close)
+	if code, out := call(t, srv, "GET", "/api/health", "", false); code != http.StatusOK || out["status"] != "ok" || out["providers_failing"] != nil {
+		t.Fatalf("health: %d %v", code, out)
+	}
+	outages = []delivery.Outage{{Channel: "sms", Until: time.Date(2026, 11, 1, 12, 0, 30, 0, time.UTC), Rest: "30s"}}
+	code, out := call(t, srv, "GET", "/api/health", "", false)
+	failing, _ := out["providers_failing"].([]any)
+	if code != http.StatusOK || out["status"] != "degraded" || len(failing) != 1 || failing[0].(map[string]any)["channel"] != "sms" || failing[0].(map[string]any)["until"] != "2026-11-01T12:00:30Z" {
+		t.Fatalf("health with a failing provider: %d %v", code, out)
 	}
 }

@@ -29,6 +29,7 @@ type Server struct {
 	version   string
 	// providers send proofs; nil when the server sends nothing.
 	providers map[string]channel.Provider
+	outages   func() []delivery.Outage
 	mux       *http.ServeMux
 }
 
@@ -50,11 +51,14 @@ type Config struct {
 	// Providers send proofs of messages (the dispatcher's providers); nil
 	// answers proofs with 503.
 	Providers map[string]channel.Provider
+	// Outages lists the providers this node's dispatcher rests because
+	// they fail (health shows them); nil for none.
+	Outages func() []delivery.Outage
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

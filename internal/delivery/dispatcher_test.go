@@ -309,6 +309,9 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 		drain(t, d)
 		offeredNow(4, "failing")
 		oneCopyEach(t, sandboxCopies(t, s), 6)
+		if got := d.Outages(); len(got) != 1 || got[0].Channel != channel.SMS || got[0].Rest != "30s" || !got[0].Until.Equal(c.Now().Add(30*time.Second)) {
+			t.Fatalf("outages = %+v", got)
+		}
 		c.Add(31 * time.Second)
 		drain(t, d)
 		offeredNow(8, "after the first rest") // one chunk, failed again: a rest of 60 s
@@ -326,6 +329,9 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 		down.Store(false)
 		c.Add(5*time.Minute + time.Second)
 		drain(t, d)
+		if got := d.Outages(); len(got) != 0 {
+			t.Fatalf("outages after the provider answered again: %+v", got)
+		}
 		got := map[string]int{}
 		for _, m := range api.Received() {
 			got[m.To]++

@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,4 +106,27 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 	d.cfg.Log.Warn("provider failing: its channel's messages wait", "channel", ch, "provider", provider,
 		"for", rest, "messages_failed", len(results), "error", clip(results[0].Error))
 	return true
+}
+
+// Outage is a provider resting because it failed (see outages).
+type Outage struct {
+	Channel string    `json:"channel"`
+	Until   time.Time `json:"until"` // the next chunk tries it then
+	Rest    string    `json:"rest"`  // how long this rest is ("1m0s")
+}
+
+// Outages lists the channels whose provider rests now, by channel name.
+func (d *Dispatcher) Outages() []Outage {
+	now := d.cfg.Now()
+	o := &d.outages
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := []Outage{}
+	for ch, until := range o.until {
+		if now.Before(until) {
+			out = append(out, Outage{Channel: ch, Until: until.UTC(), Rest: o.rest[ch].String()})
+		}
+	}
+	slices.SortFunc(out, func(a, b Outage) int { return strings.Compare(a.Channel, b.Channel) })
+	return out
 }
