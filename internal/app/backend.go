@@ -82,7 +82,8 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 	if g.DatabaseURL == "" {
 		if sf, err := readServerFile(g.DataDir); err == nil {
 			c := client.New(sf.URL, g.apiToken())
-			if h, err := c.Health(ctx); err == nil && h.Status == "ok" {
+			// A degraded server (a provider failing) serves commands too.
+			if h, err := c.Health(ctx); err == nil && h.Status != "unavailable" {
 				g.log.Debug("working through the running server", "url", sf.URL)
 				return remote{c}, nil
 			}
