@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -323,5 +325,30 @@ func TestDocumentedAudienceCountsOnTheDemo(t *testing.T) {
 	code, byText, errs := cli("audience", "count", "--where", text)
 	if code != 0 || byText != byTree || strings.TrimSpace(byText) == "0" {
 		t.Fatalf("count the text: %d %q %s, the tree counted %q", code, byText, errs, byTree)
+	}
+}
+
+// TestCommandsUseADegradedServer: a server whose health is degraded (a
+// provider failing) still owns its data directory: commands go through
+// it rather than open the store beside it.
+func TestCommandsUseADegradedServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/health":
+			fmt.Fprint(w, `{"status": "degraded", "providers_failing": [{"channel": "sms", "rest": "30s"}]}`)
+		case "/api/campaigns":
+			fmt.Fprint(w, `{"campaigns": [{"name": "from-the-server"}]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	if err := writeServerFile(dir, serverFile{URL: srv.URL, PID: os.Getpid()}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(t, "--data-dir", dir, "campaign", "list"); code != 0 || !strings.Contains(out, "from-the-server") {
+		t.Fatalf("campaign list beside a degraded server: %d %q %s", code, out, errs)
 	}
 }
