@@ -575,6 +575,9 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 		for _, reason := range slices.Sorted(maps.Keys(f.Failures)) {
 			fmt.Fprintf(tw, "  failed: %s\t%d%s\n", reason, f.Failures[reason], pad)
 		}
+		for _, reason := range slices.Sorted(maps.Keys(f.Waiting)) {
+			fmt.Fprintf(tw, "  pending: %s\t%d%s\n", reason, f.Waiting[reason], pad)
+		}
 		for _, report := range slices.Sorted(maps.Keys(f.Reports)) {
 			fmt.Fprintf(tw, "  sent, reported %s\t%d%s\n", report, f.Reports[report], pad)
 		}

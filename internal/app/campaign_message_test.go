@@ -110,16 +110,21 @@ func TestHeldSendShowsHowToConfirm(t *testing.T) {
 }
 
 // TestFiguresShowDeliveryReports: sent SMS are broken down by their latest
-// delivery report, under the activity's line, with the columns aligned.
+// delivery report, and pending messages by what they wait for, under the
+// activity's line, with the columns aligned.
 func TestFiguresShowDeliveryReports(t *testing.T) {
 	var out strings.Builder
 	printFigures(&Globals{stdout: &out}, 3, []delivery.Figures{{Activity: "texts", Channel: "sms", Targeted: 10, Sent: 9, Excluded: 1,
-		ByReason: map[string]int64{"opt_out": 1}, Reports: map[string]int64{"undelivered": 2, "delivered": 6}}})
-	want := `CHANNEL ACTIVITY              TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
-texts (sms)                   10        9     1         0       0         0
-  excluded: opt_out           1                                           
-  sent, reported delivered    6                                           
-  sent, reported undelivered  2                                           
+		ByReason: map[string]int64{"opt_out": 1}, Reports: map[string]int64{"undelivered": 2, "delivered": 6}},
+		{Activity: "texts2", Channel: "sms", Targeted: 4, Pending: 4, Waiting: map[string]int64{"outside_send_window": 3, "provider_unavailable": 1}}})
+	want := `CHANNEL ACTIVITY                 TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
+texts (sms)                      10        9     1         0       0         0
+  excluded: opt_out              1                                           
+  sent, reported delivered       6                                           
+  sent, reported undelivered     2                                           
+texts2 (sms)                     4         0     0         0       0         4
+  pending: outside_send_window   3                                           
+  pending: provider_unavailable  1                                           
 `
 	if out.String() != want {
 		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)

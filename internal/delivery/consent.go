@@ -186,6 +186,10 @@ type Figures struct {
 	ByReason  map[string]int64 `json:"excluded_by_reason,omitempty"`
 	// Failures counts failed and in-doubt messages by error.
 	Failures map[string]int64 `json:"failures,omitempty"`
+	// Waiting counts pending messages that wait for something, by reason:
+	// outside_send_window, provider_unavailable, or the error they are
+	// retried after.
+	Waiting map[string]int64 `json:"pending_by_reason,omitempty"`
 	// Reports counts sent messages by the provider's latest delivery
 	// report (an SMS API's status callbacks: delivered, undelivered…).
 	Reports map[string]int64 `json:"delivery_reports,omitempty"`
@@ -248,6 +252,14 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 			f.Cancelled += n
 		default:
 			f.Pending += n
+			if status == StatusRetry && reason != "" {
+				// Why it waits: outside its send window, its provider
+				// resting, or the error it is retried after.
+				if f.Waiting == nil {
+					f.Waiting = map[string]int64{}
+				}
+				f.Waiting[reason] += n
+			}
 		}
 	}
 	out := make([]Figures, 0, len(byAct))

@@ -312,6 +312,10 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 		if got := d.Outages(); len(got) != 1 || got[0].Channel != channel.SMS || got[0].Rest != "30s" || !got[0].Until.Equal(c.Now().Add(30*time.Second)) {
 			t.Fatalf("outages = %+v", got)
 		}
+		// The batch's unsent chunks wait for the provider.
+		if figs, err := delivery.RunFigures(context.Background(), s, 1); err != nil || figs[0].Waiting[delivery.ReasonProviderResting] != 12 {
+			t.Fatalf("figures while the provider rests = %+v, %v", figs, err)
+		}
 		c.Add(31 * time.Second)
 		drain(t, d)
 		offeredNow(8, "after the first rest") // one chunk, failed again: a rest of 60 s

@@ -317,6 +317,9 @@ func TestCategoryAndPacingFromTheDocument(t *testing.T) {
 		if got := sandboxCopies(t, s); len(got) != 0 {
 			t.Fatalf("sent before the window opened: %v", got)
 		}
+		if figs, err := delivery.RunFigures(ctx, s, tx); err != nil || figs[0].Pending != 2 || figs[0].Waiting[delivery.ReasonOutsideWindow] != 2 {
+			t.Fatalf("figures before the window opened = %+v, %v", figs, err)
+		}
 		c.Add(2 * time.Hour)
 		drain(t, d)
 		figs, err := delivery.RunFigures(ctx, s, tx)
