@@ -64,10 +64,9 @@ func channel(v *env) ([]output, error) {
 		outboxAppend.Lock()
 		defer outboxAppend.Unlock()
 	}
-	unlock := v.e.lockRun(v.st.run.ID) // the embedded store's lockRunRow (see write)
-	err = v.e.store.InTx(v.ctx, o.write)
-	unlock()
-	if err != nil {
+	// The run stays held until the messages are written, so that a stop
+	// or a pause comes wholly before them or after them (see write).
+	if err := v.e.inRun(v.ctx, v.st.run.ID, o.write); err != nil {
 		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
 	return passThrough(v, "out")
@@ -168,23 +167,26 @@ func newOutboxWrite(v *env, in input, dim *datamodel.Entity, addr addressSource)
 // profiles reads the row groups of that range alone (DuckDB keeps no index
 // on the dimension's key). ON CONFLICT would write rows out of that order,
 // so a second run of the activity is told by its rows being there.
-func (o *outboxWrite) write(tx *sql.Tx) (err error) {
-	ctx, embedded := o.v.ctx, o.v.e.store.Embedded()
-	// A run stopped meanwhile sends nothing; the run's row stays locked
-	// until the messages are written, so a stop comes before them (and
-	// they are not written) or after (and it cancels them).
-	status, err := o.v.e.lockRunRow(ctx, tx, o.v.st.run.ID)
-	if err != nil || status == RunStopped {
+//
+// A run stopped meanwhile writes nothing; one paused meanwhile writes its
+// messages held until it resumes.
+func (o *outboxWrite) write(tx *sql.Tx, status string) error {
+	switch status {
+	case RunStopped:
+		return nil
+	case RunPaused:
+		if err := o.writeAll(tx); err != nil {
+			return err
+		}
+		_, err := o.v.e.pauseSend(o.v.ctx, tx, o.v.st.run.ID)
 		return err
 	}
-	if status == RunPaused {
-		// Written while the run paused: held until it resumes.
-		defer func() {
-			if err == nil {
-				_, err = o.v.e.pauseSend(ctx, tx, o.v.st.run.ID)
-			}
-		}()
-	}
+	return o.writeAll(tx)
+}
+
+// writeAll writes the activity's messages (see write).
+func (o *outboxWrite) writeAll(tx *sql.Tx) error {
+	ctx, embedded := o.v.ctx, o.v.e.store.Embedded()
 	var written bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ff_outbox WHERE run_id = $1 AND activity_id = $2)`, o.args[1], o.args[2]).Scan(&written); err != nil {
 		return err
@@ -244,7 +246,7 @@ func (o *outboxWrite) write(tx *sql.Tx) (err error) {
 			}
 		}
 	}
-	_, err = tx.ExecContext(ctx, `DROP TABLE `+dupesTable)
+	_, err := tx.ExecContext(ctx, `DROP TABLE `+dupesTable)
 	return err
 }
 

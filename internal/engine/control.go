@@ -13,11 +13,9 @@ import (
 // ErrRunState is returned when a run cannot do what was asked in its state.
 var ErrRunState = errors.New("not possible in the run's state")
 
-// Pause stops a running run from starting further activities (activities
-// already running finish) and holds its messages not yet handed to a
-// provider until it resumes. A completed run whose send is under way can
-// be paused too: its send pauses, the run stays completed.
-func (e *Engine) Pause(ctx context.Context, runID int64) error {
+// inRun runs fn in a transaction that holds the run (its row on
+// PostgreSQL, its lock on the embedded store), with the run's status.
+func (e *Engine) inRun(ctx context.Context, runID int64, fn func(tx *sql.Tx, status string) error) error {
 	unlock := e.lockRun(runID)
 	defer unlock()
 	return e.store.InTx(ctx, func(tx *sql.Tx) error {
@@ -25,55 +23,62 @@ func (e *Engine) Pause(ctx context.Context, runID int64) error {
 		if err != nil {
 			return err
 		}
+		return fn(tx, status)
+	})
+}
+
+// The run's messages a pause holds or a stop cancels: those not handed to
+// a provider yet (a claimed one's dispatcher then leaves it), held ones
+// too for a stop; and those a pause holds.
+const (
+	unsentMessages = `status IN ('pending', 'retry', 'claimed')`
+	unsentOrHeld   = `status IN ('pending', 'retry', 'claimed', 'held')`
+	pausedMessages = `status = 'held' AND reason = '` + outboxRunPaused + `'`
+)
+
+// moveMessages sets the run's messages that match where to a status and
+// reason (nil for none), releasing their leases, and returns how many.
+func (e *Engine) moveMessages(ctx context.Context, tx *sql.Tx, runID int64, where, status string, reason any) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, lease_owner = NULL, lease_until = NULL
+		WHERE run_id = $4 AND `+where, status, reason, e.Now().UTC(), runID)
+	if err != nil {
+		return 0, fmt.Errorf("set the messages of run %d %s: %w", runID, status, err)
+	}
+	return res.RowsAffected()
+}
+
+// pauseSend holds a run's messages not yet handed to a provider until the
+// run resumes, and returns how many.
+func (e *Engine) pauseSend(ctx context.Context, tx *sql.Tx, runID int64) (int64, error) {
+	return e.moveMessages(ctx, tx, runID, unsentMessages, outboxHeld, outboxRunPaused)
+}
+
+// Pause stops a running run from starting further activities (activities
+// already running finish) and holds its messages not yet handed to a
+// provider until it resumes. A completed run whose send is under way can
+// be paused too: its send pauses, the run stays completed.
+func (e *Engine) Pause(ctx context.Context, runID int64) error {
+	return e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
 		held, err := e.pauseSend(ctx, tx, runID)
 		if err != nil {
 			return err
 		}
-		switch status {
-		case RunRunning, RunWaiting:
+		switch {
+		case status == RunRunning, status == RunWaiting:
 			_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunPaused, runID)
 			return err
-		case RunCompleted, RunFailed:
-			if held > 0 {
-				return nil
-			}
+		case (status == RunCompleted || status == RunFailed) && held > 0:
+			return nil
 		}
 		return fmt.Errorf("pause run %d (%s, nothing left to send): %w", runID, status, ErrRunState)
 	})
 }
 
-// pauseSend holds a run's messages not yet handed to a provider until the
-// run resumes (reason outboxRunPaused), and returns how many.
-func (e *Engine) pauseSend(ctx context.Context, tx *sql.Tx, runID int64) (int64, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, lease_owner = NULL, lease_until = NULL
-		WHERE run_id = $4 AND status IN ('pending', 'retry', 'claimed')`, outboxHeld, outboxRunPaused, e.Now().UTC(), runID)
-	if err != nil {
-		return 0, fmt.Errorf("pause the send of run %d: %w", runID, err)
-	}
-	return res.RowsAffected()
-}
-
-// resumeSend releases the messages a pause held, and returns how many.
-func (e *Engine) resumeSend(ctx context.Context, tx *sql.Tx, runID int64) (int64, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = NULL, updated_at = $2 WHERE run_id = $3 AND status = $4 AND reason = $5`,
-		outboxPending, e.Now().UTC(), runID, outboxHeld, outboxRunPaused)
-	if err != nil {
-		return 0, fmt.Errorf("resume the send of run %d: %w", runID, err)
-	}
-	return res.RowsAffected()
-}
-
 // Resume restarts a paused run where it stopped, and its send; a
 // completed run's paused send resumes.
 func (e *Engine) Resume(ctx context.Context, runID int64) error {
-	unlock := e.lockRun(runID)
-	defer unlock()
-	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
-		status, err := e.lockRunRow(ctx, tx, runID)
-		if err != nil {
-			return err
-		}
-		released, err := e.resumeSend(ctx, tx, runID)
+	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+		released, err := e.moveMessages(ctx, tx, runID, pausedMessages, outboxPending, nil)
 		if err != nil {
 			return err
 		}
@@ -104,20 +109,11 @@ func (e *Engine) Resume(ctx context.Context, runID int64) error {
 // messages are still going out can be stopped too: its send stops (a
 // failed one's too, and it stays failed).
 func (e *Engine) Stop(ctx context.Context, runID int64) error {
-	unlock := e.lockRun(runID)
-	defer unlock()
-	return e.store.InTx(ctx, func(tx *sql.Tx) error {
-		status, err := e.lockRunRow(ctx, tx, runID)
+	return e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+		cancelled, err := e.moveMessages(ctx, tx, runID, unsentOrHeld, outboxCancelled, outboxRunStopped)
 		if err != nil {
 			return err
 		}
-		now := e.Now().UTC()
-		res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, lease_owner = NULL, lease_until = NULL
-			WHERE run_id = $4 AND status IN ('pending', 'retry', 'claimed', 'held')`, outboxCancelled, outboxRunStopped, now, runID)
-		if err != nil {
-			return fmt.Errorf("cancel the messages of run %d: %w", runID, err)
-		}
-		cancelled, _ := res.RowsAffected()
 		switch {
 		case status == RunStopped:
 			return fmt.Errorf("stop run %d (%s): %w", runID, status, ErrRunState)
@@ -126,7 +122,7 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 		case status == RunFailed:
 			return nil // its messages cancelled, it stays failed, with its error
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunStopped, now, runID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunStopped, e.Now().UTC(), runID); err != nil {
 			return err
 		}
 		return e.stopActivities(ctx, tx, runID)
@@ -136,18 +132,12 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 // Retry puts a failed activity of a waiting run back to work (an
 // operator's decision under policy wait).
 func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error {
-	unlock := e.lockRun(runID)
-	defer unlock()
-	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
-		status, err := e.lockRunRow(ctx, tx, runID)
-		if err != nil {
-			return err
-		}
+	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
 		if status != RunWaiting && status != RunRunning {
 			return fmt.Errorf("retry in run %d (%s): %w", runID, status, ErrRunState)
 		}
 		var actStatus string
-		err = tx.QueryRowContext(ctx, `SELECT status FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, activity).Scan(&actStatus)
+		err := tx.QueryRowContext(ctx, `SELECT status FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, activity).Scan(&actStatus)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("activity %s of run %d: %w", activity, runID, store.ErrNotFound)
 		}

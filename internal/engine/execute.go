@@ -225,14 +225,8 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 // completion and readies what comes next.
 func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) error {
 	runID := v.st.run.ID
-	unlock := e.lockRun(runID)
-	defer unlock()
 	now := e.Now().UTC()
-	return e.store.InTx(ctx, func(tx *sql.Tx) error {
-		status, err := e.lockRunRow(ctx, tx, runID)
-		if err != nil {
-			return err
-		}
+	return e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
 		if err := e.queue.Complete(ctx, tx, j); err != nil {
 			return err
 		}
@@ -388,13 +382,8 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 	}
 	log.Error("activity failed", "err", msg)
 	abort := v.st.doc.Policy.OnError != "wait"
-	unlock := e.lockRun(v.st.run.ID)
-	defer unlock()
 	now := e.Now().UTC()
-	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := e.lockRunRow(ctx, tx, v.st.run.ID); err != nil {
-			return err
-		}
+	err = e.inRun(ctx, v.st.run.ID, func(tx *sql.Tx, _ string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, error = $2, finished_at = $3 WHERE run_id = $4 AND activity_id = $5`,
 			ActFailed, msg, now, v.st.run.ID, v.act.ID); err != nil {
 			return err
