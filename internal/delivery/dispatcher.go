@@ -802,11 +802,8 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		byID[r.MessageID] = r
 	}
 	sent := &delivered{provider: provider}
-	groups := map[string][]Row{}
-	add := func(status, reason string, r Row) {
-		k := status + "\x00" + reason
-		groups[k] = append(groups[k], r)
-	}
+	groups := map[outcome][]Row{}
+	add := func(k outcome, r Row) { groups[k] = append(groups[k], r) }
 	deadTokens := map[string][]string{} // by dimension
 	for _, res := range results {
 		r, ok := byID[res.ID]
@@ -834,19 +831,19 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		case channel.Sent:
 			sent.rows, sent.refs = append(sent.rows, r), append(sent.refs, res.ProviderID)
 		case channel.Permanent:
-			add(StatusFailed, clip(res.Error), r)
+			add(outcome{StatusFailed, clip(res.Error), false}, r)
 		case channel.Transient:
 			if outage {
 				// The provider failed, not this message: it is retried
 				// without the attempt counting.
-				add(statusRetryForgiven, clip(res.Error), r)
+				add(outcome{StatusRetry, clip(res.Error), true}, r)
 			} else if r.Attempts >= d.cfg.MaxAttempts {
-				add(StatusFailed, ReasonRetriesExceeded+": "+clip(res.Error), r)
+				add(outcome{StatusFailed, ReasonRetriesExceeded + ": " + clip(res.Error), false}, r)
 			} else {
-				add(StatusRetry, clip(res.Error), r)
+				add(outcome{StatusRetry, clip(res.Error), false}, r)
 			}
 		default:
-			add(StatusInDoubt, clip(res.Error), r)
+			add(outcome{StatusInDoubt, clip(res.Error), false}, r)
 		}
 	}
 	for dim, tokens := range deadTokens {
@@ -855,33 +852,40 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		}
 	}
 	for k, list := range groups {
-		status, reason, _ := strings.Cut(k, "\x00")
-		if err := d.setStatus(ctx, list, status, reason, now, d.sent()); err != nil {
+		if err := d.setOutcome(ctx, list, k, now, d.sent()); err != nil {
 			return sent, err
 		}
 	}
 	return sent, nil
 }
 
-// statusRetryForgiven is retry, with the attempt given back (see record).
-const statusRetryForgiven = "retry, forgiven"
+// outcome is what setOutcome writes: a status and its reason, and for a
+// retry whether its attempt is given back (the provider failed, not the
+// message).
+type outcome struct {
+	status, reason string
+	forgive        bool
+}
 
 // setStatus moves messages to a status with a reason; retried ones come
 // due after a backoff.
 func (d *Dispatcher) setStatus(ctx context.Context, rows []Row, status, reason string, now time.Time, f fence) error {
-	forgive := ""
-	if status == statusRetryForgiven {
-		status, forgive = StatusRetry, ", attempts = greatest(coalesce(attempts, 1) - 1, 0)"
+	return d.setOutcome(ctx, rows, outcome{status: status, reason: reason}, now, f)
+}
+
+func (d *Dispatcher) setOutcome(ctx context.Context, rows []Row, o outcome, now time.Time, f fence) error {
+	status, set := o.status, ""
+	if o.forgive {
+		set = ", attempts = greatest(coalesce(attempts, 1) - 1, 0)"
+	}
+	if status != StatusSending && status != StatusClaimed {
+		set += ", lease_owner = NULL, lease_until = NULL"
 	}
 	for len(rows) > 0 {
 		n := min(len(rows), 500)
-		args := []any{status, nullable(reason), now, now.Add(backoff)}
-		release := forgive
-		if status != StatusSending && status != StatusClaimed {
-			release += ", lease_owner = NULL, lease_until = NULL"
-		}
+		args := []any{status, nullable(o.reason), now, now.Add(backoff)}
 		where, args := d.where(rows[:n], f, args)
-		q := `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, retry_at = CASE WHEN $1 = 'retry' THEN CAST($4 AS TIMESTAMPTZ) ELSE NULL END` + release +
+		q := `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, retry_at = CASE WHEN $1 = 'retry' THEN CAST($4 AS TIMESTAMPTZ) ELSE NULL END` + set +
 			` WHERE ` + where
 		if _, err := d.cfg.Store.DB.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("set messages %s: %w", status, err)
