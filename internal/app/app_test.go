@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -207,13 +208,7 @@ func TestDocumentedCampaignRunsOnTheDemo(t *testing.T) {
 	example, _, _ := strings.Cut(rest, "```")
 	file := filepath.Join(t.TempDir(), "spring.yaml")
 	os.WriteFile(file, []byte(example), 0o644)
-	dir := t.TempDir()
-	cli := func(args ...string) (int, string, string) {
-		return run(t, append([]string{"--data-dir", dir}, args...)...)
-	}
-	if code, out, errs := cli("demo", "--customers", "3000"); code != 0 {
-		t.Fatalf("demo: %d %s %s", code, out, errs)
-	}
+	_, cli := demoCLI(t, 3000)
 	code, out, errs := cli("campaign", "simulate", file, "--json")
 	if code != 0 {
 		t.Fatalf("simulate: %d %s %s", code, out, errs)
@@ -261,13 +256,7 @@ func TestDocumentedActivitiesValidateOnTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cli := func(args ...string) (int, string, string) {
-		return run(t, append([]string{"--data-dir", dir}, args...)...)
-	}
-	if code, out, errs := cli("demo", "--customers", "300"); code != 0 {
-		t.Fatalf("demo: %d %s %s", code, out, errs)
-	}
+	dir, cli := demoCLI(t, 300)
 	blocks := strings.Split(string(doc), "```yaml\n")[1:]
 	if len(blocks) < 2 {
 		t.Fatalf("docs/delivery.md shows %d activities", len(blocks))
@@ -309,13 +298,7 @@ func TestDocumentedAudienceCountsOnTheDemo(t *testing.T) {
 	tree, rest, _ := strings.Cut(rest, "```")
 	_, rest, _ = strings.Cut(rest, "```\n")
 	text, _, _ := strings.Cut(rest, "```")
-	dir := t.TempDir()
-	cli := func(args ...string) (int, string, string) {
-		return run(t, append([]string{"--data-dir", dir}, args...)...)
-	}
-	if code, out, errs := cli("demo", "--customers", "3000"); code != 0 {
-		t.Fatalf("demo: %d %s %s", code, out, errs)
-	}
+	dir, cli := demoCLI(t, 3000)
 	file := filepath.Join(dir, "query.json")
 	os.WriteFile(file, []byte(tree), 0o644)
 	code, byTree, errs := cli("audience", "count", "--query", file)
@@ -351,4 +334,18 @@ func TestCommandsUseADegradedServer(t *testing.T) {
 	if code, out, errs := run(t, "--data-dir", dir, "campaign", "list"); code != 0 || !strings.Contains(out, "from-the-server") {
 		t.Fatalf("campaign list beside a degraded server: %d %q %s", code, out, errs)
 	}
+}
+
+// demoCLI makes a data directory holding the demo with that many
+// customers and returns it with a CLI bound to it.
+func demoCLI(t *testing.T, customers int) (string, func(args ...string) (int, string, string)) {
+	t.Helper()
+	dir := t.TempDir()
+	cli := func(args ...string) (int, string, string) {
+		return run(t, append([]string{"--data-dir", dir}, args...)...)
+	}
+	if code, out, errs := cli("demo", "--customers", strconv.Itoa(customers)); code != 0 {
+		t.Fatalf("demo: %d %s %s", code, out, errs)
+	}
+	return dir, cli
 }

@@ -107,6 +107,13 @@ func TestCampaignToSandbox(t *testing.T) {
 // loadShop applies the engine tests' shop model and loads three customers
 // (ann, bob, cy), two of whom bought something.
 func loadShop(t *testing.T, s *store.Store) {
+	loadShopRows(t, s, "customer_id,email,country\n1,ann@example.com,FR\n2,bob@example.com,FR\n3,cy@example.com,DE\n",
+		"purchase_id,customer_id,amount,purchased_at\n1,1,10.50,2026-10-01T00:00:00Z\n2,1,20.00,2026-10-02T00:00:00Z\n3,2,5.25,2026-10-03T00:00:00Z\n")
+}
+
+// loadShopRows applies the engine tests' shop model and loads customers
+// and purchases from CSV text.
+func loadShopRows(t *testing.T, s *store.Store, customers, purchases string) {
 	t.Helper()
 	ctx := context.Background()
 	doc, _ := os.ReadFile("../engine/testdata/shop.yaml")
@@ -114,10 +121,7 @@ func loadShop(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	m, _ := datamodel.Parse(doc)
-	for _, e := range []struct{ name, body string }{
-		{"customers", "customer_id,email,country\n1,ann@example.com,FR\n2,bob@example.com,FR\n3,cy@example.com,DE\n"},
-		{"purchases", "purchase_id,customer_id,amount,purchased_at\n1,1,10.50,2026-10-01T00:00:00Z\n2,1,20.00,2026-10-02T00:00:00Z\n3,2,5.25,2026-10-03T00:00:00Z\n"},
-	} {
+	for _, e := range []struct{ name, body string }{{"customers", customers}, {"purchases", purchases}} {
 		if _, err := ingest.Import(ctx, s, m, e.name, e.name+".csv", strings.NewReader(e.body), ingest.Options{Format: ingest.FormatCSV, Orphans: ingest.OrphansKeep}); err != nil {
 			t.Fatal(err)
 		}
@@ -345,6 +349,41 @@ func TestCategoryAndPacingFromTheDocument(t *testing.T) {
 	})
 }
 
+// sendInterrupted runs the receipts campaign live and has act (a stop, a
+// pause) come while a dispatcher holds the run's batch, claimed and being
+// rendered; that dispatcher then goes on. It returns the engine, the run,
+// and a dispatcher that renders plainly, inside the send window, having
+// drained what was due.
+func sendInterrupted(t *testing.T, s *store.Store, act func(*engine.Engine, context.Context, int64) error) (*engine.Engine, int64, *delivery.Dispatcher) {
+	t.Helper()
+	ctx := context.Background()
+	loadShop(t, s)
+	run := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
+	sb, _ := delivery.NewSandbox(s, channel.Email)
+	c := &clock{t: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)} // inside the window
+	dispatcher := func(r delivery.Renderer) *delivery.Dispatcher {
+		return delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now, Renderer: r})
+	}
+	stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error)
+	go func() {
+		_, err := dispatcher(stalled).DispatchOnce(ctx)
+		done <- err
+	}()
+	<-stalled.loaded
+	eng := engine.New(engine.Config{Store: s})
+	if err := act(eng, ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	close(stalled.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	d := dispatcher(plainRenderer{})
+	drain(t, d)
+	return eng, run, d
+}
+
 // TestStopCancelsTheSend: stopping a run whose send is under way (the run
 // itself completed once its outbox was written) cancels the messages not
 // yet handed to a provider — here a batch a dispatcher had claimed and was
@@ -353,27 +392,7 @@ func TestCategoryAndPacingFromTheDocument(t *testing.T) {
 func TestStopCancelsTheSend(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		loadShop(t, s)
-		run := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
-		sb, _ := delivery.NewSandbox(s, channel.Email)
-		stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
-		c := &clock{t: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)} // inside the window
-		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now, Renderer: stalled})
-		done := make(chan error)
-		go func() {
-			_, err := d.DispatchOnce(ctx)
-			done <- err
-		}()
-		<-stalled.loaded
-		eng := engine.New(engine.Config{Store: s})
-		if err := eng.Stop(ctx, run); err != nil {
-			t.Fatal(err)
-		}
-		close(stalled.release)
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		drain(t, d)
+		eng, run, d := sendInterrupted(t, s, (*engine.Engine).Stop)
 		if got := sandboxCopies(t, s); len(got) != 0 {
 			t.Fatalf("sent after the stop: %v", got)
 		}
@@ -390,8 +409,7 @@ func TestStopCancelsTheSend(t *testing.T) {
 		}
 		// A run whose messages all went has nothing to stop.
 		sent := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
-		drain(t, delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now,
-			Renderer: &delivery.CampaignRenderer{Store: s}}))
+		drain(t, d)
 		if err := eng.Stop(ctx, sent); !errors.Is(err, engine.ErrRunState) || !strings.Contains(err.Error(), "nothing left to send") {
 			t.Fatalf("stopping a finished send: %v", err)
 		}
@@ -405,27 +423,7 @@ func TestStopCancelsTheSend(t *testing.T) {
 func TestPauseHoldsTheSend(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		loadShop(t, s)
-		run := runLive(t, s, fmt.Sprintf(receiptsCampaign, "marketing"))
-		sb, _ := delivery.NewSandbox(s, channel.Email)
-		stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
-		c := &clock{t: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)} // inside the window
-		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now, Renderer: stalled})
-		done := make(chan error)
-		go func() {
-			_, err := d.DispatchOnce(ctx)
-			done <- err
-		}()
-		<-stalled.loaded
-		eng := engine.New(engine.Config{Store: s})
-		if err := eng.Pause(ctx, run); err != nil {
-			t.Fatal(err)
-		}
-		close(stalled.release)
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		drain(t, d)
+		eng, run, d := sendInterrupted(t, s, (*engine.Engine).Pause)
 		figs, err := delivery.RunFigures(ctx, s, run)
 		if got := sandboxCopies(t, s); len(got) != 0 || err != nil || figs[0].Paused != 3 {
 			t.Fatalf("while paused: sent %v, figures %+v, %v", got, figs, err)
@@ -436,7 +434,7 @@ func TestPauseHoldsTheSend(t *testing.T) {
 		if err := eng.Resume(ctx, run); err != nil {
 			t.Fatal(err)
 		}
-		drain(t, delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n2", Now: c.Now, Renderer: plainRenderer{}}))
+		drain(t, d)
 		oneCopyEach(t, sandboxCopies(t, s), 3)
 		if err := eng.Resume(ctx, run); !errors.Is(err, engine.ErrRunState) {
 			t.Fatalf("resuming again: %v", err)

@@ -4,16 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
-	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
-	"github.com/fanfare-dev/fanfare/internal/ingest"
-	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -23,20 +19,8 @@ import (
 func setupPreview(t *testing.T, s *store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	doc, _ := os.ReadFile("../engine/testdata/shop.yaml")
-	if _, err := schema.Apply(ctx, s, doc, schema.ApplyOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	m, _ := datamodel.Parse(doc)
-	for _, entity := range []string{"customers", "purchases"} {
-		body := map[string]string{
-			"customers": "customer_id,email,country\n1,ann@example.com,FR\n2,bob@example.com,FR\n",
-			"purchases": "purchase_id,customer_id,amount,purchased_at\n1,1,10.50,2026-10-01T00:00:00Z\n2,1,20.00,2026-10-02T00:00:00Z\n",
-		}[entity]
-		if _, err := ingest.Import(ctx, s, m, entity, entity+".csv", strings.NewReader(body), ingest.Options{Format: ingest.FormatCSV, Orphans: ingest.OrphansKeep}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	loadShopRows(t, s, "customer_id,email,country\n1,ann@example.com,FR\n2,bob@example.com,FR\n",
+		"purchase_id,customer_id,amount,purchased_at\n1,1,10.50,2026-10-01T00:00:00Z\n2,1,20.00,2026-10-02T00:00:00Z\n")
 	if _, err := engine.New(engine.Config{Store: s}).Save(ctx, []byte(flowCampaign)); err != nil {
 		t.Fatal(err)
 	}
