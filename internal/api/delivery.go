@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 )
@@ -54,7 +53,7 @@ func (s *Server) setConsent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBadRequest("read the consent: "+err.Error()))
 		return
 	}
-	key, err := s.profileKey(r, req.Dimension, req.Key)
+	key, err := delivery.ProfileKeyOf(r.Context(), s.store, req.Dimension, req.Key)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -78,7 +77,7 @@ func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
 		values[i] = v
 	}
 	dim := q.Get("dimension")
-	key, err := s.profileKey(r, dim, values)
+	key, err := delivery.ProfileKeyOf(r.Context(), s.store, dim, values)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -95,11 +94,6 @@ func (s *Server) getConsent(w http.ResponseWriter, r *http.Request) {
 // (?channel=email&after=…&limit=…), or looks one address up (?address=…).
 func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ch := q.Get("channel")
-	if err := channel.CheckName(ch); err != nil {
-		s.fail(w, r, errBadRequest(err.Error()))
-		return
-	}
 	limit := 0
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -113,7 +107,7 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 	if a := q.Get("address"); a != "" {
 		address, exact = a, true
 	}
-	list, err := delivery.Suppressions(r.Context(), s.store, ch, address, exact, limit)
+	list, err := delivery.Suppressions(r.Context(), s.store, q.Get("channel"), address, exact, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -125,21 +125,8 @@ func (l *local) ImportConsent(ctx context.Context, dimension, source string, r i
 	return delivery.ImportConsent(ctx, l.s, m, dimension, r, source, time.Now())
 }
 
-// profileKey names a profile of a dimension as the outbox does.
-func (l *local) profileKey(ctx context.Context, dimension string, key []any) (string, error) {
-	m, _, err := schema.Current(ctx, l.s)
-	if err != nil {
-		return "", err
-	}
-	dim := m.Entity(dimension)
-	if dim == nil {
-		return "", fmt.Errorf("unknown dimension %q", dimension)
-	}
-	return delivery.DimensionKey(dim, key)
-}
-
 func (l *local) Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error) {
-	pk, err := l.profileKey(ctx, dimension, key)
+	pk, err := delivery.ProfileKeyOf(ctx, l.s, dimension, key)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +134,7 @@ func (l *local) Consent(ctx context.Context, dimension string, key []any) (*deli
 }
 
 func (l *local) SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) error {
-	pk, err := l.profileKey(ctx, dimension, key)
+	pk, err := delivery.ProfileKeyOf(ctx, l.s, dimension, key)
 	if err != nil {
 		return err
 	}
@@ -155,9 +142,6 @@ func (l *local) SetConsent(ctx context.Context, dimension string, key []any, ch,
 }
 
 func (l *local) Suppressions(ctx context.Context, ch, address string, exact bool, limit int) ([]delivery.Suppression, error) {
-	if err := channel.CheckName(ch); err != nil {
-		return nil, err
-	}
 	return delivery.Suppressions(ctx, l.s, ch, address, exact, limit)
 }
 

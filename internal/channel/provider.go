@@ -13,13 +13,16 @@ const (
 	Push  = "push"
 )
 
+// ErrChannel is wrapped by CheckName's refusals.
+var ErrChannel = errors.New("unknown channel")
+
 // CheckName refuses a name that is not a channel's.
 func CheckName(name string) error {
 	switch name {
 	case Email, SMS, Push:
 		return nil
 	}
-	return fmt.Errorf("unknown channel %q: want email, sms or push", name)
+	return fmt.Errorf("%w %q: want email, sms or push", ErrChannel, name)
 }
 
 // Message is one rendered message to one recipient, ready to send.

@@ -94,6 +94,20 @@ type ProfileConsent struct {
 	Consent    []Consent `json:"consent"`
 }
 
+// ProfileKeyOf checks key values against a dimension of the current data
+// model and names the profile as the outbox does (see DimensionKey).
+func ProfileKeyOf(ctx context.Context, s *store.Store, dimension string, values []any) (string, error) {
+	m, _, err := schema.Current(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	dim := m.Entity(dimension)
+	if dim == nil {
+		return "", fmt.Errorf("%w: unknown dimension %q", ErrInvalidKey, dimension)
+	}
+	return DimensionKey(dim, values)
+}
+
 // ConsentOf reads a profile's recorded consent.
 func ConsentOf(ctx context.Context, s *store.Store, dimension, profileKey string) (*ProfileConsent, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT channel, status, source, updated_at FROM ff_consent WHERE dimension = $1 AND profile_key = $2 ORDER BY channel`, dimension, profileKey)
@@ -129,6 +143,9 @@ const MaxSuppressionsPage = 1000
 // limit (default 100, at most MaxSuppressionsPage); with exact set, the
 // one address given, if it is on the list.
 func Suppressions(ctx context.Context, s *store.Store, ch, address string, exact bool, limit int) ([]Suppression, error) {
+	if err := channel.CheckName(ch); err != nil {
+		return nil, err
+	}
 	if limit <= 0 {
 		limit = 100
 	}
