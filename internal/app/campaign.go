@@ -536,58 +536,53 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 	if len(figs) == 0 {
 		return
 	}
-	var held, paused, cancelled int64
-	for _, f := range figs {
-		held += f.Held
-		paused += f.Paused
-		cancelled += f.Cancelled
+	// Columns shown only when some activity has messages in them, with
+	// what to do about those.
+	optional := []struct {
+		name, hint string
+		of         func(delivery.Figures) int64
+		total      int64
+	}{
+		{name: "HELD", hint: "held until an operator confirms the send: fanfare campaign confirm", of: func(f delivery.Figures) int64 { return f.Held }},
+		{name: "PAUSED", hint: "paused with the run: fanfare campaign resume", of: func(f delivery.Figures) int64 { return f.Paused }},
+		{name: "CANCELLED", of: func(f delivery.Figures) int64 { return f.Cancelled }},
 	}
+	head := "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING"
+	for i := range optional {
+		for _, f := range figs {
+			optional[i].total += optional[i].of(f)
+		}
+		if optional[i].total > 0 {
+			head += "\t" + optional[i].name
+		}
+	}
+	// Reason lines have as many cells as the others, or the columns after
+	// them would not line up.
+	pad := strings.Repeat("\t", strings.Count(head, "\t")-1)
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	head, row := "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING", "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d"
-	if held > 0 {
-		head += "\tHELD"
-	}
-	if paused > 0 {
-		head += "\tPAUSED"
-	}
-	if cancelled > 0 {
-		head += "\tCANCELLED"
-	}
 	fmt.Fprintln(tw, head)
 	for _, f := range figs {
-		fmt.Fprintf(tw, row, f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
-		if held > 0 {
-			fmt.Fprintf(tw, "\t%d", f.Held)
-		}
-		if paused > 0 {
-			fmt.Fprintf(tw, "\t%d", f.Paused)
-		}
-		if cancelled > 0 {
-			fmt.Fprintf(tw, "\t%d", f.Cancelled)
+		fmt.Fprintf(tw, "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d", f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
+		for _, o := range optional {
+			if o.total > 0 {
+				fmt.Fprintf(tw, "\t%d", o.of(f))
+			}
 		}
 		fmt.Fprintln(tw)
-		// Reason lines have as many cells as the others, or the columns
-		// after them would not line up.
-		pad := strings.Repeat("\t", strings.Count(head, "\t")-1)
-		for _, reason := range slices.Sorted(maps.Keys(f.ByReason)) {
-			fmt.Fprintf(tw, "  excluded: %s\t%d%s\n", reason, f.ByReason[reason], pad)
-		}
-		for _, reason := range slices.Sorted(maps.Keys(f.Failures)) {
-			fmt.Fprintf(tw, "  failed: %s\t%d%s\n", reason, f.Failures[reason], pad)
-		}
-		for _, reason := range slices.Sorted(maps.Keys(f.Waiting)) {
-			fmt.Fprintf(tw, "  pending: %s\t%d%s\n", reason, f.Waiting[reason], pad)
-		}
-		for _, report := range slices.Sorted(maps.Keys(f.Reports)) {
-			fmt.Fprintf(tw, "  sent, reported %s\t%d%s\n", report, f.Reports[report], pad)
+		for _, by := range []struct {
+			label  string
+			counts map[string]int64
+		}{{"excluded: ", f.ByReason}, {"failed: ", f.Failures}, {"pending: ", f.Waiting}, {"sent, reported ", f.Reports}} {
+			for _, reason := range slices.Sorted(maps.Keys(by.counts)) {
+				fmt.Fprintf(tw, "  %s%s\t%d%s\n", by.label, reason, by.counts[reason], pad)
+			}
 		}
 	}
 	tw.Flush()
-	if held > 0 {
-		fmt.Fprintf(g.stdout, "%d message(s) held until an operator confirms the send: fanfare campaign confirm %d\n", held, run)
-	}
-	if paused > 0 {
-		fmt.Fprintf(g.stdout, "%d message(s) paused with the run: fanfare campaign resume %d\n", paused, run)
+	for _, o := range optional {
+		if o.total > 0 && o.hint != "" {
+			fmt.Fprintf(g.stdout, "%d message(s) %s %d\n", o.total, o.hint, run)
+		}
 	}
 }
 

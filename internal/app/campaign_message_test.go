@@ -130,3 +130,22 @@ texts2 (sms)                     4         0     0         0       0         4
 		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TestFiguresShowPausedAndCancelled: paused and cancelled messages get
+// columns of their own when there are any, and paused ones the command
+// that resumes them.
+func TestFiguresShowPausedAndCancelled(t *testing.T) {
+	var out strings.Builder
+	printFigures(&Globals{stdout: &out}, 7, []delivery.Figures{
+		{Activity: "mail", Channel: "email", Targeted: 5, Sent: 1, Paused: 4},
+		{Activity: "texts", Channel: "sms", Targeted: 2, Cancelled: 2},
+	})
+	for _, want := range []string{"PENDING  PAUSED  CANCELLED\n", "0        4       0\n", "0        0       2\n", "4 message(s) paused with the run: fanfare campaign resume 7\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%q missing from\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "HELD") || strings.Contains(out.String(), "confirm") {
+		t.Errorf("held column or hint without held messages:\n%s", out.String())
+	}
+}
