@@ -63,7 +63,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "invalid_content", "the message content has problems", merr.Problems)
 	case errors.As(err, &rerr):
 		writeError(w, http.StatusUnprocessableEntity, "render_failed", rerr.Error(), nil)
-	case errors.Is(err, delivery.ErrInvalidKey), errors.Is(err, channel.ErrAddress), errors.Is(err, channel.ErrChannel):
+	case errors.Is(err, delivery.ErrInvalidKey), errors.Is(err, channel.ErrAddress), errors.Is(err, channel.ErrChannel), errors.Is(err, engine.ErrDecision):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	case errors.Is(err, delivery.ErrNoProvider):
 		writeError(w, http.StatusServiceUnavailable, "no_provider", err.Error(), nil)

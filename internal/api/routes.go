@@ -52,6 +52,7 @@ func (s *Server) routes() {
 		return e.Retry(r.Context(), id, r.PathValue("activity"))
 	})))
 
+	s.mux.HandleFunc("POST /api/runs/{id}/resolve", s.auth(s.resolveRun))
 	s.mux.HandleFunc("GET /api/runs/{id}/delivery", s.auth(s.runFigures))
 	s.mux.HandleFunc("POST /api/runs/{id}/confirm", s.auth(s.confirmSend))
 	s.mux.HandleFunc("GET /api/messages", s.auth(s.listMessages))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audit"
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
@@ -93,6 +94,10 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// DefaultTokenName names the server's one API token in the actor of the
+// decisions taken with it (token:default).
+const DefaultTokenName = "default"
+
 // auth requires the bearer token.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +107,9 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required (Authorization: Bearer …)", nil)
 			return
 		}
-		h(w, r)
+		// The one token is the default one; a keyring of named tokens
+		// will name the one presented.
+		h(w, r.WithContext(audit.WithActor(r.Context(), audit.Token(DefaultTokenName))))
 	}
 }
 

@@ -50,6 +50,9 @@ type Backend interface {
 	RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error)
 	RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error)
 	RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error)
+	// RunResolve resends or drops a run's in-doubt messages, recording who
+	// decided: the API token's name through a server, the OS user locally.
+	RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error)
 	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
 	// PreviewMessage renders a campaign's channel activity for one profile.

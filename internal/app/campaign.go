@@ -35,6 +35,7 @@ type CampaignCmd struct {
 	Resume         ResumeCmd                 `cmd:"" help:"Resume a paused run."`
 	Stop           StopCmd                   `cmd:"" help:"Stop a run."`
 	Retry          CampaignRetryCmd          `cmd:"" help:"Retry a failed activity of a waiting run."`
+	Resolve        CampaignResolveCmd        `cmd:"" help:"Resend or drop a run's in-doubt messages (--resend | --drop [--activity A])."`
 	Confirm        CampaignConfirmCmd        `cmd:"" help:"Confirm the send of a live run held for confirmation (policy confirm_send)."`
 	Duplicate      CampaignDuplicateCmd      `cmd:"" help:"Copy a campaign under a new name."`
 	List           CampaignListCmd           `cmd:"" help:"List campaigns."`
@@ -546,6 +547,7 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 		{name: "HELD", hint: "held until an operator confirms the send: fanfare campaign confirm", of: func(f delivery.Figures) int64 { return f.Held }},
 		{name: "PAUSED", hint: "paused with the run: fanfare campaign resume", of: func(f delivery.Figures) int64 { return f.Paused }},
 		{name: "CANCELLED", of: func(f delivery.Figures) int64 { return f.Cancelled }},
+		{name: "DROPPED", of: func(f delivery.Figures) int64 { return f.Dropped }},
 	}
 	head := "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING"
 	for i := range optional {
@@ -572,10 +574,14 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 		for _, by := range []struct {
 			label  string
 			counts map[string]int64
-		}{{"excluded: ", f.ByReason}, {"failed: ", f.Failures}, {"pending: ", f.Waiting}, {"sent, reported ", f.Reports}} {
+		}{{"excluded: ", f.ByReason}, {"failed: ", f.Failures}, {"in doubt: ", f.Doubts}, {"dropped, was in doubt: ", f.DroppedBy},
+			{"pending: ", f.Waiting}, {"sent, reported ", f.Reports}} {
 			for _, reason := range slices.Sorted(maps.Keys(by.counts)) {
 				fmt.Fprintf(tw, "  %s%s\t%d%s\n", by.label, reason, by.counts[reason], pad)
 			}
+		}
+		for _, r := range f.Resolutions {
+			fmt.Fprintf(tw, "  %s\t%d%s\n", resolutionLine(r), r.Messages, pad)
 		}
 	}
 	tw.Flush()
@@ -584,6 +590,7 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 			fmt.Fprintf(g.stdout, "%d message(s) %s %d\n", o.total, o.hint, run)
 		}
 	}
+	printInDoubtHint(g, run, figs)
 }
 
 // MessagesCmd lists or shows what the sandbox captured.

@@ -110,6 +110,16 @@ func (c *Client) RunRetry(ctx context.Context, id int64, activity string) (*engi
 	return &res, nil
 }
 
+// RunResolve resends or drops a run's in-doubt messages; the server
+// records this client's API token as the actor.
+func (c *Client) RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error) {
+	var res engine.Resolution
+	if err := c.call(ctx, http.MethodPost, "/api/runs/"+strconv.FormatInt(id, 10)+"/resolve", nil, jsonBody(req), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
 // RunPreview returns the first rows of a transition.
 func (c *Client) RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error) {
 	var res struct {

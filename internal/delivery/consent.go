@@ -199,10 +199,19 @@ type Figures struct {
 	Sent      int64            `json:"sent"`
 	Failed    int64            `json:"failed"`
 	InDoubt   int64            `json:"in_doubt"`
-	Excluded  int64            `json:"excluded"`
-	ByReason  map[string]int64 `json:"excluded_by_reason,omitempty"`
-	// Failures counts failed and in-doubt messages by error.
+	// Dropped counts in-doubt messages an operator settled as not sent.
+	Dropped  int64            `json:"dropped"`
+	Excluded int64            `json:"excluded"`
+	ByReason map[string]int64 `json:"excluded_by_reason,omitempty"`
+	// Failures counts failed messages by error.
 	Failures map[string]int64 `json:"failures,omitempty"`
+	// Doubts counts in-doubt messages by why they are, DroppedBy dropped
+	// ones by why they were in doubt.
+	Doubts    map[string]int64 `json:"in_doubt_by_reason,omitempty"`
+	DroppedBy map[string]int64 `json:"dropped_by_reason,omitempty"`
+	// Resolutions are the operators' decisions on the activity's in-doubt
+	// messages, oldest first.
+	Resolutions []Resolution `json:"resolutions,omitempty"`
 	// Waiting counts pending messages that wait for something, by reason:
 	// outside_send_window, provider_unavailable, or the error they are
 	// retried after.
@@ -243,16 +252,15 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 				}
 				f.Reports[report] += n
 			}
-		case StatusFailed, StatusInDoubt:
-			if status == StatusFailed {
-				f.Failed += n
-			} else {
-				f.InDoubt += n
-			}
-			if f.Failures == nil {
-				f.Failures = map[string]int64{}
-			}
-			f.Failures[reason] += n
+		case StatusFailed:
+			f.Failed += n
+			f.Failures = addTo(f.Failures, reason, n)
+		case StatusInDoubt:
+			f.InDoubt += n
+			f.Doubts = addTo(f.Doubts, reason, n)
+		case StatusDropped:
+			f.Dropped += n
+			f.DroppedBy = addTo(f.DroppedBy, reason, n)
 		case StatusExcluded:
 			f.Excluded += n
 			if f.ByReason == nil {
@@ -279,12 +287,27 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 			}
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := addResolutions(ctx, s, runID, byAct); err != nil {
+		return nil, err
+	}
 	out := make([]Figures, 0, len(byAct))
 	for _, f := range byAct {
 		out = append(out, *f)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Activity < out[j].Activity })
-	return out, rows.Err()
+	return out, nil
+}
+
+// addTo adds n to a count by reason, making the map when needed.
+func addTo(m map[string]int64, reason string, n int64) map[string]int64 {
+	if m == nil {
+		m = map[string]int64{}
+	}
+	m[reason] += n
+	return m
 }
 
 // DeactivateDevices marks the devices holding dead push tokens inactive,

@@ -13,6 +13,10 @@ const (
 	// StatusCancelled: the run was stopped before the message was handed
 	// to a provider.
 	StatusCancelled = "cancelled"
+	// StatusDropped: an operator settled an in-doubt message as not sent
+	// (fanfare campaign resolve --drop); it keeps the reason it was in
+	// doubt, and the provider may have had it.
+	StatusDropped = "dropped"
 )
 
 // Exclusion and failure reasons.
