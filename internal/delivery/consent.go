@@ -193,12 +193,12 @@ type Figures struct {
 	// Held counts messages waiting for an operator's confirm send,
 	// Paused those the run's pause holds until it resumes, Cancelled
 	// those the run's stop took back before they were sent.
-	Held      int64            `json:"held"`
-	Paused    int64            `json:"paused"`
-	Cancelled int64            `json:"cancelled"`
-	Sent      int64            `json:"sent"`
-	Failed    int64            `json:"failed"`
-	InDoubt   int64            `json:"in_doubt"`
+	Held      int64 `json:"held"`
+	Paused    int64 `json:"paused"`
+	Cancelled int64 `json:"cancelled"`
+	Sent      int64 `json:"sent"`
+	Failed    int64 `json:"failed"`
+	InDoubt   int64 `json:"in_doubt"`
 	// Dropped counts in-doubt messages an operator settled as not sent.
 	Dropped  int64            `json:"dropped"`
 	Excluded int64            `json:"excluded"`
