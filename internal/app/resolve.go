@@ -46,6 +46,14 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		verb := map[string]string{engine.Resend: "back in the queue", engine.Drop: "dropped (not sent)"}[res.Decision]
 		fmt.Fprintf(g.stdout, "run %d: %d in-doubt message(s) %s (%s), by %s at %s\n", c.RunID, res.Messages, verb, strings.Join(acts, ", "), res.Actor, res.DecidedAt.Format(time.RFC3339))
+		if res.Decision == engine.Resend {
+			// Without a server nothing else would send them: the store
+			// backend sends them now, as campaign start does; a server's
+			// dispatchers take them themselves.
+			if _, err := b.Work(ctx, c.RunID); err != nil {
+				return err
+			}
+		}
 		if figs, err := b.RunFigures(ctx, c.RunID); err == nil {
 			printFigures(g, c.RunID, figs)
 		}
