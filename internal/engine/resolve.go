@@ -80,25 +80,29 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 			}
 			where, args = where+` AND activity_id = $2`, append(args, req.Activity)
 		}
-		if err := countInDoubt(ctx, tx, where, args, res); err != nil {
-			return err
-		}
-		switch {
-		case res.Messages == 0 && req.Activity != "":
-			return fmt.Errorf("run %d has no message in doubt in activity %s: %w", runID, req.Activity, ErrRunState)
-		case res.Messages == 0:
-			return fmt.Errorf("run %d has no message in doubt: %w", runID, ErrRunState)
-		case req.Decision == Resend && status == RunStopped:
+		if req.Decision == Resend && status == RunStopped {
 			return fmt.Errorf("run %d was stopped and sends nothing again: its in-doubt messages can only be dropped: %w", runID, ErrRunState)
 		}
 		set, err := e.resolvedStatus(ctx, tx, runID, req.Decision, status)
 		if err != nil {
 			return err
 		}
+		// The update says which messages it moved: what another node's
+		// recovery settled meanwhile is neither moved nor counted.
 		n := len(args)
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE ff_outbox SET %s, updated_at = $%d, retry_at = NULL, lease_owner = NULL, lease_until = NULL WHERE %s`, set, n+1, where),
-			append(args, res.DecidedAt)...); err != nil {
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`UPDATE ff_outbox SET %s, updated_at = $%d, retry_at = NULL, lease_owner = NULL, lease_until = NULL WHERE %s RETURNING activity_id`, set, n+1, where),
+			append(args, res.DecidedAt)...)
+		if err != nil {
 			return fmt.Errorf("%s the in-doubt messages of run %d: %w", req.Decision, runID, err)
+		}
+		if err := countMoved(rows, res); err != nil {
+			return fmt.Errorf("%s the in-doubt messages of run %d: %w", req.Decision, runID, err)
+		}
+		switch {
+		case res.Messages == 0 && req.Activity != "":
+			return fmt.Errorf("run %d has no message in doubt in activity %s: %w", runID, req.Activity, ErrRunState)
+		case res.Messages == 0:
+			return fmt.Errorf("run %d has no message in doubt: %w", runID, ErrRunState)
 		}
 		return e.recordResolution(ctx, tx, res)
 	})
@@ -108,21 +112,16 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 	return res, nil
 }
 
-// countInDoubt counts the in-doubt messages where picks, by activity.
-func countInDoubt(ctx context.Context, tx *sql.Tx, where string, args []any, res *Resolution) error {
-	rows, err := tx.QueryContext(ctx, `SELECT activity_id, count(*) FROM ff_outbox WHERE `+where+` GROUP BY activity_id`, args...)
-	if err != nil {
-		return fmt.Errorf("count the in-doubt messages of run %d: %w", res.RunID, err)
-	}
+// countMoved counts the messages an update returned, by activity.
+func countMoved(rows *sql.Rows, res *Resolution) error {
 	defer rows.Close()
 	for rows.Next() {
 		var act string
-		var n int64
-		if err := rows.Scan(&act, &n); err != nil {
+		if err := rows.Scan(&act); err != nil {
 			return err
 		}
-		res.ByActivity[act] = n
-		res.Messages += n
+		res.ByActivity[act]++
+		res.Messages++
 	}
 	return rows.Err()
 }
