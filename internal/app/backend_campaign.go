@@ -77,17 +77,10 @@ func (l *local) RunPreview(ctx context.Context, id int64, activity, port string,
 // Work runs the engine in this process until the run stops running, and
 // its dispatcher (to the sandbox) until the run's messages are out.
 func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
-	key, err := secretKey(l.dataDir)
+	disp, err := l.dispatcher()
 	if err != nil {
 		return nil, err
 	}
-	var flags deliveryFlags
-	providers, err := flags.providers(l.s)
-	if err != nil {
-		return nil, err
-	}
-	disp := delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
-		Renderer: &delivery.CampaignRenderer{Store: l.s, Signer: delivery.Signer{Key: key}, PublicURL: "http://127.0.0.1:8080"}})
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	go func() { _ = l.eng.Run(wctx); done <- struct{}{} }()
@@ -97,10 +90,31 @@ func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 	if err != nil {
 		return st, err
 	}
+	return st, l.waitSent(ctx, id)
+}
+
+// dispatcher returns a dispatcher through the providers a local start
+// uses (the sandbox unless configured otherwise).
+func (l *local) dispatcher() (*delivery.Dispatcher, error) {
+	key, err := secretKey(l.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var flags deliveryFlags
+	providers, err := flags.providers(l.s)
+	if err != nil {
+		return nil, err
+	}
+	return delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
+		Renderer: &delivery.CampaignRenderer{Store: l.s, Signer: delivery.Signer{Key: key}, PublicURL: "http://127.0.0.1:8080"}}), nil
+}
+
+// waitSent waits until none of the run's messages is due or on its way.
+func (l *local) waitSent(ctx context.Context, id int64) error {
 	for ctx.Err() == nil {
 		var n int
 		if err := l.s.DB.QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status IN ('pending', 'claimed', 'sending')`, id).Scan(&n); err != nil {
-			return st, err
+			return err
 		}
 		if n == 0 {
 			break
@@ -110,7 +124,7 @@ func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 		// time from the send.
 		time.Sleep(250 * time.Millisecond)
 	}
-	return st, nil
+	return nil
 }
 
 func (l *local) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error) {

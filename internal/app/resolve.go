@@ -46,11 +46,11 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		verb := map[string]string{engine.Resend: "back in the queue", engine.Drop: "dropped (not sent)"}[res.Decision]
 		fmt.Fprintf(g.stdout, "run %d: %d in-doubt message(s) %s (%s), by %s at %s\n", c.RunID, res.Messages, verb, strings.Join(acts, ", "), res.Actor, res.DecidedAt.Format(time.RFC3339))
-		if res.Decision == engine.Resend {
-			// Without a server nothing else would send them: the store
-			// backend sends them now, as campaign start does; a server's
-			// dispatchers take them themselves.
-			if _, err := b.Work(ctx, c.RunID); err != nil {
+		if l, ok := b.(*local); ok && res.Decision == engine.Resend {
+			// Without a server nothing else would send them: they go now,
+			// as campaign start sends; a server's dispatchers take them
+			// themselves.
+			if err := l.send(ctx, c.RunID); err != nil {
 				return err
 			}
 		}
@@ -65,6 +65,20 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 // command (cli:<os user>).
 func (l *local) RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error) {
 	return l.eng.Resolve(ctx, id, req, audit.CLI())
+}
+
+// send runs a dispatcher in this process until the run's due messages are
+// out (its activities are left to a server or campaign start).
+func (l *local) send(ctx context.Context, id int64) error {
+	disp, err := l.dispatcher()
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = disp.Run(wctx, 50*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	return l.waitSent(ctx, id)
 }
 
 // resolutionLine describes a recorded decision under its activity.
