@@ -3,8 +3,8 @@ package smtp
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"html"
 	"fmt"
+	"html"
 	"maps"
 	"net/mail"
 	"net/textproto"
