@@ -53,6 +53,8 @@ type Config struct {
 	HeloName string
 	// InsecureSkipVerify accepts any server certificate: tests only.
 	InsecureSkipVerify bool
+	// Log receives the provider's warnings (default slog.Default()).
+	Log *slog.Logger
 }
 
 // DKIMConfig configures DKIM signing.

@@ -85,7 +85,9 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 	add("Message-ID", MessageID(m.ID, from.Address))
 	if c.UnsubscribeURL != "" {
 		add("List-Unsubscribe", "<"+c.UnsubscribeURL+">")
-		add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		if OneClick(c.UnsubscribeURL, dk != nil) {
+			add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		}
 	}
 	if len(c.Headers) > 0 {
 		for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
@@ -133,6 +135,16 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 		buf = signed
 	}
 	return composed{from: from.Address, data: *buf, buf: buf}, nil
+}
+
+// OneClick tells whether a message with this unsubscribe URL may offer
+// one-click unsubscription (List-Unsubscribe-Post, RFC 8058): only with
+// an HTTPS URL and a DKIM signature that covers both List-Unsubscribe
+// fields (signedHeaders does). Without them receivers ignore the field or
+// hold it against the sender, so it is left out and List-Unsubscribe goes
+// alone.
+func OneClick(unsubscribeURL string, dkim bool) bool {
+	return dkim && len(unsubscribeURL) > len("https://") && strings.EqualFold(unsubscribeURL[:len("https://")], "https://")
 }
 
 // MessageID is the Message-ID header value of the message id from the
