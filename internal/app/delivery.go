@@ -120,6 +120,19 @@ func (f *deliveryFlags) smsAuthToken() string {
 	return cfg.AuthToken
 }
 
+// smsStatusCallback is the status callback URL the SMS provider gives the
+// API, whose signatures are made over it.
+func (f *deliveryFlags) smsStatusCallback() string {
+	if f.SMSProvider != "twilio" {
+		return ""
+	}
+	cfg, err := f.smsConfig()
+	if err != nil {
+		return ""
+	}
+	return cfg.StatusCallback
+}
+
 // nativePush builds the FCM and APNs providers that are configured.
 func nativePush() (channel.Provider, error) {
 	var f *fcm.Provider
