@@ -148,7 +148,11 @@ func (p *Provider) post(ctx context.Context, tok string, m *channel.Message, bod
 		Reason string `json:"reason"`
 	}
 	_ = json.Unmarshal(resp.Body, &e)
-	return classify(resp.Status, e.Reason), resp.Status == http.StatusForbidden && e.Reason == "ExpiredProviderToken"
+	r = classify(resp.Status, e.Reason)
+	if r.Outcome == channel.Transient {
+		r.RetryAfter = channel.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return r, resp.Status == http.StatusForbidden && e.Reason == "ExpiredProviderToken"
 }
 
 // classify maps an APNs status and reason to an outcome.

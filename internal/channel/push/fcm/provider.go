@@ -115,7 +115,11 @@ func (p *Provider) post(ctx context.Context, tok string, body []byte) (r channel
 		_ = json.Unmarshal(resp.Body, &ok)
 		return channel.Result{Outcome: channel.Sent, ProviderID: ok.Name}, false
 	}
-	return classify(resp), resp.Status == http.StatusUnauthorized
+	r = classify(resp)
+	if r.Outcome == channel.Transient {
+		r.RetryAfter = channel.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return r, resp.Status == http.StatusUnauthorized
 }
 
 // classify maps an FCM error response to an outcome.
