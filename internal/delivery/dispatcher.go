@@ -835,9 +835,9 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 			add(outcome{StatusFailed, clip(res.Error), false, 0}, r)
 		case channel.Transient:
 			delay := retryDelay(r.Attempts, res.RetryAfter, jitter)
-			if outage {
-				// The provider failed, not this message: it is retried
-				// without the attempt counting.
+			if outage || res.Setup {
+				// The provider failed, or its configuration, not this
+				// message: it is retried without the attempt counting.
 				add(outcome{StatusRetry, clip(res.Error), true, delay}, r)
 			} else if r.Attempts >= d.cfg.MaxAttempts {
 				add(outcome{StatusFailed, ReasonRetriesExceeded + ": " + clip(res.Error), false, 0}, r)

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,6 +95,50 @@ func TestRetryBacksOffExponentially(t *testing.T) {
 				t.Fatalf("attempt %d: retry in %v, want between %v and %v", attempt+1, got, most/2, most)
 			}
 			c.Add(got)
+		}
+	})
+}
+
+// misconfigured answers every message with a setup error (an APNs
+// BadTopic) until fixed.
+type misconfigured struct {
+	channel.Provider
+	fixed atomic.Bool
+}
+
+func (p *misconfigured) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	if p.fixed.Load() {
+		return p.Provider.Send(ctx, msgs)
+	}
+	out := make([]channel.Result, len(msgs))
+	for i, m := range msgs {
+		out[i] = channel.Result{ID: m.ID, Outcome: channel.Transient, Setup: true, Error: "apns: setup error: HTTP 400 BadTopic"}
+	}
+	return out
+}
+
+// TestSetupErrorRestsTheChannel: a setup error rests the channel even for
+// a lone message, is never counted as the message's attempt (however long
+// the configuration stays wrong), and the message goes once it is fixed.
+func TestSetupErrorRestsTheChannel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, []string{"a@example.com"})
+		sb, _ := delivery.NewSandbox(s, channel.Email)
+		p := &misconfigured{Provider: sb}
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: plainRenderer{},
+			Owner: "n1", Batch: 4, Lease: time.Minute, Now: c.Now, MaxAttempts: 2})
+		for range 4 {
+			drain(t, d)
+			if o := d.Outages(); len(o) != 1 || o[0].Channel != channel.Email {
+				t.Fatalf("outages %+v, want the email channel resting", o)
+			}
+			c.Add(10 * time.Minute)
+		}
+		p.fixed.Store(true)
+		drain(t, d)
+		if got := sandboxCopies(t, s); got["a@example.com"] != 1 {
+			t.Fatalf("after the fix: %v, want the message sent once", got)
 		}
 	})
 }

@@ -66,8 +66,39 @@ func (p *Provider) Channel() string { return channel.Push }
 // Send sends msgs with up to Concurrency requests in flight and returns one
 // result per message, in order.
 func (p *Provider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
-	return batch.Run(ctx, "apns", msgs, p.slots, p.closed.Load, p.sendOne)
+	return wrongEnvironment(batch.Run(ctx, "apns", msgs, p.slots, p.closed.Load, p.sendOne))
 }
+
+// minBadBatch is the fewest messages a batch must hold for all of them
+// refused as BadDeviceToken to say the environment is wrong, not the
+// tokens.
+const minBadBatch = 4
+
+// wrongEnvironment turns a batch whose every token APNs called bad into
+// a setup error. APNs answers BadDeviceToken as well to a token of the
+// other environment (an app built for the sandbox, a server sending to
+// production, or the reverse): one such answer fails its message (never
+// deactivating the token, which may be good), but a whole batch of them
+// says the base URL is wrong, and its messages wait while the channel
+// rests.
+func wrongEnvironment(res []channel.Result) []channel.Result {
+	if len(res) < minBadBatch {
+		return res
+	}
+	for _, r := range res {
+		if !strings.HasPrefix(r.Error, badToken) {
+			return res
+		}
+	}
+	for i := range res {
+		res[i].Outcome, res[i].Setup = channel.Transient, true
+		res[i].Error = "apns: every device token of the batch refused as BadDeviceToken: does the base URL (FANFARE_APNS_BASE_URL) name the environment the app was built for, sandbox or production?"
+	}
+	return res
+}
+
+// badToken starts the error of a message refused as BadDeviceToken.
+const badToken = "apns: device token refused (BadDeviceToken)"
 
 // Close stops sending and closes idle connections.
 func (p *Provider) Close() error {
@@ -159,14 +190,22 @@ func (p *Provider) post(ctx context.Context, tok string, m *channel.Message, bod
 func classify(status int, reason string) channel.Result {
 	why := fmt.Sprintf("HTTP %d %s", status, batch.Truncate(reason))
 	switch {
-	case status == http.StatusGone || reason == "Unregistered" || reason == "BadDeviceToken" || reason == "ExpiredToken":
+	case status == http.StatusGone || reason == "Unregistered" || reason == "ExpiredToken":
 		r := failed(channel.Permanent, "device token dead: %s", why)
 		r.Deactivate = true
 		return r
+	case reason == "BadDeviceToken":
+		// Also the answer to a good token of the other environment:
+		// the message fails, the token stays (see wrongEnvironment).
+		return channel.Result{Outcome: channel.Permanent, Error: badToken + ": " + why + "; a token of the other environment (sandbox or production) is refused so too"}
+	case reason == "BadTopic" || reason == "TopicDisallowed" || reason == "MissingTopic" ||
+		reason == "BadCertificate" || reason == "BadCertificateEnvironment" || status == http.StatusForbidden:
+		// The topic, the key or the environment is at fault, not the
+		// message: it waits while the channel rests.
+		r := failed(channel.Transient, "setup error: %s", why)
+		r.Setup = true
+		return r
 	case status == http.StatusTooManyRequests || status >= 500:
-		return failed(channel.Transient, "%s", why)
-	case status == http.StatusForbidden:
-		// The provider token or the key is at fault, not the message.
 		return failed(channel.Transient, "%s", why)
 	}
 	return failed(channel.Permanent, "%s", why)

@@ -1,7 +1,9 @@
 package apns_test
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,5 +26,32 @@ func TestRetryAfter(t *testing.T) {
 	}
 	if r := res[2]; r.Outcome != channel.Transient || r.RetryAfter != 0 {
 		t.Errorf("500 without Retry-After: %+v", r)
+	}
+}
+
+// TestWholeBatchOfBadTokensIsASetupError: APNs answers BadDeviceToken to
+// tokens of the other environment too; a batch refused whole that way
+// says the base URL is wrong: its messages wait, no token is deactivated.
+func TestWholeBatchOfBadTokensIsASetupError(t *testing.T) {
+	p, a := setup(t, nil)
+	var msgs []*channel.Message
+	for i, tok := range []string{"a1", "a2", "a3", "a4"} {
+		a.SetReply(tok, pushtest.Reply{Status: 400, Body: `{"reason":"BadDeviceToken"}`})
+		msgs = append(msgs, ios(fmt.Sprint("m", i), tok))
+	}
+	for _, r := range p.Send(t.Context(), msgs) {
+		if r.Outcome != channel.Transient || !r.Setup || r.Deactivate || !strings.Contains(r.Error, "environment") {
+			t.Errorf("%+v, want a setup error that waits", r)
+		}
+	}
+	// With one good token among them, each bad one fails alone.
+	res := p.Send(t.Context(), append(msgs[:3:3], ios("ok", "a11e")))
+	for _, r := range res[:3] {
+		if r.Outcome != channel.Permanent || r.Setup || r.Deactivate {
+			t.Errorf("%+v, want failed, the token kept", r)
+		}
+	}
+	if res[3].Outcome != channel.Sent {
+		t.Errorf("good token: %+v", res[3])
 	}
 }

@@ -155,8 +155,11 @@ func classify(resp *batch.Response) channel.Result {
 		return failed(channel.Transient, "%s", why)
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden ||
 		code == "THIRD_PARTY_AUTH_ERROR" || code == "PERMISSION_DENIED":
-		// The credentials, not the message, are at fault.
-		return failed(channel.Transient, "%s", why)
+		// The credentials, not the message, are at fault: a setup
+		// error, which rests the channel.
+		r := failed(channel.Transient, "setup error: %s", why)
+		r.Setup = true
+		return r
 	}
 	return failed(channel.Permanent, "%s", why)
 }
