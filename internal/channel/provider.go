@@ -85,6 +85,16 @@ type PushContent struct {
 	Category       string `json:"category,omitempty"`
 	AndroidChannel string `json:"android_channel,omitempty"`
 	Priority       string `json:"priority,omitempty"`
+	// Background makes a data-only push that wakes the app and shows
+	// nothing (on iOS a background push: content-available, priority 5).
+	// A push with nothing to show (no title, body, badge or sound) is
+	// sent so whatever this says.
+	Background bool `json:"background,omitempty"`
+	// Expiration, when set, is how long APNs keeps trying to deliver the
+	// notification (0: once, at once); CollapseID makes it replace a shown
+	// notification with the same ID. Both are iOS options.
+	Expiration *time.Duration `json:"expiration,omitempty"`
+	CollapseID string         `json:"collapse_id,omitempty"`
 }
 
 // Outcome of a send.
