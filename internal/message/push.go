@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
 )
 
 // Push limits.
@@ -22,25 +24,6 @@ type pushOptions struct {
 	expiration *time.Duration
 }
 
-// ReservedDataKey tells why a push data key cannot be used, or "": FCM
-// refuses a message whose data holds a key it reserves ("from",
-// "message_type", "notification", "collapse_key", any "google." or
-// "gcm." one), and "aps" is APNs' own.
-func ReservedDataKey(k string) string {
-	lk := strings.ToLower(k)
-	switch {
-	case lk == "from" || lk == "message_type" || lk == "notification" || lk == "collapse_key":
-		return "reserved by FCM"
-	case strings.HasPrefix(lk, "google.") || strings.HasPrefix(lk, "gcm."):
-		return "reserved by FCM (google.* and gcm.* keys)"
-	case k == "aps":
-		return "reserved by APNs"
-	case k == "":
-		return "empty"
-	}
-	return ""
-}
-
 // checkPush validates the settings of a push that are not templates and
 // returns them with the problems found.
 func checkPush(s *Push) (pushOptions, []Problem) {
@@ -54,7 +37,7 @@ func checkPush(s *Push) (pushOptions, []Problem) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if why := ReservedDataKey(k); why != "" {
+		if why := channel.ReservedDataKey(k); why != "" {
 			add("data."+k, "data key %q is %s", k, why)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -159,8 +160,9 @@ func (p *Provider) post(ctx context.Context, tok string, m *channel.Message, bod
 	req.Header.Set("Authorization", "bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("apns-topic", p.cfg.Topic)
-	req.Header.Set("apns-push-type", "alert")
-	req.Header.Set("apns-priority", priority(m.Push.Priority))
+	for k, v := range Headers(m.Push, time.Now()) {
+		req.Header.Set(k, v)
+	}
 	if id := ID(m.ID); id != "" {
 		req.Header.Set("apns-id", id)
 	}
@@ -215,6 +217,28 @@ func failed(o channel.Outcome, format string, args ...any) channel.Result {
 	return channel.Result{Outcome: o, Error: "apns: " + fmt.Sprintf(format, args...)}
 }
 
+// Headers are the APNs request headers a push's content decides, as of
+// now: its type, priority, expiration and collapse ID. FCM passes them on
+// to APNs for an Apple device (its apns.headers).
+func Headers(c *channel.PushContent, now time.Time) map[string]string {
+	h := map[string]string{"apns-push-type": "alert", "apns-priority": priority(c.Priority)}
+	if c.DataOnly() {
+		// Apple refuses priority 10 for a background push.
+		h["apns-push-type"], h["apns-priority"] = "background", "5"
+	}
+	if c.Expiration != nil {
+		// A date in seconds since the epoch; 0: one attempt, not stored.
+		h["apns-expiration"] = "0"
+		if *c.Expiration > 0 {
+			h["apns-expiration"] = strconv.FormatInt(now.Add(*c.Expiration).Unix(), 10)
+		}
+	}
+	if c.CollapseID != "" {
+		h["apns-collapse-id"] = c.CollapseID
+	}
+	return h
+}
+
 // priority maps PushContent.Priority to apns-priority: 10 delivers at once,
 // 5 when convenient for the device.
 func priority(p string) string {
@@ -225,11 +249,17 @@ func priority(p string) string {
 	return "10"
 }
 
+// maxCollapseID is APNs' limit on apns-collapse-id.
+const maxCollapseID = 64
+
 // payload builds the JSON body for m.
 func payload(m *channel.Message) ([]byte, error) {
 	c := m.Push
 	if c == nil {
 		return nil, fmt.Errorf("no push content")
+	}
+	if len(c.CollapseID) > maxCollapseID || strings.ContainsAny(c.CollapseID, "\r\n") {
+		return nil, fmt.Errorf("collapse ID of %d bytes: at most %d, on one line", len(c.CollapseID), maxCollapseID)
 	}
 	aps := map[string]any{}
 	alert := map[string]any{}
@@ -262,6 +292,11 @@ func payload(m *channel.Message) ([]byte, error) {
 		// A notification service extension fetches it.
 		aps["mutable-content"] = 1
 		root["image"] = c.Image
+	}
+	if c.DataOnly() {
+		// A background push wakes the app and may carry nothing that
+		// shows.
+		aps = map[string]any{"content-available": 1}
 	}
 	if c.DeepLink != "" {
 		root["deep_link"] = c.DeepLink

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/apns"
 	"github.com/fanfare-dev/fanfare/internal/channel/push/internal/batch"
 )
 
@@ -77,7 +78,7 @@ func (p *Provider) sendOne(ctx context.Context, m *channel.Message) channel.Resu
 	if err := channel.CheckToken(m.To); err != nil {
 		return failed(channel.Permanent, "%v", err)
 	}
-	body, err := payload(m)
+	body, err := payload(m, time.Now())
 	if err != nil {
 		return failed(channel.Permanent, "%v", err)
 	}
@@ -168,14 +169,17 @@ func failed(o channel.Outcome, format string, args ...any) channel.Result {
 	return channel.Result{Outcome: o, Error: "fcm: " + fmt.Sprintf(format, args...)}
 }
 
-// payload builds the JSON request body for m.
-func payload(m *channel.Message) ([]byte, error) {
+// payload builds the JSON request body for m, as of now.
+func payload(m *channel.Message, now time.Time) ([]byte, error) {
 	c := m.Push
 	if c == nil {
 		return nil, fmt.Errorf("no push content")
 	}
 	data := make(map[string]string, len(c.Data)+2)
 	for k, v := range c.Data {
+		if why := channel.ReservedDataKey(k); why != "" {
+			return nil, fmt.Errorf("data key %q is %s", k, why)
+		}
 		data[k] = v
 	}
 	if c.DeepLink != "" {
@@ -185,7 +189,7 @@ func payload(m *channel.Message) ([]byte, error) {
 		data[DataMessageID] = m.ID
 	}
 	msg := map[string]any{"token": m.To}
-	if c.Title != "" || c.Body != "" || c.Image != "" {
+	if !c.Background && (c.Title != "" || c.Body != "" || c.Image != "") {
 		msg["notification"] = omitEmpty(map[string]any{"title": c.Title, "body": c.Body, "image": c.Image})
 	}
 	if len(data) > 0 {
@@ -204,14 +208,27 @@ func payload(m *channel.Message) ([]byte, error) {
 	if len(android) > 0 {
 		msg["android"] = android
 	}
+	msg["apns"] = apnsConfig(c, now)
+	return json.Marshal(map[string]any{"message": msg})
+}
+
+// apnsConfig is what FCM passes on to APNs when the token is an Apple
+// device's: the headers APNs would get from Fanfare itself (push type,
+// priority, expiration, collapse ID), and the iOS options of the payload;
+// a data-only push goes as a background push, which wakes the app.
+func apnsConfig(c *channel.PushContent, now time.Time) map[string]any {
 	aps := omitEmpty(map[string]any{"sound": c.Sound, "category": c.Category})
 	if c.Badge != nil {
 		aps["badge"] = *c.Badge
 	}
-	if len(aps) > 0 {
-		msg["apns"] = map[string]any{"payload": map[string]any{"aps": aps}}
+	if c.DataOnly() {
+		aps = map[string]any{"content-available": 1}
 	}
-	return json.Marshal(map[string]any{"message": msg})
+	out := map[string]any{"headers": apns.Headers(c, now)}
+	if len(aps) > 0 {
+		out["payload"] = map[string]any{"aps": aps}
+	}
+	return out
 }
 
 func omitEmpty(m map[string]any) map[string]any {
