@@ -71,6 +71,11 @@ func TestOneClickUnsubscribe(t *testing.T) {
 				if tt.oneClick != (post == "List-Unsubscribe=One-Click") {
 					t.Errorf("List-Unsubscribe-Post = %q, want one-click %v", post, tt.oneClick)
 				}
+				for n, line := range strings.Split(string(rcv.Raw), "\r\n") {
+					if len(line) > 998 {
+						t.Errorf("line %d is %d octets long", n+1, len(line))
+					}
+				}
 				if !tt.dkim {
 					continue
 				}

@@ -189,7 +189,7 @@ func payload(m *channel.Message, now time.Time) ([]byte, error) {
 		data[DataMessageID] = m.ID
 	}
 	msg := map[string]any{"token": m.To}
-	if !c.Background && (c.Title != "" || c.Body != "" || c.Image != "") {
+	if !c.DataOnly() && (c.Title != "" || c.Body != "" || c.Image != "") {
 		msg["notification"] = omitEmpty(map[string]any{"title": c.Title, "body": c.Body, "image": c.Image})
 	}
 	if len(data) > 0 {
