@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/fanfare-dev/fanfare/internal/channel/sms"
@@ -19,8 +20,7 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBadRequest("read the callback: "+err.Error()))
 		return
 	}
-	url := strings.TrimRight(s.publicURL, "/") + r.URL.RequestURI()
-	if !sms.ValidateSignature(s.smsToken, url, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+	if !s.smsSigned(r) {
 		writeError(w, http.StatusForbidden, "forbidden", "the callback's signature is not valid", nil)
 		return
 	}
@@ -57,4 +57,23 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// smsSigned checks a status callback's signature. The provider signs the
+// address it was told to call: the configured status callback URL (the
+// SMS provider's StatusCallback) with the query sms.CallbackURL added,
+// which may name another host or path prefix than this server sees
+// behind a proxy. The public URL followed by the request's path is
+// accepted too, for a server configured without the callback URL.
+func (s *Server) smsSigned(r *http.Request) bool {
+	sig := r.Header.Get("X-Twilio-Signature")
+	if s.smsCallback != "" {
+		if u, err := url.Parse(s.smsCallback); err == nil {
+			u.RawQuery = r.URL.RawQuery
+			if sms.ValidateSignature(s.smsToken, u.String(), r.PostForm, sig) {
+				return true
+			}
+		}
+	}
+	return sms.ValidateSignature(s.smsToken, strings.TrimRight(s.publicURL, "/")+r.URL.RequestURI(), r.PostForm, sig)
 }

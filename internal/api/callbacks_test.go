@@ -95,3 +95,46 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		}
 	})
 }
+
+// TestSMSCallbackSignedForTheConfiguredURL: the provider signs the status
+// callback address it was given, here another host and path prefix than
+// the public URL (a proxy in front): that address, not the public one,
+// checks the signature.
+func TestSMSCallbackSignedForTheConfiguredURL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		const authToken = "twilio-auth-token"
+		const callback = "https://hooks.example.net/fanfare-prod/callbacks/sms"
+		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, SMSAuthToken: authToken,
+			PublicURL: "https://fanfare.example.com", SMSStatusCallback: callback, Log: slog.New(slog.DiscardHandler)}))
+		defer srv.Close()
+		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		post := func(signedFor string) int {
+			form := url.Values{"MessageSid": {"SM0123"}, "MessageStatus": {"delivered"}}
+			addr := sms.CallbackURL(callback, "1:sms:1", 7)
+			// The proxy strips the host and the prefix.
+			req, _ := http.NewRequest("POST", srv.URL+strings.TrimPrefix(addr, "https://hooks.example.net/fanfare-prod"), strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Twilio-Signature", sms.Signature(authToken, signedFor, form))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := post(sms.CallbackURL("https://evil.example.org/callbacks/sms", "1:sms:1", 7)); code != http.StatusForbidden {
+			t.Fatalf("callback signed for another address: %d", code)
+		}
+		if code := post(sms.CallbackURL(callback, "1:sms:1", 7)); code != http.StatusNoContent {
+			t.Fatalf("callback signed for the configured address: %d", code)
+		}
+		var status string
+		s.DB.QueryRow(`SELECT delivery_status FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status)
+		if status != "delivered" {
+			t.Fatalf("recorded %q", status)
+		}
+	})
+}

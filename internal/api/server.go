@@ -32,6 +32,9 @@ type Server struct {
 	providers map[string]channel.Provider
 	outages   func() []delivery.Outage
 	mux       *http.ServeMux
+
+	// smsCallback is the status callback URL the SMS provider was given.
+	smsCallback string
 }
 
 // Config configures a Server.
@@ -55,11 +58,18 @@ type Config struct {
 	// Outages lists the providers this node's dispatcher rests because
 	// they fail (health shows them); nil for none.
 	Outages func() []delivery.Outage
+
+	// SMSStatusCallback is the SMS provider's StatusCallback: callbacks
+	// are signed for that address, which may name another host or path
+	// than PublicURL (a proxy); PublicURL and the request's path are
+	// accepted too.
+	SMSStatusCallback string
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
+	s.smsCallback = cfg.SMSStatusCallback
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -19,7 +19,7 @@ import (
 
 // deliveryFlags configure how messages leave.
 type deliveryFlags struct {
-	EmailProvider string  `name:"email-provider" env:"FANFARE_EMAIL_PROVIDER" default:"sandbox" enum:"sandbox,smtp" help:"Where emails go: the sandbox (captured, readable with the API) or SMTP (FANFARE_SMTP_HOST, _PORT, _TLS, _USERNAME, _PASSWORD[_FILE], _DKIM_DOMAIN, _DKIM_SELECTOR, _DKIM_PRIVATE_KEY[_FILE])."`
+	EmailProvider string  `name:"email-provider" env:"FANFARE_EMAIL_PROVIDER" default:"sandbox" enum:"sandbox,smtp" help:"Where emails go: the sandbox (captured, readable with the API) or SMTP (FANFARE_SMTP_HOST, _PORT, _TLS, _USERNAME, _PASSWORD[_FILE], _HELO_NAME, _DKIM_DOMAIN, _DKIM_SELECTOR, _DKIM_PRIVATE_KEY[_FILE])."`
 	SMSProvider   string  `name:"sms-provider" env:"FANFARE_SMS_PROVIDER" default:"sandbox" enum:"sandbox,twilio" help:"Where SMS go: the sandbox, or an HTTP API in the style of Twilio's (FANFARE_SMS_BASE_URL, _ACCOUNT_SID, _AUTH_TOKEN[_FILE], _FROM, _STATUS_CALLBACK)."`
 	PushProvider  string  `name:"push-provider" env:"FANFARE_PUSH_PROVIDER" default:"sandbox" enum:"sandbox,native" help:"Where push notifications go: the sandbox, or FCM (android; FANFARE_FCM_PROJECT_ID, _SERVICE_ACCOUNT_JSON[_FILE]) and APNs (ios; FANFARE_APNS_TEAM_ID, _KEY_ID, _PRIVATE_KEY_P8[_FILE], _TOPIC) — whichever is configured."`
 	EmailRate     float64 `name:"email-rate" env:"FANFARE_EMAIL_RATE" help:"Cap on emails per second from this node (0: none)."`
@@ -118,6 +118,19 @@ func (f *deliveryFlags) smsAuthToken() string {
 		return ""
 	}
 	return cfg.AuthToken
+}
+
+// smsStatusCallback is the status callback URL the SMS provider gives the
+// API, whose signatures are made over it.
+func (f *deliveryFlags) smsStatusCallback() string {
+	if f.SMSProvider != "twilio" {
+		return ""
+	}
+	cfg, err := f.smsConfig()
+	if err != nil {
+		return ""
+	}
+	return cfg.StatusCallback
 }
 
 // nativePush builds the FCM and APNs providers that are configured.

@@ -95,7 +95,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}()
 
 	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Token: token, UnsubscribeKey: key, Version: Version,
-		SMSAuthToken: c.smsAuthToken(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages})
+		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)

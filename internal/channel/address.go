@@ -167,6 +167,11 @@ var reservedHeaders = map[string]bool{
 // upstream, not an email.
 const maxHeaderValue = 998
 
+// maxUnsubscribeURL is the longest unsubscribe URL: a URL cannot be folded
+// without changing it, and "List-Unsubscribe: <URL>" must fit one line of
+// 998 octets (RFC 5322 §2.1.1).
+const maxUnsubscribeURL = maxHeaderValue - len("List-Unsubscribe: <>")
+
 // ParseFrom parses an EmailContent From ("Name <addr>" or a bare address)
 // and checks its address.
 func ParseFrom(from string) (*mail.Address, error) {
@@ -226,6 +231,9 @@ func CheckEmailContent(c *EmailContent) error {
 	if c.UnsubscribeURL != "" {
 		if err := checkHeaderText(c.UnsubscribeURL); err != nil {
 			return fmt.Errorf("unsubscribe URL: %w", err)
+		}
+		if len(c.UnsubscribeURL) > maxUnsubscribeURL {
+			return fmt.Errorf("unsubscribe URL: longer than %d octets", maxUnsubscribeURL)
 		}
 		u, err := url.Parse(c.UnsubscribeURL)
 		if err != nil || !(u.Scheme == "https" || u.Scheme == "http" || u.Scheme == "mailto") ||

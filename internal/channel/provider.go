@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Channels.
@@ -81,6 +85,16 @@ type PushContent struct {
 	Category       string `json:"category,omitempty"`
 	AndroidChannel string `json:"android_channel,omitempty"`
 	Priority       string `json:"priority,omitempty"`
+	// Background makes a data-only push that wakes the app and shows
+	// nothing (on iOS a background push: content-available, priority 5).
+	// A push with nothing to show (no title, body, badge or sound) is
+	// sent so whatever this says.
+	Background bool `json:"background,omitempty"`
+	// Expiration, when set, is how long APNs keeps trying to deliver the
+	// notification (0: once, at once); CollapseID makes it replace a shown
+	// notification with the same ID. Both are iOS options.
+	Expiration *time.Duration `json:"expiration,omitempty"`
+	CollapseID string         `json:"collapse_id,omitempty"`
 }
 
 // Outcome of a send.
@@ -110,6 +124,14 @@ type Result struct {
 	// OptedOut is true when the provider says the recipient told it to
 	// stop (an SMS STOP reply): the profile opts out of the channel.
 	OptedOut bool `json:"opted_out,omitempty"`
+	// RetryAfter, for a Transient result, is how long the provider asked
+	// to wait (its Retry-After); 0 leaves the wait to the dispatcher.
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	// Setup is true when the provider's configuration, not the message,
+	// is at fault (a wrong topic, credentials for another environment):
+	// the message (Transient) waits while its channel rests, and no
+	// address is held against it.
+	Setup bool `json:"setup,omitempty"`
 }
 
 // Provider sends messages of one channel.
@@ -128,3 +150,27 @@ type Provider interface {
 
 // ErrConfig is returned for an unusable provider configuration.
 var ErrConfig = errors.New("provider configuration")
+
+// maxRetryAfter bounds the wait a provider may ask for: a value beyond it
+// (a misconfigured gateway's, a hostile one's) is taken as this.
+const maxRetryAfter = time.Hour
+
+// RetryAfter reads an HTTP Retry-After value (RFC 9110 §10.2.3), delay
+// seconds or an HTTP-date, as a wait from now, at most an hour. It is 0
+// when the value is absent, malformed or in the past.
+func RetryAfter(value string, now time.Time) time.Duration {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		d = time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	} else if at, err := http.ParseTime(value); err == nil {
+		d = at.Sub(now)
+	}
+	return max(min(d, maxRetryAfter), 0)
+}

@@ -805,6 +805,7 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 	groups := map[outcome][]Row{}
 	add := func(k outcome, r Row) { groups[k] = append(groups[k], r) }
 	deadTokens := map[string][]string{} // by dimension
+	jitter := newJitter()
 	for _, res := range results {
 		r, ok := byID[res.ID]
 		if !ok {
@@ -831,19 +832,20 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		case channel.Sent:
 			sent.rows, sent.refs = append(sent.rows, r), append(sent.refs, res.ProviderID)
 		case channel.Permanent:
-			add(outcome{StatusFailed, clip(res.Error), false}, r)
+			add(outcome{StatusFailed, clip(res.Error), false, 0}, r)
 		case channel.Transient:
-			if outage {
-				// The provider failed, not this message: it is retried
-				// without the attempt counting.
-				add(outcome{StatusRetry, clip(res.Error), true}, r)
+			delay := retryDelay(r.Attempts, res.RetryAfter, jitter)
+			if outage || res.Setup {
+				// The provider failed, or its configuration, not this
+				// message: it is retried without the attempt counting.
+				add(outcome{StatusRetry, clip(res.Error), true, delay}, r)
 			} else if r.Attempts >= d.cfg.MaxAttempts {
-				add(outcome{StatusFailed, ReasonRetriesExceeded + ": " + clip(res.Error), false}, r)
+				add(outcome{StatusFailed, ReasonRetriesExceeded + ": " + clip(res.Error), false, 0}, r)
 			} else {
-				add(outcome{StatusRetry, clip(res.Error), false}, r)
+				add(outcome{StatusRetry, clip(res.Error), false, delay}, r)
 			}
 		default:
-			add(outcome{StatusInDoubt, clip(res.Error), false}, r)
+			add(outcome{StatusInDoubt, clip(res.Error), false, 0}, r)
 		}
 	}
 	for dim, tokens := range deadTokens {
@@ -861,10 +863,11 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 
 // outcome is what setOutcome writes: a status and its reason, and for a
 // retry whether its attempt is given back (the provider failed, not the
-// message).
+// message) and how long it waits (0: backoff).
 type outcome struct {
 	status, reason string
 	forgive        bool
+	delay          time.Duration
 }
 
 // setStatus moves messages to a status with a reason; retried ones come
@@ -883,7 +886,7 @@ func (d *Dispatcher) setOutcome(ctx context.Context, rows []Row, o outcome, now 
 	}
 	for len(rows) > 0 {
 		n := min(len(rows), 500)
-		args := []any{status, nullable(o.reason), now, now.Add(backoff)}
+		args := []any{status, nullable(o.reason), now, now.Add(cmp.Or(o.delay, backoff))}
 		where, args := d.where(rows[:n], f, args)
 		q := `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, retry_at = CASE WHEN $1 = 'retry' THEN CAST($4 AS TIMESTAMPTZ) ELSE NULL END` + set +
 			` WHERE ` + where
@@ -895,7 +898,8 @@ func (d *Dispatcher) setOutcome(ctx context.Context, rows []Row, o outcome, now 
 	return nil
 }
 
-// backoff delays a retried message.
+// backoff delays a retried message after its first attempt (see
+// retryDelay).
 const backoff = 30 * time.Second
 
 func seqs(rows []Row) []int64 {

@@ -33,7 +33,10 @@ const minOutageChunk = 4
 // by every chunk that fails after one, up to maxRest; then the next chunk
 // tries the provider again, and one with a message sent ends the outage.
 // An outage's failures are not counted as attempts of their messages (see
-// record). Each process keeps its own outages. (Push goes to FCM and APNs
+// record). A provider's Retry-After lengthens the rest to what it asked;
+// a setup error (Result.Setup: a wrong APNs topic, tokens of the other
+// environment) starts a rest whatever the chunk's size. Each process
+// keeps its own outages. (Push goes to FCM and APNs
 // through one provider: either failing rests the channel.)
 type outages struct {
 	mu    sync.Mutex
@@ -71,14 +74,18 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 	if len(results) == 0 {
 		return false
 	}
-	failing := true
+	failing, setup, asked := true, false, time.Duration(0)
 	for _, r := range results {
 		if r.Outcome == channel.Sent || r.Outcome == channel.Permanent {
 			failing = false
 			break
 		}
+		setup = setup || r.Setup
+		asked = max(asked, r.RetryAfter)
 	}
-	if failing && len(results) < minOutageChunk {
+	// A setup error (a wrong topic) is the provider's whatever the
+	// chunk's size.
+	if failing && len(results) < minOutageChunk && !setup {
 		return false
 	}
 	o := &d.outages
@@ -99,6 +106,7 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 	if last, ok := o.rest[ch]; ok {
 		rest = min(2*last, maxRest)
 	}
+	rest = max(rest, asked) // the provider's Retry-After
 	if o.until == nil {
 		o.until, o.rest = map[string]time.Time{}, map[string]time.Duration{}
 	}

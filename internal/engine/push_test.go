@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -51,5 +52,28 @@ func TestPushSkipsInactiveDevices(t *testing.T) {
 			"3|   excluded no_address",
 		}
 		sameLines(t, "outbox", got, want)
+	})
+}
+
+// TestReservedPushDataKeysRefusedAtValidation: a data key FCM reserves
+// is named when the campaign is validated, not refused by FCM at send
+// time for every recipient.
+func TestReservedPushDataKeysRefusedAtValidation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		loadModel(t, s, []byte(appModel), map[string]string{"customers": "customer_id,first_name\n1,Ann\n"})
+		eng := newEngine(s)
+		doc := sendToAll("app", "customers", "push", `{type: push, body: 'New in', data: {from: 'shop', 'google.c.a.e': '1', order: '{{ profile.customer_id }}'}}`)
+		_, err := eng.Validate(t.Context(), []byte(doc))
+		if err == nil {
+			t.Fatal("validation passed")
+		}
+		for _, want := range []string{`activities.push.data.from: data key "from" is reserved by FCM`, `activities.push.data.google.c.a.e`} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%q missing from %v", want, err)
+			}
+		}
+		if strings.Contains(err.Error(), "order") {
+			t.Errorf("an ordinary key refused: %v", err)
+		}
 	})
 }

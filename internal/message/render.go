@@ -84,6 +84,10 @@ func (t *Template) RenderPush(c Context) (*channel.PushContent, error) {
 		b := *t.badge
 		out.Badge = &b
 	}
+	out.Background, out.Expiration, out.CollapseID = t.push.background, t.push.expiration, v["ios.collapse_id"]
+	if err := checkCollapseID(out.CollapseID); err != nil {
+		return nil, &RenderError{Field: "ios.collapse_id", Err: err}
+	}
 	for k, val := range v {
 		if name, ok := strings.CutPrefix(k, "data."); ok {
 			if out.Data == nil {

@@ -32,6 +32,10 @@ type Push struct {
 	IOS      *IOSOptions       `json:"ios,omitempty"`
 	Android  *AndroidOptions   `json:"android,omitempty"`
 	Locale   string            `json:"locale,omitempty"`
+	// Background makes a data-only push that wakes the app and shows
+	// nothing: no title, body, image, sound, badge or category; Data is
+	// what it carries (see checkPush).
+	Background bool `json:"background,omitempty"`
 }
 
 // IOSOptions are the APNs-only settings of a push.
@@ -39,6 +43,13 @@ type IOSOptions struct {
 	Badge    *int   `json:"badge,omitempty"`
 	Sound    string `json:"sound,omitempty"`
 	Category string `json:"category,omitempty"`
+	// Expiration is how long APNs keeps trying to deliver the
+	// notification, a duration ("6h"; "0s": once, at once); unset, APNs
+	// decides. It is not a template.
+	Expiration string `json:"expiration,omitempty"`
+	// CollapseID makes the notification replace a shown one with the
+	// same ID (apns-collapse-id, at most 64 bytes once rendered).
+	CollapseID string `json:"collapse_id,omitempty"`
 }
 
 // AndroidOptions are the FCM-only settings of a push.

@@ -111,6 +111,7 @@ type Template struct {
 	fields  []field
 	locale  string // the Locale template ("" for the default)
 	badge   *int
+	push    pushOptions
 	text    textSource
 	needs   Needs
 	env     Env
@@ -198,7 +199,7 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 		}
 		if s.IOS != nil {
 			t.badge = s.IOS.Badge
-			t.fields = append(t.fields, field{"ios.sound", s.IOS.Sound, false}, field{"ios.category", s.IOS.Category, false})
+			t.fields = append(t.fields, field{"ios.sound", s.IOS.Sound, false}, field{"ios.category", s.IOS.Category, false}, field{"ios.collapse_id", s.IOS.CollapseID, true})
 		}
 		if s.Android != nil {
 			t.fields = append(t.fields, field{"android.channel", s.Android.Channel, false}, field{"android.priority", s.Android.Priority, false})
@@ -210,9 +211,9 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 				}
 			}
 		}
-		if s.Body == "" && s.Title == "" {
-			probs = append(probs, Problem{Field: "body", Message: "a title or a body is required"})
-		}
+		var ps []Problem
+		t.push, ps = checkPush(&s)
+		probs = append(probs, ps...)
 		t.locale = s.Locale
 	default:
 		return nil, &ValidationError{Problems: []Problem{{Field: "channel", Message: fmt.Sprintf("unknown channel %q", channel)}}}

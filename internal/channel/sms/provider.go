@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -186,7 +187,11 @@ func (p *Provider) sendOne(ctx context.Context, m *channel.Message) channel.Resu
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	return p.outcome(r, resp.StatusCode, body, readErr)
+	r = p.outcome(r, resp.StatusCode, body, readErr)
+	if r.Outcome == channel.Transient {
+		r.RetryAfter = channel.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return r
 }
 
 // check validates a message and returns its sender.

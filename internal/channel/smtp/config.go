@@ -49,10 +49,17 @@ type Config struct {
 	// 30s).
 	Timeout time.Duration
 	DKIM    *DKIMConfig
-	// HeloName is the name given in EHLO (default: the machine's name).
+	// HeloName is the name given in EHLO: a fully qualified domain name
+	// (or an address literal, "[192.0.2.1]"). The default is the machine's
+	// name when fully qualified, else its canonical name (DNS or
+	// /etc/hosts) when that is, else the address literal of each
+	// connection's local end (RFC 5321 §4.1.4): a bare host name ("vm") is
+	// refused by many receivers.
 	HeloName string
 	// InsecureSkipVerify accepts any server certificate: tests only.
 	InsecureSkipVerify bool
+	// Log receives the provider's warnings (default slog.Default()).
+	Log *slog.Logger
 }
 
 // DKIMConfig configures DKIM signing.
@@ -110,13 +117,10 @@ func (c *Config) Validate() error {
 		bad("smtp: timeout must be positive")
 	}
 	if c.HeloName == "" {
-		c.HeloName, _ = os.Hostname()
-		if c.HeloName == "" {
-			c.HeloName = "localhost"
-		}
+		c.HeloName = defaultHeloName()
 	}
-	if strings.ContainsAny(c.HeloName, " \t\r\n") {
-		bad("smtp: helo name holds a space or control character")
+	if c.HeloName != "" && !isHeloName(c.HeloName) {
+		bad("smtp: helo name must be a domain name or an address literal such as [192.0.2.1]")
 	}
 	if c.DKIM != nil {
 		if _, err := c.DKIM.signer(); err != nil {

@@ -58,6 +58,30 @@ func (d *deadlineConn) SetDeadline(t time.Time) error {
 	return d.Conn.SetDeadline(t)
 }
 
+// heloConn replaces go-smtp's first command, the "EHLO localhost" it
+// sends before STARTTLS, with an EHLO naming us; the rest passes
+// untouched. go-smtp writes each command in one call, and what it does
+// next depends only on the reply.
+type heloConn struct {
+	net.Conn
+	name string
+	done bool
+}
+
+func (h *heloConn) Write(p []byte) (int, error) {
+	if h.done {
+		return h.Conn.Write(p)
+	}
+	h.done = true
+	if string(p) != "EHLO localhost\r\n" {
+		return h.Conn.Write(p)
+	}
+	if _, err := io.WriteString(h.Conn, "EHLO "+h.name+"\r\n"); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // dialConn connects, sets up TLS, greets and authenticates.
 func dialConn(ctx context.Context, cfg *Config, tlsCfg *tls.Config) (*conn, error) {
 	d := net.Dialer{Timeout: cfg.Timeout}
@@ -80,6 +104,10 @@ func dialConn(ctx context.Context, cfg *Config, tlsCfg *tls.Config) (*conn, erro
 func setup(tcp net.Conn, cfg *Config, tlsCfg *tls.Config) (*conn, error) {
 	var nc net.Conn = &deadlineConn{Conn: tcp, timeout: cfg.Timeout}
 	nc.SetDeadline(time.Time{})
+	helo := cfg.HeloName
+	if helo == "" {
+		helo = addressLiteral(tcp.LocalAddr())
+	}
 	var cl *gosmtp.Client
 	var raw io.Writer
 	switch cfg.TLS {
@@ -90,10 +118,10 @@ func setup(tcp net.Conn, cfg *Config, tlsCfg *tls.Config) (*conn, error) {
 		}
 		cl, raw = gosmtp.NewClient(tc), tc
 	case TLSStartTLS:
-		// go-smtp says EHLO localhost before STARTTLS; the name that
-		// matters is the one given over TLS below.
+		// go-smtp says EHLO localhost before STARTTLS, and offers no way
+		// to name itself there: heloConn puts our name in its place.
 		var err error
-		if cl, err = gosmtp.NewClientStartTLS(nc, tlsCfg); err != nil {
+		if cl, err = gosmtp.NewClientStartTLS(&heloConn{Conn: nc, name: helo}, tlsCfg); err != nil {
 			return nil, fmt.Errorf("STARTTLS: %w", err)
 		}
 	default:
@@ -101,7 +129,7 @@ func setup(tcp net.Conn, cfg *Config, tlsCfg *tls.Config) (*conn, error) {
 	}
 	cl.CommandTimeout = cfg.Timeout
 	cl.SubmissionTimeout = cfg.Timeout
-	if err := cl.Hello(cfg.HeloName); err != nil {
+	if err := cl.Hello(helo); err != nil {
 		return nil, fmt.Errorf("EHLO: %w", err)
 	}
 	if cfg.Username != "" {

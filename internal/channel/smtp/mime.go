@@ -3,9 +3,10 @@ package smtp
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"html"
 	"maps"
-	"mime"
+	"net/mail"
 	"net/textproto"
 	"slices"
 	"strings"
@@ -15,9 +16,6 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
 )
-
-// maxLine is where headers are folded (RFC 5322 §2.1.1 SHOULD).
-const maxLine = 78
 
 // composed is a message ready for the envelope.
 type composed struct {
@@ -58,35 +56,50 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 	if err != nil {
 		return composed{}, err
 	}
-	var replyTo string
+	var replyTo *mail.Address
 	if c.ReplyTo != "" {
-		rt, err := channel.ParseFrom(c.ReplyTo)
-		if err != nil {
+		if replyTo, err = channel.ParseFrom(c.ReplyTo); err != nil {
 			return composed{}, err
 		}
-		replyTo = rt.String()
 	}
 	buf := getBuffer()
 	b := (*buf)[:0]
 
-	b = appendHeader(b, "From", from.String())
-	b = appendHeader(b, "To", m.To)
-	if replyTo != "" {
-		b = appendHeader(b, "Reply-To", replyTo)
+	// A field that cannot fold into lines SMTP carries is refused rather
+	// than sent broken; only a List-Unsubscribe URL the content check
+	// let through could be one.
+	tooLong := ""
+	add := func(name, value string) {
+		var ok bool
+		if b, ok = appendHeader(b, name, value); !ok && tooLong == "" {
+			tooLong = name
+		}
 	}
-	b = appendHeader(b, "Subject", encodeWords(c.Subject))
-	b = appendHeader(b, "Date", now.Format(time.RFC1123Z))
-	b = appendHeader(b, "Message-ID", MessageID(m.ID, from.Address))
+	b = appendAddress(b, "From", from)
+	add("To", m.To)
+	if replyTo != nil {
+		b = appendAddress(b, "Reply-To", replyTo)
+	}
+	b = appendText(b, "Subject", c.Subject)
+	add("Date", now.Format(time.RFC1123Z))
+	add("Message-ID", MessageID(m.ID, from.Address))
 	if c.UnsubscribeURL != "" {
-		b = appendHeader(b, "List-Unsubscribe", "<"+c.UnsubscribeURL+">")
-		b = appendHeader(b, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		add("List-Unsubscribe", "<"+c.UnsubscribeURL+">")
+		if OneClick(c.UnsubscribeURL, dk != nil) {
+			add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		}
 	}
 	if len(c.Headers) > 0 {
 		for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
-			b = appendHeader(b, textproto.CanonicalMIMEHeaderKey(name), encodeWords(c.Headers[name]))
+			b = appendText(b, textproto.CanonicalMIMEHeaderKey(name), c.Headers[name])
 		}
 	}
-	b = appendHeader(b, "MIME-Version", "1.0")
+	if tooLong != "" {
+		*buf = b
+		putBuffer(buf)
+		return composed{}, fmt.Errorf("header %s: a line longer than %d octets", tooLong, maxLineOctets)
+	}
+	b, _ = appendHeader(b, "MIME-Version", "1.0")
 
 	// The preheader goes in as a piece of the HTML body rather than
 	// through a copy of the whole document.
@@ -97,7 +110,7 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 	switch {
 	case c.Text != "" && c.HTML != "":
 		boundary := boundaryFor(m.ID)
-		b = appendHeader(b, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+		b, _ = appendHeader(b, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 		b = append(b, "\r\n"...)
 		b = appendPart(b, boundary, "text/plain", c.Text)
 		b = appendPart(b, boundary, "text/html", html[:]...)
@@ -122,6 +135,16 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 		buf = signed
 	}
 	return composed{from: from.Address, data: *buf, buf: buf}, nil
+}
+
+// OneClick tells whether a message with this unsubscribe URL may offer
+// one-click unsubscription (List-Unsubscribe-Post, RFC 8058): only with
+// an HTTPS URL and a DKIM signature that covers both List-Unsubscribe
+// fields (signedHeaders does). Without them receivers ignore the field or
+// hold it against the sender, so it is left out and List-Unsubscribe goes
+// alone.
+func OneClick(unsubscribeURL string, dkim bool) bool {
+	return dkim && len(unsubscribeURL) > len("https://") && strings.EqualFold(unsubscribeURL[:len("https://")], "https://")
 }
 
 // MessageID is the Message-ID header value of the message id from the
@@ -158,39 +181,6 @@ func isDotAtom(s string) bool {
 func boundaryFor(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return "=_ff" + hex.EncodeToString(sum[:12])
-}
-
-// encodeWords encodes a header value as RFC 2047 words when it is not
-// plain ASCII.
-func encodeWords(s string) string {
-	return mime.QEncoding.Encode("utf-8", s)
-}
-
-// appendHeader appends "Name: value" folded at spaces so that lines stay
-// short. Values have passed CheckEmailContent: no CR or LF.
-func appendHeader(b []byte, name, value string) []byte {
-	b = append(b, name...)
-	b = append(b, ": "...)
-	col := len(name) + 2
-	for i := 0; ; i++ {
-		word, rest, more := strings.Cut(value, " ")
-		if i > 0 {
-			if col+1+len(word) > maxLine && col > 1 {
-				b = append(b, "\r\n "...)
-				col = 1
-			} else {
-				b = append(b, ' ')
-				col++
-			}
-		}
-		b = append(b, word...)
-		col += len(word)
-		if !more {
-			break
-		}
-		value = rest
-	}
-	return append(b, "\r\n"...)
 }
 
 // appendPart appends one part of a multipart body.

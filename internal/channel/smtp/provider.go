@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,9 @@ type Provider struct {
 	dkim *dkimSigner
 	tls  *tls.Config
 	now  func() time.Time
+
+	// plainUnsubscribe warns once of unsubscribe URLs that are not HTTPS.
+	plainUnsubscribe sync.Once
 
 	// slots bounds the connections in use across concurrent batches.
 	slots chan struct{}
@@ -59,8 +63,17 @@ func New(cfg Config) (*Provider, error) {
 			return nil, fmt.Errorf("%w: %w", channel.ErrConfig, err)
 		}
 		p.dkim = d
+	} else {
+		p.log().Warn("smtp: no DKIM key: emails go out unsigned, without one-click unsubscription (List-Unsubscribe-Post, RFC 8058)")
 	}
 	return p, nil
+}
+
+func (p *Provider) log() *slog.Logger {
+	if p.cfg.Log != nil {
+		return p.cfg.Log
+	}
+	return slog.Default()
 }
 
 // Name returns "smtp".
@@ -152,6 +165,11 @@ func (p *Provider) sendOne(b *batch, cp **conn, m *channel.Message) channel.Resu
 	msg, err := compose(m, p.now(), p.dkim)
 	if err != nil {
 		return fail(channel.Permanent, "%v", err)
+	}
+	if u := m.Email.UnsubscribeURL; p.dkim != nil && u != "" && !OneClick(u, true) {
+		p.plainUnsubscribe.Do(func() {
+			p.log().Warn("smtp: the unsubscribe URL is not HTTPS (see --public-url): emails go out without one-click unsubscription (List-Unsubscribe-Post, RFC 8058)")
+		})
 	}
 	defer msg.free()
 	for attempt := 0; ; attempt++ {

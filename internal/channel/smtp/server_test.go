@@ -52,6 +52,7 @@ type server struct {
 	mu      sync.Mutex
 	msgs    []received
 	offered []string
+	helos   []string // the name of each EHLO, in order
 	count   int
 }
 
@@ -67,6 +68,10 @@ type serverOpts struct {
 func newServer(t testing.TB, o serverOpts) *server {
 	s := &server{rcpt: o.rcpt, data: o.data, discard: o.discard, user: o.user, pass: o.pass}
 	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(c *gosmtp.Conn) (gosmtp.Session, error) {
+		// A session starts at each EHLO (again after STARTTLS).
+		s.mu.Lock()
+		s.helos = append(s.helos, c.Hostname())
+		s.mu.Unlock()
 		return &session{s: s, conn: c}, nil
 	}))
 	srv.Domain = "localhost"
@@ -128,6 +133,12 @@ func (s *server) messages() []received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]received(nil), s.msgs...)
+}
+
+func (s *server) ehlos() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.helos...)
 }
 
 func (s *server) accepted() int {

@@ -100,13 +100,17 @@ func TestOutcomes(t *testing.T) {
 		deactivate bool
 	}{
 		{"unregistered", pushtest.Reply{Status: 410, Body: `{"reason":"Unregistered","timestamp":1700000000000}`}, channel.Permanent, true},
-		{"bad token", pushtest.Reply{Status: 400, Body: `{"reason":"BadDeviceToken"}`}, channel.Permanent, true},
+		// Apple says so of a good token of the other environment too.
+		{"bad token", pushtest.Reply{Status: 400, Body: `{"reason":"BadDeviceToken"}`}, channel.Permanent, false},
+		{"expired token", pushtest.Reply{Status: 400, Body: `{"reason":"ExpiredToken"}`}, channel.Permanent, true},
 		{"wrong topic", pushtest.Reply{Status: 400, Body: `{"reason":"DeviceTokenNotForTopic"}`}, channel.Permanent, false},
 		{"too large", pushtest.Reply{Status: 413, Body: `{"reason":"PayloadTooLarge"}`}, channel.Permanent, false},
 		{"throttled", pushtest.Reply{Status: 429, Body: `{"reason":"TooManyRequests"}`}, channel.Transient, false},
 		{"internal", pushtest.Reply{Status: 500, Body: `{"reason":"InternalServerError"}`}, channel.Transient, false},
 		{"unavailable", pushtest.Reply{Status: 503, Body: `{"reason":"ServiceUnavailable"}`}, channel.Transient, false},
 		{"bad key", pushtest.Reply{Status: 403, Body: `{"reason":"InvalidProviderToken"}`}, channel.Transient, false},
+		{"bad topic", pushtest.Reply{Status: 400, Body: `{"reason":"BadTopic"}`}, channel.Transient, false},
+		{"topic disallowed", pushtest.Reply{Status: 400, Body: `{"reason":"TopicDisallowed"}`}, channel.Transient, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +119,11 @@ func TestOutcomes(t *testing.T) {
 			res := p.Send(t.Context(), []*channel.Message{ios("a", "dead"), ios("b", "a11e")})
 			if r := res[0]; r.Outcome != tt.outcome || r.Deactivate != tt.deactivate || r.Error == "" {
 				t.Errorf("dead: %+v, want %s deactivate=%t", r, tt.outcome, tt.deactivate)
+			}
+			// The configuration, not the message, is at fault: a setup
+			// error rests the channel (delivery's outages).
+			if setup := tt.name == "bad topic" || tt.name == "topic disallowed" || tt.name == "bad key"; res[0].Setup != setup {
+				t.Errorf("dead: %+v, want setup=%t", res[0], setup)
 			}
 			if r := res[1]; r.Outcome != channel.Sent || r.Deactivate {
 				t.Errorf("alive: %+v", r)

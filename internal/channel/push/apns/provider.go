@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -66,8 +67,39 @@ func (p *Provider) Channel() string { return channel.Push }
 // Send sends msgs with up to Concurrency requests in flight and returns one
 // result per message, in order.
 func (p *Provider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
-	return batch.Run(ctx, "apns", msgs, p.slots, p.closed.Load, p.sendOne)
+	return wrongEnvironment(batch.Run(ctx, "apns", msgs, p.slots, p.closed.Load, p.sendOne))
 }
+
+// minBadBatch is the fewest messages a batch must hold for all of them
+// refused as BadDeviceToken to say the environment is wrong, not the
+// tokens.
+const minBadBatch = 4
+
+// wrongEnvironment turns a batch whose every token APNs called bad into
+// a setup error. APNs answers BadDeviceToken as well to a token of the
+// other environment (an app built for the sandbox, a server sending to
+// production, or the reverse): one such answer fails its message (never
+// deactivating the token, which may be good), but a whole batch of them
+// says the base URL is wrong, and its messages wait while the channel
+// rests.
+func wrongEnvironment(res []channel.Result) []channel.Result {
+	if len(res) < minBadBatch {
+		return res
+	}
+	for _, r := range res {
+		if !strings.HasPrefix(r.Error, badToken) {
+			return res
+		}
+	}
+	for i := range res {
+		res[i].Outcome, res[i].Setup = channel.Transient, true
+		res[i].Error = "apns: every device token of the batch refused as BadDeviceToken: does the base URL (FANFARE_APNS_BASE_URL) name the environment the app was built for, sandbox or production?"
+	}
+	return res
+}
+
+// badToken starts the error of a message refused as BadDeviceToken.
+const badToken = "apns: device token refused (BadDeviceToken)"
 
 // Close stops sending and closes idle connections.
 func (p *Provider) Close() error {
@@ -128,8 +160,9 @@ func (p *Provider) post(ctx context.Context, tok string, m *channel.Message, bod
 	req.Header.Set("Authorization", "bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("apns-topic", p.cfg.Topic)
-	req.Header.Set("apns-push-type", "alert")
-	req.Header.Set("apns-priority", priority(m.Push.Priority))
+	for k, v := range Headers(m.Push, time.Now()) {
+		req.Header.Set(k, v)
+	}
 	if id := ID(m.ID); id != "" {
 		req.Header.Set("apns-id", id)
 	}
@@ -148,21 +181,33 @@ func (p *Provider) post(ctx context.Context, tok string, m *channel.Message, bod
 		Reason string `json:"reason"`
 	}
 	_ = json.Unmarshal(resp.Body, &e)
-	return classify(resp.Status, e.Reason), resp.Status == http.StatusForbidden && e.Reason == "ExpiredProviderToken"
+	r = classify(resp.Status, e.Reason)
+	if r.Outcome == channel.Transient {
+		r.RetryAfter = channel.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return r, resp.Status == http.StatusForbidden && e.Reason == "ExpiredProviderToken"
 }
 
 // classify maps an APNs status and reason to an outcome.
 func classify(status int, reason string) channel.Result {
 	why := fmt.Sprintf("HTTP %d %s", status, batch.Truncate(reason))
 	switch {
-	case status == http.StatusGone || reason == "Unregistered" || reason == "BadDeviceToken" || reason == "ExpiredToken":
+	case status == http.StatusGone || reason == "Unregistered" || reason == "ExpiredToken":
 		r := failed(channel.Permanent, "device token dead: %s", why)
 		r.Deactivate = true
 		return r
+	case reason == "BadDeviceToken":
+		// Also the answer to a good token of the other environment:
+		// the message fails, the token stays (see wrongEnvironment).
+		return channel.Result{Outcome: channel.Permanent, Error: badToken + ": " + why + "; a token of the other environment (sandbox or production) is refused so too"}
+	case reason == "BadTopic" || reason == "TopicDisallowed" || reason == "MissingTopic" ||
+		reason == "BadCertificate" || reason == "BadCertificateEnvironment" || status == http.StatusForbidden:
+		// The topic, the key or the environment is at fault, not the
+		// message: it waits while the channel rests.
+		r := failed(channel.Transient, "setup error: %s", why)
+		r.Setup = true
+		return r
 	case status == http.StatusTooManyRequests || status >= 500:
-		return failed(channel.Transient, "%s", why)
-	case status == http.StatusForbidden:
-		// The provider token or the key is at fault, not the message.
 		return failed(channel.Transient, "%s", why)
 	}
 	return failed(channel.Permanent, "%s", why)
@@ -170,6 +215,28 @@ func classify(status int, reason string) channel.Result {
 
 func failed(o channel.Outcome, format string, args ...any) channel.Result {
 	return channel.Result{Outcome: o, Error: "apns: " + fmt.Sprintf(format, args...)}
+}
+
+// Headers are the APNs request headers a push's content decides, as of
+// now: its type, priority, expiration and collapse ID. FCM passes them on
+// to APNs for an Apple device (its apns.headers).
+func Headers(c *channel.PushContent, now time.Time) map[string]string {
+	h := map[string]string{"apns-push-type": "alert", "apns-priority": priority(c.Priority)}
+	if c.DataOnly() {
+		// Apple refuses priority 10 for a background push.
+		h["apns-push-type"], h["apns-priority"] = "background", "5"
+	}
+	if c.Expiration != nil {
+		// A date in seconds since the epoch; 0: one attempt, not stored.
+		h["apns-expiration"] = "0"
+		if *c.Expiration > 0 {
+			h["apns-expiration"] = strconv.FormatInt(now.Add(*c.Expiration).Unix(), 10)
+		}
+	}
+	if c.CollapseID != "" {
+		h["apns-collapse-id"] = c.CollapseID
+	}
+	return h
 }
 
 // priority maps PushContent.Priority to apns-priority: 10 delivers at once,
@@ -182,11 +249,17 @@ func priority(p string) string {
 	return "10"
 }
 
+// maxCollapseID is APNs' limit on apns-collapse-id.
+const maxCollapseID = 64
+
 // payload builds the JSON body for m.
 func payload(m *channel.Message) ([]byte, error) {
 	c := m.Push
 	if c == nil {
 		return nil, fmt.Errorf("no push content")
+	}
+	if len(c.CollapseID) > maxCollapseID || strings.ContainsAny(c.CollapseID, "\r\n") {
+		return nil, fmt.Errorf("collapse ID of %d bytes: at most %d, on one line", len(c.CollapseID), maxCollapseID)
 	}
 	aps := map[string]any{}
 	alert := map[string]any{}
@@ -219,6 +292,11 @@ func payload(m *channel.Message) ([]byte, error) {
 		// A notification service extension fetches it.
 		aps["mutable-content"] = 1
 		root["image"] = c.Image
+	}
+	if c.DataOnly() {
+		// A background push wakes the app and may carry nothing that
+		// shows.
+		aps = map[string]any{"content-available": 1}
 	}
 	if c.DeepLink != "" {
 		root["deep_link"] = c.DeepLink

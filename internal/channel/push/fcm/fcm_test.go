@@ -68,7 +68,7 @@ func TestPayload(t *testing.T) {
 	}
 	got := fmt.Sprint(f.Payloads()[0])
 	want := "map[android:map[notification:map[channel_id:promos] priority:HIGH] " +
-		"apns:map[payload:map[aps:map[badge:3 category:SALE sound:default]]] " +
+		"apns:map[headers:map[apns-priority:10 apns-push-type:alert] payload:map[aps:map[badge:3 category:SALE sound:default]]] " +
 		"data:map[deep_link:app://sale/1 fanfare_message_id:m-1 k:v] " +
 		"notification:map[body:50% off image:https://img.example.com/a.png title:Sale] token:tok-1]"
 	if got != want {

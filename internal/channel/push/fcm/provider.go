@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/push/apns"
 	"github.com/fanfare-dev/fanfare/internal/channel/push/internal/batch"
 )
 
@@ -77,7 +78,7 @@ func (p *Provider) sendOne(ctx context.Context, m *channel.Message) channel.Resu
 	if err := channel.CheckToken(m.To); err != nil {
 		return failed(channel.Permanent, "%v", err)
 	}
-	body, err := payload(m)
+	body, err := payload(m, time.Now())
 	if err != nil {
 		return failed(channel.Permanent, "%v", err)
 	}
@@ -115,7 +116,11 @@ func (p *Provider) post(ctx context.Context, tok string, body []byte) (r channel
 		_ = json.Unmarshal(resp.Body, &ok)
 		return channel.Result{Outcome: channel.Sent, ProviderID: ok.Name}, false
 	}
-	return classify(resp), resp.Status == http.StatusUnauthorized
+	r = classify(resp)
+	if r.Outcome == channel.Transient {
+		r.RetryAfter = channel.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return r, resp.Status == http.StatusUnauthorized
 }
 
 // classify maps an FCM error response to an outcome.
@@ -151,8 +156,11 @@ func classify(resp *batch.Response) channel.Result {
 		return failed(channel.Transient, "%s", why)
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden ||
 		code == "THIRD_PARTY_AUTH_ERROR" || code == "PERMISSION_DENIED":
-		// The credentials, not the message, are at fault.
-		return failed(channel.Transient, "%s", why)
+		// The credentials, not the message, are at fault: a setup
+		// error, which rests the channel.
+		r := failed(channel.Transient, "setup error: %s", why)
+		r.Setup = true
+		return r
 	}
 	return failed(channel.Permanent, "%s", why)
 }
@@ -161,14 +169,17 @@ func failed(o channel.Outcome, format string, args ...any) channel.Result {
 	return channel.Result{Outcome: o, Error: "fcm: " + fmt.Sprintf(format, args...)}
 }
 
-// payload builds the JSON request body for m.
-func payload(m *channel.Message) ([]byte, error) {
+// payload builds the JSON request body for m, as of now.
+func payload(m *channel.Message, now time.Time) ([]byte, error) {
 	c := m.Push
 	if c == nil {
 		return nil, fmt.Errorf("no push content")
 	}
 	data := make(map[string]string, len(c.Data)+2)
 	for k, v := range c.Data {
+		if why := channel.ReservedDataKey(k); why != "" {
+			return nil, fmt.Errorf("data key %q is %s", k, why)
+		}
 		data[k] = v
 	}
 	if c.DeepLink != "" {
@@ -178,7 +189,7 @@ func payload(m *channel.Message) ([]byte, error) {
 		data[DataMessageID] = m.ID
 	}
 	msg := map[string]any{"token": m.To}
-	if c.Title != "" || c.Body != "" || c.Image != "" {
+	if !c.DataOnly() && (c.Title != "" || c.Body != "" || c.Image != "") {
 		msg["notification"] = omitEmpty(map[string]any{"title": c.Title, "body": c.Body, "image": c.Image})
 	}
 	if len(data) > 0 {
@@ -197,14 +208,27 @@ func payload(m *channel.Message) ([]byte, error) {
 	if len(android) > 0 {
 		msg["android"] = android
 	}
+	msg["apns"] = apnsConfig(c, now)
+	return json.Marshal(map[string]any{"message": msg})
+}
+
+// apnsConfig is what FCM passes on to APNs when the token is an Apple
+// device's: the headers APNs would get from Fanfare itself (push type,
+// priority, expiration, collapse ID), and the iOS options of the payload;
+// a data-only push goes as a background push, which wakes the app.
+func apnsConfig(c *channel.PushContent, now time.Time) map[string]any {
 	aps := omitEmpty(map[string]any{"sound": c.Sound, "category": c.Category})
 	if c.Badge != nil {
 		aps["badge"] = *c.Badge
 	}
-	if len(aps) > 0 {
-		msg["apns"] = map[string]any{"payload": map[string]any{"aps": aps}}
+	if c.DataOnly() {
+		aps = map[string]any{"content-available": 1}
 	}
-	return json.Marshal(map[string]any{"message": msg})
+	out := map[string]any{"headers": apns.Headers(c, now)}
+	if len(aps) > 0 {
+		out["payload"] = map[string]any{"aps": aps}
+	}
+	return out
 }
 
 func omitEmpty(m map[string]any) map[string]any {

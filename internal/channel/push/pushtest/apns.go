@@ -132,11 +132,18 @@ func (a *APNs) send(w http.ResponseWriter, r *http.Request) {
 	case r.Header.Get("apns-topic") != Topic:
 		a.recorder.bad(w, 400, `{"reason":"BadTopic"}`, "topic "+r.Header.Get("apns-topic"))
 		return
-	case r.Header.Get("apns-push-type") != "alert":
+	case r.Header.Get("apns-push-type") != "alert" && r.Header.Get("apns-push-type") != "background":
 		a.recorder.bad(w, 400, `{"reason":"InvalidPushType"}`, "push type")
 		return
-	case r.Header.Get("apns-priority") != "10" && r.Header.Get("apns-priority") != "5":
+	case r.Header.Get("apns-priority") != "10" && r.Header.Get("apns-priority") != "5",
+		r.Header.Get("apns-push-type") == "background" && r.Header.Get("apns-priority") != "5":
 		a.recorder.bad(w, 400, `{"reason":"BadPriority"}`, "priority")
+		return
+	case !isDigits(r.Header.Get("apns-expiration")):
+		a.recorder.bad(w, 400, `{"reason":"BadExpirationDate"}`, "expiration")
+		return
+	case len(r.Header.Get("apns-collapse-id")) > 64:
+		a.recorder.bad(w, 400, `{"reason":"BadCollapseId"}`, "collapse id")
 		return
 	}
 	b, err := io.ReadAll(r.Body)
@@ -148,8 +155,13 @@ func (a *APNs) send(w http.ResponseWriter, r *http.Request) {
 		a.recorder.bad(w, 400, `{"reason":"PayloadEmpty"}`, "payload is not JSON")
 		return
 	}
-	if _, ok := payload["aps"].(map[string]any); !ok {
+	aps, ok := payload["aps"].(map[string]any)
+	if !ok {
 		a.recorder.bad(w, 400, `{"reason":"PayloadEmpty"}`, "no aps")
+		return
+	}
+	if why := checkAPS(r.Header.Get("apns-push-type"), aps); why != "" {
+		a.recorder.bad(w, 400, `{"reason":"InvalidPushType"}`, why)
 		return
 	}
 	token := r.PathValue("token")
@@ -183,4 +195,38 @@ func (a *APNs) verify(jwt string) bool {
 	digest := sha256.Sum256([]byte(signed))
 	return ok && len(sig) == 64 && header.Alg == "ES256" && header.Kid == KeyID && claims.Iss == TeamID && claims.Iat != 0 &&
 		ecdsa.Verify(&a.key.PublicKey, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
+}
+
+// checkAPS says what is wrong with an aps dictionary for its push type,
+// as Apple documents it: an alert push must alert, sound or badge (one
+// with none shows nothing and never wakes the app); a background push
+// must carry content-available 1 and nothing that shows.
+func checkAPS(pushType string, aps map[string]any) string {
+	_, alert := aps["alert"]
+	_, sound := aps["sound"]
+	_, badge := aps["badge"]
+	switch pushType {
+	case "alert":
+		if !alert && !sound && !badge {
+			return "alert push without alert, sound or badge"
+		}
+	case "background":
+		if aps["content-available"] != float64(1) {
+			return "background push without content-available 1"
+		}
+		if alert || sound || badge {
+			return "background push with an alert, a sound or a badge"
+		}
+	}
+	return ""
+}
+
+// isDigits reports whether s is empty or a decimal number.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -206,6 +206,10 @@ func (f *FCM) send(w http.ResponseWriter, r *http.Request) {
 	}
 	token, _ := body.Message["token"].(string)
 	data, _ := body.Message["data"].(map[string]any)
+	if why := checkMessage(body.Message); why != "" {
+		f.bad(w, 400, `{"error":{"code":400,"status":"INVALID_ARGUMENT"}}`, why)
+		return
+	}
 	id, _ := data["fanfare_message_id"].(string)
 	if rep, ok := f.offer(token); ok {
 		answer(w, r, rep)
@@ -218,4 +222,36 @@ func (f *FCM) send(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"name":"projects/%s/messages/%s"}`, Project, id)
+}
+
+// checkMessage says what FCM would refuse in a message: a data key it
+// reserves, apns headers that are not strings, a background push to
+// Apple devices without content-available or with priority 10.
+func checkMessage(m map[string]any) string {
+	data, _ := m["data"].(map[string]any)
+	for k := range data {
+		lk := strings.ToLower(k)
+		if lk == "from" || lk == "message_type" || lk == "notification" || lk == "collapse_key" ||
+			strings.HasPrefix(lk, "google.") || strings.HasPrefix(lk, "gcm.") {
+			return "reserved data key " + k
+		}
+	}
+	apnsCfg, _ := m["apns"].(map[string]any)
+	headers, _ := apnsCfg["headers"].(map[string]any)
+	for k, v := range headers {
+		if _, ok := v.(string); !ok {
+			return "apns header " + k + " is not a string"
+		}
+	}
+	if headers["apns-push-type"] == "background" {
+		payload, _ := apnsCfg["payload"].(map[string]any)
+		aps, _ := payload["aps"].(map[string]any)
+		if headers["apns-priority"] != "5" || aps["content-available"] != float64(1) {
+			return "background push without priority 5 and content-available 1"
+		}
+		if _, ok := m["notification"]; ok {
+			return "background push with a notification"
+		}
+	}
+	return ""
 }

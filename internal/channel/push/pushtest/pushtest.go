@@ -19,6 +19,8 @@ type Reply struct {
 	Body   string
 	// Hang makes the server read the request and never answer.
 	Hang bool
+	// Header holds extra response headers (Retry-After).
+	Header http.Header
 }
 
 // recorder is the channeltest.Inspector part both fakes share.
@@ -112,6 +114,9 @@ func answer(w http.ResponseWriter, req *http.Request, rep Reply) {
 	if rep.Hang {
 		<-req.Context().Done()
 		return
+	}
+	for k, v := range rep.Header {
+		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(rep.Status)
