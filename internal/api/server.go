@@ -12,6 +12,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -21,7 +22,9 @@ type Server struct {
 	engine *engine.Engine
 	log    *slog.Logger
 	token  string
-	signer delivery.Signer
+	tokens *keyring.Tokens
+	keys   *keyring.Ring
+	links  *delivery.Links
 	// smsToken checks SMS status callbacks; publicURL is how the provider
 	// reaches this server (the signature covers the URL).
 	smsToken  string
@@ -39,11 +42,15 @@ type Config struct {
 	// Engine runs campaigns; nil builds one that only records (no workers).
 	Engine *engine.Engine
 	Log    *slog.Logger
-	// Token is the bearer token every /api/ call except health and the
-	// OpenAPI document must present.
-	Token string
-	// UnsubscribeKey signs the unsubscribe links of messages.
-	UnsubscribeKey []byte
+	// Every /api/ call except health and the OpenAPI document must
+	// present a bearer token: one of Tokens (the store's, by default), or
+	// Token when set (tests).
+	Token  string
+	Tokens *keyring.Tokens
+	// Keys is the keyring of links (the store's by default); Links checks
+	// unsubscribe links with it.
+	Keys  *keyring.Ring
+	Links *delivery.Links
 	// SMSAuthToken and PublicURL check SMS status callbacks.
 	SMSAuthToken string
 	PublicURL    string
@@ -58,9 +65,18 @@ type Config struct {
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, tokens: cfg.Tokens, keys: cfg.Keys, links: cfg.Links, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.tokens == nil {
+		s.tokens = keyring.NewTokens(cfg.Store)
+	}
+	if s.keys == nil {
+		s.keys = keyring.New(cfg.Store)
+	}
+	if s.links == nil {
+		s.links = delivery.NewLinks(s.keys)
 	}
 	if s.engine == nil {
 		s.engine = engine.New(engine.Config{Store: cfg.Store, Log: s.log})
@@ -93,17 +109,47 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// auth requires the bearer token.
+// auth requires an API token: the request goes on with the token's name
+// in its context (TokenName).
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+		name, err := s.checkToken(r.Context(), got)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !ok || name == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fanfare"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required (Authorization: Bearer …)", nil)
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name)))
 	}
+}
+
+// checkToken returns the name of a valid token, "" for none.
+func (s *Server) checkToken(ctx context.Context, tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	if s.token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1 {
+		return "configured", nil
+	}
+	name, ok, err := s.tokens.Check(ctx, tok)
+	if err != nil || !ok {
+		return "", err
+	}
+	return name, nil
+}
+
+type tokenNameKey struct{}
+
+// TokenName is the name of the API token a request presented, such as
+// "local" or "ci": who did what the request does (an actor token:<name>).
+func TokenName(ctx context.Context) string {
+	name, _ := ctx.Value(tokenNameKey{}).(string)
+	return name
 }
 
 // Serve runs the server on ln until ctx ends, then shuts down gracefully,

@@ -10,6 +10,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 )
 
@@ -77,17 +78,13 @@ func (l *local) RunPreview(ctx context.Context, id int64, activity, port string,
 // Work runs the engine in this process until the run stops running, and
 // its dispatcher (to the sandbox) until the run's messages are out.
 func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
-	key, err := secretKey(l.dataDir)
-	if err != nil {
-		return nil, err
-	}
 	var flags deliveryFlags
 	providers, err := flags.providers(l.s)
 	if err != nil {
 		return nil, err
 	}
 	disp := delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
-		Renderer: &delivery.CampaignRenderer{Store: l.s, Signer: delivery.Signer{Key: key}, PublicURL: "http://127.0.0.1:8080"}})
+		Renderer: &delivery.CampaignRenderer{Store: l.s, Links: delivery.NewLinks(keyring.New(l.s)), PublicURL: "http://127.0.0.1:8080"}})
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	go func() { _ = l.eng.Run(wctx); done <- struct{}{} }()

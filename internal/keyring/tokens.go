@@ -19,6 +19,10 @@ import (
 // names an active token.
 var ErrTokenName = errors.New("token name")
 
+// ErrTokenExists is returned when creating a token with the name of an
+// active one.
+var ErrTokenExists = errors.New("an active token has that name (revoke it first)")
+
 // TokenPrefix begins every API token Fanfare makes.
 const TokenPrefix = "ff_"
 
@@ -110,7 +114,7 @@ func (t *Tokens) Add(ctx context.Context, name, token string) error {
 			return fmt.Errorf("look up token: %w", err)
 		}
 		if n > 0 {
-			return fmt.Errorf("%w %q: an active token has that name (revoke it first)", ErrTokenName, name)
+			return fmt.Errorf("token %q: %w", name, ErrTokenExists)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO ff_api_tokens (hash, name, created_at) VALUES ($1, $2, $3)`, hashToken(token), name, t.Now().UTC()); err != nil {
 			return fmt.Errorf("record token %s: %w", name, err)

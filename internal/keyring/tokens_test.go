@@ -30,7 +30,7 @@ func TestTokens(t *testing.T) {
 			if err := s.DB.QueryRow(`SELECT count(*) FROM ff_api_tokens WHERE hash = $1 OR name = $1`, tok).Scan(&n); err != nil || n != 0 {
 				t.Errorf("the token is stored in clear (%d, %v)", n, err)
 			}
-			if _, err := a.Create(ctx, "ci"); !errors.Is(err, keyring.ErrTokenName) {
+			if _, err := a.Create(ctx, "ci"); !errors.Is(err, keyring.ErrTokenExists) {
 				t.Errorf("a second active ci: %v", err)
 			}
 			if _, err := a.Create(ctx, "no spaces"); !errors.Is(err, keyring.ErrTokenName) {
