@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -58,6 +60,8 @@ type Links struct {
 	Ring *keyring.Ring
 	// Now is the clock that dates links; tests replace it.
 	Now func() time.Time
+
+	aeads sync.Map // key id → cipher.AEAD, derived once per key
 }
 
 // NewLinks returns the links of a keyring.
@@ -73,11 +77,11 @@ func (l *Links) Token(ctx context.Context, u Unsubscribe) (string, error) {
 	if u.SentAt.IsZero() {
 		u.SentAt = l.Now()
 	}
-	return seal(k, u)
+	return l.seal(k, u)
 }
 
-func seal(k keyring.Key, u Unsubscribe) (string, error) {
-	aead, err := linkAEAD(k)
+func (l *Links) seal(k keyring.Key, u Unsubscribe) (string, error) {
+	aead, err := l.aead(k)
 	if err != nil {
 		return "", err
 	}
@@ -93,17 +97,22 @@ func seal(k keyring.Key, u Unsubscribe) (string, error) {
 	return k.ID + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-func linkAEAD(k keyring.Key) (interface {
-	NonceSize() int
-	Overhead() int
-	Seal(dst, nonce, plaintext, additionalData []byte) []byte
-	Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
-}, error) {
+// aead returns the cipher of a key's links, derived once: a send makes a
+// link per message.
+func (l *Links) aead(k keyring.Key) (cipher.AEAD, error) {
+	if a, ok := l.aeads.Load(k.ID); ok {
+		return a.(cipher.AEAD), nil
+	}
 	sub, err := k.Derive(linkPurpose, chacha20poly1305.KeySize)
 	if err != nil {
 		return nil, err
 	}
-	return chacha20poly1305.NewX(sub)
+	a, err := chacha20poly1305.NewX(sub)
+	if err != nil {
+		return nil, err
+	}
+	l.aeads.Store(k.ID, a)
+	return a, nil
 }
 
 // Parse opens a link's token and returns what it stands for, or
@@ -127,7 +136,7 @@ func (l *Links) Parse(ctx context.Context, token string) (Unsubscribe, error) {
 	if err != nil {
 		return Unsubscribe{}, ErrBadLink
 	}
-	aead, err := linkAEAD(k)
+	aead, err := l.aead(k)
 	if err != nil {
 		return Unsubscribe{}, err
 	}

@@ -178,3 +178,18 @@ func TestUnsubscribeReplay(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkUnsubscribeLink measures making one link, as a send does per
+// marketing email.
+func BenchmarkUnsubscribeLink(b *testing.B) {
+	links := delivery.NewLinks(keyring.New(storetest.Open(b, "duckdb")))
+	ctx := context.Background()
+	if _, err := links.Token(ctx, unsubscribeOf); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := links.Token(ctx, unsubscribeOf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

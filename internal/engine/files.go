@@ -29,7 +29,12 @@ func openInFilesDir(dir, path string) (*os.File, error) {
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open the files directory: %w", err)
+		// Where the directory is, is the server's business.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("the server's files directory cannot be opened (%w); see --files-dir", err)
 	}
 	defer root.Close()
 	parts := strings.Split(filepath.Clean(filepath.FromSlash(path)), string(filepath.Separator))
