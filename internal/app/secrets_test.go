@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/client"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
@@ -120,5 +122,82 @@ func TestServeOnPostgresWithoutDataDir(t *testing.T) {
 	entries, err := os.ReadDir(work)
 	if err != nil || len(entries) != 0 {
 		t.Errorf("the servers wrote in their working directory: %v %v", entries, err)
+	}
+}
+
+// TestBootstrapToken checks the token a starting server makes sure of:
+// the data directory's (made 0600, recorded hashed, made again once
+// revoked), or a configured one.
+func TestBootstrapToken(t *testing.T) {
+	for _, backend := range storetest.Backends {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, backend)
+			dir := t.TempDir()
+			var errb strings.Builder
+			g := &Globals{DataDir: dir, stderr: &errb, log: newLogger(&errb, "info", "text")}
+			if err := bootstrapToken(ctx, g, s); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(tokenPath(dir))
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("api-token: %v %v", fi, err)
+			}
+			tok := g.apiToken()
+			tokens := keyring.NewTokens(s)
+			if name, ok, err := tokens.Check(ctx, tok); !ok || name != "local" || err != nil {
+				t.Fatalf("the file's token: %q %v %v", name, ok, err)
+			}
+			// Started again: the same token.
+			if err := bootstrapToken(ctx, g, s); err != nil || g.apiToken() != tok {
+				t.Fatalf("second start: %v, token changed %v", err, g.apiToken() != tok)
+			}
+			// Revoked: the next start writes a new one.
+			if err := tokens.Revoke(ctx, "local"); err != nil {
+				t.Fatal(err)
+			}
+			if err := bootstrapToken(ctx, g, s); err != nil {
+				t.Fatal(err)
+			}
+			if fresh := g.apiToken(); fresh == tok {
+				t.Error("a revoked token was kept")
+			} else if _, ok, _ := tokens.Check(ctx, fresh); !ok {
+				t.Error("the new token is refused")
+			}
+			// A configured token is recorded (and the data directory's
+			// file left alone).
+			g.Token = "ff_configured_0123456789abcdef"
+			if err := bootstrapToken(ctx, g, s); err != nil {
+				t.Fatal(err)
+			}
+			if name, ok, _ := tokens.Check(ctx, g.Token); !ok || name != "configured" {
+				t.Errorf("configured token: %q %v", name, ok)
+			}
+		})
+	}
+}
+
+// TestLegacySecretImported checks that the secret an earlier version kept
+// in the data directory becomes a legacy key of the keyring, and
+// FANFARE_SECRET too.
+func TestLegacySecretImported(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, "duckdb")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var errb strings.Builder
+	g := &Globals{DataDir: dir, stderr: &errb, log: newLogger(&errb, "info", "text")}
+	ring := keyring.New(s)
+	if err := importLegacySecret(ctx, g, ring); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FANFARE_SECRET", "the secret of another node")
+	if err := importLegacySecret(ctx, g, ring); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := ring.Legacy(ctx); err != nil || len(keys) != 2 {
+		t.Errorf("legacy keys = %v, %v", keys, err)
 	}
 }
