@@ -68,6 +68,10 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	// The server file tells the local CLI where this server is; with
 	// PostgreSQL and no data directory there is none to write.
 	if dir := g.dataDir(); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			ln.Close()
+			return fmt.Errorf("create the data directory: %w", err)
+		}
 		if err := writeServerFile(dir, serverFile{URL: url, PID: os.Getpid()}); err != nil {
 			ln.Close()
 			return fmt.Errorf("write server file: %w", err)
