@@ -26,6 +26,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel/sms/smstest"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -246,7 +247,7 @@ func (r sendRun) send(b *testing.B, provider, ch string, p channel.Provider) (ra
 	b.Helper()
 	tp := &timedProvider{Provider: p}
 	d := delivery.New(delivery.Config{Store: r.store, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{ch: tp}, Owner: "bench",
-		Renderer: &delivery.CampaignRenderer{Store: r.store, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
+		Renderer: &delivery.CampaignRenderer{Store: r.store, Links: delivery.NewLinks(keyring.New(r.store)), PublicURL: "https://fanfare.example.com"}})
 	b.ResetTimer()
 	st := dispatchAll(b, r.store, d, r.run)
 	b.StopTimer()

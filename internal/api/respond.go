@@ -13,6 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -75,6 +76,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "invalid_query", "the audience query has problems", qerr.Problems)
 	case errors.As(err, &serr):
 		writeError(w, http.StatusBadRequest, "invalid_query", serr.Error(), []audience.Problem{{Path: "text", Message: serr.Error()}})
+	case errors.Is(err, keyring.ErrTokenName):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+	case errors.Is(err, keyring.ErrCurrentKey), errors.Is(err, keyring.ErrTokenExists):
+		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
 	case errors.Is(err, audience.ErrInvalidRequest):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	case errors.Is(err, audience.ErrExists), errors.Is(err, audience.ErrCurrentVersion), errors.Is(err, audience.ErrConcurrentChange):

@@ -64,6 +64,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/suppressions", s.auth(s.suppress))
 	s.mux.HandleFunc("DELETE /api/suppressions", s.auth(s.unsuppress))
 
+	s.mux.HandleFunc("GET /api/tokens", s.auth(s.listTokens))
+	s.mux.HandleFunc("POST /api/tokens", s.auth(s.createToken))
+	s.mux.HandleFunc("DELETE /api/tokens/{name}", s.auth(s.revokeToken))
+	s.mux.HandleFunc("GET /api/keys", s.auth(s.listKeys))
+	s.mux.HandleFunc("POST /api/keys/rotate", s.auth(s.rotateKey))
+	s.mux.HandleFunc("POST /api/keys/{id}/retire", s.auth(s.retireKey))
+
 	// Public: the links in messages.
 	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
 	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)

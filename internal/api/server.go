@@ -13,6 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -22,7 +23,9 @@ type Server struct {
 	engine *engine.Engine
 	log    *slog.Logger
 	token  string
-	signer delivery.Signer
+	tokens *keyring.Tokens
+	keys   *keyring.Ring
+	links  *delivery.Links
 	// smsToken checks SMS status callbacks; publicURL is how the provider
 	// reaches this server (the signature covers the URL).
 	smsToken  string
@@ -43,11 +46,15 @@ type Config struct {
 	// Engine runs campaigns; nil builds one that only records (no workers).
 	Engine *engine.Engine
 	Log    *slog.Logger
-	// Token is the bearer token every /api/ call except health and the
-	// OpenAPI document must present.
-	Token string
-	// UnsubscribeKey signs the unsubscribe links of messages.
-	UnsubscribeKey []byte
+	// Every /api/ call except health and the OpenAPI document must
+	// present a bearer token: one of Tokens (the store's, by default), or
+	// Token when set (tests).
+	Token  string
+	Tokens *keyring.Tokens
+	// Keys is the keyring of links (the store's by default); Links checks
+	// unsubscribe links with it.
+	Keys  *keyring.Ring
+	Links *delivery.Links
 	// SMSAuthToken and PublicURL check SMS status callbacks.
 	SMSAuthToken string
 	PublicURL    string
@@ -68,10 +75,19 @@ type Config struct {
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, tokens: cfg.Tokens, keys: cfg.Keys, links: cfg.Links, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.tokens == nil {
+		s.tokens = keyring.NewTokens(cfg.Store)
+	}
+	if s.keys == nil {
+		s.keys = keyring.New(cfg.Store)
+	}
+	if s.links == nil {
+		s.links = delivery.NewLinks(s.keys)
 	}
 	if s.engine == nil {
 		s.engine = engine.New(engine.Config{Store: cfg.Store, Log: s.log})
@@ -104,23 +120,48 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// DefaultTokenName names the server's one API token in the actor of the
-// decisions taken with it (token:default).
-const DefaultTokenName = "default"
-
-// auth requires the bearer token.
+// auth requires an API token: the request goes on with its actor,
+// token:<name>, in its context (audit.From, TokenName).
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+		name, err := s.checkToken(r.Context(), got)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !ok || name == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fanfare"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required (Authorization: Bearer …)", nil)
 			return
 		}
-		// The one token is the default one; a keyring of named tokens
-		// will name the one presented.
-		h(w, r.WithContext(audit.WithActor(r.Context(), audit.Token(DefaultTokenName))))
+		h(w, r.WithContext(audit.WithActor(r.Context(), audit.Token(name))))
 	}
+}
+
+// checkToken returns the name of a valid token, "" for none.
+func (s *Server) checkToken(ctx context.Context, tok string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	if s.token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1 {
+		return "configured", nil
+	}
+	name, ok, err := s.tokens.Check(ctx, tok)
+	if err != nil || !ok {
+		return "", err
+	}
+	return name, nil
+}
+
+// TokenName is the name of the API token a request presented, such as
+// "local" or "ci": who did what the request does (an actor token:<name>).
+func TokenName(ctx context.Context) string {
+	a, ok := audit.From(ctx)
+	if !ok || a.Kind != audit.KindToken {
+		return ""
+	}
+	return a.Name
 }
 
 // Serve runs the server on ln until ctx ends, then shuts down gracefully,

@@ -31,32 +31,37 @@ const (
 	pageDone
 	pageBadLink
 	pageRetry
+	pageStale
 )
 
-var unsubscribeTexts = map[string][4]unsubscribeView{
+var unsubscribeTexts = map[string][5]unsubscribeView{
 	"en": {
 		{Title: "Unsubscribe", Text: "Stop receiving these messages?", Button: "Unsubscribe"},
 		{Title: "Unsubscribed", Text: "You will not receive these messages any more."},
 		{Title: "Link not valid", Text: "This unsubscribe link is not valid. Use the link of a recent message."},
 		{Title: "Please try again", Text: "We could not record your request just now."},
+		{Title: "Subscribed again", Text: "You subscribed again after this message was sent, so its link no longer unsubscribes you. Use the link of a recent message."},
 	},
 	"fr": {
 		{Title: "Se désabonner", Text: "Ne plus recevoir ces messages ?", Button: "Me désabonner"},
 		{Title: "Désabonnement enregistré", Text: "Vous ne recevrez plus ces messages."},
 		{Title: "Lien non valide", Text: "Ce lien de désabonnement n’est pas valide. Utilisez celui d’un message récent."},
 		{Title: "Veuillez réessayer", Text: "Nous n’avons pas pu enregistrer votre demande pour le moment."},
+		{Title: "Abonnement renouvelé", Text: "Vous vous êtes réabonné après l’envoi de ce message : son lien ne vous désabonne plus. Utilisez celui d’un message récent."},
 	},
 	"de": {
 		{Title: "Abmelden", Text: "Diese Nachrichten nicht mehr erhalten?", Button: "Abmelden"},
 		{Title: "Abgemeldet", Text: "Sie erhalten diese Nachrichten nicht mehr."},
 		{Title: "Link ungültig", Text: "Dieser Abmeldelink ist ungültig. Verwenden Sie den Link einer aktuellen Nachricht."},
 		{Title: "Bitte versuchen Sie es erneut", Text: "Ihre Anfrage konnte gerade nicht gespeichert werden."},
+		{Title: "Erneut angemeldet", Text: "Sie haben sich nach dem Versand dieser Nachricht erneut angemeldet; ihr Link meldet Sie nicht mehr ab. Verwenden Sie den Link einer aktuellen Nachricht."},
 	},
 	"es": {
 		{Title: "Darse de baja", Text: "¿Dejar de recibir estos mensajes?", Button: "Darme de baja"},
 		{Title: "Baja confirmada", Text: "Ya no recibirás estos mensajes."},
 		{Title: "Enlace no válido", Text: "Este enlace de baja no es válido. Usa el enlace de un mensaje reciente."},
 		{Title: "Inténtalo de nuevo", Text: "No hemos podido registrar tu solicitud en este momento."},
+		{Title: "Suscripción renovada", Text: "Te suscribiste de nuevo después del envío de este mensaje, así que su enlace ya no te da de baja. Usa el enlace de un mensaje reciente."},
 	},
 }
 
@@ -78,7 +83,12 @@ func pageLanguage(r *http.Request) string {
 // unsubscribeForm confirms before unsubscribing: mail scanners follow GET
 // links, so only POST changes anything.
 func (s *Server) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.signer.Parse(r.PathValue("token")); err != nil {
+	if _, err := s.links.Parse(r.Context(), r.PathValue("token")); err != nil {
+		if !errors.Is(err, delivery.ErrBadLink) {
+			s.log.Error("check unsubscribe link", "err", err)
+			s.unsubscribePage(w, r, http.StatusInternalServerError, pageRetry)
+			return
+		}
 		s.unsubscribePage(w, r, http.StatusBadRequest, pageBadLink)
 		return
 	}
@@ -86,16 +96,26 @@ func (s *Server) unsubscribeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // unsubscribe records the opt-out at once; it is also the RFC 8058
-// one-click endpoint of the List-Unsubscribe-Post header.
+// one-click endpoint of the List-Unsubscribe-Post header. A link of a
+// message made before the profile opted in again changes nothing (a
+// replay must not undo the newer choice); the page says so.
 func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	u, err := s.signer.Parse(r.PathValue("token"))
+	u, err := s.links.Parse(r.Context(), r.PathValue("token"))
 	if errors.Is(err, delivery.ErrBadLink) {
 		s.unsubscribePage(w, r, http.StatusBadRequest, pageBadLink)
 		return
 	}
-	if err := delivery.SetConsent(r.Context(), s.store, u.Dimension, u.ProfileKey, u.Channel, delivery.OptOut, "unsubscribe:"+u.MessageID, time.Now()); err != nil {
+	var out bool
+	if err == nil {
+		out, err = delivery.RecordUnsubscribe(r.Context(), s.store, u, time.Now())
+	}
+	if err != nil {
 		s.log.Error("record unsubscribe", "err", err)
 		s.unsubscribePage(w, r, http.StatusInternalServerError, pageRetry)
+		return
+	}
+	if !out {
+		s.unsubscribePage(w, r, http.StatusOK, pageStale)
 		return
 	}
 	s.unsubscribePage(w, r, http.StatusOK, pageDone)

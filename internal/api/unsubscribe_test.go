@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,17 +11,19 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 func TestUnsubscribeLinks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		key := []byte("a secret key of thirty-two bytes")
-		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, UnsubscribeKey: key, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
-		signer := delivery.Signer{Key: key}
-		tok := signer.Token(delivery.Unsubscribe{Dimension: "customers", ProfileKey: `{"customer_id":8}`, Channel: "email", MessageID: "1:mail:8"})
+		tok, err := delivery.NewLinks(keyring.New(s)).Token(context.Background(), delivery.Unsubscribe{Dimension: "customers", ProfileKey: `{"customer_id":8}`, Channel: "email", MessageID: "1:mail:8"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		get := func(path string) (int, string) {
 			resp, err := http.Get(srv.URL + path)
 			if err != nil {

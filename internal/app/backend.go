@@ -83,7 +83,7 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 		return remote{client.New(g.Server, g.apiToken())}, nil
 	}
 	if g.DatabaseURL == "" {
-		if sf, err := readServerFile(g.DataDir); err == nil {
+		if sf, err := readServerFile(g.dataDir()); err == nil {
 			c := client.New(sf.URL, g.apiToken())
 			// A degraded server (a provider failing) serves commands too.
 			if h, err := c.Health(ctx); err == nil && h.Status != "unavailable" {
@@ -98,14 +98,14 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 	}
 	// The engine's per-activity logs would drown a command's output.
 	quiet := newLogger(g.stderr, "warn", g.LogFormat)
-	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet}), log: quiet, dataDir: g.DataDir}, nil
+	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir()}), log: quiet}, nil
 }
 
 func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
-	s, err := store.Open(ctx, store.Config{DataDir: g.DataDir, DatabaseURL: g.DatabaseURL, LockWait: 15 * time.Second, MemoryLimit: g.MemoryLimit})
+	s, err := store.Open(ctx, store.Config{DataDir: g.dataDir(), DatabaseURL: g.DatabaseURL, LockWait: 15 * time.Second, MemoryLimit: g.MemoryLimit})
 	if errors.Is(err, store.ErrLocked) {
-		msg := fmt.Sprintf("the data directory %s is being used by another fanfare process", g.DataDir)
-		if sf, ferr := readServerFile(g.DataDir); ferr == nil {
+		msg := fmt.Sprintf("the data directory %s is being used by another fanfare process", g.dataDir())
+		if sf, ferr := readServerFile(g.dataDir()); ferr == nil {
 			msg += fmt.Sprintf(" (a server at %s, pid %d, that does not answer)", sf.URL, sf.PID)
 		}
 		return nil, errors.New(msg + "; wait for it to finish, or stop it")
@@ -115,16 +115,13 @@ func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
 
 // apiToken returns the configured token, else the data directory's.
 func (g *Globals) apiToken() string {
-	if g.Token != "" {
-		return g.Token
+	if tok := g.configuredToken(); tok != "" {
+		return tok
 	}
-	if g.TokenFile != "" {
-		if b, err := os.ReadFile(g.TokenFile); err == nil {
+	if dir := g.dataDir(); dir != "" {
+		if b, err := os.ReadFile(tokenPath(dir)); err == nil {
 			return strings.TrimSpace(string(b))
 		}
-	}
-	if b, err := os.ReadFile(tokenPath(g.DataDir)); err == nil {
-		return strings.TrimSpace(string(b))
 	}
 	return ""
 }
@@ -135,10 +132,9 @@ func (r remote) Where() string { return "server " + r.Base() }
 func (r remote) Close() error  { return nil }
 
 type local struct {
-	s       *store.Store
-	eng     *engine.Engine
-	log     *slog.Logger
-	dataDir string
+	s   *store.Store
+	eng *engine.Engine
+	log *slog.Logger
 }
 
 func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }

@@ -10,6 +10,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 )
 
@@ -96,17 +97,13 @@ func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 // dispatcher returns a dispatcher through the providers a local start
 // uses (the sandbox unless configured otherwise).
 func (l *local) dispatcher() (*delivery.Dispatcher, error) {
-	key, err := secretKey(l.dataDir)
-	if err != nil {
-		return nil, err
-	}
 	var flags deliveryFlags
 	providers, err := flags.providers(l.s)
 	if err != nil {
 		return nil, err
 	}
 	return delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
-		Renderer: &delivery.CampaignRenderer{Store: l.s, Signer: delivery.Signer{Key: key}, PublicURL: "http://127.0.0.1:8080"}}), nil
+		Renderer: &delivery.CampaignRenderer{Store: l.s, Links: delivery.NewLinks(keyring.New(l.s)), PublicURL: "http://127.0.0.1:8080"}}), nil
 }
 
 // waitSent waits until none of the run's messages is due or on its way.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -20,12 +21,13 @@ var Version = "dev"
 // Globals are the flags every subcommand takes, the same way.
 type Globals struct {
 	Config          kong.ConfigFlag `help:"JSON configuration file; keys are flag names with _ for - (data_dir, database_url, …)." type:"existingfile"`
-	DataDir         string          `name:"data-dir" env:"FANFARE_DATA_DIR" default:"fanfare-data" help:"Directory of the embedded store." type:"path"`
+	DataDir         string          `name:"data-dir" env:"FANFARE_DATA_DIR" help:"Directory of the embedded store (default: fanfare-data), and where the local CLI finds the server's API token; with PostgreSQL, none unless given." type:"path"`
+	FilesDir        string          `name:"files-dir" env:"FANFARE_FILES_DIR" help:"The only directory load_file reads (default: <data-dir>/files; with PostgreSQL and no data directory, none: load_file is refused)." type:"path"`
 	MemoryLimit     string          `name:"memory-limit" env:"FANFARE_MEMORY_LIMIT" help:"Cap on the embedded store's memory, e.g. 512MB (default: DuckDB's, 80% of the machine's)."`
 	DatabaseURL     string          `name:"database-url" env:"FANFARE_DATABASE_URL" help:"PostgreSQL URL (postgres://…); the embedded store is used when empty."`
 	DatabaseURLFile string          `name:"database-url-file" env:"FANFARE_DATABASE_URL_FILE" help:"File holding the PostgreSQL URL (keeps the password out of the environment)." type:"path"`
 	Server          string          `name:"server" env:"FANFARE_SERVER" help:"URL of a running fanfare server to work through."`
-	Token           string          `name:"token" env:"FANFARE_API_TOKEN" help:"API token (default: the one in the data directory)."`
+	Token           string          `name:"token" env:"FANFARE_API_TOKEN" help:"API token (default: the one in the data directory); serve accepts it besides the store's tokens."`
 	TokenFile       string          `name:"token-file" env:"FANFARE_API_TOKEN_FILE" help:"File holding the API token." type:"path"`
 	LogLevel        string          `name:"log-level" env:"FANFARE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
 	LogFormat       string          `name:"log-format" env:"FANFARE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format."`
@@ -33,6 +35,44 @@ type Globals struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+}
+
+// defaultDataDir is the embedded store's directory when none is given.
+const defaultDataDir = "fanfare-data"
+
+// dataDir is the data directory: the one given, else fanfare-data for the
+// embedded store; with PostgreSQL none unless given, so a server on
+// PostgreSQL writes nothing in its working directory.
+func (g *Globals) dataDir() string {
+	if g.DataDir != "" || g.DatabaseURL != "" {
+		return g.DataDir
+	}
+	return defaultDataDir
+}
+
+// filesDir is the directory load_file reads: the one given, else
+// <data-dir>/files, else none.
+func (g *Globals) filesDir() string {
+	if g.FilesDir != "" {
+		return g.FilesDir
+	}
+	if dir := g.dataDir(); dir != "" {
+		return filepath.Join(dir, "files")
+	}
+	return ""
+}
+
+// configuredToken is the token given by --token or --token-file.
+func (g *Globals) configuredToken() string {
+	if g.Token != "" {
+		return g.Token
+	}
+	if g.TokenFile != "" {
+		if b, err := os.ReadFile(g.TokenFile); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	return ""
 }
 
 // CLI is the fanfare command line.
@@ -48,6 +88,8 @@ type CLI struct {
 	Consent      ConsentCmd      `cmd:"" help:"Show and record consent, one profile at a time or in bulk."`
 	Suppressions SuppressionsCmd `cmd:"" help:"List, add and remove suppressed addresses."`
 	Demo         DemoCmd         `cmd:"" help:"Create the retail demo data model and load generated data."`
+	Token        TokenCmd        `cmd:"" help:"Create, list and revoke API tokens."`
+	Keys         KeysCmd         `cmd:"" help:"List, rotate and retire the keys of links (unsubscribe links)."`
 	Version      VersionCmd      `cmd:"" help:"Print the version."`
 }
 

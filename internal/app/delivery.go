@@ -1,11 +1,8 @@
 package app
 
 import (
-	"crypto/rand"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/channel/push"
@@ -70,36 +67,6 @@ func (f *deliveryFlags) providers(s *store.Store) (map[string]channel.Provider, 
 		out[channel.Email] = p
 	}
 	return out, nil
-}
-
-// secretKey returns the key that signs unsubscribe links: FANFARE_SECRET
-// (or _FILE), else one kept in the data directory, made on first use.
-func secretKey(dataDir string) ([]byte, error) {
-	if v := os.Getenv("FANFARE_SECRET"); v != "" {
-		return []byte(v), nil
-	}
-	if f := os.Getenv("FANFARE_SECRET_FILE"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("FANFARE_SECRET_FILE: %w", err)
-		}
-		return []byte(strings.TrimSpace(string(b))), nil
-	}
-	path := filepath.Join(dataDir, "secret")
-	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
-		return b, nil
-	}
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, err
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(path, key, 0o600); err != nil {
-		return nil, fmt.Errorf("write the secret key: %w", err)
-	}
-	return key, nil
 }
 
 // smsConfig reads the SMS provider's settings from the environment.

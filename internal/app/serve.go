@@ -14,6 +14,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -31,8 +32,8 @@ type ServeCmd struct {
 // Run serves until interrupted.
 func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if g.DatabaseURL == "" {
-		if sf, err := readServerFile(g.DataDir); err == nil && pidAlive(sf.PID) {
-			return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.DataDir, sf.URL)
+		if sf, err := readServerFile(g.dataDir()); err == nil && pidAlive(sf.PID) {
+			return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.dataDir(), sf.URL)
 		}
 	}
 	s, err := g.openStore(ctx)
@@ -47,27 +48,35 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 			return err
 		}
 	}
-	token := g.apiToken()
-	if token == "" {
-		if token, err = ensureToken(g.DataDir); err != nil {
-			return err
-		}
-		g.log.Info("API token created", "file", tokenPath(g.DataDir))
+	if err := bootstrapToken(ctx, g, s); err != nil {
+		return err
+	}
+	ring := keyring.New(s)
+	if err := importLegacySecret(ctx, g, ring); err != nil {
+		return err
+	}
+	links := delivery.NewLinks(ring)
+	filesDir, err := c.filesDir(g)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	url := "http://" + dialable(ln.Addr())
-	if err := writeServerFile(g.DataDir, serverFile{URL: url, PID: os.Getpid()}); err != nil {
-		ln.Close()
-		return fmt.Errorf("write server file: %w", err)
-	}
-	defer os.Remove(serverFilePath(g.DataDir))
-
-	key, err := secretKey(g.DataDir)
-	if err != nil {
-		return err
+	// The server file tells the local CLI where this server is; with
+	// PostgreSQL and no data directory there is none to write.
+	if dir := g.dataDir(); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			ln.Close()
+			return fmt.Errorf("create the data directory: %w", err)
+		}
+		if err := writeServerFile(dir, serverFile{URL: url, PID: os.Getpid()}); err != nil {
+			ln.Close()
+			return fmt.Errorf("write server file: %w", err)
+		}
+		defer os.Remove(serverFilePath(dir))
 	}
 	providers, err := c.providers(s)
 	if err != nil {
@@ -77,9 +86,9 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if publicURL == "" {
 		publicURL = url
 	}
-	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease})
+	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir})
 	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, ProviderRate: c.providerRates(), Owner: eng.Queue().Owner, Lease: c.Lease,
-		Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: key}, PublicURL: publicURL}})
+		Renderer: &delivery.CampaignRenderer{Store: s, Links: links, PublicURL: publicURL}})
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var work sync.WaitGroup
 	work.Add(3)
@@ -94,7 +103,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		}
 	}()
 
-	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Token: token, UnsubscribeKey: key, Version: Version,
+	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Keys: ring, Links: links, Version: Version,
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
@@ -103,6 +112,23 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		err = nil
 	}
 	return err
+}
+
+// filesDir returns the directory load_file reads, made (private) when it
+// is the default one inside the data directory.
+func (c *ServeCmd) filesDir(g *Globals) (string, error) {
+	dir := g.filesDir()
+	if dir == "" {
+		g.log.Info("no files directory: load_file is refused (set --files-dir)")
+		return "", nil
+	}
+	if g.FilesDir == "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", fmt.Errorf("create the files directory: %w", err)
+		}
+	}
+	g.log.Info("load_file reads files from", "dir", dir)
+	return dir, nil
 }
 
 // dialable turns a listening address into one a client can dial.

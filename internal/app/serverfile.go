@@ -1,13 +1,10 @@
 package app
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // serverFile tells CLI commands that a server owns this data directory.
@@ -38,24 +35,4 @@ func writeServerFile(dataDir string, sf serverFile) error {
 		return err
 	}
 	return os.Rename(tmp, serverFilePath(dataDir))
-}
-
-// ensureToken returns the data directory's API token, creating it (readable
-// by its owner only) on first use.
-func ensureToken(dataDir string) (string, error) {
-	if b, err := os.ReadFile(tokenPath(dataDir)); err == nil && strings.TrimSpace(string(b)) != "" {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return "", err
-	}
-	buf := make([]byte, 24)
-	if _, err := rand.Read(buf); err != nil {
-		return "", err
-	}
-	tok := "ff_" + hex.EncodeToString(buf)
-	if err := os.WriteFile(tokenPath(dataDir), []byte(tok+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write API token: %w", err)
-	}
-	return tok, nil
 }

@@ -124,8 +124,8 @@ func (v *validator) static(a *Activity, settings any) {
 			}
 		}
 	case *LoadFile:
-		if s.Path == "" {
-			v.add(id, path+".path", "give the path of the file to load")
+		if err := CheckFilePath(s.Path); err != nil {
+			v.add(id, path+".path", "%s", err)
 		}
 		if s.Format != "" && !slices.Contains(fileFormats, s.Format) {
 			v.add(id, path+".format", "format %q: want %s", s.Format, strings.Join(fileFormats, ", "))

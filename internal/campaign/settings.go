@@ -3,7 +3,9 @@ package campaign
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -224,6 +226,7 @@ type Match struct {
 
 // LoadFile is the settings of a load_file activity.
 type LoadFile struct {
+	// Path is relative to the server's files directory (see CheckFilePath).
 	Path   string `json:"path"`
 	Format string `json:"format,omitempty"`
 	// Columns maps column names to data model types.
@@ -283,4 +286,25 @@ func ChannelContent(a *Activity) map[string]any {
 func Transactional(a *Activity) bool {
 	c, _ := a.Settings[OptCategory].(string)
 	return c == CategoryTransactional
+}
+
+// CheckFilePath checks a load_file path: relative to the server's files
+// directory and staying in it (no leading /, no .. component, no NUL), so
+// a campaign cannot name any other file of the server. Symbolic links are
+// refused when the file is opened.
+func CheckFilePath(path string) error {
+	switch {
+	case strings.TrimSpace(path) == "":
+		return errors.New("give the path of the file to load, relative to the server's files directory")
+	case strings.ContainsRune(path, 0):
+		return errors.New("the path contains a NUL byte")
+	case !filepath.IsLocal(filepath.FromSlash(path)) || strings.HasPrefix(path, "/") || strings.Contains(path, `\`):
+		return fmt.Errorf("path %q: give a path inside the server's files directory, relative to it (no leading /, no ..)", path)
+	}
+	for _, part := range strings.Split(path, "/") {
+		if part == ".." {
+			return fmt.Errorf("path %q: give a path inside the server's files directory, relative to it (no leading /, no ..)", path)
+		}
+	}
+	return nil
 }

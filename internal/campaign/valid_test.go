@@ -53,7 +53,7 @@ transitions:
 dimension: customers
 activities:
   go: {type: start}
-  file: {type: load_file, path: /in/list.csv, format: csv, columns: {mail: string}}
+  file: {type: load_file, path: in/list.csv, format: csv, columns: {mail: string}}
   match: {type: reconcile, match: [{column: mail, attribute: email}]}
   vip:
     type: build_audience

@@ -23,6 +23,10 @@ func TestValidateProblems(t *testing.T) {
 		line     int
 		message  string
 	}{
+		{"load_file absolute path", head + "  f: {type: load_file, path: /etc/passwd, columns: {a: string}}\n  e: {type: end}\ntransitions: [start -> f, f -> e]\n",
+			"f", "activities.f.path", 7, `path "/etc/passwd": give a path inside the server's files directory`},
+		{"load_file path out of the files directory", head + "  f: {type: load_file, path: ../secret.csv, columns: {a: string}}\n  e: {type: end}\ntransitions: [start -> f, f -> e]\n",
+			"f", "activities.f.path", 7, `(no leading /, no ..)`},
 		{"unknown type", head + "  x: {type: teleport}\ntransitions: [start -> all, all -> x]\n",
 			"x", "activities.x.type", 7, `unknown activity type "teleport"`},
 		{"missing type", head + "  x: {label: X}\ntransitions: [start -> all, all -> x]\n",

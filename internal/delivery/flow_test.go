@@ -20,6 +20,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -58,7 +59,7 @@ func TestCampaignToSandbox(t *testing.T) {
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		seen := &seqs{Provider: sb, got: map[string]int64{}}
 		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: seen}, Owner: "n1",
-			Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
+			Renderer: &delivery.CampaignRenderer{Store: s, Links: delivery.NewLinks(keyring.New(s)), PublicURL: "https://fanfare.example.com"}})
 		drain(t, d)
 		figs, err := delivery.RunFigures(ctx, s, run)
 		if err != nil || len(figs) != 1 || figs[0].Sent != 2 || figs[0].Targeted != 2 {
@@ -314,7 +315,7 @@ func TestCategoryAndPacingFromTheDocument(t *testing.T) {
 		}
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now,
-			Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
+			Renderer: &delivery.CampaignRenderer{Store: s, Links: delivery.NewLinks(keyring.New(s)), PublicURL: "https://fanfare.example.com"}})
 
 		tx := runLive(t, s, fmt.Sprintf(receiptsCampaign, "transactional"))
 		drain(t, d)

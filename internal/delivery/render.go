@@ -22,9 +22,9 @@ import (
 // the run's enrichment columns and the campaign's variables.
 type CampaignRenderer struct {
 	Store *store.Store
-	// Signer signs unsubscribe links; PublicURL is where the server that
+	// Links issues unsubscribe links; PublicURL is where the server that
 	// answers them is reached (https://fanfare.example.com).
-	Signer    Signer
+	Links     *Links
 	PublicURL string
 
 	mu       sync.Mutex
@@ -101,15 +101,19 @@ func (r *CampaignRenderer) Load(ctx context.Context, rows []Row) RenderFunc {
 		if out[i].err != nil {
 			return nil, out[i].err
 		}
-		return r.render(out[i].p, rows[i], out[i].c)
+		return r.render(ctx, out[i].p, rows[i], out[i].c)
 	}
 }
 
-func (r *CampaignRenderer) render(p *preparedActivity, row Row, c message.Context) (*channel.Message, error) {
+func (r *CampaignRenderer) render(ctx context.Context, p *preparedActivity, row Row, c message.Context) (*channel.Message, error) {
 	m := &channel.Message{ID: row.MessageID, Seq: row.Seq, Channel: row.Channel, To: row.Address, Platform: row.Platform}
 	link := ""
-	if p.unsubscribe && r.PublicURL != "" && len(r.Signer.Key) > 0 {
-		link = strings.TrimRight(r.PublicURL, "/") + "/u/" + r.Signer.Token(Unsubscribe{Dimension: p.dim.Name, ProfileKey: row.Recipient, Channel: row.Channel, MessageID: row.MessageID})
+	if p.unsubscribe && r.PublicURL != "" && r.Links != nil {
+		tok, err := r.Links.Token(ctx, Unsubscribe{Dimension: p.dim.Name, ProfileKey: row.Recipient, Channel: row.Channel, MessageID: row.MessageID})
+		if err != nil {
+			return nil, err
+		}
+		link = strings.TrimRight(r.PublicURL, "/") + "/u/" + tok
 		c["unsubscribe_url"] = link
 	}
 	var err error

@@ -1,62 +1,223 @@
 package delivery
 
 import (
+	"context"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-// ErrBadLink is returned for an unsubscribe link that was not signed by
-// this Fanfare (forged, altered or truncated).
+// ErrBadLink is returned for an unsubscribe link that no active key of
+// the keyring issued (forged, altered, truncated, or its key retired).
 var ErrBadLink = errors.New("this unsubscribe link is not valid")
 
 // Unsubscribe is what an unsubscribe link stands for: one profile's
-// consent to one channel.
+// consent to one channel, from one message.
 type Unsubscribe struct {
 	Dimension  string `json:"d"`
 	ProfileKey string `json:"k"`
 	Channel    string `json:"c"`
 	MessageID  string `json:"m"`
+	// SentAt is when the message was made (to the millisecond); zero for
+	// a link made before links carried it.
+	SentAt time.Time `json:"-"`
 }
 
-// Signer signs and checks unsubscribe links with a secret key, so a link
-// cannot be forged, nor altered to unsubscribe another profile.
-type Signer struct{ Key []byte }
-
-// Token returns the signed token of an unsubscribe link.
-func (s Signer) Token(u Unsubscribe) string {
-	payload, _ := json.Marshal(u)
-	body := base64.RawURLEncoding.EncodeToString(payload)
-	return body + "." + base64.RawURLEncoding.EncodeToString(s.mac(body))
+// linkPayload is what a link encrypts.
+type linkPayload struct {
+	Unsubscribe
+	SentAt int64 `json:"t,omitempty"` // Unix milliseconds
 }
 
-// Parse checks a token's signature and returns what it stands for.
-func (s Signer) Parse(token string) (Unsubscribe, error) {
-	body, sig, ok := strings.Cut(token, ".")
-	if !ok || len(s.Key) == 0 {
+// linkPurpose names the subkey of unsubscribe links; a new version of the
+// format takes a new name.
+const linkPurpose = "unsubscribe-links-v1"
+
+// keyIDRE is what a keyring key id looks like in a link.
+var keyIDRE = regexp.MustCompile(`^k[0-9a-f]{8}$`)
+
+// Links issues and checks unsubscribe links with the store's keyring. A
+// link is "<key id>.<payload>": the payload is encrypted and
+// authenticated (XChaCha20-Poly1305 under a subkey of that key), so it
+// reveals nothing — no profile key, address or message id — and cannot be
+// altered; the key id in clear names the key that opens it, so a link
+// keeps working after a rotation until its key is retired.
+type Links struct {
+	Ring *keyring.Ring
+	// Now is the clock that dates links; tests replace it.
+	Now func() time.Time
+
+	aeads sync.Map // key id → cipher.AEAD, derived once per key
+}
+
+// NewLinks returns the links of a keyring.
+func NewLinks(r *keyring.Ring) *Links { return &Links{Ring: r, Now: time.Now} }
+
+// Token returns the token of an unsubscribe link, dated now, under the
+// keyring's current key.
+func (l *Links) Token(ctx context.Context, u Unsubscribe) (string, error) {
+	k, err := l.Ring.Current(ctx)
+	if err != nil {
+		return "", fmt.Errorf("unsubscribe link: %w", err)
+	}
+	if u.SentAt.IsZero() {
+		u.SentAt = l.Now()
+	}
+	return l.seal(k, u)
+}
+
+func (l *Links) seal(k keyring.Key, u Unsubscribe) (string, error) {
+	aead, err := l.aead(k)
+	if err != nil {
+		return "", err
+	}
+	plain, err := json.Marshal(linkPayload{Unsubscribe: u, SentAt: u.SentAt.UnixMilli()})
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	sealed := aead.Seal(nonce, nonce, plain, []byte(k.ID))
+	return k.ID + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// aead returns the cipher of a key's links, derived once: a send makes a
+// link per message.
+func (l *Links) aead(k keyring.Key) (cipher.AEAD, error) {
+	if a, ok := l.aeads.Load(k.ID); ok {
+		return a.(cipher.AEAD), nil
+	}
+	sub, err := k.Derive(linkPurpose, chacha20poly1305.KeySize)
+	if err != nil {
+		return nil, err
+	}
+	a, err := chacha20poly1305.NewX(sub)
+	if err != nil {
+		return nil, err
+	}
+	l.aeads.Store(k.ID, a)
+	return a, nil
+}
+
+// Parse opens a link's token and returns what it stands for, or
+// ErrBadLink.
+func (l *Links) Parse(ctx context.Context, token string) (Unsubscribe, error) {
+	kid, body, ok := strings.Cut(token, ".")
+	if !ok {
 		return Unsubscribe{}, ErrBadLink
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, s.mac(body)) {
+	if !keyIDRE.MatchString(kid) {
+		return l.parseLegacy(ctx, kid, body)
+	}
+	k, err := l.Ring.Get(ctx, kid)
+	if errors.Is(err, keyring.ErrUnknownKey) {
 		return Unsubscribe{}, ErrBadLink
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return Unsubscribe{}, err
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(body)
 	if err != nil {
 		return Unsubscribe{}, ErrBadLink
 	}
-	var u Unsubscribe
-	if err := json.Unmarshal(payload, &u); err != nil || u.Dimension == "" || u.ProfileKey == "" || u.Channel == "" {
+	aead, err := l.aead(k)
+	if err != nil {
+		return Unsubscribe{}, err
+	}
+	if len(sealed) < aead.NonceSize()+aead.Overhead() {
+		return Unsubscribe{}, ErrBadLink
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(kid))
+	if err != nil {
+		return Unsubscribe{}, ErrBadLink
+	}
+	var p linkPayload
+	if err := json.Unmarshal(plain, &p); err != nil || p.SentAt <= 0 {
+		return Unsubscribe{}, ErrBadLink
+	}
+	u := p.Unsubscribe
+	u.SentAt = time.UnixMilli(p.SentAt).UTC()
+	return checked(u)
+}
+
+// parseLegacy checks a link of an earlier version — readable JSON signed
+// by HMAC-SHA256 with FANFARE_SECRET or the data directory's secret —
+// with the keys imported from those secrets: mail already sent keeps
+// working until they are retired. Such a link carries no date.
+func (l *Links) parseLegacy(ctx context.Context, body, sig string) (Unsubscribe, error) {
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return Unsubscribe{}, ErrBadLink
+	}
+	keys, err := l.Ring.Legacy(ctx)
+	if err != nil {
+		return Unsubscribe{}, err
+	}
+	for _, k := range keys {
+		m := hmac.New(sha256.New, k.Secret)
+		m.Write([]byte("fanfare-unsubscribe\x00"))
+		m.Write([]byte(body))
+		if !hmac.Equal(got, m.Sum(nil)) {
+			continue
+		}
+		payload, err := base64.RawURLEncoding.DecodeString(body)
+		if err != nil {
+			return Unsubscribe{}, ErrBadLink
+		}
+		var u Unsubscribe
+		if err := json.Unmarshal(payload, &u); err != nil {
+			return Unsubscribe{}, ErrBadLink
+		}
+		return checked(u)
+	}
+	return Unsubscribe{}, ErrBadLink
+}
+
+func checked(u Unsubscribe) (Unsubscribe, error) {
+	if u.Dimension == "" || u.ProfileKey == "" || u.Channel == "" {
 		return Unsubscribe{}, ErrBadLink
 	}
 	return u, nil
 }
 
-func (s Signer) mac(body string) []byte {
-	m := hmac.New(sha256.New, s.Key)
-	m.Write([]byte("fanfare-unsubscribe\x00"))
-	m.Write([]byte(body))
-	return m.Sum(nil)
+// RecordUnsubscribe opts the link's profile out of the channel, and
+// reports whether it is now opted out. A link is not obeyed when the
+// profile opted in again after the message was made: a replayed old link
+// does not undo a newer choice. A link without a date (of an earlier
+// version) is always obeyed.
+func RecordUnsubscribe(ctx context.Context, s *store.Store, u Unsubscribe, at time.Time) (bool, error) {
+	sent := u.SentAt
+	if sent.IsZero() {
+		sent = at
+	}
+	// An opt-out already recorded keeps its date and source.
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO ff_consent (dimension, profile_key, channel, status, source, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (dimension, profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source, updated_at = excluded.updated_at
+		WHERE ff_consent.status <> $4 AND ff_consent.updated_at <= $7`,
+		u.Dimension, u.ProfileKey, u.Channel, OptOut, "unsubscribe:"+u.MessageID, at.UTC(), sent.UTC())
+	if err != nil {
+		return false, fmt.Errorf("record unsubscribe: %w", err)
+	}
+	var status string
+	err = s.DB.QueryRowContext(ctx, `SELECT status FROM ff_consent WHERE dimension = $1 AND profile_key = $2 AND channel = $3`, u.Dimension, u.ProfileKey, u.Channel).Scan(&status)
+	if err != nil {
+		return false, fmt.Errorf("record unsubscribe: %w", err)
+	}
+	return status == OptOut, nil
 }

@@ -56,7 +56,7 @@ func loadFile(v *env) ([]output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
-	r, err := openLoadFile(s.Path, format)
+	r, err := openLoadFile(v.e.FilesDir, s.Path, format)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
@@ -147,19 +147,12 @@ func fileColumns(decl map[string]string, format ingest.Format) ([]fileColumn, er
 	return cols, nil
 }
 
-// openLoadFile opens a regular file of the server's file system (a
-// relative path is relative to the process's working directory),
-// decompressing gzip.
-func openLoadFile(path string, format ingest.Format) (io.ReadCloser, error) {
-	if strings.TrimSpace(path) == "" {
-		return nil, errors.New("no path given")
-	}
-	if strings.ContainsRune(path, 0) {
-		return nil, errors.New("the path contains a NUL byte")
-	}
-	f, err := os.Open(path)
+// openLoadFile opens a regular file of the files directory (see
+// openInFilesDir), decompressing gzip.
+func openLoadFile(dir, path string, format ingest.Format) (io.ReadCloser, error) {
+	f, err := openInFilesDir(dir, path)
 	if err != nil {
-		return nil, fmt.Errorf("open file: %w", err)
+		return nil, err
 	}
 	// A directory, FIFO or device would fail late or block the worker.
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {

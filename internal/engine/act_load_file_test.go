@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -98,11 +99,8 @@ transitions:
 func TestLoadFileGzipNDJSON(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
-		// An absolute path, and a name that does not say gzip.
-		path, err := filepath.Abs("testdata/load_customers.jsonl.gz")
-		if err != nil {
-			t.Fatal(err)
-		}
+		// A name that does not say gzip.
+		path := "testdata/load_customers.jsonl.gz"
 		doc := `name: load_ndjson
 dimension: customers
 activities:
@@ -230,26 +228,57 @@ transitions:
 	})
 }
 
+// TestLoadFileOpen checks that load_file reads only regular files of its
+// files directory: no absolute path, no "..", no symbolic link anywhere in
+// the path (to /etc/passwd, to a directory outside, or even inside).
 func TestLoadFileOpen(t *testing.T) {
-	dir := t.TempDir()
-	plain := filepath.Join(dir, "plain.csv")
-	if err := os.WriteFile(plain, []byte("a\n1\n"), 0o600); err != nil {
-		t.Fatal(err)
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "files")
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	link := func(target, name string) {
+		t.Helper()
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "plain.csv"), "a\n1\n")
+	write(filepath.Join(dir, "sub", "ok.csv"), "a\n1\n")
+	write(filepath.Join(tmp, "outside", "secret.csv"), "a\nsecret\n")
+	link("/etc/passwd", "passwd.csv")
+	link("plain.csv", "alias.csv")
+	link(filepath.Join(tmp, "outside"), "out")
+	link("sub", "subalias")
 	tests := []struct {
 		name    string
 		path    string
 		wantErr string
 	}{
-		{"nul byte", "testdata/load_customers.csv\x00.txt", "NUL byte"},
-		{"empty", " ", "no path given"},
-		{"directory", dir, "is not a regular file"},
-		{"missing", filepath.Join(dir, "missing.csv"), "no such file"},
-		{"plain file", plain, ""},
+		{"plain file", "plain.csv", ""},
+		{"in a subdirectory", "sub/ok.csv", ""},
+		{"nul byte", "plain.csv\x00.txt", "NUL byte"},
+		{"empty", " ", "give the path of the file to load"},
+		{"absolute", "/etc/passwd", "inside the server's files directory"},
+		{"absolute inside", filepath.Join(dir, "plain.csv"), "inside the server's files directory"},
+		{"dot dot out", "../outside/secret.csv", "no .."},
+		{"dot dot in", "sub/../plain.csv", "no .."},
+		{"link to /etc/passwd", "passwd.csv", "passwd.csv is a symbolic link"},
+		{"link inside", "alias.csv", "alias.csv is a symbolic link"},
+		{"directory link out", "out/secret.csv", "out is a symbolic link"},
+		{"directory link inside", "subalias/ok.csv", "subalias is a symbolic link"},
+		{"directory", "sub", "is not a regular file"},
+		{"missing", "missing.csv", "missing.csv: no such file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := openLoadFile(tc.path, ingest.FormatCSV)
+			r, err := openLoadFile(dir, tc.path, ingest.FormatCSV)
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -260,8 +289,46 @@ func TestLoadFileOpen(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("err = %v, want %q", err, tc.wantErr)
 			}
+			if err != nil && !strings.Contains(tc.path, tmp) && strings.Contains(err.Error(), tmp) {
+				t.Errorf("err = %v: names the files directory's location", err)
+			}
 		})
 	}
+	if _, err := openLoadFile("", "plain.csv", ingest.FormatCSV); !errors.Is(err, ErrNoFilesDir) {
+		t.Errorf("no files directory: err = %v, want ErrNoFilesDir", err)
+	}
+}
+
+// TestLoadFileOutsideFilesDir runs a campaign whose load_file names a
+// link to /etc/passwd: the run fails, and no line of the file reaches a
+// working table (rejects included).
+func TestLoadFileOutsideFilesDir(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		eng := setup(t, s)
+		eng.FilesDir = t.TempDir()
+		if err := os.Symlink("/etc/passwd", filepath.Join(eng.FilesDir, "users.csv")); err != nil {
+			t.Fatal(err)
+		}
+		doc := `name: load_passwd
+dimension: customers
+activities:
+  start: {type: start}
+  load: {type: load_file, path: users.csv, columns: {a: string}}
+  done: {type: end}
+  bad: {type: end}
+transitions:
+  - start -> load
+  - load -> done
+  - load.rejects -> bad
+`
+		st := runToEnd(t, eng, doc, ModeSimulate)
+		if st.Run.Status != RunFailed || !strings.Contains(st.Run.Error, "users.csv is a symbolic link") {
+			t.Fatalf("run %s: %q, want failed: users.csv is a symbolic link", st.Run.Status, st.Run.Error)
+		}
+		if n := actCount(t, s, `SELECT count(*) FROM ff_run_outputs WHERE run_id = $1 AND table_name IS NOT NULL`, st.Run.ID); n != 0 {
+			t.Errorf("%d working tables kept", n)
+		}
+	})
 }
 
 func TestLoadFileColumnsSetting(t *testing.T) {

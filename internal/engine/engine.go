@@ -33,6 +33,9 @@ type Engine struct {
 	// OutboxSlice is how many recipients a channel activity writes per
 	// statement on the embedded store (0: DefaultOutboxSlice).
 	OutboxSlice int
+	// FilesDir is the only directory load_file reads from; empty refuses
+	// every load_file.
+	FilesDir string
 
 	wake    chan struct{}
 	runLock sync.Map // run id → *sync.Mutex, on the embedded store
@@ -46,6 +49,9 @@ type Config struct {
 	// Lease is how long a claimed activity stays ours without a heartbeat.
 	Lease time.Duration
 	Now   func() time.Time
+	// FilesDir is the directory load_file reads from (paths are relative
+	// to it); empty refuses every load_file.
+	FilesDir string
 }
 
 // New returns an engine; Start runs its workers.
@@ -64,7 +70,7 @@ func New(cfg Config) *Engine {
 	}
 	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
 	q.Now = cfg.Now
-	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, wake: make(chan struct{}, 1)}
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, wake: make(chan struct{}, 1)}
 }
 
 // nodeName identifies this process in job leases.

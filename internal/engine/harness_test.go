@@ -89,7 +89,8 @@ func loadModel(t testing.TB, s *store.Store, doc []byte, data map[string]string)
 // in real time, so retries' backoffs come due.
 func newEngine(s *store.Store) *Engine {
 	started := time.Now()
-	eng := New(Config{Store: s, Log: slog.New(slog.DiscardHandler), Lease: 5 * time.Second, Now: func() time.Time { return testNow.Add(time.Since(started)) }})
+	// load_file reads the package's own directory: paths are testdata/….
+	eng := New(Config{Store: s, Log: slog.New(slog.DiscardHandler), Lease: 5 * time.Second, FilesDir: ".", Now: func() time.Time { return testNow.Add(time.Since(started)) }})
 	eng.Poll = 10 * time.Millisecond
 	return eng
 }

@@ -79,10 +79,16 @@ func openDuckDBWithRetry(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.MemoryLimit != "" && !memoryLimitRE.MatchString(cfg.MemoryLimit) {
 		return nil, fmt.Errorf("memory limit %q: want a size such as 512MB or 2GB", cfg.MemoryLimit)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	// The directory and every file in it hold customer data: readable by
+	// the server's user only, like the API token.
+	privateFiles()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, DuckDBFile)
+	if err := restrictFiles(path, path+".wal"); err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(cfg.LockWait)
 	for {
 		s, err := openDuckDB(ctx, path, cfg.MemoryLimit)
@@ -95,6 +101,26 @@ func openDuckDBWithRetry(ctx context.Context, cfg Config) (*Store, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// restrictFiles makes existing database files (of an earlier version,
+// created 0644) readable by their owner only.
+func restrictFiles(paths ...string) error {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("check %s: %w", p, err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Close releases the database.

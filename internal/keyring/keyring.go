@@ -1,0 +1,294 @@
+package keyring
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// Key sources: made by Fanfare, or imported from a secret configured
+// before keys lived in the store (FANFARE_SECRET, <data-dir>/secret).
+const (
+	SourceGenerated = "generated"
+	SourceLegacy    = "legacy"
+)
+
+// ErrUnknownKey is returned for a key id the ring does not hold, or holds
+// retired.
+var ErrUnknownKey = errors.New("unknown or retired key")
+
+// ErrCurrentKey is returned when retiring the key that issues new links.
+var ErrCurrentKey = errors.New("this key issues new links: rotate first, then retire it")
+
+// DefaultRefresh is how long a node trusts its copy of the keyring: a
+// rotation or retirement made on another node takes effect here within it.
+const DefaultRefresh = 10 * time.Second
+
+// secretSize is the length of a generated key (256 bits).
+const secretSize = 32
+
+// Key is one key of the ring.
+type Key struct {
+	ID        string     `json:"id"`
+	Source    string     `json:"source"`
+	CreatedAt time.Time  `json:"created_at"`
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	// Secret is the key material; never shown.
+	Secret []byte `json:"-"`
+}
+
+// Active reports whether the key still checks what it issued.
+func (k Key) Active() bool { return k.RetiredAt == nil }
+
+// Derive returns a subkey of n bytes for one use (such as
+// "unsubscribe-links-v1"), so that uses never share key material.
+func (k Key) Derive(purpose string, n int) ([]byte, error) {
+	return hkdf.Key(sha256.New, k.Secret, []byte("fanfare keyring"), purpose, n)
+}
+
+// Ring is the keyring of a store. It keeps a copy of the keys, read again
+// when older than Refresh, or when asked for a key it does not know.
+type Ring struct {
+	store *store.Store
+	// Refresh is how long the copy is trusted (DefaultRefresh if zero).
+	Refresh time.Duration
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+
+	first    sync.Mutex // one first key per process
+	mu       sync.Mutex
+	keys     []Key // oldest first
+	loadedAt time.Time
+	missedAt time.Time
+}
+
+// New returns the keyring kept in s.
+func New(s *store.Store) *Ring {
+	return &Ring{store: s, Refresh: DefaultRefresh, Now: time.Now}
+}
+
+// Current returns the key that issues new links: the newest active key
+// Fanfare made, one being made on first use.
+func (r *Ring) Current(ctx context.Context) (Key, error) {
+	keys, err := r.load(ctx, false)
+	if err != nil {
+		return Key{}, err
+	}
+	if k, ok := current(keys); ok {
+		return k, nil
+	}
+	r.first.Lock()
+	defer r.first.Unlock()
+	if keys, err = r.load(ctx, true); err != nil {
+		return Key{}, err
+	}
+	if k, ok := current(keys); ok {
+		return k, nil
+	}
+	// Two nodes starting together may each add one: both keys are good,
+	// and every node picks the same newest.
+	return r.Rotate(ctx)
+}
+
+// current picks the newest active generated key.
+func current(keys []Key) (Key, bool) {
+	for i := len(keys) - 1; i >= 0; i-- {
+		if k := keys[i]; k.Active() && k.Source == SourceGenerated {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// Get returns an active key by id, or ErrUnknownKey.
+func (r *Ring) Get(ctx context.Context, id string) (Key, error) {
+	keys, err := r.load(ctx, false)
+	if err != nil {
+		return Key{}, err
+	}
+	if k, ok := find(keys, id); ok {
+		return k, nil
+	}
+	// A key rotated in by another node since the last read: read again,
+	// at most once a second, so unknown ids cannot make every request
+	// query the store.
+	r.mu.Lock()
+	again := r.Now().Sub(r.missedAt) >= time.Second
+	if again {
+		r.missedAt = r.Now()
+	}
+	r.mu.Unlock()
+	if again {
+		if keys, err = r.load(ctx, true); err != nil {
+			return Key{}, err
+		}
+		if k, ok := find(keys, id); ok {
+			return k, nil
+		}
+	}
+	return Key{}, ErrUnknownKey
+}
+
+func find(keys []Key, id string) (Key, bool) {
+	for _, k := range keys {
+		if k.ID == id && k.Active() {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// Legacy returns the active keys imported from secrets configured before
+// the keyring, which check the links they signed.
+func (r *Ring) Legacy(ctx context.Context) ([]Key, error) {
+	keys, err := r.load(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []Key
+	for _, k := range keys {
+		if k.Active() && k.Source == SourceLegacy {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// List returns every key, retired ones included, oldest first.
+func (r *Ring) List(ctx context.Context) ([]Key, error) {
+	return r.load(ctx, true)
+}
+
+// Rotate adds a new key, which issues every link from now on; the others
+// keep checking theirs.
+func (r *Ring) Rotate(ctx context.Context) (Key, error) {
+	secret := make([]byte, secretSize)
+	if _, err := rand.Read(secret); err != nil {
+		return Key{}, err
+	}
+	id := make([]byte, 4)
+	if _, err := rand.Read(id); err != nil {
+		return Key{}, err
+	}
+	k := Key{ID: "k" + hex.EncodeToString(id), Source: SourceGenerated, CreatedAt: r.Now().UTC(), Secret: secret}
+	if err := r.insert(ctx, k); err != nil {
+		return Key{}, err
+	}
+	r.invalidate()
+	return k, nil
+}
+
+// Import adds a key whose secret was configured outside the store, once:
+// its id derives from the secret, so every node importing the same secret
+// adds one key, and a key retired stays retired.
+func (r *Ring) Import(ctx context.Context, secret []byte) (Key, error) {
+	if len(secret) == 0 {
+		return Key{}, errors.New("empty secret")
+	}
+	sum := sha256.Sum256(secret)
+	k := Key{ID: "legacy-" + hex.EncodeToString(sum[:4]), Source: SourceLegacy, CreatedAt: r.Now().UTC(), Secret: secret}
+	keys, err := r.load(ctx, true)
+	if err != nil {
+		return Key{}, err
+	}
+	for _, have := range keys {
+		if have.ID == k.ID {
+			return have, nil
+		}
+	}
+	if err := r.insert(ctx, k); err != nil {
+		return Key{}, err
+	}
+	r.invalidate()
+	return k, nil
+}
+
+func (r *Ring) insert(ctx context.Context, k Key) error {
+	_, err := r.store.DB.ExecContext(ctx, `INSERT INTO ff_keys (id, secret, source, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+		k.ID, base64.StdEncoding.EncodeToString(k.Secret), k.Source, k.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("add key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// Retire stops a key from checking anything: links it issued are refused
+// from now on (within Refresh on other nodes). The key that issues new
+// links cannot be retired before a rotation replaces it.
+func (r *Ring) Retire(ctx context.Context, id string) error {
+	keys, err := r.load(ctx, true)
+	if err != nil {
+		return err
+	}
+	k, ok := find(keys, id)
+	if !ok {
+		return fmt.Errorf("key %q: %w", id, store.ErrNotFound)
+	}
+	if cur, ok := current(keys); ok && cur.ID == k.ID {
+		return fmt.Errorf("key %s: %w", id, ErrCurrentKey)
+	}
+	if _, err := r.store.DB.ExecContext(ctx, `UPDATE ff_keys SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL`, r.Now().UTC(), id); err != nil {
+		return fmt.Errorf("retire key %s: %w", id, err)
+	}
+	r.invalidate()
+	return nil
+}
+
+func (r *Ring) invalidate() {
+	r.mu.Lock()
+	r.loadedAt = time.Time{}
+	r.mu.Unlock()
+}
+
+// load returns the keys, read from the store when the copy is stale or
+// fresh is set.
+func (r *Ring) load(ctx context.Context, fresh bool) ([]Key, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	refresh := r.Refresh
+	if refresh <= 0 {
+		refresh = DefaultRefresh
+	}
+	if !fresh && !r.loadedAt.IsZero() && r.Now().Sub(r.loadedAt) < refresh {
+		return r.keys, nil
+	}
+	rows, err := r.store.DB.QueryContext(ctx, `SELECT id, secret, source, created_at, retired_at FROM ff_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("read the keyring: %w", err)
+	}
+	defer rows.Close()
+	var keys []Key
+	for rows.Next() {
+		var k Key
+		var secret string
+		var retired sql.NullTime
+		if err := rows.Scan(&k.ID, &secret, &k.Source, &k.CreatedAt, &retired); err != nil {
+			return nil, fmt.Errorf("read the keyring: %w", err)
+		}
+		if k.Secret, err = base64.StdEncoding.DecodeString(strings.TrimSpace(secret)); err != nil {
+			return nil, fmt.Errorf("key %s: %w", k.ID, err)
+		}
+		k.CreatedAt = k.CreatedAt.UTC()
+		if retired.Valid {
+			t := retired.Time.UTC()
+			k.RetiredAt = &t
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the keyring: %w", err)
+	}
+	r.keys, r.loadedAt = keys, r.Now()
+	return keys, nil
+}
