@@ -61,7 +61,7 @@ func TestRenderLimits(t *testing.T) {
 // change neither whitespace control, nor raw text, nor line numbers.
 func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
 	lib := liquid.NewEngine()
-	ours := newLiquidEngine(false)
+	ours := newLiquidEngine(false, nil)
 	for _, src := range []string{
 		"{% for i in (1..9997) %}{% endfor %}{% for i in (1..3) %}{{ i }}{% endfor %}", // the budget, to the last iteration
 		"{% for i in (1..3) -%}\n  {{ i }}\n{%- endfor %}",

@@ -103,6 +103,7 @@ func (t *Template) RenderPush(c Context) (*channel.PushContent, error) {
 // renderAll renders the locale, then every field in that locale.
 func (t *Template) renderAll(c Context) (map[string]string, error) {
 	b := map[string]any(c)
+	st := newRenderState(t.budget) // the fields' budget, together
 	loc := DefaultLocale
 	idx := len(t.fields) - 1 // the locale field is last
 	if t.locale != "" {
@@ -110,7 +111,7 @@ func (t *Template) renderAll(c Context) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := renderSafely(tpls[idx], b)
+		s, err := renderWithin(tpls[idx], b, st)
 		if err != nil {
 			return nil, &RenderError{Field: "locale", Err: fmt.Errorf("%s", liquidMessage(err))}
 		}
@@ -125,7 +126,7 @@ func (t *Template) renderAll(c Context) (map[string]string, error) {
 		if tpls[i] == nil {
 			continue
 		}
-		s, err := renderSafely(tpls[i], b)
+		s, err := renderWithin(tpls[i], b, st)
 		if err != nil {
 			return nil, &RenderError{Field: f.name, Err: renderCause(err)}
 		}
