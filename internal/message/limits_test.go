@@ -76,6 +76,12 @@ func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
 		"{% tablerow i in (1..4) cols: 2 %}{{ i }}{% endtablerow %}",
 		strings.Repeat("y", maxRenderBytes-10) + "{{ 'ab' | append: 'c' }}",
 		`{{ "a,b" | split: "," | join: "-" | replace: "-", "+" | escape | url_encode }}`,
+		// Every filter spends the budget, through a wrapper per signature.
+		`{% assign d = "2027-03-28T02:30:00Z" | date: "%Y-%m-%d %H:%M" %}{{ d }} {{ d | size }} {{ "now" | date: "%Y" | size }}`,
+		`{{ "ab" | upcase | capitalize | prepend: "x" | remove: "A" }} {{ 3 | plus: 4 | times: 2 | divided_by: 3 | modulo: 3 | abs }} {{ 2.5 | ceil }}{{ 2.5 | round }}`,
+		`{{ nil | default: "d" }} {{ "abcdef" | truncate: 4 }} {{ "a b c" | truncatewords: 2 }} {{ "abc" | slice: 1, 2 }} {{ "a b" | split: " " | size }}`,
+		`{% assign l = "c,a,b,a" | split: "," %}{{ l | sort | uniq | reverse | join: "" }}{{ l | first }}{{ l | last }}{{ l | compact | size }}{{ l | concat: l | size }}{{ l | json }}{{ l | inspect }}`,
+		`{{ "<p>a\nb</p>" | strip_html | newline_to_br | strip_newlines | escape_once | url_decode }} {{ " x " | strip | lstrip | rstrip }}{{ "x" | type }}`,
 	} {
 		want, lerr := lib.ParseAndRenderString(src, map[string]any{})
 		if lerr != nil {
