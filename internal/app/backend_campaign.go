@@ -87,7 +87,7 @@ func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 		return nil, err
 	}
 	disp := delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
-		Renderer: &delivery.CampaignRenderer{Store: l.s, Signer: delivery.Signer{Key: key}, PublicURL: "http://127.0.0.1:8080"}})
+		Renderer: &delivery.CampaignRenderer{Store: l.s, Signer: delivery.Signer{Key: key}, PublicURL: "http://127.0.0.1:8080", Budget: l.eng.RenderBudget}})
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
 	go func() { _ = l.eng.Run(wctx); done <- struct{}{} }()

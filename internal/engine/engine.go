@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/jobs"
+	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -33,6 +34,9 @@ type Engine struct {
 	// OutboxSlice is how many recipients a channel activity writes per
 	// statement on the embedded store (0: DefaultOutboxSlice).
 	OutboxSlice int
+	// RenderBudget bounds a message's render; validation refuses content
+	// that exceeds it over the sample profile.
+	RenderBudget message.Budget
 
 	wake    chan struct{}
 	runLock sync.Map // run id → *sync.Mutex, on the embedded store
@@ -46,6 +50,8 @@ type Config struct {
 	// Lease is how long a claimed activity stays ours without a heartbeat.
 	Lease time.Duration
 	Now   func() time.Time
+	// RenderBudget bounds a message's render (zero: message's defaults).
+	RenderBudget message.Budget
 }
 
 // New returns an engine; Start runs its workers.
@@ -64,7 +70,7 @@ func New(cfg Config) *Engine {
 	}
 	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
 	q.Now = cfg.Now
-	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, wake: make(chan struct{}, 1)}
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, wake: make(chan struct{}, 1), RenderBudget: cfg.RenderBudget}
 }
 
 // nodeName identifies this process in job leases.
