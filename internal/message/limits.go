@@ -232,6 +232,9 @@ func countLoop(_ io.Writer, ctx render.Context) error {
 
 // parse parses a template, with our tags inserted.
 func (e *liquidEngine) parse(src string) (*liquidTemplate, parser.Error) {
+	if line, msg := unterminated(src); line > 0 {
+		return nil, scanError{line, msg}
+	}
 	guarded, _ := guardSource(src)
 	root, err := e.parser.cfg.Compile(guarded, parser.SourceLoc{LineNo: 1})
 	if err != nil {

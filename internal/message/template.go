@@ -251,6 +251,7 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 		}
 		probs = append(probs, ps...)
 	}
+	probs = append(probs, t.checkAddresses(rendered)...)
 	if len(probs) > 0 {
 		return nil, &ValidationError{Problems: probs}
 	}

@@ -38,3 +38,31 @@ func TestCampaignValidateRenderBudget(t *testing.T) {
 		}
 	})
 }
+
+// TestCampaignRefusesBadContent: a From that is not an address and an
+// unclosed "{{" were accepted by validate and publish, and failed every
+// message at send time or were sent as written.
+func TestCampaignRefusesBadContent(t *testing.T) {
+	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
+		cli("model", "apply", "testdata/model.yaml")
+		for _, tt := range []struct{ name, from, to, want string }{
+			{"from", "from: 'Shop <shop@example.com>'", "from: 'not an address'", `activities.mail.from: "not an address": invalid address: mail: no angle-addr`},
+			{"unterminated", "subject: 'For you, {{ profile.tier }}'", "subject: |-\n      For you,\n      {{ profile.tier ", `activities.mail.subject: line 2: "{{" is not closed by "}}"`},
+		} {
+			file := filepath.Join(dir, tt.name+".yaml")
+			doc := strings.Replace(strings.Replace(proofCampaign, tt.from, tt.to, 1), "name: gold", "name: "+tt.name, 1)
+			if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if code, out, errs := cli("campaign", "validate", file); code == 0 || !strings.Contains(errs, tt.want) {
+				t.Fatalf("%s: validate: %d %q %s", tt.name, code, out, errs)
+			}
+			if code, _, errs := cli("campaign", "save", file); code != 0 {
+				t.Fatalf("%s: save: %s", tt.name, errs)
+			}
+			if code, out, errs := cli("campaign", "publish", tt.name); code == 0 || !strings.Contains(errs, tt.want) {
+				t.Fatalf("%s: publish: %d %q %s", tt.name, code, out, errs)
+			}
+		}
+	})
+}
