@@ -50,13 +50,17 @@ func TestRenderBudget(t *testing.T) {
 			if _, ok := tt.spec.(Email); ok {
 				ch = ChannelEmail
 			}
+			b := tt.budget
+			if b.Time == 0 {
+				b.Time = time.Minute // time is not what this case spends, even on a loaded machine
+			}
 			start := time.Now()
-			_, err := Compile(m, "customers", ch, tt.spec, Env{Budget: tt.budget})
+			_, err := Compile(m, "customers", ch, tt.spec, Env{Budget: b})
 			var ve *ValidationError
 			if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Field != tt.field || !strings.Contains(ve.Problems[0].Message, tt.want) {
 				t.Fatalf("compile: %v, want %s refused: %s", err, tt.field, tt.want)
 			}
-			if d := time.Since(start); d > 5*time.Second {
+			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("validation took %v", d)
 			}
 		})
