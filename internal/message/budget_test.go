@@ -39,6 +39,8 @@ func TestRenderBudget(t *testing.T) {
 		{"300 assigns of a long date", small, SMS{Text: assignDates(300, 1024)}, "text", overBytes},
 		{"a date past the per-value limit", Budget{}, SMS{Text: assignDates(1, 300_000)}, "text", "renders more than 1048576 bytes"},
 		{"fields together", small, Email{From: "a@example.com", Subject: "s", HTML: strings.Repeat("h", 40<<10), Text: strings.Repeat("t", 40<<10)}, "text", overBytes},
+		// Reported once, by the field that spent the budget.
+		{"fields after", small, Email{From: "a@example.com", Subject: "s", HTML: strings.Repeat("h", 70<<10), Text: "t", Headers: map[string]string{"X-A": "a"}}, "html", overBytes},
 		{"captures", small, SMS{Text: `{% for i in (1..10) %}{% capture c %}` + strings.Repeat("c", 8<<10) + `{% endcapture %}{% endfor %}`}, "text", overBytes},
 		{"filters whose results are dropped", small, SMS{Text: `{% assign s = "` + strings.Repeat("a", 1<<10) + `" %}{% for i in (1..100) %}{% assign n = s | append: s | size %}{% endfor %}`}, "text", overBytes},
 		// 10 000 searches of a 1 MiB string: no byte made, seconds spent.

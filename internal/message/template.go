@@ -292,6 +292,9 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 	if len(probs) > 0 {
 		return probs
 	}
+	if budgets[0].err != nil || budgets[1].err != nil {
+		return nil // spent by an earlier field, which reports it
+	}
 	bindings := map[string]any(t.sample)
 	if _, err := renderWithin(strict, bindings, budgets[0]); err != nil {
 		msg := liquidMessage(err)
