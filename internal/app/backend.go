@@ -98,7 +98,7 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 	}
 	// The engine's per-activity logs would drown a command's output.
 	quiet := newLogger(g.stderr, "warn", g.LogFormat)
-	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir()}), log: quiet}, nil
+	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir(), RenderBudget: g.renderBudget()}), log: quiet}, nil
 }
 
 func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {

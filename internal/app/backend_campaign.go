@@ -103,7 +103,7 @@ func (l *local) dispatcher() (*delivery.Dispatcher, error) {
 		return nil, err
 	}
 	return delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
-		Renderer: &delivery.CampaignRenderer{Store: l.s, Links: delivery.NewLinks(keyring.New(l.s)), PublicURL: "http://127.0.0.1:8080"}}), nil
+		Renderer: &delivery.CampaignRenderer{Store: l.s, Links: delivery.NewLinks(keyring.New(l.s)), PublicURL: "http://127.0.0.1:8080", Budget: l.eng.RenderBudget}}), nil
 }
 
 // waitSent waits until none of the run's messages is due or on its way.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 )
@@ -31,6 +32,8 @@ type Globals struct {
 	TokenFile       string          `name:"token-file" env:"FANFARE_API_TOKEN_FILE" help:"File holding the API token." type:"path"`
 	LogLevel        string          `name:"log-level" env:"FANFARE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
 	LogFormat       string          `name:"log-format" env:"FANFARE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format."`
+	RenderMaxBytes  byteSize        `name:"render-max-bytes" env:"FANFARE_RENDER_MAX_BYTES" default:"8MiB" help:"Budget of one message's render: the bytes its fields, filters and captures make together (validation refuses content that exceeds it on the sample profile)."`
+	RenderMaxTime   time.Duration   `name:"render-max-time" env:"FANFARE_RENDER_MAX_TIME" default:"1s" help:"Budget of one message's render: how long it may take."`
 
 	stdout io.Writer
 	stderr io.Writer

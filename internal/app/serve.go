@@ -86,9 +86,9 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if publicURL == "" {
 		publicURL = url
 	}
-	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir})
+	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.renderBudget()})
 	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, ProviderRate: c.providerRates(), Owner: eng.Queue().Owner, Lease: c.Lease,
-		Renderer: &delivery.CampaignRenderer{Store: s, Links: links, PublicURL: publicURL}})
+		Renderer: &delivery.CampaignRenderer{Store: s, Links: links, PublicURL: publicURL, Budget: g.renderBudget()}})
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var work sync.WaitGroup
 	work.Add(3)

@@ -26,6 +26,8 @@ type CampaignRenderer struct {
 	// answers them is reached (https://fanfare.example.com).
 	Links     *Links
 	PublicURL string
+	// Budget bounds each message's render (zero: message's defaults).
+	Budget message.Budget
 
 	mu       sync.Mutex
 	prepared map[string]*preparedActivity
@@ -194,7 +196,7 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 	if err != nil {
 		return nil, err
 	}
-	env := message.Env{Campaign: d.Name, RunID: runID, Mode: mode, Vars: vars, Target: target, TargetTypes: types}
+	env := message.Env{Campaign: d.Name, RunID: runID, Mode: mode, Vars: vars, Target: target, TargetTypes: types, Budget: r.Budget}
 	tmpl, err := message.Compile(m, dim.Name, a.Type, spec, env)
 	if err != nil {
 		return nil, err

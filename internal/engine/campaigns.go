@@ -172,7 +172,7 @@ func (e *Engine) validate(ctx context.Context, doc []byte) (*campaign.Document, 
 	if err := campaign.Validate(d, m, info); err != nil {
 		return nil, nil, err
 	}
-	sms, err := checkContent(d, m)
+	sms, err := checkContent(d, m, e.RenderBudget)
 	if err != nil {
 		return nil, nil, err
 	}

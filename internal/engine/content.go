@@ -24,8 +24,8 @@ type SMSLength struct {
 // checkContent compiles the content of every channel activity against the
 // data model, so template errors and unknown fields are refused before a
 // run, with the activity and field named. It returns the estimated length
-// of every SMS activity's text.
-func checkContent(d *campaign.Document, m *datamodel.Model) ([]SMSLength, error) {
+// of every SMS activity's text. Each message renders within budget.
+func checkContent(d *campaign.Document, m *datamodel.Model, budget message.Budget) ([]SMSLength, error) {
 	var (
 		problems []campaign.Problem
 		sms      []SMSLength
@@ -44,7 +44,7 @@ func checkContent(d *campaign.Document, m *datamodel.Model) ([]SMSLength, error)
 			return nil, err
 		}
 		dim := d.Dimension
-		env := message.Env{Campaign: d.Name, Mode: "validate", Vars: d.Variables, Target: cols, TargetTypes: target}
+		env := message.Env{Campaign: d.Name, Mode: "validate", Vars: d.Variables, Target: cols, TargetTypes: target, Budget: budget}
 		tpl, err := message.Compile(m, dim, a.Type, raw, env)
 		var verr *message.ValidationError
 		switch {

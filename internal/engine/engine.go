@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/jobs"
+	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -36,6 +37,9 @@ type Engine struct {
 	// FilesDir is the only directory load_file reads from; empty refuses
 	// every load_file.
 	FilesDir string
+	// RenderBudget bounds a message's render; validation refuses content
+	// that exceeds it over the sample profile.
+	RenderBudget message.Budget
 
 	wake    chan struct{}
 	runLock sync.Map // run id → *sync.Mutex, on the embedded store
@@ -52,6 +56,8 @@ type Config struct {
 	// FilesDir is the directory load_file reads from (paths are relative
 	// to it); empty refuses every load_file.
 	FilesDir string
+	// RenderBudget bounds a message's render (zero: message's defaults).
+	RenderBudget message.Budget
 }
 
 // New returns an engine; Start runs its workers.
@@ -70,7 +76,7 @@ func New(cfg Config) *Engine {
 	}
 	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
 	q.Now = cfg.Now
-	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, wake: make(chan struct{}, 1)}
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, wake: make(chan struct{}, 1)}
 }
 
 // nodeName identifies this process in job leases.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 )
 
@@ -30,7 +28,9 @@ func schedule(d *campaign.Document) (*campaign.Schedule, error) {
 }
 
 // Next returns the first occurrence of a schedule strictly after t, or the
-// zero time when there is none.
+// zero time when there is none. A cron schedule's times are wall times of
+// its time zone: one the clocks jump over runs at the jump, one they pass
+// twice runs once (cron.go).
 func Next(s *campaign.Schedule, t time.Time) (time.Time, error) {
 	if s == nil {
 		return time.Time{}, nil
@@ -49,15 +49,15 @@ func Next(s *campaign.Schedule, t time.Time) (time.Time, error) {
 		}
 		loc = l
 	}
-	sched, err := cron.ParseStandard(s.Cron)
+	spec, err := parseCron(s.Cron)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("schedule cron %q: %w", s.Cron, err)
 	}
 	if !s.From.IsZero() && t.Before(s.From) {
 		t = s.From.Add(-time.Second)
 	}
-	next := sched.Next(t.In(loc))
-	if !s.Until.IsZero() && next.After(s.Until) {
+	next := spec.next(t, loc) // in local wall time, across clock changes (cron.go)
+	if next.IsZero() || !s.Until.IsZero() && next.After(s.Until) {
 		return time.Time{}, nil
 	}
 	return next.UTC(), nil

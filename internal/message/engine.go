@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
-
 	"sync"
+	"time"
 )
 
 // engines builds Liquid engines lazily, one per locale and strictness.
@@ -44,14 +43,14 @@ func (e *engines) get(loc string, strict bool) *liquidEngine {
 // than failing the message.
 func newEngine(loc string, strict bool) *liquidEngine {
 	l := locales[NormalizeLocale(loc)]
-	eng := newLiquidEngine(strict)
-	eng.cfg.AddFilter("date", l.dateFilter)
-	eng.cfg.AddFilter("money", l.moneyFilter)
-	eng.cfg.AddFilter("number", l.numberFilter)
-	eng.cfg.AddFilter("locale", localeFilter)
-	eng.cfg.AddFilter("default", defaultFilter)
-	eng.cfg.AddFilter("sort", sortFilter)
-	return eng
+	return newLiquidEngine(strict, func(add func(string, any)) {
+		add("date", l.dateFilter)
+		add("money", l.moneyFilter)
+		add("number", l.numberFilter)
+		add("locale", localeFilter)
+		add("default", defaultFilter)
+		add("sort", sortFilter)
+	})
 }
 
 // defaultFilter returns fallback for nil, false, "" and empty lists or

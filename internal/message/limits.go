@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
+	"sync"
 
+	"github.com/osteele/liquid/expressions"
 	"github.com/osteele/liquid/filters"
 	"github.com/osteele/liquid/parser"
 	"github.com/osteele/liquid/render"
@@ -21,17 +22,21 @@ import (
 // render fails with its reason, which fails that message (or the
 // campaign's validation, which renders a sample profile first).
 //
+// Each value is bounded, and so is the whole message: its render has a
+// budget of bytes and time (budget.go) that every field, filter and tag
+// spends, so many values each within its limit cannot add up.
+//
 // The Liquid library has no such limits and no way to interrupt a render,
 // so they are put in its path:
 //   - loops: every for and tablerow body starts with a tag of ours
 //     (inserted when the template is parsed) that counts iterations
-//     against the render's budget;
+//     against the field's loops and the message's budget;
 //   - output: a field renders into a writer that refuses more bytes;
-//   - values: the filters that can make a string or list larger than
-//     their input check their result (replace and join before doing the
-//     work, their result growing with the product of their inputs), and
-//     captures are renamed to a capture of ours, which renders into the
-//     same kind of writer as a field.
+//   - values: every filter checks its result and spends the budget
+//     (replace and join check before doing the work, their result growing
+//     with the product of their inputs); captures are renamed to a
+//     capture of ours, which renders into the same kind of writer as a
+//     field; assign is ours too, a step of the budget.
 //
 // The include tag, which reads a file of the server, is refused.
 const (
@@ -41,8 +46,8 @@ const (
 )
 
 var (
-	errRenderTooLong = fmt.Errorf("renders more than %d bytes", maxRenderBytes)
-	errListTooLong   = fmt.Errorf("makes a list of more than %d items", maxListItems)
+	errRenderTooLong error = &limitError{fmt.Sprintf("renders more than %d bytes", maxRenderBytes)}
+	errListTooLong   error = &limitError{fmt.Sprintf("makes a list of more than %d items", maxListItems)}
 )
 
 // The tags put into templates (see guardSource), and the binding holding
@@ -53,33 +58,92 @@ const (
 	budgetKey  = "fanfare budget"
 )
 
-// renderBudget is what is left to one field's render.
-type renderBudget struct{ loops int }
+// renderBudget is what is left to one field's render: its loop
+// iterations, and the message's budget (budget.go), which our tags spend.
+type renderBudget struct {
+	loops int
+	state *renderState
+}
+
+// stateOf returns the message budget a render spends (nil for a tag typed
+// into a template rendered without one).
+func stateOf(ctx render.Context) *renderState {
+	if b, _ := ctx.Get(budgetKey).(*renderBudget); b != nil {
+		return b.state
+	}
+	return nil
+}
 
 // liquidEngine is a Liquid configuration: the library's standard tags
 // and filters, within the limits above, and Fanfare's filters.
-type liquidEngine struct{ cfg render.Config }
+//
+// A filter sees only its arguments, so the filters that spend a render's
+// budget are bound to it through their configuration: a render takes an
+// instance of the configuration that no other render uses meanwhile
+// (the library reads filters from the configuration given to each render,
+// and tags by name).
+type liquidEngine struct {
+	strict bool
+	extra  func(add func(name string, fn any)) // Fanfare's filters
+	parser *instance
 
-// liquidTemplate is a parsed template; guarded ones hold our tags and
-// render with a budget.
-type liquidTemplate struct {
-	root    render.Node
-	cfg     *render.Config
-	guarded bool
+	mu   sync.Mutex
+	idle []*instance
 }
 
-func newLiquidEngine(strict bool) *liquidEngine {
-	e := &liquidEngine{cfg: render.NewConfig()}
-	filters.AddStandardFilters(limitedFilters{&e.cfg})
-	tags.AddStandardTags(e.cfg)
-	e.cfg.StrictVariables = strict
-	e.cfg.AddTag("include", func(string) (func(io.Writer, render.Context) error, error) {
+// instance is one configuration of an engine, with the budget of the
+// render using it.
+type instance struct {
+	cfg   render.Config
+	state *renderState
+}
+
+// liquidTemplate is a parsed template, rendered by its engine's instances.
+type liquidTemplate struct {
+	root render.Node
+	eng  *liquidEngine
+}
+
+func newLiquidEngine(strict bool, extra func(add func(name string, fn any))) *liquidEngine {
+	e := &liquidEngine{strict: strict, extra: extra}
+	e.parser = e.newInstance()
+	return e
+}
+
+// filterAdder adds filters through a function.
+type filterAdder func(name string, fn any)
+
+func (f filterAdder) AddFilter(name string, fn any) { f(name, fn) }
+
+func (e *liquidEngine) newInstance() *instance {
+	in := &instance{cfg: render.NewConfig()}
+	add := func(name string, fn any) {
+		switch name {
+		case "replace":
+			fn = limitedReplace
+		case "join":
+			join, ok := fn.(func([]any, func(string) string) any)
+			if !ok {
+				panic(fmt.Sprintf("liquid's join filter is a %T: check newInstance", fn))
+			}
+			fn = limitedJoin(join)
+		}
+		in.cfg.AddFilter(name, budgeted(fn, in))
+	}
+	filters.AddStandardFilters(filterAdder(add))
+	if e.extra != nil {
+		e.extra(add)
+	}
+	tags.AddStandardTags(in.cfg)
+	in.cfg.StrictVariables = e.strict
+	in.cfg.AddTag("include", func(string) (func(io.Writer, render.Context) error, error) {
 		return nil, errors.New("the include tag is not supported (a template cannot read files)")
 	})
-	e.cfg.AddTag(loopTag, func(string) (func(io.Writer, render.Context) error, error) {
+	in.cfg.AddTag("assign", assignTag)
+	in.cfg.AddTag(loopTag, func(string) (func(io.Writer, render.Context) error, error) {
 		return countLoop, nil
 	})
-	e.cfg.AddBlock(captureTag).Compiler(func(node render.BlockNode) (func(io.Writer, render.Context) error, error) {
+	in.cfg.AddBlock(captureTag).Compiler(func(node render.BlockNode) (func(io.Writer, render.Context) error, error) {
 		// Liquid's capture, into a limited writer.
 		return func(_ io.Writer, ctx render.Context) error {
 			var buf bytes.Buffer
@@ -90,7 +154,47 @@ func newLiquidEngine(strict bool) *liquidEngine {
 			return nil
 		}, nil
 	})
-	return e
+	return in
+}
+
+// acquire returns an instance no other render uses.
+func (e *liquidEngine) acquire() *instance {
+	e.mu.Lock()
+	if n := len(e.idle); n > 0 {
+		in := e.idle[n-1]
+		e.idle = e.idle[:n-1]
+		e.mu.Unlock()
+		return in
+	}
+	e.mu.Unlock()
+	return e.newInstance()
+}
+
+func (e *liquidEngine) release(in *instance) {
+	in.state = nil
+	e.mu.Lock()
+	e.idle = append(e.idle, in)
+	e.mu.Unlock()
+}
+
+// assignTag is Liquid's assign, as a step of the render's budget (the
+// value it holds was counted by the filter that made it).
+func assignTag(source string) (func(io.Writer, render.Context) error, error) {
+	stmt, err := expressions.ParseStatement(expressions.AssignStatementSelector, source)
+	if err != nil {
+		return nil, err
+	}
+	return func(_ io.Writer, ctx render.Context) error {
+		if err := stateOf(ctx).tick(); err != nil {
+			return err
+		}
+		value, err := ctx.Evaluate(stmt.Assignment.ValueFn)
+		if err != nil {
+			return err
+		}
+		ctx.Set(stmt.Assignment.Variable, value)
+		return nil
+	}, nil
 }
 
 // renderChildren renders a block's children into a limited writer (the
@@ -98,62 +202,75 @@ func newLiquidEngine(strict bool) *liquidEngine {
 func renderChildren(ctx render.Context, buf *bytes.Buffer) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			var le *limitError
 			e, ok := r.(error)
-			if !ok || !errors.Is(e, errRenderTooLong) {
+			if !ok || !errors.As(e, &le) {
 				panic(r)
 			}
 			err = e
 		}
 	}()
-	if rerr := ctx.RenderChildren(limitedWriter{buf}); rerr != nil {
+	if rerr := ctx.RenderChildren(limitedWriter{buf, stateOf(ctx)}); rerr != nil {
 		return rerr
 	}
 	return nil
 }
 
-// countLoop spends one iteration of the render's budget. It writes
-// nothing, so whitespace control around it is unchanged.
+// countLoop spends one iteration of the field's loops, and a step of the
+// message's budget. It writes nothing, so whitespace control around it is
+// unchanged.
 func countLoop(_ io.Writer, ctx render.Context) error {
 	b, _ := ctx.Get(budgetKey).(*renderBudget)
 	if b == nil {
-		return nil // the tag typed into a template without loops
+		return nil // the tag typed into a template rendered without a budget
 	}
 	if b.loops--; b.loops < 0 {
 		return fmt.Errorf("more than %d loop iterations", maxLoopIterations)
 	}
-	return nil
+	return b.state.tick()
 }
 
 // parse parses a template, with our tags inserted.
 func (e *liquidEngine) parse(src string) (*liquidTemplate, parser.Error) {
-	guarded, changed := guardSource(src)
-	root, err := e.cfg.Compile(guarded, parser.SourceLoc{LineNo: 1})
+	if line, msg := unterminated(src); line > 0 {
+		return nil, scanError{line, msg}
+	}
+	guarded, _ := guardSource(src)
+	root, err := e.parser.cfg.Compile(guarded, parser.SourceLoc{LineNo: 1})
 	if err != nil {
 		return nil, err
 	}
-	return &liquidTemplate{root: root, cfg: &e.cfg, guarded: changed}, nil
+	return &liquidTemplate{root: root, eng: e}, nil
 }
 
-// render renders a template into buf, within the limits. The budget is
+// render renders a template into buf, spending st. The field's budget is
 // put into the bindings, which are the recipient's own (Liquid's assign
 // writes there too).
-func (t *liquidTemplate) render(buf *bytes.Buffer, b map[string]any) render.Error {
-	if t.guarded {
-		if b == nil {
-			b = map[string]any{}
-		}
-		b[budgetKey] = &renderBudget{loops: maxLoopIterations}
-		defer delete(b, budgetKey)
+func (t *liquidTemplate) render(buf *bytes.Buffer, b map[string]any, st *renderState) render.Error {
+	if b == nil {
+		b = map[string]any{}
 	}
-	return render.Render(t.root, limitedWriter{buf}, b, *t.cfg)
+	b[budgetKey] = &renderBudget{loops: maxLoopIterations, state: st}
+	defer delete(b, budgetKey)
+	in := t.eng.acquire()
+	in.state = st
+	defer t.eng.release(in)
+	return render.Render(t.root, limitedWriter{buf, st}, b, in.cfg)
 }
 
-// limitedWriter refuses to grow a field's text past maxRenderBytes.
-type limitedWriter struct{ buf *bytes.Buffer }
+// limitedWriter refuses to grow a field's text past maxRenderBytes, and
+// spends the message's budget.
+type limitedWriter struct {
+	buf   *bytes.Buffer
+	state *renderState
+}
 
 func (w limitedWriter) Write(p []byte) (int, error) {
 	if w.buf.Len()+len(p) > maxRenderBytes {
 		return 0, errRenderTooLong
+	}
+	if err := w.state.charge(len(p)); err != nil {
+		return 0, err
 	}
 	return w.buf.Write(p)
 }
@@ -195,104 +312,4 @@ func guardSource(src string) (string, bool) {
 	}
 	b.WriteString(literals[len(tokens)])
 	return b.String(), changed
-}
-
-// limitedFilters adds the library's standard filters with the checks of
-// those that grow a value.
-type limitedFilters struct{ cfg *render.Config }
-
-// growing are the standard filters whose result may be larger than their
-// input (each by a bounded factor: checked after).
-var growing = map[string]bool{
-	"append": true, "prepend": true, "concat": true, "escape": true, "escape_once": true,
-	"newline_to_br": true, "url_encode": true, "json": true, "inspect": true, "split": true,
-	"replace_first": true,
-}
-
-func (f limitedFilters) AddFilter(name string, fn any) {
-	switch {
-	case name == "replace":
-		fn = limitedReplace
-	case name == "join":
-		join, ok := fn.(func([]any, func(string) string) any)
-		if !ok {
-			panic(fmt.Sprintf("liquid's join filter is a %T: check limitedFilters", fn))
-		}
-		fn = limitedJoin(join)
-	case growing[name]:
-		fn = checkResult(fn)
-	}
-	f.cfg.AddFilter(name, fn)
-}
-
-// limitedReplace is replace, refused before the work when its result
-// would be too long.
-func limitedReplace(s, old, repl string) (string, error) {
-	if len(repl) > len(old) && len(s)+strings.Count(s, old)*(len(repl)-len(old)) > maxRenderBytes {
-		return "", errRenderTooLong
-	}
-	return strings.ReplaceAll(s, old, repl), nil
-}
-
-// limitedJoin is join, refused before the work when its result would be
-// too long.
-func limitedJoin(join func([]any, func(string) string) any) func([]any, func(string) string) (any, error) {
-	return func(a []any, sep func(string) string) (any, error) {
-		n := len(a) * len(sep(" "))
-		for _, v := range a {
-			if s, ok := v.(string); ok {
-				n += len(s)
-			} else {
-				n += 24 // a number or a date
-			}
-			if n > maxRenderBytes {
-				return nil, errRenderTooLong
-			}
-		}
-		return join(a, sep), nil
-	}
-}
-
-var errorType = reflect.TypeFor[error]()
-
-// checkResult wraps a filter (any signature the library accepts) so that
-// a result over the limits is an error.
-func checkResult(fn any) any {
-	v := reflect.ValueOf(fn)
-	t := v.Type()
-	in := make([]reflect.Type, t.NumIn())
-	for i := range in {
-		in[i] = t.In(i)
-	}
-	ft := reflect.FuncOf(in, []reflect.Type{t.Out(0), errorType}, t.IsVariadic())
-	return reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
-		var out []reflect.Value
-		if t.IsVariadic() {
-			out = v.CallSlice(args)
-		} else {
-			out = v.Call(args)
-		}
-		errv := reflect.Zero(errorType)
-		if len(out) == 2 {
-			errv = out[1]
-		}
-		if err := tooBig(out[0]); err != nil {
-			errv = reflect.ValueOf(&err).Elem()
-		}
-		return []reflect.Value{out[0], errv}
-	}).Interface()
-}
-
-// tooBig refuses a string over maxRenderBytes or a list over maxListItems.
-func tooBig(v reflect.Value) error {
-	for v.Kind() == reflect.Interface && !v.IsNil() {
-		v = v.Elem()
-	}
-	switch {
-	case (v.Kind() == reflect.String || v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8) && v.Len() > maxRenderBytes:
-		return errRenderTooLong
-	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() != reflect.Uint8 && v.Len() > maxListItems:
-		return errListTooLong
-	}
-	return nil
 }

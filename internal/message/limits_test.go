@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/osteele/liquid"
 )
@@ -28,13 +29,17 @@ func TestRenderLimits(t *testing.T) {
 		{"a chain of filters", `{{ '"' ` + strings.Repeat("| inspect ", 20) + `| size }}`, "renders more than 1048576 bytes"},
 		{"a replace that multiplies", s2048 + `{{ s | replace: "a", s | size }}`, "renders more than 1048576 bytes"},
 		{"a join that multiplies", s2048 + `{% assign l = s | split: "" %}{{ l | join: s | size }}`, "renders more than 1048576 bytes"},
+		{"a range made a list", "{{ (1..100000000) | first }}", "makes a list of more than 65536 items"},
+		{"a range joined", `{% assign r = (1..100000000) %}{{ r | join: "," | size }}`, "makes a list of more than 65536 items"},
 		{"a doubled list", `{% assign l = "a,b" | split: "," %}{% for i in (1..20) %}{% assign l = l | concat: l %}{% endfor %}{{ l | size }}`, "makes a list of more than 65536 items"},
 		{"a capture of a loop", `{% capture s %}{% for i in (1..9000) %}` + strings.Repeat("x", 200) + `{% endfor %}{% endcapture %}{{ s | size }}`, "capture s: renders more than 1048576 bytes"},
 		{"a doubled capture", `{% capture s %}xxxxxxxxxx{% endcapture %}{% for i in (1..30) %}{% capture s %}{{ s }}{{ s }}{% endcapture %}{% endfor %}{{ s | size }}`, "capture s: renders more than 1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tpl, err := Compile(m, "customers", ChannelSMS, SMS{Text: "hi"}, Env{})
+			// Time is not what these cases spend, even on a loaded machine.
+			env := Env{Budget: Budget{Time: time.Minute}}
+			tpl, err := Compile(m, "customers", ChannelSMS, SMS{Text: "hi"}, env)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +54,7 @@ func TestRenderLimits(t *testing.T) {
 				t.Fatalf("render: %v, want a RenderError of text: %s", err, tt.want)
 			}
 			// Validation renders a sample profile: the campaign is refused.
-			if _, err := Compile(m, "customers", ChannelSMS, SMS{Text: tt.src}, Env{}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if _, err := Compile(m, "customers", ChannelSMS, SMS{Text: tt.src}, env); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("compile: %v, want %s", err, tt.want)
 			}
 		})
@@ -61,7 +66,7 @@ func TestRenderLimits(t *testing.T) {
 // change neither whitespace control, nor raw text, nor line numbers.
 func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
 	lib := liquid.NewEngine()
-	ours := newLiquidEngine(false)
+	ours := newLiquidEngine(false, nil)
 	for _, src := range []string{
 		"{% for i in (1..9997) %}{% endfor %}{% for i in (1..3) %}{{ i }}{% endfor %}", // the budget, to the last iteration
 		"{% for i in (1..3) -%}\n  {{ i }}\n{%- endfor %}",
@@ -76,6 +81,13 @@ func TestRenderLimitsLeaveTemplatesAlone(t *testing.T) {
 		"{% tablerow i in (1..4) cols: 2 %}{{ i }}{% endtablerow %}",
 		strings.Repeat("y", maxRenderBytes-10) + "{{ 'ab' | append: 'c' }}",
 		`{{ "a,b" | split: "," | join: "-" | replace: "-", "+" | escape | url_encode }}`,
+		// Every filter spends the budget, through a wrapper per signature.
+		`{% assign d = "2027-03-28T02:30:00Z" | date: "%Y-%m-%d %H:%M" %}{{ d }} {{ d | size }} {{ "now" | date: "%Y" | size }}`,
+		`{{ "ab" | upcase | capitalize | prepend: "x" | remove: "A" }} {{ 3 | plus: 4 | times: 2 | divided_by: 3 | modulo: 3 | abs }} {{ 2.5 | ceil }}{{ 2.5 | round }}`,
+		`{{ nil | default: "d" }} {{ "abcdef" | truncate: 4 }} {{ "a b c" | truncatewords: 2 }} {{ "abc" | slice: 1, 2 }} {{ "a b" | split: " " | size }}`,
+		`{{ (1..5) | join: "-" }} {{ (1..4) | reverse | first }} {% assign r = (1..3) %}{{ r | last }}{{ r | map: "x" | size }}{{ r | concat: r | size }}{{ nil | join: "," }}`,
+		`{% assign l = "c,a,b,a" | split: "," %}{{ l | sort | uniq | reverse | join: "" }}{{ l | first }}{{ l | last }}{{ l | compact | size }}{{ l | concat: l | size }}{{ l | json }}{{ l | inspect }}`,
+		`{{ "<p>a\nb</p>" | strip_html | newline_to_br | strip_newlines | escape_once | url_decode }} {{ " x " | strip | lstrip | rstrip }}{{ "x" | type }}`,
 	} {
 		want, lerr := lib.ParseAndRenderString(src, map[string]any{})
 		if lerr != nil {

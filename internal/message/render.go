@@ -107,6 +107,7 @@ func (t *Template) RenderPush(c Context) (*channel.PushContent, error) {
 // renderAll renders the locale, then every field in that locale.
 func (t *Template) renderAll(c Context) (map[string]string, error) {
 	b := map[string]any(c)
+	st := newRenderState(t.budget) // the fields' budget, together
 	loc := DefaultLocale
 	idx := len(t.fields) - 1 // the locale field is last
 	if t.locale != "" {
@@ -114,7 +115,7 @@ func (t *Template) renderAll(c Context) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := renderSafely(tpls[idx], b)
+		s, err := renderWithin(tpls[idx], b, st)
 		if err != nil {
 			return nil, &RenderError{Field: "locale", Err: fmt.Errorf("%s", liquidMessage(err))}
 		}
@@ -129,7 +130,7 @@ func (t *Template) renderAll(c Context) (map[string]string, error) {
 		if tpls[i] == nil {
 			continue
 		}
-		s, err := renderSafely(tpls[i], b)
+		s, err := renderWithin(tpls[i], b, st)
 		if err != nil {
 			return nil, &RenderError{Field: f.name, Err: renderCause(err)}
 		}

@@ -34,6 +34,9 @@ type Env struct {
 	// renders them with values of their type (money on a sum, date on a
 	// max of timestamps).
 	TargetTypes map[string]datamodel.Type
+	// Budget bounds each message's render (zero fields: the defaults);
+	// validation refuses a template that exceeds it on the sample profile.
+	Budget Budget
 
 	// anyTarget accepts any target column (a preview has no run).
 	anyTarget bool
@@ -115,6 +118,7 @@ type Template struct {
 	text    textSource
 	needs   Needs
 	env     Env
+	budget  Budget
 	sample  Context
 
 	engines engines
@@ -134,7 +138,7 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 	if dim == nil {
 		return nil, &ValidationError{Problems: []Problem{{Field: "dimension", Message: fmt.Sprintf("unknown entity %q", dimension)}}}
 	}
-	t := &Template{channel: channel, env: env, parsed: map[string][]*liquidTemplate{}}
+	t := &Template{channel: channel, env: env, budget: env.Budget.orDefault(), parsed: map[string][]*liquidTemplate{}}
 	var probs []Problem
 	switch channel {
 	case ChannelEmail:
@@ -232,10 +236,13 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 	if t.locale != "" && !strings.ContainsAny(t.locale, "{%") {
 		loc = NormalizeLocale(t.locale)
 	}
+	// The sample renders within one message's budget, all fields together
+	// (once strictly, once leniently).
+	budgets := [2]*renderState{newRenderState(t.budget), newRenderState(t.budget)}
 	for i, f := range t.fields {
 		// Names a template binds hold within that template only.
 		an.aliases = map[string]*shape{}
-		ps := t.check(an, known, loc, f, rendered)
+		ps := t.check(an, known, loc, f, rendered, budgets)
 		if t.text == textDerived && f.name == "text" && len(ps) > 0 {
 			// Not the author's template: its problems are the HTML's,
 			// reported there; convert each message instead.
@@ -245,6 +252,7 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 		}
 		probs = append(probs, ps...)
 	}
+	probs = append(probs, t.checkAddresses(rendered)...)
 	if len(probs) > 0 {
 		return nil, &ValidationError{Problems: probs}
 	}
@@ -256,8 +264,8 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 
 // check parses one field, reads its paths and renders it over the sample
 // context, strictly (to catch unknown top-level names) and then leniently
-// (to keep the sample output).
-func (t *Template) check(an *analyzer, known map[string]bool, loc string, f field, rendered map[string]string) []Problem {
+// (to keep the sample output), spending the budgets of each.
+func (t *Template) check(an *analyzer, known map[string]bool, loc string, f field, rendered map[string]string, budgets [2]*renderState) []Problem {
 	if f.src == "" {
 		return nil
 	}
@@ -285,8 +293,11 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 	if len(probs) > 0 {
 		return probs
 	}
+	if budgets[0].err != nil || budgets[1].err != nil {
+		return nil // spent by an earlier field, which reports it
+	}
 	bindings := map[string]any(t.sample)
-	if _, err := renderSafely(strict, bindings); err != nil {
+	if _, err := renderWithin(strict, bindings, budgets[0]); err != nil {
 		msg := liquidMessage(err)
 		if msg != "undefined variable" {
 			add(lineOf(err), msg)
@@ -305,7 +316,7 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 		add(lineOf(err), liquidMessage(err))
 		return probs
 	}
-	out, rerr := renderSafely(lenient, bindings)
+	out, rerr := renderWithin(lenient, bindings, budgets[1])
 	if rerr != nil {
 		add(lineOf(rerr), liquidMessage(rerr))
 		return probs
@@ -465,12 +476,18 @@ func (p parsePanic) LineNumber() int { return 0 }
 var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func renderSafely(tpl *liquidTemplate, b map[string]any) (out string, err error) {
+	return renderWithin(tpl, b, newRenderState(Budget{}))
+}
+
+// renderWithin is renderSafely spending a message's budget.
+func renderWithin(tpl *liquidTemplate, b map[string]any, st *renderState) (out string, err error) {
 	buf := renderBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("template failed: %v", r)
-			if e, ok := r.(error); ok && errors.Is(e, errRenderTooLong) {
+			var le *limitError
+			if e, ok := r.(error); ok && errors.As(e, &le) {
 				err = e // the library panics when its last write fails
 			}
 		}
@@ -478,7 +495,7 @@ func renderSafely(tpl *liquidTemplate, b map[string]any) (out string, err error)
 			renderBuffers.Put(buf)
 		}
 	}()
-	if rerr := tpl.render(buf, b); rerr != nil {
+	if rerr := tpl.render(buf, b, st); rerr != nil {
 		return "", rerr
 	}
 	return buf.String(), nil
