@@ -84,11 +84,11 @@ func TestResolveOverHTTP(t *testing.T) {
 			t.Fatalf("a misspelt field: %d", code)
 		}
 		res, err := c.RunResolve(ctx, run.ID, engine.ResolveRequest{Decision: engine.Drop, Activity: "mail"})
-		if err != nil || res.Messages != 2 || res.ByActivity["mail"] != 2 || res.Actor != audit.Token("default") || res.DecidedAt.IsZero() {
+		if err != nil || res.Messages != 2 || res.ByActivity["mail"] != 2 || res.Actor != audit.Token("configured") || res.DecidedAt.IsZero() {
 			t.Fatalf("drop: %+v, %v", res, err)
 		}
 		figs, err = c.RunFigures(ctx, run.ID)
-		if err != nil || figs[0].Dropped != 2 || figs[0].InDoubt != 0 || len(figs[0].Resolutions) != 1 || figs[0].Resolutions[0].Actor.String() != "token:default" {
+		if err != nil || figs[0].Dropped != 2 || figs[0].InDoubt != 0 || len(figs[0].Resolutions) != 1 || figs[0].Resolutions[0].Actor.String() != "token:configured" {
 			t.Fatalf("figures after: %+v, %v", figs, err)
 		}
 		if _, err := c.RunResolve(ctx, run.ID, engine.ResolveRequest{Decision: engine.Resend}); !errors.As(err, &apiErr) || apiErr.Status != http.StatusConflict {

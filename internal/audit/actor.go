@@ -17,7 +17,7 @@ const (
 )
 
 // Actor is who made a decision: a kind and a name, written "kind:name"
-// (token:default, cli:alice).
+// (token:ci, cli:alice).
 type Actor struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
