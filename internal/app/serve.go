@@ -31,9 +31,17 @@ type ServeCmd struct {
 // Run serves until interrupted.
 func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if g.DatabaseURL == "" {
-		if sf, err := readServerFile(g.DataDir); err == nil && pidAlive(sf.PID) {
-			return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.DataDir, sf.URL)
+		lock, err := lockServer(g.DataDir)
+		if errors.Is(err, errServing) {
+			if sf, ferr := readServerFile(g.DataDir); ferr == nil {
+				return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.DataDir, sf.URL)
+			}
+			return fmt.Errorf("a fanfare server already serves %s", g.DataDir)
 		}
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
 	}
 	s, err := g.openStore(ctx)
 	if err != nil {
