@@ -30,6 +30,7 @@ type Server struct {
 	// providers send proofs; nil when the server sends nothing.
 	providers map[string]channel.Provider
 	outages   func() []delivery.Outage
+	problems  func() []Problem
 	mux       *http.ServeMux
 }
 
@@ -54,11 +55,14 @@ type Config struct {
 	// Outages lists the providers this node's dispatcher rests because
 	// they fail (health shows them); nil for none.
 	Outages func() []delivery.Outage
+	// Problems lists the parts of this node that fail (health answers
+	// 503 while there are any); nil for none.
+	Problems func() []Problem
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, problems: cfg.Problems, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -89,11 +89,15 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, ProviderRate: c.providerRates(), Owner: eng.Queue().Owner, Lease: c.Lease,
 		Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: key}, PublicURL: publicURL}})
 	workCtx, stopWork := context.WithCancel(context.Background())
+	sup := newSupervisor(g.log)
 	var work sync.WaitGroup
-	work.Add(3)
-	go func() { defer work.Done(); _ = eng.Run(workCtx) }()
-	go func() { defer work.Done(); housekeeping(workCtx, eng, g.log) }()
-	go func() { defer work.Done(); _ = disp.Run(workCtx, 200*time.Millisecond) }()
+	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
+	work.Go(func() { housekeeping(workCtx, eng, g.log) })
+	work.Go(func() {
+		sup.run(workCtx, part{name: "dispatcher",
+			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
+			run:     func(ctx context.Context) error { return disp.Run(ctx, 200*time.Millisecond) }})
+	})
 	defer func() {
 		stopWork()
 		work.Wait()
@@ -103,7 +107,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}()
 
 	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Token: token, UnsubscribeKey: key, Version: Version,
-		SMSAuthToken: c.smsAuthToken(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages})
+		SMSAuthToken: c.smsAuthToken(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages, Problems: sup.problems})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)

@@ -166,9 +166,18 @@ func (e serverError) Unwrap() error { return e.kind }
 func (c *Client) Health(ctx context.Context) (*api.Health, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	var h api.Health
-	if err := c.call(ctx, http.MethodGet, "/api/health", nil, nil, "", &h); err != nil {
+	resp, err := c.do(ctx, http.MethodGet, "/api/health", nil, nil, "")
+	if err != nil {
 		return nil, err
+	}
+	defer resp.Body.Close()
+	// A failing or unavailable node answers 503 with the same body.
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
+		return nil, decodeError(resp, nil)
+	}
+	var h api.Health
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return nil, fmt.Errorf("decode server health: %w", err)
 	}
 	return &h, nil
 }
