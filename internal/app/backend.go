@@ -107,7 +107,15 @@ func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
 		}
 		return nil, errors.New(msg + "; wait for it to finish, or stop it")
 	}
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	if n, err := ingest.MarkInterrupted(ctx, s); err != nil {
+		g.log.Error("mark interrupted imports", "err", err)
+	} else if n > 0 {
+		g.log.Warn("imports whose process ended before them marked interrupted", "imports", n)
+	}
+	return s, nil
 }
 
 // apiToken returns the configured token, else the data directory's.

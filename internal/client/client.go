@@ -253,6 +253,15 @@ func (c *Client) Import(ctx context.Context, entity, name string, r io.Reader, o
 	return &sum, err
 }
 
+// ImportSummary returns an import's summary and status.
+func (c *Client) ImportSummary(ctx context.Context, id int64) (*ingest.Summary, error) {
+	var sum ingest.Summary
+	if err := c.call(ctx, http.MethodGet, "/api/imports/"+strconv.FormatInt(id, 10), nil, nil, "", &sum); err != nil {
+		return nil, err
+	}
+	return &sum, nil
+}
+
 // Rejects streams an import's rejected rows.
 func (c *Client) Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error {
 	resp, err := c.do(ctx, http.MethodGet, "/api/imports/"+strconv.FormatInt(id, 10)+"/rejects", nil, nil, "")

@@ -166,6 +166,7 @@ func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sou
 	if ferr := im.finish(bg); ferr != nil && err == nil {
 		err = ferr
 	}
+	im.release(bg)
 	return im.sum, err
 }
 
@@ -178,16 +179,16 @@ func entityNames(m *datamodel.Model) string {
 }
 
 func (im *importer) begin(ctx context.Context) error {
-	err := im.s.DB.QueryRowContext(ctx,
-		`INSERT INTO ff_imports (entity, source, status, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		im.e.Name, im.sum.Source, StatusRunning, time.Now().UTC()).Scan(&im.sum.ImportID)
-	if err != nil {
-		return fmt.Errorf("record import: %w", err)
-	}
-	im.stage = fmt.Sprintf("ff_stage_%d", im.sum.ImportID)
+	var err error
 	if im.conn, err = im.s.DB.Conn(ctx); err != nil {
 		return fmt.Errorf("staging connection: %w", err)
 	}
+	if err := im.record(ctx); err != nil {
+		_ = im.conn.Close()
+		im.conn = nil
+		return err
+	}
+	im.stage = fmt.Sprintf("ff_stage_%d", im.sum.ImportID)
 	cols := []string{store.Quote(lineCol) + " BIGINT", store.Quote(deleteCol) + " BOOLEAN"}
 	for _, a := range im.e.Attributes {
 		cols = append(cols, store.Quote(a.Name)+" "+im.stageType(a))
@@ -213,7 +214,6 @@ func (im *importer) stageType(a *datamodel.Attribute) string {
 func (im *importer) dropStage(ctx context.Context) {
 	if im.conn != nil {
 		_, _ = im.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(im.stage))
-		_ = im.conn.Close()
 	}
 }
 
@@ -333,20 +333,21 @@ func Rejects(ctx context.Context, s *store.Store, importID int64, fn func(Reject
 
 // Get returns the summary of an import.
 func Get(ctx context.Context, s *store.Store, importID int64) (*Summary, error) {
-	var status string
+	sum := &Summary{ImportID: importID}
 	var doc sql.NullString
-	err := s.DB.QueryRowContext(ctx, `SELECT status, summary FROM ff_imports WHERE id = $1`, importID).Scan(&status, &doc)
+	err := s.DB.QueryRowContext(ctx, `SELECT entity, source, status, summary FROM ff_imports WHERE id = $1`, importID).Scan(&sum.Entity, &sum.Source, &sum.Status, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read import %d: %w", importID, err)
 	}
-	sum := &Summary{ImportID: importID, Status: status}
+	status := sum.Status
 	if doc.Valid {
 		if err := json.Unmarshal([]byte(doc.String), sum); err != nil {
 			return nil, fmt.Errorf("decode import %d: %w", importID, err)
 		}
 	}
+	sum.Status = status // the row's, which MarkInterrupted may have changed
 	return sum, nil
 }
