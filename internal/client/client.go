@@ -142,6 +142,11 @@ func decodeError(resp *http.Response, out any) error {
 			_ = json.Unmarshal(e.Details, out)
 		}
 		return fmt.Errorf("%w: %s", ingest.ErrTooManyErrors, strings.TrimPrefix(e.Message, ingest.ErrTooManyErrors.Error()+": "))
+	case "nothing_loaded":
+		if out != nil && len(e.Details) > 0 {
+			_ = json.Unmarshal(e.Details, out)
+		}
+		return fmt.Errorf("%w: %s", ingest.ErrNothingLoaded, strings.TrimPrefix(e.Message, ingest.ErrNothingLoaded.Error()+": "))
 	case "bad_input":
 		if out != nil && len(e.Details) > 0 {
 			_ = json.Unmarshal(e.Details, out)

@@ -19,6 +19,10 @@ import (
 // MaxErrors allows; the table is then left exactly as it was.
 var ErrTooManyErrors = errors.New("too many rejected rows")
 
+// ErrNothingLoaded is returned when every row of a file was rejected; the
+// table is then left as it was.
+var ErrNothingLoaded = errors.New("nothing loaded")
+
 // ErrUnknownEntity is returned for an entity the data model does not have.
 var ErrUnknownEntity = errors.New("unknown entity")
 
@@ -83,12 +87,15 @@ type Summary struct {
 	} `json:"phases_seconds"`
 }
 
-// Import statuses.
+// Import statuses. Completed: every row loaded; completed with rejects:
+// the good rows loaded, the others rejected; aborted (more rejects than
+// MaxErrors) and failed (every row rejected, or an error): nothing loaded.
 const (
-	StatusRunning   = "running"
-	StatusCompleted = "completed"
-	StatusAborted   = "aborted"
-	StatusFailed    = "failed"
+	StatusRunning              = "running"
+	StatusCompleted            = "completed"
+	StatusCompletedWithRejects = "completed_with_rejects"
+	StatusAborted              = "aborted"
+	StatusFailed               = "failed"
 )
 
 const (
@@ -154,6 +161,8 @@ func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sou
 	bg := context.WithoutCancel(ctx)
 	im.dropStage(bg)
 	switch {
+	case err == nil && im.sum.Rejected > 0:
+		im.sum.Status = StatusCompletedWithRejects
 	case err == nil:
 		im.sum.Status = StatusCompleted
 	case errors.Is(err, ErrTooManyErrors):
@@ -245,6 +254,9 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	defer func() { im.sum.Phases.Merge = time.Since(t2).Seconds() }()
 	if err := im.overLimit(); err != nil {
 		return err
+	}
+	if im.sum.Read > 0 && im.sum.Rejected >= im.sum.Read {
+		return fmt.Errorf("%w: every row (%d) was rejected; %s left unchanged", ErrNothingLoaded, im.sum.Read, im.e.Name)
 	}
 	if err := im.flushRejects(ctx); err != nil {
 		return err
