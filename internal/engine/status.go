@@ -169,9 +169,7 @@ func (e *Engine) Preview(ctx context.Context, runID int64, activity, port string
 			return nil, nil, err
 		}
 		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = string(b)
-			}
+			vals[i] = store.Plain(v)
 		}
 		out = append(out, vals)
 	}
