@@ -43,7 +43,7 @@ func (c *ImportCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	b, err := g.backend(ctx)
+	b, err := g.creatingBackend(ctx)
 	if err != nil {
 		return err
 	}

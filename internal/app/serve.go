@@ -43,7 +43,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		defer lock.Close()
 	}
-	s, err := g.openStore(ctx)
+	s, err := g.openStore(ctx, true)
 	if err != nil {
 		return err
 	}
