@@ -50,7 +50,7 @@ func (s *Server) setConsent(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16))
 	dec.UseNumber()
 	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, errBadRequest("read the consent: "+err.Error()))
+		s.fail(w, r, errBadBody("consent", err))
 		return
 	}
 	key, err := delivery.ProfileKeyOf(r.Context(), s.store, req.Dimension, req.Key)
@@ -144,7 +144,7 @@ type SuppressionRequest struct {
 func (s *Server) suppress(w http.ResponseWriter, r *http.Request) {
 	var req SuppressionRequest
 	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
-		s.fail(w, r, errBadRequest("read the suppression: "+err.Error()))
+		s.fail(w, r, errBadBody("suppression", err))
 		return
 	}
 	if req.Reason == "" {
@@ -160,7 +160,7 @@ func (s *Server) suppress(w http.ResponseWriter, r *http.Request) {
 func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
 	var req SuppressionRequest
 	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
-		s.fail(w, r, errBadRequest("read the suppression: "+err.Error()))
+		s.fail(w, r, errBadBody("suppression", err))
 		return
 	}
 	if err := delivery.Unsuppress(r.Context(), s.store, req.Channel, req.Address); err != nil {

@@ -100,8 +100,10 @@ func (w *statusWriter) Flush() {
 // auth requires the bearer token.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+		// The scheme is case-insensitive (RFC 9110, 11.1).
+		scheme, got, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		got = strings.TrimSpace(got)
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fanfare"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required (Authorization: Bearer …)", nil)
 			return
