@@ -17,7 +17,15 @@ func (s *Server) sink() *delivery.StoreSink { return &delivery.StoreSink{Store: 
 // listMessages lists what the sandbox captured (optionally of one run).
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	run, _ := strconv.ParseInt(r.URL.Query().Get("run"), 10, 64)
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.fail(w, r, errBadRequest(fmt.Sprintf("limit %q: want 1 to %d", v, delivery.MaxMessagesPage)))
+			return
+		}
+		limit = n
+	}
 	list, err := s.sink().List(r.Context(), run, limit)
 	if err != nil {
 		s.fail(w, r, err)

@@ -49,6 +49,11 @@ func TestHTTPStatusesSayWhatIsWrong(t *testing.T) {
 		t.Fatalf("body over the limit: %d %v", code, out)
 	}
 
+	code, out = call(t, srv, "GET", "/api/messages?limit=100000", "", true)
+	if e, _ := out["error"].(map[string]any); code != http.StatusBadRequest || !strings.Contains(e["message"].(string), "at most 10000 messages") {
+		t.Fatalf("messages over the maximum: %d %v", code, out)
+	}
+
 	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/campaigns", nil)
 		req.Header.Set("Authorization", scheme+" "+token)

@@ -87,6 +87,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusGatewayTimeout, "timeout", "the query ran out of time", nil)
 	case errors.Is(err, context.Canceled):
 		writeError(w, 499, "canceled", "the request was canceled", nil)
+	case errors.Is(err, store.ErrLimit):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.As(err, new(*badRequest)):

@@ -34,3 +34,17 @@ func TestCommandsCreateNoStoreByAccident(t *testing.T) {
 		t.Fatalf("list once the store exists: %d %s %s", code, out, errs)
 	}
 }
+
+// TestMessagesLimitIsServedOrRefused: a limit beyond the maximum is
+// refused with the maximum named, not cut silently to 100.
+func TestMessagesLimitIsServedOrRefused(t *testing.T) {
+	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
+		cli("model", "apply", "testdata/model.yaml")
+		if code, out, errs := cli("messages", "--limit", "100000"); code != 1 || !strings.Contains(errs, "at most 10000 messages at once, not 100000") {
+			t.Fatalf("messages --limit 100000: %d %q %q", code, out, errs)
+		}
+		if code, out, errs := cli("messages", "--limit", "10000"); code != 0 {
+			t.Fatalf("messages --limit 10000: %d %q %q", code, out, errs)
+		}
+	})
+}
