@@ -14,6 +14,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -92,7 +93,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	sup := newSupervisor(g.log)
 	var work sync.WaitGroup
 	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
-	work.Go(func() { housekeeping(workCtx, eng, g.log) })
+	work.Go(func() { housekeeping(workCtx, s, eng, g.log) })
 	work.Go(func() {
 		sup.run(workCtx, part{name: "dispatcher",
 			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
@@ -142,8 +143,10 @@ func loadDemoIfEmpty(ctx context.Context, g *Globals, s *store.Store, customers 
 }
 
 // housekeeping starts scheduled runs when they come due and drops the
-// working tables of runs past their retention.
-func housekeeping(ctx context.Context, eng *engine.Engine, log *slog.Logger) {
+// working tables of runs past their retention. On PostgreSQL it also marks
+// the imports of nodes that died interrupted, as a node starting does: the
+// others may run for weeks.
+func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastCleanup := time.Time{}
@@ -162,6 +165,13 @@ func housekeeping(ctx context.Context, eng *engine.Engine, log *slog.Logger) {
 				log.Error("clean up working tables", "err", err)
 			} else if n > 0 {
 				log.Info("working tables of finished runs dropped", "runs", n)
+			}
+			if !s.Embedded() {
+				if n, err := ingest.MarkInterrupted(ctx, s); err != nil && ctx.Err() == nil {
+					log.Error("mark interrupted imports", "err", err)
+				} else if n > 0 {
+					log.Warn("imports whose process ended before them marked interrupted", "imports", n)
+				}
 			}
 		}
 	}
