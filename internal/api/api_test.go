@@ -79,9 +79,18 @@ func TestModelAndImportOverHTTP(t *testing.T) {
 		if code, out = call(t, srv, "POST", "/api/model", model, true); code != http.StatusOK || out["version"].(float64) != 1 {
 			t.Fatalf("apply: %d %v", code, out)
 		}
+		// The three outcomes answer apart: every row loaded (200), some
+		// (207), none (422).
 		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email\n1,a@example.com\nx,b@example.com\n", true)
-		if code != http.StatusOK || out["inserted"].(float64) != 1 || out["rejected"].(float64) != 1 {
-			t.Fatalf("import: %d %v", code, out)
+		if code != http.StatusMultiStatus || out["status"] != "completed_with_rejects" || out["inserted"].(float64) != 1 || out["rejected"].(float64) != 1 {
+			t.Fatalf("import with a bad row: %d %v", code, out)
+		}
+		if code, out := call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email\n9,z@example.com\n", true); code != http.StatusOK || out["status"] != "completed" {
+			t.Fatalf("clean import: %d %v", code, out)
+		}
+		if code, out := call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email\nx,b@example.com\ny,c@example.com\n", true); code != http.StatusUnprocessableEntity ||
+			out["error"].(map[string]any)["code"] != "nothing_loaded" || out["error"].(map[string]any)["details"].(map[string]any)["status"] != "failed" {
+			t.Fatalf("import with every row bad: %d %v", code, out)
 		}
 		id := int64(out["import_id"].(float64))
 		code, out = call(t, srv, "GET", "/api/imports/"+strconv.FormatInt(id, 10)+"/rejects", "", true)

@@ -84,7 +84,7 @@ func readAudienceRequest(r *http.Request) (*AudienceRequest, error) {
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		return nil, errBadRequest("read the request: " + err.Error())
+		return nil, errBadBody("request", err)
 	}
 	return &req, nil
 }

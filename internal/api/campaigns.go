@@ -16,7 +16,7 @@ const maxCampaignBytes = 4 << 20
 func readDocument(r *http.Request) ([]byte, error) {
 	doc, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxCampaignBytes))
 	if err != nil {
-		return nil, errBadRequest("read the campaign document: " + err.Error())
+		return nil, errBadBody("campaign document", err)
 	}
 	return doc, nil
 }
@@ -81,7 +81,7 @@ func (s *Server) duplicateCampaign(w http.ResponseWriter, r *http.Request) {
 		Name string `json:"name"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil || req.Name == "" {
-		s.fail(w, r, errBadRequest(`give the new name as {"name": "…"}`))
+		s.fail(w, r, &badRequest{msg: `give the new name as {"name": "…"}`, err: err})
 		return
 	}
 	c, err := s.engine.Duplicate(r.Context(), r.PathValue("name"), req.Name)
@@ -99,7 +99,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
 	dec.UseNumber()
 	if err := dec.Decode(&opts); err != nil && !errors.Is(err, io.EOF) {
-		s.fail(w, r, errBadRequest("read the run options: "+err.Error()))
+		s.fail(w, r, errBadBody("run options", err))
 		return
 	}
 	if opts.Trigger == "" {

@@ -17,7 +17,15 @@ func (s *Server) sink() *delivery.StoreSink { return &delivery.StoreSink{Store: 
 // listMessages lists what the sandbox captured (optionally of one run).
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	run, _ := strconv.ParseInt(r.URL.Query().Get("run"), 10, 64)
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.fail(w, r, errBadRequest(fmt.Sprintf("limit %q: want 1 to %d", v, delivery.MaxMessagesPage)))
+			return
+		}
+		limit = n
+	}
 	list, err := s.sink().List(r.Context(), run, limit)
 	if err != nil {
 		s.fail(w, r, err)
@@ -50,7 +58,7 @@ func (s *Server) setConsent(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16))
 	dec.UseNumber()
 	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, errBadRequest("read the consent: "+err.Error()))
+		s.fail(w, r, errBadBody("consent", err))
 		return
 	}
 	key, err := delivery.ProfileKeyOf(r.Context(), s.store, req.Dimension, req.Key)
@@ -144,7 +152,7 @@ type SuppressionRequest struct {
 func (s *Server) suppress(w http.ResponseWriter, r *http.Request) {
 	var req SuppressionRequest
 	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
-		s.fail(w, r, errBadRequest("read the suppression: "+err.Error()))
+		s.fail(w, r, errBadBody("suppression", err))
 		return
 	}
 	if req.Reason == "" {
@@ -160,7 +168,7 @@ func (s *Server) suppress(w http.ResponseWriter, r *http.Request) {
 func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
 	var req SuppressionRequest
 	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
-		s.fail(w, r, errBadRequest("read the suppression: "+err.Error()))
+		s.fail(w, r, errBadBody("suppression", err))
 		return
 	}
 	if err := delivery.Unsuppress(r.Context(), s.store, req.Channel, req.Address); err != nil {

@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"os"
+	"sort"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 )
@@ -10,7 +12,9 @@ import (
 // Health is the answer of GET /api/health.
 type Health struct {
 	// Status is ok, degraded (a provider fails: its messages wait, the
-	// rest go) or unavailable (the store does not answer).
+	// rest go), failing (a part of the server does not work, see
+	// Problems; answered with 503) or unavailable (the store does not
+	// answer; 503).
 	Status   string `json:"status"`
 	Version  string `json:"version"`
 	Store    string `json:"store"`
@@ -19,6 +23,18 @@ type Health struct {
 	// ProvidersFailing lists the channels whose provider this node rests
 	// because it fails.
 	ProvidersFailing []delivery.Outage `json:"providers_failing,omitempty"`
+	// Problems lists the parts of this node that fail (the engine, the
+	// dispatcher), with why; they are retried until they work.
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Problem is a part of the node that fails.
+type Problem struct {
+	Part     string    `json:"part"`
+	Error    string    `json:"error"`
+	Since    time.Time `json:"since"`
+	Attempts int       `json:"attempts"`
+	RetryAt  time.Time `json:"retry_at"`
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
@@ -31,12 +47,20 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			h.Status = "degraded"
 		}
 	}
+	if s.problems != nil {
+		if h.Problems = s.problems(); len(h.Problems) > 0 {
+			sort.Slice(h.Problems, func(i, j int) bool { return h.Problems[i].Part < h.Problems[j].Part })
+			h.Status = "failing"
+		}
+	}
 	if err := s.store.DB.PingContext(r.Context()); err != nil {
 		h.Status = "unavailable"
-		writeJSON(w, http.StatusServiceUnavailable, h)
-		return
 	}
-	writeJSON(w, http.StatusOK, h)
+	code := http.StatusOK
+	if h.Status == "failing" || h.Status == "unavailable" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, h)
 }
 
 func pid() int { return os.Getpid() }

@@ -76,8 +76,13 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	sum, err := ingest.Import(r.Context(), s.store, m, entity, name, body, opts)
 	var inErr *ingest.InputError
 	switch {
+	case err == nil && sum.Status == ingest.StatusCompletedWithRejects:
+		// 207: the good rows loaded, the others did not (see the rejects).
+		writeJSON(w, http.StatusMultiStatus, sum)
 	case err == nil:
 		writeJSON(w, http.StatusOK, sum)
+	case errors.Is(err, ingest.ErrNothingLoaded):
+		writeError(w, http.StatusUnprocessableEntity, "nothing_loaded", err.Error(), sum)
 	case errors.Is(err, ingest.ErrTooManyErrors):
 		writeError(w, http.StatusUnprocessableEntity, "too_many_errors", err.Error(), sum)
 	case errors.As(err, &inErr), errors.Is(err, ingest.ErrUnknownEntity):

@@ -22,7 +22,7 @@ type ModelResponse struct {
 func readModelBody(r *http.Request) ([]byte, error) {
 	doc, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxModelBytes))
 	if err != nil {
-		return nil, errBadRequest("read the model document: " + err.Error())
+		return nil, errBadBody("model document", err)
 	}
 	return doc, nil
 }

@@ -34,7 +34,7 @@ func decodeBody(r *http.Request, what string, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return errBadRequest("read the " + what + ": " + err.Error())
+		return errBadBody(what, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -55,7 +56,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var serr *audience.SyntaxError
 	var merr *message.ValidationError
 	var rerr *message.RenderError
+	var mbe *http.MaxBytesError
 	switch {
+	case errors.As(err, &mbe):
+		tooLarge(w, mbe)
 	case errors.As(err, &verr):
 		writeError(w, http.StatusBadRequest, "invalid_model", "the data model has problems", verr.Problems)
 	case errors.As(err, &cerr):
@@ -88,6 +92,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusGatewayTimeout, "timeout", "the query ran out of time", nil)
 	case errors.Is(err, context.Canceled):
 		writeError(w, 499, "canceled", "the request was canceled", nil)
+	case errors.Is(err, store.ErrLimit):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.As(err, new(*badRequest)):
@@ -98,9 +104,32 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// badRequest is an error in the request itself, safe to show the client.
-type badRequest struct{ msg string }
+// badRequest is an error in the request itself, safe to show the client;
+// err, when set, is why (a body over its limit answers 413).
+type badRequest struct {
+	msg string
+	err error
+}
 
 func (e *badRequest) Error() string { return e.msg }
+func (e *badRequest) Unwrap() error { return e.err }
 
 func errBadRequest(msg string) error { return &badRequest{msg: msg} }
+
+// errBadBody is a request body that could not be read as the what it
+// should be.
+func errBadBody(what string, err error) error {
+	return &badRequest{msg: "read the " + what + ": " + err.Error(), err: err}
+}
+
+// tooLarge answers a body over its limit, naming the limit.
+func tooLarge(w http.ResponseWriter, mbe *http.MaxBytesError) {
+	limit := fmt.Sprintf("%d bytes", mbe.Limit)
+	switch {
+	case mbe.Limit >= 1<<20 && mbe.Limit%(1<<20) == 0:
+		limit = fmt.Sprintf("%d MiB", mbe.Limit>>20)
+	case mbe.Limit >= 1<<10 && mbe.Limit%(1<<10) == 0:
+		limit = fmt.Sprintf("%d KiB", mbe.Limit>>10)
+	}
+	writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than this endpoint's limit of "+limit, map[string]int64{"limit_bytes": mbe.Limit})
+}

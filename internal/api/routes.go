@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
@@ -77,7 +78,25 @@ func (s *Server) routes() {
 	// Public, signed by the provider: SMS delivery reports.
 	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
 
-	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
-	})
+	s.mux.HandleFunc("/api/", s.noRoute)
+}
+
+// noRoute answers what no route takes: 405, with the methods it allows,
+// for a path served with other methods (the catch-all pattern would
+// otherwise hide them behind a 404), and 404 for an unknown path.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/api/" && pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+strings.Join(allowed, ", ")+")", nil)
+		return
+	}
+	writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 }

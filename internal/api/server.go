@@ -34,6 +34,7 @@ type Server struct {
 	// providers send proofs; nil when the server sends nothing.
 	providers map[string]channel.Provider
 	outages   func() []delivery.Outage
+	problems  func() []Problem
 	mux       *http.ServeMux
 
 	// smsCallback is the status callback URL the SMS provider was given.
@@ -71,11 +72,14 @@ type Config struct {
 	// than PublicURL (a proxy); PublicURL and the request's path are
 	// accepted too.
 	SMSStatusCallback string
+	// Problems lists the parts of this node that fail (health answers
+	// 503 while there are any); nil for none.
+	Problems func() []Problem
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, tokens: cfg.Tokens, keys: cfg.Keys, links: cfg.Links, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, tokens: cfg.Tokens, keys: cfg.Keys, links: cfg.Links, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, problems: cfg.Problems, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	if s.log == nil {
 		s.log = slog.Default()
@@ -124,7 +128,10 @@ func (w *statusWriter) Flush() {
 // token:<name>, in its context (audit.From, TokenName).
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		// The scheme is case-insensitive (RFC 9110, 11.1).
+		scheme, got, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		got = strings.TrimSpace(got)
+		ok := strings.EqualFold(scheme, "Bearer")
 		name, err := s.checkToken(r.Context(), got)
 		if err != nil {
 			s.fail(w, r, err)

@@ -53,8 +53,9 @@ func TestCLIOnEachStore(t *testing.T) {
 				t.Fatalf("apply: %d %s %s", code, out, errs)
 			}
 			rejects := filepath.Join(t.TempDir(), "rejects.csv")
+			// Some rows rejected, the good ones loaded: exit 3.
 			code, out, errs := run(t, append(where, "import", "customers", "testdata/customers.csv", "--json", "--rejects", rejects)...)
-			if code != 0 {
+			if code != ExitPartial || !strings.Contains(errs, "1 row(s) rejected; the 2 other(s) loaded") {
 				t.Fatalf("import: %d %s %s", code, out, errs)
 			}
 			var sum struct{ Inserted, Rejected int }
@@ -68,8 +69,20 @@ func TestCLIOnEachStore(t *testing.T) {
 			if code, out, _ := run(t, append(where, "model", "show")...); code != 0 || !strings.Contains(out, "customers:") {
 				t.Fatalf("show: %d %s", code, out)
 			}
-			if code, _, errs := run(t, append(where, "import", "customers", "testdata/customers.csv", "--max-errors", "0")...); code == 0 || !strings.Contains(errs, "too many rejected rows") {
+			if code, _, errs := run(t, append(where, "import", "customers", "testdata/customers.csv", "--max-errors", "0")...); code != 1 || !strings.Contains(errs, "too many rejected rows") {
 				t.Fatalf("max-errors: %d %s", code, errs)
+			}
+			// Every row loaded: exit 0; none: exit 1, status failed.
+			dir := t.TempDir()
+			good, bad := filepath.Join(dir, "good.csv"), filepath.Join(dir, "bad.csv")
+			os.WriteFile(good, []byte("customer_id,email,tier\n7,gus@example.com,gold\n"), 0o644)
+			os.WriteFile(bad, []byte("customer_id,email,tier\nx,gus@example.com,gold\n8,,gold\n"), 0o644)
+			if code, out, errs := run(t, append(where, "import", "customers", good)...); code != 0 || !strings.Contains(out, ": completed — read 1, inserted 1") {
+				t.Fatalf("clean import: %d %s %s", code, out, errs)
+			}
+			code, out, errs = run(t, append(where, "import", "customers", bad)...)
+			if code != 1 || !strings.Contains(out, ": failed — read 2, inserted 0") || !strings.Contains(errs, "nothing loaded: every row (2) was rejected; customers left unchanged") {
+				t.Fatalf("import with every row bad: %d %s %s", code, out, errs)
 			}
 		})
 	}
@@ -97,8 +110,13 @@ func TestCommandsGoThroughTheRunningServer(t *testing.T) {
 		t.Fatalf("apply through server: %d %s %s", code, out, errs)
 	}
 	code, out, errs := run(t, "--data-dir", dir, "import", "customers", "testdata/customers.csv")
-	if code != 0 || !strings.Contains(out, "inserted 2") || !strings.Contains(out, "line 4, email") {
+	if code != ExitPartial || !strings.Contains(out, "completed_with_rejects — read 3, inserted 2") || !strings.Contains(out, "line 4, email") {
 		t.Fatalf("import through server: %d %s %s", code, out, errs)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("customer_id,email,tier\nx,gus@example.com,gold\n"), 0o644)
+	if code, out, errs := run(t, "--data-dir", dir, "import", "customers", bad); code != 1 || !strings.Contains(out, ": failed — read 1") || !strings.Contains(errs, "nothing loaded: every row (1) was rejected") {
+		t.Fatalf("import with every row bad, through server: %d %s %s", code, out, errs)
 	}
 	// The server logs a request once its answer is written: wait for it.
 	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "/api/imports"); time.Sleep(20 * time.Millisecond) {

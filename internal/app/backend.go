@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -77,8 +79,17 @@ type Backend interface {
 }
 
 // backend finds the running server for this data directory (or the one
-// named by --server) and otherwise opens the store directly.
-func (g *Globals) backend(ctx context.Context) (Backend, error) {
+// named by --server) and otherwise opens the store directly; it creates no
+// store (see creatingBackend).
+func (g *Globals) backend(ctx context.Context) (Backend, error) { return g.openBackend(ctx, false) }
+
+// creatingBackend is backend for the commands meant to create a store
+// (model apply, import, demo): an embedded one is created where none is.
+func (g *Globals) creatingBackend(ctx context.Context) (Backend, error) {
+	return g.openBackend(ctx, true)
+}
+
+func (g *Globals) openBackend(ctx context.Context, create bool) (Backend, error) {
 	if g.Server != "" {
 		return remote{client.New(g.Server, g.apiToken())}, nil
 	}
@@ -92,7 +103,7 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 			}
 		}
 	}
-	s, err := g.openStore(ctx)
+	s, err := g.openStore(ctx, create)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +112,24 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir(), RenderBudget: g.renderBudget()}), log: quiet}, nil
 }
 
-func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
+// errNoStore says where a command looked for a store that is not there.
+func (g *Globals) errNoStore() error {
+	dir, err := filepath.Abs(g.dataDir())
+	if err != nil {
+		dir = g.dataDir()
+	}
+	return fmt.Errorf("no fanfare store in %s (no %s there, and no server.json of a running server); create one with fanfare model apply MODEL or fanfare demo, or name yours with --data-dir, --database-url or --server", dir, store.DuckDBFile)
+}
+
+// openStore opens the configured store; with create false, an embedded
+// store that does not exist yet is an error rather than a new empty one
+// (which would answer every question with "not found").
+func (g *Globals) openStore(ctx context.Context, create bool) (*store.Store, error) {
+	if !create && g.DatabaseURL == "" {
+		if _, err := os.Stat(filepath.Join(g.dataDir(), store.DuckDBFile)); errors.Is(err, fs.ErrNotExist) {
+			return nil, g.errNoStore()
+		}
+	}
 	s, err := store.Open(ctx, store.Config{DataDir: g.dataDir(), DatabaseURL: g.DatabaseURL, LockWait: 15 * time.Second, MemoryLimit: g.MemoryLimit})
 	if errors.Is(err, store.ErrLocked) {
 		msg := fmt.Sprintf("the data directory %s is being used by another fanfare process", g.dataDir())
@@ -110,7 +138,15 @@ func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
 		}
 		return nil, errors.New(msg + "; wait for it to finish, or stop it")
 	}
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	if n, err := ingest.MarkInterrupted(ctx, s); err != nil {
+		g.log.Error("mark interrupted imports", "err", err)
+	} else if n > 0 {
+		g.log.Warn("imports whose process ended before them marked interrupted", "imports", n)
+	}
+	return s, nil
 }
 
 // apiToken returns the configured token, else the data directory's.

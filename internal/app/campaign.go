@@ -375,7 +375,7 @@ func (c *CampaignLogsCmd) Run(ctx context.Context, g *Globals) error {
 type CampaignPreviewCmd struct {
 	RunID    int64  `arg:"" name:"run"`
 	Activity string `arg:"" help:"activity[.port] (port default out)"`
-	Limit    int    `default:"20"`
+	Limit    int    `default:"20" help:"How many rows (at most 1000)."`
 	JSON     bool   `help:"Print as JSON."`
 }
 
@@ -597,7 +597,7 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 type MessagesCmd struct {
 	ID    string `arg:"" optional:"" help:"A message id to show whole."`
 	RunID int64  `name:"run" help:"Only this run's messages."`
-	Limit int    `default:"20"`
+	Limit int    `default:"20" help:"How many, newest first (at most 10000)."`
 	JSON  bool   `help:"Print as JSON."`
 }
 

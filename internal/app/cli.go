@@ -110,10 +110,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	var cli CLI
 	cli.stdout, cli.stderr = stdout, stderr
 	exit := -1
+	var keys map[string]bool // the configuration's, known once the parser is
 	parser, err := kong.New(&cli,
 		kong.Name("fanfare"),
 		kong.Description("Fanfare: orchestrated campaigns over your relational customer data."),
-		kong.Configuration(jsonConfig),
+		kong.Configuration(configLoader(func() map[string]bool { return keys })),
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
@@ -122,6 +123,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fanfare:", err)
 		return 2
 	}
+	keys = flagKeys(parser.Model)
 	kctx, err := parser.Parse(args)
 	if exit >= 0 {
 		return exit
@@ -172,21 +174,4 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// jsonConfig reads a JSON configuration file for kong, yielding to
-// FANFARE_* variables so the order is defaults, file, environment, flags.
-func jsonConfig(r io.Reader) (kong.Resolver, error) {
-	inner, err := kong.JSON(r)
-	if err != nil {
-		return nil, err
-	}
-	return kong.ResolverFunc(func(ctx *kong.Context, parent *kong.Path, flag *kong.Flag) (any, error) {
-		for _, env := range flag.Envs {
-			if _, set := os.LookupEnv(env); set {
-				return nil, nil
-			}
-		}
-		return inner.Resolve(ctx, parent, flag)
-	}), nil
 }

@@ -22,7 +22,7 @@ type DemoCmd struct {
 
 // Run applies the demo model and loads generated data.
 func (c *DemoCmd) Run(ctx context.Context, g *Globals) error {
-	b, err := g.backend(ctx)
+	b, err := g.creatingBackend(ctx)
 	if err != nil {
 		return err
 	}

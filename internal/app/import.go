@@ -43,7 +43,7 @@ func (c *ImportCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	b, err := g.backend(ctx)
+	b, err := g.creatingBackend(ctx)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,34 @@ func (c *ImportCmd) Run(ctx context.Context, g *Globals) error {
 			_ = printJSON(g.stdout, sums)
 		}
 	}
-	return failed
+	return importOutcome(sums, failed)
+}
+
+// ExitPartial is the exit code of an import that loaded the good rows and
+// rejected others (or, for a directory, loaded some files and not all):
+// 0 says every row loaded, 1 that nothing did.
+const ExitPartial = 3
+
+// importOutcome turns the summaries into the command's exit: nil when
+// every row loaded, the failure (exit 1) when nothing did, and
+// ExitPartial in between.
+func importOutcome(sums []*ingest.Summary, failed error) error {
+	var loaded, rejected int64
+	for _, s := range sums {
+		if s.Status == ingest.StatusCompleted || s.Status == ingest.StatusCompletedWithRejects {
+			loaded += s.Read - s.Rejected
+			rejected += s.Rejected
+		}
+	}
+	switch {
+	case failed == nil && rejected == 0:
+		return nil
+	case loaded == 0 && failed != nil:
+		return failed
+	case failed != nil:
+		return &exitError{code: ExitPartial, msg: fmt.Sprintf("fanfare: %v\nfanfare: %d row(s) loaded before that are kept", failed, loaded)}
+	}
+	return &exitError{code: ExitPartial, msg: fmt.Sprintf("fanfare: %d row(s) rejected; the %d other(s) loaded", rejected, loaded)}
 }
 
 func (c *ImportCmd) options() (ingest.Options, error) {

@@ -77,7 +77,7 @@ func (c *ModelApplyCmd) Run(ctx context.Context, g *Globals) error {
 	if _, err := datamodel.Parse(doc); err != nil {
 		return reportModelError(g, c.File, err, c.JSON)
 	}
-	b, err := g.backend(ctx)
+	b, err := g.creatingBackend(ctx)
 	if err != nil {
 		return err
 	}

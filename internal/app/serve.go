@@ -14,6 +14,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -32,11 +33,19 @@ type ServeCmd struct {
 // Run serves until interrupted.
 func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if g.DatabaseURL == "" {
-		if sf, err := readServerFile(g.dataDir()); err == nil && pidAlive(sf.PID) {
-			return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.dataDir(), sf.URL)
+		lock, err := lockServer(g.dataDir())
+		if errors.Is(err, errServing) {
+			if sf, ferr := readServerFile(g.dataDir()); ferr == nil {
+				return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.dataDir(), sf.URL)
+			}
+			return fmt.Errorf("a fanfare server already serves %s", g.dataDir())
 		}
+		if err != nil {
+			return err
+		}
+		defer lock.Close()
 	}
-	s, err := g.openStore(ctx)
+	s, err := g.openStore(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -90,11 +99,15 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, ProviderRate: c.providerRates(), Owner: eng.Queue().Owner, Lease: c.Lease,
 		Renderer: &delivery.CampaignRenderer{Store: s, Links: links, PublicURL: publicURL, Budget: g.renderBudget()}})
 	workCtx, stopWork := context.WithCancel(context.Background())
+	sup := newSupervisor(g.log)
 	var work sync.WaitGroup
-	work.Add(3)
-	go func() { defer work.Done(); _ = eng.Run(workCtx) }()
-	go func() { defer work.Done(); housekeeping(workCtx, eng, g.log) }()
-	go func() { defer work.Done(); _ = disp.Run(workCtx, 200*time.Millisecond) }()
+	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
+	work.Go(func() { housekeeping(workCtx, s, eng, g.log) })
+	work.Go(func() {
+		sup.run(workCtx, part{name: "dispatcher",
+			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
+			run:     func(ctx context.Context) error { return disp.Run(ctx, 200*time.Millisecond) }})
+	})
 	defer func() {
 		stopWork()
 		work.Wait()
@@ -104,7 +117,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}()
 
 	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Keys: ring, Links: links, Version: Version,
-		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages})
+		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages, Problems: sup.problems})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)
@@ -156,8 +169,10 @@ func loadDemoIfEmpty(ctx context.Context, g *Globals, s *store.Store, customers 
 }
 
 // housekeeping starts scheduled runs when they come due and drops the
-// working tables of runs past their retention.
-func housekeeping(ctx context.Context, eng *engine.Engine, log *slog.Logger) {
+// working tables of runs past their retention. On PostgreSQL it also marks
+// the imports of nodes that died interrupted, as a node starting does: the
+// others may run for weeks.
+func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastCleanup := time.Time{}
@@ -176,6 +191,13 @@ func housekeeping(ctx context.Context, eng *engine.Engine, log *slog.Logger) {
 				log.Error("clean up working tables", "err", err)
 			} else if n > 0 {
 				log.Info("working tables of finished runs dropped", "runs", n)
+			}
+			if !s.Embedded() {
+				if n, err := ingest.MarkInterrupted(ctx, s); err != nil && ctx.Err() == nil {
+					log.Error("mark interrupted imports", "err", err)
+				} else if n > 0 {
+					log.Warn("imports whose process ended before them marked interrupted", "imports", n)
+				}
 			}
 		}
 	}

@@ -142,6 +142,11 @@ func decodeError(resp *http.Response, out any) error {
 			_ = json.Unmarshal(e.Details, out)
 		}
 		return fmt.Errorf("%w: %s", ingest.ErrTooManyErrors, strings.TrimPrefix(e.Message, ingest.ErrTooManyErrors.Error()+": "))
+	case "nothing_loaded":
+		if out != nil && len(e.Details) > 0 {
+			_ = json.Unmarshal(e.Details, out)
+		}
+		return fmt.Errorf("%w: %s", ingest.ErrNothingLoaded, strings.TrimPrefix(e.Message, ingest.ErrNothingLoaded.Error()+": "))
 	case "bad_input":
 		if out != nil && len(e.Details) > 0 {
 			_ = json.Unmarshal(e.Details, out)
@@ -166,9 +171,18 @@ func (e serverError) Unwrap() error { return e.kind }
 func (c *Client) Health(ctx context.Context) (*api.Health, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	var h api.Health
-	if err := c.call(ctx, http.MethodGet, "/api/health", nil, nil, "", &h); err != nil {
+	resp, err := c.do(ctx, http.MethodGet, "/api/health", nil, nil, "")
+	if err != nil {
 		return nil, err
+	}
+	defer resp.Body.Close()
+	// A failing or unavailable node answers 503 with the same body.
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
+		return nil, decodeError(resp, nil)
+	}
+	var h api.Health
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return nil, fmt.Errorf("decode server health: %w", err)
 	}
 	return &h, nil
 }
@@ -242,6 +256,15 @@ func (c *Client) Import(ctx context.Context, entity, name string, r io.Reader, o
 		return nil, err
 	}
 	return &sum, err
+}
+
+// ImportSummary returns an import's summary and status.
+func (c *Client) ImportSummary(ctx context.Context, id int64) (*ingest.Summary, error) {
+	var sum ingest.Summary
+	if err := c.call(ctx, http.MethodGet, "/api/imports/"+strconv.FormatInt(id, 10), nil, nil, "", &sum); err != nil {
+		return nil, err
+	}
+	return &sum, nil
 }
 
 // Rejects streams an import's rejected rows.

@@ -146,10 +146,12 @@ func Suppressions(ctx context.Context, s *store.Store, ch, address string, exact
 	if err := channel.CheckName(ch); err != nil {
 		return nil, err
 	}
+	if limit > MaxSuppressionsPage {
+		return nil, fmt.Errorf("%w: at most %d suppressions at once, not %d", store.ErrLimit, MaxSuppressionsPage, limit)
+	}
 	if limit <= 0 {
 		limit = 100
 	}
-	limit = min(limit, MaxSuppressionsPage)
 	op := ">"
 	if exact {
 		op = "="

@@ -124,10 +124,17 @@ type SandboxMessage struct {
 	Copies  int             `json:"copies"`
 }
 
+// MaxMessagesPage bounds a list of captured messages.
+const MaxMessagesPage = 10000
+
 // List returns captured messages, newest first, optionally of one run
-// (message ids start with "<run>:").
+// (message ids start with "<run>:"): limit of them (default 100, at most
+// MaxMessagesPage).
 func (s *StoreSink) List(ctx context.Context, runID int64, limit int) ([]SandboxMessage, error) {
-	if limit <= 0 || limit > 10000 {
+	if limit > MaxMessagesPage {
+		return nil, fmt.Errorf("%w: at most %d messages at once, not %d", store.ErrLimit, MaxMessagesPage, limit)
+	}
+	if limit <= 0 {
 		limit = 100
 	}
 	q := `SELECT message_id, channel, address, content, sent_at, coalesce(copies, 1) FROM ff_sandbox_messages`

@@ -276,7 +276,11 @@ func (e *Engine) lockRunRow(ctx context.Context, tx *sql.Tx, runID int64) (strin
 		q += " FOR UPDATE"
 	}
 	var status string
-	if err := tx.QueryRowContext(ctx, q, runID).Scan(&status); err != nil {
+	err := tx.QueryRowContext(ctx, q, runID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("run %d: %w", runID, store.ErrNotFound)
+	}
+	if err != nil {
 		return "", fmt.Errorf("lock run %d: %w", runID, err)
 	}
 	return status, nil

@@ -132,10 +132,16 @@ func (e *Engine) Status(ctx context.Context, runID int64) (*RunStatus, error) {
 	return out, nil
 }
 
+// MaxPreviewRows bounds a preview of a transition.
+const MaxPreviewRows = 1000
+
 // Preview returns the first rows a transition (an activity's output port)
 // carried, with its enrichment columns.
 func (e *Engine) Preview(ctx context.Context, runID int64, activity, port string, limit int) ([]string, [][]any, error) {
-	if limit <= 0 || limit > 1000 {
+	if limit > MaxPreviewRows {
+		return nil, nil, fmt.Errorf("%w: at most %d rows at once, not %d", store.ErrLimit, MaxPreviewRows, limit)
+	}
+	if limit <= 0 {
 		limit = 20
 	}
 	if port == "" {
@@ -169,9 +175,7 @@ func (e *Engine) Preview(ctx context.Context, runID int64, activity, port string
 			return nil, nil, err
 		}
 		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = string(b)
-			}
+			vals[i] = store.Plain(v)
 		}
 		out = append(out, vals)
 	}

@@ -19,6 +19,10 @@ import (
 // MaxErrors allows; the table is then left exactly as it was.
 var ErrTooManyErrors = errors.New("too many rejected rows")
 
+// ErrNothingLoaded is returned when every row of a file was rejected; the
+// table is then left as it was.
+var ErrNothingLoaded = errors.New("nothing loaded")
+
 // ErrUnknownEntity is returned for an entity the data model does not have.
 var ErrUnknownEntity = errors.New("unknown entity")
 
@@ -83,12 +87,15 @@ type Summary struct {
 	} `json:"phases_seconds"`
 }
 
-// Import statuses.
+// Import statuses. Completed: every row loaded; completed with rejects:
+// the good rows loaded, the others rejected; aborted (more rejects than
+// MaxErrors) and failed (every row rejected, or an error): nothing loaded.
 const (
-	StatusRunning   = "running"
-	StatusCompleted = "completed"
-	StatusAborted   = "aborted"
-	StatusFailed    = "failed"
+	StatusRunning              = "running"
+	StatusCompleted            = "completed"
+	StatusCompletedWithRejects = "completed_with_rejects"
+	StatusAborted              = "aborted"
+	StatusFailed               = "failed"
 )
 
 const (
@@ -154,6 +161,8 @@ func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sou
 	bg := context.WithoutCancel(ctx)
 	im.dropStage(bg)
 	switch {
+	case err == nil && im.sum.Rejected > 0:
+		im.sum.Status = StatusCompletedWithRejects
 	case err == nil:
 		im.sum.Status = StatusCompleted
 	case errors.Is(err, ErrTooManyErrors):
@@ -166,6 +175,7 @@ func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sou
 	if ferr := im.finish(bg); ferr != nil && err == nil {
 		err = ferr
 	}
+	im.release(bg)
 	return im.sum, err
 }
 
@@ -178,16 +188,16 @@ func entityNames(m *datamodel.Model) string {
 }
 
 func (im *importer) begin(ctx context.Context) error {
-	err := im.s.DB.QueryRowContext(ctx,
-		`INSERT INTO ff_imports (entity, source, status, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		im.e.Name, im.sum.Source, StatusRunning, time.Now().UTC()).Scan(&im.sum.ImportID)
-	if err != nil {
-		return fmt.Errorf("record import: %w", err)
-	}
-	im.stage = fmt.Sprintf("ff_stage_%d", im.sum.ImportID)
+	var err error
 	if im.conn, err = im.s.DB.Conn(ctx); err != nil {
 		return fmt.Errorf("staging connection: %w", err)
 	}
+	if err := im.record(ctx); err != nil {
+		_ = im.conn.Close()
+		im.conn = nil
+		return err
+	}
+	im.stage = fmt.Sprintf("ff_stage_%d", im.sum.ImportID)
 	cols := []string{store.Quote(lineCol) + " BIGINT", store.Quote(deleteCol) + " BOOLEAN"}
 	for _, a := range im.e.Attributes {
 		cols = append(cols, store.Quote(a.Name)+" "+im.stageType(a))
@@ -213,7 +223,6 @@ func (im *importer) stageType(a *datamodel.Attribute) string {
 func (im *importer) dropStage(ctx context.Context) {
 	if im.conn != nil {
 		_, _ = im.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(im.stage))
-		_ = im.conn.Close()
 	}
 }
 
@@ -245,6 +254,9 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	defer func() { im.sum.Phases.Merge = time.Since(t2).Seconds() }()
 	if err := im.overLimit(); err != nil {
 		return err
+	}
+	if im.sum.Read > 0 && im.sum.Rejected >= im.sum.Read {
+		return fmt.Errorf("%w: every row (%d) was rejected; %s left unchanged", ErrNothingLoaded, im.sum.Read, im.e.Name)
 	}
 	if err := im.flushRejects(ctx); err != nil {
 		return err
@@ -333,20 +345,21 @@ func Rejects(ctx context.Context, s *store.Store, importID int64, fn func(Reject
 
 // Get returns the summary of an import.
 func Get(ctx context.Context, s *store.Store, importID int64) (*Summary, error) {
-	var status string
+	sum := &Summary{ImportID: importID}
 	var doc sql.NullString
-	err := s.DB.QueryRowContext(ctx, `SELECT status, summary FROM ff_imports WHERE id = $1`, importID).Scan(&status, &doc)
+	err := s.DB.QueryRowContext(ctx, `SELECT entity, source, status, summary FROM ff_imports WHERE id = $1`, importID).Scan(&sum.Entity, &sum.Source, &sum.Status, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read import %d: %w", importID, err)
 	}
-	sum := &Summary{ImportID: importID, Status: status}
+	status := sum.Status
 	if doc.Valid {
 		if err := json.Unmarshal([]byte(doc.String), sum); err != nil {
 			return nil, fmt.Errorf("decode import %d: %w", importID, err)
 		}
 	}
+	sum.Status = status // the row's, which MarkInterrupted may have changed
 	return sum, nil
 }

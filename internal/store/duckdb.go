@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"math/big"
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -117,3 +118,36 @@ func (duckDialect) BulkLoad(ctx context.Context, conn *sql.Conn, table string, c
 }
 
 func decimalType(name string, p, s int) string { return fmt.Sprintf("%s(%d,%d)", name, p, s) }
+
+// Plain turns a value scanned into an any into what it is on every store.
+// DuckDB's decimals scan as a struct (printed as map[Scale:2 Value:…]);
+// they become the text PostgreSQL gives, every digit of the scale
+// ("137.90"). Bytes become text.
+func Plain(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case duckdb.Decimal:
+		return decimalText(x)
+	}
+	return v
+}
+
+func decimalText(d duckdb.Decimal) string {
+	if d.Value == nil {
+		return "0"
+	}
+	digits := new(big.Int).Abs(d.Value).String()
+	sign := ""
+	if d.Value.Sign() < 0 {
+		sign = "-"
+	}
+	scale := int(d.Scale)
+	if scale == 0 {
+		return sign + digits
+	}
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+}

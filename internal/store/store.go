@@ -15,6 +15,10 @@ import (
 // ErrNotFound is returned when a requested object does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrLimit is returned for a page larger than an operation serves; the
+// message names its maximum (a silent cut would pass for the whole list).
+var ErrLimit = errors.New("limit too large")
+
 // ErrLocked is returned when the embedded database file is held by another
 // process.
 var ErrLocked = errors.New("the data directory is in use by another fanfare process")
