@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
@@ -82,12 +82,16 @@ func recordToken(ctx context.Context, g *Globals, tokens *keyring.Tokens, name, 
 	return nil
 }
 
-// createToken makes a token under a name, suffixed if another active
-// token has it.
+// createToken makes a token under a name, suffixed with random hex if
+// another active token has it: nodes of one store starting in the same
+// second each make their own (a time suffix made them collide).
 func createToken(ctx context.Context, tokens *keyring.Tokens, name string) (string, error) {
 	tok, err := tokens.Create(ctx, name)
-	if errors.Is(err, keyring.ErrTokenExists) {
-		tok, err = tokens.Create(ctx, name+"-"+time.Now().UTC().Format("20060102150405"))
+	for range 3 {
+		if !errors.Is(err, keyring.ErrTokenExists) {
+			break
+		}
+		tok, err = tokens.Create(ctx, name+"-"+rand.Text()[:8])
 	}
 	return tok, err
 }

@@ -19,6 +19,10 @@ import (
 
 func TestTokenAndKeyCommands(t *testing.T) {
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
+		// Tokens and keys are managed in a store; none is created for them.
+		if code, out, errs := cli("model", "apply", "testdata/model.yaml"); code != 0 {
+			t.Fatalf("apply: %d %s %s", code, out, errs)
+		}
 		code, tok, errs := cli("token", "create", "ci")
 		if code != 0 || !strings.HasPrefix(tok, "ff_") {
 			t.Fatalf("token create: %d %q %s", code, tok, errs)
