@@ -52,6 +52,9 @@ type Options struct {
 	MaxErrors int
 	// Orphans is OrphansReject (default) or OrphansKeep.
 	Orphans string
+	// Limits bound a line (a longer one is rejected); the caller opens
+	// the file with the same limits (OpenStream) to cap decompression.
+	Limits Limits
 	// Progress, when set, is called now and then with rows read so far.
 	Progress func(rows int64)
 }

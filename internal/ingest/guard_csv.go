@@ -1,0 +1,142 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// guardFill is how many bytes of whole records the guard gathers before
+// handing them on, so that small records do not cost a call each.
+const guardFill = 32 << 10
+
+// skippedRecord is a record the guard replaced by one empty line.
+type skippedRecord struct {
+	// csvLine is the line number encoding/csv gives the empty line.
+	csvLine int64
+	// line is the record's first line in the file; lines how many lines
+	// it spanned.
+	line, lines int64
+}
+
+// recordGuard sits between a CSV file and encoding/csv, which holds a whole
+// record in memory however long it is (a 1 GB field with no newline costs
+// gigabytes). It passes whole records on and replaces one longer than max
+// by an empty line, which encoding/csv skips, after reading to its end
+// without keeping it. A record ends at a newline outside quotes: the quote
+// count's parity tells, since a quote inside a quoted field is doubled.
+// With lazy quotes that rule does not hold, and a record ends at a newline.
+type recordGuard struct {
+	src  *bufio.Reader
+	max  int
+	lazy bool
+	// buf holds records to hand on (buf[pos:done]) and then the record
+	// being read (buf[done:]).
+	buf       []byte
+	pos, done int
+	quotes    int   // quotes in the record being read
+	line      int64 // lines of the file read so far
+	start     int64 // first line of the record being read
+	csvLines  int64 // lines handed on so far
+	skipped   []skippedRecord
+	err       error
+}
+
+func newRecordGuard(r io.Reader, max int, lazy bool) *recordGuard {
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < 64<<10 {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	return &recordGuard{src: br, max: max, lazy: lazy, start: 1}
+}
+
+func (g *recordGuard) Read(p []byte) (int, error) {
+	for g.pos == g.done {
+		if g.err != nil {
+			return 0, g.err
+		}
+		g.fill()
+	}
+	n := copy(p, g.buf[g.pos:g.done])
+	g.pos += n
+	return n, nil
+}
+
+// fill reads until at least one whole record (or a stand-in) is ready and
+// then on while more are at hand without waiting, up to guardFill bytes.
+func (g *recordGuard) fill() {
+	n := copy(g.buf, g.buf[g.pos:])
+	g.buf, g.done, g.pos = g.buf[:n], g.done-g.pos, 0
+	for g.err == nil && (g.done == 0 || (g.done < guardFill && g.src.Buffered() > 0)) {
+		chunk, err := g.src.ReadSlice('\n')
+		if len(g.buf)-g.done+len(chunk) > g.max {
+			g.skip(chunk, err)
+			continue
+		}
+		g.buf = append(g.buf, chunk...)
+		if !g.lazy {
+			g.quotes += bytes.Count(chunk, quote)
+		}
+		switch {
+		case err == nil:
+			g.line++
+			if g.quotes%2 == 0 {
+				g.endRecord()
+			}
+		case errors.Is(err, bufio.ErrBufferFull):
+		default:
+			// At the end, what is left goes on as it is: encoding/csv
+			// reports a quote left open.
+			g.done, g.err = len(g.buf), err
+		}
+	}
+}
+
+var quote = []byte{'"'}
+
+func (g *recordGuard) endRecord() {
+	g.csvLines += int64(bytes.Count(g.buf[g.done:], []byte{'\n'}))
+	g.done = len(g.buf)
+	g.quotes = 0
+	g.start = g.line + 1
+}
+
+// skip drops the record being read, which outgrew max, reading on to its
+// end, and hands on an empty line in its place.
+func (g *recordGuard) skip(chunk []byte, err error) {
+	g.buf = g.buf[:g.done] // its quotes are counted already
+	for {
+		if !g.lazy {
+			g.quotes += bytes.Count(chunk, quote)
+		}
+		if err == nil {
+			g.line++
+			if g.quotes%2 == 0 {
+				break
+			}
+		} else if !errors.Is(err, bufio.ErrBufferFull) {
+			g.err = err
+			break
+		}
+		chunk, err = g.src.ReadSlice('\n')
+	}
+	lines := g.line - g.start + 1
+	if g.err != nil {
+		lines++ // the last line, which has no newline
+	}
+	g.buf = append(g.buf, '\n')
+	g.skipped = append(g.skipped, skippedRecord{csvLine: g.csvLines + 1, line: g.start, lines: lines})
+	g.endRecord()
+}
+
+// next returns the first skipped record that encoding/csv has passed by the
+// time it reports csvLine, and forgets it.
+func (g *recordGuard) next(csvLine int64) (skippedRecord, bool) {
+	if len(g.skipped) == 0 || g.skipped[0].csvLine >= csvLine {
+		return skippedRecord{}, false
+	}
+	s := g.skipped[0]
+	g.skipped = g.skipped[1:]
+	return s, true
+}
