@@ -183,7 +183,7 @@ func entityNames(m *datamodel.Model) string {
 func (im *importer) begin(ctx context.Context) error {
 	err := im.s.DB.QueryRowContext(ctx,
 		`INSERT INTO ff_imports (entity, source, status, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		im.e.Name, im.sum.Source, StatusRunning, time.Now().UTC()).Scan(&im.sum.ImportID)
+		im.e.Name, clipValue(im.sum.Source), StatusRunning, time.Now().UTC()).Scan(&im.sum.ImportID)
 	if err != nil {
 		return fmt.Errorf("record import: %w", err)
 	}
@@ -292,7 +292,7 @@ func (im *importer) flushRejects(ctx context.Context) error {
 			}
 			b := i * 5
 			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5)
-			args = append(args, im.sum.ImportID, rj.Line, rj.Column, clip(rj.Value), rj.Reason)
+			args = append(args, im.sum.ImportID, rj.Line, clipValue(rj.Column), clipValue(rj.Value), strings.ToValidUTF8(rj.Reason, "\uFFFD"))
 		}
 		if _, err := im.s.DB.ExecContext(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
@@ -300,19 +300,6 @@ func (im *importer) flushRejects(ctx context.Context) error {
 		pending = pending[n:]
 	}
 	return nil
-}
-
-// clip keeps reject reports readable when a value is huge.
-func clip(v string) string {
-	const max = 200
-	if len(v) <= max {
-		return v
-	}
-	cut := max
-	for cut > 0 && (v[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return v[:cut] + "…"
 }
 
 // Rejects streams every rejected row of an import in line order.

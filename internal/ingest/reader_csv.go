@@ -200,9 +200,12 @@ func (c *CSVReader) Next() (*Record, *Reject, error) {
 	for i, j := range c.index {
 		if j < 0 {
 			c.rec.Values[i] = ""
-		} else {
-			c.rec.Values[i] = fields[j]
+			continue
 		}
+		if !utf8.ValidString(fields[j]) {
+			return nil, &Reject{Line: c.rec.Line, Column: c.header[j], Value: clipValue(fields[j]), Reason: invalidUTF8(fields[j]).Error()}, nil
+		}
+		c.rec.Values[i] = fields[j]
 	}
 	return &c.rec, nil, nil
 }
@@ -238,9 +241,14 @@ func (c *CSVReader) reject(pe *csv.ParseError, fields []string) *Reject {
 // one broken multi-megabyte row does not bloat the report.
 const maxRejectValue = 200
 
-// clipValue shortens s to at most maxRejectValue bytes, cutting on a rune
-// boundary.
+// clipValue makes s fit a reject report: text either store can hold (no
+// NUL byte, bytes that are not UTF-8 replaced), at most maxRejectValue
+// bytes, cut on a rune boundary.
 func clipValue(s string) string {
+	if len(s) > maxRejectValue+utf8.UTFMax {
+		s = s[:maxRejectValue+utf8.UTFMax]
+	}
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	if len(s) <= maxRejectValue {
 		return s
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // NDJSONReader reads a file of JSON objects, one per line. It implements
@@ -135,8 +136,13 @@ func (n *NDJSONReader) readLine() (line []byte, tooLong bool, err error) {
 // parse fills n.rec from one non-blank line. It validates the whole line
 // first, so the scanner below may assume well-formed JSON.
 func (n *NDJSONReader) parse(line []byte) *Reject {
+	valid := utf8.Valid(line)
 	if !json.Valid(line) {
-		return &Reject{Line: n.line, Value: clipValue(string(line)), Reason: "invalid JSON: " + jsonSyntaxReason(line)}
+		reason := "invalid JSON: " + jsonSyntaxReason(line)
+		if !valid {
+			reason = invalidUTF8(line).Error() + " in the line"
+		}
+		return &Reject{Line: n.line, Value: clipValue(string(line)), Reason: reason}
 	}
 	if line[0] != '{' {
 		return &Reject{Line: n.line, Value: clipValue(string(line)), Reason: "not a JSON object"}
@@ -167,7 +173,13 @@ func (n *NDJSONReader) parse(line []byte) *Reject {
 			return &Reject{Line: n.line, Column: n.columns[idx], Reason: "key appears twice"}
 		}
 		n.rec.Missing[idx] = false
+		start := p
 		n.rec.Values[idx], p = decodeJSONAt(line, p)
+		// encoding/json would quietly replace bytes that are not UTF-8 in
+		// an object or array; the converters check a string themselves.
+		if !valid && line[start] != '"' && !utf8.Valid(line[start:p]) {
+			return &Reject{Line: n.line, Column: n.columns[idx], Value: clipValue(string(line[start:p])), Reason: invalidUTF8(line[start:p]).Error()}
+		}
 	}
 }
 
