@@ -249,7 +249,7 @@ func TestLoadFileOpen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := openLoadFile(tc.path, ingest.FormatCSV)
+			r, err := openLoadFile(tc.path, ingest.FormatCSV, ingest.Limits{})
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/jobs"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -33,6 +34,9 @@ type Engine struct {
 	// OutboxSlice is how many recipients a channel activity writes per
 	// statement on the embedded store (0: DefaultOutboxSlice).
 	OutboxSlice int
+	// FileLimits bound what load_file reads: a longer line is rejected,
+	// a gzip file inflating past them fails the activity.
+	FileLimits ingest.Limits
 
 	wake    chan struct{}
 	runLock sync.Map // run id → *sync.Mutex, on the embedded store
@@ -46,6 +50,8 @@ type Config struct {
 	// Lease is how long a claimed activity stays ours without a heartbeat.
 	Lease time.Duration
 	Now   func() time.Time
+	// FileLimits bound what load_file reads (zero: the defaults).
+	FileLimits ingest.Limits
 }
 
 // New returns an engine; Start runs its workers.
@@ -64,7 +70,7 @@ func New(cfg Config) *Engine {
 	}
 	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
 	q.Now = cfg.Now
-	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, wake: make(chan struct{}, 1)}
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, wake: make(chan struct{}, 1), FileLimits: cfg.FileLimits}
 }
 
 // nodeName identifies this process in job leases.

@@ -241,6 +241,10 @@ func (c *CSVReader) reject(pe *csv.ParseError, fields []string) *Reject {
 // one broken multi-megabyte row does not bloat the report.
 const maxRejectValue = 200
 
+// ReportValue renders a raw value (a Record's) for a reject report, the
+// way clipValue does.
+func ReportValue(raw any) string { return clipValue(rawString(raw)) }
+
 // clipValue makes s fit a reject report: text either store can hold (no
 // NUL byte, bytes that are not UTF-8 replaced), at most maxRejectValue
 // bytes, cut on a rune boundary.
