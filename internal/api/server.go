@@ -12,6 +12,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -30,6 +31,8 @@ type Server struct {
 	// providers send proofs; nil when the server sends nothing.
 	providers map[string]channel.Provider
 	outages   func() []delivery.Outage
+	limits    ingest.Limits
+	transfer  Transfer
 	mux       *http.ServeMux
 }
 
@@ -54,11 +57,17 @@ type Config struct {
 	// Outages lists the providers this node's dispatcher rests because
 	// they fail (health shows them); nil for none.
 	Outages func() []delivery.Outage
+	// Limits bound what reading an uploaded file (an import, a consent
+	// file) may cost; zero means the defaults.
+	Limits ingest.Limits
+	// Transfer is the minimum rate of request bodies and responses; zero
+	// means no pacing.
+	Transfer Transfer
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, signer: delivery.Signer{Key: cfg.UnsubscribeKey}, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, limits: cfg.Limits, transfer: cfg.Transfer, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -72,6 +81,8 @@ func New(cfg Config) *Server {
 // ServeHTTP logs each request and dispatches it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	w, r, done := s.transfer.paced(w, r)
+	defer done()
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rw, r)
 	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rw.status, "ms", time.Since(start).Milliseconds())
@@ -92,6 +103,9 @@ func (w *statusWriter) Flush() {
 		f.Flush()
 	}
 }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // auth requires the bearer token.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {

@@ -95,7 +95,7 @@ func (g *Globals) backend(ctx context.Context) (Backend, error) {
 	}
 	// The engine's per-activity logs would drown a command's output.
 	quiet := newLogger(g.stderr, "warn", g.LogFormat)
-	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet}), log: quiet, dataDir: g.DataDir}, nil
+	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FileLimits: g.limits()}), log: quiet, dataDir: g.DataDir, limits: g.limits()}, nil
 }
 
 func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
@@ -136,6 +136,7 @@ type local struct {
 	eng     *engine.Engine
 	log     *slog.Logger
 	dataDir string
+	limits  ingest.Limits // bound what reading a file may cost
 }
 
 func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }
@@ -172,7 +173,8 @@ func (l *local) Import(ctx context.Context, entity, name string, r io.Reader, op
 	if err != nil {
 		return nil, err
 	}
-	body, format, err := ingest.OpenStream(r, name, opts.Format)
+	opts.Limits = l.limits
+	body, format, err := ingest.OpenStream(r, name, opts.Format, opts.Limits)
 	if err != nil {
 		return nil, &ingest.InputError{Err: err}
 	}

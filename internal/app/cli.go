@@ -29,6 +29,7 @@ type Globals struct {
 	TokenFile       string          `name:"token-file" env:"FANFARE_API_TOKEN_FILE" help:"File holding the API token." type:"path"`
 	LogLevel        string          `name:"log-level" env:"FANFARE_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
 	LogFormat       string          `name:"log-format" env:"FANFARE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format."`
+	readLimitFlags
 
 	stdout io.Writer
 	stderr io.Writer
