@@ -10,7 +10,8 @@ import (
 )
 
 // Transfer is how slowly a client may send a request body or take a
-// response: after Grace, on average MinRate bytes a second. Only the time
+// response: after Grace, on average MinRate bytes a second, and never
+// more than Grace waiting at a time. Only the time
 // spent waiting for the client counts, so an upload that the server
 // itself is slow to consume (a long import), or an event stream that is
 // quiet, is never cut off; a client trickling a body a byte at a time, or
@@ -44,11 +45,13 @@ type pace struct {
 	waited time.Duration // time spent waiting for the client
 }
 
-// budget returns how long the client may still make us wait, once
-// n more bytes have gone through.
+// budget returns how long the client may make us wait now, once more
+// bytes have gone through: on average no slower than the rate, and never
+// longer than the grace at a time, since bytes that went fast into the
+// kernel's buffers earn credit a client could spend stalling.
 func (p *pace) budget(more int) time.Duration {
 	earned := time.Duration(float64(p.n+int64(more)) / p.rate * float64(time.Second))
-	return p.grace + earned - p.waited
+	return min(p.grace+earned-p.waited, p.grace)
 }
 
 func (p *pace) slow(what string) error {

@@ -200,6 +200,7 @@ func TestUnreadResponseIsCutOff(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
+		_ = conn.(*net.TCPConn).SetReadBuffer(4 << 10)
 		for len(done) > 0 {
 			<-done
 		}
@@ -211,6 +212,11 @@ func TestUnreadResponseIsCutOff(t *testing.T) {
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("the server still writes to a client that reads nothing after 10 s")
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, _ := io.ReadAll(conn)
+		if !bytes.HasPrefix(got, []byte("HTTP/1.1 200")) || bytes.HasSuffix(got, []byte("\r\n0\r\n\r\n")) {
+			t.Errorf("the client got %d bytes ending %q, want a 200 cut short", len(got), got[max(0, len(got)-20):])
 		}
 	})
 }
