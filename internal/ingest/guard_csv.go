@@ -24,18 +24,16 @@ type skippedRecord struct {
 // record in memory however long it is (a 1 GB field with no newline costs
 // gigabytes). It passes whole records on and replaces one longer than max
 // by an empty line, which encoding/csv skips, after reading to its end
-// without keeping it. A record ends at a newline outside quotes: the quote
-// count's parity tells, since a quote inside a quoted field is doubled.
-// With lazy quotes that rule does not hold, and a record ends at a newline.
+// without keeping it. Records end where encoding/csv ends them (see
+// csvScanner), so a stray quote costs one line, as it does there.
 type recordGuard struct {
 	src  *bufio.Reader
 	max  int
-	lazy bool
+	scan csvScanner
 	// buf holds records to hand on (buf[pos:done]) and then the record
 	// being read (buf[done:]).
 	buf       []byte
 	pos, done int
-	quotes    int   // quotes in the record being read
 	line      int64 // lines of the file read so far
 	start     int64 // first line of the record being read
 	csvLines  int64 // lines handed on so far
@@ -43,12 +41,12 @@ type recordGuard struct {
 	err       error
 }
 
-func newRecordGuard(r io.Reader, max int, lazy bool) *recordGuard {
+func newRecordGuard(r io.Reader, max int, delim rune, lazy bool) *recordGuard {
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 64<<10 {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
-	return &recordGuard{src: br, max: max, lazy: lazy, start: 1}
+	return &recordGuard{src: br, max: max, scan: newCSVScanner(delim, lazy), start: 1}
 }
 
 func (g *recordGuard) Read(p []byte) (int, error) {
@@ -75,13 +73,11 @@ func (g *recordGuard) fill() {
 			continue
 		}
 		g.buf = append(g.buf, chunk...)
-		if !g.lazy {
-			g.quotes += bytes.Count(chunk, quote)
-		}
+		ends := g.scan.line(chunk)
 		switch {
 		case err == nil:
 			g.line++
-			if g.quotes%2 == 0 {
+			if ends {
 				g.endRecord()
 			}
 		case errors.Is(err, bufio.ErrBufferFull):
@@ -93,26 +89,21 @@ func (g *recordGuard) fill() {
 	}
 }
 
-var quote = []byte{'"'}
-
 func (g *recordGuard) endRecord() {
 	g.csvLines += int64(bytes.Count(g.buf[g.done:], []byte{'\n'}))
 	g.done = len(g.buf)
-	g.quotes = 0
 	g.start = g.line + 1
 }
 
 // skip drops the record being read, which outgrew max, reading on to its
 // end, and hands on an empty line in its place.
 func (g *recordGuard) skip(chunk []byte, err error) {
-	g.buf = g.buf[:g.done] // its quotes are counted already
+	g.buf = g.buf[:g.done]
 	for {
-		if !g.lazy {
-			g.quotes += bytes.Count(chunk, quote)
-		}
+		ends := g.scan.line(chunk)
 		if err == nil {
 			g.line++
-			if g.quotes%2 == 0 {
+			if ends {
 				break
 			}
 		} else if !errors.Is(err, bufio.ErrBufferFull) {

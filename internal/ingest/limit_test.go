@@ -2,12 +2,14 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // testLimit is the small line limit the tests configure.
@@ -177,5 +179,129 @@ func TestParseSize(t *testing.T) {
 		if _, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q) succeeded", in)
 		}
+	}
+}
+
+// csvBaseline reads data with encoding/csv alone, as the reader did before
+// the guard, and returns what a guard with the given limit must give: the
+// same rows, except that a record longer than max (from its first line's
+// start to its end) is a reject at the same line.
+func csvBaseline(t *testing.T, data string, delim rune, lazy bool, max int) []row {
+	t.Helper()
+	lineStart := []int{0, 0} // lineStart[n] is where line n begins
+	for i := 0; i < len(data); i++ {
+		if data[i] == '\n' {
+			lineStart = append(lineStart, i+1)
+		}
+	}
+	cr := csv.NewReader(strings.NewReader(data))
+	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = delim, lazy, -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil
+	}
+	width := len(header)
+	var out []row
+	for {
+		fields, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		var pe *csv.ParseError
+		var line int
+		switch {
+		case err == nil:
+			line, _ = cr.FieldPos(0)
+		case errors.As(err, &pe):
+			line = pe.StartLine
+		default:
+			t.Fatal(err)
+		}
+		if int(cr.InputOffset())-lineStart[line] > max {
+			out = append(out, row{Line: int64(line), Reject: "too long"})
+			continue
+		}
+		if err != nil || len(fields) != width || !allUTF8(fields) {
+			out = append(out, row{Line: int64(line), Reject: "bad"})
+			continue
+		}
+		out = append(out, row{Line: int64(line), Values: vals(fields...)})
+	}
+}
+
+func allUTF8(fields []string) bool {
+	for _, f := range fields {
+		if !utf8.ValidString(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzCSVGuard checks that the guard ends records where encoding/csv does:
+// with a small limit, the rows are those csv reads, and the records longer
+// than the limit are rejects at their own line, however quotes, newlines
+// and delimiters fall.
+func FuzzCSVGuard(f *testing.F) {
+	for _, s := range []string{
+		"a\nb\n", "\"a\nb\"\nc\n", "x\"y\nz\n" + strings.Repeat("w\n", 20), "\"a\"x\nb\n",
+		"\"a\"\"b\"\nc\n", "\"a\"\r\nb\n", "1;\"a\nb\";c\n", "\"unclosed\n" + strings.Repeat("q\n", 10),
+		"\n\n\"a\n\n\"\n\nb", "a,\"b\nc\"\nd\n", "\"" + strings.Repeat("x", 40) + "\"\nshort\n",
+	} {
+		f.Add(s, uint8(','), false, uint8(8))
+		f.Add(s, uint8(';'), true, uint8(5))
+	}
+	f.Fuzz(func(t *testing.T, body string, delim uint8, lazy bool, max uint8) {
+		d := rune(delim)
+		if d == 0 || d == '"' || d == '\r' || d == '\n' || d >= 0x80 || max < 2 {
+			return
+		}
+		data := "h\n" + body
+		want := csvBaseline(t, data, d, lazy, int(max))
+		cr, err := NewCSVReader(strings.NewReader(data), CSVOptions{Delimiter: d, LazyQuotes: lazy, MaxRecord: int(max)})
+		if err != nil {
+			return
+		}
+		var got []row
+		for {
+			rec, rj, err := cr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case rj != nil && strings.Contains(rj.Reason, "longer than"):
+				got = append(got, row{Line: rj.Line, Reject: "too long"})
+			case rj != nil:
+				got = append(got, row{Line: rj.Line, Reject: "bad"})
+			default:
+				v := make([]string, len(rec.Values))
+				for i := range v {
+					v[i] = rec.Values[i].(string)
+				}
+				got = append(got, row{Line: rec.Line, Values: vals(v...)})
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("guarded %q:\n got %v\nwant %v", data, got, want)
+		}
+	})
+}
+
+// TestCSVStrayQuoteCostsOneLine reads a quote in an unquoted field followed
+// by more good lines than the limit holds: encoding/csv refuses that one
+// line, and so must the guard, rather than take the rest of the file for
+// a quoted field that never closes.
+func TestCSVStrayQuoteCostsOneLine(t *testing.T) {
+	in := "a,b\n1,12\" screen\n" + strings.Repeat("2,z\n", testLimit/2)
+	cr, err := NewCSVReader(strings.NewReader(in), CSVOptions{MaxRecord: testLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, cr)
+	if len(got) != 1+testLimit/2 || got[0].Line != 2 || !strings.Contains(got[0].Reject, `bare "`) || got[len(got)-1].Line != 2+testLimit/2 || got[len(got)-1].Reject != "" {
+		t.Fatalf("%d rows, first %+v, last %+v", len(got), got[0], got[len(got)-1])
 	}
 }

@@ -70,7 +70,7 @@ func NewCSVReader(r io.Reader, opts CSVOptions) (*CSVReader, error) {
 	if max <= 0 {
 		max = DefaultMaxLine
 	}
-	guard := newRecordGuard(r, max, opts.LazyQuotes)
+	guard := newRecordGuard(r, max, delim, opts.LazyQuotes)
 	cr := csv.NewReader(guard)
 	cr.Comma = delim
 	cr.LazyQuotes = opts.LazyQuotes
