@@ -67,14 +67,21 @@ func (s *csvScanner) line(b []byte) (recordEnds bool) {
 			}
 			i += q + 1
 			s.st = afterQuote
-		case afterQuote, afterQuoteCR:
+		case afterQuoteCR:
+			// Not \r\n: the \r is text (lazy quotes) or an error.
+			if s.lazy {
+				s.st = inQuotes // and b[i] is read again there
+			} else {
+				s.st = inBadLine
+			}
+		case afterQuote:
 			switch c := b[i]; {
-			case s.st == afterQuote && c == '"':
+			case c == '"':
 				s.st = inQuotes // a doubled quote
-			case s.st == afterQuote && bytes.HasPrefix(b[i:], s.delim):
+			case bytes.HasPrefix(b[i:], s.delim):
 				s.st = atFieldStart
 				i += len(s.delim) - 1
-			case s.st == afterQuote && c == '\r':
+			case c == '\r':
 				s.st = afterQuoteCR
 			case s.lazy:
 				s.st = inQuotes // a lone quote is kept

@@ -172,22 +172,16 @@ func (c *CSVReader) Next() (*Record, *Reject, error) {
 		fields, err = c.r.Read()
 	}
 	// Records the guard skipped come first, in file order.
-	var pe *csv.ParseError
-	at := int64(1) << 62 // the end: every skipped record is before it
-	switch {
-	case err == nil:
-		line, _ := c.r.FieldPos(0)
-		at = int64(line)
-	case errors.As(err, &pe):
-		at = int64(pe.StartLine)
-	}
-	if sk, ok := c.guard.next(at); ok {
-		c.held = &heldRead{fields: fields, err: err}
-		c.offset += sk.lines - 1
-		return nil, c.tooLong(sk), nil
+	if len(c.guard.skipped) > 0 {
+		if sk, ok := c.guard.next(c.startLine(err)); ok {
+			c.held = &heldRead{fields: fields, err: err}
+			c.offset += sk.lines - 1
+			return nil, c.tooLong(sk), nil
+		}
 	}
 	if err != nil {
-		if pe != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
 			return nil, c.reject(pe, fields), nil
 		}
 		if errors.Is(err, io.EOF) {
@@ -208,6 +202,20 @@ func (c *CSVReader) Next() (*Record, *Reject, error) {
 		c.rec.Values[i] = fields[j]
 	}
 	return &c.rec, nil, nil
+}
+
+// startLine is the line, as encoding/csv counts, of what the last Read
+// returned: a record, a bad record (err), or the end.
+func (c *CSVReader) startLine(err error) int64 {
+	var pe *csv.ParseError
+	switch {
+	case err == nil:
+		line, _ := c.r.FieldPos(0)
+		return int64(line)
+	case errors.As(err, &pe):
+		return int64(pe.StartLine)
+	}
+	return 1 << 62 // the end: every skipped record is before it
 }
 
 // tooLong is the reject of a record the guard skipped.
