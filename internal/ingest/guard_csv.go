@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"unicode/utf8"
 )
 
 // guardFill is how many bytes of whole records the guard gathers before
@@ -39,6 +40,9 @@ type recordGuard struct {
 	csvLines  int64 // lines handed on so far
 	skipped   []skippedRecord
 	err       error
+	// notUTF8 is set once bytes that are not UTF-8 have been handed on:
+	// until then no field needs checking, which saves a pass per field.
+	notUTF8 bool
 }
 
 func newRecordGuard(r io.Reader, max int, delim rune, lazy bool) *recordGuard {
@@ -80,6 +84,9 @@ func (g *recordGuard) direct(p []byte) int {
 		return 0
 	}
 	n := copy(p, w[:last+1])
+	if !g.notUTF8 && !utf8.Valid(w[:n]) {
+		g.notUTF8 = true
+	}
 	lines := int64(bytes.Count(w[:n], newline))
 	_, _ = g.src.Discard(n)
 	g.buf, g.pos, g.done = g.buf[:0], 0, 0
@@ -103,6 +110,11 @@ func (g *recordGuard) fill() {
 			continue
 		}
 		g.buf = append(g.buf, chunk...)
+		// A rune cut between two pieces of a long line looks invalid:
+		// then fields are checked one by one, which is only slower.
+		if !g.notUTF8 && !utf8.Valid(chunk) {
+			g.notUTF8 = true
+		}
 		ends := g.scan.line(chunk)
 		switch {
 		case err == nil:

@@ -196,7 +196,7 @@ func (c *CSVReader) Next() (*Record, *Reject, error) {
 			c.rec.Values[i] = ""
 			continue
 		}
-		if !utf8.ValidString(fields[j]) {
+		if c.guard.notUTF8 && !utf8.ValidString(fields[j]) {
 			return nil, &Reject{Line: c.rec.Line, Column: c.header[j], Value: clipValue(fields[j]), Reason: invalidUTF8(fields[j]).Error()}, nil
 		}
 		c.rec.Values[i] = fields[j]
