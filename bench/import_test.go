@@ -82,7 +82,7 @@ func BenchmarkImport(b *testing.B) {
 }
 
 func importOne(b *testing.B, s *store.Store, m *datamodel.Model, entity, path string) *ingest.Summary {
-	f, format, err := ingest.OpenFile(path)
+	f, format, err := ingest.OpenFile(path, ingest.Limits{})
 	if err != nil {
 		b.Fatal(err)
 	}

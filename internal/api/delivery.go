@@ -131,8 +131,8 @@ func (s *Server) importConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	res, err := delivery.ImportConsent(r.Context(), s.store, m, q.Get("dimension"), http.MaxBytesReader(nil, r.Body, 1<<30), q.Get("source"), time.Now())
-	if errors.Is(err, delivery.ErrConsentFile) {
+	res, err := delivery.ImportConsent(r.Context(), s.store, m, q.Get("dimension"), http.MaxBytesReader(nil, r.Body, 1<<30), q.Get("source"), time.Now(), s.limits)
+	if errors.Is(err, delivery.ErrConsentFile) && !errors.Is(err, ErrSlowClient) {
 		err = errBadRequest(err.Error())
 	}
 	if err != nil {

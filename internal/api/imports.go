@@ -67,7 +67,8 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 			name = "upload." + string(opts.Format)
 		}
 	}
-	body, format, err := ingest.OpenStream(bufio.NewReaderSize(r.Body, 1<<20), name, opts.Format)
+	opts.Limits = s.limits
+	body, format, err := ingest.OpenStream(bufio.NewReaderSize(r.Body, 1<<20), name, opts.Format, opts.Limits)
 	if err != nil {
 		s.fail(w, r, errBadRequest(err.Error()))
 		return
@@ -83,6 +84,8 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, sum)
 	case errors.Is(err, ingest.ErrNothingLoaded):
 		writeError(w, http.StatusUnprocessableEntity, "nothing_loaded", err.Error(), sum)
+	case errors.Is(err, ErrSlowClient):
+		writeError(w, http.StatusRequestTimeout, "request_timeout", err.Error(), sum)
 	case errors.Is(err, ingest.ErrTooManyErrors):
 		writeError(w, http.StatusUnprocessableEntity, "too_many_errors", err.Error(), sum)
 	case errors.As(err, &inErr), errors.Is(err, ingest.ErrUnknownEntity):

@@ -88,6 +88,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	case errors.Is(err, audience.ErrExists), errors.Is(err, audience.ErrCurrentVersion), errors.Is(err, audience.ErrConcurrentChange):
 		writeError(w, http.StatusConflict, "exists", err.Error(), nil)
+	case errors.Is(err, ErrSlowClient):
+		writeError(w, http.StatusRequestTimeout, "request_timeout", err.Error(), nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusGatewayTimeout, "timeout", "the query ran out of time", nil)
 	case errors.Is(err, context.Canceled):

@@ -13,6 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -35,6 +36,8 @@ type Server struct {
 	providers map[string]channel.Provider
 	outages   func() []delivery.Outage
 	problems  func() []Problem
+	limits    ingest.Limits
+	transfer  Transfer
 	mux       *http.ServeMux
 
 	// smsCallback is the status callback URL the SMS provider was given.
@@ -75,11 +78,17 @@ type Config struct {
 	// Problems lists the parts of this node that fail (health answers
 	// 503 while there are any); nil for none.
 	Problems func() []Problem
+	// Limits bound what reading an uploaded file (an import, a consent
+	// file) may cost; zero means the defaults.
+	Limits ingest.Limits
+	// Transfer is the minimum rate of request bodies and responses; zero
+	// means no pacing.
+	Transfer Transfer
 }
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, tokens: cfg.Tokens, keys: cfg.Keys, links: cfg.Links, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, problems: cfg.Problems, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, tokens: cfg.Tokens, keys: cfg.Keys, links: cfg.Links, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, problems: cfg.Problems, limits: cfg.Limits, transfer: cfg.Transfer, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	if s.log == nil {
 		s.log = slog.Default()
@@ -103,6 +112,8 @@ func New(cfg Config) *Server {
 // ServeHTTP logs each request and dispatches it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	w, r, done := s.transfer.paced(w, r)
+	defer done()
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rw, r)
 	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rw.status, "ms", time.Since(start).Milliseconds())
@@ -123,6 +134,9 @@ func (w *statusWriter) Flush() {
 		f.Flush()
 	}
 }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // auth requires an API token: the request goes on with its actor,
 // token:<name>, in its context (audit.From, TokenName).

@@ -109,7 +109,7 @@ func (g *Globals) openBackend(ctx context.Context, create bool) (Backend, error)
 	}
 	// The engine's per-activity logs would drown a command's output.
 	quiet := newLogger(g.stderr, "warn", g.LogFormat)
-	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir(), RenderBudget: g.renderBudget()}), log: quiet}, nil
+	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir(), RenderBudget: g.renderBudget(), FileLimits: g.limits()}), log: quiet, limits: g.limits()}, nil
 }
 
 // errNoStore says where a command looked for a store that is not there.
@@ -168,9 +168,10 @@ func (r remote) Where() string { return "server " + r.Base() }
 func (r remote) Close() error  { return nil }
 
 type local struct {
-	s   *store.Store
-	eng *engine.Engine
-	log *slog.Logger
+	s      *store.Store
+	eng    *engine.Engine
+	log    *slog.Logger
+	limits ingest.Limits // bound what reading a file may cost
 }
 
 func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }
@@ -207,7 +208,8 @@ func (l *local) Import(ctx context.Context, entity, name string, r io.Reader, op
 	if err != nil {
 		return nil, err
 	}
-	body, format, err := ingest.OpenStream(r, name, opts.Format)
+	opts.Limits = l.limits
+	body, format, err := ingest.OpenStream(r, name, opts.Format, opts.Limits)
 	if err != nil {
 		return nil, &ingest.InputError{Err: err}
 	}

@@ -133,7 +133,7 @@ func (l *local) ImportConsent(ctx context.Context, dimension, source string, r i
 	if err != nil {
 		return nil, err
 	}
-	return delivery.ImportConsent(ctx, l.s, m, dimension, r, source, time.Now())
+	return delivery.ImportConsent(ctx, l.s, m, dimension, r, source, time.Now(), l.limits)
 }
 
 func (l *local) Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error) {

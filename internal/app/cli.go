@@ -34,6 +34,7 @@ type Globals struct {
 	LogFormat       string          `name:"log-format" env:"FANFARE_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format."`
 	RenderMaxBytes  byteSize        `name:"render-max-bytes" env:"FANFARE_RENDER_MAX_BYTES" default:"8MiB" help:"Budget of one message's render: the bytes its fields, filters and captures make together (validation refuses content that exceeds it on the sample profile)."`
 	RenderMaxTime   time.Duration   `name:"render-max-time" env:"FANFARE_RENDER_MAX_TIME" default:"1s" help:"Budget of one message's render: how long it may take."`
+	readLimitFlags
 
 	stdout io.Writer
 	stderr io.Writer

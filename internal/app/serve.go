@@ -28,6 +28,7 @@ type ServeCmd struct {
 	Workers   int           `default:"2" env:"FANFARE_WORKERS" help:"Campaign activities this node runs at once."`
 	Lease     time.Duration `default:"30s" env:"FANFARE_LEASE" help:"How long a node's claim on an activity lasts without a heartbeat (another node takes over after it)."`
 	deliveryFlags
+	httpFlags
 }
 
 // Run serves until interrupted.
@@ -95,7 +96,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if publicURL == "" {
 		publicURL = url
 	}
-	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.renderBudget()})
+	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.renderBudget(), FileLimits: g.limits()})
 	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, ProviderRate: c.providerRates(), Owner: eng.Queue().Owner, Lease: c.Lease,
 		Renderer: &delivery.CampaignRenderer{Store: s, Links: links, PublicURL: publicURL, Budget: g.renderBudget()}})
 	workCtx, stopWork := context.WithCancel(context.Background())
@@ -117,8 +118,9 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	}()
 
 	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Keys: ring, Links: links, Version: Version,
-		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages, Problems: sup.problems})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages, Problems: sup.problems,
+		Limits: g.limits(), Transfer: c.transfer()})
+	srv := c.server(handler)
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)
 	if errors.Is(err, http.ErrServerClosed) {

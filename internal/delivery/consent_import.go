@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -38,14 +38,23 @@ var ErrConsentFile = errors.New("consent file")
 // maxConsentRejects bounds the rejects an import reports.
 const maxConsentRejects = 1000
 
+// consentRow is one row of a consent file to record.
+type consentRow struct {
+	key, ch, status, source string
+	at                      time.Time
+}
+
 // ImportConsent records consent from a CSV file: a header naming the
 // dimension's key attributes, "channel" and "status" (opt_in or opt_out),
 // and optionally "updated_at" (RFC 3339; default now) and "source"
 // (default source). Rows with a problem are reported with their line and
-// column and the others applied, in one transaction. A row never replaces
-// consent recorded later than it (an unsubscribe after the export the
-// file came from stands).
-func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dimension string, r io.Reader, source string, now time.Time) (*ConsentImport, error) {
+// column and the others applied, in one transaction. The file is read
+// within lim, like an import: it may be gzipped, and a row longer than the
+// line limit, holding bytes that are not UTF-8 or with a number of fields
+// unlike the header's is a reject. A row never replaces consent recorded
+// later than it (an unsubscribe after the export the file came from
+// stands).
+func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dimension string, r io.Reader, source string, now time.Time, lim ingest.Limits) (*ConsentImport, error) {
 	dim := m.Entity(dimension)
 	if dim == nil {
 		return nil, fmt.Errorf("%w: unknown dimension %q", ErrConsentFile, dimension)
@@ -53,136 +62,159 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 	if source == "" {
 		source = "import"
 	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	source = strings.ToValidUTF8(source, "\uFFFD")
+	cr, err := openConsentFile(r, dim, lim)
 	if err != nil {
-		return nil, fmt.Errorf("%w: read the header: %w", ErrConsentFile, err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
-	keyCols := make([]int, len(dim.Key))
-	for i, k := range dim.Key {
-		c, ok := col[k]
-		if !ok {
-			return nil, fmt.Errorf("%w: the header must name %s's key attribute %q", ErrConsentFile, dimension, k)
-		}
-		keyCols[i] = c
-		if a := dim.Attribute(k); a == nil || (a.Type != datamodel.TypeInteger && a.Type != datamodel.TypeString) {
-			return nil, fmt.Errorf("%w: key attribute %q must be an integer or a string", ErrConsentFile, k)
-		}
-	}
-	for _, need := range []string{"channel", "status"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("%w: the header must name %q", ErrConsentFile, need)
-		}
+		return nil, err
 	}
 	res := &ConsentImport{}
-	type row struct {
-		key, ch, status, source string
-		at                      time.Time
-	}
-	var rows []row
-	index := map[string]int{}
-	reject := func(line int, column, value, reason string) {
+	reject := func(line int64, column, value, reason string) {
 		if len(res.Rejects) < maxConsentRejects {
-			res.Rejects = append(res.Rejects, ConsentReject{Line: line, Column: column, Value: value, Reason: reason})
+			res.Rejects = append(res.Rejects, ConsentReject{Line: int(line), Column: column, Value: value, Reason: reason})
 		}
 	}
-	field := func(rec []string, name string) string {
-		if c, ok := col[name]; ok && c < len(rec) {
-			return strings.TrimSpace(rec[c])
-		}
-		return ""
-	}
+	var rows []consentRow
+	index := map[string]int{}
 	for {
-		rec, err := cr.Read()
+		rec, rj, err := cr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				res.Rows++
-				reject(pe.Line, "", "", pe.Err.Error())
-				continue
-			}
 			return nil, fmt.Errorf("%w: %w", ErrConsentFile, err)
 		}
 		res.Rows++
-		values := make([]any, len(dim.Key))
-		ok := true
-		for i, k := range dim.Key {
-			v := ""
-			if keyCols[i] < len(rec) {
-				v = strings.TrimSpace(rec[keyCols[i]])
-			}
-			switch {
-			case v == "":
-				reject(line, k, v, "missing")
-				ok = false
-			case dim.Attribute(k).Type == datamodel.TypeInteger:
-				n, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					reject(line, k, v, "not an integer")
-					ok = false
-				}
-				values[i] = n
-			default:
-				values[i] = v
-			}
-		}
-		ch, status := field(rec, "channel"), field(rec, "status")
-		switch ch {
-		case channel.Email, channel.SMS, channel.Push:
-		default:
-			reject(line, "channel", ch, "must be email, sms or push")
-			ok = false
-		}
-		if status != OptIn && status != OptOut {
-			reject(line, "status", status, "must be opt_in or opt_out")
-			ok = false
-		}
-		at := now
-		if v := field(rec, "updated_at"); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				reject(line, "updated_at", v, "not an RFC 3339 time")
-				ok = false
-			}
-			at = t
-		}
-		src := source
-		if v := field(rec, "source"); v != "" {
-			src = v
-		}
-		if !ok {
+		if rj != nil {
+			reject(rj.Line, rj.Column, rj.Value, rj.Reason)
 			continue
 		}
-		key, err := ProfileKey(dim.Key, values)
-		if err != nil {
-			reject(line, "", "", err.Error())
+		row, ok := readConsentRow(dim, rec, source, now, reject)
+		if !ok {
 			continue
 		}
 		res.Accepted++
 		// A file may name a profile and channel twice: the newest row wins
 		// (the last of equals), as if applied one by one.
-		k := key + "\x00" + ch
+		k := row.key + "\x00" + row.ch
 		if i, seen := index[k]; seen {
-			if !at.Before(rows[i].at) {
-				rows[i] = row{key, ch, status, clip(src), at.UTC()}
+			if !row.at.Before(rows[i].at) {
+				rows[i] = row
 			}
 			continue
 		}
 		index[k] = len(rows)
-		rows = append(rows, row{key, ch, status, clip(src), at.UTC()})
+		rows = append(rows, row)
 	}
+	if err := recordConsent(ctx, s, dimension, rows); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// consentColumns are the columns a consent file may have after its
+// dimension's key attributes, in the order readConsentRow reads them.
+var consentColumns = []string{"channel", "status", "updated_at", "source"}
+
+// openConsentFile reads a consent file like an import (gzip and line
+// limits, a UTF-8 byte order mark dropped, a row that is not UTF-8
+// rejected) and checks its header.
+func openConsentFile(r io.Reader, dim *datamodel.Entity, lim ingest.Limits) (*ingest.CSVReader, error) {
+	body, _, err := ingest.OpenStream(r, "consent file", ingest.FormatCSV, lim)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConsentFile, err)
+	}
+	cr, err := ingest.NewCSVReader(body, ingest.CSVOptions{MaxRecord: lim.MaxLine})
+	if err != nil {
+		return nil, fmt.Errorf("%w: read the header: %w", ErrConsentFile, err)
+	}
+	have := map[string]bool{}
+	for _, h := range cr.Header() {
+		have[h] = true
+	}
+	for _, k := range dim.Key {
+		if !have[k] {
+			return nil, fmt.Errorf("%w: the header must name %s's key attribute %q", ErrConsentFile, dim.Name, k)
+		}
+		if a := dim.Attribute(k); a == nil || (a.Type != datamodel.TypeInteger && a.Type != datamodel.TypeString) {
+			return nil, fmt.Errorf("%w: key attribute %q must be an integer or a string", ErrConsentFile, k)
+		}
+	}
+	for _, need := range consentColumns[:2] {
+		if !have[need] {
+			return nil, fmt.Errorf("%w: the header must name %q", ErrConsentFile, need)
+		}
+	}
+	if err := cr.Bind(append(append([]string(nil), dim.Key...), consentColumns...)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConsentFile, err)
+	}
+	return cr, nil
+}
+
+// readConsentRow checks one record, bound to the key attributes then
+// consentColumns, and reports each problem.
+func readConsentRow(dim *datamodel.Entity, rec *ingest.Record, source string, now time.Time, reject func(line int64, column, value, reason string)) (consentRow, bool) {
+	line := rec.Line
+	nk := len(dim.Key)
+	field := func(i int) string { return strings.TrimSpace(rec.Values[i].(string)) }
+	values := make([]any, nk)
+	ok := true
+	for i, k := range dim.Key {
+		v := field(i)
+		switch {
+		case v == "":
+			reject(line, k, v, "missing")
+			ok = false
+		case dim.Attribute(k).Type == datamodel.TypeInteger:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				reject(line, k, ingest.ReportValue(v), "not an integer")
+				ok = false
+			}
+			values[i] = n
+		default:
+			values[i] = v
+		}
+	}
+	row := consentRow{ch: field(nk), status: field(nk + 1), source: source, at: now}
+	switch row.ch {
+	case channel.Email, channel.SMS, channel.Push:
+	default:
+		reject(line, "channel", ingest.ReportValue(row.ch), "must be email, sms or push")
+		ok = false
+	}
+	if row.status != OptIn && row.status != OptOut {
+		reject(line, "status", ingest.ReportValue(row.status), "must be opt_in or opt_out")
+		ok = false
+	}
+	if v := field(nk + 2); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			reject(line, "updated_at", ingest.ReportValue(v), "not an RFC 3339 time")
+			ok = false
+		}
+		row.at = t
+	}
+	if v := field(nk + 3); v != "" {
+		row.source = v
+	}
+	if !ok {
+		return row, false
+	}
+	key, err := ProfileKey(dim.Key, values)
+	if err != nil {
+		reject(line, "", "", err.Error())
+		return row, false
+	}
+	row.key, row.source, row.at = key, clip(row.source), row.at.UTC()
+	return row, true
+}
+
+// recordConsent writes rows in one transaction, never over consent
+// recorded later.
+func recordConsent(ctx context.Context, s *store.Store, dimension string, rows []consentRow) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer tx.Rollback()
 	for len(rows) > 0 {
@@ -198,12 +230,9 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 			ON CONFLICT (dimension, profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source, updated_at = excluded.updated_at
 			WHERE ff_consent.updated_at <= excluded.updated_at`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("record consent: %w", err)
+			return fmt.Errorf("record consent: %w", err)
 		}
 		rows = rows[n:]
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return tx.Commit()
 }

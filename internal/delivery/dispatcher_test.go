@@ -19,6 +19,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel/sms/smstest"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -633,7 +634,7 @@ func TestImportConsent(t *testing.T) {
 			"4,fax,opt_out,\n" + // line 6: bad channel
 			"4,email,opt_in,2026-10-01T00:00:00Z\n" +
 			"4,email,opt_out,2026-10-02T00:00:00Z\n" // the newer of two rows wins
-		res, err := delivery.ImportConsent(ctx, s, m, "customers", strings.NewReader(file), "", c.Now())
+		res, err := delivery.ImportConsent(ctx, s, m, "customers", strings.NewReader(file), "", c.Now(), ingest.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
@@ -56,12 +55,12 @@ func loadFile(v *env) ([]output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
-	r, err := openLoadFile(v.e.FilesDir, s.Path, format)
+	r, err := openLoadFile(v.e.FilesDir, s.Path, format, v.e.FileLimits)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
 	defer r.Close()
-	rd, cols, err := fileReader(r, format, delim, cols)
+	rd, cols, err := fileReader(r, format, delim, cols, v.e.FileLimits)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", v.act.ID, s.Path, err)
 	}
@@ -149,7 +148,7 @@ func fileColumns(decl map[string]string, format ingest.Format) ([]fileColumn, er
 
 // openLoadFile opens a regular file of the files directory (see
 // openInFilesDir), decompressing gzip.
-func openLoadFile(dir, path string, format ingest.Format) (io.ReadCloser, error) {
+func openLoadFile(dir, path string, format ingest.Format, lim ingest.Limits) (io.ReadCloser, error) {
 	f, err := openInFilesDir(dir, path)
 	if err != nil {
 		return nil, err
@@ -162,7 +161,7 @@ func openLoadFile(dir, path string, format ingest.Format) (io.ReadCloser, error)
 		}
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	r, _, err := ingest.OpenStream(f, path, format)
+	r, _, err := ingest.OpenStream(f, path, format, lim)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -183,15 +182,15 @@ func (l *loadReader) Close() error { return l.f.Close() }
 // name exactly the declared columns, and name order for NDJSON, where a
 // key not declared rejects its line and a declared key a line lacks is
 // null.
-func fileReader(r io.Reader, format ingest.Format, delim rune, cols []fileColumn) (ingest.Reader, []fileColumn, error) {
+func fileReader(r io.Reader, format ingest.Format, delim rune, cols []fileColumn, lim ingest.Limits) (ingest.Reader, []fileColumn, error) {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
 	}
 	if format == ingest.FormatNDJSON {
-		return ingest.NewNDJSONReader(r, names), cols, nil
+		return ingest.NewNDJSONReader(r, names, lim.MaxLine), cols, nil
 	}
-	cr, err := ingest.NewCSVReader(r, ingest.CSVOptions{Delimiter: delim})
+	cr, err := ingest.NewCSVReader(r, ingest.CSVOptions{Delimiter: delim, MaxRecord: lim.MaxLine})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -378,7 +377,7 @@ func parseFile(ctx context.Context, rd ingest.Reader, cols []fileColumn, good, b
 			val, cerr := c.conv(rec.Values[i])
 			if cerr != nil {
 				ok = false
-				if err := reject(ingest.Reject{Line: rec.Line, Column: c.name, Value: clipRaw(rec.Values[i]), Reason: cerr.Error()}); err != nil {
+				if err := reject(ingest.Reject{Line: rec.Line, Column: c.name, Value: ingest.ReportValue(rec.Values[i]), Reason: cerr.Error()}); err != nil {
 					return err
 				}
 				continue
@@ -397,32 +396,4 @@ func parseFile(ctx context.Context, rd ingest.Reader, cols []fileColumn, good, b
 		return err
 	}
 	return send(bad, &badRows, 0)
-}
-
-// maxRejectValue bounds the text a reject quotes from the file.
-const maxRejectValue = 200
-
-// clipRaw renders a raw file value for a reject, shortened to a readable
-// length on a rune boundary.
-func clipRaw(raw any) string {
-	var s string
-	switch x := raw.(type) {
-	case nil:
-		return ""
-	case string:
-		s = x
-	case fmt.Stringer:
-		s = x.String()
-	default:
-		s = fmt.Sprint(raw)
-	}
-	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
-	if len(s) <= maxRejectValue {
-		return s
-	}
-	n := maxRejectValue
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -278,7 +278,7 @@ func TestLoadFileOpen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := openLoadFile(dir, tc.path, ingest.FormatCSV)
+			r, err := openLoadFile(dir, tc.path, ingest.FormatCSV, ingest.Limits{})
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -294,7 +294,7 @@ func TestLoadFileOpen(t *testing.T) {
 			}
 		})
 	}
-	if _, err := openLoadFile("", "plain.csv", ingest.FormatCSV); !errors.Is(err, ErrNoFilesDir) {
+	if _, err := openLoadFile("", "plain.csv", ingest.FormatCSV, ingest.Limits{}); !errors.Is(err, ErrNoFilesDir) {
 		t.Errorf("no files directory: err = %v, want ErrNoFilesDir", err)
 	}
 }

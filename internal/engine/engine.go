@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/jobs"
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -40,6 +41,9 @@ type Engine struct {
 	// RenderBudget bounds a message's render; validation refuses content
 	// that exceeds it over the sample profile.
 	RenderBudget message.Budget
+	// FileLimits bound what load_file reads: a longer line is rejected,
+	// a gzip file inflating past them fails the activity.
+	FileLimits ingest.Limits
 
 	wake    chan struct{}
 	runLock sync.Map // run id → *sync.Mutex, on the embedded store
@@ -58,6 +62,8 @@ type Config struct {
 	FilesDir string
 	// RenderBudget bounds a message's render (zero: message's defaults).
 	RenderBudget message.Budget
+	// FileLimits bound what load_file reads (zero: the defaults).
+	FileLimits ingest.Limits
 }
 
 // New returns an engine; Start runs its workers.
@@ -76,7 +82,7 @@ func New(cfg Config) *Engine {
 	}
 	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
 	q.Now = cfg.Now
-	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, wake: make(chan struct{}, 1)}
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.FileLimits, wake: make(chan struct{}, 1)}
 }
 
 // nodeName identifies this process in job leases.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,6 @@ import (
 // Reasons a value is refused. They are fixed errors so the hot path does
 // not allocate to explain a bad value; the caller puts Error() in a Reject.
 var (
-	errInvalidUTF8   = errors.New("invalid UTF-8")
 	errNUL           = errors.New("contains a NUL byte")
 	errNotString     = errors.New("not a string")
 	errNotInteger    = errors.New("not an integer")
@@ -98,7 +98,7 @@ func checkText(s string) error {
 		}
 		if c >= utf8.RuneSelf {
 			if !utf8.ValidString(s[i:]) {
-				return errInvalidUTF8
+				return invalidUTF8(s)
 			}
 			if strings.IndexByte(s[i:], 0) >= 0 {
 				return errNUL
@@ -107,6 +107,31 @@ func checkText(s string) error {
 		}
 	}
 	return nil
+}
+
+// UTF8Error is text that is not UTF-8: no column of either store can hold
+// it, so its row is rejected saying where.
+type UTF8Error struct {
+	// Byte is the first byte that is not UTF-8, at Position (from 1) of
+	// the value or line.
+	Byte     byte
+	Position int
+}
+
+func (e *UTF8Error) Error() string {
+	return fmt.Sprintf("invalid UTF-8 (byte 0x%02X at position %d)", e.Byte, e.Position)
+}
+
+// invalidUTF8 explains where s, which is not valid UTF-8, stops being it.
+func invalidUTF8[T string | []byte](s T) error {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRune([]byte(s[i:min(len(s), i+utf8.UTFMax)]))
+		if r == utf8.RuneError && n <= 1 {
+			return &UTF8Error{Byte: s[i], Position: i + 1}
+		}
+		i += n
+	}
+	return &UTF8Error{Position: len(s)}
 }
 
 func convertString(raw any) (any, error) {

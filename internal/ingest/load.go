@@ -56,6 +56,9 @@ type Options struct {
 	MaxErrors int
 	// Orphans is OrphansReject (default) or OrphansKeep.
 	Orphans string
+	// Limits bound a line (a longer one is rejected); the caller opens
+	// the file with the same limits (OpenStream) to cap decompression.
+	Limits Limits
 	// Progress, when set, is called now and then with rows read so far.
 	Progress func(rows int64)
 }
@@ -301,7 +304,7 @@ func (im *importer) flushRejects(ctx context.Context) error {
 			}
 			b := i * 5
 			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5)
-			args = append(args, im.sum.ImportID, rj.Line, rj.Column, clip(rj.Value), rj.Reason)
+			args = append(args, im.sum.ImportID, rj.Line, clipValue(rj.Column), clipValue(rj.Value), strings.ToValidUTF8(rj.Reason, "\uFFFD"))
 		}
 		if _, err := im.s.DB.ExecContext(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("record rejected rows: %w", err)
@@ -309,19 +312,6 @@ func (im *importer) flushRejects(ctx context.Context) error {
 		pending = pending[n:]
 	}
 	return nil
-}
-
-// clip keeps reject reports readable when a value is huge.
-func clip(v string) string {
-	const max = 200
-	if len(v) <= max {
-		return v
-	}
-	cut := max
-	for cut > 0 && (v[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return v[:cut] + "…"
 }
 
 // Rejects streams every rejected row of an import in line order.

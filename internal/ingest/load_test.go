@@ -36,7 +36,7 @@ func setup(t *testing.T, s *store.Store) *datamodel.Model {
 
 func load(t *testing.T, s *store.Store, m *datamodel.Model, entity, name, body string, opts ingest.Options) (*ingest.Summary, error) {
 	t.Helper()
-	r, format, err := ingest.OpenStream(strings.NewReader(body), name, opts.Format)
+	r, format, err := ingest.OpenStream(strings.NewReader(body), name, opts.Format, opts.Limits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,14 +27,14 @@ var (
 // OpenFile opens the file at path for import: it decompresses gzip (detected
 // by its magic bytes, whatever the name), strips a UTF-8 byte order mark and
 // tells the format from the extension (.csv, .tsv, .ndjson, .jsonl, .json,
-// each optionally followed by .gz). Closing the returned reader closes the
-// file.
-func OpenFile(path string) (io.ReadCloser, Format, error) {
+// each optionally followed by .gz). lim caps what a gzip file may inflate
+// to. Closing the returned reader closes the file.
+func OpenFile(path string, lim Limits) (io.ReadCloser, Format, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("open import file: %w", err)
 	}
-	r, format, err := openStream(f, filepath.Base(path), "")
+	r, format, err := openStream(f, filepath.Base(path), "", lim)
 	if err != nil {
 		f.Close()
 		return nil, "", err
@@ -45,16 +45,17 @@ func OpenFile(path string) (io.ReadCloser, Format, error) {
 // OpenStream prepares r, an import file called name, for reading: it
 // decompresses gzip (detected by magic bytes), strips a UTF-8 byte order
 // mark and, when format is empty, tells the format from the name's
-// extension. name is used only for the format and in error messages.
-func OpenStream(r io.Reader, name string, format Format) (io.Reader, Format, error) {
-	out, f, err := openStream(r, name, format)
+// extension. name is used only for the format and in error messages. A
+// gzip stream that inflates past lim fails its reads with ErrInflateLimit.
+func OpenStream(r io.Reader, name string, format Format, lim Limits) (io.Reader, Format, error) {
+	out, f, err := openStream(r, name, format, lim)
 	if err != nil {
 		return nil, "", err
 	}
 	return out, f, nil
 }
 
-func openStream(r io.Reader, name string, format Format) (*bufio.Reader, Format, error) {
+func openStream(r io.Reader, name string, format Format, lim Limits) (*bufio.Reader, Format, error) {
 	switch format {
 	case "":
 		f, err := FormatFromName(name)
@@ -66,7 +67,8 @@ func openStream(r io.Reader, name string, format Format) (*bufio.Reader, Format,
 	default:
 		return nil, "", fmt.Errorf("%s: unknown format %q, want %q or %q", name, format, FormatCSV, FormatNDJSON)
 	}
-	br := bufio.NewReaderSize(r, openBufferSize)
+	compressed := &countingReader{r: r}
+	br := bufio.NewReaderSize(compressed, openBufferSize)
 	magic, err := br.Peek(len(gzipMagic))
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, "", fmt.Errorf("%s: read: %w", name, err)
@@ -76,7 +78,7 @@ func openStream(r io.Reader, name string, format Format) (*bufio.Reader, Format,
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: not a valid gzip file: %w", name, err)
 		}
-		br = bufio.NewReaderSize(zr, openBufferSize)
+		br = bufio.NewReaderSize(newInflateGuard(zr, compressed, name, lim), openBufferSize)
 	}
 	// A .gz name with plain content is read as it is: it happens when an
 	// HTTP client has already undone Content-Encoding: gzip.

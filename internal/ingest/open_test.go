@@ -26,7 +26,7 @@ func TestOpenFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join("testdata", tt.file)
-			rc, format, err := OpenFile(path)
+			rc, format, err := OpenFile(path, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,10 +49,10 @@ func TestOpenFile(t *testing.T) {
 }
 
 func TestOpenFileErrors(t *testing.T) {
-	if _, _, err := OpenFile("testdata/does-not-exist.csv"); err == nil {
+	if _, _, err := OpenFile("testdata/does-not-exist.csv", Limits{}); err == nil {
 		t.Error("missing file: no error")
 	}
-	if _, _, err := OpenFile("testdata"); err == nil {
+	if _, _, err := OpenFile("testdata", Limits{}); err == nil {
 		t.Error("directory without extension: no error")
 	}
 }
@@ -94,7 +94,7 @@ func TestOpenStream(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, f, err := OpenStream(bytes.NewReader(tt.in), tt.file, tt.format)
+			r, f, err := OpenStream(bytes.NewReader(tt.in), tt.file, tt.format, Limits{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)

@@ -20,12 +20,18 @@ type CSVOptions struct {
 	// LazyQuotes accepts a quote in an unquoted field and a non-doubled
 	// quote in a quoted field instead of rejecting the record.
 	LazyQuotes bool
+	// MaxRecord is the longest record in bytes (quoted newlines included);
+	// a longer one is rejected and skipped without being held in memory.
+	// 0 means DefaultMaxLine.
+	MaxRecord int
 }
 
 // CSVReader reads a CSV file whose first row names the columns. It
 // implements Reader.
 type CSVReader struct {
 	r      *csv.Reader
+	guard  *recordGuard
+	max    int
 	header []string
 	// index[i] is the file field that holds bound column i, or -1 when the
 	// file has no such column.
@@ -33,6 +39,17 @@ type CSVReader struct {
 	unknown []string
 	absent  []string
 	rec     Record
+	// offset is how many more lines the file has than encoding/csv saw
+	// before the current record: skipped records count as one line there.
+	offset int64
+	// held is a record read past a skipped one, returned after it.
+	held *heldRead
+}
+
+// heldRead is one result of csv.Reader.Read kept for the next call.
+type heldRead struct {
+	fields []string
+	err    error
 }
 
 // NewCSVReader reads the header row of r and returns a reader for the rows
@@ -49,7 +66,12 @@ func NewCSVReader(r io.Reader, opts CSVOptions) (*CSVReader, error) {
 	if delim == '"' || delim == '\r' || delim == '\n' || delim == utf8.RuneError || !utf8.ValidRune(delim) {
 		return nil, fmt.Errorf("csv delimiter %q is not allowed", delim)
 	}
-	cr := csv.NewReader(r)
+	max := opts.MaxRecord
+	if max <= 0 {
+		max = DefaultMaxLine
+	}
+	guard := newRecordGuard(r, max, delim, opts.LazyQuotes)
+	cr := csv.NewReader(guard)
 	cr.Comma = delim
 	cr.LazyQuotes = opts.LazyQuotes
 	cr.ReuseRecord = true
@@ -61,6 +83,9 @@ func NewCSVReader(r io.Reader, opts CSVOptions) (*CSVReader, error) {
 		}
 		return nil, fmt.Errorf("read csv header: %w", err)
 	}
+	if line, _ := cr.FieldPos(0); len(guard.skipped) > 0 && guard.skipped[0].csvLine < int64(line) {
+		return nil, fmt.Errorf("line 1: the header is longer than %s (the limit on a line)", FormatSize(int64(max)))
+	}
 	header := make([]string, len(fields))
 	for i, f := range fields {
 		if i == 0 {
@@ -69,7 +94,7 @@ func NewCSVReader(r io.Reader, opts CSVOptions) (*CSVReader, error) {
 		header[i] = strings.TrimSpace(f)
 	}
 	cr.FieldsPerRecord = len(header)
-	c := &CSVReader{r: cr, header: header}
+	c := &CSVReader{r: cr, guard: guard, max: max, header: header}
 	c.bindIdentity()
 	return c, nil
 }
@@ -139,7 +164,21 @@ func (c *CSVReader) Absent() []string { return c.absent }
 // and its Values slice are reused by the following call; the strings in it
 // are not and may be kept.
 func (c *CSVReader) Next() (*Record, *Reject, error) {
-	fields, err := c.r.Read()
+	var fields []string
+	var err error
+	if c.held != nil {
+		fields, err, c.held = c.held.fields, c.held.err, nil
+	} else {
+		fields, err = c.r.Read()
+	}
+	// Records the guard skipped come first, in file order.
+	if len(c.guard.skipped) > 0 {
+		if sk, ok := c.guard.next(c.startLine(err)); ok {
+			c.held = &heldRead{fields: fields, err: err}
+			c.offset += sk.lines - 1
+			return nil, c.tooLong(sk), nil
+		}
+	}
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -151,21 +190,47 @@ func (c *CSVReader) Next() (*Record, *Reject, error) {
 		return nil, nil, fmt.Errorf("read csv: %w", err)
 	}
 	line, _ := c.r.FieldPos(0)
-	c.rec.Line = int64(line)
+	c.rec.Line = int64(line) + c.offset
 	for i, j := range c.index {
 		if j < 0 {
 			c.rec.Values[i] = ""
-		} else {
-			c.rec.Values[i] = fields[j]
+			continue
 		}
+		if c.guard.notUTF8 && !utf8.ValidString(fields[j]) {
+			return nil, &Reject{Line: c.rec.Line, Column: c.header[j], Value: clipValue(fields[j]), Reason: invalidUTF8(fields[j]).Error()}, nil
+		}
+		c.rec.Values[i] = fields[j]
 	}
 	return &c.rec, nil, nil
 }
 
+// startLine is the line, as encoding/csv counts, of what the last Read
+// returned: a record, a bad record (err), or the end.
+func (c *CSVReader) startLine(err error) int64 {
+	var pe *csv.ParseError
+	switch {
+	case err == nil:
+		line, _ := c.r.FieldPos(0)
+		return int64(line)
+	case errors.As(err, &pe):
+		return int64(pe.StartLine)
+	}
+	return 1 << 62 // the end: every skipped record is before it
+}
+
+// tooLong is the reject of a record the guard skipped.
+func (c *CSVReader) tooLong(sk skippedRecord) *Reject {
+	what := "line"
+	if sk.lines > 1 {
+		what = "record (" + strconv.FormatInt(sk.lines, 10) + " lines)"
+	}
+	return &Reject{Line: sk.line, Reason: what + " longer than " + FormatSize(int64(c.max)) + " (the limit on a line); skipped"}
+}
+
 func (c *CSVReader) reject(pe *csv.ParseError, fields []string) *Reject {
-	rj := &Reject{Line: int64(pe.StartLine)}
+	rj := &Reject{Line: int64(pe.StartLine) + c.offset}
 	if pe.StartLine == 0 {
-		rj.Line = int64(pe.Line)
+		rj.Line = int64(pe.Line) + c.offset
 	}
 	switch {
 	case errors.Is(pe.Err, csv.ErrFieldCount):
@@ -174,7 +239,7 @@ func (c *CSVReader) reject(pe *csv.ParseError, fields []string) *Reject {
 	default:
 		rj.Reason = pe.Err.Error()
 		if pe.Line != pe.StartLine {
-			rj.Reason += " (record starts on line " + strconv.Itoa(pe.StartLine) + ", error on line " + strconv.Itoa(pe.Line) + ")"
+			rj.Reason += " (record starts on line " + strconv.FormatInt(int64(pe.StartLine)+c.offset, 10) + ", error on line " + strconv.FormatInt(int64(pe.Line)+c.offset, 10) + ")"
 		}
 	}
 	return rj
@@ -184,9 +249,18 @@ func (c *CSVReader) reject(pe *csv.ParseError, fields []string) *Reject {
 // one broken multi-megabyte row does not bloat the report.
 const maxRejectValue = 200
 
-// clipValue shortens s to at most maxRejectValue bytes, cutting on a rune
-// boundary.
+// ReportValue renders a raw value (a Record's) for a reject report, the
+// way clipValue does.
+func ReportValue(raw any) string { return clipValue(rawString(raw)) }
+
+// clipValue makes s fit a reject report: text either store can hold (no
+// NUL byte, bytes that are not UTF-8 replaced), at most maxRejectValue
+// bytes, cut on a rune boundary.
 func clipValue(s string) string {
+	if len(s) > maxRejectValue+utf8.UTFMax {
+		s = s[:maxRejectValue+utf8.UTFMax]
+	}
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	if len(s) <= maxRejectValue {
 		return s
 	}

@@ -51,7 +51,7 @@ func vals(s ...string) []any {
 func openCSV(t testing.TB, file string, opts CSVOptions) *CSVReader {
 	t.Helper()
 	path := filepath.Join("testdata", file)
-	rc, _, err := OpenFile(path)
+	rc, _, err := OpenFile(path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

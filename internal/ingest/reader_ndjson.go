@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
-
-// MaxNDJSONLine is the longest NDJSON line the reader accepts; a longer one
-// is rejected and skipped.
-const MaxNDJSONLine = 64 << 20
 
 // NDJSONReader reads a file of JSON objects, one per line. It implements
 // Reader.
@@ -21,6 +18,7 @@ type NDJSONReader struct {
 	columns []string
 	pos     map[string]int
 	line    int64
+	max     int
 	long    []byte // holds a line that outgrew the bufio buffer
 	rec     Record
 	eof     bool
@@ -28,8 +26,12 @@ type NDJSONReader struct {
 
 // NewNDJSONReader returns a reader of r whose records are aligned with
 // columns. Blank lines are skipped; a key that columns does not name
-// rejects its line.
-func NewNDJSONReader(r io.Reader, columns []string) *NDJSONReader {
+// rejects its line, and so does a line longer than maxLine bytes (0 means
+// DefaultMaxLine), which is read to its end without being kept.
+func NewNDJSONReader(r io.Reader, columns []string, maxLine int) *NDJSONReader {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
 	pos := make(map[string]int, len(columns))
 	for i, c := range columns {
 		if _, dup := pos[c]; !dup {
@@ -44,6 +46,7 @@ func NewNDJSONReader(r io.Reader, columns []string) *NDJSONReader {
 		br:      br,
 		columns: columns,
 		pos:     pos,
+		max:     maxLine,
 		rec: Record{
 			Values:  make([]any, len(columns)),
 			Missing: make([]bool, len(columns)),
@@ -62,7 +65,7 @@ func (n *NDJSONReader) Next() (*Record, *Reject, error) {
 			return nil, nil, err
 		}
 		if tooLong {
-			return nil, &Reject{Line: n.line, Reason: "line longer than " + strconv.Itoa(MaxNDJSONLine>>20) + " MB"}, nil
+			return nil, &Reject{Line: n.line, Reason: "line longer than " + FormatSize(int64(n.max)) + " (the limit on a line); skipped"}, nil
 		}
 		line = trimJSONSpace(line)
 		if len(line) == 0 {
@@ -84,23 +87,29 @@ func (n *NDJSONReader) readLine() (line []byte, tooLong bool, err error) {
 	}
 	n.line++
 	b, err := n.br.ReadSlice('\n')
-	if err == nil {
+	if err == nil && len(b) <= n.max+1 {
 		return b[:len(b)-1], false, nil
+	}
+	if err == nil {
+		return nil, true, nil
 	}
 	if errors.Is(err, io.EOF) {
 		n.eof = true
 		if len(b) == 0 {
 			return nil, false, io.EOF
 		}
-		return b, false, nil
+		return b, len(b) > n.max, nil
 	}
 	if !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, false, fmt.Errorf("read ndjson line %d: %w", n.line, err)
 	}
 	n.long = append(n.long[:0], b...)
+	if len(b) > n.max {
+		tooLong, n.long = true, n.long[:0]
+	}
 	for {
 		b, err = n.br.ReadSlice('\n')
-		if len(n.long)+len(b) > MaxNDJSONLine {
+		if len(n.long)+len(b) > n.max+1 {
 			tooLong = true
 			n.long = n.long[:0]
 		}
@@ -127,8 +136,13 @@ func (n *NDJSONReader) readLine() (line []byte, tooLong bool, err error) {
 // parse fills n.rec from one non-blank line. It validates the whole line
 // first, so the scanner below may assume well-formed JSON.
 func (n *NDJSONReader) parse(line []byte) *Reject {
+	valid := utf8.Valid(line)
 	if !json.Valid(line) {
-		return &Reject{Line: n.line, Value: clipValue(string(line)), Reason: "invalid JSON: " + jsonSyntaxReason(line)}
+		reason := "invalid JSON: " + jsonSyntaxReason(line)
+		if !valid {
+			reason = invalidUTF8(line).Error() + " in the line"
+		}
+		return &Reject{Line: n.line, Value: clipValue(string(line)), Reason: reason}
 	}
 	if line[0] != '{' {
 		return &Reject{Line: n.line, Value: clipValue(string(line)), Reason: "not a JSON object"}
@@ -159,7 +173,13 @@ func (n *NDJSONReader) parse(line []byte) *Reject {
 			return &Reject{Line: n.line, Column: n.columns[idx], Reason: "key appears twice"}
 		}
 		n.rec.Missing[idx] = false
+		start := p
 		n.rec.Values[idx], p = decodeJSONAt(line, p)
+		// encoding/json would quietly replace bytes that are not UTF-8 in
+		// an object or array; the converters check a string themselves.
+		if !valid && line[start] != '"' && !utf8.Valid(line[start:p]) {
+			return &Reject{Line: n.line, Column: n.columns[idx], Value: clipValue(string(line[start:p])), Reason: invalidUTF8(line[start:p]).Error()}
+		}
 	}
 }
 

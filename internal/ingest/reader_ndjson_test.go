@@ -15,12 +15,12 @@ import (
 )
 
 func TestNDJSONReaderFile(t *testing.T) {
-	rc, _, err := OpenFile(filepath.Join("testdata", "people.ndjson"))
+	rc, _, err := OpenFile(filepath.Join("testdata", "people.ndjson"), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	rd := NewNDJSONReader(rc, []string{"id", "name", "tags"})
+	rd := NewNDJSONReader(rc, []string{"id", "name", "tags"}, 0)
 	type out struct {
 		Line    int64
 		Values  []any
@@ -59,12 +59,12 @@ func TestNDJSONReaderFile(t *testing.T) {
 }
 
 func TestNDJSONReaderCRLFGzip(t *testing.T) {
-	rc, _, err := OpenFile(filepath.Join("testdata", "crlf.jsonl.gz"))
+	rc, _, err := OpenFile(filepath.Join("testdata", "crlf.jsonl.gz"), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	got := readAll(t, NewNDJSONReader(rc, []string{"id"}))
+	got := readAll(t, NewNDJSONReader(rc, []string{"id"}, 0))
 	want := []row{{Line: 1, Values: []any{json.Number("1")}}, {Line: 2, Values: []any{json.Number("2")}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rows = %+v, want %+v", got, want)
@@ -84,7 +84,7 @@ func TestNDJSONReaderValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := readAll(t, NewNDJSONReader(strings.NewReader(tt.line), []string{"a", "b", "c"}))
+			got := readAll(t, NewNDJSONReader(strings.NewReader(tt.line), []string{"a", "b", "c"}, 0))
 			if len(got) != 1 || got[0].Reject != "" {
 				t.Fatalf("rows = %+v", got)
 			}
@@ -96,9 +96,9 @@ func TestNDJSONReaderValues(t *testing.T) {
 }
 
 func TestNDJSONReaderLongLines(t *testing.T) {
-	big := strings.Repeat("x", 17<<20)
+	big := strings.Repeat("x", 600<<10) // past the bufio buffer
 	in := `{"a":"` + big + `"}` + "\n" + `{"a":"small"}` + "\n" + `{"a":"` + big + `"}`
-	got := readAll(t, NewNDJSONReader(strings.NewReader(in), []string{"a"}))
+	got := readAll(t, NewNDJSONReader(strings.NewReader(in), []string{"a"}, 0))
 	if len(got) != 3 {
 		t.Fatalf("%d rows, want 3", len(got))
 	}
@@ -110,13 +110,33 @@ func TestNDJSONReaderLongLines(t *testing.T) {
 	}
 }
 
+// TestNDJSONReaderTooLong reads lines past a small limit: each is rejected
+// with its line and the lines after it load, wherever the long line ends.
 func TestNDJSONReaderTooLong(t *testing.T) {
-	huge := strings.Repeat("x", MaxNDJSONLine+10)
-	in := `{"a":"` + huge + "\"}\n{\"a\":\"next\"}\n"
-	got := readAll(t, NewNDJSONReader(strings.NewReader(in), []string{"a"}))
-	want := []row{{Line: 1, Reject: "line longer than 64 MB"}, {Line: 2, Values: []any{"next"}}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("rows = %+v, want %+v", got, want)
+	const limit = 64 << 10
+	value := func(n int) string { return `{"a":"` + strings.Repeat("x", n-len(`{"a":""}`)) + `"}` }
+	tooLong := "line longer than 64 KiB (the limit on a line); skipped"
+	tests := []struct {
+		name string
+		in   string
+		want []row
+	}{
+		{name: "at the limit", in: value(limit) + "\n" + `{"a":"next"}` + "\n",
+			want: []row{{Line: 1, Values: []any{strings.Repeat("x", limit-8)}}, {Line: 2, Values: []any{"next"}}}},
+		{name: "one byte over", in: value(limit+1) + "\n" + `{"a":"next"}` + "\n",
+			want: []row{{Line: 1, Reject: tooLong}, {Line: 2, Values: []any{"next"}}}},
+		{name: "far over", in: `{"a":"next"}` + "\n" + value(20*limit) + "\n" + `{"a":"last"}`,
+			want: []row{{Line: 1, Values: []any{"next"}}, {Line: 2, Reject: tooLong}, {Line: 3, Values: []any{"last"}}}},
+		{name: "last, no newline", in: `{"a":"next"}` + "\n" + value(5*limit),
+			want: []row{{Line: 1, Values: []any{"next"}}, {Line: 2, Reject: tooLong}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := readAll(t, NewNDJSONReader(strings.NewReader(tt.in), []string{"a"}, limit))
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("rows = %.300v, want %.300v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -132,7 +152,7 @@ func FuzzNDJSONReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkAgainstDecoder(t, data)
 		cols := []string{"id", "name", "tags"}
-		rd := NewNDJSONReader(strings.NewReader(string(data)), cols)
+		rd := NewNDJSONReader(strings.NewReader(string(data)), cols, 0)
 		last := int64(0)
 		for {
 			rec, rj, err := rd.Next()
@@ -183,7 +203,7 @@ func checkAgainstDecoder(t *testing.T, data []byte) {
 	for k := range want {
 		cols = append(cols, k)
 	}
-	rec, rj, err := NewNDJSONReader(bytes.NewReader(data), cols).Next()
+	rec, rj, err := NewNDJSONReader(bytes.NewReader(data), cols, 0).Next()
 	if err != nil || rj != nil {
 		if rj != nil && rj.Reason == "key appears twice" {
 			return
@@ -210,7 +230,7 @@ func BenchmarkNDJSONReader(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rd := NewNDJSONReader(bytes.NewReader(data), cols)
+		rd := NewNDJSONReader(bytes.NewReader(data), cols, 0)
 		for {
 			_, rj, err := rd.Next()
 			if err == io.EOF {

@@ -92,13 +92,13 @@ func (im *importer) openReader(r io.Reader) (Reader, []string, error) {
 	wanted := append(attrNames(im.attrs), ChangeColumn)
 	switch im.opts.Format {
 	case FormatNDJSON:
-		return NewNDJSONReader(r, wanted), wanted, nil
+		return NewNDJSONReader(r, wanted, im.opts.Limits.maxLine()), wanted, nil
 	case FormatCSV, "":
 		delim := im.opts.Delimiter
 		if delim == 0 {
 			delim = DelimiterFor(im.sum.Source)
 		}
-		cr, err := NewCSVReader(r, CSVOptions{Delimiter: delim})
+		cr, err := NewCSVReader(r, CSVOptions{Delimiter: delim, MaxRecord: im.opts.Limits.maxLine()})
 		if err != nil {
 			return nil, nil, err
 		}
