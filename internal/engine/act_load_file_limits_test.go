@@ -56,8 +56,9 @@ func TestLoadFileLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		eng.FileLimits = ingest.Limits{MaxLine: 64 << 10, MaxInflated: 10 << 20}
+		eng.FilesDir = dir
 		for i, f := range []struct{ path, format, out string }{{csvPath, "csv", "2,5"}, {jsonPath, "jsonl", "1,4"}} {
-			st := actRun(t, eng, loadFileDoc(sprintf("limits_%d", i), f.path, f.format), ModeSimulate)
+			st := actRun(t, eng, loadFileDoc(sprintf("limits_%d", i), filepath.Base(f.path), f.format), ModeSimulate)
 			if got := keyStr(t, eng, st.Run.ID, "load", "out"); got != f.out {
 				t.Errorf("%s: out lines = %s, want %s", f.format, got, f.out)
 			}
@@ -69,7 +70,7 @@ func TestLoadFileLimits(t *testing.T) {
 				t.Errorf("%s: rejects =\n%s\nwant\n%s", f.format, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		}
-		st := runToEnd(t, eng, loadFileDoc("limits_bomb", bombPath, "csv"), ModeSimulate)
+		st := runToEnd(t, eng, loadFileDoc("limits_bomb", filepath.Base(bombPath), "csv"), ModeSimulate)
 		if want := "bomb.csv.gz: gzip file inflates past the limit: it inflates to more than 10 MiB"; st.Run.Status != RunFailed || !strings.Contains(st.Run.Error, want) {
 			t.Errorf("run %s: %q, want failed with %q", st.Run.Status, st.Run.Error, want)
 		}
