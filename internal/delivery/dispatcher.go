@@ -132,7 +132,9 @@ func (d *Dispatcher) Run(ctx context.Context, poll time.Duration) error {
 	}
 	wake := make(chan struct{}, d.cfg.Loops)
 	var wg sync.WaitGroup
-	wg.Go(func() { d.keepLeases(ctx) })
+	// Leases are kept until the loops are done, past ctx: a stop's last
+	// hand-overs are recorded under them.
+	defer d.keepLeases(ctx)()
 	for i := range d.cfg.Loops {
 		wg.Go(func() {
 			for ctx.Err() == nil {

@@ -80,12 +80,27 @@ func (l *leases) ids() []string {
 	return out
 }
 
-// keepLeases runs, on PostgreSQL, the heartbeat of the messages this
-// dispatcher holds and the recovery of expired leases, until ctx ends.
-func (d *Dispatcher) keepLeases(ctx context.Context) {
+// keepLeases starts, on PostgreSQL, the heartbeat of the messages this
+// dispatcher holds and the recovery of expired leases; they run until the
+// returned function is called (which waits for them), not until ctx ends:
+// a stopping dispatcher still records what it handed over.
+func (d *Dispatcher) keepLeases(ctx context.Context) (stop func()) {
 	if d.cfg.Store.Embedded() {
-		return
+		return func() {}
 	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.leaseLoop(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+func (d *Dispatcher) leaseLoop(ctx context.Context) {
 	beat := time.NewTicker(d.cfg.Lease / 3)
 	defer beat.Stop()
 	recov := time.NewTicker(recoverEvery(d.cfg.Lease))

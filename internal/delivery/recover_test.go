@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,8 +33,9 @@ func (c *counting) Send(ctx context.Context, msgs []*channel.Message) []channel.
 	return c.Provider.Send(ctx, msgs)
 }
 
-// running starts a dispatcher's Run until the test ends.
-func running(t *testing.T, s *store.Store, owner string, p channel.Provider, r delivery.Renderer) {
+// running starts a dispatcher's Run until the test ends or stop is called
+// (which returns at once, as a SIGTERM would).
+func running(t *testing.T, s *store.Store, owner string, p channel.Provider, r delivery.Renderer) (stop func()) {
 	t.Helper()
 	d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: r,
 		Owner: owner, Batch: 10, Lease: testLease, MaxAttempts: 3})
@@ -41,6 +43,7 @@ func running(t *testing.T, s *store.Store, owner string, p channel.Provider, r d
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = d.Run(ctx, 20*time.Millisecond) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
+	return cancel
 }
 
 // waitSent polls the run's figures until want messages are sent.
@@ -135,4 +138,59 @@ func TestHeartbeatKeepsASlowNodesMessages(t *testing.T) {
 	if slowP.n.Load() != 3 || otherP.n.Load() != 0 {
 		t.Fatalf("the slow node sent %d, the other %d; want 3 and 0", slowP.n.Load(), otherP.n.Load())
 	}
+}
+
+// hanging holds every hand-over until released, whatever its context says
+// (a provider slow to answer the last command of a stop).
+type hanging struct {
+	channel.Provider
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *hanging) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	h.entered <- struct{}{}
+	<-h.release
+	return h.Provider.Send(context.WithoutCancel(ctx), msgs)
+}
+
+// TestStoppingNodeKeepsItsLeases: a node told to stop while a hand-over is
+// in progress finishes and records it (a stop's grace may last longer
+// than a lease) while another node runs. Its heartbeat must go on until
+// then: the messages end sent, not in doubt.
+func TestStoppingNodeKeepsItsLeases(t *testing.T) {
+	s := storetest.Open(t, "postgres")
+	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
+	sb, _ := delivery.NewSandbox(s, channel.Email)
+	p := &hanging{Provider: sb, entered: make(chan struct{}), release: make(chan struct{})}
+	stop := running(t, s, "stopping", p, plainRenderer{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(p.release) }) }
+	t.Cleanup(release)
+	<-p.entered
+	stop()
+	stoppedAt := time.Now()
+	running(t, s, "other", sb, plainRenderer{})
+	// Wait until the heartbeat has carried the leases a lease past the stop.
+	deadline := time.Now().Add(10 * testLease)
+	for {
+		var until sql.NullTime
+		s.DB.QueryRow(`SELECT min(lease_until) FROM ff_outbox WHERE lease_owner = 'stopping' AND status = 'sending'`).Scan(&until)
+		if !until.Valid {
+			t.Fatal("the stopping node lost the messages it was handing over")
+		}
+		if until.Time.After(stoppedAt.Add(testLease)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the leases were not extended after the stop: they end %s", until.Time)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+	figs := waitSent(t, s, 3, 5*time.Second)
+	if figs.InDoubt != 0 {
+		t.Fatalf("figures = %+v", figs)
+	}
+	oneCopyEach(t, sandboxCopies(t, s), 3)
 }
