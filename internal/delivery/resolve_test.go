@@ -19,6 +19,7 @@ import (
 	smtpprov "github.com/fanfare-dev/fanfare/internal/channel/smtp"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -124,7 +125,7 @@ func inDoubtRun(t *testing.T, s *store.Store) (int64, *doubtful, *delivery.Dispa
 	// Chunks of two: a chunk of in-doubt messages is too small to rest the
 	// provider as failing.
 	d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Owner: "n1", Chunk: 2,
-		Renderer: &delivery.CampaignRenderer{Store: s, Signer: delivery.Signer{Key: []byte("0123456789abcdef0123456789abcdef")}, PublicURL: "https://fanfare.example.com"}})
+		Renderer: &delivery.CampaignRenderer{Store: s, Links: delivery.NewLinks(keyring.New(s)), PublicURL: "https://fanfare.example.com"}})
 	drain(t, d)
 	figs := figuresByActivity(t, s, run)
 	for _, act := range []string{"news", "promo"} {
