@@ -283,7 +283,7 @@ func checkDelivered(t *testing.T, s *store.Store, box *mailbox, runID int64, fig
 	}
 	t.Logf("outcomes %v; received %d, of which %d in doubt", counts, len(box.copies), inDoubtReceived)
 	if figs.Sent != counts[delivery.StatusSent] || figs.InDoubt != counts[delivery.StatusInDoubt] || figs.Excluded != counts[delivery.StatusExcluded] ||
-		figs.Targeted != figs.Sent+figs.InDoubt+figs.Excluded+figs.Failed || figs.Failed != 0 {
+		figs.Targeted != figs.Sent+figs.InDoubt+figs.Dropped+figs.Excluded+figs.Failed || figs.Failed != 0 {
 		t.Errorf("the figures do not add up: %+v, outbox %v", figs, counts)
 	}
 	if int64(len(box.copies)) != figs.Sent+int64(inDoubtReceived) {
