@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,6 +50,124 @@ func (n *node) owns(owner string) bool {
 	return strings.Contains(owner, fmt.Sprintf(":%d:", n.cmd.Process.Pid))
 }
 
+// cluster is the multi-node test's world: fanfare servers on one
+// PostgreSQL schema holding the demo, and the SMTP server they send to.
+type cluster struct {
+	t     *testing.T
+	s     *store.Store
+	box   *mailbox
+	nodes []*node
+}
+
+// newCluster loads the demo (customers) and the blast and slow campaigns
+// into a private schema, and starts n servers on it with a lease.
+func newCluster(t *testing.T, n, customers int, lease time.Duration) *cluster {
+	t.Helper()
+	dbURL := storetest.PostgresSchema(t) // skips loudly when PostgreSQL is unreachable outside CI
+	box, port := startMailbox(t)
+	bin := buildFanfare(t)
+	work := t.TempDir()
+	os.WriteFile(filepath.Join(work, "blast.yaml"), []byte(killSendCampaign), 0o644)
+	os.WriteFile(filepath.Join(work, "slow.yaml"), []byte(slowCampaign), 0o644)
+	for _, args := range [][]string{{"demo", "--customers", fmt.Sprint(customers)}, {"campaign", "publish", filepath.Join(work, "blast.yaml")}, {"campaign", "save", filepath.Join(work, "slow.yaml")}} {
+		cmd := exec.Command(bin, append([]string{"--data-dir", work}, args...)...)
+		cmd.Env = append(os.Environ(), "FANFARE_DATABASE_URL="+dbURL)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("fanfare %v: %v\n%s", args, err, out)
+		}
+	}
+	s, err := store.Open(context.Background(), store.Config{DatabaseURL: dbURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+
+	const token = "multinode-test-token"
+	env := []string{"FANFARE_DATABASE_URL=" + dbURL, "FANFARE_API_TOKEN=" + token,
+		"FANFARE_SMTP_HOST=127.0.0.1", fmt.Sprintf("FANFARE_SMTP_PORT=%d", port), "FANFARE_SMTP_TLS=none", "FANFARE_SMTP_POOL=8"}
+	c := &cluster{t: t, s: s, box: box}
+	for range n {
+		nd := &node{logs: &processLogs{}}
+		dir := t.TempDir()
+		nd.cmd, _ = startServer(t, bin, dir, nd.logs, env, "--lease", lease.String(), "--email-provider", "smtp")
+		t.Cleanup(func() { nd.cmd.Process.Kill(); nd.cmd.Wait() })
+		sf, err := readServerFile(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nd.c = client.New(sf.URL, token)
+		c.nodes = append(c.nodes, nd)
+	}
+	return c
+}
+
+// startMailbox starts an SMTP server that counts the copies it receives.
+func startMailbox(t *testing.T) (*mailbox, int) {
+	t.Helper()
+	box := &mailbox{copies: map[string]int{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := gosmtp.NewServer(box)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return box, ln.Addr().(*net.TCPAddr).Port
+}
+
+// received is how many messages the SMTP server has.
+func (c *cluster) received() int {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	return len(c.box.copies)
+}
+
+// logs are the servers' logs, node by node.
+func (c *cluster) logs() string {
+	var b strings.Builder
+	for i, n := range c.nodes {
+		fmt.Fprintf(&b, "--- node %d (pid %d)\n%s", i, n.cmd.Process.Pid, n.logs.String())
+	}
+	return b.String()
+}
+
+// fatalf fails the test with the servers' logs.
+func (c *cluster) fatalf(format string, args ...any) {
+	c.t.Helper()
+	c.t.Fatalf(format+"\n%s", append(args, c.logs())...)
+}
+
+// poll waits until done, at most within, and returns how long it took.
+func (c *cluster) poll(what string, within time.Duration, done func() bool) time.Duration {
+	c.t.Helper()
+	from := time.Now()
+	for !done() {
+		if time.Since(from) > within {
+			c.fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(from)
+}
+
+// jobOwner is the lease owner of a run's activity while it runs.
+func (c *cluster) jobOwner(run int64, activity string) string {
+	var owner sql.NullString
+	c.s.DB.QueryRow(`SELECT lease_owner FROM ff_jobs WHERE dedupe_key = $1 AND status = 'running'`, fmt.Sprintf("run/%d/%s", run, activity)).Scan(&owner)
+	return owner.String
+}
+
+// leased counts a run's messages claimed and sending under leases of a
+// node (all runs when run is 0).
+func (c *cluster) leased(n *node, run int64) (claimed, sending int) {
+	c.s.DB.QueryRow(`SELECT count(*) FILTER (WHERE status = 'claimed'), count(*) FILTER (WHERE status = 'sending')
+		FROM ff_outbox WHERE ($1 = 0 OR run_id = $1) AND lease_owner LIKE $2`, run, fmt.Sprintf("%%:%d:%%", n.cmd.Process.Pid)).Scan(&claimed, &sending)
+	return claimed, sending
+}
+
 // TestNodeDeathDoesNotStallASend runs three fanfare servers on one
 // PostgreSQL database, sending ~20 000 emails to an SMTP server in this
 // test, and kills one (SIGKILL, not restarted) when the SMTP server has
@@ -63,146 +182,50 @@ func TestNodeDeathDoesNotStallASend(t *testing.T) {
 		t.Skip("builds the binary and runs three servers")
 	}
 	ctx := context.Background()
-	dbURL := storetest.PostgresSchema(t) // skips loudly when PostgreSQL is unreachable outside CI
-	const lease = delivery.MinLease
+	const lease, total = delivery.MinLease, 20000
 	started := time.Now()
-
-	box := &mailbox{copies: map[string]int{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := gosmtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	go srv.Serve(ln)
-	defer srv.Close()
-	received := func() int {
-		box.mu.Lock()
-		defer box.mu.Unlock()
-		return len(box.copies)
-	}
-
-	bin := buildFanfare(t)
-	work := t.TempDir()
-	os.WriteFile(filepath.Join(work, "blast.yaml"), []byte(killSendCampaign), 0o644)
-	os.WriteFile(filepath.Join(work, "slow.yaml"), []byte(slowCampaign), 0o644)
-	fanfare := func(args ...string) {
-		cmd := exec.Command(bin, append([]string{"--data-dir", work}, args...)...)
-		cmd.Env = append(os.Environ(), "FANFARE_DATABASE_URL="+dbURL)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("fanfare %v: %v\n%s", args, err, out)
-		}
-	}
-	fanfare("demo", "--customers", "20000")
-	fanfare("campaign", "publish", filepath.Join(work, "blast.yaml"))
-	fanfare("campaign", "save", filepath.Join(work, "slow.yaml"))
-
-	s, err := store.Open(ctx, store.Config{DatabaseURL: dbURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	c := newCluster(t, 3, total, lease)
 	// The slow run's activity waits on this lock until the test lets it go.
-	lock, err := s.DB.BeginTx(ctx, nil)
+	lock, err := c.s.DB.BeginTx(ctx, nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lock.Exec(`LOCK TABLE stores IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lock.Rollback() })
-
-	const token = "multinode-test-token"
-	env := []string{"FANFARE_DATABASE_URL=" + dbURL, "FANFARE_API_TOKEN=" + token,
-		"FANFARE_SMTP_HOST=127.0.0.1", fmt.Sprintf("FANFARE_SMTP_PORT=%d", ln.Addr().(*net.TCPAddr).Port), "FANFARE_SMTP_TLS=none", "FANFARE_SMTP_POOL=8"}
-	nodes := make([]*node, 3)
-	for i := range nodes {
-		n := &node{logs: &processLogs{}}
-		dir := t.TempDir()
-		n.cmd, _ = startServer(t, bin, dir, n.logs, env, "--lease", lease.String(), "--email-provider", "smtp")
-		t.Cleanup(func() { n.cmd.Process.Kill(); n.cmd.Wait() })
-		sf, err := readServerFile(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.c = client.New(sf.URL, token)
-		nodes[i] = n
-	}
-	allLogs := func() string {
-		var b strings.Builder
-		for i, n := range nodes {
-			fmt.Fprintf(&b, "--- node %d (pid %d)\n%s", i, n.cmd.Process.Pid, n.logs.String())
-		}
-		return b.String()
-	}
-	fatal := func(format string, args ...any) {
-		t.Helper()
-		t.Fatalf(format+"\n%s", append(args, allLogs())...)
-	}
-	poll := func(what string, within time.Duration, done func() bool) time.Duration {
-		t.Helper()
-		from := time.Now()
-		for !done() {
-			if time.Since(from) > within {
-				fatal("%s: not within %s", what, within)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		return time.Since(from)
+	if _, err := lock.Exec(`LOCK TABLE stores IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
 	}
 
-	// The slow run's activity is held by one node: that node will die.
-	slow, err := nodes[0].c.RunStart(ctx, "slow", engine.RunOptions{Mode: engine.ModeSimulate})
+	// The node that takes the slow run's activity will die.
+	slow, err := c.nodes[0].c.RunStart(ctx, "slow", engine.RunOptions{Mode: engine.ModeSimulate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobOwner := func() string {
-		var owner sql.NullString
-		s.DB.QueryRow(`SELECT lease_owner FROM ff_jobs WHERE dedupe_key = $1 AND status = 'running'`,
-			fmt.Sprintf("run/%d/french_shops", slow.ID)).Scan(&owner)
-		return owner.String
-	}
-	var victim int
-	poll("a node takes the slow activity", 20*time.Second, func() bool { return jobOwner() != "" })
-	for i, n := range nodes {
-		if n.owns(jobOwner()) {
-			victim = i
-		}
-	}
-	survivor := nodes[(victim+1)%3]
-
+	c.poll("a node takes the slow activity", 20*time.Second, func() bool { return c.jobOwner(slow.ID, "french_shops") != "" })
+	victim := slices.IndexFunc(c.nodes, func(n *node) bool { return n.owns(c.jobOwner(slow.ID, "french_shops")) })
+	dead, survivor := c.nodes[victim], c.nodes[(victim+1)%3]
 	blast, err := survivor.c.RunStart(ctx, "blast", engine.RunOptions{Mode: engine.ModeLive})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const total = 20000
-	poll("30% of the emails received", 60*time.Second, func() bool { return received() >= total*3/10 })
-	dead := nodes[victim]
+	c.poll("30% of the emails received", 60*time.Second, func() bool { return c.received() >= total*3/10 })
 	dead.cmd.Process.Signal(syscall.SIGKILL)
 	dead.cmd.Wait()
-	killedAt, atKill := time.Now(), received()
-
-	// What the dead node held: claimed messages go back to the queue,
-	// those it was handing over may end in doubt.
-	var claimed, sending int
-	deadOwner := fmt.Sprintf("%%:%d:%%", dead.cmd.Process.Pid)
-	s.DB.QueryRow(`SELECT count(*) FILTER (WHERE status = 'claimed'), count(*) FILTER (WHERE status = 'sending')
-		FROM ff_outbox WHERE run_id = $1 AND lease_owner LIKE $2`, blast.ID, deadOwner).Scan(&claimed, &sending)
+	killedAt, atKill := time.Now(), c.received()
+	// Claimed messages go back to the queue, those the dead node was
+	// handing over may end in doubt.
+	claimed, sending := c.leased(dead, blast.ID)
 	t.Logf("killed node %d with %d emails received: it held %d messages claimed and %d sending", victim, atKill, claimed, sending)
 	if claimed+sending == 0 {
-		fatal("the dead node held no message at the kill: nothing to recover")
+		c.fatalf("the dead node held no message at the kill: nothing to recover")
 	}
 
 	// Its leases run out and the others take its work over, without a restart.
-	tookMessages := poll("the dead node's messages recovered", lease+10*time.Second, func() bool {
-		var n int
-		s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE status IN ('claimed', 'sending') AND lease_owner LIKE $1`, deadOwner).Scan(&n)
-		return n == 0
+	tookMessages := c.poll("the dead node's messages recovered", lease+10*time.Second, func() bool {
+		claimed, sending := c.leased(dead, 0)
+		return claimed+sending == 0
 	})
-	tookJob := poll("the slow activity taken over by a live node", lease+10*time.Second, func() bool {
-		o := jobOwner()
+	tookJob := c.poll("the slow activity taken over by a live node", lease+10*time.Second, func() bool {
+		o := c.jobOwner(slow.ID, "french_shops")
 		return o != "" && !dead.owns(o)
 	})
 	t.Logf("taken over after the kill: messages within %s, the activity within %s (lease %s)", tookMessages.Round(time.Millisecond), tookJob.Round(time.Millisecond), lease)
@@ -211,27 +234,27 @@ func TestNodeDeathDoesNotStallASend(t *testing.T) {
 	}
 
 	var figs []delivery.Figures
-	poll("the send settles", 60*time.Second, func() bool {
+	c.poll("the send settles", 60*time.Second, func() bool {
 		figs, err = survivor.c.RunFigures(ctx, blast.ID)
 		return err == nil && len(figs) == 1 && figs[0].Targeted > 0 && figs[0].Pending == 0
 	})
-	poll("the slow run completes", 30*time.Second, func() bool {
-		st, err := survivor.c.RunStatus(ctx, slow.ID)
+	var st *engine.RunStatus
+	c.poll("the slow run ends", 30*time.Second, func() bool {
+		st, err = survivor.c.RunStatus(ctx, slow.ID)
 		return err == nil && st.Run.Status != engine.RunRunning
 	})
 	t.Logf("settled %s after the kill, %s in all: %+v", time.Since(killedAt).Round(time.Millisecond), time.Since(started).Round(time.Millisecond), figs[0])
-	if st, _ := survivor.c.RunStatus(ctx, slow.ID); st.Run.Status != engine.RunCompleted {
-		fatal("slow run: %s %s", st.Run.Status, st.Run.Error)
+	if st.Run.Status != engine.RunCompleted {
+		c.fatalf("slow run: %s %s", st.Run.Status, st.Run.Error)
 	}
-	for _, n := range nodes {
+	for _, n := range c.nodes {
 		if n != dead {
 			n.cmd.Process.Signal(syscall.SIGTERM)
 			n.cmd.Wait()
 		}
 	}
-
-	checkDelivered(t, s, box, blast.ID, figs[0], sending)
-	logs := allLogs()
+	checkDelivered(t, c.s, c.box, blast.ID, figs[0], sending)
+	logs := c.logs()
 	if done := regexp.MustCompile(fmt.Sprintf(`msg="activity done" run=%d activity=french_shops`, slow.ID)).FindAllString(logs, -1); len(done) != 1 {
 		t.Errorf("the slow activity was done %d times:\n%s", len(done), logs)
 	}
