@@ -108,7 +108,7 @@ func TestSendSurvivesKills(t *testing.T) {
 	var logs processLogs
 	smtpEnv := []string{"FANFARE_SMTP_HOST=127.0.0.1", fmt.Sprintf("FANFARE_SMTP_PORT=%d", port), "FANFARE_SMTP_TLS=none", "FANFARE_SMTP_POOL=8"}
 	start := func() (*exec.Cmd, *client.Client) {
-		return startServer(t, bin, dir, &logs, smtpEnv, "--lease", "2s", "--email-provider", "smtp")
+		return startServer(t, bin, dir, &logs, smtpEnv, "--lease", "5s", "--email-provider", "smtp")
 	}
 	proc, c := start()
 	run, err := c.RunStart(context.Background(), "blast", engine.RunOptions{Mode: engine.ModeLive})

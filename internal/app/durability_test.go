@@ -92,7 +92,7 @@ func TestRunSurvivesKills(t *testing.T) {
 
 	var logs processLogs
 	start := func() (*exec.Cmd, *client.Client) {
-		return startServer(t, bin, dir, &logs, nil, "--lease", "2s")
+		return startServer(t, bin, dir, &logs, nil, "--lease", "5s")
 	}
 	srv, c := start()
 	run, err := c.RunStart(context.Background(), "durable", engine.RunOptions{Mode: engine.ModeSimulate})

@@ -26,9 +26,17 @@ type ServeCmd struct {
 	Demo      bool          `help:"Load the retail demo (model and data) when the store has no model yet."`
 	Customers int           `default:"10000" help:"Customers to generate with --demo."`
 	Workers   int           `default:"2" env:"FANFARE_WORKERS" help:"Campaign activities this node runs at once."`
-	Lease     time.Duration `default:"30s" env:"FANFARE_LEASE" help:"How long a node's claim on an activity lasts without a heartbeat (another node takes over after it)."`
+	Lease     time.Duration `default:"30s" env:"FANFARE_LEASE" help:"How long a node's claim on an activity or a message lasts without a heartbeat (every lease/3): on PostgreSQL the other nodes take over the work of a node silent for longer (at least 5s)."`
 	deliveryFlags
 	httpFlags
+}
+
+// Validate checks the flags before anything starts.
+func (c *ServeCmd) Validate() error {
+	if c.Lease < delivery.MinLease {
+		return fmt.Errorf("--lease (FANFARE_LEASE) %s: must be at least %s, or a node slowed down by its machine could lose the work it is doing to another", c.Lease, delivery.MinLease)
+	}
+	return nil
 }
 
 // Run serves until interrupted.

@@ -71,6 +71,7 @@ type Dispatcher struct {
 	outages outages
 	cur     cursor
 	key     keyCursor
+	leases  leases // the messages held on PostgreSQL (see keepLeases)
 }
 
 // keyCursor is where claims on PostgreSQL read next: the key of the last
@@ -131,6 +132,9 @@ func (d *Dispatcher) Run(ctx context.Context, poll time.Duration) error {
 	}
 	wake := make(chan struct{}, d.cfg.Loops)
 	var wg sync.WaitGroup
+	// Leases are kept until the loops are done, past ctx: a stop's last
+	// hand-overs are recorded under them.
+	defer d.keepLeases(ctx)()
 	for i := range d.cfg.Loops {
 		wg.Go(func() {
 			for ctx.Err() == nil {
@@ -168,32 +172,13 @@ func (d *Dispatcher) Run(ctx context.Context, poll time.Duration) error {
 // back to pending (they were never handed to a provider); sending ones are
 // in doubt, then settled by the provider where it can tell. On the embedded
 // store, whose file one process owns, every such message was a previous
-// process's; on PostgreSQL only those whose lease expired.
+// process's; on PostgreSQL only those whose lease expired, and Run goes on
+// recovering those while it runs (see keepLeases).
 func (d *Dispatcher) Recover(ctx context.Context) (returned, inDoubt int64, err error) {
-	now := d.cfg.Now().UTC()
-	cond := "lease_until < $1"
-	if d.cfg.Store.Embedded() {
-		cond = "$1 = $1"
-	}
-	res, err := d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1
-		WHERE status = 'claimed' AND `+cond, now)
-	if err != nil {
-		return 0, 0, fmt.Errorf("recover claimed messages: %w", err)
-	}
-	returned, _ = res.RowsAffected()
-	res, err = d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'in_doubt', reason = $2, lease_owner = NULL, lease_until = NULL, updated_at = $1
-		WHERE status = 'sending' AND `+cond, now, ReasonDispatcherDied)
-	if err != nil {
-		return returned, 0, fmt.Errorf("recover messages being sent: %w", err)
-	}
-	inDoubt, _ = res.RowsAffected()
-	if returned+inDoubt > 0 {
-		d.cfg.Log.Warn("recovered the messages of a stopped dispatcher", "returned_to_queue", returned, "in_doubt", inDoubt)
-	}
-	if err := d.reconcile(ctx); err != nil {
+	if returned, inDoubt, err = d.expire(ctx, d.cfg.Store.Embedded()); err != nil {
 		return returned, inDoubt, err
 	}
-	return returned, inDoubt, nil
+	return returned, inDoubt, d.reconcile(ctx)
 }
 
 // reconcile asks providers that can tell whether they have the in-doubt
@@ -257,6 +242,8 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		defer d.release(rows)
 	} else {
 		rows, err = d.claim(ctx)
+		d.leases.hold(rows)
+		defer d.leases.drop(rows)
 	}
 	if err != nil || len(rows) == 0 {
 		return 0, err

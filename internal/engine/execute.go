@@ -114,10 +114,11 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 	go e.heartbeat(hbCtx, j)
 	env := &env{ctx: ctx, e: e, st: st, act: act, seq: seq, attempt: j.Attempts, now: start}
 	outs, err := e.runActivity(env)
-	stopHeartbeat()
 	if err == nil {
+		// Counting a large output takes a while: the lease is kept.
 		err = e.describe(ctx, outs)
 	}
+	stopHeartbeat()
 	if err == nil {
 		err = e.finish(ctx, j, env, outs)
 		if errors.Is(err, jobs.ErrLeaseLost) {

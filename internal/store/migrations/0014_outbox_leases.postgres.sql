@@ -1,0 +1,12 @@
+-- Every node looks, every few seconds, for messages whose lease ran out
+-- (a node died holding them; see internal/delivery/recover.go): a partial
+-- index holds just the messages under a lease, a few thousand at most,
+-- where the outbox may hold millions (a scan of 1M rows took ~250 ms).
+-- Its condition is on lease_until, which only that search names: indexed
+-- on "status IN ('claimed', 'sending')", the index looked small to the
+-- planner, which chose it over the primary key for the dispatchers'
+-- updates of a chunk by id and status, and walked every dead entry of a
+-- send: 100 000 messages through claim, sending and sent took 137 s
+-- instead of 17–26 s. As it is, the same run takes the same time as
+-- without it (measured twice each, on a loaded 2-core machine).
+CREATE INDEX ff_outbox_leased ON ff_outbox (lease_until) WHERE lease_until IS NOT NULL;

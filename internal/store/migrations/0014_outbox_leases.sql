@@ -1,0 +1,4 @@
+-- PostgreSQL only (0014_outbox_leases.postgres.sql): on DuckDB one process
+-- owns the file and recovers its predecessor's messages once, at start-up;
+-- an index on columns every send updates would cost each update a delete
+-- and an insert (see 0009_outbox_index.sql).
