@@ -52,9 +52,14 @@ type Config struct {
 	// Loops is how many batches Run works on at once (DefaultLoops):
 	// while one waits on the provider, another renders or records.
 	Loops int
-	// Chunk is how many messages are marked sending and handed to the
-	// provider at once (see SendChunk).
+	// Chunk is the most messages marked sending and handed to the
+	// provider at once (see SendChunk); fewer for a provider with fewer
+	// connections (see window).
 	Chunk int
+	// StopGrace is how long hand-overs in progress when ctx ends may take
+	// to finish and be recorded (DefaultStopGrace); past it they are cut
+	// off, in doubt.
+	StopGrace time.Duration
 }
 
 // DefaultLoops is how many batches a dispatcher works on at once.
@@ -71,6 +76,9 @@ type Dispatcher struct {
 	outages outages
 	cur     cursor
 	key     keyCursor
+	// windows bound the messages marked sending, by channel: set by New,
+	// read only after.
+	windows map[string]*window
 }
 
 // keyCursor is where claims on PostgreSQL read next: the key of the last
@@ -119,7 +127,16 @@ func New(cfg Config) *Dispatcher {
 			cfg.Chunk = EmbeddedSendChunk
 		}
 	}
-	return &Dispatcher{cfg: cfg}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = DefaultStopGrace
+	}
+	windows := make(map[string]*window, len(cfg.Providers))
+	for ch, p := range cfg.Providers {
+		if p != nil {
+			windows[ch] = newWindow(p, cfg.Chunk)
+		}
+	}
+	return &Dispatcher{cfg: cfg, windows: windows}
 }
 
 // Run sends until ctx ends. While the outbox has nothing due, one loop
@@ -267,6 +284,13 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	}
 	for ch, group := range byChannel {
 		if err := d.dispatch(ctx, ch, group); err != nil {
+			// A stop or a failure: what is still claimed was never handed
+			// over and goes back to the queue now, not when its lease
+			// runs out.
+			now := d.cfg.Now().UTC()
+			if gerr := d.requeue(context.WithoutCancel(ctx), rows, StatusPending, "", time.Time{}, now); gerr != nil {
+				err = fmt.Errorf("%w; and returning the claimed messages to the queue: %w", err, gerr)
+			}
 			return len(rows), err
 		}
 	}
@@ -488,65 +512,94 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 		return nil
 	}
 	render := d.cfg.Renderer.Load(ctx, keep)
-	// Render, then hand over, a chunk at a time: at most a chunk per loop
-	// is held rendered, and the outcome may become unknown from the moment
-	// a chunk is marked sending, so a dispatcher that dies leaves at most
-	// that chunk in doubt. A chunk's sent messages are recorded by the
-	// statement that marks the next chunk sending (see advance), and by
-	// one of their own after the last.
+	// Render, then hand over, a window at a time (see window): a message
+	// is marked sending, its outcome unknown from then until recorded,
+	// only once the provider has a connection about to take it, so that a
+	// dispatcher that dies leaves at most two windows in doubt. A window's
+	// sent messages are recorded by the statement that marks the next one
+	// sending (see advance), and by one of their own after the last.
 	// Outcomes of messages handed to the provider are written even when
-	// ctx ends (a shutdown): unwritten, they would be in doubt.
+	// ctx ends (a stop): unwritten, they would be in doubt; and what a stop
+	// finds not yet handed over goes back to the queue (DispatchOnce).
 	settle := context.WithoutCancel(ctx)
+	send, stopSend := handOverContext(ctx, d.cfg.StopGrace)
+	defer stopSend()
+	w := d.windows[ch]
+	held := &holding{w: w}
 	var done *delivered
+	flush := func() error {
+		err := d.advance(settle, done, nil)
+		done = nil
+		return err
+	}
 	defer func() {
-		if ferr := d.advance(settle, done, nil); ferr != nil && err == nil {
+		if ferr := flush(); ferr != nil && err == nil {
 			err = ferr
 		}
+		held.set(0)
 	}()
-	for start := 0; start < len(keep); start += d.cfg.Chunk {
+	for start := 0; start < len(keep); start += w.size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if until, ok := d.resting(ch, d.cfg.Now()); ok {
-			// The provider failed a chunk (this loop's or another's): what
-			// is not handed over yet waits for the end of its rest.
+			// The provider failed a window (this loop's or another's):
+			// what is not handed over yet waits for the end of its rest.
 			return d.requeue(ctx, keep[start:], StatusRetry, ReasonProviderResting, until.UTC(), now)
 		}
-		rows := keep[start:min(start+d.cfg.Chunk, len(keep))]
-		var (
-			chunk    []*channel.Message
-			rendered []Row
-		)
-		for i, row := range rows {
-			m, err := render(start + i)
-			if err != nil {
-				if err := d.setStatus(ctx, []Row{row}, StatusFailed, ReasonTemplate+": "+clip(err.Error()), now, d.held()); err != nil {
-					return err
-				}
-				continue
-			}
-			chunk = append(chunk, m)
-			rendered = append(rendered, row)
+		chunk, next, err := d.renderWindow(ctx, render, p.Name(), keep, start, w.size, now)
+		if err != nil {
+			return err
 		}
 		if len(chunk) == 0 {
 			continue
 		}
-		next := &delivered{provider: p.Name(), rows: rendered}
-		if err := d.advance(ctx, done, next); err != nil {
+		if err := held.reserve(ctx, len(next.rows), flush); err != nil {
+			return err
+		}
+		if err := d.advance(settle, done, next); err != nil {
 			return err // done is recorded on the way out
 		}
 		done = nil
+		held.set(len(next.rows))
 		chunk = next.keep(chunk)
 		if len(chunk) == 0 {
 			continue
 		}
-		results := p.Send(ctx, chunk)
+		results := p.Send(send, chunk)
 		outage := false
-		if ctx.Err() == nil { // a shutdown's unsent messages say nothing of the provider
+		if send.Err() == nil { // messages a cut-off left unsent say nothing of the provider
 			outage = d.noteResults(ch, p.Name(), results, d.cfg.Now())
 		}
 		if done, err = d.record(settle, p.Name(), next.rows, results, outage); err != nil {
 			return err
 		}
+		held.set(len(done.rows))
 	}
 	return nil
+}
+
+// renderWindow renders the rows of keep from start, up to size of them
+// that render (the others fail with their template error), and returns
+// their messages and the window to mark sending; no messages when the rows
+// ran out first.
+func (d *Dispatcher) renderWindow(ctx context.Context, render RenderFunc, provider string, keep []Row, start, size int, now time.Time) ([]*channel.Message, *delivered, error) {
+	var (
+		chunk    []*channel.Message
+		rendered []Row
+	)
+	for i := start; i < min(start+size, len(keep)); i++ {
+		m, err := render(i)
+		if err != nil {
+			if err := d.setStatus(ctx, []Row{keep[i]}, StatusFailed, ReasonTemplate+": "+clip(err.Error()), now, d.held()); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		chunk = append(chunk, m)
+		rendered = append(rendered, keep[i])
+	}
+	return chunk, &delivered{provider: provider, rows: rendered}, nil
 }
 
 // SendChunk is how many messages are marked sending and handed to the
