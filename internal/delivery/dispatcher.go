@@ -273,7 +273,13 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		rows, err = d.claimEmbedded(ctx)
 		defer d.release(rows)
 	} else {
-		rows, err = d.claim(ctx)
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		// A claim cut off by a stop could be written and its rows never
+		// read: they would wait for their lease to run out. It completes,
+		// and dispatch returns them to the queue.
+		rows, err = d.claim(context.WithoutCancel(ctx))
 	}
 	if err != nil || len(rows) == 0 {
 		return 0, err
