@@ -608,10 +608,11 @@ func (d *Dispatcher) renderWindow(ctx context.Context, render RenderFunc, provid
 	return chunk, &delivered{provider: provider, rows: rendered}, nil
 }
 
-// SendChunk is how many messages are marked sending and handed to the
-// provider at once, by default: at most this many per loop are in doubt
-// when a dispatcher dies, and a loop holds this many rendered (~24 KB
-// each for a typical email). Twice as many sent 1M emails 8 % faster on
+// SendChunk is the most messages marked sending and handed to the
+// provider at once (a window, see window), by default; a provider with
+// fewer connections gets windows of its connections. A loop holds a
+// window rendered (~24 KB a message for a typical email). Before windows
+// were bounded by connections, twice as many sent 1M emails 8 % faster on
 // PostgreSQL, but `fanfare serve` peaked at 99 MB RSS instead of 74. On
 // the embedded store, where DuckDB charges a statement ~1.5 ms whatever
 // its rows and its own memory dwarfs ~15 MB of Go heap, twice as many
