@@ -533,6 +533,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 	w := d.windows[ch]
 	held := &holding{w: w}
 	var done *delivered
+	failedInARow := 0 // messages of whole windows failed (see noteResults)
 	flush := func() error {
 		err := d.advance(settle, done, nil)
 		done = nil
@@ -575,7 +576,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, ch string, rows []Row) (err e
 		results := p.Send(send, chunk)
 		outage := false
 		if send.Err() == nil { // messages a cut-off left unsent say nothing of the provider
-			outage = d.noteResults(ch, p.Name(), results, d.cfg.Now())
+			outage = d.noteResults(ch, p.Name(), results, &failedInARow, d.cfg.Now())
 		}
 		if done, err = d.record(settle, p.Name(), next.rows, results, outage); err != nil {
 			return err

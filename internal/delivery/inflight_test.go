@@ -104,6 +104,45 @@ func TestInDoubtIsBoundedByConnections(t *testing.T) {
 	})
 }
 
+// down fails every message for now, over two connections.
+type down struct{ referee }
+
+func (*down) Concurrency() int { return 2 }
+
+func (*down) Send(_ context.Context, msgs []*channel.Message) []channel.Result {
+	out := make([]channel.Result, len(msgs))
+	for i, m := range msgs {
+		out[i] = channel.Result{ID: m.ID, Outcome: channel.Transient, Error: "421 service not available"}
+	}
+	return out
+}
+
+// TestSmallWindowsStillRestAFailingProvider: a provider with two
+// connections gets windows of two messages, fewer than an outage needs;
+// the windows of a batch that fail in a row add up, and the channel rests
+// without the outage counting as attempts of its messages.
+func TestSmallWindowsStillRestAFailingProvider(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, addresses(8))
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: &down{}}, Renderer: plainRenderer{},
+			Owner: "n1", Batch: 8, Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
+		if _, err := d.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Outages()) != 1 {
+			t.Fatalf("outages %v, want the email channel resting", d.Outages())
+		}
+		var tried int
+		if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE attempts > 0`).Scan(&tried); err != nil {
+			t.Fatal(err)
+		}
+		if tried > 2 {
+			t.Fatalf("%d messages counted an attempt, want at most the first window's 2", tried)
+		}
+	})
+}
+
 // holdingServer is an SMTP server that counts the copies of each
 // Message-ID it accepts; once it has accepted hold of them, it reads the
 // messages that follow but holds its reply to each until release is
