@@ -10,8 +10,10 @@ import (
 )
 
 // DefaultStopGrace is how long, once a dispatcher is told to stop, the
-// hand-overs in progress may take to finish (see Config.StopGrace).
-const DefaultStopGrace = 30 * time.Second
+// hand-overs in progress may take to finish (see Config.StopGrace): they
+// take milliseconds unless the provider hangs, and a stop must end before
+// the usual 30 s after which a supervisor (Kubernetes, systemd) kills.
+const DefaultStopGrace = 20 * time.Second
 
 // window bounds the messages of one channel this dispatcher holds marked
 // sending: from the update that marks them to the one that records their
