@@ -88,3 +88,97 @@ func (h *holding) set(n int) {
 		h.n = n
 	}
 }
+
+// sendWindows renders the rows of keep, loaded by render, and hands them
+// to p a window at a time.
+func (d *Dispatcher) sendWindows(ctx context.Context, ch string, p channel.Provider, keep []Row, render RenderFunc, now time.Time) (err error) {
+	// Render, then hand over, a window at a time (see window): a message
+	// is marked sending, its outcome unknown from then until recorded,
+	// only once the provider has a connection about to take it, so that a
+	// dispatcher that dies leaves at most two windows in doubt. A window's
+	// sent messages are recorded by the statement that marks the next one
+	// sending (see advance), and by one of their own after the last.
+	// Outcomes of messages handed to the provider are written even when
+	// ctx ends (a stop): unwritten, they would be in doubt; and what a stop
+	// finds not yet handed over goes back to the queue (DispatchOnce).
+	settle := context.WithoutCancel(ctx)
+	send, stopSend := handOverContext(ctx, d.cfg.StopGrace)
+	defer stopSend()
+	w := d.windows[ch]
+	held := &holding{w: w}
+	var done *delivered
+	failedInARow := 0 // messages of whole windows failed (see noteResults)
+	flush := func() error {
+		err := d.advance(settle, done, nil)
+		done = nil
+		return err
+	}
+	defer func() {
+		if ferr := flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+		held.set(0)
+	}()
+	for start := 0; start < len(keep); start += w.size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if until, ok := d.resting(ch, d.cfg.Now()); ok {
+			// The provider failed a window (this loop's or another's):
+			// what is not handed over yet waits for the end of its rest.
+			return d.requeue(ctx, keep[start:], StatusRetry, ReasonProviderResting, until.UTC(), now)
+		}
+		chunk, next, err := d.renderWindow(ctx, render, p.Name(), keep, start, w.size, now)
+		if err != nil {
+			return err
+		}
+		if len(chunk) == 0 {
+			continue
+		}
+		if err := held.reserve(ctx, len(next.rows), flush); err != nil {
+			return err
+		}
+		if err := d.advance(settle, done, next); err != nil {
+			return err // done is recorded on the way out
+		}
+		done = nil
+		held.set(len(next.rows))
+		chunk = next.keep(chunk)
+		if len(chunk) == 0 {
+			continue
+		}
+		results := p.Send(send, chunk)
+		outage := false
+		if send.Err() == nil { // messages a cut-off left unsent say nothing of the provider
+			outage = d.noteResults(ch, p.Name(), results, &failedInARow, d.cfg.Now())
+		}
+		if done, err = d.record(settle, p.Name(), next.rows, results, outage); err != nil {
+			return err
+		}
+		held.set(len(done.rows))
+	}
+	return nil
+}
+
+// renderWindow renders the rows of keep from start, up to size of them
+// that render (the others fail with their template error), and returns
+// their messages and the window to mark sending; no messages when the rows
+// ran out first.
+func (d *Dispatcher) renderWindow(ctx context.Context, render RenderFunc, provider string, keep []Row, start, size int, now time.Time) ([]*channel.Message, *delivered, error) {
+	var (
+		chunk    []*channel.Message
+		rendered []Row
+	)
+	for i := start; i < min(start+size, len(keep)); i++ {
+		m, err := render(i)
+		if err != nil {
+			if err := d.setStatus(ctx, []Row{keep[i]}, StatusFailed, ReasonTemplate+": "+clip(err.Error()), now, d.held()); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		chunk = append(chunk, m)
+		rendered = append(rendered, keep[i])
+	}
+	return chunk, &delivered{provider: provider, rows: rendered}, nil
+}
