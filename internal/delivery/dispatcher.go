@@ -603,6 +603,13 @@ func (d *Dispatcher) advance(ctx context.Context, done, next *delivered) error {
 	if len(sending) > 0 || !embedded {
 		owner = bind(d.cfg.Owner)
 	}
+	// On PostgreSQL a row going out is leased anew: a node recovering
+	// expired leases finds it in doubt only once it has been sending for
+	// a lease, not because its claim waited for its window.
+	lease := ""
+	if len(sending) > 0 && !embedded {
+		lease = "CAST(" + bind(d.cfg.Now().UTC().Add(d.cfg.Lease)) + " AS TIMESTAMPTZ)"
+	}
 	ref, provider := "", ""
 	if len(sent) > 0 {
 		refs := bind(done.refs)
@@ -623,7 +630,7 @@ func (d *Dispatcher) advance(ctx context.Context, done, next *delivered) error {
 		{"provider_id", ref, ""},
 		{"reason", "NULL", ""},
 		{"lease_owner", "NULL", owner},
-		{"lease_until", "NULL", ""},
+		{"lease_until", "NULL", lease},
 	}
 	if embedded {
 		// The claim was not written: the attempt counts from here.

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"io"
 	"net"
 	"net/textproto"
@@ -291,4 +292,57 @@ func statusCounts(t *testing.T, s *store.Store) map[string]int {
 		out[st] = c
 	}
 	return out
+}
+
+// slowLoad renders as plainRenderer after the clock moved on by a while:
+// rendering outlasts the claim's lease.
+type slowLoad struct {
+	c     *clock
+	after time.Duration
+}
+
+func (r slowLoad) Load(ctx context.Context, rows []delivery.Row) delivery.RenderFunc {
+	r.c.Add(r.after)
+	return plainRenderer{}.Load(ctx, rows)
+}
+
+// leaseCheck accepts every message and notes the earliest lease of the
+// messages marked sending as it is handed them.
+type leaseCheck struct {
+	referee
+	s        *store.Store
+	earliest sql.NullTime
+}
+
+func (p *leaseCheck) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+	if err := p.s.DB.QueryRowContext(ctx, `SELECT min(lease_until) FROM ff_outbox WHERE status = 'sending'`).Scan(&p.earliest); err != nil {
+		panic(err)
+	}
+	return p.referee.Send(ctx, msgs)
+}
+
+// TestSendingIsLeasedAnew: on PostgreSQL a message marked sending after its
+// claim waited longer than a lease is leased from the moment it is marked,
+// so that a node recovering expired leases does not find it in doubt
+// while it is being handed over. (The embedded store leases nothing.)
+func TestSendingIsLeasedAnew(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+		setup(t, s, addresses(4))
+		p := &leaseCheck{s: s}
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Renderer: slowLoad{c: c, after: 2 * time.Minute},
+			Owner: "n1", Batch: 4, Lease: time.Minute, Now: c.Now, MaxAttempts: 3})
+		if _, err := d.DispatchOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if s.Embedded() {
+			if p.earliest.Valid {
+				t.Fatalf("a lease on the embedded store: %v", p.earliest.Time)
+			}
+			return
+		}
+		if !p.earliest.Valid || !p.earliest.Time.After(c.Now()) {
+			t.Fatalf("messages handed over at %v with a lease until %v", c.Now(), p.earliest)
+		}
+	})
 }
