@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -90,73 +91,125 @@ func (h *holding) set(n int) {
 }
 
 // sendWindows renders the rows of keep, loaded by render, and hands them
-// to p a window at a time.
+// to p a window at a time (see window): a message is marked sending, its
+// outcome unknown from then until recorded, only once the provider has a
+// connection about to take it, so that a dispatcher that dies leaves at
+// most two windows in doubt. A window's sent messages are recorded by the
+// statement that marks the next one sending (see advance), and by one of
+// their own after the last; the next window is rendered while the
+// provider takes one, so that rendering does not hold the window's tokens
+// up. Outcomes of messages handed to the provider are written even when
+// ctx ends (a stop): unwritten, they would be in doubt; and what a stop
+// finds not yet handed over goes back to the queue (DispatchOnce).
 func (d *Dispatcher) sendWindows(ctx context.Context, ch string, p channel.Provider, keep []Row, render RenderFunc, now time.Time) (err error) {
-	// Render, then hand over, a window at a time (see window): a message
-	// is marked sending, its outcome unknown from then until recorded,
-	// only once the provider has a connection about to take it, so that a
-	// dispatcher that dies leaves at most two windows in doubt. A window's
-	// sent messages are recorded by the statement that marks the next one
-	// sending (see advance), and by one of their own after the last.
-	// Outcomes of messages handed to the provider are written even when
-	// ctx ends (a stop): unwritten, they would be in doubt; and what a stop
-	// finds not yet handed over goes back to the queue (DispatchOnce).
-	settle := context.WithoutCancel(ctx)
 	send, stopSend := handOverContext(ctx, d.cfg.StopGrace)
 	defer stopSend()
-	w := d.windows[ch]
-	held := &holding{w: w}
-	var done *delivered
-	failedInARow := 0 // messages of whole windows failed (see noteResults)
-	flush := func() error {
-		err := d.advance(settle, done, nil)
-		done = nil
-		return err
-	}
+	s := &windowSend{d: d, ch: ch, p: p, settle: context.WithoutCancel(ctx), send: send}
+	s.held.w = d.windows[ch]
 	defer func() {
-		if ferr := flush(); ferr != nil && err == nil {
+		if ferr := s.flush(); ferr != nil && err == nil {
 			err = ferr
 		}
-		held.set(0)
+		s.held.set(0)
 	}()
-	for start := 0; start < len(keep); start += w.size {
+	size := s.held.w.size
+	pos := 0 // keep[pos:] is not rendered yet
+	renderNext := func() ([]*channel.Message, *delivered, error) {
+		for pos < len(keep) {
+			msgs, win, err := d.renderWindow(ctx, render, p.Name(), keep, pos, size, now)
+			pos += size
+			if err != nil || len(msgs) > 0 {
+				return msgs, win, err
+			}
+		}
+		return nil, nil, nil
+	}
+	msgs, next, err := renderNext()
+	for err == nil && len(msgs) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if until, ok := d.resting(ch, d.cfg.Now()); ok {
 			// The provider failed a window (this loop's or another's):
 			// what is not handed over yet waits for the end of its rest.
-			return d.requeue(ctx, keep[start:], StatusRetry, ReasonProviderResting, until.UTC(), now)
+			rest := slices.Concat(next.rows, keep[min(pos, len(keep)):])
+			return d.requeue(ctx, rest, StatusRetry, ReasonProviderResting, until.UTC(), now)
 		}
-		chunk, next, err := d.renderWindow(ctx, render, p.Name(), keep, start, w.size, now)
-		if err != nil {
+		if err := s.mark(ctx, next); err != nil {
 			return err
 		}
-		if len(chunk) == 0 {
-			continue
-		}
-		if err := held.reserve(ctx, len(next.rows), flush); err != nil {
+		handed := s.handOver(next.keep(msgs))
+		var following *delivered
+		var rerr error
+		msgs, following, rerr = renderNext()
+		if err := s.record(next, <-handed); err != nil {
 			return err
 		}
-		if err := d.advance(settle, done, next); err != nil {
-			return err // done is recorded on the way out
-		}
-		done = nil
-		held.set(len(next.rows))
-		chunk = next.keep(chunk)
-		if len(chunk) == 0 {
-			continue
-		}
-		results := p.Send(send, chunk)
-		outage := false
-		if send.Err() == nil { // messages a cut-off left unsent say nothing of the provider
-			outage = d.noteResults(ch, p.Name(), results, &failedInARow, d.cfg.Now())
-		}
-		if done, err = d.record(settle, p.Name(), next.rows, results, outage); err != nil {
-			return err
-		}
-		held.set(len(done.rows))
+		next, err = following, rerr
 	}
+	return err
+}
+
+// windowSend is the state of one loop's windows of one channel.
+type windowSend struct {
+	d            *Dispatcher
+	ch           string
+	p            channel.Provider
+	settle, send context.Context // for writes that must be done; for the provider
+	held         holding
+	done         *delivered // sent, to record
+	failedInARow int        // messages of whole windows failed (see noteResults)
+}
+
+// flush records the messages sent and not recorded yet.
+func (s *windowSend) flush() error {
+	err := s.d.advance(s.settle, s.done, nil)
+	s.done = nil
+	return err
+}
+
+// mark marks next sending, once this loop holds its tokens, and records
+// done by the same statement.
+func (s *windowSend) mark(ctx context.Context, next *delivered) error {
+	if err := s.held.reserve(ctx, len(next.rows), s.flush); err != nil {
+		return err
+	}
+	if err := s.d.advance(s.settle, s.done, next); err != nil {
+		return err // done is recorded on the way out
+	}
+	s.done = nil
+	s.held.set(len(next.rows))
+	return nil
+}
+
+// handOver sends msgs in the background; the channel yields the results
+// (none for no messages).
+func (s *windowSend) handOver(msgs []*channel.Message) <-chan []channel.Result {
+	out := make(chan []channel.Result, 1)
+	if len(msgs) == 0 {
+		out <- nil
+		return out
+	}
+	go func() { out <- s.p.Send(s.send, msgs) }()
+	return out
+}
+
+// record writes the outcomes of the window handed over, but for its sent
+// messages, kept for the next mark (or flush).
+func (s *windowSend) record(win *delivered, results []channel.Result) error {
+	if len(results) == 0 {
+		return nil
+	}
+	outage := false
+	if s.send.Err() == nil { // messages a cut-off left unsent say nothing of the provider
+		outage = s.d.noteResults(s.ch, s.p.Name(), results, &s.failedInARow, s.d.cfg.Now())
+	}
+	done, err := s.d.record(s.settle, s.p.Name(), win.rows, results, outage)
+	s.done = done
+	if err != nil {
+		return err
+	}
+	s.held.set(len(done.rows))
 	return nil
 }
 
