@@ -255,6 +255,12 @@ func TestStopLeavesNothingInDoubt(t *testing.T) {
 		if counts[delivery.StatusSent] != received || counts[delivery.StatusPending]+counts[delivery.StatusRetry] != n-received {
 			t.Fatalf("after the stop: %v, %d messages received; want those received sent and the others queued", counts, received)
 		}
+		// The stop came while the server held its replies: what it
+		// received since is at most the two windows of the pool's 4
+		// connections that were marked sending then.
+		if received > 40+2*4 {
+			t.Fatalf("%d messages received, want at most 40 + 2 windows of 4", received)
+		}
 		t.Logf("stopped with %d of %d sent: %v", received, n, counts)
 
 		runUntilSent(t, s, newDispatcher())
