@@ -148,6 +148,16 @@ type Provider interface {
 	Close() error
 }
 
+// Concurrent is a provider that hands messages over on at most
+// Concurrency connections (or requests) at once. The dispatcher marks
+// messages sending, their outcome unknown until recorded, in windows of
+// that size and at most two windows at a time, so that a crash leaves at
+// most twice that many in doubt: a message is marked only when a
+// connection is about to take it.
+type Concurrent interface {
+	Concurrency() int
+}
+
 // ErrConfig is returned for an unusable provider configuration.
 var ErrConfig = errors.New("provider configuration")
 

@@ -16,14 +16,17 @@ const ReasonProviderResting = "provider_unavailable"
 // maxRest is the longest a failing provider is left alone.
 const maxRest = 5 * time.Minute
 
-// minOutageChunk is the fewest messages a chunk must hold for its failing
-// whole to say the provider fails: a smaller one (the last few messages of
-// a send) may fail for its recipients alone (greylisting, a full mailbox),
-// and must not hold up the channel.
+// minOutageChunk is the fewest messages a batch's windows in a row must
+// hold for their failing whole to say the provider fails: fewer (the last
+// few messages of a send) may fail for their recipients alone
+// (greylisting, a full mailbox), and must not hold up the channel. Windows
+// are counted together because a provider with few connections gets
+// windows smaller than this (see window).
 const minOutageChunk = 4
 
-// outages tracks the providers that are failing as a whole. A chunk of at
-// least minOutageChunk messages that a provider failed entirely — nothing
+// outages tracks the providers that are failing as a whole. Windows (of a
+// batch, in a row) of at least minOutageChunk messages that a provider
+// failed entirely — nothing
 // sent, every message to retry or in doubt: it refuses connections, hangs
 // until its timeout, answers garbage, throttles everything — starts a rest
 // for its channel: claims leave the channel's messages in the queue, and
@@ -67,10 +70,12 @@ func (d *Dispatcher) restingChannels(now time.Time) []string {
 	return out
 }
 
-// noteResults learns from a chunk's results whether ch's provider is
-// failing as a whole (see outages), and tells: the chunk's failures are
-// the provider's, and say nothing of its messages.
-func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, now time.Time) (outage bool) {
+// noteResults learns from a window's results whether ch's provider is
+// failing as a whole (see outages), and tells: the window's failures are
+// the provider's, and say nothing of its messages. inARow counts the
+// messages of the batch's windows failed entirely in a row, this one's
+// included.
+func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, inARow *int, now time.Time) (outage bool) {
 	if len(results) == 0 {
 		return false
 	}
@@ -84,8 +89,10 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 		asked = max(asked, r.RetryAfter)
 	}
 	// A setup error (a wrong topic) is the provider's whatever the
-	// chunk's size.
-	if failing && len(results) < minOutageChunk && !setup {
+	// window's size.
+	if !failing {
+		*inARow = 0
+	} else if *inARow += len(results); *inARow < minOutageChunk && !setup {
 		return false
 	}
 	o := &d.outages
@@ -112,7 +119,7 @@ func (d *Dispatcher) noteResults(ch, provider string, results []channel.Result, 
 	}
 	o.until[ch], o.rest[ch] = now.Add(rest), rest
 	d.cfg.Log.Warn("provider failing: its channel's messages wait", "channel", ch, "provider", provider,
-		"for", rest, "messages_failed", len(results), "error", clip(results[0].Error))
+		"for", rest, "messages_failed", *inARow, "error", clip(results[0].Error))
 	return true
 }
 

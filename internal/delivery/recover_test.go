@@ -22,13 +22,13 @@ import (
 // clock; fanfare serve refuses less than delivery.MinLease.
 const testLease = time.Second
 
-// counting counts the messages a provider was handed.
-type counting struct {
+// tally counts the messages a provider was handed.
+type tally struct {
 	channel.Provider
 	n atomic.Int64
 }
 
-func (c *counting) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
+func (c *tally) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
 	c.n.Add(int64(len(msgs)))
 	return c.Provider.Send(ctx, msgs)
 }
@@ -105,7 +105,7 @@ func TestHeartbeatKeepsASlowNodesMessages(t *testing.T) {
 	s := storetest.Open(t, "postgres")
 	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
 	sb, _ := delivery.NewSandbox(s, channel.Email)
-	slowP, otherP := &counting{Provider: sb}, &counting{Provider: sb}
+	slowP, otherP := &tally{Provider: sb}, &tally{Provider: sb}
 	stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
 	running(t, s, "slow", slowP, stalled)
 	var once sync.Once

@@ -43,6 +43,18 @@ func (p *Provider) Name() string { return "push" }
 // Channel returns channel.Push.
 func (p *Provider) Channel() string { return channel.Push }
 
+// Concurrency returns the requests its platforms' providers may have in
+// flight at once, together.
+func (p *Provider) Concurrency() int {
+	n := 0
+	for _, sub := range p.byPlatform {
+		if c, ok := sub.(channel.Concurrent); ok {
+			n += c.Concurrency()
+		}
+	}
+	return n
+}
+
 // Send splits msgs by platform, sends each part concurrently through its
 // provider and returns one result per message, in order.
 func (p *Provider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {

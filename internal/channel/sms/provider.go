@@ -86,6 +86,9 @@ func (p *Provider) Name() string { return "sms" }
 // Channel returns channel.SMS.
 func (p *Provider) Channel() string { return channel.SMS }
 
+// Concurrency returns how many requests may be in flight at once.
+func (p *Provider) Concurrency() int { return p.cfg.Concurrency }
+
 // Close stops further sends and closes idle connections. It is safe to
 // call more than once.
 func (p *Provider) Close() error {

@@ -82,6 +82,9 @@ func (p *Provider) Name() string { return "smtp" }
 // Channel returns channel.Email.
 func (p *Provider) Channel() string { return channel.Email }
 
+// Concurrency returns the size of the connection pool.
+func (p *Provider) Concurrency() int { return p.cfg.Pool }
+
 // Send sends msgs over up to Pool connections and returns one result per
 // message, in order. Messages left when ctx ends are reported Transient;
 // the one in flight is Unknown if its content had been sent in full.

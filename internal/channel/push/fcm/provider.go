@@ -60,6 +60,9 @@ func (p *Provider) Name() string { return "fcm" }
 // Channel returns channel.Push.
 func (p *Provider) Channel() string { return channel.Push }
 
+// Concurrency returns how many requests may be in flight at once.
+func (p *Provider) Concurrency() int { return p.cfg.Concurrency }
+
 // Send sends msgs with up to Concurrency requests in flight and returns one
 // result per message, in order.
 func (p *Provider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
