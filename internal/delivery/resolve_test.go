@@ -122,9 +122,9 @@ func inDoubtRun(t *testing.T, s *store.Store) (int64, *doubtful, *delivery.Dispa
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	// Chunks of two: a chunk of in-doubt messages is too small to rest the
-	// provider as failing.
-	d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Owner: "n1", Chunk: 2,
+	// Batches of two: the in-doubt messages of a batch are too few to rest
+	// the provider as failing (an outage needs four failed in a row).
+	d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Owner: "n1", Chunk: 2, Batch: 2,
 		Renderer: &delivery.CampaignRenderer{Store: s, Links: delivery.NewLinks(keyring.New(s)), PublicURL: "https://fanfare.example.com"}})
 	drain(t, d)
 	figs := figuresByActivity(t, s, run)
