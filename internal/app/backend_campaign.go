@@ -98,7 +98,7 @@ func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 // uses (the sandbox unless configured otherwise).
 func (l *local) dispatcher() (*delivery.Dispatcher, error) {
 	var flags deliveryFlags
-	providers, err := flags.providers(l.s)
+	providers, err := flags.providers(l.s, l.log)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (l *local) SendProof(ctx context.Context, name, activity string, key []any,
 		return nil, nil, err
 	}
 	var flags deliveryFlags
-	providers, err := flags.providers(l.s)
+	providers, err := flags.providers(l.s, l.log)
 	if err != nil {
 		return nil, nil, err
 	}

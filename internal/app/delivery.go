@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
@@ -28,7 +29,7 @@ type deliveryFlags struct {
 
 // providers builds the channel providers: SMTP when configured, else the
 // sandbox; SMS and push go to the sandbox until their providers land.
-func (f *deliveryFlags) providers(s *store.Store) (map[string]channel.Provider, error) {
+func (f *deliveryFlags) providers(s *store.Store, log *slog.Logger) (map[string]channel.Provider, error) {
 	out := map[string]channel.Provider{}
 	for _, ch := range []string{channel.Email, channel.SMS, channel.Push} {
 		p, err := delivery.NewSandbox(s, ch)
@@ -60,6 +61,7 @@ func (f *deliveryFlags) providers(s *store.Store) (map[string]channel.Provider, 
 		if err != nil {
 			return nil, err
 		}
+		cfg.Log = log // its warnings (no one-click unsubscribe) go where the server logs
 		p, err := smtp.New(cfg)
 		if err != nil {
 			return nil, err

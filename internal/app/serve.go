@@ -96,7 +96,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		defer os.Remove(serverFilePath(dir))
 	}
-	providers, err := c.providers(s)
+	providers, err := c.providers(s, g.log)
 	if err != nil {
 		return err
 	}
