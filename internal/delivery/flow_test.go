@@ -40,7 +40,7 @@ activities:
     type: email
     from: 'Shop <shop@example.com>'
     subject: 'Thank you, {{ profile.email | split: "@" | first }}'
-    html: '<p>You spent {{ target.spent | money: "EUR" }}. Your last purchase: {% for p in profile.purchases limit: 1 %}{{ p.amount }}{% endfor %}. Code {{ vars.code }}.</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
+    html: '<p>You spent {{ target.spent | money: "EUR" }}. Your last purchase: {% for p in profile.purchases limit: 1 %}{{ p.amount }}{% endfor %}. Code {{ vars.code }}. Raw {{ target.spent }}{% if target.spent > 30 %}, over 30{% endif %}.</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>'
 transitions:
   - start -> buyers
   - buyers -> spend
@@ -93,7 +93,7 @@ func TestCampaignToSandbox(t *testing.T) {
 			}
 			if msg.Address == "ann@example.com" {
 				if c.Email.Subject != "Thank you, ann" || !strings.Contains(c.Email.HTML, "You spent €30.50") || !strings.Contains(c.Email.HTML, "last purchase: 20") ||
-					!strings.Contains(c.Email.HTML, "Code THANKS10") || !strings.HasPrefix(c.Email.UnsubscribeURL, "https://fanfare.example.com/u/") ||
+					!strings.Contains(c.Email.HTML, "Code THANKS10") || !strings.Contains(c.Email.HTML, "Raw 30.5, over 30.") || !strings.HasPrefix(c.Email.UnsubscribeURL, "https://fanfare.example.com/u/") ||
 					!strings.Contains(c.Email.HTML, c.Email.UnsubscribeURL) || c.Email.Text == "" {
 					t.Fatalf("ann's message: %+v", c.Email)
 				}

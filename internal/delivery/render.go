@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -284,6 +285,7 @@ func (r *CampaignRenderer) target(ctx context.Context, p *preparedActivity, keys
 	}
 	defer rows.Close()
 	cols, _ := rows.Columns()
+	numeric := numericColumns(rows)
 	byKey := map[string]map[string]any{}
 	for rows.Next() {
 		vals := make([]any, len(cols))
@@ -297,7 +299,7 @@ func (r *CampaignRenderer) target(ctx context.Context, p *preparedActivity, keys
 		row := map[string]any{}
 		var key []any
 		for i, c := range cols {
-			row[c] = templateValue(vals[i])
+			row[c] = templateValue(vals[i], numeric[i])
 		}
 		for _, k := range p.dim.Key {
 			key = append(key, row[k])
@@ -377,13 +379,34 @@ func modelType(sqlType string) datamodel.Type {
 }
 
 // templateValue turns a driver value into one templates handle: decimals
-// become numbers, bytes text.
-func templateValue(v any) any {
+// become float64 on both stores, as profile decimals do (DuckDB scans them
+// as a Decimal, PostgreSQL as the text "30.50", which printed and compared
+// as text), and bytes become text.
+func templateValue(v any, numeric bool) any {
 	switch x := v.(type) {
 	case []byte:
-		return string(x)
+		v = string(x)
 	case interface{ Float64() float64 }:
 		return x.Float64()
 	}
+	if s, ok := v.(string); ok && numeric {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+	}
 	return v
+}
+
+// numericColumns tells which of a result's columns are decimals.
+func numericColumns(rows *sql.Rows) []bool {
+	types, err := rows.ColumnTypes()
+	out := make([]bool, len(types))
+	if err != nil {
+		return out
+	}
+	for i, t := range types {
+		name := strings.ToUpper(t.DatabaseTypeName())
+		out[i] = strings.HasPrefix(name, "NUMERIC") || strings.HasPrefix(name, "DECIMAL")
+	}
+	return out
 }
