@@ -11,192 +11,215 @@ import (
 )
 
 // condition compiles "expr op value" for an expression holding values of
-// attribute a's type. Values are coerced to that type, bound as arguments
-// and, where a column cannot hold them exactly (decimals with more digits
-// than the scale, timestamps finer than a microsecond), replaced by the
-// nearest value on the right side so the comparison stays exact.
+// attribute a's type, with the operator table's entry for op. Values are
+// coerced to that type, bound as arguments and, where a column cannot hold
+// them exactly (decimals with more digits than the scale, timestamps finer
+// than a microsecond), replaced by the nearest value on the right side so
+// the comparison stays exact.
 func (c *Compiled) condition(expr string, a *datamodel.Attribute, op string, raw any, ci bool) (string, error) {
-	params := c.q.Params
 	if a.Type == datamodel.TypeJSON {
 		return "", fmt.Errorf("json attributes take no conditions")
 	}
-	switch op {
-	case OpIsNull:
-		return "(" + expr + " IS NULL)", nil
-	case OpIsNotNull:
-		return "(" + expr + " IS NOT NULL)", nil
-	case OpIsEmpty, OpIsNotEmpty:
-		if !textType(a) {
-			return "", fmt.Errorf("%s takes strings, not %s", op, a.Type)
-		}
-		if op == OpIsEmpty {
-			return "(" + expr + " IS NULL OR " + expr + " = '')", nil
-		}
-		return "(" + expr + " IS NOT NULL AND " + expr + " <> '')", nil
-
-	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpBefore, OpAfter:
-		if err := orderingCheck(op, a); err != nil {
-			return "", err
-		}
-		v, err := oneValue(params, raw)
-		if err != nil {
-			return "", err
-		}
-		x, err := Coerce(a, v)
-		if err != nil {
-			return "", err
-		}
-		return c.compare(expr, a, op, x)
-
-	case OpIn, OpNotIn:
-		if a.Type == datamodel.TypeBoolean {
-			return "", fmt.Errorf("%s does not take booleans", op)
-		}
-		vs, err := listValues(params, raw)
-		if err != nil {
-			return "", err
-		}
-		if len(vs) == 0 || len(vs) > MaxInValues {
-			return "", fmt.Errorf("%s takes 1 to %d values, got %d", op, MaxInValues, len(vs))
-		}
-		xs, err := coerceValues(a, vs)
-		if err != nil {
-			return "", err
-		}
-		var ph []string
-		for _, x := range xs {
-			lo, _, exact := snapValue(a, x)
-			if !exact {
-				continue // no stored value equals it
-			}
-			p, err := c.bind(a, lo)
-			if err != nil {
-				return "", err
-			}
-			ph = append(ph, p)
-		}
-		switch {
-		case len(ph) == 0 && op == OpIn:
-			return "(" + expr + " <> " + expr + ")", nil // false, or null for null
-		case len(ph) == 0:
-			return "(" + expr + " = " + expr + ")", nil
-		case op == OpIn:
-			return "(" + expr + " IN (" + strings.Join(ph, ", ") + "))", nil
-		}
-		return "(" + expr + " NOT IN (" + strings.Join(ph, ", ") + "))", nil
-
-	case OpBetween:
-		if err := orderingCheck(op, a); err != nil {
-			return "", err
-		}
-		vs, err := listValues(params, raw)
-		if err != nil {
-			return "", err
-		}
-		if len(vs) != 2 {
-			return "", fmt.Errorf("between takes two values, got %d", len(vs))
-		}
-		xs, err := coerceValues(a, vs)
-		if err != nil {
-			return "", err
-		}
-		_, from, _ := snapValue(a, xs[0])
-		to, _, _ := snapValue(a, xs[1])
-		return c.between(expr, a, from, to)
-
-	case OpContains, OpStartsWith, OpEndsWith:
-		if !textType(a) {
-			return "", fmt.Errorf("%s takes strings, not %s", op, a.Type)
-		}
-		v, err := oneValue(params, raw)
-		if err != nil {
-			return "", err
-		}
-		s, ok := v.(string)
-		if !ok {
-			return "", fmt.Errorf("want a string, got %s", describe(v))
-		}
-		col, val := expr, "CAST("+c.Arg(s)+" AS TEXT)"
-		if ci {
-			col, val = "lower("+col+")", "lower("+val+")"
-		}
-		// strpos, left and right read the value literally: no wildcards.
-		switch op {
-		case OpContains:
-			return "(strpos(" + col + ", " + val + ") > 0)", nil
-		case OpStartsWith:
-			return "(left(" + col + ", length(" + val + ")) = " + val + ")", nil
-		}
-		return "(right(" + col + ", length(" + val + ")) = " + val + ")", nil
-
-	case OpWithinLast, OpWithinNext:
-		if !timeType(a) {
-			return "", fmt.Errorf("%s takes dates and timestamps, not %s", op, a.Type)
-		}
-		v, err := oneValue(params, raw)
-		if err != nil {
-			return "", err
-		}
-		d, err := durationValue(v)
-		if err != nil {
-			return "", err
-		}
-		sign := -1
-		if op == OpWithinNext {
-			sign = 1
-		}
-		if a.Type == datamodel.TypeDate {
-			from, to := dateWindow(c.now, c.loc, d, sign)
-			return c.between(expr, a, from, to)
-		}
-		other := d.Shift(c.now.In(c.loc), sign).UTC()
-		from, to := other, c.now
-		if sign > 0 {
-			from, to = c.now, other
-		}
-		_, fromUp, _ := snapValue(a, from)
-		toDown, _, _ := snapValue(a, to)
-		return c.between(expr, a, fromUp, toDown)
-
-	case OpDayOfWeek:
-		if !timeType(a) {
-			return "", fmt.Errorf("day_of_week takes dates and timestamps, not %s", a.Type)
-		}
-		days, err := weekdayValues(params, raw)
-		if err != nil {
-			return "", err
-		}
-		day := expr
-		if a.Type == datamodel.TypeTimestamp {
-			day = "(" + expr + " AT TIME ZONE CAST(" + c.Arg(c.loc.String()) + " AS TEXT))"
-		}
-		ph := make([]string, len(days))
-		for i, w := range days {
-			ph[i] = "CAST(" + c.Arg(int64(w)) + " AS INTEGER)"
-		}
-		return "(CAST(extract(dow from " + day + ") AS INTEGER) IN (" + strings.Join(ph, ", ") + "))", nil
-
-	case OpAnniversaryWithin:
-		if a.Type != datamodel.TypeDate {
-			return "", fmt.Errorf("anniversary_within takes dates, not %s", a.Type)
-		}
-		v, err := oneValue(params, raw)
-		if err != nil {
-			return "", err
-		}
-		n, err := dayCount(v)
-		if err != nil {
-			return "", err
-		}
-		mds := anniversaryDays(todayIn(c.now, c.loc), n)
-		ph := make([]string, len(mds))
-		for i, md := range mds {
-			ph[i] = "CAST(" + c.Arg(int64(md)) + " AS INTEGER)"
-		}
-		return "((CAST(extract(month from " + expr + ") AS INTEGER) * 100 + CAST(extract(day from " + expr + ") AS INTEGER)) IN (" +
-			strings.Join(ph, ", ") + "))", nil
+	o, ok := operators[op]
+	if !ok {
+		return "", fmt.Errorf("unknown operator %q", op)
 	}
-	return "", fmt.Errorf("unknown operator %q", op)
+	return o.compile(c, expr, a, op, raw, ci)
+}
+
+// nullCond compiles is_null and is_not_null.
+func (c *Compiled) nullCond(expr string, _ *datamodel.Attribute, op string, _ any, _ bool) (string, error) {
+	if op == OpIsNull {
+		return "(" + expr + " IS NULL)", nil
+	}
+	return "(" + expr + " IS NOT NULL)", nil
+}
+
+// emptyCond compiles is_empty and is_not_empty.
+func (c *Compiled) emptyCond(expr string, a *datamodel.Attribute, op string, _ any, _ bool) (string, error) {
+	if !textType(a) {
+		return "", fmt.Errorf("%s takes strings, not %s", op, a.Type)
+	}
+	if op == OpIsEmpty {
+		return "(" + expr + " IS NULL OR " + expr + " = '')", nil
+	}
+	return "(" + expr + " IS NOT NULL AND " + expr + " <> '')", nil
+}
+
+// compareCond compiles = != < <= > >= before after.
+func (c *Compiled) compareCond(expr string, a *datamodel.Attribute, op string, raw any, _ bool) (string, error) {
+	if err := orderingCheck(op, a); err != nil {
+		return "", err
+	}
+	v, err := oneValue(c.q.Params, raw)
+	if err != nil {
+		return "", err
+	}
+	x, err := Coerce(a, v)
+	if err != nil {
+		return "", err
+	}
+	return c.compare(expr, a, op, x)
+}
+
+// inCond compiles in and not_in.
+func (c *Compiled) inCond(expr string, a *datamodel.Attribute, op string, raw any, _ bool) (string, error) {
+	if a.Type == datamodel.TypeBoolean {
+		return "", fmt.Errorf("%s does not take booleans", op)
+	}
+	vs, err := listValues(c.q.Params, raw)
+	if err != nil {
+		return "", err
+	}
+	if len(vs) == 0 || len(vs) > MaxInValues {
+		return "", fmt.Errorf("%s takes 1 to %d values, got %d", op, MaxInValues, len(vs))
+	}
+	xs, err := coerceValues(a, vs)
+	if err != nil {
+		return "", err
+	}
+	var ph []string
+	for _, x := range xs {
+		lo, _, exact := snapValue(a, x)
+		if !exact {
+			continue // no stored value equals it
+		}
+		p, err := c.bind(a, lo)
+		if err != nil {
+			return "", err
+		}
+		ph = append(ph, p)
+	}
+	switch {
+	case len(ph) == 0 && op == OpIn:
+		return "(" + expr + " <> " + expr + ")", nil // false, or null for null
+	case len(ph) == 0:
+		return "(" + expr + " = " + expr + ")", nil
+	case op == OpIn:
+		return "(" + expr + " IN (" + strings.Join(ph, ", ") + "))", nil
+	}
+	return "(" + expr + " NOT IN (" + strings.Join(ph, ", ") + "))", nil
+}
+
+// betweenCond compiles between.
+func (c *Compiled) betweenCond(expr string, a *datamodel.Attribute, op string, raw any, _ bool) (string, error) {
+	if err := orderingCheck(op, a); err != nil {
+		return "", err
+	}
+	vs, err := listValues(c.q.Params, raw)
+	if err != nil {
+		return "", err
+	}
+	if len(vs) != 2 {
+		return "", fmt.Errorf("between takes two values, got %d", len(vs))
+	}
+	xs, err := coerceValues(a, vs)
+	if err != nil {
+		return "", err
+	}
+	_, from, _ := snapValue(a, xs[0])
+	to, _, _ := snapValue(a, xs[1])
+	return c.between(expr, a, from, to)
+}
+
+// textCond compiles contains, starts_with and ends_with.
+func (c *Compiled) textCond(expr string, a *datamodel.Attribute, op string, raw any, ci bool) (string, error) {
+	if !textType(a) {
+		return "", fmt.Errorf("%s takes strings, not %s", op, a.Type)
+	}
+	v, err := oneValue(c.q.Params, raw)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("want a string, got %s", describe(v))
+	}
+	col, val := expr, "CAST("+c.Arg(s)+" AS TEXT)"
+	if ci {
+		col, val = "lower("+col+")", "lower("+val+")"
+	}
+	// strpos, left and right read the value literally: no wildcards.
+	switch op {
+	case OpContains:
+		return "(strpos(" + col + ", " + val + ") > 0)", nil
+	case OpStartsWith:
+		return "(left(" + col + ", length(" + val + ")) = " + val + ")", nil
+	}
+	return "(right(" + col + ", length(" + val + ")) = " + val + ")", nil
+}
+
+// withinCond compiles within_last and within_next.
+func (c *Compiled) withinCond(expr string, a *datamodel.Attribute, op string, raw any, _ bool) (string, error) {
+	if !timeType(a) {
+		return "", fmt.Errorf("%s takes dates and timestamps, not %s", op, a.Type)
+	}
+	v, err := oneValue(c.q.Params, raw)
+	if err != nil {
+		return "", err
+	}
+	d, err := durationValue(v)
+	if err != nil {
+		return "", err
+	}
+	sign := -1
+	if op == OpWithinNext {
+		sign = 1
+	}
+	if a.Type == datamodel.TypeDate {
+		from, to := dateWindow(c.now, c.loc, d, sign)
+		return c.between(expr, a, from, to)
+	}
+	other := d.Shift(c.now.In(c.loc), sign).UTC()
+	from, to := other, c.now
+	if sign > 0 {
+		from, to = c.now, other
+	}
+	_, fromUp, _ := snapValue(a, from)
+	toDown, _, _ := snapValue(a, to)
+	return c.between(expr, a, fromUp, toDown)
+}
+
+// dayOfWeekCond compiles day_of_week.
+func (c *Compiled) dayOfWeekCond(expr string, a *datamodel.Attribute, _ string, raw any, _ bool) (string, error) {
+	if !timeType(a) {
+		return "", fmt.Errorf("day_of_week takes dates and timestamps, not %s", a.Type)
+	}
+	days, err := weekdayValues(c.q.Params, raw)
+	if err != nil {
+		return "", err
+	}
+	day := expr
+	if a.Type == datamodel.TypeTimestamp {
+		day = "(" + expr + " AT TIME ZONE CAST(" + c.Arg(c.loc.String()) + " AS TEXT))"
+	}
+	ph := make([]string, len(days))
+	for i, w := range days {
+		ph[i] = "CAST(" + c.Arg(int64(w)) + " AS INTEGER)"
+	}
+	return "(CAST(extract(dow from " + day + ") AS INTEGER) IN (" + strings.Join(ph, ", ") + "))", nil
+}
+
+// anniversaryCond compiles anniversary_within.
+func (c *Compiled) anniversaryCond(expr string, a *datamodel.Attribute, _ string, raw any, _ bool) (string, error) {
+	if a.Type != datamodel.TypeDate {
+		return "", fmt.Errorf("anniversary_within takes dates, not %s", a.Type)
+	}
+	v, err := oneValue(c.q.Params, raw)
+	if err != nil {
+		return "", err
+	}
+	n, err := dayCount(v)
+	if err != nil {
+		return "", err
+	}
+	mds := anniversaryDays(todayIn(c.now, c.loc), n)
+	ph := make([]string, len(mds))
+	for i, md := range mds {
+		ph[i] = "CAST(" + c.Arg(int64(md)) + " AS INTEGER)"
+	}
+	return "((CAST(extract(month from " + expr + ") AS INTEGER) * 100 + CAST(extract(day from " + expr + ") AS INTEGER)) IN (" +
+		strings.Join(ph, ", ") + "))", nil
 }
 
 // anniversaryDays lists month*100+day for the days from t to t+n; in a year

@@ -307,189 +307,225 @@ func (ev *evaluator) link(e *datamodel.Entity, r Row, n *Node, depth int) (truth
 	return no, fmt.Errorf("unknown aggregate function %q", ag.Fn)
 }
 
-// condition evaluates "v op value" for a value v of attribute a's type.
+// condition evaluates "v op value" for a value v of attribute a's type,
+// with the operator table's entry for op.
 func (ev *evaluator) condition(v any, a *datamodel.Attribute, op string, raw any, ci bool) (truth, error) {
-	params := ev.q.Params
+	o, ok := operators[op]
+	if !ok {
+		return no, fmt.Errorf("unknown operator %q", op)
+	}
+	return o.eval(ev, v, a, op, raw, ci)
+}
+
+// nullCond evaluates is_null and is_not_null.
+func (ev *evaluator) nullCond(v any, _ *datamodel.Attribute, op string, _ any, _ bool) (truth, error) {
+	return truthOf((v == nil) == (op == OpIsNull)), nil
+}
+
+// emptyCond evaluates is_empty and is_not_empty.
+func (ev *evaluator) emptyCond(v any, _ *datamodel.Attribute, op string, _ any, _ bool) (truth, error) {
+	return truthOf((v == nil || v == "") == (op == OpIsEmpty)), nil
+}
+
+// compareCond evaluates = != < <= > >= before after.
+func (ev *evaluator) compareCond(v any, a *datamodel.Attribute, op string, raw any, _ bool) (truth, error) {
+	x, err := oneValue(ev.q.Params, raw)
+	if err != nil {
+		return no, err
+	}
+	if x, err = Coerce(a, x); err != nil {
+		return no, err
+	}
+	if v == nil {
+		return unknown, nil
+	}
+	c, err := compareTyped(v, x)
+	if err != nil {
+		return no, err
+	}
 	switch op {
-	case OpIsNull:
-		return truthOf(v == nil), nil
-	case OpIsNotNull:
-		return truthOf(v != nil), nil
-	case OpIsEmpty:
-		return truthOf(v == nil || v == ""), nil
-	case OpIsNotEmpty:
-		return truthOf(v != nil && v != ""), nil
-	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpBefore, OpAfter:
-		x, err := oneValue(params, raw)
-		if err != nil {
-			return no, err
+	case OpEq:
+		return truthOf(c == 0), nil
+	case OpNe:
+		return truthOf(c != 0), nil
+	case OpLt, OpBefore:
+		return truthOf(c < 0), nil
+	case OpLe:
+		return truthOf(c <= 0), nil
+	case OpGt, OpAfter:
+		return truthOf(c > 0), nil
+	}
+	return truthOf(c >= 0), nil
+}
+
+// listCond reads the values of in, not_in and between, coerced to a's type.
+func (ev *evaluator) listCond(a *datamodel.Attribute, raw any) ([]any, error) {
+	vs, err := listValues(ev.q.Params, raw)
+	if err != nil {
+		return nil, err
+	}
+	return coerceValues(a, vs)
+}
+
+// inCond evaluates in and not_in.
+func (ev *evaluator) inCond(v any, a *datamodel.Attribute, op string, raw any, _ bool) (truth, error) {
+	xs, err := ev.listCond(a, raw)
+	if err != nil {
+		return no, err
+	}
+	if v == nil {
+		return unknown, nil
+	}
+	found := false
+	for _, x := range xs {
+		if c, err := compareTyped(v, x); err == nil && c == 0 {
+			found = true
 		}
-		if x, err = Coerce(a, x); err != nil {
-			return no, err
-		}
-		if v == nil {
-			return unknown, nil
-		}
-		c, err := compareTyped(v, x)
-		if err != nil {
-			return no, err
-		}
-		switch op {
-		case OpEq:
-			return truthOf(c == 0), nil
-		case OpNe:
-			return truthOf(c != 0), nil
-		case OpLt, OpBefore:
-			return truthOf(c < 0), nil
-		case OpLe:
-			return truthOf(c <= 0), nil
-		case OpGt, OpAfter:
-			return truthOf(c > 0), nil
-		}
-		return truthOf(c >= 0), nil
-	case OpIn, OpNotIn, OpBetween:
-		vs, err := listValues(params, raw)
-		if err != nil {
-			return no, err
-		}
-		xs, err := coerceValues(a, vs)
-		if err != nil {
-			return no, err
-		}
-		if v == nil {
-			return unknown, nil
-		}
-		if op == OpBetween {
-			if len(xs) != 2 {
-				return no, fmt.Errorf("between takes two values")
-			}
-			lo, err1 := compareTyped(v, xs[0])
-			hi, err2 := compareTyped(v, xs[1])
-			if err1 != nil || err2 != nil {
-				return no, fmt.Errorf("between: cannot compare %T", v)
-			}
-			return truthOf(lo >= 0 && hi <= 0), nil
-		}
-		found := false
-		for _, x := range xs {
-			if c, err := compareTyped(v, x); err == nil && c == 0 {
-				found = true
-			}
-		}
-		return truthOf(found == (op == OpIn)), nil
-	case OpContains, OpStartsWith, OpEndsWith:
-		x, err := oneValue(params, raw)
-		if err != nil {
-			return no, err
-		}
-		sub, ok := x.(string)
-		if !ok {
-			return no, fmt.Errorf("want a string")
-		}
-		if v == nil {
-			return unknown, nil
-		}
-		s, ok := v.(string)
-		if !ok {
-			return no, fmt.Errorf("%s on %T", op, v)
-		}
-		if ci {
-			s, sub = strings.ToLower(s), strings.ToLower(sub)
-		}
-		switch op {
-		case OpContains:
-			return truthOf(strings.Contains(s, sub)), nil
-		case OpStartsWith:
-			return truthOf(strings.HasPrefix(s, sub)), nil
-		}
-		return truthOf(strings.HasSuffix(s, sub)), nil
-	case OpWithinLast, OpWithinNext:
-		x, err := oneValue(params, raw)
-		if err != nil {
-			return no, err
-		}
-		d, err := durationValue(x)
-		if err != nil {
-			return no, err
-		}
-		if v == nil {
-			return unknown, nil
-		}
-		t := v.(time.Time)
-		sign := 1
-		if op == OpWithinLast {
-			sign = -1
-		}
-		if a.Type == datamodel.TypeTimestamp {
-			other := d.Shift(ev.now.In(ev.loc), sign)
-			lo, hi := other, ev.now
-			if sign > 0 {
-				lo, hi = ev.now, other
-			}
-			return truthOf(!t.Before(lo) && !t.After(hi)), nil
-		}
-		y, mo, dd := ev.now.In(ev.loc).Date()
-		day := time.Date(y, mo, dd, 0, 0, 0, 0, time.UTC)
-		var other time.Time
-		switch d.Unit {
-		case "mo", "y":
-			other = d.Shift(day, sign)
-		default:
-			days, _ := d.Days()
-			other = day.AddDate(0, 0, sign*days)
-		}
-		lo, hi := other, day
+	}
+	return truthOf(found == (op == OpIn)), nil
+}
+
+// betweenCond evaluates between.
+func (ev *evaluator) betweenCond(v any, a *datamodel.Attribute, _ string, raw any, _ bool) (truth, error) {
+	xs, err := ev.listCond(a, raw)
+	if err != nil {
+		return no, err
+	}
+	if v == nil {
+		return unknown, nil
+	}
+	if len(xs) != 2 {
+		return no, fmt.Errorf("between takes two values")
+	}
+	lo, err1 := compareTyped(v, xs[0])
+	hi, err2 := compareTyped(v, xs[1])
+	if err1 != nil || err2 != nil {
+		return no, fmt.Errorf("between: cannot compare %T", v)
+	}
+	return truthOf(lo >= 0 && hi <= 0), nil
+}
+
+// textCond evaluates contains, starts_with and ends_with.
+func (ev *evaluator) textCond(v any, _ *datamodel.Attribute, op string, raw any, ci bool) (truth, error) {
+	x, err := oneValue(ev.q.Params, raw)
+	if err != nil {
+		return no, err
+	}
+	sub, ok := x.(string)
+	if !ok {
+		return no, fmt.Errorf("want a string")
+	}
+	if v == nil {
+		return unknown, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return no, fmt.Errorf("%s on %T", op, v)
+	}
+	if ci {
+		s, sub = strings.ToLower(s), strings.ToLower(sub)
+	}
+	switch op {
+	case OpContains:
+		return truthOf(strings.Contains(s, sub)), nil
+	case OpStartsWith:
+		return truthOf(strings.HasPrefix(s, sub)), nil
+	}
+	return truthOf(strings.HasSuffix(s, sub)), nil
+}
+
+// withinCond evaluates within_last and within_next.
+func (ev *evaluator) withinCond(v any, a *datamodel.Attribute, op string, raw any, _ bool) (truth, error) {
+	x, err := oneValue(ev.q.Params, raw)
+	if err != nil {
+		return no, err
+	}
+	d, err := durationValue(x)
+	if err != nil {
+		return no, err
+	}
+	if v == nil {
+		return unknown, nil
+	}
+	t := v.(time.Time)
+	sign := 1
+	if op == OpWithinLast {
+		sign = -1
+	}
+	if a.Type == datamodel.TypeTimestamp {
+		other := d.Shift(ev.now.In(ev.loc), sign)
+		lo, hi := other, ev.now
 		if sign > 0 {
-			lo, hi = day, other
+			lo, hi = ev.now, other
 		}
 		return truthOf(!t.Before(lo) && !t.After(hi)), nil
-	case OpDayOfWeek:
-		days, err := weekdayValues(params, raw)
-		if err != nil {
-			return no, err
-		}
-		if v == nil {
-			return unknown, nil
-		}
-		t := v.(time.Time)
-		if a.Type == datamodel.TypeTimestamp {
-			t = t.In(ev.loc)
-		}
-		for _, w := range days {
-			if t.Weekday() == w {
-				return yes, nil
-			}
-		}
-		return no, nil
-	case OpAnniversaryWithin:
-		x, err := oneValue(params, raw)
-		if err != nil {
-			return no, err
-		}
-		n, err := dayCount(x)
-		if err != nil {
-			return no, err
-		}
-		if v == nil {
-			return unknown, nil
-		}
-		born := v.(time.Time)
-		y, mo, dd := ev.now.In(ev.loc).Date()
-		for i := 0; i <= n; i++ {
-			day := time.Date(y, mo, dd+i, 0, 0, 0, 0, time.UTC)
-			m, d := born.Month(), born.Day()
-			yr := day.Year()
-			leap := yr%4 == 0 && (yr%100 != 0 || yr%400 == 0)
-			if m == time.February && d == 29 && !leap {
-				d = 28 // a 29 February anniversary falls on the 28th in other years
-			}
-			if day.Month() == m && day.Day() == d {
-				return yes, nil
-			}
-		}
-		return no, nil
 	}
-	return no, fmt.Errorf("unknown operator %q", op)
+	y, mo, dd := ev.now.In(ev.loc).Date()
+	day := time.Date(y, mo, dd, 0, 0, 0, 0, time.UTC)
+	var other time.Time
+	switch d.Unit {
+	case "mo", "y":
+		other = d.Shift(day, sign)
+	default:
+		days, _ := d.Days()
+		other = day.AddDate(0, 0, sign*days)
+	}
+	lo, hi := other, day
+	if sign > 0 {
+		lo, hi = day, other
+	}
+	return truthOf(!t.Before(lo) && !t.After(hi)), nil
+}
+
+// dayOfWeekCond evaluates day_of_week.
+func (ev *evaluator) dayOfWeekCond(v any, a *datamodel.Attribute, _ string, raw any, _ bool) (truth, error) {
+	days, err := weekdayValues(ev.q.Params, raw)
+	if err != nil {
+		return no, err
+	}
+	if v == nil {
+		return unknown, nil
+	}
+	t := v.(time.Time)
+	if a.Type == datamodel.TypeTimestamp {
+		t = t.In(ev.loc)
+	}
+	for _, w := range days {
+		if t.Weekday() == w {
+			return yes, nil
+		}
+	}
+	return no, nil
+}
+
+// anniversaryCond evaluates anniversary_within.
+func (ev *evaluator) anniversaryCond(v any, _ *datamodel.Attribute, _ string, raw any, _ bool) (truth, error) {
+	x, err := oneValue(ev.q.Params, raw)
+	if err != nil {
+		return no, err
+	}
+	n, err := dayCount(x)
+	if err != nil {
+		return no, err
+	}
+	if v == nil {
+		return unknown, nil
+	}
+	born := v.(time.Time)
+	y, mo, dd := ev.now.In(ev.loc).Date()
+	for i := 0; i <= n; i++ {
+		day := time.Date(y, mo, dd+i, 0, 0, 0, 0, time.UTC)
+		m, d := born.Month(), born.Day()
+		yr := day.Year()
+		leap := yr%4 == 0 && (yr%100 != 0 || yr%400 == 0)
+		if m == time.February && d == 29 && !leap {
+			d = 28 // a 29 February anniversary falls on the 28th in other years
+		}
+		if day.Month() == m && day.Day() == d {
+			return yes, nil
+		}
+	}
+	return no, nil
 }
 
 // compareTyped compares two typed values of the same kind.

@@ -82,67 +82,48 @@ func formatCall(b *strings.Builder, fn string, list []*Node) {
 	b.WriteByte(')')
 }
 
-// textOps are the text forms of operators that take a value after them.
-var textOps = map[string]string{
-	OpEq: "=", OpNe: "!=", OpLt: "<", OpLe: "<=", OpGt: ">", OpGe: ">=",
-	OpIn: "in", OpNotIn: "not in",
-	OpBefore: "before", OpAfter: "after",
-	OpWithinLast: "within last", OpWithinNext: "within next",
-	OpDayOfWeek: "day of week in", OpAnniversaryWithin: "anniversary within",
-}
-
+// formatCondition prints an attribute condition with the operator's text
+// form from the operator table.
 func formatCondition(b *strings.Builder, n *Node) {
 	formatPath(b, n.Attr)
 	b.WriteByte(' ')
-	ci := ""
-	if n.CaseInsensitive {
-		ci = "i"
+	o, ok := operators[n.Op]
+	if !ok {
+		// Unknown: keep it visible, it will not parse.
+		b.WriteString("?" + n.Op + "? ")
+		formatTextValue(b, n.Value, ctxPlain)
+		return
 	}
-	switch n.Op {
-	case OpIsNull:
-		b.WriteString("is null")
-	case OpIsNotNull:
-		b.WriteString("is not null")
-	case OpIsEmpty:
-		b.WriteString("is empty")
-	case OpIsNotEmpty:
-		b.WriteString("is not empty")
-	case OpContains:
-		b.WriteString(ci + "contains ")
-		formatTextValue(b, n.Value, ctxPlain)
-	case OpStartsWith:
-		b.WriteString(ci + "starts with ")
-		formatTextValue(b, n.Value, ctxPlain)
-	case OpEndsWith:
-		b.WriteString(ci + "ends with ")
-		formatTextValue(b, n.Value, ctxPlain)
-	case OpBetween:
-		b.WriteString("between ")
+	if o.caseInsensitive && n.CaseInsensitive {
+		b.WriteByte('i')
+	}
+	b.WriteString(o.text)
+	switch o.value {
+	case valueNone:
+		return
+	case valuePair:
+		b.WriteByte(' ')
 		if l, ok := n.Value.([]any); ok && len(l) == 2 && isScalarValue(l[0]) && isScalarValue(l[1]) {
 			formatTextValue(b, l[0], ctxPlain)
 			b.WriteString(" and ")
 			formatTextValue(b, l[1], ctxPlain)
 			return
 		}
-		formatTextValue(b, n.Value, ctxPlain)
 	default:
-		op, ok := textOps[n.Op]
-		if !ok {
-			op = "?" + n.Op + "?" // unknown: keep it visible, it will not parse
-		}
-		b.WriteString(op)
 		b.WriteByte(' ')
-		formatTextValue(b, n.Value, opContext(n.Op))
 	}
+	formatTextValue(b, n.Value, o.value.textContext())
 }
 
-func opContext(op string) valueCtx {
-	switch op {
-	case OpWithinLast, OpWithinNext:
+// textContext is the context a value of this kind is printed in: bare
+// words only where the parser reads them back.
+func (k valueKind) textContext() valueCtx {
+	switch k {
+	case valueDuration:
 		return ctxDuration
-	case OpDayOfWeek:
+	case valueWeekdays:
 		return ctxWeekday
-	case OpAnniversaryWithin:
+	case valueDays:
 		return ctxAnniversary
 	}
 	return ctxPlain

@@ -203,50 +203,6 @@ func formArticle(form string) string {
 	return "a " + form
 }
 
-// opTypes lists the attribute types each operator takes, as in the
-// operator table of docs/audiences.md.
-var opTypes = operatorTypes()
-
-func operatorTypes() map[string][]datamodel.Type {
-	all := datamodel.Types
-	notJSON := []datamodel.Type{datamodel.TypeString, datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeBoolean, datamodel.TypeDate, datamodel.TypeTimestamp, datamodel.TypeEnum}
-	ordered := []datamodel.Type{datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeDate, datamodel.TypeTimestamp, datamodel.TypeString}
-	inTypes := []datamodel.Type{datamodel.TypeString, datamodel.TypeEnum, datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeDate}
-	between := []datamodel.Type{datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeDate, datamodel.TypeTimestamp}
-	text := []datamodel.Type{datamodel.TypeString, datamodel.TypeEnum}
-	temporal := []datamodel.Type{datamodel.TypeDate, datamodel.TypeTimestamp}
-	return map[string][]datamodel.Type{
-		OpEq: notJSON, OpNe: notJSON,
-		OpLt: ordered, OpLe: ordered, OpGt: ordered, OpGe: ordered,
-		OpIn: inTypes, OpNotIn: inTypes,
-		OpBetween:  between,
-		OpContains: text, OpStartsWith: text, OpEndsWith: text,
-		OpIsNull: all, OpIsNotNull: all,
-		OpIsEmpty: {datamodel.TypeString}, OpIsNotEmpty: {datamodel.TypeString},
-		OpBefore: temporal, OpAfter: temporal,
-		OpWithinLast: temporal, OpWithinNext: temporal,
-		OpDayOfWeek:         temporal,
-		OpAnniversaryWithin: {datamodel.TypeDate},
-	}
-}
-
-func typeList(ts []datamodel.Type) string {
-	s := make([]string, len(ts))
-	for i, t := range ts {
-		s[i] = string(t)
-	}
-	return strings.Join(s, ", ")
-}
-
-func takesType(ts []datamodel.Type, t datamodel.Type) bool {
-	for _, x := range ts {
-		if x == t {
-			return true
-		}
-	}
-	return false
-}
-
 // attr checks an attribute condition.
 func (v *validator) attr(path string, n *Node, e *datamodel.Entity) {
 	var a *datamodel.Attribute
@@ -257,7 +213,7 @@ func (v *validator) attr(path string, n *Node, e *datamodel.Entity) {
 	} else {
 		a = ra
 	}
-	types, known := opTypes[n.Op]
+	o, known := operators[n.Op]
 	switch {
 	case n.Op == "":
 		v.add(path, "the condition has no op")
@@ -266,26 +222,25 @@ func (v *validator) attr(path string, n *Node, e *datamodel.Entity) {
 		v.add(path, "unknown operator %q", n.Op)
 		return
 	}
-	if n.CaseInsensitive && n.Op != OpContains && n.Op != OpStartsWith && n.Op != OpEndsWith {
-		v.add(path, "case_insensitive applies only to contains, starts_with and ends_with")
+	if n.CaseInsensitive && !o.caseInsensitive {
+		v.add(path, "case_insensitive applies only to %s", caseInsensitiveOps())
 	}
 	if a == nil {
 		return
 	}
-	if !takesType(types, a.Type) {
-		v.add(path, "operator %s does not apply to %s (%s); it takes %s", n.Op, n.Attr, a.Type, typeList(types))
+	if !takesType(o.types, a.Type) {
+		v.add(path, "operator %s does not apply to %s (%s); it takes %s", n.Op, n.Attr, a.Type, typeList(o.types))
 		return
 	}
-	if msg := v.opValue(n.Op, a, n.Value); msg != "" {
+	if msg := v.opValue(o, a, n.Value); msg != "" {
 		v.add(path, "%s %s: %s", n.Attr, n.Op, msg)
 	}
 }
 
-// opValue checks the value of operator op on attribute a and returns what
-// is wrong with it, or "".
-func (v *validator) opValue(op string, a *datamodel.Attribute, val any) string {
-	switch op {
-	case OpIsNull, OpIsNotNull, OpIsEmpty, OpIsNotEmpty:
+// opValue checks the value of operator o on attribute a, by the kind of
+// value o takes, and returns what is wrong with it, or "".
+func (v *validator) opValue(o *operator, a *datamodel.Attribute, val any) string {
+	if o.value == valueNone {
 		if val != nil {
 			return "takes no value"
 		}
@@ -296,49 +251,24 @@ func (v *validator) opValue(op string, a *datamodel.Attribute, val any) string {
 		return msg
 	}
 	if val == nil {
-		if op == OpEq || op == OpNe {
+		if o.name == OpEq || o.name == OpNe {
 			return "the value is missing (to find missing values use is_null or is_not_null)"
 		}
 		return "the value is missing"
 	}
-	switch op {
-	case OpIn, OpNotIn:
-		list, ok := val.([]any)
-		if !ok {
-			return "want a list of values, got " + describe(val)
-		}
-		if len(list) == 0 {
-			return "the list is empty"
-		}
-		if len(list) > MaxInValues {
-			return fmt.Sprintf("the list holds %d values; at most %d are allowed", len(list), MaxInValues)
-		}
-		for i, x := range list {
-			if _, msg := v.scalar(a, x); msg != "" {
-				return fmt.Sprintf("value %d: %s", i+1, msg)
-			}
-		}
-	case OpBetween:
-		list, ok := val.([]any)
-		if !ok || len(list) != 2 {
-			return "want two values [low, high], got " + describe(val)
-		}
-		lo, msg := v.scalar(a, list[0])
-		if msg != "" {
-			return "low end: " + msg
-		}
-		hi, msg := v.scalar(a, list[1])
-		if msg != "" {
-			return "high end: " + msg
-		}
-		if validateOrder(lo, hi) > 0 {
-			return "the low end is greater than the high end"
-		}
-	case OpContains, OpStartsWith, OpEndsWith:
+	switch o.value {
+	case valueOne:
+		_, msg := v.scalar(a, val)
+		return msg
+	case valueList:
+		return v.listValue(a, val)
+	case valuePair:
+		return v.pairValue(a, val)
+	case valueString:
 		if _, ok := val.(string); !ok {
 			return "want a string, got " + describe(val)
 		}
-	case OpWithinLast, OpWithinNext:
+	case valueDuration:
 		s, ok := val.(string)
 		if !ok {
 			return "want a duration such as \"90d\", got " + describe(val)
@@ -346,28 +276,9 @@ func (v *validator) opValue(op string, a *datamodel.Attribute, val any) string {
 		if _, err := ParseDuration(s); err != nil {
 			return err.Error()
 		}
-	case OpDayOfWeek:
-		list, ok := val.([]any)
-		if !ok || len(list) == 0 {
-			return "want a list of days such as [\"sat\", \"sun\"], got " + describe(val)
-		}
-		if len(list) > 7 {
-			return "at most 7 days"
-		}
-		for i, x := range list {
-			x, msg := v.param(x)
-			if msg != "" {
-				return fmt.Sprintf("day %d: %s", i+1, msg)
-			}
-			s, ok := x.(string)
-			if !ok {
-				return fmt.Sprintf("day %d: want a day name such as \"mon\", got %s", i+1, describe(x))
-			}
-			if _, err := ParseWeekday(s); err != nil {
-				return err.Error()
-			}
-		}
-	case OpAnniversaryWithin:
+	case valueWeekdays:
+		return v.weekdaysValue(val)
+	case valueDays:
 		d, err := Coerce(validateIntAttr, val)
 		if err != nil {
 			return "want a number of days from 0 to 366: " + err.Error()
@@ -375,9 +286,72 @@ func (v *validator) opValue(op string, a *datamodel.Attribute, val any) string {
 		if n := d.(int64); n < 0 || n > 366 {
 			return fmt.Sprintf("%d days is out of range: want 0 to 366", n)
 		}
-	default: // = != < <= > >= before after
-		if _, msg := v.scalar(a, val); msg != "" {
-			return msg
+	default:
+		return fmt.Sprintf("operator %s: no check for its kind of value", o.name)
+	}
+	return ""
+}
+
+// listValue checks the list of in and not_in.
+func (v *validator) listValue(a *datamodel.Attribute, val any) string {
+	list, ok := val.([]any)
+	if !ok {
+		return "want a list of values, got " + describe(val)
+	}
+	if len(list) == 0 {
+		return "the list is empty"
+	}
+	if len(list) > MaxInValues {
+		return fmt.Sprintf("the list holds %d values; at most %d are allowed", len(list), MaxInValues)
+	}
+	for i, x := range list {
+		if _, msg := v.scalar(a, x); msg != "" {
+			return fmt.Sprintf("value %d: %s", i+1, msg)
+		}
+	}
+	return ""
+}
+
+// pairValue checks the [low, high] of between.
+func (v *validator) pairValue(a *datamodel.Attribute, val any) string {
+	list, ok := val.([]any)
+	if !ok || len(list) != 2 {
+		return "want two values [low, high], got " + describe(val)
+	}
+	lo, msg := v.scalar(a, list[0])
+	if msg != "" {
+		return "low end: " + msg
+	}
+	hi, msg := v.scalar(a, list[1])
+	if msg != "" {
+		return "high end: " + msg
+	}
+	if validateOrder(lo, hi) > 0 {
+		return "the low end is greater than the high end"
+	}
+	return ""
+}
+
+// weekdaysValue checks the day names of day_of_week.
+func (v *validator) weekdaysValue(val any) string {
+	list, ok := val.([]any)
+	if !ok || len(list) == 0 {
+		return "want a list of days such as [\"sat\", \"sun\"], got " + describe(val)
+	}
+	if len(list) > 7 {
+		return "at most 7 days"
+	}
+	for i, x := range list {
+		x, msg := v.param(x)
+		if msg != "" {
+			return fmt.Sprintf("day %d: %s", i+1, msg)
+		}
+		s, ok := x.(string)
+		if !ok {
+			return fmt.Sprintf("day %d: want a day name such as \"mon\", got %s", i+1, describe(x))
+		}
+		if _, err := ParseWeekday(s); err != nil {
+			return err.Error()
 		}
 	}
 	return ""
