@@ -17,8 +17,8 @@ import (
 // than a microsecond), replaced by the nearest value on the right side so
 // the comparison stays exact.
 func (c *Compiled) condition(expr string, a *datamodel.Attribute, op string, raw any, ci bool) (string, error) {
-	if a.Type == datamodel.TypeJSON {
-		return "", fmt.Errorf("json attributes take no conditions")
+	if a.Type == datamodel.TypeJSON && op != OpIsNull && op != OpIsNotNull {
+		return "", fmt.Errorf("json attributes take no conditions but is_null and is_not_null")
 	}
 	o, ok := operators[op]
 	if !ok {
