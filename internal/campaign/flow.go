@@ -84,7 +84,7 @@ func (v *validator) inputs(a *Activity, dims map[string]string) []input {
 		if !ok {
 			d = dimUnknown
 		}
-		if from := v.byID[t.From]; from != nil && (from.Type == "reconcile" && t.Output == PortUnmatched || from.Type == "load_file" && t.Output == PortRejects) {
+		if from := v.byID[t.From]; from != nil && slices.Contains(Types[from.Type].fileRows, t.Output) {
 			d = dimFile
 		}
 		ins = append(ins, input{from: t.From, dim: d})
@@ -92,7 +92,8 @@ func (v *validator) inputs(a *Activity, dims map[string]string) []input {
 	return ins
 }
 
-// dimension checks a and returns the dimension of its rows.
+// dimension checks a and returns the dimension of its rows, with its
+// type's rows function once its settings are read.
 func (v *validator) dimension(a *Activity, dims map[string]string) string {
 	t, ok := Types[a.Type]
 	if !ok {
@@ -103,125 +104,160 @@ func (v *validator) dimension(a *Activity, dims map[string]string) string {
 	}
 	ins := v.inputs(a, dims)
 	s, decoded := v.settings[a.ID]
-	if !decoded {
-		if t.Targeting {
-			return dimUnknown
-		}
-		if len(ins) == 1 {
-			return ins[0].dim
-		}
+	switch {
+	case decoded:
+		return t.rows(v, a, s, ins)
+	case t.Targeting:
 		return dimUnknown
 	}
-	id, path := a.ID, actPath(a.ID)
-	switch s := s.(type) {
-	case *BuildAudience:
-		e := v.ownDimension(a, path, s.Dimension)
-		if e == nil {
-			return dimUnknown
-		}
-		v.query(id, queryPath(path, s.Where), e.Name, s.Query, s.Where)
-		return e.Name
-	case *IncrementalQuery:
-		e := v.ownDimension(a, path, s.Dimension)
-		if e == nil {
-			return dimUnknown
-		}
-		v.query(id, queryPath(path, s.Where), e.Name, s.Query, s.Where)
-		if s.Since != "" {
-			if _, attr, err := audience.ResolveAttr(v.m, e, s.Since); err != nil {
-				v.add(id, path+".since", "since %q: %v", s.Since, err)
-			} else if attr.Type != datamodel.TypeDate && attr.Type != datamodel.TypeTimestamp {
-				v.add(id, path+".since", "since %q is %s: want a date or timestamp attribute", s.Since, attr.Type)
-			}
-		}
-		return e.Name
-	case *ReadAudience:
-		if s.Audience == "" {
-			return dimUnknown
-		}
-		if v.audiences == nil {
-			// Saved audiences are unknown here: assume the campaign's
-			// dimension so that what follows is still checked.
-			if v.m.Entity(v.d.Dimension) != nil {
-				return v.d.Dimension
-			}
-			return dimUnknown
-		}
-		dim, ok := v.audiences(s.Audience)
+	return passRows(ins)
+}
+
+// passRows is the dimension of wait, fork and test: rows (or their
+// absence) pass through.
+func passRows(ins []input) string {
+	if len(ins) == 1 {
+		return ins[0].dim
+	}
+	return dimUnknown
+}
+
+// passes makes passRows the rows function of a type.
+func passes[S any](_ *validator, _ *Activity, _ *S, ins []input) string { return passRows(ins) }
+
+// noRows is the dimension of end, which outputs nothing.
+func noRows[S any](*validator, *Activity, *S, []input) string { return dimNone }
+
+// onPopulation makes the rows function of a type that keeps its single
+// input's dimension (deduplicate, enrich, save_audience, channels);
+// check, if any, checks the settings against that dimension's entity.
+func onPopulation[S any](check func(v *validator, a *Activity, s *S, e *datamodel.Entity)) func(*validator, *Activity, *S, []input) string {
+	return func(v *validator, a *Activity, s *S, ins []input) string {
+		dim, ok := v.population(a, ins, false)
 		if !ok {
-			v.add(id, path+".audience", "unknown audience %q", s.Audience)
 			return dimUnknown
+		}
+		if check != nil {
+			check(v, a, s, v.m.Entity(dim))
 		}
 		return dim
-	case *LoadFile:
-		return dimFile
-	case *Reconcile:
-		if _, ok := v.population(a, ins, true); !ok {
-			return dimUnknown
-		}
-		e := v.ownDimension(a, path, s.Dimension)
-		if e == nil {
-			return dimUnknown
-		}
-		for i, m := range s.Match {
-			if m.Attribute == "" {
-				continue
-			}
-			if e.Attribute(m.Attribute) == nil {
-				v.add(id, docparse.Index(path+".match", i)+".attribute", "%s has no attribute %q", e.Name, m.Attribute)
-			}
-		}
-		return e.Name
-	case *ChangeDimension:
-		from, ok := v.population(a, ins, false)
-		if !ok || s.Link == "" {
-			return dimUnknown
-		}
-		to, err := followToOne(v.m, v.m.Entity(from), s.Link)
-		if err != nil {
-			v.add(id, path+".link", "link %q: %v", s.Link, err)
-			return dimUnknown
-		}
-		return to.Name
-	case *Combine:
-		return v.join(a, ins, s.Primary, true)
-	case *AndJoin:
-		return v.join(a, ins, s.Primary, false)
-	case *End:
-		return dimNone
 	}
-	if !t.Targeting && !t.Channel {
-		// wait, fork, test: rows (or their absence) pass through.
-		if len(ins) == 1 {
-			return ins[0].dim
+}
+
+func (v *validator) rowsBuildAudience(a *Activity, s *BuildAudience, _ []input) string {
+	e := v.ownDimension(a, actPath(a.ID), s.Dimension)
+	if e == nil {
+		return dimUnknown
+	}
+	v.query(a.ID, queryPath(actPath(a.ID), s.Where), e.Name, s.Query, s.Where)
+	return e.Name
+}
+
+func (v *validator) rowsIncremental(a *Activity, s *IncrementalQuery, _ []input) string {
+	id, path := a.ID, actPath(a.ID)
+	e := v.ownDimension(a, path, s.Dimension)
+	if e == nil {
+		return dimUnknown
+	}
+	v.query(id, queryPath(path, s.Where), e.Name, s.Query, s.Where)
+	if s.Since != "" {
+		if _, attr, err := audience.ResolveAttr(v.m, e, s.Since); err != nil {
+			v.add(id, path+".since", "since %q: %v", s.Since, err)
+		} else if attr.Type != datamodel.TypeDate && attr.Type != datamodel.TypeTimestamp {
+			v.add(id, path+".since", "since %q is %s: want a date or timestamp attribute", s.Since, attr.Type)
+		}
+	}
+	return e.Name
+}
+
+func (v *validator) rowsReadAudience(a *Activity, s *ReadAudience, _ []input) string {
+	if s.Audience == "" {
+		return dimUnknown
+	}
+	if v.audiences == nil {
+		// Saved audiences are unknown here: assume the campaign's
+		// dimension so that what follows is still checked.
+		if v.m.Entity(v.d.Dimension) != nil {
+			return v.d.Dimension
 		}
 		return dimUnknown
 	}
+	dim, ok := v.audiences(s.Audience)
+	if !ok {
+		v.add(a.ID, actPath(a.ID)+".audience", "unknown audience %q", s.Audience)
+		return dimUnknown
+	}
+	return dim
+}
+
+func (v *validator) rowsLoadFile(*Activity, *LoadFile, []input) string { return dimFile }
+
+func (v *validator) rowsReconcile(a *Activity, s *Reconcile, ins []input) string {
+	id, path := a.ID, actPath(a.ID)
+	if _, ok := v.population(a, ins, true); !ok {
+		return dimUnknown
+	}
+	e := v.ownDimension(a, path, s.Dimension)
+	if e == nil {
+		return dimUnknown
+	}
+	for i, m := range s.Match {
+		if m.Attribute == "" {
+			continue
+		}
+		if e.Attribute(m.Attribute) == nil {
+			v.add(id, docparse.Index(path+".match", i)+".attribute", "%s has no attribute %q", e.Name, m.Attribute)
+		}
+	}
+	return e.Name
+}
+
+func (v *validator) rowsChangeDimension(a *Activity, s *ChangeDimension, ins []input) string {
+	from, ok := v.population(a, ins, false)
+	if !ok || s.Link == "" {
+		return dimUnknown
+	}
+	to, err := followToOne(v.m, v.m.Entity(from), s.Link)
+	if err != nil {
+		v.add(a.ID, actPath(a.ID)+".link", "link %q: %v", s.Link, err)
+		return dimUnknown
+	}
+	return to.Name
+}
+
+func (v *validator) rowsCombine(a *Activity, s *Combine, ins []input) string {
+	return v.join(a, ins, s.Primary, true)
+}
+
+func (v *validator) rowsAndJoin(a *Activity, s *AndJoin, ins []input) string {
+	return v.join(a, ins, s.Primary, false)
+}
+
+// rowsSplit checks the subsets' queries and orders against the input's
+// dimension, which the subsets keep.
+func (v *validator) rowsSplit(a *Activity, s *Split, ins []input) string {
 	dim, ok := v.population(a, ins, false)
 	if !ok {
 		return dimUnknown
 	}
 	e := v.m.Entity(dim)
-	switch s := s.(type) {
-	case *Deduplicate:
-		v.deduplicate(a, s, e)
-	case *Enrich:
-		v.enrich(a, s, e)
-	case *Split:
-		for i, sub := range s.Subsets {
-			sp := docparse.Index(path+".subsets", i)
-			if sub.Where != "" {
-				v.query(id, sp+".where", dim, sub.Where, nil)
-			}
-			if attr, _, err := parseOrder(sub.Order, true); err == nil && attr != "" {
-				v.attribute(id, sp+".order", e, attr)
-			}
+	id, path := a.ID, actPath(a.ID)
+	for i, sub := range s.Subsets {
+		sp := docparse.Index(path+".subsets", i)
+		if sub.Where != "" {
+			v.query(id, sp+".where", dim, sub.Where, nil)
 		}
-	case *Channel:
-		v.channel(a, e)
-		v.channelWindow(a, e)
+		if attr, _, err := parseOrder(sub.Order, true); err == nil && attr != "" {
+			v.attribute(id, sp+".order", e, attr)
+		}
 	}
 	return dim
+}
+
+// channelRows checks that the input's dimension can receive the channel.
+func (v *validator) channelRows(a *Activity, _ *Channel, e *datamodel.Entity) {
+	v.channel(a, e)
+	v.channelWindow(a, e)
 }
 
 func queryPath(path string, where json.RawMessage) string {
