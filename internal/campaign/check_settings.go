@@ -24,132 +24,165 @@ var (
 const MaxEnrichFirst = 100
 
 // static checks the settings of an activity that do not depend on the data
-// model or on the graph's dimensions.
+// model or on the graph's dimensions, with its type's check.
 func (v *validator) static(a *Activity, settings any) {
+	if check := Types[a.Type].check; check != nil {
+		check(v, a, settings)
+	}
+}
+
+func (v *validator) checkScheduler(a *Activity, s *Scheduler) {
+	v.schedule(a.ID, actPath(a.ID), s)
+}
+
+func (v *validator) checkSignal(a *Activity, s *Signal) {
 	id, path := a.ID, actPath(a.ID)
-	switch s := settings.(type) {
-	case *Schedule:
-		v.schedule(id, path, s)
-	case *Signal:
-		seen := map[string]bool{}
-		for i, p := range s.Params {
-			pp := docparse.Index(path+".params", i)
-			switch {
-			case !isIdent(p):
-				v.add(id, pp, "parameter %q: a name is a letter or '_' followed by letters, digits and '_'", p)
-			case seen[p]:
-				v.add(id, pp, "parameter %q is listed twice", p)
-			}
-			seen[p] = true
-		}
-	case *Wait:
+	seen := map[string]bool{}
+	for i, p := range s.Params {
+		pp := docparse.Index(path+".params", i)
 		switch {
-		case s.Duration == "" && s.Until.IsZero():
-			v.add(id, path, "give duration (such as 2h or 3d) or until (an RFC 3339 time)")
-		case s.Duration != "" && !s.Until.IsZero():
-			v.add(id, path+".until", "give duration or until, not both")
-		case s.Duration != "":
-			if d, err := audience.ParseDuration(s.Duration); err != nil {
-				v.add(id, path+".duration", "%v", err)
-			} else if d.N == 0 {
-				v.add(id, path+".duration", "a wait of 0 does nothing: remove the activity or give a longer duration")
-			}
+		case !isIdent(p):
+			v.add(id, pp, "parameter %q: a name is a letter or '_' followed by letters, digits and '_'", p)
+		case seen[p]:
+			v.add(id, pp, "parameter %q is listed twice", p)
 		}
-	case *AndJoin:
-		v.inputID(a, path+".primary", s.Primary)
-	case *Test:
-		v.test(a, s)
-	case *End:
-		if s.Signal != nil && strings.TrimSpace(s.Signal.Campaign) == "" {
-			v.add(id, path+".signal.campaign", "signal names no campaign to start")
-		} else if s.Signal != nil && !campaignNameRE.MatchString(s.Signal.Campaign) {
-			v.add(id, path+".signal.campaign", "campaign name %q: use 1 to 100 letters, digits, '_', '-' and '.'", s.Signal.Campaign)
+		seen[p] = true
+	}
+}
+
+func (v *validator) checkWait(a *Activity, s *Wait) {
+	id, path := a.ID, actPath(a.ID)
+	switch {
+	case s.Duration == "" && s.Until.IsZero():
+		v.add(id, path, "give duration (such as 2h or 3d) or until (an RFC 3339 time)")
+	case s.Duration != "" && !s.Until.IsZero():
+		v.add(id, path+".until", "give duration or until, not both")
+	case s.Duration != "":
+		if d, err := audience.ParseDuration(s.Duration); err != nil {
+			v.add(id, path+".duration", "%v", err)
+		} else if d.N == 0 {
+			v.add(id, path+".duration", "a wait of 0 does nothing: remove the activity or give a longer duration")
 		}
-	case *BuildAudience:
-		v.queryGiven(id, path, s.Query, s.Where != nil)
-	case *IncrementalQuery:
-		v.queryGiven(id, path, s.Query, s.Where != nil)
-		if s.Since == "" {
-			v.add(id, path+".since", "since names no date or timestamp attribute")
+	}
+}
+
+func (v *validator) checkAndJoin(a *Activity, s *AndJoin) {
+	v.inputID(a, actPath(a.ID)+".primary", s.Primary)
+}
+
+func (v *validator) checkEnd(a *Activity, s *End) {
+	id, path := a.ID, actPath(a.ID)
+	if s.Signal != nil && strings.TrimSpace(s.Signal.Campaign) == "" {
+		v.add(id, path+".signal.campaign", "signal names no campaign to start")
+	} else if s.Signal != nil && !campaignNameRE.MatchString(s.Signal.Campaign) {
+		v.add(id, path+".signal.campaign", "campaign name %q: use 1 to 100 letters, digits, '_', '-' and '.'", s.Signal.Campaign)
+	}
+}
+
+func (v *validator) checkBuildAudience(a *Activity, s *BuildAudience) {
+	v.queryGiven(a.ID, actPath(a.ID), s.Query, s.Where != nil)
+}
+
+func (v *validator) checkIncremental(a *Activity, s *IncrementalQuery) {
+	id, path := a.ID, actPath(a.ID)
+	v.queryGiven(id, path, s.Query, s.Where != nil)
+	if s.Since == "" {
+		v.add(id, path+".since", "since names no date or timestamp attribute")
+	}
+}
+
+func (v *validator) checkReadAudience(a *Activity, s *ReadAudience) {
+	if s.Audience == "" {
+		v.add(a.ID, actPath(a.ID)+".audience", "name the saved audience to read")
+	}
+}
+
+func (v *validator) checkCombine(a *Activity, s *Combine) {
+	id, path := a.ID, actPath(a.ID)
+	switch s.Mode {
+	case ModeUnion, ModeIntersection, ModeExclusion:
+	case "":
+		v.add(id, path+".mode", "give a mode: union, intersection or exclusion")
+	default:
+		v.add(id, path+".mode", "mode %q: want union, intersection or exclusion", s.Mode)
+	}
+	if s.Mode == ModeExclusion {
+		if s.Primary == "" {
+			v.add(id, path+".primary", "an exclusion keeps the rows of its primary input: name it")
+		} else {
+			v.inputID(a, path+".primary", s.Primary)
 		}
-	case *ReadAudience:
-		if s.Audience == "" {
-			v.add(id, path+".audience", "name the saved audience to read")
+	} else if s.Primary != "" && s.Mode != "" {
+		v.add(id, path+".primary", "primary applies to exclusion only")
+	}
+	if s.Mode == ModeUnion && s.Complement {
+		v.add(id, path+".complement", "a union leaves no row out: its complement is always empty")
+	}
+}
+
+func (v *validator) checkDeduplicate(a *Activity, s *Deduplicate) {
+	id, path := a.ID, actPath(a.ID)
+	if len(s.Fields) == 0 {
+		v.add(id, path+".fields", "list the attributes that identify duplicates")
+	}
+	if s.Keep < 0 {
+		v.add(id, path+".keep", "keep %d: keep at least 1 row of each group", s.Keep)
+	}
+	if s.Method != "" && !slices.Contains(dedupMethods, s.Method) {
+		v.add(id, path+".method", "method %q: want %s", s.Method, strings.Join(dedupMethods, ", "))
+	}
+}
+
+func (v *validator) checkChangeDimension(a *Activity, s *ChangeDimension) {
+	if s.Link == "" {
+		v.add(a.ID, actPath(a.ID)+".link", "give the link path to the new dimension, such as customer")
+	}
+}
+
+func (v *validator) checkReconcile(a *Activity, s *Reconcile) {
+	id, path := a.ID, actPath(a.ID)
+	if len(s.Match) == 0 {
+		v.add(id, path+".match", "list the columns to match: [{column, attribute}]")
+	}
+	for i, m := range s.Match {
+		if m.Column == "" || m.Attribute == "" {
+			v.add(id, docparse.Index(path+".match", i), "a match needs column and attribute")
 		}
-	case *Combine:
-		switch s.Mode {
-		case ModeUnion, ModeIntersection, ModeExclusion:
-		case "":
-			v.add(id, path+".mode", "give a mode: union, intersection or exclusion")
-		default:
-			v.add(id, path+".mode", "mode %q: want union, intersection or exclusion", s.Mode)
+	}
+}
+
+func (v *validator) checkLoadFile(a *Activity, s *LoadFile) {
+	id, path := a.ID, actPath(a.ID)
+	if err := CheckFilePath(s.Path); err != nil {
+		v.add(id, path+".path", "%s", err)
+	}
+	if s.Format != "" && !slices.Contains(fileFormats, s.Format) {
+		v.add(id, path+".format", "format %q: want %s", s.Format, strings.Join(fileFormats, ", "))
+	}
+	if len(s.Columns) == 0 {
+		v.add(id, path+".columns", "list the file's columns with their types (string, integer, decimal, boolean, date, timestamp)")
+	}
+	for _, name := range sortedKeys(s.Columns) {
+		switch t := datamodel.Type(s.Columns[name]); {
+		case !t.Valid():
+			v.add(id, path+".columns."+name, "column %s: unknown type %q", name, s.Columns[name])
+		case t == datamodel.TypeEnum || t == datamodel.TypeJSON:
+			v.add(id, path+".columns."+name, "column %s: a file column cannot be of type %s; use string", name, t)
 		}
-		if s.Mode == ModeExclusion {
-			if s.Primary == "" {
-				v.add(id, path+".primary", "an exclusion keeps the rows of its primary input: name it")
-			} else {
-				v.inputID(a, path+".primary", s.Primary)
-			}
-		} else if s.Primary != "" && s.Mode != "" {
-			v.add(id, path+".primary", "primary applies to exclusion only")
-		}
-		if s.Mode == ModeUnion && s.Complement {
-			v.add(id, path+".complement", "a union leaves no row out: its complement is always empty")
-		}
-	case *Deduplicate:
-		if len(s.Fields) == 0 {
-			v.add(id, path+".fields", "list the attributes that identify duplicates")
-		}
-		if s.Keep < 0 {
-			v.add(id, path+".keep", "keep %d: keep at least 1 row of each group", s.Keep)
-		}
-		if s.Method != "" && !slices.Contains(dedupMethods, s.Method) {
-			v.add(id, path+".method", "method %q: want %s", s.Method, strings.Join(dedupMethods, ", "))
-		}
-	case *Enrich:
-		v.enrichStatic(a, s)
-	case *Split:
-		v.splitStatic(a, s)
-	case *ChangeDimension:
-		if s.Link == "" {
-			v.add(id, path+".link", "give the link path to the new dimension, such as customer")
-		}
-	case *Reconcile:
-		if len(s.Match) == 0 {
-			v.add(id, path+".match", "list the columns to match: [{column, attribute}]")
-		}
-		for i, m := range s.Match {
-			if m.Column == "" || m.Attribute == "" {
-				v.add(id, docparse.Index(path+".match", i), "a match needs column and attribute")
-			}
-		}
-	case *LoadFile:
-		if err := CheckFilePath(s.Path); err != nil {
-			v.add(id, path+".path", "%s", err)
-		}
-		if s.Format != "" && !slices.Contains(fileFormats, s.Format) {
-			v.add(id, path+".format", "format %q: want %s", s.Format, strings.Join(fileFormats, ", "))
-		}
-		if len(s.Columns) == 0 {
-			v.add(id, path+".columns", "list the file's columns with their types (string, integer, decimal, boolean, date, timestamp)")
-		}
-		for _, name := range sortedKeys(s.Columns) {
-			switch t := datamodel.Type(s.Columns[name]); {
-			case !t.Valid():
-				v.add(id, path+".columns."+name, "column %s: unknown type %q", name, s.Columns[name])
-			case t == datamodel.TypeEnum || t == datamodel.TypeJSON:
-				v.add(id, path+".columns."+name, "column %s: a file column cannot be of type %s; use string", name, t)
-			}
-		}
-	case *Channel:
-		v.pacing(a, *s)
-	case *SaveAudience:
-		if err := audience.CheckName(s.Audience); err != nil {
-			v.add(id, path+".audience", "%s", trimErrPrefix(err))
-		}
-		if s.Mode != "" && s.Mode != SaveReplace && s.Mode != SaveAppend {
-			v.add(id, path+".mode", "mode %q: want replace or append", s.Mode)
-		}
+	}
+}
+
+func (v *validator) checkChannel(a *Activity, s *Channel) {
+	v.pacing(a, *s)
+}
+
+func (v *validator) checkSaveAudience(a *Activity, s *SaveAudience) {
+	id, path := a.ID, actPath(a.ID)
+	if err := audience.CheckName(s.Audience); err != nil {
+		v.add(id, path+".audience", "%s", trimErrPrefix(err))
+	}
+	if s.Mode != "" && s.Mode != SaveReplace && s.Mode != SaveAppend {
+		v.add(id, path+".mode", "mode %q: want replace or append", s.Mode)
 	}
 }
 

@@ -7,4 +7,10 @@
 // model and the saved audiences and lists every problem at once, each with
 // the activity it concerns and its path in the document. Format writes a
 // document back as YAML that Parse reads to an equal Document.
+//
+// Activity types are a registry, not a switch: each entry of Types gives a
+// type's inputs and ports, its settings struct, the check of its settings
+// and the dimension of its rows. Adding a type is one entry here, one
+// executor in package engine's table and one row in docs/campaigns.md;
+// tests fail until all three agree.
 package campaign

@@ -9,7 +9,6 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
-	"github.com/fanfare-dev/fanfare/internal/docparse"
 )
 
 // The dimension of the rows an activity outputs is an entity name, or one
@@ -84,7 +83,7 @@ func (v *validator) inputs(a *Activity, dims map[string]string) []input {
 		if !ok {
 			d = dimUnknown
 		}
-		if from := v.byID[t.From]; from != nil && (from.Type == "reconcile" && t.Output == PortUnmatched || from.Type == "load_file" && t.Output == PortRejects) {
+		if from := v.byID[t.From]; from != nil && slices.Contains(Types[from.Type].fileRows, t.Output) {
 			d = dimFile
 		}
 		ins = append(ins, input{from: t.From, dim: d})
@@ -92,7 +91,8 @@ func (v *validator) inputs(a *Activity, dims map[string]string) []input {
 	return ins
 }
 
-// dimension checks a and returns the dimension of its rows.
+// dimension checks a and returns the dimension of its rows, with its
+// type's rows function once its settings are read.
 func (v *validator) dimension(a *Activity, dims map[string]string) string {
 	t, ok := Types[a.Type]
 	if !ok {
@@ -103,125 +103,13 @@ func (v *validator) dimension(a *Activity, dims map[string]string) string {
 	}
 	ins := v.inputs(a, dims)
 	s, decoded := v.settings[a.ID]
-	if !decoded {
-		if t.Targeting {
-			return dimUnknown
-		}
-		if len(ins) == 1 {
-			return ins[0].dim
-		}
+	switch {
+	case decoded:
+		return t.rows(v, a, s, ins)
+	case t.Targeting:
 		return dimUnknown
 	}
-	id, path := a.ID, actPath(a.ID)
-	switch s := s.(type) {
-	case *BuildAudience:
-		e := v.ownDimension(a, path, s.Dimension)
-		if e == nil {
-			return dimUnknown
-		}
-		v.query(id, queryPath(path, s.Where), e.Name, s.Query, s.Where)
-		return e.Name
-	case *IncrementalQuery:
-		e := v.ownDimension(a, path, s.Dimension)
-		if e == nil {
-			return dimUnknown
-		}
-		v.query(id, queryPath(path, s.Where), e.Name, s.Query, s.Where)
-		if s.Since != "" {
-			if _, attr, err := audience.ResolveAttr(v.m, e, s.Since); err != nil {
-				v.add(id, path+".since", "since %q: %v", s.Since, err)
-			} else if attr.Type != datamodel.TypeDate && attr.Type != datamodel.TypeTimestamp {
-				v.add(id, path+".since", "since %q is %s: want a date or timestamp attribute", s.Since, attr.Type)
-			}
-		}
-		return e.Name
-	case *ReadAudience:
-		if s.Audience == "" {
-			return dimUnknown
-		}
-		if v.audiences == nil {
-			// Saved audiences are unknown here: assume the campaign's
-			// dimension so that what follows is still checked.
-			if v.m.Entity(v.d.Dimension) != nil {
-				return v.d.Dimension
-			}
-			return dimUnknown
-		}
-		dim, ok := v.audiences(s.Audience)
-		if !ok {
-			v.add(id, path+".audience", "unknown audience %q", s.Audience)
-			return dimUnknown
-		}
-		return dim
-	case *LoadFile:
-		return dimFile
-	case *Reconcile:
-		if _, ok := v.population(a, ins, true); !ok {
-			return dimUnknown
-		}
-		e := v.ownDimension(a, path, s.Dimension)
-		if e == nil {
-			return dimUnknown
-		}
-		for i, m := range s.Match {
-			if m.Attribute == "" {
-				continue
-			}
-			if e.Attribute(m.Attribute) == nil {
-				v.add(id, docparse.Index(path+".match", i)+".attribute", "%s has no attribute %q", e.Name, m.Attribute)
-			}
-		}
-		return e.Name
-	case *ChangeDimension:
-		from, ok := v.population(a, ins, false)
-		if !ok || s.Link == "" {
-			return dimUnknown
-		}
-		to, err := followToOne(v.m, v.m.Entity(from), s.Link)
-		if err != nil {
-			v.add(id, path+".link", "link %q: %v", s.Link, err)
-			return dimUnknown
-		}
-		return to.Name
-	case *Combine:
-		return v.join(a, ins, s.Primary, true)
-	case *AndJoin:
-		return v.join(a, ins, s.Primary, false)
-	case *End:
-		return dimNone
-	}
-	if !t.Targeting && !t.Channel {
-		// wait, fork, test: rows (or their absence) pass through.
-		if len(ins) == 1 {
-			return ins[0].dim
-		}
-		return dimUnknown
-	}
-	dim, ok := v.population(a, ins, false)
-	if !ok {
-		return dimUnknown
-	}
-	e := v.m.Entity(dim)
-	switch s := s.(type) {
-	case *Deduplicate:
-		v.deduplicate(a, s, e)
-	case *Enrich:
-		v.enrich(a, s, e)
-	case *Split:
-		for i, sub := range s.Subsets {
-			sp := docparse.Index(path+".subsets", i)
-			if sub.Where != "" {
-				v.query(id, sp+".where", dim, sub.Where, nil)
-			}
-			if attr, _, err := parseOrder(sub.Order, true); err == nil && attr != "" {
-				v.attribute(id, sp+".order", e, attr)
-			}
-		}
-	case *Channel:
-		v.channel(a, e)
-		v.channelWindow(a, e)
-	}
-	return dim
+	return passRows(ins)
 }
 
 func queryPath(path string, where json.RawMessage) string {
@@ -340,116 +228,6 @@ func (v *validator) attribute(id, path string, e *datamodel.Entity, attr string)
 		return nil
 	}
 	return a
-}
-
-var orderedTypes = []datamodel.Type{datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeDate, datamodel.TypeTimestamp, datamodel.TypeString}
-
-func (v *validator) deduplicate(a *Activity, s *Deduplicate, e *datamodel.Entity) {
-	id, path := a.ID, actPath(a.ID)
-	for i, f := range s.Fields {
-		v.attribute(id, docparse.Index(path+".fields", i), e, f)
-	}
-	var by []string
-	switch x := s.By.(type) {
-	case nil:
-	case string:
-		by = []string{x}
-	case []any:
-		for _, b := range x {
-			str, ok := b.(string)
-			if !ok {
-				v.add(id, path+".by", "expected attribute paths, found %s", describeValue(b))
-				return
-			}
-			by = append(by, str)
-		}
-	default:
-		v.add(id, path+".by", "expected an attribute path or a list of them, found %s", describeValue(s.By))
-		return
-	}
-	switch s.Method {
-	case "", "random":
-		if len(by) > 0 {
-			v.add(id, path+".by", "a random choice takes no by")
-		}
-	case "highest", "lowest":
-		if len(by) != 1 {
-			v.add(id, path+".by", "%s keeps the rows with the %s value of one attribute: give it as by", s.Method, s.Method)
-			return
-		}
-		if attr := v.attribute(id, path+".by", e, by[0]); attr != nil && !slices.Contains(orderedTypes, attr.Type) {
-			v.add(id, path+".by", "%s is %s, which has no order", by[0], attr.Type)
-		}
-	case "non_empty":
-		if len(by) == 0 {
-			v.add(id, path+".by", "non_empty keeps the rows with the most filled attributes: list them as by")
-		}
-		for _, b := range by {
-			v.attribute(id, path+".by", e, b)
-		}
-	}
-}
-
-var aggregateTypes = map[string][]datamodel.Type{
-	audience.FnSum: {datamodel.TypeInteger, datamodel.TypeDecimal},
-	audience.FnAvg: {datamodel.TypeInteger, datamodel.TypeDecimal},
-	audience.FnMin: orderedTypes,
-	audience.FnMax: orderedTypes,
-}
-
-func (v *validator) enrich(a *Activity, s *Enrich, e *datamodel.Entity) {
-	id, path := a.ID, actPath(a.ID)
-	for i, c := range s.Columns {
-		cp := docparse.Index(path+".columns", i)
-		if c.Link == "" {
-			if c.Attribute != "" {
-				v.attribute(id, cp+".attribute", e, c.Attribute)
-			}
-			continue
-		}
-		_, many, err := audience.ResolveLink(v.m, e, c.Link)
-		if err != nil {
-			v.add(id, cp+".link", "link %q: %v", c.Link, err)
-			continue
-		}
-		to := many.To
-		if c.Aggregate != "" && c.Attribute != "" {
-			if attr := v.attribute(id, cp+".attribute", to, c.Attribute); attr != nil {
-				if types, ok := aggregateTypes[c.Aggregate]; ok && !slices.Contains(types, attr.Type) {
-					v.add(id, cp+".attribute", "%s does not apply to %s (%s)", c.Aggregate, c.Attribute, attr.Type)
-				}
-			}
-		}
-		if c.First > 0 {
-			for j, at := range c.Attributes {
-				v.attribute(id, docparse.Index(cp+".attributes", j), to, at)
-			}
-			if attr, _, err := parseOrder(c.OrderBy, false); err == nil && attr != "" {
-				v.attribute(id, cp+".order_by", to, attr)
-			}
-		}
-		if c.Where != "" {
-			v.query(id, cp+".where", to.Name, c.Where, nil)
-		}
-	}
-}
-
-func (v *validator) channel(a *Activity, e *datamodel.Entity) {
-	t := e.Targeting
-	ok := t != nil
-	if ok {
-		switch a.Type {
-		case datamodel.ChannelEmail:
-			ok = t.Email != ""
-		case datamodel.ChannelSMS:
-			ok = t.SMS != ""
-		case datamodel.ChannelPush:
-			ok = t.Push != nil
-		}
-	}
-	if !ok {
-		v.add(a.ID, actPath(a.ID), "%s cannot receive %s: the data model gives it no %s targeting (change_dimension to a dimension that can)", e.Name, a.Type, a.Type)
-	}
 }
 
 // query parses a query (text, or a JSON tree when where is set) and checks

@@ -16,7 +16,9 @@ const (
 	PortRejects    = "rejects"
 )
 
-// TypeInfo describes one activity type.
+// TypeInfo describes one activity type: what the graph checks of it, and
+// the functions that check and read its settings. Every type is declared
+// once, in Types; package engine holds the executor of each.
 type TypeInfo struct {
 	// MinInputs and MaxInputs bound the transitions the activity receives;
 	// MaxInputs -1 means any number.
@@ -36,36 +38,118 @@ type TypeInfo struct {
 	// Targeting activities read or write populations (as opposed to flow
 	// and channel activities).
 	Targeting bool
+
+	// fileRows are the ports whose rows are still rows of a file, not yet
+	// matched to an entity.
+	fileRows []string
 	// settings returns a new value the activity's settings decode into.
 	settings func() any
+	// ports returns the ports the settings add (Dynamic types).
+	ports func(settings any) []string
+	// check checks the settings that depend neither on the data model nor
+	// on the graph; nil when there is nothing to check.
+	check func(v *validator, a *Activity, settings any)
+	// rows checks what depends on the dimensions of the activity's inputs
+	// and returns the dimension of its rows; nil only on entry types.
+	rows func(v *validator, a *Activity, settings any, ins []input) string
 }
 
-// Types lists every activity type of docs/campaigns.md.
+// kind holds the functions of an activity type over its settings struct
+// S, typed; activity turns them into a TypeInfo.
+type kind[S any] struct {
+	ports func(s *S) []string
+	check func(v *validator, a *Activity, s *S)
+	rows  func(v *validator, a *Activity, s *S, ins []input) string
+}
+
+// activity completes t with the settings struct S and the functions of k;
+// a type is Dynamic exactly when its settings add ports.
+func activity[S any](t TypeInfo, k kind[S]) TypeInfo {
+	t.settings = func() any { return new(S) }
+	t.Dynamic = k.ports != nil
+	if k.ports != nil {
+		t.ports = func(s any) []string { return k.ports(s.(*S)) }
+	}
+	if k.check != nil {
+		t.check = func(v *validator, a *Activity, s any) { k.check(v, a, s.(*S)) }
+	}
+	if k.rows != nil {
+		t.rows = func(v *validator, a *Activity, s any, ins []input) string { return k.rows(v, a, s.(*S), ins) }
+	}
+	return t
+}
+
+// Types lists every activity type of docs/campaigns.md, each with its
+// ports, its settings and their checks.
 var Types = map[string]TypeInfo{
-	"start":     {Entry: true, Outputs: []string{PortOut}, settings: func() any { return &NoSettings{} }},
-	"scheduler": {Entry: true, Outputs: []string{PortOut}, settings: func() any { return &Scheduler{} }},
-	"signal":    {Entry: true, Outputs: []string{PortOut}, settings: func() any { return &Signal{} }},
-	"wait":      {MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &Wait{} }},
-	"fork":      {MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &NoSettings{} }},
-	"and_join":  {MinInputs: 2, MaxInputs: -1, Outputs: []string{PortOut}, settings: func() any { return &AndJoin{} }},
-	"test":      {MinInputs: 1, MaxInputs: 1, Dynamic: true, settings: func() any { return &Test{} }},
-	"end":       {MinInputs: 1, MaxInputs: -1, settings: func() any { return &End{} }},
+	"start":     activity(TypeInfo{Entry: true, Outputs: []string{PortOut}}, kind[NoSettings]{}),
+	"scheduler": activity(TypeInfo{Entry: true, Outputs: []string{PortOut}}, kind[Scheduler]{check: (*validator).checkScheduler}),
+	"signal":    activity(TypeInfo{Entry: true, Outputs: []string{PortOut}}, kind[Signal]{check: (*validator).checkSignal}),
+	"wait":      activity(TypeInfo{MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}}, kind[Wait]{check: (*validator).checkWait, rows: passes[Wait]}),
+	"fork":      activity(TypeInfo{MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}}, kind[NoSettings]{rows: passes[NoSettings]}),
+	"and_join":  activity(TypeInfo{MinInputs: 2, MaxInputs: -1, Outputs: []string{PortOut}}, kind[AndJoin]{check: (*validator).checkAndJoin, rows: (*validator).rowsAndJoin}),
+	"test":      activity(TypeInfo{MinInputs: 1, MaxInputs: 1}, kind[Test]{ports: testPorts, check: (*validator).test, rows: passes[Test]}),
+	"end":       activity(TypeInfo{MinInputs: 1, MaxInputs: -1}, kind[End]{check: (*validator).checkEnd, rows: noRows[End]}),
 
-	"build_audience":    {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &BuildAudience{} }},
-	"read_audience":     {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &ReadAudience{} }},
-	"incremental_query": {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &IncrementalQuery{} }},
-	"combine":           {Targeting: true, MinInputs: 2, MaxInputs: -1, Outputs: []string{PortOut}, Dynamic: true, settings: func() any { return &Combine{} }},
-	"deduplicate":       {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, Optional: []string{PortDuplicates}, settings: func() any { return &Deduplicate{} }},
-	"enrich":            {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &Enrich{} }},
-	"split":             {Targeting: true, MinInputs: 1, MaxInputs: 1, Dynamic: true, settings: func() any { return &Split{} }},
-	"change_dimension":  {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &ChangeDimension{} }},
-	"reconcile":         {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, Optional: []string{PortUnmatched}, settings: func() any { return &Reconcile{} }},
-	"load_file":         {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, Optional: []string{PortRejects}, settings: func() any { return &LoadFile{} }},
-	"save_audience":     {Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &SaveAudience{} }},
+	"build_audience": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}},
+		kind[BuildAudience]{check: (*validator).checkBuildAudience, rows: (*validator).rowsBuildAudience}),
+	"read_audience": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}},
+		kind[ReadAudience]{check: (*validator).checkReadAudience, rows: (*validator).rowsReadAudience}),
+	"incremental_query": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}},
+		kind[IncrementalQuery]{check: (*validator).checkIncremental, rows: (*validator).rowsIncremental}),
+	"combine": activity(TypeInfo{Targeting: true, MinInputs: 2, MaxInputs: -1, Outputs: []string{PortOut}},
+		kind[Combine]{ports: combinePorts, check: (*validator).checkCombine, rows: (*validator).rowsCombine}),
+	"deduplicate": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, Optional: []string{PortDuplicates}},
+		kind[Deduplicate]{check: (*validator).checkDeduplicate, rows: onPopulation((*validator).deduplicate)}),
+	"enrich": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}},
+		kind[Enrich]{check: (*validator).enrichStatic, rows: onPopulation((*validator).enrich)}),
+	"split": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1},
+		kind[Split]{ports: splitPorts, check: (*validator).splitStatic, rows: (*validator).rowsSplit}),
+	"change_dimension": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}},
+		kind[ChangeDimension]{check: (*validator).checkChangeDimension, rows: (*validator).rowsChangeDimension}),
+	"reconcile": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, Optional: []string{PortUnmatched}, fileRows: []string{PortUnmatched}},
+		kind[Reconcile]{check: (*validator).checkReconcile, rows: (*validator).rowsReconcile}),
+	"load_file": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, Optional: []string{PortRejects}, fileRows: []string{PortRejects}},
+		kind[LoadFile]{check: (*validator).checkLoadFile, rows: (*validator).rowsLoadFile}),
+	"save_audience": activity(TypeInfo{Targeting: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}},
+		kind[SaveAudience]{check: (*validator).checkSaveAudience, rows: onPopulation[SaveAudience](nil)}),
 
-	"email": {Channel: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &Channel{} }},
-	"sms":   {Channel: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &Channel{} }},
-	"push":  {Channel: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}, settings: func() any { return &Channel{} }},
+	"email": activity(TypeInfo{Channel: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}}, channelKind),
+	"sms":   activity(TypeInfo{Channel: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}}, channelKind),
+	"push":  activity(TypeInfo{Channel: true, MinInputs: 1, MaxInputs: 1, Outputs: []string{PortOut}}, channelKind),
+}
+
+// channelKind is shared by the channels: free-form content checked by
+// delivery, pacing checked here, and a population that can receive them.
+var channelKind = kind[Channel]{check: (*validator).checkChannel, rows: onPopulation((*validator).channelRows)}
+
+// splitPorts are a split's subsets, then remainder if kept.
+func splitPorts(s *Split) []string {
+	var out []string
+	for _, sub := range s.Subsets {
+		out = append(out, sub.Name)
+	}
+	if s.Remainder {
+		out = append(out, PortRemainder)
+	}
+	return out
+}
+
+// testPorts are a test's branches, then default.
+func testPorts(s *Test) []string {
+	var out []string
+	for _, b := range s.Branches {
+		out = append(out, b.Name)
+	}
+	return append(out, PortDefault)
+}
+
+// combinePorts is complement when asked for.
+func combinePorts(s *Combine) []string {
+	if s.Complement {
+		return []string{PortComplement}
+	}
+	return nil
 }
 
 // TypeNames returns the activity types in alphabetical order.
@@ -107,25 +191,7 @@ func (a *Activity) Outputs() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch s := s.(type) {
-	case *Split:
-		for _, sub := range s.Subsets {
-			out = append(out, sub.Name)
-		}
-		if s.Remainder {
-			out = append(out, PortRemainder)
-		}
-	case *Test:
-		for _, b := range s.Branches {
-			out = append(out, b.Name)
-		}
-		out = append(out, PortDefault)
-	case *Combine:
-		if s.Complement {
-			out = append(out, PortComplement)
-		}
-	}
-	return out, nil
+	return append(out, t.ports(s)...), nil
 }
 
 // requiredOutputs returns the ports that must feed a transition: fixed

@@ -68,3 +68,21 @@ func TestTypesDescribeEveryDocumentedType(t *testing.T) {
 		t.Errorf("docs/campaigns.md documents %d types, Types has %d: %v", len(doc), len(Types), TypeNames())
 	}
 }
+
+// TestTypesAreComplete checks that every entry of Types declares what the
+// validator calls: a settings struct and, unless it starts a run, the
+// dimension of its rows.
+func TestTypesAreComplete(t *testing.T) {
+	for _, name := range TypeNames() {
+		ti := Types[name]
+		if ti.settings == nil {
+			t.Errorf("%s: no settings struct", name)
+		}
+		if ti.Entry != (ti.rows == nil) {
+			t.Errorf("%s: entry %v, but rows function set %v: entries have no input rows, every other type has", name, ti.Entry, ti.rows != nil)
+		}
+		if ti.Dynamic != (ti.ports != nil) {
+			t.Errorf("%s: dynamic %v, but ports function set %v", name, ti.Dynamic, ti.ports != nil)
+		}
+	}
+}

@@ -9,10 +9,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("change_dimension", changeDimension)
-}
-
 // changeDimension follows a path of to-one links from every row and keeps
 // the distinct rows of the new dimension reached; rows whose link is empty
 // (or points at a missing row) reach nothing.

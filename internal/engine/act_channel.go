@@ -12,12 +12,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	for _, typ := range []string{"email", "sms", "push"} {
-		register(typ, channel)
-	}
-}
-
 // Outbox statuses written here; package delivery moves them on.
 const (
 	outboxPending  = "pending"

@@ -9,10 +9,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("combine", combine)
-}
-
 // combine computes the union, intersection or exclusion of its inputs,
 // matching rows on the dimension's key. Rows keep the columns of the input
 // they come from, the primary (or first) input first; a union of inputs

@@ -9,10 +9,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("deduplicate", deduplicate)
-}
-
 // deduplicate keeps, of each group of rows with equal fields, keep rows
 // chosen by method; the others go to duplicates. A row with a null field
 // is never a duplicate: it is kept. Ties are broken by key, so the choice

@@ -11,10 +11,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("enrich", enrich)
-}
-
 // enrich adds columns to the population in one statement: attributes
 // through to-one links come from the dimension view (d); each column over
 // related rows is a derived table grouped by the link columns and LEFT

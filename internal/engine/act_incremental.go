@@ -10,10 +10,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("incremental_query", incrementalQuery)
-}
-
 // hwmKey is the campaign state key of an incremental query's high-water
 // mark.
 func hwmKey(activity string) string { return "hwm:" + activity }

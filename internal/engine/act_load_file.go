@@ -18,10 +18,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("load_file", loadFile)
-}
-
 // lineColumn is the column of a file row's line number, the first column
 // of load_file's out (and of reconcile's unmatched).
 const lineColumn = "_line"

@@ -8,10 +8,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("read_audience", readAudience)
-}
-
 // readAudience copies a saved audience's current members: the population
 // does not change if the audience gets a new version during the run.
 func readAudience(v *env) ([]output, error) {

@@ -10,10 +10,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("reconcile", reconcile)
-}
-
 // reconcile turns the rows of a file into rows of a dimension: out holds
 // the key of every row of the dimension whose attributes equal the columns
 // of at least one file row (every pair of the match; a null matches

@@ -7,10 +7,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 )
 
-func init() {
-	register("save_audience", saveAudience)
-}
-
 // saveAudience saves the population as a version of the named audience in
 // live runs (a simulation writes nothing) and passes it on.
 func saveAudience(v *env) ([]output, error) {

@@ -10,10 +10,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("split", split)
-}
-
 // split writes one table per subset, in order: the input's rows matching
 // the subset's where, without the rows earlier subsets took (unless
 // overlap), capped by its limit in its order. A percentage limit is a share

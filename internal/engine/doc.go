@@ -10,4 +10,7 @@
 // process that dies anywhere leaves either nothing (the job is retried when
 // its lease expires, its stray tables are dropped) or a finished step: no
 // activity is done twice or skipped.
+//
+// The executor of every activity type is listed in one table, executors
+// (env.go), which a test keeps in step with campaign.Types.
 package engine

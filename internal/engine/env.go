@@ -18,10 +18,36 @@ import (
 // records them and drops them if the step does not complete.
 type executor func(v *env) ([]output, error)
 
-// executors maps activity types to their implementations.
-var executors = map[string]executor{}
+// executors maps every activity type of package campaign to its
+// implementation, in the order of docs/campaigns.md. It is the one place a
+// new type is wired; TestEveryActivityTypeHasAnExecutor keeps it and
+// campaign.Types in step.
+var executors = map[string]executor{
+	"start":     control,
+	"scheduler": control,
+	"signal":    control,
+	"wait":      passOn,
+	"fork":      passOn,
+	"and_join":  andJoin,
+	"test":      test,
+	"end":       end,
 
-func register(typ string, ex executor) { executors[typ] = ex }
+	"build_audience":    buildAudience,
+	"read_audience":     readAudience,
+	"incremental_query": incrementalQuery,
+	"combine":           combine,
+	"deduplicate":       deduplicate,
+	"enrich":            enrich,
+	"split":             split,
+	"change_dimension":  changeDimension,
+	"reconcile":         reconcile,
+	"load_file":         loadFile,
+	"save_audience":     saveAudience,
+
+	"email": channel,
+	"sms":   channel,
+	"push":  channel,
+}
 
 // env is what an executor works with.
 type env struct {

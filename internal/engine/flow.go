@@ -10,17 +10,16 @@ import (
 )
 
 // Flow activities move populations without changing them.
-func init() {
-	control := func(v *env) ([]output, error) { return []output{{Port: "out", Control: true}}, nil }
-	register("start", control)
-	register("scheduler", control)
-	register("signal", control)
-	register("wait", func(v *env) ([]output, error) { return passThrough(v, "out") })
-	register("fork", func(v *env) ([]output, error) { return passThrough(v, "out") })
-	register("and_join", andJoin)
-	register("test", test)
-	register("end", func(v *env) ([]output, error) { return nil, nil })
-}
+
+// control lets an entry activity (start, scheduler, signal) start the run:
+// it carries no population.
+func control(v *env) ([]output, error) { return []output{{Port: "out", Control: true}}, nil }
+
+// passOn hands wait's and fork's input on unchanged.
+func passOn(v *env) ([]output, error) { return passThrough(v, "out") }
+
+// end closes a branch; its signal is sent by afterDone.
+func end(v *env) ([]output, error) { return nil, nil }
 
 // andJoin continues with its primary input's rows once every input is in.
 func andJoin(v *env) ([]output, error) {

@@ -8,10 +8,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-func init() {
-	register("build_audience", buildAudience)
-}
-
 // keySelect aliases a compiled query's key expressions to the dimension's
 // key attribute names, the columns every working table starts with.
 func (v *env) keySelect(dimension string, exprs []string) (string, error) {
