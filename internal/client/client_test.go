@@ -20,6 +20,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -152,6 +153,22 @@ func TestEveryErrorKindDecodes(t *testing.T) {
 		if !provoked[k.Err] && notProvoked[k.Err] == "" {
 			t.Errorf("no test provokes %q (%s %s) through the client", k.Err, k.Code, k.Reason)
 		}
+	}
+}
+
+// TestRenderFailureDecodes: a message whose template failed to render
+// comes back as the render error, naming its field.
+func TestRenderFailureDecodes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprint(w, `{"error": {"code": "render_failed", "message": "subject: the render took longer than 1s", "details": {"field": "subject"}}}`)
+	}))
+	defer srv.Close()
+	err := New(srv.URL, token).call(context.Background(), http.MethodGet, "/", nil, nil, "", nil)
+	var rerr *message.RenderError
+	if !errors.As(err, &rerr) || rerr.Field != "subject" || rerr.Error() != "subject: the render took longer than 1s" {
+		t.Fatalf("%T %v", err, err)
 	}
 }
 
