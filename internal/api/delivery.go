@@ -70,7 +70,7 @@ func (s *Server) setConsent(w http.ResponseWriter, r *http.Request) {
 		req.Source = "api"
 	}
 	if err := delivery.SetConsent(r.Context(), s.store, req.Dimension, key, req.Channel, req.Status, req.Source, time.Now()); err != nil {
-		s.fail(w, r, errBadRequest(err.Error()))
+		s.fail(w, r, errRefused(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"dimension": req.Dimension, "profile_key": key, "channel": req.Channel, "status": req.Status})
@@ -159,7 +159,7 @@ func (s *Server) suppress(w http.ResponseWriter, r *http.Request) {
 		req.Reason = "api"
 	}
 	if err := delivery.Suppress(r.Context(), s.store, req.Channel, req.Address, req.Reason, time.Now()); err != nil {
-		s.fail(w, r, errBadRequest(err.Error()))
+		s.fail(w, r, errRefused(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, req)

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/campaign"
@@ -27,7 +29,10 @@ type ErrorBody struct {
 
 // ErrorDetail describes what went wrong.
 type ErrorDetail struct {
-	Code    string `json:"code"`
+	Code string `json:"code"`
+	// Reason tells apart the errors that share a code (conflict:
+	// run_state, not_published, current_key, token_exists…).
+	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message"`
 	// Details carries structured problems: validation problems, the
 	// changes a destructive apply would make, an import summary.
@@ -67,44 +72,88 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &merr):
 		writeError(w, http.StatusBadRequest, "invalid_content", "the message content has problems", merr.Problems)
 	case errors.As(err, &rerr):
-		writeError(w, http.StatusUnprocessableEntity, "render_failed", rerr.Error(), nil)
-	case errors.Is(err, delivery.ErrInvalidKey), errors.Is(err, channel.ErrAddress), errors.Is(err, channel.ErrChannel), errors.Is(err, engine.ErrDecision):
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
-	case errors.Is(err, delivery.ErrNoProvider):
-		writeError(w, http.StatusServiceUnavailable, "no_provider", err.Error(), nil)
-	case errors.Is(err, engine.ErrRunState), errors.Is(err, engine.ErrNotPublished):
-		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
+		writeError(w, http.StatusUnprocessableEntity, "render_failed", rerr.Error(), RenderFailure{Field: rerr.Field})
 	case errors.As(err, &derr):
 		writeError(w, http.StatusConflict, "destructive_change", derr.Error(), derr.Changes)
 	case errors.As(err, &qerr):
 		writeError(w, http.StatusBadRequest, "invalid_query", "the audience query has problems", qerr.Problems)
 	case errors.As(err, &serr):
 		writeError(w, http.StatusBadRequest, "invalid_query", serr.Error(), []audience.Problem{{Path: "text", Message: serr.Error()}})
-	case errors.Is(err, keyring.ErrTokenName):
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
-	case errors.Is(err, keyring.ErrCurrentKey), errors.Is(err, keyring.ErrTokenExists):
-		writeError(w, http.StatusConflict, "conflict", err.Error(), nil)
-	case errors.Is(err, audience.ErrInvalidRequest):
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
-	case errors.Is(err, audience.ErrExists), errors.Is(err, audience.ErrCurrentVersion), errors.Is(err, audience.ErrConcurrentChange):
-		writeError(w, http.StatusConflict, "exists", err.Error(), nil)
-	case errors.Is(err, ErrSlowClient):
-		writeError(w, http.StatusRequestTimeout, "request_timeout", err.Error(), nil)
-	case errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusGatewayTimeout, "timeout", "the query ran out of time", nil)
-	case errors.Is(err, context.Canceled):
-		writeError(w, 499, "canceled", "the request was canceled", nil)
-	case errors.Is(err, store.ErrLimit):
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)
-	case errors.As(err, new(*badRequest)):
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
 	default:
+		for _, k := range errorKinds {
+			if errors.Is(err, k.Err) {
+				writeJSON(w, k.Status, ErrorBody{Error: ErrorDetail{Code: k.Code, Reason: k.Reason, Message: cmp.Or(k.message, err.Error())}})
+				return
+			}
+		}
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, slog.Any("err", err))
 		writeError(w, http.StatusInternalServerError, "internal", "internal error; see the server log", nil)
 	}
 }
+
+// RenderFailure is the detail of a render_failed answer: the field of the
+// message whose template failed.
+type RenderFailure struct {
+	Field string `json:"field"`
+}
+
+// ErrorKind is a domain error the API answers with a status and code of
+// its own; Reason tells apart the kinds that share a code, so that a
+// client rebuilds the very error (see KnownError) and errors.Is holds on
+// both sides of the API.
+type ErrorKind struct {
+	Err          error
+	Status       int
+	Code, Reason string
+	// message, when set, replaces the error's text (which may say more
+	// than a client should read).
+	message string
+}
+
+// errorKinds are the kinds of domain error, tried in order: the first an
+// error matches answers it.
+var errorKinds = []ErrorKind{
+	{Err: delivery.ErrInvalidKey, Status: http.StatusBadRequest, Code: "bad_request", Reason: "invalid_key"},
+	{Err: channel.ErrAddress, Status: http.StatusBadRequest, Code: "bad_request", Reason: "invalid_address"},
+	{Err: channel.ErrChannel, Status: http.StatusBadRequest, Code: "bad_request", Reason: "unknown_channel"},
+	{Err: engine.ErrDecision, Status: http.StatusBadRequest, Code: "bad_request", Reason: "invalid_decision"},
+	{Err: delivery.ErrNoProvider, Status: http.StatusServiceUnavailable, Code: "no_provider"},
+	{Err: engine.ErrRunState, Status: http.StatusConflict, Code: "conflict", Reason: "run_state"},
+	{Err: engine.ErrNotPublished, Status: http.StatusConflict, Code: "conflict", Reason: "not_published"},
+	{Err: keyring.ErrTokenName, Status: http.StatusBadRequest, Code: "bad_request", Reason: "token_name"},
+	{Err: keyring.ErrCurrentKey, Status: http.StatusConflict, Code: "conflict", Reason: "current_key"},
+	{Err: keyring.ErrTokenExists, Status: http.StatusConflict, Code: "conflict", Reason: "token_exists"},
+	{Err: audience.ErrInvalidRequest, Status: http.StatusBadRequest, Code: "bad_request", Reason: "invalid_request"},
+	{Err: audience.ErrExists, Status: http.StatusConflict, Code: "exists", Reason: "audience_exists"},
+	{Err: audience.ErrCurrentVersion, Status: http.StatusConflict, Code: "exists", Reason: "current_version"},
+	{Err: audience.ErrConcurrentChange, Status: http.StatusConflict, Code: "exists", Reason: "concurrent_change"},
+	{Err: ErrSlowClient, Status: http.StatusRequestTimeout, Code: "request_timeout"},
+	{Err: context.DeadlineExceeded, Status: http.StatusGatewayTimeout, Code: "timeout", message: "the query ran out of time"},
+	{Err: context.Canceled, Status: 499, Code: "canceled", message: "the request was canceled"},
+	{Err: store.ErrLimit, Status: http.StatusBadRequest, Code: "bad_request", Reason: "limit"},
+	{Err: store.ErrNotFound, Status: http.StatusNotFound, Code: "not_found"},
+	{Err: ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request"},
+}
+
+// ErrorKinds returns the kinds of domain error the API answers with a code
+// (and reason) of their own.
+func ErrorKinds() []ErrorKind { return slices.Clone(errorKinds) }
+
+// KnownError returns the domain error an error answer names by its code
+// and reason, nil for none: what a client gives its caller to match with
+// errors.Is.
+func KnownError(code, reason string) error {
+	for _, k := range errorKinds {
+		if k.Code == code && k.Reason == reason {
+			return k.Err
+		}
+	}
+	return nil
+}
+
+// ErrBadRequest matches an error in the request itself that no domain
+// error names (a misspelt field, a malformed parameter).
+var ErrBadRequest = errors.New("bad request")
 
 // badRequest is an error in the request itself, safe to show the client;
 // err, when set, is why (a body over its limit answers 413).
@@ -116,7 +165,15 @@ type badRequest struct {
 func (e *badRequest) Error() string { return e.msg }
 func (e *badRequest) Unwrap() error { return e.err }
 
+// Is makes every bad request match ErrBadRequest.
+func (e *badRequest) Is(target error) bool { return target == ErrBadRequest }
+
 func errBadRequest(msg string) error { return &badRequest{msg: msg} }
+
+// errRefused is a request the domain refused, answered as a bad request
+// unless the error is a kind of its own (an unknown channel): the client
+// then gets that kind back.
+func errRefused(err error) error { return &badRequest{msg: err.Error(), err: err} }
 
 // errBadBody is a request body that could not be read as the what it
 // should be.

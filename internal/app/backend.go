@@ -109,7 +109,7 @@ func (g *Globals) openBackend(ctx context.Context, create bool) (Backend, error)
 	}
 	// The engine's per-activity logs would drown a command's output.
 	quiet := newLogger(g.stderr, "warn", g.LogFormat)
-	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir(), RenderBudget: g.renderBudget(), FileLimits: g.limits()}), log: quiet, limits: g.limits()}, nil
+	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir(), RenderBudget: g.renderBudget(), FileLimits: g.limits()}), log: quiet, limits: g.limits(), publicURL: g.PublicURL}, nil
 }
 
 // errNoStore says where a command looked for a store that is not there.
@@ -172,6 +172,9 @@ type local struct {
 	eng    *engine.Engine
 	log    *slog.Logger
 	limits ingest.Limits // bound what reading a file may cost
+	// publicURL is where recipients reach the fanfare server (unsubscribe
+	// links); empty when none is configured.
+	publicURL string
 }
 
 func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }

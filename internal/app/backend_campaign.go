@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
@@ -94,6 +95,11 @@ func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 	return st, l.waitSent(ctx, id)
 }
 
+// noPublicURL is where a local send's unsubscribe links point when no
+// public URL is configured: a reserved name (RFC 6761) that never
+// resolves, rather than an address some other server may answer.
+const noPublicURL = "https://unsubscribe.invalid"
+
 // dispatcher returns a dispatcher through the providers a local start
 // uses (the sandbox unless configured otherwise).
 func (l *local) dispatcher() (*delivery.Dispatcher, error) {
@@ -103,7 +109,26 @@ func (l *local) dispatcher() (*delivery.Dispatcher, error) {
 		return nil, err
 	}
 	return delivery.New(delivery.Config{Store: l.s, Log: l.log, Providers: providers, Owner: l.eng.Queue().Owner,
-		Renderer: &delivery.CampaignRenderer{Store: l.s, Links: delivery.NewLinks(keyring.New(l.s)), PublicURL: "http://127.0.0.1:8080", Budget: l.eng.RenderBudget}}), nil
+		Renderer: &delivery.CampaignRenderer{Store: l.s, Links: l.links(), PublicURL: cmp.Or(l.publicURL, noPublicURL), Budget: l.eng.RenderBudget}}), nil
+}
+
+// links issues the unsubscribe links of a local send. With no public URL
+// configured, the first link issued says so: the send goes on (it goes to
+// the sandbox, whose messages show the links' shape), but no recipient
+// could follow the links, and only a send with marketing email has any.
+func (l *local) links() *delivery.Links {
+	links := delivery.NewLinks(keyring.New(l.s))
+	if l.publicURL == "" {
+		var once sync.Once
+		now := links.Now
+		links.Now = func() time.Time {
+			once.Do(func() {
+				l.log.Warn("no public URL is configured (--public-url, FANFARE_PUBLIC_URL): this send's unsubscribe links point at " + noPublicURL + ", which no one can reach; give the address where recipients reach your fanfare server")
+			})
+			return now()
+		}
+	}
+	return links
 }
 
 // waitSent waits until none of the run's messages is due or on its way.

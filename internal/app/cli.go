@@ -27,6 +27,7 @@ type Globals struct {
 	MemoryLimit     string          `name:"memory-limit" env:"FANFARE_MEMORY_LIMIT" help:"Cap on the embedded store's memory, e.g. 512MB (default: DuckDB's, 80% of the machine's)."`
 	DatabaseURL     string          `name:"database-url" env:"FANFARE_DATABASE_URL" help:"PostgreSQL URL (postgres://…); the embedded store is used when empty."`
 	DatabaseURLFile string          `name:"database-url-file" env:"FANFARE_DATABASE_URL_FILE" help:"File holding the PostgreSQL URL (keeps the password out of the environment)." type:"path"`
+	PublicURL       string          `name:"public-url" env:"FANFARE_PUBLIC_URL" help:"Where recipients reach the fanfare server (unsubscribe links): serve's default is its listening address; a send without a server has none (its links point at https://unsubscribe.invalid, with a warning)."`
 	Server          string          `name:"server" env:"FANFARE_SERVER" help:"URL of a running fanfare server to work through."`
 	Token           string          `name:"token" env:"FANFARE_API_TOKEN" help:"API token (default: the one in the data directory); serve accepts it besides the store's tokens."`
 	TokenFile       string          `name:"token-file" env:"FANFARE_API_TOKEN_FILE" help:"File holding the API token." type:"path"`

@@ -24,7 +24,6 @@ type deliveryFlags struct {
 	SMSRate       float64 `name:"sms-rate" env:"FANFARE_SMS_RATE" help:"Cap on SMS per second from this node (0: none)."`
 	PushRate      float64 `name:"push-rate" env:"FANFARE_PUSH_RATE" help:"Cap on push notifications per second from this node (0: none)."`
 	SandboxKeep   int     `name:"sandbox-keep" env:"FANFARE_SANDBOX_KEEP" default:"1000" help:"How many emails of each channel activity the sandbox keeps whole; the others keep their headers (-1: all)."`
-	PublicURL     string  `name:"public-url" env:"FANFARE_PUBLIC_URL" help:"Where recipients reach this server (unsubscribe links); default: the listening address."`
 }
 
 // providers builds the channel providers: SMTP when configured, else the

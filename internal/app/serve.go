@@ -100,7 +100,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	publicURL := c.PublicURL
+	publicURL := g.PublicURL
 	if publicURL == "" {
 		publicURL = url
 	}

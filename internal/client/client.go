@@ -23,7 +23,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
-	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // Client is an API client.
@@ -42,15 +41,24 @@ func New(base, token string) *Client {
 // Base returns the server URL.
 func (c *Client) Base() string { return c.base }
 
-// APIError is an error answer the client has no domain type for.
+// APIError is an error answer. Err is the domain error it names, when the
+// client knows it (errors.Is and errors.As see it); its text is then the
+// server's message alone, as the same error reads without a server.
 type APIError struct {
 	Status int
 	api.ErrorDetail
+	Err error
 }
 
 func (e *APIError) Error() string {
+	if e.Err != nil {
+		return e.Message
+	}
 	return fmt.Sprintf("server: %s (%d %s)", e.Message, e.Status, e.Code)
 }
+
+// Unwrap returns the domain error the answer names.
+func (e *APIError) Unwrap() error { return e.Err }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body io.Reader, ctype string) (*http.Response, error) {
 	u := c.base + path
@@ -99,6 +107,7 @@ func decodeError(resp *http.Response, out any) error {
 	var raw struct {
 		Error struct {
 			Code    string          `json:"code"`
+			Reason  string          `json:"reason"`
 			Message string          `json:"message"`
 			Details json.RawMessage `json:"details"`
 		} `json:"error"`
@@ -107,65 +116,69 @@ func decodeError(resp *http.Response, out any) error {
 		return &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: "http", Message: resp.Status}}
 	}
 	e := raw.Error
+	if err := decodeProblems(e.Code, e.Details); err != nil {
+		return err
+	}
+	apiErr := &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: e.Code, Reason: e.Reason, Message: e.Message}}
 	switch e.Code {
-	case "invalid_model":
-		verr := &datamodel.ValidationError{}
-		if json.Unmarshal(e.Details, &verr.Problems) == nil {
-			return verr
-		}
-	case "invalid_query":
-		qerr := &audience.ValidationError{}
-		if json.Unmarshal(e.Details, &qerr.Problems) == nil {
-			return qerr
-		}
-	case "exists":
-		return serverError{e.Message, audience.ErrExists}
-	case "not_found":
-		return serverError{e.Message, store.ErrNotFound}
-	case "invalid_content":
-		merr := &message.ValidationError{}
-		if json.Unmarshal(e.Details, &merr.Problems) == nil {
-			return merr
-		}
-	case "invalid_campaign":
-		cerr := &campaign.ValidationError{}
-		if json.Unmarshal(e.Details, &cerr.Problems) == nil {
-			return cerr
-		}
-	case "destructive_change":
-		derr := &schema.DestructiveError{}
-		if json.Unmarshal(e.Details, &derr.Changes) == nil {
-			return derr
-		}
-	case "too_many_errors":
+	case "too_many_errors", "nothing_loaded", "bad_input", "request_timeout":
+		// An import's answer: its summary is in the details.
 		if out != nil && len(e.Details) > 0 {
 			_ = json.Unmarshal(e.Details, out)
 		}
+	}
+	switch e.Code {
+	case "too_many_errors":
 		return fmt.Errorf("%w: %s", ingest.ErrTooManyErrors, strings.TrimPrefix(e.Message, ingest.ErrTooManyErrors.Error()+": "))
 	case "nothing_loaded":
-		if out != nil && len(e.Details) > 0 {
-			_ = json.Unmarshal(e.Details, out)
-		}
 		return fmt.Errorf("%w: %s", ingest.ErrNothingLoaded, strings.TrimPrefix(e.Message, ingest.ErrNothingLoaded.Error()+": "))
 	case "bad_input":
-		if out != nil && len(e.Details) > 0 {
-			_ = json.Unmarshal(e.Details, out)
-		}
 		return &ingest.InputError{Err: errors.New(e.Message)}
+	case "render_failed":
+		var d api.RenderFailure
+		_ = json.Unmarshal(e.Details, &d)
+		apiErr.Err = &message.RenderError{Field: d.Field, Err: errors.New(strings.TrimPrefix(e.Message, d.Field+": "))}
+	case "too_large":
+		var d struct {
+			Limit int64 `json:"limit_bytes"`
+		}
+		_ = json.Unmarshal(e.Details, &d)
+		apiErr.Err = &http.MaxBytesError{Limit: d.Limit}
+	default:
+		apiErr.Err = api.KnownError(e.Code, e.Reason)
 	}
-	return &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: e.Code, Message: e.Message}}
+	return apiErr
 }
 
-// serverError is the server's message for an error of a known kind: it
-// reads as the server wrote it (which already names the kind) and
-// matches the kind with errors.Is.
-type serverError struct {
-	msg  string
-	kind error
+// decodeProblems rebuilds an error that lists problems (or changes), nil
+// when the code names none or its details do not read.
+func decodeProblems(code string, details json.RawMessage) error {
+	var err error
+	var into any
+	switch code {
+	case "invalid_model":
+		verr := &datamodel.ValidationError{}
+		err, into = verr, &verr.Problems
+	case "invalid_query":
+		qerr := &audience.ValidationError{}
+		err, into = qerr, &qerr.Problems
+	case "invalid_content":
+		merr := &message.ValidationError{}
+		err, into = merr, &merr.Problems
+	case "invalid_campaign":
+		cerr := &campaign.ValidationError{}
+		err, into = cerr, &cerr.Problems
+	case "destructive_change":
+		derr := &schema.DestructiveError{}
+		err, into = derr, &derr.Changes
+	default:
+		return nil
+	}
+	if json.Unmarshal(details, into) != nil {
+		return nil
+	}
+	return err
 }
-
-func (e serverError) Error() string { return e.msg }
-func (e serverError) Unwrap() error { return e.kind }
 
 // Health returns the server's health answer.
 func (c *Client) Health(ctx context.Context) (*api.Health, error) {
