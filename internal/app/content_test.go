@@ -12,6 +12,7 @@ import (
 // within the configured render budget, so content whose values add up past
 // it is refused with its activity and field, before any send.
 func TestCampaignValidateRenderBudget(t *testing.T) {
+	t.Parallel()
 	// 300 assigns of a date with a long format: each value small, about
 	// 2 MB together (the measured case, at a small scale).
 	var html strings.Builder
@@ -43,6 +44,7 @@ func TestCampaignValidateRenderBudget(t *testing.T) {
 // unclosed "{{" were accepted by validate and publish, and failed every
 // message at send time or were sent as written.
 func TestCampaignRefusesBadContent(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		cli("model", "apply", "testdata/model.yaml")
 		for _, tt := range []struct{ name, from, to, want string }{

@@ -61,6 +61,7 @@ func utc(y int, m time.Month, d, h, min int) time.Time {
 // before, and nothing else runs (robfig/cron skipped the day of the jump
 // and ran twice the day the clocks fell back).
 func TestScheduleAcrossClockChanges(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng := setup(t, s)
