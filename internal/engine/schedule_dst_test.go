@@ -126,6 +126,7 @@ func TestScheduleAcrossClockChanges(t *testing.T) {
 // wall time or (when the clocks skip it) the jump, and each wall time
 // runs once a day.
 func TestNextAcrossClockChanges(t *testing.T) {
+	t.Parallel()
 	for _, tc := range dstCases {
 		s := &campaign.Schedule{Cron: tc.cron, TimeZone: tc.zone}
 		t0 := tc.from
