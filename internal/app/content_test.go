@@ -11,8 +11,9 @@ import (
 // TestCampaignValidateRenderBudget: validation renders the sample profile
 // within the configured render budget, so content whose values add up past
 // it is refused with its activity and field, before any send.
+// Serial: the default render budget is a time (1s), which parallel tests
+// under -race on two cores can exceed.
 func TestCampaignValidateRenderBudget(t *testing.T) {
-	t.Parallel()
 	// 300 assigns of a date with a long format: each value small, about
 	// 2 MB together (the measured case, at a small scale).
 	var html strings.Builder
