@@ -63,6 +63,7 @@ const model = `entities:
 `
 
 func TestModelAndImportOverHTTP(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setup(t, s)
 		if code, _ := call(t, srv, "GET", "/api/model", "", true); code != http.StatusNotFound {
@@ -120,6 +121,7 @@ func TestModelAndImportOverHTTP(t *testing.T) {
 }
 
 func TestAuthIsRequired(t *testing.T) {
+	t.Parallel()
 	srv := setup(t, storetest.Open(t, "duckdb"))
 	for _, path := range []string{"/api/model", "/api/model/versions", "/api/imports/1"} {
 		if code, out := call(t, srv, "GET", path, "", false); code != http.StatusUnauthorized || out["error"] == nil {
@@ -132,6 +134,7 @@ func TestAuthIsRequired(t *testing.T) {
 }
 
 func TestInternalErrorsDoNotLeak(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t, "duckdb")
 	srv := setup(t, s)
 	if code, _ := call(t, srv, "POST", "/api/model", model, true); code != http.StatusOK {
@@ -185,6 +188,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 // TestHealthShowsFailingProviders: a node whose dispatcher rests a failing
 // provider says so, still answering 200 (its other channels send).
 func TestHealthShowsFailingProviders(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t, "duckdb")
 	var outages []delivery.Outage
 	srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler), Outages: func() []delivery.Outage { return outages }}))

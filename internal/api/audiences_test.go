@@ -29,6 +29,7 @@ const shopModel = `entities:
 `
 
 func TestAudiencesOverHTTP(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setup(t, s)
 		if code, out := call(t, srv, "POST", "/api/model", shopModel, true); code != http.StatusOK {

@@ -18,6 +18,7 @@ import (
 )
 
 func TestSMSStatusCallbacks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		const authToken = "twilio-auth-token"
 		const public = "https://fanfare.example.com"
@@ -101,6 +102,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 // the public URL (a proxy in front): that address, not the public one,
 // checks the signature.
 func TestSMSCallbackSignedForTheConfiguredURL(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		const authToken = "twilio-auth-token"
 		const callback = "https://hooks.example.net/fanfare-prod/callbacks/sms"

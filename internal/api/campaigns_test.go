@@ -27,6 +27,7 @@ transitions:
 `
 
 func TestCampaignsOverHTTP(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setup(t, s)
 		call(t, srv, "POST", "/api/model", shopModel, true)
@@ -92,6 +93,7 @@ func TestCampaignsOverHTTP(t *testing.T) {
 // TestValidateShowsSMSLength: validating a campaign reports each SMS
 // activity's length over the sample profile, in the encoding it travels in.
 func TestValidateShowsSMSLength(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setup(t, s)
 		model := `entities:

@@ -18,6 +18,7 @@ import (
 )
 
 func TestConsentImportEndpoint(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		model := "entities:\n  customers:\n    key: customer_id\n    attributes:\n      customer_id: integer\n      email: string\n    targeting: {email: email}\n"
 		if _, err := schema.Apply(context.Background(), s, []byte(model), schema.ApplyOptions{}); err != nil {
@@ -58,6 +59,7 @@ func TestConsentImportEndpoint(t *testing.T) {
 // reads them back. A key given as text for an integer key attribute names
 // the profile as the outbox does, so the consent applies to its messages.
 func TestConsentAndSuppressionsOverHTTP(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setup(t, s)
 		if code, out := call(t, srv, "POST", "/api/model", shopModel, true); code != http.StatusOK {

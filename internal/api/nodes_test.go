@@ -64,6 +64,7 @@ func (n *node) do(t *testing.T, method, path, tok, body string) (int, string) {
 // accepted by the second, through a key rotation, until the key is
 // retired and the token revoked.
 func TestNodesShareTokensAndLinks(t *testing.T) {
+	t.Parallel()
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()

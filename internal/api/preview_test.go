@@ -32,6 +32,7 @@ transitions:
 `
 
 func TestPreviewAndProofOverHTTP(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		// Without providers, proofs are refused; previews work.
 		bare := setup(t, s)

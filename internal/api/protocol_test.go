@@ -12,6 +12,7 @@ import (
 // TestRunActionsOnAMissingRun: acting on a run that does not exist is a
 // 404, not a 500 that shows SQL.
 func TestRunActionsOnAMissingRun(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setup(t, s)
 		for _, path := range []string{"/api/runs/999/pause", "/api/runs/999/resume", "/api/runs/999/stop", "/api/runs/999/activities/a/retry"} {
@@ -28,6 +29,7 @@ func TestRunActionsOnAMissingRun(t *testing.T) {
 // body over its limit 413 naming the limit, and the bearer scheme is
 // case-insensitive.
 func TestHTTPStatusesSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	srv := setup(t, storetest.Open(t, "duckdb"))
 	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/campaigns", nil)
 	req.Header.Set("Authorization", "Bearer "+token)

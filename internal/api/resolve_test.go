@@ -32,6 +32,7 @@ transitions:
 // in-doubt messages apart from failures, then the decision; an unknown
 // run is 404, a bad decision 400, nothing left in doubt 409.
 func TestResolveOverHTTP(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		srv := setup(t, s)

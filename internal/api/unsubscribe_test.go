@@ -17,6 +17,7 @@ import (
 )
 
 func TestUnsubscribeLinks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()

@@ -30,6 +30,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 func eachStoreCLI(t *testing.T, fn func(t *testing.T, dir string, cli func(args ...string) (int, string, string))) {
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			cfg := storetest.Config(t, backend)
 			dir := t.TempDir()
 			where := []string{"--data-dir", dir}
@@ -42,8 +43,10 @@ func eachStoreCLI(t *testing.T, fn func(t *testing.T, dir string, cli func(args 
 }
 
 func TestCLIOnEachStore(t *testing.T) {
+	t.Parallel()
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			cfg := storetest.Config(t, backend)
 			where := []string{"--data-dir", t.TempDir()}
 			if cfg.DatabaseURL != "" {
@@ -89,6 +92,7 @@ func TestCLIOnEachStore(t *testing.T) {
 }
 
 func TestModelValidateNamesFileAndLine(t *testing.T) {
+	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("entities:\n  customers:\n    key: id\n    attributes:\n      id: integr\n"), 0o644)
 	code, _, errs := run(t, "model", "validate", bad)
@@ -180,8 +184,10 @@ func TestConfigFileThenEnvThenFlags(t *testing.T) {
 }
 
 func TestAudienceCommands(t *testing.T) {
+	t.Parallel()
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			cfg := storetest.Config(t, backend)
 			where := []string{"--data-dir", t.TempDir()}
 			if cfg.DatabaseURL != "" {
@@ -218,6 +224,7 @@ func TestAudienceCommands(t *testing.T) {
 // docs/campaigns.md runnable: it simulates it on a small demo, through the
 // CLI, then runs it live after publishing.
 func TestDocumentedCampaignRunsOnTheDemo(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../../docs/campaigns.md")
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +277,7 @@ func TestDocumentedCampaignRunsOnTheDemo(t *testing.T) {
 // paste it into a campaign (after an enrich activity giving the
 // target.spent_365d it reads).
 func TestDocumentedActivitiesValidateOnTheDemo(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../../docs/delivery.md")
 	if err != nil {
 		t.Fatal(err)
@@ -308,6 +316,7 @@ transitions:
 // TestDocumentedAudienceCountsOnTheDemo: the query docs/audiences.md opens
 // with, in its JSON and its text form, counts on the demo, the same.
 func TestDocumentedAudienceCountsOnTheDemo(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../../docs/audiences.md")
 	if err != nil {
 		t.Fatal(err)
@@ -333,6 +342,7 @@ func TestDocumentedAudienceCountsOnTheDemo(t *testing.T) {
 // provider failing) still owns its data directory: commands go through
 // it rather than open the store beside it.
 func TestCommandsUseADegradedServer(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {

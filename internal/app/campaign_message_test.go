@@ -26,6 +26,7 @@ transitions:
 `
 
 func TestPreviewMessageAndProofCommands(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		cli("model", "apply", "testdata/model.yaml")
 		cli("import", "customers", "testdata/customers.csv")
@@ -55,6 +56,7 @@ func TestPreviewMessageAndProofCommands(t *testing.T) {
 }
 
 func TestCampaignValidateShowsSMSLength(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		model := filepath.Join(dir, "model.yaml")
 		doc := filepath.Join(dir, "texts.yaml")
@@ -86,6 +88,7 @@ variables: {code: PRIMAVERA}
 // held messages in a column of their own and the command that releases
 // them; confirming releases them all.
 func TestHeldSendShowsHowToConfirm(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		cli("model", "apply", "testdata/model.yaml")
 		cli("import", "customers", "testdata/customers.csv")
@@ -113,6 +116,7 @@ func TestHeldSendShowsHowToConfirm(t *testing.T) {
 // delivery report, and pending messages by what they wait for, under the
 // activity's line, with the columns aligned.
 func TestFiguresShowDeliveryReports(t *testing.T) {
+	t.Parallel()
 	var out strings.Builder
 	printFigures(&Globals{stdout: &out}, 3, []delivery.Figures{{Activity: "texts", Channel: "sms", Targeted: 10, Sent: 9, Excluded: 1,
 		ByReason: map[string]int64{"opt_out": 1}, Reports: map[string]int64{"undelivered": 2, "delivered": 6}},
@@ -135,6 +139,7 @@ texts2 (sms)                     4         0     0         0       0         4
 // columns of their own when there are any, and paused ones the command
 // that resumes them.
 func TestFiguresShowPausedAndCancelled(t *testing.T) {
+	t.Parallel()
 	var out strings.Builder
 	printFigures(&Globals{stdout: &out}, 7, []delivery.Figures{
 		{Activity: "mail", Channel: "email", Targeted: 5, Sent: 1, Paused: 4},

@@ -11,6 +11,7 @@ import (
 // configuration file is refused with its name, line and column, never
 // "unexpected EOF" alone or a key silently ignored.
 func TestConfigFileProblemsNameFileAndLine(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, doc, want string
 	}{

@@ -11,6 +11,7 @@ import (
 // good rows are recorded, the bad one reported with its line, and the
 // command fails so that scripts notice.
 func TestConsentImportCommand(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		cli("model", "apply", "testdata/model.yaml")
 		file := filepath.Join(dir, "consent.csv")
@@ -30,6 +31,7 @@ func TestConsentImportCommand(t *testing.T) {
 // TestConsentAndSuppressionCommands shows and records one profile's
 // consent, and lists, adds and removes suppressed addresses.
 func TestConsentAndSuppressionCommands(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		cli("model", "apply", "testdata/model.yaml")
 		expect := func(want string, args ...string) {

@@ -11,6 +11,8 @@ import (
 // TestCampaignValidateRenderBudget: validation renders the sample profile
 // within the configured render budget, so content whose values add up past
 // it is refused with its activity and field, before any send.
+// Serial: the default render budget is a time (1s), which parallel tests
+// under -race on two cores can exceed.
 func TestCampaignValidateRenderBudget(t *testing.T) {
 	// 300 assigns of a date with a long format: each value small, about
 	// 2 MB together (the measured case, at a small scale).
@@ -43,6 +45,7 @@ func TestCampaignValidateRenderBudget(t *testing.T) {
 // unclosed "{{" were accepted by validate and publish, and failed every
 // message at send time or were sent as written.
 func TestCampaignRefusesBadContent(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		cli("model", "apply", "testdata/model.yaml")
 		for _, tt := range []struct{ name, from, to, want string }{

@@ -68,6 +68,7 @@ func TestServerTimeouts(t *testing.T) {
 }
 
 func TestReadLimitFlags(t *testing.T) {
+	t.Parallel()
 	var b ByteSize
 	if err := b.UnmarshalText([]byte("64KiB")); err != nil || b != 64<<10 {
 		t.Fatalf("64KiB = %d, %v", b, err)

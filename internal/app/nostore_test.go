@@ -11,6 +11,7 @@ import (
 // changes a store says where it looked when there is none, and leaves
 // nothing behind; the commands meant to create one still do.
 func TestCommandsCreateNoStoreByAccident(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "fanfare-data")
 	for _, args := range [][]string{
 		{"campaign", "list"},
@@ -38,6 +39,7 @@ func TestCommandsCreateNoStoreByAccident(t *testing.T) {
 // TestMessagesLimitIsServedOrRefused: a limit beyond the maximum is
 // refused with the maximum named, not cut silently to 100.
 func TestMessagesLimitIsServedOrRefused(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		cli("model", "apply", "testdata/model.yaml")
 		if code, out, errs := cli("messages", "--limit", "100000"); code != 1 || !strings.Contains(errs, "at most 10000 messages at once, not 100000") {

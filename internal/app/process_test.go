@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,14 +14,44 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/client"
 )
 
-// buildFanfare builds the binary for tests that run real processes.
+// built is the binary of the tests that run real processes, built once per
+// test run: linking it (DuckDB included) takes seconds, and tests that
+// build it each into its own directory paid that every time.
+var built struct {
+	once sync.Once
+	dir  string // removed by TestMain
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildFanfare returns the binary for tests that run real processes,
+// building it on first use. Tests only run it, never change it.
 func buildFanfare(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fanfare")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/fanfare").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "fanfare-test-bin-")
+		if built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "fanfare")
+		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/fanfare").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("%v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatalf("build: %v", built.err)
 	}
-	return bin
+	return built.bin
 }
 
 // processLogs collects the output of the server processes of a test.

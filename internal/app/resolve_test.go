@@ -21,8 +21,10 @@ import (
 // local providers) and drops them, each decision shown with its actor
 // (cli:<os user>) and time.
 func TestResolveCommand(t *testing.T) {
+	t.Parallel()
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			cfg := storetest.Config(t, backend)
 			dir := t.TempDir()
 			cfg.DataDir = dir
@@ -92,6 +94,7 @@ func TestResolveCommand(t *testing.T) {
 // TestFiguresShowInDoubtApart: in-doubt messages are listed by reason
 // under "in doubt:", failures under "failed:", each under its own column.
 func TestFiguresShowInDoubtApart(t *testing.T) {
+	t.Parallel()
 	var out strings.Builder
 	printFigures(&Globals{stdout: &out}, 4, []delivery.Figures{{Activity: "mail", Channel: "email", Targeted: 10, Sent: 6, Failed: 1, InDoubt: 3,
 		Failures: map[string]int64{"550 no such user": 1}, Doubts: map[string]int64{delivery.ReasonDispatcherDied: 3}}})

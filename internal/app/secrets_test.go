@@ -18,6 +18,7 @@ import (
 )
 
 func TestTokenAndKeyCommands(t *testing.T) {
+	t.Parallel()
 	eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 		// Tokens and keys are managed in a store; none is created for them.
 		if code, out, errs := cli("model", "apply", "testdata/model.yaml"); code != 0 {
@@ -133,8 +134,10 @@ func TestServeOnPostgresWithoutDataDir(t *testing.T) {
 // the data directory's (made 0600, recorded hashed, made again once
 // revoked), or a configured one.
 func TestBootstrapToken(t *testing.T) {
+	t.Parallel()
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			s := storetest.Open(t, backend)
 			dir := t.TempDir()

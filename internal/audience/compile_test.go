@@ -171,6 +171,7 @@ func keys(ids ...int64) [][]any {
 }
 
 func TestCompileDocsExamples(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		query string
@@ -212,6 +213,7 @@ func TestCompileDocsExamples(t *testing.T) {
 }
 
 func TestCompileBindsValues(t *testing.T) {
+	t.Parallel()
 	evil := `'; DROP TABLE customers; --`
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m, data := setupShop(t, s)
@@ -237,6 +239,7 @@ func TestCompileBindsValues(t *testing.T) {
 }
 
 func TestCompileColumnReusesJoins(t *testing.T) {
+	t.Parallel()
 	m, err := datamodel.Parse([]byte(shopModel))
 	if err != nil {
 		t.Fatal(err)
@@ -264,6 +267,7 @@ func TestCompileColumnReusesJoins(t *testing.T) {
 }
 
 func TestCompileRefuses(t *testing.T) {
+	t.Parallel()
 	m, err := datamodel.Parse([]byte(shopModel))
 	if err != nil {
 		t.Fatal(err)

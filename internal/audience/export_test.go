@@ -11,6 +11,7 @@ import (
 )
 
 func TestExport(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		if _, err := svc.Save(ctx, "fr", "", svcQuery(t, `{"attr": "country", "op": "=", "value": "FR"}`)); err != nil {
@@ -64,6 +65,7 @@ func TestExport(t *testing.T) {
 }
 
 func TestExportQuotesCSV(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		svcInsertCustomer(t, s, svcCustomer{id: 9, email: "\"odd\", name@x", country: "XX"})
@@ -81,6 +83,7 @@ func TestExportQuotesCSV(t *testing.T) {
 }
 
 func TestExportRefusesBadRequests(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		if _, err := svc.Save(ctx, "fr", "", svcQuery(t, `{"attr": "country", "op": "=", "value": "FR"}`)); err != nil {
@@ -129,6 +132,7 @@ func (w *cancellingWriter) Write(p []byte) (int, error) {
 }
 
 func TestExportStopsWhenTheCallerGoesAway(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		const many = 20000

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSaveTable(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		svcExec(t, s, `CREATE TABLE pop_fr AS SELECT customer_id FROM customers WHERE country = 'FR'`)

@@ -25,6 +25,7 @@ import (
 // FANFARE_PROP_SEED reproduces a run; FANFARE_PROP_N sets the number of
 // random models (each with propQueries queries).
 func TestPropertyCompileMatchesEvaluate(t *testing.T) {
+	t.Parallel()
 	seed := rand.Uint64()
 	if s := os.Getenv("FANFARE_PROP_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)

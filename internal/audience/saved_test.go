@@ -58,6 +58,7 @@ func svcVersionTables(t *testing.T, ctx context.Context, svc *Service, name stri
 }
 
 func TestSaveListGet(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		a, err := svc.Save(ctx, "france", "Customers in France", svcQuery(t, `{"attr": "country", "op": "=", "value": "FR"}`))
@@ -131,6 +132,7 @@ func TestCheckName(t *testing.T) {
 }
 
 func TestSaveRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		if _, err := svc.Save(ctx, "bad name", "", svcQuery(t, `{"and": []}`)); !errors.Is(err, ErrInvalidRequest) {
@@ -147,6 +149,7 @@ func TestSaveRefusesBadInput(t *testing.T) {
 }
 
 func TestSavedAudienceInQueries(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		if _, err := svc.Save(ctx, "buyers", "", svcQuery(t, `{"link": "purchases"}`)); err != nil {
@@ -194,6 +197,7 @@ func TestSavedAudienceInQueries(t *testing.T) {
 }
 
 func TestRefreshAppendAndDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		q := svcQuery(t, `{"attr": "country", "op": "=", "value": {"param": "c"}}`)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,15 +95,16 @@ func svcSetup(t *testing.T, s *store.Store) (context.Context, *Service) {
 	return ctx, &Service{Store: s}
 }
 
-var svcPurchaseID int64
+// svcPurchaseID numbers purchases across the tests; atomic because the tests
+// run in parallel.
+var svcPurchaseID atomic.Int64
 
 func svcInsertCustomer(t *testing.T, s *store.Store, c svcCustomer) {
 	t.Helper()
 	svcExec(t, s, `INSERT INTO customers (customer_id, email, phone, country, balance, born, signed_up, vip)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, c.id, c.email, c.phone, c.country, c.balance, c.born, c.signedUp, c.vip)
 	for _, amount := range c.purchases {
-		svcPurchaseID++
-		svcExec(t, s, `INSERT INTO purchases (purchase_id, customer_id, amount) VALUES ($1, $2, $3)`, svcPurchaseID, c.id, amount)
+		svcExec(t, s, `INSERT INTO purchases (purchase_id, customer_id, amount) VALUES ($1, $2, $3)`, svcPurchaseID.Add(1), c.id, amount)
 	}
 }
 
@@ -124,6 +126,7 @@ func svcQuery(t *testing.T, where string) *Query {
 }
 
 func TestServiceCount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		tests := []struct {
@@ -151,6 +154,7 @@ func TestServiceCount(t *testing.T) {
 }
 
 func TestServiceCountRefusesInvalidQueries(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		_, err := svc.Count(ctx, svcQuery(t, `{"attr": "shoe_size", "op": "=", "value": 42}`))
@@ -166,6 +170,7 @@ func TestServiceCountRefusesInvalidQueries(t *testing.T) {
 }
 
 func TestServiceBreakdown(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		tests := []struct {
@@ -204,6 +209,7 @@ func TestServiceBreakdown(t *testing.T) {
 }
 
 func TestServiceSample(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		q := svcQuery(t, `{"or": [{"attr": "country", "op": "=", "value": "FR"}, {"attr": "vip", "op": "=", "value": true}]}`)
@@ -238,6 +244,7 @@ func TestServiceSample(t *testing.T) {
 }
 
 func TestServiceRefusesBadArguments(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		all := svcQuery(t, `{"and": []}`)
@@ -263,6 +270,7 @@ func TestServiceRefusesBadArguments(t *testing.T) {
 }
 
 func TestServiceRun(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		res, err := svc.Run(ctx, CountRequest{
@@ -296,6 +304,7 @@ func TestServiceRun(t *testing.T) {
 }
 
 func TestServiceStopsWithItsContext(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, svc := svcSetup(t, s)
 		q := svcQuery(t, `{"and": []}`)

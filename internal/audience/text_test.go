@@ -195,6 +195,7 @@ func TestParseTextErrors(t *testing.T) {
 }
 
 func TestParseTextLimits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, text, msg string
 	}{

@@ -22,6 +22,7 @@ import (
 // those rows are rejects with their line, the good rows are recorded. A
 // gzip file inflating past the cap is refused. Both stores.
 func TestImportConsentLimits(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		m, err := datamodel.Parse([]byte("entities:\n  members:\n    key: code\n    attributes:\n      code: string\n      email: string\n    targeting: {email: email}\n"))

@@ -167,6 +167,7 @@ func sandboxCopies(t *testing.T, s *store.Store) map[string]int {
 }
 
 func TestSendTimeChecksAndOutcomes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
@@ -198,6 +199,7 @@ func TestSendTimeChecksAndOutcomes(t *testing.T) {
 }
 
 func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, []string{"a@example.com", "b@example.com"})
@@ -235,6 +237,7 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 // from the last seq), and that messages due behind that point (a row of
 // an older run written meanwhile, a retry) are still sent, once.
 func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, addresses(12))
@@ -271,6 +274,7 @@ func TestClaimsComeBackForRowsBehindThem(t *testing.T) {
 // lasts, no message fails for it, and once the API answers every SMS is
 // sent, once.
 func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		for i := range 40 {
@@ -358,6 +362,7 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 // (code 21610); the message fails, and the profile opts out of SMS, so the
 // next campaign leaves it out as an opt-out instead of offering it again.
 func TestStopReplyOptsOut(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		addMessageOn(t, s, channel.SMS, 1, "text", 1, "+33612340001", c.Now())
@@ -396,6 +401,7 @@ func TestStopReplyOptsOut(t *testing.T) {
 // all failing may be their recipients' doing (greylisting, a full
 // mailbox): the channel does not rest, and the next messages go at once.
 func TestFewFailuresDoNotRestTheProvider(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, addresses(3))
@@ -418,6 +424,7 @@ func TestFewFailuresDoNotRestTheProvider(t *testing.T) {
 // had only claimed go back to the queue; messages it was sending are in
 // doubt, settled by the sandbox (which can tell), never sent twice.
 func TestRecoverNeverResendsBlindly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
@@ -448,6 +455,7 @@ func TestRecoverNeverResendsBlindly(t *testing.T) {
 // TestConcurrentDispatchersSendEachMessageOnce runs four dispatchers on one
 // outbox.
 func TestConcurrentDispatchersSendEachMessageOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, addresses(200))
@@ -493,6 +501,7 @@ func (r stalledRenderer) Load(ctx context.Context, rows []delivery.Row) delivery
 // whose claims are in memory, at once): the stalled one must not send them
 // again when it wakes.
 func TestStalledDispatcherNeverSendsWhatAnotherTook(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
@@ -552,6 +561,7 @@ func (p deadTokens) Send(ctx context.Context, msgs []*channel.Message) []channel
 // TestDeadAddressesAreDeactivated: an address the provider reports dead
 // for good is suppressed, so later messages to it are excluded.
 func TestDeadAddressesAreDeactivated(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, []string{"a@example.com", "gone@example.com"})
@@ -572,6 +582,7 @@ func TestDeadAddressesAreDeactivated(t *testing.T) {
 // activity, the sandbox records each email (address, subject, copies) but
 // not its body, and says how large the body was.
 func TestSandboxKeepsBodiesOfTheFirstMessages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
@@ -613,6 +624,7 @@ func TestSandboxKeepsBodiesOfTheFirstMessages(t *testing.T) {
 // reported with their line and column, a row older than consent recorded
 // since never replacing it, and the send-time check obeying the result.
 func TestImportConsent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
@@ -686,6 +698,7 @@ func (p *referee) Send(_ context.Context, msgs []*channel.Message) []channel.Res
 // messages are recorded by the update that marks the next one sending, so
 // each row must end with its own outcome and reference.
 func TestEveryChunkOfABatchIsRecorded(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		n := 2*delivery.EmbeddedSendChunk + 44
@@ -772,6 +785,7 @@ func (p *shutdownOnSend) Send(ctx context.Context, msgs []*channel.Message) []ch
 // sends: what the provider took is recorded sent, not left sending (in
 // doubt after a restart), and nothing more goes out.
 func TestShutdownRecordsWhatWasSent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		addrs := addresses(2 * delivery.EmbeddedSendChunk)

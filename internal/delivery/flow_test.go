@@ -52,6 +52,7 @@ transitions:
 // with profile, linked data, enrichment columns and variables, and the
 // sandbox captures exactly one message per recipient.
 func TestCampaignToSandbox(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		loadShop(t, s)
@@ -204,6 +205,7 @@ transitions:
 // active), the token is suppressed, and the next run excludes it as an
 // inactive device without offering it to FCM.
 func TestDeadPushTokenDeactivatesItsDevices(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		if _, err := schema.Apply(ctx, s, []byte(deviceModel), schema.ApplyOptions{}); err != nil {
@@ -302,6 +304,7 @@ transitions:
 // suppressed address, and carries no unsubscribe link; the marketing one
 // leaves the opted-out profile out. Outside the window nothing goes.
 func TestCategoryAndPacingFromTheDocument(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		loadShop(t, s)
@@ -391,6 +394,7 @@ func sendInterrupted(t *testing.T, s *store.Store, act func(*engine.Engine, cont
 // rendering — and nothing more goes; a run with nothing left to send
 // cannot be stopped.
 func TestStopCancelsTheSend(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng, run, d := sendInterrupted(t, s, (*engine.Engine).Stop)
@@ -422,6 +426,7 @@ func TestStopCancelsTheSend(t *testing.T) {
 // claimed and was rendering — until the run resumes; a confirm send does
 // not release them; resuming sends each once.
 func TestPauseHoldsTheSend(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng, run, d := sendInterrupted(t, s, (*engine.Engine).Pause)

@@ -81,6 +81,7 @@ func runUntilSent(t *testing.T, s *store.Store, d *delivery.Dispatcher) {
 // windows of 3 are marked sending (in doubt, were the process to die
 // then), not every loop's chunk.
 func TestInDoubtIsBoundedByConnections(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		const conns, n = 3, 600
 		setup(t, s, addresses(n))
@@ -123,6 +124,7 @@ func (*down) Send(_ context.Context, msgs []*channel.Message) []channel.Result {
 // the windows of a batch that fail in a row add up, and the channel rests
 // without the outage counting as attempts of its messages.
 func TestSmallWindowsStillRestAFailingProvider(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, addresses(8))
@@ -208,6 +210,7 @@ func startHoldingServer(t *testing.T, hold int64) (*holdingServer, int) {
 // sending or in doubt. A restarted dispatcher then sends the rest, each
 // message once.
 func TestStopLeavesNothingInDoubt(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		const n = 300
 		setup(t, s, addresses(n))
@@ -332,6 +335,7 @@ func (p *leaseCheck) Send(ctx context.Context, msgs []*channel.Message) []channe
 // so that a node recovering expired leases does not find it in doubt
 // while it is being handed over. (The embedded store leases nothing.)
 func TestSendingIsLeasedAnew(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, addresses(4))

@@ -27,6 +27,7 @@ func setupPreview(t *testing.T, s *store.Store) {
 }
 
 func TestPreviewMessage(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		setupPreview(t, s)
@@ -75,6 +76,7 @@ func TestPreviewMessage(t *testing.T) {
 }
 
 func TestSendProof(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		setupPreview(t, s)

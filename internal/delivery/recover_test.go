@@ -71,6 +71,7 @@ func waitSent(t *testing.T, s *store.Store, want int64, within time.Duration) de
 // without a restart: the claimed one sent, those being sent in doubt and
 // settled by the sandbox, which can tell; none sent twice.
 func TestRunningNodeRecoversADeadNodesMessages(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t, "postgres")
 	ctx := context.Background()
 	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
@@ -102,6 +103,7 @@ func TestRunningNodeRecoversADeadNodesMessages(t *testing.T) {
 // and recovers expired leases. Its heartbeat must keep the batch its own:
 // the other node sends nothing, the slow one sends each message once.
 func TestHeartbeatKeepsASlowNodesMessages(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t, "postgres")
 	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
 	sb, _ := delivery.NewSandbox(s, channel.Email)
@@ -159,6 +161,7 @@ func (h *hanging) Send(ctx context.Context, msgs []*channel.Message) []channel.R
 // than a lease) while another node runs. Its heartbeat must go on until
 // then: the messages end sent, not in doubt.
 func TestStoppingNodeKeepsItsLeases(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t, "postgres")
 	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
 	sb, _ := delivery.NewSandbox(s, channel.Email)

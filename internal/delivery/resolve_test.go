@@ -155,6 +155,7 @@ func figuresByActivity(t *testing.T, s *store.Store, run int64) map[string]deliv
 // same subject) and are sent, while the other activity's stay in doubt
 // until dropped; both decisions are recorded with their actor and time.
 func TestResolveResendSendsTheSameMessageAgain(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		run, box, d := inDoubtRun(t, s)
@@ -214,6 +215,7 @@ func TestResolveResendSendsTheSameMessageAgain(t *testing.T) {
 // can only be dropped, and a paused send holds resent messages until the
 // run resumes.
 func TestResolveRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		run, _, _ := inDoubtRun(t, s)

@@ -51,6 +51,7 @@ func retryIn(t *testing.T, s *store.Store, now time.Time) time.Duration {
 // TestRetryWaitsWhatTheProviderAsks: a Retry-After is honoured, to the
 // second, instead of the fixed backoff.
 func TestRetryWaitsWhatTheProviderAsks(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, []string{"a@example.com"})
@@ -78,6 +79,7 @@ func TestRetryWaitsWhatTheProviderAsks(t *testing.T) {
 // TestRetryBacksOffExponentially: without a Retry-After each attempt waits
 // about twice as long as the one before, jittered down by at most half.
 func TestRetryBacksOffExponentially(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, []string{"a@example.com"})
@@ -121,6 +123,7 @@ func (p *misconfigured) Send(ctx context.Context, msgs []*channel.Message) []cha
 // a lone message, is never counted as the message's attempt (however long
 // the configuration stays wrong), and the message goes once it is fixed.
 func TestSetupErrorRestsTheChannel(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, []string{"a@example.com"})

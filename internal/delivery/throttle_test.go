@@ -76,6 +76,7 @@ func outboxRowOf(t *testing.T, s *store.Store, id string) outboxRow {
 }
 
 func TestActivityRateLimitsEachSecond(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setupRun(t, s, "  mail: {type: email, rate: 10}\n  news: {type: email}\n")
@@ -113,6 +114,7 @@ func TestActivityRateLimitsEachSecond(t *testing.T) {
 }
 
 func TestProviderRateCapsEveryActivity(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setupRun(t, s, "  mail: {type: email}\n  news: {type: email, rate: 100}\n")
@@ -132,6 +134,7 @@ func TestProviderRateCapsEveryActivity(t *testing.T) {
 }
 
 func TestSendWindowDefersToNextOpening(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		// 22:00 UTC is 23:00 in Paris (CET).
 		c := &clock{t: time.Date(2026, 11, 1, 22, 0, 0, 0, time.UTC)}
@@ -160,6 +163,7 @@ func TestSendWindowDefersToNextOpening(t *testing.T) {
 }
 
 func TestSendWindowAcrossMidnight(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		now  time.Time

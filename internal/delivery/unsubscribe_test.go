@@ -25,6 +25,7 @@ var unsubscribeOf = delivery.Unsubscribe{Dimension: "customers", ProfileKey: `{"
 // TestUnsubscribeLinksRevealNothing checks that neither a link nor its
 // decoded payload shows the profile key, address or message id.
 func TestUnsubscribeLinksRevealNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		links := delivery.NewLinks(keyring.New(s))
@@ -71,6 +72,7 @@ func legacyToken(secret []byte, u delivery.Unsubscribe) string {
 // TestUnsubscribeLinksKeys checks tampering, rotation, retirement and the
 // links of an earlier version.
 func TestUnsubscribeLinksKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		ring := keyring.New(s)
@@ -144,6 +146,7 @@ func TestUnsubscribeLinksKeys(t *testing.T) {
 // TestUnsubscribeReplay checks that a link replayed after the profile
 // opted in again does not opt it out again, while a newer link does.
 func TestUnsubscribeReplay(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestActChangeDimension(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		// A purchase without a customer, and one whose customer is missing.

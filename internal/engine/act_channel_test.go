@@ -22,6 +22,7 @@ transitions:
 `
 
 func TestActChannel(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		st := actRun(t, eng, channelDoc, ModeLive)

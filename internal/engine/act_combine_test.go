@@ -10,6 +10,7 @@ import (
 )
 
 func TestActCombine(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: combine

@@ -19,6 +19,7 @@ var dedupExtra = []string{
 }
 
 func TestActDeduplicate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		actExec(t, s, dedupExtra...)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestActEnrich(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: enrich
@@ -61,6 +62,7 @@ transitions:
 }
 
 func TestActEnrichRefusesBadNames(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: enrich_bad

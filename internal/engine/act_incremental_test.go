@@ -41,6 +41,7 @@ func mark(t *testing.T, s *store.Store) string {
 // TestActIncrementalExecutor drives the executor as the engine does, with
 // the completing transaction's saveState.
 func TestActIncrementalExecutor(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		st := actRun(t, eng, incrementalDoc, ModeLive)
@@ -95,6 +96,7 @@ func TestActIncrementalExecutor(t *testing.T) {
 // returns only the new rows, the third nothing (its branch ends); a
 // simulation leaves the mark alone.
 func TestActIncrementalRuns(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		st := actRun(t, eng, incrementalDoc, ModeLive)

@@ -35,6 +35,7 @@ transitions:
 // the good rows load; a gzip file inflating past the cap fails the run
 // naming the file. Both stores.
 func TestLoadFileLimits(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	long := strings.Repeat("x", 100<<10)
 	csvPath := filepath.Join(dir, "people.csv")

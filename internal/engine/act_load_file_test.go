@@ -18,6 +18,7 @@ import (
 const loadCSVColumns = `{customer_id: integer, email: string, spent: decimal, optin: boolean, joined: date, seen: timestamp, note: string}`
 
 func TestLoadFileCSV(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: load_csv
@@ -97,6 +98,7 @@ transitions:
 }
 
 func TestLoadFileGzipNDJSON(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		// A name that does not say gzip.
@@ -153,6 +155,7 @@ transitions:
 // TestLoadFileFailures runs campaigns whose load_file or reconcile cannot
 // work and checks that the run fails with a message saying why.
 func TestLoadFileFailures(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		tests := []struct {
@@ -303,6 +306,7 @@ func TestLoadFileOpen(t *testing.T) {
 // link to /etc/passwd: the run fails, and no line of the file reaches a
 // working table (rejects included).
 func TestLoadFileOutsideFilesDir(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		eng.FilesDir = t.TempDir()

@@ -20,6 +20,7 @@ import (
 // (none), 6 customer 1 again, 7 id 5 with customer 4's email, 8 customer 3
 // without email.
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: reconcile
@@ -97,6 +98,7 @@ transitions:
 // TestReconcileStringKey matches a TSV file to coupons, a dimension keyed
 // by a string, and follows the matched coupons to their customers.
 func TestReconcileStringKey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		ctx := context.Background()

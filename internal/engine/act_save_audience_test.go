@@ -11,6 +11,7 @@ import (
 )
 
 func TestActSaveAndReadAudience(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		ctx := context.Background()

@@ -53,6 +53,7 @@ transitions:
 `
 
 func TestActSplit(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		st := actRun(t, eng, splitDoc, ModeSimulate)

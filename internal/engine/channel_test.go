@@ -17,6 +17,7 @@ import (
 // copy per address (case-insensitive), recipients without an address
 // excluded with their reason.
 func TestChannelWritesOneMessagePerAddress(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		for _, q := range []string{
@@ -47,6 +48,7 @@ func TestChannelWritesOneMessagePerAddress(t *testing.T) {
 // names an unknown attribute or has a syntax error, with the activity and
 // field.
 func TestContentIsValidatedBeforeARun(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t, "duckdb")
 	eng := setup(t, s)
 	doc := sendToAll("bad-content", "customers", "mail", `{type: email, from: 'Shop <shop@example.com>', subject: 'Hi {{ profile.frist_name }}', html: '<p>{% if %}</p>'}`)
@@ -69,6 +71,7 @@ func TestContentIsValidatedBeforeARun(t *testing.T) {
 // TestConfirmSendHoldsMessages: a campaign with policy confirm_send writes
 // its messages held; ConfirmSend releases them.
 func TestConfirmSendHoldsMessages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: careful
@@ -103,6 +106,7 @@ transitions:
 // before "m-2"), and a copy to an address in another slice is still a
 // copy.
 func TestChannelSlicesTextKeys(t *testing.T) {
+	t.Parallel()
 	const model = `entities:
   members:
     key: member_id

@@ -43,6 +43,7 @@ transitions:
 `
 
 func TestPauseResumeAndWait(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng := setup(t, s)
@@ -82,6 +83,7 @@ func TestPauseResumeAndWait(t *testing.T) {
 }
 
 func TestStopDiscardsTheRest(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng := setup(t, s)
@@ -126,6 +128,7 @@ transitions:
 `
 
 func TestFailurePolicies(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng := setup(t, s)
@@ -173,6 +176,7 @@ func TestFailurePolicies(t *testing.T) {
 }
 
 func TestScheduleRunsEachOccurrenceOnceAndMissedOnesLate(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng := setup(t, s)
@@ -237,6 +241,7 @@ transitions:
 }
 
 func TestCleanupDropsWorkingTablesAfterRetention(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng := setup(t, s)

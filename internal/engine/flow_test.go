@@ -12,6 +12,7 @@ import (
 func fmtValue(v any) string { return fmt.Sprint(v) }
 
 func TestFlowTestBranchAndSkippedBranch(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: flow

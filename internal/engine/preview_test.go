@@ -15,6 +15,7 @@ import (
 // their scale, printed or in JSON (DuckDB's decimal struct printed as
 // map[Scale:2 Value:…] through the API).
 func TestPreviewPrintsDecimalsAlike(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		eng := setup(t, s)
 		doc := `name: decimals

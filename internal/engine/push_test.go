@@ -35,6 +35,7 @@ const appModel = `entities:
 // message. Slices of one key (the embedded store's outbox is written a
 // slice of keys at a time) put a token's copies in different slices.
 func TestPushSkipsInactiveDevices(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		loadModel(t, s, []byte(appModel), map[string]string{
 			"customers": "customer_id,first_name\n1,Ann\n2,Bob\n3,Cy\n",
@@ -59,6 +60,7 @@ func TestPushSkipsInactiveDevices(t *testing.T) {
 // is named when the campaign is validated, not refused by FCM at send
 // time for every recipient.
 func TestReservedPushDataKeysRefusedAtValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		loadModel(t, s, []byte(appModel), map[string]string{"customers": "customer_id,first_name\n1,Ann\n"})
 		eng := newEngine(s)

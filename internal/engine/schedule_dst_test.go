@@ -61,6 +61,7 @@ func utc(y int, m time.Month, d, h, min int) time.Time {
 // before, and nothing else runs (robfig/cron skipped the day of the jump
 // and ran twice the day the clocks fell back).
 func TestScheduleAcrossClockChanges(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		eng := setup(t, s)
@@ -125,6 +126,7 @@ func TestScheduleAcrossClockChanges(t *testing.T) {
 // wall time or (when the clocks skip it) the jump, and each wall time
 // runs once a day.
 func TestNextAcrossClockChanges(t *testing.T) {
+	t.Parallel()
 	for _, tc := range dstCases {
 		s := &campaign.Schedule{Cron: tc.cron, TimeZone: tc.zone}
 		t0 := tc.from

@@ -14,6 +14,7 @@ import (
 // the indexes to be built after the insert: they must all be back, and the
 // keys still unique.
 func TestLargeFirstLoadKeepsIndexes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		indexes := func() string {

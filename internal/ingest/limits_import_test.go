@@ -29,6 +29,7 @@ func rejectLines(t *testing.T, s *store.Store, id int64) string {
 // that is not UTF-8 in several places: each such row is rejected with its
 // line and column, and the good rows load, on both stores.
 func TestImportRejectsNonUTF8Rows(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, file, body string
 		want             string

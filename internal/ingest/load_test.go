@@ -91,6 +91,7 @@ const customersCSV = "customer_id,email,tier,balance,born,created_at,vip,prefs\n
 	"3,cy@example.com,,,,,,\n"
 
 func TestImportInsertsTypedValues(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		sum, err := load(t, s, m, "customers", "customers.csv", customersCSV, ingest.Options{})
@@ -116,6 +117,7 @@ func TestImportInsertsTypedValues(t *testing.T) {
 }
 
 func TestImportUpsertsDeletesAndLastRowWins(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		if _, err := load(t, s, m, "customers", "c.csv", customersCSV, ingest.Options{}); err != nil {
@@ -143,6 +145,7 @@ func TestImportUpsertsDeletesAndLastRowWins(t *testing.T) {
 }
 
 func TestImportReportsEveryBadRowAndLoadsTheGoodOnes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		body := "customer_id,email,tier,balance,born,vip\n" +
@@ -184,6 +187,7 @@ func TestImportReportsEveryBadRowAndLoadsTheGoodOnes(t *testing.T) {
 }
 
 func TestMaxErrorsLeavesTableUnchanged(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		if _, err := load(t, s, m, "customers", "c.csv", customersCSV, ingest.Options{}); err != nil {
@@ -210,6 +214,7 @@ func TestMaxErrorsLeavesTableUnchanged(t *testing.T) {
 }
 
 func TestOrphansAreRejectedOrKept(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		if _, err := load(t, s, m, "customers", "c.csv", customersCSV, ingest.Options{}); err != nil {
@@ -237,6 +242,7 @@ func TestOrphansAreRejectedOrKept(t *testing.T) {
 }
 
 func TestImportNDJSONGzip(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		var buf bytes.Buffer
@@ -264,6 +270,7 @@ func TestImportNDJSONGzip(t *testing.T) {
 }
 
 func TestBadHeaderLoadsNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		m := setup(t, s)
 		for _, tc := range []struct{ name, body, want string }{
@@ -285,6 +292,7 @@ func TestBadHeaderLoadsNothing(t *testing.T) {
 }
 
 func TestUnknownEntity(t *testing.T) {
+	t.Parallel()
 	s := storetest.Open(t, "duckdb")
 	m := setup(t, s)
 	_, err := load(t, s, m, "nope", "x.csv", "a\n1\n", ingest.Options{})

@@ -38,6 +38,7 @@ func complete(t *testing.T, s *store.Store, q *jobs.Queue, j *jobs.Job) error {
 }
 
 func TestEnqueueClaimComplete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -77,6 +78,7 @@ func TestEnqueueClaimComplete(t *testing.T) {
 }
 
 func TestExpiredLeaseIsTakenOverAndFenced(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -123,6 +125,7 @@ func TestExpiredLeaseIsTakenOverAndFenced(t *testing.T) {
 }
 
 func TestFailRetriesThenGivesUp(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -159,6 +162,7 @@ func TestFailRetriesThenGivesUp(t *testing.T) {
 // TestConcurrentWorkersClaimEachJobOnce runs several workers against one
 // queue: every job is completed exactly once.
 func TestConcurrentWorkersClaimEachJobOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		const n = 200
@@ -222,6 +226,7 @@ func TestConcurrentWorkersClaimEachJobOnce(t *testing.T) {
 func isConflict(err error) bool { return jobs.IsConflict(err) }
 
 func TestCancelByKeyPrefix(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := &clock{t: time.Now()}

@@ -39,6 +39,7 @@ func nodes(t *testing.T, backend string) (first func() *store.Store, second func
 }
 
 func TestRingRotateRetire(t *testing.T) {
+	t.Parallel()
 	for _, backend := range storetest.Backends {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
@@ -118,6 +119,7 @@ func TestRingRotateRetire(t *testing.T) {
 // TestRingRefresh checks that a node sees a rotation made by another
 // within Refresh, and a retirement too.
 func TestRingRefresh(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Open(t, "postgres")
 	s2, err := store.Open(ctx, store.Config{DatabaseURL: pgURL(t, s)})

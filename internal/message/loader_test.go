@@ -48,6 +48,7 @@ func setupShop(t *testing.T, s *store.Store) {
 }
 
 func TestLoader(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		setupShop(t, s)
 		m, _ := shopModel(t)
@@ -124,6 +125,7 @@ func TestLoader(t *testing.T) {
 }
 
 func TestLoaderDefaultOrderAndNoNeeds(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		setupShop(t, s)
 		m, _ := shopModel(t)
@@ -151,6 +153,7 @@ func TestLoaderDefaultOrderAndNoNeeds(t *testing.T) {
 }
 
 func TestPreview(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		setupShop(t, s)
 		m, _ := shopModel(t)

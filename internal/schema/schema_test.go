@@ -74,6 +74,7 @@ func currentVersion(t *testing.T, s *store.Store) int64 {
 }
 
 func TestApplyFreshCreatesTables(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		if _, _, err := Current(ctx, s); !errors.Is(err, store.ErrNotFound) {
@@ -124,6 +125,7 @@ func TestApplyFreshCreatesTables(t *testing.T) {
 }
 
 func TestApplyAdditive(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, v1 := setup(t, s)
 		v2 := strings.Replace(v1, "      balance: decimal(12,2)\n", "      balance: decimal(12,2)\n      phone: string\n", 1) +
@@ -156,6 +158,7 @@ func TestApplyAdditive(t *testing.T) {
 }
 
 func TestDestructiveRefusedThenAllowed(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, v1 := setup(t, s)
 		exec(t, s, `INSERT INTO customers (customer_id, email) VALUES (1, 'a@x'), (2, NULL), (3, 'c@x')`)
@@ -205,6 +208,7 @@ func TestDestructiveRefusedThenAllowed(t *testing.T) {
 }
 
 func TestTypeChangeConvertsData(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, v1 := setup(t, s)
 		exec(t, s, `INSERT INTO customers (customer_id, code) VALUES (1, '40'), (2, '2'), (3, NULL)`)
@@ -226,6 +230,7 @@ func TestTypeChangeConvertsData(t *testing.T) {
 }
 
 func TestFailedApplyChangesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, v1 := setup(t, s)
 		exec(t, s, `INSERT INTO customers (customer_id, code) VALUES (1, '40'), (2, 'abc')`)
@@ -251,6 +256,7 @@ func TestFailedApplyChangesNothing(t *testing.T) {
 }
 
 func TestChangeKey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, v1 := setup(t, s)
 		exec(t, s, `INSERT INTO purchases (purchase_id, customer_id) VALUES (1, 1), (2, 1)`)
@@ -278,6 +284,7 @@ func TestChangeKey(t *testing.T) {
 }
 
 func TestHistoryAndVersions(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, v1 := setup(t, s)
 		v2 := v1 + "  stores:\n    key: store_id\n    attributes: {store_id: string}\n"
@@ -308,6 +315,7 @@ func TestHistoryAndVersions(t *testing.T) {
 }
 
 func TestApplyInvalidDocument(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		_, err := Apply(context.Background(), s, []byte("entities:\n  a: {key: x, attributes: {x: strng}}\n"), ApplyOptions{})
 		var ve *datamodel.ValidationError
@@ -318,6 +326,7 @@ func TestApplyInvalidDocument(t *testing.T) {
 }
 
 func TestApplyJSONRecordsFormat(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		doc := `{"entities": {"a": {"key": "x", "attributes": {"x": "string"}}}}`
@@ -332,6 +341,7 @@ func TestApplyJSONRecordsFormat(t *testing.T) {
 }
 
 func TestApplyRetailAndLinkChanges(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		retail, err := os.ReadFile("../datamodel/testdata/retail.yaml")

@@ -14,6 +14,7 @@ import (
 // TestBulkLoadConformance loads every value kind the loader stages through
 // each dialect's bulk path and reads it back unchanged.
 func TestBulkLoadConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		d := s.Dialect

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		ms, err := store.Migrations(s.Dialect.Name())
@@ -39,6 +40,7 @@ func TestRedactHidesPassword(t *testing.T) {
 }
 
 func TestSessionsWorkInUTC(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		var tz string
 		if err := s.DB.QueryRow(`SELECT current_setting('TimeZone')`).Scan(&tz); err != nil {
@@ -53,6 +55,7 @@ func TestSessionsWorkInUTC(t *testing.T) {
 // TestConcurrentOpensMigrateOnce starts several nodes on one PostgreSQL
 // schema at once: each migration must be applied exactly once.
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	t.Parallel()
 	cfg := storetest.Config(t, "postgres")
 	errs := make(chan error, 4)
 	for range 4 {
@@ -107,6 +110,7 @@ func TestMemoryLimit(t *testing.T) {
 // TestOutboxKey: PostgreSQL keeps the outbox's primary key; the embedded
 // store has none (0011_outbox_key.sql: DuckDB holds a key's index in memory).
 func TestOutboxKey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		q, want := `SELECT count(*) FROM pg_constraint WHERE conrelid = 'ff_outbox'::regclass AND contype = 'p'`, 1
 		if s.Embedded() {

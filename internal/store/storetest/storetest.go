@@ -27,11 +27,17 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test"
 // Backends are the names Each runs, in order.
 var Backends = []string{"duckdb", "postgres"}
 
-// Each runs fn once per backend as a parallel-safe subtest.
+// Each runs fn once per backend, each in a parallel subtest: the stores are
+// private (a temporary DuckDB file, a private PostgreSQL schema), so the two
+// backends run at once, and alongside the caller's other parallel tests. Each
+// returns before fn runs, so it must be the caller's last statement, and fn
+// must not use t.Setenv or t.Chdir (process-wide; the testing package refuses
+// them in parallel tests).
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
 	for _, b := range Backends {
 		t.Run(b, func(t *testing.T) {
+			t.Parallel()
 			fn(t, Open(t, b))
 		})
 	}
