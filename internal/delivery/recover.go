@@ -129,8 +129,15 @@ func (d *Dispatcher) heartbeat(ctx context.Context) error {
 	if len(held) == 0 {
 		return nil
 	}
+	// SKIP LOCKED: a row locked now is being moved by this node's own loop
+	// (marked sending with a fresh lease, or recorded), or taken by a
+	// recovery; waiting for it, in an order of its own, deadlocked with
+	// those statements under load, failing the heartbeat until leases ran
+	// out and live nodes lost their work to each other.
 	_, err := d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET lease_until = $1
-		WHERE message_id = ANY($2) AND lease_owner = $3 AND status IN ('claimed', 'sending')`,
+		WHERE message_id IN (SELECT message_id FROM ff_outbox
+			WHERE message_id = ANY($2) AND lease_owner = $3 AND status IN ('claimed', 'sending')
+			FOR UPDATE SKIP LOCKED)`,
 		d.cfg.Now().UTC().Add(d.cfg.Lease), held, d.cfg.Owner)
 	return err
 }
@@ -151,19 +158,24 @@ func (d *Dispatcher) recoverExpired(ctx context.Context) error {
 // those being sent in doubt.
 func (d *Dispatcher) expire(ctx context.Context, all bool) (returned, inDoubt int64, err error) {
 	now := d.cfg.Now().UTC()
-	cond := "lease_until < $1"
-	if all {
-		cond = "$1 = $1"
+	// expiring selects the rows of a status whose lease ran out. On
+	// PostgreSQL it skips rows locked now: their owner is moving them (it
+	// lives), and waiting for them deadlocked with its statements.
+	expiring := func(status string) string {
+		if all {
+			return "status = '" + status + "' AND $1 = $1"
+		}
+		return "message_id IN (SELECT message_id FROM ff_outbox WHERE status = '" + status + "' AND lease_until < $1 FOR UPDATE SKIP LOCKED)"
 	}
 	res, err := d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1,
 		attempts = greatest(coalesce(attempts, 1) - 1, 0)
-		WHERE status = 'claimed' AND `+cond, now)
+		WHERE `+expiring(StatusClaimed), now)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recover claimed messages: %w", err)
 	}
 	returned, _ = res.RowsAffected()
 	res, err = d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'in_doubt', reason = $2, lease_owner = NULL, lease_until = NULL, updated_at = $1
-		WHERE status = 'sending' AND `+cond, now, ReasonDispatcherDied)
+		WHERE `+expiring(StatusSending), now, ReasonDispatcherDied)
 	if err != nil {
 		return returned, 0, fmt.Errorf("recover messages being sent: %w", err)
 	}
