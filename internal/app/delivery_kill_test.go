@@ -23,6 +23,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 // mailbox is an SMTP server that counts the copies of each Message-ID.
@@ -125,21 +126,7 @@ func (f *sendFixture) statuses(t *testing.T) map[string]int {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.DB.Query(`SELECT status, count(*) FROM ff_outbox GROUP BY status`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			t.Fatal(err)
-		}
-		out[st] = n
-	}
-	return out
+	return storetest.OutboxStatuses(t, s)
 }
 
 // waitSettled waits until the run has nothing left to send.

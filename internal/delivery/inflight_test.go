@@ -248,7 +248,7 @@ func TestStopLeavesNothingInDoubt(t *testing.T) {
 		if err := <-stopped; err != nil {
 			t.Fatal(err)
 		}
-		counts := statusCounts(t, s)
+		counts := storetest.OutboxStatuses(t, s)
 		if counts[delivery.StatusSending]+counts[delivery.StatusInDoubt]+counts[delivery.StatusClaimed] != 0 {
 			t.Fatalf("after the stop: %v; want nothing sending, in doubt or claimed", counts)
 		}
@@ -277,30 +277,10 @@ func TestStopLeavesNothingInDoubt(t *testing.T) {
 				t.Errorf("%s received %d times", id, c)
 			}
 		}
-		if counts := statusCounts(t, s); counts[delivery.StatusSent] != n {
+		if counts := storetest.OutboxStatuses(t, s); counts[delivery.StatusSent] != n {
 			t.Fatalf("after the restart: %v", counts)
 		}
 	})
-}
-
-// statusCounts counts the outbox's messages by status.
-func statusCounts(t *testing.T, s *store.Store) map[string]int {
-	t.Helper()
-	rows, err := s.DB.Query(`SELECT status, count(*) FROM ff_outbox GROUP BY status`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var c int
-		if err := rows.Scan(&st, &c); err != nil {
-			t.Fatal(err)
-		}
-		out[st] = c
-	}
-	return out
 }
 
 // slowLoad renders as plainRenderer after the clock moved on by a while:

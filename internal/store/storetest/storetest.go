@@ -135,3 +135,26 @@ func PostgresSchema(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// OutboxStatuses counts a store's outbox messages by status.
+func OutboxStatuses(t testing.TB, s *store.Store) map[string]int {
+	t.Helper()
+	rows, err := s.DB.Query(`SELECT status, count(*) FROM ff_outbox GROUP BY status`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
