@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// The store owns the fixed SQL over Fanfare's own ff_* tables. It is split
+// into areas (the outbox, jobs, runs, consent…), one file each, each a small
+// value type with named operations:
+//
+//	st.Outbox().Counts(ctx, run)              // on the database
+//	st.Outbox().On(tx).MarkSending(ctx, ids)  // inside a transaction
+//
+// An area holds the Querier it runs on and the dialect, so what differs
+// between DuckDB and PostgreSQL is decided here, never by its callers. SQL
+// generated from a user's documents (audience conditions, the activities
+// over working tables) comes from the query compilers instead, through the
+// Dialect's methods.
+
+// area is what every area's operations run on.
+type area struct {
+	q Querier
+	d Dialect
+}
+
+func (s *Store) area() area { return area{q: s.DB, d: s.Dialect} }
+
+// on is the same area bound to q (a transaction, a connection).
+func (a area) on(q Querier) area { a.q = q; return a }
+
+// row scans the single row query returns into dest; no row is ErrNotFound,
+// the one place sql.ErrNoRows is translated.
+func (a area) row(ctx context.Context, dest []any, query string, args ...any) error {
+	err := a.q.QueryRowContext(ctx, query, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// exec runs a statement and returns the rows it affected.
+func (a area) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := a.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// each runs query and calls fn for every row, with rows positioned on it.
+func (a area) each(ctx context.Context, fn func(rows *sql.Rows) error, query string, args ...any) error {
+	rows, err := a.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
