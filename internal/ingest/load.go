@@ -94,7 +94,7 @@ type Summary struct {
 // the good rows loaded, the others rejected; aborted (more rejects than
 // MaxErrors) and failed (every row rejected, or an error): nothing loaded.
 const (
-	StatusRunning              = "running"
+	StatusRunning              = store.ImportRunning
 	StatusCompleted            = "completed"
 	StatusCompletedWithRejects = "completed_with_rejects"
 	StatusAborted              = "aborted"
@@ -234,9 +234,7 @@ func (im *importer) finish(ctx context.Context) error {
 		return err
 	}
 	doc, _ := json.Marshal(im.sum)
-	_, err := im.s.DB.ExecContext(ctx, `UPDATE ff_imports SET status = $1, finished_at = $2, summary = $3 WHERE id = $4`,
-		im.sum.Status, time.Now().UTC(), string(doc), im.sum.ImportID)
-	if err != nil {
+	if err := im.s.Imports().Finish(ctx, im.sum.ImportID, im.sum.Status, time.Now().UTC(), string(doc)); err != nil {
 		return fmt.Errorf("record import result: %w", err)
 	}
 	return nil
@@ -287,69 +285,54 @@ func (im *importer) reject(rj Reject, newRow bool) {
 	im.rejects = append(im.rejects, rj)
 }
 
-// flushRejects writes pending rejects to ff_import_rejects.
+// flushRejects writes pending rejects to the store, in a form either
+// store can hold (see clipValue).
 func (im *importer) flushRejects(ctx context.Context) error {
 	im.mu.Lock()
 	pending := im.rejects
 	im.rejects = nil
 	im.mu.Unlock()
-	for len(pending) > 0 {
-		n := min(len(pending), 500)
-		var sb strings.Builder
-		args := make([]any, 0, n*5)
-		sb.WriteString("INSERT INTO ff_import_rejects (import_id, line, col, value, reason) VALUES ")
-		for i, rj := range pending[:n] {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			b := i * 5
-			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5)
-			args = append(args, im.sum.ImportID, rj.Line, clipValue(rj.Column), clipValue(rj.Value), strings.ToValidUTF8(rj.Reason, "\uFFFD"))
-		}
-		if _, err := im.s.DB.ExecContext(ctx, sb.String(), args...); err != nil {
-			return fmt.Errorf("record rejected rows: %w", err)
-		}
-		pending = pending[n:]
+	if len(pending) == 0 {
+		return nil
+	}
+	rows := make([]store.ImportReject, len(pending))
+	for i, rj := range pending {
+		rows[i] = store.ImportReject{Line: rj.Line, Column: clipValue(rj.Column), Value: clipValue(rj.Value), Reason: strings.ToValidUTF8(rj.Reason, "\uFFFD")}
+	}
+	if err := im.s.Imports().AddRejects(ctx, im.sum.ImportID, rows); err != nil {
+		return fmt.Errorf("record rejected rows: %w", err)
 	}
 	return nil
 }
 
 // Rejects streams every rejected row of an import in line order.
 func Rejects(ctx context.Context, s *store.Store, importID int64, fn func(Reject) error) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT line, col, value, reason FROM ff_import_rejects WHERE import_id = $1 ORDER BY line, col`, importID)
-	if err != nil {
+	var ferr error
+	err := s.Imports().Rejects(ctx, importID, func(r store.ImportReject) error {
+		ferr = fn(Reject{Line: r.Line, Column: r.Column, Value: r.Value, Reason: r.Reason})
+		return ferr
+	})
+	if err != nil && ferr == nil {
 		return fmt.Errorf("read rejects: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var rj Reject
-		if err := rows.Scan(&rj.Line, &rj.Column, &rj.Value, &rj.Reason); err != nil {
-			return err
-		}
-		if err := fn(rj); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return err
 }
 
 // Get returns the summary of an import.
 func Get(ctx context.Context, s *store.Store, importID int64) (*Summary, error) {
-	sum := &Summary{ImportID: importID}
-	var doc sql.NullString
-	err := s.DB.QueryRowContext(ctx, `SELECT entity, source, status, summary FROM ff_imports WHERE id = $1`, importID).Scan(&sum.Entity, &sum.Source, &sum.Status, &doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, store.ErrNotFound
+	rec, err := s.Imports().Get(ctx, importID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read import %d: %w", importID, err)
 	}
-	status := sum.Status
-	if doc.Valid {
-		if err := json.Unmarshal([]byte(doc.String), sum); err != nil {
+	sum := &Summary{ImportID: importID, Entity: rec.Entity, Source: rec.Source, Status: rec.Status}
+	if rec.Summary != "" {
+		if err := json.Unmarshal([]byte(rec.Summary), sum); err != nil {
 			return nil, fmt.Errorf("decode import %d: %w", importID, err)
 		}
 	}
-	sum.Status = status // the row's, which MarkInterrupted may have changed
+	sum.Status = rec.Status // the row's, which MarkInterrupted may have changed
 	return sum, nil
 }

@@ -40,13 +40,11 @@ func (im *importer) checkLinks(ctx context.Context) error {
 		col := strings.Join(l.Columns, ",")
 		// Report every orphan in the store, set-based, and the first few in
 		// the summary.
-		res, err := im.conn.ExecContext(ctx, fmt.Sprintf(
-			`INSERT INTO ff_import_rejects (import_id, line, col, value, reason) SELECT $1, s.%s, $2, %s, $3 FROM %s s WHERE %s`,
-			store.Quote(lineCol), valueExpr, stage, cond), im.sum.ImportID, col, reason)
+		orphans := fmt.Sprintf(`SELECT s.%s AS line, %s AS value FROM %s s WHERE %s`, store.Quote(lineCol), valueExpr, stage, cond)
+		n, err := im.s.Imports().On(im.conn).AddRejectsFrom(ctx, im.sum.ImportID, col, reason, orphans)
 		if err != nil {
 			return fmt.Errorf("check link %s: %w", l.Name, err)
 		}
-		n, _ := res.RowsAffected()
 		if n == 0 {
 			continue
 		}
@@ -57,7 +55,7 @@ func (im *importer) checkLinks(ctx context.Context) error {
 			im.sum.OrphansKept += n
 			continue
 		}
-		res, err = im.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s s WHERE %s`, stage, cond))
+		res, err := im.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s s WHERE %s`, stage, cond))
 		if err != nil {
 			return fmt.Errorf("drop orphan rows of link %s: %w", l.Name, err)
 		}

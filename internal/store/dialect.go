@@ -46,6 +46,15 @@ type Dialect interface {
 	// costs a bind each (14 us on DuckDB) and a plan per length
 	// (PostgreSQL), and stops at 65 535.
 	InList(expr string, n int, elem string) string
+
+	// --- imports (store/imports.go) ---
+
+	// SessionLockSQL returns the statements that take, try (a boolean
+	// result) and release a lock held by a database session until it ends,
+	// on key, an SQL expression of the statement's parameters: how a node
+	// tells the others that work it started is alive. All three are empty
+	// where one process owns the database (DuckDB) and nothing needs telling.
+	SessionLockSQL(key string) (lock, try, unlock string)
 }
 
 func commonColumnType(a *datamodel.Attribute, text, decimal, json string) string {

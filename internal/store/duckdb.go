@@ -151,3 +151,8 @@ func decimalText(d duckdb.Decimal) string {
 	}
 	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
 }
+
+// --- imports (store/imports.go) ---
+
+// SessionLockSQL returns no statements: one process owns the embedded file.
+func (duckDialect) SessionLockSQL(string) (lock, try, unlock string) { return "", "", "" }

@@ -148,3 +148,11 @@ func (pgDialect) DeferIndexes(ctx context.Context, tx Querier, table string) ([]
 	}
 	return rebuild, nil
 }
+
+// --- imports (store/imports.go) ---
+
+// SessionLockSQL uses advisory locks, which a session holds until it
+// unlocks them or ends.
+func (pgDialect) SessionLockSQL(key string) (lock, try, unlock string) {
+	return "SELECT pg_advisory_lock(" + key + ")", "SELECT pg_try_advisory_lock(" + key + ")", "SELECT pg_advisory_unlock(" + key + ")"
+}

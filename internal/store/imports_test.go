@@ -1,0 +1,156 @@
+package store_test
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+// TestImportsBookkeeping records an import from its start to its end and
+// reads it back; an unknown import is ErrNotFound. Both stores.
+func TestImportsBookkeeping(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		im := s.Imports()
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		at := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+		id, err := im.Begin(ctx, conn, "customers", "customers.csv", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := im.Get(ctx, id)
+		want := store.ImportRecord{Entity: "customers", Source: "customers.csv", Status: store.ImportRunning}
+		if err != nil || got != want {
+			t.Fatalf("Get running = %+v, %v; want %+v", got, err, want)
+		}
+		if err := im.Finish(ctx, id, "completed", at.Add(time.Second), `{"read":3}`); err != nil {
+			t.Fatal(err)
+		}
+		if err := im.Release(ctx, conn, id); err != nil {
+			t.Fatal(err)
+		}
+		want.Status, want.Summary = "completed", `{"read":3}`
+		if got, err := im.Get(ctx, id); err != nil || got != want {
+			t.Fatalf("Get finished = %+v, %v; want %+v", got, err, want)
+		}
+		if _, err := im.Get(ctx, id+1000); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Get unknown: err = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestImportsRejects records more rejects than one statement writes, and
+// rejects found by a query over a staging table, and reads them back in
+// line order, only the import's own. Both stores.
+func TestImportsRejects(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		im := s.Imports()
+		var rows []store.ImportReject
+		for i := 1200; i > 0; i-- {
+			rows = append(rows, store.ImportReject{Line: int64(i) + 1, Column: "email", Value: fmt.Sprint("v", i), Reason: "invalid"})
+		}
+		if err := im.AddRejects(ctx, 7, rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := im.AddRejects(ctx, 8, rows[:3]); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `CREATE TEMPORARY TABLE stage (_line BIGINT, ref BIGINT)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO stage VALUES (1, 10), (5000, 20), (3, NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		n, err := im.On(conn).AddRejectsFrom(ctx, 7, "ref", "no such ref",
+			`SELECT s._line AS line, CAST(s.ref AS VARCHAR) AS value FROM stage s WHERE s.ref IS NOT NULL`)
+		if err != nil || n != 2 {
+			t.Fatalf("AddRejectsFrom = %d, %v; want 2", n, err)
+		}
+		var got []store.ImportReject
+		if err := im.Rejects(ctx, 7, func(rj store.ImportReject) error { got = append(got, rj); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1202 {
+			t.Fatalf("%d rejects, want 1202", len(got))
+		}
+		first, second, last := store.ImportReject{Line: 1, Column: "ref", Value: "10", Reason: "no such ref"},
+			store.ImportReject{Line: 2, Column: "email", Value: "v1", Reason: "invalid"},
+			store.ImportReject{Line: 5000, Column: "ref", Value: "20", Reason: "no such ref"}
+		if got[0] != first || got[1] != second || got[1201] != last {
+			t.Fatalf("rejects start %+v, %+v and end %+v", got[0], got[1], got[1201])
+		}
+		stop := errors.New("stop")
+		if err := im.Rejects(ctx, 8, func(store.ImportReject) error { return stop }); !errors.Is(err, stop) {
+			t.Fatalf("Rejects: err = %v, want fn's", err)
+		}
+	})
+}
+
+// TestImportsMarkInterrupted marks running imports interrupted: on DuckDB
+// every one (one process owns the file), on PostgreSQL only those whose
+// owner's session has ended; an import that finished stays as it was.
+func TestImportsMarkInterrupted(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		im := s.Imports()
+		at := time.Now().UTC()
+		begin := func() (int64, func()) {
+			conn, err := s.DB.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := im.Begin(ctx, conn, "customers", "c.csv", at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// driver.ErrBadConn makes database/sql drop the connection, which
+			// ends the session, instead of keeping it in the pool.
+			return id, func() { _ = conn.Raw(func(any) error { return driver.ErrBadConn }); conn.Close() }
+		}
+		done, closeDone := begin()
+		if err := im.Finish(ctx, done, "completed", at, "{}"); err != nil {
+			t.Fatal(err)
+		}
+		closeDone()
+		dead, closeDead := begin()
+		closeDead() // the process died: its session is gone
+		live, closeLive := begin()
+		defer closeLive()
+
+		n, err := im.MarkInterrupted(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLive, wantN := store.ImportRunning, int64(1)
+		if s.Embedded() {
+			wantLive, wantN = store.ImportInterrupted, 2
+		}
+		if n != wantN {
+			t.Fatalf("MarkInterrupted = %d, want %d", n, wantN)
+		}
+		for id, want := range map[int64]string{done: "completed", dead: store.ImportInterrupted, live: wantLive} {
+			if r, err := im.Get(ctx, id); err != nil || r.Status != want {
+				t.Errorf("import %d: status %q (%v), want %q", id, r.Status, err, want)
+			}
+		}
+	})
+}
