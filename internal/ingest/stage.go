@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +21,7 @@ type batch struct {
 // stageRows parses and converts on one goroutine while the bulk loader
 // appends on another, so the two cores share the work.
 func (im *importer) stageRows(ctx context.Context, r io.Reader) error {
-	rd, cols, err := im.openReader(r)
+	rd, err := im.openReader(r)
 	if err != nil {
 		return &InputError{Err: err}
 	}
@@ -39,7 +40,7 @@ func (im *importer) stageRows(ctx context.Context, r io.Reader) error {
 	parseErr := make(chan error, 1)
 	go func() {
 		defer close(full)
-		parseErr <- im.parse(ctx, rd, cols, full, free)
+		parseErr <- im.parse(ctx, rd, full, free)
 	}()
 
 	var cur *batch
@@ -85,60 +86,78 @@ func attrNames(attrs []*datamodel.Attribute) []string {
 	return out
 }
 
-// openReader builds the format's reader over the columns the entity knows
-// (its attributes, then the change column). For CSV, header columns that
-// are not attributes are an error, and so is a missing key column.
-func (im *importer) openReader(r io.Reader) (Reader, []string, error) {
-	wanted := append(attrNames(im.attrs), ChangeColumn)
-	switch im.opts.Format {
-	case FormatNDJSON:
-		return NewNDJSONReader(r, wanted, im.opts.Limits.maxLine()), wanted, nil
-	case FormatCSV, "":
-		delim := im.opts.Delimiter
-		if delim == 0 {
-			delim = DelimiterFor(im.sum.Source)
-		}
-		cr, err := NewCSVReader(r, CSVOptions{Delimiter: delim, MaxRecord: im.opts.Limits.maxLine()})
-		if err != nil {
-			return nil, nil, err
-		}
-		header := cr.Header()
-		have := map[string]bool{}
-		var unknown []string
-		for _, h := range header {
-			have[h] = true
-			if h != ChangeColumn && im.e.Attribute(h) == nil {
-				unknown = append(unknown, fmt.Sprintf("%q", h))
-			}
-		}
-		if len(unknown) > 0 {
-			return nil, nil, fmt.Errorf("line 1: header column %s is not an attribute of %s (attributes: %s)",
-				strings.Join(unknown, ", "), im.e.Name, strings.Join(attrNames(im.attrs), ", "))
-		}
-		var missing []string
-		for _, k := range im.e.Key {
-			if !have[k] {
-				missing = append(missing, k)
-			}
-		}
-		if len(missing) > 0 {
-			return nil, nil, fmt.Errorf("line 1: the header has no key column %s of %s", strings.Join(missing, ", "), im.e.Name)
-		}
-		if err := cr.Bind(wanted); err != nil {
-			return nil, nil, err
-		}
-		return cr, wanted, nil
+// openReader builds the format's reader over the columns the entity knows:
+// the change column, then its attributes, the order of a staged row after
+// its line. For CSV, header columns that are not attributes are an error,
+// and so is a missing key column.
+func (im *importer) openReader(r io.Reader) (*Records, error) {
+	delim := im.opts.Delimiter
+	if delim == 0 {
+		delim = DelimiterFor(im.sum.Source)
 	}
-	return nil, nil, fmt.Errorf("unknown format %q (want csv or ndjson)", im.opts.Format)
+	rd, err := NewRecords(r, ReadOptions{Format: im.opts.Format, Delimiter: delim, Limits: im.opts.Limits})
+	if err != nil {
+		return nil, err
+	}
+	if header := rd.Header(); header != nil {
+		if err := im.checkHeader(header); err != nil {
+			return nil, err
+		}
+	}
+	if err := rd.Bind(append([]string{ChangeColumn}, attrNames(im.attrs)...)); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (im *importer) checkHeader(header []string) error {
+	have := map[string]bool{}
+	var unknown []string
+	for _, h := range header {
+		have[h] = true
+		if h != ChangeColumn && im.e.Attribute(h) == nil {
+			unknown = append(unknown, fmt.Sprintf("%q", h))
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("line 1: header column %s is not an attribute of %s (attributes: %s)",
+			strings.Join(unknown, ", "), im.e.Name, strings.Join(attrNames(im.attrs), ", "))
+	}
+	var missing []string
+	for _, k := range im.e.Key {
+		if !have[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("line 1: the header has no key column %s of %s", strings.Join(missing, ", "), im.e.Name)
+	}
+	return nil
+}
+
+// fields are the pipeline's fields: the change column, then the
+// attributes. A key, and a required attribute of a row that is not a
+// delete, must have a value.
+func (im *importer) fields() []Field {
+	fields := []Field{{Name: ChangeColumn, Convert: convertChange}}
+	isDelete := func(row []any) bool { return row[1] == true }
+	for i, a := range im.attrs {
+		f := Field{Name: a.Name, Convert: im.convs[i]}
+		switch {
+		case im.e.IsKey(a.Name):
+			f.Required = func([]any) bool { return true }
+		case a.Required:
+			f.Required = func(row []any) bool { return !isDelete(row) }
+		}
+		fields = append(fields, f)
+	}
+	return fields
 }
 
 // parse reads records, converts them, reports bad rows and hands good rows
 // to the loader in slabs.
-func (im *importer) parse(ctx context.Context, rd Reader, cols []string, full, free chan *batch) error {
-	nAttr := len(im.attrs)
-	changeIdx := nAttr
+func (im *importer) parse(ctx context.Context, rd Reader, full, free chan *batch) error {
 	var b *batch
-	var read int64
 	send := func() bool {
 		if b == nil || b.n == 0 {
 			return true
@@ -151,68 +170,41 @@ func (im *importer) parse(ctx context.Context, rd Reader, cols []string, full, f
 			return false
 		}
 	}
-	for {
-		rec, rj, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return &InputError{Err: fmt.Errorf("read %s after %d records: %w", im.sum.Source, read, err)}
-		}
-		read++
-		if im.opts.Progress != nil && read%65536 == 0 {
-			im.opts.Progress(read)
-		}
-		if rj != nil {
-			im.reject(*rj, true)
-			if err := im.overLimit(); err != nil {
-				return err
+	p := &Pipeline{
+		Fields:   im.fields(),
+		Progress: im.opts.Progress,
+		NewRow: func() ([]any, error) {
+			if b == nil {
+				select {
+				case b = <-free:
+					b.n = 0
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
 			}
-			continue
-		}
-		if b == nil {
-			select {
-			case b = <-free:
-				b.n = 0
-			case <-ctx.Done():
+			return b.rows[b.n], nil
+		},
+		Row: func([]any) error {
+			b.n++
+			if b.n == len(b.rows) && !send() {
 				return ctx.Err()
 			}
-		}
-		row := b.rows[b.n]
-		row[0] = rec.Line
-		ok := true
-		del, problem := changeValue(rec.Values[changeIdx])
-		if problem != "" {
-			im.reject(Reject{Line: rec.Line, Column: ChangeColumn, Value: rawString(rec.Values[changeIdx]), Reason: problem}, true)
-			ok = false
-		}
-		row[1] = del
-		for i := 0; i < nAttr; i++ {
-			a := im.attrs[i]
-			v, cerr := im.convs[i](rec.Values[i])
-			if cerr == nil && v == nil && (a.Required || im.e.IsKey(a.Name)) && !(del && !im.e.IsKey(a.Name)) {
-				cerr = errRequired
+			return nil
+		},
+		Rejected: func(problems []Reject) error {
+			for i, rj := range problems {
+				im.reject(rj, i == 0)
 			}
-			if cerr != nil {
-				im.reject(Reject{Line: rec.Line, Column: a.Name, Value: rawString(rec.Values[i]), Reason: cerr.Error()}, ok)
-				ok = false
-				continue
-			}
-			row[2+i] = v
-		}
-		if !ok {
-			if err := im.overLimit(); err != nil {
-				return err
-			}
-			continue
-		}
-		b.n++
-		if b.n == len(b.rows) && !send() {
-			return ctx.Err()
-		}
+			return im.overLimit()
+		},
 	}
-	if im.opts.Progress != nil {
-		im.opts.Progress(read)
+	read, err := p.Run(rd)
+	var re *ReadError
+	if errors.As(err, &re) {
+		return &InputError{Err: fmt.Errorf("read %s after %d records: %w", im.sum.Source, re.Records, re.Err)}
+	}
+	if err != nil {
+		return err
 	}
 	im.sum.Read = read
 	if !send() {
@@ -227,21 +219,23 @@ func (requiredError) Error() string { return "a value is required" }
 
 var errRequired error = requiredError{}
 
-// changeValue reads the change-type column: empty or "upsert" keeps the
-// row, "delete" removes it.
-func changeValue(raw any) (del bool, problem string) {
+var errChange = errors.New(`must be "upsert" or "delete"`)
+
+// convertChange reads the change-type column: empty or "upsert" keeps the
+// row (false), "delete" removes it (true).
+func convertChange(raw any) (any, error) {
 	switch v := raw.(type) {
 	case nil:
-		return false, ""
+		return false, nil
 	case string:
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "", "upsert":
-			return false, ""
+			return false, nil
 		case "delete":
-			return true, ""
+			return true, nil
 		}
 	}
-	return false, `must be "upsert" or "delete"`
+	return nil, errChange
 }
 
 // rawString renders a raw value for a reject report.
