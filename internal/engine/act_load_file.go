@@ -179,24 +179,37 @@ func (l *loadReader) Close() error { return l.f.Close() }
 // key not declared rejects its line and a declared key a line lacks is
 // null.
 func fileReader(r io.Reader, format ingest.Format, delim rune, cols []fileColumn, lim ingest.Limits) (ingest.Reader, []fileColumn, error) {
+	rd, err := ingest.NewRecords(r, ingest.ReadOptions{Format: format, Delimiter: delim, Limits: lim})
+	if err != nil {
+		return nil, nil, err
+	}
+	if header := rd.Header(); header != nil {
+		if cols, err = headerColumns(header, cols); err != nil {
+			return nil, nil, err
+		}
+	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
 	}
-	if format == ingest.FormatNDJSON {
-		return ingest.NewNDJSONReader(r, names, lim.MaxLine), cols, nil
-	}
-	cr, err := ingest.NewCSVReader(r, ingest.CSVOptions{Delimiter: delim, MaxRecord: lim.MaxLine})
-	if err != nil {
+	if err := rd.Bind(names); err != nil {
 		return nil, nil, err
 	}
+	return rd, cols, nil
+}
+
+// headerColumns returns the declared columns in the order of a CSV
+// header, which must name every one of them and nothing else.
+func headerColumns(header []string, cols []fileColumn) ([]fileColumn, error) {
 	byName := map[string]fileColumn{}
-	for _, c := range cols {
+	names := make([]string, len(cols))
+	for i, c := range cols {
 		byName[c.name] = c
+		names[i] = c.name
 	}
 	ordered := make([]fileColumn, 0, len(cols))
 	var unknown []string
-	for _, h := range cr.Header() {
+	for _, h := range header {
 		if c, ok := byName[h]; ok {
 			ordered = append(ordered, c)
 			delete(byName, h)
@@ -205,7 +218,7 @@ func fileReader(r io.Reader, format ingest.Format, delim rune, cols []fileColumn
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, nil, fmt.Errorf("line 1: header column %s not declared in columns (declared: %s)", strings.Join(unknown, ", "), strings.Join(names, ", "))
+		return nil, fmt.Errorf("line 1: header column %s not declared in columns (declared: %s)", strings.Join(unknown, ", "), strings.Join(names, ", "))
 	}
 	if len(byName) > 0 {
 		var missing []string
@@ -213,16 +226,9 @@ func fileReader(r io.Reader, format ingest.Format, delim rune, cols []fileColumn
 			missing = append(missing, n)
 		}
 		sort.Strings(missing)
-		return nil, nil, fmt.Errorf("line 1: the header has no column %s", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("line 1: the header has no column %s", strings.Join(missing, ", "))
 	}
-	header := make([]string, len(ordered))
-	for i, c := range ordered {
-		header[i] = c.name
-	}
-	if err := cr.Bind(header); err != nil {
-		return nil, nil, err
-	}
-	return cr, ordered, nil
+	return ordered, nil
 }
 
 // createFileTables creates the empty out and rejects tables.
@@ -343,50 +349,33 @@ func parseFile(ctx context.Context, rd ingest.Reader, cols []fileColumn, good, b
 			return ctx.Err()
 		}
 	}
-	reject := func(rj ingest.Reject) error {
-		// A line that cannot be read at all has no column: null.
-		var col any
-		if rj.Column != "" {
-			col = rj.Column
-		}
-		badRows = append(badRows, []any{rj.Line, col, rj.Value, rj.Reason})
-		return send(bad, &badRows, loadBatchRows)
+	fields := make([]ingest.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = ingest.Field{Name: c.name, Convert: c.conv}
 	}
-	for {
-		rec, rj, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if rj != nil {
-			if err := reject(*rj); err != nil {
-				return err
-			}
-			continue
-		}
-		row := make([]any, len(cols)+1)
-		row[0] = rec.Line
-		ok := true
-		for i, c := range cols {
-			val, cerr := c.conv(rec.Values[i])
-			if cerr != nil {
-				ok = false
-				if err := reject(ingest.Reject{Line: rec.Line, Column: c.name, Value: ingest.ReportValue(rec.Values[i]), Reason: cerr.Error()}); err != nil {
+	p := &ingest.Pipeline{
+		Fields: fields,
+		Row: func(row []any) error {
+			goodRows = append(goodRows, row)
+			return send(good, &goodRows, loadBatchRows)
+		},
+		Rejected: func(problems []ingest.Reject) error {
+			for _, rj := range problems {
+				// A line that cannot be read at all has no column: null.
+				var col any
+				if rj.Column != "" {
+					col = rj.Column
+				}
+				badRows = append(badRows, []any{rj.Line, col, ingest.ReportValue(rj.Value), rj.Reason})
+				if err := send(bad, &badRows, loadBatchRows); err != nil {
 					return err
 				}
-				continue
 			}
-			row[i+1] = val
-		}
-		if !ok {
-			continue
-		}
-		goodRows = append(goodRows, row)
-		if err := send(good, &goodRows, loadBatchRows); err != nil {
-			return err
-		}
+			return nil
+		},
+	}
+	if _, err := p.Run(rd); err != nil {
+		return err
 	}
 	if err := send(good, &goodRows, 0); err != nil {
 		return err
