@@ -63,7 +63,7 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 		source = "import"
 	}
 	source = strings.ToValidUTF8(source, "\uFFFD")
-	cr, err := openConsentFile(r, dim, lim)
+	rd, err := openConsentFile(r, dim, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -75,36 +75,41 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 	}
 	var rows []consentRow
 	index := map[string]int{}
-	for {
-		rec, rj, err := cr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConsentFile, err)
-		}
-		res.Rows++
-		if rj != nil {
-			reject(rj.Line, rj.Column, rj.Value, rj.Reason)
-			continue
-		}
-		row, ok := readConsentRow(dim, rec, source, now, reject)
-		if !ok {
-			continue
-		}
-		res.Accepted++
-		// A file may name a profile and channel twice: the newest row wins
-		// (the last of equals), as if applied one by one.
-		k := row.key + "\x00" + row.ch
-		if i, seen := index[k]; seen {
-			if !row.at.Before(rows[i].at) {
-				rows[i] = row
+	p := &ingest.Pipeline{
+		Fields:    consentFields(dim),
+		TrimSpace: true,
+		Rejected: func(problems []ingest.Reject) error {
+			for _, rj := range problems {
+				reject(rj.Line, rj.Column, ingest.ReportValue(rj.Value), rj.Reason)
 			}
-			continue
-		}
-		index[k] = len(rows)
-		rows = append(rows, row)
+			return nil
+		},
+		Row: func(r []any) error {
+			row, err := consentRowOf(dim, r, source, now)
+			if err != nil {
+				reject(r[0].(int64), "", "", err.Error())
+				return nil
+			}
+			res.Accepted++
+			// A file may name a profile and channel twice: the newest row
+			// wins (the last of equals), as if applied one by one.
+			k := row.key + "\x00" + row.ch
+			if i, seen := index[k]; seen {
+				if !row.at.Before(rows[i].at) {
+					rows[i] = row
+				}
+				return nil
+			}
+			index[k] = len(rows)
+			rows = append(rows, row)
+			return nil
+		},
 	}
+	n, err := p.Run(rd)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConsentFile, err)
+	}
+	res.Rows = int(n)
 	if err := recordConsent(ctx, s, dimension, rows); err != nil {
 		return nil, err
 	}
@@ -112,18 +117,18 @@ func ImportConsent(ctx context.Context, s *store.Store, m *datamodel.Model, dime
 }
 
 // consentColumns are the columns a consent file may have after its
-// dimension's key attributes, in the order readConsentRow reads them.
+// dimension's key attributes, in the order consentFields reads them.
 var consentColumns = []string{"channel", "status", "updated_at", "source"}
 
 // openConsentFile reads a consent file like an import (gzip and line
 // limits, a UTF-8 byte order mark dropped, a row that is not UTF-8
 // rejected) and checks its header.
-func openConsentFile(r io.Reader, dim *datamodel.Entity, lim ingest.Limits) (*ingest.CSVReader, error) {
+func openConsentFile(r io.Reader, dim *datamodel.Entity, lim ingest.Limits) (*ingest.Records, error) {
 	body, _, err := ingest.OpenStream(r, "consent file", ingest.FormatCSV, lim)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConsentFile, err)
 	}
-	cr, err := ingest.NewCSVReader(body, ingest.CSVOptions{MaxRecord: lim.MaxLine})
+	cr, err := ingest.NewRecords(body, ingest.ReadOptions{Format: ingest.FormatCSV, Limits: lim})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read the header: %w", ErrConsentFile, err)
 	}
@@ -150,63 +155,94 @@ func openConsentFile(r io.Reader, dim *datamodel.Entity, lim ingest.Limits) (*in
 	return cr, nil
 }
 
-// readConsentRow checks one record, bound to the key attributes then
-// consentColumns, and reports each problem.
-func readConsentRow(dim *datamodel.Entity, rec *ingest.Record, source string, now time.Time, reject func(line int64, column, value, reason string)) (consentRow, bool) {
-	line := rec.Line
-	nk := len(dim.Key)
-	field := func(i int) string { return strings.TrimSpace(rec.Values[i].(string)) }
-	values := make([]any, nk)
-	ok := true
-	for i, k := range dim.Key {
-		v := field(i)
-		switch {
-		case v == "":
-			reject(line, k, v, "missing")
-			ok = false
-		case dim.Attribute(k).Type == datamodel.TypeInteger:
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				reject(line, k, ingest.ReportValue(v), "not an integer")
-				ok = false
+// Reasons a consent file's value is refused.
+var (
+	errConsentMissing   = errors.New("missing")
+	errConsentInteger   = errors.New("not an integer")
+	errConsentChannel   = errors.New("must be email, sms or push")
+	errConsentStatus    = errors.New("must be opt_in or opt_out")
+	errConsentUpdatedAt = errors.New("not an RFC 3339 time")
+)
+
+// convertUpdatedAt reads updated_at: empty (null, meaning now) or RFC 3339.
+func convertUpdatedAt(raw any) (any, error) {
+	v := raw.(string)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, errConsentUpdatedAt
+	}
+	return t, nil
+}
+
+// convertSource reads source: empty (null, meaning the import's) or text.
+func convertSource(raw any) (any, error) {
+	if v := raw.(string); v != "" {
+		return v, nil
+	}
+	return nil, nil
+}
+
+// consentFields are the fields of a consent file, bound to the key
+// attributes then consentColumns; values arrive trimmed.
+func consentFields(dim *datamodel.Entity) []ingest.Field {
+	var fields []ingest.Field
+	for _, k := range dim.Key {
+		integer := dim.Attribute(k).Type == datamodel.TypeInteger
+		fields = append(fields, ingest.Field{Name: k, Convert: func(raw any) (any, error) {
+			v := raw.(string)
+			switch {
+			case v == "":
+				return nil, errConsentMissing
+			case integer:
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return nil, errConsentInteger
+				}
+				return n, nil
 			}
-			values[i] = n
-		default:
-			values[i] = v
-		}
+			return v, nil
+		}})
 	}
-	row := consentRow{ch: field(nk), status: field(nk + 1), source: source, at: now}
-	switch row.ch {
-	case channel.Email, channel.SMS, channel.Push:
-	default:
-		reject(line, "channel", ingest.ReportValue(row.ch), "must be email, sms or push")
-		ok = false
+	return append(fields,
+		ingest.Field{Name: "channel", Convert: func(raw any) (any, error) {
+			switch v := raw.(string); v {
+			case channel.Email, channel.SMS, channel.Push:
+				return v, nil
+			}
+			return nil, errConsentChannel
+		}},
+		ingest.Field{Name: "status", Convert: func(raw any) (any, error) {
+			if v := raw.(string); v == OptIn || v == OptOut {
+				return v, nil
+			}
+			return nil, errConsentStatus
+		}},
+		ingest.Field{Name: "updated_at", Convert: convertUpdatedAt},
+		ingest.Field{Name: "source", Convert: convertSource},
+	)
+}
+
+// consentRowOf makes the consent to record of a converted row: its line,
+// the key values, then consentColumns. A row without updated_at is
+// recorded at now, one without source from source.
+func consentRowOf(dim *datamodel.Entity, r []any, source string, now time.Time) (consentRow, error) {
+	nk := len(dim.Key)
+	key, err := ProfileKey(dim.Key, r[1:1+nk])
+	if err != nil {
+		return consentRow{}, err
 	}
-	if row.status != OptIn && row.status != OptOut {
-		reject(line, "status", ingest.ReportValue(row.status), "must be opt_in or opt_out")
-		ok = false
-	}
-	if v := field(nk + 2); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			reject(line, "updated_at", ingest.ReportValue(v), "not an RFC 3339 time")
-			ok = false
-		}
+	row := consentRow{key: key, ch: r[1+nk].(string), status: r[2+nk].(string), source: source, at: now}
+	if t, ok := r[3+nk].(time.Time); ok {
 		row.at = t
 	}
-	if v := field(nk + 3); v != "" {
-		row.source = v
+	if s, ok := r[4+nk].(string); ok {
+		row.source = s
 	}
-	if !ok {
-		return row, false
-	}
-	key, err := ProfileKey(dim.Key, values)
-	if err != nil {
-		reject(line, "", "", err.Error())
-		return row, false
-	}
-	row.key, row.source, row.at = key, clip(row.source), row.at.UTC()
-	return row, true
+	row.source, row.at = clip(row.source), row.at.UTC()
+	return row, nil
 }
 
 // recordConsent writes rows in one transaction, never over consent
