@@ -178,12 +178,12 @@ func convertUpdatedAt(raw any) (any, error) {
 }
 
 // convertSource reads source: empty (null, meaning the import's) or text.
-func convertSource(raw any) (any, error) {
-	if v := raw.(string); v != "" {
-		return v, nil
-	}
-	return nil, nil
-}
+func convertSource(raw any) (any, error) { return consentText(raw) }
+
+// consentText is the check of an import's string attribute: text either
+// store can hold (no NUL byte, which PostgreSQL refuses, failing the whole
+// file), empty being null.
+var consentText = ingest.ConverterFor(&datamodel.Attribute{Type: datamodel.TypeString}, nil)
 
 // consentFields are the fields of a consent file, bound to the key
 // attributes then consentColumns; values arrive trimmed.
@@ -203,7 +203,7 @@ func consentFields(dim *datamodel.Entity) []ingest.Field {
 				}
 				return n, nil
 			}
-			return v, nil
+			return consentText(v)
 		}})
 	}
 	return append(fields,

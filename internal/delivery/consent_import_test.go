@@ -69,3 +69,32 @@ func TestImportConsentLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestImportConsentNULByte imports a consent file with a NUL byte in a key
+// and in a source: those rows are rejects, as they are in an import and
+// load_file, and the good row is recorded (PostgreSQL refused the whole
+// file: no text column holds a NUL byte). Both stores.
+func TestImportConsentNULByte(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		m, err := datamodel.Parse([]byte("entities:\n  members:\n    key: code\n    attributes:\n      code: string\n      email: string\n    targeting: {email: email}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB.Exec(`CREATE TABLE members (code VARCHAR PRIMARY KEY, email VARCHAR)`); err != nil {
+			t.Fatal(err)
+		}
+		file := "code,channel,status,source\na,email,opt_out,cr\x00m\nb\x00,email,opt_out,\nc,email,opt_in,\n"
+		res, err := delivery.ImportConsent(context.Background(), s, m, "members", strings.NewReader(file), "", time.Now(), ingest.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []delivery.ConsentReject{
+			{Line: 2, Column: "source", Value: "crm", Reason: "contains a NUL byte"},
+			{Line: 3, Column: "code", Value: "b", Reason: "contains a NUL byte"},
+		}
+		if res.Rows != 3 || res.Accepted != 1 || fmt.Sprint(res.Rejects) != fmt.Sprint(want) {
+			t.Fatalf("import = %+v\nwant rejects %+v", res, want)
+		}
+	})
+}
