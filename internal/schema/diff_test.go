@@ -10,8 +10,10 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-// fakeDialect is PostgreSQL-like: primary keys and link indexes.
-type fakeDialect struct{}
+// fakeDialect is PostgreSQL-like: primary keys and link indexes. The
+// embedded Dialect (nil) stands for the methods a schema diff never calls,
+// so that a method added to the store's Dialect does not break this test.
+type fakeDialect struct{ store.Dialect }
 
 func (fakeDialect) Name() string                             { return "fake" }
 func (fakeDialect) ColumnType(a *datamodel.Attribute) string { return strings.ToUpper(a.SQLType()) }
