@@ -11,8 +11,7 @@ import (
 )
 
 // fakeDialect is PostgreSQL-like: primary keys and link indexes. The
-// embedded Dialect (nil) stands for the methods a schema diff never calls,
-// so that a method added to the store's Dialect does not break this test.
+// methods Diff does not call come from the nil Dialect it embeds.
 type fakeDialect struct{ store.Dialect }
 
 func (fakeDialect) Name() string                             { return "fake" }

@@ -156,3 +156,12 @@ func (pgDialect) DeferIndexes(ctx context.Context, tx Querier, table string) ([]
 func (pgDialect) SessionLockSQL(key string) (lock, try, unlock string) {
 	return "SELECT pg_advisory_lock(" + key + ")", "SELECT pg_try_advisory_lock(" + key + ")", "SELECT pg_advisory_unlock(" + key + ")"
 }
+
+// Compiled queries over the user's tables (audiences, profile loading).
+
+func (pgDialect) BytewiseText() bool          { return false }
+func (pgDialect) Bytewise(expr string) string { return expr + ` COLLATE "C"` }
+
+// SemiJoinMembers: NOT IN over a large set is a nested loop; a LEFT JOIN
+// to the member table (its keys are unique) beats NOT EXISTS.
+func (pgDialect) SemiJoinMembers() bool { return false }
