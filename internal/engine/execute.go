@@ -201,17 +201,9 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 		if o.Control || o.Table == "" {
 			continue
 		}
-		if err := e.store.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+store.Quote(o.Table)).Scan(&o.Count); err != nil {
+		var err error
+		if o.Count, o.Columns, err = e.store.Runs().TableSize(ctx, o.Table); err != nil {
 			return fmt.Errorf("count %s: %w", o.Port, err)
-		}
-		rows, err := e.store.DB.QueryContext(ctx, "SELECT * FROM "+store.Quote(o.Table)+" LIMIT 0")
-		if err != nil {
-			return fmt.Errorf("columns of %s: %w", o.Port, err)
-		}
-		o.Columns, err = rows.Columns()
-		rows.Close()
-		if err != nil {
-			return err
 		}
 	}
 	return nil

@@ -140,28 +140,11 @@ func (e *Engine) Preview(ctx context.Context, runID int64, activity, port string
 	if o.Control {
 		return nil, nil, nil
 	}
-	rows, err := e.store.DB.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %s ORDER BY 1 LIMIT %d`, store.Quote(o.Table), limit))
+	cols, rows, err := e.store.Runs().TableRows(ctx, o.Table, limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preview %s.%s (its working table may have been cleaned up): %w", activity, port, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, err
-		}
-		for i, v := range vals {
-			vals[i] = store.Plain(v)
-		}
-		out = append(out, vals)
-	}
-	return cols, out, rows.Err()
+	return cols, rows, nil
 }
 
 func splitJSONList(s string) []string {

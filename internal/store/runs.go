@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -199,4 +200,45 @@ func (r Runs) WorkTables(ctx context.Context, runID int64, prefix string, onlySt
 func (r Runs) DropTable(ctx context.Context, name string) error {
 	_, err := r.exec(ctx, "DROP TABLE IF EXISTS "+Quote(name))
 	return err
+}
+
+// TableSize counts a working table's rows and lists its columns.
+func (r Runs) TableSize(ctx context.Context, table string) (count int64, columns []string, err error) {
+	if err := r.row(ctx, []any{&count}, "SELECT count(*) FROM "+Quote(table)); err != nil {
+		return 0, nil, err
+	}
+	rows, err := r.q.QueryContext(ctx, "SELECT * FROM "+Quote(table)+" LIMIT 0")
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	columns, err = rows.Columns()
+	return count, columns, err
+}
+
+// TableRows returns the first limit rows of a working table, ordered by
+// its first column, as plain values (Plain).
+func (r Runs) TableRows(ctx context.Context, table string, limit int) ([]string, [][]any, error) {
+	rows, err := r.q.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %s ORDER BY 1 LIMIT %d`, Quote(table), limit))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, err
+		}
+		for i, v := range vals {
+			vals[i] = Plain(v)
+		}
+		out = append(out, vals)
+	}
+	return cols, out, rows.Err()
 }

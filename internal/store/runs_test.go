@@ -150,3 +150,45 @@ func TestRunsLockSerialisesARun(t *testing.T) {
 		}
 	})
 }
+
+func TestRunsWorkTables(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		for _, q := range []string{
+			`CREATE TABLE ff_w_9_0_keep AS SELECT 2 AS id UNION ALL SELECT 1`,
+			`CREATE TABLE ff_w_9_0_stray (id INTEGER)`,
+			`CREATE TABLE ff_wx9x0_other (id INTEGER)`, // "_" in the prefix is no wildcard
+		} {
+			if _, err := s.DB.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Runs().AddOutput(ctx, run, store.OutputRecord{Activity: "a", Port: "out", Table: "ff_w_9_0_keep", Columns: `["id"]`, Count: 2}); err != nil {
+			t.Fatal(err)
+		}
+		stray, err := s.Runs().WorkTables(ctx, run, "ff_w_9_0_", true)
+		if err != nil || len(stray) != 1 || stray[0] != "ff_w_9_0_stray" {
+			t.Fatalf("stray tables = %v, %v", stray, err)
+		}
+		all, err := s.Runs().WorkTables(ctx, run, "ff_w_9_", false)
+		if err != nil || len(all) != 2 {
+			t.Fatalf("all tables = %v, %v", all, err)
+		}
+		n, cols, err := s.Runs().TableSize(ctx, "ff_w_9_0_keep")
+		if err != nil || n != 2 || len(cols) != 1 || cols[0] != "id" {
+			t.Fatalf("TableSize = %d, %v, %v", n, cols, err)
+		}
+		cols, rows, err := s.Runs().TableRows(ctx, "ff_w_9_0_keep", 1)
+		if err != nil || len(cols) != 1 || len(rows) != 1 {
+			t.Fatalf("TableRows = %v, %v, %v", cols, rows, err)
+		}
+		if err := s.Runs().DropTable(ctx, "ff_w_9_0_stray"); err != nil {
+			t.Fatal(err)
+		}
+		if stray, _ := s.Runs().WorkTables(ctx, run, "ff_w_9_0_", true); len(stray) != 0 {
+			t.Fatalf("stray tables after the drop = %v", stray)
+		}
+	})
+}
