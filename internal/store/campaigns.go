@@ -130,7 +130,7 @@ type DueSchedule struct {
 // by it, and a node ticking at the same time passes over them.
 func (c Campaigns) DueSchedules(ctx context.Context, now time.Time) ([]DueSchedule, error) {
 	q := `SELECT campaign_id, version, next_at FROM ff_schedules WHERE next_at <= $1 ORDER BY next_at`
-	if c.d.RowLocks() {
+	if rowLocks(c.d) {
 		q += " FOR UPDATE SKIP LOCKED"
 	}
 	var out []DueSchedule

@@ -46,12 +46,6 @@ type Dialect interface {
 	// costs a bind each (14 us on DuckDB) and a plan per length
 	// (PostgreSQL), and stops at 65 535.
 	InList(expr string, n int, elem string) string
-	// RowLocks reports whether the database locks rows for a transaction
-	// (SELECT … FOR UPDATE [SKIP LOCKED]), so that nodes coordinate
-	// through it. The embedded store has one process, which serialises
-	// its work with mutexes instead: DuckDB aborts one of two
-	// transactions updating the same rows rather than making it wait.
-	RowLocks() bool
 }
 
 func commonColumnType(a *datamodel.Attribute, text, decimal, json string) string {

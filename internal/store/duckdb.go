@@ -64,7 +64,6 @@ func (duckDialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { 
 
 func (duckDialect) PrimaryKeys() bool { return false }
 func (duckDialect) IndexLinks() bool  { return false }
-func (duckDialect) RowLocks() bool    { return false }
 
 // InList joins the list as a table: list_contains would compare each row
 // with every value.

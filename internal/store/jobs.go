@@ -109,7 +109,7 @@ func (j Jobs) Claim(ctx context.Context, owner string, kinds []string, limit int
 	pick := fmt.Sprintf(`SELECT id FROM ff_jobs
 		WHERE kind IN (%s) AND ((status = $5 AND run_after <= $3) OR (status = $4 AND lease_until < $3))
 		ORDER BY run_after, id LIMIT $%d`, strings.Join(ph, ", "), len(args))
-	if j.d.RowLocks() {
+	if rowLocks(j.d) {
 		pick += " FOR UPDATE SKIP LOCKED"
 	} else {
 		j.claimMu.Lock()
@@ -222,11 +222,18 @@ func (j Jobs) State(ctx context.Context, id int64) (JobState, error) {
 // other nodes may be alive, and leases expire by themselves: nothing is
 // done.
 func (j Jobs) Recover(ctx context.Context) (int64, error) {
-	if j.d.RowLocks() {
+	if rowLocks(j.d) {
 		return 0, nil
 	}
 	return j.exec(ctx, `UPDATE ff_jobs SET status = 'ready', lease_owner = NULL, lease_until = NULL WHERE status = 'running'`)
 }
+
+// rowLocks reports whether the database locks rows for a transaction
+// (SELECT … FOR UPDATE [SKIP LOCKED]), so that nodes coordinate through it.
+// The embedded store has one process, which serialises its work with
+// mutexes instead: DuckDB aborts one of two transactions updating the same
+// rows rather than making it wait.
+func rowLocks(d Dialect) bool { return d.Name() == "postgres" }
 
 // escapeLike escapes s for a LIKE pattern with ESCAPE '!'.
 func escapeLike(s string) string {

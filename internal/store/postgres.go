@@ -80,7 +80,6 @@ func (pgDialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), er
 
 func (pgDialect) PrimaryKeys() bool { return true }
 func (pgDialect) IndexLinks() bool  { return true }
-func (pgDialect) RowLocks() bool    { return true }
 
 func (pgDialect) TableExistsSQL() string {
 	return `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`

@@ -25,10 +25,10 @@ func (r Runs) On(q Querier) Runs { r.area = r.area.on(q); return r }
 
 // Hold serialises the coordinating transactions of one run in this
 // process until release is called, where the database has no row locks
-// (Dialect.RowLocks): DuckDB would abort one of two transactions updating
+// (rowLocks): DuckDB would abort one of two transactions updating
 // the same rows instead of waiting. It is taken before the transaction.
 func (r Runs) Hold(runID int64) (release func()) {
-	if r.d.RowLocks() {
+	if rowLocks(r.d) {
 		return func() {}
 	}
 	m, _ := r.locks.LoadOrStore(runID, &sync.Mutex{})
@@ -42,7 +42,7 @@ func (r Runs) Hold(runID int64) (release func()) {
 // returns the run's status.
 func (r Runs) Lock(ctx context.Context, runID int64) (string, error) {
 	q := `SELECT status FROM ff_runs WHERE id = $1`
-	if r.d.RowLocks() {
+	if rowLocks(r.d) {
 		q += " FOR UPDATE"
 	}
 	var status string

@@ -54,7 +54,7 @@ type Store struct {
 	Location string
 
 	// jobClaims and runLocks serialise, on the embedded store, what row
-	// locks serialise on PostgreSQL (Dialect.RowLocks): claims of jobs,
+	// locks serialise on PostgreSQL (rowLocks): claims of jobs,
 	// and the coordinating transactions of each run (run id → *sync.Mutex).
 	jobClaims sync.Mutex
 	runLocks  sync.Map
