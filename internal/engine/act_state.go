@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // Campaign state (ff_campaign_state) is what runs of a campaign pass on to
@@ -32,8 +34,7 @@ func (e *Engine) saveState(ctx context.Context, tx *sql.Tx, v *env) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ff_campaign_state (campaign_id, key, value) VALUES ($1, $2, $3)
-			ON CONFLICT (campaign_id, key) DO UPDATE SET value = excluded.value`, v.st.run.CampaignID, n, v.kept[n]); err != nil {
+		if err := e.store.Campaigns().On(tx).SetState(ctx, v.st.run.CampaignID, n, v.kept[n]); err != nil {
 			return fmt.Errorf("save campaign state %s: %w", n, err)
 		}
 	}
@@ -42,9 +43,8 @@ func (e *Engine) saveState(ctx context.Context, tx *sql.Tx, v *env) error {
 
 // state reads a campaign state value; ok is false when there is none.
 func (v *env) state(key string) (value string, ok bool, err error) {
-	err = v.store().DB.QueryRowContext(v.ctx, `SELECT value FROM ff_campaign_state WHERE campaign_id = $1 AND key = $2`,
-		v.st.run.CampaignID, key).Scan(&value)
-	if errors.Is(err, sql.ErrNoRows) {
+	value, err = v.store().Campaigns().State(v.ctx, v.st.run.CampaignID, key)
+	if errors.Is(err, store.ErrNotFound) {
 		return "", false, nil
 	}
 	if err != nil {

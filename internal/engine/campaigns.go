@@ -46,29 +46,12 @@ func (e *Engine) Save(ctx context.Context, doc []byte) (*Campaign, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := e.Now().UTC()
-	var id int64
 	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
-		var latest int64
-		err := tx.QueryRowContext(ctx, `SELECT id, latest_version FROM ff_campaigns WHERE name = $1`, d.Name).Scan(&id, &latest)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			err = tx.QueryRowContext(ctx, `INSERT INTO ff_campaigns (name, status, latest_version, created_at, updated_at) VALUES ($1, $2, 1, $3, $3) RETURNING id`,
-				d.Name, StatusDraft, now).Scan(&id)
-			if err != nil {
-				return fmt.Errorf("create campaign: %w", err)
-			}
-			latest = 1
-		case err != nil:
-			return fmt.Errorf("look up campaign: %w", err)
-		default:
-			latest++
-			if _, err := tx.ExecContext(ctx, `UPDATE ff_campaigns SET latest_version = $1, updated_at = $2 WHERE id = $3`, latest, now, id); err != nil {
-				return fmt.Errorf("update campaign: %w", err)
-			}
+		_, _, err := e.store.Campaigns().On(tx).AddVersion(ctx, d.Name, StatusDraft, string(doc), e.Now())
+		if err != nil {
+			return fmt.Errorf("save campaign %s: %w", d.Name, err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO ff_campaign_versions (campaign_id, version, document, created_at) VALUES ($1, $2, $3, $4)`, id, latest, string(doc), now)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -78,46 +61,39 @@ func (e *Engine) Save(ctx context.Context, doc []byte) (*Campaign, error) {
 
 // Get returns a campaign with its latest document.
 func (e *Engine) Get(ctx context.Context, name string) (*Campaign, error) {
-	c := &Campaign{}
-	var pub sql.NullInt64
-	err := e.store.DB.QueryRowContext(ctx, `SELECT c.id, c.name, c.status, c.latest_version, c.published_version, c.created_at, c.updated_at, v.document
-		FROM ff_campaigns c JOIN ff_campaign_versions v ON v.campaign_id = c.id AND v.version = c.latest_version WHERE c.name = $1`, name).
-		Scan(&c.ID, &c.Name, &c.Status, &c.LatestVersion, &pub, &c.CreatedAt, &c.UpdatedAt, &c.Document)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := e.store.Campaigns().Get(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("campaign %q: %w", name, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read campaign %q: %w", name, err)
 	}
-	c.PublishedVersion = pub.Int64
-	return c, nil
+	c := campaignOf(r)
+	return &c, nil
+}
+
+func campaignOf(r store.CampaignRecord) Campaign {
+	return Campaign{ID: r.ID, Name: r.Name, Status: r.Status, LatestVersion: r.LatestVersion, PublishedVersion: r.PublishedVersion,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Document: r.Document}
 }
 
 // List returns every campaign, without documents.
 func (e *Engine) List(ctx context.Context) ([]Campaign, error) {
-	rows, err := e.store.DB.QueryContext(ctx, `SELECT id, name, status, latest_version, published_version, created_at, updated_at FROM ff_campaigns ORDER BY name`)
+	rs, err := e.store.Campaigns().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
-	defer rows.Close()
 	var out []Campaign
-	for rows.Next() {
-		var c Campaign
-		var pub sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.Name, &c.Status, &c.LatestVersion, &pub, &c.CreatedAt, &c.UpdatedAt); err != nil {
-			return nil, err
-		}
-		c.PublishedVersion = pub.Int64
-		out = append(out, c)
+	for _, r := range rs {
+		out = append(out, campaignOf(r))
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // document loads and parses one version of a campaign.
 func (e *Engine) document(ctx context.Context, q store.Querier, campaignID, version int64) (*campaign.Document, error) {
-	var doc string
-	err := q.QueryRowContext(ctx, `SELECT document FROM ff_campaign_versions WHERE campaign_id = $1 AND version = $2`, campaignID, version).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
+	doc, err := e.store.Campaigns().On(q).Document(ctx, campaignID, version)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("campaign %d version %d: %w", campaignID, version, store.ErrNotFound)
 	}
 	if err != nil {
@@ -192,10 +168,7 @@ func (e *Engine) Publish(ctx context.Context, name string) (*Campaign, error) {
 	}
 	now := e.Now().UTC()
 	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_campaign_versions SET published_at = $1 WHERE campaign_id = $2 AND version = $3`, now, c.ID, c.LatestVersion); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_campaigns SET status = $1, published_version = $2, updated_at = $3 WHERE id = $4`, StatusPublished, c.LatestVersion, now, c.ID); err != nil {
+		if err := e.store.Campaigns().On(tx).Publish(ctx, c.ID, c.LatestVersion, StatusPublished, now); err != nil {
 			return err
 		}
 		return e.planSchedule(ctx, tx, c.ID, c.LatestVersion, d, now)

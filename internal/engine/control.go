@@ -16,12 +16,15 @@ var ErrRunState = errors.New("not possible in the run's state")
 // inRun runs fn in a transaction that holds the run (its row on
 // PostgreSQL, its lock on the embedded store), with the run's status.
 func (e *Engine) inRun(ctx context.Context, runID int64, fn func(tx *sql.Tx, status string) error) error {
-	unlock := e.lockRun(runID)
-	defer unlock()
+	release := e.store.Runs().Hold(runID)
+	defer release()
 	return e.store.InTx(ctx, func(tx *sql.Tx) error {
-		status, err := e.lockRunRow(ctx, tx, runID)
+		status, err := e.store.Runs().On(tx).Lock(ctx, runID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("run %d: %w", runID, store.ErrNotFound)
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("lock run %d: %w", runID, err)
 		}
 		return fn(tx, status)
 	})
@@ -65,8 +68,7 @@ func (e *Engine) Pause(ctx context.Context, runID int64) error {
 		}
 		switch {
 		case status == RunRunning, status == RunWaiting:
-			_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunPaused, runID)
-			return err
+			return e.store.Runs().On(tx).SetStatus(ctx, runID, RunPaused)
 		case (status == RunCompleted || status == RunFailed) && held > 0:
 			return nil
 		}
@@ -88,10 +90,11 @@ func (e *Engine) Resume(ctx context.Context, runID int64) error {
 			}
 			return fmt.Errorf("resume run %d (%s): %w", runID, status, ErrRunState)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunRunning, runID); err != nil {
+		runs := e.store.Runs().On(tx)
+		if err := runs.SetStatus(ctx, runID, RunRunning); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND status = $3`, ActQueued, runID, ActHeld); err != nil {
+		if err := runs.MoveActivities(ctx, runID, ActQueued, ActHeld); err != nil {
 			return err
 		}
 		_, err = e.queue.Reschedule(ctx, tx, fmt.Sprintf("run/%d/", runID), held, e.Now())
@@ -122,7 +125,7 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 		case status == RunFailed:
 			return nil // its messages cancelled, it stays failed, with its error
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunStopped, e.Now().UTC(), runID); err != nil {
+		if err := e.store.Runs().On(tx).Finish(ctx, runID, RunStopped, e.Now()); err != nil {
 			return err
 		}
 		return e.stopActivities(ctx, tx, runID)
@@ -136,9 +139,9 @@ func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error 
 		if status != RunWaiting && status != RunRunning {
 			return fmt.Errorf("retry in run %d (%s): %w", runID, status, ErrRunState)
 		}
-		var actStatus string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, activity).Scan(&actStatus)
-		if errors.Is(err, sql.ErrNoRows) {
+		runs := e.store.Runs().On(tx)
+		actStatus, err := runs.ActivityStatus(ctx, runID, activity)
+		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("activity %s of run %d: %w", activity, runID, store.ErrNotFound)
 		}
 		if err != nil {
@@ -154,11 +157,10 @@ func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error 
 		if err := e.queue.Retry(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, error = NULL, finished_at = NULL WHERE run_id = $2 AND activity_id = $3`, ActQueued, runID, activity); err != nil {
+		if err := runs.ResetActivity(ctx, runID, activity, ActQueued); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2`, RunRunning, runID)
-		return err
+		return runs.SetStatus(ctx, runID, RunRunning)
 	})
 	if err == nil {
 		e.notify()
@@ -169,42 +171,28 @@ func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error 
 // Cleanup drops the working tables of runs that finished longer ago than
 // their campaign's retention, and of stopped and failed runs' strays.
 func (e *Engine) Cleanup(ctx context.Context) (int, error) {
-	rows, err := e.store.DB.QueryContext(ctx, `SELECT id, campaign_id, version, finished_at FROM ff_runs WHERE finished_at IS NOT NULL AND cleaned_at IS NULL`)
+	list, err := e.store.Runs().Uncleaned(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("find finished runs: %w", err)
 	}
-	type fin struct {
-		id, campaign, version int64
-		at                    time.Time
-	}
-	var list []fin
-	for rows.Next() {
-		var f fin
-		if err := rows.Scan(&f.id, &f.campaign, &f.version, &f.at); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		list = append(list, f)
-	}
-	rows.Close()
 	now := e.Now()
 	n := 0
 	for _, f := range list {
-		d, err := e.document(ctx, e.store.DB, f.campaign, f.version)
+		d, err := e.document(ctx, e.store.DB, f.CampaignID, f.Version)
 		if err != nil {
 			continue
 		}
-		due := f.at.Add(7 * 24 * time.Hour)
+		due := f.FinishedAt.Add(7 * 24 * time.Hour)
 		if d.Policy.Retention.N > 0 {
-			due = d.Policy.Retention.Shift(f.at, 1)
+			due = d.Policy.Retention.Shift(f.FinishedAt, 1)
 		}
 		if now.Before(due) {
 			continue
 		}
-		if err := e.dropRunTables(ctx, f.id); err != nil {
+		if err := e.dropRunTables(ctx, f.ID); err != nil {
 			return n, err
 		}
-		if _, err := e.store.DB.ExecContext(ctx, `UPDATE ff_runs SET cleaned_at = $1 WHERE id = $2`, now.UTC(), f.id); err != nil {
+		if err := e.store.Runs().MarkCleaned(ctx, f.ID, now); err != nil {
 			return n, err
 		}
 		n++

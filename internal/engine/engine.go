@@ -45,8 +45,7 @@ type Engine struct {
 	// a gzip file inflating past them fails the activity.
 	FileLimits ingest.Limits
 
-	wake    chan struct{}
-	runLock sync.Map // run id → *sync.Mutex, on the embedded store
+	wake chan struct{}
 }
 
 // Config configures an Engine.
@@ -109,14 +108,11 @@ func (e *Engine) notify() {
 // was this data directory's previous process's; on PostgreSQL leases expire
 // by themselves.
 func (e *Engine) Recover(ctx context.Context) error {
-	if !e.store.Embedded() {
-		return nil
-	}
-	res, err := e.store.DB.ExecContext(ctx, `UPDATE ff_jobs SET status = 'ready', lease_owner = NULL, lease_until = NULL WHERE status = 'running'`)
+	n, err := e.queue.Recover(ctx)
 	if err != nil {
-		return fmt.Errorf("recover jobs: %w", err)
+		return err
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	if n > 0 {
 		e.log.Warn("resuming work left by a previous process", "jobs", n)
 	}
 	return nil
@@ -167,18 +163,4 @@ func (e *Engine) sleep(ctx context.Context) {
 	case <-e.wake:
 	case <-t.C:
 	}
-}
-
-// lockRun serialises the coordinating transactions of one run. On
-// PostgreSQL the row lock taken inside the transaction does it across
-// nodes; the embedded store has one process, and DuckDB would abort one of
-// two transactions updating the same rows instead of waiting.
-func (e *Engine) lockRun(runID int64) func() {
-	if !e.store.Embedded() {
-		return func() {}
-	}
-	m, _ := e.runLock.LoadOrStore(runID, &sync.Mutex{})
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
 }

@@ -103,8 +103,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 	}
 	start := e.Now().UTC()
 	log.Info("activity started", "type", act.Type, "attempt", j.Attempts)
-	if _, err := e.store.DB.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, attempts = $2, started_at = $3 WHERE run_id = $4 AND activity_id = $5`,
-		ActRunning, j.Attempts, start, p.RunID, p.Activity); err != nil {
+	if err := e.store.Runs().StartActivity(ctx, p.RunID, p.Activity, ActRunning, j.Attempts, start); err != nil {
 		log.Warn("mark activity running", "err", err)
 	}
 	// Tables left by an earlier attempt that died are dropped first.
@@ -181,19 +180,15 @@ func (e *Engine) inputs(ctx context.Context, st *runState, a *campaign.Activity)
 		if port == "" {
 			port = "out"
 		}
-		var in input
-		var table sql.NullString
-		var cols string
-		err := e.store.DB.QueryRowContext(ctx, `SELECT table_name, dimension, columns, count FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`,
-			st.run.ID, t.From, port).Scan(&table, &in.Dimension, &cols, &in.Count)
-		if errors.Is(err, sql.ErrNoRows) {
+		o, err := e.store.Runs().Output(ctx, st.run.ID, t.From, port)
+		if errors.Is(err, store.ErrNotFound) {
 			continue // a branch not taken
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read input %s.%s: %w", t.From, port, err)
 		}
-		in.From, in.Port, in.Table = t.From, port, table.String
-		_ = json.Unmarshal([]byte(cols), &in.Columns)
+		in := input{From: t.From, Port: port, Table: o.Table, Dimension: o.Dimension, Count: o.Count}
+		_ = json.Unmarshal([]byte(o.Columns), &in.Columns)
 		out = append(out, in)
 	}
 	return out, nil
@@ -206,17 +201,9 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 		if o.Control || o.Table == "" {
 			continue
 		}
-		if err := e.store.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+store.Quote(o.Table)).Scan(&o.Count); err != nil {
+		var err error
+		if o.Count, o.Columns, err = e.store.Runs().TableSize(ctx, o.Table); err != nil {
 			return fmt.Errorf("count %s: %w", o.Port, err)
-		}
-		rows, err := e.store.DB.QueryContext(ctx, "SELECT * FROM "+store.Quote(o.Table)+" LIMIT 0")
-		if err != nil {
-			return fmt.Errorf("columns of %s: %w", o.Port, err)
-		}
-		o.Columns, err = rows.Columns()
-		rows.Close()
-		if err != nil {
-			return err
 		}
 	}
 	return nil
@@ -225,36 +212,17 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 // finish records a finished activity in one transaction with the job's
 // completion and readies what comes next.
 func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) error {
-	runID := v.st.run.ID
 	now := e.Now().UTC()
-	return e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+	return e.inRun(ctx, v.st.run.ID, func(tx *sql.Tx, status string) error {
 		if err := e.queue.Complete(ctx, tx, j); err != nil {
 			return err
 		}
 		if status == RunStopped || status == RunFailed {
 			return nil
 		}
-		var rowsIn, rowsOut int64
-		for _, in := range v.inputs {
-			rowsIn += in.Count
-		}
-		live := map[string]bool{}
-		for _, o := range outs {
-			cols, _ := json.Marshal(o.Columns)
-			var table any
-			if !o.Control {
-				table = o.Table
-				rowsOut += o.Count
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ff_run_outputs (run_id, activity_id, port, table_name, dimension, columns, count) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				runID, v.act.ID, o.Port, table, o.Dimension, string(cols), o.Count); err != nil {
-				return fmt.Errorf("record output %s: %w", o.Port, err)
-			}
-			live[o.Port] = true
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, rows_in = $2, rows_out = $3, finished_at = $4, error = NULL WHERE run_id = $5 AND activity_id = $6`,
-			ActDone, rowsIn, rowsOut, now, runID, v.act.ID); err != nil {
-			return fmt.Errorf("mark %s done: %w", v.act.ID, err)
+		live, err := e.recordOutputs(ctx, tx, v, outs, now)
+		if err != nil {
+			return err
 		}
 		if err := e.afterDone(ctx, tx, v); err != nil {
 			return err
@@ -269,22 +237,30 @@ func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output)
 	})
 }
 
-// lockRunRow locks the run's row for the transaction (PostgreSQL; the
-// embedded store is serialised by lockRun) and returns its status.
-func (e *Engine) lockRunRow(ctx context.Context, tx *sql.Tx, runID int64) (string, error) {
-	q := `SELECT status FROM ff_runs WHERE id = $1`
-	if !e.store.Embedded() {
-		q += " FOR UPDATE"
+// recordOutputs records a finished activity's outputs and marks it done
+// inside tx, and returns its live ports.
+func (e *Engine) recordOutputs(ctx context.Context, tx *sql.Tx, v *env, outs []output, now time.Time) (map[string]bool, error) {
+	runs := e.store.Runs().On(tx)
+	var rowsIn, rowsOut int64
+	for _, in := range v.inputs {
+		rowsIn += in.Count
 	}
-	var status string
-	err := tx.QueryRowContext(ctx, q, runID).Scan(&status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("run %d: %w", runID, store.ErrNotFound)
+	live := map[string]bool{}
+	for _, o := range outs {
+		cols, _ := json.Marshal(o.Columns)
+		if !o.Control {
+			rowsOut += o.Count
+		}
+		rec := store.OutputRecord{Activity: v.act.ID, Port: o.Port, Table: o.Table, Control: o.Control, Dimension: o.Dimension, Columns: string(cols), Count: o.Count}
+		if err := runs.AddOutput(ctx, v.st.run.ID, rec); err != nil {
+			return nil, fmt.Errorf("record output %s: %w", o.Port, err)
+		}
+		live[o.Port] = true
 	}
-	if err != nil {
-		return "", fmt.Errorf("lock run %d: %w", runID, err)
+	if err := runs.FinishActivity(ctx, v.st.run.ID, v.act.ID, ActDone, rowsIn, rowsOut, now); err != nil {
+		return nil, fmt.Errorf("mark %s done: %w", v.act.ID, err)
 	}
-	return status, nil
+	return live, nil
 }
 
 // propagate resolves the inputs fed by a finished (or skipped) activity:
@@ -299,13 +275,8 @@ func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *
 		if port == "" {
 			port = "out"
 		}
-		inc := 0
-		if live[port] {
-			inc = 1
-		}
-		var inputs, done, liveIn int
-		err := tx.QueryRowContext(ctx, `UPDATE ff_run_activities SET inputs_done = inputs_done + 1, live_inputs = live_inputs + $1
-			WHERE run_id = $2 AND activity_id = $3 RETURNING inputs, inputs_done, live_inputs`, inc, st.run.ID, t.To).Scan(&inputs, &done, &liveIn)
+		runs := e.store.Runs().On(tx)
+		inputs, done, liveIn, err := runs.ResolveInput(ctx, st.run.ID, t.To, live[port])
 		if err != nil {
 			return fmt.Errorf("resolve input of %s: %w", t.To, err)
 		}
@@ -317,8 +288,7 @@ func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *
 			return fmt.Errorf("transition to unknown activity %s", t.To)
 		}
 		if liveIn == 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, finished_at = $2, rows_in = 0, rows_out = 0 WHERE run_id = $3 AND activity_id = $4`,
-				ActSkipped, now, st.run.ID, next.ID); err != nil {
+			if err := runs.SkipActivity(ctx, st.run.ID, next.ID, ActSkipped, now); err != nil {
 				return err
 			}
 			if err := e.propagate(ctx, tx, st, next, nil, runStatus, now); err != nil {
@@ -326,7 +296,7 @@ func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND activity_id = $3`, ActQueued, st.run.ID, next.ID); err != nil {
+		if err := runs.SetActivityStatus(ctx, st.run.ID, next.ID, ActQueued); err != nil {
 			return err
 		}
 		if err := e.enqueue(ctx, tx, st.run.ID, st.doc, next, now); err != nil {
@@ -340,29 +310,19 @@ func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *
 // activity finished or was skipped, waiting when a failed one blocks the
 // rest (policy wait).
 func (e *Engine) settle(ctx context.Context, tx *sql.Tx, st *runState, now time.Time) error {
-	counts := map[string]int{}
-	rows, err := tx.QueryContext(ctx, `SELECT status, count(*) FROM ff_run_activities WHERE run_id = $1 GROUP BY status`, st.run.ID)
+	runs := e.store.Runs().On(tx)
+	counts, err := runs.ActivityCounts(ctx, st.run.ID)
 	if err != nil {
 		return fmt.Errorf("count activities: %w", err)
 	}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		counts[s] = n
-	}
-	rows.Close()
 	if counts[ActQueued]+counts[ActRunning]+counts[ActHeld] > 0 {
 		return nil
 	}
 	switch {
 	case counts[ActFailed] > 0:
-		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1 WHERE id = $2 AND status = $3`, RunWaiting, st.run.ID, RunRunning)
+		err = runs.MoveStatus(ctx, st.run.ID, RunRunning, RunWaiting)
 	case counts[ActPending] == 0:
-		_, err = tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, finished_at = $2 WHERE id = $3`, RunCompleted, now, st.run.ID)
+		err = runs.Finish(ctx, st.run.ID, RunCompleted, now)
 	}
 	return err
 }
@@ -381,23 +341,21 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 	msg := cause.Error()
 	if !final {
 		log.Warn("activity failed; retrying", "attempt", j.Attempts, "err", msg)
-		_, _ = e.store.DB.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, error = $2 WHERE run_id = $3 AND activity_id = $4`,
-			ActQueued, fmt.Sprintf("attempt %d failed: %s", j.Attempts, msg), v.st.run.ID, v.act.ID)
+		_ = e.store.Runs().ActivityError(ctx, v.st.run.ID, v.act.ID, ActQueued, fmt.Sprintf("attempt %d failed: %s", j.Attempts, msg), time.Time{})
 		return
 	}
 	log.Error("activity failed", "err", msg)
 	abort := v.st.doc.Policy.OnError != "wait"
 	now := e.Now().UTC()
 	err = e.inRun(ctx, v.st.run.ID, func(tx *sql.Tx, _ string) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1, error = $2, finished_at = $3 WHERE run_id = $4 AND activity_id = $5`,
-			ActFailed, msg, now, v.st.run.ID, v.act.ID); err != nil {
+		runs := e.store.Runs().On(tx)
+		if err := runs.ActivityError(ctx, v.st.run.ID, v.act.ID, ActFailed, msg, now); err != nil {
 			return err
 		}
 		if !abort {
 			return e.settle(ctx, tx, v.st, now)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE ff_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4`,
-			RunFailed, fmt.Sprintf("activity %s failed: %s", v.act.ID, msg), now, v.st.run.ID); err != nil {
+		if err := runs.Fail(ctx, v.st.run.ID, RunFailed, fmt.Sprintf("activity %s failed: %s", v.act.ID, msg), now); err != nil {
 			return err
 		}
 		return e.stopActivities(ctx, tx, v.st.run.ID)
@@ -412,9 +370,7 @@ func (e *Engine) stopActivities(ctx context.Context, tx *sql.Tx, runID int64) er
 	if _, err := e.queue.Cancel(ctx, tx, fmt.Sprintf("run/%d/", runID), "run stopped"); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND status IN ($3, $4, $5)`,
-		ActStopped, runID, ActPending, ActQueued, ActHeld)
-	return err
+	return e.store.Runs().On(tx).MoveActivities(ctx, runID, ActStopped, ActPending, ActQueued, ActHeld)
 }
 
 // hold parks the job of a paused run's activity until the run resumes.
@@ -423,8 +379,7 @@ func (e *Engine) hold(ctx context.Context, j *jobs.Job, p activityJob) error {
 		if err := e.queue.Release(ctx, tx, j, held); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE ff_run_activities SET status = $1 WHERE run_id = $2 AND activity_id = $3`, ActHeld, p.RunID, p.Activity)
-		return err
+		return e.store.Runs().On(tx).SetActivityStatus(ctx, p.RunID, p.Activity, ActHeld)
 	})
 }
 
@@ -448,28 +403,12 @@ func (e *Engine) dropStray(ctx context.Context, runID int64, seq int) {
 // dropTables drops a run's working tables whose names start with prefix;
 // onlyStray keeps those a recorded output names.
 func (e *Engine) dropTables(ctx context.Context, runID int64, prefix string, onlyStray bool) error {
-	q := `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE $1 ESCAPE '!'`
-	args := []any{escapeUnderscore(prefix) + "%"}
-	if onlyStray {
-		q += ` AND table_name NOT IN (SELECT table_name FROM ff_run_outputs WHERE run_id = $2 AND table_name IS NOT NULL)`
-		args = append(args, runID)
-	}
-	rows, err := e.store.DB.QueryContext(ctx, q, args...)
+	names, err := e.store.Runs().WorkTables(ctx, runID, prefix, onlyStray)
 	if err != nil {
 		return fmt.Errorf("list working tables: %w", err)
 	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		names = append(names, n)
-	}
-	rows.Close()
 	for _, n := range names {
-		if _, err := e.store.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(n)); err != nil {
+		if err := e.store.Runs().DropTable(ctx, n); err != nil {
 			return fmt.Errorf("drop %s: %w", n, err)
 		}
 	}

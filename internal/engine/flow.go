@@ -88,8 +88,7 @@ func (e *Engine) afterDone(ctx context.Context, tx *sql.Tx, v *env) error {
 	if err := v.act.Decode(&s); err != nil || s.Signal == nil || strings.TrimSpace(s.Signal.Campaign) == "" {
 		return err
 	}
-	var id, published int64
-	err := tx.QueryRowContext(ctx, `SELECT id, coalesce(published_version, 0) FROM ff_campaigns WHERE name = $1`, s.Signal.Campaign).Scan(&id, &published)
+	id, latest, published, err := e.store.Campaigns().On(tx).Versions(ctx, s.Signal.Campaign)
 	if err != nil {
 		return fmt.Errorf("%s: signal campaign %q: %w", v.act.ID, s.Signal.Campaign, err)
 	}
@@ -98,9 +97,7 @@ func (e *Engine) afterDone(ctx context.Context, tx *sql.Tx, v *env) error {
 		if mode == ModeLive {
 			return fmt.Errorf("%s: signal campaign %q: %w", v.act.ID, s.Signal.Campaign, ErrNotPublished)
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT latest_version FROM ff_campaigns WHERE id = $1`, id).Scan(&published); err != nil {
-			return err
-		}
+		published = latest
 	}
 	_, err = e.startTx(ctx, tx, id, published, RunOptions{Mode: mode, Params: s.Signal.Params, Trigger: fmt.Sprintf("signal from run %d", v.st.run.ID)})
 	return err

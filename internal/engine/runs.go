@@ -132,14 +132,10 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, campaignID, version in
 	if opts.Params == nil {
 		params = []byte("{}")
 	}
-	var occ any
-	if !opts.Occurrence.IsZero() {
-		occ = opts.Occurrence.UTC()
-	}
 	now := e.Now().UTC()
-	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO ff_runs (campaign_id, version, mode, status, trigger, params, occurrence, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, campaignID, version, opts.Mode, RunRunning, opts.Trigger, string(params), occ, now).Scan(&id)
+	runs := e.store.Runs().On(tx)
+	id, err := runs.Create(ctx, store.NewRun{CampaignID: campaignID, Version: version, Mode: opts.Mode, Status: RunRunning,
+		Trigger: opts.Trigger, Params: string(params), Occurrence: opts.Occurrence, CreatedAt: now})
 	if err != nil {
 		return 0, fmt.Errorf("create run: %w", err)
 	}
@@ -152,8 +148,7 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, campaignID, version in
 		if inputs[a.ID] == 0 {
 			status = ActQueued
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ff_run_activities (run_id, activity_id, seq, type, status, inputs, inputs_done, live_inputs, attempts)
-			VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)`, id, a.ID, seq, a.Type, status, inputs[a.ID]); err != nil {
+		if err := runs.AddActivity(ctx, id, a.ID, seq, a.Type, status, inputs[a.ID]); err != nil {
 			return 0, fmt.Errorf("create run activity %s: %w", a.ID, err)
 		}
 		if status == ActQueued {
@@ -200,27 +195,16 @@ func (e *Engine) enqueue(ctx context.Context, tx store.Querier, runID int64, d *
 
 // Run1 returns a run's header.
 func (e *Engine) Run1(ctx context.Context, id int64) (*Run, error) {
-	r := &Run{}
-	var params string
-	var occ, fin sql.NullTime
-	var errText sql.NullString
-	err := e.store.DB.QueryRowContext(ctx, `SELECT r.id, c.name, r.campaign_id, r.version, r.mode, r.status, r.trigger, r.params, r.occurrence, r.error, r.created_at, r.finished_at
-		FROM ff_runs r JOIN ff_campaigns c ON c.id = r.campaign_id WHERE r.id = $1`, id).
-		Scan(&r.ID, &r.Campaign, &r.CampaignID, &r.Version, &r.Mode, &r.Status, &r.Trigger, &params, &occ, &errText, &r.CreatedAt, &fin)
-	if errors.Is(err, sql.ErrNoRows) {
+	x, err := e.store.Runs().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read run %d: %w", id, err)
 	}
-	_ = json.Unmarshal([]byte(params), &r.Params)
-	if occ.Valid {
-		r.Occurrence = &occ.Time
-	}
-	if fin.Valid {
-		r.FinishedAt = &fin.Time
-	}
-	r.Error = errText.String
+	r := &Run{ID: x.ID, Campaign: x.Campaign, CampaignID: x.CampaignID, Version: x.Version, Mode: x.Mode, Status: x.Status,
+		Trigger: x.Trigger, Occurrence: x.Occurrence, Error: x.Error, CreatedAt: x.CreatedAt, FinishedAt: x.FinishedAt}
+	_ = json.Unmarshal([]byte(x.Params), &r.Params)
 	return r, nil
 }
 
@@ -229,20 +213,10 @@ func (e *Engine) Runs(ctx context.Context, name string, limit int) ([]Run, error
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := e.store.DB.QueryContext(ctx, `SELECT r.id FROM ff_runs r JOIN ff_campaigns c ON c.id = r.campaign_id WHERE c.name = $1 ORDER BY r.id DESC LIMIT $2`, name, limit)
+	ids, err := e.store.Runs().IDs(ctx, name, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	out := make([]Run, 0, len(ids))
 	for _, id := range ids {
 		r, err := e.Run1(ctx, id)

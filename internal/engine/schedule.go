@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // schedule returns a document's schedule: the campaign's, else its
@@ -83,22 +84,15 @@ func (e *Engine) Occurrences(s *campaign.Schedule, n int) ([]time.Time, error) {
 
 // planSchedule records the next occurrence of a published campaign.
 func (e *Engine) planSchedule(ctx context.Context, tx *sql.Tx, campaignID, version int64, d *campaign.Document, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM ff_schedules WHERE campaign_id = $1`, campaignID); err != nil {
-		return err
-	}
 	s, err := schedule(d)
-	if err != nil || s == nil {
+	if err != nil {
 		return err
 	}
 	next, err := Next(s, now)
 	if err != nil {
 		return err
 	}
-	if next.IsZero() {
-		return nil
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO ff_schedules (campaign_id, version, next_at) VALUES ($1, $2, $3)`, campaignID, version, next)
-	return err
+	return e.store.Campaigns().On(tx).Schedule(ctx, campaignID, version, next)
 }
 
 // Tick starts a live run for every scheduled campaign whose occurrence has
@@ -106,75 +100,19 @@ func (e *Engine) planSchedule(ctx context.Context, tx *sql.Tx, campaignID, versi
 // is logged); older missed occurrences are not run again.
 func (e *Engine) Tick(ctx context.Context) (int, error) {
 	now := e.Now().UTC()
-	q := `SELECT campaign_id, version, next_at FROM ff_schedules WHERE next_at <= $1 ORDER BY next_at`
-	if !e.store.Embedded() {
-		q += " FOR UPDATE SKIP LOCKED"
-	}
 	started := 0
 	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, now)
+		list, err := e.store.Campaigns().On(tx).DueSchedules(ctx, now)
 		if err != nil {
 			return fmt.Errorf("due schedules: %w", err)
 		}
-		type due struct {
-			campaign, version int64
-			at                time.Time
-		}
-		var list []due
-		for rows.Next() {
-			var d due
-			if err := rows.Scan(&d.campaign, &d.version, &d.at); err != nil {
-				rows.Close()
-				return err
-			}
-			list = append(list, d)
-		}
-		rows.Close()
 		for _, d := range list {
-			doc, err := e.document(ctx, tx, d.campaign, d.version)
+			ok, err := e.tickOne(ctx, tx, d, now)
 			if err != nil {
 				return err
 			}
-			s, err := schedule(doc)
-			if err != nil {
-				return err
-			}
-			// The latest occurrence not after now stands for all missed ones.
-			occ, skipped := d.at, 0
-			for {
-				n, err := Next(s, occ)
-				if err != nil {
-					return err
-				}
-				if n.IsZero() || n.After(now) {
-					break
-				}
-				occ, skipped = n, skipped+1
-			}
-			if late := now.Sub(occ); late > time.Minute || skipped > 0 {
-				e.log.Warn("running a missed occurrence late", "campaign", doc.Name, "occurrence", occ, "late", late.Round(time.Second), "older_missed_not_run", skipped)
-			}
-			var exists int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ff_runs WHERE campaign_id = $1 AND occurrence = $2`, d.campaign, occ).Scan(&exists); err != nil {
-				return err
-			}
-			if exists == 0 {
-				if _, err := e.startTx(ctx, tx, d.campaign, d.version, RunOptions{Mode: ModeLive, Trigger: "schedule", Occurrence: occ}); err != nil {
-					return err
-				}
+			if ok {
 				started++
-			}
-			next, err := Next(s, now)
-			if err != nil {
-				return err
-			}
-			if next.IsZero() {
-				_, err = tx.ExecContext(ctx, `DELETE FROM ff_schedules WHERE campaign_id = $1`, d.campaign)
-			} else {
-				_, err = tx.ExecContext(ctx, `UPDATE ff_schedules SET next_at = $1, last_at = $2 WHERE campaign_id = $3`, next, occ, d.campaign)
-			}
-			if err != nil {
-				return err
 			}
 		}
 		return nil
@@ -183,6 +121,50 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 		e.notify()
 	}
 	return started, err
+}
+
+// tickOne starts the run of a due schedule's latest occurrence not after
+// now, unless one exists, and moves the schedule on; started says whether
+// a run started.
+func (e *Engine) tickOne(ctx context.Context, tx *sql.Tx, d store.DueSchedule, now time.Time) (started bool, err error) {
+	doc, err := e.document(ctx, tx, d.CampaignID, d.Version)
+	if err != nil {
+		return false, err
+	}
+	s, err := schedule(doc)
+	if err != nil {
+		return false, err
+	}
+	// The latest occurrence not after now stands for all missed ones.
+	occ, skipped := d.At, 0
+	for {
+		n, err := Next(s, occ)
+		if err != nil {
+			return false, err
+		}
+		if n.IsZero() || n.After(now) {
+			break
+		}
+		occ, skipped = n, skipped+1
+	}
+	if late := now.Sub(occ); late > time.Minute || skipped > 0 {
+		e.log.Warn("running a missed occurrence late", "campaign", doc.Name, "occurrence", occ, "late", late.Round(time.Second), "older_missed_not_run", skipped)
+	}
+	exists, err := e.store.Runs().On(tx).AtOccurrence(ctx, d.CampaignID, occ)
+	if err != nil {
+		return false, err
+	}
+	if exists == 0 {
+		if _, err := e.startTx(ctx, tx, d.CampaignID, d.Version, RunOptions{Mode: ModeLive, Trigger: "schedule", Occurrence: occ}); err != nil {
+			return false, err
+		}
+		started = true
+	}
+	next, err := Next(s, now)
+	if err != nil {
+		return false, err
+	}
+	return started, e.store.Campaigns().On(tx).AdvanceSchedule(ctx, d.CampaignID, next, occ)
 }
 
 // NextOccurrences returns the next n occurrences of a campaign's schedule

@@ -2,8 +2,8 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -56,66 +56,26 @@ func (e *Engine) Status(ctx context.Context, runID int64) (*RunStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &RunStatus{Run: r}
-	rows, err := e.store.DB.QueryContext(ctx, `SELECT activity_id, type, status, attempts, rows_in, rows_out, started_at, finished_at, error FROM ff_run_activities WHERE run_id = $1 ORDER BY seq`, runID)
+	acts, err := e.store.Runs().Activities(ctx, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read run activities: %w", err)
 	}
+	out := &RunStatus{Run: r}
 	done := map[string]string{}
-	for rows.Next() {
-		var a ActivityStatus
-		var in, outN sql.NullInt64
-		var st, fin sql.NullTime
-		var errText sql.NullString
-		if err := rows.Scan(&a.ID, &a.Type, &a.Status, &a.Attempts, &in, &outN, &st, &fin, &errText); err != nil {
-			rows.Close()
-			return nil, err
+	for _, x := range acts {
+		a := ActivityStatus{ID: x.ID, Type: x.Type, Status: x.Status, Attempts: x.Attempts, RowsIn: x.RowsIn, RowsOut: x.RowsOut,
+			StartedAt: x.StartedAt, FinishedAt: x.FinishedAt, Error: x.Error}
+		if a.FinishedAt != nil && a.StartedAt != nil {
+			ms := a.FinishedAt.Sub(*a.StartedAt).Milliseconds()
+			a.Millis = &ms
 		}
-		if in.Valid {
-			a.RowsIn = &in.Int64
-		}
-		if outN.Valid {
-			a.RowsOut = &outN.Int64
-		}
-		if st.Valid {
-			a.StartedAt = &st.Time
-		}
-		if fin.Valid {
-			a.FinishedAt = &fin.Time
-			if st.Valid {
-				ms := fin.Time.Sub(st.Time).Milliseconds()
-				a.Millis = &ms
-			}
-		}
-		a.Error = errText.String
 		done[a.ID] = a.Status
 		out.Activities = append(out.Activities, a)
 	}
-	rows.Close()
-	type outKey struct{ act, port string }
-	outputs := map[outKey]TransitionStatus{}
-	rows, err = e.store.DB.QueryContext(ctx, `SELECT activity_id, port, table_name, count, columns FROM ff_run_outputs WHERE run_id = $1`, runID)
+	outputs, err := e.transitionOutputs(ctx, runID)
 	if err != nil {
-		return nil, fmt.Errorf("read run outputs: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var a, p, cols string
-		var table sql.NullString
-		var n int64
-		if err := rows.Scan(&a, &p, &table, &n, &cols); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		t := TransitionStatus{Count: &n, Control: !table.Valid}
-		if t.Control {
-			t.Count = nil
-		}
-		if cols != "" && cols != "null" {
-			t.Columns = splitJSONList(cols)
-		}
-		outputs[outKey{a, p}] = t
-	}
-	rows.Close()
 	for _, tr := range d.Transitions {
 		port := tr.Output
 		if port == "" {
@@ -130,6 +90,29 @@ func (e *Engine) Status(ctx context.Context, runID int64) (*RunStatus, error) {
 		out.Transitions = append(out.Transitions, ts)
 	}
 	return out, nil
+}
+
+type outKey struct{ act, port string }
+
+// transitionOutputs returns what each output port of a run carried.
+func (e *Engine) transitionOutputs(ctx context.Context, runID int64) (map[outKey]TransitionStatus, error) {
+	recs, err := e.store.Runs().Outputs(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read run outputs: %w", err)
+	}
+	outputs := map[outKey]TransitionStatus{}
+	for _, o := range recs {
+		t := TransitionStatus{Control: o.Control}
+		if !t.Control {
+			n := o.Count
+			t.Count = &n
+		}
+		if o.Columns != "" && o.Columns != "null" {
+			t.Columns = splitJSONList(o.Columns)
+		}
+		outputs[outKey{o.Activity, o.Port}] = t
+	}
+	return outputs, nil
 }
 
 // MaxPreviewRows bounds a preview of a transition.
@@ -147,39 +130,21 @@ func (e *Engine) Preview(ctx context.Context, runID int64, activity, port string
 	if port == "" {
 		port = "out"
 	}
-	var table sql.NullString
-	err := e.store.DB.QueryRowContext(ctx, `SELECT table_name FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`, runID, activity, port).Scan(&table)
-	if err == sql.ErrNoRows {
+	o, err := e.store.Runs().Output(ctx, runID, activity, port)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, fmt.Errorf("run %d has no rows on %s.%s: %w", runID, activity, port, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if !table.Valid {
+	if o.Control {
 		return nil, nil, nil
 	}
-	rows, err := e.store.DB.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %s ORDER BY 1 LIMIT %d`, store.Quote(table.String), limit))
+	cols, rows, err := e.store.Runs().TableRows(ctx, o.Table, limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preview %s.%s (its working table may have been cleaned up): %w", activity, port, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, err
-		}
-		for i, v := range vals {
-			vals[i] = store.Plain(v)
-		}
-		out = append(out, vals)
-	}
-	return cols, out, rows.Err()
+	return cols, rows, nil
 }
 
 func splitJSONList(s string) []string {

@@ -2,12 +2,10 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -15,10 +13,10 @@ import (
 
 // Job statuses.
 const (
-	StatusReady   = "ready"
-	StatusRunning = "running"
-	StatusDone    = "done"
-	StatusFailed  = "failed"
+	StatusReady   = store.JobReady
+	StatusRunning = store.JobRunning
+	StatusDone    = store.JobDone
+	StatusFailed  = store.JobFailed
 )
 
 // ErrLeaseLost is returned when a job's lease passed to another worker
@@ -47,9 +45,6 @@ type Queue struct {
 	Lease time.Duration
 	// Now is the clock (tests replace it).
 	Now func() time.Time
-	// claimMu serialises claims on the embedded store, which has no row
-	// locks to skip; one process owns that store.
-	claimMu sync.Mutex
 }
 
 // New returns a queue on the store.
@@ -67,6 +62,23 @@ type EnqueueOptions struct {
 	MaxAttempts int
 }
 
+// lease is the fence of j's attempt.
+func (j *Job) lease() store.JobLease {
+	return store.JobLease{ID: j.ID, Owner: j.Owner, Attempt: j.Attempts}
+}
+
+// fenced translates the error of an operation fenced by a job's lease:
+// not found means the lease was lost; others say what was being done.
+func fenced(err error, what string, id int64) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return ErrLeaseLost
+	}
+	return fmt.Errorf("%s job %d: %w", what, id, err)
+}
+
 // Enqueue adds a job inside the caller's transaction (or on the database
 // when q is the store's DB). It returns the job id, or 0 when a job with the
 // same dedupe key already exists.
@@ -82,21 +94,8 @@ func (q *Queue) Enqueue(ctx context.Context, db store.Querier, kind string, payl
 	if opts.RunAfter.IsZero() {
 		opts.RunAfter = now
 	}
-	var key any
-	if opts.DedupeKey != "" {
-		key = opts.DedupeKey
-		var n int
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ff_jobs WHERE dedupe_key = $1`, opts.DedupeKey).Scan(&n); err != nil {
-			return 0, fmt.Errorf("look up job %s: %w", opts.DedupeKey, err)
-		}
-		if n > 0 {
-			return 0, nil
-		}
-	}
-	var id int64
-	err = db.QueryRowContext(ctx, `INSERT INTO ff_jobs (kind, dedupe_key, payload, status, run_after, attempts, max_attempts, created_at)
-		VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id`,
-		kind, key, string(body), StatusReady, opts.RunAfter.UTC(), opts.MaxAttempts, now).Scan(&id)
+	id, err := q.store.Jobs().On(db).Enqueue(ctx, store.NewJob{Kind: kind, DedupeKey: opts.DedupeKey, Payload: string(body),
+		RunAfter: opts.RunAfter, MaxAttempts: opts.MaxAttempts, CreatedAt: now})
 	if err != nil {
 		return 0, fmt.Errorf("enqueue %s job: %w", kind, err)
 	}
@@ -106,109 +105,50 @@ func (q *Queue) Enqueue(ctx context.Context, db store.Querier, kind string, payl
 // Claim leases up to limit jobs of the given kinds that are due: ready ones
 // and running ones whose lease expired (their worker died).
 func (q *Queue) Claim(ctx context.Context, kinds []string, limit int) ([]*Job, error) {
-	if len(kinds) == 0 || limit <= 0 {
-		return nil, nil
-	}
 	now := q.Now().UTC()
-	args := []any{q.Owner, now.Add(q.Lease), now, StatusRunning, StatusReady}
-	var ph []string
-	for _, k := range kinds {
-		args = append(args, k)
-		ph = append(ph, fmt.Sprintf("$%d", len(args)))
-	}
-	args = append(args, limit)
-	pick := fmt.Sprintf(`SELECT id FROM ff_jobs
-		WHERE kind IN (%s) AND ((status = $5 AND run_after <= $3) OR (status = $4 AND lease_until < $3))
-		ORDER BY run_after, id LIMIT $%d`, strings.Join(ph, ", "), len(args))
-	if q.store.Dialect.Name() == "postgres" {
-		pick += " FOR UPDATE SKIP LOCKED"
-	} else {
-		q.claimMu.Lock()
-		defer q.claimMu.Unlock()
-	}
-	rows, err := q.store.DB.QueryContext(ctx, fmt.Sprintf(`UPDATE ff_jobs SET status = $4, lease_owner = $1, lease_until = $2, attempts = attempts + 1
-		WHERE id IN (%s) RETURNING id, kind, payload, attempts, max_attempts`, pick), args...)
+	got, err := q.store.Jobs().Claim(ctx, q.Owner, kinds, limit, now, now.Add(q.Lease))
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
-	defer rows.Close()
 	var out []*Job
-	for rows.Next() {
-		j := &Job{Owner: q.Owner}
-		var payload string
-		if err := rows.Scan(&j.ID, &j.Kind, &payload, &j.Attempts, &j.MaxAttempts); err != nil {
-			return nil, err
-		}
-		j.Payload = json.RawMessage(payload)
-		out = append(out, j)
+	for _, c := range got {
+		out = append(out, &Job{ID: c.ID, Kind: c.Kind, Payload: json.RawMessage(c.Payload), Attempts: c.Attempts, MaxAttempts: c.MaxAttempts, Owner: q.Owner})
 	}
-	return out, rows.Err()
+	return out, nil
 }
-
-// fence is the condition that the job is still ours.
-const fence = `id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`
 
 // Complete marks the job done inside tx, the transaction holding its
 // effects. ErrLeaseLost means another worker took the job over: roll back.
 func (q *Queue) Complete(ctx context.Context, tx store.Querier, j *Job) error {
-	res, err := tx.ExecContext(ctx, `UPDATE ff_jobs SET status = 'done', finished_at = $4, lease_until = NULL WHERE `+fence,
-		j.ID, j.Owner, j.Attempts, q.Now().UTC())
-	if err != nil {
-		return fmt.Errorf("complete job %d: %w", j.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return ErrLeaseLost
-	}
-	return nil
+	return fenced(q.store.Jobs().On(tx).Complete(ctx, j.lease(), q.Now()), "complete", j.ID)
 }
 
 // Fail records a failed attempt. The job is retried after backoff while
 // attempts remain, else it is marked failed for good (and final is true).
 func (q *Queue) Fail(ctx context.Context, j *Job, cause error, backoff time.Duration) (final bool, err error) {
 	final = j.Attempts >= j.MaxAttempts
-	status := StatusReady
-	if final {
-		status = StatusFailed
-	}
 	msg := cause.Error()
 	if len(msg) > 4000 {
 		msg = msg[:4000]
 	}
 	now := q.Now().UTC()
-	res, err := q.store.DB.ExecContext(ctx, `UPDATE ff_jobs SET status = $4, run_after = $5, last_error = $6, lease_owner = NULL, lease_until = NULL,
-		finished_at = CASE WHEN $4 = 'failed' THEN CAST($7 AS TIMESTAMPTZ) ELSE NULL END WHERE `+fence,
-		j.ID, j.Owner, j.Attempts, status, now.Add(backoff), msg, now)
-	if err != nil {
-		return final, fmt.Errorf("record failure of job %d: %w", j.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return final, ErrLeaseLost
-	}
-	return final, nil
+	return final, fenced(q.store.Jobs().Fail(ctx, j.lease(), final, now.Add(backoff), msg, now), "record failure of", j.ID)
 }
 
 // Extend renews the job's lease while long work goes on.
 func (q *Queue) Extend(ctx context.Context, j *Job) error {
-	res, err := q.store.DB.ExecContext(ctx, `UPDATE ff_jobs SET lease_until = $4 WHERE `+fence, j.ID, j.Owner, j.Attempts, q.Now().UTC().Add(q.Lease))
-	if err != nil {
-		return fmt.Errorf("extend job %d: %w", j.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return ErrLeaseLost
-	}
-	return nil
+	return fenced(q.store.Jobs().Extend(ctx, j.lease(), q.Now().UTC().Add(q.Lease)), "extend", j.ID)
 }
 
 // Retry puts a failed job back in the queue with fresh attempts (an
 // operator's retry).
 func (q *Queue) Retry(ctx context.Context, db store.Querier, id int64) error {
-	res, err := db.ExecContext(ctx, `UPDATE ff_jobs SET status = 'ready', attempts = 0, run_after = $2, last_error = NULL, finished_at = NULL WHERE id = $1 AND status = 'failed'`,
-		id, q.Now().UTC())
+	err := q.store.Jobs().On(db).Retry(ctx, id, q.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("job %d: %w (or not failed)", id, store.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("retry job %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("job %d: %w (or not failed)", id, store.ErrNotFound)
 	}
 	return nil
 }
@@ -216,27 +156,17 @@ func (q *Queue) Retry(ctx context.Context, db store.Querier, id int64) error {
 // Cancel removes pending work of a kind whose payload matches (used to stop
 // a run): ready and running jobs become failed with the reason.
 func (q *Queue) Cancel(ctx context.Context, db store.Querier, dedupePrefix, reason string) (int64, error) {
-	res, err := db.ExecContext(ctx, `UPDATE ff_jobs SET status = 'failed', last_error = $2, lease_owner = NULL, lease_until = NULL, finished_at = $3
-		WHERE dedupe_key LIKE $1 ESCAPE '!' AND status IN ('ready', 'running')`, escapeLike(dedupePrefix)+"%", reason, q.Now().UTC())
+	n, err := q.store.Jobs().On(db).Cancel(ctx, dedupePrefix, reason, q.Now())
 	if err != nil {
 		return 0, fmt.Errorf("cancel jobs: %w", err)
 	}
-	return res.RowsAffected()
-}
-
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
-	return r.Replace(s)
+	return n, nil
 }
 
 // Status returns a job's status and last error.
 func (q *Queue) Status(ctx context.Context, id int64) (status string, attempts int, lastErr string, err error) {
-	var le sql.NullString
-	err = q.store.DB.QueryRowContext(ctx, `SELECT status, attempts, last_error FROM ff_jobs WHERE id = $1`, id).Scan(&status, &attempts, &le)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, "", store.ErrNotFound
-	}
-	return status, attempts, le.String, err
+	s, err := q.store.Jobs().State(ctx, id)
+	return s.Status, s.Attempts, s.LastError, err
 }
 
 // IsConflict reports a transaction conflict (DuckDB raises one when two
@@ -253,34 +183,31 @@ func IsConflict(err error) bool {
 // Release gives a claimed job back without counting the attempt, due again
 // at runAfter (used to park the work of a paused run).
 func (q *Queue) Release(ctx context.Context, tx store.Querier, j *Job, runAfter time.Time) error {
-	res, err := tx.ExecContext(ctx, `UPDATE ff_jobs SET status = 'ready', attempts = attempts - 1, run_after = $4, lease_owner = NULL, lease_until = NULL WHERE `+fence,
-		j.ID, j.Owner, j.Attempts, runAfter.UTC())
-	if err != nil {
-		return fmt.Errorf("release job %d: %w", j.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return ErrLeaseLost
-	}
-	return nil
+	return fenced(q.store.Jobs().On(tx).Release(ctx, j.lease(), runAfter), "release", j.ID)
 }
 
 // Reschedule makes the ready jobs whose dedupe key starts with prefix and
 // that are due at from due at to instead (used to resume a paused run).
 func (q *Queue) Reschedule(ctx context.Context, db store.Querier, prefix string, from, to time.Time) (int64, error) {
-	res, err := db.ExecContext(ctx, `UPDATE ff_jobs SET run_after = $3 WHERE dedupe_key LIKE $1 ESCAPE '!' AND status = 'ready' AND run_after = $2`,
-		escapeLike(prefix)+"%", from.UTC(), to.UTC())
+	n, err := q.store.Jobs().On(db).Reschedule(ctx, prefix, from, to)
 	if err != nil {
 		return 0, fmt.Errorf("reschedule jobs: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 // JobID returns the id of the job with a dedupe key.
 func (q *Queue) JobID(ctx context.Context, db store.Querier, key string) (int64, error) {
-	var id int64
-	err := db.QueryRowContext(ctx, `SELECT id FROM ff_jobs WHERE dedupe_key = $1`, key).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, store.ErrNotFound
+	return q.store.Jobs().On(db).ID(ctx, key)
+}
+
+// Recover makes the work of a dead process claimable at once (on the
+// embedded store, whose every running job was the previous process's; on
+// PostgreSQL leases expire by themselves) and returns how many jobs.
+func (q *Queue) Recover(ctx context.Context) (int64, error) {
+	n, err := q.store.Jobs().Recover(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("recover jobs: %w", err)
 	}
-	return id, err
+	return n, nil
 }

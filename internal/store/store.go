@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -51,6 +52,12 @@ type Store struct {
 	Dialect Dialect
 	// Location describes the database for logs and messages (never a password).
 	Location string
+
+	// jobClaims and runLocks serialise, on the embedded store, what row
+	// locks serialise on PostgreSQL (rowLocks): claims of jobs,
+	// and the coordinating transactions of each run (run id → *sync.Mutex).
+	jobClaims sync.Mutex
+	runLocks  sync.Map
 }
 
 // Open opens (creating if needed) the configured database and applies

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Jobs is the durable job queue's table, ff_jobs. A claimed job is leased
+// to an owner for one attempt; the operations that end or renew a claim are
+// fenced by that lease (JobLease) and answer ErrNotFound when the job is no
+// longer the lease holder's: another worker took it over.
+type Jobs struct {
+	area
+	// claimMu serialises claims on the embedded store, which has no row
+	// locks to skip; one process owns that store.
+	claimMu *sync.Mutex
+}
+
+// Jobs returns the job queue's area.
+func (s *Store) Jobs() Jobs { return Jobs{s.area(), &s.jobClaims} }
+
+// On returns the area bound to q (a transaction).
+func (j Jobs) On(q Querier) Jobs { j.area = j.area.on(q); return j }
+
+// Job statuses.
+const (
+	JobReady   = "ready"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// NewJob is a job to enqueue.
+type NewJob struct {
+	Kind string
+	// DedupeKey, when set, makes Enqueue a no-op if a job with that key
+	// exists.
+	DedupeKey   string
+	Payload     string
+	RunAfter    time.Time
+	MaxAttempts int
+	CreatedAt   time.Time
+}
+
+// ClaimedJob is a job leased by Claim.
+type ClaimedJob struct {
+	ID          int64
+	Kind        string
+	Payload     string
+	Attempts    int
+	MaxAttempts int
+}
+
+// JobLease names one attempt of a claimed job: the fence of the operations
+// that end or renew it.
+type JobLease struct {
+	ID      int64
+	Owner   string
+	Attempt int
+}
+
+// JobState is a job's status as an operator sees it.
+type JobState struct {
+	Status    string
+	Attempts  int
+	LastError string
+}
+
+// Enqueue adds a job and returns its id, or 0 when a job with the same
+// dedupe key already exists.
+func (j Jobs) Enqueue(ctx context.Context, n NewJob) (int64, error) {
+	var key any
+	if n.DedupeKey != "" {
+		key = n.DedupeKey
+		var c int
+		if err := j.row(ctx, []any{&c}, `SELECT count(*) FROM ff_jobs WHERE dedupe_key = $1`, n.DedupeKey); err != nil {
+			return 0, fmt.Errorf("look up job %s: %w", n.DedupeKey, err)
+		}
+		if c > 0 {
+			return 0, nil
+		}
+	}
+	var id int64
+	err := j.row(ctx, []any{&id}, `INSERT INTO ff_jobs (kind, dedupe_key, payload, status, run_after, attempts, max_attempts, created_at)
+		VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id`,
+		n.Kind, key, n.Payload, JobReady, n.RunAfter.UTC(), n.MaxAttempts, n.CreatedAt.UTC())
+	return id, err
+}
+
+// Claim leases to owner, until until, up to limit jobs of the given kinds
+// that are due at now: ready ones, and running ones whose lease expired
+// (their worker died). On PostgreSQL workers skip the rows another is
+// claiming; the embedded store claims one at a time.
+func (j Jobs) Claim(ctx context.Context, owner string, kinds []string, limit int, now, until time.Time) ([]ClaimedJob, error) {
+	if len(kinds) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	args := []any{owner, until.UTC(), now.UTC(), JobRunning, JobReady}
+	var ph []string
+	for _, k := range kinds {
+		args = append(args, k)
+		ph = append(ph, fmt.Sprintf("$%d", len(args)))
+	}
+	args = append(args, limit)
+	pick := fmt.Sprintf(`SELECT id FROM ff_jobs
+		WHERE kind IN (%s) AND ((status = $5 AND run_after <= $3) OR (status = $4 AND lease_until < $3))
+		ORDER BY run_after, id LIMIT $%d`, strings.Join(ph, ", "), len(args))
+	if rowLocks(j.d) {
+		pick += " FOR UPDATE SKIP LOCKED"
+	} else {
+		j.claimMu.Lock()
+		defer j.claimMu.Unlock()
+	}
+	var out []ClaimedJob
+	err := j.each(ctx, func(rows *sql.Rows) error {
+		var c ClaimedJob
+		if err := rows.Scan(&c.ID, &c.Kind, &c.Payload, &c.Attempts, &c.MaxAttempts); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	}, fmt.Sprintf(`UPDATE ff_jobs SET status = $4, lease_owner = $1, lease_until = $2, attempts = attempts + 1
+		WHERE id IN (%s) RETURNING id, kind, payload, attempts, max_attempts`, pick), args...)
+	return out, err
+}
+
+// fence is the condition that the job is still the lease's ($1–$3).
+const fence = `id = $1 AND lease_owner = $2 AND attempts = $3 AND status = 'running'`
+
+// fenced runs a statement over the leased job; ErrNotFound means the lease
+// was lost.
+func (j Jobs) fenced(ctx context.Context, l JobLease, set string, args ...any) error {
+	n, err := j.exec(ctx, `UPDATE ff_jobs SET `+set+` WHERE `+fence, append([]any{l.ID, l.Owner, l.Attempt}, args...)...)
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Complete marks the leased job done at now.
+func (j Jobs) Complete(ctx context.Context, l JobLease, now time.Time) error {
+	return j.fenced(ctx, l, `status = 'done', finished_at = $4, lease_until = NULL`, now.UTC())
+}
+
+// Fail records a failed attempt of the leased job: due again at runAfter,
+// or failed for good when final.
+func (j Jobs) Fail(ctx context.Context, l JobLease, final bool, runAfter time.Time, msg string, now time.Time) error {
+	status := JobReady
+	if final {
+		status = JobFailed
+	}
+	return j.fenced(ctx, l, `status = $4, run_after = $5, last_error = $6, lease_owner = NULL, lease_until = NULL,
+		finished_at = CASE WHEN $4 = 'failed' THEN CAST($7 AS TIMESTAMPTZ) ELSE NULL END`,
+		status, runAfter.UTC(), msg, now.UTC())
+}
+
+// Extend renews the lease until until.
+func (j Jobs) Extend(ctx context.Context, l JobLease, until time.Time) error {
+	return j.fenced(ctx, l, `lease_until = $4`, until.UTC())
+}
+
+// Release gives the leased job back without counting the attempt, due
+// again at runAfter.
+func (j Jobs) Release(ctx context.Context, l JobLease, runAfter time.Time) error {
+	return j.fenced(ctx, l, `status = 'ready', attempts = attempts - 1, run_after = $4, lease_owner = NULL, lease_until = NULL`, runAfter.UTC())
+}
+
+// Retry puts a failed job back in the queue with fresh attempts, due at
+// now; ErrNotFound when there is no failed job of that id.
+func (j Jobs) Retry(ctx context.Context, id int64, now time.Time) error {
+	n, err := j.exec(ctx, `UPDATE ff_jobs SET status = 'ready', attempts = 0, run_after = $2, last_error = NULL, finished_at = NULL WHERE id = $1 AND status = 'failed'`,
+		id, now.UTC())
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Cancel fails, with reason, the ready and running jobs whose dedupe key
+// starts with prefix, and returns how many.
+func (j Jobs) Cancel(ctx context.Context, prefix, reason string, now time.Time) (int64, error) {
+	return j.exec(ctx, `UPDATE ff_jobs SET status = 'failed', last_error = $2, lease_owner = NULL, lease_until = NULL, finished_at = $3
+		WHERE dedupe_key LIKE $1 ESCAPE '!' AND status IN ('ready', 'running')`, escapeLike(prefix)+"%", reason, now.UTC())
+}
+
+// Reschedule makes the ready jobs whose dedupe key starts with prefix and
+// that are due at from due at to instead, and returns how many.
+func (j Jobs) Reschedule(ctx context.Context, prefix string, from, to time.Time) (int64, error) {
+	return j.exec(ctx, `UPDATE ff_jobs SET run_after = $3 WHERE dedupe_key LIKE $1 ESCAPE '!' AND status = 'ready' AND run_after = $2`,
+		escapeLike(prefix)+"%", from.UTC(), to.UTC())
+}
+
+// ID returns the id of the job with a dedupe key.
+func (j Jobs) ID(ctx context.Context, key string) (int64, error) {
+	var id int64
+	err := j.row(ctx, []any{&id}, `SELECT id FROM ff_jobs WHERE dedupe_key = $1`, key)
+	return id, err
+}
+
+// State returns a job's status, attempts and last error.
+func (j Jobs) State(ctx context.Context, id int64) (JobState, error) {
+	var s JobState
+	var le sql.NullString
+	err := j.row(ctx, []any{&s.Status, &s.Attempts, &le}, `SELECT status, attempts, last_error FROM ff_jobs WHERE id = $1`, id)
+	s.LastError = le.String
+	return s, err
+}
+
+// Recover makes the running jobs of a dead process claimable at once and
+// returns how many. On the embedded store no other process can hold the
+// file, so every running job was the previous process's; on PostgreSQL
+// other nodes may be alive, and leases expire by themselves: nothing is
+// done.
+func (j Jobs) Recover(ctx context.Context) (int64, error) {
+	if rowLocks(j.d) {
+		return 0, nil
+	}
+	return j.exec(ctx, `UPDATE ff_jobs SET status = 'ready', lease_owner = NULL, lease_until = NULL WHERE status = 'running'`)
+}
+
+// rowLocks reports whether the database locks rows for a transaction
+// (SELECT … FOR UPDATE [SKIP LOCKED]), so that nodes coordinate through it.
+// The embedded store has one process, which serialises its work with
+// mutexes instead: DuckDB aborts one of two transactions updating the same
+// rows rather than making it wait.
+func rowLocks(d Dialect) bool { return d.Name() == "postgres" }
+
+// escapeLike escapes s for a LIKE pattern with ESCAPE '!'.
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
+	return r.Replace(s)
+}

@@ -1,0 +1,194 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+var runT0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+
+// newRun creates a campaign "c" (once) and a running run of it with two
+// activities: a (queued, no input) and b (pending, one input).
+func newRun(t *testing.T, s *store.Store) (campaignID, runID int64) {
+	t.Helper()
+	ctx := context.Background()
+	id, _, err := s.Campaigns().AddVersion(ctx, "c", "draft", "name: c", runT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID, err = s.Runs().Create(ctx, store.NewRun{CampaignID: id, Version: 1, Mode: "simulate", Status: "running", Trigger: "manual", Params: `{"k":1}`, CreatedAt: runT0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Runs().AddActivity(ctx, runID, "a", 0, "start", "queued", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Runs().AddActivity(ctx, runID, "b", 1, "wait", "pending", 1); err != nil {
+		t.Fatal(err)
+	}
+	return id, runID
+}
+
+func TestRunsNotFound(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		if _, err := s.Runs().Get(ctx, run+1); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Get of an unknown run = %v", err)
+		}
+		if _, err := s.Runs().Lock(ctx, run+1); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Lock of an unknown run = %v", err)
+		}
+		if _, err := s.Runs().ActivityStatus(ctx, run, "zz"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ActivityStatus of an unknown activity = %v", err)
+		}
+		if _, err := s.Runs().Output(ctx, run, "a", "out"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Output not recorded = %v", err)
+		}
+		r, err := s.Runs().Get(ctx, run)
+		if err != nil || r.Campaign != "c" || r.Params != `{"k":1}` || r.Occurrence != nil || r.FinishedAt != nil {
+			t.Fatalf("Get = %+v, %v", r, err)
+		}
+	})
+}
+
+func TestRunsActivitiesAndOutputs(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		runs := s.Runs()
+		if err := runs.StartActivity(ctx, run, "a", "running", 1, runT0); err != nil {
+			t.Fatal(err)
+		}
+		if err := runs.AddOutput(ctx, run, store.OutputRecord{Activity: "a", Port: "out", Control: true, Table: "ignored", Columns: "null"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := runs.AddOutput(ctx, run, store.OutputRecord{Activity: "a", Port: "rows", Table: "ff_w_1_0_rows", Dimension: "customer", Columns: `["id"]`, Count: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := runs.Output(ctx, run, "a", "out"); err != nil || !o.Control || o.Table != "" {
+			t.Fatalf("control output = %+v, %v", o, err)
+		}
+		if o, err := runs.Output(ctx, run, "a", "rows"); err != nil || o.Control || o.Table != "ff_w_1_0_rows" || o.Count != 7 || o.Dimension != "customer" {
+			t.Fatalf("output = %+v, %v", o, err)
+		}
+		if all, err := runs.Outputs(ctx, run); err != nil || len(all) != 2 {
+			t.Fatalf("outputs = %+v, %v", all, err)
+		}
+		if err := runs.FinishActivity(ctx, run, "a", "done", 0, 7, runT0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		inputs, done, live, err := runs.ResolveInput(ctx, run, "b", true)
+		if err != nil || inputs != 1 || done != 1 || live != 1 {
+			t.Fatalf("ResolveInput = %d, %d, %d, %v", inputs, done, live, err)
+		}
+		if err := runs.MoveActivities(ctx, run, "stopped", "pending", "queued", "held"); err != nil {
+			t.Fatal(err)
+		}
+		counts, err := runs.ActivityCounts(ctx, run)
+		if err != nil || counts["done"] != 1 || counts["stopped"] != 1 {
+			t.Fatalf("counts = %v, %v", counts, err)
+		}
+		acts, err := runs.Activities(ctx, run)
+		if err != nil || len(acts) != 2 || acts[0].ID != "a" || acts[0].RowsOut == nil || *acts[0].RowsOut != 7 || acts[0].StartedAt == nil || acts[1].RowsIn != nil {
+			t.Fatalf("activities = %+v, %v", acts, err)
+		}
+	})
+}
+
+// TestRunsLockSerialisesARun: the coordinating transactions of one run
+// wait for each other — on the run's row on PostgreSQL, on Hold's mutex on
+// the embedded store.
+func TestRunsLockSerialisesARun(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		release := s.Runs().Hold(run)
+		tx, err := s.DB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, err := s.Runs().On(tx).Lock(ctx, run); err != nil || status != "running" {
+			t.Fatalf("Lock = %q, %v", status, err)
+		}
+		second := make(chan error, 1)
+		go func() {
+			defer s.Runs().Hold(run)()
+			second <- s.InTx(ctx, func(tx2 *sql.Tx) error {
+				_, err := s.Runs().On(tx2).Lock(ctx, run)
+				return err
+			})
+		}()
+		select {
+		case err := <-second:
+			t.Fatalf("a second transaction locked the run while the first held it (%v)", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := s.Runs().On(tx).SetStatus(ctx, run, "paused"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		release()
+		select {
+		case err := <-second:
+			if err != nil {
+				t.Fatalf("the second transaction: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the second transaction did not get the run after the first ended")
+		}
+	})
+}
+
+func TestRunsWorkTables(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		for _, q := range []string{
+			`CREATE TABLE ff_w_9_0_keep AS SELECT 2 AS id UNION ALL SELECT 1`,
+			`CREATE TABLE ff_w_9_0_stray (id INTEGER)`,
+			`CREATE TABLE ff_wx9x0_other (id INTEGER)`, // "_" in the prefix is no wildcard
+		} {
+			if _, err := s.DB.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Runs().AddOutput(ctx, run, store.OutputRecord{Activity: "a", Port: "out", Table: "ff_w_9_0_keep", Columns: `["id"]`, Count: 2}); err != nil {
+			t.Fatal(err)
+		}
+		stray, err := s.Runs().WorkTables(ctx, run, "ff_w_9_0_", true)
+		if err != nil || len(stray) != 1 || stray[0] != "ff_w_9_0_stray" {
+			t.Fatalf("stray tables = %v, %v", stray, err)
+		}
+		all, err := s.Runs().WorkTables(ctx, run, "ff_w_9_", false)
+		if err != nil || len(all) != 2 {
+			t.Fatalf("all tables = %v, %v", all, err)
+		}
+		n, cols, err := s.Runs().TableSize(ctx, "ff_w_9_0_keep")
+		if err != nil || n != 2 || len(cols) != 1 || cols[0] != "id" {
+			t.Fatalf("TableSize = %d, %v, %v", n, cols, err)
+		}
+		cols, rows, err := s.Runs().TableRows(ctx, "ff_w_9_0_keep", 1)
+		if err != nil || len(cols) != 1 || len(rows) != 1 {
+			t.Fatalf("TableRows = %v, %v, %v", cols, rows, err)
+		}
+		if err := s.Runs().DropTable(ctx, "ff_w_9_0_stray"); err != nil {
+			t.Fatal(err)
+		}
+		if stray, _ := s.Runs().WorkTables(ctx, run, "ff_w_9_0_", true); len(stray) != 0 {
+			t.Fatalf("stray tables after the drop = %v", stray)
+		}
+	})
+}
