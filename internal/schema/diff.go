@@ -117,13 +117,12 @@ func CreateTableSQL(e *datamodel.Entity, d store.Dialect) []string {
 	return store.SchemaFor(d).CreateTable(e)
 }
 
-func diffEntity(oe, ne *datamodel.Entity, sc store.Schema) []Change {
-	var out []Change
-
-	// Link indexes go first so that no index depends on a column being
-	// dropped or retyped when it is removed.
+// diffLinks returns the changes of an entity's links: those that go first
+// (dropped links and the indexes of changed links, so that no index
+// depends on a column being dropped or retyped when it is removed), and
+// the index creations that go last.
+func diffLinks(oe, ne *datamodel.Entity, sc store.Schema) (out, createIdx []Change) {
 	oldLinks, newLinks := oe.DeclaredLinks(), ne.DeclaredLinks()
-	var createIdx []Change
 	for _, ol := range oldLinks {
 		nl := ne.Link(ol.Name)
 		if nl != nil && !nl.Inverse {
@@ -163,7 +162,11 @@ func diffEntity(oe, ne *datamodel.Entity, sc store.Schema) []Change {
 			createIdx[i].SQL = createIdx[i].SQL[1:]
 		}
 	}
+	return out, createIdx
+}
 
+func diffEntity(oe, ne *datamodel.Entity, sc store.Schema) []Change {
+	out, createIdx := diffLinks(oe, ne, sc)
 	keyChanged := !slices.Equal(oe.Key, ne.Key)
 	for _, oa := range oe.Attributes {
 		if ne.Attribute(oa.Name) == nil {
