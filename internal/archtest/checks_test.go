@@ -41,9 +41,9 @@ func TestSizeMarker(t *testing.T) {
 	group := func(text string) *ast.CommentGroup { return &ast.CommentGroup{List: []*ast.Comment{{Text: text}}} }
 	for text, want := range map[string]bool{
 		"// size: one switch over every SQLSTATE": true,
-		"//size: the table of operators":           true,
-		"// size:":                                 false,
-		"// the size: of nothing":                  false,
+		"//size: the table of operators":          true,
+		"// size:":                                false,
+		"// the size: of nothing":                 false,
 	} {
 		if got := hasMarker(group(text)); got != want {
 			t.Errorf("hasMarker(%q) = %v", text, got)
