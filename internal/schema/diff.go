@@ -111,12 +111,6 @@ func Diff(old, new *datamodel.Model, d store.Dialect) Plan {
 	return p
 }
 
-// CreateTableSQL returns the statements creating an entity's table and, where
-// the dialect wants them, its link indexes.
-func CreateTableSQL(e *datamodel.Entity, d store.Dialect) []string {
-	return store.SchemaFor(d).CreateTable(e)
-}
-
 // diffLinks returns the changes of an entity's links: those that go first
 // (dropped links and the indexes of changed links, so that no index
 // depends on a column being dropped or retyped when it is removed), and
