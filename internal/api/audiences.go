@@ -2,220 +2,101 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
-	"github.com/fanfare-dev/fanfare/internal/schema"
-	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // maxQueryBytes bounds an audience request (10 000 values of an in-list fit).
 const maxQueryBytes = 8 << 20
 
-// AudienceRequest is a query in either form, with what it runs with. Where
-// (the JSON tree) and Text (the text syntax) are alternatives.
-type AudienceRequest struct {
-	Name        string          `json:"name,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Dimension   string          `json:"dimension,omitempty"`
-	Where       json.RawMessage `json:"where,omitempty"`
-	Text        string          `json:"text,omitempty"`
-	Params      map[string]any  `json:"params,omitempty"`
-	Now         time.Time       `json:"now,omitzero"`
-	TimeZone    string          `json:"timezone,omitempty"`
-	Breakdown   string          `json:"breakdown,omitempty"`
-	Top         int             `json:"top,omitempty"`
-	Sample      int             `json:"sample,omitempty"`
-	Attributes  []string        `json:"attributes,omitempty"`
+var readAudienceRequest = jsonBody[service.AudienceRequest]("request", maxQueryBytes, bodyOptional|bodyStrict)
+
+func (s *Server) countAudience() http.HandlerFunc {
+	return handle(s, readAudienceRequest, s.svc.AudienceCount, http.StatusOK)
 }
 
-// Query turns the request into an audience query; the dimension defaults to
-// the model's only targeting dimension.
-func (r *AudienceRequest) Query(ctx context.Context, st *store.Store) (*audience.Query, error) {
-	q := &audience.Query{Dimension: r.Dimension, Params: r.Params, Now: r.Now, TimeZone: r.TimeZone}
-	switch {
-	case r.Text != "" && len(r.Where) > 0:
-		return nil, errBadRequest("give the query as where (JSON) or as text, not both")
-	case r.Text != "":
-		n, err := audience.ParseText(r.Text)
-		if err != nil {
-			return nil, err
-		}
-		q.Where = n
-	case len(r.Where) > 0:
-		n, err := audience.ParseJSON(r.Where)
-		if err != nil {
-			return nil, errBadRequest("where: " + err.Error())
-		}
-		q.Where = n
-	default:
-		q.Where = &audience.Node{And: []*audience.Node{}}
-	}
-	if q.Dimension == "" {
-		m, _, err := schema.Current(ctx, st)
-		if err != nil {
-			return nil, err
-		}
-		var dims []string
-		for _, e := range m.Entities {
-			if e.Targeting != nil {
-				dims = append(dims, e.Name)
-			}
-		}
-		if len(dims) != 1 {
-			return nil, errBadRequest("dimension is required (targeting dimensions: " + strings.Join(dims, ", ") + ")")
-		}
-		q.Dimension = dims[0]
-	}
-	return q, nil
+func (s *Server) validateAudience() http.HandlerFunc {
+	return handle(s, readAudienceRequest, s.svc.AudienceValidate, http.StatusOK)
 }
 
-func (s *Server) audiences() *audience.Service { return &audience.Service{Store: s.store} }
-
-func readAudienceRequest(r *http.Request) (*AudienceRequest, error) {
-	var req AudienceRequest
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxQueryBytes))
-	dec.UseNumber()
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		return nil, errBadBody("request", err)
-	}
-	return &req, nil
+func (s *Server) listAudiences() http.HandlerFunc {
+	return handle(s, noRequest, func(ctx context.Context, _ none) (any, error) {
+		list, err := s.svc.Audiences(ctx)
+		return map[string]any{"audiences": list}, err
+	}, http.StatusOK)
 }
 
-// queryFromRequest reads the body and builds the query.
-func (s *Server) queryFromRequest(r *http.Request) (*AudienceRequest, *audience.Query, error) {
-	req, err := readAudienceRequest(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	q, err := req.Query(r.Context(), s.store)
-	return req, q, err
+func (s *Server) saveAudience() http.HandlerFunc {
+	return handle(s, readAudienceRequest, s.svc.AudienceSave, http.StatusCreated)
 }
 
-func (s *Server) countAudience(w http.ResponseWriter, r *http.Request) {
-	req, q, err := s.queryFromRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	res, err := s.audiences().Run(r.Context(), audience.CountRequest{Query: *q, Breakdown: req.Breakdown, Top: req.Top, Sample: req.Sample, Attributes: req.Attributes})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+func (s *Server) getAudience() http.HandlerFunc {
+	return handle(s, pathName, s.svc.Audience, http.StatusOK)
 }
 
-// ValidateQueryResponse answers a valid query with its two forms.
-type ValidateQueryResponse struct {
-	Valid     bool           `json:"valid"`
-	Dimension string         `json:"dimension"`
-	Where     *audience.Node `json:"where"`
-	Text      string         `json:"text"`
+func (s *Server) audienceVersions() http.HandlerFunc {
+	return handle(s, pathName, func(ctx context.Context, name string) (any, error) {
+		vs, err := s.svc.AudienceVersions(ctx, name)
+		return map[string]any{"versions": vs}, err
+	}, http.StatusOK)
 }
 
-func (s *Server) validateAudience(w http.ResponseWriter, r *http.Request) {
-	_, q, err := s.queryFromRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if _, _, err := s.audiences().Prepare(r.Context(), q); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ValidateQueryResponse{Valid: true, Dimension: q.Dimension, Where: q.Where, Text: audience.FormatText(q.Where)})
+func (s *Server) refreshAudience() http.HandlerFunc {
+	return handle(s, pathName, s.svc.AudienceRefresh, http.StatusOK)
 }
 
-func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request) {
-	list, err := s.audiences().List(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"audiences": list})
+// appendRequest is a query whose rows go into a saved audience.
+type appendRequest struct {
+	name string
+	req  service.AudienceRequest
 }
 
-func (s *Server) saveAudience(w http.ResponseWriter, r *http.Request) {
-	req, q, err := s.queryFromRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+func (s *Server) appendAudience() http.HandlerFunc {
+	decode := func(r *http.Request) (appendRequest, error) {
+		req, err := readAudienceRequest(r)
+		return appendRequest{r.PathValue("name"), req}, err
 	}
-	if req.Name == "" {
-		s.fail(w, r, errBadRequest("name is required"))
-		return
-	}
-	a, err := s.audiences().Save(r.Context(), req.Name, req.Description, q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, a)
+	return handle(s, decode, func(ctx context.Context, a appendRequest) (*audience.Audience, error) {
+		return s.svc.AudienceAppend(ctx, a.name, a.req)
+	}, http.StatusOK)
 }
 
-func (s *Server) getAudience(w http.ResponseWriter, r *http.Request) {
-	a, err := s.audiences().Get(r.Context(), r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+func (s *Server) deleteAudience() http.HandlerFunc {
+	return handle(s, pathName, func(ctx context.Context, name string) (none, error) {
+		return none{}, s.svc.AudienceDelete(ctx, name)
+	}, http.StatusNoContent)
 }
 
-func (s *Server) audienceVersions(w http.ResponseWriter, r *http.Request) {
-	vs, err := s.audiences().Versions(r.Context(), r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"versions": vs})
+// versionRequest names a version of a saved audience.
+type versionRequest struct {
+	name    string
+	version int64
 }
 
-func (s *Server) refreshAudience(w http.ResponseWriter, r *http.Request) {
-	a, err := s.audiences().Refresh(r.Context(), r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
+// deleteAudienceVersion drops an old version of a saved audience.
+func (s *Server) deleteAudienceVersion() http.HandlerFunc {
+	decode := func(r *http.Request) (versionRequest, error) {
+		v, err := pathInt("version", "version")(r)
+		return versionRequest{r.PathValue("name"), v}, err
 	}
-	writeJSON(w, http.StatusOK, a)
+	return handle(s, decode, func(ctx context.Context, v versionRequest) (none, error) {
+		return none{}, s.svc.AudienceDeleteVersion(ctx, v.name, v.version)
+	}, http.StatusNoContent)
 }
 
-func (s *Server) appendAudience(w http.ResponseWriter, r *http.Request) {
-	_, q, err := s.queryFromRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	a, err := s.audiences().Append(r.Context(), r.PathValue("name"), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
-}
-
-func (s *Server) deleteAudience(w http.ResponseWriter, r *http.Request) {
-	if err := s.audiences().Delete(r.Context(), r.PathValue("name")); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// exportAudience streams a saved audience's members as CSV or NDJSON.
+// exportAudience streams a saved audience's members as CSV or NDJSON;
+// its headers are written with the first bytes, so that an error before
+// them answers with the one JSON error shape.
 func (s *Server) exportAudience(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	format := q.Get("format")
 	if format == "" {
-		format = "csv"
+		format = audience.FormatCSV
 	}
 	var version int64
 	if v := q.Get("version"); v != "" {
@@ -230,50 +111,40 @@ func (s *Server) exportAudience(w http.ResponseWriter, r *http.Request) {
 		attrs = strings.Split(a, ",")
 	}
 	name := r.PathValue("name")
-	if _, err := s.audiences().Get(r.Context(), name); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctype := "text/csv; charset=utf-8"
-	if format == "ndjson" {
+	if format == audience.FormatNDJSON {
 		ctype = "application/x-ndjson"
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+"."+format+`"`)
-	cw := &countingWriter{w: w}
-	if _, err := s.audiences().Export(r.Context(), name, version, attrs, format, cw); err != nil {
+	cw := &countingWriter{w: w, start: func() {
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+"."+format+`"`)
+	}}
+	if err := s.svc.AudienceExport(r.Context(), name, version, attrs, format, cw); err != nil {
 		if cw.n == 0 {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Del("Content-Disposition")
 			s.fail(w, r, err)
 			return
 		}
 		// The body has started: all we can do is cut it short and log.
 		s.log.Error("export cut short", "audience", name, "err", err)
 	}
+	if cw.n == 0 {
+		cw.start()
+	}
 }
 
+// countingWriter counts what goes through, calling start before the
+// first bytes.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w     io.Writer
+	n     int64
+	start func()
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.n == 0 && c.start != nil {
+		c.start()
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// deleteAudienceVersion drops an old version of a saved audience.
-func (s *Server) deleteAudienceVersion(w http.ResponseWriter, r *http.Request) {
-	v, err := strconv.ParseInt(r.PathValue("version"), 10, 64)
-	if err != nil {
-		s.fail(w, r, errBadRequest("version must be an integer"))
-		return
-	}
-	if err := s.audiences().DeleteVersion(r.Context(), r.PathValue("name"), v); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -38,6 +38,7 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 	// has no key, its row's number does (a range of seq is one row group:
 	// 4–9 ms instead of 15–70 by id and 175 by the provider's id alone,
 	// measured on a 1M-row outbox). Each must still match.
+	// TODO(outbox): the outbox's own operation (store.Outbox), not SQL here.
 	q, args := `UPDATE ff_outbox SET delivery_status = $1, delivery_error = $2 WHERE channel = 'sms' AND provider_id = $3`, []any{u.Status, code, u.MessageSID}
 	if !sms.Final(u.Status) {
 		// Callbacks may come out of order: an interim status never

@@ -1,194 +1,106 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // maxCampaignBytes bounds a campaign document.
 const maxCampaignBytes = 4 << 20
 
-func readDocument(r *http.Request) ([]byte, error) {
-	doc, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxCampaignBytes))
-	if err != nil {
-		return nil, errBadBody("campaign document", err)
-	}
-	return doc, nil
+var readDocument = readAll("campaign document", maxCampaignBytes)
+
+func (s *Server) saveCampaign() http.HandlerFunc {
+	return handle(s, readDocument, s.svc.CampaignSave, http.StatusOK)
 }
 
-func (s *Server) saveCampaign(w http.ResponseWriter, r *http.Request) {
-	doc, err := readDocument(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := s.engine.Save(r.Context(), doc)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+func (s *Server) validateCampaign() http.HandlerFunc {
+	return handle(s, readDocument, s.svc.CampaignValidate, http.StatusOK)
 }
 
-func (s *Server) validateCampaign(w http.ResponseWriter, r *http.Request) {
-	doc, err := readDocument(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v, err := s.engine.Check(r.Context(), doc)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+func (s *Server) listCampaigns() http.HandlerFunc {
+	return handle(s, noRequest, func(ctx context.Context, _ none) (any, error) {
+		list, err := s.svc.Campaigns(ctx)
+		return map[string]any{"campaigns": list}, err
+	}, http.StatusOK)
 }
 
-func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
-	list, err := s.engine.List(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"campaigns": list})
+func (s *Server) getCampaign() http.HandlerFunc {
+	return handle(s, pathName, s.svc.Campaign, http.StatusOK)
 }
 
-func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
-	c, err := s.engine.Get(r.Context(), r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+func (s *Server) publishCampaign() http.HandlerFunc {
+	return handle(s, pathName, s.svc.CampaignPublish, http.StatusOK)
 }
 
-func (s *Server) publishCampaign(w http.ResponseWriter, r *http.Request) {
-	c, err := s.engine.Publish(r.Context(), r.PathValue("name"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+// renameRequest copies a campaign under a new name.
+type renameRequest struct {
+	name, newName string
 }
 
-func (s *Server) duplicateCampaign(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Name string `json:"name"`
+func (s *Server) duplicateCampaign() http.HandlerFunc {
+	decode := func(r *http.Request) (renameRequest, error) {
+		var req struct {
+			Name string `json:"name"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
+			return renameRequest{}, &service.BadRequestError{Msg: `give the new name as {"name": "…"}`, Err: err}
+		}
+		return renameRequest{r.PathValue("name"), req.Name}, nil
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil || req.Name == "" {
-		s.fail(w, r, &badRequest{msg: `give the new name as {"name": "…"}`, err: err})
-		return
-	}
-	c, err := s.engine.Duplicate(r.Context(), r.PathValue("name"), req.Name)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, c)
+	return handle(s, decode, func(ctx context.Context, req renameRequest) (*engine.Campaign, error) {
+		return s.svc.CampaignDuplicate(ctx, req.name, req.newName)
+	}, http.StatusCreated)
+}
+
+// startRequest starts a run of a campaign.
+type startRequest struct {
+	name string
+	opts engine.RunOptions
 }
 
 // startRun starts a run; a live run with parameters is the campaign's
 // external signal.
-func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
-	var opts engine.RunOptions
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
-	dec.UseNumber()
-	if err := dec.Decode(&opts); err != nil && !errors.Is(err, io.EOF) {
-		s.fail(w, r, errBadBody("run options", err))
-		return
+func (s *Server) startRun() http.HandlerFunc {
+	read := jsonBody[engine.RunOptions]("run options", 1<<20, bodyOptional)
+	decode := func(r *http.Request) (startRequest, error) {
+		opts, err := read(r)
+		return startRequest{r.PathValue("name"), opts}, err
 	}
-	if opts.Trigger == "" {
-		opts.Trigger = "api"
-	}
-	run, err := s.engine.Start(r.Context(), r.PathValue("name"), opts)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, run)
+	return handle(s, decode, func(ctx context.Context, req startRequest) (*engine.Run, error) {
+		return s.svc.RunStart(ctx, req.name, req.opts)
+	}, http.StatusCreated)
 }
 
-func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	runs, err := s.engine.Runs(r.Context(), r.PathValue("name"), limit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+// nameAndNumber is a campaign's name and a number from the query.
+type nameAndNumber struct {
+	name string
+	n    int
 }
 
-func runID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, errBadRequest("run id must be an integer")
-	}
-	return id, nil
-}
-
-func (s *Server) runStatus(w http.ResponseWriter, r *http.Request) {
-	id, err := runID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, err := s.engine.Status(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
-}
-
-// runAction pauses, resumes or stops a run.
-func (s *Server) runAction(action func(*engine.Engine, *http.Request, int64) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := runID(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if err := action(s.engine, r, id); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		st, err := s.engine.Status(r.Context(), id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, st)
+func queryNumber(key string) func(*http.Request) (nameAndNumber, error) {
+	return func(r *http.Request) (nameAndNumber, error) {
+		n, _ := strconv.Atoi(r.URL.Query().Get(key))
+		return nameAndNumber{r.PathValue("name"), n}, nil
 	}
 }
 
-func (s *Server) previewRun(w http.ResponseWriter, r *http.Request) {
-	id, err := runID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	cols, rows, err := s.engine.Preview(r.Context(), id, q.Get("activity"), q.Get("port"), limit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"columns": cols, "rows": rows})
+func (s *Server) listRuns() http.HandlerFunc {
+	return handle(s, queryNumber("limit"), func(ctx context.Context, req nameAndNumber) (any, error) {
+		runs, err := s.svc.Runs(ctx, req.name, req.n)
+		return map[string]any{"runs": runs}, err
+	}, http.StatusOK)
 }
 
 // campaignSchedule previews the next occurrences of a campaign's schedule.
-func (s *Server) campaignSchedule(w http.ResponseWriter, r *http.Request) {
-	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
-	next, err := s.engine.NextOccurrences(r.Context(), r.PathValue("name"), n)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"occurrences": next})
+func (s *Server) campaignSchedule() http.HandlerFunc {
+	return handle(s, queryNumber("n"), func(ctx context.Context, req nameAndNumber) (any, error) {
+		next, err := s.svc.CampaignSchedule(ctx, req.name, req.n)
+		return map[string]any{"occurrences": next}, err
+	}, http.StatusOK)
 }

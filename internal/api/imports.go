@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/fanfare-dev/fanfare/internal/ingest"
-	"github.com/fanfare-dev/fanfare/internal/schema"
 )
 
 // ImportOptionsFromQuery reads import options from URL parameters: format,
@@ -44,18 +43,10 @@ func importOptions(r *http.Request) (ingest.Options, error) {
 	return opts, nil
 }
 
+// createImport streams a file into an entity: 207 when some rows were
+// rejected, and the summary in the details of an import's own errors.
 func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
-	entity := r.URL.Query().Get("entity")
-	if entity == "" {
-		s.fail(w, r, errBadRequest("the entity parameter is required"))
-		return
-	}
 	opts, err := importOptions(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	m, _, err := schema.Current(r.Context(), s.store)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -67,14 +58,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 			name = "upload." + string(opts.Format)
 		}
 	}
-	opts.Limits = s.limits
-	body, format, err := ingest.OpenStream(bufio.NewReaderSize(r.Body, 1<<20), name, opts.Format, opts.Limits)
-	if err != nil {
-		s.fail(w, r, errBadRequest(err.Error()))
-		return
-	}
-	opts.Format = format
-	sum, err := ingest.Import(r.Context(), s.store, m, entity, name, body, opts)
+	sum, err := s.svc.Import(r.Context(), r.URL.Query().Get("entity"), name, bufio.NewReaderSize(r.Body, 1<<20), opts)
 	var inErr *ingest.InputError
 	switch {
 	case err == nil && sum.Status == ingest.StatusCompletedWithRejects:
@@ -88,33 +72,20 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestTimeout, "request_timeout", err.Error(), sum)
 	case errors.Is(err, ingest.ErrTooManyErrors):
 		writeError(w, http.StatusUnprocessableEntity, "too_many_errors", err.Error(), sum)
-	case errors.As(err, &inErr), errors.Is(err, ingest.ErrUnknownEntity):
+	case errors.Is(err, ingest.ErrUnknownEntity):
+		// The reason lets a client rebuild the very error.
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{Code: "bad_input", Reason: "unknown_entity", Message: err.Error(), Details: sum}})
+	case errors.As(err, &inErr):
 		writeError(w, http.StatusBadRequest, "bad_input", err.Error(), sum)
 	default:
 		s.fail(w, r, err)
 	}
 }
 
-func importID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, errBadRequest("import id must be an integer")
-	}
-	return id, nil
-}
+var importID = pathInt("id", "import id")
 
-func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
-	id, err := importID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sum, err := ingest.Get(r.Context(), s.store, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sum)
+func (s *Server) getImport() http.HandlerFunc {
+	return handle(s, importID, s.svc.ImportSummary, http.StatusOK)
 }
 
 // importRejects streams every rejected row as NDJSON.
@@ -124,16 +95,24 @@ func (s *Server) importRejects(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := ingest.Get(r.Context(), s.store, id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	err = ingest.Rejects(r.Context(), s.store, id, func(rj ingest.Reject) error { return enc.Encode(rj) })
-	if err != nil {
+	started := false
+	err = s.svc.Rejects(r.Context(), id, func(rj ingest.Reject) error {
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			started = true
+		}
+		return enc.Encode(rj)
+	})
+	switch {
+	case err != nil && !started:
+		s.fail(w, r, err)
+		return
+	case err != nil:
 		s.log.Error("stream rejects", "import", id, "err", err)
+	case !started:
+		w.Header().Set("Content-Type", "application/x-ndjson")
 	}
 	_ = bw.Flush()
 }

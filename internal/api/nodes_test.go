@@ -14,6 +14,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -75,7 +76,7 @@ func TestNodesShareTokensAndLinks(t *testing.T) {
 				t.Fatal(err)
 			}
 			code, body := a.do(t, "POST", "/api/tokens", admin, `{"name": "ci"}`)
-			var created api.TokenCreated
+			var created service.TokenCreated
 			if code != http.StatusCreated || json.Unmarshal([]byte(body), &created) != nil || created.Token == "" {
 				t.Fatalf("create token on A: %d %s", code, body)
 			}
@@ -105,7 +106,7 @@ func TestNodesShareTokensAndLinks(t *testing.T) {
 			// A rotation on B: A's link still works, new links take the
 			// new key; retiring A's key refuses its link.
 			code, body = b.do(t, "POST", "/api/keys/rotate", created.Token, "")
-			var keys api.KeyList
+			var keys service.KeyList
 			if code != http.StatusOK || json.Unmarshal([]byte(body), &keys) != nil || len(keys.Keys) != 2 || strings.HasPrefix(link, keys.Current+".") {
 				t.Fatalf("rotate on B: %d %s", code, body)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -133,7 +134,7 @@ var errorKinds = []ErrorKind{
 	{Err: context.Canceled, Status: 499, Code: "canceled", message: "the request was canceled"},
 	{Err: store.ErrLimit, Status: http.StatusBadRequest, Code: "bad_request", Reason: "limit"},
 	{Err: store.ErrNotFound, Status: http.StatusNotFound, Code: "not_found"},
-	{Err: ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request"},
+	{Err: service.ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request"},
 }
 
 // ErrorKinds returns the kinds of domain error the API answers with a code
@@ -152,34 +153,14 @@ func KnownError(code, reason string) error {
 	return nil
 }
 
-// ErrBadRequest matches an error in the request itself that no domain
-// error names (a misspelt field, a malformed parameter).
-var ErrBadRequest = errors.New("bad request")
-
-// badRequest is an error in the request itself, safe to show the client;
-// err, when set, is why (a body over its limit answers 413).
-type badRequest struct {
-	msg string
-	err error
-}
-
-func (e *badRequest) Error() string { return e.msg }
-func (e *badRequest) Unwrap() error { return e.err }
-
-// Is makes every bad request match ErrBadRequest.
-func (e *badRequest) Is(target error) bool { return target == ErrBadRequest }
-
-func errBadRequest(msg string) error { return &badRequest{msg: msg} }
-
-// errRefused is a request the domain refused, answered as a bad request
-// unless the error is a kind of its own (an unknown channel): the client
-// then gets that kind back.
-func errRefused(err error) error { return &badRequest{msg: err.Error(), err: err} }
+// errBadRequest is an error in the request itself, safe to show the
+// client.
+func errBadRequest(msg string) error { return service.BadRequest(msg) }
 
 // errBadBody is a request body that could not be read as the what it
-// should be.
+// should be (a body over its limit answers 413).
 func errBadBody(what string, err error) error {
-	return &badRequest{msg: "read the " + what + ": " + err.Error(), err: err}
+	return &service.BadRequestError{Msg: "read the " + what + ": " + err.Error(), Err: err}
 }
 
 // tooLarge answers a body over its limit, naming the limit.

@@ -12,31 +12,28 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/audit"
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
-	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // Server is the HTTP API over one store.
 type Server struct {
+	// svc runs the operations the handlers decode and encode.
+	svc    *service.Local
 	store  *store.Store
-	engine *engine.Engine
 	log    *slog.Logger
 	token  string
 	tokens *keyring.Tokens
-	keys   *keyring.Ring
 	links  *delivery.Links
 	// smsToken checks SMS status callbacks; publicURL is how the provider
 	// reaches this server (the signature covers the URL).
 	smsToken  string
 	publicURL string
 	version   string
-	// providers send proofs; nil when the server sends nothing.
-	providers map[string]channel.Provider
 	outages   func() []delivery.Outage
 	problems  func() []Problem
-	limits    ingest.Limits
 	transfer  Transfer
 	mux       *http.ServeMux
 
@@ -46,10 +43,12 @@ type Server struct {
 
 // Config configures a Server.
 type Config struct {
-	Store *store.Store
-	// Engine runs campaigns; nil builds one that only records (no workers).
-	Engine *engine.Engine
-	Log    *slog.Logger
+	// Service runs the operations; nil builds one over Store (with Log,
+	// Keys, Links, Providers and Limits), whose engine only records (no
+	// workers).
+	Service *service.Local
+	Store   *store.Store
+	Log     *slog.Logger
 	// Every /api/ call except health and the OpenAPI document must
 	// present a bearer token: one of Tokens (the store's, by default), or
 	// Token when set (tests).
@@ -88,22 +87,18 @@ type Config struct {
 
 // New builds the API server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, token: cfg.Token, tokens: cfg.Tokens, keys: cfg.Keys, links: cfg.Links, smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, providers: cfg.Providers, outages: cfg.Outages, problems: cfg.Problems, limits: cfg.Limits, transfer: cfg.Transfer, mux: http.NewServeMux()}
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	svc := cfg.Service
+	if svc == nil {
+		svc = service.New(service.Config{Store: cfg.Store, Log: log, Keys: cfg.Keys, Links: cfg.Links, Providers: cfg.Providers, Limits: cfg.Limits, PublicURL: cfg.PublicURL})
+	}
+	s := &Server{svc: svc, store: svc.Store(), log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	if s.tokens == nil {
-		s.tokens = keyring.NewTokens(cfg.Store)
-	}
-	if s.keys == nil {
-		s.keys = keyring.New(cfg.Store)
-	}
-	if s.links == nil {
-		s.links = delivery.NewLinks(s.keys)
-	}
-	if s.engine == nil {
-		s.engine = engine.New(engine.Config{Store: cfg.Store, Log: s.log})
+	if cfg.Tokens != nil {
+		s.tokens = cfg.Tokens
 	}
 	s.routes()
 	return s

@@ -12,8 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // AudienceCmd groups the audience subcommands.
@@ -40,8 +40,8 @@ type queryFlags struct {
 }
 
 // request builds the API request the flags describe.
-func (f *queryFlags) request() (api.AudienceRequest, error) {
-	req := api.AudienceRequest{Dimension: f.Dimension, Text: f.Where, Now: f.Now, TimeZone: f.Timezone}
+func (f *queryFlags) request() (service.AudienceRequest, error) {
+	req := service.AudienceRequest{Dimension: f.Dimension, Text: f.Where, Now: f.Now, TimeZone: f.Timezone}
 	if f.Query != "" {
 		raw, err := os.ReadFile(f.Query)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -12,64 +11,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/api"
-	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/client"
-	"github.com/fanfare-dev/fanfare/internal/datamodel"
-	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
-	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-// Backend is what subcommands work through: the store itself, or a running
-// server's API. Both answer with the same types and errors.
+// Backend is what subcommands work through: the use-case layer on the
+// store itself, or a running server's API. Both answer with the same
+// types and errors.
 type Backend interface {
-	ApplyModel(ctx context.Context, doc []byte, opts schema.ApplyOptions) (*schema.ApplyResult, error)
-	Model(ctx context.Context, version int64) (*api.ModelResponse, error)
-	ModelHistory(ctx context.Context) ([]schema.VersionInfo, error)
-	Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error)
-	Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error
-	AudienceCount(ctx context.Context, req api.AudienceRequest) (*audience.CountResult, error)
-	AudienceValidate(ctx context.Context, req api.AudienceRequest) (*api.ValidateQueryResponse, error)
-	AudienceSave(ctx context.Context, req api.AudienceRequest) (*audience.Audience, error)
-	Audiences(ctx context.Context) ([]audience.Audience, error)
-	Audience(ctx context.Context, name string) (*audience.Audience, error)
-	AudienceRefresh(ctx context.Context, name string) (*audience.Audience, error)
-	AudienceAppend(ctx context.Context, name string, req api.AudienceRequest) (*audience.Audience, error)
-	AudienceDelete(ctx context.Context, name string) error
-	AudienceExport(ctx context.Context, name string, version int64, attrs []string, format string, w io.Writer) error
-	CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign, error)
-	CampaignValidate(ctx context.Context, doc []byte) (*engine.Validation, error)
-	CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error)
-	CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error)
-	Campaigns(ctx context.Context) ([]engine.Campaign, error)
-	CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error)
-	RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error)
-	Runs(ctx context.Context, name string) ([]engine.Run, error)
-	RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error)
-	RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error)
-	RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error)
-	// RunResolve resends or drops a run's in-doubt messages, recording who
-	// decided: the API token's name through a server, the OS user locally.
-	RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error)
-	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
-	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
-	// PreviewMessage renders a campaign's channel activity for one profile.
-	PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error)
-	// SendProof renders it and sends it to test addresses.
-	SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error)
-	RunConfirm(ctx context.Context, id int64) (int64, error)
-	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
-	ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error)
-	Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error)
-	SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) error
-	Suppressions(ctx context.Context, ch, address string, exact bool, limit int) ([]delivery.Suppression, error)
-	Suppress(ctx context.Context, ch, address, reason string) error
-	Unsuppress(ctx context.Context, ch, address string) error
-	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)
+	service.Service
 	// Work drives a run until it is no longer running: the store backend
 	// runs its activities in this process, the server backend waits.
 	Work(ctx context.Context, id int64) (*engine.RunStatus, error)
@@ -109,7 +63,19 @@ func (g *Globals) openBackend(ctx context.Context, create bool) (Backend, error)
 	}
 	// The engine's per-activity logs would drown a command's output.
 	quiet := newLogger(g.stderr, "warn", g.LogFormat)
-	return &local{s: s, eng: engine.New(engine.Config{Store: s, Log: quiet, FilesDir: g.filesDir(), RenderBudget: g.renderBudget(), FileLimits: g.limits()}), log: quiet, limits: g.limits(), publicURL: g.PublicURL}, nil
+	return g.localBackend(s, quiet)
+}
+
+// localBackend is the use-case layer on an open store, sending (when a
+// command sends) through the providers a local start uses: the sandbox.
+func (g *Globals) localBackend(s *store.Store, log *slog.Logger) (*local, error) {
+	var flags deliveryFlags
+	providers, err := flags.providers(s, log)
+	if err != nil {
+		return nil, err
+	}
+	svc := service.New(service.Config{Store: s, Log: log, FilesDir: g.filesDir(), RenderBudget: g.renderBudget(), Limits: g.limits(), Providers: providers, PublicURL: g.PublicURL})
+	return &local{Local: svc, providers: providers}, nil
 }
 
 // errNoStore says where a command looked for a store that is not there.
@@ -167,59 +133,18 @@ type remote struct{ *client.Client }
 func (r remote) Where() string { return "server " + r.Base() }
 func (r remote) Close() error  { return nil }
 
+// local is the use-case layer on the store, in this process.
 type local struct {
-	s      *store.Store
-	eng    *engine.Engine
-	log    *slog.Logger
-	limits ingest.Limits // bound what reading a file may cost
-	// publicURL is where recipients reach the fanfare server (unsubscribe
-	// links); empty when none is configured.
-	publicURL string
+	*service.Local
+	providers map[string]channel.Provider
 }
 
-func (l *local) Where() string { return l.s.Dialect.Name() + " store " + l.s.Location }
-func (l *local) Close() error  { return l.s.Close() }
+func (l *local) Where() string { return l.Store().Dialect.Name() + " store " + l.Store().Location }
 
-func (l *local) ApplyModel(ctx context.Context, doc []byte, opts schema.ApplyOptions) (*schema.ApplyResult, error) {
-	return schema.Apply(ctx, l.s, doc, opts)
-}
-
-func (l *local) Model(ctx context.Context, version int64) (*api.ModelResponse, error) {
-	if version > 0 {
-		doc, m, err := schema.Version(ctx, l.s, version)
-		if err != nil {
-			return nil, err
-		}
-		return &api.ModelResponse{Version: version, Document: doc, Model: m}, nil
+// Close closes the providers and the store.
+func (l *local) Close() error {
+	for _, p := range l.providers {
+		_ = p.Close()
 	}
-	m, v, err := schema.Current(ctx, l.s)
-	if err != nil {
-		return nil, err
-	}
-	return &api.ModelResponse{Version: v, Document: string(datamodel.Document(m)), Model: m}, nil
-}
-
-func (l *local) ModelHistory(ctx context.Context) ([]schema.VersionInfo, error) {
-	return schema.History(ctx, l.s)
-}
-
-func (l *local) Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error) {
-	m, _, err := schema.Current(ctx, l.s)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errors.New("no data model yet: apply one first (fanfare model apply model.yaml)")
-	}
-	if err != nil {
-		return nil, err
-	}
-	opts.Limits = l.limits
-	body, format, err := ingest.OpenStream(r, name, opts.Format, opts.Limits)
-	if err != nil {
-		return nil, &ingest.InputError{Err: err}
-	}
-	opts.Format = format
-	return ingest.Import(ctx, l.s, m, entity, name, body, opts)
-}
-
-func (l *local) Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error {
-	return ingest.Rejects(ctx, l.s, id, fn)
+	return l.Store().Close()
 }

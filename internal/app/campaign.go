@@ -304,7 +304,7 @@ type CampaignRunsCmd struct {
 // Run lists runs.
 func (c *CampaignRunsCmd) Run(ctx context.Context, g *Globals) error {
 	return withBackend(ctx, g, func(b Backend) error {
-		runs, err := b.Runs(ctx, c.Campaign)
+		runs, err := b.Runs(ctx, c.Campaign, 0)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/fanfare-dev/fanfare/internal/audit"
 )
 
 // Version is the fanfare version, set at build time.
@@ -145,6 +147,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A command on the store acts as the person running it (through a
+	// server, as its API token).
+	ctx = audit.WithActor(ctx, audit.CLI())
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	if err := kctx.Run(&cli.Globals); err != nil {
 		var ee *exitError

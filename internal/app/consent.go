@@ -65,7 +65,7 @@ type ConsentSetCmd struct {
 func (c *ConsentSetCmd) Run(ctx context.Context, g *Globals) error {
 	return withBackend(ctx, g, func(b Backend) error {
 		key := keyValues(c.Key)
-		if err := b.SetConsent(ctx, c.Dimension, key, c.Channel, c.Status, c.Source); err != nil {
+		if _, err := b.SetConsent(ctx, c.Dimension, key, c.Channel, c.Status, c.Source); err != nil {
 			return err
 		}
 		pc, err := b.Consent(ctx, c.Dimension, key)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // TestLocalSendUsesThePublicURL: a send without a server signs its
@@ -18,7 +20,7 @@ func TestLocalSendUsesThePublicURL(t *testing.T) {
 		warns            bool
 	}{
 		{name: "configured", flag: "--public-url=https://news.example.com/", link: "https://news.example.com/u/"},
-		{name: "none", link: noPublicURL + "/u/", warns: true},
+		{name: "none", link: service.NoPublicURL + "/u/", warns: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/audit"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
@@ -61,19 +60,10 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 	})
 }
 
-// RunResolve resolves a run's in-doubt messages as the person running the
-// command (cli:<os user>).
-func (l *local) RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error) {
-	return l.eng.Resolve(ctx, id, req, audit.CLI())
-}
-
 // send runs a dispatcher in this process until the run's due messages are
 // out (its activities are left to a server or campaign start).
 func (l *local) send(ctx context.Context, id int64) error {
-	disp, err := l.dispatcher()
-	if err != nil {
-		return err
-	}
+	disp := l.Dispatcher()
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { _ = disp.Run(wctx, 50*time.Millisecond); close(done) }()

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -147,62 +146,6 @@ func importLegacySecret(ctx context.Context, g *Globals, ring *keyring.Ring) err
 	return nil
 }
 
-// secretsBackend manages tokens and keys, through a server or on the
-// store.
-type secretsBackend interface {
-	Tokens(ctx context.Context) ([]keyring.Token, error)
-	CreateToken(ctx context.Context, name string) (string, error)
-	RevokeToken(ctx context.Context, name string) error
-	Keys(ctx context.Context) (*api.KeyList, error)
-	RotateKey(ctx context.Context) (*api.KeyList, error)
-	RetireKey(ctx context.Context, id string) (*api.KeyList, error)
-}
-
-func withSecrets(ctx context.Context, g *Globals, fn func(secretsBackend) error) error {
-	return withBackend(ctx, g, func(b Backend) error {
-		sb, ok := b.(secretsBackend)
-		if !ok {
-			return fmt.Errorf("%s cannot manage tokens and keys", b.Where())
-		}
-		return fn(sb)
-	})
-}
-
-func (l *local) Tokens(ctx context.Context) ([]keyring.Token, error) {
-	return keyring.NewTokens(l.s).List(ctx)
-}
-
-func (l *local) CreateToken(ctx context.Context, name string) (string, error) {
-	return keyring.NewTokens(l.s).Create(ctx, name)
-}
-
-func (l *local) RevokeToken(ctx context.Context, name string) error {
-	return keyring.NewTokens(l.s).Revoke(ctx, name)
-}
-
-func (l *local) Keys(ctx context.Context) (*api.KeyList, error) {
-	ring := keyring.New(l.s)
-	cur, err := ring.Current(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := ring.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &api.KeyList{Keys: keys, Current: cur.ID}, nil
-}
-
-func (l *local) RotateKey(ctx context.Context) (*api.KeyList, error) {
-	if _, err := keyring.New(l.s).Rotate(ctx); err != nil {
-		return nil, err
-	}
-	return l.Keys(ctx)
-}
-
-func (l *local) RetireKey(ctx context.Context, id string) (*api.KeyList, error) {
-	if err := keyring.New(l.s).Retire(ctx, id); err != nil {
-		return nil, err
-	}
-	return l.Keys(ctx)
+func withSecrets(ctx context.Context, g *Globals, fn func(Backend) error) error {
+	return withBackend(ctx, g, fn)
 }

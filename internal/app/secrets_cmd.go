@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // TokenCmd manages API tokens.
@@ -22,7 +22,7 @@ type TokenCreateCmd struct {
 
 // Run prints the new token.
 func (c *TokenCreateCmd) Run(ctx context.Context, g *Globals) error {
-	return withSecrets(ctx, g, func(b secretsBackend) error {
+	return withSecrets(ctx, g, func(b Backend) error {
 		tok, err := b.CreateToken(ctx, c.Name)
 		if err != nil {
 			return err
@@ -39,7 +39,7 @@ type TokenListCmd struct {
 
 // Run lists the tokens.
 func (c *TokenListCmd) Run(ctx context.Context, g *Globals) error {
-	return withSecrets(ctx, g, func(b secretsBackend) error {
+	return withSecrets(ctx, g, func(b Backend) error {
 		list, err := b.Tokens(ctx)
 		if err != nil || c.JSON {
 			if err != nil {
@@ -65,7 +65,7 @@ type TokenRevokeCmd struct {
 
 // Run revokes the token.
 func (c *TokenRevokeCmd) Run(ctx context.Context, g *Globals) error {
-	return withSecrets(ctx, g, func(b secretsBackend) error {
+	return withSecrets(ctx, g, func(b Backend) error {
 		if err := b.RevokeToken(ctx, c.Name); err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ type KeysListCmd struct {
 
 // Run lists the keys.
 func (c *KeysListCmd) Run(ctx context.Context, g *Globals) error {
-	return withSecrets(ctx, g, func(b secretsBackend) error {
+	return withSecrets(ctx, g, func(b Backend) error {
 		list, err := b.Keys(ctx)
 		if err != nil {
 			return err
@@ -102,7 +102,7 @@ type KeysRotateCmd struct{}
 
 // Run adds a key.
 func (c *KeysRotateCmd) Run(ctx context.Context, g *Globals) error {
-	return withSecrets(ctx, g, func(b secretsBackend) error {
+	return withSecrets(ctx, g, func(b Backend) error {
 		list, err := b.RotateKey(ctx)
 		if err != nil {
 			return err
@@ -118,7 +118,7 @@ type KeysRetireCmd struct {
 
 // Run retires the key.
 func (c *KeysRetireCmd) Run(ctx context.Context, g *Globals) error {
-	return withSecrets(ctx, g, func(b secretsBackend) error {
+	return withSecrets(ctx, g, func(b Backend) error {
 		list, err := b.RetireKey(ctx, c.ID)
 		if err != nil {
 			return err
@@ -127,7 +127,7 @@ func (c *KeysRetireCmd) Run(ctx context.Context, g *Globals) error {
 	})
 }
 
-func printKeys(g *Globals, list *api.KeyList, asJSON bool) error {
+func printKeys(g *Globals, list *service.KeyList, asJSON bool) error {
 	if asJSON {
 		return printJSON(g.stdout, list)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -73,7 +74,6 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if err := importLegacySecret(ctx, g, ring); err != nil {
 		return err
 	}
-	links := delivery.NewLinks(ring)
 	filesDir, err := c.filesDir(g)
 	if err != nil {
 		return err
@@ -104,9 +104,9 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if publicURL == "" {
 		publicURL = url
 	}
-	eng := engine.New(engine.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.renderBudget(), FileLimits: g.limits()})
-	disp := delivery.New(delivery.Config{Store: s, Log: g.log, Providers: providers, ProviderRate: c.providerRates(), Owner: eng.Queue().Owner, Lease: c.Lease,
-		Renderer: &delivery.CampaignRenderer{Store: s, Links: links, PublicURL: publicURL, Budget: g.renderBudget()}})
+	svc := service.New(service.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.renderBudget(), Limits: g.limits(),
+		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL})
+	eng, disp := svc.Engine(), svc.Dispatcher()
 	workCtx, stopWork := context.WithCancel(context.Background())
 	sup := newSupervisor(g.log)
 	var work sync.WaitGroup
@@ -125,9 +125,9 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		}
 	}()
 
-	handler := api.New(api.Config{Store: s, Engine: eng, Log: g.log, Keys: ring, Links: links, Version: Version,
-		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Providers: providers, Outages: disp.Outages, Problems: sup.problems,
-		Limits: g.limits(), Transfer: c.transfer()})
+	handler := api.New(api.Config{Service: svc, Store: s, Log: g.log, Version: Version,
+		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: disp.Outages, Problems: sup.problems,
+		Transfer: c.transfer()})
 	srv := c.server(handler)
 	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.log)
@@ -175,7 +175,7 @@ func loadDemoIfEmpty(ctx context.Context, g *Globals, s *store.Store, customers 
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return runDemo(ctx, g, &local{s: s, eng: engine.New(engine.Config{Store: s, Log: g.log})}, DemoCmd{Customers: customers, Seed: 1})
+	return runDemo(ctx, g, &local{Local: service.New(service.Config{Store: s, Log: g.log})}, DemoCmd{Customers: customers, Seed: 1})
 }
 
 // housekeeping starts scheduled runs when they come due and drops the

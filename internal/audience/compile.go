@@ -392,11 +392,8 @@ func (c *Compiled) audience(s *scope, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("audience %q: %w", name, err)
 	}
-	// Measured on 1M customers, (A or C) and not B: on DuckDB an IN
-	// semi-join is fastest (92 ms; a LEFT JOIN 122 ms, EXISTS twice as
-	// slow); on PostgreSQL NOT IN over a large set is a nested loop, and a
-	// LEFT JOIN to the member table (its keys are unique) beats NOT EXISTS.
-	if c.d.Name() == "duckdb" && len(s.e.Key) == 1 {
+	// The dialect knows which form is faster (measured on 1M customers).
+	if c.d.SemiJoinMembers() && len(s.e.Key) == 1 {
 		k := store.Quote(s.e.Key[0])
 		return s.alias + "." + k + " IN (SELECT " + k + " FROM " + store.Quote(table) + ")", nil
 	}

@@ -270,8 +270,8 @@ func timeType(a *datamodel.Attribute) bool {
 // text by the database's collation, so byte order (DuckDB's, and Go's) is
 // asked for explicitly.
 func (c *Compiled) ordered(expr string, a *datamodel.Attribute) string {
-	if textType(a) && c.d.Name() == "postgres" {
-		return expr + ` COLLATE "C"`
+	if textType(a) {
+		return c.d.Bytewise(expr)
 	}
 	return expr
 }

@@ -38,13 +38,13 @@ func (s *Service) Export(ctx context.Context, name string, version int64, attrs 
 	if err != nil {
 		return 0, err
 	}
-	p, err := s.prepare(ctx, &Query{Dimension: v.dimension, Where: &Node{Audience: name}})
+	p, err := s.prepare(ctx, &Query{Dimension: v.Dimension, Where: &Node{Audience: name}})
 	if err != nil {
 		return 0, fmt.Errorf("export audience %s: %w", name, err)
 	}
 	c, err := p.compile(s.Store.Dialect, func(n string) (string, error) {
 		if n == name {
-			return v.table, nil
+			return v.Table, nil
 		}
 		return p.cat.table(n)
 	})

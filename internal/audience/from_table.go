@@ -2,10 +2,8 @@ package audience
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -49,10 +47,9 @@ func (s *Service) SaveTable(ctx context.Context, name, dimension, table, mode st
 	if dim == nil {
 		return nil, fmt.Errorf("%w: unknown dimension %q", ErrInvalidRequest, dimension)
 	}
-	keys := store.QuoteList(dim.Key)
 	self := &Query{Dimension: dim.Name, Where: &Node{Audience: name}}
 	p := &prepared{m: m, modelVersion: mv, dim: dim, q: self}
-	src := "SELECT DISTINCT " + keys + " FROM " + store.Quote(table)
+	members := store.Members{Keys: dim.KeyAttributes(), Table: table}
 
 	cur, err := s.currentVersion(ctx, name)
 	switch {
@@ -61,48 +58,32 @@ func (s *Service) SaveTable(ctx context.Context, name, dimension, table, mode st
 		if err != nil {
 			return nil, err
 		}
-		now := time.Now().UTC()
-		err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
-			var id int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO ff_audiences (name, dimension, description, current_version, created_at, updated_at)
-				VALUES ($1, $2, '', 1, $3, $3) RETURNING id`, name, dim.Name, now).Scan(&id)
-			if err != nil {
-				return ctxErr(ctx, "save audience "+name, err)
-			}
-			t := memberTable(id, 1)
-			count, err := s.fillMembers(ctx, tx, dim, t, src, nil)
-			if err != nil {
-				return err
-			}
-			return insertVersion(ctx, tx, id, 1, KindSnapshot, sq, count, mv, t, now)
-		})
-		if err != nil {
+		if err := s.create(ctx, name, "", p, sq, members); err != nil {
 			return nil, fmt.Errorf("save audience %s: %w", name, err)
 		}
 		return s.Get(ctx, name)
 	case err != nil:
 		return nil, err
 	}
-	if cur.dimension != dim.Name {
-		return nil, fmt.Errorf("%w: audience %s holds %s rows, not %s", ErrInvalidRequest, name, cur.dimension, dim.Name)
+	if cur.Dimension != dim.Name {
+		return nil, fmt.Errorf("%w: audience %s holds %s rows, not %s", ErrInvalidRequest, name, cur.Dimension, dim.Name)
 	}
 	kind, stored := KindSnapshot, self
 	if mode == SaveAppend {
-		prev, err := cur.query()
+		prev, err := versionQuery(cur)
 		if err != nil {
 			return nil, err
 		}
 		if stored, err = orQueries(prev, self); err != nil {
 			return nil, fmt.Errorf("append to audience %s: %w", name, err)
 		}
-		kind = KindAppend
-		src = "SELECT " + keys + " FROM " + store.Quote(cur.table) + " UNION SELECT " + keys + " FROM " + store.Quote(table)
+		kind, members.Union = KindAppend, cur.Table
 	}
 	sq, err := encodeStored(stored)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.addVersion(ctx, cur, p, kind, sq, src, nil); err != nil {
+	if err := s.addVersion(ctx, cur, p, kind, sq, members); err != nil {
 		return nil, fmt.Errorf("save audience %s: %w", name, err)
 	}
 	return s.Get(ctx, name)

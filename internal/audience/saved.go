@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -83,11 +82,8 @@ func (s *Service) MemberTables(ctx context.Context) AudienceTables {
 func (s *Service) MemberTable(ctx context.Context, name string) (string, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	var table string
-	err := s.Store.DB.QueryRowContext(ctx, `SELECT v.table_name FROM ff_audiences a
-		JOIN ff_audience_versions v ON v.audience_id = a.id AND v.version = a.current_version
-		WHERE a.name = $1`, name).Scan(&table)
-	if errors.Is(err, sql.ErrNoRows) {
+	table, err := s.Store.Audiences().MemberTable(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
 	}
 	if err != nil {
@@ -132,33 +128,38 @@ func (s *Service) Save(ctx context.Context, name, description string, q *Query) 
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
-	err = s.Store.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ff_audiences WHERE name = $1`, name).Scan(&n); err != nil {
-			return ctxErr(ctx, "look up saved audience "+name, err)
-		}
-		if n > 0 {
-			return fmt.Errorf("%w: %q", ErrExists, name)
-		}
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO ff_audiences (name, dimension, description, current_version, created_at, updated_at)
-			VALUES ($1, $2, $3, 1, $4, $4) RETURNING id`, name, p.dim.Name, description, now).Scan(&id)
-		if err != nil {
-			return ctxErr(ctx, "save audience "+name, err)
-		}
-		table := memberTable(id, 1)
-		query, args := c.SQL(keyList(c), "")
-		count, err := s.fillMembers(ctx, tx, p.dim, table, query, args)
-		if err != nil {
-			return err
-		}
-		return insertVersion(ctx, tx, id, 1, KindSnapshot, sq, count, p.modelVersion, table, now)
-	})
-	if err != nil {
+	query, args := c.SQL(keyList(c), "")
+	m := store.Members{Keys: p.dim.KeyAttributes(), Query: query, Args: args}
+	if err := s.create(ctx, name, description, p, sq, m); err != nil {
 		return nil, fmt.Errorf("save audience %s: %w", name, err)
 	}
 	return s.Get(ctx, name)
+}
+
+// create records a new audience of p's dimension with version 1, whose
+// members m selects; ErrExists if the name is taken.
+func (s *Service) create(ctx context.Context, name, description string, p *prepared, sq storedQuery, m store.Members) error {
+	now := time.Now().UTC()
+	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+		a := s.Store.Audiences().On(tx)
+		id, err := a.Create(ctx, store.AudienceRecord{Name: name, Dimension: p.dim.Name, Description: description, CreatedAt: now})
+		if errors.Is(err, store.ErrDuplicate) {
+			return fmt.Errorf("%w: %q", ErrExists, name)
+		}
+		if err != nil {
+			return ctxErr(ctx, "save audience "+name, err)
+		}
+		if _, err := a.AddVersion(ctx, newVersion(id, KindSnapshot, sq, p.modelVersion, now), m); err != nil {
+			return ctxErr(ctx, "save audience "+name, err)
+		}
+		return nil
+	})
+}
+
+// newVersion is the record of a version to add.
+func newVersion(id int64, kind string, sq storedQuery, modelVersion int64, now time.Time) store.AudienceVersion {
+	return store.AudienceVersion{AudienceID: id, Kind: kind, Query: sq.node, Params: sq.params, TimeZone: sq.timeZone,
+		ModelVersion: modelVersion, CreatedAt: now}
 }
 
 // Refresh runs the current version's query again, against the current data
@@ -170,7 +171,7 @@ func (s *Service) Refresh(ctx context.Context, name string) (*Audience, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := cur.query()
+	q, err := versionQuery(cur)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +184,8 @@ func (s *Service) Refresh(ctx context.Context, name string) (*Audience, error) {
 		return nil, err
 	}
 	query, args := c.SQL(keyList(c), "")
-	if err := s.addVersion(ctx, cur, p, KindSnapshot, cur.stored, query, args); err != nil {
+	m := store.Members{Keys: p.dim.KeyAttributes(), Query: query, Args: args}
+	if err := s.addVersion(ctx, cur, p, KindSnapshot, storedOf(cur), m); err != nil {
 		return nil, fmt.Errorf("refresh audience %s: %w", name, err)
 	}
 	return s.Get(ctx, name)
@@ -205,12 +207,12 @@ func (s *Service) Append(ctx context.Context, name string, q *Query) (*Audience,
 	}
 	qc := *q
 	if qc.Dimension == "" {
-		qc.Dimension = cur.dimension
+		qc.Dimension = cur.Dimension
 	}
-	if qc.Dimension != cur.dimension {
-		return nil, fmt.Errorf("%w: audience %s holds %s rows, the query selects %s", ErrInvalidRequest, name, cur.dimension, qc.Dimension)
+	if qc.Dimension != cur.Dimension {
+		return nil, fmt.Errorf("%w: audience %s holds %s rows, the query selects %s", ErrInvalidRequest, name, cur.Dimension, qc.Dimension)
 	}
-	prev, err := cur.query()
+	prev, err := versionQuery(cur)
 	if err != nil {
 		return nil, err
 	}
@@ -230,87 +232,34 @@ func (s *Service) Append(ctx context.Context, name string, q *Query) (*Audience,
 	if err != nil {
 		return nil, err
 	}
-	keys := store.QuoteList(p.dim.Key)
 	added, args := c.SQL(keyList(c), "")
-	query := "SELECT " + keys + " FROM " + store.Quote(cur.table) + " UNION " + added
-	if err := s.addVersion(ctx, cur, p, KindAppend, sq, query, args); err != nil {
+	m := store.Members{Keys: p.dim.KeyAttributes(), Query: added, Args: args, Union: cur.Table}
+	if err := s.addVersion(ctx, cur, p, KindAppend, sq, m); err != nil {
 		return nil, fmt.Errorf("append to audience %s: %w", name, err)
 	}
 	return s.Get(ctx, name)
 }
 
-// addVersion fills a new version's table with the keys query selects and
+// addVersion fills a new version's table with the keys m selects and
 // makes it current, unless another call did so first.
-func (s *Service) addVersion(ctx context.Context, cur *versionRow, p *prepared, kind string, sq storedQuery, query string, args []any) error {
+func (s *Service) addVersion(ctx context.Context, cur store.AudienceVersion, p *prepared, kind string, sq storedQuery, m store.Members) error {
 	now := time.Now().UTC()
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
-		var last int64
-		if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM ff_audience_versions WHERE audience_id = $1`, cur.id).Scan(&last); err != nil {
-			return ctxErr(ctx, "read audience versions", err)
-		}
-		v := last + 1
-		table := memberTable(cur.id, v)
-		count, err := s.fillMembers(ctx, tx, p.dim, table, query, args)
+		a := s.Store.Audiences().On(tx)
+		v, err := a.AddVersion(ctx, newVersion(cur.AudienceID, kind, sq, p.modelVersion, now), m)
 		if err != nil {
-			return err
+			return ctxErr(ctx, "add audience version", err)
 		}
-		if err := insertVersion(ctx, tx, cur.id, v, kind, sq, count, p.modelVersion, table, now); err != nil {
-			return err
+		err = a.MakeCurrent(ctx, cur.AudienceID, cur.Version, v.Version, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrConcurrentChange
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE ff_audiences SET current_version = $1, updated_at = $2 WHERE id = $3 AND current_version = $4`,
-			v, now, cur.id, cur.version)
 		if err != nil {
 			return ctxErr(ctx, "update audience", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return ErrConcurrentChange
 		}
 		return nil
 	})
 }
-
-// fillMembers creates a member table with the dimension's key columns and
-// fills it from query, returning its row count.
-func (s *Service) fillMembers(ctx context.Context, tx *sql.Tx, dim *datamodel.Entity, table, query string, args []any) (int64, error) {
-	var b bytes.Buffer
-	b.WriteString("CREATE TABLE " + store.Quote(table) + " (")
-	for i, a := range dim.KeyAttributes() {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(store.Quote(a.Name) + " " + s.Store.Dialect.ColumnType(a) + " NOT NULL")
-	}
-	if s.Store.Dialect.PrimaryKeys() {
-		// Membership conditions and exports look members up by key.
-		b.WriteString(", PRIMARY KEY (" + store.QuoteList(dim.Key) + ")")
-	}
-	b.WriteString(")")
-	if _, err := tx.ExecContext(ctx, b.String()); err != nil {
-		return 0, ctxErr(ctx, "create member table "+table, err)
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+store.Quote(table)+" ("+store.QuoteList(dim.Key)+") "+query, args...); err != nil {
-		return 0, ctxErr(ctx, "compute audience members", err)
-	}
-	var n int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+store.Quote(table)).Scan(&n); err != nil {
-		return 0, ctxErr(ctx, "count audience members", err)
-	}
-	return n, nil
-}
-
-func insertVersion(ctx context.Context, tx *sql.Tx, id, v int64, kind string, sq storedQuery, count, modelVersion int64, table string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO ff_audience_versions
-		(audience_id, version, kind, query, params, timezone, count, model_version, table_name, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		id, v, kind, sq.node, sq.params, sq.timeZone, count, modelVersion, table, now)
-	if err != nil {
-		return ctxErr(ctx, "record audience version", err)
-	}
-	return nil
-}
-
-// memberTable names the table of one version's members.
-func memberTable(id, version int64) string { return fmt.Sprintf("ff_aud_%d_v%d", id, version) }
 
 // keyList selects the dimension's key columns of a compiled query.
 func keyList(c *Compiled) string {
@@ -329,88 +278,64 @@ func keyList(c *Compiled) string {
 func (s *Service) List(ctx context.Context) ([]Audience, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	return s.audiences(ctx, "", nil)
+	recs, err := s.Store.Audiences().List(ctx)
+	if err != nil {
+		return nil, ctxErr(ctx, "list saved audiences", err)
+	}
+	out := make([]Audience, len(recs))
+	for i, r := range recs {
+		if err := audienceOf(r, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Get returns the named audience, or an error wrapping store.ErrNotFound.
 func (s *Service) Get(ctx context.Context, name string) (*Audience, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	list, err := s.audiences(ctx, "WHERE a.name = $1", []any{name})
-	if err != nil {
-		return nil, err
-	}
-	if len(list) == 0 {
+	r, err := s.Store.Audiences().Get(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
 	}
-	return &list[0], nil
-}
-
-func (s *Service) audiences(ctx context.Context, where string, args []any) ([]Audience, error) {
-	rows, err := s.Store.DB.QueryContext(ctx, `SELECT a.name, a.dimension, a.description, a.current_version, v.count,
-		v.query, v.params, v.timezone, v.model_version, a.created_at, a.updated_at
-		FROM ff_audiences a JOIN ff_audience_versions v ON v.audience_id = a.id AND v.version = a.current_version
-		`+where+` ORDER BY a.name`, args...)
 	if err != nil {
 		return nil, ctxErr(ctx, "list saved audiences", err)
 	}
-	defer rows.Close()
-	out := []Audience{}
-	for rows.Next() {
-		var (
-			a  Audience
-			sq storedQuery
-		)
-		if err := rows.Scan(&a.Name, &a.Dimension, &a.Description, &a.Version, &a.Count,
-			&sq.node, &sq.params, &sq.timeZone, &a.ModelVersion, &a.CreatedAt, &a.UpdatedAt); err != nil {
-			return nil, ctxErr(ctx, "list saved audiences", err)
-		}
-		a.Query, a.TimeZone = json.RawMessage(sq.node), sq.timeZone
-		if a.Params, err = sq.decodeParams(); err != nil {
-			return nil, err
-		}
-		a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
-		out = append(out, a)
+	var a Audience
+	if err := audienceOf(r, &a); err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, ctxErr(ctx, "list saved audiences", err)
-	}
-	return out, nil
+	return &a, nil
+}
+
+// audienceOf fills a from the store's record.
+func audienceOf(r store.AudienceRecord, a *Audience) (err error) {
+	v := r.Current
+	*a = Audience{Name: r.Name, Dimension: r.Dimension, Description: r.Description, Version: v.Version, Count: v.Count,
+		Query: json.RawMessage(v.Query), TimeZone: v.TimeZone, ModelVersion: v.ModelVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	a.Params, err = storedOf(v).decodeParams()
+	return err
 }
 
 // Versions returns the named audience's versions, oldest first.
 func (s *Service) Versions(ctx context.Context, name string) ([]Version, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	rows, err := s.Store.DB.QueryContext(ctx, `SELECT v.version, v.kind, v.count, v.query, v.params, v.timezone,
-		v.model_version, v.table_name, v.version = a.current_version, v.created_at
-		FROM ff_audiences a JOIN ff_audience_versions v ON v.audience_id = a.id
-		WHERE a.name = $1 ORDER BY v.version`, name)
+	recs, err := s.Store.Audiences().Versions(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
+	}
 	if err != nil {
 		return nil, ctxErr(ctx, "list versions of audience "+name, err)
 	}
-	defer rows.Close()
-	out := []Version{}
-	for rows.Next() {
-		var (
-			v  Version
-			sq storedQuery
-		)
-		if err := rows.Scan(&v.Version, &v.Kind, &v.Count, &sq.node, &sq.params, &sq.timeZone,
-			&v.ModelVersion, &v.Table, &v.Current, &v.CreatedAt); err != nil {
-			return nil, ctxErr(ctx, "list versions of audience "+name, err)
-		}
-		v.Query, v.TimeZone, v.CreatedAt = json.RawMessage(sq.node), sq.timeZone, v.CreatedAt.UTC()
-		if v.Params, err = sq.decodeParams(); err != nil {
+	out := make([]Version, len(recs))
+	for i, r := range recs {
+		out[i] = Version{Version: r.Version, Kind: r.Kind, Count: r.Count, Query: json.RawMessage(r.Query), TimeZone: r.TimeZone,
+			ModelVersion: r.ModelVersion, Table: r.Table, Current: r.Current, CreatedAt: r.CreatedAt}
+		if out[i].Params, err = storedOf(r).decodeParams(); err != nil {
 			return nil, err
 		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, ctxErr(ctx, "list versions of audience "+name, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
 	}
 	return out, nil
 }
@@ -418,136 +343,75 @@ func (s *Service) Versions(ctx context.Context, name string) ([]Version, error) 
 // Delete removes the named audience: its catalogue rows and every
 // version's member table. Queries that name it stop validating.
 func (s *Service) Delete(ctx context.Context, name string) error {
-	ctx, cancel := s.withTimeout(ctx)
-	defer cancel()
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM ff_audiences WHERE name = $1`, name).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
-		}
-		if err != nil {
-			return ctxErr(ctx, "delete audience "+name, err)
-		}
-		tables, err := versionTables(ctx, tx, id, -1)
-		if err != nil {
-			return err
-		}
-		for _, t := range tables {
-			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(t)); err != nil {
-				return ctxErr(ctx, "drop member table "+t, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ff_audience_versions WHERE audience_id = $1`, id); err != nil {
-			return ctxErr(ctx, "delete audience "+name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ff_audiences WHERE id = $1`, id); err != nil {
-			return ctxErr(ctx, "delete audience "+name, err)
-		}
-		return nil
-	})
+	return s.remove(ctx, name, -1)
 }
 
 // DeleteVersion removes one version of the named audience and its member
 // table; the current version cannot be deleted (ErrCurrentVersion).
 func (s *Service) DeleteVersion(ctx context.Context, name string, version int64) error {
+	return s.remove(ctx, name, version)
+}
+
+// remove deletes the named audience, or one version of it.
+func (s *Service) remove(ctx context.Context, name string, version int64) error {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
+	what := "delete audience " + name
+	if version >= 0 {
+		what = "delete audience version"
+	}
 	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
-		var id, current int64
-		err := tx.QueryRowContext(ctx, `SELECT id, current_version FROM ff_audiences WHERE name = $1`, name).Scan(&id, &current)
-		if errors.Is(err, sql.ErrNoRows) {
+		a := s.Store.Audiences().On(tx)
+		r, err := a.Get(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
 		}
 		if err != nil {
-			return ctxErr(ctx, "delete audience version", err)
+			return ctxErr(ctx, what, err)
 		}
-		if version == current {
+		if version < 0 {
+			err = a.Delete(ctx, r.ID)
+		} else if version == r.Current.Version {
 			return fmt.Errorf("audience %s version %d: %w", name, version, ErrCurrentVersion)
-		}
-		tables, err := versionTables(ctx, tx, id, version)
-		if err != nil {
-			return err
-		}
-		if len(tables) == 0 {
+		} else if err = a.DeleteVersion(ctx, r.ID, version); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("audience %s version %d: %w", name, version, store.ErrNotFound)
 		}
-		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(tables[0])); err != nil {
-			return ctxErr(ctx, "drop member table "+tables[0], err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ff_audience_versions WHERE audience_id = $1 AND version = $2`, id, version); err != nil {
-			return ctxErr(ctx, "delete audience version", err)
+		if err != nil {
+			return ctxErr(ctx, what, err)
 		}
 		return nil
 	})
 }
 
-// versionTables returns the member tables of an audience's versions: one
-// version's, or all of them when version is negative.
-func versionTables(ctx context.Context, tx *sql.Tx, id, version int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT table_name FROM ff_audience_versions
-		WHERE audience_id = $1 AND (CAST($2 AS BIGINT) < 0 OR version = CAST($2 AS BIGINT)) ORDER BY version`, id, version)
-	if err != nil {
-		return nil, ctxErr(ctx, "read audience versions", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, ctxErr(ctx, "read audience versions", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, ctxErr(ctx, "read audience versions", err)
-	}
-	return out, nil
-}
-
-// versionRow is one version of an audience as stored.
-type versionRow struct {
-	id        int64
-	dimension string
-	version   int64
-	table     string
-	stored    storedQuery
-}
-
 // currentVersion reads the named audience's current version.
-func (s *Service) currentVersion(ctx context.Context, name string) (*versionRow, error) {
+func (s *Service) currentVersion(ctx context.Context, name string) (store.AudienceVersion, error) {
 	return s.versionOf(ctx, name, 0)
 }
 
 // versionOf reads one version of the named audience, the current one when
 // version is 0.
-
-func (s *Service) versionOf(ctx context.Context, name string, version int64) (*versionRow, error) {
-	var r versionRow
-	err := s.Store.DB.QueryRowContext(ctx, `SELECT a.id, a.dimension, v.version, v.table_name, v.query, v.params, v.timezone
-		FROM ff_audiences a JOIN ff_audience_versions v ON v.audience_id = a.id
-		WHERE a.name = $1 AND v.version = CASE WHEN CAST($2 AS BIGINT) > 0 THEN CAST($2 AS BIGINT) ELSE a.current_version END`, name, version).
-		Scan(&r.id, &r.dimension, &r.version, &r.table, &r.stored.node, &r.stored.params, &r.stored.timeZone)
-	if errors.Is(err, sql.ErrNoRows) {
+func (s *Service) versionOf(ctx context.Context, name string, version int64) (store.AudienceVersion, error) {
+	v, err := s.Store.Audiences().Version(ctx, name, version)
+	if errors.Is(err, store.ErrNotFound) {
 		if version > 0 {
-			return nil, fmt.Errorf("audience %s version %d: %w", name, version, store.ErrNotFound)
+			return v, fmt.Errorf("audience %s version %d: %w", name, version, store.ErrNotFound)
 		}
-		return nil, fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
+		return v, fmt.Errorf("saved audience %q: %w", name, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, ctxErr(ctx, "read saved audience "+name, err)
+		return v, ctxErr(ctx, "read saved audience "+name, err)
 	}
-	return &r, nil
+	return v, nil
 }
 
-// query rebuilds the version's query.
-func (r *versionRow) query() (*Query, error) {
-	q := &Query{Dimension: r.dimension, TimeZone: r.stored.timeZone}
+// versionQuery rebuilds a version's query.
+func versionQuery(v store.AudienceVersion) (*Query, error) {
+	q := &Query{Dimension: v.Dimension, TimeZone: v.TimeZone}
 	var err error
-	if q.Where, err = decodeNode(r.stored.node); err != nil {
-		return nil, fmt.Errorf("read stored query of audience version %d: %w", r.version, err)
+	if q.Where, err = decodeNode(v.Query); err != nil {
+		return nil, fmt.Errorf("read stored query of audience version %d: %w", v.Version, err)
 	}
-	if q.Params, err = r.stored.decodeParams(); err != nil {
+	if q.Params, err = storedOf(v).decodeParams(); err != nil {
 		return nil, err
 	}
 	return q, nil
@@ -560,6 +424,11 @@ type storedQuery struct {
 	node     string
 	params   string
 	timeZone string
+}
+
+// storedOf is the query a version keeps.
+func storedOf(v store.AudienceVersion) storedQuery {
+	return storedQuery{node: v.Query, params: v.Params, timeZone: v.TimeZone}
 }
 
 func encodeStored(q *Query) (storedQuery, error) {

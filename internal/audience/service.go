@@ -114,24 +114,14 @@ func (c catalogue) table(name string) (string, error) {
 
 // loadCatalogue reads every saved audience's dimension and current member
 // table; there are few, and validation needs them without a context.
-func (s *Service) loadCatalogue(ctx context.Context, q store.Querier) (catalogue, error) {
-	rows, err := q.QueryContext(ctx, `SELECT a.name, a.dimension, v.table_name FROM ff_audiences a
-		JOIN ff_audience_versions v ON v.audience_id = a.id AND v.version = a.current_version`)
+func (s *Service) loadCatalogue(ctx context.Context) (catalogue, error) {
+	list, err := s.Store.Audiences().Catalogue(ctx)
 	if err != nil {
 		return nil, ctxErr(ctx, "read saved audiences", err)
 	}
-	defer rows.Close()
-	cat := catalogue{}
-	for rows.Next() {
-		var name string
-		var e catalogueEntry
-		if err := rows.Scan(&name, &e.dimension, &e.table); err != nil {
-			return nil, ctxErr(ctx, "read saved audiences", err)
-		}
-		cat[name] = e
-	}
-	if err := rows.Err(); err != nil {
-		return nil, ctxErr(ctx, "read saved audiences", err)
+	cat := make(catalogue, len(list))
+	for name, v := range list {
+		cat[name] = catalogueEntry{dimension: v.Dimension, table: v.Table}
 	}
 	return cat, nil
 }
@@ -177,7 +167,7 @@ func (s *Service) prepare(ctx context.Context, q *Query) (*prepared, error) {
 	}
 	cat := catalogue{}
 	if namesAudience(q.Where, 0) {
-		if cat, err = s.loadCatalogue(ctx, s.Store.DB); err != nil {
+		if cat, err = s.loadCatalogue(ctx); err != nil {
 			return nil, err
 		}
 	}

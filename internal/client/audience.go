@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 func jsonBody(v any) io.Reader {
@@ -19,7 +19,7 @@ func jsonBody(v any) io.Reader {
 }
 
 // AudienceCount counts a query, with an optional breakdown and sample.
-func (c *Client) AudienceCount(ctx context.Context, req api.AudienceRequest) (*audience.CountResult, error) {
+func (c *Client) AudienceCount(ctx context.Context, req service.AudienceRequest) (*audience.CountResult, error) {
 	var res audience.CountResult
 	if err := c.call(ctx, http.MethodPost, "/api/audiences/count", nil, jsonBody(req), "application/json", &res); err != nil {
 		return nil, err
@@ -28,8 +28,8 @@ func (c *Client) AudienceCount(ctx context.Context, req api.AudienceRequest) (*a
 }
 
 // AudienceValidate checks a query and returns both its forms.
-func (c *Client) AudienceValidate(ctx context.Context, req api.AudienceRequest) (*api.ValidateQueryResponse, error) {
-	var res api.ValidateQueryResponse
+func (c *Client) AudienceValidate(ctx context.Context, req service.AudienceRequest) (*service.ValidateQueryResponse, error) {
+	var res service.ValidateQueryResponse
 	if err := c.call(ctx, http.MethodPost, "/api/audiences/validate", nil, jsonBody(req), "application/json", &res); err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (c *Client) AudienceValidate(ctx context.Context, req api.AudienceRequest) 
 }
 
 // AudienceSave saves a query's result under req.Name.
-func (c *Client) AudienceSave(ctx context.Context, req api.AudienceRequest) (*audience.Audience, error) {
+func (c *Client) AudienceSave(ctx context.Context, req service.AudienceRequest) (*audience.Audience, error) {
 	var res audience.Audience
 	if err := c.call(ctx, http.MethodPost, "/api/audiences", nil, jsonBody(req), "application/json", &res); err != nil {
 		return nil, err
@@ -65,6 +65,22 @@ func (c *Client) Audience(ctx context.Context, name string) (*audience.Audience,
 	return &res, nil
 }
 
+// AudienceVersions lists a saved audience's versions.
+func (c *Client) AudienceVersions(ctx context.Context, name string) ([]audience.Version, error) {
+	var res struct {
+		Versions []audience.Version `json:"versions"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/audiences/"+url.PathEscape(name)+"/versions", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Versions, nil
+}
+
+// AudienceDeleteVersion drops an old version of a saved audience.
+func (c *Client) AudienceDeleteVersion(ctx context.Context, name string, version int64) error {
+	return c.call(ctx, http.MethodDelete, "/api/audiences/"+url.PathEscape(name)+"/versions/"+strconv.FormatInt(version, 10), nil, nil, "", nil)
+}
+
 // AudienceRefresh re-runs a saved audience's query into a new version.
 func (c *Client) AudienceRefresh(ctx context.Context, name string) (*audience.Audience, error) {
 	var res audience.Audience
@@ -75,7 +91,7 @@ func (c *Client) AudienceRefresh(ctx context.Context, name string) (*audience.Au
 }
 
 // AudienceAppend adds a query's rows to a saved audience as a new version.
-func (c *Client) AudienceAppend(ctx context.Context, name string, req api.AudienceRequest) (*audience.Audience, error) {
+func (c *Client) AudienceAppend(ctx context.Context, name string, req service.AudienceRequest) (*audience.Audience, error) {
 	var res audience.Audience
 	if err := c.call(ctx, http.MethodPost, "/api/audiences/"+url.PathEscape(name)+"/append", nil, jsonBody(req), "application/json", &res); err != nil {
 		return nil, err

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // CampaignSave stores a campaign document (new campaign or new version).
@@ -29,6 +29,15 @@ func (c *Client) CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign
 func (c *Client) CampaignValidate(ctx context.Context, doc []byte) (*engine.Validation, error) {
 	var res engine.Validation
 	if err := c.call(ctx, http.MethodPost, "/api/campaigns/validate", nil, strings.NewReader(string(doc)), "application/yaml", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Campaign returns one campaign.
+func (c *Client) Campaign(ctx context.Context, name string) (*engine.Campaign, error) {
+	var res engine.Campaign
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name), nil, nil, "", &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -73,11 +82,15 @@ func (c *Client) RunStart(ctx context.Context, name string, opts engine.RunOptio
 }
 
 // Runs lists a campaign's runs.
-func (c *Client) Runs(ctx context.Context, name string) ([]engine.Run, error) {
+func (c *Client) Runs(ctx context.Context, name string, limit int) ([]engine.Run, error) {
 	var res struct {
 		Runs []engine.Run `json:"runs"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/runs", nil, nil, "", &res); err != nil {
+	var q url.Values
+	if limit > 0 {
+		q = url.Values{"limit": {strconv.Itoa(limit)}}
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/runs", q, nil, "", &res); err != nil {
 		return nil, err
 	}
 	return res.Runs, nil
@@ -94,6 +107,12 @@ func (c *Client) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, er
 
 // RunAction pauses, resumes or stops a run ("pause", "resume", "stop").
 func (c *Client) RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error) {
+	switch action {
+	case "pause", "resume", "stop":
+	default:
+		// No route answers it: refuse it as the service does.
+		return nil, service.BadRequest(fmt.Sprintf("unknown run action %q", action))
+	}
 	var res engine.RunStatus
 	if err := c.call(ctx, http.MethodPost, "/api/runs/"+strconv.FormatInt(id, 10)+"/"+action, nil, nil, "", &res); err != nil {
 		return nil, err
@@ -160,7 +179,10 @@ func (c *Client) Messages(ctx context.Context, run int64, limit int) ([]delivery
 	var res struct {
 		Messages []delivery.SandboxMessage `json:"messages"`
 	}
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
 	if run > 0 {
 		q.Set("run", strconv.FormatInt(run, 10))
 	}
@@ -193,7 +215,7 @@ func (c *Client) RunConfirm(ctx context.Context, id int64) (int64, error) {
 // PreviewMessage renders a campaign's channel activity for one profile.
 func (c *Client) PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error) {
 	var res channel.Message
-	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/preview", nil, jsonBody(api.PreviewRequest{Key: key}), "application/json", &res); err != nil {
+	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/preview", nil, jsonBody(service.PreviewRequest{Key: key}), "application/json", &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -201,8 +223,8 @@ func (c *Client) PreviewMessage(ctx context.Context, name, activity string, key 
 
 // SendProof sends a profile's rendered message to test addresses.
 func (c *Client) SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error) {
-	var res api.ProofResponse
-	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/proof", nil, jsonBody(api.ProofRequest{Key: key, To: to}), "application/json", &res); err != nil {
+	var res service.ProofResponse
+	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/proof", nil, jsonBody(service.ProofRequest{Key: key, To: to}), "application/json", &res); err != nil {
 		return nil, nil, err
 	}
 	return res.Message, res.Results, nil
@@ -239,9 +261,13 @@ func (c *Client) Consent(ctx context.Context, dimension string, key []any) (*del
 }
 
 // SetConsent records a profile's consent for a channel.
-func (c *Client) SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) error {
-	req := api.ConsentRequest{Dimension: dimension, Key: key, Channel: ch, Status: status, Source: source}
-	return c.call(ctx, http.MethodPut, "/api/consent", nil, jsonBody(req), "application/json", nil)
+func (c *Client) SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) (*service.ConsentSet, error) {
+	req := service.ConsentRequest{Dimension: dimension, Key: key, Channel: ch, Status: status, Source: source}
+	var res service.ConsentSet
+	if err := c.call(ctx, http.MethodPut, "/api/consent", nil, jsonBody(req), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // Suppressions reads a page of a channel's suppression list (see
@@ -268,12 +294,12 @@ func (c *Client) Suppressions(ctx context.Context, ch, address string, exact boo
 
 // Suppress puts an address on the suppression list.
 func (c *Client) Suppress(ctx context.Context, ch, address, reason string) error {
-	req := api.SuppressionRequest{Channel: ch, Address: address, Reason: reason}
+	req := service.SuppressionRequest{Channel: ch, Address: address, Reason: reason}
 	return c.call(ctx, http.MethodPost, "/api/suppressions", nil, jsonBody(req), "application/json", nil)
 }
 
 // Unsuppress takes an address off the suppression list.
 func (c *Client) Unsuppress(ctx context.Context, ch, address string) error {
-	req := api.SuppressionRequest{Channel: ch, Address: address}
+	req := service.SuppressionRequest{Channel: ch, Address: address}
 	return c.call(ctx, http.MethodDelete, "/api/suppressions", nil, jsonBody(req), "application/json", nil)
 }

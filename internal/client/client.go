@@ -23,7 +23,12 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
+
+// Client is an API client: the operations of the use-case layer, run
+// by a server.
+var _ service.Service = (*Client)(nil)
 
 // Client is an API client.
 type Client struct {
@@ -133,6 +138,9 @@ func decodeError(resp *http.Response, out any) error {
 	case "nothing_loaded":
 		return fmt.Errorf("%w: %s", ingest.ErrNothingLoaded, strings.TrimPrefix(e.Message, ingest.ErrNothingLoaded.Error()+": "))
 	case "bad_input":
+		if e.Reason == "unknown_entity" {
+			return fmt.Errorf("%w%s", ingest.ErrUnknownEntity, strings.TrimPrefix(e.Message, ingest.ErrUnknownEntity.Error()))
+		}
 		return &ingest.InputError{Err: errors.New(e.Message)}
 	case "render_failed":
 		var d api.RenderFailure
@@ -201,8 +209,12 @@ func (c *Client) Health(ctx context.Context) (*api.Health, error) {
 }
 
 // ValidateModel checks a model document.
-func (c *Client) ValidateModel(ctx context.Context, doc []byte) error {
-	return c.call(ctx, http.MethodPost, "/api/model/validate", nil, strings.NewReader(string(doc)), "application/yaml", nil)
+func (c *Client) ValidateModel(ctx context.Context, doc []byte) (*service.ValidateModelResponse, error) {
+	var res service.ValidateModelResponse
+	if err := c.call(ctx, http.MethodPost, "/api/model/validate", nil, strings.NewReader(string(doc)), "application/yaml", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // ApplyModel applies a model document.
@@ -222,12 +234,12 @@ func (c *Client) ApplyModel(ctx context.Context, doc []byte, opts schema.ApplyOp
 }
 
 // Model returns a version of the model (0: the current one).
-func (c *Client) Model(ctx context.Context, version int64) (*api.ModelResponse, error) {
+func (c *Client) Model(ctx context.Context, version int64) (*service.ModelResponse, error) {
 	path := "/api/model"
 	if version > 0 {
 		path = "/api/model/versions/" + strconv.FormatInt(version, 10)
 	}
-	var res api.ModelResponse
+	var res service.ModelResponse
 	if err := c.call(ctx, http.MethodGet, path, nil, nil, "", &res); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -100,7 +101,7 @@ func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.AudienceSave(ctx, api.AudienceRequest{Name: "french", Dimension: "customers", Text: `country = "FR"`}); err != nil {
+	if _, err := c.AudienceSave(ctx, service.AudienceRequest{Name: "french", Dimension: "customers", Text: `country = "FR"`}); err != nil {
 		t.Fatal(err)
 	}
 	return c, New(bare.URL, token), run.ID
@@ -207,7 +208,7 @@ func roundTripCases(ctx context.Context, c, bare *Client, run int64) []roundTrip
 	return []roundTripCase{
 		{name: "not found", is: store.ErrNotFound, call: func() error { _, err := c.RunStatus(ctx, 999); return err }},
 		{name: "audience exists", is: audience.ErrExists, call: func() error {
-			_, err := c.AudienceSave(ctx, api.AudienceRequest{Name: "french", Dimension: "customers", Text: `country = "FR"`})
+			_, err := c.AudienceSave(ctx, service.AudienceRequest{Name: "french", Dimension: "customers", Text: `country = "FR"`})
 			return err
 		}},
 		{name: "current version", is: audience.ErrCurrentVersion, call: func() error {
@@ -239,11 +240,11 @@ func roundTripCases(ctx context.Context, c, bare *Client, run int64) []roundTrip
 			return err
 		}},
 		{name: "invalid audience request", is: audience.ErrInvalidRequest, call: func() error {
-			_, err := c.AudienceCount(ctx, api.AudienceRequest{Dimension: "customers", Text: "all", Breakdown: "country", Top: 1 << 20})
+			_, err := c.AudienceCount(ctx, service.AudienceRequest{Dimension: "customers", Text: "all", Breakdown: "country", Top: 1 << 20})
 			return err
 		}},
 		{name: "limit", is: store.ErrLimit, call: func() error { _, _, err := c.RunPreview(ctx, run, "fr", "out", 1<<20); return err }},
-		{name: "bad request", is: api.ErrBadRequest, call: func() error {
+		{name: "bad request", is: service.ErrBadRequest, call: func() error {
 			return c.call(ctx, http.MethodGet, "/api/runs/first", nil, nil, "", nil)
 		}},
 		{name: "invalid key", is: delivery.ErrInvalidKey, call: func() error {
@@ -265,14 +266,15 @@ func roundTripCases(ctx context.Context, c, bare *Client, run int64) []roundTrip
 		}},
 		{name: "too large", as: &mbe, call: func() error { return c.Suppress(ctx, "email", strings.Repeat("a", 70<<10), "") }},
 		{name: "invalid model", as: &verr, call: func() error {
-			return c.ValidateModel(ctx, []byte("entities:\n  c:\n    key: id\n    attributes:\n      id: strng\n"))
+			_, err := c.ValidateModel(ctx, []byte("entities:\n  c:\n    key: id\n    attributes:\n      id: strng\n"))
+			return err
 		}},
 		{name: "invalid campaign", as: &cerr, call: func() error {
 			_, err := c.CampaignSave(ctx, []byte(strings.Replace(mailCampaign, "activities:", "activities: [", 1)))
 			return err
 		}},
 		{name: "invalid query", as: &qerr, call: func() error {
-			_, err := c.AudienceCount(ctx, api.AudienceRequest{Dimension: "customers", Text: "nonesuch = 1"})
+			_, err := c.AudienceCount(ctx, service.AudienceRequest{Dimension: "customers", Text: "nonesuch = 1"})
 			return err
 		}},
 		{name: "destructive change", as: &derr, call: func() error {

@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // Tokens lists the API tokens (names and dates).
 func (c *Client) Tokens(ctx context.Context) ([]keyring.Token, error) {
-	var res api.TokenList
+	var res service.TokenList
 	if err := c.call(ctx, http.MethodGet, "/api/tokens", nil, nil, "", &res); err != nil {
 		return nil, err
 	}
@@ -20,8 +20,8 @@ func (c *Client) Tokens(ctx context.Context) ([]keyring.Token, error) {
 
 // CreateToken makes an API token; the answer is the only place it shows.
 func (c *Client) CreateToken(ctx context.Context, name string) (string, error) {
-	var res api.TokenCreated
-	if err := c.call(ctx, http.MethodPost, "/api/tokens", nil, jsonBody(api.TokenRequest{Name: name}), "application/json", &res); err != nil {
+	var res service.TokenCreated
+	if err := c.call(ctx, http.MethodPost, "/api/tokens", nil, jsonBody(service.TokenRequest{Name: name}), "application/json", &res); err != nil {
 		return "", err
 	}
 	return res.Token, nil
@@ -33,8 +33,8 @@ func (c *Client) RevokeToken(ctx context.Context, name string) error {
 }
 
 // Keys lists the keyring of links.
-func (c *Client) Keys(ctx context.Context) (*api.KeyList, error) {
-	var res api.KeyList
+func (c *Client) Keys(ctx context.Context) (*service.KeyList, error) {
+	var res service.KeyList
 	if err := c.call(ctx, http.MethodGet, "/api/keys", nil, nil, "", &res); err != nil {
 		return nil, err
 	}
@@ -42,8 +42,8 @@ func (c *Client) Keys(ctx context.Context) (*api.KeyList, error) {
 }
 
 // RotateKey adds the key that issues new links.
-func (c *Client) RotateKey(ctx context.Context) (*api.KeyList, error) {
-	var res api.KeyList
+func (c *Client) RotateKey(ctx context.Context) (*service.KeyList, error) {
+	var res service.KeyList
 	if err := c.call(ctx, http.MethodPost, "/api/keys/rotate", nil, nil, "", &res); err != nil {
 		return nil, err
 	}
@@ -51,8 +51,8 @@ func (c *Client) RotateKey(ctx context.Context) (*api.KeyList, error) {
 }
 
 // RetireKey retires a key: the links it issued are refused from now on.
-func (c *Client) RetireKey(ctx context.Context, id string) (*api.KeyList, error) {
-	var res api.KeyList
+func (c *Client) RetireKey(ctx context.Context, id string) (*service.KeyList, error) {
+	var res service.KeyList
 	if err := c.call(ctx, http.MethodPost, "/api/keys/"+url.PathEscape(id)+"/retire", nil, nil, "", &res); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,8 +17,8 @@ import (
 
 // Consent statuses.
 const (
-	OptIn  = "opt_in"
-	OptOut = "opt_out"
+	OptIn  = store.ConsentOptIn
+	OptOut = store.ConsentOptOut
 )
 
 // ProfileKey renders a profile's key as the outbox writes it: a JSON object
@@ -54,10 +55,8 @@ func SetConsent(ctx context.Context, s *store.Store, dimension, profileKey, ch, 
 	if err := channel.CheckName(ch); err != nil {
 		return err
 	}
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO ff_consent (dimension, profile_key, channel, status, source, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (dimension, profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source, updated_at = excluded.updated_at`,
-		dimension, profileKey, ch, status, source, at.UTC())
-	if err != nil {
+	r := store.ConsentRecord{Dimension: dimension, ProfileKey: profileKey, Channel: ch, Status: status, Source: source, UpdatedAt: at}
+	if err := s.Consent().Set(ctx, r); err != nil {
 		return fmt.Errorf("record consent: %w", err)
 	}
 	return nil
@@ -69,9 +68,7 @@ func Suppress(ctx context.Context, s *store.Store, ch, address, reason string, a
 	if err := channel.CheckAddress(ch, address); err != nil {
 		return err
 	}
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO ff_suppressions (channel, address, reason, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (channel, address) DO UPDATE SET reason = excluded.reason`, ch, strings.ToLower(address), reason, at.UTC())
-	if err != nil {
+	if err := s.Suppressions().Add(ctx, store.SuppressionRecord{Channel: ch, Address: address, Reason: reason, CreatedAt: at}); err != nil {
 		return fmt.Errorf("suppress address: %w", err)
 	}
 	return nil
@@ -110,21 +107,15 @@ func ProfileKeyOf(ctx context.Context, s *store.Store, dimension string, values 
 
 // ConsentOf reads a profile's recorded consent.
 func ConsentOf(ctx context.Context, s *store.Store, dimension, profileKey string) (*ProfileConsent, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT channel, status, source, updated_at FROM ff_consent WHERE dimension = $1 AND profile_key = $2 ORDER BY channel`, dimension, profileKey)
+	recs, err := s.Consent().Of(ctx, dimension, profileKey)
 	if err != nil {
 		return nil, fmt.Errorf("read consent: %w", err)
 	}
-	defer rows.Close()
-	out := &ProfileConsent{Dimension: dimension, ProfileKey: profileKey, Consent: []Consent{}}
-	for rows.Next() {
-		var c Consent
-		if err := rows.Scan(&c.Channel, &c.Status, &c.Source, &c.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("read consent: %w", err)
-		}
-		c.UpdatedAt = c.UpdatedAt.UTC()
-		out.Consent = append(out.Consent, c)
+	out := &ProfileConsent{Dimension: dimension, ProfileKey: profileKey, Consent: make([]Consent, len(recs))}
+	for i, r := range recs {
+		out.Consent[i] = Consent{Channel: r.Channel, Status: r.Status, Source: r.Source, UpdatedAt: r.UpdatedAt}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Suppression is an address on the suppression list.
@@ -152,36 +143,36 @@ func Suppressions(ctx context.Context, s *store.Store, ch, address string, exact
 	if limit <= 0 {
 		limit = 100
 	}
-	op := ">"
+	var recs []store.SuppressionRecord
 	if exact {
-		op = "="
-	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT channel, address, reason, created_at FROM ff_suppressions WHERE channel = $1 AND address `+op+` $2 ORDER BY address LIMIT $3`,
-		ch, strings.ToLower(address), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read the suppression list: %w", err)
-	}
-	defer rows.Close()
-	out := []Suppression{}
-	for rows.Next() {
-		var x Suppression
-		if err := rows.Scan(&x.Channel, &x.Address, &x.Reason, &x.CreatedAt); err != nil {
+		r, err := s.Suppressions().Get(ctx, ch, address)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("read the suppression list: %w", err)
 		}
-		x.CreatedAt = x.CreatedAt.UTC()
-		out = append(out, x)
+		if err == nil {
+			recs = append(recs, r)
+		}
+	} else {
+		var err error
+		if recs, err = s.Suppressions().Page(ctx, ch, address, limit); err != nil {
+			return nil, fmt.Errorf("read the suppression list: %w", err)
+		}
 	}
-	return out, rows.Err()
+	out := make([]Suppression, len(recs))
+	for i, r := range recs {
+		out[i] = Suppression{Channel: r.Channel, Address: r.Address, Reason: r.Reason, CreatedAt: r.CreatedAt}
+	}
+	return out, nil
 }
 
 // Unsuppress takes an address off the suppression list.
 func Unsuppress(ctx context.Context, s *store.Store, ch, address string) error {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM ff_suppressions WHERE channel = $1 AND address = $2`, ch, strings.ToLower(address))
+	err := s.Suppressions().Remove(ctx, ch, address)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s %s is not suppressed: %w", ch, address, store.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("unsuppress address: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%s %s is not suppressed: %w", ch, address, store.ErrNotFound)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -212,27 +213,14 @@ func readConsentRow(dim *datamodel.Entity, rec *ingest.Record, source string, no
 // recordConsent writes rows in one transaction, never over consent
 // recorded later.
 func recordConsent(ctx context.Context, s *store.Store, dimension string, rows []consentRow) error {
-	tx, err := s.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	recs := make([]store.ConsentRecord, len(rows))
+	for i, r := range rows {
+		recs[i] = store.ConsentRecord{Dimension: dimension, ProfileKey: r.key, Channel: r.ch, Status: r.status, Source: r.source, UpdatedAt: r.at}
 	}
-	defer tx.Rollback()
-	for len(rows) > 0 {
-		n := min(len(rows), 500)
-		var values []string
-		args := []any{dimension}
-		for _, r := range rows[:n] {
-			args = append(args, r.key, r.ch, r.status, r.source, r.at)
-			k := len(args)
-			values = append(values, fmt.Sprintf("($1, $%d, $%d, $%d, $%d, $%d)", k-4, k-3, k-2, k-1, k))
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ff_consent (dimension, profile_key, channel, status, source, updated_at) VALUES `+strings.Join(values, ", ")+`
-			ON CONFLICT (dimension, profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source, updated_at = excluded.updated_at
-			WHERE ff_consent.updated_at <= excluded.updated_at`, args...)
-		if err != nil {
+	return s.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.Consent().On(tx).Import(ctx, dimension, recs); err != nil {
 			return fmt.Errorf("record consent: %w", err)
 		}
-		rows = rows[n:]
-	}
-	return tx.Commit()
+		return nil
+	})
 }

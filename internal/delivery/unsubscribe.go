@@ -206,18 +206,10 @@ func RecordUnsubscribe(ctx context.Context, s *store.Store, u Unsubscribe, at ti
 	if sent.IsZero() {
 		sent = at
 	}
-	// An opt-out already recorded keeps its date and source.
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO ff_consent (dimension, profile_key, channel, status, source, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (dimension, profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source, updated_at = excluded.updated_at
-		WHERE ff_consent.status <> $4 AND ff_consent.updated_at <= $7`,
-		u.Dimension, u.ProfileKey, u.Channel, OptOut, "unsubscribe:"+u.MessageID, at.UTC(), sent.UTC())
+	r := store.ConsentRecord{Dimension: u.Dimension, ProfileKey: u.ProfileKey, Channel: u.Channel, Source: "unsubscribe:" + u.MessageID, UpdatedAt: at}
+	out, err := s.Consent().Unsubscribe(ctx, r, sent)
 	if err != nil {
 		return false, fmt.Errorf("record unsubscribe: %w", err)
 	}
-	var status string
-	err = s.DB.QueryRowContext(ctx, `SELECT status FROM ff_consent WHERE dimension = $1 AND profile_key = $2 AND channel = $3`, u.Dimension, u.ProfileKey, u.Channel).Scan(&status)
-	if err != nil {
-		return false, fmt.Errorf("record unsubscribe: %w", err)
-	}
-	return status == OptOut, nil
+	return out, nil
 }

@@ -5,12 +5,9 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -215,9 +212,8 @@ func (r *Ring) Import(ctx context.Context, secret []byte) (Key, error) {
 }
 
 func (r *Ring) insert(ctx context.Context, k Key) error {
-	_, err := r.store.DB.ExecContext(ctx, `INSERT INTO ff_keys (id, secret, source, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-		k.ID, base64.StdEncoding.EncodeToString(k.Secret), k.Source, k.CreatedAt)
-	if err != nil {
+	rec := store.KeyRecord{ID: k.ID, Secret: k.Secret, Source: k.Source, CreatedAt: k.CreatedAt}
+	if err := r.store.Keys().Add(ctx, rec); err != nil {
 		return fmt.Errorf("add key %s: %w", k.ID, err)
 	}
 	return nil
@@ -238,7 +234,8 @@ func (r *Ring) Retire(ctx context.Context, id string) error {
 	if cur, ok := current(keys); ok && cur.ID == k.ID {
 		return fmt.Errorf("key %s: %w", id, ErrCurrentKey)
 	}
-	if _, err := r.store.DB.ExecContext(ctx, `UPDATE ff_keys SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL`, r.Now().UTC(), id); err != nil {
+	// Not found now is a key another node retired meanwhile: done too.
+	if err := r.store.Keys().Retire(ctx, id, r.Now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("retire key %s: %w", id, err)
 	}
 	r.invalidate()
@@ -263,31 +260,13 @@ func (r *Ring) load(ctx context.Context, fresh bool) ([]Key, error) {
 	if !fresh && !r.loadedAt.IsZero() && r.Now().Sub(r.loadedAt) < refresh {
 		return r.keys, nil
 	}
-	rows, err := r.store.DB.QueryContext(ctx, `SELECT id, secret, source, created_at, retired_at FROM ff_keys ORDER BY created_at, id`)
+	recs, err := r.store.Keys().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the keyring: %w", err)
 	}
-	defer rows.Close()
 	var keys []Key
-	for rows.Next() {
-		var k Key
-		var secret string
-		var retired sql.NullTime
-		if err := rows.Scan(&k.ID, &secret, &k.Source, &k.CreatedAt, &retired); err != nil {
-			return nil, fmt.Errorf("read the keyring: %w", err)
-		}
-		if k.Secret, err = base64.StdEncoding.DecodeString(strings.TrimSpace(secret)); err != nil {
-			return nil, fmt.Errorf("key %s: %w", k.ID, err)
-		}
-		k.CreatedAt = k.CreatedAt.UTC()
-		if retired.Valid {
-			t := retired.Time.UTC()
-			k.RetiredAt = &t
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read the keyring: %w", err)
+	for _, rec := range recs {
+		keys = append(keys, Key{ID: rec.ID, Source: rec.Source, CreatedAt: rec.CreatedAt, RetiredAt: rec.RetiredAt, Secret: rec.Secret})
 	}
 	r.keys, r.loadedAt = keys, r.Now()
 	return keys, nil

@@ -102,38 +102,30 @@ func (t *Tokens) Add(ctx context.Context, name, token string) error {
 	if len(token) < 16 {
 		return errors.New("an API token needs at least 16 characters")
 	}
-	return t.store.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ff_api_tokens WHERE hash = $1`, hashToken(token)).Scan(&n); err != nil {
-			return fmt.Errorf("look up token: %w", err)
-		}
-		if n > 0 {
-			return nil
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ff_api_tokens WHERE name = $1 AND revoked_at IS NULL`, name).Scan(&n); err != nil {
-			return fmt.Errorf("look up token: %w", err)
-		}
-		if n > 0 {
-			return fmt.Errorf("token %q: %w", name, ErrTokenExists)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ff_api_tokens (hash, name, created_at) VALUES ($1, $2, $3)`, hashToken(token), name, t.Now().UTC()); err != nil {
-			return fmt.Errorf("record token %s: %w", name, err)
-		}
-		return nil
+	rec := store.TokenRecord{Hash: hashToken(token), Name: name, CreatedAt: t.Now().UTC()}
+	err := t.store.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := t.store.Tokens().On(tx).Add(ctx, rec)
+		return err
 	})
+	if errors.Is(err, store.ErrDuplicate) {
+		return fmt.Errorf("token %q: %w", name, ErrTokenExists)
+	}
+	if err != nil {
+		return fmt.Errorf("record token %s: %w", name, err)
+	}
+	return nil
 }
 
 // Status says whether a token is recorded, and revoked.
 func (t *Tokens) Status(ctx context.Context, token string) (known, revoked bool, err error) {
-	var rev sql.NullTime
-	err = t.store.DB.QueryRowContext(ctx, `SELECT revoked_at FROM ff_api_tokens WHERE hash = $1`, hashToken(token)).Scan(&rev)
-	if errors.Is(err, sql.ErrNoRows) {
+	rec, err := t.store.Tokens().Get(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
 		return false, false, nil
 	}
 	if err != nil {
 		return false, false, fmt.Errorf("look up token: %w", err)
 	}
-	return true, rev.Valid, nil
+	return true, rec.RevokedAt != nil, nil
 }
 
 // Check returns the name of an active token, or ok false.
@@ -152,8 +144,8 @@ func (t *Tokens) Check(ctx context.Context, token string) (name string, ok bool,
 	if hit && t.Now().Sub(s.at) < refresh {
 		return s.name, true, nil
 	}
-	err = t.store.DB.QueryRowContext(ctx, `SELECT name FROM ff_api_tokens WHERE hash = $1 AND revoked_at IS NULL`, h).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
+	rec, err := t.store.Tokens().Get(ctx, h)
+	if errors.Is(err, store.ErrNotFound) || err == nil && rec.RevokedAt != nil {
 		t.mu.Lock()
 		delete(t.seen, h)
 		t.mu.Unlock()
@@ -166,39 +158,28 @@ func (t *Tokens) Check(ctx context.Context, token string) (name string, ok bool,
 	if len(t.seen) > 10000 { // bounded: a few tokens in practice
 		clear(t.seen)
 	}
-	t.seen[h] = seenToken{name: name, at: t.Now()}
+	t.seen[h] = seenToken{name: rec.Name, at: t.Now()}
 	t.mu.Unlock()
-	return name, true, nil
+	return rec.Name, true, nil
 }
 
 // List returns every token, revoked ones included, oldest first.
 func (t *Tokens) List(ctx context.Context) ([]Token, error) {
-	rows, err := t.store.DB.QueryContext(ctx, `SELECT name, created_at, revoked_at FROM ff_api_tokens ORDER BY created_at, name`)
+	recs, err := t.store.Tokens().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
-	defer rows.Close()
-	out := []Token{}
-	for rows.Next() {
-		var tk Token
-		var rev sql.NullTime
-		if err := rows.Scan(&tk.Name, &tk.CreatedAt, &rev); err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		tk.CreatedAt = tk.CreatedAt.UTC()
-		if rev.Valid {
-			r := rev.Time.UTC()
-			tk.RevokedAt = &r
-		}
-		out = append(out, tk)
+	out := make([]Token, len(recs))
+	for i, r := range recs {
+		out[i] = Token{Name: r.Name, CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Active reports how many tokens are not revoked.
 func (t *Tokens) Active(ctx context.Context) (int, error) {
-	var n int
-	if err := t.store.DB.QueryRowContext(ctx, `SELECT count(*) FROM ff_api_tokens WHERE revoked_at IS NULL`).Scan(&n); err != nil {
+	n, err := t.store.Tokens().Active(ctx)
+	if err != nil {
 		return 0, fmt.Errorf("count tokens: %w", err)
 	}
 	return n, nil
@@ -207,12 +188,12 @@ func (t *Tokens) Active(ctx context.Context) (int, error) {
 // Revoke revokes the active token of that name: every node refuses it
 // within Refresh (this one at once).
 func (t *Tokens) Revoke(ctx context.Context, name string) error {
-	res, err := t.store.DB.ExecContext(ctx, `UPDATE ff_api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL`, t.Now().UTC(), name)
+	err := t.store.Tokens().Revoke(ctx, name, t.Now().UTC())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no active token named %q: %w", name, store.ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("no active token named %q: %w", name, store.ErrNotFound)
 	}
 	t.mu.Lock()
 	clear(t.seen)

@@ -212,7 +212,7 @@ func inKeys(d store.Dialect, c *audience.Compiled, exprs []string, keys [][]any)
 			// Strings only where they compare byte by byte, as Go does
 			// (PostgreSQL compares by the column's collation).
 			rng := ""
-			if d.Name() == "duckdb" {
+			if d.BytewiseText() {
 				rng = fmt.Sprintf("%s BETWEEN %s AND %s AND ", exprs[0], c.Arg(slices.Min(strs)), c.Arg(slices.Max(strs)))
 			}
 			return rng + d.InList(exprs[0], c.Bind(strs), "VARCHAR")

@@ -10,8 +10,9 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-// fakeDialect is PostgreSQL-like: primary keys and link indexes.
-type fakeDialect struct{}
+// fakeDialect is PostgreSQL-like: primary keys and link indexes. The
+// methods Diff does not call come from the nil Dialect it embeds.
+type fakeDialect struct{ store.Dialect }
 
 func (fakeDialect) Name() string                             { return "fake" }
 func (fakeDialect) ColumnType(a *datamodel.Attribute) string { return strings.ToUpper(a.SQLType()) }

@@ -46,6 +46,19 @@ type Dialect interface {
 	// costs a bind each (14 us on DuckDB) and a plan per length
 	// (PostgreSQL), and stops at 65 535.
 	InList(expr string, n int, elem string) string
+
+	// Compiled queries over the user's tables (audiences, profile loading).
+
+	// BytewiseText reports whether text compares byte by byte, as Go's
+	// strings do (DuckDB); PostgreSQL compares by the column's collation.
+	BytewiseText() bool
+	// Bytewise makes a text expression compare byte by byte: itself where
+	// text already does, COLLATE "C" on PostgreSQL.
+	Bytewise(expr string) string
+	// SemiJoinMembers reports whether membership of a member table with a
+	// one-column key is best written as an IN semi-join rather than a
+	// LEFT JOIN to the table (whose keys are unique).
+	SemiJoinMembers() bool
 }
 
 func commonColumnType(a *datamodel.Attribute, text, decimal, json string) string {

@@ -117,6 +117,15 @@ func (duckDialect) BulkLoad(ctx context.Context, conn *sql.Conn, table string, c
 	return n, err
 }
 
+// Compiled queries over the user's tables (audiences, profile loading).
+
+func (duckDialect) BytewiseText() bool          { return true }
+func (duckDialect) Bytewise(expr string) string { return expr }
+
+// SemiJoinMembers: measured on 1M customers, (A or C) and not B, an IN
+// semi-join takes 92 ms, a LEFT JOIN 122 ms, EXISTS twice as long.
+func (duckDialect) SemiJoinMembers() bool { return true }
+
 func decimalType(name string, p, s int) string { return fmt.Sprintf("%s(%d,%d)", name, p, s) }
 
 // Plain turns a value scanned into an any into what it is on every store.

@@ -148,3 +148,12 @@ func (pgDialect) DeferIndexes(ctx context.Context, tx Querier, table string) ([]
 	}
 	return rebuild, nil
 }
+
+// Compiled queries over the user's tables (audiences, profile loading).
+
+func (pgDialect) BytewiseText() bool          { return false }
+func (pgDialect) Bytewise(expr string) string { return expr + ` COLLATE "C"` }
+
+// SemiJoinMembers: NOT IN over a large set is a nested loop; a LEFT JOIN
+// to the member table (its keys are unique) beats NOT EXISTS.
+func (pgDialect) SemiJoinMembers() bool { return false }

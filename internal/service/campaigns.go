@@ -1,0 +1,92 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/engine"
+)
+
+// PreviewRequest names the profile a channel activity's message is
+// rendered for.
+type PreviewRequest struct {
+	// Key holds the profile's key values in key order.
+	Key []any `json:"key"`
+}
+
+// ProofRequest sends a profile's rendered message to test addresses.
+type ProofRequest struct {
+	Key []any    `json:"key"`
+	To  []string `json:"to"`
+}
+
+// ProofResponse is the outcome of a proof: the message sent and one
+// result per test address.
+type ProofResponse struct {
+	Message *channel.Message `json:"message"`
+	Results []channel.Result `json:"results"`
+}
+
+// CampaignSave stores a campaign document (new campaign or new version).
+func (l *Local) CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign, error) {
+	return l.eng.Save(ctx, doc)
+}
+
+// CampaignValidate checks a document against the data model.
+func (l *Local) CampaignValidate(ctx context.Context, doc []byte) (*engine.Validation, error) {
+	return l.eng.Check(ctx, doc)
+}
+
+// Campaign returns one campaign.
+func (l *Local) Campaign(ctx context.Context, name string) (*engine.Campaign, error) {
+	return l.eng.Get(ctx, name)
+}
+
+// CampaignPublish publishes a campaign's latest version.
+func (l *Local) CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error) {
+	return l.eng.Publish(ctx, name)
+}
+
+// CampaignDuplicate copies a campaign under a new name.
+func (l *Local) CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error) {
+	if newName == "" {
+		return nil, BadRequest(`give the new name as {"name": "…"}`)
+	}
+	return l.eng.Duplicate(ctx, name, newName)
+}
+
+// Campaigns lists the campaigns.
+func (l *Local) Campaigns(ctx context.Context) ([]engine.Campaign, error) { return l.eng.List(ctx) }
+
+// CampaignSchedule lists the next n occurrences of a campaign's schedule.
+func (l *Local) CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error) {
+	return l.eng.NextOccurrences(ctx, name, n)
+}
+
+// PreviewMessage renders a campaign's channel activity for one profile.
+func (l *Local) PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error) {
+	return delivery.PreviewMessage(ctx, l.store, name, activity, key)
+}
+
+// SendProof renders a campaign's channel activity for one profile and
+// sends it to test addresses through the providers; the outbox and the
+// figures are untouched.
+func (l *Local) SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error) {
+	if l.providers == nil {
+		return nil, nil, errNoProviders
+	}
+	if len(to) == 0 {
+		return nil, nil, BadRequest(`give the test addresses as {"to": ["…"]}`)
+	}
+	msg, err := delivery.PreviewMessage(ctx, l.store, name, activity, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := delivery.SendProof(ctx, l.providers, msg, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	return msg, res, nil
+}

@@ -1,0 +1,97 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fanfare-dev/fanfare/internal/audit"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/engine"
+)
+
+// viaAPI reports whether the caller came through the API (an API token):
+// what it records as a run's trigger, a consent's source or a
+// suppression's reason when the caller names none.
+func viaAPI(ctx context.Context) bool {
+	a, ok := audit.From(ctx)
+	return ok && a.Kind == audit.KindToken
+}
+
+// caller names the caller's kind where one is recorded: "api" or "cli".
+func caller(ctx context.Context) string {
+	if viaAPI(ctx) {
+		return "api"
+	}
+	return "cli"
+}
+
+// RunStart starts a run; a live run with parameters is the campaign's
+// external signal.
+func (l *Local) RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error) {
+	if opts.Trigger == "" && viaAPI(ctx) {
+		opts.Trigger = "api"
+	}
+	return l.eng.Start(ctx, name, opts)
+}
+
+// Runs lists a campaign's runs, newest first.
+func (l *Local) Runs(ctx context.Context, name string, limit int) ([]engine.Run, error) {
+	return l.eng.Runs(ctx, name, limit)
+}
+
+// RunStatus returns a run's graph with counts.
+func (l *Local) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error) {
+	return l.eng.Status(ctx, id)
+}
+
+// RunAction pauses, resumes or stops a run.
+func (l *Local) RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error) {
+	var err error
+	switch action {
+	case "pause":
+		err = l.eng.Pause(ctx, id)
+	case "resume":
+		err = l.eng.Resume(ctx, id)
+	case "stop":
+		err = l.eng.Stop(ctx, id)
+	default:
+		err = BadRequest(fmt.Sprintf("unknown run action %q", action))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.eng.Status(ctx, id)
+}
+
+// RunRetry retries a failed activity.
+func (l *Local) RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error) {
+	if err := l.eng.Retry(ctx, id, activity); err != nil {
+		return nil, err
+	}
+	return l.eng.Status(ctx, id)
+}
+
+// RunResolve resends or drops a run's in-doubt messages, an operator's
+// decision recorded with the caller who took it.
+func (l *Local) RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error) {
+	actor, ok := audit.From(ctx)
+	if !ok {
+		return nil, BadRequest("no caller to record the decision for")
+	}
+	return l.eng.Resolve(ctx, id, req, actor)
+}
+
+// RunPreview returns the first rows of a transition.
+func (l *Local) RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error) {
+	return l.eng.Preview(ctx, id, activity, port, limit)
+}
+
+// RunFigures returns the delivery figures of a run's channel activities.
+func (l *Local) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error) {
+	return delivery.RunFigures(ctx, l.store, id)
+}
+
+// RunConfirm releases a run's held messages (policy confirm_send).
+func (l *Local) RunConfirm(ctx context.Context, id int64) (int64, error) {
+	return l.eng.ConfirmSend(ctx, id)
+}
