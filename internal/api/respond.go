@@ -124,6 +124,7 @@ var errorKinds = []ErrorKind{
 	{Err: keyring.ErrTokenName, Status: http.StatusBadRequest, Code: "bad_request", Reason: "token_name"},
 	{Err: keyring.ErrCurrentKey, Status: http.StatusConflict, Code: "conflict", Reason: "current_key"},
 	{Err: keyring.ErrTokenExists, Status: http.StatusConflict, Code: "conflict", Reason: "token_exists"},
+	{Err: schema.ErrConcurrentChange, Status: http.StatusConflict, Code: "conflict", Reason: "concurrent_model_change"},
 	{Err: audience.ErrInvalidRequest, Status: http.StatusBadRequest, Code: "bad_request", Reason: "invalid_request"},
 	{Err: audience.ErrExists, Status: http.StatusConflict, Code: "exists", Reason: "audience_exists"},
 	{Err: audience.ErrCurrentVersion, Status: http.StatusConflict, Code: "exists", Reason: "current_version"},

@@ -59,6 +59,7 @@ transitions:
 // server, and why; TestEveryErrorKindDecodes still decodes each.
 var notProvoked = map[error]string{
 	audience.ErrConcurrentChange: "two saves of one audience racing between its read and its write",
+	schema.ErrConcurrentChange:   "two model applies racing between the plan and its transaction",
 	context.DeadlineExceeded:     "a query outlasting the server's timeout",
 	context.Canceled:             "the client's own request canceled: it never reads the answer",
 }

@@ -3,7 +3,6 @@ package schema
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -94,29 +93,15 @@ func Apply(ctx context.Context, s *store.Store, doc []byte, opts ApplyOptions) (
 		}
 		return nil, &DestructiveError{Changes: refused}
 	}
-	err = s.InTx(ctx, func(tx *sql.Tx) error {
-		var latest sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM ff_model_versions`).Scan(&latest); err != nil {
-			return fmt.Errorf("read current model version: %w", err)
-		}
-		if latest.Int64 != current {
-			return ErrConcurrentChange
-		}
-		for _, c := range plan.Changes {
-			for _, stmt := range c.SQL {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("%s: %w", c.Description, err)
-				}
-			}
-		}
-		err := tx.QueryRowContext(ctx,
-			`INSERT INTO ff_model_versions (document, format, summary, applied_at) VALUES ($1, $2, $3, $4) RETURNING version`,
-			string(doc), Format(doc), plan.Summary(), time.Now().UTC()).Scan(&res.Version)
-		if err != nil {
-			return fmt.Errorf("record model version: %w", err)
-		}
-		return nil
-	})
+	steps := make([]store.SchemaStep, len(plan.Changes))
+	for i, c := range plan.Changes {
+		steps[i] = store.SchemaStep{Description: c.Description, SQL: c.SQL}
+	}
+	res.Version, err = s.Schema().Apply(ctx, current, steps, store.NewModelVersion{
+		Document: string(doc), Format: Format(doc), Summary: plan.Summary(), AppliedAt: time.Now().UTC()})
+	if errors.Is(err, store.ErrModelChanged) {
+		err = ErrConcurrentChange
+	}
 	if err != nil {
 		return nil, fmt.Errorf("apply data model: %w", err)
 	}
@@ -139,10 +124,15 @@ func measureLoss(ctx context.Context, s *store.Store, changes []Change) error {
 		if !c.Destructive {
 			continue
 		}
-		table := store.Quote(c.Entity)
-		count := func(expr string) (int64, error) {
+		sc := s.Schema()
+		count := func(column string) (int64, error) {
 			var n int64
-			err := s.DB.QueryRowContext(ctx, "SELECT count("+expr+") FROM "+table).Scan(&n)
+			var err error
+			if column == "" {
+				n, err = sc.CountRows(ctx, c.Entity)
+			} else {
+				n, err = sc.CountValues(ctx, c.Entity, column)
+			}
 			if err != nil {
 				return 0, fmt.Errorf("count data affected by %q: %w", c.Description, err)
 			}
@@ -150,25 +140,25 @@ func measureLoss(ctx context.Context, s *store.Store, changes []Change) error {
 		}
 		switch c.Kind {
 		case DropEntity:
-			n, err := count("*")
+			n, err := count("")
 			if err != nil {
 				return err
 			}
 			c.Loss = fmt.Sprintf("%d %s would be lost", n, plural(n, "row", "rows"))
 		case DropAttribute:
-			n, err := count(store.Quote(c.Attribute))
+			n, err := count(c.Attribute)
 			if err != nil {
 				return err
 			}
 			c.Loss = fmt.Sprintf("%d non-null %s would be lost", n, plural(n, "value", "values"))
 		case ChangeType:
-			n, err := count(store.Quote(c.Attribute))
+			n, err := count(c.Attribute)
 			if err != nil {
 				return err
 			}
 			c.Loss = fmt.Sprintf("%d non-null %s would be converted; the change fails if any does not convert", n, plural(n, "value", "values"))
 		case ChangeKey:
-			n, err := count("*")
+			n, err := count("")
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strings"
 
@@ -79,6 +78,7 @@ func (p Plan) Summary() string {
 // Diff plans the changes from old (nil for an empty store) to new for the
 // dialect d. Both models must be valid.
 func Diff(old, new *datamodel.Model, d store.Dialect) Plan {
+	sc := store.SchemaFor(d)
 	if old == nil {
 		old = &datamodel.Model{}
 	}
@@ -89,7 +89,7 @@ func Diff(old, new *datamodel.Model, d store.Dialect) Plan {
 		if new.Entity(oe.Name) == nil {
 			add(Change{Kind: DropEntity, Entity: oe.Name, Destructive: true,
 				Description: "drop entity " + oe.Name,
-				SQL:         []string{"DROP TABLE " + store.Quote(oe.Name)}})
+				SQL:         []string{sc.DropTable(oe.Name)}})
 		}
 	}
 	for _, ne := range new.Entities {
@@ -97,10 +97,10 @@ func Diff(old, new *datamodel.Model, d store.Dialect) Plan {
 		if oe == nil {
 			add(Change{Kind: CreateEntity, Entity: ne.Name,
 				Description: "create entity " + ne.Name,
-				SQL:         CreateTableSQL(ne, d)})
+				SQL:         sc.CreateTable(ne)})
 			continue
 		}
-		for _, c := range diffEntity(oe, ne, d) {
+		for _, c := range diffEntity(oe, ne, sc) {
 			add(c)
 		}
 	}
@@ -111,38 +111,12 @@ func Diff(old, new *datamodel.Model, d store.Dialect) Plan {
 	return p
 }
 
-// CreateTableSQL returns the statements creating an entity's table and, where
-// the dialect wants them, its link indexes.
-func CreateTableSQL(e *datamodel.Entity, d store.Dialect) []string {
-	var cols []string
-	for _, a := range e.Attributes {
-		col := store.Quote(a.Name) + " " + d.ColumnType(a)
-		if e.IsKey(a.Name) {
-			col += " NOT NULL"
-		}
-		cols = append(cols, col)
-	}
-	if d.PrimaryKeys() {
-		cols = append(cols, "CONSTRAINT "+store.Quote(pkName(e.Name))+" PRIMARY KEY ("+store.QuoteList(e.Key)+")")
-	}
-	stmts := []string{"CREATE TABLE " + store.Quote(e.Name) + " (\n  " + strings.Join(cols, ",\n  ") + "\n)"}
-	if d.IndexLinks() {
-		for _, l := range e.DeclaredLinks() {
-			stmts = append(stmts, createIndexSQL(e.Name, l))
-		}
-	}
-	return stmts
-}
-
-func diffEntity(oe, ne *datamodel.Entity, d store.Dialect) []Change {
-	var out []Change
-	table := store.Quote(ne.Name)
-	alter := "ALTER TABLE " + table + " "
-
-	// Link indexes go first so that no index depends on a column being
-	// dropped or retyped when it is removed.
+// diffLinks returns the changes of an entity's links: those that go first
+// (dropped links and the indexes of changed links, so that no index
+// depends on a column being dropped or retyped when it is removed), and
+// the index creations that go last.
+func diffLinks(oe, ne *datamodel.Entity, sc store.Schema) (out, createIdx []Change) {
 	oldLinks, newLinks := oe.DeclaredLinks(), ne.DeclaredLinks()
-	var createIdx []Change
 	for _, ol := range oldLinks {
 		nl := ne.Link(ol.Name)
 		if nl != nil && !nl.Inverse {
@@ -155,17 +129,13 @@ func diffEntity(oe, ne *datamodel.Entity, d store.Dialect) []Change {
 			}
 			c := Change{Kind: ChangeLink, Entity: ne.Name, Attribute: nl.Name,
 				Description: fmt.Sprintf("change link %s.%s to %s", ne.Name, nl.Name, nl)}
-			if d.IndexLinks() {
-				c.SQL = []string{dropIndexSQL(ne.Name, ol), createIndexSQL(ne.Name, nl)}
-			}
+			c.SQL = append(sc.DropLinkIndex(ne.Name, ol), sc.CreateLinkIndex(ne.Name, nl)...)
 			createIdx = append(createIdx, c)
 			continue
 		}
 		c := Change{Kind: DropLink, Entity: ne.Name, Attribute: ol.Name,
 			Description: fmt.Sprintf("drop link %s.%s", ne.Name, ol.Name)}
-		if d.IndexLinks() {
-			c.SQL = []string{dropIndexSQL(ne.Name, ol)}
-		}
+		c.SQL = sc.DropLinkIndex(ne.Name, ol)
 		out = append(out, c)
 	}
 	for _, nl := range newLinks {
@@ -174,9 +144,7 @@ func diffEntity(oe, ne *datamodel.Entity, d store.Dialect) []Change {
 		}
 		c := Change{Kind: AddLink, Entity: ne.Name, Attribute: nl.Name,
 			Description: fmt.Sprintf("add link %s.%s", ne.Name, nl)}
-		if d.IndexLinks() {
-			c.SQL = []string{createIndexSQL(ne.Name, nl)}
-		}
+		c.SQL = sc.CreateLinkIndex(ne.Name, nl)
 		createIdx = append(createIdx, c)
 	}
 	// Index drops of changed links run first, their creation last.
@@ -188,13 +156,17 @@ func diffEntity(oe, ne *datamodel.Entity, d store.Dialect) []Change {
 			createIdx[i].SQL = createIdx[i].SQL[1:]
 		}
 	}
+	return out, createIdx
+}
 
+func diffEntity(oe, ne *datamodel.Entity, sc store.Schema) []Change {
+	out, createIdx := diffLinks(oe, ne, sc)
 	keyChanged := !slices.Equal(oe.Key, ne.Key)
 	for _, oa := range oe.Attributes {
 		if ne.Attribute(oa.Name) == nil {
 			out = append(out, Change{Kind: DropAttribute, Entity: ne.Name, Attribute: oa.Name, Destructive: true,
 				Description: fmt.Sprintf("drop attribute %s.%s", ne.Name, oa.Name),
-				SQL:         []string{alter + "DROP COLUMN " + store.Quote(oa.Name)}})
+				SQL:         []string{sc.DropColumn(ne.Name, oa.Name)}})
 		}
 	}
 	for _, na := range ne.Attributes {
@@ -202,36 +174,20 @@ func diffEntity(oe, ne *datamodel.Entity, d store.Dialect) []Change {
 		if oa == nil {
 			out = append(out, Change{Kind: AddAttribute, Entity: ne.Name, Attribute: na.Name,
 				Description: fmt.Sprintf("add attribute %s.%s %s", ne.Name, na.Name, na.SQLType()),
-				SQL:         []string{alter + "ADD COLUMN " + store.Quote(na.Name) + " " + d.ColumnType(na)}})
+				SQL:         []string{sc.AddColumn(ne.Name, na)}})
 			continue
 		}
-		if ot, nt := d.ColumnType(oa), d.ColumnType(na); ot != nt {
+		if sc.ColumnType(oa) != sc.ColumnType(na) {
 			out = append(out, Change{Kind: ChangeType, Entity: ne.Name, Attribute: na.Name, Destructive: true,
 				Description: fmt.Sprintf("change type of %s.%s from %s to %s", ne.Name, na.Name, oa.SQLType(), na.SQLType()),
-				SQL:         []string{d.AlterColumnTypeSQL(ne.Name, na.Name, nt)}})
+				SQL:         []string{sc.RetypeColumn(ne.Name, na)}})
 		} else if !attributeEqual(oa, na) {
 			out = append(out, Change{Kind: UpdateModel, Entity: ne.Name, Attribute: na.Name,
 				Description: fmt.Sprintf("update attribute %s.%s", ne.Name, na.Name)})
 		}
 	}
 	if keyChanged {
-		var stmts []string
-		if d.PrimaryKeys() {
-			stmts = append(stmts, alter+"DROP CONSTRAINT IF EXISTS "+store.Quote(pkName(ne.Name)))
-		}
-		for _, k := range oe.Key {
-			if !ne.IsKey(k) && ne.Attribute(k) != nil {
-				stmts = append(stmts, alter+"ALTER COLUMN "+store.Quote(k)+" DROP NOT NULL")
-			}
-		}
-		for _, k := range ne.Key {
-			if !oe.IsKey(k) {
-				stmts = append(stmts, alter+"ALTER COLUMN "+store.Quote(k)+" SET NOT NULL")
-			}
-		}
-		if d.PrimaryKeys() {
-			stmts = append(stmts, alter+"ADD CONSTRAINT "+store.Quote(pkName(ne.Name))+" PRIMARY KEY ("+store.QuoteList(ne.Key)+")")
-		}
+		stmts := sc.ChangeKey(ne, oe.Key)
 		out = append(out, Change{Kind: ChangeKey, Entity: ne.Name, Destructive: true,
 			Description: fmt.Sprintf("change key of %s from (%s) to (%s)", ne.Name, strings.Join(oe.Key, ", "), strings.Join(ne.Key, ", ")),
 			SQL:         stmts})
@@ -264,30 +220,4 @@ func targetingEqual(a, b *datamodel.Targeting) bool {
 		return a.Push == b.Push
 	}
 	return *a.Push == *b.Push
-}
-
-// pkName names the primary key constraint of a customer table. The ff_
-// prefix keeps it clear of entity names, which share PostgreSQL's relation
-// namespace with indexes.
-func pkName(table string) string { return shortName("ff_pk_" + table) }
-
-func indexName(table, link string) string { return shortName("ff_ix_" + table + "__" + link) }
-
-// shortName keeps a generated name within PostgreSQL's 63 bytes, with a
-// hash so that truncated names stay distinct.
-func shortName(s string) string {
-	if len(s) <= 63 {
-		return s
-	}
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	return fmt.Sprintf("%s_%08x", s[:54], h.Sum32())
-}
-
-func createIndexSQL(table string, l *datamodel.Link) string {
-	return "CREATE INDEX " + store.Quote(indexName(table, l.Name)) + " ON " + store.Quote(table) + " (" + store.QuoteList(l.Columns) + ")"
-}
-
-func dropIndexSQL(table string, l *datamodel.Link) string {
-	return "DROP INDEX IF EXISTS " + store.Quote(indexName(table, l.Name))
 }

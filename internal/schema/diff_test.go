@@ -121,11 +121,3 @@ drop_attribute!
 		})
 	}
 }
-
-func TestShortName(t *testing.T) {
-	long := strings.Repeat("a", 63)
-	n1, n2 := indexName(long, "x"), indexName(long, "y")
-	if len(n1) > 63 || n1 == n2 {
-		t.Fatalf("indexName = %q, %q", n1, n2)
-	}
-}

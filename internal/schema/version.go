@@ -2,7 +2,6 @@ package schema
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -22,15 +21,14 @@ type VersionInfo struct {
 // Current returns the model applied last and its version, or
 // store.ErrNotFound when no model was ever applied.
 func Current(ctx context.Context, s *store.Store) (*datamodel.Model, int64, error) {
-	var v int64
-	err := s.DB.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM ff_model_versions`).Scan(&v)
+	v, err := s.Schema().LatestVersion(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read current data model: %w", err)
 	}
 	if v == 0 {
 		return nil, 0, store.ErrNotFound
 	}
-	key := modelKey{db: s.DB, version: v}
+	key := modelKey{store: s, version: v}
 	if m, ok := models.Load(key); ok {
 		return m.(*datamodel.Model), v, nil
 	}
@@ -48,17 +46,16 @@ func Current(ctx context.Context, s *store.Store) (*datamodel.Model, int64, erro
 var models sync.Map
 
 type modelKey struct {
-	db      *sql.DB
+	store   *store.Store
 	version int64
 }
 
 // Version returns the document of model version v as it was applied, and
 // the model it describes; store.ErrNotFound if there is no such version.
 func Version(ctx context.Context, s *store.Store, v int64) (string, *datamodel.Model, error) {
-	var doc string
-	err := s.DB.QueryRowContext(ctx, `SELECT document FROM ff_model_versions WHERE version = $1`, v).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, fmt.Errorf("data model version %d: %w", v, store.ErrNotFound)
+	doc, err := s.Schema().Document(ctx, v)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, fmt.Errorf("data model version %d: %w", v, err)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("read data model version %d: %w", v, err)
@@ -72,21 +69,13 @@ func Version(ctx context.Context, s *store.Store, v int64) (string, *datamodel.M
 
 // History lists the applied model versions, oldest first.
 func History(ctx context.Context, s *store.Store) ([]VersionInfo, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT version, applied_at, summary FROM ff_model_versions ORDER BY version`)
+	versions, err := s.Schema().Versions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list data model versions: %w", err)
 	}
-	defer rows.Close()
-	var out []VersionInfo
-	for rows.Next() {
-		var vi VersionInfo
-		if err := rows.Scan(&vi.Version, &vi.AppliedAt, &vi.Summary); err != nil {
-			return nil, fmt.Errorf("list data model versions: %w", err)
-		}
-		out = append(out, vi)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list data model versions: %w", err)
+	out := make([]VersionInfo, len(versions))
+	for i, mv := range versions {
+		out[i] = VersionInfo{Version: mv.Version, AppliedAt: mv.AppliedAt, Summary: mv.Summary}
 	}
 	return out, nil
 }

@@ -1,0 +1,66 @@
+package archtest
+
+// known are the breaches of the rules of docs/architecture.md found on the
+// day the rules were written (2026-12-06), each "rule: subject". A change
+// that fixes one removes its line (the tests fail until it does, and print
+// the line); a line is added only by a decision stated in the commit that
+// adds it. The comment after each line is what the check found then.
+var known = []string{
+	// Imports the package table does not allow: the commands still live in app, and the API holds the store (moving: internal/cli, internal/service).
+	"import: api -> store",
+	"import: app -> audience",
+	"import: app -> campaign",
+	"import: app -> datamodel",
+	"import: app -> demo",
+	"import: app -> ingest",
+	"import: app -> message",
+	"import: app -> schema",
+	// database/sql outside the store (moving: the store's areas).
+	"sql-import: audience -> database/sql",
+	"sql-import: delivery -> database/sql",
+	"sql-import: engine -> database/sql",
+	"sql-import: ingest -> database/sql",
+	"sql-import: jobs -> database/sql",
+	"sql-import: keyring -> database/sql",
+	"sql-import: message -> database/sql",
+	// Store.Embedded and Dialect.Name outside the store (moving: store areas and Dialect methods).
+	"dialect: internal/api/health.go: Dialect.Name",            // used 1 times
+	"dialect: internal/api/health.go: Store.Embedded",          // used 1 times
+	"dialect: internal/app/backend.go: Dialect.Name",           // used 1 times
+	"dialect: internal/app/serve.go: Dialect.Name",             // used 1 times
+	"dialect: internal/app/serve.go: Store.Embedded",           // used 1 times
+	"dialect: internal/delivery/dispatcher.go: Store.Embedded", // used 6 times
+	"dialect: internal/delivery/recover.go: Store.Embedded",    // used 1 times
+	"dialect: internal/delivery/throttle.go: Store.Embedded",   // used 1 times
+	"dialect: internal/engine/act_channel.go: Store.Embedded",  // used 2 times
+	"dialect: internal/engine/engine.go: Store.Embedded",       // used 2 times
+	"dialect: internal/engine/execute.go: Store.Embedded",      // used 1 times
+	"dialect: internal/engine/schedule.go: Store.Embedded",     // used 1 times
+	"dialect: internal/ingest/interrupted.go: Store.Embedded",  // used 3 times
+	"dialect: internal/jobs/queue.go: Dialect.Name",            // used 1 times
+	// Files over 600 lines.
+	"file-size: internal/app/campaign.go",        // 651 lines
+	"file-size: internal/audience/text_parse.go", // 880 lines
+	"file-size: internal/delivery/dispatcher.go", // 899 lines
+	// Functions over 80 lines.
+	"func-size: internal/app/serve.go: ServeCmd.Run",                   // 96 lines
+	"func-size: internal/audience/compile.go: Compiled.link",           // 90 lines
+	"func-size: internal/audience/eval.go: evaluator.link",             // 81 lines
+	"func-size: internal/audience/export.go: Service.Export",           // 117 lines
+	"func-size: internal/audience/text_parse.go: lexText",              // 83 lines
+	"func-size: internal/audience/text_parse.go: textParser.condition", // 83 lines
+	"func-size: internal/audience/values.go: Coerce",                   // 88 lines
+	"func-size: internal/campaign/shape.go: validator.shapeOf",         // 121 lines
+	"func-size: internal/channel/push/pushtest/apns.go: APNs.send",     // 84 lines
+	"func-size: internal/channel/smtp/mime.go: compose",                // 86 lines
+	"func-size: internal/channel/smtp/provider.go: Provider.sendOne",   // 84 lines
+	"func-size: internal/delivery/dispatcher.go: Dispatcher.advance",   // 134 lines
+	"func-size: internal/demo/purchases.go: writePurchases",            // 100 lines
+	"func-size: internal/engine/act_deduplicate.go: deduplicate",       // 93 lines
+	"func-size: internal/engine/act_enrich.go: enrich",                 // 130 lines
+	"func-size: internal/engine/act_split.go: split",                   // 95 lines
+	"func-size: internal/engine/status.go: Engine.Status",              // 84 lines
+	"func-size: internal/ingest/convert_decimal.go: parseDecimal",      // 81 lines
+	"func-size: internal/ingest/stage.go: importer.parse",              // 86 lines
+	"func-size: internal/message/template.go: Compile",                 // 128 lines
+}
