@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/api/apitest"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -23,9 +24,16 @@ const token = "test-token"
 
 func setup(t *testing.T, s *store.Store) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Version: "test", Log: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Version: "test", Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// newAPI builds the API server with its traffic checked against
+// openapi.json: a request or answer the document does not describe fails t.
+func newAPI(t *testing.T, cfg api.Config) http.Handler {
+	t.Helper()
+	return apitest.Validate(t, api.New(cfg))
 }
 
 func call(t *testing.T, srv *httptest.Server, method, path, body string, auth bool) (int, map[string]any) {
@@ -191,7 +199,7 @@ func TestHealthShowsFailingProviders(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t, "duckdb")
 	var outages []delivery.Outage
-	srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler), Outages: func() []delivery.Outage { return outages }}))
+	srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler), Outages: func() []delivery.Outage { return outages }}))
 	t.Cleanup(srv.Close)
 	if code, out := call(t, srv, "GET", "/api/health", "", false); code != http.StatusOK || out["status"] != "ok" || out["providers_failing"] != nil {
 		t.Fatalf("health: %d %v", code, out)

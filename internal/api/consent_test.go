@@ -24,7 +24,7 @@ func TestConsentImportEndpoint(t *testing.T) {
 		if _, err := schema.Apply(context.Background(), s, []byte(model), schema.ApplyOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
 		post := func(auth string) *http.Response {
 			req, _ := http.NewRequest("POST", srv.URL+"/api/consent/import?dimension=customers&source=crm", strings.NewReader("customer_id,channel,status\n7,email,opt_out\n8,push,never\n"))

@@ -40,7 +40,7 @@ func TestPreviewAndProofOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{channel.Email: sb}}))
+		srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{channel.Email: sb}}))
 		t.Cleanup(srv.Close)
 		call(t, srv, "POST", "/api/model", shopModel, true)
 		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n", true)

@@ -69,7 +69,7 @@ func setupPaced(t *testing.T, s *store.Store, done handlerDone) *httptest.Server
 	if done != nil {
 		log = done
 	}
-	srv := httptest.NewUnstartedServer(api.New(api.Config{Store: s, Token: token, Version: "test", Log: slog.New(log),
+	srv := httptest.NewUnstartedServer(newAPI(t, api.Config{Store: s, Token: token, Version: "test", Log: slog.New(log),
 		Transfer: testTransfer, Limits: ingest.Limits{MaxLine: 64 << 10, MaxInflated: 10 << 20}}))
 	srv.Listener = smallBuffers{srv.Listener}
 	srv.Start()

@@ -19,7 +19,7 @@ import (
 func TestUnsubscribeLinks(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
 		tok, err := delivery.NewLinks(keyring.New(s)).Token(context.Background(), delivery.Unsubscribe{Dimension: "customers", ProfileKey: `{"customer_id":8}`, Channel: "email", MessageID: "1:mail:8"})
 		if err != nil {

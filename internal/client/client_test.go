@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/api/apitest"
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/channel"
@@ -75,10 +76,10 @@ func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: log, Providers: map[string]channel.Provider{channel.Email: sb},
-		Transfer: api.Transfer{MinRate: 1 << 10, Grace: 200 * time.Millisecond}}))
+	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: log, Providers: map[string]channel.Provider{channel.Email: sb},
+		Transfer: api.Transfer{MinRate: 1 << 10, Grace: 200 * time.Millisecond}})))
 	t.Cleanup(srv.Close)
-	bare := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: log}))
+	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: log})))
 	t.Cleanup(bare.Close)
 	c := New(srv.URL, token)
 	ctx := context.Background()

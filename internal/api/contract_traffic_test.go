@@ -1,0 +1,54 @@
+package api_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
+)
+
+// TestEveryOperationAnswersItsDocument walks the operations no other test
+// of this package reaches with success, so that their answers too are
+// checked against openapi.json: the reads, and the controls of a live run
+// the server records without running (its engine has no workers).
+func TestEveryOperationAnswersItsDocument(t *testing.T) {
+	t.Parallel()
+	srv := setup(t, storetest.Open(t, "duckdb"))
+	do := func(method, path, body string, want int) map[string]any {
+		t.Helper()
+		code, out := call(t, srv, method, path, body, true)
+		if code != want {
+			t.Fatalf("%s %s: %d %v, want %d", method, path, code, out, want)
+		}
+		return out
+	}
+	do("GET", "/api/openapi.json", "", http.StatusOK)
+	do("POST", "/api/model/validate", shopModel, http.StatusOK)
+	do("POST", "/api/model", shopModel, http.StatusOK)
+	do("GET", "/api/model", "", http.StatusOK)
+	do("GET", "/api/model/versions/1", "", http.StatusOK)
+	imp := do("POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n", http.StatusOK)
+	do("GET", "/api/imports/"+strconv.FormatInt(int64(imp["import_id"].(float64)), 10), "", http.StatusOK)
+
+	do("POST", "/api/audiences/validate", `{"dimension": "customers", "text": "country = \"FR\""}`, http.StatusOK)
+	do("POST", "/api/audiences", `{"name": "fr", "dimension": "customers", "text": "country = \"FR\""}`, http.StatusCreated)
+	do("GET", "/api/audiences", "", http.StatusOK)
+	do("GET", "/api/audiences/fr", "", http.StatusOK)
+	do("POST", "/api/audiences/fr/append", `{"dimension": "customers", "text": "country = \"DE\""}`, http.StatusOK)
+
+	do("POST", "/api/campaigns", campaignDoc, http.StatusOK)
+	do("GET", "/api/campaigns/frenchies", "", http.StatusOK)
+	do("POST", "/api/campaigns/frenchies/publish", "", http.StatusOK)
+	do("GET", "/api/campaigns/frenchies/schedule", "", http.StatusOK)
+	run := do("POST", "/api/campaigns/frenchies/runs", `{"mode": "live"}`, http.StatusCreated)
+	do("GET", "/api/campaigns/frenchies/runs", "", http.StatusOK)
+	id := "/api/runs/" + strconv.FormatInt(int64(run["id"].(float64)), 10)
+	do("POST", id+"/confirm", "", http.StatusOK)
+	do("POST", id+"/pause", "", http.StatusOK)
+	do("POST", id+"/resume", "", http.StatusOK)
+	do("POST", id+"/stop", "", http.StatusOK)
+
+	do("GET", "/api/messages", "", http.StatusOK)
+	do("GET", "/api/keys", "", http.StatusOK)
+}
