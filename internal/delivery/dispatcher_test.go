@@ -483,14 +483,23 @@ func TestConcurrentDispatchersSendEachMessageOnce(t *testing.T) {
 	})
 }
 
-// stalledRenderer holds a batch between its claim and its send until
-// released.
+// stalledRenderer holds every batch between its claim and its send until
+// released. loaded says a batch is held; it is signalled once, and a later
+// batch (a loop claiming again, say under load) never blocks on it, so a
+// failing test ends instead of hanging in its cleanup.
 type stalledRenderer struct {
 	loaded, release chan struct{}
 }
 
+func newStalled() stalledRenderer {
+	return stalledRenderer{loaded: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
 func (r stalledRenderer) Load(ctx context.Context, rows []delivery.Row) delivery.RenderFunc {
-	r.loaded <- struct{}{}
+	select {
+	case r.loaded <- struct{}{}:
+	default:
+	}
 	<-r.release
 	return plainRenderer{}.Load(ctx, rows)
 }
@@ -507,7 +516,7 @@ func TestStalledDispatcherNeverSendsWhatAnotherTook(t *testing.T) {
 		c := &clock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 		setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
 		sb, _ := delivery.NewSandbox(s, channel.Email)
-		stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
+		stalled := newStalled()
 		slow := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Renderer: stalled,
 			Owner: "slow", Batch: 10, Lease: time.Minute, Now: c.Now})
 		done := make(chan error)

@@ -368,7 +368,7 @@ func sendInterrupted(t *testing.T, s *store.Store, act func(*engine.Engine, cont
 	dispatcher := func(r delivery.Renderer) *delivery.Dispatcher {
 		return delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: sb}, Owner: "n1", Now: c.Now, Renderer: r})
 	}
-	stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
+	stalled := newStalled()
 	done := make(chan error)
 	go func() {
 		_, err := dispatcher(stalled).DispatchOnce(ctx)

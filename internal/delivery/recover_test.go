@@ -108,7 +108,7 @@ func TestHeartbeatKeepsASlowNodesMessages(t *testing.T) {
 	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
 	sb, _ := delivery.NewSandbox(s, channel.Email)
 	slowP, otherP := &tally{Provider: sb}, &tally{Provider: sb}
-	stalled := stalledRenderer{loaded: make(chan struct{}), release: make(chan struct{})}
+	stalled := newStalled()
 	running(t, s, "slow", slowP, stalled)
 	var once sync.Once
 	release := func() { once.Do(func() { close(stalled.release) }) }
@@ -143,7 +143,8 @@ func TestHeartbeatKeepsASlowNodesMessages(t *testing.T) {
 }
 
 // hanging holds every hand-over until released, whatever its context says
-// (a provider slow to answer the last command of a stop).
+// (a provider slow to answer the last command of a stop). entered is
+// signalled once, by the first hand-over; a later one never blocks on it.
 type hanging struct {
 	channel.Provider
 	entered chan struct{}
@@ -151,7 +152,10 @@ type hanging struct {
 }
 
 func (h *hanging) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
-	h.entered <- struct{}{}
+	select {
+	case h.entered <- struct{}{}:
+	default:
+	}
 	<-h.release
 	return h.Provider.Send(context.WithoutCancel(ctx), msgs)
 }
@@ -165,7 +169,7 @@ func TestStoppingNodeKeepsItsLeases(t *testing.T) {
 	s := storetest.Open(t, "postgres")
 	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
 	sb, _ := delivery.NewSandbox(s, channel.Email)
-	p := &hanging{Provider: sb, entered: make(chan struct{}), release: make(chan struct{})}
+	p := &hanging{Provider: sb, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	stop := running(t, s, "stopping", p, plainRenderer{})
 	var once sync.Once
 	release := func() { once.Do(func() { close(p.release) }) }
