@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// OutboxCount is how many of a run's messages share an activity, a
+// status, a reason and a delivery report.
+type OutboxCount struct {
+	Activity string
+	Channel  string
+	Status   MessageStatus
+	Reason   string // "" for none
+	Report   string // the provider's latest delivery report, "" for none
+	Messages int64
+}
+
+// Tally counts a run's messages by activity, status, reason and delivery
+// report: what the run's figures are made of.
+func (o Outbox) Tally(ctx context.Context, runID int64) ([]OutboxCount, error) {
+	var out []OutboxCount
+	err := o.each(ctx, func(rows *sql.Rows) error {
+		var c OutboxCount
+		if err := rows.Scan(&c.Activity, &c.Channel, &c.Status, &c.Reason, &c.Report, &c.Messages); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	}, `SELECT activity_id, channel, status, coalesce(reason, ''), coalesce(delivery_status, ''), count(*) FROM ff_outbox WHERE run_id = $1
+		GROUP BY activity_id, channel, status, coalesce(reason, ''), coalesce(delivery_status, '')`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("count messages: %w", err)
+	}
+	return out, nil
+}
+
+// OutboxResolution is an operator's decision on one activity's in-doubt
+// messages (ff_outbox_resolutions).
+type OutboxResolution struct {
+	RunID     int64
+	Activity  string
+	Decision  string
+	Messages  int64
+	ActorKind string
+	ActorName string
+	DecidedAt time.Time
+}
+
+// RecordResolution records a decision taken.
+func (o Outbox) RecordResolution(ctx context.Context, r OutboxResolution) error {
+	_, err := o.exec(ctx, `INSERT INTO ff_outbox_resolutions (run_id, activity_id, decision, messages, actor_kind, actor_name, decided_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.RunID, r.Activity, r.Decision, r.Messages, r.ActorKind, r.ActorName, r.DecidedAt.UTC())
+	if err != nil {
+		return fmt.Errorf("record the resolution of run %d: %w", r.RunID, err)
+	}
+	return nil
+}
+
+// Resolutions returns a run's recorded decisions, oldest first.
+func (o Outbox) Resolutions(ctx context.Context, runID int64) ([]OutboxResolution, error) {
+	var out []OutboxResolution
+	err := o.each(ctx, func(rows *sql.Rows) error {
+		r := OutboxResolution{RunID: runID}
+		if err := rows.Scan(&r.Activity, &r.Decision, &r.Messages, &r.ActorKind, &r.ActorName, &r.DecidedAt); err != nil {
+			return err
+		}
+		r.DecidedAt = r.DecidedAt.UTC()
+		out = append(out, r)
+		return nil
+	}, `SELECT activity_id, decision, messages, actor_kind, actor_name, decided_at FROM ff_outbox_resolutions
+		WHERE run_id = $1 ORDER BY decided_at, activity_id`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read the resolutions of run %d: %w", runID, err)
+	}
+	return out, nil
+}
