@@ -1,12 +1,13 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/channel/sms"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // smsStatus records an SMS provider's status callback. The request must
@@ -29,36 +30,24 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBadRequest(err.Error()))
 		return
 	}
-	var code any
-	if u.ErrorCode != "" {
-		code = u.ErrorCode
-	}
 	// The message's own id, when the callback address carries it, finds
-	// the row by key on PostgreSQL; on the embedded store, whose outbox
-	// has no key, its row's number does (a range of seq is one row group:
-	// 4–9 ms instead of 15–70 by id and 175 by the provider's id alone,
-	// measured on a 1M-row outbox). Each must still match.
-	// TODO(outbox): the outbox's own operation (store.Outbox), not SQL here.
-	q, args := `UPDATE ff_outbox SET delivery_status = $1, delivery_error = $2 WHERE channel = 'sms' AND provider_id = $3`, []any{u.Status, code, u.MessageSID}
+	// the row by key on PostgreSQL; on the embedded store its row's number
+	// does (see store.Outbox.Report).
+	report := store.OutboxReport{Channel: channel.SMS, ProviderID: u.MessageSID, Status: u.Status, Error: u.ErrorCode, MessageID: u.MessageID, Seq: u.Seq}
 	if !sms.Final(u.Status) {
 		// Callbacks may come out of order: an interim status never
 		// replaces a final one.
-		q += ` AND (delivery_status IS NULL OR delivery_status IN ('queued', 'sending', 'sent', 'accepted', 'scheduled'))`
+		report.Interim = interimSMS
 	}
-	if u.MessageID != "" {
-		args = append(args, u.MessageID)
-		q += fmt.Sprintf(` AND message_id = $%d`, len(args))
-	}
-	if u.Seq > 0 {
-		args = append(args, u.Seq)
-		q += fmt.Sprintf(` AND seq = $%d`, len(args))
-	}
-	if _, err := s.store.DB.ExecContext(r.Context(), q, args...); err != nil {
+	if err := s.store.Outbox().Report(r.Context(), report); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// interimSMS are the SMS statuses a later one may replace.
+var interimSMS = []string{"queued", "sending", "sent", "accepted", "scheduled"}
 
 // smsSigned checks a status callback's signature. The provider signs the
 // address it was told to call: the configured status callback URL (the

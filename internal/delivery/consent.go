@@ -217,19 +217,13 @@ type Figures struct {
 // RunFigures returns the delivery figures of each channel activity of a
 // run, in activity order.
 func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT activity_id, channel, status, coalesce(reason, ''), coalesce(delivery_status, ''), count(*) FROM ff_outbox WHERE run_id = $1
-		GROUP BY activity_id, channel, status, coalesce(reason, ''), coalesce(delivery_status, '')`, runID)
+	counts, err := s.Outbox().Tally(ctx, runID)
 	if err != nil {
-		return nil, fmt.Errorf("count messages: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	byAct := map[string]*Figures{}
-	for rows.Next() {
-		var act, ch, status, reason, report string
-		var n int64
-		if err := rows.Scan(&act, &ch, &status, &reason, &report, &n); err != nil {
-			return nil, err
-		}
+	for _, c := range counts {
+		act, ch, status, reason, report, n := c.Activity, c.Channel, c.Status, c.Reason, c.Report, c.Messages
 		f := byAct[act]
 		if f == nil {
 			f = &Figures{Activity: act, Channel: ch}
@@ -237,7 +231,7 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 		}
 		f.Targeted += n
 		switch status {
-		case StatusSent:
+		case store.MessageSent:
 			f.Sent += n
 			if report != "" {
 				if f.Reports == nil {
@@ -245,32 +239,32 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 				}
 				f.Reports[report] += n
 			}
-		case StatusFailed:
+		case store.MessageFailed:
 			f.Failed += n
 			f.Failures = addTo(f.Failures, reason, n)
-		case StatusInDoubt:
+		case store.MessageInDoubt:
 			f.InDoubt += n
 			f.Doubts = addTo(f.Doubts, reason, n)
-		case StatusDropped:
+		case store.MessageDropped:
 			f.Dropped += n
 			f.DroppedBy = addTo(f.DroppedBy, reason, n)
-		case StatusExcluded:
+		case store.MessageExcluded:
 			f.Excluded += n
 			if f.ByReason == nil {
 				f.ByReason = map[string]int64{}
 			}
 			f.ByReason[reason] += n
-		case "held":
+		case store.MessageHeld:
 			if reason == ReasonRunPaused {
 				f.Paused += n
 			} else {
 				f.Held += n
 			}
-		case StatusCancelled:
+		case store.MessageCancelled:
 			f.Cancelled += n
 		default:
 			f.Pending += n
-			if status == StatusRetry && reason != "" {
+			if status == store.MessageRetry && reason != "" {
 				// Why it waits: outside its send window, its provider
 				// resting, or the error it is retried after.
 				if f.Waiting == nil {
@@ -279,9 +273,6 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 				f.Waiting[reason] += n
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	if err := addResolutions(ctx, s, runID, byAct); err != nil {
 		return nil, err

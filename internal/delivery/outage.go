@@ -9,10 +9,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 )
 
-// ReasonProviderResting marks messages put back in the queue, never
-// handed over, while their channel's provider is failing (see outages).
-const ReasonProviderResting = "provider_unavailable"
-
 // maxRest is the longest a failing provider is left alone.
 const maxRest = 5 * time.Minute
 

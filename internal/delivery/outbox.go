@@ -1,53 +1,39 @@
 package delivery
 
-// Outbox statuses.
+import "github.com/fanfare-dev/fanfare/internal/store"
+
+// Outbox statuses, as the outbox defines them (store.MessageStatus), in
+// words for this package's callers.
 const (
-	StatusPending  = "pending"
-	StatusClaimed  = "claimed"
-	StatusSending  = "sending"
-	StatusSent     = "sent"
-	StatusExcluded = "excluded"
-	StatusFailed   = "failed"
-	StatusRetry    = "retry"
-	StatusInDoubt  = "in_doubt"
-	// StatusCancelled: the run was stopped before the message was handed
-	// to a provider.
-	StatusCancelled = "cancelled"
-	// StatusDropped: an operator settled an in-doubt message as not sent
-	// (fanfare campaign resolve --drop); it keeps the reason it was in
-	// doubt, and the provider may have had it.
-	StatusDropped = "dropped"
+	StatusPending   = string(store.MessagePending)
+	StatusClaimed   = string(store.MessageClaimed)
+	StatusSending   = string(store.MessageSending)
+	StatusSent      = string(store.MessageSent)
+	StatusExcluded  = string(store.MessageExcluded)
+	StatusFailed    = string(store.MessageFailed)
+	StatusRetry     = string(store.MessageRetry)
+	StatusInDoubt   = string(store.MessageInDoubt)
+	StatusCancelled = string(store.MessageCancelled)
+	StatusDropped   = string(store.MessageDropped)
 )
 
-// Exclusion and failure reasons.
+// Exclusion, failure and waiting reasons, as the outbox defines them.
 const (
-	ReasonOptOut          = "opt_out"
-	ReasonSuppressed      = "suppressed"
-	ReasonInvalidAddress  = "invalid_address"
-	ReasonNoAddress       = "no_address"
-	ReasonInactiveDevice  = "inactive_device"
-	ReasonDuplicate       = "duplicate_address"
-	ReasonTemplate        = "template_error"
-	ReasonProviderFailed  = "provider_rejected"
-	ReasonDispatcherDied  = "dispatcher_stopped_mid_send"
-	ReasonNoProvider      = "no_provider"
-	ReasonRetriesExceeded = "retries_exceeded"
-	// ReasonRunPaused holds a message while its run is paused.
-	ReasonRunPaused = "run_paused"
+	ReasonOptOut          = store.ReasonOptOut
+	ReasonSuppressed      = store.ReasonSuppressed
+	ReasonInvalidAddress  = store.ReasonInvalidAddress
+	ReasonNoAddress       = store.ReasonNoAddress
+	ReasonInactiveDevice  = store.ReasonInactiveDevice
+	ReasonDuplicate       = store.ReasonDuplicate
+	ReasonTemplate        = store.ReasonTemplate
+	ReasonProviderFailed  = store.ReasonProviderFailed
+	ReasonDispatcherDied  = store.ReasonDispatcherDied
+	ReasonNoProvider      = store.ReasonNoProvider
+	ReasonRetriesExceeded = store.ReasonRetriesExceeded
+	ReasonRunPaused       = store.ReasonRunPaused
+	ReasonOutsideWindow   = store.ReasonOutsideWindow
+	ReasonProviderResting = store.ReasonProviderResting
 )
 
 // Row is one claimed outbox message.
-type Row struct {
-	MessageID string
-	RunID     int64
-	Activity  string
-	Channel   string
-	Dimension string
-	// Recipient is the recipient's key as a JSON object.
-	Recipient string
-	Address   string
-	Platform  string
-	Attempts  int
-	// Seq is the row's number in the outbox (see claimEmbedded).
-	Seq int64
-}
+type Row = store.OutboxRow

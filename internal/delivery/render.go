@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,6 +33,56 @@ type CampaignRenderer struct {
 
 	mu       sync.Mutex
 	prepared map[string]*preparedActivity
+	docs     documents // shared with a dispatcher rendering with it (see New)
+}
+
+// documents holds the content of the runs being sent, each run's campaign
+// document parsed once: the renderer reads its activities' content from
+// it, the dispatcher their pacing.
+type documents struct {
+	mu   sync.Mutex
+	runs map[int64]*runContent
+}
+
+// runContent is a run's campaign document, mode and parameters.
+type runContent struct {
+	doc    *campaign.Document
+	mode   string
+	params map[string]any
+}
+
+// documentError is a run's campaign document that does not read.
+type documentError struct{ err error }
+
+func (e documentError) Error() string { return e.err.Error() }
+func (e documentError) Unwrap() error { return e.err }
+
+// get returns a run's content, read once: store.ErrNotFound for a run that
+// does not exist, a documentError for a document that does not read.
+func (c *documents) get(ctx context.Context, s *store.Store, runID int64) (*runContent, error) {
+	c.mu.Lock()
+	rc := c.runs[runID]
+	c.mu.Unlock()
+	if rc != nil {
+		return rc, nil
+	}
+	raw, err := s.Runs().Content(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := campaign.Parse([]byte(raw.Document))
+	if err != nil {
+		return nil, documentError{err}
+	}
+	rc = &runContent{doc: d, mode: raw.Mode}
+	_ = json.Unmarshal([]byte(raw.Params), &rc.params)
+	c.mu.Lock()
+	if c.runs == nil {
+		c.runs = map[int64]*runContent{}
+	}
+	c.runs[runID] = rc
+	c.mu.Unlock()
+	return rc, nil
 }
 
 // preparedActivity is what rendering one run's activity needs, built once.
@@ -146,15 +197,14 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 	if p != nil {
 		return p, nil
 	}
-	var doc, mode string
-	err := r.Store.DB.QueryRowContext(ctx, `SELECT v.document, r.mode FROM ff_runs r JOIN ff_campaign_versions v ON v.campaign_id = r.campaign_id AND v.version = r.version WHERE r.id = $1`, runID).Scan(&doc, &mode)
-	if err != nil {
+	rc, err := r.docs.get(ctx, r.Store, runID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("read run %d: %w", runID, err)
 	}
-	d, err := campaign.Parse([]byte(doc))
 	if err != nil {
 		return nil, err
 	}
+	d, mode := rc.doc, rc.mode
 	a := d.Activity(activity)
 	if a == nil {
 		return nil, fmt.Errorf("run %d has no activity %s", runID, activity)
@@ -163,16 +213,11 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 	if err != nil {
 		return nil, err
 	}
-	var params map[string]any
-	var raw string
-	if err := r.Store.DB.QueryRowContext(ctx, `SELECT params FROM ff_runs WHERE id = $1`, runID).Scan(&raw); err == nil {
-		_ = json.Unmarshal([]byte(raw), &params)
-	}
 	vars := map[string]any{}
 	for k, v := range d.Variables {
 		vars[k] = v
 	}
-	for k, v := range params {
+	for k, v := range rc.params {
 		vars[k] = v
 	}
 	input, dimName, columns, err := r.inputOf(ctx, d, runID, activity)
@@ -247,18 +292,15 @@ func (r *CampaignRenderer) inputOf(ctx context.Context, d *campaign.Document, ru
 		if port == "" {
 			port = "out"
 		}
-		var tbl sql.NullString
-		var cols string
-		err := r.Store.DB.QueryRowContext(ctx, `SELECT table_name, dimension, columns FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`,
-			runID, t.From, port).Scan(&tbl, &dimension, &cols)
-		if err == sql.ErrNoRows {
+		out, err := r.Store.Runs().Output(ctx, runID, t.From, port)
+		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return "", "", nil, err
 		}
-		_ = json.Unmarshal([]byte(cols), &columns)
-		return tbl.String, dimension, columns, nil
+		_ = json.Unmarshal([]byte(out.Columns), &columns)
+		return out.Table, out.Dimension, columns, nil
 	}
 	return "", "", nil, fmt.Errorf("activity %s of run %d has no input", activity, runID)
 }

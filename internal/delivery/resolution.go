@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audit"
@@ -22,22 +21,15 @@ type Resolution struct {
 // addResolutions adds a run's recorded decisions to its figures by
 // activity, oldest first.
 func addResolutions(ctx context.Context, s *store.Store, runID int64, byAct map[string]*Figures) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT activity_id, decision, messages, actor_kind, actor_name, decided_at FROM ff_outbox_resolutions
-		WHERE run_id = $1 ORDER BY decided_at, activity_id`, runID)
+	list, err := s.Outbox().Resolutions(ctx, runID)
 	if err != nil {
-		return fmt.Errorf("read the resolutions of run %d: %w", runID, err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var act string
-		var r Resolution
-		if err := rows.Scan(&act, &r.Decision, &r.Messages, &r.Actor.Kind, &r.Actor.Name, &r.DecidedAt); err != nil {
-			return err
-		}
-		r.DecidedAt = r.DecidedAt.UTC()
-		if f := byAct[act]; f != nil {
-			f.Resolutions = append(f.Resolutions, r)
+	for _, r := range list {
+		if f := byAct[r.Activity]; f != nil {
+			f.Resolutions = append(f.Resolutions, Resolution{Decision: r.Decision, Messages: r.Messages,
+				Actor: audit.Actor{Kind: r.ActorKind, Name: r.ActorName}, DecidedAt: r.DecidedAt})
 		}
 	}
-	return rows.Err()
+	return nil
 }

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,25 +70,16 @@ func (s *StoreSink) Put(ctx context.Context, m channel.Message, sentAt time.Time
 
 // PutAll stores a batch of messages, a few statements in all.
 func (s *StoreSink) PutAll(ctx context.Context, ms []channel.Message, sentAt time.Time) error {
-	for len(ms) > 0 {
-		n := min(len(ms), 100)
-		var values []string
-		var args []any
-		for _, m := range ms[:n] {
-			content, err := sandboxContent(m, s.keepBody(&m))
-			if err != nil {
-				return err
-			}
-			args = append(args, m.ID, m.Channel, m.To, content, sentAt.UTC())
-			k := len(args)
-			values = append(values, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, 1)", k-4, k-3, k-2, k-1, k))
-		}
-		_, err := s.Store.DB.ExecContext(ctx, `INSERT INTO ff_sandbox_messages (message_id, channel, address, content, sent_at, copies) VALUES `+strings.Join(values, ", ")+`
-			ON CONFLICT (message_id) DO UPDATE SET copies = ff_sandbox_messages.copies + 1`, args...)
+	recs := make([]store.SandboxRecord, len(ms))
+	for i, m := range ms {
+		content, err := sandboxContent(m, s.keepBody(&m))
 		if err != nil {
-			return fmt.Errorf("sandbox: store messages: %w", err)
+			return err
 		}
-		ms = ms[n:]
+		recs[i] = store.SandboxRecord{MessageID: m.ID, Channel: m.Channel, Address: m.To, Content: content, SentAt: sentAt}
+	}
+	if err := s.Store.Sandbox().Put(ctx, recs); err != nil {
+		return fmt.Errorf("sandbox: store messages: %w", err)
 	}
 	return nil
 }
@@ -137,73 +127,37 @@ func (s *StoreSink) List(ctx context.Context, runID int64, limit int) ([]Sandbox
 	if limit <= 0 {
 		limit = 100
 	}
-	q := `SELECT message_id, channel, address, content, sent_at, coalesce(copies, 1) FROM ff_sandbox_messages`
-	args := []any{limit}
-	if runID > 0 {
-		q += ` WHERE message_id LIKE $2`
-		args = append(args, fmt.Sprintf("%d:%%", runID))
-	}
-	rows, err := s.Store.DB.QueryContext(ctx, q+` ORDER BY sent_at DESC, message_id LIMIT $1`, args...)
+	recs, err := s.Store.Sandbox().List(ctx, runID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list sandbox messages: %w", err)
 	}
-	defer rows.Close()
 	var out []SandboxMessage
-	for rows.Next() {
-		var m SandboxMessage
-		var content string
-		if err := rows.Scan(&m.ID, &m.Channel, &m.Address, &content, &m.SentAt, &m.Copies); err != nil {
-			return nil, err
-		}
-		m.Content = json.RawMessage(content)
-		out = append(out, m)
+	for _, r := range recs {
+		out = append(out, sandboxMessage(r))
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+func sandboxMessage(r store.SandboxRecord) SandboxMessage {
+	return SandboxMessage{ID: r.MessageID, Channel: r.Channel, Address: r.Address, Content: json.RawMessage(r.Content), SentAt: r.SentAt, Copies: r.Copies}
 }
 
 // Get returns one captured message.
 func (s *StoreSink) Get(ctx context.Context, id string) (*SandboxMessage, error) {
-	var m SandboxMessage
-	var content string
-	err := s.Store.DB.QueryRowContext(ctx, `SELECT message_id, channel, address, content, sent_at, coalesce(copies, 1) FROM ff_sandbox_messages WHERE message_id = $1`, id).
-		Scan(&m.ID, &m.Channel, &m.Address, &content, &m.SentAt, &m.Copies)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := s.Store.Sandbox().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("message %q: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
-	m.Content = json.RawMessage(content)
+	m := sandboxMessage(r)
 	return &m, nil
 }
 
 // Has reports which messages the sandbox holds, so in-doubt ones settle.
 func (s *StoreSink) Has(ctx context.Context, ids []string) (map[string]bool, error) {
-	found := map[string]bool{}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		args := make([]any, n)
-		ph := make([]string, n)
-		for i, id := range ids[:n] {
-			args[i] = id
-			ph[i] = fmt.Sprintf("$%d", i+1)
-		}
-		rows, err := s.Store.DB.QueryContext(ctx, `SELECT message_id FROM ff_sandbox_messages WHERE message_id IN (`+strings.Join(ph, ", ")+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found[id] = true
-		}
-		rows.Close()
-		ids = ids[n:]
-	}
-	return found, nil
+	return s.Store.Sandbox().Has(ctx, ids)
 }
 
 // SandboxProvider captures a channel's messages in the store and can tell

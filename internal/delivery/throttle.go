@@ -2,22 +2,17 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
-
-// ReasonOutsideWindow marks a message deferred to its send window's next
-// opening.
-const ReasonOutsideWindow = "outside_send_window"
 
 // pacing is what a channel activity's settings say about when and how fast
 // to send — rate (messages per second, 0 for no limit) and window — and
@@ -112,42 +107,22 @@ func (p *pacer) bucket(key bucketKey, rate float64, now time.Time) *bucket {
 	return b
 }
 
-// exhausted returns the activities (run/activity keys) and channels whose
-// budget is spent at now, and the channels whose provider rests (see
-// outages), so that a claim leaves their messages for later.
-func (d *Dispatcher) exhausted(now time.Time) []bucketKey {
-	var out []bucketKey
+// exhausted returns the activities (of a run) and channels whose budget is
+// spent at now, and the channels whose provider rests (see outages), so
+// that a claim leaves their messages for later.
+func (d *Dispatcher) exhausted(now time.Time) []store.Skip {
+	var out []store.Skip
 	for _, ch := range d.restingChannels(now) {
-		out = append(out, bucketKey{provider: ch})
+		out = append(out, store.Skip{Channel: ch})
 	}
 	d.pacer.mu.Lock()
 	defer d.pacer.mu.Unlock()
 	for key, b := range d.pacer.buckets {
 		if b.available(now) == 0 {
-			out = append(out, key)
+			out = append(out, store.Skip{Channel: key.provider, Run: key.run, Activity: key.activity})
 		}
 	}
 	return out
-}
-
-// notExhausted is the claim's condition leaving out the messages of spent
-// budgets, with its arguments numbered from n+1.
-func (d *Dispatcher) notExhausted(now time.Time, n int) (string, []any) {
-	var cond []string
-	var args []any
-	for _, k := range d.exhausted(now) {
-		if k.provider != "" {
-			args = append(args, k.provider)
-			cond = append(cond, fmt.Sprintf("channel = $%d", n+len(args)))
-			continue
-		}
-		args = append(args, k.run, k.activity)
-		cond = append(cond, fmt.Sprintf("(run_id = $%d AND activity_id = $%d)", n+len(args)-1, n+len(args)))
-	}
-	if len(cond) == 0 {
-		return "", nil
-	}
-	return " AND NOT (" + strings.Join(cond, " OR ") + ")", args
 }
 
 // rules returns the pacing of a run's activity, read from its campaign
@@ -161,18 +136,16 @@ func (d *Dispatcher) rules(ctx context.Context, run int64, activity string) (pac
 	if ok {
 		return p, nil
 	}
-	var doc string
-	err := d.cfg.Store.DB.QueryRowContext(ctx, `SELECT v.document FROM ff_runs r JOIN ff_campaign_versions v ON v.campaign_id = r.campaign_id AND v.version = r.version WHERE r.id = $1`, run).Scan(&doc)
+	c, err := d.docs.get(ctx, d.cfg.Store, run)
+	var unread documentError
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, store.ErrNotFound), errors.As(err, &unread):
 	case err != nil:
 		return pacing{}, fmt.Errorf("read the settings of run %d: %w", run, err)
 	default:
-		if parsed, perr := campaign.Parse([]byte(doc)); perr == nil {
-			if a := parsed.Activity(activity); a != nil {
-				p = pacingOf(a.Settings)
-				p.transactional = campaign.Transactional(a)
-			}
+		if a := c.doc.Activity(activity); a != nil {
+			p = pacingOf(a.Settings)
+			p.transactional = campaign.Transactional(a)
 		}
 	}
 	d.pacer.mu.Lock()
@@ -292,11 +265,11 @@ func (d *Dispatcher) pace(ctx context.Context, ch string, rows []Row) ([]Row, er
 		putBack = append(putBack, inWindow[n:]...)
 	}
 	for at, list := range deferred {
-		if err := d.requeue(ctx, list, StatusRetry, ReasonOutsideWindow, at, now); err != nil {
+		if err := d.requeue(ctx, list, store.MessageRetry, ReasonOutsideWindow, at, now); err != nil {
 			return nil, err
 		}
 	}
-	if err := d.requeue(ctx, putBack, StatusPending, "", time.Time{}, now); err != nil {
+	if err := d.requeue(ctx, putBack, store.MessagePending, "", time.Time{}, now); err != nil {
 		return nil, err
 	}
 	return send, nil
@@ -304,30 +277,9 @@ func (d *Dispatcher) pace(ctx context.Context, ch string, rows []Row) ([]Row, er
 
 // requeue gives claimed messages back without counting the claim as an
 // attempt: to pending (over budget) or to retry at a time (outside the
-// send window). On the embedded store claims are not written, so a message
-// over budget is simply left pending.
-func (d *Dispatcher) requeue(ctx context.Context, rows []Row, status, reason string, at, now time.Time) error {
-	embedded := d.cfg.Store.Embedded()
-	if embedded && status == StatusPending {
-		return nil
-	}
-	var retryAt any
-	if !at.IsZero() {
-		retryAt = at
-	}
-	set := `status = $1, reason = $2, updated_at = $3, retry_at = CAST($4 AS TIMESTAMPTZ)`
-	if !embedded {
-		set += `, attempts = greatest(coalesce(attempts, 1) - 1, 0), lease_owner = NULL, lease_until = NULL`
-	}
-	for len(rows) > 0 {
-		n := min(len(rows), 500)
-		where, args := d.where(rows[:n], d.held(), []any{status, nullable(reason), now, retryAt})
-		if _, err := d.cfg.Store.DB.ExecContext(ctx, `UPDATE ff_outbox SET `+set+` WHERE `+where, args...); err != nil {
-			return fmt.Errorf("requeue messages (%s): %w", status, err)
-		}
-		rows = rows[n:]
-	}
-	return nil
+// send window, a resting provider; see store.Sender.Requeue).
+func (d *Dispatcher) requeue(ctx context.Context, rows []Row, status store.MessageStatus, reason string, at, now time.Time) error {
+	return d.send.Requeue(ctx, rows, status, reason, at, now)
 }
 
 // zones returns each row's time zone for a window: the recipient's

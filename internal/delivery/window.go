@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // DefaultStopGrace is how long, once a dispatcher is told to stop, the
@@ -133,7 +134,7 @@ func (d *Dispatcher) sendWindows(ctx context.Context, ch string, p channel.Provi
 			// The provider failed a window (this loop's or another's):
 			// what is not handed over yet waits for the end of its rest.
 			rest := slices.Concat(next.rows, keep[min(pos, len(keep)):])
-			return d.requeue(ctx, rest, StatusRetry, ReasonProviderResting, until.UTC(), now)
+			return d.requeue(ctx, rest, store.MessageRetry, ReasonProviderResting, until.UTC(), now)
 		}
 		if err := s.mark(ctx, next); err != nil {
 			return err
@@ -225,7 +226,7 @@ func (d *Dispatcher) renderWindow(ctx context.Context, render RenderFunc, provid
 	for i := start; i < min(start+size, len(keep)); i++ {
 		m, err := render(i)
 		if err != nil {
-			if err := d.setStatus(ctx, []Row{keep[i]}, StatusFailed, ReasonTemplate+": "+clip(err.Error()), now, d.held()); err != nil {
+			if err := d.setStatus(ctx, []Row{keep[i]}, store.MessageFailed, ReasonTemplate+": "+clip(err.Error()), now, store.Held); err != nil {
 				return nil, nil, err
 			}
 			continue

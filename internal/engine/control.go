@@ -30,30 +30,10 @@ func (e *Engine) inRun(ctx context.Context, runID int64, fn func(tx *sql.Tx, sta
 	})
 }
 
-// The run's messages a pause holds or a stop cancels: those not handed to
-// a provider yet (a claimed one's dispatcher then leaves it), held ones
-// too for a stop; and those a pause holds.
-const (
-	unsentMessages = `status IN ('pending', 'retry', 'claimed')`
-	unsentOrHeld   = `status IN ('pending', 'retry', 'claimed', 'held')`
-	pausedMessages = `status = 'held' AND reason = '` + outboxRunPaused + `'`
-)
-
-// moveMessages sets the run's messages that match where to a status and
-// reason (nil for none), releasing their leases, and returns how many.
-func (e *Engine) moveMessages(ctx context.Context, tx *sql.Tx, runID int64, where, status string, reason any) (int64, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, lease_owner = NULL, lease_until = NULL
-		WHERE run_id = $4 AND `+where, status, reason, e.Now().UTC(), runID)
-	if err != nil {
-		return 0, fmt.Errorf("set the messages of run %d %s: %w", runID, status, err)
-	}
-	return res.RowsAffected()
-}
-
 // pauseSend holds a run's messages not yet handed to a provider until the
 // run resumes, and returns how many.
 func (e *Engine) pauseSend(ctx context.Context, tx *sql.Tx, runID int64) (int64, error) {
-	return e.moveMessages(ctx, tx, runID, unsentMessages, outboxHeld, outboxRunPaused)
+	return e.store.Outbox().On(tx).Pause(ctx, runID, e.Now())
 }
 
 // Pause stops a running run from starting further activities (activities
@@ -80,7 +60,7 @@ func (e *Engine) Pause(ctx context.Context, runID int64) error {
 // completed run's paused send resumes.
 func (e *Engine) Resume(ctx context.Context, runID int64) error {
 	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
-		released, err := e.moveMessages(ctx, tx, runID, pausedMessages, outboxPending, nil)
+		released, err := e.store.Outbox().On(tx).Resume(ctx, runID, e.Now())
 		if err != nil {
 			return err
 		}
@@ -113,7 +93,7 @@ func (e *Engine) Resume(ctx context.Context, runID int64) error {
 // failed one's too, and it stays failed).
 func (e *Engine) Stop(ctx context.Context, runID int64) error {
 	return e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
-		cancelled, err := e.moveMessages(ctx, tx, runID, unsentOrHeld, outboxCancelled, outboxRunStopped)
+		cancelled, err := e.store.Outbox().On(tx).Cancel(ctx, runID, e.Now())
 		if err != nil {
 			return err
 		}
@@ -216,9 +196,9 @@ func (e *Engine) ConfirmSend(ctx context.Context, runID int64) (int64, error) {
 		return 0, fmt.Errorf("run %d is a simulation: nothing to send: %w", runID, ErrRunState)
 	}
 	// Messages a pause holds wait for the run to resume, not for this.
-	res, err := e.store.DB.ExecContext(ctx, `UPDATE ff_outbox SET status = 'pending', updated_at = $2 WHERE run_id = $1 AND status = 'held' AND reason IS NULL`, runID, e.Now().UTC())
+	n, err := e.store.Outbox().Confirm(ctx, runID, e.Now())
 	if err != nil {
 		return 0, fmt.Errorf("confirm send of run %d: %w", runID, err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }

@@ -23,12 +23,6 @@ const (
 	Drop = "drop"
 )
 
-// Outbox statuses a resolution reads and writes.
-const (
-	outboxInDoubt = "in_doubt"
-	outboxDropped = "dropped"
-)
-
 // ErrDecision is returned for a decision other than Resend or Drop.
 var ErrDecision = errors.New("the decision must be resend or drop")
 
@@ -68,7 +62,6 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 	}
 	res := &Resolution{RunID: runID, Decision: req.Decision, ByActivity: map[string]int64{}, Actor: actor, DecidedAt: e.Now().UTC()}
 	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
-		where, args := `run_id = $1 AND status = '`+outboxInDoubt+`'`, []any{runID}
 		if req.Activity != "" {
 			var one int
 			err := tx.QueryRowContext(ctx, `SELECT 1 FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, req.Activity).Scan(&one)
@@ -78,25 +71,23 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 			if err != nil {
 				return fmt.Errorf("read activity %s of run %d: %w", req.Activity, runID, err)
 			}
-			where, args = where+` AND activity_id = $2`, append(args, req.Activity)
 		}
 		if req.Decision == Resend && status == RunStopped {
 			return fmt.Errorf("run %d was stopped and sends nothing again: its in-doubt messages can only be dropped: %w", runID, ErrRunState)
 		}
-		set, err := e.resolvedStatus(ctx, tx, runID, req.Decision, status)
+		to, err := e.resolvedStatus(ctx, tx, runID, req.Decision, status)
 		if err != nil {
 			return err
 		}
 		// The update says which messages it moved: what another node's
 		// recovery settled meanwhile is neither moved nor counted.
-		n := len(args)
-		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`UPDATE ff_outbox SET %s, updated_at = $%d, retry_at = NULL, lease_owner = NULL, lease_until = NULL WHERE %s RETURNING activity_id`, set, n+1, where),
-			append(args, res.DecidedAt)...)
+		moved, err := e.store.Outbox().On(tx).ResolveInDoubt(ctx, runID, req.Activity, to, res.DecidedAt)
 		if err != nil {
 			return fmt.Errorf("%s the in-doubt messages of run %d: %w", req.Decision, runID, err)
 		}
-		if err := countMoved(rows, res); err != nil {
-			return fmt.Errorf("%s the in-doubt messages of run %d: %w", req.Decision, runID, err)
+		for act, n := range moved {
+			res.ByActivity[act] += n
+			res.Messages += n
 		}
 		switch {
 		case res.Messages == 0 && req.Activity != "":
@@ -112,40 +103,26 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 	return res, nil
 }
 
-// countMoved counts the messages an update returned, by activity.
-func countMoved(rows *sql.Rows, res *Resolution) error {
-	defer rows.Close()
-	for rows.Next() {
-		var act string
-		if err := rows.Scan(&act); err != nil {
-			return err
-		}
-		res.ByActivity[act]++
-		res.Messages++
-	}
-	return rows.Err()
-}
-
-// resolvedStatus is the SET clause that moves in-doubt messages by a
-// decision: a dropped one keeps its reason (why it was in doubt); a
-// resent one is due at once, or held with the run's other messages while
-// its send is paused (the run paused, or a completed run's send paused).
-func (e *Engine) resolvedStatus(ctx context.Context, tx *sql.Tx, runID int64, decision, runStatus string) (string, error) {
+// resolvedStatus is the status a decision moves in-doubt messages to:
+// dropped; or, resent, pending (due at once), or held with the run's
+// other messages while its send is paused (the run paused, or a completed
+// run's send paused).
+func (e *Engine) resolvedStatus(ctx context.Context, tx *sql.Tx, runID int64, decision, runStatus string) (store.MessageStatus, error) {
 	if decision == Drop {
-		return `status = '` + outboxDropped + `'`, nil
+		return store.MessageDropped, nil
 	}
 	paused := runStatus == RunPaused
 	if !paused {
-		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND `+pausedMessages, runID).Scan(&n); err != nil {
+		n, err := e.store.Outbox().On(tx).Paused(ctx, runID)
+		if err != nil {
 			return "", fmt.Errorf("read the paused messages of run %d: %w", runID, err)
 		}
 		paused = n > 0
 	}
 	if paused {
-		return `status = '` + outboxHeld + `', reason = '` + outboxRunPaused + `'`, nil
+		return store.MessageHeld, nil
 	}
-	return `status = '` + outboxPending + `', reason = NULL`, nil
+	return store.MessagePending, nil
 }
 
 // recordResolution writes the decision, a row per activity it touched.
@@ -156,9 +133,9 @@ func (e *Engine) recordResolution(ctx context.Context, tx *sql.Tx, res *Resoluti
 	}
 	sort.Strings(acts)
 	for _, a := range acts {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ff_outbox_resolutions (run_id, activity_id, decision, messages, actor_kind, actor_name, decided_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, res.RunID, a, res.Decision, res.ByActivity[a], res.Actor.Kind, res.Actor.Name, res.DecidedAt); err != nil {
-			return fmt.Errorf("record the resolution of run %d: %w", res.RunID, err)
+		if err := e.store.Outbox().On(tx).RecordResolution(ctx, store.OutboxResolution{RunID: res.RunID, Activity: a, Decision: res.Decision,
+			Messages: res.ByActivity[a], ActorKind: res.Actor.Kind, ActorName: res.Actor.Name, DecidedAt: res.DecidedAt}); err != nil {
+			return err
 		}
 	}
 	return nil
