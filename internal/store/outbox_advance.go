@@ -132,21 +132,26 @@ func (s *Sender) advanceSQL(done *Accepted, sending []OutboxRow, now time.Time) 
 			b.WriteString(", " + name + " = " + v)
 		}
 	}
-	// The fences: a sent row is this sender's and being sent; one going
-	// out is held. On the embedded store nothing else changes a message
-	// being sent, and reading the two just-updated columns across the row
-	// group would be half the cost of a sent-only update: no fence there.
+	return b.String(), s.advanceFences(len(sent), len(sending), owner), args
+}
+
+// advanceFences is Advance's condition on the rows it moves, with the
+// owner as the given parameter: a sent row is this sender's and being
+// sent; one going out is held. On the embedded store nothing else changes
+// a message being sent, and reading the two just-updated columns across
+// the row group would be half the cost of a sent-only update: no fence
+// there.
+func (s *Sender) advanceFences(sent, sending int, owner string) string {
 	sentFence, heldFence := fenceSQL(s.fence(Handed), owner), fenceSQL(s.fence(Held), owner)
-	fences = "(" + sentFence + " OR " + heldFence + ")"
 	switch {
-	case len(sending) == 0 && !s.leased:
-		fences = "TRUE"
-	case len(sending) == 0:
-		fences = sentFence
-	case len(sent) == 0:
-		fences = heldFence
+	case sending == 0 && !s.leased:
+		return "TRUE"
+	case sending == 0:
+		return sentFence
+	case sent == 0:
+		return heldFence
 	}
-	return b.String(), fences, args
+	return "(" + sentFence + " OR " + heldFence + ")"
 }
 
 // marked returns which of the rows are this sender's and being sent.
