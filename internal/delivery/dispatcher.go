@@ -168,7 +168,8 @@ func (d *Dispatcher) Run(ctx context.Context, poll time.Duration) error {
 // DispatchOnce claims one batch and takes it to its outcomes; it returns
 // how many messages it claimed.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
-	rows, err := d.send.Claim(ctx, d.cfg.Now(), d.exhausted(d.cfg.Now().UTC()))
+	now := d.cfg.Now().UTC()
+	rows, err := d.send.Claim(ctx, now, d.exhausted(now))
 	defer d.send.Release(rows)
 	if err != nil || len(rows) == 0 {
 		return 0, err
@@ -182,7 +183,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			// A stop or a failure: what is still claimed was never handed
 			// over and goes back to the queue now, not when its lease
 			// runs out.
-			now := d.cfg.Now().UTC()
+			now = d.cfg.Now().UTC()
 			if gerr := d.requeue(context.WithoutCancel(ctx), rows, store.MessagePending, "", time.Time{}, now); gerr != nil {
 				err = fmt.Errorf("%w; and returning the claimed messages to the queue: %w", err, gerr)
 			}
