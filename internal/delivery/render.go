@@ -198,11 +198,12 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 		return p, nil
 	}
 	rc, err := r.docs.get(ctx, r.Store, runID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("read run %d: %w", runID, err)
+	var unread documentError
+	if errors.As(err, &unread) {
+		return nil, err
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read run %d: %w", runID, err)
 	}
 	d, mode := rc.doc, rc.mode
 	a := d.Activity(activity)

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // RunContent is what sending a run's messages reads of it: its campaign
 // version's document (the activities' content and settings), its mode
@@ -19,8 +16,5 @@ func (r Runs) Content(ctx context.Context, runID int64) (RunContent, error) {
 	var c RunContent
 	err := r.row(ctx, []any{&c.Document, &c.Mode, &c.Params}, `SELECT v.document, r.mode, coalesce(r.params, '') FROM ff_runs r
 		JOIN ff_campaign_versions v ON v.campaign_id = r.campaign_id AND v.version = r.version WHERE r.id = $1`, runID)
-	if err != nil && err != ErrNotFound {
-		return c, fmt.Errorf("read run %d: %w", runID, err)
-	}
 	return c, err
 }
