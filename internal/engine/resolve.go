@@ -70,9 +70,8 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
 		where, args := `run_id = $1 AND status = '`+outboxInDoubt+`'`, []any{runID}
 		if req.Activity != "" {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, req.Activity).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
+			_, err := e.store.Runs().On(tx).ActivityStatus(ctx, runID, req.Activity)
+			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("activity %s of run %d: %w", req.Activity, runID, store.ErrNotFound)
 			}
 			if err != nil {
