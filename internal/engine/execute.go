@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,7 +97,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		}
 		return
 	case RunStopped, RunFailed, RunCompleted:
-		_ = e.store.InTx(ctx, func(tx *sql.Tx) error { return e.queue.Complete(ctx, tx, j) })
+		_ = e.store.InTx(ctx, func(tx *store.Tx) error { return e.queue.Complete(ctx, tx, j) })
 		return
 	}
 	start := e.Now().UTC()
@@ -213,7 +212,7 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 // completion and readies what comes next.
 func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) error {
 	now := e.Now().UTC()
-	return e.inRun(ctx, v.st.run.ID, func(tx *sql.Tx, status string) error {
+	return e.inRun(ctx, v.st.run.ID, func(tx *store.Tx, status string) error {
 		if err := e.queue.Complete(ctx, tx, j); err != nil {
 			return err
 		}
@@ -239,7 +238,7 @@ func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output)
 
 // recordOutputs records a finished activity's outputs and marks it done
 // inside tx, and returns its live ports.
-func (e *Engine) recordOutputs(ctx context.Context, tx *sql.Tx, v *env, outs []output, now time.Time) (map[string]bool, error) {
+func (e *Engine) recordOutputs(ctx context.Context, tx *store.Tx, v *env, outs []output, now time.Time) (map[string]bool, error) {
 	runs := e.store.Runs().On(tx)
 	var rowsIn, rowsOut int64
 	for _, in := range v.inputs {
@@ -266,7 +265,7 @@ func (e *Engine) recordOutputs(ctx context.Context, tx *sql.Tx, v *env, outs []o
 // propagate resolves the inputs fed by a finished (or skipped) activity:
 // an activity whose inputs are all resolved is queued when at least one is
 // live, and skipped — its outputs dead in turn — when none is.
-func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *campaign.Activity, live map[string]bool, runStatus string, now time.Time) error {
+func (e *Engine) propagate(ctx context.Context, tx *store.Tx, st *runState, from *campaign.Activity, live map[string]bool, runStatus string, now time.Time) error {
 	for _, t := range st.doc.Transitions {
 		if t.From != from.ID {
 			continue
@@ -309,7 +308,7 @@ func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *
 // settle ends the run when nothing is left to do: completed when every
 // activity finished or was skipped, waiting when a failed one blocks the
 // rest (policy wait).
-func (e *Engine) settle(ctx context.Context, tx *sql.Tx, st *runState, now time.Time) error {
+func (e *Engine) settle(ctx context.Context, tx *store.Tx, st *runState, now time.Time) error {
 	runs := e.store.Runs().On(tx)
 	counts, err := runs.ActivityCounts(ctx, st.run.ID)
 	if err != nil {
@@ -347,7 +346,7 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 	log.Error("activity failed", "err", msg)
 	abort := v.st.doc.Policy.OnError != "wait"
 	now := e.Now().UTC()
-	err = e.inRun(ctx, v.st.run.ID, func(tx *sql.Tx, _ string) error {
+	err = e.inRun(ctx, v.st.run.ID, func(tx *store.Tx, _ string) error {
 		runs := e.store.Runs().On(tx)
 		if err := runs.ActivityError(ctx, v.st.run.ID, v.act.ID, ActFailed, msg, now); err != nil {
 			return err
@@ -366,7 +365,7 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 }
 
 // stopActivities cancels the run's remaining work inside tx.
-func (e *Engine) stopActivities(ctx context.Context, tx *sql.Tx, runID int64) error {
+func (e *Engine) stopActivities(ctx context.Context, tx *store.Tx, runID int64) error {
 	if _, err := e.queue.Cancel(ctx, tx, fmt.Sprintf("run/%d/", runID), "run stopped"); err != nil {
 		return err
 	}
@@ -375,7 +374,7 @@ func (e *Engine) stopActivities(ctx context.Context, tx *sql.Tx, runID int64) er
 
 // hold parks the job of a paused run's activity until the run resumes.
 func (e *Engine) hold(ctx context.Context, j *jobs.Job, p activityJob) error {
-	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+	return e.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := e.queue.Release(ctx, tx, j, held); err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -123,7 +122,7 @@ func TestRunsLockSerialisesARun(t *testing.T) {
 		second := make(chan error, 1)
 		go func() {
 			defer s.Runs().Hold(run)()
-			second <- s.InTx(ctx, func(tx2 *sql.Tx) error {
+			second <- s.InTx(ctx, func(tx2 *store.Tx) error {
 				_, err := s.Runs().On(tx2).Lock(ctx, run)
 				return err
 			})
