@@ -89,9 +89,10 @@ func (e *Engine) List(ctx context.Context) ([]Campaign, error) {
 	return out, nil
 }
 
-// document loads and parses one version of a campaign.
-func (e *Engine) document(ctx context.Context, q store.Querier, campaignID, version int64) (*campaign.Document, error) {
-	doc, err := e.store.Campaigns().On(q).Document(ctx, campaignID, version)
+// document loads, through c (bound to a transaction or not), and parses one
+// version of a campaign.
+func (e *Engine) document(ctx context.Context, c store.Campaigns, campaignID, version int64) (*campaign.Document, error) {
+	doc, err := c.Document(ctx, campaignID, version)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("campaign %d version %d: %w", campaignID, version, store.ErrNotFound)
 	}

@@ -177,7 +177,7 @@ func (e *Engine) Cleanup(ctx context.Context) (int, error) {
 	now := e.Now()
 	n := 0
 	for _, f := range list {
-		d, err := e.document(ctx, e.store.DB, f.CampaignID, f.Version)
+		d, err := e.document(ctx, e.store.Campaigns(), f.CampaignID, f.Version)
 		if err != nil {
 			continue
 		}

@@ -123,7 +123,7 @@ func (e *Engine) Start(ctx context.Context, name string, opts RunOptions) (*Run,
 
 // startTx creates a run and queues its entry activities inside tx.
 func (e *Engine) startTx(ctx context.Context, tx *store.Tx, campaignID, version int64, opts RunOptions) (int64, error) {
-	d, err := e.document(ctx, tx, campaignID, version)
+	d, err := e.document(ctx, e.store.Campaigns().On(tx), campaignID, version)
 	if err != nil {
 		return 0, err
 	}

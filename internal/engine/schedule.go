@@ -126,7 +126,7 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 // now, unless one exists, and moves the schedule on; started says whether
 // a run started.
 func (e *Engine) tickOne(ctx context.Context, tx *store.Tx, d store.DueSchedule, now time.Time) (started bool, err error) {
-	doc, err := e.document(ctx, tx, d.CampaignID, d.Version)
+	doc, err := e.document(ctx, e.store.Campaigns().On(tx), d.CampaignID, d.Version)
 	if err != nil {
 		return false, err
 	}
@@ -177,7 +177,7 @@ func (e *Engine) NextOccurrences(ctx context.Context, name string, n int) ([]tim
 	if c.PublishedVersion > 0 {
 		version = c.PublishedVersion
 	}
-	d, err := e.document(ctx, e.store.DB, c.ID, version)
+	d, err := e.document(ctx, e.store.Campaigns(), c.ID, version)
 	if err != nil {
 		return nil, err
 	}
