@@ -97,7 +97,9 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		}
 		return
 	case RunStopped, RunFailed, RunCompleted:
+		release := e.queue.Hold()
 		_ = e.store.InTx(ctx, func(tx *store.Tx) error { return e.queue.Complete(ctx, tx, j) })
+		release()
 		return
 	}
 	start := e.Now().UTC()
@@ -211,6 +213,8 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 // finish records a finished activity in one transaction with the job's
 // completion and readies what comes next.
 func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) error {
+	release := e.queue.Hold()
+	defer release()
 	now := e.Now().UTC()
 	return e.inRun(ctx, v.st.run.ID, func(tx *store.Tx, status string) error {
 		if err := e.queue.Complete(ctx, tx, j); err != nil {
@@ -374,6 +378,8 @@ func (e *Engine) stopActivities(ctx context.Context, tx *store.Tx, runID int64) 
 
 // hold parks the job of a paused run's activity until the run resumes.
 func (e *Engine) hold(ctx context.Context, j *jobs.Job, p activityJob) error {
+	release := e.queue.Hold()
+	defer release()
 	return e.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := e.queue.Release(ctx, tx, j, held); err != nil {
 			return err
