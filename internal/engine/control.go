@@ -201,7 +201,7 @@ func (e *Engine) Cleanup(ctx context.Context) (int, error) {
 
 // dropRunTables drops every working table of a run.
 func (e *Engine) dropRunTables(ctx context.Context, runID int64) error {
-	return e.dropTables(ctx, runID, workTablePrefix(runID, -1), false)
+	return e.dropTables(ctx, runID, workTablePrefix(runID, -1), "", false)
 }
 
 // ConfirmSend releases a live run's held messages to the dispatchers (a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
@@ -108,7 +109,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		log.Warn("mark activity running", "err", err)
 	}
 	// Tables left by an earlier attempt that died are dropped first.
-	e.dropStray(ctx, p.RunID, seq)
+	e.dropStray(ctx, p.RunID, seq, 0)
 
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	go e.heartbeat(hbCtx, j)
@@ -123,7 +124,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		err = e.finish(ctx, j, env, outs)
 		if errors.Is(err, jobs.ErrLeaseLost) {
 			log.Warn("another worker took this activity over; its result is discarded")
-			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq)
+			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq, j.Attempts)
 			return
 		}
 	}
@@ -132,7 +133,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 			// Shutting down: the lease will pass the work to the next process.
 			return
 		}
-		e.dropStray(ctx, p.RunID, seq)
+		e.dropStray(ctx, p.RunID, seq, j.Attempts)
 		e.failed(ctx, j, env, err)
 		return
 	}
@@ -399,20 +400,30 @@ func workTablePrefix(runID int64, seq int) string {
 
 // dropStray drops the working tables of a run's activity that no recorded
 // output names: what an attempt that died or lost its lease left behind.
-func (e *Engine) dropStray(ctx context.Context, runID int64, seq int) {
-	if err := e.dropTables(ctx, runID, workTablePrefix(runID, seq), true); err != nil {
+// Given an attempt (not 0), only that attempt's: a worker cleaning up after
+// its own failed or overtaken attempt must not drop the tables of the
+// worker that took the activity over, which is still building them.
+func (e *Engine) dropStray(ctx context.Context, runID int64, seq, attempt int) {
+	suffix := ""
+	if attempt > 0 {
+		suffix = fmt.Sprintf("_a%d", attempt)
+	}
+	if err := e.dropTables(ctx, runID, workTablePrefix(runID, seq), suffix, true); err != nil {
 		e.log.Warn("drop stray tables", "run", runID, "err", err)
 	}
 }
 
-// dropTables drops a run's working tables whose names start with prefix;
-// onlyStray keeps those a recorded output names.
-func (e *Engine) dropTables(ctx context.Context, runID int64, prefix string, onlyStray bool) error {
+// dropTables drops a run's working tables whose names start with prefix
+// and end with suffix; onlyStray keeps those a recorded output names.
+func (e *Engine) dropTables(ctx context.Context, runID int64, prefix, suffix string, onlyStray bool) error {
 	names, err := e.store.Runs().WorkTables(ctx, runID, prefix, onlyStray)
 	if err != nil {
 		return fmt.Errorf("list working tables: %w", err)
 	}
 	for _, n := range names {
+		if !strings.HasSuffix(n, suffix) {
+			continue
+		}
 		if err := e.store.Runs().DropTable(ctx, n); err != nil {
 			return fmt.Errorf("drop %s: %w", n, err)
 		}
