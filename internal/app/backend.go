@@ -139,7 +139,10 @@ type local struct {
 	providers map[string]channel.Provider
 }
 
-func (l *local) Where() string { return l.Store().Dialect.Name() + " store " + l.Store().Location }
+func (l *local) Where() string {
+	d := l.Store().Describe()
+	return d.Kind + " store " + d.Location
+}
 
 // Close closes the providers and the store.
 func (l *local) Close() error {

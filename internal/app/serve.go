@@ -60,7 +60,8 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer s.Close()
-	g.log.Info("store open", "store", s.Dialect.Name(), "location", s.Location)
+	d := s.Describe()
+	g.log.Info("store open", "store", d.Kind, "location", d.Location)
 
 	if c.Demo {
 		if err := loadDemoIfEmpty(ctx, g, s, c.Customers); err != nil {
@@ -179,9 +180,9 @@ func loadDemoIfEmpty(ctx context.Context, g *Globals, s *store.Store, customers 
 }
 
 // housekeeping starts scheduled runs when they come due and drops the
-// working tables of runs past their retention. On PostgreSQL it also marks
-// the imports of nodes that died interrupted, as a node starting does: the
-// others may run for weeks.
+// working tables of runs past their retention. On a shared store
+// (PostgreSQL) it also marks the imports of nodes that died interrupted, as
+// a node starting does: the others may run for weeks.
 func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -202,7 +203,7 @@ func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *
 			} else if n > 0 {
 				log.Info("working tables of finished runs dropped", "runs", n)
 			}
-			if !s.Embedded() {
+			if s.Describe().Shared {
 				if n, err := ingest.MarkInterrupted(ctx, s); err != nil && ctx.Err() == nil {
 					log.Error("mark interrupted imports", "err", err)
 				} else if n > 0 {

@@ -23,11 +23,6 @@ var known = []string{
 	"sql-import: keyring -> database/sql",
 	"sql-import: message -> database/sql",
 	// Store.Embedded and Dialect.Name outside the store (moving: store areas and Dialect methods).
-	"dialect: internal/api/health.go: Dialect.Name",            // used 1 times
-	"dialect: internal/api/health.go: Store.Embedded",          // used 1 times
-	"dialect: internal/app/backend.go: Dialect.Name",           // used 1 times
-	"dialect: internal/app/serve.go: Dialect.Name",             // used 1 times
-	"dialect: internal/app/serve.go: Store.Embedded",           // used 1 times
 	"dialect: internal/delivery/dispatcher.go: Store.Embedded", // used 6 times
 	"dialect: internal/delivery/recover.go: Store.Embedded",    // used 1 times
 	"dialect: internal/delivery/throttle.go: Store.Embedded",   // used 1 times
