@@ -49,7 +49,7 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 			// Without a server nothing else would send them: they go now,
 			// as campaign start sends; a server's dispatchers take them
 			// themselves.
-			if err := l.send(ctx, c.RunID); err != nil {
+			if err := l.Send(ctx, c.RunID); err != nil {
 				return err
 			}
 		}
@@ -58,17 +58,6 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		return nil
 	})
-}
-
-// send runs a dispatcher in this process until the run's due messages are
-// out (its activities are left to a server or campaign start).
-func (l *local) send(ctx context.Context, id int64) error {
-	disp := l.Dispatcher()
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { _ = disp.Run(wctx, 50*time.Millisecond); close(done) }()
-	defer func() { cancel(); <-done }()
-	return l.waitSent(ctx, id)
 }
 
 // resolutionLine describes a recorded decision under its activity.
