@@ -12,3 +12,6 @@ import (
 func (r remote) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
 	return service.WaitRun(ctx, r.RunStatus, id)
 }
+
+// Send does nothing: the server's dispatchers send the run's messages.
+func (r remote) Send(context.Context, int64) error { return nil }

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -45,11 +45,11 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		verb := map[string]string{engine.Resend: "back in the queue", engine.Drop: "dropped (not sent)"}[res.Decision]
 		fmt.Fprintf(g.stdout, "run %d: %d in-doubt message(s) %s (%s), by %s at %s\n", c.RunID, res.Messages, verb, strings.Join(acts, ", "), res.Actor, res.DecidedAt.Format(time.RFC3339))
-		if l, ok := b.(*local); ok && res.Decision == engine.Resend {
+		if res.Decision == engine.Resend {
 			// Without a server nothing else would send them: they go now,
 			// as campaign start sends; a server's dispatchers take them
 			// themselves.
-			if err := l.Send(ctx, c.RunID); err != nil {
+			if err := b.Send(ctx, c.RunID); err != nil {
 				return err
 			}
 		}
