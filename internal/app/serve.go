@@ -41,19 +41,11 @@ func (c *ServeCmd) Validate() error {
 
 // Run serves until interrupted.
 func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
-	if g.DatabaseURL == "" {
-		lock, err := lockServer(g.DataDirectory())
-		if errors.Is(err, errServing) {
-			if sf, ferr := readServerFile(g.DataDirectory()); ferr == nil {
-				return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.DataDirectory(), sf.URL)
-			}
-			return fmt.Errorf("a fanfare server already serves %s", g.DataDirectory())
-		}
-		if err != nil {
-			return err
-		}
-		defer lock.Close()
+	unlock, err := lockDataDir(g)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	s, err := openStore(ctx, g, true)
 	if err != nil {
 		return err
@@ -83,19 +75,12 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	url := "http://" + dialable(ln.Addr())
-	// The server file tells the local CLI where this server is; with
-	// PostgreSQL and no data directory there is none to write.
-	if dir := g.DataDirectory(); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			ln.Close()
-			return fmt.Errorf("create the data directory: %w", err)
-		}
-		if err := writeServerFile(dir, serverFile{URL: url, PID: os.Getpid()}); err != nil {
-			ln.Close()
-			return fmt.Errorf("write server file: %w", err)
-		}
-		defer os.Remove(serverFilePath(dir))
+	unannounce, err := announce(g, url)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	defer unannounce()
 	providers, err := c.providers(s, g.Log())
 	if err != nil {
 		return err
@@ -106,27 +91,16 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	}
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL})
-	eng, disp := svc.Engine(), svc.Dispatcher()
-	workCtx, stopWork := context.WithCancel(context.Background())
-	sup := newSupervisor(g.Log())
-	var work sync.WaitGroup
-	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
-	work.Go(func() { housekeeping(workCtx, s, eng, g.Log()) })
-	work.Go(func() {
-		sup.run(workCtx, part{name: "dispatcher",
-			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
-			run:     func(ctx context.Context) error { return disp.Run(ctx, 200*time.Millisecond) }})
-	})
+	sup, stopWork := startWork(g, s, svc)
 	defer func() {
 		stopWork()
-		work.Wait()
 		for _, p := range providers {
 			p.Close()
 		}
 	}()
 
 	handler := api.New(api.Config{Service: svc, Store: s, Log: g.Log(), Version: cli.Version,
-		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: disp.Outages, Problems: sup.problems,
+		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
 		Transfer: c.transfer()})
 	srv := c.server(handler)
 	g.Log().Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
@@ -135,6 +109,61 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		err = nil
 	}
 	return err
+}
+
+// startWork starts the server's parts: the engine and the dispatcher,
+// each supervised (retried while it fails, its problem shown in health),
+// and the housekeeping. stopWork stops them and waits for them to end.
+func startWork(g *cli.Globals, s *store.Store, svc *service.Local) (sup *supervisor, stopWork func()) {
+	eng, disp := svc.Engine(), svc.Dispatcher()
+	workCtx, cancel := context.WithCancel(context.Background())
+	sup = newSupervisor(g.Log())
+	var work sync.WaitGroup
+	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
+	work.Go(func() { housekeeping(workCtx, s, eng, g.Log()) })
+	work.Go(func() {
+		sup.run(workCtx, part{name: "dispatcher",
+			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
+			run:     func(ctx context.Context) error { return disp.Run(ctx, 200*time.Millisecond) }})
+	})
+	return sup, func() { cancel(); work.Wait() }
+}
+
+// lockDataDir holds the embedded store's data directory for this server
+// as long as it lives (see lockServer), refusing a second server on it;
+// with PostgreSQL there is nothing to hold. unlock lets it go.
+func lockDataDir(g *cli.Globals) (unlock func(), err error) {
+	if g.DatabaseURL != "" {
+		return func() {}, nil
+	}
+	lock, err := lockServer(g.DataDirectory())
+	if errors.Is(err, errServing) {
+		if sf, ferr := readServerFile(g.DataDirectory()); ferr == nil {
+			return nil, fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.DataDirectory(), sf.URL)
+		}
+		return nil, fmt.Errorf("a fanfare server already serves %s", g.DataDirectory())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() { lock.Close() }, nil
+}
+
+// announce writes the server file, which tells the local CLI where this
+// server is; with PostgreSQL and no data directory there is none to
+// write. unannounce removes it.
+func announce(g *cli.Globals, url string) (unannounce func(), err error) {
+	dir := g.DataDirectory()
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	if err := writeServerFile(dir, serverFile{URL: url, PID: os.Getpid()}); err != nil {
+		return nil, fmt.Errorf("write server file: %w", err)
+	}
+	return func() { os.Remove(serverFilePath(dir)) }, nil
 }
 
 // filesDir returns the directory load_file reads, made (private) when it
