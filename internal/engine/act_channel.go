@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -113,7 +112,7 @@ func newOutboxWrite(v *env, in input, dim *datamodel.Entity, addr addressSource)
 // recipient and address, copies to one address excluded, written once).
 // A run stopped meanwhile writes nothing; one paused meanwhile writes its
 // messages held until it resumes.
-func (o *outboxWrite) write(tx *sql.Tx, status string) error {
+func (o *outboxWrite) write(tx *store.Tx, status string) error {
 	switch status {
 	case RunStopped:
 		return nil

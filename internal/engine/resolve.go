@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -61,11 +60,10 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 		return nil, err
 	}
 	res := &Resolution{RunID: runID, Decision: req.Decision, ByActivity: map[string]int64{}, Actor: actor, DecidedAt: e.Now().UTC()}
-	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+	err := e.inRun(ctx, runID, func(tx *store.Tx, status string) error {
 		if req.Activity != "" {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, req.Activity).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
+			_, err := e.store.Runs().On(tx).ActivityStatus(ctx, runID, req.Activity)
+			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("activity %s of run %d: %w", req.Activity, runID, store.ErrNotFound)
 			}
 			if err != nil {
@@ -107,7 +105,7 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 // dropped; or, resent, pending (due at once), or held with the run's
 // other messages while its send is paused (the run paused, or a completed
 // run's send paused).
-func (e *Engine) resolvedStatus(ctx context.Context, tx *sql.Tx, runID int64, decision, runStatus string) (store.MessageStatus, error) {
+func (e *Engine) resolvedStatus(ctx context.Context, tx *store.Tx, runID int64, decision, runStatus string) (store.MessageStatus, error) {
 	if decision == Drop {
 		return store.MessageDropped, nil
 	}
@@ -126,7 +124,7 @@ func (e *Engine) resolvedStatus(ctx context.Context, tx *sql.Tx, runID int64, de
 }
 
 // recordResolution writes the decision, a row per activity it touched.
-func (e *Engine) recordResolution(ctx context.Context, tx *sql.Tx, res *Resolution) error {
+func (e *Engine) recordResolution(ctx context.Context, tx *store.Tx, res *Resolution) error {
 	acts := make([]string, 0, len(res.ByActivity))
 	for a := range res.ByActivity {
 		acts = append(acts, a)

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -53,7 +52,7 @@ func fillOutbox(t *testing.T, s *store.Store, act string, ready store.MessageSta
 	release := s.Outbox().Append()
 	defer release()
 	for range 2 { // the second fill writes nothing
-		if err := s.InTx(ctx, func(tx *sql.Tx) error { return s.Outbox().On(tx).Fill(ctx, f) }); err != nil {
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return s.Outbox().On(tx).Fill(ctx, f) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,7 +101,7 @@ func TestOutboxFillAndControl(t *testing.T) {
 		}
 		move := func(op func(o store.Outbox) (int64, error), want int64) {
 			t.Helper()
-			err := s.InTx(ctx, func(tx *sql.Tx) error {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
 				n, err := op(s.Outbox().On(tx))
 				if err == nil && n != want {
 					err = fmt.Errorf("moved %d, want %d", n, want)
