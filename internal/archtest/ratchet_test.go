@@ -19,7 +19,6 @@ var known = []string{
 	"sql-import: audience -> database/sql",
 	"sql-import: delivery -> database/sql",
 	"sql-import: engine -> database/sql",
-	"sql-import: keyring -> database/sql",
 	"sql-import: message -> database/sql",
 	// Store.Embedded and Dialect.Name outside the store (moving: store areas and Dialect methods).
 	"dialect: internal/api/health.go: Dialect.Name",            // used 1 times

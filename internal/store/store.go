@@ -155,6 +155,12 @@ func QuoteList(idents []string) string {
 	return strings.Join(q, ", ")
 }
 
+// Tx is a transaction of the store, as InTx hands it to its function.
+// Callers pass it on to the areas' On, whose operations then run in it;
+// the alias lets them do so without naming database/sql, which only the
+// store imports.
+type Tx = *sql.Tx
+
 // InTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
