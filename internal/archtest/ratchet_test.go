@@ -16,10 +16,8 @@ var known = []string{
 	"import: app -> message",
 	"import: app -> schema",
 	// database/sql outside the store (moving: the store's areas).
-	"sql-import: audience -> database/sql",
 	"sql-import: delivery -> database/sql",
 	"sql-import: engine -> database/sql",
-	"sql-import: message -> database/sql",
 	// Store.Embedded and Dialect.Name outside the store (moving: store areas and Dialect methods).
 	"dialect: internal/api/health.go: Dialect.Name",            // used 1 times
 	"dialect: internal/api/health.go: Store.Embedded",          // used 1 times
