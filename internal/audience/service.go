@@ -252,11 +252,7 @@ func (s *Service) breakdown(ctx context.Context, p *prepared, attrPath string, t
 		return nil, 0, err
 	}
 	col := cols[0]
-	// Group by the raw value so numbers and dates sort as such; convert
-	// (decimals and JSON to text) only in the outer select.
-	inner, args := c.SQL(col.raw+" AS v, count(*) AS n", "GROUP BY "+col.raw)
-	query := "SELECT " + col.convert("b.v") + ", b.n, CAST(sum(b.n) OVER () AS BIGINT) FROM (" + inner + ") b" +
-		" ORDER BY b.n DESC, b.v NULLS LAST LIMIT " + strconv.Itoa(top)
+	query, args := c.Breakdown(col.raw, col.convert, top)
 	buckets := []Bucket{}
 	var total, listed int64
 	err = s.Store.Generated().Rows(ctx, query, args, func(scan func(...any) error) error {

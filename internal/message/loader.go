@@ -306,28 +306,8 @@ func (l *Loader) loadMany(ctx context.Context, dim *datamodel.Entity, mn ManyNee
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	// Aliased columns c0…, link columns k0… and each row's rank within its
-	// recipient, so a limit keeps the first rows of every recipient.
-	list := make([]string, 0, len(exprs)+len(fks)+1)
-	outer := make([]string, 0, len(exprs)+len(fks))
-	for i, e := range exprs {
-		a := "c" + strconv.Itoa(i)
-		list = append(list, e+" AS "+a)
-		outer = append(outer, "w."+a)
-	}
-	ks := make([]string, len(fks))
-	for i, f := range fks {
-		ks[i] = "w.k" + strconv.Itoa(i)
-		list = append(list, f+" AS k"+strconv.Itoa(i))
-		outer = append(outer, ks[i])
-	}
-	list = append(list, "row_number() OVER (PARTITION BY "+strings.Join(fks, ", ")+" ORDER BY "+order+") AS rn")
-	inner, args := c.SQL(strings.Join(list, ", "), "AND "+inKeys(l.s.Dialect, c, fks, keys))
-	q := "SELECT " + strings.Join(outer, ", ") + " FROM (" + inner + ") w"
-	if mn.Limit > 0 {
-		q += " WHERE w.rn <= " + strconv.Itoa(mn.Limit)
-	}
-	q += " ORDER BY " + strings.Join(ks, ", ") + ", w.rn"
+	// The first rows of each recipient, by its link columns.
+	q, args := c.FirstPerGroup(exprs, fks, order, "AND "+inKeys(l.s.Dialect, c, fks, keys), mn.Limit)
 	l.queries++
 	out := map[string][]any{}
 	err = l.s.Generated().Rows(ctx, q, args, func(scan func(...any) error) error {
