@@ -43,7 +43,8 @@ type Staging struct {
 	d     Dialect
 	id    int64 // the import's, once Begin has recorded it
 	e     *datamodel.Entity
-	table string // quoted
+	name  string // of the staging table, once created
+	table string // the same, quoted
 }
 
 // Staging takes a connection of the area's database for one import.
@@ -75,7 +76,8 @@ func (st *Staging) Begin(ctx context.Context, entity, source string, at time.Tim
 // as text (the importer has checked them) and are cast when merged.
 func (st *Staging) Create(ctx context.Context, e *datamodel.Entity) error {
 	st.e = e
-	st.table = Quote(fmt.Sprintf("ff_stage_%d", st.id))
+	st.name = fmt.Sprintf("ff_stage_%d", st.id)
+	st.table = Quote(st.name)
 	cols := []string{Quote(stageLine) + " BIGINT", Quote(stageDelete) + " BOOLEAN"}
 	for _, a := range e.Attributes {
 		typ := st.d.ColumnType(a)
@@ -96,7 +98,7 @@ func (st *Staging) Load(ctx context.Context, next RowFunc) (int64, error) {
 	for _, a := range st.e.Attributes {
 		columns = append(columns, a.Name)
 	}
-	return st.d.BulkLoad(ctx, st.conn, fmt.Sprintf("ff_stage_%d", st.id), columns, next)
+	return st.d.BulkLoad(ctx, st.conn, st.name, columns, next)
 }
 
 // Drop drops the staging table, if there is one.
