@@ -38,10 +38,8 @@ type Problem struct {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	h := Health{Status: "ok", Version: s.version, Store: s.store.Dialect.Name(), PID: pid()}
-	if s.store.Embedded() {
-		h.Location = s.store.Location
-	}
+	about := s.store.About()
+	h := Health{Status: "ok", Version: s.version, Store: about.Name, Location: about.Location, PID: pid()}
 	if s.outages != nil {
 		if h.ProvidersFailing = s.outages(); len(h.ProvidersFailing) > 0 {
 			h.Status = "degraded"
@@ -53,7 +51,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			h.Status = "failing"
 		}
 	}
-	if err := s.store.DB.PingContext(r.Context()); err != nil {
+	if err := s.store.Ping(r.Context()); err != nil {
 		h.Status = "unavailable"
 	}
 	code := http.StatusOK

@@ -19,8 +19,6 @@ var known = []string{
 	"sql-import: delivery -> database/sql",
 	"sql-import: engine -> database/sql",
 	// Store.Embedded and Dialect.Name outside the store (moving: store areas and Dialect methods).
-	"dialect: internal/api/health.go: Dialect.Name",            // used 1 times
-	"dialect: internal/api/health.go: Store.Embedded",          // used 1 times
 	"dialect: internal/app/backend.go: Dialect.Name",           // used 1 times
 	"dialect: internal/app/serve.go: Dialect.Name",             // used 1 times
 	"dialect: internal/app/serve.go: Store.Embedded",           // used 1 times

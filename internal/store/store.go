@@ -140,6 +140,27 @@ func (s *Store) Close() error { return s.DB.Close() }
 // Embedded reports whether the store is the single-process DuckDB file.
 func (s *Store) Embedded() bool { return s.Dialect.Name() == "duckdb" }
 
+// About is what the store tells of itself to a health check: which
+// database it is ("duckdb" or "postgres"), and where, as far as a client
+// may be told: the embedded file's path, nothing for a server (whose URL
+// names its host and user).
+type About struct {
+	Name     string
+	Location string
+}
+
+// About describes the store for a health check.
+func (s *Store) About() About {
+	a := About{Name: s.Dialect.Name()}
+	if s.Embedded() {
+		a.Location = s.Location
+	}
+	return a
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
+
 // Quote quotes an identifier that has already been checked against the data
 // model (or is one of Fanfare's own names). Both dialects use double quotes.
 func Quote(ident string) string {
