@@ -38,8 +38,10 @@ type Problem struct {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	about := s.store.About()
-	h := Health{Status: "ok", Version: s.version, Store: about.Name, Location: about.Location, PID: pid()}
+	// A database server's location is not told, only the embedded
+	// store's file.
+	d := s.store.Describe()
+	h := Health{Status: "ok", Version: s.version, Store: d.Kind, Location: d.File, PID: pid()}
 	if s.outages != nil {
 		if h.ProvidersFailing = s.outages(); len(h.ProvidersFailing) > 0 {
 			h.Status = "degraded"

@@ -140,24 +140,6 @@ func (s *Store) Close() error { return s.DB.Close() }
 // Embedded reports whether the store is the single-process DuckDB file.
 func (s *Store) Embedded() bool { return s.Dialect.Name() == "duckdb" }
 
-// About is what the store tells of itself to a health check: which
-// database it is ("duckdb" or "postgres"), and where, as far as a client
-// may be told: the embedded file's path, nothing for a server (whose URL
-// names its host and user).
-type About struct {
-	Name     string
-	Location string
-}
-
-// About describes the store for a health check.
-func (s *Store) About() About {
-	a := About{Name: s.Dialect.Name()}
-	if s.Embedded() {
-		a.Location = s.Location
-	}
-	return a
-}
-
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
 
@@ -176,19 +158,13 @@ func QuoteList(idents []string) string {
 	return strings.Join(q, ", ")
 }
 
-// Tx is a transaction of the store, as InTx hands it to its function.
-// Callers pass it on to the areas' On, whose operations then run in it;
-// the alias lets them do so without naming database/sql, which only the
-// store imports.
-type Tx = *sql.Tx
-
 // InTx runs fn in a transaction, committing when it returns nil.
-func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&Tx{tx}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -196,6 +172,24 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Tx is a transaction InTx opened: an area bound to it (On(tx)) runs its
+// operations inside it. InTx alone commits or rolls it back, so its
+// holder can neither end it early nor keep it open.
+type Tx struct{ tx *sql.Tx }
+
+// ExecContext, QueryContext and QueryRowContext make a Tx a Querier.
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // TableExists reports whether a table of that name exists in the current
@@ -209,7 +203,7 @@ func (s *Store) TableExists(ctx context.Context, q Querier, name string) (bool, 
 	return n > 0, nil
 }
 
-// Querier is what *sql.DB, *sql.Tx and *sql.Conn have in common.
+// Querier is what *sql.DB, *sql.Tx, *sql.Conn and a Tx have in common.
 type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
