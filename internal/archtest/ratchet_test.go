@@ -50,9 +50,6 @@ var known = []string{
 	"func-size: internal/channel/smtp/provider.go: Provider.sendOne",   // 84 lines
 	"func-size: internal/delivery/dispatcher.go: Dispatcher.advance",   // 134 lines
 	"func-size: internal/demo/purchases.go: writePurchases",            // 100 lines
-	"func-size: internal/engine/act_deduplicate.go: deduplicate",       // 93 lines
-	"func-size: internal/engine/act_enrich.go: enrich",                 // 130 lines
-	"func-size: internal/engine/act_split.go: split",                   // 95 lines
 	"func-size: internal/ingest/convert_decimal.go: parseDecimal",      // 81 lines
 	"func-size: internal/message/template.go: Compile",                 // 128 lines
 }
