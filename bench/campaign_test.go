@@ -100,7 +100,7 @@ func BenchmarkCampaign(b *testing.B) {
 			// A warm-up run of each, so that the first measurement does not
 			// pay for cold caches (DuckDB's buffers, PostgreSQL's pages and
 			// plans) that the hand-written SQL, timed after it, would not.
-			runCampaign(b, eng)
+			logCounts(b, backend+" warm-up", runCampaign(b, eng))
 			runHand(b, s)
 			b.ResetTimer()
 			for range b.N {
@@ -121,11 +121,7 @@ func BenchmarkCampaign(b *testing.B) {
 				b.ReportMetric(float64(total)/float64(handTotal), "x_hand")
 				b.Logf("%s campaign %.0f ms (%s)", backend, ms(total), strings.Join(parts, ", "))
 				b.Logf("%s hand-written SQL %.0f ms (%s)", backend, ms(handTotal), strings.Join(handParts, ", "))
-				for _, tr := range st.Transitions {
-					if tr.Count != nil {
-						b.Logf("%s   %s.%s -> %s: %d", backend, tr.From, tr.Output, tr.To, *tr.Count)
-					}
-				}
+				logCounts(b, backend, st)
 			}
 		})
 	}
@@ -152,6 +148,18 @@ func runCampaign(b *testing.B, eng *engine.Engine) *engine.RunStatus {
 			b.Fatalf("run %s: %s", st.Run.Status, st.Run.Error)
 		}
 		return st
+	}
+}
+
+// logCounts logs the count of every transition of a run. A run's random
+// draws (split's control) depend on its id, so the warm-up's counts are
+// the ones to compare with a run on a fresh store.
+func logCounts(b *testing.B, prefix string, st *engine.RunStatus) {
+	b.Helper()
+	for _, tr := range st.Transitions {
+		if tr.Count != nil {
+			b.Logf("%s   %s.%s -> %s: %d", prefix, tr.From, tr.Output, tr.To, *tr.Count)
+		}
 	}
 }
 

@@ -18,8 +18,7 @@ import (
 // the same on every attempt of the activity.
 func (v *env) compiler() *worktable.Compiler {
 	return &worktable.Compiler{
-		Model:   v.st.model,
-		Dialect: v.e.store.Dialect,
+		Model: v.st.model,
 		Query: func(dimension, text string, where []byte) (*audience.Compiled, error) {
 			q, err := v.query(dimension, text, where)
 			if err != nil {

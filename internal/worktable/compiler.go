@@ -3,8 +3,9 @@
 // build_audience…) over a run's working tables. It is the second half of
 // the one query compiler: conditions and attribute paths come from the
 // audience compiler (audience.Compiled), and this package composes them
-// into CREATE TABLE … AS SELECT statements, one per output, deciding what
-// differs between the databases through store.Dialect. The engine asks for
+// into CREATE TABLE … AS SELECT statements, one per output, written once
+// for both databases (what differs between them is in the conditions, which
+// the audience compiler decides through store.Dialect). The engine asks for
 // an activity's statements and runs them, in order, through the store.
 //
 // It lives beside package audience rather than in it because it reads the
@@ -29,8 +30,7 @@ import (
 // dimension's attributes, so attribute paths resolve through the same joins
 // as in queries.
 type Compiler struct {
-	Model   *datamodel.Model
-	Dialect store.Dialect
+	Model *datamodel.Model
 	// Query compiles an audience query over a dimension given in the text
 	// syntax or as a JSON tree (neither: every row), with the run's
 	// parameters, clock and saved audiences.

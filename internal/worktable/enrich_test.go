@@ -22,8 +22,7 @@ func demoCompiler(t *testing.T) *Compiler {
 	}
 	d := storetest.Open(t, "duckdb").Dialect
 	return &Compiler{
-		Model:   m,
-		Dialect: d,
+		Model: m,
 		Query: func(dimension, text string, _ []byte) (*audience.Compiled, error) {
 			q := &audience.Query{Dimension: dimension, Now: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)}
 			if text != "" {
