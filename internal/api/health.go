@@ -38,10 +38,10 @@ type Problem struct {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	h := Health{Status: "ok", Version: s.version, Store: s.store.Dialect.Name(), PID: pid()}
-	if s.store.Embedded() {
-		h.Location = s.store.Location
-	}
+	// A database server's location is not told, only the embedded
+	// store's file.
+	d := s.store.Describe()
+	h := Health{Status: "ok", Version: s.version, Store: d.Kind, Location: d.File, PID: pid()}
 	if s.outages != nil {
 		if h.ProvidersFailing = s.outages(); len(h.ProvidersFailing) > 0 {
 			h.Status = "degraded"

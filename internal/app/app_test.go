@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
@@ -58,7 +59,7 @@ func TestCLIOnEachStore(t *testing.T) {
 			rejects := filepath.Join(t.TempDir(), "rejects.csv")
 			// Some rows rejected, the good ones loaded: exit 3.
 			code, out, errs := run(t, append(where, "import", "customers", "testdata/customers.csv", "--json", "--rejects", rejects)...)
-			if code != ExitPartial || !strings.Contains(errs, "1 row(s) rejected; the 2 other(s) loaded") {
+			if code != cli.ExitPartial || !strings.Contains(errs, "1 row(s) rejected; the 2 other(s) loaded") {
 				t.Fatalf("import: %d %s %s", code, out, errs)
 			}
 			var sum struct{ Inserted, Rejected int }
@@ -114,7 +115,7 @@ func TestCommandsGoThroughTheRunningServer(t *testing.T) {
 		t.Fatalf("apply through server: %d %s %s", code, out, errs)
 	}
 	code, out, errs := run(t, "--data-dir", dir, "import", "customers", "testdata/customers.csv")
-	if code != ExitPartial || !strings.Contains(out, "completed_with_rejects — read 3, inserted 2") || !strings.Contains(out, "line 4, email") {
+	if code != cli.ExitPartial || !strings.Contains(out, "completed_with_rejects — read 3, inserted 2") || !strings.Contains(out, "line 4, email") {
 		t.Fatalf("import through server: %d %s %s", code, out, errs)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.csv")

@@ -2,69 +2,16 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
-// The process side of the local backend: working a run in this process.
-
-// Work runs the engine in this process until the run stops running, and
-// its dispatcher (to the sandbox) until the run's messages are out.
-func (l *local) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
-	disp := l.Dispatcher()
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{}, 2)
-	go func() { _ = l.Engine().Run(wctx); done <- struct{}{} }()
-	go func() { _ = disp.Run(wctx, 50*time.Millisecond); done <- struct{}{} }()
-	defer func() { cancel(); <-done; <-done }()
-	st, err := waitRun(ctx, l.RunStatus, id)
-	if err != nil {
-		return st, err
-	}
-	return st, l.waitSent(ctx, id)
-}
-
-// waitSent waits until none of the run's messages is due or on its way.
-func (l *local) waitSent(ctx context.Context, id int64) error {
-	for ctx.Err() == nil {
-		var n int
-		// TODO(outbox): the outbox's own count (store.Outbox); better, a
-		// signal from the dispatcher that it found nothing of the run's
-		// left to send (it has none yet), rather than a count and a sleep.
-		if err := l.Store().DB.QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status IN ('pending', 'claimed', 'sending')`, id).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			break
-		}
-		// The count reads the run's outbox (12–25 ms at 1M rows on
-		// DuckDB, measured): every 50 ms it took up to half of the store's
-		// time from the send.
-		time.Sleep(250 * time.Millisecond)
-	}
-	return nil
-}
-
-// Work waits for the server to take the run to its end.
+// Work waits for the server to take the run to its end (the store
+// backend's, service.Local.Work, runs it in this process).
 func (r remote) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
-	return waitRun(ctx, r.RunStatus, id)
+	return service.WaitRun(ctx, r.RunStatus, id)
 }
 
-// waitRun polls a run until it is no longer running.
-func waitRun(ctx context.Context, status func(context.Context, int64) (*engine.RunStatus, error), id int64) (*engine.RunStatus, error) {
-	for {
-		st, err := status(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if st.Run.Status != engine.RunRunning {
-			return st, nil
-		}
-		select {
-		case <-ctx.Done():
-			return st, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
+// Send does nothing: the server's dispatchers send the run's messages.
+func (r remote) Send(context.Context, int64) error { return nil }

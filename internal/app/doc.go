@@ -1,6 +1,7 @@
-// Package app is Fanfare's command line: it parses the command line, reads
-// the configuration (defaults, then a JSON file, then FANFARE_* variables,
-// then flags), opens the store (the use-case layer, internal/service, on
-// it) or finds the running server (the API client), and runs the
-// subcommands and the server.
+// Package app is Fanfare's wiring: it opens the store and the providers,
+// has service.New build the engine, dispatcher and keyring, and runs the
+// processes — the server (serve: its locks, server file, API token,
+// supervised parts and housekeeping) and the store backend a command
+// works a run in. Main runs internal/cli's command line with serve added,
+// and opens for each command the running server's client or the store.
 package app

@@ -26,7 +26,7 @@ func TestServeRefusesAShortLease(t *testing.T) {
 			if tc.env != "" {
 				t.Setenv("FANFARE_LEASE", tc.env)
 			}
-			var cli CLI
+			var cli root
 			parser, err := kong.New(&cli, kong.Exit(func(int) {}))
 			if err != nil {
 				t.Fatal(err)

@@ -90,21 +90,3 @@ func TestResolveCommand(t *testing.T) {
 		})
 	}
 }
-
-// TestFiguresShowInDoubtApart: in-doubt messages are listed by reason
-// under "in doubt:", failures under "failed:", each under its own column.
-func TestFiguresShowInDoubtApart(t *testing.T) {
-	t.Parallel()
-	var out strings.Builder
-	printFigures(&Globals{stdout: &out}, 4, []delivery.Figures{{Activity: "mail", Channel: "email", Targeted: 10, Sent: 6, Failed: 1, InDoubt: 3,
-		Failures: map[string]int64{"550 no such user": 1}, Doubts: map[string]int64{delivery.ReasonDispatcherDied: 3}}})
-	want := `CHANNEL ACTIVITY                         TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
-mail (email)                             10        6     0         1       3         0
-  failed: 550 no such user               1                                           
-  in doubt: dispatcher_stopped_mid_send  3                                           
-3 message(s) in doubt (the provider may have them): fanfare campaign resolve 4 --resend | --drop
-`
-	if out.String() != want {
-		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -25,12 +26,12 @@ const localTokenName = "local"
 // (0600) when there is none or its token was revoked. With PostgreSQL and
 // neither, a store without any token gets an "admin" token, printed once.
 // Tokens are kept hashed in the store: every node sharing it accepts them.
-func bootstrapToken(ctx context.Context, g *Globals, s *store.Store) error {
+func bootstrapToken(ctx context.Context, g *cli.Globals, s *store.Store) error {
 	tokens := keyring.NewTokens(s)
-	if tok := g.configuredToken(); tok != "" {
+	if tok := g.ConfiguredToken(); tok != "" {
 		return recordToken(ctx, g, tokens, "configured", tok)
 	}
-	if dir := g.dataDir(); dir != "" {
+	if dir := g.DataDirectory(); dir != "" {
 		path := tokenPath(dir)
 		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "" {
 			tok := strings.TrimSpace(string(b))
@@ -40,7 +41,7 @@ func bootstrapToken(ctx context.Context, g *Globals, s *store.Store) error {
 				}
 				return recordToken(ctx, g, tokens, localTokenName, tok)
 			}
-			g.log.Warn("the API token in the data directory was revoked: making a new one", "file", path)
+			g.Log().Warn("the API token in the data directory was revoked: making a new one", "file", path)
 		}
 		tok, err := createToken(ctx, tokens, localTokenName)
 		if err != nil {
@@ -49,7 +50,7 @@ func bootstrapToken(ctx context.Context, g *Globals, s *store.Store) error {
 		if err := writePrivate(path, tok+"\n"); err != nil {
 			return fmt.Errorf("write API token: %w", err)
 		}
-		g.log.Info("API token created", "file", path)
+		g.Log().Info("API token created", "file", path)
 		return nil
 	}
 	n, err := tokens.Active(ctx)
@@ -60,13 +61,13 @@ func bootstrapToken(ctx context.Context, g *Globals, s *store.Store) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stderr, "API token created, shown once (give it to the CLI with FANFARE_API_TOKEN or --token-file; `fanfare token create` makes more):\n%s\n", tok)
+	fmt.Fprintf(g.Stderr(), "API token created, shown once (give it to the CLI with FANFARE_API_TOKEN or --token-file; `fanfare token create` makes more):\n%s\n", tok)
 	return nil
 }
 
 // recordToken records a token under a name, suffixed if another active
 // token has it.
-func recordToken(ctx context.Context, g *Globals, tokens *keyring.Tokens, name, tok string) error {
+func recordToken(ctx context.Context, g *cli.Globals, tokens *keyring.Tokens, name, tok string) error {
 	err := tokens.Add(ctx, name, tok)
 	if errors.Is(err, keyring.ErrTokenExists) {
 		sum := sha256.Sum256([]byte(tok))
@@ -76,7 +77,7 @@ func recordToken(ctx context.Context, g *Globals, tokens *keyring.Tokens, name, 
 		return fmt.Errorf("record the API token: %w", err)
 	}
 	if _, revoked, err := tokens.Status(ctx, tok); err == nil && revoked {
-		g.log.Warn("the configured API token was revoked: the server refuses it")
+		g.Log().Warn("the configured API token was revoked: the server refuses it")
 	}
 	return nil
 }
@@ -112,7 +113,7 @@ func writePrivate(path, content string) error {
 // FANFARE_SECRET (or _FILE), else the data directory's secret file — to
 // the keyring, where it checks the links it signed until retired
 // (`fanfare keys retire`). It never signs new links.
-func importLegacySecret(ctx context.Context, g *Globals, ring *keyring.Ring) error {
+func importLegacySecret(ctx context.Context, g *cli.Globals, ring *keyring.Ring) error {
 	var secret []byte
 	switch {
 	case os.Getenv("FANFARE_SECRET") != "":
@@ -123,8 +124,8 @@ func importLegacySecret(ctx context.Context, g *Globals, ring *keyring.Ring) err
 			return fmt.Errorf("FANFARE_SECRET_FILE: %w", err)
 		}
 		secret = []byte(strings.TrimSpace(string(b)))
-	case g.dataDir() != "":
-		b, err := os.ReadFile(filepath.Join(g.dataDir(), "secret"))
+	case g.DataDirectory() != "":
+		b, err := os.ReadFile(filepath.Join(g.DataDirectory(), "secret"))
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
@@ -141,11 +142,7 @@ func importLegacySecret(ctx context.Context, g *Globals, ring *keyring.Ring) err
 		return err
 	}
 	if k.Active() {
-		g.log.Info("the unsubscribe secret of an earlier version checks its links", "key", k.ID)
+		g.Log().Info("the unsubscribe secret of an earlier version checks its links", "key", k.ID)
 	}
 	return nil
-}
-
-func withSecrets(ctx context.Context, g *Globals, fn func(Backend) error) error {
-	return withBackend(ctx, g, fn)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/client"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -142,7 +143,8 @@ func TestBootstrapToken(t *testing.T) {
 			s := storetest.Open(t, backend)
 			dir := t.TempDir()
 			var errb strings.Builder
-			g := &Globals{DataDir: dir, stderr: &errb, log: newLogger(&errb, "info", "text")}
+			g := &cli.Globals{DataDir: dir}
+			g.SetOutput(nil, &errb, cli.NewLogger(&errb, "info", "text"))
 			if err := bootstrapToken(ctx, g, s); err != nil {
 				t.Fatal(err)
 			}
@@ -150,14 +152,14 @@ func TestBootstrapToken(t *testing.T) {
 			if err != nil || fi.Mode().Perm() != 0o600 {
 				t.Fatalf("api-token: %v %v", fi, err)
 			}
-			tok := g.apiToken()
+			tok := apiToken(g)
 			tokens := keyring.NewTokens(s)
 			if name, ok, err := tokens.Check(ctx, tok); !ok || name != "local" || err != nil {
 				t.Fatalf("the file's token: %q %v %v", name, ok, err)
 			}
 			// Started again: the same token.
-			if err := bootstrapToken(ctx, g, s); err != nil || g.apiToken() != tok {
-				t.Fatalf("second start: %v, token changed %v", err, g.apiToken() != tok)
+			if err := bootstrapToken(ctx, g, s); err != nil || apiToken(g) != tok {
+				t.Fatalf("second start: %v, token changed %v", err, apiToken(g) != tok)
 			}
 			// Revoked: the next start writes a new one.
 			if err := tokens.Revoke(ctx, "local"); err != nil {
@@ -166,7 +168,7 @@ func TestBootstrapToken(t *testing.T) {
 			if err := bootstrapToken(ctx, g, s); err != nil {
 				t.Fatal(err)
 			}
-			if fresh := g.apiToken(); fresh == tok {
+			if fresh := apiToken(g); fresh == tok {
 				t.Error("a revoked token was kept")
 			} else if _, ok, _ := tokens.Check(ctx, fresh); !ok {
 				t.Error("the new token is refused")
@@ -195,7 +197,8 @@ func TestLegacySecretImported(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errb strings.Builder
-	g := &Globals{DataDir: dir, stderr: &errb, log: newLogger(&errb, "info", "text")}
+	g := &cli.Globals{DataDir: dir}
+	g.SetOutput(nil, &errb, cli.NewLogger(&errb, "info", "text"))
 	ring := keyring.New(s)
 	if err := importLegacySecret(ctx, g, ring); err != nil {
 		t.Fatal(err)

@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
-	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
-	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -41,26 +40,19 @@ func (c *ServeCmd) Validate() error {
 }
 
 // Run serves until interrupted.
-func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
-	if g.DatabaseURL == "" {
-		lock, err := lockServer(g.dataDir())
-		if errors.Is(err, errServing) {
-			if sf, ferr := readServerFile(g.dataDir()); ferr == nil {
-				return fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.dataDir(), sf.URL)
-			}
-			return fmt.Errorf("a fanfare server already serves %s", g.dataDir())
-		}
-		if err != nil {
-			return err
-		}
-		defer lock.Close()
+func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
+	unlock, err := lockDataDir(g)
+	if err != nil {
+		return err
 	}
-	s, err := g.openStore(ctx, true)
+	defer unlock()
+	s, err := openStore(ctx, g, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	g.log.Info("store open", "store", s.Dialect.Name(), "location", s.Location)
+	d := s.Describe()
+	g.Log().Info("store open", "store", d.Kind, "location", d.Location)
 
 	if c.Demo {
 		if err := loadDemoIfEmpty(ctx, g, s, c.Customers); err != nil {
@@ -83,20 +75,13 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	url := "http://" + dialable(ln.Addr())
-	// The server file tells the local CLI where this server is; with
-	// PostgreSQL and no data directory there is none to write.
-	if dir := g.dataDir(); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			ln.Close()
-			return fmt.Errorf("create the data directory: %w", err)
-		}
-		if err := writeServerFile(dir, serverFile{URL: url, PID: os.Getpid()}); err != nil {
-			ln.Close()
-			return fmt.Errorf("write server file: %w", err)
-		}
-		defer os.Remove(serverFilePath(dir))
+	unannounce, err := announce(g, url)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	providers, err := c.providers(s, g.log)
+	defer unannounce()
+	providers, err := c.providers(s, g.Log())
 	if err != nil {
 		return err
 	}
@@ -104,45 +89,89 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals) error {
 	if publicURL == "" {
 		publicURL = url
 	}
-	svc := service.New(service.Config{Store: s, Log: g.log, Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.renderBudget(), Limits: g.limits(),
+	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL})
-	eng, disp := svc.Engine(), svc.Dispatcher()
-	workCtx, stopWork := context.WithCancel(context.Background())
-	sup := newSupervisor(g.log)
-	var work sync.WaitGroup
-	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
-	work.Go(func() { housekeeping(workCtx, s, eng, g.log) })
-	work.Go(func() {
-		sup.run(workCtx, part{name: "dispatcher",
-			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
-			run:     func(ctx context.Context) error { return disp.Run(ctx, 200*time.Millisecond) }})
-	})
+	sup, stopWork := startWork(g, s, svc)
 	defer func() {
 		stopWork()
-		work.Wait()
 		for _, p := range providers {
 			p.Close()
 		}
 	}()
 
-	handler := api.New(api.Config{Service: svc, Store: s, Log: g.log, Version: Version,
-		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: disp.Outages, Problems: sup.problems,
+	handler := api.New(api.Config{Service: svc, Store: s, Log: g.Log(), Version: cli.Version,
+		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
 		Transfer: c.transfer()})
 	srv := c.server(handler)
-	g.log.Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
-	err = api.Serve(ctx, srv, ln, g.log)
+	g.Log().Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
+	err = api.Serve(ctx, srv, ln, g.Log())
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
 }
 
+// startWork starts the server's parts: the engine and the dispatcher,
+// each supervised (retried while it fails, its problem shown in health),
+// and the housekeeping. stopWork stops them and waits for them to end.
+func startWork(g *cli.Globals, s *store.Store, svc *service.Local) (sup *supervisor, stopWork func()) {
+	eng, disp := svc.Engine(), svc.Dispatcher()
+	workCtx, cancel := context.WithCancel(context.Background())
+	sup = newSupervisor(g.Log())
+	var work sync.WaitGroup
+	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
+	work.Go(func() { housekeeping(workCtx, s, eng, g.Log()) })
+	work.Go(func() {
+		sup.run(workCtx, part{name: "dispatcher",
+			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
+			run:     func(ctx context.Context) error { return disp.Run(ctx, 200*time.Millisecond) }})
+	})
+	return sup, func() { cancel(); work.Wait() }
+}
+
+// lockDataDir holds the embedded store's data directory for this server
+// as long as it lives (see lockServer), refusing a second server on it;
+// with PostgreSQL there is nothing to hold. unlock lets it go.
+func lockDataDir(g *cli.Globals) (unlock func(), err error) {
+	if g.DatabaseURL != "" {
+		return func() {}, nil
+	}
+	lock, err := lockServer(g.DataDirectory())
+	if errors.Is(err, errServing) {
+		if sf, ferr := readServerFile(g.DataDirectory()); ferr == nil {
+			return nil, fmt.Errorf("a fanfare server (pid %d) already serves %s at %s", sf.PID, g.DataDirectory(), sf.URL)
+		}
+		return nil, fmt.Errorf("a fanfare server already serves %s", g.DataDirectory())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() { lock.Close() }, nil
+}
+
+// announce writes the server file, which tells the local CLI where this
+// server is; with PostgreSQL and no data directory there is none to
+// write. unannounce removes it.
+func announce(g *cli.Globals, url string) (unannounce func(), err error) {
+	dir := g.DataDirectory()
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	if err := writeServerFile(dir, serverFile{URL: url, PID: os.Getpid()}); err != nil {
+		return nil, fmt.Errorf("write server file: %w", err)
+	}
+	return func() { os.Remove(serverFilePath(dir)) }, nil
+}
+
 // filesDir returns the directory load_file reads, made (private) when it
 // is the default one inside the data directory.
-func (c *ServeCmd) filesDir(g *Globals) (string, error) {
-	dir := g.filesDir()
+func (c *ServeCmd) filesDir(g *cli.Globals) (string, error) {
+	dir := g.FilesDirectory()
 	if dir == "" {
-		g.log.Info("no files directory: load_file is refused (set --files-dir)")
+		g.Log().Info("no files directory: load_file is refused (set --files-dir)")
 		return "", nil
 	}
 	if g.FilesDir == "" {
@@ -150,7 +179,7 @@ func (c *ServeCmd) filesDir(g *Globals) (string, error) {
 			return "", fmt.Errorf("create the files directory: %w", err)
 		}
 	}
-	g.log.Info("load_file reads files from", "dir", dir)
+	g.Log().Info("load_file reads files from", "dir", dir)
 	return dir, nil
 }
 
@@ -166,22 +195,23 @@ func dialable(a net.Addr) string {
 	return tcp.String()
 }
 
-func loadDemoIfEmpty(ctx context.Context, g *Globals, s *store.Store, customers int) error {
-	_, _, err := schema.Current(ctx, s)
+func loadDemoIfEmpty(ctx context.Context, g *cli.Globals, s *store.Store, customers int) error {
+	svc := service.New(service.Config{Store: s, Log: g.Log()})
+	_, err := svc.Model(ctx, 0)
 	if err == nil {
-		g.log.Info("store already has a data model; demo not loaded")
+		g.Log().Info("store already has a data model; demo not loaded")
 		return nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return runDemo(ctx, g, &local{Local: service.New(service.Config{Store: s, Log: g.log})}, DemoCmd{Customers: customers, Seed: 1})
+	return cli.RunDemo(ctx, g, &local{Local: svc}, cli.DemoCmd{Customers: customers, Seed: 1})
 }
 
 // housekeeping starts scheduled runs when they come due and drops the
-// working tables of runs past their retention. On PostgreSQL it also marks
-// the imports of nodes that died interrupted, as a node starting does: the
-// others may run for weeks.
+// working tables of runs past their retention. On a shared store
+// (PostgreSQL) it also marks the imports of nodes that died interrupted, as
+// a node starting does: the others may run for weeks.
 func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *slog.Logger) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -202,8 +232,8 @@ func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *
 			} else if n > 0 {
 				log.Info("working tables of finished runs dropped", "runs", n)
 			}
-			if !s.Embedded() {
-				if n, err := ingest.MarkInterrupted(ctx, s); err != nil && ctx.Err() == nil {
+			if s.Describe().Shared {
+				if n, err := service.MarkInterrupted(ctx, s); err != nil && ctx.Err() == nil {
 					log.Error("mark interrupted imports", "err", err)
 				} else if n > 0 {
 					log.Warn("imports whose process ended before them marked interrupted", "imports", n)

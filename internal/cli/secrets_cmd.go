@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -144,4 +144,8 @@ func printKeys(g *Globals, list *service.KeyList, asJSON bool) error {
 		fmt.Fprintf(g.stdout, "%-16s created %s  %s\n", k.ID, k.CreatedAt.Format(time.RFC3339), state)
 	}
 	return nil
+}
+
+func withSecrets(ctx context.Context, g *Globals, fn func(Backend) error) error {
+	return withBackend(ctx, g, fn)
 }

@@ -1,20 +1,17 @@
-package app
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
-	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
 
@@ -528,108 +525,6 @@ func (c *CampaignScheduleCmd) Run(ctx context.Context, g *Globals) error {
 			fmt.Fprintln(g.stdout, t.Format(time.RFC3339))
 		}
 		return nil
-	})
-}
-
-// printFigures prints the delivery figures of a run's channel activities,
-// reasons in name order, and says how to release held messages.
-func printFigures(g *Globals, run int64, figs []delivery.Figures) {
-	if len(figs) == 0 {
-		return
-	}
-	// Columns shown only when some activity has messages in them, with
-	// what to do about those.
-	optional := []struct {
-		name, hint string
-		of         func(delivery.Figures) int64
-		total      int64
-	}{
-		{name: "HELD", hint: "held until an operator confirms the send: fanfare campaign confirm", of: func(f delivery.Figures) int64 { return f.Held }},
-		{name: "PAUSED", hint: "paused with the run: fanfare campaign resume", of: func(f delivery.Figures) int64 { return f.Paused }},
-		{name: "CANCELLED", of: func(f delivery.Figures) int64 { return f.Cancelled }},
-		{name: "DROPPED", of: func(f delivery.Figures) int64 { return f.Dropped }},
-	}
-	head := "CHANNEL ACTIVITY\tTARGETED\tSENT\tEXCLUDED\tFAILED\tIN DOUBT\tPENDING"
-	for i := range optional {
-		for _, f := range figs {
-			optional[i].total += optional[i].of(f)
-		}
-		if optional[i].total > 0 {
-			head += "\t" + optional[i].name
-		}
-	}
-	// Reason lines have as many cells as the others, or the columns after
-	// them would not line up.
-	pad := strings.Repeat("\t", strings.Count(head, "\t")-1)
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, head)
-	for _, f := range figs {
-		fmt.Fprintf(tw, "%s (%s)\t%d\t%d\t%d\t%d\t%d\t%d", f.Activity, f.Channel, f.Targeted, f.Sent, f.Excluded, f.Failed, f.InDoubt, f.Pending)
-		for _, o := range optional {
-			if o.total > 0 {
-				fmt.Fprintf(tw, "\t%d", o.of(f))
-			}
-		}
-		fmt.Fprintln(tw)
-		for _, by := range []struct {
-			label  string
-			counts map[string]int64
-		}{{"excluded: ", f.ByReason}, {"failed: ", f.Failures}, {"in doubt: ", f.Doubts}, {"dropped, was in doubt: ", f.DroppedBy},
-			{"pending: ", f.Waiting}, {"sent, reported ", f.Reports}} {
-			for _, reason := range slices.Sorted(maps.Keys(by.counts)) {
-				fmt.Fprintf(tw, "  %s%s\t%d%s\n", by.label, reason, by.counts[reason], pad)
-			}
-		}
-		for _, r := range f.Resolutions {
-			fmt.Fprintf(tw, "  %s\t%d%s\n", resolutionLine(r), r.Messages, pad)
-		}
-	}
-	tw.Flush()
-	for _, o := range optional {
-		if o.total > 0 && o.hint != "" {
-			fmt.Fprintf(g.stdout, "%d message(s) %s %d\n", o.total, o.hint, run)
-		}
-	}
-	printInDoubtHint(g, run, figs)
-}
-
-// MessagesCmd lists or shows what the sandbox captured.
-type MessagesCmd struct {
-	ID    string `arg:"" optional:"" help:"A message id to show whole."`
-	RunID int64  `name:"run" help:"Only this run's messages."`
-	Limit int    `default:"20" help:"How many, newest first (at most 10000)."`
-	JSON  bool   `help:"Print as JSON."`
-}
-
-// Run lists or shows messages.
-func (c *MessagesCmd) Run(ctx context.Context, g *Globals) error {
-	return withBackend(ctx, g, func(b Backend) error {
-		if c.ID != "" {
-			m, err := b.Message(ctx, c.ID)
-			if err != nil {
-				return err
-			}
-			if c.JSON {
-				return printJSON(g.stdout, m)
-			}
-			fmt.Fprintf(g.stdout, "%s → %s (%s, %s, %d cop%s)\n", m.ID, m.Address, m.Channel, m.SentAt.Format(time.RFC3339), m.Copies, map[bool]string{true: "y", false: "ies"}[m.Copies == 1])
-			var pretty any
-			_ = json.Unmarshal(m.Content, &pretty)
-			return printJSON(g.stdout, pretty)
-		}
-		list, err := b.Messages(ctx, c.RunID, c.Limit)
-		if err != nil {
-			return err
-		}
-		if c.JSON {
-			return printJSON(g.stdout, list)
-		}
-		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tCHANNEL\tTO\tSENT")
-		for _, m := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.ID, m.Channel, m.Address, m.SentAt.Format(time.RFC3339))
-		}
-		return tw.Flush()
 	})
 }
 

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -45,11 +45,11 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		verb := map[string]string{engine.Resend: "back in the queue", engine.Drop: "dropped (not sent)"}[res.Decision]
 		fmt.Fprintf(g.stdout, "run %d: %d in-doubt message(s) %s (%s), by %s at %s\n", c.RunID, res.Messages, verb, strings.Join(acts, ", "), res.Actor, res.DecidedAt.Format(time.RFC3339))
-		if l, ok := b.(*local); ok && res.Decision == engine.Resend {
+		if res.Decision == engine.Resend {
 			// Without a server nothing else would send them: they go now,
 			// as campaign start sends; a server's dispatchers take them
 			// themselves.
-			if err := l.send(ctx, c.RunID); err != nil {
+			if err := b.Send(ctx, c.RunID); err != nil {
 				return err
 			}
 		}
@@ -58,17 +58,6 @@ func (c *CampaignResolveCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		return nil
 	})
-}
-
-// send runs a dispatcher in this process until the run's due messages are
-// out (its activities are left to a server or campaign start).
-func (l *local) send(ctx context.Context, id int64) error {
-	disp := l.Dispatcher()
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { _ = disp.Run(wctx, 50*time.Millisecond); close(done) }()
-	defer func() { cancel(); <-done }()
-	return l.waitSent(ctx, id)
 }
 
 // resolutionLine describes a recorded decision under its activity.

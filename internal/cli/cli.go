@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -42,35 +42,52 @@ type Globals struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	open   Opener
 }
+
+// SetOutput sets where the commands print and log (Main sets them from
+// its writers; the wiring's tests set them too).
+func (g *Globals) SetOutput(stdout, stderr io.Writer, log *slog.Logger) {
+	g.stdout, g.stderr, g.log = stdout, stderr, log
+}
+
+// Stdout is where a command prints its results.
+func (g *Globals) Stdout() io.Writer { return g.stdout }
+
+// Stderr is where a command prints its problems, and the log goes.
+func (g *Globals) Stderr() io.Writer { return g.stderr }
+
+// Log is the log of the command, at the level and in the format the
+// flags ask.
+func (g *Globals) Log() *slog.Logger { return g.log }
 
 // defaultDataDir is the embedded store's directory when none is given.
 const defaultDataDir = "fanfare-data"
 
-// dataDir is the data directory: the one given, else fanfare-data for the
+// DataDirectory is the data directory: the one given, else fanfare-data for the
 // embedded store; with PostgreSQL none unless given, so a server on
 // PostgreSQL writes nothing in its working directory.
-func (g *Globals) dataDir() string {
+func (g *Globals) DataDirectory() string {
 	if g.DataDir != "" || g.DatabaseURL != "" {
 		return g.DataDir
 	}
 	return defaultDataDir
 }
 
-// filesDir is the directory load_file reads: the one given, else
+// FilesDirectory is the directory load_file reads: the one given, else
 // <data-dir>/files, else none.
-func (g *Globals) filesDir() string {
+func (g *Globals) FilesDirectory() string {
 	if g.FilesDir != "" {
 		return g.FilesDir
 	}
-	if dir := g.dataDir(); dir != "" {
+	if dir := g.DataDirectory(); dir != "" {
 		return filepath.Join(dir, "files")
 	}
 	return ""
 }
 
-// configuredToken is the token given by --token or --token-file.
-func (g *Globals) configuredToken() string {
+// ConfiguredToken is the token given by --token or --token-file.
+func (g *Globals) ConfiguredToken() string {
 	if g.Token != "" {
 		return g.Token
 	}
@@ -82,11 +99,11 @@ func (g *Globals) configuredToken() string {
 	return ""
 }
 
-// CLI is the fanfare command line.
+// CLI is the fanfare command line: the global flags and the commands.
+// The wiring (internal/app) adds serve, in a root that embeds CLI.
 type CLI struct {
 	Globals
 
-	Serve        ServeCmd        `cmd:"" help:"Run the HTTP API server."`
 	Model        ModelCmd        `cmd:"" help:"Validate, apply and show the data model."`
 	Import       ImportCmd       `cmd:"" help:"Import a CSV or NDJSON file (or a directory of them)."`
 	Audience     AudienceCmd     `cmd:"" help:"Count, save and export audiences."`
@@ -109,13 +126,19 @@ func (VersionCmd) Run(g *Globals) error {
 	return nil
 }
 
-// Main runs the command line and returns the process exit code.
-func Main(args []string, stdout, stderr io.Writer) int {
-	var cli CLI
-	cli.stdout, cli.stderr = stdout, stderr
+// Root is the command tree Main parses: CLI, or a struct embedding it.
+type Root interface{ commands() *CLI }
+
+func (c *CLI) commands() *CLI { return c }
+
+// Main runs the command line and returns the process exit code: root is
+// the command tree, open what its commands open to work through.
+func Main(args []string, stdout, stderr io.Writer, root Root, open Opener) int {
+	cli := root.commands()
+	cli.stdout, cli.stderr, cli.open = stdout, stderr, open
 	exit := -1
 	var keys map[string]bool // the configuration's, known once the parser is
-	parser, err := kong.New(&cli,
+	parser, err := kong.New(root,
 		kong.Name("fanfare"),
 		kong.Description("Fanfare: orchestrated campaigns over your relational customer data."),
 		kong.Configuration(configLoader(func() map[string]bool { return keys })),
@@ -136,7 +159,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fanfare:", err)
 		return 2
 	}
-	cli.log = newLogger(stderr, cli.LogLevel, cli.LogFormat)
+	cli.log = NewLogger(stderr, cli.LogLevel, cli.LogFormat)
 	if cli.DatabaseURL == "" && cli.DatabaseURLFile != "" {
 		b, err := os.ReadFile(cli.DatabaseURLFile)
 		if err != nil {
@@ -173,7 +196,9 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-func newLogger(w io.Writer, level, format string) *slog.Logger {
+// NewLogger is a log at a level (debug, info, warn, error), as text or
+// JSON (format "json").
+func NewLogger(w io.Writer, level, format string) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(level))
 	opts := &slog.HandlerOptions{Level: lv}

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"fmt"
@@ -8,8 +8,8 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/message"
 )
 
-// renderBudget is the budget every message's render gets, from the flags.
-func (g *Globals) renderBudget() message.Budget {
+// RenderBudget is the budget every message's render gets, from the flags.
+func (g *Globals) RenderBudget() message.Budget {
 	return message.Budget{Bytes: int64(g.RenderMaxBytes), Time: g.RenderMaxTime}
 }
 

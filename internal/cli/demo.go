@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -27,10 +27,12 @@ func (c *DemoCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer b.Close()
-	return runDemo(ctx, g, b, *c)
+	return RunDemo(ctx, g, b, *c)
 }
 
-func runDemo(ctx context.Context, g *Globals, b Backend, c DemoCmd) error {
+// RunDemo applies the demo model and loads generated data through b
+// (serve --demo loads it so into a store without a model).
+func RunDemo(ctx context.Context, g *Globals, b Backend, c DemoCmd) error {
 	res, err := b.ApplyModel(ctx, demo.Model(), schema.ApplyOptions{})
 	if err != nil {
 		return fmt.Errorf("apply the demo model: %w", err)

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/delivery"
+)
+
+// TestFiguresShowDeliveryReports: sent SMS are broken down by their latest
+// delivery report, and pending messages by what they wait for, under the
+// activity's line, with the columns aligned.
+func TestFiguresShowDeliveryReports(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	printFigures(&Globals{stdout: &out}, 3, []delivery.Figures{{Activity: "texts", Channel: "sms", Targeted: 10, Sent: 9, Excluded: 1,
+		ByReason: map[string]int64{"opt_out": 1}, Reports: map[string]int64{"undelivered": 2, "delivered": 6}},
+		{Activity: "texts2", Channel: "sms", Targeted: 4, Pending: 4, Waiting: map[string]int64{"outside_send_window": 3, "provider_unavailable": 1}}})
+	want := `CHANNEL ACTIVITY                 TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
+texts (sms)                      10        9     1         0       0         0
+  excluded: opt_out              1                                           
+  sent, reported delivered       6                                           
+  sent, reported undelivered     2                                           
+texts2 (sms)                     4         0     0         0       0         4
+  pending: outside_send_window   3                                           
+  pending: provider_unavailable  1                                           
+`
+	if out.String() != want {
+		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// TestFiguresShowPausedAndCancelled: paused and cancelled messages get
+// columns of their own when there are any, and paused ones the command
+// that resumes them.
+func TestFiguresShowPausedAndCancelled(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	printFigures(&Globals{stdout: &out}, 7, []delivery.Figures{
+		{Activity: "mail", Channel: "email", Targeted: 5, Sent: 1, Paused: 4},
+		{Activity: "texts", Channel: "sms", Targeted: 2, Cancelled: 2},
+	})
+	for _, want := range []string{"PENDING  PAUSED  CANCELLED\n", "0        4       0\n", "0        0       2\n", "4 message(s) paused with the run: fanfare campaign resume 7\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%q missing from\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "HELD") || strings.Contains(out.String(), "confirm") {
+		t.Errorf("held column or hint without held messages:\n%s", out.String())
+	}
+}
+
+// TestFiguresShowInDoubtApart: in-doubt messages are listed by reason
+// under "in doubt:", failures under "failed:", each under its own column.
+func TestFiguresShowInDoubtApart(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	printFigures(&Globals{stdout: &out}, 4, []delivery.Figures{{Activity: "mail", Channel: "email", Targeted: 10, Sent: 6, Failed: 1, InDoubt: 3,
+		Failures: map[string]int64{"550 no such user": 1}, Doubts: map[string]int64{delivery.ReasonDispatcherDied: 3}}})
+	want := `CHANNEL ACTIVITY                         TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
+mail (email)                             10        6     0         1       3         0
+  failed: 550 no such user               1                                           
+  in doubt: dispatcher_stopped_mid_send  3                                           
+3 message(s) in doubt (the provider may have them): fanfare campaign resolve 4 --resend | --drop
+`
+	if out.String() != want {
+		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
