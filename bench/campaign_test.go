@@ -151,16 +151,19 @@ func runCampaign(b *testing.B, eng *engine.Engine) *engine.RunStatus {
 	}
 }
 
-// logCounts logs the count of every transition of a run. A run's random
-// draws (split's control) depend on its id, so the warm-up's counts are
-// the ones to compare with a run on a fresh store.
+// logCounts logs the count of every transition of a run, on one line (a
+// benchmark's log is cut after a few lines). A run's random draws (split's
+// control) depend on its id, so the warm-up's counts are the ones to
+// compare with a run on a fresh store.
 func logCounts(b *testing.B, prefix string, st *engine.RunStatus) {
 	b.Helper()
+	var parts []string
 	for _, tr := range st.Transitions {
 		if tr.Count != nil {
-			b.Logf("%s   %s.%s -> %s: %d", prefix, tr.From, tr.Output, tr.To, *tr.Count)
+			parts = append(parts, fmt.Sprintf("%s.%s -> %s: %d", tr.From, tr.Output, tr.To, *tr.Count))
 		}
 	}
+	b.Logf("%s counts: %s", prefix, strings.Join(parts, ", "))
 }
 
 // runHand runs the hand-written steps and times them.
