@@ -9,11 +9,8 @@ var known = []string{
 	// Imports the package table does not allow: the API holds the store (moving: internal/service).
 	"import: api -> store",
 	// database/sql outside the store (moving: the store's areas).
-	"sql-import: audience -> database/sql",
 	"sql-import: delivery -> database/sql",
 	"sql-import: engine -> database/sql",
-	"sql-import: ingest -> database/sql",
-	"sql-import: message -> database/sql",
 	// Store.Embedded and Dialect.Name outside the store (moving: store areas and Dialect methods).
 	"dialect: internal/delivery/dispatcher.go: Store.Embedded", // used 6 times
 	"dialect: internal/delivery/recover.go: Store.Embedded",    // used 1 times
