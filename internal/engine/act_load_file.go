@@ -15,6 +15,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/worktable"
 )
 
 // lineColumn is the column of a file row's line number, the first column
@@ -121,7 +122,7 @@ func fileColumns(decl map[string]string, format ingest.Format) ([]fileColumn, er
 	cols := make([]fileColumn, 0, len(names))
 	for _, n := range names {
 		switch {
-		case !identRE.MatchString(n) || len(n) > 63:
+		case !worktable.ValidName(n) || len(n) > 63:
 			return nil, fmt.Errorf("column %q: a file column name is a letter or '_' followed by letters, digits and '_' (at most 63)", n)
 		case strings.EqualFold(n, lineColumn):
 			return nil, fmt.Errorf("column %q: the name is taken by the line number column", n)
