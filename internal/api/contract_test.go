@@ -86,6 +86,9 @@ func TestErrorCodesAreDocumented(t *testing.T) {
 	}
 	files, _ := filepath.Glob("*.go")
 	written := regexp.MustCompile(`writeError\(w, [^,]+, "([a-z_]+)"`)
+	// An answer written as an ErrorBody literal (an import's, whose
+	// details carry its summary) names its reason there.
+	literal := regexp.MustCompile(`ErrorDetail\{Code: "([a-z_]+)", Reason: "([a-z_]+)"`)
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
@@ -93,6 +96,9 @@ func TestErrorCodesAreDocumented(t *testing.T) {
 		}
 		for _, m := range written.FindAllStringSubmatch(string(src), -1) {
 			codes[m[1]] = true
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			codes[m[1]], reasons[m[2]] = true, true
 		}
 	}
 	for c := range codes {

@@ -13,7 +13,6 @@ var known = []string{
 	"sql-import: delivery -> database/sql",
 	"sql-import: engine -> database/sql",
 	"sql-import: ingest -> database/sql",
-	"sql-import: keyring -> database/sql",
 	"sql-import: message -> database/sql",
 	// Store.Embedded and Dialect.Name outside the store (moving: store areas and Dialect methods).
 	"dialect: internal/delivery/dispatcher.go: Store.Embedded", // used 6 times

@@ -3,7 +3,6 @@ package audience
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,7 +139,7 @@ func (s *Service) Save(ctx context.Context, name, description string, q *Query) 
 // members m selects; ErrExists if the name is taken.
 func (s *Service) create(ctx context.Context, name, description string, p *prepared, sq storedQuery, m store.Members) error {
 	now := time.Now().UTC()
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		a := s.Store.Audiences().On(tx)
 		id, err := a.Create(ctx, store.AudienceRecord{Name: name, Dimension: p.dim.Name, Description: description, CreatedAt: now})
 		if errors.Is(err, store.ErrDuplicate) {
@@ -244,7 +243,7 @@ func (s *Service) Append(ctx context.Context, name string, q *Query) (*Audience,
 // makes it current, unless another call did so first.
 func (s *Service) addVersion(ctx context.Context, cur store.AudienceVersion, p *prepared, kind string, sq storedQuery, m store.Members) error {
 	now := time.Now().UTC()
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		a := s.Store.Audiences().On(tx)
 		v, err := a.AddVersion(ctx, newVersion(cur.AudienceID, kind, sq, p.modelVersion, now), m)
 		if err != nil {
@@ -360,7 +359,7 @@ func (s *Service) remove(ctx context.Context, name string, version int64) error 
 	if version >= 0 {
 		what = "delete audience version"
 	}
-	return s.Store.InTx(ctx, func(tx *sql.Tx) error {
+	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		a := s.Store.Audiences().On(tx)
 		r, err := a.Get(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {

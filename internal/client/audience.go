@@ -106,7 +106,10 @@ func (c *Client) AudienceDelete(ctx context.Context, name string) error {
 
 // AudienceExport streams a saved audience's members to w.
 func (c *Client) AudienceExport(ctx context.Context, name string, version int64, attrs []string, format string, w io.Writer) error {
-	q := url.Values{"format": {format}}
+	q := url.Values{}
+	if format != "" {
+		q.Set("format", format)
+	}
 	if version > 0 {
 		q.Set("version", strconv.FormatInt(version, 10))
 	}

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -253,7 +252,7 @@ func recordConsent(ctx context.Context, s *store.Store, dimension string, rows [
 	for i, r := range rows {
 		recs[i] = store.ConsentRecord{Dimension: dimension, ProfileKey: r.key, Channel: r.ch, Status: r.status, Source: r.source, UpdatedAt: r.at}
 	}
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Consent().On(tx).Import(ctx, dimension, recs); err != nil {
 			return fmt.Errorf("record consent: %w", err)
 		}

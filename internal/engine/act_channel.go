@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -164,7 +163,7 @@ func newOutboxWrite(v *env, in input, dim *datamodel.Entity, addr addressSource)
 //
 // A run stopped meanwhile writes nothing; one paused meanwhile writes its
 // messages held until it resumes.
-func (o *outboxWrite) write(tx *sql.Tx, status string) error {
+func (o *outboxWrite) write(tx *store.Tx, status string) error {
 	switch status {
 	case RunStopped:
 		return nil
@@ -179,7 +178,7 @@ func (o *outboxWrite) write(tx *sql.Tx, status string) error {
 }
 
 // writeAll writes the activity's messages (see write).
-func (o *outboxWrite) writeAll(tx *sql.Tx) error {
+func (o *outboxWrite) writeAll(tx *store.Tx) error {
 	ctx, embedded := o.v.ctx, o.v.e.store.Embedded()
 	var written bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM ff_outbox WHERE run_id = $1 AND activity_id = $2)`, o.args[1], o.args[2]).Scan(&written); err != nil {
@@ -246,7 +245,7 @@ func (o *outboxWrite) writeAll(tx *sql.Tx) error {
 
 // bounds returns the values of the first key column (as text) that end
 // each slice of the population but the last: none when it fits in one.
-func (o *outboxWrite) bounds(tx *sql.Tx) ([]string, error) {
+func (o *outboxWrite) bounds(tx *store.Tx) ([]string, error) {
 	var n int64
 	if err := tx.QueryRowContext(o.v.ctx, `SELECT count(*) FROM `+store.Quote(o.table)).Scan(&n); err != nil {
 		return nil, err

@@ -60,7 +60,7 @@ func TestActIncrementalExecutor(t *testing.T) {
 			if err := eng.describe(v.ctx, outs); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.InTx(v.ctx, func(tx *sql.Tx) error { return eng.saveState(v.ctx, tx, v) }); err != nil {
+			if err := s.InTx(v.ctx, func(tx *store.Tx) error { return eng.saveState(v.ctx, tx, v) }); err != nil {
 				t.Fatal(err)
 			}
 			return outs

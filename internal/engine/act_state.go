@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -27,7 +26,7 @@ func (v *env) keepState(key, value string) {
 
 // saveState writes the state values kept by v's executor inside tx, the
 // transaction that completes the activity.
-func (e *Engine) saveState(ctx context.Context, tx *sql.Tx, v *env) error {
+func (e *Engine) saveState(ctx context.Context, tx *store.Tx, v *env) error {
 	names := make([]string, 0, len(v.kept))
 	for n := range v.kept {
 		names = append(names, n)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -46,7 +45,7 @@ func (e *Engine) Save(ctx context.Context, doc []byte) (*Campaign, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
 		_, _, err := e.store.Campaigns().On(tx).AddVersion(ctx, d.Name, StatusDraft, string(doc), e.Now())
 		if err != nil {
 			return fmt.Errorf("save campaign %s: %w", d.Name, err)
@@ -90,9 +89,10 @@ func (e *Engine) List(ctx context.Context) ([]Campaign, error) {
 	return out, nil
 }
 
-// document loads and parses one version of a campaign.
-func (e *Engine) document(ctx context.Context, q store.Querier, campaignID, version int64) (*campaign.Document, error) {
-	doc, err := e.store.Campaigns().On(q).Document(ctx, campaignID, version)
+// document loads, through c (bound to a transaction or not), and parses one
+// version of a campaign.
+func (e *Engine) document(ctx context.Context, c store.Campaigns, campaignID, version int64) (*campaign.Document, error) {
+	doc, err := c.Document(ctx, campaignID, version)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("campaign %d version %d: %w", campaignID, version, store.ErrNotFound)
 	}
@@ -167,7 +167,7 @@ func (e *Engine) Publish(ctx context.Context, name string) (*Campaign, error) {
 		return nil, err
 	}
 	now := e.Now().UTC()
-	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := e.store.Campaigns().On(tx).Publish(ctx, c.ID, c.LatestVersion, StatusPublished, now); err != nil {
 			return err
 		}

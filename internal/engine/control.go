@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -15,10 +14,10 @@ var ErrRunState = errors.New("not possible in the run's state")
 
 // inRun runs fn in a transaction that holds the run (its row on
 // PostgreSQL, its lock on the embedded store), with the run's status.
-func (e *Engine) inRun(ctx context.Context, runID int64, fn func(tx *sql.Tx, status string) error) error {
+func (e *Engine) inRun(ctx context.Context, runID int64, fn func(tx *store.Tx, status string) error) error {
 	release := e.store.Runs().Hold(runID)
 	defer release()
-	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+	return e.store.InTx(ctx, func(tx *store.Tx) error {
 		status, err := e.store.Runs().On(tx).Lock(ctx, runID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("run %d: %w", runID, store.ErrNotFound)
@@ -41,7 +40,7 @@ const (
 
 // moveMessages sets the run's messages that match where to a status and
 // reason (nil for none), releasing their leases, and returns how many.
-func (e *Engine) moveMessages(ctx context.Context, tx *sql.Tx, runID int64, where, status string, reason any) (int64, error) {
+func (e *Engine) moveMessages(ctx context.Context, tx *store.Tx, runID int64, where, status string, reason any) (int64, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE ff_outbox SET status = $1, reason = $2, updated_at = $3, lease_owner = NULL, lease_until = NULL
 		WHERE run_id = $4 AND `+where, status, reason, e.Now().UTC(), runID)
 	if err != nil {
@@ -52,7 +51,7 @@ func (e *Engine) moveMessages(ctx context.Context, tx *sql.Tx, runID int64, wher
 
 // pauseSend holds a run's messages not yet handed to a provider until the
 // run resumes, and returns how many.
-func (e *Engine) pauseSend(ctx context.Context, tx *sql.Tx, runID int64) (int64, error) {
+func (e *Engine) pauseSend(ctx context.Context, tx *store.Tx, runID int64) (int64, error) {
 	return e.moveMessages(ctx, tx, runID, unsentMessages, outboxHeld, outboxRunPaused)
 }
 
@@ -61,7 +60,7 @@ func (e *Engine) pauseSend(ctx context.Context, tx *sql.Tx, runID int64) (int64,
 // provider until it resumes. A completed run whose send is under way can
 // be paused too: its send pauses, the run stays completed.
 func (e *Engine) Pause(ctx context.Context, runID int64) error {
-	return e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+	return e.inRun(ctx, runID, func(tx *store.Tx, status string) error {
 		held, err := e.pauseSend(ctx, tx, runID)
 		if err != nil {
 			return err
@@ -79,7 +78,7 @@ func (e *Engine) Pause(ctx context.Context, runID int64) error {
 // Resume restarts a paused run where it stopped, and its send; a
 // completed run's paused send resumes.
 func (e *Engine) Resume(ctx context.Context, runID int64) error {
-	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+	err := e.inRun(ctx, runID, func(tx *store.Tx, status string) error {
 		released, err := e.moveMessages(ctx, tx, runID, pausedMessages, outboxPending, nil)
 		if err != nil {
 			return err
@@ -112,7 +111,7 @@ func (e *Engine) Resume(ctx context.Context, runID int64) error {
 // messages are still going out can be stopped too: its send stops (a
 // failed one's too, and it stays failed).
 func (e *Engine) Stop(ctx context.Context, runID int64) error {
-	return e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+	return e.inRun(ctx, runID, func(tx *store.Tx, status string) error {
 		cancelled, err := e.moveMessages(ctx, tx, runID, unsentOrHeld, outboxCancelled, outboxRunStopped)
 		if err != nil {
 			return err
@@ -135,7 +134,7 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 // Retry puts a failed activity of a waiting run back to work (an
 // operator's decision under policy wait).
 func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error {
-	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+	err := e.inRun(ctx, runID, func(tx *store.Tx, status string) error {
 		if status != RunWaiting && status != RunRunning {
 			return fmt.Errorf("retry in run %d (%s): %w", runID, status, ErrRunState)
 		}
@@ -178,7 +177,7 @@ func (e *Engine) Cleanup(ctx context.Context) (int, error) {
 	now := e.Now()
 	n := 0
 	for _, f := range list {
-		d, err := e.document(ctx, e.store.DB, f.CampaignID, f.Version)
+		d, err := e.document(ctx, e.store.Campaigns(), f.CampaignID, f.Version)
 		if err != nil {
 			continue
 		}
@@ -202,7 +201,7 @@ func (e *Engine) Cleanup(ctx context.Context) (int, error) {
 
 // dropRunTables drops every working table of a run.
 func (e *Engine) dropRunTables(ctx context.Context, runID int64) error {
-	return e.dropTables(ctx, runID, workTablePrefix(runID, -1), false)
+	return e.dropTables(ctx, runID, workTablePrefix(runID, -1), "", false)
 }
 
 // ConfirmSend releases a live run's held messages to the dispatchers (a

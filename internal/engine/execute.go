@@ -2,10 +2,10 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
@@ -50,7 +50,7 @@ func (e *Engine) loadState(ctx context.Context, runID int64) (*runState, error) 
 	if err != nil {
 		return nil, err
 	}
-	d, err := e.document(ctx, e.store.DB, r.CampaignID, r.Version)
+	d, err := e.document(ctx, e.store.Campaigns(), r.CampaignID, r.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,9 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		}
 		return
 	case RunStopped, RunFailed, RunCompleted:
-		_ = e.store.InTx(ctx, func(tx *sql.Tx) error { return e.queue.Complete(ctx, tx, j) })
+		release := e.queue.Hold()
+		_ = e.store.InTx(ctx, func(tx *store.Tx) error { return e.queue.Complete(ctx, tx, j) })
+		release()
 		return
 	}
 	start := e.Now().UTC()
@@ -107,7 +109,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		log.Warn("mark activity running", "err", err)
 	}
 	// Tables left by an earlier attempt that died are dropped first.
-	e.dropStray(ctx, p.RunID, seq)
+	e.dropStray(ctx, p.RunID, seq, 0)
 
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	go e.heartbeat(hbCtx, j)
@@ -122,7 +124,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		err = e.finish(ctx, j, env, outs)
 		if errors.Is(err, jobs.ErrLeaseLost) {
 			log.Warn("another worker took this activity over; its result is discarded")
-			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq)
+			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq, j.Attempts)
 			return
 		}
 	}
@@ -131,7 +133,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 			// Shutting down: the lease will pass the work to the next process.
 			return
 		}
-		e.dropStray(ctx, p.RunID, seq)
+		e.dropStray(ctx, p.RunID, seq, j.Attempts)
 		e.failed(ctx, j, env, err)
 		return
 	}
@@ -212,8 +214,10 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 // finish records a finished activity in one transaction with the job's
 // completion and readies what comes next.
 func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) error {
+	release := e.queue.Hold()
+	defer release()
 	now := e.Now().UTC()
-	return e.inRun(ctx, v.st.run.ID, func(tx *sql.Tx, status string) error {
+	return e.inRun(ctx, v.st.run.ID, func(tx *store.Tx, status string) error {
 		if err := e.queue.Complete(ctx, tx, j); err != nil {
 			return err
 		}
@@ -239,7 +243,7 @@ func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output)
 
 // recordOutputs records a finished activity's outputs and marks it done
 // inside tx, and returns its live ports.
-func (e *Engine) recordOutputs(ctx context.Context, tx *sql.Tx, v *env, outs []output, now time.Time) (map[string]bool, error) {
+func (e *Engine) recordOutputs(ctx context.Context, tx *store.Tx, v *env, outs []output, now time.Time) (map[string]bool, error) {
 	runs := e.store.Runs().On(tx)
 	var rowsIn, rowsOut int64
 	for _, in := range v.inputs {
@@ -266,7 +270,7 @@ func (e *Engine) recordOutputs(ctx context.Context, tx *sql.Tx, v *env, outs []o
 // propagate resolves the inputs fed by a finished (or skipped) activity:
 // an activity whose inputs are all resolved is queued when at least one is
 // live, and skipped — its outputs dead in turn — when none is.
-func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *campaign.Activity, live map[string]bool, runStatus string, now time.Time) error {
+func (e *Engine) propagate(ctx context.Context, tx *store.Tx, st *runState, from *campaign.Activity, live map[string]bool, runStatus string, now time.Time) error {
 	for _, t := range st.doc.Transitions {
 		if t.From != from.ID {
 			continue
@@ -309,7 +313,7 @@ func (e *Engine) propagate(ctx context.Context, tx *sql.Tx, st *runState, from *
 // settle ends the run when nothing is left to do: completed when every
 // activity finished or was skipped, waiting when a failed one blocks the
 // rest (policy wait).
-func (e *Engine) settle(ctx context.Context, tx *sql.Tx, st *runState, now time.Time) error {
+func (e *Engine) settle(ctx context.Context, tx *store.Tx, st *runState, now time.Time) error {
 	runs := e.store.Runs().On(tx)
 	counts, err := runs.ActivityCounts(ctx, st.run.ID)
 	if err != nil {
@@ -347,7 +351,7 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 	log.Error("activity failed", "err", msg)
 	abort := v.st.doc.Policy.OnError != "wait"
 	now := e.Now().UTC()
-	err = e.inRun(ctx, v.st.run.ID, func(tx *sql.Tx, _ string) error {
+	err = e.inRun(ctx, v.st.run.ID, func(tx *store.Tx, _ string) error {
 		runs := e.store.Runs().On(tx)
 		if err := runs.ActivityError(ctx, v.st.run.ID, v.act.ID, ActFailed, msg, now); err != nil {
 			return err
@@ -366,7 +370,7 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 }
 
 // stopActivities cancels the run's remaining work inside tx.
-func (e *Engine) stopActivities(ctx context.Context, tx *sql.Tx, runID int64) error {
+func (e *Engine) stopActivities(ctx context.Context, tx *store.Tx, runID int64) error {
 	if _, err := e.queue.Cancel(ctx, tx, fmt.Sprintf("run/%d/", runID), "run stopped"); err != nil {
 		return err
 	}
@@ -375,7 +379,9 @@ func (e *Engine) stopActivities(ctx context.Context, tx *sql.Tx, runID int64) er
 
 // hold parks the job of a paused run's activity until the run resumes.
 func (e *Engine) hold(ctx context.Context, j *jobs.Job, p activityJob) error {
-	return e.store.InTx(ctx, func(tx *sql.Tx) error {
+	release := e.queue.Hold()
+	defer release()
+	return e.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := e.queue.Release(ctx, tx, j, held); err != nil {
 			return err
 		}
@@ -394,20 +400,30 @@ func workTablePrefix(runID int64, seq int) string {
 
 // dropStray drops the working tables of a run's activity that no recorded
 // output names: what an attempt that died or lost its lease left behind.
-func (e *Engine) dropStray(ctx context.Context, runID int64, seq int) {
-	if err := e.dropTables(ctx, runID, workTablePrefix(runID, seq), true); err != nil {
+// Given an attempt (not 0), only that attempt's: a worker cleaning up after
+// its own failed or overtaken attempt must not drop the tables of the
+// worker that took the activity over, which is still building them.
+func (e *Engine) dropStray(ctx context.Context, runID int64, seq, attempt int) {
+	suffix := ""
+	if attempt > 0 {
+		suffix = fmt.Sprintf("_a%d", attempt)
+	}
+	if err := e.dropTables(ctx, runID, workTablePrefix(runID, seq), suffix, true); err != nil {
 		e.log.Warn("drop stray tables", "run", runID, "err", err)
 	}
 }
 
-// dropTables drops a run's working tables whose names start with prefix;
-// onlyStray keeps those a recorded output names.
-func (e *Engine) dropTables(ctx context.Context, runID int64, prefix string, onlyStray bool) error {
+// dropTables drops a run's working tables whose names start with prefix
+// and end with suffix; onlyStray keeps those a recorded output names.
+func (e *Engine) dropTables(ctx context.Context, runID int64, prefix, suffix string, onlyStray bool) error {
 	names, err := e.store.Runs().WorkTables(ctx, runID, prefix, onlyStray)
 	if err != nil {
 		return fmt.Errorf("list working tables: %w", err)
 	}
 	for _, n := range names {
+		if !strings.HasSuffix(n, suffix) {
+			continue
+		}
 		if err := e.store.Runs().DropTable(ctx, n); err != nil {
 			return fmt.Errorf("drop %s: %w", n, err)
 		}

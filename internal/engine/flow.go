@@ -2,11 +2,11 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // Flow activities move populations without changing them.
@@ -80,7 +80,7 @@ func test(v *env) ([]output, error) {
 // afterDone applies, inside the completing transaction, the effects of an
 // activity that must happen exactly once with it: an end activity's signal
 // starts another campaign's run.
-func (e *Engine) afterDone(ctx context.Context, tx *sql.Tx, v *env) error {
+func (e *Engine) afterDone(ctx context.Context, tx *store.Tx, v *env) error {
 	if v.act.Type != "end" {
 		return nil
 	}

@@ -67,12 +67,11 @@ func (e *Engine) Resolve(ctx context.Context, runID int64, req ResolveRequest, a
 		return nil, err
 	}
 	res := &Resolution{RunID: runID, Decision: req.Decision, ByActivity: map[string]int64{}, Actor: actor, DecidedAt: e.Now().UTC()}
-	err := e.inRun(ctx, runID, func(tx *sql.Tx, status string) error {
+	err := e.inRun(ctx, runID, func(tx *store.Tx, status string) error {
 		where, args := `run_id = $1 AND status = '`+outboxInDoubt+`'`, []any{runID}
 		if req.Activity != "" {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM ff_run_activities WHERE run_id = $1 AND activity_id = $2`, runID, req.Activity).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
+			_, err := e.store.Runs().On(tx).ActivityStatus(ctx, runID, req.Activity)
+			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("activity %s of run %d: %w", req.Activity, runID, store.ErrNotFound)
 			}
 			if err != nil {
@@ -130,7 +129,7 @@ func countMoved(rows *sql.Rows, res *Resolution) error {
 // decision: a dropped one keeps its reason (why it was in doubt); a
 // resent one is due at once, or held with the run's other messages while
 // its send is paused (the run paused, or a completed run's send paused).
-func (e *Engine) resolvedStatus(ctx context.Context, tx *sql.Tx, runID int64, decision, runStatus string) (string, error) {
+func (e *Engine) resolvedStatus(ctx context.Context, tx *store.Tx, runID int64, decision, runStatus string) (string, error) {
 	if decision == Drop {
 		return `status = '` + outboxDropped + `'`, nil
 	}
@@ -149,7 +148,7 @@ func (e *Engine) resolvedStatus(ctx context.Context, tx *sql.Tx, runID int64, de
 }
 
 // recordResolution writes the decision, a row per activity it touched.
-func (e *Engine) recordResolution(ctx context.Context, tx *sql.Tx, res *Resolution) error {
+func (e *Engine) recordResolution(ctx context.Context, tx *store.Tx, res *Resolution) error {
 	acts := make([]string, 0, len(res.ByActivity))
 	for a := range res.ByActivity {
 		acts = append(acts, a)

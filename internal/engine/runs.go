@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,7 +109,7 @@ func (e *Engine) Start(ctx context.Context, name string, opts RunOptions) (*Run,
 		opts.Trigger = "manual"
 	}
 	var id int64
-	err = e.store.InTx(ctx, func(tx *sql.Tx) error {
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		id, err = e.startTx(ctx, tx, c.ID, version, opts)
 		return err
@@ -123,8 +122,8 @@ func (e *Engine) Start(ctx context.Context, name string, opts RunOptions) (*Run,
 }
 
 // startTx creates a run and queues its entry activities inside tx.
-func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, campaignID, version int64, opts RunOptions) (int64, error) {
-	d, err := e.document(ctx, tx, campaignID, version)
+func (e *Engine) startTx(ctx context.Context, tx *store.Tx, campaignID, version int64, opts RunOptions) (int64, error) {
+	d, err := e.document(ctx, e.store.Campaigns().On(tx), campaignID, version)
 	if err != nil {
 		return 0, err
 	}

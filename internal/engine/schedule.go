@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -83,7 +82,7 @@ func (e *Engine) Occurrences(s *campaign.Schedule, n int) ([]time.Time, error) {
 }
 
 // planSchedule records the next occurrence of a published campaign.
-func (e *Engine) planSchedule(ctx context.Context, tx *sql.Tx, campaignID, version int64, d *campaign.Document, now time.Time) error {
+func (e *Engine) planSchedule(ctx context.Context, tx *store.Tx, campaignID, version int64, d *campaign.Document, now time.Time) error {
 	s, err := schedule(d)
 	if err != nil {
 		return err
@@ -101,7 +100,7 @@ func (e *Engine) planSchedule(ctx context.Context, tx *sql.Tx, campaignID, versi
 func (e *Engine) Tick(ctx context.Context) (int, error) {
 	now := e.Now().UTC()
 	started := 0
-	err := e.store.InTx(ctx, func(tx *sql.Tx) error {
+	err := e.store.InTx(ctx, func(tx *store.Tx) error {
 		list, err := e.store.Campaigns().On(tx).DueSchedules(ctx, now)
 		if err != nil {
 			return fmt.Errorf("due schedules: %w", err)
@@ -126,8 +125,8 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 // tickOne starts the run of a due schedule's latest occurrence not after
 // now, unless one exists, and moves the schedule on; started says whether
 // a run started.
-func (e *Engine) tickOne(ctx context.Context, tx *sql.Tx, d store.DueSchedule, now time.Time) (started bool, err error) {
-	doc, err := e.document(ctx, tx, d.CampaignID, d.Version)
+func (e *Engine) tickOne(ctx context.Context, tx *store.Tx, d store.DueSchedule, now time.Time) (started bool, err error) {
+	doc, err := e.document(ctx, e.store.Campaigns().On(tx), d.CampaignID, d.Version)
 	if err != nil {
 		return false, err
 	}
@@ -178,7 +177,7 @@ func (e *Engine) NextOccurrences(ctx context.Context, name string, n int) ([]tim
 	if c.PublishedVersion > 0 {
 		version = c.PublishedVersion
 	}
-	d, err := e.document(ctx, e.store.DB, c.ID, version)
+	d, err := e.document(ctx, e.store.Campaigns(), c.ID, version)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (e *Engine) Status(ctx context.Context, runID int64) (*RunStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := e.document(ctx, e.store.DB, r.CampaignID, r.Version)
+	d, err := e.document(ctx, e.store.Campaigns(), r.CampaignID, r.Version)
 	if err != nil {
 		return nil, err
 	}

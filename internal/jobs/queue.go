@@ -117,8 +117,16 @@ func (q *Queue) Claim(ctx context.Context, kinds []string, limit int) ([]*Job, e
 	return out, nil
 }
 
+// Hold holds claims off until release is called, on the embedded store
+// (store.Jobs.Hold): a transaction that completes or releases a job takes
+// it before it begins, so that a takeover cannot land between the
+// transaction's snapshot and the fence and let two workers complete the
+// job.
+func (q *Queue) Hold() (release func()) { return q.store.Jobs().Hold() }
+
 // Complete marks the job done inside tx, the transaction holding its
-// effects. ErrLeaseLost means another worker took the job over: roll back.
+// effects, begun under Hold. ErrLeaseLost means another worker took the job
+// over: roll back.
 func (q *Queue) Complete(ctx context.Context, tx store.Querier, j *Job) error {
 	return fenced(q.store.Jobs().On(tx).Complete(ctx, j.lease(), q.Now()), "complete", j.ID)
 }

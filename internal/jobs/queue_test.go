@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -34,7 +33,7 @@ func setup(t *testing.T, s *store.Store, owner string, c *clock) *jobs.Queue {
 }
 
 func complete(t *testing.T, s *store.Store, q *jobs.Queue, j *jobs.Job) error {
-	return s.InTx(context.Background(), func(tx *sql.Tx) error { return q.Complete(context.Background(), tx, j) })
+	return s.InTx(context.Background(), func(tx *store.Tx) error { return q.Complete(context.Background(), tx, j) })
 }
 
 func TestEnqueueClaimComplete(t *testing.T) {
@@ -104,8 +103,8 @@ func TestExpiredLeaseIsTakenOverAndFenced(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = s.InTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.Exec(`INSERT INTO effect_a VALUES (1)`); err != nil {
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO effect_a VALUES (1)`); err != nil {
 				return err
 			}
 			return a.Complete(ctx, tx, ja[0])
@@ -195,7 +194,7 @@ func TestConcurrentWorkersClaimEachJobOnce(t *testing.T) {
 						return
 					}
 					for _, j := range js {
-						err := s.InTx(ctx, func(tx *sql.Tx) error { return q.Complete(ctx, tx, j) })
+						err := s.InTx(ctx, func(tx *store.Tx) error { return q.Complete(ctx, tx, j) })
 						if err != nil {
 							errs <- err
 							return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -103,7 +102,7 @@ func (t *Tokens) Add(ctx context.Context, name, token string) error {
 		return errors.New("an API token needs at least 16 characters")
 	}
 	rec := store.TokenRecord{Hash: hashToken(token), Name: name, CreatedAt: t.Now().UTC()}
-	err := t.store.InTx(ctx, func(tx *sql.Tx) error {
+	err := t.store.InTx(ctx, func(tx *store.Tx) error {
 		_, err := t.store.Tokens().On(tx).Add(ctx, rec)
 		return err
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/api"
+	"github.com/fanfare-dev/fanfare/internal/api/apitest"
 	"github.com/fanfare-dev/fanfare/internal/audit"
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/client"
@@ -106,9 +107,9 @@ func localImpl(t *testing.T, s *store.Store) impl {
 // clientImpl serves the API on the store; the contract's check of each
 // response against openapi.json wraps this handler.
 func clientImpl(t *testing.T, s *store.Store) impl {
-	srv := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: quiet(), Providers: sandbox(t, s)}))
+	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: quiet(), Providers: sandbox(t, s)})))
 	t.Cleanup(srv.Close)
-	bare := httptest.NewServer(api.New(api.Config{Store: s, Token: token, Log: quiet()}))
+	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: quiet()})))
 	t.Cleanup(bare.Close)
 	return impl{name: "client", svc: client.New(srv.URL, token), bare: client.New(bare.URL, token), store: s, ctx: context.Background()}
 }

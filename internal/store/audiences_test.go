@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ func TestAudiences(t *testing.T) {
 		t0 := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
 		var v1, v2 store.AudienceVersion
 		tx := func(fn func(a store.Audiences) error) error {
-			return s.InTx(ctx, func(tx *sql.Tx) error { return fn(s.Audiences().On(tx)) })
+			return s.InTx(ctx, func(tx *store.Tx) error { return fn(s.Audiences().On(tx)) })
 		}
 		err := tx(func(a store.Audiences) error {
 			id, err := a.Create(ctx, store.AudienceRecord{Name: "b_vip", Dimension: "people", Description: "d", CreatedAt: t0})

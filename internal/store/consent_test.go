@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -69,7 +68,7 @@ func TestConsentImport(t *testing.T) {
 			rows = append(rows, store.ConsentRecord{ProfileKey: fmt.Sprintf(`{"id":%d}`, i), Channel: "sms", Status: store.ConsentOptIn, Source: "import", UpdatedAt: t0})
 		}
 		rows = append(rows, store.ConsentRecord{ProfileKey: `{"id":7}`, Channel: "email", Status: store.ConsentOptIn, Source: "import", UpdatedAt: t0})
-		err := s.InTx(ctx, func(tx *sql.Tx) error { return s.Consent().On(tx).Import(ctx, "customers", rows) })
+		err := s.InTx(ctx, func(tx *store.Tx) error { return s.Consent().On(tx).Import(ctx, "customers", rows) })
 		if err != nil {
 			t.Fatal(err)
 		}

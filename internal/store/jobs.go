@@ -26,6 +26,22 @@ func (s *Store) Jobs() Jobs { return Jobs{s.area(), &s.jobClaims} }
 // On returns the area bound to q (a transaction).
 func (j Jobs) On(q Querier) Jobs { j.area = j.area.on(q); return j }
 
+// Hold holds claims off in this process until release is called, where
+// the database has no row locks (rowLocks); a transaction that ends a
+// job's claim and records its effects takes it before it begins. DuckDB
+// checks an UPDATE's condition against the transaction's snapshot and
+// does not report a row another transaction changed since, so a lease
+// taken over after that snapshot would go unseen: the stale worker and its
+// successor would both complete the job. PostgreSQL checks the condition
+// against the row as it is, so the fence holds there without it.
+func (j Jobs) Hold() (release func()) {
+	if rowLocks(j.d) {
+		return func() {}
+	}
+	j.claimMu.Lock()
+	return j.claimMu.Unlock
+}
+
 // Job statuses.
 const (
 	JobReady   = "ready"

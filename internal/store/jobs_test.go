@@ -99,6 +99,54 @@ func TestJobsExpiredLeaseIsTakenOver(t *testing.T) {
 	})
 }
 
+// A worker whose lease expires while its completing transaction is open
+// must not complete the job if another worker took it over meanwhile:
+// either the takeover waits for the transaction (the embedded store, which
+// Hold serialises) or the completion sees it and is refused (PostgreSQL).
+// DuckDB checks an UPDATE's condition against the transaction's snapshot,
+// so without Hold both the stale worker and its successor completed the
+// job, and the activity's outputs were recorded twice.
+func TestJobsTakeoverDuringACompletingTransaction(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		id := enqueueJob(t, s, "a")
+		claimJobs(t, s.Jobs(), "w1", 1, jobT0)
+		began := make(chan struct{})
+		claimed := make(chan []store.ClaimedJob, 1)
+		go func() {
+			<-began
+			claimed <- claimJobs(t, s.Jobs(), "w2", 1, jobT0.Add(2*time.Minute))
+		}()
+		var taken []store.ClaimedJob
+		release := s.Jobs().Hold()
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			// The transaction's snapshot is taken by its first statement.
+			if _, err := s.Jobs().On(tx).State(ctx, id); err != nil {
+				return err
+			}
+			close(began)
+			select {
+			case taken = <-claimed:
+			case <-time.After(300 * time.Millisecond): // held off
+			}
+			return s.Jobs().On(tx).Complete(ctx, store.JobLease{ID: id, Owner: "w1", Attempt: 1}, jobT0)
+		})
+		release()
+		if taken == nil {
+			taken = <-claimed
+		}
+		switch {
+		case err == nil && len(taken) != 0:
+			t.Fatalf("the stale worker completed the job and w2 took it over too (%+v)", taken)
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			t.Fatal(err)
+		case err != nil && len(taken) != 1:
+			t.Fatalf("the completion was refused, but the takeover = %+v", taken)
+		}
+	})
+}
+
 func TestJobsClaimHandsEachJobOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {

@@ -91,7 +91,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("the database is at schema version %d, newer than this fanfare binary knows (%d): upgrade fanfare", current, len(ms))
 	}
 	for _, m := range ms[current:] {
-		err := s.InTx(ctx, func(tx *sql.Tx) error {
+		err := s.InTx(ctx, func(tx *Tx) error {
 			for _, stmt := range splitStatements(m.SQL) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)

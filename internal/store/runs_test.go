@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -104,6 +103,135 @@ func TestRunsActivitiesAndOutputs(t *testing.T) {
 	})
 }
 
+func TestRunsLifecycle(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		campaignID, first := newRun(t, s)
+		runs := s.Runs()
+		occ := runT0.Add(24 * time.Hour)
+		second, err := runs.Create(ctx, store.NewRun{CampaignID: campaignID, Version: 1, Mode: "live", Status: "running", Trigger: "schedule", Params: `{}`, Occurrence: occ, CreatedAt: runT0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := runs.IDs(ctx, "c", 10); err != nil || len(ids) != 2 || ids[0] != second || ids[1] != first {
+			t.Fatalf("IDs = %v, %v; want newest first", ids, err)
+		}
+		if ids, err := runs.IDs(ctx, "c", 1); err != nil || len(ids) != 1 || ids[0] != second {
+			t.Fatalf("IDs limited to 1 = %v, %v", ids, err)
+		}
+		if ids, err := runs.IDs(ctx, "other", 10); err != nil || len(ids) != 0 {
+			t.Fatalf("IDs of another campaign = %v, %v", ids, err)
+		}
+		for at, want := range map[time.Time]int{occ: 1, runT0: 0} {
+			if n, err := runs.AtOccurrence(ctx, campaignID, at); err != nil || n != want {
+				t.Errorf("AtOccurrence(%s) = %d, %v; want %d", at, n, err, want)
+			}
+		}
+		status := func(id int64) store.RunRecord {
+			t.Helper()
+			r, err := runs.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		// MoveStatus moves only from the status it names.
+		if err := runs.MoveStatus(ctx, first, "paused", "waiting"); err != nil || status(first).Status != "running" {
+			t.Fatalf("MoveStatus from another status = %v, run %+v", err, status(first))
+		}
+		if err := runs.MoveStatus(ctx, first, "running", "waiting"); err != nil || status(first).Status != "waiting" {
+			t.Fatalf("MoveStatus = %v, run %+v", err, status(first))
+		}
+		if err := runs.SetStatus(ctx, first, "running"); err != nil || status(first).Status != "running" {
+			t.Fatalf("SetStatus = %v, run %+v", err, status(first))
+		}
+		if u, err := runs.Uncleaned(ctx); err != nil || len(u) != 0 {
+			t.Fatalf("Uncleaned before any run finished = %+v, %v", u, err)
+		}
+		end := runT0.Add(time.Hour)
+		if err := runs.Finish(ctx, first, "completed", end); err != nil {
+			t.Fatal(err)
+		}
+		if err := runs.Fail(ctx, second, "failed", "activity x failed: boom", end); err != nil {
+			t.Fatal(err)
+		}
+		if r := status(first); r.Status != "completed" || r.FinishedAt == nil || !r.FinishedAt.Equal(end) || r.Error != "" {
+			t.Fatalf("finished run = %+v", r)
+		}
+		if r := status(second); r.Status != "failed" || r.Error != "activity x failed: boom" || r.Occurrence == nil || !r.Occurrence.Equal(occ) {
+			t.Fatalf("failed run = %+v", r)
+		}
+		u, err := runs.Uncleaned(ctx)
+		if err != nil || len(u) != 2 || !u[0].FinishedAt.Equal(end) || u[0].CampaignID != campaignID || u[0].Version != 1 {
+			t.Fatalf("Uncleaned = %+v, %v", u, err)
+		}
+		if err := runs.MarkCleaned(ctx, first, end); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := runs.Uncleaned(ctx); err != nil || len(u) != 1 || u[0].ID != second {
+			t.Fatalf("Uncleaned after one was cleaned = %+v, %v", u, err)
+		}
+	})
+}
+
+func TestRunsActivityErrorsSkipsAndRetries(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		runs := s.Runs()
+		activity := func(id string) store.ActivityRecord {
+			t.Helper()
+			acts, err := runs.Activities(ctx, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range acts {
+				if a.ID == id {
+					return a
+				}
+			}
+			t.Fatalf("no activity %s in %+v", id, acts)
+			return store.ActivityRecord{}
+		}
+		// A failed attempt that is retried keeps its error, not an end.
+		if err := runs.ActivityError(ctx, run, "a", "queued", "attempt 1 failed: boom", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if a := activity("a"); a.Status != "queued" || a.Error != "attempt 1 failed: boom" || a.FinishedAt != nil {
+			t.Fatalf("after a retried attempt = %+v", a)
+		}
+		end := runT0.Add(time.Minute)
+		if err := runs.ActivityError(ctx, run, "a", "failed", "boom", end); err != nil {
+			t.Fatal(err)
+		}
+		if a := activity("a"); a.Status != "failed" || a.Error != "boom" || a.FinishedAt == nil || !a.FinishedAt.Equal(end) {
+			t.Fatalf("after the last attempt = %+v", a)
+		}
+		// An operator's retry clears the error and the end.
+		if err := runs.ResetActivity(ctx, run, "a", "queued"); err != nil {
+			t.Fatal(err)
+		}
+		if a := activity("a"); a.Status != "queued" || a.Error != "" || a.FinishedAt != nil {
+			t.Fatalf("after a reset = %+v", a)
+		}
+		if err := runs.SetActivityStatus(ctx, run, "a", "held"); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := runs.ActivityStatus(ctx, run, "a"); err != nil || st != "held" {
+			t.Fatalf("ActivityStatus = %q, %v; want held", st, err)
+		}
+		if err := runs.SkipActivity(ctx, run, "b", "skipped", end); err != nil {
+			t.Fatal(err)
+		}
+		b := activity("b")
+		if b.Status != "skipped" || b.RowsIn == nil || *b.RowsIn != 0 || b.RowsOut == nil || *b.RowsOut != 0 || b.FinishedAt == nil {
+			t.Fatalf("skipped activity = %+v", b)
+		}
+	})
+}
+
 // TestRunsLockSerialisesARun: the coordinating transactions of one run
 // wait for each other — on the run's row on PostgreSQL, on Hold's mutex on
 // the embedded store.
@@ -123,7 +251,7 @@ func TestRunsLockSerialisesARun(t *testing.T) {
 		second := make(chan error, 1)
 		go func() {
 			defer s.Runs().Hold(run)()
-			second <- s.InTx(ctx, func(tx2 *sql.Tx) error {
+			second <- s.InTx(ctx, func(tx2 *store.Tx) error {
 				_, err := s.Runs().On(tx2).Lock(ctx, run)
 				return err
 			})

@@ -156,12 +156,12 @@ func QuoteList(idents []string) string {
 }
 
 // InTx runs fn in a transaction, committing when it returns nil.
-func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&Tx{tx}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -169,6 +169,24 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Tx is a transaction InTx opened: an area bound to it (On(tx)) runs its
+// operations inside it. InTx alone commits or rolls it back, so its
+// holder can neither end it early nor keep it open.
+type Tx struct{ tx *sql.Tx }
+
+// ExecContext, QueryContext and QueryRowContext make a Tx a Querier.
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // TableExists reports whether a table of that name exists in the current
@@ -182,7 +200,7 @@ func (s *Store) TableExists(ctx context.Context, q Querier, name string) (bool, 
 	return n > 0, nil
 }
 
-// Querier is what *sql.DB, *sql.Tx and *sql.Conn have in common.
+// Querier is what *sql.DB, *sql.Tx, *sql.Conn and a Tx have in common.
 type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ func TestTokens(t *testing.T) {
 		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		add := func(hash, name string, at time.Time) (bool, error) {
 			var added bool
-			err := s.InTx(ctx, func(tx *sql.Tx) error {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
 				var err error
 				added, err = s.Tokens().On(tx).Add(ctx, store.TokenRecord{Hash: hash, Name: name, CreatedAt: at})
 				return err
