@@ -53,7 +53,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			h.Status = "failing"
 		}
 	}
-	if err := s.store.DB.PingContext(r.Context()); err != nil {
+	if err := s.store.Ping(r.Context()); err != nil {
 		h.Status = "unavailable"
 	}
 	code := http.StatusOK

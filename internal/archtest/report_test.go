@@ -13,10 +13,18 @@ import (
 )
 
 // sqlRE finds what looks like SQL in a string literal: a statement's first
-// word, or FROM/INTO/WHERE/JOIN before a name (the measure of issue #14,
-// kept as it was so figures compare; case-insensitive, so it also counts
-// some prose such as "drop entity x").
-var sqlRE = regexp.MustCompile(`(?i)^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|MERGE|WITH|TRUNCATE)\b|\b(FROM|INTO|WHERE|JOIN)\s+[a-z_"]`)
+// word, or FROM/INTO/WHERE/JOIN before a name (the measure of issue #14).
+// The keywords are matched in upper case, as Fanfare writes its SQL: the
+// first measure ignored case, and so on 2026-12-06 also counted 48 pieces
+// of prose ("drop entity", "create staging table: %w", "where recipients
+// reach…", the model's list of reserved words, "a transition needs from
+// and to") and 4 route patterns (routeRE), and no SQL that this one
+// misses. The name after FROM… may have either case.
+var sqlRE = regexp.MustCompile(`^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|MERGE|WITH|TRUNCATE)\b|\b(FROM|INTO|WHERE|JOIN)\s+(?i:[a-z_"])`)
+
+// routeRE is an HTTP route pattern ("DELETE /api/tokens/{name}"), which
+// starts like a statement but is none.
+var routeRE = regexp.MustCompile(`^(GET|HEAD|POST|PUT|PATCH|DELETE) /`)
 
 // TestReport logs, per package outside internal/store, the string
 // literals that look like SQL and the uses of Store.Embedded and
@@ -37,7 +45,7 @@ func TestReport(t *testing.T) {
 		for _, f := range p.files {
 			ast.Inspect(f, func(n ast.Node) bool {
 				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					if s, err := strconv.Unquote(lit.Value); err == nil && sqlRE.MatchString(s) {
+					if s, err := strconv.Unquote(lit.Value); err == nil && sqlRE.MatchString(s) && !routeRE.MatchString(s) {
 						lits[top]++
 					}
 				}

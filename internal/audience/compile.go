@@ -2,6 +2,7 @@ package audience
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -283,8 +284,12 @@ func (c *Compiled) junction(s *scope, nodes []*Node, sep, empty string, depth in
 }
 
 // link compiles a condition on related rows. Existence is a correlated
-// EXISTS (a semi-join for both planners); counts and aggregates LEFT JOIN a
-// derived table grouped by the link columns, so every row is looked up once.
+// EXISTS (a semi-join for both planners). A count or an aggregate groups the
+// related rows by the link columns, LEFT JOINed to the rows so every row is
+// looked up once. Where the condition is false for a row with no related
+// rows (count >= 2, sum > 500), only the groups passing it (HAVING) are
+// kept, and a row matches when it finds one: by EXISTS or by the join, as
+// the dialect runs faster (ExistsOverGroups).
 func (c *Compiled) link(s *scope, n *Node, depth int) (string, error) {
 	toOne, many, err := ResolveLink(c.m, s.e, n.Link)
 	if err != nil {
@@ -308,72 +313,128 @@ func (c *Compiled) link(s *scope, n *Node, depth int) (string, error) {
 		}
 		return "EXISTS (SELECT 1 FROM " + c.from(inner) + " WHERE " + where + ")", nil
 	}
-
-	// The grouped side: link columns k1…, count(*) AS c, the aggregate AS v
-	// and, for avg, the count of non-null values AS n.
 	g := c.alias("g")
-	sel := make([]string, 0, len(many.ToCols)+3)
 	group := make([]string, len(many.ToCols))
+	keys := make([]string, len(many.ToCols))
 	on := make([]string, len(many.ToCols))
 	for i, col := range many.ToCols {
 		group[i] = inner.alias + "." + store.Quote(col)
 		k := "k" + strconv.Itoa(i+1)
-		sel = append(sel, group[i]+" AS "+k)
+		keys[i] = group[i] + " AS " + k
 		on[i] = g + "." + k + " = " + outer + "." + store.Quote(many.FromCols[i])
-	}
-	sel = append(sel, "count(*) AS c")
-	var cond string
-	if n.Count != nil {
-		cond, err = c.condition("coalesce("+g+".c, 0)", countAttr, n.Count.Op, n.Count.Value, false)
-		if err != nil {
-			return "", fmt.Errorf("count(%s) %s: %w", n.Link, n.Count.Op, err)
-		}
-	} else {
-		ag := n.Aggregate
-		hops, a, err := ResolveAttr(c.m, inner.e, ag.Attr)
-		if err != nil {
-			return "", fmt.Errorf("%s(%s.%s): %w", ag.Fn, n.Link, ag.Attr, err)
-		}
-		x := c.joinHops(inner, hops) + "." + store.Quote(a.Name)
-		numeric := a.Type == datamodel.TypeInteger || a.Type == datamodel.TypeDecimal
-		switch ag.Fn {
-		case FnCount:
-			sel = append(sel, "count("+x+") AS v")
-			cond, err = c.condition("coalesce("+g+".v, 0)", countAttr, ag.Op, ag.Value, false)
-		case FnSum:
-			if !numeric {
-				return "", fmt.Errorf("sum(%s.%s): %s is %s, not a number", n.Link, ag.Attr, ag.Attr, a.Type)
-			}
-			sel = append(sel, "sum("+x+") AS v")
-			cond, err = c.condition("coalesce("+g+".v, 0)", a, ag.Op, ag.Value, false)
-		case FnAvg:
-			if !numeric {
-				return "", fmt.Errorf("avg(%s.%s): %s is %s, not a number", n.Link, ag.Attr, ag.Attr, a.Type)
-			}
-			sel = append(sel, "sum("+x+") AS v", "count("+x+") AS n")
-			cond, err = c.average(g+".v", g+".n", a, ag.Op, ag.Value)
-		case FnMin, FnMax:
-			switch a.Type {
-			case datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeDate, datamodel.TypeTimestamp:
-			default:
-				return "", fmt.Errorf("%s(%s.%s): %s is %s; min and max take numbers, dates and timestamps", ag.Fn, n.Link, ag.Attr, ag.Attr, a.Type)
-			}
-			sel = append(sel, ag.Fn+"("+x+") AS v")
-			cond, err = c.condition(g+".v", a, ag.Op, ag.Value, false)
-		default:
-			return "", fmt.Errorf("unknown aggregate function %q", ag.Fn)
-		}
-		if err != nil {
-			return "", fmt.Errorf("%s(%s.%s) %s: %w", ag.Fn, n.Link, ag.Attr, ag.Op, err)
-		}
 	}
 	where := ""
 	if filter != "" {
 		where = " WHERE " + filter
 	}
-	s.joins = append(s.joins, "LEFT JOIN (SELECT "+strings.Join(sel, ", ")+" FROM "+c.from(inner)+where+
-		" GROUP BY "+strings.Join(group, ", ")+") "+g+" ON "+strings.Join(on, " AND "))
+	groups := " FROM " + c.from(inner) + where + " GROUP BY " + strings.Join(group, ", ")
+	if c.noneFails(n, inner.e) {
+		having, _, err := c.grouped(n, inner, "")
+		if err != nil {
+			return "", err
+		}
+		passing := "(SELECT " + strings.Join(keys, ", ") + groups + " HAVING " + having + ") " + g
+		if c.d.ExistsOverGroups() {
+			return "EXISTS (SELECT 1 FROM " + passing + " WHERE " + strings.Join(on, " AND ") + ")", nil
+		}
+		s.joins = append(s.joins, "LEFT JOIN "+passing+" ON "+strings.Join(on, " AND "))
+		return "(" + g + ".k1 IS NOT NULL)", nil
+	}
+	cond, sel, err := c.grouped(n, inner, g)
+	if err != nil {
+		return "", err
+	}
+	s.joins = append(s.joins, "LEFT JOIN (SELECT "+strings.Join(append(keys, sel...), ", ")+groups+") "+g+" ON "+strings.Join(on, " AND "))
 	return cond, nil
+}
+
+// noneFails reports whether a count or a count or sum aggregate compares
+// false for a row with no related rows (0, where SQL's coalesce puts it),
+// which makes an EXISTS over the groups passing the condition exact.
+func (c *Compiled) noneFails(n *Node, related *datamodel.Entity) bool {
+	ev := &evaluator{m: c.m, q: c.q, now: c.now, loc: c.loc}
+	var t truth
+	var err error
+	switch {
+	case n.Count != nil:
+		t, err = ev.condition(int64(0), countAttr, n.Count.Op, n.Count.Value, false)
+	case n.Aggregate.Fn == FnCount:
+		t, err = ev.condition(int64(0), countAttr, n.Aggregate.Op, n.Aggregate.Value, false)
+	case n.Aggregate.Fn == FnSum:
+		_, a, rerr := ResolveAttr(c.m, related, n.Aggregate.Attr)
+		if rerr != nil {
+			return false
+		}
+		var zero any = new(big.Rat)
+		if a.Type == datamodel.TypeInteger {
+			zero = int64(0)
+		}
+		t, err = ev.condition(zero, a, n.Aggregate.Op, n.Aggregate.Value, false)
+	default:
+		return false
+	}
+	return err == nil && t == no
+}
+
+// grouped compiles a count or an aggregate of a link's related rows
+// (inner, grouped by the link columns) and its condition. With g "" the
+// condition reads the aggregate itself, for a HAVING clause; otherwise it
+// reads the columns of derived table g, and sel lists them: count(*) AS c,
+// the aggregate AS v and, for avg, the count of non-null values AS n.
+func (c *Compiled) grouped(n *Node, inner *scope, g string) (cond string, sel []string, err error) {
+	col := func(name, agg string) string {
+		if g == "" {
+			return agg
+		}
+		sel = append(sel, agg+" AS "+name)
+		return g + "." + name
+	}
+	if n.Count != nil {
+		x := col("c", "count(*)")
+		cond, err = c.condition("coalesce("+x+", 0)", countAttr, n.Count.Op, n.Count.Value, false)
+		if err != nil {
+			return "", nil, fmt.Errorf("count(%s) %s: %w", n.Link, n.Count.Op, err)
+		}
+		return cond, sel, nil
+	}
+	if g != "" {
+		sel = append(sel, "count(*) AS c")
+	}
+	ag := n.Aggregate
+	hops, a, err := ResolveAttr(c.m, inner.e, ag.Attr)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s(%s.%s): %w", ag.Fn, n.Link, ag.Attr, err)
+	}
+	x := c.joinHops(inner, hops) + "." + store.Quote(a.Name)
+	numeric := a.Type == datamodel.TypeInteger || a.Type == datamodel.TypeDecimal
+	switch ag.Fn {
+	case FnCount:
+		cond, err = c.condition("coalesce("+col("v", "count("+x+")")+", 0)", countAttr, ag.Op, ag.Value, false)
+	case FnSum:
+		if !numeric {
+			return "", nil, fmt.Errorf("sum(%s.%s): %s is %s, not a number", n.Link, ag.Attr, ag.Attr, a.Type)
+		}
+		cond, err = c.condition("coalesce("+col("v", "sum("+x+")")+", 0)", a, ag.Op, ag.Value, false)
+	case FnAvg:
+		if !numeric {
+			return "", nil, fmt.Errorf("avg(%s.%s): %s is %s, not a number", n.Link, ag.Attr, ag.Attr, a.Type)
+		}
+		sum := col("v", "sum("+x+")")
+		cond, err = c.average(sum, col("n", "count("+x+")"), a, ag.Op, ag.Value)
+	case FnMin, FnMax:
+		switch a.Type {
+		case datamodel.TypeInteger, datamodel.TypeDecimal, datamodel.TypeDate, datamodel.TypeTimestamp:
+		default:
+			return "", nil, fmt.Errorf("%s(%s.%s): %s is %s; min and max take numbers, dates and timestamps", ag.Fn, n.Link, ag.Attr, ag.Attr, a.Type)
+		}
+		cond, err = c.condition(col("v", ag.Fn+"("+x+")"), a, ag.Op, ag.Value, false)
+	default:
+		return "", nil, fmt.Errorf("unknown aggregate function %q", ag.Fn)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("%s(%s.%s) %s: %w", ag.Fn, n.Link, ag.Attr, ag.Op, err)
+	}
+	return cond, sel, nil
 }
 
 // countAttr types counts.

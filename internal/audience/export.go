@@ -66,12 +66,6 @@ func (s *Service) Export(ctx context.Context, name string, version int64, attrs 
 		return 0, err
 	}
 	query, args := c.SQL(selectList(cols), "ORDER BY "+strings.Join(c.Keys(), ", "))
-	rows, err := s.Store.DB.QueryContext(ctx, query, args...)
-	if err != nil {
-		return 0, ctxErr(ctx, "export audience "+name, err)
-	}
-	defer rows.Close()
-
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var write func(row []any) error
 	switch format {
@@ -120,21 +114,23 @@ func (s *Service) Export(ctx context.Context, name string, version int64, attrs 
 		}
 	}
 	var n int64
-	for rows.Next() {
-		row, err := scanRow(rows, cols)
+	var werr error // of write, which the rows end with as they are
+	err = s.Store.Generated().Rows(ctx, query, args, func(scan func(...any) error) error {
+		row, err := scanRow(scan, cols)
 		if err != nil {
-			return n, ctxErr(ctx, "export audience "+name, err)
+			return err
 		}
-		if err := write(row); err != nil {
-			return n, fmt.Errorf("export audience %s: write: %w", name, err)
+		if werr = write(row); werr != nil {
+			return werr
 		}
 		n++
 		// Drivers may hand out buffered rows after the caller went away.
-		if err := ctx.Err(); err != nil {
-			return n, ctxErr(ctx, "export audience "+name, err)
-		}
+		return ctx.Err()
+	})
+	if werr != nil {
+		return n, fmt.Errorf("export audience %s: write: %w", name, werr)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return n, ctxErr(ctx, "export audience "+name, err)
 	}
 	if err := bw.Flush(); err != nil {

@@ -2,7 +2,6 @@ package audience
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -217,7 +216,7 @@ func (s *Service) count(ctx context.Context, p *prepared) (int64, error) {
 	}
 	query, args := c.SQL("count(*)", "")
 	var n int64
-	if err := s.Store.DB.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+	if err := s.Store.Generated().Row(ctx, query, args, &n); err != nil {
 		return 0, ctxErr(ctx, "count audience", err)
 	}
 	return n, nil
@@ -253,31 +252,23 @@ func (s *Service) breakdown(ctx context.Context, p *prepared, attrPath string, t
 		return nil, 0, err
 	}
 	col := cols[0]
-	// Group by the raw value so numbers and dates sort as such; convert
-	// (decimals and JSON to text) only in the outer select.
-	inner, args := c.SQL(col.raw+" AS v, count(*) AS n", "GROUP BY "+col.raw)
-	query := "SELECT " + col.convert("b.v") + ", b.n, CAST(sum(b.n) OVER () AS BIGINT) FROM (" + inner + ") b" +
-		" ORDER BY b.n DESC, b.v NULLS LAST LIMIT " + strconv.Itoa(top)
-	rows, err := s.Store.DB.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, 0, ctxErr(ctx, "break audience down by "+attrPath, err)
-	}
-	defer rows.Close()
+	query, args := c.Breakdown(col.raw, col.convert, top)
 	buckets := []Bucket{}
 	var total, listed int64
-	for rows.Next() {
+	err = s.Store.Generated().Rows(ctx, query, args, func(scan func(...any) error) error {
 		var (
 			v any
 			b Bucket
 		)
-		if err := rows.Scan(&v, &b.Count, &total); err != nil {
-			return nil, 0, ctxErr(ctx, "break audience down by "+attrPath, err)
+		if err := scan(&v, &b.Count, &total); err != nil {
+			return err
 		}
 		b.Value = jsonValue(col.attr, v)
 		listed += b.Count
 		buckets = append(buckets, b)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, 0, ctxErr(ctx, "break audience down by "+attrPath, err)
 	}
 	return buckets, total - listed, nil
@@ -321,20 +312,16 @@ func (s *Service) sample(ctx context.Context, p *prepared, attrs []string, limit
 		return nil, err
 	}
 	query, args := c.SQL(selectList(cols), "ORDER BY "+strings.Join(c.Keys(), ", ")+" LIMIT "+strconv.Itoa(limit))
-	rows, err := s.Store.DB.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, ctxErr(ctx, "sample audience", err)
-	}
-	defer rows.Close()
 	res := &SampleResult{Columns: attrs, Rows: [][]any{}}
-	for rows.Next() {
-		row, err := scanRow(rows, cols)
+	err = s.Store.Generated().Rows(ctx, query, args, func(scan func(...any) error) error {
+		row, err := scanRow(scan, cols)
 		if err != nil {
-			return nil, ctxErr(ctx, "sample audience", err)
+			return err
 		}
 		res.Rows = append(res.Rows, row)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, ctxErr(ctx, "sample audience", err)
 	}
 	return res, nil
@@ -414,13 +401,13 @@ func selectList(cols []column) string {
 }
 
 // scanRow scans one row of cols into JSON-friendly values.
-func scanRow(rows *sql.Rows, cols []column) ([]any, error) {
+func scanRow(scan func(...any) error, cols []column) ([]any, error) {
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := rows.Scan(ptrs...); err != nil {
+	if err := scan(ptrs...); err != nil {
 		return nil, err
 	}
 	for i, c := range cols {

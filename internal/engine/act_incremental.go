@@ -7,7 +7,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
-	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/worktable"
 )
 
 // hwmKey is the campaign state key of an incremental query's high-water
@@ -39,58 +39,37 @@ func incrementalQuery(v *env) ([]output, error) {
 	if attr.Type != datamodel.TypeDate && attr.Type != datamodel.TypeTimestamp {
 		return nil, fmt.Errorf("%s: since %q is %s: want a date or timestamp attribute", v.act.ID, s.Since, attr.Type)
 	}
-	q, err := v.query(dim, s.Query, s.Where)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
-	}
-	c, err := v.compile(q)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
-	}
-	sel, err := v.keySelect(dim, c.Keys())
-	if err != nil {
-		return nil, err
-	}
-	since, err := c.Column(s.Since)
-	if err != nil {
-		return nil, fmt.Errorf("%s: since %q: %w", v.act.ID, s.Since, err)
-	}
-	sel += ", " + since + " AS ff_since"
 	mark, hasMark, err := v.state(hwmKey(v.act.ID))
 	if err != nil {
 		return nil, err
 	}
-	cond := "q.ff_since IS NOT NULL"
+	var after any
 	if hasMark {
 		t, err := parseMark(mark)
 		if err != nil {
 			return nil, fmt.Errorf("%s: high-water mark %q: %w", v.act.ID, mark, err)
 		}
-		cond = "q.ff_since > " + c.Arg(t)
+		after = t
 	}
-	inner, args := c.SQL(sel, "")
-	keys, err := v.keyColumns(dim)
+	outs, err := v.createAs(v.compiler().Incremental("out", dim, s.Query, s.Where, s.Since, after))
 	if err != nil {
 		return nil, err
 	}
-	table := v.table("out")
-	if err := v.createAs(table, "SELECT "+columnList("q", keys)+", q.ff_since FROM ("+inner+") q WHERE "+cond, args...); err != nil {
-		return nil, err
-	}
+	table := outs[0].Table
 	var top sql.NullTime
-	if err := v.store().DB.QueryRowContext(v.ctx, "SELECT max(ff_since) FROM "+store.Quote(table)).Scan(&top); err != nil {
+	if err := v.store().DB.QueryRowContext(v.ctx, worktable.MaxSince(table)).Scan(&top); err != nil {
 		return nil, fmt.Errorf("%s: read the new high-water mark: %w", v.act.ID, err)
 	}
 	if !top.Valid {
-		return nil, v.exec("DROP TABLE " + store.Quote(table))
+		return nil, v.exec(worktable.Drop(table))
 	}
-	if err := v.exec("ALTER TABLE " + store.Quote(table) + " DROP COLUMN ff_since"); err != nil {
+	if err := v.exec(worktable.DropSince(table)); err != nil {
 		return nil, err
 	}
 	if !v.simulate() {
 		v.keepState(hwmKey(v.act.ID), formatMark(top.Time, attr.Type))
 	}
-	return []output{{Port: "out", Table: table, Dimension: dim}}, nil
+	return outs, nil
 }
 
 // formatMark writes a high-water mark: a date, or an instant in UTC to the

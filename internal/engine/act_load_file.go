@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/worktable"
 )
 
 // lineColumn is the column of a file row's line number, the first column
@@ -122,7 +122,7 @@ func fileColumns(decl map[string]string, format ingest.Format) ([]fileColumn, er
 	cols := make([]fileColumn, 0, len(names))
 	for _, n := range names {
 		switch {
-		case !identRE.MatchString(n) || len(n) > 63:
+		case !worktable.ValidName(n) || len(n) > 63:
 			return nil, fmt.Errorf("column %q: a file column name is a letter or '_' followed by letters, digits and '_' (at most 63)", n)
 		case strings.EqualFold(n, lineColumn):
 			return nil, fmt.Errorf("column %q: the name is taken by the line number column", n)
@@ -261,7 +261,6 @@ var rejectColumns = []string{"line", "column", "value", "reason"}
 func (v *env) streamFile(rd ingest.Reader, cols []fileColumn, out string, outCols []string, rejects string) error {
 	ctx, cancel := context.WithCancel(v.ctx)
 	defer cancel()
-	db, d := v.e.store.DB, v.e.store.Dialect
 	good := make(chan [][]any, 4)
 	bad := make(chan [][]any, 4)
 	type load struct {
@@ -270,26 +269,13 @@ func (v *env) streamFile(rd ingest.Reader, cols []fileColumn, out string, outCol
 		ch    chan [][]any
 	}
 	loads := []load{{out, outCols, good}, {rejects, rejectColumns, bad}}
-	// A bulk load holds its connection until it ends.
-	conns := make([]*sql.Conn, len(loads))
-	for i := range loads {
-		c, err := db.Conn(ctx)
-		if err != nil {
-			for _, c := range conns[:i] {
-				c.Close()
-			}
-			return fmt.Errorf("loading connection: %w", err)
-		}
-		conns[i] = c
-	}
 	errs := make([]error, len(loads)+1)
 	var wg sync.WaitGroup
 	for i, l := range loads {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer conns[i].Close()
-			if _, err := d.BulkLoad(ctx, conns[i], l.table, l.cols, batchFeed(l.ch)); err != nil {
+			if _, err := v.e.store.Runs().Load(ctx, l.table, l.cols, batchFeed(l.ch)); err != nil {
 				errs[i] = err
 				cancel()
 				for range l.ch {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/campaign"
-	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // readAudience copies a saved audience's current members: the population
@@ -24,13 +23,5 @@ func readAudience(v *env) ([]output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
-	keys, err := v.keyColumns(a.Dimension)
-	if err != nil {
-		return nil, err
-	}
-	table := v.table("out")
-	if err := v.createAs(table, "SELECT DISTINCT "+columnList("m", keys)+" FROM "+store.Quote(members)+" m"); err != nil {
-		return nil, err
-	}
-	return []output{{Port: "out", Table: table, Dimension: a.Dimension}}, nil
+	return v.createAs(v.compiler().Members("out", a.Dimension, members))
 }

@@ -2,20 +2,15 @@ package engine
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
-	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-// reconcile turns the rows of a file into rows of a dimension: out holds
-// the key of every row of the dimension whose attributes equal the columns
-// of at least one file row (every pair of the match; a null matches
-// nothing), each key once; unmatched holds the file rows that match no
-// row, with their columns. Values are compared in their own types, so a
-// file column must have a type comparable with its attribute's.
+// reconcile turns the rows of a file (from load_file) into rows of a
+// dimension (worktable's Reconcile), reading the file columns' types from
+// the catalog.
 func reconcile(v *env) ([]output, error) {
 	var s campaign.Reconcile
 	if err := v.act.Decode(&s); err != nil {
@@ -43,45 +38,7 @@ func reconcile(v *env) ([]output, error) {
 	if err != nil {
 		return nil, err
 	}
-	paths := make([]string, len(s.Match))
-	conds := make([]string, len(s.Match))
-	for i, m := range s.Match {
-		ft, ok := fileTypes[m.Column]
-		if !ok {
-			return nil, fmt.Errorf("%s: the file has no column %q (columns: %s)", v.act.ID, m.Column, strings.Join(sortedNames(fileTypes), ", "))
-		}
-		a, err := v.resolvePath(dim, m.Attribute)
-		if err != nil {
-			return nil, err
-		}
-		if ac := compareClass(a.Type); ac == "" || ac != compareClass(ft) {
-			return nil, fmt.Errorf("%s: column %s is %s and attribute %s is %s: they cannot be compared; declare the column with the attribute's type in load_file", v.act.ID, m.Column, orUnknown(ft), m.Attribute, a.Type)
-		}
-		paths[i] = m.Attribute
-		conds[i] = "d." + viewCol(i) + " = f." + store.Quote(m.Column)
-	}
-	view, err := v.dimView(dim.Name, "", paths)
-	if err != nil {
-		return nil, err
-	}
-	match := strings.Join(conds, " AND ")
-	file := store.Quote(in.Table) + " f"
-	// The dimension's view holds each key once, so a semi-join yields
-	// each matched key once however many file rows match it.
-	out := v.table("out")
-	query := "SELECT " + columnList("d", quoteAll(dim.Key)) + " FROM (" + view.sql + ") d WHERE EXISTS (SELECT 1 FROM " + file + " WHERE " + match + ")"
-	if err := v.createAs(out, query, view.args...); err != nil {
-		return nil, err
-	}
-	unmatched := v.table(campaign.PortUnmatched)
-	query = "SELECT f.* FROM " + file + " WHERE NOT EXISTS (SELECT 1 FROM (" + view.sql + ") d WHERE " + match + ")"
-	if err := v.createAs(unmatched, query, view.args...); err != nil {
-		return nil, err
-	}
-	return []output{
-		{Port: "out", Table: out, Dimension: dim.Name},
-		{Port: campaign.PortUnmatched, Table: unmatched},
-	}, nil
+	return v.run(v.compiler().Reconcile(dim.Name, s.Match, fileTypes, work(in)))
 }
 
 // fileColumnTypes reads the data model type of every column of a working
@@ -128,35 +85,4 @@ func sqlTypeOf(dataType string) datamodel.Type {
 		return datamodel.TypeTimestamp
 	}
 	return ""
-}
-
-// compareClass groups the types whose values SQL compares with each other
-// exactly: text (string, enum), numbers (integer, decimal), and each other
-// type on its own. json compares with nothing.
-func compareClass(t datamodel.Type) string {
-	switch t {
-	case datamodel.TypeString, datamodel.TypeEnum:
-		return "text"
-	case datamodel.TypeInteger, datamodel.TypeDecimal:
-		return "number"
-	case datamodel.TypeBoolean, datamodel.TypeDate, datamodel.TypeTimestamp:
-		return string(t)
-	}
-	return ""
-}
-
-func orUnknown(t datamodel.Type) string {
-	if t == "" {
-		return "of an unknown type"
-	}
-	return string(t)
-}
-
-func sortedNames(m map[string]datamodel.Type) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

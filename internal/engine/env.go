@@ -150,19 +150,6 @@ func (v *env) only() (input, error) {
 	return v.inputs[0], nil
 }
 
-// keyColumns returns the quoted key columns of a dimension.
-func (v *env) keyColumns(dimension string) ([]string, error) {
-	ent := v.st.model.Entity(dimension)
-	if ent == nil {
-		return nil, fmt.Errorf("%s: unknown dimension %q", v.act.ID, dimension)
-	}
-	out := make([]string, len(ent.Key))
-	for i, k := range ent.Key {
-		out[i] = store.Quote(k)
-	}
-	return out, nil
-}
-
 // passThrough hands the single input on unchanged on port out (no copy:
 // the output names the input's table).
 func passThrough(v *env, port string) ([]output, error) {

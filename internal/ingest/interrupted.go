@@ -16,7 +16,7 @@ const StatusInterrupted = store.ImportInterrupted
 // record inserts the import's row as running, with the owner's lock that
 // tells other nodes its process is alive (see store.Imports.Begin).
 func (im *importer) record(ctx context.Context) error {
-	id, err := im.s.Imports().Begin(ctx, im.conn, im.e.Name, im.sum.Source, time.Now().UTC())
+	id, err := im.stage.Begin(ctx, im.e.Name, im.sum.Source, time.Now().UTC())
 	if err != nil {
 		return fmt.Errorf("record import: %w", err)
 	}
@@ -27,11 +27,9 @@ func (im *importer) record(ctx context.Context) error {
 // release lets go of the staging connection, and of the owner's lock
 // once the import's outcome is recorded.
 func (im *importer) release(ctx context.Context) {
-	if im.conn == nil {
-		return
+	if im.stage != nil {
+		im.stage.Close(ctx)
 	}
-	_ = im.s.Imports().Release(ctx, im.conn, im.sum.ImportID)
-	_ = im.conn.Close()
 }
 
 // MarkInterrupted records as interrupted the imports whose process ended

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,23 +100,19 @@ const (
 	StatusFailed               = "failed"
 )
 
-const (
-	lineCol   = "_line"
-	deleteCol = "_delete"
-	batchRows = 2048
-)
+// batchRows is how many rows a slab carries to the bulk loader.
+const batchRows = 2048
 
 // importer holds the state of one import.
 type importer struct {
-	s     *store.Store
-	m     *datamodel.Model
-	e     *datamodel.Entity
-	opts  Options
-	sum   *Summary
-	stage string
-	// conn holds the staging table: a temporary table lives on one
-	// connection, and is neither logged nor checkpointed.
-	conn    *sql.Conn
+	s    *store.Store
+	m    *datamodel.Model
+	e    *datamodel.Entity
+	opts Options
+	sum  *Summary
+	// stage is the import's own connection, which holds its staging
+	// table and its owner lock.
+	stage   *store.Staging
 	convs   []Converter
 	attrs   []*datamodel.Attribute
 	rejects []Reject // not yet written to the store
@@ -192,40 +187,27 @@ func entityNames(m *datamodel.Model) string {
 
 func (im *importer) begin(ctx context.Context) error {
 	var err error
-	if im.conn, err = im.s.DB.Conn(ctx); err != nil {
+	if im.stage, err = im.s.Imports().Staging(ctx); err != nil {
 		return fmt.Errorf("staging connection: %w", err)
 	}
 	if err := im.record(ctx); err != nil {
-		_ = im.conn.Close()
-		im.conn = nil
+		im.stage.Close(ctx)
+		im.stage = nil
 		return err
 	}
-	im.stage = fmt.Sprintf("ff_stage_%d", im.sum.ImportID)
-	cols := []string{store.Quote(lineCol) + " BIGINT", store.Quote(deleteCol) + " BOOLEAN"}
 	for _, a := range im.e.Attributes {
-		cols = append(cols, store.Quote(a.Name)+" "+im.stageType(a))
 		im.attrs = append(im.attrs, a)
 		im.convs = append(im.convs, ConverterForFormat(a, im.opts.TimeZone, im.opts.Format))
 	}
-	_, err = im.conn.ExecContext(ctx, fmt.Sprintf("CREATE TEMPORARY TABLE %s (%s)", store.Quote(im.stage), strings.Join(cols, ", ")))
-	if err != nil {
+	if err := im.stage.Create(ctx, im.e); err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
 	return nil
 }
 
-// stageType is the staging column type: decimals and JSON travel as text
-// (already checked) and are cast when merged.
-func (im *importer) stageType(a *datamodel.Attribute) string {
-	if a.Type == datamodel.TypeDecimal || a.Type == datamodel.TypeJSON {
-		return im.s.Dialect.ColumnType(&datamodel.Attribute{Type: datamodel.TypeString})
-	}
-	return im.s.Dialect.ColumnType(a)
-}
-
 func (im *importer) dropStage(ctx context.Context) {
-	if im.conn != nil {
-		_, _ = im.conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+store.Quote(im.stage))
+	if im.stage != nil {
+		im.stage.Drop(ctx)
 	}
 }
 

@@ -61,8 +61,7 @@ func (im *importer) stageRows(ctx context.Context, r io.Reader) error {
 		pos++
 		return row, nil
 	}
-	columns := append([]string{lineCol, deleteCol}, attrNames(im.attrs)...)
-	_, loadErr := im.s.Dialect.BulkLoad(ctx, im.conn, im.stage, columns, next)
+	_, loadErr := im.stage.Load(ctx, next)
 	if loadErr != nil {
 		cancel()
 		for range full {

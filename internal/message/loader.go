@@ -2,7 +2,6 @@ package message
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -260,16 +259,11 @@ func (l *Loader) loadProfiles(ctx context.Context, dim *datamodel.Entity, keys [
 	}
 	q, args := c.SQL(strings.Join(exprs, ", "), "AND "+inKeys(l.s.Dialect, c, c.Keys(), keys))
 	l.queries++
-	rows, err := l.s.DB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("load profiles: %w", err)
-	}
-	defer rows.Close()
 	out := make(map[string]map[string]any, len(keys))
-	for rows.Next() {
-		vals, err := scan(rows, len(sel))
+	err = l.s.Generated().Rows(ctx, q, args, func(scan func(...any) error) error {
+		vals, err := scanValues(scan, len(sel))
 		if err != nil {
-			return nil, fmt.Errorf("load profiles: %w", err)
+			return err
 		}
 		p := assemble(l.m, dim, sel, vals, l.needs.ToOne)
 		key := make([]any, len(dim.Key))
@@ -277,8 +271,9 @@ func (l *Loader) loadProfiles(ctx context.Context, dim *datamodel.Entity, keys [
 			key[i] = p[k]
 		}
 		out[KeyString(key)] = p
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load profiles: %w", err)
 	}
 	return out, nil
@@ -311,45 +306,21 @@ func (l *Loader) loadMany(ctx context.Context, dim *datamodel.Entity, mn ManyNee
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	// Aliased columns c0…, link columns k0… and each row's rank within its
-	// recipient, so a limit keeps the first rows of every recipient.
-	list := make([]string, 0, len(exprs)+len(fks)+1)
-	outer := make([]string, 0, len(exprs)+len(fks))
-	for i, e := range exprs {
-		a := "c" + strconv.Itoa(i)
-		list = append(list, e+" AS "+a)
-		outer = append(outer, "w."+a)
-	}
-	ks := make([]string, len(fks))
-	for i, f := range fks {
-		ks[i] = "w.k" + strconv.Itoa(i)
-		list = append(list, f+" AS k"+strconv.Itoa(i))
-		outer = append(outer, ks[i])
-	}
-	list = append(list, "row_number() OVER (PARTITION BY "+strings.Join(fks, ", ")+" ORDER BY "+order+") AS rn")
-	inner, args := c.SQL(strings.Join(list, ", "), "AND "+inKeys(l.s.Dialect, c, fks, keys))
-	q := "SELECT " + strings.Join(outer, ", ") + " FROM (" + inner + ") w"
-	if mn.Limit > 0 {
-		q += " WHERE w.rn <= " + strconv.Itoa(mn.Limit)
-	}
-	q += " ORDER BY " + strings.Join(ks, ", ") + ", w.rn"
+	// The first rows of each recipient, by its link columns.
+	q, args := c.FirstPerGroup(exprs, fks, order, "AND "+inKeys(l.s.Dialect, c, fks, keys), mn.Limit)
 	l.queries++
-	rows, err := l.s.DB.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
 	out := map[string][]any{}
-	for rows.Next() {
-		vals, err := scan(rows, len(sel)+len(fks))
+	err = l.s.Generated().Rows(ctx, q, args, func(scan func(...any) error) error {
+		vals, err := scanValues(scan, len(sel)+len(fks))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return err
 		}
 		row := assemble(l.m, hop.To, sel, vals[:len(sel)], mn.ToOne)
 		k := KeyString(vals[len(sel):])
 		out[k] = append(out[k], row)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
@@ -394,13 +365,14 @@ func orderBy(c *audience.Compiled, e *datamodel.Entity, order string) (string, e
 	return strings.Join(parts, ", "), nil
 }
 
-func scan(rows *sql.Rows, n int) ([]any, error) {
+// scanValues scans a row of n columns as the driver gives them.
+func scanValues(scan func(...any) error, n int) ([]any, error) {
 	vals := make([]any, n)
 	ptrs := make([]any, n)
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := rows.Scan(ptrs...); err != nil {
+	if err := scan(ptrs...); err != nil {
 		return nil, err
 	}
 	return vals, nil

@@ -13,6 +13,9 @@ import (
 //	st.Outbox().Counts(ctx, run)              // on the database
 //	st.Outbox().On(tx).MarkSending(ctx, ids)  // inside a transaction
 //
+// A transaction is a Tx that InTx opens, hands to its function and ends:
+// callers hold no *sql.Tx.
+//
 // An area holds the Querier it runs on and the dialect, so what differs
 // between DuckDB and PostgreSQL is decided here, never by its callers. SQL
 // generated from a user's documents (audience conditions, the activities

@@ -68,6 +68,11 @@ type Dialect interface {
 	// one-column key is best written as an IN semi-join rather than a
 	// LEFT JOIN to the table (whose keys are unique).
 	SemiJoinMembers() bool
+	// ExistsOverGroups reports whether a condition on groups of related
+	// rows that a row without related rows fails (count(…) >= 2) is best
+	// written as EXISTS over the groups passing it (HAVING) rather than as
+	// a LEFT JOIN to those groups.
+	ExistsOverGroups() bool
 }
 
 func commonColumnType(a *datamodel.Attribute, text, decimal, json string) string {

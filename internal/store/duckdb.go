@@ -126,6 +126,11 @@ func (duckDialect) Bytewise(expr string) string { return expr }
 // semi-join takes 92 ms, a LEFT JOIN 122 ms, EXISTS twice as long.
 func (duckDialect) SemiJoinMembers() bool { return true }
 
+// ExistsOverGroups: DuckDB decorrelates EXISTS over a grouped derived
+// table with a delim join, 1.5–2.4× the LEFT JOIN to the groups passing
+// HAVING (bench: aggregate_365d, two_hop_count on 200 000 customers).
+func (duckDialect) ExistsOverGroups() bool { return false }
+
 func decimalType(name string, p, s int) string { return fmt.Sprintf("%s(%d,%d)", name, p, s) }
 
 // Plain turns a value scanned into an any into what it is on every store.

@@ -125,12 +125,12 @@ func (i Imports) AddRejects(ctx context.Context, id int64, rejects []ImportRejec
 	return nil
 }
 
-// AddRejectsFrom records, set-based, one problem (column, reason) for each
+// addRejectsFrom records, set-based, one problem (column, reason) for each
 // row of query, a SELECT of two columns: line (BIGINT) and value (text).
-// It is how rows found by SQL (orphans of a link) are reported; query runs
-// on the area's Querier, which must see the tables it reads. It returns
-// how many rejects it recorded.
-func (i Imports) AddRejectsFrom(ctx context.Context, id int64, column, reason, query string) (int64, error) {
+// It is how rows found by SQL (orphans of a link: Staging.RejectOrphans)
+// are reported; query runs on the area's Querier, which must see the
+// tables it reads. It returns how many rejects it recorded.
+func (i Imports) addRejectsFrom(ctx context.Context, id int64, column, reason, query string) (int64, error) {
 	return i.exec(ctx, `INSERT INTO ff_import_rejects (import_id, line, col, value, reason) SELECT $1, r.line, $2, r.value, $3 FROM (`+query+`) r`,
 		id, column, reason)
 }

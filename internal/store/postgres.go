@@ -169,3 +169,8 @@ func (pgDialect) Bytewise(expr string) string { return expr + ` COLLATE "C"` }
 // SemiJoinMembers: NOT IN over a large set is a nested loop; a LEFT JOIN
 // to the member table (its keys are unique) beats NOT EXISTS.
 func (pgDialect) SemiJoinMembers() bool { return false }
+
+// ExistsOverGroups: EXISTS over a grouped derived table is pulled up into
+// a hash join with the groups passing HAVING, the plan of the hand-written
+// count; the LEFT JOIN keeps every group and filters after the join.
+func (pgDialect) ExistsOverGroups() bool { return true }

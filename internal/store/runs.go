@@ -242,3 +242,20 @@ func (r Runs) TableRows(ctx context.Context, table string, limit int) ([]string,
 	}
 	return cols, out, rows.Err()
 }
+
+// Load appends the rows next gives to a working table by the database's
+// bulk path, on a connection of its own held until next has no more rows,
+// so that loads into several tables can run at once. The area must be on
+// the database, not bound to a transaction.
+func (r Runs) Load(ctx context.Context, table string, columns []string, next RowFunc) (int64, error) {
+	db, ok := r.q.(*sql.DB)
+	if !ok {
+		return 0, fmt.Errorf("load %s: needs the database, not a transaction", table)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("loading connection: %w", err)
+	}
+	defer conn.Close()
+	return r.d.BulkLoad(ctx, conn, table, columns, next)
+}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,6 +319,59 @@ func TestRunsWorkTables(t *testing.T) {
 		}
 		if stray, _ := s.Runs().WorkTables(ctx, run, "ff_w_9_0_", true); len(stray) != 0 {
 			t.Fatalf("stray tables after the drop = %v", stray)
+		}
+	})
+}
+
+// Load fills a working table by the bulk path, on its own connection: two
+// loads run at once, as load_file's rows and rejects do.
+func TestRunsLoad(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, q := range []string{`CREATE TABLE ff_w_9_0_rows (line BIGINT, name VARCHAR)`, `CREATE TABLE ff_w_9_1_rejects (line BIGINT, reason VARCHAR)`} {
+			if _, err := s.DB.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows := func(n int, text string) store.RowFunc {
+			i := 0
+			return func() ([]any, error) {
+				if i == n {
+					return nil, nil
+				}
+				i++
+				return []any{int64(i), fmt.Sprintf("%s %d", text, i)}, nil
+			}
+		}
+		var wg sync.WaitGroup
+		counts := make([]int64, 2)
+		errs := make([]error, 2)
+		for i, l := range []struct {
+			table, col string
+			n          int
+		}{{"ff_w_9_0_rows", "name", 1000}, {"ff_w_9_1_rejects", "reason", 3}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				counts[i], errs[i] = s.Runs().Load(ctx, l.table, []string{"line", l.col}, rows(l.n, l.col))
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		for table, want := range map[string]int64{"ff_w_9_0_rows": 1000, "ff_w_9_1_rejects": 3} {
+			if n, _, err := s.Runs().TableSize(ctx, table); err != nil || n != want {
+				t.Errorf("%s has %d rows (%v), want %d", table, n, err, want)
+			}
+		}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			_, err := s.Runs().On(tx).Load(ctx, "ff_w_9_0_rows", []string{"line"}, rows(1, "x"))
+			return err
+		})
+		if err == nil {
+			t.Fatal("Load bound to a transaction ran")
 		}
 	})
 }

@@ -140,6 +140,9 @@ func (s *Store) Close() error { return s.DB.Close() }
 // Embedded reports whether the store is the single-process DuckDB file.
 func (s *Store) Embedded() bool { return s.Dialect.Name() == "duckdb" }
 
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
+
 // Quote quotes an identifier that has already been checked against the data
 // model (or is one of Fanfare's own names). Both dialects use double quotes.
 func Quote(ident string) string {

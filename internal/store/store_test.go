@@ -122,3 +122,13 @@ func TestOutboxKey(t *testing.T) {
 		}
 	})
 }
+
+// TestPing: both stores answer a ping.
+func TestPing(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if err := s.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
