@@ -106,6 +106,7 @@ func TestModelValidateNamesFileAndLine(t *testing.T) {
 // embedded data directory, which then holds DuckDB's lock: commands must
 // work through its API, and never show a lock error.
 func TestCommandsGoThroughTheRunningServer(t *testing.T) {
+	t.Parallel()
 	bin := buildFanfare(t)
 	dir := t.TempDir()
 	var logs processLogs

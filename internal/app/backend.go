@@ -14,6 +14,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/client"
+	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -106,10 +107,20 @@ func apiToken(g *cli.Globals) string {
 	return ""
 }
 
+// remote is a running server's API.
 type remote struct{ *client.Client }
 
 func (r remote) Where() string { return "server " + r.Base() }
 func (r remote) Close() error  { return nil }
+
+// Work waits for the server to take the run to its end (the store
+// backend's, service.Local.Work, runs it in this process).
+func (r remote) Work(ctx context.Context, id int64) (*engine.RunStatus, error) {
+	return service.WaitRun(ctx, r.RunStatus, id)
+}
+
+// Send does nothing: the server's dispatchers send the run's messages.
+func (r remote) Send(context.Context, int64) error { return nil }
 
 // local is the use-case layer on the store, in this process.
 type local struct {

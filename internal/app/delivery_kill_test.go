@@ -155,6 +155,7 @@ func (f *sendFixture) waitSettled(t *testing.T, c *client.Client, run int64) {
 // The kill moments come from a seed the test prints; FANFARE_KILL_SEED
 // replays it.
 func TestSendSurvivesKills(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a server process")
 	}
@@ -261,6 +262,7 @@ func TestSendSurvivesKills(t *testing.T) {
 // nothing is left in doubt. Restarted, the server sends the rest, each
 // message once.
 func TestSendStopsWithNothingInDoubt(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and stops a server process")
 	}

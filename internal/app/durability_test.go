@@ -56,6 +56,7 @@ transitions:
 // campaign run and restarts it: the run must finish with exactly the counts
 // of an undisturbed run, every activity done exactly once.
 func TestRunSurvivesKills(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a server process")
 	}

@@ -17,6 +17,7 @@ import (
 // interrupted, not running for ever. On PostgreSQL a node that starts
 // while the import's own node lives must leave it running.
 func TestKilledImportIsInterrupted(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a server process")
 	}

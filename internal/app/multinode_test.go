@@ -177,6 +177,10 @@ func (c *cluster) leased(n *node, run int64) (claimed, sending int) {
 // the send finishes, every recipient got exactly one copy or is in doubt
 // (at most the messages the dead node was handing over), the figures add
 // up, and the other run completes, its activity done once.
+//
+// It runs alone (no t.Parallel): the takeover must come within the lease
+// and 10 s, which the servers of other tests on a busy machine could
+// stretch.
 func TestNodeDeathDoesNotStallASend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs three servers")

@@ -15,6 +15,7 @@ import (
 // point at a reserved name that never resolves, and the command warns
 // once, naming the flag and the variable.
 func TestLocalSendUsesThePublicURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, flag, link string
 		warns            bool
@@ -23,6 +24,7 @@ func TestLocalSendUsesThePublicURL(t *testing.T) {
 		{name: "none", link: service.NoPublicURL + "/u/", warns: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			eachStoreCLI(t, func(t *testing.T, dir string, cli func(args ...string) (int, string, string)) {
 				if tc.flag != "" {
 					base := cli

@@ -15,6 +15,7 @@ import (
 // anything reaps it (it stays a zombie, as under a slow supervisor), starts
 // another one on the same data directory: it must start at once.
 func TestRestartRightAfterKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a server process")
 	}

@@ -81,6 +81,7 @@ func freeAddr(t *testing.T) string {
 // token once, which the second accepts, as it accepts a token the first
 // was configured with.
 func TestServeOnPostgresWithoutDataDir(t *testing.T) {
+	t.Parallel()
 	bin := buildFanfare(t)
 	dbURL := storetest.Config(t, "postgres").DatabaseURL
 	work := t.TempDir()

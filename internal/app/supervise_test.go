@@ -20,6 +20,7 @@ import (
 // (on PostgreSQL, where the test can repair the store while the server
 // runs) answer ok once the retry succeeds.
 func TestFailedStartUpShowsInHealth(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs a server process")
 	}

@@ -64,9 +64,9 @@ func (g *Globals) Log() *slog.Logger { return g.log }
 // defaultDataDir is the embedded store's directory when none is given.
 const defaultDataDir = "fanfare-data"
 
-// DataDirectory is the data directory: the one given, else fanfare-data for the
-// embedded store; with PostgreSQL none unless given, so a server on
-// PostgreSQL writes nothing in its working directory.
+// DataDirectory is the data directory: the one given, else fanfare-data
+// for the embedded store; with PostgreSQL none unless given, so a server
+// on PostgreSQL writes nothing in its working directory.
 func (g *Globals) DataDirectory() string {
 	if g.DataDir != "" || g.DatabaseURL != "" {
 		return g.DataDir

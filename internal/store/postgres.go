@@ -69,12 +69,16 @@ func (pgDialect) ColumnType(a *datamodel.Attribute) string {
 // migrationLockID is the advisory lock key of Fanfare's migrations.
 const migrationLockID = 0x66616e66 // "fanf"
 
+// LockMigrations holds the migrations of the store's schema: the lock's
+// second key is the schema's, so the nodes of one store take turns while
+// stores in other schemas of the database (the tests', one per test) do
+// not wait for each other's migrations.
 func (pgDialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockID); err != nil {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, hashtext(coalesce(current_schema(), '')))`, migrationLockID); err != nil {
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
 	return func() {
-		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockID)
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))`, migrationLockID)
 	}, nil
 }
 
