@@ -30,7 +30,7 @@ func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[stri
 	for i, r := range rows {
 		addrs[i] = strings.ToLower(r.Address)
 	}
-	suppressed, err := d.lookup(ctx, `SELECT address FROM ff_suppressions WHERE channel = $1 AND `+d.cfg.Store.Dialect.InList("address", 2, "VARCHAR"), ch, addrs)
+	suppressed, err := d.cfg.Store.Suppressions().Among(ctx, ch, addrs)
 	if err != nil {
 		return nil, fmt.Errorf("read the suppression list: %w", err)
 	}
@@ -42,8 +42,7 @@ func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[stri
 	}
 	optedOut := map[string]bool{}
 	for dim, list := range keys {
-		found, err := d.lookup(ctx, `SELECT profile_key FROM ff_consent WHERE channel = $1 AND status = 'opt_out' AND dimension = $3 AND `+
-			d.cfg.Store.Dialect.InList("profile_key", 2, "VARCHAR"), ch, list, dim)
+		found, err := d.cfg.Store.Consent().OptedOut(ctx, ch, dim, list)
 		if err != nil {
 			return nil, fmt.Errorf("read consent: %w", err)
 		}
@@ -67,25 +66,6 @@ func (d *Dispatcher) check(ctx context.Context, ch string, rows []Row) (map[stri
 		}
 	}
 	return out, nil
-}
-
-// lookup runs a query over the channel ($1) and a list of values ($2),
-// with more arguments after them, and returns the values it finds.
-func (d *Dispatcher) lookup(ctx context.Context, query, ch string, values []string, more ...any) (map[string]bool, error) {
-	found := map[string]bool{}
-	rs, err := d.cfg.Store.DB.QueryContext(ctx, query, append([]any{ch, values}, more...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var v string
-		if err := rs.Scan(&v); err != nil {
-			return nil, err
-		}
-		found[v] = true
-	}
-	return found, rs.Err()
 }
 
 // checkAddress validates an address for its channel.

@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -49,15 +48,14 @@ var (
 // *message.ValidationError for invalid content and a *message.RenderError
 // when a template fails for this profile.
 func PreviewMessage(ctx context.Context, s *store.Store, campaignName, activity string, key []any) (*channel.Message, error) {
-	var doc string
-	err := s.DB.QueryRowContext(ctx, `SELECT v.document FROM ff_campaigns c JOIN ff_campaign_versions v ON v.campaign_id = c.id AND v.version = c.latest_version WHERE c.name = $1`, campaignName).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
+	camp, err := s.Campaigns().Get(ctx, campaignName)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("campaign %q: %w", campaignName, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read campaign %q: %w", campaignName, err)
 	}
-	d, err := campaign.Parse([]byte(doc))
+	d, err := campaign.Parse([]byte(camp.Document))
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -56,18 +55,18 @@ func incrementalQuery(v *env) ([]output, error) {
 		return nil, err
 	}
 	table := outs[0].Table
-	var top sql.NullTime
-	if err := v.store().DB.QueryRowContext(v.ctx, worktable.MaxSince(table)).Scan(&top); err != nil {
+	var top *time.Time // nil: no row came in since the mark
+	if err := v.store().Generated().Row(v.ctx, worktable.MaxSince(table), nil, &top); err != nil {
 		return nil, fmt.Errorf("%s: read the new high-water mark: %w", v.act.ID, err)
 	}
-	if !top.Valid {
+	if top == nil {
 		return nil, v.exec(worktable.Drop(table))
 	}
 	if err := v.exec(worktable.DropSince(table)); err != nil {
 		return nil, err
 	}
 	if !v.simulate() {
-		v.keepState(hwmKey(v.act.ID), formatMark(top.Time, attr.Type))
+		v.keepState(hwmKey(v.act.ID), formatMark(*top, attr.Type))
 	}
 	return outs, nil
 }

@@ -66,3 +66,18 @@ func (a area) each(ctx context.Context, fn func(rows *sql.Rows) error, query str
 	}
 	return rows.Err()
 }
+
+// found runs query, which selects one text column, and returns the set of
+// its values.
+func (a area) found(ctx context.Context, query string, args ...any) (map[string]bool, error) {
+	set := map[string]bool{}
+	err := a.each(ctx, func(rows *sql.Rows) error {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		set[v] = true
+		return nil
+	}, query, args...)
+	return set, err
+}

@@ -101,3 +101,10 @@ func (c Consent) Of(ctx context.Context, dimension, profileKey string) ([]Consen
 	}, `SELECT channel, status, source, updated_at FROM ff_consent WHERE dimension = $1 AND profile_key = $2 ORDER BY channel`, dimension, profileKey)
 	return out, err
 }
+
+// OptedOut returns which of keys, profiles of dimension, opted out of
+// channel: the check every send makes before a hand-over.
+func (c Consent) OptedOut(ctx context.Context, channel, dimension string, keys []string) (map[string]bool, error) {
+	return c.found(ctx, `SELECT profile_key FROM ff_consent WHERE channel = $1 AND status = '`+ConsentOptOut+`' AND dimension = $3 AND `+
+		c.d.InList("profile_key", 2, "VARCHAR"), channel, keys, dimension)
+}

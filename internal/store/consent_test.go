@@ -85,5 +85,17 @@ func TestConsentImport(t *testing.T) {
 		if got, err := c.Of(ctx, "customers", `{"id":99999}`); err != nil || got == nil || len(got) != 0 {
 			t.Fatalf("unknown profile = %#v, %v, want an empty list", got, err)
 		}
+		// The send's check: of these profiles, which opted out of sms (7,
+		// later), not of email, nor in another dimension.
+		if err := c.Set(ctx, store.ConsentRecord{Dimension: "accounts", ProfileKey: `{"id":8}`, Channel: "sms", Status: store.ConsentOptOut, Source: "api", UpdatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		keys := []string{`{"id":7}`, `{"id":8}`, `{"id":9}`}
+		if out, err := c.OptedOut(ctx, "sms", "customers", keys); err != nil || len(out) != 1 || !out[`{"id":7}`] {
+			t.Fatalf("opted out of sms = %v, %v, want 7 alone", out, err)
+		}
+		if out, err := c.OptedOut(ctx, "email", "customers", keys); err != nil || len(out) != 0 {
+			t.Fatalf("opted out of email = %v, %v, want none", out, err)
+		}
 	})
 }

@@ -69,3 +69,9 @@ func (s Suppressions) Remove(ctx context.Context, channel, address string) error
 	}
 	return err
 }
+
+// Among returns which of addrs (lower case) the suppression list holds
+// for channel: the check every send makes before a hand-over.
+func (s Suppressions) Among(ctx context.Context, channel string, addrs []string) (map[string]bool, error) {
+	return s.found(ctx, `SELECT address FROM ff_suppressions WHERE channel = $1 AND `+s.d.InList("address", 2, "VARCHAR"), channel, addrs)
+}

@@ -51,5 +51,14 @@ func TestSuppressions(t *testing.T) {
 		if _, err := sup.Get(ctx, "sms", "a@x.io"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("get on another channel: %v, want ErrNotFound", err)
 		}
+		// The send's check: which of a batch's addresses are suppressed
+		// on its channel (a@ was removed; the sms entry is another channel's).
+		among, err := sup.Among(ctx, "email", []string{"a@x.io", "b@x.io", "c@x.io", "+33600000000", "d@x.io"})
+		if err != nil || len(among) != 2 || !among["b@x.io"] || !among["c@x.io"] {
+			t.Fatalf("among = %v, %v, want b@ and c@", among, err)
+		}
+		if among, err := sup.Among(ctx, "email", nil); err != nil || len(among) != 0 {
+			t.Fatalf("among none = %v, %v", among, err)
+		}
 	})
 }
