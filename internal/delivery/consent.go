@@ -313,11 +313,9 @@ func DeactivateDevices(ctx context.Context, s *store.Store, dimension string, to
 	if err != nil {
 		return 0, err
 	}
-	active := store.Quote(push.Active)
-	res, err := s.DB.ExecContext(ctx, `UPDATE `+store.Quote(hop.To.Name)+` SET `+active+` = false WHERE `+
-		s.Dialect.InList(store.Quote(push.Token), 1, "VARCHAR")+` AND (`+active+` OR `+active+` IS NULL)`, tokens)
+	n, err := s.Generated().DeactivateDevices(ctx, hop.To.Name, push.Token, push.Active, tokens)
 	if err != nil {
 		return 0, fmt.Errorf("deactivate the devices of dead tokens: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }

@@ -3,7 +3,6 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -322,38 +321,36 @@ func (r *CampaignRenderer) target(ctx context.Context, p *preparedActivity, keys
 		}
 		conds = append(conds, "("+strings.Join(parts, " AND ")+")")
 	}
-	rows, err := r.Store.DB.QueryContext(ctx, "SELECT * FROM "+store.Quote(p.input)+" WHERE "+strings.Join(conds, " OR "), args...)
+	byKey := map[string]map[string]any{}
+	err := r.Store.Generated().Results(ctx, "SELECT * FROM "+store.Quote(p.input)+" WHERE "+strings.Join(conds, " OR "), args,
+		func(cols []store.ResultColumn, scan func(dest ...any) error) error {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := scan(ptrs...); err != nil {
+				return err
+			}
+			row := map[string]any{}
+			var key []any
+			for i, c := range cols {
+				row[c.Name] = templateValue(vals[i], isNumeric(c.DatabaseType))
+			}
+			for _, k := range p.dim.Key {
+				key = append(key, row[k])
+			}
+			byKey[message.KeyString(key)] = row
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("read enrichment columns: %w", err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	numeric := numericColumns(rows)
-	byKey := map[string]map[string]any{}
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		row := map[string]any{}
-		var key []any
-		for i, c := range cols {
-			row[c] = templateValue(vals[i], numeric[i])
-		}
-		for _, k := range p.dim.Key {
-			key = append(key, row[k])
-		}
-		byKey[message.KeyString(key)] = row
 	}
 	out := make([]map[string]any, len(keys))
 	for i, k := range keys {
 		out[i] = byKey[message.KeyString(k)]
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // recipientKey reads the key values of an outbox recipient, in key order.
@@ -386,19 +383,14 @@ func (r *CampaignRenderer) columnTypes(ctx context.Context, table string) (map[s
 	if table == "" {
 		return out, nil
 	}
-	rows, err := r.Store.DB.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`, table)
+	cols, err := r.Store.Generated().TableColumns(ctx, table)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", table, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			return nil, err
-		}
-		out[name] = modelType(typ)
+	for _, c := range cols {
+		out[c.Name] = modelType(c.DatabaseType)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // modelType maps a SQL type name of either engine to a data model type.
@@ -440,16 +432,8 @@ func templateValue(v any, numeric bool) any {
 	return v
 }
 
-// numericColumns tells which of a result's columns are decimals.
-func numericColumns(rows *sql.Rows) []bool {
-	types, err := rows.ColumnTypes()
-	out := make([]bool, len(types))
-	if err != nil {
-		return out
-	}
-	for i, t := range types {
-		name := strings.ToUpper(t.DatabaseTypeName())
-		out[i] = strings.HasPrefix(name, "NUMERIC") || strings.HasPrefix(name, "DECIMAL")
-	}
-	return out
+// isNumeric tells whether a result column's database type is a decimal.
+func isNumeric(databaseType string) bool {
+	name := strings.ToUpper(databaseType)
+	return strings.HasPrefix(name, "NUMERIC") || strings.HasPrefix(name, "DECIMAL")
 }

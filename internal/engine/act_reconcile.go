@@ -44,21 +44,13 @@ func reconcile(v *env) ([]output, error) {
 // fileColumnTypes reads the data model type of every column of a working
 // table of file rows from the catalog.
 func (v *env) fileColumnTypes(table string) (map[string]datamodel.Type, error) {
-	rows, err := v.e.store.DB.QueryContext(v.ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`, table)
+	cols, err := v.e.store.Generated().TableColumns(v.ctx, table)
 	if err != nil {
 		return nil, fmt.Errorf("%s: columns of the file rows: %w", v.act.ID, err)
 	}
-	defer rows.Close()
 	out := map[string]datamodel.Type{}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			return nil, err
-		}
-		out[name] = sqlTypeOf(typ)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for _, c := range cols {
+		out[c.Name] = sqlTypeOf(c.DatabaseType)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: the file rows' table %s is gone (cleaned up after the retention period?)", v.act.ID, table)

@@ -92,7 +92,7 @@ func (v *env) dimension() string { return v.st.doc.Dimension }
 
 // exec runs a statement built by the executor.
 func (v *env) exec(query string, args ...any) error {
-	if _, err := v.e.store.DB.ExecContext(v.ctx, query, args...); err != nil {
+	if _, err := v.e.store.Generated().Exec(v.ctx, query, args...); err != nil {
 		return fmt.Errorf("%s: %w", v.act.ID, err)
 	}
 	return nil

@@ -13,7 +13,7 @@ func (v *env) createAs(s worktable.Statement, err error) ([]output, error) {
 // isEmpty reports whether a working table has no rows.
 func (v *env) isEmpty(table string) (bool, error) {
 	var n int64
-	err := v.e.store.DB.QueryRowContext(v.ctx, worktable.IsEmpty(table)).Scan(&n)
+	err := v.e.store.Generated().Row(v.ctx, worktable.IsEmpty(table), nil, &n)
 	return n == 0, err
 }
 
