@@ -135,26 +135,12 @@ func lexText(s string) ([]textToken, error) {
 				t.kind = tQuoted
 			}
 		case c == '$':
-			i++
-			switch {
-			case i < len(s) && s[i] == '`':
-				val, end, err := lexQuoted(s, i)
-				if err != nil {
-					return nil, err
-				}
-				i = end
-				t = textToken{kind: tParam, val: val}
-			case i < len(s) && isIdentChar(s[i]):
-				for i < len(s) && isIdentChar(s[i]) {
-					i++
-				}
-				t = textToken{kind: tParam, val: s[start+1 : i]}
-			default:
-				return nil, newSyntaxError(s, start, "expected a parameter name after \"$\"")
+			val, end, err := lexParam(s, i)
+			if err != nil {
+				return nil, err
 			}
-			if t.val == "" {
-				return nil, newSyntaxError(s, start, "a parameter needs a name")
-			}
+			i = end
+			t = textToken{kind: tParam, val: val}
 		case c == '!' || c == '<' || c == '>':
 			i++
 			if i < len(s) && s[i] == '=' {
@@ -177,6 +163,30 @@ func lexText(s string) ([]textToken, error) {
 		t.pos, t.end, t.src = start, i, s[start:i]
 		toks = append(toks, t)
 	}
+}
+
+// lexParam reads a parameter at s[i:]: "$" then a name, bare or in
+// backticks.
+func lexParam(s string, i int) (name string, end int, err error) {
+	start := i
+	i++
+	switch {
+	case i < len(s) && s[i] == '`':
+		if name, i, err = lexQuoted(s, i); err != nil {
+			return "", 0, err
+		}
+	case i < len(s) && isIdentChar(s[i]):
+		for i < len(s) && isIdentChar(s[i]) {
+			i++
+		}
+		name = s[start+1 : i]
+	default:
+		return "", 0, newSyntaxError(s, start, "expected a parameter name after \"$\"")
+	}
+	if name == "" {
+		return "", 0, newSyntaxError(s, start, "a parameter needs a name")
+	}
+	return name, i, nil
 }
 
 // lexNumber reads a JSON number at s[i:], or a bare word such as 90d when
