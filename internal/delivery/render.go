@@ -16,6 +16,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/worktable"
 )
 
 // CampaignRenderer renders outbox rows with their channel activity's
@@ -311,18 +312,14 @@ func (r *CampaignRenderer) target(ctx context.Context, p *preparedActivity, keys
 	if p.input == "" || len(p.targetCols) == 0 {
 		return nil, nil
 	}
-	var conds []string
 	var args []any
 	for _, k := range keys {
-		var parts []string
-		for i, col := range p.dim.Key {
+		for i := range p.dim.Key {
 			args = append(args, fmt.Sprint(k[i]))
-			parts = append(parts, fmt.Sprintf("CAST(%s AS VARCHAR) = CAST($%d AS VARCHAR)", store.Quote(col), len(args)))
 		}
-		conds = append(conds, "("+strings.Join(parts, " AND ")+")")
 	}
 	byKey := map[string]map[string]any{}
-	err := r.Store.Generated().Results(ctx, "SELECT * FROM "+store.Quote(p.input)+" WHERE "+strings.Join(conds, " OR "), args,
+	err := r.Store.Generated().Results(ctx, worktable.RowsOfKeys(p.input, p.dim.Key, len(keys)), args,
 		func(cols []store.ResultColumn, scan func(dest ...any) error) error {
 			vals := make([]any, len(cols))
 			ptrs := make([]any, len(cols))

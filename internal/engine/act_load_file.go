@@ -233,23 +233,16 @@ func headerColumns(header []string, cols []fileColumn) ([]fileColumn, error) {
 
 // createFileTables creates the empty out and rejects tables.
 func (v *env) createFileTables(out, rejects string, cols []fileColumn) error {
-	d := v.e.store.Dialect
-	text := d.ColumnType(&datamodel.Attribute{Type: datamodel.TypeString})
-	defs := []string{store.Quote(lineColumn) + " BIGINT"}
-	for _, c := range cols {
-		typ := text
-		if c.typ != datamodel.TypeDecimal {
-			typ = d.ColumnType(&datamodel.Attribute{Type: c.typ})
+	fcols := make([]worktable.FileColumn, len(cols))
+	for i, c := range cols {
+		fcols[i] = worktable.FileColumn{Name: c.name, Type: c.typ}
+	}
+	for _, stmt := range worktable.FileTables(v.e.store.Dialect, out, rejects, lineColumn, fcols) {
+		if err := v.exec(stmt); err != nil {
+			return err
 		}
-		defs = append(defs, store.Quote(c.name)+" "+typ)
 	}
-	if err := v.exec("CREATE TABLE " + store.Quote(out) + " (" + strings.Join(defs, ", ") + ")"); err != nil {
-		return err
-	}
-	return v.exec("CREATE TABLE " + store.Quote(rejects) + " (" + strings.Join([]string{
-		store.Quote("line") + " BIGINT", store.Quote("column") + " " + text,
-		store.Quote("value") + " " + text, store.Quote("reason") + " " + text,
-	}, ", ") + ")")
+	return nil
 }
 
 // rejectColumns are the columns of load_file's rejects.
