@@ -125,7 +125,8 @@ func importViolations(t *testing.T, r *repo) []violation {
 var databasePackages = []string{"database/sql", "github.com/duckdb/", "github.com/marcboeker/go-duckdb", "github.com/jackc/pgx", "github.com/lib/pq"}
 
 // databaseViolations finds, outside internal/store, imports of
-// database/sql or a driver, and uses of Store.Embedded or Dialect.Name.
+// database/sql or a driver, and uses of Store.Embedded, Store.DB or
+// Dialect.Name.
 func databaseViolations(t *testing.T, r *repo) []violation {
 	var out []violation
 	for _, p := range r.pkgs {
@@ -152,9 +153,9 @@ type dialectUse struct {
 	n                 int
 }
 
-// dialectUses finds, outside internal/store, the uses of Store.Embedded or
-// Dialect.Name (calls or method values, found by their types, not their
-// spelling), in file order.
+// dialectUses finds, outside internal/store, the uses of Store.Embedded,
+// Store.DB or Dialect.Name (calls, method values or the field, found by
+// their types, not their spelling), in file order; tests may use them.
 func dialectUses(t *testing.T, r *repo) []dialectUse {
 	var out []dialectUse
 	storePath := r.module + "/internal/store"
@@ -184,8 +185,9 @@ func dialectUses(t *testing.T, r *repo) []dialectUse {
 	return out
 }
 
-// dialectMethod names the method sel selects when it is Store.Embedded or
-// the Dialect's Name (on the interface or a dialect of the store), else "".
+// dialectMethod names what sel selects when it is Store.Embedded, the
+// Store's DB handle, or the Dialect's Name (on the interface or a dialect
+// of the store), else "".
 func dialectMethod(info *types.Info, sel *ast.SelectorExpr, storePath string) string {
 	s, ok := info.Selections[sel]
 	if !ok || s.Obj().Pkg() == nil || s.Obj().Pkg().Path() != storePath {
@@ -202,6 +204,9 @@ func dialectMethod(info *types.Info, sel *ast.SelectorExpr, storePath string) st
 	switch m, typ := s.Obj().Name(), named.Obj().Name(); {
 	case m == "Embedded" && typ == "Store":
 		return "Store.Embedded"
+	case m == "DB" && typ == "Store":
+		// The database handle itself: statements go through an area.
+		return "Store.DB"
 	case m == "Name" && typ == "Dialect":
 		return "Dialect.Name"
 	}
