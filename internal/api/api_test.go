@@ -16,6 +16,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/api/apitest"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -24,7 +25,7 @@ const token = "test-token"
 
 func setup(t *testing.T, s *store.Store) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Version: "test", Log: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)}), Token: token, Version: "test", Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -199,7 +200,7 @@ func TestHealthShowsFailingProviders(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t, "duckdb")
 	var outages []delivery.Outage
-	srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler), Outages: func() []delivery.Outage { return outages }}))
+	srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)}), Token: token, Log: slog.New(slog.DiscardHandler), Outages: func() []delivery.Outage { return outages }}))
 	t.Cleanup(srv.Close)
 	if code, out := call(t, srv, "GET", "/api/health", "", false); code != http.StatusOK || out["status"] != "ok" || out["providers_failing"] != nil {
 		t.Fatalf("health: %d %v", code, out)

@@ -5,9 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/channel/sms"
-	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // smsStatus records an SMS provider's status callback. The request must
@@ -30,24 +28,12 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBadRequest(err.Error()))
 		return
 	}
-	// The message's own id, when the callback address carries it, finds
-	// the row by key on PostgreSQL; on the embedded store its row's number
-	// does (see store.Outbox.Report).
-	report := store.OutboxReport{Channel: channel.SMS, ProviderID: u.MessageSID, Status: u.Status, Error: u.ErrorCode, MessageID: u.MessageID, Seq: u.Seq}
-	if !sms.Final(u.Status) {
-		// Callbacks may come out of order: an interim status never
-		// replaces a final one.
-		report.Interim = interimSMS
-	}
-	if err := s.store.Outbox().Report(r.Context(), report); err != nil {
+	if err := s.svc.SMSStatus(r.Context(), u); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
-// interimSMS are the SMS statuses a later one may replace.
-var interimSMS = []string{"queued", "sending", "sent", "accepted", "scheduled"}
 
 // smsSigned checks a status callback's signature. The provider signs the
 // address it was told to call: the configured status callback URL (the

@@ -13,6 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/channel/sms"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -22,7 +23,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		const authToken = "twilio-auth-token"
 		const public = "https://fanfare.example.com"
-		srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, SMSAuthToken: authToken, PublicURL: public, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler), PublicURL: public}), Token: token, SMSAuthToken: authToken, PublicURL: public, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
 		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
 		if err != nil {
@@ -106,8 +107,7 @@ func TestSMSCallbackSignedForTheConfiguredURL(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		const authToken = "twilio-auth-token"
 		const callback = "https://hooks.example.net/fanfare-prod/callbacks/sms"
-		srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, SMSAuthToken: authToken,
-			PublicURL: "https://fanfare.example.com", SMSStatusCallback: callback, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler), PublicURL: "https://fanfare.example.com"}), Token: token, SMSAuthToken: authToken, PublicURL: "https://fanfare.example.com", SMSStatusCallback: callback, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
 		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/schema"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -24,7 +25,7 @@ func TestConsentImportEndpoint(t *testing.T) {
 		if _, err := schema.Apply(context.Background(), s, []byte(model), schema.ApplyOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)}), Token: token, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
 		post := func(auth string) *http.Response {
 			req, _ := http.NewRequest("POST", srv.URL+"/api/consent/import?dimension=customers&source=crm", strings.NewReader("customer_id,channel,status\n7,email,opt_out\n8,push,never\n"))

@@ -40,7 +40,7 @@ type Problem struct {
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	// A database server's location is not told, only the embedded
 	// store's file.
-	d := s.store.Describe()
+	d := s.svc.Describe()
 	h := Health{Status: "ok", Version: s.version, Store: d.Kind, Location: d.File, PID: pid()}
 	if s.outages != nil {
 		if h.ProvidersFailing = s.outages(); len(h.ProvidersFailing) > 0 {
@@ -53,7 +53,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			h.Status = "failing"
 		}
 	}
-	if err := s.store.Ping(r.Context()); err != nil {
+	if err := s.svc.Ping(r.Context()); err != nil {
 		h.Status = "unavailable"
 	}
 	code := http.StatusOK

@@ -31,7 +31,7 @@ func openNode(t *testing.T, cfg store.Config) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Log: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)}), Log: slog.New(slog.DiscardHandler)}))
 	n := &node{s: s, srv: srv}
 	t.Cleanup(n.close)
 	return n

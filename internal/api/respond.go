@@ -20,7 +20,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/message"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/service"
-	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // ErrorBody is the one JSON error shape of the API.
@@ -132,8 +131,8 @@ var errorKinds = []ErrorKind{
 	{Err: ErrSlowClient, Status: http.StatusRequestTimeout, Code: "request_timeout"},
 	{Err: context.DeadlineExceeded, Status: http.StatusGatewayTimeout, Code: "timeout", message: "the query ran out of time"},
 	{Err: context.Canceled, Status: 499, Code: "canceled", message: "the request was canceled"},
-	{Err: store.ErrLimit, Status: http.StatusBadRequest, Code: "bad_request", Reason: "limit"},
-	{Err: store.ErrNotFound, Status: http.StatusNotFound, Code: "not_found"},
+	{Err: service.ErrLimit, Status: http.StatusBadRequest, Code: "bad_request", Reason: "limit"},
+	{Err: service.ErrNotFound, Status: http.StatusNotFound, Code: "not_found"},
 	{Err: service.ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request"},
 }
 

@@ -10,19 +10,15 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audit"
-	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
-	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/service"
-	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // Server is the HTTP API over one store.
 type Server struct {
 	// svc runs the operations the handlers decode and encode.
 	svc    *service.Local
-	store  *store.Store
 	log    *slog.Logger
 	token  string
 	tokens *keyring.Tokens
@@ -43,28 +39,19 @@ type Server struct {
 
 // Config configures a Server.
 type Config struct {
-	// Service runs the operations; nil builds one over Store (with Log,
-	// Keys, Links, Providers and Limits), whose engine only records (no
-	// workers).
+	// Service runs the operations (service.New builds it over a store,
+	// with its providers, keys, links and limits); required.
 	Service *service.Local
-	Store   *store.Store
 	Log     *slog.Logger
 	// Every /api/ call except health and the OpenAPI document must
 	// present a bearer token: one of Tokens (the store's, by default), or
 	// Token when set (tests).
 	Token  string
 	Tokens *keyring.Tokens
-	// Keys is the keyring of links (the store's by default); Links checks
-	// unsubscribe links with it.
-	Keys  *keyring.Ring
-	Links *delivery.Links
 	// SMSAuthToken and PublicURL check SMS status callbacks.
 	SMSAuthToken string
 	PublicURL    string
 	Version      string
-	// Providers send proofs of messages (the dispatcher's providers); nil
-	// answers proofs with 503.
-	Providers map[string]channel.Provider
 	// Outages lists the providers this node's dispatcher rests because
 	// they fail (health shows them); nil for none.
 	Outages func() []delivery.Outage
@@ -77,9 +64,6 @@ type Config struct {
 	// Problems lists the parts of this node that fail (health answers
 	// 503 while there are any); nil for none.
 	Problems func() []Problem
-	// Limits bound what reading an uploaded file (an import, a consent
-	// file) may cost; zero means the defaults.
-	Limits ingest.Limits
 	// Transfer is the minimum rate of request bodies and responses; zero
 	// means no pacing.
 	Transfer Transfer
@@ -92,10 +76,7 @@ func New(cfg Config) *Server {
 		log = slog.Default()
 	}
 	svc := cfg.Service
-	if svc == nil {
-		svc = service.New(service.Config{Store: cfg.Store, Log: log, Keys: cfg.Keys, Links: cfg.Links, Providers: cfg.Providers, Limits: cfg.Limits, PublicURL: cfg.PublicURL})
-	}
-	s := &Server{svc: svc, store: svc.Store(), log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	if cfg.Tokens != nil {
 		s.tokens = cfg.Tokens

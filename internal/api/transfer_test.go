@@ -17,6 +17,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -69,8 +70,7 @@ func setupPaced(t *testing.T, s *store.Store, done handlerDone) *httptest.Server
 	if done != nil {
 		log = done
 	}
-	srv := httptest.NewUnstartedServer(newAPI(t, api.Config{Store: s, Token: token, Version: "test", Log: slog.New(log),
-		Transfer: testTransfer, Limits: ingest.Limits{MaxLine: 64 << 10, MaxInflated: 10 << 20}}))
+	srv := httptest.NewUnstartedServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(log), Limits: ingest.Limits{MaxLine: 64 << 10, MaxInflated: 10 << 20}}), Token: token, Version: "test", Log: slog.New(log), Transfer: testTransfer}))
 	srv.Listener = smallBuffers{srv.Listener}
 	srv.Start()
 	t.Cleanup(srv.Close)

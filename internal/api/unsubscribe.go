@@ -107,7 +107,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	var out bool
 	if err == nil {
-		out, err = delivery.RecordUnsubscribe(r.Context(), s.store, u, time.Now())
+		out, err = s.svc.Unsubscribe(r.Context(), u, time.Now())
 	}
 	if err != nil {
 		s.log.Error("record unsubscribe", "err", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -19,7 +20,7 @@ import (
 func TestUnsubscribeLinks(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		srv := httptest.NewServer(newAPI(t, api.Config{Store: s, Token: token, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)}), Token: token, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
 		tok, err := delivery.NewLinks(keyring.New(s)).Token(context.Background(), delivery.Unsubscribe{Dimension: "customers", ProfileKey: `{"customer_id":8}`, Channel: "email", MessageID: "1:mail:8"})
 		if err != nil {

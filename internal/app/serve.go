@@ -99,7 +99,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		}
 	}()
 
-	handler := api.New(api.Config{Service: svc, Store: s, Log: g.Log(), Version: cli.Version,
+	handler := api.New(api.Config{Service: svc, Log: g.Log(), Version: cli.Version,
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
 		Transfer: c.transfer()})
 	srv := c.server(handler)

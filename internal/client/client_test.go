@@ -76,10 +76,9 @@ func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: log, Providers: map[string]channel.Provider{channel.Email: sb},
-		Transfer: api.Transfer{MinRate: 1 << 10, Grace: 200 * time.Millisecond}})))
+	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: log, Providers: map[string]channel.Provider{channel.Email: sb}}), Token: token, Log: log, Transfer: api.Transfer{MinRate: 1 << 10, Grace: 200 * time.Millisecond}})))
 	t.Cleanup(srv.Close)
-	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: log})))
+	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: log}), Token: token, Log: log})))
 	t.Cleanup(bare.Close)
 	c := New(srv.URL, token)
 	ctx := context.Background()

@@ -4,11 +4,21 @@ import (
 	"errors"
 
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // ErrBadRequest matches an error in a request that no other domain error
 // names (a misspelt field, a malformed parameter, a missing name).
 var ErrBadRequest = errors.New("bad request")
+
+// The store's errors the operations return, named here so that a door
+// (the API's error table) matches them without reaching into the store:
+// ErrNotFound for something that does not exist, ErrLimit for a request
+// over one of the store's limits.
+var (
+	ErrNotFound = store.ErrNotFound
+	ErrLimit    = store.ErrLimit
+)
 
 // BadRequestError is an error in the request itself, safe to show the
 // caller; Err, when set, is why (a body over its limit, a domain error of

@@ -107,9 +107,9 @@ func localImpl(t *testing.T, s *store.Store) impl {
 // clientImpl serves the API on the store; the contract's check of each
 // response against openapi.json wraps this handler.
 func clientImpl(t *testing.T, s *store.Store) impl {
-	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: quiet(), Providers: sandbox(t, s)})))
+	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: quiet(), Providers: sandbox(t, s)}), Token: token, Log: quiet()})))
 	t.Cleanup(srv.Close)
-	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Store: s, Token: token, Log: quiet()})))
+	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: quiet()}), Token: token, Log: quiet()})))
 	t.Cleanup(bare.Close)
 	return impl{name: "client", svc: client.New(srv.URL, token), bare: client.New(bare.URL, token), store: s, ctx: context.Background()}
 }

@@ -1,0 +1,45 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/channel/sms"
+	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// The operations below are the server's alone (its health, the callbacks
+// a provider or a recipient makes): the CLI has no door to them, so they
+// are methods of Local, not of Service.
+
+// Describe says what the store is (its kind, and the file of an embedded
+// one), for the server's health.
+func (l *Local) Describe() store.Description { return l.store.Describe() }
+
+// Ping checks that the store answers.
+func (l *Local) Ping(ctx context.Context) error { return l.store.Ping(ctx) }
+
+// interimSMS are the SMS statuses a later one may replace.
+var interimSMS = []string{"queued", "sending", "sent", "accepted", "scheduled"}
+
+// SMSStatus records what an SMS provider's status callback says of a
+// message. The message's own id, when the callback address carries it,
+// finds the row by key on PostgreSQL; on the embedded store its row's
+// number does (see store.Outbox.Report). Callbacks may come out of order:
+// an interim status never replaces a final one.
+func (l *Local) SMSStatus(ctx context.Context, u sms.StatusUpdate) error {
+	report := store.OutboxReport{Channel: channel.SMS, ProviderID: u.MessageSID, Status: u.Status, Error: u.ErrorCode, MessageID: u.MessageID, Seq: u.Seq}
+	if !sms.Final(u.Status) {
+		report.Interim = interimSMS
+	}
+	return l.store.Outbox().Report(ctx, report)
+}
+
+// Unsubscribe records the opt-out an unsubscribe link carries, made at
+// at; false when a newer choice of the profile stands (see
+// delivery.RecordUnsubscribe).
+func (l *Local) Unsubscribe(ctx context.Context, u delivery.Unsubscribe, at time.Time) (bool, error) {
+	return delivery.RecordUnsubscribe(ctx, l.store, u, at)
+}
