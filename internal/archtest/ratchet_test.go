@@ -11,7 +11,6 @@ var known = []string{
 	// database/sql outside the store (moving: the store's areas).
 	// Files over 600 lines.
 	// Functions over 80 lines.
-	"func-size: internal/audience/eval.go: evaluator.link",             // 81 lines
-	"func-size: internal/audience/text_parse.go: textParser.condition", // 83 lines
-	"func-size: internal/ingest/convert_decimal.go: parseDecimal",      // 81 lines
+	"func-size: internal/audience/eval.go: evaluator.link",        // 81 lines
+	"func-size: internal/ingest/convert_decimal.go: parseDecimal", // 81 lines
 }
