@@ -225,6 +225,9 @@ func (ev *evaluator) follow(r Row, hops []Hop) Row {
 	return r
 }
 
+// link evaluates a link condition on row r of entity e: the related rows
+// that meet its where, counted, aggregated or, by default, required to
+// exist.
 func (ev *evaluator) link(e *datamodel.Entity, r Row, n *Node, depth int) (truth, error) {
 	toOne, many, err := ResolveLink(ev.m, e, n.Link)
 	if err != nil {
@@ -250,8 +253,14 @@ func (ev *evaluator) link(e *datamodel.Entity, r Row, n *Node, depth int) (truth
 	case n.Aggregate == nil:
 		return truthOf(len(rows) > 0), nil
 	}
-	ag := n.Aggregate
-	hops, a, err := ResolveAttr(ev.m, many.To, ag.Attr)
+	return ev.aggregate(many.To, rows, n.Aggregate)
+}
+
+// aggregate evaluates an aggregate condition over rows, rows of entity to:
+// the aggregate of the attribute's values that are not null, compared as
+// the condition says.
+func (ev *evaluator) aggregate(to *datamodel.Entity, rows []Row, ag *Aggregate) (truth, error) {
+	hops, a, err := ResolveAttr(ev.m, to, ag.Attr)
 	if err != nil {
 		return no, err
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/datamodel"
 )
 
 // Export formats.
@@ -52,14 +54,7 @@ func (s *Service) Export(ctx context.Context, name string, version int64, attrs 
 		return 0, err
 	}
 	if len(attrs) == 0 {
-		attrs = append(attrs, p.dim.Key...)
-		if t := p.dim.Targeting; t != nil {
-			for _, a := range []string{t.Email, t.SMS} {
-				if a != "" && !inList(attrs, a) {
-					attrs = append(attrs, a)
-				}
-			}
-		}
+		attrs = defaultExportAttrs(p.dim)
 	}
 	cols, err := selectColumns(p, c, attrs)
 	if err != nil {
@@ -67,14 +62,62 @@ func (s *Service) Export(ctx context.Context, name string, version int64, attrs 
 	}
 	query, args := c.SQL(selectList(cols), "ORDER BY "+strings.Join(c.Keys(), ", "))
 	bw := bufio.NewWriterSize(w, 64<<10)
+	write, err := rowWriter(bw, format, attrs)
+	if err != nil {
+		return 0, fmt.Errorf("export audience %s: %w", name, err)
+	}
+	var n int64
+	var werr error // of write, which the rows end with as they are
+	err = s.Store.Generated().Rows(ctx, query, args, func(scan func(...any) error) error {
+		row, err := scanRow(scan, cols)
+		if err != nil {
+			return err
+		}
+		if werr = write(row); werr != nil {
+			return werr
+		}
+		n++
+		// Drivers may hand out buffered rows after the caller went away.
+		return ctx.Err()
+	})
+	if werr != nil {
+		return n, fmt.Errorf("export audience %s: write: %w", name, werr)
+	}
+	if err != nil {
+		return n, ctxErr(ctx, "export audience "+name, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return n, fmt.Errorf("export audience %s: write: %w", name, err)
+	}
+	return n, nil
+}
+
+// defaultExportAttrs returns the attributes an export writes when none are
+// asked for: dim's key, then its email and SMS targeting attributes.
+func defaultExportAttrs(dim *datamodel.Entity) []string {
+	attrs := append([]string(nil), dim.Key...)
+	if t := dim.Targeting; t != nil {
+		for _, a := range []string{t.Email, t.SMS} {
+			if a != "" && !inList(attrs, a) {
+				attrs = append(attrs, a)
+			}
+		}
+	}
+	return attrs
+}
+
+// rowWriter returns the function that writes one exported row, its values
+// in the order of attrs, to bw in format. For CSV it first writes the
+// header of attrs.
+func rowWriter(bw *bufio.Writer, format string, attrs []string) (func(row []any) error, error) {
 	var write func(row []any) error
 	switch format {
 	case FormatCSV:
 		cw := csv.NewWriter(bw)
 		if err := cw.Write(attrs); err != nil {
-			return 0, fmt.Errorf("export audience %s: %w", name, err)
+			return nil, err
 		}
-		rec := make([]string, len(cols))
+		rec := make([]string, len(attrs))
 		write = func(row []any) error {
 			for i, v := range row {
 				rec[i] = csvValue(v)
@@ -82,7 +125,7 @@ func (s *Service) Export(ctx context.Context, name string, version int64, attrs 
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
-			// Hand the record to bw, which writes to w whenever it fills.
+			// Hand the record to bw, which passes it on whenever it fills.
 			cw.Flush()
 			return cw.Error()
 		}
@@ -113,30 +156,7 @@ func (s *Service) Export(ctx context.Context, name string, version int64, attrs 
 			return err
 		}
 	}
-	var n int64
-	var werr error // of write, which the rows end with as they are
-	err = s.Store.Generated().Rows(ctx, query, args, func(scan func(...any) error) error {
-		row, err := scanRow(scan, cols)
-		if err != nil {
-			return err
-		}
-		if werr = write(row); werr != nil {
-			return werr
-		}
-		n++
-		// Drivers may hand out buffered rows after the caller went away.
-		return ctx.Err()
-	})
-	if werr != nil {
-		return n, fmt.Errorf("export audience %s: write: %w", name, werr)
-	}
-	if err != nil {
-		return n, ctxErr(ctx, "export audience "+name, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return n, fmt.Errorf("export audience %s: write: %w", name, err)
-	}
-	return n, nil
+	return write, nil
 }
 
 // csvValue renders a value of scanRow as CSV text; null is empty.

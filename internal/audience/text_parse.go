@@ -412,22 +412,11 @@ func (p *textParser) condition(path string) (*Node, error) {
 	case p.isKw(t, "ends"), p.isKw(t, "iends"):
 		n.Op = OpEndsWith
 	case p.isKw(t, "is"):
-		not := p.isKw(p.peek(), "not")
-		if not {
-			p.next()
+		op, err := p.isOp()
+		if err != nil {
+			return nil, err
 		}
-		switch w := p.next(); {
-		case p.isKw(w, "null") && not:
-			n.Op = OpIsNotNull
-		case p.isKw(w, "null"):
-			n.Op = OpIsNull
-		case p.isKw(w, "empty") && not:
-			n.Op = OpIsNotEmpty
-		case p.isKw(w, "empty"):
-			n.Op = OpIsEmpty
-		default:
-			return nil, p.errAt(w, fmt.Sprintf("expected \"null\" or \"empty\" after %s, found %s", p.prevOf(w), w.describe()))
-		}
+		n.Op = op
 		return n, nil
 	case p.isKw(t, OpBefore), p.isKw(t, OpAfter):
 		n.Op = strings.ToLower(t.val)
@@ -468,6 +457,27 @@ func (p *textParser) condition(path string) (*Node, error) {
 	}
 	n.Value = v
 	return n, nil
+}
+
+// isOp reads the rest of an "is" test, "[not] null" or "[not] empty",
+// and returns its operator.
+func (p *textParser) isOp() (string, error) {
+	not := p.isKw(p.peek(), "not")
+	if not {
+		p.next()
+	}
+	switch w := p.next(); {
+	case p.isKw(w, "null") && not:
+		return OpIsNotNull, nil
+	case p.isKw(w, "null"):
+		return OpIsNull, nil
+	case p.isKw(w, "empty") && not:
+		return OpIsNotEmpty, nil
+	case p.isKw(w, "empty"):
+		return OpIsEmpty, nil
+	default:
+		return "", p.errAt(w, fmt.Sprintf("expected \"null\" or \"empty\" after %s, found %s", p.prevOf(w), w.describe()))
+	}
 }
 
 // between reads "a and b" (a two-value list), a list, or one value.

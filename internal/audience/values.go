@@ -117,47 +117,9 @@ func Coerce(a *datamodel.Attribute, v any) (any, error) {
 		}
 		return s, nil
 	case datamodel.TypeInteger:
-		switch x := v.(type) {
-		case json.Number:
-			n, err := strconv.ParseInt(string(x), 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("want an integer, got %s", x)
-			}
-			return n, nil
-		case float64:
-			if x != float64(int64(x)) || x > 9e15 || x < -9e15 {
-				return nil, fmt.Errorf("want an integer, got %v", x)
-			}
-			return int64(x), nil
-		case int:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		}
-		return nil, fmt.Errorf("want an integer, got %s", describe(v))
+		return coerceInteger(v)
 	case datamodel.TypeDecimal:
-		var r *big.Rat
-		switch x := v.(type) {
-		case json.Number:
-			r, _ = new(big.Rat).SetString(string(x))
-		case float64:
-			r, _ = new(big.Rat).SetString(strconv.FormatFloat(x, 'f', -1, 64))
-		case int:
-			r = new(big.Rat).SetInt64(int64(x))
-		case int64:
-			r = new(big.Rat).SetInt64(x)
-		case string:
-			r, _ = new(big.Rat).SetString(x)
-		case *big.Rat:
-			r = x
-		}
-		if r == nil {
-			return nil, fmt.Errorf("want a number, got %s", describe(v))
-		}
-		if p, _ := a.DecimalShape(); len(r.FloatString(0)) > 40 || p <= 0 {
-			return nil, fmt.Errorf("number %s is out of range", r.FloatString(2))
-		}
-		return r, nil
+		return coerceDecimal(a, v)
 	case datamodel.TypeBoolean:
 		b, ok := v.(bool)
 		if !ok {
@@ -192,6 +154,57 @@ func Coerce(a *datamodel.Attribute, v any) (any, error) {
 		return t.UTC(), nil
 	}
 	return nil, fmt.Errorf("attributes of type %s take no values", a.Type)
+}
+
+// coerceInteger converts a JSON value to an integer attribute's int64; a
+// float64 must be whole and within ±9e15, where it is still exact.
+func coerceInteger(v any) (any, error) {
+	switch x := v.(type) {
+	case json.Number:
+		n, err := strconv.ParseInt(string(x), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("want an integer, got %s", x)
+		}
+		return n, nil
+	case float64:
+		if x != float64(int64(x)) || x > 9e15 || x < -9e15 {
+			return nil, fmt.Errorf("want an integer, got %v", x)
+		}
+		return int64(x), nil
+	case int:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	}
+	return nil, fmt.Errorf("want an integer, got %s", describe(v))
+}
+
+// coerceDecimal converts a JSON value, a string or a *big.Rat to a
+// decimal attribute's *big.Rat: at most 40 digits before the point, for an
+// attribute whose precision is valid.
+func coerceDecimal(a *datamodel.Attribute, v any) (any, error) {
+	var r *big.Rat
+	switch x := v.(type) {
+	case json.Number:
+		r, _ = new(big.Rat).SetString(string(x))
+	case float64:
+		r, _ = new(big.Rat).SetString(strconv.FormatFloat(x, 'f', -1, 64))
+	case int:
+		r = new(big.Rat).SetInt64(int64(x))
+	case int64:
+		r = new(big.Rat).SetInt64(x)
+	case string:
+		r, _ = new(big.Rat).SetString(x)
+	case *big.Rat:
+		r = x
+	}
+	if r == nil {
+		return nil, fmt.Errorf("want a number, got %s", describe(v))
+	}
+	if p, _ := a.DecimalShape(); len(r.FloatString(0)) > 40 || p <= 0 {
+		return nil, fmt.Errorf("number %s is out of range", r.FloatString(2))
+	}
+	return r, nil
 }
 
 func inList(list []string, s string) bool {

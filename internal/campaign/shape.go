@@ -34,6 +34,9 @@ func (v *validator) shape(act, path string, val any, into any) bool {
 	return v.shapeOf(act, path, val, t, true)
 }
 
+// shapeOf checks that val, decoded from JSON, has the shape of Go type t
+// at path, reporting each mismatch; null always fits. It reports whether
+// val fits.
 func (v *validator) shapeOf(act, path string, val any, t reflect.Type, top bool) bool {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -43,16 +46,7 @@ func (v *validator) shapeOf(act, path string, val any, t reflect.Type, top bool)
 	}
 	switch {
 	case t == timeType:
-		s, ok := val.(string)
-		if !ok {
-			v.add(act, path, "expected an RFC 3339 time such as 2026-05-01T09:00:00Z, found %s", describeValue(val))
-			return false
-		}
-		if _, err := time.Parse(time.RFC3339, s); err != nil {
-			v.add(act, path, "%q is not an RFC 3339 time such as 2026-05-01T09:00:00Z", s)
-			return false
-		}
-		return true
+		return v.timeShape(act, path, val)
 	case t == rawType || t.Kind() == reflect.Interface:
 		return true
 	case t == limitType:
@@ -65,44 +59,7 @@ func (v *validator) shapeOf(act, path string, val any, t reflect.Type, top bool)
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		m, ok := val.(map[string]any)
-		if !ok {
-			v.add(act, path, "expected a mapping, found %s", describeValue(val))
-			return false
-		}
-		fields := map[string]reflect.Type{}
-		var names []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				continue
-			}
-			fields[name] = f.Type
-			names = append(names, name)
-		}
-		good := true
-		for _, k := range sortedKeys(m) {
-			ft, known := fields[k]
-			if !known {
-				what := "field"
-				if top {
-					what = "setting"
-				}
-				if len(names) == 0 {
-					v.add(act, docparse.Join(path, k), "unknown %s %q: this activity takes none", what, k)
-				} else {
-					sort.Strings(names)
-					v.add(act, docparse.Join(path, k), "unknown %s %q (valid: %s)", what, k, strings.Join(names, ", "))
-				}
-				good = false
-				continue
-			}
-			if !v.shapeOf(act, docparse.Join(path, k), m[k], ft, false) {
-				good = false
-			}
-		}
-		return good
+		return v.structShape(act, path, val, t, top)
 	case reflect.Slice:
 		list, ok := val.([]any)
 		if !ok {
@@ -154,6 +111,65 @@ func (v *validator) shapeOf(act, path string, val any, t reflect.Type, top bool)
 		}
 	}
 	return true
+}
+
+// timeShape checks that val is an RFC 3339 time, as a time.Time field
+// takes it.
+func (v *validator) timeShape(act, path string, val any) bool {
+	s, ok := val.(string)
+	if !ok {
+		v.add(act, path, "expected an RFC 3339 time such as 2026-05-01T09:00:00Z, found %s", describeValue(val))
+		return false
+	}
+	if _, err := time.Parse(time.RFC3339, s); err != nil {
+		v.add(act, path, "%q is not an RFC 3339 time such as 2026-05-01T09:00:00Z", s)
+		return false
+	}
+	return true
+}
+
+// structShape checks that val is a mapping whose keys are t's JSON field
+// names, each value of its field's shape. An unknown key is reported with
+// the valid names; top names them settings rather than fields.
+func (v *validator) structShape(act, path string, val any, t reflect.Type, top bool) bool {
+	m, ok := val.(map[string]any)
+	if !ok {
+		v.add(act, path, "expected a mapping, found %s", describeValue(val))
+		return false
+	}
+	fields := map[string]reflect.Type{}
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fields[name] = f.Type
+		names = append(names, name)
+	}
+	good := true
+	for _, k := range sortedKeys(m) {
+		ft, known := fields[k]
+		if !known {
+			what := "field"
+			if top {
+				what = "setting"
+			}
+			if len(names) == 0 {
+				v.add(act, docparse.Join(path, k), "unknown %s %q: this activity takes none", what, k)
+			} else {
+				sort.Strings(names)
+				v.add(act, docparse.Join(path, k), "unknown %s %q (valid: %s)", what, k, strings.Join(names, ", "))
+			}
+			good = false
+			continue
+		}
+		if !v.shapeOf(act, docparse.Join(path, k), m[k], ft, false) {
+			good = false
+		}
+	}
+	return good
 }
 
 // describeValue names a settings value in messages.

@@ -96,6 +96,9 @@ type purchase struct {
 	cents   int64
 }
 
+// writePurchases writes the purchases of every customer to w as CSV rows,
+// each customer's in time order, numbered from 1, and returns how many it
+// wrote.
 func writePurchases(g *generator, w *bufio.Writer, progress func(int64)) (int64, error) {
 	r := g.rng
 	cat := catalogue(g.opts)
@@ -153,16 +156,7 @@ func writePurchases(g *generator, w *bufio.Writer, progress func(int64)) (int64,
 			default:
 				p.store = int32(1 + r.IntN(len(st)))
 			}
-			switch u := r.Float64(); {
-			case u < 0.78:
-				p.qty = 1
-			case u < 0.92:
-				p.qty = 2
-			case u < 0.97:
-				p.qty = 3
-			default:
-				p.qty = int32(4 + r.IntN(3))
-			}
+			p.qty = drawQty(r)
 			p.cents = cat[p.product].cents * int64(p.qty)
 			if sale && r.IntN(2) == 0 {
 				p.cents -= p.cents * int64(10+r.IntN(5)*10) / 100
@@ -172,22 +166,7 @@ func writePurchases(g *generator, w *bufio.Writer, progress func(int64)) (int64,
 		slices.SortFunc(buf, func(a, b purchase) int { return cmp.Compare(a.at, b.at) })
 		for _, p := range buf {
 			n++
-			line = strconv.AppendInt(line[:0], n, 10)
-			line = append(line, ',')
-			line = strconv.AppendInt(line, id, 10)
-			line = append(line, ',')
-			line = strconv.AppendInt(line, int64(p.product)+1, 10)
-			line = append(line, ',')
-			if p.store != 0 {
-				line = strconv.AppendInt(line, int64(p.store), 10)
-			}
-			line = append(line, ',')
-			line = appendCents(line, p.cents)
-			line = append(line, ',')
-			line = strconv.AppendInt(line, int64(p.qty), 10)
-			line = append(line, ',')
-			line = appendTimestamp(line, p.at)
-			line = append(line, '\n')
+			line = appendPurchase(line[:0], n, id, p)
 			if _, err := w.Write(line); err != nil {
 				return n - 1, err
 			}
@@ -195,4 +174,40 @@ func writePurchases(g *generator, w *bufio.Writer, progress func(int64)) (int64,
 		}
 	}
 	return n, nil
+}
+
+// drawQty draws a purchase's quantity: mostly one, rarely more than three.
+func drawQty(r *rand.Rand) int32 {
+	switch u := r.Float64(); {
+	case u < 0.78:
+		return 1
+	case u < 0.92:
+		return 2
+	case u < 0.97:
+		return 3
+	default:
+		return int32(4 + r.IntN(3))
+	}
+}
+
+// appendPurchase appends purchase p, the nth, of customer id to line as a
+// CSV record: id, customer, product, store (empty online), amount,
+// quantity and time.
+func appendPurchase(line []byte, n, id int64, p purchase) []byte {
+	line = strconv.AppendInt(line, n, 10)
+	line = append(line, ',')
+	line = strconv.AppendInt(line, id, 10)
+	line = append(line, ',')
+	line = strconv.AppendInt(line, int64(p.product)+1, 10)
+	line = append(line, ',')
+	if p.store != 0 {
+		line = strconv.AppendInt(line, int64(p.store), 10)
+	}
+	line = append(line, ',')
+	line = appendCents(line, p.cents)
+	line = append(line, ',')
+	line = strconv.AppendInt(line, int64(p.qty), 10)
+	line = append(line, ',')
+	line = appendTimestamp(line, p.at)
+	return append(line, '\n')
 }

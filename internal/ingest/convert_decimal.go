@@ -96,27 +96,9 @@ func parseDecimal(s string) (decimal, bool) {
 	exp, hasExp := 0, false
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		hasExp = true
-		i++
-		eneg := false
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			eneg = s[i] == '-'
-			i++
-		}
-		st = i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			if exp <= maxDecimalExp {
-				exp = exp*10 + int(s[i]-'0')
-			}
-			i++
-		}
-		if i == st {
+		var ok bool
+		if exp, i, ok = parseExponent(s, i+1); !ok {
 			return d, false
-		}
-		if exp > maxDecimalExp {
-			exp = maxDecimalExp + 1
-		}
-		if eneg {
-			exp = -exp
 		}
 	}
 	if i != len(s) {
@@ -129,22 +111,56 @@ func parseDecimal(s string) (decimal, bool) {
 		return decimal{canonical: zero}, true
 	}
 	if exp != 0 {
-		all := d.int + d.frac
-		at := len(d.int) + exp
-		switch {
-		case at <= 0:
-			d.int, d.frac = "", strings.Repeat("0", -at)+all
-		case at >= len(all):
-			d.int, d.frac = all+strings.Repeat("0", at-len(all)), ""
-		default:
-			d.int, d.frac = all[:at], all[at:]
-		}
-		d.int = strings.TrimLeft(d.int, "0")
-		d.frac = strings.TrimRight(d.frac, "0")
+		d.int, d.frac = shiftPoint(d.int, d.frac, exp)
 	}
 	d.canonical = !plus && !hasExp && rawFrac == d.frac && point == (rawFrac != "") &&
 		((rawInt == d.int && rawInt != "") || (d.int == "" && rawInt == "0"))
 	return d, true
+}
+
+// parseExponent reads an exponent's [+-]digits from s[i:], clamped to
+// ±(maxDecimalExp+1), and returns it with the index after it; ok is false
+// when there are no digits.
+func parseExponent(s string, i int) (exp, next int, ok bool) {
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	st := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		if exp <= maxDecimalExp {
+			exp = exp*10 + int(s[i]-'0')
+		}
+		i++
+	}
+	if i == st {
+		return 0, i, false
+	}
+	if exp > maxDecimalExp {
+		exp = maxDecimalExp + 1
+	}
+	if neg {
+		exp = -exp
+	}
+	return exp, i, true
+}
+
+// shiftPoint moves the decimal point of whole.frac (both without redundant
+// zeros) exp places to the right (left when negative) and returns the
+// digits on either side, again without redundant zeros.
+func shiftPoint(whole, frac string, exp int) (string, string) {
+	all := whole + frac
+	at := len(whole) + exp
+	switch {
+	case at <= 0:
+		whole, frac = "", strings.Repeat("0", -at)+all
+	case at >= len(all):
+		whole, frac = all+strings.Repeat("0", at-len(all)), ""
+	default:
+		whole, frac = all[:at], all[at:]
+	}
+	return strings.TrimLeft(whole, "0"), strings.TrimRight(frac, "0")
 }
 
 // text writes the number canonically.

@@ -140,92 +140,140 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 	}
 	t := &Template{channel: channel, env: env, budget: env.Budget.orDefault(), parsed: map[string][]*liquidTemplate{}}
 	var probs []Problem
+	var err error
 	switch channel {
 	case ChannelEmail:
-		var s Email
-		if err := decodeSpec(spec, &s); err != nil {
-			return nil, err
-		}
-		t.fields = []field{{"from", s.From, true}, {"reply_to", s.ReplyTo, true}, {"subject", s.Subject, false}, {"preheader", s.Preheader, false}, {"html", s.HTML, false}, {"text", s.Text, false}}
-		if s.Text == "" && s.HTML != "" {
-			t.text = textConverted
-			if derived, ok := deriveTextTemplate(s.HTML); ok {
-				t.text = textDerived
-				t.fields[5].src = derived
-			}
-		}
-		names := make([]string, 0, len(s.Headers))
-		for k := range s.Headers {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			if !headerNameRE.MatchString(k) {
-				probs = append(probs, Problem{Field: "headers." + k, Message: "not a valid header name"})
-			} else if reservedHeaders[strings.ToLower(k)] {
-				probs = append(probs, Problem{Field: "headers." + k, Message: "set by Fanfare; use the spec's own field"})
-			}
-			t.fields = append(t.fields, field{"headers." + k, s.Headers[k], true})
-		}
-		if s.From == "" {
-			probs = append(probs, Problem{Field: "from", Message: "required"})
-		}
-		if s.Subject == "" {
-			probs = append(probs, Problem{Field: "subject", Message: "required"})
-		}
-		if s.HTML == "" && s.Text == "" {
-			probs = append(probs, Problem{Field: "html", Message: "an HTML or a text body is required"})
-		}
-		t.locale = s.Locale
+		probs, err = t.emailFields(spec)
 	case ChannelSMS:
-		var s SMS
-		if err := decodeSpec(spec, &s); err != nil {
-			return nil, err
-		}
-		t.fields = []field{{"from", s.From, true}, {"text", s.Text, false}}
-		if s.Text == "" {
-			probs = append(probs, Problem{Field: "text", Message: "required"})
-		}
-		t.locale = s.Locale
+		probs, err = t.smsFields(spec)
 	case ChannelPush:
-		var s Push
-		if err := decodeSpec(spec, &s); err != nil {
-			return nil, err
-		}
-		t.fields = []field{{"title", s.Title, false}, {"body", s.Body, false}, {"image", s.Image, false}, {"deep_link", s.DeepLink, false}}
-		keys := make([]string, 0, len(s.Data))
-		for k := range s.Data {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			t.fields = append(t.fields, field{"data." + k, s.Data[k], false})
-		}
-		if s.IOS != nil {
-			t.badge = s.IOS.Badge
-			t.fields = append(t.fields, field{"ios.sound", s.IOS.Sound, false}, field{"ios.category", s.IOS.Category, false}, field{"ios.collapse_id", s.IOS.CollapseID, true})
-		}
-		if s.Android != nil {
-			t.fields = append(t.fields, field{"android.channel", s.Android.Channel, false}, field{"android.priority", s.Android.Priority, false})
-			switch s.Android.Priority {
-			case "", "normal", "high":
-			default:
-				if !strings.Contains(s.Android.Priority, "{") {
-					probs = append(probs, Problem{Field: "android.priority", Message: `must be "normal" or "high"`})
-				}
-			}
-		}
-		var ps []Problem
-		t.push, ps = checkPush(&s)
-		probs = append(probs, ps...)
-		t.locale = s.Locale
+		probs, err = t.pushFields(spec)
 	default:
 		return nil, &ValidationError{Problems: []Problem{{Field: "channel", Message: fmt.Sprintf("unknown channel %q", channel)}}}
 	}
+	if err != nil {
+		return nil, err
+	}
 	t.fields = append(t.fields, field{"locale", t.locale, false})
 
-	roots := rootShapes(m, dim, env)
-	t.sample = sampleContext(roots, env)
+	ps, rendered := t.checkFields(m, dim)
+	probs = append(probs, ps...)
+	probs = append(probs, t.checkAddresses(rendered)...)
+	if len(probs) > 0 {
+		return nil, &ValidationError{Problems: probs}
+	}
+	if channel == ChannelSMS {
+		t.smsEncoding, t.smsSegments, t.smsLen = SegmentInfo(rendered["text"])
+	}
+	return t, nil
+}
+
+// emailFields decodes an Email spec into t's fields (the headers last, in
+// name order) and locale, choosing how the text part is made when only
+// HTML is given. It returns the spec's own problems: missing required
+// fields and headers that are invalid or Fanfare's to set.
+func (t *Template) emailFields(spec any) ([]Problem, error) {
+	var s Email
+	if err := decodeSpec(spec, &s); err != nil {
+		return nil, err
+	}
+	var probs []Problem
+	t.fields = []field{{"from", s.From, true}, {"reply_to", s.ReplyTo, true}, {"subject", s.Subject, false}, {"preheader", s.Preheader, false}, {"html", s.HTML, false}, {"text", s.Text, false}}
+	if s.Text == "" && s.HTML != "" {
+		t.text = textConverted
+		if derived, ok := deriveTextTemplate(s.HTML); ok {
+			t.text = textDerived
+			t.fields[5].src = derived
+		}
+	}
+	names := make([]string, 0, len(s.Headers))
+	for k := range s.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !headerNameRE.MatchString(k) {
+			probs = append(probs, Problem{Field: "headers." + k, Message: "not a valid header name"})
+		} else if reservedHeaders[strings.ToLower(k)] {
+			probs = append(probs, Problem{Field: "headers." + k, Message: "set by Fanfare; use the spec's own field"})
+		}
+		t.fields = append(t.fields, field{"headers." + k, s.Headers[k], true})
+	}
+	if s.From == "" {
+		probs = append(probs, Problem{Field: "from", Message: "required"})
+	}
+	if s.Subject == "" {
+		probs = append(probs, Problem{Field: "subject", Message: "required"})
+	}
+	if s.HTML == "" && s.Text == "" {
+		probs = append(probs, Problem{Field: "html", Message: "an HTML or a text body is required"})
+	}
+	t.locale = s.Locale
+	return probs, nil
+}
+
+// smsFields decodes an SMS spec into t's fields and locale, returning
+// the problem of a missing text.
+func (t *Template) smsFields(spec any) ([]Problem, error) {
+	var s SMS
+	if err := decodeSpec(spec, &s); err != nil {
+		return nil, err
+	}
+	var probs []Problem
+	t.fields = []field{{"from", s.From, true}, {"text", s.Text, false}}
+	if s.Text == "" {
+		probs = append(probs, Problem{Field: "text", Message: "required"})
+	}
+	t.locale = s.Locale
+	return probs, nil
+}
+
+// pushFields decodes a Push spec into t's fields (the data keys in name
+// order, then the iOS and Android options), badge, push options and
+// locale, returning the spec's own problems.
+func (t *Template) pushFields(spec any) ([]Problem, error) {
+	var s Push
+	if err := decodeSpec(spec, &s); err != nil {
+		return nil, err
+	}
+	var probs []Problem
+	t.fields = []field{{"title", s.Title, false}, {"body", s.Body, false}, {"image", s.Image, false}, {"deep_link", s.DeepLink, false}}
+	keys := make([]string, 0, len(s.Data))
+	for k := range s.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.fields = append(t.fields, field{"data." + k, s.Data[k], false})
+	}
+	if s.IOS != nil {
+		t.badge = s.IOS.Badge
+		t.fields = append(t.fields, field{"ios.sound", s.IOS.Sound, false}, field{"ios.category", s.IOS.Category, false}, field{"ios.collapse_id", s.IOS.CollapseID, true})
+	}
+	if s.Android != nil {
+		t.fields = append(t.fields, field{"android.channel", s.Android.Channel, false}, field{"android.priority", s.Android.Priority, false})
+		switch s.Android.Priority {
+		case "", "normal", "high":
+		default:
+			if !strings.Contains(s.Android.Priority, "{") {
+				probs = append(probs, Problem{Field: "android.priority", Message: `must be "normal" or "high"`})
+			}
+		}
+	}
+	var ps []Problem
+	t.push, ps = checkPush(&s)
+	probs = append(probs, ps...)
+	t.locale = s.Locale
+	return probs, nil
+}
+
+// checkFields checks every field of t against the data model seen from
+// dim, rendering the sample as it goes, and sets t's sample and needs. It
+// returns the fields' problems and each field's sample rendering by name.
+// A derived text part whose template fails is dropped for conversion.
+func (t *Template) checkFields(m *datamodel.Model, dim *datamodel.Entity) ([]Problem, map[string]string) {
+	roots := rootShapes(m, dim, t.env)
+	t.sample = sampleContext(roots, t.env)
 	an := &analyzer{roots: roots, needs: &t.needs}
 	known := map[string]bool{}
 	for name := range roots {
@@ -239,6 +287,7 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 	// The sample renders within one message's budget, all fields together
 	// (once strictly, once leniently).
 	budgets := [2]*renderState{newRenderState(t.budget), newRenderState(t.budget)}
+	var probs []Problem
 	for i, f := range t.fields {
 		// Names a template binds hold within that template only.
 		an.aliases = map[string]*shape{}
@@ -252,14 +301,7 @@ func Compile(m *datamodel.Model, dimension, channel string, spec any, env Env) (
 		}
 		probs = append(probs, ps...)
 	}
-	probs = append(probs, t.checkAddresses(rendered)...)
-	if len(probs) > 0 {
-		return nil, &ValidationError{Problems: probs}
-	}
-	if channel == ChannelSMS {
-		t.smsEncoding, t.smsSegments, t.smsLen = SegmentInfo(rendered["text"])
-	}
-	return t, nil
+	return probs, rendered
 }
 
 // check parses one field, reads its paths and renders it over the sample

@@ -101,27 +101,7 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 	}
 	b, _ = appendHeader(b, "MIME-Version", "1.0")
 
-	// The preheader goes in as a piece of the HTML body rather than
-	// through a copy of the whole document.
-	html := [3]string{c.HTML}
-	if c.HTML != "" && c.Preheader != "" {
-		html = injectPreheader(c.HTML, c.Preheader)
-	}
-	switch {
-	case c.Text != "" && c.HTML != "":
-		boundary := boundaryFor(m.ID)
-		b, _ = appendHeader(b, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
-		b = append(b, "\r\n"...)
-		b = appendPart(b, boundary, "text/plain", c.Text)
-		b = appendPart(b, boundary, "text/html", html[:]...)
-		b = append(b, "--"...)
-		b = append(b, boundary...)
-		b = append(b, "--\r\n"...)
-	case c.HTML != "":
-		b = appendBody(b, "text/html", "", html[:]...)
-	default:
-		b = appendBody(b, "text/plain", "", c.Text)
-	}
+	b = appendContent(b, m.ID, c)
 	*buf = b
 
 	if dk != nil {
@@ -135,6 +115,35 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 		buf = signed
 	}
 	return composed{from: from.Address, data: *buf, buf: buf}, nil
+}
+
+// appendContent appends c's content to b, which holds the other header
+// fields: the Content-Type field and the body, with the preheader set at
+// the top of the HTML, as multipart/alternative (its boundary made from
+// the message's id) when c has both a text and an HTML part.
+func appendContent(b []byte, id string, c *channel.EmailContent) []byte {
+	// The preheader goes in as a piece of the HTML body rather than
+	// through a copy of the whole document.
+	html := [3]string{c.HTML}
+	if c.HTML != "" && c.Preheader != "" {
+		html = injectPreheader(c.HTML, c.Preheader)
+	}
+	switch {
+	case c.Text != "" && c.HTML != "":
+		boundary := boundaryFor(id)
+		b, _ = appendHeader(b, "Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+		b = append(b, "\r\n"...)
+		b = appendPart(b, boundary, "text/plain", c.Text)
+		b = appendPart(b, boundary, "text/html", html[:]...)
+		b = append(b, "--"...)
+		b = append(b, boundary...)
+		b = append(b, "--\r\n"...)
+	case c.HTML != "":
+		b = appendBody(b, "text/html", "", html[:]...)
+	default:
+		b = appendBody(b, "text/plain", "", c.Text)
+	}
+	return b
 }
 
 // OneClick tells whether a message with this unsubscribe URL may offer

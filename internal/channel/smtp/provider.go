@@ -179,23 +179,10 @@ func (p *Provider) sendOne(b *batch, cp **conn, m *channel.Message) channel.Resu
 		if b.ctx.Err() != nil {
 			return fail(channel.Transient, "not sent: %v", b.ctx.Err())
 		}
-		if *cp == nil {
-			if b.dialFailures.Load() >= maxDialFailures {
-				return fail(channel.Transient, "not sent: server unavailable")
-			}
-			c, err := p.dial(b.ctx)
-			if err != nil {
-				b.dialFailures.Add(1)
-				if b.ctx.Err() != nil {
-					return fail(channel.Transient, "not sent: %v", b.ctx.Err())
-				}
-				// Even a refused login leaves the message itself sendable.
-				return fail(channel.Transient, "connecting: %v", err)
-			}
-			b.dialFailures.Store(0)
-			*cp = c
+		c, err := p.connection(b, cp)
+		if err != nil {
+			return fail(channel.Transient, "%v", err)
 		}
-		c := *cp
 		if !isASCII(msg.from+m.To) && !c.utf8 {
 			return fail(channel.Permanent, "internationalised address and the server lacks SMTPUTF8")
 		}
@@ -239,6 +226,30 @@ func (p *Provider) sendOne(b *batch, cp **conn, m *channel.Message) channel.Resu
 		}
 		return fail(channel.Transient, "%s: %v", st, err)
 	}
+}
+
+// connection returns the connection *cp, dialling one into it when there
+// is none. A failure to dial counts towards the batch's limit, past which
+// the batch stops dialling; the error says why the message was not sent.
+func (p *Provider) connection(b *batch, cp **conn) (*conn, error) {
+	if *cp != nil {
+		return *cp, nil
+	}
+	if b.dialFailures.Load() >= maxDialFailures {
+		return nil, errors.New("not sent: server unavailable")
+	}
+	c, err := p.dial(b.ctx)
+	if err != nil {
+		b.dialFailures.Add(1)
+		if b.ctx.Err() != nil {
+			return nil, fmt.Errorf("not sent: %v", b.ctx.Err())
+		}
+		// Even a refused login leaves the message itself sendable.
+		return nil, fmt.Errorf("connecting: %v", err)
+	}
+	b.dialFailures.Store(0)
+	*cp = c
+	return c, nil
 }
 
 // check refuses a message the provider cannot send safely.

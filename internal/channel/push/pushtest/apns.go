@@ -128,22 +128,7 @@ func (a *APNs) send(w http.ResponseWriter, r *http.Request) {
 		a.reason(w, 403, "ExpiredProviderToken")
 		return
 	}
-	switch {
-	case r.Header.Get("apns-topic") != Topic:
-		a.recorder.bad(w, 400, `{"reason":"BadTopic"}`, "topic "+r.Header.Get("apns-topic"))
-		return
-	case r.Header.Get("apns-push-type") != "alert" && r.Header.Get("apns-push-type") != "background":
-		a.recorder.bad(w, 400, `{"reason":"InvalidPushType"}`, "push type")
-		return
-	case r.Header.Get("apns-priority") != "10" && r.Header.Get("apns-priority") != "5",
-		r.Header.Get("apns-push-type") == "background" && r.Header.Get("apns-priority") != "5":
-		a.recorder.bad(w, 400, `{"reason":"BadPriority"}`, "priority")
-		return
-	case !isDigits(r.Header.Get("apns-expiration")):
-		a.recorder.bad(w, 400, `{"reason":"BadExpirationDate"}`, "expiration")
-		return
-	case len(r.Header.Get("apns-collapse-id")) > 64:
-		a.recorder.bad(w, 400, `{"reason":"BadCollapseId"}`, "collapse id")
+	if !a.headersOK(w, r.Header) {
 		return
 	}
 	b, err := io.ReadAll(r.Body)
@@ -182,6 +167,31 @@ func (a *APNs) send(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("apns-id", apnsID)
 	w.WriteHeader(200)
+}
+
+// headersOK checks a notification's apns-* header fields as APNs does,
+// answering the first that is wrong with its reason; it reports whether
+// all are right.
+func (a *APNs) headersOK(w http.ResponseWriter, h http.Header) bool {
+	switch {
+	case h.Get("apns-topic") != Topic:
+		a.recorder.bad(w, 400, `{"reason":"BadTopic"}`, "topic "+h.Get("apns-topic"))
+		return false
+	case h.Get("apns-push-type") != "alert" && h.Get("apns-push-type") != "background":
+		a.recorder.bad(w, 400, `{"reason":"InvalidPushType"}`, "push type")
+		return false
+	case h.Get("apns-priority") != "10" && h.Get("apns-priority") != "5",
+		h.Get("apns-push-type") == "background" && h.Get("apns-priority") != "5":
+		a.recorder.bad(w, 400, `{"reason":"BadPriority"}`, "priority")
+		return false
+	case !isDigits(h.Get("apns-expiration")):
+		a.recorder.bad(w, 400, `{"reason":"BadExpirationDate"}`, "expiration")
+		return false
+	case len(h.Get("apns-collapse-id")) > 64:
+		a.recorder.bad(w, 400, `{"reason":"BadCollapseId"}`, "collapse id")
+		return false
+	}
+	return true
 }
 
 // verify checks a provider token's claims and ES256 signature.
