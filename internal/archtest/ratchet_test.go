@@ -5,6 +5,7 @@ package archtest
 // that fixes one removes its line (the tests fail until it does, and print
 // the line); a line is added only by a decision stated in the commit that
 // adds it. The comment after each line is what the check found then.
-var known = []string{
-	// Functions over 80 lines.
-}
+//
+// The list is empty: every breach found then (44 on the day) was fixed by
+// the end of issue #14's third part.
+var known = []string{}
