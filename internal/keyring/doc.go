@@ -11,4 +11,8 @@
 //
 // Tokens holds API tokens by their SHA-256 with a name: a token is shown
 // once, when created, and can be revoked by name.
+//
+// Sessions are the console's: a browser signs in once and holds a cookie
+// signed with the ring's keys, naming a session kept in the store (by the
+// hash of its secret), which any node accepts and a sign-out ends.
 package keyring
