@@ -141,21 +141,22 @@ func (s *Sessions) Check(ctx context.Context, cookie string) (Session, error) {
 	return s.session(rec), nil
 }
 
-// Close ends the session a cookie names, on every node at once; a cookie
-// that names no session in use is ErrNoSession.
-func (s *Sessions) Close(ctx context.Context, cookie string) error {
+// Close ends the session a cookie names, on every node at once, and
+// returns its subject; a cookie that names no session in use is
+// ErrNoSession.
+func (s *Sessions) Close(ctx context.Context, cookie string) (subject string, err error) {
 	rec, err := s.lookup(ctx, cookie)
 	if err != nil {
-		return err
+		return "", err
 	}
 	err = s.store.Sessions().Revoke(ctx, rec.ID, s.Now().UTC())
 	if errors.Is(err, store.ErrNotFound) {
-		return ErrNoSession
+		return "", ErrNoSession
 	}
 	if err != nil {
-		return fmt.Errorf("end a session: %w", err)
+		return "", fmt.Errorf("end a session: %w", err)
 	}
-	return nil
+	return rec.Subject, nil
 }
 
 // CloseSubject ends every session of a subject and returns how many it
@@ -201,7 +202,9 @@ func (s *Sessions) lookup(ctx context.Context, cookie string) (store.SessionReco
 	if err != nil {
 		return store.SessionRecord{}, err
 	}
-	got, err := base64.RawURLEncoding.DecodeString(m[4])
+	// Strict: a MAC has one spelling (the last character's spare bits
+	// are zero), so an altered cookie is never read as the same MAC.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(m[4])
 	if err != nil || !hmac.Equal(got, want) {
 		return store.SessionRecord{}, ErrNoSession
 	}

@@ -106,10 +106,10 @@ func TestSessions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := b.Close(ctx, fresh); err != nil {
-				t.Fatal(err)
+			if subject, err := b.Close(ctx, fresh); subject != "token:ci" || err != nil {
+				t.Fatalf("close = %q, %v", subject, err)
 			}
-			if err := b.Close(ctx, fresh); !errors.Is(err, keyring.ErrNoSession) {
+			if _, err := b.Close(ctx, fresh); !errors.Is(err, keyring.ErrNoSession) {
 				t.Errorf("close twice: %v, want ErrNoSession", err)
 			}
 			if _, err := b.Check(ctx, fresh); !errors.Is(err, keyring.ErrNoSession) {

@@ -162,6 +162,23 @@ func (t *Tokens) Check(ctx context.Context, token string) (name string, ok bool,
 	return rec.Name, true, nil
 }
 
+// CheckNow is Check without the node's memory of tokens checked: what
+// the store says now (a sign-in, which outlives a revocation made
+// elsewhere unless it sees it).
+func (t *Tokens) CheckNow(ctx context.Context, token string) (name string, ok bool, err error) {
+	if token == "" {
+		return "", false, nil
+	}
+	rec, err := t.store.Tokens().Get(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) || err == nil && rec.RevokedAt != nil {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("check token: %w", err)
+	}
+	return rec.Name, true, nil
+}
+
 // List returns every token, revoked ones included, oldest first.
 func (t *Tokens) List(ctx context.Context) ([]Token, error) {
 	recs, err := t.store.Tokens().List(ctx)

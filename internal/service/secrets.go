@@ -53,12 +53,20 @@ func (l *Local) CreateToken(ctx context.Context, name string) (string, error) {
 	return tok, nil
 }
 
-// RevokeToken revokes the active token of that name.
+// RevokeToken revokes the active token of that name, and ends the
+// console sessions it opened.
 func (l *Local) RevokeToken(ctx context.Context, name string) error {
 	if err := l.tokens.Revoke(ctx, name); err != nil {
 		return err
 	}
 	l.log.Info("API token revoked", "name", name, "by", by(ctx))
+	n, err := l.sessions.CloseSubject(ctx, audit.Token(name).String())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		l.log.Info("console sessions of a revoked token closed", "name", name, "sessions", n)
+	}
 	return nil
 }
 

@@ -123,6 +123,10 @@ type Config struct {
 	// PublicURL is where recipients reach the server (unsubscribe links);
 	// empty points them at NoPublicURL, with a warning at the first link.
 	PublicURL string
+	// Sessions are the console's (signed with Keys, for SessionIdle and
+	// SessionMaxAge — keyring's defaults if zero — by default).
+	Sessions                   *keyring.Sessions
+	SessionIdle, SessionMaxAge time.Duration
 }
 
 // NoPublicURL is where unsubscribe links point when no public URL is
@@ -139,6 +143,7 @@ type Local struct {
 	eng       *engine.Engine
 	keys      *keyring.Ring
 	tokens    *keyring.Tokens
+	sessions  *keyring.Sessions
 	links     *delivery.Links
 	providers map[string]channel.Provider
 	disp      *delivery.Dispatcher
@@ -156,6 +161,10 @@ func New(cfg Config) *Local {
 		l.keys = keyring.New(cfg.Store)
 	}
 	l.tokens = keyring.NewTokens(cfg.Store)
+	if l.sessions = cfg.Sessions; l.sessions == nil {
+		l.sessions = keyring.NewSessions(cfg.Store, l.keys)
+		l.sessions.Idle, l.sessions.MaxAge = cfg.SessionIdle, cfg.SessionMaxAge
+	}
 	if l.links == nil {
 		l.links = newLinks(l.keys, cfg.PublicURL, l.log)
 	}
