@@ -9,6 +9,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/health", s.health)
 	s.mux.HandleFunc("GET /api/openapi.json", s.openAPI)
 
+	s.mux.HandleFunc("POST /api/session", s.signIn)
+	s.mux.HandleFunc("GET /api/session", s.getSession)
+	s.mux.HandleFunc("DELETE /api/session", s.signOut)
+
 	s.mux.HandleFunc("GET /api/model", s.auth(s.getModel()))
 	s.mux.HandleFunc("POST /api/model", s.auth(s.applyModel()))
 	s.mux.HandleFunc("POST /api/model/validate", s.auth(s.validateModel()))

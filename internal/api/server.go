@@ -32,6 +32,9 @@ type Server struct {
 	problems  func() []Problem
 	transfer  Transfer
 	mux       *http.ServeMux
+	// origins refuses unsafe requests with the session cookie from
+	// another origin.
+	origins *http.CrossOriginProtection
 
 	// smsCallback is the status callback URL the SMS provider was given.
 	smsCallback string
@@ -43,9 +46,10 @@ type Config struct {
 	// with its providers, keys, links and limits); required.
 	Service *service.Local
 	Log     *slog.Logger
-	// Every /api/ call except health and the OpenAPI document must
-	// present a bearer token: one of Tokens (the store's, by default), or
-	// Token when set (tests).
+	// Every /api/ call except health, the OpenAPI document and the
+	// session's sign-in and sign-out must present a bearer token — one of
+	// Tokens (the store's, by default), or Token when set (tests) — or
+	// the console's session cookie.
 	Token  string
 	Tokens *keyring.Tokens
 	// SMSAuthToken and PublicURL check SMS status callbacks.
@@ -78,6 +82,7 @@ func New(cfg Config) *Server {
 	svc := cfg.Service
 	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
+	s.origins = origins(cfg.PublicURL)
 	if cfg.Tokens != nil {
 		s.tokens = cfg.Tokens
 	}
@@ -114,10 +119,18 @@ func (w *statusWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// auth requires an API token: the request goes on with its actor,
-// token:<name>, in its context (audit.From, TokenName).
+// auth requires an API token, or with no Authorization header the
+// console's session cookie: the request goes on with its actor,
+// token:<name> (the token the session signed in with), in its context
+// (audit.From, TokenName).
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			if c, err := r.Cookie(SessionCookie); err == nil {
+				s.withSession(w, r, c.Value, h)
+				return
+			}
+		}
 		// The scheme is case-insensitive (RFC 9110, 11.1).
 		scheme, got, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 		got = strings.TrimSpace(got)

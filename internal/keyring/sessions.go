@@ -46,6 +46,8 @@ type Session struct {
 	// ExpiresAt is when the session ends if not used again: its idle
 	// time from its last use, or its maximum age if sooner.
 	ExpiresAt time.Time
+	// MaxExpiresAt is when it ends however much it is used.
+	MaxExpiresAt time.Time
 }
 
 // Sessions issues and checks console session cookies. A session lives in
@@ -227,7 +229,7 @@ func (s *Sessions) session(rec store.SessionRecord) Session {
 	if rec.ExpiresAt.Before(exp) {
 		exp = rec.ExpiresAt
 	}
-	return Session{Subject: rec.Subject, CreatedAt: rec.CreatedAt, ExpiresAt: exp}
+	return Session{Subject: rec.Subject, CreatedAt: rec.CreatedAt, ExpiresAt: exp, MaxExpiresAt: rec.ExpiresAt}
 }
 
 // mac signs a cookie's body with the key's session subkey, derived once

@@ -27,10 +27,12 @@ type SignInRequest struct {
 }
 
 // SessionInfo tells the holder of a session whom it acts for and when it
-// ends if not used again.
+// ends: if not used again (ExpiresAt, which each use moves forward), and
+// however much it is used (MaxExpiresAt).
 type SessionInfo struct {
-	Subject   string    `json:"subject"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Subject      string    `json:"subject"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	MaxExpiresAt time.Time `json:"max_expires_at"`
 }
 
 // SignIn opens a session for the holder of an active API token and
@@ -81,5 +83,5 @@ func (l *Local) SignOut(ctx context.Context, cookie string) error {
 }
 
 func info(s keyring.Session) *SessionInfo {
-	return &SessionInfo{Subject: s.Subject, ExpiresAt: s.ExpiresAt}
+	return &SessionInfo{Subject: s.Subject, ExpiresAt: s.ExpiresAt, MaxExpiresAt: s.MaxExpiresAt}
 }

@@ -174,9 +174,16 @@ func lines(body []byte, schema *openapi3.Schema) []string {
 	return problems
 }
 
-// bearer holds a request to the document's bearer scheme: it presents a
-// token (whether the server knows it is the server's business).
+// bearer holds a request to the document's security schemes: it presents
+// a bearer token, or for the session scheme the cookie the scheme names
+// (whether the server knows either is the server's business).
 func bearer(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	if ss := in.SecurityScheme; ss != nil && ss.Type == "apiKey" && ss.In == "cookie" {
+		if c, err := in.RequestValidationInput.Request.Cookie(ss.Name); err != nil || c.Value == "" {
+			return errors.New("no " + ss.Name + " cookie")
+		}
+		return nil
+	}
 	scheme, tok, _ := strings.Cut(strings.TrimSpace(in.RequestValidationInput.Request.Header.Get("Authorization")), " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return errors.New("no bearer token")
