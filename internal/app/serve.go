@@ -27,6 +27,9 @@ type ServeCmd struct {
 	Customers int           `default:"10000" help:"Customers to generate with --demo."`
 	Workers   int           `default:"2" env:"FANFARE_WORKERS" help:"Campaign activities this node runs at once."`
 	Lease     time.Duration `default:"30s" env:"FANFARE_LEASE" help:"How long a node's claim on an activity or a message lasts without a heartbeat (every lease/3): on PostgreSQL the other nodes take over the work of a node silent for longer (at least 5s)."`
+	// SessionIdle and SessionMaxAge bound the console's sessions.
+	SessionIdle   time.Duration `default:"12h" env:"FANFARE_SESSION_IDLE" help:"A console session unused for this long ends."`
+	SessionMaxAge time.Duration `default:"168h" env:"FANFARE_SESSION_MAX_AGE" help:"A console session ends this long after its sign-in, however used."`
 	deliveryFlags
 	httpFlags
 }
@@ -35,6 +38,9 @@ type ServeCmd struct {
 func (c *ServeCmd) Validate() error {
 	if c.Lease < delivery.MinLease {
 		return fmt.Errorf("--lease (FANFARE_LEASE) %s: must be at least %s, or a node slowed down by its machine could lose the work it is doing to another", c.Lease, delivery.MinLease)
+	}
+	if c.SessionIdle <= 0 || c.SessionMaxAge <= 0 {
+		return fmt.Errorf("--session-idle %s and --session-max-age %s: both must be positive", c.SessionIdle, c.SessionMaxAge)
 	}
 	return nil
 }
@@ -90,7 +96,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		publicURL = url
 	}
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
-		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL})
+		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge})
 	sup, stopWork := startWork(g, s, svc)
 	defer func() {
 		stopWork()

@@ -106,7 +106,9 @@ func (s *Sessions) Open(ctx context.Context, subject string) (string, Session, e
 	if _, err := rand.Read(secret); err != nil {
 		return "", Session{}, err
 	}
-	now := s.Now().UTC()
+	// To the microsecond, as both stores keep it: the dates answered now
+	// are those read back later.
+	now := s.Now().UTC().Truncate(time.Microsecond)
 	rec := store.SessionRecord{ID: b64(id), SecretHash: hashSecret(b64(secret)), Subject: subject, CreatedAt: now, ExpiresAt: now.Add(s.maxAge()), LastSeenAt: now}
 	if err := s.store.Sessions().Create(ctx, rec); err != nil {
 		return "", Session{}, fmt.Errorf("record a session: %w", err)
