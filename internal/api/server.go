@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audit"
+	"github.com/fanfare-dev/fanfare/internal/console"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/service"
@@ -32,6 +33,8 @@ type Server struct {
 	problems  func() []Problem
 	transfer  Transfer
 	mux       *http.ServeMux
+	// console serves the web console at /; nil when the build is missing.
+	console http.Handler
 
 	// smsCallback is the status callback URL the SMS provider was given.
 	smsCallback string
@@ -78,6 +81,11 @@ func New(cfg Config) *Server {
 	svc := cfg.Service
 	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
+	if c, err := console.New(); err != nil {
+		log.Error("the web console is not served", "err", err)
+	} else {
+		s.console = c
+	}
 	if cfg.Tokens != nil {
 		s.tokens = cfg.Tokens
 	}
