@@ -1,5 +1,8 @@
 import { useTranslation } from 'react-i18next';
 import { createBrowserRouter, RouterProvider } from 'react-router';
+import { AudienceBuilder } from './audiences/AudienceBuilder';
+import { AudienceDetail } from './audiences/AudienceDetail';
+import { AudienceList } from './audiences/AudienceList';
 import { Shell } from './layout/Shell';
 import { Home } from './pages/Home';
 import { NotFound } from './pages/NotFound';
@@ -8,9 +11,9 @@ import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { RequireSession } from './session/RequireSession';
 
-function Soon({ section }: { section: 'data' | 'audiences' | 'campaigns' | 'messages' }) {
+function Soon({ section }: { section: 'data' | 'campaigns' | 'messages' }) {
   const { t } = useTranslation();
-  return <Placeholder title={t(`${section}.title`)} text={t(section === 'audiences' ? 'audiences.empty' : `${section}.soon`)} />;
+  return <Placeholder title={t(`${section}.title`)} text={t(`${section}.soon`)} />;
 }
 
 // Every page has its own address (shareable, back and forward work); the
@@ -26,7 +29,9 @@ const router = createBrowserRouter([
     children: [
       { index: true, element: <Home /> },
       { path: 'data/*', element: <Soon section="data" /> },
-      { path: 'audiences/*', element: <Soon section="audiences" /> },
+      { path: 'audiences', element: <AudienceList /> },
+      { path: 'audiences/new', element: <AudienceBuilder /> },
+      { path: 'audiences/:name', element: <AudienceDetail /> },
       { path: 'campaigns/*', element: <Soon section="campaigns" /> },
       { path: 'messages/*', element: <Soon section="messages" /> },
       { path: 'settings', element: <Settings /> },

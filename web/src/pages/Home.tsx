@@ -102,7 +102,7 @@ function HealthCard() {
  * failure. */
 function Unavailable({ error }: { error: Error }) {
   const { t } = useTranslation();
-  if (error instanceof HTTPError && error.status === 404) {
+  if (error instanceof HTTPError && (error.status === 404 || error.status === 405)) {
     return (
       <Text size="sm" c="dimmed">
         {t('app.notAvailable')}
