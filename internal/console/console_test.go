@@ -1,6 +1,8 @@
 package console
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -140,5 +142,51 @@ func TestRefusesAnEmptyBuild(t *testing.T) {
 	t.Parallel()
 	if _, err := newHandler(fstest.MapFS{"assets/a.js": {Data: []byte("x")}}); err == nil {
 		t.Fatal("a build without index.html was accepted")
+	}
+}
+
+// TestCompresses: a client that accepts gzip gets the text files gzipped,
+// with their own ETag; one that does not gets them as they are.
+func TestCompresses(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("console.log('a fairly repetitive script');\n", 200)
+	h, err := newHandler(fstest.MapFS{"index.html": {Data: []byte(page)}, "assets/app-1.js": {Data: []byte(big)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	// A transport that leaves the encoding alone, to see what is sent.
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	fetch := func(accept string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", srv.URL+"/assets/app-1.js", nil)
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	resp, body := fetch("gzip, deflate, br")
+	if resp.Header.Get("Content-Encoding") != "gzip" || len(body) >= len(big) || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("with gzip accepted: encoding %q, %d bytes for %d, Vary %q", resp.Header.Get("Content-Encoding"), len(body), len(big), resp.Header.Get("Vary"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, _ := io.ReadAll(zr); string(plain) != big {
+		t.Fatal("the gzipped body is not the file")
+	}
+	gzTag := resp.Header.Get("ETag")
+	for _, accept := range []string{"", "identity", "gzip;q=0"} {
+		resp, body = fetch(accept)
+		if resp.Header.Get("Content-Encoding") != "" || string(body) != big || resp.Header.Get("ETag") == gzTag {
+			t.Fatalf("Accept-Encoding %q: encoding %q, %d bytes, ETag %s (gzipped: %s)", accept, resp.Header.Get("Content-Encoding"), len(body), resp.Header.Get("ETag"), gzTag)
+		}
 	}
 }
