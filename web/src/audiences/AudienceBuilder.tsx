@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { formatCount } from '../format';
+import { SaveAudience } from './SaveAudience';
 import { useLiveCount } from './useLiveCount';
 
 const DRAFT_KEY = 'fanfare.builder.text';
@@ -57,20 +58,23 @@ export function AudienceBuilder() {
           )}
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 4 }}>
-          <Card withBorder aria-live="polite" aria-busy={live.pending}>
-            <Text size="sm" c="dimmed">
-              {t('builder.count')}
-            </Text>
-            <Group gap="sm" align="center">
-              <Text size="2.5rem" fw={700} opacity={stale ? 0.4 : 1} data-testid="live-count">
-                {live.count === undefined ? '—' : formatCount(live.count)}
+          <Stack>
+            <Card withBorder aria-live="polite" aria-busy={live.pending}>
+              <Text size="sm" c="dimmed">
+                {t('builder.count')}
               </Text>
-              {live.pending && <Loader size="sm" aria-label={t('builder.counting')} />}
-            </Group>
-            <Text size="xs" c="dimmed">
-              {text.trim() === '' ? t('builder.emptyQuery') : live.millis !== undefined && !stale ? t('builder.millis', { millis: Math.round(live.millis) }) : '\u00a0'}
-            </Text>
-          </Card>
+              <Group gap="sm" align="center">
+                <Text size="2.5rem" fw={700} opacity={stale ? 0.4 : 1} data-testid="live-count">
+                  {live.count === undefined ? '—' : formatCount(live.count)}
+                </Text>
+                {live.pending && <Loader size="sm" aria-label={t('builder.counting')} />}
+              </Group>
+              <Text size="xs" c="dimmed">
+                {text.trim() === '' ? t('builder.emptyQuery') : live.millis !== undefined && !stale ? t('builder.millis', { millis: Math.round(live.millis) }) : '\u00a0'}
+              </Text>
+            </Card>
+            <SaveAudience text={text} count={stale ? undefined : live.count} />
+          </Stack>
         </Grid.Col>
       </Grid>
     </Stack>
