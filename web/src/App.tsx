@@ -1,6 +1,6 @@
+import { lazy } from 'react';
 import { useTranslation } from 'react-i18next';
 import { createBrowserRouter, RouterProvider } from 'react-router';
-import { AudienceBuilder } from './audiences/AudienceBuilder';
 import { AudienceDetail } from './audiences/AudienceDetail';
 import { AudienceList } from './audiences/AudienceList';
 import { Shell } from './layout/Shell';
@@ -10,6 +10,10 @@ import { Placeholder } from './pages/Placeholder';
 import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { RequireSession } from './session/RequireSession';
+
+// The builder (its pickers, the chart) loads when first opened: the first
+// load stays small.
+const AudienceBuilder = lazy(() => import('./audiences/AudienceBuilder').then((m) => ({ default: m.AudienceBuilder })));
 
 function Soon({ section }: { section: 'data' | 'campaigns' | 'messages' }) {
   const { t } = useTranslation();

@@ -1,10 +1,13 @@
-import { Alert, Card, Grid, Group, List, Loader, Stack, Text, Textarea, Title } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { Alert, Card, Grid, Group, List, Loader, Select, Stack, Text, Textarea, Title } from '@mantine/core';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { formatCount } from '../format';
 import { SaveAudience } from './SaveAudience';
+import { useDimensionAttributes } from './useDimensionAttributes';
 import { useLiveCount } from './useLiveCount';
+
+const BreakdownChart = lazy(() => import('./BreakdownChart'));
 
 const DRAFT_KEY = 'fanfare.builder.text';
 
@@ -15,13 +18,19 @@ export function AudienceBuilder() {
   const { t } = useTranslation();
   const [params, setParams] = useSearchParams();
   const [text, setText] = useState(() => params.get('q') ?? localStorage.getItem(DRAFT_KEY) ?? '');
+  const [by, setBy] = useState<string | null>(() => params.get('by'));
   const live = useLiveCount(text);
+  const split = useLiveCount(by ? text : '', by ?? undefined);
+  const attributes = useDimensionAttributes();
 
   useEffect(() => {
     localStorage.setItem(DRAFT_KEY, text);
-    const timer = setTimeout(() => setParams(text ? { q: text } : {}, { replace: true }), 300);
+    const next: Record<string, string> = {};
+    if (text) next.q = text;
+    if (by) next.by = by;
+    const timer = setTimeout(() => setParams(next, { replace: true }), 300);
     return () => clearTimeout(timer);
-  }, [text, setParams]);
+  }, [text, by, setParams]);
 
   const textProblem = live.problems?.find((p) => p.path === 'text' || p.path === '');
   const stale = live.pending || live.countedText !== text.trim() || !!live.problems;
@@ -74,6 +83,24 @@ export function AudienceBuilder() {
               </Text>
             </Card>
             <SaveAudience text={text} count={stale ? undefined : live.count} />
+            <Card withBorder component="section" aria-busy={split.pending}>
+              <Select
+                label={t('builder.breakdown')}
+                placeholder={t('builder.breakdownNone')}
+                data={attributes.data ?? []}
+                value={by}
+                onChange={setBy}
+                clearable
+                searchable
+              />
+              {by && split.breakdown && (
+                <Stack mt="sm" opacity={split.pending ? 0.4 : 1}>
+                  <Suspense fallback={<Loader size="sm" aria-label={t('app.loading')} />}>
+                    <BreakdownChart breakdown={split.breakdown} />
+                  </Suspense>
+                </Stack>
+              )}
+            </Card>
           </Stack>
         </Grid.Col>
       </Grid>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type ErrorBody } from '../api/client';
+import { api, type ErrorBody, type Schemas } from '../api/client';
 
 /** DEBOUNCE_MS is how long typing must pause before a count is asked: short
  * enough to feel live, long enough that a burst of keys asks once. */
@@ -10,9 +10,13 @@ export interface Problem {
   message: string;
 }
 
+export type Breakdown = NonNullable<Schemas['CountResult']['breakdown']>;
+
 export interface LiveCount {
   /** The last count the server gave, kept while a new one runs. */
   count?: number;
+  /** Its breakdown, when one was asked. */
+  breakdown?: Breakdown;
   millis?: number;
   /** The text that count is for. */
   countedText?: string;
@@ -26,8 +30,9 @@ export interface LiveCount {
 
 /** useLiveCount counts the audience the text describes, again on each
  * change: debounced, and each superseded request aborted, so the server's
- * count ends with it (its context ends when the browser aborts). */
-export function useLiveCount(text: string): LiveCount {
+ * count ends with it (its context ends when the browser aborts). With
+ * breakdown, the count is broken down by that attribute (top values). */
+export function useLiveCount(text: string, breakdown?: string): LiveCount {
   const [state, setState] = useState<LiveCount>({ pending: false });
   const query = text.trim();
 
@@ -40,18 +45,19 @@ export function useLiveCount(text: string): LiveCount {
     setState((s) => ({ ...s, pending: true }));
     const timer = setTimeout(async () => {
       try {
-        const { data, error, response } = await api.POST('/api/audiences/count', { body: { text: query }, signal: ctrl.signal });
+        const body = breakdown ? { text: query, breakdown, top: 12 } : { text: query };
+        const { data, error, response } = await api.POST('/api/audiences/count', { body, signal: ctrl.signal });
         if (ctrl.signal.aborted) return;
         if (data) {
-          setState({ count: data.count, millis: data.millis, countedText: query, pending: false });
+          setState({ count: data.count, breakdown: data.breakdown, millis: data.millis, countedText: query, pending: false });
           return;
         }
-        const body = error as ErrorBody | undefined;
-        const details = body?.error?.details;
+        const failure = error as ErrorBody | undefined;
+        const details = failure?.error?.details;
         if (response.status === 400 && Array.isArray(details)) {
           setState((s) => ({ ...s, pending: false, problems: details as Problem[], error: undefined }));
         } else {
-          setState((s) => ({ ...s, pending: false, problems: undefined, error: body?.error?.message ?? response.statusText }));
+          setState((s) => ({ ...s, pending: false, problems: undefined, error: failure?.error?.message ?? response.statusText }));
         }
       } catch (err) {
         if (ctrl.signal.aborted) return; // superseded: a newer count runs
@@ -62,7 +68,7 @@ export function useLiveCount(text: string): LiveCount {
       clearTimeout(timer);
       ctrl.abort();
     };
-  }, [query]);
+  }, [query, breakdown]);
 
   return state;
 }

@@ -1,6 +1,7 @@
-import { AppShell, Burger, Button, Group, NavLink, SegmentedControl, Title } from '@mantine/core';
+import { AppShell, Burger, Button, Group, Loader, NavLink, SegmentedControl, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQueryClient } from '@tanstack/react-query';
+import { Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { signOut } from '../api/session';
@@ -77,7 +78,9 @@ export function Shell() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Outlet />
+        <Suspense fallback={<Loader size="sm" aria-label={t('app.loading')} />}>
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );
