@@ -79,6 +79,9 @@ ui-check: ## Check the web console: npm ci, API types, lint, catalogs, build, an
 	if [ -n "$$untracked" ]; then echo "Not committed: $$untracked (run \`make ui\` and commit them)"; exit 1; fi
 
 .PHONY: lint
+# gofmt reads the repository's Go files, not web/node_modules (some npm
+# packages ship Go sources).
 lint: ## gofmt and go vet
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	@files=$$(git ls-files -co --exclude-standard '*.go'); \
+	test -z "$$(gofmt -l $$files)" || { gofmt -l $$files; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
