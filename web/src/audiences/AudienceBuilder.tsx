@@ -6,6 +6,7 @@ import { formatCount } from '../format';
 import { SaveAudience } from './SaveAudience';
 import { useDimensionAttributes } from './useDimensionAttributes';
 import { useLiveCount } from './useLiveCount';
+import { useTitle } from '../useTitle';
 
 const BreakdownChart = lazy(() => import('./BreakdownChart'));
 
@@ -16,6 +17,7 @@ const DRAFT_KEY = 'fanfare.builder.text';
  * expired session does not lose it). */
 export function AudienceBuilder() {
   const { t } = useTranslation();
+  useTitle(t('builder.title'));
   const [params, setParams] = useSearchParams();
   const [text, setText] = useState(() => params.get('q') ?? localStorage.getItem(DRAFT_KEY) ?? '');
   const [by, setBy] = useState<string | null>(() => params.get('by'));

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, errorMessage } from '../api/client';
 import { formatCount, formatTime } from '../format';
+import { useTitle } from '../useTitle';
 
 class NotFound extends Error {}
 
@@ -11,6 +12,7 @@ class NotFound extends Error {}
 export function AudienceDetail() {
   const { t } = useTranslation();
   const name = useParams().name ?? '';
+  useTitle(name);
   const audience = useQuery({
     queryKey: ['audiences', name],
     queryFn: async ({ signal }) => {

@@ -4,10 +4,12 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api, errorMessage } from '../api/client';
 import { formatCount, formatTime } from '../format';
+import { useTitle } from '../useTitle';
 
 /** AudienceList shows the saved audiences with their current size. */
 export function AudienceList() {
   const { t } = useTranslation();
+  useTitle(t('audiences.title'));
   const list = useQuery({
     queryKey: ['audiences'],
     queryFn: async ({ signal }) => {

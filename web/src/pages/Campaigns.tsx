@@ -3,10 +3,12 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../api/client';
 import { formatTime } from '../format';
+import { useTitle } from '../useTitle';
 
 /** Campaigns lists the campaigns with their state and versions. */
 export function Campaigns() {
   const { t } = useTranslation();
+  useTitle(t('campaigns.title'));
   const list = useQuery({
     queryKey: ['campaigns'],
     queryFn: async ({ signal }) => {

@@ -2,6 +2,7 @@ import { Alert, Badge, Card, Group, Loader, SimpleGrid, Stack, Table, Text, Titl
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../api/client';
+import { useTitle } from '../useTitle';
 
 interface Attribute {
   name: string;
@@ -28,6 +29,7 @@ interface Entity {
  * its links, and, for a targeting dimension, its channel addresses. */
 export function Data() {
   const { t } = useTranslation();
+  useTitle(t('data.title'));
   const model = useQuery({
     queryKey: ['model'],
     queryFn: async ({ signal }) => {

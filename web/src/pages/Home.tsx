@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import { entityCounts, HTTPError, recentImports, recentRuns, type HistoryItem } from '../api/pending';
 import type { paths } from '../api/schema';
 import { formatCount, formatTime } from '../format';
+import { useTitle } from '../useTitle';
 
 type Health = paths['/api/health']['get']['responses'][200]['content']['application/json'];
 
@@ -14,6 +15,7 @@ const statusColor: Record<Health['status'], string> = { ok: 'green', degraded: '
  * the recent work. */
 export function Home() {
   const { t } = useTranslation();
+  useTitle(t('home.title'));
   return (
     <Stack>
       <Title order={2}>{t('home.title')}</Title>

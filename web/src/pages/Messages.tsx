@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../api/client';
 import { formatTime } from '../format';
+import { useTitle } from '../useTitle';
 
 /** summary is what a message says at a glance: an email's subject, an
  * SMS's text, a push's title. */
@@ -14,6 +15,7 @@ function summary(content: Record<string, unknown>): string {
 /** Messages is the sandbox's inbox, newest first. */
 export function Messages() {
   const { t } = useTranslation();
+  useTitle(t('messages.title'));
   const list = useQuery({
     queryKey: ['messages'],
     queryFn: async ({ signal }) => {

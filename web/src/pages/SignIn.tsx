@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router';
 import { SessionError, signIn } from '../api/session';
 import { LanguageSwitch } from '../layout/Shell';
+import { useTitle } from '../useTitle';
 
 /** safeNext keeps a return address only when it is a path of this site
  * (never another origin: no open redirect). */
@@ -17,6 +18,7 @@ function safeNext(next: string | null): string {
  * the page the user was on. */
 export function SignIn() {
   const { t } = useTranslation();
+  useTitle(t('signIn.submit'));
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const client = useQueryClient();
