@@ -1,5 +1,6 @@
 # Fanfare — run `make help` for the targets.
 GO        ?= go
+NPM       ?= npm
 FUZZTIME  ?= 4s
 CUSTOMERS ?= 1000000
 RECIPIENTS ?= 20000
@@ -11,7 +12,8 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run Fanfare with the retail demo on the embedded store (http://127.0.0.1:8080)
+run: ## Run Fanfare with the retail demo on the embedded store; the console is at http://127.0.0.1:8080/
+	@echo "The console: http://127.0.0.1:8080/ (sign in with the API token in fanfare-data/api-token)"
 	$(GO) run ./cmd/fanfare serve --demo
 
 .PHONY: build
@@ -23,7 +25,7 @@ build: ## Build bin/fanfare
 # 35 s → 30 s against the default of GOMAXPROCS), and caps how many DuckDB
 # stores a package opens at once on a larger one.
 .PHONY: test
-test: ## Run the whole test suite: every package on both stores, then each fuzz target briefly
+test: ui-check ## Run the whole test suite: the console's checks, every package on both stores, then each fuzz target briefly
 	$(GO) test -count=1 -parallel 4 ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -52,7 +54,34 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 4s)
 bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize; RECIPIENTS=… for the send benchmarks, default 20000)
 	FANFARE_BENCH_CUSTOMERS=$(CUSTOMERS) FANFARE_BENCH_RECIPIENTS=$(RECIPIENTS) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=180m ./bench/
 
+# The web console (web/, docs/console.md) is built into
+# internal/console/dist and committed, so that `go build` needs no Node.
+# npm ci runs again only when the lockfile is newer than node_modules.
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM) ci
+
+.PHONY: ui
+ui: web/node_modules/.package-lock.json ## Rebuild the web console (API types, then the build into internal/console/dist)
+	cd web && $(NPM) run gen && $(NPM) run build
+
+# ui-check rebuilds the console from the lockfile as CI does, lints it
+# (no literal text in components), checks the catalogs, and fails when the
+# committed build or API types differ from what the sources give (stale:
+# run `make ui` and commit). The build is reproducible, so a clean tree
+# stays clean.
+.PHONY: ui-check
+ui-check: ## Check the web console: npm ci, API types, lint, catalogs, build, and no difference from what is committed
+	cd web && $(NPM) ci && $(NPM) run gen && $(NPM) run lint && $(NPM) run catalogs && $(NPM) run build
+	@git diff --exit-code --stat -- internal/console/dist web/src/api || { \
+	  git diff -- web/src/api | head -40; \
+	  echo "The committed console build or API types are stale: run \`make ui\` and commit internal/console/dist and web/src/api."; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- internal/console/dist web/src/api); \
+	if [ -n "$$untracked" ]; then echo "Not committed: $$untracked (run \`make ui\` and commit them)"; exit 1; fi
+
 .PHONY: lint
+# gofmt reads the repository's Go files, not web/node_modules (some npm
+# packages ship Go sources).
 lint: ## gofmt and go vet
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	@files=$$(git ls-files -co --exclude-standard '*.go'); \
+	test -z "$$(gofmt -l $$files)" || { gofmt -l $$files; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...

@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"strings"
+
+	"github.com/fanfare-dev/fanfare/internal/console"
 )
 
 func (s *Server) routes() {
@@ -79,6 +81,21 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
 
 	s.mux.HandleFunc("/api/", s.noRoute)
+
+	// The web console: its files, and index.html for its client routes.
+	s.mux.HandleFunc("/", s.root)
+}
+
+// root serves the console, except under the server's own prefixes
+// (console.Reserved): there, what no route took is answered as under
+// /api/ (404, or 405 for a path served with other methods), never with
+// the console's page.
+func (s *Server) root(w http.ResponseWriter, r *http.Request) {
+	if s.console == nil || console.IsReserved(r.URL.Path) {
+		s.noRoute(w, r)
+		return
+	}
+	s.console.ServeHTTP(w, r)
 }
 
 // noRoute answers what no route takes: 405, with the methods it allows,
@@ -89,7 +106,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/api/" && pattern != "" {
+		if _, pattern := s.mux.Handler(probe); pattern != "/api/" && pattern != "/" && pattern != "" {
 			allowed = append(allowed, m)
 		}
 	}

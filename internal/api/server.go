@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audit"
+	"github.com/fanfare-dev/fanfare/internal/console"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/service"
@@ -35,6 +36,8 @@ type Server struct {
 	// origins refuses unsafe requests with the session cookie from
 	// another origin.
 	origins *http.CrossOriginProtection
+	// console serves the web console at /; nil when the build is missing.
+	console http.Handler
 
 	// smsCallback is the status callback URL the SMS provider was given.
 	smsCallback string
@@ -83,6 +86,11 @@ func New(cfg Config) *Server {
 	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	s.origins = origins(cfg.PublicURL)
+	if c, err := console.New(); err != nil {
+		log.Error("the web console is not served", "err", err)
+	} else {
+		s.console = c
+	}
 	if cfg.Tokens != nil {
 		s.tokens = cfg.Tokens
 	}

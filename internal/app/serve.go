@@ -109,7 +109,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
 		Transfer: c.transfer()})
 	srv := c.server(handler)
-	g.Log().Info("fanfare serving", "url", url, "api", url+"/api/openapi.json")
+	g.Log().Info("fanfare serving", "url", url, "console", url+"/", "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.Log())
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

@@ -1,0 +1,45 @@
+import { lazy } from 'react';
+import { createBrowserRouter, RouterProvider } from 'react-router';
+import { AudienceDetail } from './audiences/AudienceDetail';
+import { AudienceList } from './audiences/AudienceList';
+import { Shell } from './layout/Shell';
+import { Campaigns } from './pages/Campaigns';
+import { Data } from './pages/Data';
+import { Home } from './pages/Home';
+import { Messages } from './pages/Messages';
+import { NotFound } from './pages/NotFound';
+import { Settings } from './pages/Settings';
+import { SignIn } from './pages/SignIn';
+import { RequireSession } from './session/RequireSession';
+
+// The builder (its pickers, the chart) loads when first opened: the first
+// load stays small.
+const AudienceBuilder = lazy(() => import('./audiences/AudienceBuilder').then((m) => ({ default: m.AudienceBuilder })));
+
+// Every page has its own address (shareable, back and forward work); the
+// server answers index.html for each of them (internal/console).
+const router = createBrowserRouter([
+  { path: '/sign-in', element: <SignIn /> },
+  {
+    element: (
+      <RequireSession>
+        <Shell />
+      </RequireSession>
+    ),
+    children: [
+      { index: true, element: <Home /> },
+      { path: 'data', element: <Data /> },
+      { path: 'audiences', element: <AudienceList /> },
+      { path: 'audiences/new', element: <AudienceBuilder /> },
+      { path: 'audiences/:name', element: <AudienceDetail /> },
+      { path: 'campaigns', element: <Campaigns /> },
+      { path: 'messages', element: <Messages /> },
+      { path: 'settings', element: <Settings /> },
+      { path: '*', element: <NotFound /> },
+    ],
+  },
+]);
+
+export function App() {
+  return <RouterProvider router={router} />;
+}

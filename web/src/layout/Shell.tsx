@@ -1,0 +1,87 @@
+import { AppShell, Burger, Button, Group, Loader, NavLink, SegmentedControl, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useQueryClient } from '@tanstack/react-query';
+import { Suspense } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { signOut } from '../api/session';
+import { currentLanguage, languages } from '../i18n';
+
+const sections = [
+  { to: '/', key: 'nav.home' },
+  { to: '/data', key: 'nav.data' },
+  { to: '/audiences', key: 'nav.audiences' },
+  { to: '/campaigns', key: 'nav.campaigns' },
+  { to: '/messages', key: 'nav.messages' },
+  { to: '/settings', key: 'nav.settings' },
+] as const;
+
+/** LanguageSwitch changes the console's language (kept for next time). */
+export function LanguageSwitch() {
+  const { t, i18n } = useTranslation();
+  return (
+    <SegmentedControl
+      size="xs"
+      aria-label={t('language.label')}
+      value={currentLanguage()}
+      onChange={(lng) => void i18n.changeLanguage(lng)}
+      data={languages.map((lng) => ({ value: lng, label: t(`language.${lng}`) }))}
+    />
+  );
+}
+
+/** Shell is the frame of every signed-in page: the header, the left
+ * navigation and the page. */
+export function Shell() {
+  const { t } = useTranslation();
+  const [opened, { toggle, close }] = useDisclosure();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+
+  const leave = async () => {
+    await signOut();
+    client.clear();
+    navigate('/sign-in?reason=signed-out', { replace: true });
+  };
+  const active = (to: string) => (to === '/' ? location.pathname === '/' : location.pathname === to || location.pathname.startsWith(`${to}/`));
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group>
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.toggle')} />
+            <Title order={1} size="h3">
+              {t('app.name')}
+            </Title>
+          </Group>
+          <Group>
+            <LanguageSwitch />
+            <Button variant="subtle" onClick={() => void leave()}>
+              {t('session.signOut')}
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label={t('nav.label')}>
+        {sections.map((s) => (
+          <NavLink
+            key={s.to}
+            component={Link}
+            to={s.to}
+            label={t(s.key)}
+            active={active(s.to)}
+            aria-current={active(s.to) ? 'page' : undefined}
+            onClick={close}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Suspense fallback={<Loader size="sm" aria-label={t('app.loading')} />}>
+          <Outlet />
+        </Suspense>
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,21 @@
+import { Alert, Card, Group, Stack, Text, Title } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+import { LanguageSwitch } from '../layout/Shell';
+import { useTitle } from '../useTitle';
+
+export function Settings() {
+  const { t } = useTranslation();
+  useTitle(t('settings.title'));
+  return (
+    <Stack>
+      <Title order={2}>{t('settings.title')}</Title>
+      <Card withBorder>
+        <Group justify="space-between">
+          <Text>{t('settings.language')}</Text>
+          <LanguageSwitch />
+        </Group>
+      </Card>
+      <Alert color="blue">{t('settings.soon')}</Alert>
+    </Stack>
+  );
+}
