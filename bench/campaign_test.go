@@ -141,11 +141,11 @@ func BenchmarkCampaign(b *testing.B) {
 // The run's time is what its record says (created to finished, on the
 // engine's clock, real time here), so the wait for its end needs no fine
 // polling: it reads the run's row every 100 ms (a join, 2 ms of CPU on
-// DuckDB: every 20 ms, it was a tenth of the run's CPU), and the full status (the
-// document, every activity and output) once at the end. Reading the full
-// status every 5 ms, as it did, put four queries and a document parse per
-// poll beside the run, load that neither `fanfare serve` nor the
-// hand-written SQL has.
+// DuckDB; every 20 ms, that was a tenth of the run's CPU) and the full
+// status (the document, every activity and output) once at the end.
+// Reading the full status every 5 ms, as it did, put four queries and a
+// document parse per poll beside the run, load that neither `fanfare
+// serve` nor the hand-written SQL has.
 func runCampaign(b *testing.B, eng *engine.Engine) *engine.RunStatus {
 	b.Helper()
 	ctx := context.Background()
