@@ -249,7 +249,7 @@ func (r sendRun) send(b *testing.B, provider, ch string, p channel.Provider) (ra
 	d := delivery.New(delivery.Config{Store: r.store, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{ch: tp}, Owner: "bench",
 		Renderer: &delivery.CampaignRenderer{Store: r.store, Links: delivery.NewLinks(keyring.New(r.store)), PublicURL: "https://fanfare.example.com"}})
 	b.ResetTimer()
-	st := dispatchAll(b, r.store, d, r.run)
+	st := dispatchAll(b, r.store, d, tp, r.run)
 	b.StopTimer()
 	figs, err := delivery.RunFigures(context.Background(), r.store, r.run)
 	if err != nil || len(figs) != 1 {
@@ -273,16 +273,19 @@ func (r sendRun) send(b *testing.B, provider, ch string, p channel.Provider) (ra
 	return rate, f.Sent
 }
 
-// timedProvider sums the time the dispatcher's loops spend in Send.
+// timedProvider sums the time the dispatcher's loops spend in Send, and
+// counts the messages it was handed.
 type timedProvider struct {
 	channel.Provider
-	busy atomic.Int64 // nanoseconds
+	busy   atomic.Int64 // nanoseconds
+	handed atomic.Int64
 }
 
 // Send sends through the wrapped provider and counts the time it took.
 func (p *timedProvider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
 	start := time.Now()
 	defer func() { p.busy.Add(int64(time.Since(start))) }()
+	p.handed.Add(int64(len(msgs)))
 	return p.Provider.Send(ctx, msgs)
 }
 

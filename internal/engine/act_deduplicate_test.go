@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -70,6 +71,16 @@ transitions:
 		}
 		if c := counts(st); c["hi.out->done"] != 6 || c["hi.duplicates->done"] != 6 || c["rnd.out->done"] != 6 || c["rnd.duplicates->done"] != 6 {
 			t.Errorf("counts = %v", c)
+		}
+
+		// Unconnected duplicates are dropped: counted in the rows out (6
+		// kept, 6 duplicates), never written (full is the sixth activity,
+		// duplicates its second port).
+		if a := activity(st, "full"); a.RowsOut == nil || *a.RowsOut != 12 {
+			t.Errorf("full rows out = %v, want 12", a.RowsOut)
+		}
+		if ok, err := s.TableExists(context.Background(), s.DB, workTablePrefix(id, 5)+"1_a1"); err != nil || ok {
+			t.Errorf("full's unconnected duplicates were written: %v, %v", ok, err)
 		}
 
 		// A random choice is a function of key, run and activity: each run

@@ -90,3 +90,17 @@ func whereSQL(conds []string) string {
 	}
 	return " WHERE " + strings.Join(conds, " AND ")
 }
+
+// connected reports whether a transition leaves the activity's port.
+func (v *env) connected(port string) bool {
+	for _, t := range v.st.doc.Transitions {
+		p := t.Output
+		if p == "" {
+			p = "out"
+		}
+		if t.From == v.act.ID && p == port {
+			return true
+		}
+	}
+	return false
+}

@@ -114,6 +114,7 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 // Retry puts a failed activity of a waiting run back to work (an
 // operator's decision under policy wait).
 func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error {
+	e.sweepFailed(ctx, runID, activity)
 	err := e.inRun(ctx, runID, func(tx *store.Tx, status string) error {
 		if status != RunWaiting && status != RunRunning {
 			return fmt.Errorf("retry in run %d (%s): %w", runID, status, ErrRunState)
@@ -141,10 +142,29 @@ func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error 
 		}
 		return runs.SetStatus(ctx, runID, RunRunning)
 	})
-	if err == nil {
-		e.notify()
+	if err != nil {
+		return err
 	}
-	return err
+	e.notify()
+	return nil
+}
+
+// sweepFailed drops the tables the attempts of a failed activity left:
+// the retried job's attempts start over at 1, whose execution does not
+// sweep (execute). It runs before the job is ready again, while no worker
+// can be building the activity's tables.
+func (e *Engine) sweepFailed(ctx context.Context, runID int64, activity string) {
+	if status, err := e.store.Runs().ActivityStatus(ctx, runID, activity); err != nil || status != ActFailed {
+		return
+	}
+	st, err := e.loadState(ctx, runID)
+	if err != nil {
+		e.log.Warn("drop stray tables", "run", runID, "err", err)
+		return
+	}
+	if seq, _ := activityByID(st.doc, activity); seq >= 0 {
+		e.dropStray(ctx, runID, seq, 0)
+	}
 }
 
 // Cleanup drops the working tables of runs that finished longer ago than

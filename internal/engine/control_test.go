@@ -175,6 +175,45 @@ func TestFailurePolicies(t *testing.T) {
 	})
 }
 
+// An operator's retry starts the job's attempts over at 1, whose
+// execution does not look for tables earlier attempts left (execute):
+// Retry drops them first, so the retried activity succeeds at once rather
+// than failing on a table of the same name.
+func TestRetrySweepsWhatEarlierAttemptsLeft(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		eng := setup(t, s)
+		saveTestAudience(t, s, "later", `country = "DE"`)
+		if _, err := eng.Save(ctx, []byte(sprintf(failingCampaign, "wait"))); err != nil {
+			t.Fatal(err)
+		}
+		r, err := eng.Start(ctx, "failing", RunOptions{Mode: ModeSimulate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deleteAudience(t, s, "later")
+		st := waitRun(t, eng, r.ID)
+		if st.Run.Status != RunWaiting || activity(st, "bad").Status != ActFailed {
+			t.Fatalf("wait policy: %s %+v", st.Run.Status, st.Activities)
+		}
+		// What a first attempt that died mid-statement would have left:
+		// the table of its output (bad is the campaign's third activity).
+		stray := workTablePrefix(r.ID, 2) + "0_a1"
+		if _, err := s.DB.ExecContext(ctx, "CREATE TABLE "+store.Quote(stray)+" (customer_id BIGINT)"); err != nil {
+			t.Fatal(err)
+		}
+		saveTestAudience(t, s, "later", `country = "DE"`)
+		if err := eng.Retry(ctx, r.ID, "bad"); err != nil {
+			t.Fatal(err)
+		}
+		st = waitRun(t, eng, r.ID)
+		if st.Run.Status != RunCompleted || activity(st, "bad").Attempts != 1 || counts(st)["bad.out->done_bad"] != 2 {
+			t.Fatalf("after retry: %s %v %+v", st.Run.Status, counts(st), st.Activities)
+		}
+	})
+}
+
 func TestScheduleRunsEachOccurrenceOnceAndMissedOnesLate(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {

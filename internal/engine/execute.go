@@ -108,8 +108,13 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 	if err := e.store.Runs().StartActivity(ctx, p.RunID, p.Activity, ActRunning, j.Attempts, start); err != nil {
 		log.Warn("mark activity running", "err", err)
 	}
-	// Tables left by an earlier attempt that died are dropped first.
-	e.dropStray(ctx, p.RunID, seq, 0)
+	// Tables left by an earlier attempt that died are dropped first. A
+	// first attempt has none to find (an operator's retry, which starts
+	// the attempts over, sweeps them itself), and the sweep lists the
+	// schema's tables: it is skipped.
+	if j.Attempts > 1 {
+		e.dropStray(ctx, p.RunID, seq, 0)
+	}
 
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	go e.heartbeat(hbCtx, j)

@@ -116,20 +116,32 @@ func (j Jobs) Claim(ctx context.Context, owner string, kinds []string, limit int
 		return nil, nil
 	}
 	args := []any{owner, until.UTC(), now.UTC(), JobRunning, JobReady}
-	var ph []string
-	for _, k := range kinds {
-		args = append(args, k)
-		ph = append(ph, fmt.Sprintf("$%d", len(args)))
-	}
-	args = append(args, limit)
-	pick := fmt.Sprintf(`SELECT id FROM ff_jobs
-		WHERE kind IN (%s) AND ((status = $5 AND run_after <= $3) OR (status = $4 AND lease_until < $3))
-		ORDER BY run_after, id LIMIT $%d`, strings.Join(ph, ", "), len(args))
+	update := `UPDATE ff_jobs SET status = $4, lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE `
 	if rowLocks(j.d) {
-		pick += " FOR UPDATE SKIP LOCKED"
+		due := dueJobs(&args, kinds, 3, 4, 5)
+		args = append(args, limit)
+		update += fmt.Sprintf(`id IN (SELECT id FROM ff_jobs WHERE %s ORDER BY run_after, id LIMIT $%d FOR UPDATE SKIP LOCKED)`, due, len(args))
 	} else {
+		// The embedded store's one process claims one at a time, so the
+		// pick and the update need not be one statement: the pick is a
+		// read, and most claims (idle workers polling, a worker looking
+		// for more after an activity) find nothing; one UPDATE with the
+		// pick inside took 3.7 ms on DuckDB, the read alone 1.3 ms. The
+		// update checks again that each job is due, so a job cancelled
+		// meanwhile (Cancel does not wait for claims) stays cancelled.
 		j.claimMu.Lock()
 		defer j.claimMu.Unlock()
+		ids, err := j.pick(ctx, kinds, limit, now)
+		if err != nil || len(ids) == 0 {
+			return nil, err
+		}
+		due := dueJobs(&args, kinds, 3, 4, 5)
+		var in []string
+		for _, id := range ids {
+			args = append(args, id)
+			in = append(in, fmt.Sprintf("$%d", len(args)))
+		}
+		update += `id IN (` + strings.Join(in, ", ") + `) AND ` + due
 	}
 	var out []ClaimedJob
 	err := j.each(ctx, func(rows *sql.Rows) error {
@@ -139,9 +151,40 @@ func (j Jobs) Claim(ctx context.Context, owner string, kinds []string, limit int
 		}
 		out = append(out, c)
 		return nil
-	}, fmt.Sprintf(`UPDATE ff_jobs SET status = $4, lease_owner = $1, lease_until = $2, attempts = attempts + 1
-		WHERE id IN (%s) RETURNING id, kind, payload, attempts, max_attempts`, pick), args...)
+	}, update+` RETURNING id, kind, payload, attempts, max_attempts`, args...)
 	return out, err
+}
+
+// pick returns the ids of up to limit jobs of the kinds due at now, the
+// earliest first.
+func (j Jobs) pick(ctx context.Context, kinds []string, limit int, now time.Time) ([]int64, error) {
+	args := []any{now.UTC(), JobRunning, JobReady}
+	due := dueJobs(&args, kinds, 1, 2, 3)
+	args = append(args, limit)
+	var ids []int64
+	err := j.each(ctx, func(rows *sql.Rows) error {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	}, fmt.Sprintf(`SELECT id FROM ff_jobs WHERE %s ORDER BY run_after, id LIMIT $%d`, due, len(args)), args...)
+	return ids, err
+}
+
+// dueJobs is the condition that a job of one of the kinds is due: ready
+// and due, or running with its lease expired (its worker died). now,
+// running and ready are the placeholders' numbers of those arguments; the
+// kinds are appended to args.
+func dueJobs(args *[]any, kinds []string, now, running, ready int) string {
+	var ph []string
+	for _, k := range kinds {
+		*args = append(*args, k)
+		ph = append(ph, fmt.Sprintf("$%d", len(*args)))
+	}
+	return fmt.Sprintf(`kind IN (%s) AND ((status = $%d AND run_after <= $%d) OR (status = $%d AND lease_until < $%d))`,
+		strings.Join(ph, ", "), ready, now, running, now)
 }
 
 // fence is the condition that the job is still the lease's ($1–$3).

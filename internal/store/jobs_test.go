@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -301,4 +302,31 @@ func TestJobsRecover(t *testing.T) {
 			t.Fatalf("recover = %d, job %+v; want the job ready", n, st)
 		}
 	})
+}
+
+// BenchmarkClaimNothingDue is what an idle worker's poll costs, and a
+// worker's look for more work after an activity: a claim that finds no due
+// job among a thousand leased ones (on DuckDB under load, 3.7 ms when the
+// pick was inside the UPDATE, 1.2 ms as a read of its own).
+func BenchmarkClaimNothingDue(b *testing.B) {
+	for _, backend := range storetest.Backends {
+		b.Run(backend, func(b *testing.B) {
+			s := storetest.Open(b, backend)
+			ctx := context.Background()
+			for i := range 1000 {
+				if _, err := s.Jobs().Enqueue(ctx, store.NewJob{Kind: "k", DedupeKey: strconv.Itoa(i), Payload: `{}`, RunAfter: jobT0, MaxAttempts: 3, CreatedAt: jobT0}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := s.Jobs().Claim(ctx, "w", []string{"k"}, 1000, jobT0, jobT0.Add(time.Minute)); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				got, err := s.Jobs().Claim(ctx, "w", []string{"k"}, 1, jobT0, jobT0.Add(time.Minute))
+				if err != nil || len(got) != 0 {
+					b.Fatalf("claim = %v, %v", got, err)
+				}
+			}
+		})
+	}
 }

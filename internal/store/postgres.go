@@ -15,6 +15,10 @@ import (
 
 type pgDialect struct{}
 
+// pgMaxConns bounds the connections a store opens to PostgreSQL, and the
+// idle ones it keeps for reuse.
+const pgMaxConns = 16
+
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -28,7 +32,12 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", Redact(dsn), redactErr(err, dsn))
 	}
-	db.SetMaxOpenConns(16)
+	// Keep as many idle connections as may be open: database/sql keeps
+	// only two by default, so a dispatcher sending many windows at once
+	// closed and reopened connections (a TLS and auth handshake each) on
+	// every burst.
+	db.SetMaxOpenConns(pgMaxConns)
+	db.SetMaxIdleConns(pgMaxConns)
 	return &Store{DB: db, Dialect: pgDialect{}, Location: Redact(dsn)}, nil
 }
 

@@ -132,3 +132,40 @@ func TestPing(t *testing.T) {
 		}
 	})
 }
+
+// TestPostgresKeepsItsConnections runs bursts of concurrent queries, as a
+// dispatcher with many windows does: the connections opened by the first
+// burst must serve the second, not be closed for want of idle slots.
+func TestPostgresKeepsItsConnections(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, "postgres")
+	const n = 12
+	burst := func() {
+		ctx := context.Background()
+		start := make(chan struct{})
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				<-start
+				_, err := s.DB.ExecContext(ctx, `SELECT pg_sleep(0.05)`)
+				errs <- err
+			}()
+		}
+		close(start)
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	burst()
+	opened := s.DB.Stats()
+	burst()
+	st := s.DB.Stats()
+	if st.MaxIdleClosed > 0 {
+		t.Errorf("closed %d connections for want of idle slots, want 0", st.MaxIdleClosed)
+	}
+	if st.OpenConnections < opened.OpenConnections || st.Idle < n {
+		t.Errorf("after two bursts of %d: %d open, %d idle (after the first: %d open); want the burst's connections kept", n, st.OpenConnections, st.Idle, opened.OpenConnections)
+	}
+}
