@@ -35,8 +35,8 @@ func TestAudiencesOverHTTP(t *testing.T) {
 		if code, out := call(t, srv, "POST", "/api/model", shopModel, true); code != http.StatusOK {
 			t.Fatalf("apply: %d %v", code, out)
 		}
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n", true)
-		call(t, srv, "POST", "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n10,1,100\n11,1,50\n12,3,5\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n")
+		upload(t, srv, "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n10,1,100\n11,1,50\n12,3,5\n")
 
 		code, out := call(t, srv, "POST", "/api/audiences/count", `{"text": "country = \"FR\" and sum(purchases.amount) > 120", "breakdown": "country", "sample": 5, "attributes": ["email"]}`, true)
 		if code != http.StatusOK || out["count"].(float64) != 1 {
@@ -81,7 +81,7 @@ func TestAudiencesOverHTTP(t *testing.T) {
 		if code != http.StatusOK || out["raw"] != "customer_id,email\n1,a@example.com\n2,b@example.com\n" {
 			t.Fatalf("export: %d %q", code, out["raw"])
 		}
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n4,d@example.com,FR\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n4,d@example.com,FR\n")
 		if code, out = call(t, srv, "POST", "/api/audiences/french/refresh", "", true); code != http.StatusOK || out["count"].(float64) != 3 || out["version"].(float64) != 2 {
 			t.Fatalf("refresh: %d %v", code, out)
 		}

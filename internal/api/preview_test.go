@@ -44,8 +44,8 @@ func TestPreviewAndProofOverHTTP(t *testing.T) {
 		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{channel.Email: sb}}), Token: token, Log: slog.New(slog.DiscardHandler)}))
 		t.Cleanup(srv.Close)
 		call(t, srv, "POST", "/api/model", shopModel, true)
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n", true)
-		call(t, srv, "POST", "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n1,1,10\n2,1,20\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n")
+		upload(t, srv, "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n1,1,10\n2,1,20\n")
 		if code, out := call(t, srv, "POST", "/api/campaigns", mailCampaign, true); code != http.StatusOK {
 			t.Fatalf("save: %d %v", code, out)
 		}

@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/model/versions", s.auth(s.modelHistory()))
 	s.mux.HandleFunc("GET /api/model/versions/{version}", s.auth(s.getModelVersion()))
 
+	s.mux.HandleFunc("GET /api/imports", s.auth(s.listImports()))
 	s.mux.HandleFunc("POST /api/imports", s.auth(s.createImport))
 	s.mux.HandleFunc("GET /api/imports/{id}", s.auth(s.getImport()))
 	s.mux.HandleFunc("GET /api/imports/{id}/rejects", s.auth(s.importRejects))

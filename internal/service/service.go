@@ -32,7 +32,14 @@ type Service interface {
 	// Import loads a file (plain or gzip) into an entity; the summary
 	// comes with some errors too (too many rejects, nothing loaded).
 	Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error)
-	ImportSummary(ctx context.Context, id int64) (*ingest.Summary, error)
+	// ImportStart receives a whole file and imports it in the background
+	// (the API's upload): the answer is the running import, which
+	// ImportStatus follows to its end.
+	ImportStart(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Job, error)
+	// ImportStatus returns an import's state, progress and summary.
+	ImportStatus(ctx context.Context, id int64) (*ingest.Job, error)
+	// Imports lists the latest imports, newest first (limit 0: 50).
+	Imports(ctx context.Context, limit int) ([]ingest.Job, error)
 	Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error
 
 	AudienceCount(ctx context.Context, req AudienceRequest) (*audience.CountResult, error)
@@ -143,6 +150,10 @@ type Local struct {
 	providers map[string]channel.Provider
 	disp      *delivery.Dispatcher
 	limits    ingest.Limits
+	jobs      *jobs
+	// importReader, when set, wraps the file a background import reads
+	// (tests slow it down).
+	importReader func(ctx context.Context, r io.Reader) io.Reader
 }
 
 var _ Service = (*Local)(nil)
@@ -150,7 +161,7 @@ var _ Service = (*Local)(nil)
 // New builds the use-case layer over a store: its engine, keyring, links
 // and (with providers) dispatcher.
 func New(cfg Config) *Local {
-	l := &Local{store: cfg.Store, log: cmp.Or(cfg.Log, slog.Default()), keys: cfg.Keys, links: cfg.Links, providers: cfg.Providers, limits: cfg.Limits}
+	l := &Local{store: cfg.Store, log: cmp.Or(cfg.Log, slog.Default()), keys: cfg.Keys, links: cfg.Links, providers: cfg.Providers, limits: cfg.Limits, jobs: newJobs()}
 	l.eng = engine.New(engine.Config{Store: cfg.Store, Log: l.log, Workers: cfg.Workers, Lease: cfg.Lease, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.Limits})
 	if l.keys == nil {
 		l.keys = keyring.New(cfg.Store)
