@@ -30,6 +30,7 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("GET", "/api/model/versions/1", "", http.StatusOK)
 	imp := do("POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n", http.StatusAccepted)
 	do("GET", "/api/imports", "", http.StatusOK)
+	do("GET", "/api/entities", "", http.StatusOK)
 	do("GET", "/api/imports/"+strconv.FormatInt(int64(imp["import_id"].(float64)), 10), "", http.StatusOK)
 
 	do("POST", "/api/audiences/validate", `{"dimension": "customers", "text": "country = \"FR\""}`, http.StatusOK)

@@ -14,6 +14,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/model/validate", s.auth(s.validateModel()))
 	s.mux.HandleFunc("GET /api/model/versions", s.auth(s.modelHistory()))
 	s.mux.HandleFunc("GET /api/model/versions/{version}", s.auth(s.getModelVersion()))
+	s.mux.HandleFunc("GET /api/entities", s.auth(s.listEntities()))
 
 	s.mux.HandleFunc("GET /api/imports", s.auth(s.listImports()))
 	s.mux.HandleFunc("POST /api/imports", s.auth(s.createImport))

@@ -245,6 +245,15 @@ func (c *Client) ModelHistory(ctx context.Context) ([]schema.VersionInfo, error)
 	return res.Versions, nil
 }
 
+// Entities counts the rows of every entity of the current model.
+func (c *Client) Entities(ctx context.Context) (*service.EntitiesResponse, error) {
+	var res service.EntitiesResponse
+	if err := c.call(ctx, http.MethodGet, "/api/entities", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
 // Import uploads a file (as it is on disk: plain or gzip) into an entity
 // and follows the import the server runs until it ends: its summary, and
 // the error it ended with, as an import on the store returns them. The

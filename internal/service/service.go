@@ -28,6 +28,8 @@ type Service interface {
 	// Model returns a version of the model (0: the current one).
 	Model(ctx context.Context, version int64) (*ModelResponse, error)
 	ModelHistory(ctx context.Context) ([]schema.VersionInfo, error)
+	// Entities counts the rows of every entity of the current model.
+	Entities(ctx context.Context) (*EntitiesResponse, error)
 
 	// Import loads a file (plain or gzip) into an entity; the summary
 	// comes with some errors too (too many rejects, nothing loaded).
