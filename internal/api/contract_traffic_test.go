@@ -45,6 +45,7 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("GET", "/api/campaigns/frenchies/schedule", "", http.StatusOK)
 	run := do("POST", "/api/campaigns/frenchies/runs", `{"mode": "live"}`, http.StatusCreated)
 	do("GET", "/api/campaigns/frenchies/runs", "", http.StatusOK)
+	do("GET", "/api/runs?limit=5", "", http.StatusOK)
 	id := "/api/runs/" + strconv.FormatInt(int64(run["id"].(float64)), 10)
 	do("POST", id+"/confirm", "", http.StatusOK)
 	do("POST", id+"/pause", "", http.StatusOK)

@@ -44,6 +44,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/campaigns/{name}/runs", s.auth(s.listRuns()))
 	s.mux.HandleFunc("GET /api/campaigns/{name}/schedule", s.auth(s.campaignSchedule()))
 	s.mux.HandleFunc("POST /api/campaigns/{name}/runs", s.auth(s.startRun()))
+	s.mux.HandleFunc("GET /api/runs", s.auth(s.recentRuns()))
 	s.mux.HandleFunc("GET /api/runs/{id}", s.auth(s.runStatus()))
 	s.mux.HandleFunc("GET /api/runs/{id}/preview", s.auth(s.previewRun()))
 	s.mux.HandleFunc("POST /api/runs/{id}/pause", s.auth(s.runAction("pause")))

@@ -96,6 +96,22 @@ func (c *Client) Runs(ctx context.Context, name string, limit int) ([]engine.Run
 	return res.Runs, nil
 }
 
+// RecentRuns lists the runs of every campaign, newest first (limit 0:
+// the server's default).
+func (c *Client) RecentRuns(ctx context.Context, limit int) ([]engine.Run, error) {
+	var res struct {
+		Runs []engine.Run `json:"runs"`
+	}
+	var q url.Values
+	if limit != 0 {
+		q = url.Values{"limit": {strconv.Itoa(limit)}}
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/runs", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Runs, nil
+}
+
 // RunStatus returns a run's graph with counts.
 func (c *Client) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error) {
 	var res engine.RunStatus

@@ -333,7 +333,7 @@ func (c *Client) ImportStatus(ctx context.Context, id int64) (*ingest.Job, error
 // default).
 func (c *Client) Imports(ctx context.Context, limit int) ([]ingest.Job, error) {
 	q := url.Values{}
-	if limit > 0 {
+	if limit != 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
 	var res struct {

@@ -74,6 +74,9 @@ type Service interface {
 	RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error)
 	// Runs lists a campaign's runs, newest first (limit 0: 50).
 	Runs(ctx context.Context, name string, limit int) ([]engine.Run, error)
+	// RecentRuns lists the runs of every campaign, newest first (limit 0:
+	// 50).
+	RecentRuns(ctx context.Context, limit int) ([]engine.Run, error)
 	RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error)
 	// RunAction pauses, resumes or stops a run ("pause", "resume", "stop").
 	RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error)
