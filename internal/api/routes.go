@@ -57,6 +57,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/runs/{id}/confirm", s.auth(s.confirmSend()))
 	s.mux.HandleFunc("GET /api/messages", s.auth(s.listMessages()))
 	s.mux.HandleFunc("GET /api/messages/{id}", s.auth(s.getMessage()))
+	s.mux.HandleFunc("GET /api/messages/{id}/html", s.auth(s.messageHTML))
 	s.mux.HandleFunc("GET /api/consent", s.auth(s.getConsent()))
 	s.mux.HandleFunc("PUT /api/consent", s.auth(s.setConsent()))
 	s.mux.HandleFunc("POST /api/consent/import", s.auth(s.importConsent))

@@ -217,6 +217,23 @@ func (c *Client) Message(ctx context.Context, id string) (*delivery.SandboxMessa
 	return &res, nil
 }
 
+// MessageHTML returns the HTML part of an email the sandbox kept.
+func (c *Client) MessageHTML(ctx context.Context, id string) (string, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/api/messages/"+url.PathEscape(id)+"/html", nil, nil, "")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", decodeError(resp)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("read message %q: %w", id, err)
+	}
+	return string(b), nil
+}
+
 // RunConfirm confirms the send of a run's held messages.
 func (c *Client) RunConfirm(ctx context.Context, id int64) (int64, error) {
 	var res struct {

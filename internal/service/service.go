@@ -92,6 +92,8 @@ type Service interface {
 	// 0), newest first (limit 0: 100).
 	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
 	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)
+	// MessageHTML returns the HTML part of an email the sandbox kept.
+	MessageHTML(ctx context.Context, id string) (string, error)
 
 	ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error)
 	Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error)
