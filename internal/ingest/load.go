@@ -185,7 +185,7 @@ func Start(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sour
 		}
 		opts.Format = f
 	}
-	im := &importer{s: s, m: m, e: e, opts: opts, sum: &Summary{Entity: entity, Source: source, Status: StatusRunning}, start: time.Now()}
+	im := &importer{s: s, m: m, e: e, opts: opts, sum: &Summary{Entity: entity, Source: source, Status: StatusRunning}}
 	if err := im.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -197,6 +197,7 @@ func Start(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sour
 // well). An import whose ctx ends is interrupted, its table unchanged.
 func (st *Started) Run(ctx context.Context, r io.Reader) (*Summary, error) {
 	im := st.im
+	im.start = time.Now() // the file's reading, not its upload
 	stop := im.reportProgress(ctx)
 	err := im.run(ctx, r)
 	stop()
