@@ -162,6 +162,9 @@ func (sp *spooled) receive(r io.Reader, name string, opts ingest.Options) (io.Re
 		return nil, fmt.Errorf("spool the upload: %w", err)
 	}
 	sp.f = f
+	// Unlinked at once where the system allows it (Unix): the open file
+	// lives on, and goes with the process however it ends.
+	_ = os.Remove(f.Name())
 	n, err := io.Copy(f, r)
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
