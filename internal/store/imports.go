@@ -50,8 +50,11 @@ type ImportRecord struct {
 }
 
 // importColumns are the columns scanRecord reads, in its order.
-const importColumns = `id, entity, source, status, summary, started_at, finished_at,
-	COALESCE(progress_rows, 0), COALESCE(progress_bytes, 0), COALESCE(size_bytes, 0)`
+const importColumns = `i.id, i.entity, i.source, i.status, i.summary, i.started_at, i.finished_at,
+	COALESCE(p.rows_read, 0), COALESCE(p.bytes_read, 0), COALESCE(p.size_bytes, 0)`
+
+// importsFrom is what importColumns reads from.
+const importsFrom = ` FROM ff_imports i LEFT JOIN ff_import_progress p ON p.import_id = i.id`
 
 // scanRecord reads an import's row selected with importColumns.
 func scanRecord(scan func(dest ...any) error) (ImportRecord, error) {
@@ -91,6 +94,9 @@ func (i Imports) Begin(ctx context.Context, conn *sql.Conn, entity, source strin
 	if err != nil {
 		return 0, err
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ff_import_progress (import_id, rows_read, bytes_read, size_bytes) VALUES ($1, 0, 0, 0)`, id); err != nil {
+		return 0, err
+	}
 	if lock, _, _ := i.d.SessionLockSQL(importOwnerKey); lock != "" {
 		if _, err := tx.ExecContext(ctx, lock, id); err != nil {
 			return 0, fmt.Errorf("take the import's owner lock: %w", err)
@@ -119,14 +125,15 @@ func (i Imports) Finish(ctx context.Context, id int64, status string, at time.Ti
 // bytes so far, and the file's size (0: unknown). An import no longer
 // running keeps what it had.
 func (i Imports) Progress(ctx context.Context, id, rows, bytes, size int64) error {
-	_, err := i.exec(ctx, `UPDATE ff_imports SET progress_rows = $1, progress_bytes = $2, size_bytes = $3 WHERE id = $4 AND status = $5`,
+	_, err := i.exec(ctx, `UPDATE ff_import_progress SET rows_read = $1, bytes_read = $2, size_bytes = $3
+		WHERE import_id = $4 AND import_id IN (SELECT id FROM ff_imports WHERE id = $4 AND status = $5)`,
 		rows, bytes, size, id, ImportRunning)
 	return err
 }
 
 // Get returns an import's row, or ErrNotFound.
 func (i Imports) Get(ctx context.Context, id int64) (ImportRecord, error) {
-	r, err := scanRecord(i.q.QueryRowContext(ctx, `SELECT `+importColumns+` FROM ff_imports WHERE id = $1`, id).Scan)
+	r, err := scanRecord(i.q.QueryRowContext(ctx, `SELECT `+importColumns+importsFrom+` WHERE i.id = $1`, id).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, ErrNotFound
 	}
@@ -140,7 +147,7 @@ func (i Imports) List(ctx context.Context, limit int) ([]ImportRecord, error) {
 		r, err := scanRecord(rows.Scan)
 		out = append(out, r)
 		return err
-	}, `SELECT `+importColumns+` FROM ff_imports ORDER BY id DESC LIMIT $1`, limit)
+	}, `SELECT `+importColumns+importsFrom+` ORDER BY i.id DESC LIMIT $1`, limit)
 	return out, err
 }
 

@@ -1,10 +1,15 @@
 -- An import's progress while it runs (issue 15: imports as jobs): the rows
 -- and bytes of its file read so far, written by its process every half
--- second, and the file's size when known (an upload, spooled before the
--- import starts). Nullable, as DuckDB adds no column with a constraint;
--- read with COALESCE.
+-- second, and the file's size when known (an upload, received whole
+-- before the import starts). A table of its own rather than columns of
+-- ff_imports: DuckDB fails to replay from its write-ahead log an ALTER
+-- TABLE ADD COLUMN of a table with a nextval() default (a server killed
+-- right after migrating could not open its store again).
 -- NOTE: this is migration 0016 of the h22 merge (0015 is the sessions');
 -- named 0015 on its branch because the loader refuses a gap.
-ALTER TABLE ff_imports ADD COLUMN progress_rows BIGINT DEFAULT 0;
-ALTER TABLE ff_imports ADD COLUMN progress_bytes BIGINT DEFAULT 0;
-ALTER TABLE ff_imports ADD COLUMN size_bytes BIGINT DEFAULT 0;
+CREATE TABLE ff_import_progress (
+    import_id   BIGINT PRIMARY KEY,
+    rows_read   BIGINT NOT NULL,
+    bytes_read  BIGINT NOT NULL,
+    size_bytes  BIGINT NOT NULL
+);
