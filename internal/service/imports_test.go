@@ -70,6 +70,11 @@ func TestImportOperations(t *testing.T) {
 		wantIs(t, "no entity", err, service.ErrBadRequest)
 		_, err = svc.Import(ctx, "customers", "c.csv", strings.NewReader("customer_id\nx\n"), ingest.Options{MaxErrors: 0})
 		wantIs(t, "too many errors", err, ingest.ErrTooManyErrors)
+		sum, err = svc.Import(ctx, "customers", "c.csv", strings.NewReader("customer_id\nx\ny\n"), ingest.Options{MaxErrors: -1})
+		wantIs(t, "every row rejected", err, ingest.ErrNothingLoaded)
+		if sum == nil || sum.Status != ingest.StatusFailed || sum.Rejected != 2 {
+			t.Errorf("the summary of an import that loaded nothing: %+v", sum)
+		}
 		_, err = svc.Import(ctx, "nonesuch", "c.csv", strings.NewReader(customers), ingest.Options{MaxErrors: -1})
 		wantIs(t, "an unknown entity", err, ingest.ErrUnknownEntity)
 		var inErr *ingest.InputError
