@@ -34,6 +34,10 @@ func setup(t *testing.T, s *store.Store) *httptest.Server {
 // openapi.json: a request or answer the document does not describe fails t.
 func newAPI(t *testing.T, cfg api.Config) http.Handler {
 	t.Helper()
+	if cfg.Service != nil {
+		// Its background imports end before the store closes.
+		t.Cleanup(func() { cfg.Service.Close() })
+	}
 	return apitest.Validate(t, api.New(cfg))
 }
 
