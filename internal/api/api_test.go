@@ -34,6 +34,10 @@ func setup(t *testing.T, s *store.Store) *httptest.Server {
 // openapi.json: a request or answer the document does not describe fails t.
 func newAPI(t *testing.T, cfg api.Config) http.Handler {
 	t.Helper()
+	if cfg.Service != nil {
+		// Its background imports end before the store closes.
+		t.Cleanup(func() { cfg.Service.Close() })
+	}
 	return apitest.Validate(t, api.New(cfg))
 }
 
@@ -63,6 +67,33 @@ func call(t *testing.T, srv *httptest.Server, method, path, body string, auth bo
 	return resp.StatusCode, out
 }
 
+// upload posts a file to an import path (POST /api/imports?…) and, once
+// the server answers 202, follows the import to its end: the status of
+// the upload and the import as it ended (or the error answer).
+func upload(t *testing.T, srv *httptest.Server, path, body string) (int, map[string]any) {
+	t.Helper()
+	code, out := call(t, srv, "POST", path, body, true)
+	if code != http.StatusAccepted {
+		return code, out
+	}
+	return code, waitImport(t, srv, int64(out["import_id"].(float64)))
+}
+
+// waitImport follows an import until it is no longer running.
+func waitImport(t *testing.T, srv *httptest.Server, id int64) map[string]any {
+	t.Helper()
+	get := "/api/imports/" + strconv.FormatInt(id, 10)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		code, out := call(t, srv, "GET", get, "", true)
+		if code != http.StatusOK || out["state"] != "running" {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import %d still running: %v", id, out)
+		}
+	}
+}
+
 const model = `entities:
   customers:
     key: customer_id
@@ -89,17 +120,20 @@ func TestModelAndImportOverHTTP(t *testing.T) {
 		if code, out = call(t, srv, "POST", "/api/model", model, true); code != http.StatusOK || out["version"].(float64) != 1 {
 			t.Fatalf("apply: %d %v", code, out)
 		}
-		// The three outcomes answer apart: every row loaded (200), some
-		// (207), none (422).
-		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email\n1,a@example.com\nx,b@example.com\n", true)
-		if code != http.StatusMultiStatus || out["status"] != "completed_with_rejects" || out["inserted"].(float64) != 1 || out["rejected"].(float64) != 1 {
+		// The upload answers 202; the import's outcomes read apart: every
+		// row loaded, some, none.
+		code, out = upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email\n1,a@example.com\nx,b@example.com\n")
+		if code != http.StatusAccepted || out["state"] != "done" || out["status"] != "completed_with_rejects" || out["inserted"].(float64) != 1 || out["rejected"].(float64) != 1 {
 			t.Fatalf("import with a bad row: %d %v", code, out)
 		}
-		if code, out := call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email\n9,z@example.com\n", true); code != http.StatusOK || out["status"] != "completed" {
+		if rj := out["rejects"].([]any)[0].(map[string]any); rj["line"].(float64) != 3 || rj["column"] != "customer_id" || rj["value"] != "x" || rj["reason"] == "" {
+			t.Fatalf("reject = %v", rj)
+		}
+		if code, out := upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email\n9,z@example.com\n"); code != http.StatusAccepted || out["state"] != "done" || out["status"] != "completed" {
 			t.Fatalf("clean import: %d %v", code, out)
 		}
-		if code, out := call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email\nx,b@example.com\ny,c@example.com\n", true); code != http.StatusUnprocessableEntity ||
-			out["error"].(map[string]any)["code"] != "nothing_loaded" || out["error"].(map[string]any)["details"].(map[string]any)["status"] != "failed" {
+		if code, out = upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email\nx,b@example.com\ny,c@example.com\n"); out["state"] != "failed" ||
+			out["error_kind"] != "nothing_loaded" || out["status"] != "failed" {
 			t.Fatalf("import with every row bad: %d %v", code, out)
 		}
 		id := int64(out["import_id"].(float64))
@@ -107,13 +141,21 @@ func TestModelAndImportOverHTTP(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(out["raw"].(string), `"line":3`) {
 			t.Fatalf("rejects: %d %v", code, out)
 		}
-		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv&max_errors=0", "customer_id,email\nx,b@example.com\n", true)
-		if code != http.StatusUnprocessableEntity || out["error"].(map[string]any)["code"] != "too_many_errors" {
+		code, out = upload(t, srv, "/api/imports?entity=customers&name=c.csv&max_errors=0", "customer_id,email\nx,b@example.com\n")
+		if out["state"] != "failed" || out["error_kind"] != "too_many_errors" {
 			t.Fatalf("import over max_errors: %d %v", code, out)
 		}
-		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,nope\n1,2\n", true)
-		if code != http.StatusBadRequest || !strings.Contains(out["error"].(map[string]any)["message"].(string), "nope") {
+		code, out = upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,nope\n1,2\n")
+		if out["state"] != "failed" || out["error_kind"] != "bad_input" || !strings.Contains(out["error"].(string), "nope") {
 			t.Fatalf("import with bad header: %d %v", code, out)
+		}
+		code, out = upload(t, srv, "/api/imports?entity=nonesuch&name=c.csv", "customer_id\n1\n")
+		if code != http.StatusBadRequest || out["error"].(map[string]any)["reason"] != "unknown_entity" {
+			t.Fatalf("import into an unknown entity: %d %v", code, out)
+		}
+		code, out = call(t, srv, "GET", "/api/imports?limit=2", "", true)
+		if list := out["imports"].([]any); code != http.StatusOK || len(list) != 2 || list[0].(map[string]any)["error_kind"] != "bad_input" {
+			t.Fatalf("history: %d %v", code, out)
 		}
 		// Dropping an attribute of a table with data needs the flag.
 		smaller := strings.Replace(model, "      email: string\n", "", 1)

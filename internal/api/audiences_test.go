@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -35,8 +37,8 @@ func TestAudiencesOverHTTP(t *testing.T) {
 		if code, out := call(t, srv, "POST", "/api/model", shopModel, true); code != http.StatusOK {
 			t.Fatalf("apply: %d %v", code, out)
 		}
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n", true)
-		call(t, srv, "POST", "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n10,1,100\n11,1,50\n12,3,5\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n")
+		upload(t, srv, "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n10,1,100\n11,1,50\n12,3,5\n")
 
 		code, out := call(t, srv, "POST", "/api/audiences/count", `{"text": "country = \"FR\" and sum(purchases.amount) > 120", "breakdown": "country", "sample": 5, "attributes": ["email"]}`, true)
 		if code != http.StatusOK || out["count"].(float64) != 1 {
@@ -81,7 +83,7 @@ func TestAudiencesOverHTTP(t *testing.T) {
 		if code != http.StatusOK || out["raw"] != "customer_id,email\n1,a@example.com\n2,b@example.com\n" {
 			t.Fatalf("export: %d %q", code, out["raw"])
 		}
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n4,d@example.com,FR\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n4,d@example.com,FR\n")
 		if code, out = call(t, srv, "POST", "/api/audiences/french/refresh", "", true); code != http.StatusOK || out["count"].(float64) != 3 || out["version"].(float64) != 2 {
 			t.Fatalf("refresh: %d %v", code, out)
 		}
@@ -104,4 +106,76 @@ func TestAudiencesOverHTTP(t *testing.T) {
 			t.Fatalf("get after delete: %d", code)
 		}
 	})
+}
+
+// TestAudienceCountEndsWithItsClient starts a count that cannot finish
+// (the customers' table is locked) and aborts its client, as the console
+// does with a superseded live count: on PostgreSQL the query must be
+// cancelled in the database, not left to run for nobody.
+func TestAudienceCountEndsWithItsClient(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, "postgres")
+	srv := setup(t, s)
+	if code, out := call(t, srv, "POST", "/api/model", shopModel, true); code != http.StatusOK {
+		t.Fatalf("apply: %d %v", code, out)
+	}
+	upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n")
+	ctx := context.Background()
+	lock, err := s.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	tx, err := lock.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var holder int
+	if err := tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&holder); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE customers IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	// blocked counts the queries waiting for the lock.
+	blocked := func() int {
+		var n int
+		if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, holder).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	reqCtx, abort := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(reqCtx, "POST", srv.URL+"/api/audiences/count", strings.NewReader(`{"dimension": "customers", "text": "country = \"FR\""}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	answered := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		answered <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); blocked() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the count never reached the database")
+		}
+	}
+	abort()
+	if err := <-answered; err == nil {
+		t.Fatal("the aborted count answered")
+	}
+	aborted := time.Now()
+	for blocked() > 0 {
+		if time.Since(aborted) > 2*time.Second {
+			t.Fatalf("the count's query still runs %s after its client left", time.Since(aborted).Round(time.Millisecond))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("the count's query ended %s after its client left", time.Since(aborted).Round(time.Millisecond))
 }

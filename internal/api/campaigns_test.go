@@ -31,7 +31,7 @@ func TestCampaignsOverHTTP(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setup(t, s)
 		call(t, srv, "POST", "/api/model", shopModel, true)
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n3,c@example.com,DE\n")
 		// Every problem at once, with activity, path and line.
 		bad := strings.Replace(campaignDoc, "country = $country", "colour = 1", 1)
 		code, out := call(t, srv, "POST", "/api/campaigns/validate", bad, true)

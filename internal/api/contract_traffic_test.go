@@ -28,7 +28,9 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("POST", "/api/model", shopModel, http.StatusOK)
 	do("GET", "/api/model", "", http.StatusOK)
 	do("GET", "/api/model/versions/1", "", http.StatusOK)
-	imp := do("POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n", http.StatusOK)
+	imp := do("POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n", http.StatusAccepted)
+	do("GET", "/api/imports", "", http.StatusOK)
+	do("GET", "/api/entities", "", http.StatusOK)
 	do("GET", "/api/imports/"+strconv.FormatInt(int64(imp["import_id"].(float64)), 10), "", http.StatusOK)
 
 	do("POST", "/api/audiences/validate", `{"dimension": "customers", "text": "country = \"FR\""}`, http.StatusOK)
@@ -43,6 +45,7 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("GET", "/api/campaigns/frenchies/schedule", "", http.StatusOK)
 	run := do("POST", "/api/campaigns/frenchies/runs", `{"mode": "live"}`, http.StatusCreated)
 	do("GET", "/api/campaigns/frenchies/runs", "", http.StatusOK)
+	do("GET", "/api/runs?limit=5", "", http.StatusOK)
 	id := "/api/runs/" + strconv.FormatInt(int64(run["id"].(float64)), 10)
 	do("POST", id+"/confirm", "", http.StatusOK)
 	do("POST", id+"/pause", "", http.StatusOK)

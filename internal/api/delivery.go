@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -44,4 +45,28 @@ func queryLimit(r *http.Request, most int) (int, error) {
 
 func (s *Server) getMessage() http.HandlerFunc {
 	return handle(s, func(r *http.Request) (string, error) { return r.PathValue("id"), nil }, s.svc.Message, http.StatusOK)
+}
+
+// messageCSP is the policy a kept email's HTML is served with: nothing it
+// holds may run or fetch anything (no script, no remote image or font, no
+// form), so that reading it in the console fires no open pixel; images
+// inlined as data: URLs show, and so does its inline CSS, without which
+// no email looks as sent.
+const messageCSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+// messageHTML serves the HTML part of an email the sandbox kept, for the
+// console to show in a sandboxed frame.
+func (s *Server) messageHTML(w http.ResponseWriter, r *http.Request) {
+	html, err := s.svc.MessageHTML(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", messageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "private, no-store")
+	_, _ = io.WriteString(w, html)
 }

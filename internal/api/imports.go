@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -43,8 +44,10 @@ func importOptions(r *http.Request) (ingest.Options, error) {
 	return opts, nil
 }
 
-// createImport streams a file into an entity: 207 when some rows were
-// rejected, and the summary in the details of an import's own errors.
+// createImport receives a file for an entity and answers 202 with the
+// running import once the file is whole: the import goes on in the
+// background, whether or not the client stays (GET /api/imports/{id}
+// follows it).
 func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	opts, err := importOptions(r)
 	if err != nil {
@@ -58,25 +61,17 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 			name = "upload." + string(opts.Format)
 		}
 	}
-	sum, err := s.svc.Import(r.Context(), r.URL.Query().Get("entity"), name, bufio.NewReaderSize(r.Body, 1<<20), opts)
+	job, err := s.svc.ImportStart(r.Context(), r.URL.Query().Get("entity"), name, bufio.NewReaderSize(r.Body, 1<<20), opts)
 	var inErr *ingest.InputError
 	switch {
-	case err == nil && sum.Status == ingest.StatusCompletedWithRejects:
-		// 207: the good rows loaded, the others did not (see the rejects).
-		writeJSON(w, http.StatusMultiStatus, sum)
 	case err == nil:
-		writeJSON(w, http.StatusOK, sum)
-	case errors.Is(err, ingest.ErrNothingLoaded):
-		writeError(w, http.StatusUnprocessableEntity, "nothing_loaded", err.Error(), sum)
-	case errors.Is(err, ErrSlowClient):
-		writeError(w, http.StatusRequestTimeout, "request_timeout", err.Error(), sum)
-	case errors.Is(err, ingest.ErrTooManyErrors):
-		writeError(w, http.StatusUnprocessableEntity, "too_many_errors", err.Error(), sum)
+		w.Header().Set("Location", "/api/imports/"+strconv.FormatInt(job.ImportID, 10))
+		writeJSON(w, http.StatusAccepted, job)
 	case errors.Is(err, ingest.ErrUnknownEntity):
 		// The reason lets a client rebuild the very error.
-		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{Code: "bad_input", Reason: "unknown_entity", Message: err.Error(), Details: sum}})
+		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: ErrorDetail{Code: "bad_input", Reason: "unknown_entity", Message: err.Error()}})
 	case errors.As(err, &inErr):
-		writeError(w, http.StatusBadRequest, "bad_input", err.Error(), sum)
+		writeError(w, http.StatusBadRequest, "bad_input", err.Error(), nil)
 	default:
 		s.fail(w, r, err)
 	}
@@ -85,7 +80,15 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 var importID = pathInt("id", "import id")
 
 func (s *Server) getImport() http.HandlerFunc {
-	return handle(s, importID, s.svc.ImportSummary, http.StatusOK)
+	return handle(s, importID, s.svc.ImportStatus, http.StatusOK)
+}
+
+// listImports lists the latest imports, newest first.
+func (s *Server) listImports() http.HandlerFunc {
+	return handle(s, func(r *http.Request) (int, error) { return queryLimit(r, 1000) }, func(ctx context.Context, limit int) (any, error) {
+		list, err := s.svc.Imports(ctx, limit)
+		return map[string]any{"imports": list}, err
+	}, http.StatusOK)
 }
 
 // importRejects streams every rejected row as NDJSON.

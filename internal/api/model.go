@@ -48,3 +48,8 @@ func (s *Server) applyModel() http.HandlerFunc {
 		return s.svc.ApplyModel(ctx, req.doc, req.opts)
 	}, http.StatusOK)
 }
+
+// listEntities answers every entity of the model with its row count.
+func (s *Server) listEntities() http.HandlerFunc {
+	return handle(s, noRequest, func(ctx context.Context, _ none) (*service.EntitiesResponse, error) { return s.svc.Entities(ctx) }, http.StatusOK)
+}

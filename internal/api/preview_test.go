@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -44,8 +45,8 @@ func TestPreviewAndProofOverHTTP(t *testing.T) {
 		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler), Providers: map[string]channel.Provider{channel.Email: sb}}), Token: token, Log: slog.New(slog.DiscardHandler)}))
 		t.Cleanup(srv.Close)
 		call(t, srv, "POST", "/api/model", shopModel, true)
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n", true)
-		call(t, srv, "POST", "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n1,1,10\n2,1,20\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,DE\n")
+		upload(t, srv, "/api/imports?entity=purchases&name=p.csv", "purchase_id,customer_id,amount\n1,1,10\n2,1,20\n")
 		if code, out := call(t, srv, "POST", "/api/campaigns", mailCampaign, true); code != http.StatusOK {
 			t.Fatalf("save: %d %v", code, out)
 		}
@@ -95,7 +96,35 @@ func TestPreviewAndProofOverHTTP(t *testing.T) {
 		if code != http.StatusOK || out["address"] != "qa@example.com" || !strings.Contains(toJSON(t, out["content"]), `"subject":"[Proof] Hello FR"`) {
 			t.Fatalf("sandbox message: %d %v", code, out)
 		}
+		// Its HTML, for the console's sandboxed frame: nothing in it may
+		// run or fetch anything.
+		resp := get(t, srv, "/api/messages/"+id+"/html")
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "<p>2 purchases") || h.Get("Content-Type") != "text/html; charset=utf-8" ||
+			!strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src 'none'; img-src data:") || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("message HTML: %d %v %q", resp.StatusCode, h, body)
+		}
+		if code, out := call(t, srv, "GET", "/api/messages/nonesuch/html", "", true); code != http.StatusNotFound {
+			t.Fatalf("the HTML of an unknown message: %d %v", code, out)
+		}
 	})
+}
+
+// get sends an authorized GET and returns the answer, unread.
+func get(t *testing.T, srv *httptest.Server, path string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("GET", srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 func toJSON(t *testing.T, v any) string {

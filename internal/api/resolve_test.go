@@ -37,7 +37,7 @@ func TestResolveOverHTTP(t *testing.T) {
 		ctx := context.Background()
 		srv := setup(t, s)
 		call(t, srv, "POST", "/api/model", shopModel, true)
-		call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n", true)
+		upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n2,b@example.com,FR\n")
 		c := client.New(srv.URL, token)
 		if _, err := c.CampaignSave(ctx, []byte(mailDoc)); err != nil {
 			t.Fatal(err)

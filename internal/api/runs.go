@@ -9,6 +9,14 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
 
+// recentRuns lists the runs of every campaign, newest first.
+func (s *Server) recentRuns() http.HandlerFunc {
+	return handle(s, func(r *http.Request) (int, error) { return queryLimit(r, 1000) }, func(ctx context.Context, limit int) (any, error) {
+		runs, err := s.svc.RecentRuns(ctx, limit)
+		return map[string]any{"runs": runs}, err
+	}, http.StatusOK)
+}
+
 func (s *Server) runStatus() http.HandlerFunc {
 	return handle(s, runID, s.svc.RunStatus, http.StatusOK)
 }

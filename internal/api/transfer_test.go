@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -169,8 +170,15 @@ func TestSlowButSteadyUploadSucceeds(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(out), fmt.Sprintf(`"inserted": %d,`, rows)) {
+		if resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("slow upload: %d %s", resp.StatusCode, out)
+		}
+		var job struct {
+			ID int64 `json:"import_id"`
+		}
+		_ = json.Unmarshal(out, &job)
+		if got := waitImport(t, srv, job.ID); got["inserted"].(float64) != float64(rows) {
+			t.Fatalf("slow upload: %v, want %d rows inserted", got, rows)
 		}
 		if took := time.Since(start); took < 4*testTransfer.Grace {
 			t.Errorf("the upload took %s: not slow enough to test the rate", took)
@@ -191,8 +199,8 @@ func TestUnreadResponseIsCutOff(t *testing.T) {
 		for i := range 30_000 {
 			fmt.Fprintf(&b, "x%d,%s\n", i, strings.Repeat("y", 40))
 		}
-		code, out := call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", b.String(), true)
-		if code != http.StatusMultiStatus {
+		code, out := upload(t, srv, "/api/imports?entity=customers&name=c.csv", b.String())
+		if out["status"] != "completed_with_rejects" {
 			t.Fatalf("import: %d %v", code, out)
 		}
 		path := fmt.Sprintf("/api/imports/%d/rejects", int64(out["import_id"].(float64)))
@@ -229,8 +237,8 @@ func TestImportLimitsOverHTTP(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		srv := setupPaced(t, s, nil)
 		body := "customer_id,email\n1,a@example.com\n2,b\xe9@example.com\n3," + strings.Repeat("x", 100<<10) + "\n4,d@example.com\n"
-		code, out := call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", body, true)
-		if code != http.StatusMultiStatus || out["inserted"].(float64) != 2 || out["rejected"].(float64) != 2 {
+		code, out := upload(t, srv, "/api/imports?entity=customers&name=c.csv", body)
+		if out["status"] != "completed_with_rejects" || out["inserted"].(float64) != 2 || out["rejected"].(float64) != 2 {
 			t.Fatalf("import: %d %v", code, out)
 		}
 		rejects := fmt.Sprint(out["rejects"])
@@ -242,8 +250,8 @@ func TestImportLimitsOverHTTP(t *testing.T) {
 		zw.Write([]byte("customer_id,email\n"))
 		zw.Write(bytes.Repeat([]byte("1,a@example.com\n"), 1<<20)) // 16 MiB
 		zw.Close()
-		code, out = call(t, srv, "POST", "/api/imports?entity=customers&name=bomb.csv.gz", bomb.String(), true)
-		if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(out["error"]), "bomb.csv.gz: gzip file inflates past the limit: it inflates to more than 10 MiB") {
+		code, out = upload(t, srv, "/api/imports?entity=customers&name=bomb.csv.gz", bomb.String())
+		if out["state"] != "failed" || out["error_kind"] != "bad_input" || !strings.Contains(fmt.Sprint(out["error"]), "bomb.csv.gz: gzip file inflates past the limit: it inflates to more than 10 MiB") {
 			t.Fatalf("bomb: %d %v", code, out)
 		}
 	})

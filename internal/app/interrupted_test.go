@@ -76,11 +76,13 @@ func waitImport(t *testing.T, c *client.Client, id int64, status string) *ingest
 	t.Helper()
 	var last *ingest.Summary
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		sum, err := c.ImportSummary(t.Context(), id)
-		if err == nil && sum.Status == status {
-			return sum
+		job, err := c.ImportStatus(t.Context(), id)
+		if err == nil && job.Status == status {
+			return &job.Summary
 		}
-		last = sum
+		if job != nil {
+			last = &job.Summary
+		}
 	}
 	t.Fatalf("import %d is %+v, want %s", id, last, status)
 	return nil

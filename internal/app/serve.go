@@ -97,6 +97,9 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	}
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge})
+	// Last before the store closes: the imports running in the background
+	// end interrupted, and record it.
+	defer svc.Close()
 	sup, stopWork := startWork(g, s, svc)
 	defer func() {
 		stopWork()

@@ -122,7 +122,7 @@ func (c *Client) AudienceExport(ctx context.Context, name string, version int64,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return decodeError(resp, nil)
+		return decodeError(resp)
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err

@@ -96,6 +96,22 @@ func (c *Client) Runs(ctx context.Context, name string, limit int) ([]engine.Run
 	return res.Runs, nil
 }
 
+// RecentRuns lists the runs of every campaign, newest first (limit 0:
+// the server's default).
+func (c *Client) RecentRuns(ctx context.Context, limit int) ([]engine.Run, error) {
+	var res struct {
+		Runs []engine.Run `json:"runs"`
+	}
+	var q url.Values
+	if limit != 0 {
+		q = url.Values{"limit": {strconv.Itoa(limit)}}
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/runs", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Runs, nil
+}
+
 // RunStatus returns a run's graph with counts.
 func (c *Client) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error) {
 	var res engine.RunStatus
@@ -199,6 +215,23 @@ func (c *Client) Message(ctx context.Context, id string) (*delivery.SandboxMessa
 		return nil, err
 	}
 	return &res, nil
+}
+
+// MessageHTML returns the HTML part of an email the sandbox kept.
+func (c *Client) MessageHTML(ctx context.Context, id string) (string, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/api/messages/"+url.PathEscape(id)+"/html", nil, nil, "")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", decodeError(resp)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("read message %q: %w", id, err)
+	}
+	return string(b), nil
 }
 
 // RunConfirm confirms the send of a run's held messages.

@@ -95,7 +95,7 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, bo
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return decodeError(resp, out)
+		return decodeError(resp)
 	}
 	if out == nil {
 		return nil
@@ -106,9 +106,8 @@ func (c *Client) call(ctx context.Context, method, path string, q url.Values, bo
 	return nil
 }
 
-// decodeError rebuilds the domain error of an error answer; details that
-// carry a result (an import summary) are decoded into out as well.
-func decodeError(resp *http.Response, out any) error {
+// decodeError rebuilds the domain error of an error answer.
+func decodeError(resp *http.Response) error {
 	var raw struct {
 		Error struct {
 			Code    string          `json:"code"`
@@ -126,17 +125,6 @@ func decodeError(resp *http.Response, out any) error {
 	}
 	apiErr := &APIError{Status: resp.StatusCode, ErrorDetail: api.ErrorDetail{Code: e.Code, Reason: e.Reason, Message: e.Message}}
 	switch e.Code {
-	case "too_many_errors", "nothing_loaded", "bad_input", "request_timeout":
-		// An import's answer: its summary is in the details.
-		if out != nil && len(e.Details) > 0 {
-			_ = json.Unmarshal(e.Details, out)
-		}
-	}
-	switch e.Code {
-	case "too_many_errors":
-		return fmt.Errorf("%w: %s", ingest.ErrTooManyErrors, strings.TrimPrefix(e.Message, ingest.ErrTooManyErrors.Error()+": "))
-	case "nothing_loaded":
-		return fmt.Errorf("%w: %s", ingest.ErrNothingLoaded, strings.TrimPrefix(e.Message, ingest.ErrNothingLoaded.Error()+": "))
 	case "bad_input":
 		if e.Reason == "unknown_entity" {
 			return fmt.Errorf("%w%s", ingest.ErrUnknownEntity, strings.TrimPrefix(e.Message, ingest.ErrUnknownEntity.Error()))
@@ -199,7 +187,7 @@ func (c *Client) Health(ctx context.Context) (*api.Health, error) {
 	defer resp.Body.Close()
 	// A failing or unavailable node answers 503 with the same body.
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
-		return nil, decodeError(resp, nil)
+		return nil, decodeError(resp)
 	}
 	var h api.Health
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
@@ -257,8 +245,58 @@ func (c *Client) ModelHistory(ctx context.Context) ([]schema.VersionInfo, error)
 	return res.Versions, nil
 }
 
-// Import uploads a file (as it is on disk: plain or gzip) into an entity.
+// Entities counts the rows of every entity of the current model.
+func (c *Client) Entities(ctx context.Context) (*service.EntitiesResponse, error) {
+	var res service.EntitiesResponse
+	if err := c.call(ctx, http.MethodGet, "/api/entities", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Import uploads a file (as it is on disk: plain or gzip) into an entity
+// and follows the import the server runs until it ends: its summary, and
+// the error it ended with, as an import on the store returns them. The
+// import goes on on the server if ctx ends first.
 func (c *Client) Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error) {
+	job, err := c.ImportStart(ctx, entity, name, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	wait := 20 * time.Millisecond
+	for job.State == ingest.StateRunning {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for import %d (it goes on on the server): %w", job.ImportID, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+		if job, err = c.ImportStatus(ctx, job.ImportID); err != nil {
+			return nil, err
+		}
+	}
+	return &job.Summary, importError(&job.Summary)
+}
+
+// importError rebuilds the error an import ended with from its summary.
+func importError(sum *ingest.Summary) error {
+	if sum.Error == "" && sum.ErrorKind == "" {
+		return nil
+	}
+	switch sum.ErrorKind {
+	case ingest.KindTooManyErrors:
+		return fmt.Errorf("%w: %s", ingest.ErrTooManyErrors, strings.TrimPrefix(sum.Error, ingest.ErrTooManyErrors.Error()+": "))
+	case ingest.KindNothingLoaded:
+		return fmt.Errorf("%w: %s", ingest.ErrNothingLoaded, strings.TrimPrefix(sum.Error, ingest.ErrNothingLoaded.Error()+": "))
+	case ingest.KindBadInput:
+		return &ingest.InputError{Err: errors.New(sum.Error)}
+	}
+	return fmt.Errorf("import %d %s: %s", sum.ImportID, sum.Status, sum.Error)
+}
+
+// ImportStart uploads a file into an entity; the server answers once it
+// has the whole file, with the import it runs in the background.
+func (c *Client) ImportStart(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Job, error) {
 	q := url.Values{"entity": {entity}, "name": {name}}
 	if opts.Format != "" {
 		q.Set("format", string(opts.Format))
@@ -275,21 +313,36 @@ func (c *Client) Import(ctx context.Context, entity, name string, r io.Reader, o
 	if opts.Orphans != "" {
 		q.Set("orphans", opts.Orphans)
 	}
-	var sum ingest.Summary
-	err := c.call(ctx, http.MethodPost, "/api/imports", q, r, "application/octet-stream", &sum)
-	if sum.ImportID == 0 && err != nil {
+	var job ingest.Job
+	if err := c.call(ctx, http.MethodPost, "/api/imports", q, r, "application/octet-stream", &job); err != nil {
 		return nil, err
 	}
-	return &sum, err
+	return &job, nil
 }
 
-// ImportSummary returns an import's summary and status.
-func (c *Client) ImportSummary(ctx context.Context, id int64) (*ingest.Summary, error) {
-	var sum ingest.Summary
-	if err := c.call(ctx, http.MethodGet, "/api/imports/"+strconv.FormatInt(id, 10), nil, nil, "", &sum); err != nil {
+// ImportStatus returns an import's state, progress and summary.
+func (c *Client) ImportStatus(ctx context.Context, id int64) (*ingest.Job, error) {
+	var job ingest.Job
+	if err := c.call(ctx, http.MethodGet, "/api/imports/"+strconv.FormatInt(id, 10), nil, nil, "", &job); err != nil {
 		return nil, err
 	}
-	return &sum, nil
+	return &job, nil
+}
+
+// Imports lists the latest imports, newest first (limit 0: the server's
+// default).
+func (c *Client) Imports(ctx context.Context, limit int) ([]ingest.Job, error) {
+	q := url.Values{}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var res struct {
+		Imports []ingest.Job `json:"imports"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/imports", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Imports, nil
 }
 
 // Rejects streams an import's rejected rows.
@@ -300,7 +353,7 @@ func (c *Client) Rejects(ctx context.Context, id int64, fn func(ingest.Reject) e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return decodeError(resp, nil)
+		return decodeError(resp)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)

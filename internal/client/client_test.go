@@ -76,7 +76,9 @@ func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: log, Providers: map[string]channel.Provider{channel.Email: sb}}), Token: token, Log: log, Transfer: api.Transfer{MinRate: 1 << 10, Grace: 200 * time.Millisecond}})))
+	svc := service.New(service.Config{Store: s, Log: log, Providers: map[string]channel.Provider{channel.Email: sb}})
+	t.Cleanup(func() { svc.Close() })
+	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: svc, Token: token, Log: log, Transfer: api.Transfer{MinRate: 1 << 10, Grace: 200 * time.Millisecond}})))
 	t.Cleanup(srv.Close)
 	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: log}), Token: token, Log: log})))
 	t.Cleanup(bare.Close)

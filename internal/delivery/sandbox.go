@@ -155,6 +155,32 @@ func (s *StoreSink) Get(ctx context.Context, id string) (*SandboxMessage, error)
 	return &m, nil
 }
 
+// HTML returns the HTML part of a captured email: store.ErrNotFound for
+// an unknown message, and for one that has none (an SMS, a push, an email
+// of text alone or past the sandbox's keep count, whose body was dropped).
+func (s *StoreSink) HTML(ctx context.Context, id string) (string, error) {
+	m, err := s.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	var c struct {
+		Email   *channel.EmailContent `json:"email"`
+		Dropped int                   `json:"body_dropped_bytes"`
+	}
+	if err := json.Unmarshal(m.Content, &c); err != nil {
+		return "", fmt.Errorf("read message %q: %w", id, err)
+	}
+	switch {
+	case c.Email == nil:
+		return "", fmt.Errorf("message %q is not an email (%s): it has no HTML: %w", id, m.Channel, store.ErrNotFound)
+	case c.Dropped > 0:
+		return "", fmt.Errorf("message %q: the sandbox kept its headers only (past its keep count): %w", id, store.ErrNotFound)
+	case c.Email.HTML == "":
+		return "", fmt.Errorf("message %q has no HTML part: %w", id, store.ErrNotFound)
+	}
+	return c.Email.HTML, nil
+}
+
 // Has reports which messages the sandbox holds, so in-doubt ones settle.
 func (s *StoreSink) Has(ctx context.Context, ids []string) (map[string]bool, error) {
 	return s.Store.Sandbox().Has(ctx, ids)

@@ -216,6 +216,23 @@ func (e *Engine) Runs(ctx context.Context, name string, limit int) ([]Run, error
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
+	return e.runsOf(ctx, ids)
+}
+
+// RecentRuns lists the latest runs of every campaign, newest first.
+func (e *Engine) RecentRuns(ctx context.Context, limit int) ([]Run, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	ids, err := e.store.Runs().Recent(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return e.runsOf(ctx, ids)
+}
+
+// runsOf reads the runs of ids, in their order.
+func (e *Engine) runsOf(ctx context.Context, ids []int64) ([]Run, error) {
 	out := make([]Run, 0, len(ids))
 	for _, id := range ids {
 		r, err := e.Run1(ctx, id)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
@@ -60,7 +61,14 @@ type Options struct {
 	Limits Limits
 	// Progress, when set, is called now and then with rows read so far.
 	Progress func(rows int64)
+	// Bytes, when set, tells how many bytes of the file were read so far
+	// and the file's size (0: unknown): with the rows read, the import's
+	// progress, which it records in the store every ProgressEvery.
+	Bytes func() (read, size int64)
 }
+
+// ProgressEvery is how often a running import records its progress.
+const ProgressEvery = 500 * time.Millisecond
 
 // Summary reports what an import did.
 type Summary struct {
@@ -80,6 +88,9 @@ type Summary struct {
 	RowsPerSecond float64  `json:"rows_per_second"`
 	Rejects       []Reject `json:"rejects,omitempty"`
 	Error         string   `json:"error,omitempty"`
+	// ErrorKind names what Error is, so that a reader of the summary (the
+	// API's client) rebuilds the error: one of the Kind constants.
+	ErrorKind string `json:"error_kind,omitempty"`
 	// Phases times the steps: staging (read, convert, bulk load), link
 	// checks, and the merge transaction.
 	Phases struct {
@@ -100,6 +111,15 @@ const (
 	StatusFailed               = "failed"
 )
 
+// What an import's error is (Summary.ErrorKind).
+const (
+	KindTooManyErrors = "too_many_errors"
+	KindNothingLoaded = "nothing_loaded"
+	KindBadInput      = "bad_input"
+	KindInterrupted   = "interrupted"
+	KindInternal      = "internal"
+)
+
 // batchRows is how many rows a slab carries to the bulk loader.
 const batchRows = 2048
 
@@ -118,6 +138,9 @@ type importer struct {
 	rejects []Reject // not yet written to the store
 	mu      sync.Mutex
 	rowErr  int64 // rows with at least one problem
+	// rows counts the rows read so far, for the progress.
+	rows  atomic.Int64
+	start time.Time
 }
 
 // Import loads one file (already opened and decompressed) into an entity's
@@ -125,6 +148,23 @@ type importer struct {
 // by primary key in one transaction: on any failure, or with more rejected
 // rows than opts.MaxErrors, the table is left as it was.
 func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, source string, r io.Reader, opts Options) (*Summary, error) {
+	im, err := Start(ctx, s, m, entity, source, opts)
+	if err != nil {
+		return nil, err
+	}
+	return im.Run(ctx, r)
+}
+
+// Started is an import recorded as running, whose file is yet to be read
+// (Run). Its process holds the import until Run ends, so it must run.
+type Started struct{ im *importer }
+
+// ID returns the import's id.
+func (st *Started) ID() int64 { return st.im.sum.ImportID }
+
+// Start checks an import's entity and options and records it as running;
+// Run then loads its file. ctx bounds only the start.
+func Start(ctx context.Context, s *store.Store, m *datamodel.Model, entity, source string, opts Options) (*Started, error) {
 	e := m.Entity(entity)
 	if e == nil {
 		return nil, fmt.Errorf("%w %q (entities: %s)", ErrUnknownEntity, entity, entityNames(m))
@@ -146,28 +186,30 @@ func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sou
 		opts.Format = f
 	}
 	im := &importer{s: s, m: m, e: e, opts: opts, sum: &Summary{Entity: entity, Source: source, Status: StatusRunning}}
-	start := time.Now()
 	if err := im.begin(ctx); err != nil {
 		return nil, err
 	}
+	return &Started{im: im}, nil
+}
+
+// Run loads the file of a started import, records how it ended and
+// returns its summary; the import's error too (the summary says it as
+// well). An import whose ctx ends is interrupted, its table unchanged.
+func (st *Started) Run(ctx context.Context, r io.Reader) (*Summary, error) {
+	im := st.im
+	im.start = time.Now() // the file's reading, not its upload
+	stop := im.reportProgress(ctx)
 	err := im.run(ctx, r)
-	im.sum.Seconds = time.Since(start).Seconds()
+	stop()
+	im.sum.Seconds = time.Since(im.start).Seconds()
 	if im.sum.Seconds > 0 {
 		im.sum.RowsPerSecond = float64(im.sum.Read) / im.sum.Seconds
 	}
 	// Bookkeeping must happen even when the caller's context is gone.
 	bg := context.WithoutCancel(ctx)
 	im.dropStage(bg)
-	switch {
-	case err == nil && im.sum.Rejected > 0:
-		im.sum.Status = StatusCompletedWithRejects
-	case err == nil:
-		im.sum.Status = StatusCompleted
-	case errors.Is(err, ErrTooManyErrors):
-		im.sum.Status = StatusAborted
-		im.sum.Error = err.Error()
-	default:
-		im.sum.Status = StatusFailed
+	im.sum.Status, im.sum.ErrorKind = outcome(ctx, err, im.sum.Rejected)
+	if err != nil {
 		im.sum.Error = err.Error()
 	}
 	if ferr := im.finish(bg); ferr != nil && err == nil {
@@ -175,6 +217,52 @@ func Import(ctx context.Context, s *store.Store, m *datamodel.Model, entity, sou
 	}
 	im.release(bg)
 	return im.sum, err
+}
+
+// outcome tells an import's status, and the kind of its error, from how
+// its run ended.
+func outcome(ctx context.Context, err error, rejected int64) (status, kind string) {
+	var inErr *InputError
+	switch {
+	case err == nil && rejected > 0:
+		return StatusCompletedWithRejects, ""
+	case err == nil:
+		return StatusCompleted, ""
+	case ctx.Err() != nil:
+		return StatusInterrupted, KindInterrupted
+	case errors.Is(err, ErrTooManyErrors):
+		return StatusAborted, KindTooManyErrors
+	case errors.Is(err, ErrNothingLoaded):
+		return StatusFailed, KindNothingLoaded
+	case errors.As(err, &inErr):
+		return StatusFailed, KindBadInput
+	default:
+		return StatusFailed, KindInternal
+	}
+}
+
+// reportProgress records the import's progress every ProgressEvery until
+// stop, which waits for the last report to end (so that none lands after
+// the import's outcome).
+func (im *importer) reportProgress(ctx context.Context) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			// A report lost is one the next replaces: not worth failing for.
+			_ = im.recordProgress(ctx)
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 func entityNames(m *datamodel.Model) string {
@@ -211,9 +299,21 @@ func (im *importer) dropStage(ctx context.Context) {
 	}
 }
 
+// recordProgress records how far the import has read.
+func (im *importer) recordProgress(ctx context.Context) error {
+	var read, size int64
+	if im.opts.Bytes != nil {
+		read, size = im.opts.Bytes()
+	}
+	return im.s.Imports().Progress(ctx, im.sum.ImportID, im.rows.Load(), read, size)
+}
+
 func (im *importer) finish(ctx context.Context) error {
 	if err := im.flushRejects(ctx); err != nil {
 		return err
+	}
+	if err := im.recordProgress(ctx); err != nil {
+		return fmt.Errorf("record import progress: %w", err)
 	}
 	doc, _ := json.Marshal(im.sum)
 	if err := im.s.Imports().Finish(ctx, im.sum.ImportID, im.sum.Status, time.Now().UTC(), string(doc)); err != nil {
@@ -302,19 +402,9 @@ func Rejects(ctx context.Context, s *store.Store, importID int64, fn func(Reject
 
 // Get returns the summary of an import.
 func Get(ctx context.Context, s *store.Store, importID int64) (*Summary, error) {
-	rec, err := s.Imports().Get(ctx, importID)
-	if errors.Is(err, store.ErrNotFound) {
+	j, err := Status(ctx, s, importID)
+	if err != nil {
 		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read import %d: %w", importID, err)
-	}
-	sum := &Summary{ImportID: importID, Entity: rec.Entity, Source: rec.Source, Status: rec.Status}
-	if rec.Summary != "" {
-		if err := json.Unmarshal([]byte(rec.Summary), sum); err != nil {
-			return nil, fmt.Errorf("decode import %d: %w", importID, err)
-		}
-	}
-	sum.Status = rec.Status // the row's, which MarkInterrupted may have changed
-	return sum, nil
+	return &j.Summary, nil
 }

@@ -184,6 +184,7 @@ func (im *importer) parse(ctx context.Context, rd Reader, full, free chan *batch
 			return b.rows[b.n], nil
 		},
 		Row: func([]any) error {
+			im.rows.Add(1)
 			b.n++
 			if b.n == len(b.rows) && !send() {
 				return ctx.Err()
@@ -191,6 +192,7 @@ func (im *importer) parse(ctx context.Context, rd Reader, full, free chan *batch
 			return nil
 		},
 		Rejected: func(problems []Reject) error {
+			im.rows.Add(1)
 			for i, rj := range problems {
 				im.reject(rj, i == 0)
 			}

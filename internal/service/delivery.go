@@ -25,6 +25,12 @@ func (l *Local) Message(ctx context.Context, id string) (*delivery.SandboxMessag
 	return l.sink().Get(ctx, id)
 }
 
+// MessageHTML returns the HTML part of an email the sandbox kept
+// (ErrNotFound for a message without one).
+func (l *Local) MessageHTML(ctx context.Context, id string) (string, error) {
+	return l.sink().HTML(ctx, id)
+}
+
 // ImportConsent records a consent file (see delivery.ImportConsent); a
 // file that does not read is a bad request.
 func (l *Local) ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error) {

@@ -89,8 +89,13 @@ func TestSandboxMessages(t *testing.T) {
 		if m := got(svc.Message(ctx, list[0].ID)).must(t); m.ID != list[0].ID || len(m.Content) == 0 {
 			t.Errorf("message: %+v", m)
 		}
+		if html := got(svc.MessageHTML(ctx, list[0].ID)).must(t); !strings.HasPrefix(html, "<p>Hello</p>") {
+			t.Errorf("message HTML: %q", html)
+		}
 		_, err := svc.Message(ctx, "nonesuch")
 		wantIs(t, "an unknown message", err, store.ErrNotFound)
+		_, err = svc.MessageHTML(ctx, "nonesuch")
+		wantIs(t, "the HTML of an unknown message", err, store.ErrNotFound)
 		_, err = svc.Messages(ctx, 0, delivery.MaxMessagesPage+1)
 		wantIs(t, "too many at once", err, store.ErrLimit)
 	})

@@ -58,3 +58,20 @@ func (l *Local) Model(ctx context.Context, version int64) (*ModelResponse, error
 func (l *Local) ModelHistory(ctx context.Context) ([]schema.VersionInfo, error) {
 	return schema.History(ctx, l.store)
 }
+
+// EntitiesResponse is every entity of the current model with its row
+// count.
+type EntitiesResponse struct {
+	ModelVersion int64               `json:"model_version"`
+	Entities     []schema.EntityRows `json:"entities"`
+}
+
+// Entities counts the rows of every entity of the current model (exact
+// counts; ErrNotFound before any model).
+func (l *Local) Entities(ctx context.Context) (*EntitiesResponse, error) {
+	v, rows, err := schema.Rows(ctx, l.store)
+	if err != nil {
+		return nil, err
+	}
+	return &EntitiesResponse{ModelVersion: v, Entities: rows}, nil
+}

@@ -1,10 +1,12 @@
 package service_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
+	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -47,6 +49,33 @@ func TestModelOperations(t *testing.T) {
 		wantIs(t, "unknown version", err, store.ErrNotFound)
 		if h := got(svc.ModelHistory(ctx)).must(t); len(h) != 1 || h[0].Version != 1 {
 			t.Errorf("history: %+v", h)
+		}
+	})
+}
+
+// TestEntityRows counts each entity's rows, exactly, after imports; before
+// any model there is nothing to count.
+func TestEntityRows(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, im impl) {
+		ctx, svc := im.ctx, im.svc
+		_, err := svc.Entities(ctx)
+		wantIs(t, "entities before a model", err, store.ErrNotFound)
+		const twoEntities = model + `  purchases:
+    key: purchase_id
+    attributes:
+      purchase_id: integer
+      customer_id: integer
+    links:
+      customer: {entity: customers, reverse: purchases}
+`
+		got(svc.ApplyModel(ctx, []byte(twoEntities), schema.ApplyOptions{})).must(t)
+		got(svc.Import(ctx, "customers", "c.csv", strings.NewReader(customers), ingest.Options{MaxErrors: -1})).must(t)
+		got(svc.Import(ctx, "purchases", "p.csv", strings.NewReader("purchase_id,customer_id\n1,1\n2,1\n3,2\n4,3\n5,3\n"), ingest.Options{MaxErrors: -1})).must(t)
+		res := got(svc.Entities(ctx)).must(t)
+		want := []schema.EntityRows{{Name: "customers", Rows: 3, Targeting: true}, {Name: "purchases", Rows: 5}}
+		if res.ModelVersion != 1 || !slices.Equal(res.Entities, want) {
+			t.Errorf("entities: %+v, want version 1 and %+v", res, want)
 		}
 	})
 }

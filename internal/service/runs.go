@@ -39,6 +39,15 @@ func (l *Local) Runs(ctx context.Context, name string, limit int) ([]engine.Run,
 	return l.eng.Runs(ctx, name, limit)
 }
 
+// RecentRuns lists the latest runs of every campaign, newest first
+// (limit 0: 50, at most 1000).
+func (l *Local) RecentRuns(ctx context.Context, limit int) ([]engine.Run, error) {
+	if limit < 0 {
+		return nil, BadRequest("limit must not be negative")
+	}
+	return l.eng.RecentRuns(ctx, min(limit, 1000))
+}
+
 // RunStatus returns a run's graph with counts.
 func (l *Local) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error) {
 	return l.eng.Status(ctx, id)

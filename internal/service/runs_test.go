@@ -60,3 +60,29 @@ func TestRunOperations(t *testing.T) {
 		}
 	})
 }
+
+// TestRecentRuns lists the runs of every campaign, newest first, with
+// their campaign and mode.
+func TestRecentRuns(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, im impl) {
+		fixture(t, im)
+		ctx, svc := im.ctx, im.svc
+		if runs := got(svc.RecentRuns(ctx, 0)).must(t); len(runs) != 0 {
+			t.Errorf("runs before any: %+v", runs)
+		}
+		got(svc.CampaignDuplicate(ctx, "hello", "again")).must(t)
+		first := got(svc.RunStart(ctx, "hello", engine.RunOptions{Mode: engine.ModeLive})).must(t)
+		second := got(svc.RunStart(ctx, "again", engine.RunOptions{Mode: engine.ModeSimulate})).must(t)
+		runs := got(svc.RecentRuns(ctx, 0)).must(t)
+		if len(runs) != 2 || runs[0].ID != second.ID || runs[0].Campaign != "again" || runs[0].Mode != engine.ModeSimulate ||
+			runs[1].ID != first.ID || runs[1].Campaign != "hello" || runs[1].Mode != engine.ModeLive || runs[1].CreatedAt.IsZero() {
+			t.Errorf("recent runs: %+v", runs)
+		}
+		if runs := got(svc.RecentRuns(ctx, 1)).must(t); len(runs) != 1 || runs[0].ID != second.ID {
+			t.Errorf("the latest run: %+v", runs)
+		}
+		_, err := svc.RecentRuns(ctx, -1)
+		wantIs(t, "a negative limit", err, service.ErrBadRequest)
+	})
+}

@@ -28,11 +28,20 @@ type Service interface {
 	// Model returns a version of the model (0: the current one).
 	Model(ctx context.Context, version int64) (*ModelResponse, error)
 	ModelHistory(ctx context.Context) ([]schema.VersionInfo, error)
+	// Entities counts the rows of every entity of the current model.
+	Entities(ctx context.Context) (*EntitiesResponse, error)
 
 	// Import loads a file (plain or gzip) into an entity; the summary
 	// comes with some errors too (too many rejects, nothing loaded).
 	Import(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Summary, error)
-	ImportSummary(ctx context.Context, id int64) (*ingest.Summary, error)
+	// ImportStart receives a whole file and imports it in the background
+	// (the API's upload): the answer is the running import, which
+	// ImportStatus follows to its end.
+	ImportStart(ctx context.Context, entity, name string, r io.Reader, opts ingest.Options) (*ingest.Job, error)
+	// ImportStatus returns an import's state, progress and summary.
+	ImportStatus(ctx context.Context, id int64) (*ingest.Job, error)
+	// Imports lists the latest imports, newest first (limit 0: 50).
+	Imports(ctx context.Context, limit int) ([]ingest.Job, error)
 	Rejects(ctx context.Context, id int64, fn func(ingest.Reject) error) error
 
 	AudienceCount(ctx context.Context, req AudienceRequest) (*audience.CountResult, error)
@@ -65,6 +74,9 @@ type Service interface {
 	RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error)
 	// Runs lists a campaign's runs, newest first (limit 0: 50).
 	Runs(ctx context.Context, name string, limit int) ([]engine.Run, error)
+	// RecentRuns lists the runs of every campaign, newest first (limit 0:
+	// 50).
+	RecentRuns(ctx context.Context, limit int) ([]engine.Run, error)
 	RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error)
 	// RunAction pauses, resumes or stops a run ("pause", "resume", "stop").
 	RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error)
@@ -80,6 +92,8 @@ type Service interface {
 	// 0), newest first (limit 0: 100).
 	Messages(ctx context.Context, run int64, limit int) ([]delivery.SandboxMessage, error)
 	Message(ctx context.Context, id string) (*delivery.SandboxMessage, error)
+	// MessageHTML returns the HTML part of an email the sandbox kept.
+	MessageHTML(ctx context.Context, id string) (string, error)
 
 	ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error)
 	Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error)
@@ -148,6 +162,10 @@ type Local struct {
 	providers map[string]channel.Provider
 	disp      *delivery.Dispatcher
 	limits    ingest.Limits
+	jobs      *jobs
+	// importReader, when set, wraps the file a background import reads
+	// (tests slow it down).
+	importReader func(ctx context.Context, r io.Reader) io.Reader
 }
 
 var _ Service = (*Local)(nil)
@@ -155,7 +173,7 @@ var _ Service = (*Local)(nil)
 // New builds the use-case layer over a store: its engine, keyring, links
 // and (with providers) dispatcher.
 func New(cfg Config) *Local {
-	l := &Local{store: cfg.Store, log: cmp.Or(cfg.Log, slog.Default()), keys: cfg.Keys, links: cfg.Links, providers: cfg.Providers, limits: cfg.Limits}
+	l := &Local{store: cfg.Store, log: cmp.Or(cfg.Log, slog.Default()), keys: cfg.Keys, links: cfg.Links, providers: cfg.Providers, limits: cfg.Limits, jobs: newJobs()}
 	l.eng = engine.New(engine.Config{Store: cfg.Store, Log: l.log, Workers: cfg.Workers, Lease: cfg.Lease, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.Limits})
 	if l.keys == nil {
 		l.keys = keyring.New(cfg.Store)

@@ -101,15 +101,20 @@ func sandbox(t *testing.T, s *store.Store) map[string]channel.Provider {
 func localImpl(t *testing.T, s *store.Store) impl {
 	svc := service.New(service.Config{Store: s, Log: quiet(), Providers: sandbox(t, s)})
 	bare := service.New(service.Config{Store: s, Log: quiet()})
+	t.Cleanup(func() { svc.Close(); bare.Close() })
 	return impl{name: "local", svc: svc, bare: bare, store: s, ctx: audit.WithActor(context.Background(), audit.CLI())}
 }
 
 // clientImpl serves the API on the store; the contract's check of each
 // response against openapi.json wraps this handler.
 func clientImpl(t *testing.T, s *store.Store) impl {
-	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: quiet(), Providers: sandbox(t, s)}), Token: token, Log: quiet()})))
+	svc := service.New(service.Config{Store: s, Log: quiet(), Providers: sandbox(t, s)})
+	t.Cleanup(func() { svc.Close() })
+	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: svc, Token: token, Log: quiet()})))
 	t.Cleanup(srv.Close)
-	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: quiet()}), Token: token, Log: quiet()})))
+	bareSvc := service.New(service.Config{Store: s, Log: quiet()})
+	t.Cleanup(func() { bareSvc.Close() })
+	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: bareSvc, Token: token, Log: quiet()})))
 	t.Cleanup(bare.Close)
 	return impl{name: "client", svc: client.New(srv.URL, token), bare: client.New(bare.URL, token), store: s, ctx: context.Background()}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -36,11 +37,38 @@ type ImportReject struct {
 	Reason string
 }
 
-// ImportRecord is an import's row: what it loads, its status, and the
-// summary document recorded when it ended ("" until then).
+// ImportRecord is an import's row: what it loads, its status, the
+// summary document recorded when it ended ("" until then), and its
+// progress (rows and bytes of the file read, the file's size when known).
 type ImportRecord struct {
+	ID                     int64
 	Entity, Source, Status string
 	Summary                string
+	StartedAt              time.Time
+	FinishedAt             *time.Time
+	Rows, Bytes, Size      int64
+}
+
+// importColumns are the columns scanRecord reads, in its order.
+const importColumns = `i.id, i.entity, i.source, i.status, i.summary, i.started_at, i.finished_at,
+	COALESCE(p.rows_read, 0), COALESCE(p.bytes_read, 0), COALESCE(p.size_bytes, 0)`
+
+// importsFrom is what importColumns reads from.
+const importsFrom = ` FROM ff_imports i LEFT JOIN ff_import_progress p ON p.import_id = i.id`
+
+// scanRecord reads an import's row selected with importColumns.
+func scanRecord(scan func(dest ...any) error) (ImportRecord, error) {
+	var r ImportRecord
+	var doc sql.NullString
+	var finished sql.NullTime
+	err := scan(&r.ID, &r.Entity, &r.Source, &r.Status, &doc, &r.StartedAt, &finished, &r.Rows, &r.Bytes, &r.Size)
+	r.Summary = doc.String
+	r.StartedAt = r.StartedAt.UTC()
+	if finished.Valid {
+		t := finished.Time.UTC()
+		r.FinishedAt = &t
+	}
+	return r, err
 }
 
 // importOwnerKey is the key of the lock a running import's session holds:
@@ -64,6 +92,9 @@ func (i Imports) Begin(ctx context.Context, conn *sql.Conn, entity, source strin
 	err = tx.QueryRowContext(ctx, `INSERT INTO ff_imports (entity, source, status, started_at) VALUES ($1, $2, $3, $4) RETURNING id`,
 		entity, source, ImportRunning, at).Scan(&id)
 	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ff_import_progress (import_id, rows_read, bytes_read, size_bytes) VALUES ($1, 0, 0, 0)`, id); err != nil {
 		return 0, err
 	}
 	if lock, _, _ := i.d.SessionLockSQL(importOwnerKey); lock != "" {
@@ -90,13 +121,34 @@ func (i Imports) Finish(ctx context.Context, id int64, status string, at time.Ti
 	return err
 }
 
+// Progress records how far a running import has read its file: rows and
+// bytes so far, and the file's size (0: unknown). An import no longer
+// running keeps what it had.
+func (i Imports) Progress(ctx context.Context, id, rows, bytes, size int64) error {
+	_, err := i.exec(ctx, `UPDATE ff_import_progress SET rows_read = $1, bytes_read = $2, size_bytes = $3
+		WHERE import_id = $4 AND import_id IN (SELECT id FROM ff_imports WHERE id = $4 AND status = $5)`,
+		rows, bytes, size, id, ImportRunning)
+	return err
+}
+
 // Get returns an import's row, or ErrNotFound.
 func (i Imports) Get(ctx context.Context, id int64) (ImportRecord, error) {
-	var r ImportRecord
-	var doc sql.NullString
-	err := i.row(ctx, []any{&r.Entity, &r.Source, &r.Status, &doc}, `SELECT entity, source, status, summary FROM ff_imports WHERE id = $1`, id)
-	r.Summary = doc.String
+	r, err := scanRecord(i.q.QueryRowContext(ctx, `SELECT `+importColumns+importsFrom+` WHERE i.id = $1`, id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
 	return r, err
+}
+
+// List returns the latest imports, newest first, at most limit of them.
+func (i Imports) List(ctx context.Context, limit int) ([]ImportRecord, error) {
+	var out []ImportRecord
+	err := i.each(ctx, func(rows *sql.Rows) error {
+		r, err := scanRecord(rows.Scan)
+		out = append(out, r)
+		return err
+	}, `SELECT `+importColumns+importsFrom+` ORDER BY i.id DESC LIMIT $1`, limit)
+	return out, err
 }
 
 // rejectsBatch is how many rejects one INSERT writes.

@@ -30,19 +30,46 @@ func TestImportsBookkeeping(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := im.Get(ctx, id)
-		want := store.ImportRecord{Entity: "customers", Source: "customers.csv", Status: store.ImportRunning}
+		want := store.ImportRecord{ID: id, Entity: "customers", Source: "customers.csv", Status: store.ImportRunning, StartedAt: at}
 		if err != nil || got != want {
 			t.Fatalf("Get running = %+v, %v; want %+v", got, err, want)
 		}
-		if err := im.Finish(ctx, id, "completed", at.Add(time.Second), `{"read":3}`); err != nil {
+		if err := im.Progress(ctx, id, 2048, 65536, 100000); err != nil {
+			t.Fatal(err)
+		}
+		want.Rows, want.Bytes, want.Size = 2048, 65536, 100000
+		if got, err := im.Get(ctx, id); err != nil || got != want {
+			t.Fatalf("Get with progress = %+v, %v; want %+v", got, err, want)
+		}
+		end := at.Add(time.Second)
+		if err := im.Finish(ctx, id, "completed", end, `{"read":3}`); err != nil {
 			t.Fatal(err)
 		}
 		if err := im.Release(ctx, conn, id); err != nil {
 			t.Fatal(err)
 		}
-		want.Status, want.Summary = "completed", `{"read":3}`
-		if got, err := im.Get(ctx, id); err != nil || got != want {
-			t.Fatalf("Get finished = %+v, %v; want %+v", got, err, want)
+		// A late progress report leaves a finished import as it ended.
+		if err := im.Progress(ctx, id, 1, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+		got, err = im.Get(ctx, id)
+		if err != nil || got.FinishedAt == nil || !got.FinishedAt.Equal(end) {
+			t.Fatalf("Get finished = %+v, %v; want finished at %s", got, err, end)
+		}
+		want.Status, want.Summary, want.FinishedAt = "completed", `{"read":3}`, got.FinishedAt
+		if got != want {
+			t.Fatalf("Get finished = %+v; want %+v", got, want)
+		}
+		id2, err := im.Begin(ctx, conn, "purchases", "p.csv", end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := im.List(ctx, 10)
+		if err != nil || len(list) != 2 || list[0].ID != id2 || list[1].ID != id {
+			t.Fatalf("List = %+v, %v; want imports %d then %d", list, err, id2, id)
+		}
+		if list, err := im.List(ctx, 1); err != nil || len(list) != 1 || list[0].ID != id2 {
+			t.Fatalf("List(1) = %+v, %v; want import %d", list, err, id2)
 		}
 		if _, err := im.Get(ctx, id+1000); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Get unknown: err = %v, want ErrNotFound", err)

@@ -119,6 +119,18 @@ func (r Runs) IDs(ctx context.Context, campaign string, limit int) ([]int64, err
 	return ids, err
 }
 
+// Recent lists the ids of the latest runs of every campaign, newest first.
+func (r Runs) Recent(ctx context.Context, limit int) ([]int64, error) {
+	var ids []int64
+	err := r.each(ctx, func(rows *sql.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		ids = append(ids, id)
+		return err
+	}, `SELECT id FROM ff_runs ORDER BY id DESC LIMIT $1`, limit)
+	return ids, err
+}
+
 // AtOccurrence counts a campaign's runs standing for a scheduled
 // occurrence.
 func (r Runs) AtOccurrence(ctx context.Context, campaignID int64, occ time.Time) (int, error) {
