@@ -141,6 +141,154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console's session, as its cookie names it (each use moves its idle expiry forward) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the session */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"];
+                    };
+                };
+                /** @description not signed in: no session cookie, or one whose session has ended (signed out, expired, its token revoked); the cookie is cleared */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Sign the console in with an API token: sets the session cookie (fanfare_session) and answers the session */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description an active API token */
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description signed in; Set-Cookie carries the session */
+                200: {
+                    headers: {
+                        /** @description fanfare_session=…; Path=/; HttpOnly; SameSite=Lax (Secure over TLS) */
+                        "Set-Cookie"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Session"];
+                    };
+                };
+                /** @description a body that is not a sign-in request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description not a valid API token (unknown and revoked tokens answer alike); no cookie is set */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        /** Sign out: end the session on every node and clear its cookie (a replayed cookie answers 401); without a session in use it only clears the cookie */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description signed out; Set-Cookie clears the cookie */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/model": {
         parameters: {
             query?: never;
@@ -242,6 +390,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description destructive changes need allow_destructive; details lists them with what would be lost */
                 409: {
                     headers: {
@@ -331,6 +480,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
                     headers: {
@@ -492,6 +642,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/entities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every entity of the current model with its row count (exact: count(*) of its table) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the entities, in the model's order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            model_version: number;
+                            entities: {
+                                name: string;
+                                rows: number;
+                                /** @description a targeting dimension (it receives messages) */
+                                targeting: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no model applied yet */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/imports": {
         parameters: {
             query?: never;
@@ -499,9 +720,64 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The latest imports, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description how many (default 50) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description imports, newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            imports: components["schemas"]["ImportJob"][] | null;
+                        };
+                    };
+                };
+                /** @description a malformed request (a parameter, the body) or one the domain refuses: code and reason say which */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         put?: never;
-        /** Import a CSV or NDJSON file (plain or gzip) into an entity */
+        /**
+         * Upload a CSV or NDJSON file (plain or gzip) for an entity; the import runs in the background
+         * @description The server receives the whole file, then answers 202 with the running import (Location: /api/imports/{id}) and imports it in the background: it ends whether or not the client stays. GET /api/imports/{id} follows it. A file that does not arrive whole (the client goes away, 408) ends the import failed or interrupted.
+         */
         post: {
             parameters: {
                 query: {
@@ -528,25 +804,18 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description every row loaded (status completed) */
-                200: {
+                /** @description the file is received; the import runs (state running) */
+                202: {
                     headers: {
+                        /** @description the import's URL */
+                        Location?: string;
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["ImportSummary"];
+                        "application/json": components["schemas"]["ImportJob"];
                     };
                 };
-                /** @description the good rows loaded, the others rejected (status completed_with_rejects; see rejects) */
-                207: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ImportSummary"];
-                    };
-                };
-                /** @description the file as a whole is unusable (header, encoding, unknown entity) */
+                /** @description the request is unusable: unknown entity (reason unknown_entity), a format the name does not tell, bad parameters; a file unusable as a whole (header, encoding) ends the import failed with error_kind bad_input */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -564,6 +833,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no data model has been applied yet */
                 404: {
                     headers: {
@@ -584,15 +854,6 @@ export interface paths {
                 };
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorBody"];
-                    };
-                };
-                /** @description nothing loaded, the table is unchanged: every row rejected (code nothing_loaded) or more rejected rows than max_errors (code too_many_errors); details is the summary */
-                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -624,7 +885,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An import's summary */
+        /** An import: its state, progress and (once it ended) result and first rejects */
         get: {
             parameters: {
                 query?: never;
@@ -636,13 +897,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description summary */
+                /** @description the import */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["ImportSummary"];
+                        "application/json": components["schemas"]["ImportJob"];
                     };
                 };
                 /** @description a malformed request (a parameter, the body) or one the domain refuses: code and reason say which */
@@ -815,8 +1076,18 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the client went away before the count ended (code canceled): the count's query is cancelled in the database; no one reads this answer */
+                499: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -905,6 +1176,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
                     headers: {
@@ -1021,6 +1293,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the name is taken */
                 409: {
                     headers: {
@@ -1161,6 +1434,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such audience */
                 404: {
                     headers: {
@@ -1310,6 +1584,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such audience */
                 404: {
                     headers: {
@@ -1388,6 +1663,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such audience */
                 404: {
                     headers: {
@@ -1594,6 +1870,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such campaign */
                 404: {
                     headers: {
@@ -1692,6 +1969,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
                     headers: {
@@ -1840,6 +2118,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such campaign */
                 404: {
                     headers: {
@@ -1920,6 +2199,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such campaign */
                 404: {
                     headers: {
@@ -2012,6 +2292,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such campaign, channel activity or profile */
                 404: {
                     headers: {
@@ -2130,6 +2411,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such campaign, channel activity or profile */
                 404: {
                     headers: {
@@ -2288,6 +2570,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description not published */
                 409: {
                     headers: {
@@ -2317,6 +2600,74 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The runs of every campaign, newest first (simulations and live runs) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description how many (default 50) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description runs, newest first: campaign, mode, status, created_at (started) and finished_at */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            runs: components["schemas"]["Run"][] | null;
+                        };
+                    };
+                };
+                /** @description a malformed request (a parameter, the body) or one the domain refuses: code and reason say which */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2535,6 +2886,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such run */
                 404: {
                     headers: {
@@ -2618,6 +2970,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such run */
                 404: {
                     headers: {
@@ -2701,6 +3054,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such run */
                 404: {
                     headers: {
@@ -2785,6 +3139,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such run */
                 404: {
                     headers: {
@@ -2946,6 +3301,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such version */
                 404: {
                     headers: {
@@ -3052,6 +3408,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description no such run, or no such activity in it */
                 404: {
                     headers: {
@@ -3377,6 +3734,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/{id}/html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The HTML part of an email the sandbox kept, to show in a sandboxed frame
+         * @description Served as text/html with Content-Security-Policy: default-src 'none'; img-src data:; style-src 'unsafe-inline' (no script, no remote image, font or form: reading it fires no open pixel), X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and Cache-Control: private, no-store.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the email's HTML */
+                200: {
+                    headers: {
+                        "Content-Security-Policy"?: string;
+                        "X-Content-Type-Options"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": unknown;
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such message, or one without an HTML part (an SMS, a push, an email of text alone or whose body the sandbox dropped past its keep count) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/consent": {
         parameters: {
             query?: never;
@@ -3502,6 +3929,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
                     headers: {
@@ -3591,6 +4019,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the body arrived slower than the server's minimum transfer rate (--http-min-rate); nothing is recorded */
                 408: {
                     headers: {
@@ -3746,6 +4175,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
                     headers: {
@@ -3808,6 +4238,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description not suppressed */
                 404: {
                     headers: {
@@ -3892,6 +4323,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description a simulation has nothing to send */
                 409: {
                     headers: {
@@ -4019,6 +4451,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description error */
                 409: {
                     headers: {
@@ -4101,6 +4534,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description error */
                 404: {
                     headers: {
@@ -4217,6 +4651,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description an internal error (the server log has it; the answer says nothing of it) */
                 500: {
                     headers: {
@@ -4282,6 +4717,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                403: components["responses"]["CrossOrigin"];
                 /** @description error */
                 404: {
                     headers: {
@@ -4328,7 +4764,7 @@ export interface components {
                  * @description what went wrong; the clients match it (with reason) to the domain error
                  * @enum {string}
                  */
-                code: "bad_input" | "bad_request" | "canceled" | "conflict" | "destructive_change" | "exists" | "forbidden" | "internal" | "invalid_campaign" | "invalid_content" | "invalid_model" | "invalid_query" | "method_not_allowed" | "no_provider" | "not_found" | "nothing_loaded" | "render_failed" | "request_timeout" | "timeout" | "too_large" | "too_many_errors" | "unauthorized";
+                code: "bad_input" | "bad_request" | "canceled" | "conflict" | "destructive_change" | "exists" | "forbidden" | "internal" | "invalid_campaign" | "invalid_content" | "invalid_model" | "invalid_query" | "method_not_allowed" | "no_provider" | "not_found" | "render_failed" | "request_timeout" | "timeout" | "too_large" | "unauthorized";
                 /**
                  * @description Tells apart the errors that share a code: bad_request (invalid_key, invalid_address, unknown_channel, invalid_decision, token_name, invalid_request, limit; none for a malformed request), bad_input (unknown_entity: the import names an entity the model lacks), conflict (run_state, not_published, current_key, token_exists, concurrent_model_change), exists (audience_exists, current_version, concurrent_change).
                  * @enum {string}
@@ -4377,6 +4813,11 @@ export interface components {
                 check: number;
                 merge: number;
             };
+            /**
+             * @description what error is: too_many_errors (more rejected rows than max_errors), nothing_loaded (every row rejected), bad_input (the file as a whole is unusable: header, encoding, gzip past its limit), interrupted (the server stopped first), internal (the server log has it)
+             * @enum {string}
+             */
+            error_kind?: "too_many_errors" | "nothing_loaded" | "bad_input" | "interrupted" | "internal";
         };
         Reject: {
             line: number;
@@ -4545,8 +4986,54 @@ export interface components {
             keys: components["schemas"]["Key"][];
             current: string;
         };
+        /** @description A console session: whom it acts for (an actor, token:<name> today) and when it ends. */
+        Session: {
+            /** @description whom the session acts for: token:<name> (the API token it signed in with) */
+            subject: string;
+            /**
+             * Format: date-time
+             * @description when the session ends if not used again; each use moves it forward, up to max_expires_at
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description when the session ends however much it is used
+             */
+            max_expires_at: string;
+        };
+        /** @description an import, running or ended: its summary (complete once it ended), state and progress */
+        ImportJob: components["schemas"]["ImportSummary"] & {
+            /**
+             * @description running; done (the good rows loaded: status completed or completed_with_rejects); failed (nothing loaded: status aborted or failed, see error_kind); interrupted (the server stopped before the import ended; the table is unchanged)
+             * @enum {string}
+             */
+            state: "running" | "done" | "failed" | "interrupted";
+            /** @description how far the import has read its file, recorded every half second while it runs and when it ends */
+            progress: {
+                /** @description rows read */
+                rows: number;
+                /** @description bytes of the file read (as uploaded: before decompression) */
+                bytes: number;
+                /** @description the file's size in bytes, 0 when unknown */
+                size: number;
+            };
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at?: string;
+        };
     };
-    responses: never;
+    responses: {
+        /** @description an unsafe request with the session cookie (and no bearer token) from another origin than the server's own: refused against cross-site request forgery */
+        CrossOrigin: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
