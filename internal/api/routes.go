@@ -15,6 +15,24 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/session", s.getSession)
 	s.mux.HandleFunc("DELETE /api/session", s.signOut)
 
+	s.dataRoutes()
+	s.campaignRoutes()
+	s.adminRoutes()
+
+	// Public: the links in messages.
+	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
+	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)
+	// Public, signed by the provider: SMS delivery reports.
+	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
+
+	s.mux.HandleFunc("/api/", s.noRoute)
+
+	// The web console: its files, and index.html for its client routes.
+	s.mux.HandleFunc("/", s.root)
+}
+
+// dataRoutes: the data model, imports and audiences.
+func (s *Server) dataRoutes() {
 	s.mux.HandleFunc("GET /api/model", s.auth(s.getModel()))
 	s.mux.HandleFunc("POST /api/model", s.auth(s.applyModel()))
 	s.mux.HandleFunc("POST /api/model/validate", s.auth(s.validateModel()))
@@ -38,7 +56,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/audiences/{name}/refresh", s.auth(s.refreshAudience()))
 	s.mux.HandleFunc("POST /api/audiences/{name}/append", s.auth(s.appendAudience()))
 	s.mux.HandleFunc("GET /api/audiences/{name}/export", s.auth(s.exportAudience))
+}
 
+// campaignRoutes: campaigns, their runs and the messages they keep.
+func (s *Server) campaignRoutes() {
 	s.mux.HandleFunc("GET /api/campaigns", s.auth(s.listCampaigns()))
 	s.mux.HandleFunc("POST /api/campaigns", s.auth(s.saveCampaign()))
 	s.mux.HandleFunc("POST /api/campaigns/validate", s.auth(s.validateCampaign()))
@@ -64,6 +85,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/messages", s.auth(s.listMessages()))
 	s.mux.HandleFunc("GET /api/messages/{id}", s.auth(s.getMessage()))
 	s.mux.HandleFunc("GET /api/messages/{id}/html", s.auth(s.messageHTML))
+}
+
+// adminRoutes: consent, suppressions, API tokens and signing keys.
+func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("GET /api/consent", s.auth(s.getConsent()))
 	s.mux.HandleFunc("PUT /api/consent", s.auth(s.setConsent()))
 	s.mux.HandleFunc("POST /api/consent/import", s.auth(s.importConsent))
@@ -77,17 +102,6 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/keys", s.auth(s.listKeys()))
 	s.mux.HandleFunc("POST /api/keys/rotate", s.auth(s.rotateKey()))
 	s.mux.HandleFunc("POST /api/keys/{id}/retire", s.auth(s.retireKey()))
-
-	// Public: the links in messages.
-	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
-	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)
-	// Public, signed by the provider: SMS delivery reports.
-	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
-
-	s.mux.HandleFunc("/api/", s.noRoute)
-
-	// The web console: its files, and index.html for its client routes.
-	s.mux.HandleFunc("/", s.root)
 }
 
 // root serves the console, except under the server's own prefixes
