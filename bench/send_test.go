@@ -250,7 +250,7 @@ func limitMemory(b *testing.B, s *store.Store) {
 	if !s.Embedded() {
 		return
 	}
-	if _, err := s.DB.Exec(`SET memory_limit = '` + benchMemoryLimit() + `'`); err != nil {
+	if _, err := storetest.DB(s).Exec(`SET memory_limit = '` + benchMemoryLimit() + `'`); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -305,7 +305,7 @@ func dispatchAll(b *testing.B, s *store.Store, d *delivery.Dispatcher, run int64
 	// Counting what is left scans the outbox (a second on PostgreSQL at
 	// 1M rows): poll rarely on large sends, where a second is noise.
 	var total int64
-	if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1`, run).Scan(&total); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1`, run).Scan(&total); err != nil {
 		b.Fatal(err)
 	}
 	poll := 50 * time.Millisecond
@@ -315,7 +315,7 @@ func dispatchAll(b *testing.B, s *store.Store, d *delivery.Dispatcher, run int64
 	for {
 		time.Sleep(poll)
 		var left int64
-		if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status IN ('pending', 'claimed', 'sending', 'retry')`, run).Scan(&left); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status IN ('pending', 'claimed', 'sending', 'retry')`, run).Scan(&left); err != nil {
 			b.Fatal(err)
 		}
 		if left == 0 {

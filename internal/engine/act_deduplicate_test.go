@@ -97,7 +97,7 @@ transitions:
 func tableOf(t *testing.T, eng *Engine, runID int64, activity, port string) string {
 	t.Helper()
 	var table string
-	if err := eng.store.DB.QueryRow(`SELECT table_name FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`, runID, activity, port).Scan(&table); err != nil {
+	if err := storetest.DB(eng.store).QueryRow(`SELECT table_name FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`, runID, activity, port).Scan(&table); err != nil {
 		t.Fatal(err)
 	}
 	return table

@@ -261,7 +261,7 @@ transitions:
 		st := runToEnd(t, eng, doc, ModeSimulate)
 		tables := func() int {
 			var n int
-			s.DB.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'ff!_w!_%' ESCAPE '!'`).Scan(&n)
+			storetest.DB(s).QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'ff!_w!_%' ESCAPE '!'`).Scan(&n)
 			return n
 		}
 		if tables() == 0 {

@@ -29,7 +29,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", Redact(dsn), redactErr(err, dsn))
 	}
 	db.SetMaxOpenConns(16)
-	return &Store{DB: db, Dialect: pgDialect{}, Location: Redact(dsn)}, nil
+	return &Store{db: db, Dialect: pgDialect{}, Location: Redact(dsn)}, nil
 }
 
 // Redact removes the password from a database URL.
