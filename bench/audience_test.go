@@ -101,7 +101,7 @@ func loadDemoInto(b *testing.B, s *store.Store, n int) {
 		importOne(b, s, m, e.Name, filepath.Join(dir, e.Name+".csv"))
 	}
 	if !s.Embedded() {
-		if _, err := s.DB.Exec(`ANALYZE`); err != nil {
+		if _, err := storetest.DB(s).Exec(`ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -174,7 +174,7 @@ func BenchmarkAudienceCount(b *testing.B) {
 					count := func(query string, args []any) (time.Duration, int64) {
 						start := time.Now()
 						var n int64
-						if err := s.DB.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+						if err := storetest.DB(s).QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 							b.Fatalf("%s: %v", bq.name, err)
 						}
 						return time.Since(start), n

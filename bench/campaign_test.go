@@ -10,6 +10,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 // benchCampaign is the 10-activity campaign: build, exclude,
@@ -192,7 +193,7 @@ func logCounts(b *testing.B, prefix string, st *engine.RunStatus) {
 func runHand(b *testing.B, s *store.Store) (time.Duration, []string) {
 	b.Helper()
 	for _, t := range []string{"h_buyers", "h_optouts", "h_targets", "h_spend", "h_dedup", "h_control", "h_vip", "h_rest", "h_saved", "h_outbox"} {
-		if _, err := s.DB.Exec("DROP TABLE IF EXISTS " + t); err != nil {
+		if _, err := storetest.DB(s).Exec("DROP TABLE IF EXISTS " + t); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -204,7 +205,7 @@ func runHand(b *testing.B, s *store.Store) (time.Duration, []string) {
 			args = append(args, now)
 		}
 		start := time.Now()
-		if _, err := s.DB.Exec(step.sql, args...); err != nil {
+		if _, err := storetest.DB(s).Exec(step.sql, args...); err != nil {
 			b.Fatalf("hand-written %s: %v", step.name, err)
 		}
 		d := time.Since(start)

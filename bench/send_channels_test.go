@@ -211,7 +211,7 @@ func startSend(b *testing.B, s *store.Store, doc, campaign string) sendRun {
 	}
 	r := sendRun{store: s, run: runLive(b, eng, campaign)}
 	limitMemory(b, s)
-	if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status = 'pending'`, r.run).Scan(&r.total); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status = 'pending'`, r.run).Scan(&r.total); err != nil {
 		b.Fatal(err)
 	}
 	return r
@@ -220,7 +220,7 @@ func startSend(b *testing.B, s *store.Store, doc, campaign string) sendRun {
 // byPlatform counts the pending messages by device platform.
 func (r sendRun) byPlatform(b *testing.B) map[string]int64 {
 	b.Helper()
-	rows, err := r.store.DB.Query(`SELECT coalesce(platform, ''), count(*) FROM ff_outbox WHERE run_id = $1 AND status = 'pending' GROUP BY 1`, r.run)
+	rows, err := storetest.DB(r.store).Query(`SELECT coalesce(platform, ''), count(*) FROM ff_outbox WHERE run_id = $1 AND status = 'pending' GROUP BY 1`, r.run)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -250,7 +250,7 @@ func limitMemory(b *testing.B, s *store.Store) {
 	if !s.Embedded() {
 		return
 	}
-	if _, err := s.DB.Exec(`SET memory_limit = '` + benchMemoryLimit() + `'`); err != nil {
+	if _, err := storetest.DB(s).Exec(`SET memory_limit = '` + benchMemoryLimit() + `'`); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -301,7 +301,7 @@ func dispatchAll(b *testing.B, s *store.Store, d *delivery.Dispatcher, tp *timed
 		}
 	}()
 	var total int64
-	if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1`, run).Scan(&total); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1`, run).Scan(&total); err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -328,7 +328,7 @@ func dispatchAll(b *testing.B, s *store.Store, d *delivery.Dispatcher, tp *timed
 		}
 		counted = time.Now()
 		var left int64
-		if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status IN ('pending', 'claimed', 'sending', 'retry')`, run).Scan(&left); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status IN ('pending', 'claimed', 'sending', 'retry')`, run).Scan(&left); err != nil {
 			b.Fatal(err)
 		}
 		if left == 0 {

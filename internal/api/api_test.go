@@ -192,7 +192,7 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		t.Fatal(code)
 	}
 	// Break the store under the server: the client sees a generic error.
-	if _, err := s.DB.Exec(`DROP TABLE ff_imports`); err != nil {
+	if _, err := storetest.DB(s).Exec(`DROP TABLE ff_imports`); err != nil {
 		t.Fatal(err)
 	}
 	code, out := call(t, srv, "GET", "/api/imports/1", "", true)

@@ -121,7 +121,7 @@ func TestAudienceCountEndsWithItsClient(t *testing.T) {
 	}
 	upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email,country\n1,a@example.com,FR\n")
 	ctx := context.Background()
-	lock, err := s.DB.Conn(ctx)
+	lock, err := storetest.DB(s).Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestAudienceCountEndsWithItsClient(t *testing.T) {
 	// blocked counts the queries waiting for the lock.
 	blocked := func() int {
 		var n int
-		if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, holder).Scan(&n); err != nil {
+		if err := storetest.DB(s).QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, holder).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -25,7 +25,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		const public = "https://fanfare.example.com"
 		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler), PublicURL: public}), Token: token, SMSAuthToken: authToken, PublicURL: public, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
-		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
+		_, err := storetest.DB(s).Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			t.Fatalf("signed callback: %d", code)
 		}
 		var status, errCode string
-		s.DB.QueryRow(`SELECT delivery_status, delivery_error FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status, &errCode)
+		storetest.DB(s).QueryRow(`SELECT delivery_status, delivery_error FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status, &errCode)
 		if status != "undelivered" || errCode != "30003" {
 			t.Fatalf("recorded %q %q", status, errCode)
 		}
@@ -85,7 +85,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			if resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("callback for %s (%d, %s): %d", tc.id, tc.seq, tc.sid, resp.StatusCode)
 			}
-			s.DB.QueryRow(`SELECT delivery_status FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status)
+			storetest.DB(s).QueryRow(`SELECT delivery_status FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status)
 			if status != tc.want {
 				t.Fatalf("after the callback for %s (%d, %s): %q, want %q", tc.id, tc.seq, tc.sid, status, tc.want)
 			}
@@ -109,7 +109,7 @@ func TestSMSCallbackSignedForTheConfiguredURL(t *testing.T) {
 		const callback = "https://hooks.example.net/fanfare-prod/callbacks/sms"
 		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler), PublicURL: "https://fanfare.example.com"}), Token: token, SMSAuthToken: authToken, PublicURL: "https://fanfare.example.com", SMSStatusCallback: callback, Log: slog.New(slog.DiscardHandler)}))
 		defer srv.Close()
-		_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
+		_, err := storetest.DB(s).Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, recipient, status, provider_id, created_at, seq) VALUES ('1:sms:1', 1, 'sms', 'sms', '{"customer_id":1}', 'sent', 'SM0123', $1, 7)`, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestSMSCallbackSignedForTheConfiguredURL(t *testing.T) {
 			t.Fatalf("callback signed for the configured address: %d", code)
 		}
 		var status string
-		s.DB.QueryRow(`SELECT delivery_status FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status)
+		storetest.DB(s).QueryRow(`SELECT delivery_status FROM ff_outbox WHERE message_id = '1:sms:1'`).Scan(&status)
 		if status != "delivered" {
 			t.Fatalf("recorded %q", status)
 		}

@@ -49,7 +49,7 @@ func TestConsentImportEndpoint(t *testing.T) {
 			t.Fatalf("import = %+v", res)
 		}
 		var status, source string
-		s.DB.QueryRow(`SELECT status, source FROM ff_consent WHERE profile_key = '{"customer_id":7}' AND channel = 'email'`).Scan(&status, &source)
+		storetest.DB(s).QueryRow(`SELECT status, source FROM ff_consent WHERE profile_key = '{"customer_id":7}' AND channel = 'email'`).Scan(&status, &source)
 		if status != "opt_out" || source != "crm" {
 			t.Fatalf("recorded %q from %q", status, source)
 		}

@@ -64,7 +64,7 @@ func TestResolveOverHTTP(t *testing.T) {
 			}
 		}
 		// A dispatcher died handing both messages over (see Recover).
-		if _, err := s.DB.Exec(`UPDATE ff_outbox SET status = 'in_doubt', reason = $2 WHERE run_id = $1`, run.ID, delivery.ReasonDispatcherDied); err != nil {
+		if _, err := storetest.DB(s).Exec(`UPDATE ff_outbox SET status = 'in_doubt', reason = $2 WHERE run_id = $1`, run.ID, delivery.ReasonDispatcherDied); err != nil {
 			t.Fatal(err)
 		}
 		figs, err := c.RunFigures(ctx, run.ID)

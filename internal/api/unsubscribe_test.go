@@ -45,7 +45,7 @@ func TestUnsubscribeLinks(t *testing.T) {
 		}
 		consent := func() string {
 			var st string
-			s.DB.QueryRow(`SELECT status FROM ff_consent WHERE dimension = 'customers' AND profile_key = '{"customer_id":8}' AND channel = 'email'`).Scan(&st)
+			storetest.DB(s).QueryRow(`SELECT status FROM ff_consent WHERE dimension = 'customers' AND profile_key = '{"customer_id":8}' AND channel = 'email'`).Scan(&st)
 			return st
 		}
 		// GET only asks: link scanners must not unsubscribe anyone.

@@ -205,7 +205,7 @@ func TestSendSurvivesKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.DB.Query(`SELECT message_id, status FROM ff_outbox WHERE run_id = $1`, run.ID)
+	rows, err := storetest.DB(s).Query(`SELECT message_id, status FROM ff_outbox WHERE run_id = $1`, run.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

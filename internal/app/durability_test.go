@@ -19,13 +19,18 @@ import (
 )
 
 // durabilityCampaign chains enough activities over the demo data that a
-// kill lands in the middle of the run, on activities of every phase.
+// kill lands in the middle of the run, on activities of every phase. Its
+// dates are fixed (the demo's today is 2026-11-01): "within last 365d"
+// reads the clock of the activity's attempt, so the undisturbed reference,
+// run seconds earlier, drew its line elsewhere, and a purchase between the
+// two lines (more likely at the busy hours of the day, which the demo's
+// purchases follow) put one customer more or less among the big spenders.
 const durabilityCampaign = `name: durable
 dimension: customers
 activities:
   start: {type: start}
-  recent: {type: build_audience, query: 'exists(purchases where purchased_at within last 180d)'}
-  big_spenders: {type: build_audience, query: 'sum(purchases.amount where purchased_at within last 365d) > 300'}
+  recent: {type: build_audience, query: 'exists(purchases where purchased_at after "2026-05-05T00:00:00Z")'}
+  big_spenders: {type: build_audience, query: 'sum(purchases.amount where purchased_at after "2025-11-01T00:00:00Z") > 300'}
   fashion: {type: build_audience, query: 'count(purchases where product.category = "fashion") >= 2'}
   optouts: {type: build_audience, query: 'email_optin = false'}
   join: {type: and_join, primary: recent}

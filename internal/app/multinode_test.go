@@ -156,14 +156,14 @@ func (c *cluster) poll(what string, within time.Duration, done func() bool) time
 // jobOwner is the lease owner of a run's activity while it runs.
 func (c *cluster) jobOwner(run int64, activity string) string {
 	var owner sql.NullString
-	c.s.DB.QueryRow(`SELECT lease_owner FROM ff_jobs WHERE dedupe_key = $1 AND status = 'running'`, fmt.Sprintf("run/%d/%s", run, activity)).Scan(&owner)
+	storetest.DB(c.s).QueryRow(`SELECT lease_owner FROM ff_jobs WHERE dedupe_key = $1 AND status = 'running'`, fmt.Sprintf("run/%d/%s", run, activity)).Scan(&owner)
 	return owner.String
 }
 
 // leased counts a run's messages claimed and sending under leases of a
 // node (all runs when run is 0).
 func (c *cluster) leased(n *node, run int64) (claimed, sending int) {
-	c.s.DB.QueryRow(`SELECT count(*) FILTER (WHERE status = 'claimed'), count(*) FILTER (WHERE status = 'sending')
+	storetest.DB(c.s).QueryRow(`SELECT count(*) FILTER (WHERE status = 'claimed'), count(*) FILTER (WHERE status = 'sending')
 		FROM ff_outbox WHERE ($1 = 0 OR run_id = $1) AND lease_owner LIKE $2`, run, fmt.Sprintf("%%:%d:%%", n.cmd.Process.Pid)).Scan(&claimed, &sending)
 	return claimed, sending
 }
@@ -190,7 +190,7 @@ func TestNodeDeathDoesNotStallASend(t *testing.T) {
 	started := time.Now()
 	c := newCluster(t, 3, total, lease)
 	// The slow run's activity waits on this lock until the test lets it go.
-	lock, err := c.s.DB.BeginTx(ctx, nil)
+	lock, err := storetest.DB(c.s).BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestNodeDeathDoesNotStallASend(t *testing.T) {
 // handing over; the figures add up.
 func checkDelivered(t *testing.T, s *store.Store, box *mailbox, runID int64, figs delivery.Figures, handingOver int) {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT message_id, status FROM ff_outbox WHERE run_id = $1`, runID)
+	rows, err := storetest.DB(s).Query(`SELECT message_id, status FROM ff_outbox WHERE run_id = $1`, runID)
 	if err != nil {
 		t.Fatal(err)
 	}

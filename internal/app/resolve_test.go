@@ -49,7 +49,7 @@ func TestResolveCommand(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer s.Close()
-				if _, err := s.DB.Exec(`UPDATE ff_outbox SET status = 'in_doubt', reason = $1 WHERE run_id = 1`, delivery.ReasonDispatcherDied); err != nil {
+				if _, err := storetest.DB(s).Exec(`UPDATE ff_outbox SET status = 'in_doubt', reason = $1 WHERE run_id = 1`, delivery.ReasonDispatcherDied); err != nil {
 					t.Fatal(err)
 				}
 			}

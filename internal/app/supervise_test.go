@@ -39,7 +39,7 @@ func TestFailedStartUpShowsInHealth(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer s.Close()
-				if _, err := s.DB.Exec("ALTER TABLE " + from + " RENAME TO " + to); err != nil {
+				if _, err := storetest.DB(s).Exec("ALTER TABLE " + from + " RENAME TO " + to); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -27,7 +27,7 @@ var sqlRE = regexp.MustCompile(`^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DR
 var routeRE = regexp.MustCompile(`^(GET|HEAD|POST|PUT|PATCH|DELETE) /`)
 
 // TestReport logs, per package outside internal/store, the string
-// literals that look like SQL and the uses of Store.Embedded, Store.DB and
+// literals that look like SQL and the uses of Store.Embedded, Store.Raw and
 // Dialect.Name (see them with go test -v -run TestReport). It fails
 // nothing: literals are easy to hide, so the rules check imports and
 // types instead; these are the figures the move of SQL into the store is
@@ -61,7 +61,7 @@ func TestReport(t *testing.T) {
 		files[u.file] = true
 	}
 	t.Logf("SQL literals outside the store: %s", figures(lits))
-	t.Logf("Store.Embedded, Store.DB and Dialect.Name outside the store: %s, in %d files", figures(uses), len(files))
+	t.Logf("Store.Embedded, Store.Raw and Dialect.Name outside the store: %s, in %d files", figures(uses), len(files))
 }
 
 // figures prints "total N: pkg n, pkg n…".

@@ -124,9 +124,15 @@ func importViolations(t *testing.T, r *repo) []violation {
 // databasePackages are the imports only internal/store may have.
 var databasePackages = []string{"database/sql", "github.com/duckdb/", "github.com/marcboeker/go-duckdb", "github.com/jackc/pgx", "github.com/lib/pq"}
 
+// testOnlyPackages give the store's database handle to tests and
+// benchmarks: no package's non-test files outside the store import them.
+var testOnlyPackages = []string{"internal/store/rawdb", "internal/store/storetest"}
+
 // databaseViolations finds, outside internal/store, imports of
-// database/sql or a driver, and uses of Store.Embedded, Store.DB or
-// Dialect.Name.
+// database/sql or a driver, or of the test-only passes to the database
+// handle (store/rawdb, store/storetest: only tests and bench/ import them,
+// which this check, reading non-test files, never sees), and uses of
+// Store.Embedded, Store.Raw or Dialect.Name.
 func databaseViolations(t *testing.T, r *repo) []violation {
 	var out []violation
 	for _, p := range r.pkgs {
@@ -137,6 +143,9 @@ func databaseViolations(t *testing.T, r *repo) []violation {
 		for _, imp := range p.Imports {
 			if slices.ContainsFunc(databasePackages, func(d string) bool { return strings.HasPrefix(imp, d) }) {
 				out = append(out, violation{"sql-import: " + name + " -> " + imp, "only internal/store reaches the database"})
+			}
+			if slices.Contains(testOnlyPackages, strings.TrimPrefix(imp, r.module+"/")) {
+				out = append(out, violation{"test-import: " + name + " -> " + imp, "only tests and bench/ reach the database handle"})
 			}
 		}
 	}
@@ -154,7 +163,7 @@ type dialectUse struct {
 }
 
 // dialectUses finds, outside internal/store, the uses of Store.Embedded,
-// Store.DB or Dialect.Name (calls, method values or the field, found by
+// Store.Raw or Dialect.Name (calls, method values or the field, found by
 // their types, not their spelling), in file order; tests may use them.
 func dialectUses(t *testing.T, r *repo) []dialectUse {
 	var out []dialectUse
@@ -186,7 +195,7 @@ func dialectUses(t *testing.T, r *repo) []dialectUse {
 }
 
 // dialectMethod names what sel selects when it is Store.Embedded, the
-// Store's DB handle, or the Dialect's Name (on the interface or a dialect
+// Store's database handle (Raw), or the Dialect's Name (on the interface or a dialect
 // of the store), else "".
 func dialectMethod(info *types.Info, sel *ast.SelectorExpr, storePath string) string {
 	s, ok := info.Selections[sel]
@@ -204,9 +213,9 @@ func dialectMethod(info *types.Info, sel *ast.SelectorExpr, storePath string) st
 	switch m, typ := s.Obj().Name(), named.Obj().Name(); {
 	case m == "Embedded" && typ == "Store":
 		return "Store.Embedded"
-	case m == "DB" && typ == "Store":
+	case m == "Raw" && typ == "Store":
 		// The database handle itself: statements go through an area.
-		return "Store.DB"
+		return "Store.Raw"
 	case m == "Name" && typ == "Dialect":
 		return "Dialect.Name"
 	}
@@ -340,12 +349,15 @@ func TestImportRules(t *testing.T) {
 }
 
 // TestOnlyTheStoreReachesTheDatabase: outside internal/store no package
-// imports database/sql or a driver, or asks which database it runs on.
+// imports database/sql or a driver, or asks which database it runs on, and
+// only tests and bench/ hold the database handle (store/rawdb,
+// store/storetest).
 func TestOnlyTheStoreReachesTheDatabase(t *testing.T) {
 	t.Parallel()
 	r := load(t)
 	found := databaseViolations(t, r)
 	checkRatchet(t, "sql-import: ", found)
+	checkRatchet(t, "test-import: ", found)
 	checkRatchet(t, "dialect: ", found)
 }
 

@@ -232,7 +232,7 @@ func TestCompileBindsValues(t *testing.T) {
 			}
 		}
 		var n int
-		if err := s.DB.QueryRow(`SELECT count(*) FROM "customers"`).Scan(&n); err != nil || n != 6 {
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM "customers"`).Scan(&n); err != nil || n != 6 {
 			t.Fatalf("customers after the queries: %d rows, %v", n, err)
 		}
 	})

@@ -120,7 +120,7 @@ func checkQuery(t *testing.T, s *store.Store, m *datamodel.Model, data Dataset, 
 }
 
 func queryKeys(s *store.Store, sqlText string, args []any, n int) ([][]any, error) {
-	rows, err := s.DB.QueryContext(context.Background(), sqlText, args...)
+	rows, err := storetest.DB(s).QueryContext(context.Background(), sqlText, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func insertRows(t testing.TB, s *store.Store, e *datamodel.Entity, rows []Row) {
 			tuples = append(tuples, "("+strings.Join(ph, ", ")+")")
 		}
 		q := "INSERT INTO " + store.Quote(e.Name) + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.Join(tuples, ", ")
-		if _, err := s.DB.ExecContext(context.Background(), q, args...); err != nil {
+		if _, err := storetest.DB(s).ExecContext(context.Background(), q, args...); err != nil {
 			t.Fatalf("insert into %s: %v", e.Name, err)
 		}
 	}
@@ -504,7 +504,7 @@ func (g *gen) audiences(t *testing.T, s *store.Store, data Dataset) (map[string]
 	for i, k := range people.Key {
 		cols[i] = store.Quote(k) + " " + s.Dialect.ColumnType(people.Attribute(k))
 	}
-	if _, err := s.DB.Exec("CREATE TABLE " + store.Quote(table) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
+	if _, err := storetest.DB(s).Exec("CREATE TABLE " + store.Quote(table) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
 		t.Fatalf("create audience table: %v", err)
 	}
 	members := &datamodel.Entity{Name: table, Attributes: people.KeyAttributes(), Key: people.Key}

@@ -15,7 +15,7 @@ import (
 // svcMembers returns the keys in a member table, in order.
 func svcMembers(t *testing.T, s *store.Store, table string) []int64 {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT customer_id FROM ` + store.Quote(table) + ` ORDER BY customer_id`)
+	rows, err := storetest.DB(s).Query(`SELECT customer_id FROM ` + store.Quote(table) + ` ORDER BY customer_id`)
 	if err != nil {
 		t.Fatalf("read members of %s: %v", table, err)
 	}
@@ -36,7 +36,7 @@ func svcMembers(t *testing.T, s *store.Store, table string) []int64 {
 
 func svcTableExists(t *testing.T, s *store.Store, table string) bool {
 	t.Helper()
-	ok, err := s.TableExists(context.Background(), s.DB, table)
+	ok, err := s.TableExists(context.Background(), storetest.DB(s), table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestSavedAudienceInQueries(t *testing.T) {
 		}
 		query, args := c.SQL("count(*)", "")
 		var n int64
-		if err := s.DB.QueryRow(query, args...).Scan(&n); err != nil || n != 2 {
+		if err := storetest.DB(s).QueryRow(query, args...).Scan(&n); err != nil || n != 2 {
 			t.Fatalf("count through Prepare = %d, %v; want 2", n, err)
 		}
 		table, err := svc.MemberTables(ctx)("french_buyers")

@@ -110,7 +110,7 @@ func svcInsertCustomer(t *testing.T, s *store.Store, c svcCustomer) {
 
 func svcExec(t *testing.T, s *store.Store, q string, args ...any) {
 	t.Helper()
-	if _, err := s.DB.Exec(q, args...); err != nil {
+	if _, err := storetest.DB(s).Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }

@@ -29,7 +29,7 @@ func TestImportConsentLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB.Exec(`CREATE TABLE members (code VARCHAR PRIMARY KEY, email VARCHAR)`); err != nil {
+		if _, err := storetest.DB(s).Exec(`CREATE TABLE members (code VARCHAR PRIMARY KEY, email VARCHAR)`); err != nil {
 			t.Fatal(err)
 		}
 		lim := ingest.Limits{MaxLine: 64 << 10, MaxInflated: 10 << 20}
@@ -54,7 +54,7 @@ func TestImportConsentLimits(t *testing.T) {
 			t.Fatalf("import = %+v\nwant rejects %+v", res, want)
 		}
 		var n int
-		if err := s.DB.QueryRow(`SELECT count(*) FROM ff_consent WHERE dimension = 'members'`).Scan(&n); err != nil || n != 2 {
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_consent WHERE dimension = 'members'`).Scan(&n); err != nil || n != 2 {
 			t.Fatalf("%d consent rows recorded (%v), want 2", n, err)
 		}
 
@@ -81,7 +81,7 @@ func TestImportConsentNULByte(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB.Exec(`CREATE TABLE members (code VARCHAR PRIMARY KEY, email VARCHAR)`); err != nil {
+		if _, err := storetest.DB(s).Exec(`CREATE TABLE members (code VARCHAR PRIMARY KEY, email VARCHAR)`); err != nil {
 			t.Fatal(err)
 		}
 		file := "code,channel,status,source\na,email,opt_out,cr\x00m\nb\x00,email,opt_out,\nc,email,opt_in,\n"

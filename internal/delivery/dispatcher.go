@@ -75,6 +75,7 @@ type Dispatcher struct {
 	// windows bound the messages marked sending, by channel: set by New,
 	// read only after.
 	windows map[string]*window
+	idle    idle // who waits for the dispatcher to have nothing left (see Idle)
 }
 
 // New returns a dispatcher.
@@ -167,9 +168,14 @@ func (d *Dispatcher) Run(ctx context.Context, poll time.Duration) error {
 
 // DispatchOnce claims one batch and takes it to its outcomes; it returns
 // how many messages it claimed.
-func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
+func (d *Dispatcher) DispatchOnce(ctx context.Context) (n int, err error) {
 	now := d.cfg.Now().UTC()
-	rows, err := d.send.Claim(ctx, now, d.exhausted(now))
+	skip := d.exhausted(now)
+	claim, settled := d.idle.begin()
+	rows, err := d.send.Claim(ctx, now, skip)
+	// Deferred calls run last first: the rows are released, then idle
+	// learns what the claim came to.
+	defer func() { d.idle.end(claim, settled, claimOutcome(len(rows), len(skip), err)) }()
 	defer d.send.Release(rows)
 	if err != nil || len(rows) == 0 {
 		return 0, err

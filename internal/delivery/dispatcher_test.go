@@ -101,7 +101,7 @@ func addMessage(t *testing.T, s *store.Store, run int64, activity string, n int,
 // addMessageOn writes a pending message of a channel, as addMessage.
 func addMessageOn(t *testing.T, s *store.Store, ch string, run int64, activity string, n int, addr string, now time.Time) {
 	t.Helper()
-	_, err := s.DB.Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+	_, err := storetest.DB(s).Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
 		VALUES ($1, $2, $3, $7, 'customers', $4, $5, 'pending', 0, $6, $6, `+nextSeq+`)`,
 		fmt.Sprintf("%d:%s:%d", run, activity, n), run, activity, fmt.Sprintf(`{"customer_id":%d}`, n), addr, now, ch)
 	if err != nil {
@@ -151,7 +151,7 @@ func drain(t *testing.T, d *delivery.Dispatcher) {
 }
 
 func sandboxCopies(t *testing.T, s *store.Store) map[string]int {
-	rows, err := s.DB.Query(`SELECT address, copies FROM ff_sandbox_messages`)
+	rows, err := storetest.DB(s).Query(`SELECT address, copies FROM ff_sandbox_messages`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestFailingProviderRestsWhileOtherChannelsSend(t *testing.T) {
 		}
 		// Each message counts the one attempt that sent it.
 		var most int
-		if err := s.DB.QueryRow(`SELECT max(attempts) FROM ff_outbox WHERE run_id = 1`).Scan(&most); err != nil || most != 1 {
+		if err := storetest.DB(s).QueryRow(`SELECT max(attempts) FROM ff_outbox WHERE run_id = 1`).Scan(&most); err != nil || most != 1 {
 			t.Fatalf("attempts: at most %d (%v), want 1", most, err)
 		}
 	})
@@ -432,8 +432,8 @@ func TestRecoverNeverResendsBlindly(t *testing.T) {
 		sb, _ := delivery.NewSandbox(s, channel.Email)
 		// A dead dispatcher: 1 claimed, 2 sending and delivered, 3 sending
 		// and not delivered.
-		s.DB.Exec(`UPDATE ff_outbox SET status = 'claimed', lease_owner = 'dead', lease_until = $1 WHERE message_id = '1:mail:1'`, c.Now())
-		s.DB.Exec(`UPDATE ff_outbox SET status = 'sending', lease_owner = 'dead', lease_until = $1 WHERE message_id IN ('1:mail:2', '1:mail:3')`, c.Now())
+		storetest.DB(s).Exec(`UPDATE ff_outbox SET status = 'claimed', lease_owner = 'dead', lease_until = $1 WHERE message_id = '1:mail:1'`, c.Now())
+		storetest.DB(s).Exec(`UPDATE ff_outbox SET status = 'sending', lease_owner = 'dead', lease_until = $1 WHERE message_id IN ('1:mail:2', '1:mail:3')`, c.Now())
 		sb.Send(ctx, []*channel.Message{{ID: "1:mail:2", Channel: channel.Email, To: "b@example.com", Email: &channel.EmailContent{From: "shop@example.com", Subject: "x", Text: "x"}}})
 		c.Add(2 * time.Minute)
 		d := dispatcher(t, s, "n2", sb, c)
@@ -671,7 +671,7 @@ func TestImportConsent(t *testing.T) {
 			t.Fatalf("sandbox = %v (only b has no opt-out)", got)
 		}
 		var source string
-		s.DB.QueryRow(`SELECT source FROM ff_consent WHERE profile_key = $1`, key3).Scan(&source)
+		storetest.DB(s).QueryRow(`SELECT source FROM ff_consent WHERE profile_key = $1`, key3).Scan(&source)
 		if source != "unsubscribe" {
 			t.Errorf("customer 3's consent source = %q: the older import replaced a later unsubscribe", source)
 		}
@@ -746,7 +746,7 @@ func TestEveryChunkOfABatchIsRecorded(t *testing.T) {
 		if p.sends != 3 {
 			t.Fatalf("%d chunks handed to the provider, want 3", p.sends)
 		}
-		rows, err := s.DB.Query(`SELECT message_id, status, coalesce(provider_id, ''), coalesce(provider, ''), attempts, coalesce(lease_owner, '') FROM ff_outbox`)
+		rows, err := storetest.DB(s).Query(`SELECT message_id, status, coalesce(provider_id, ''), coalesce(provider, ''), attempts, coalesce(lease_owner, '') FROM ff_outbox`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -810,7 +810,7 @@ func TestShutdownRecordsWhatWasSent(t *testing.T) {
 			t.Fatalf("%d chunks sent after the stop, want 1", p.sends)
 		}
 		counts := map[string]int{}
-		rows, err := s.DB.Query(`SELECT status FROM ff_outbox`)
+		rows, err := storetest.DB(s).Query(`SELECT status FROM ff_outbox`)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -68,7 +68,7 @@ func TestCampaignToSandbox(t *testing.T) {
 		}
 		// Each message carries its outbox row's number (status callbacks
 		// name the row by it).
-		rows, err := s.DB.Query(`SELECT message_id, seq FROM ff_outbox WHERE run_id = $1`, run)
+		rows, err := storetest.DB(s).Query(`SELECT message_id, seq FROM ff_outbox WHERE run_id = $1`, run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +258,7 @@ func TestDeadPushTokenDeactivatesItsDevices(t *testing.T) {
 // deviceStates lists the devices' active flags: "d1:true d2:unknown".
 func deviceStates(t *testing.T, s *store.Store) string {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT device_id, active FROM devices ORDER BY device_id`)
+	rows, err := storetest.DB(s).Query(`SELECT device_id, active FROM devices ORDER BY device_id`)
 	if err != nil {
 		t.Fatal(err)
 	}

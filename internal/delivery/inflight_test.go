@@ -37,7 +37,7 @@ func (p *counting) Concurrency() int { return p.conns }
 
 func (p *counting) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
 	var n int
-	err := p.s.DB.QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox WHERE status = 'sending'`).Scan(&n)
+	err := storetest.DB(p.s).QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox WHERE status = 'sending'`).Scan(&n)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.maxDoubt = max(p.maxDoubt, n)
@@ -62,7 +62,7 @@ func runUntilSent(t *testing.T, s *store.Store, d *delivery.Dispatcher) {
 	}()
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		var left int
-		if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE status IN ('pending', 'claimed', 'sending', 'retry')`).Scan(&left); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE status IN ('pending', 'claimed', 'sending', 'retry')`).Scan(&left); err != nil {
 			t.Fatal(err)
 		}
 		if left == 0 {
@@ -93,7 +93,7 @@ func TestInDoubtIsBoundedByConnections(t *testing.T) {
 			t.Fatal(p.err)
 		}
 		var sent int
-		if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE status = 'sent'`).Scan(&sent); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE status = 'sent'`).Scan(&sent); err != nil {
 			t.Fatal(err)
 		}
 		if sent != n {
@@ -137,7 +137,7 @@ func TestSmallWindowsStillRestAFailingProvider(t *testing.T) {
 			t.Fatalf("outages %v, want the email channel resting", d.Outages())
 		}
 		var tried int
-		if err := s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE attempts > 0`).Scan(&tried); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE attempts > 0`).Scan(&tried); err != nil {
 			t.Fatal(err)
 		}
 		if tried > 2 {
@@ -304,7 +304,7 @@ type leaseCheck struct {
 }
 
 func (p *leaseCheck) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
-	if err := p.s.DB.QueryRowContext(ctx, `SELECT min(lease_until) FROM ff_outbox WHERE status = 'sending'`).Scan(&p.earliest); err != nil {
+	if err := storetest.DB(p.s).QueryRowContext(ctx, `SELECT min(lease_until) FROM ff_outbox WHERE status = 'sending'`).Scan(&p.earliest); err != nil {
 		panic(err)
 	}
 	return p.referee.Send(ctx, msgs)

@@ -104,7 +104,7 @@ func TestSendProof(t *testing.T) {
 			t.Fatalf("sandbox = %+v, %v", got, err)
 		}
 		var n int
-		if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox`).Scan(&n); err != nil || n != 0 {
+		if err := storetest.DB(s).QueryRowContext(ctx, `SELECT count(*) FROM ff_outbox`).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("outbox rows = %d, %v", n, err)
 		}
 	})

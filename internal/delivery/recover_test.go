@@ -77,15 +77,15 @@ func TestRunningNodeRecoversADeadNodesMessages(t *testing.T) {
 	setup(t, s, []string{"a@example.com", "b@example.com", "c@example.com"})
 	sb, _ := delivery.NewSandbox(s, channel.Email)
 	until := time.Now().Add(testLease)
-	s.DB.Exec(`UPDATE ff_outbox SET status = 'claimed', lease_owner = 'dead', lease_until = $1 WHERE message_id = '1:mail:1'`, until)
-	s.DB.Exec(`UPDATE ff_outbox SET status = 'sending', lease_owner = 'dead', lease_until = $1 WHERE message_id IN ('1:mail:2', '1:mail:3')`, until)
+	storetest.DB(s).Exec(`UPDATE ff_outbox SET status = 'claimed', lease_owner = 'dead', lease_until = $1 WHERE message_id = '1:mail:1'`, until)
+	storetest.DB(s).Exec(`UPDATE ff_outbox SET status = 'sending', lease_owner = 'dead', lease_until = $1 WHERE message_id IN ('1:mail:2', '1:mail:3')`, until)
 	sb.Send(ctx, []*channel.Message{{ID: "1:mail:2", Channel: channel.Email, To: "b@example.com", Email: &channel.EmailContent{From: "shop@example.com", Subject: "x", Text: "x"}}})
 
 	running(t, s, "live", sb, plainRenderer{})
 	// Under their lease they stay the dead node's.
 	for time.Now().Add(100 * time.Millisecond).Before(until) {
 		var n int
-		s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE lease_owner = 'dead'`).Scan(&n)
+		storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE lease_owner = 'dead'`).Scan(&n)
 		if n != 3 && time.Now().Before(until) {
 			t.Fatalf("%d of 3 messages left under a live lease", 3-n)
 		}
@@ -116,7 +116,7 @@ func TestHeartbeatKeepsASlowNodesMessages(t *testing.T) {
 	<-stalled.loaded
 	leaseUntil := func() time.Time {
 		var at time.Time
-		if err := s.DB.QueryRow(`SELECT min(lease_until) FROM ff_outbox WHERE lease_owner = 'slow' AND status = 'claimed'`).Scan(&at); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT min(lease_until) FROM ff_outbox WHERE lease_owner = 'slow' AND status = 'claimed'`).Scan(&at); err != nil {
 			t.Fatalf("the slow node lost its claim: %v", err)
 		}
 		return at
@@ -182,7 +182,7 @@ func TestStoppingNodeKeepsItsLeases(t *testing.T) {
 	deadline := time.Now().Add(10 * testLease)
 	for {
 		var until sql.NullTime
-		s.DB.QueryRow(`SELECT min(lease_until) FROM ff_outbox WHERE lease_owner = 'stopping' AND status = 'sending'`).Scan(&until)
+		storetest.DB(s).QueryRow(`SELECT min(lease_until) FROM ff_outbox WHERE lease_owner = 'stopping' AND status = 'sending'`).Scan(&until)
 		if !until.Valid {
 			t.Fatal("the stopping node lost the messages it was handing over")
 		}

@@ -241,11 +241,11 @@ func TestResolveRefusals(t *testing.T) {
 			t.Error("a decision without an actor was taken")
 		}
 		// The run's status as a stop or a pause leaves it.
-		s.DB.Exec(`UPDATE ff_runs SET status = 'stopped' WHERE id = $1`, run)
+		storetest.DB(s).Exec(`UPDATE ff_runs SET status = 'stopped' WHERE id = $1`, run)
 		if _, err := eng.Resolve(ctx, run, engine.ResolveRequest{Decision: engine.Resend}, who); !errors.Is(err, engine.ErrRunState) || !strings.Contains(err.Error(), "can only be dropped") {
 			t.Fatalf("resend in a stopped run: %v", err)
 		}
-		s.DB.Exec(`UPDATE ff_runs SET status = 'paused' WHERE id = $1`, run)
+		storetest.DB(s).Exec(`UPDATE ff_runs SET status = 'paused' WHERE id = $1`, run)
 		if _, err := eng.Resolve(ctx, run, engine.ResolveRequest{Decision: engine.Resend, Activity: "promo"}, who); err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +261,7 @@ func TestResolveRefusals(t *testing.T) {
 // outboxIDs returns the message ids of a run's activity.
 func outboxIDs(t *testing.T, s *store.Store, run int64, activity string) []string {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT message_id FROM ff_outbox WHERE run_id = $1 AND activity_id = $2`, run, activity)
+	rows, err := storetest.DB(s).Query(`SELECT message_id FROM ff_outbox WHERE run_id = $1 AND activity_id = $2`, run, activity)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func (p *throttling) count() int {
 func retryIn(t *testing.T, s *store.Store, now time.Time) time.Duration {
 	t.Helper()
 	var at time.Time
-	if err := s.DB.QueryRow(`SELECT retry_at FROM ff_outbox WHERE status = 'retry'`).Scan(&at); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT retry_at FROM ff_outbox WHERE status = 'retry'`).Scan(&at); err != nil {
 		t.Fatal(err)
 	}
 	return at.Sub(now)

@@ -26,7 +26,7 @@ func setupRun(t *testing.T, s *store.Store, activities string) {
 		{`INSERT INTO ff_campaign_versions (campaign_id, version, document, created_at) VALUES (1, 1, $1, $2)`, []any{doc, now}},
 		{`INSERT INTO ff_runs (id, campaign_id, version, mode, status, trigger, params, created_at) VALUES (1, 1, 1, 'live', 'running', 'manual', '{}', $1)`, []any{now}},
 	} {
-		if _, err := s.DB.Exec(q.sql, q.args...); err != nil {
+		if _, err := storetest.DB(s).Exec(q.sql, q.args...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,7 +65,7 @@ func outboxRowOf(t *testing.T, s *store.Store, id string) outboxRow {
 	t.Helper()
 	var r outboxRow
 	var retryAt *time.Time
-	err := s.DB.QueryRow(`SELECT status, coalesce(reason, ''), attempts, retry_at FROM ff_outbox WHERE message_id = $1`, id).Scan(&r.status, &r.reason, &r.attempts, &retryAt)
+	err := storetest.DB(s).QueryRow(`SELECT status, coalesce(reason, ''), attempts, retry_at FROM ff_outbox WHERE message_id = $1`, id).Scan(&r.status, &r.reason, &r.attempts, &retryAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestActivityRateLimitsEachSecond(t *testing.T) {
 			t.Fatalf("first second: %v", got)
 		}
 		var over int
-		s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE activity_id = 'mail' AND status = 'pending' AND attempts = 0 AND lease_owner IS NULL`).Scan(&over)
+		storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE activity_id = 'mail' AND status = 'pending' AND attempts = 0 AND lease_owner IS NULL`).Scan(&over)
 		if over != 15 {
 			t.Fatalf("%d messages over the budget are pending with no attempt counted, want 15", over)
 		}

@@ -2,9 +2,7 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -30,11 +28,11 @@ func channel(v *env) ([]output, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := v.addressSource(dim)
+	candidates, err := v.compiler().Candidates(v.act.Type, in.Table, dim.Name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 	}
-	o := newOutboxWrite(v, in, dim, addr)
+	o := newOutboxWrite(v, in, dim, candidates)
 	// Where the writer numbers the rows, in key order after the highest
 	// number so far, appends are serialised so that two activities never
 	// read the same highest number (see store.Outbox.Fill).
@@ -56,54 +54,25 @@ func channel(v *env) ([]output, error) {
 const DefaultOutboxSlice = 100_000
 
 // outboxWrite is one channel activity's outbox write: the candidates,
-// SQL over the population and its dimension, that the store writes.
+// SQL the working-table compiler generates over the population and its
+// dimension (worktable.Compiler.Candidates), that the store writes.
 type outboxWrite struct {
 	v    *env
 	fill store.OutboxFill
 }
 
-func newOutboxWrite(v *env, in input, dim *datamodel.Entity, addr addressSource) *outboxWrite {
-	var ids, recipient, sortKeys []string
-	for i, k := range dim.Key {
-		col := "w." + store.Quote(k)
-		ids = append(ids, "CAST("+col+" AS VARCHAR)")
-		sep := ","
-		if i == 0 {
-			sep = "{"
-		}
-		// Key names are identifiers checked against the data model.
-		recipient = append(recipient, "'"+sep+`"`+k+`":' || CAST(to_json(`+col+") AS VARCHAR)")
-		sortKeys = append(sortKeys, fmt.Sprintf("%s AS k%d", col, i))
-	}
-	id := "$1 || " + strings.Join(ids, " || '|' || ")
-	if addr.perDevice {
-		id += " || '|' || coalesce(" + addr.expr + ", '')"
-	}
-	platform := "CAST(NULL AS VARCHAR)"
-	if addr.platform != "" {
-		platform = "CAST(" + addr.platform + " AS VARCHAR)"
-	}
-	active := "TRUE"
-	if addr.active != "" {
-		active = "coalesce(" + addr.active + ", TRUE)"
-	}
+func newOutboxWrite(v *env, in input, dim *datamodel.Entity, candidates func(where string) string) *outboxWrite {
 	ready := store.MessagePending
 	if v.st.doc.Policy.ConfirmSend {
 		ready = store.MessageHeld
 	}
 	f := store.OutboxFill{
 		Prefix: fmt.Sprintf("%d:%s:", v.st.run.ID, v.act.ID), RunID: v.st.run.ID, Activity: v.act.ID, Channel: v.act.Type,
-		Dimension: dim.Name, Ready: ready, Now: v.now.UTC(),
+		Dimension: dim.Name, Ready: ready, Now: v.now.UTC(), Candidates: candidates,
 		Population: in.Table, Key: dim.Key, KeyType: v.e.store.Dialect.ColumnType(dim.Attribute(dim.Key[0])), Slice: v.e.OutboxSlice,
 	}
 	if f.Slice <= 0 {
 		f.Slice = DefaultOutboxSlice
-	}
-	f.Candidates = func(where string) string {
-		return fmt.Sprintf(`SELECT %s AS id, %s || '}' AS recipient, CAST(%s AS VARCHAR) AS address, %s AS platform, %s AS active, %s
-			FROM %s w JOIN %s d ON %s %s %s`,
-			id, strings.Join(recipient, " || "), addr.expr, platform, active, strings.Join(sortKeys, ", "),
-			store.Quote(in.Table), store.Quote(dim.Name), joinOn("d", dim.Key, "w", dim.Key), addr.join, where)
 	}
 	return &outboxWrite{v: v, fill: f}
 }
@@ -124,62 +93,4 @@ func (o *outboxWrite) write(tx *store.Tx, status string) error {
 		return err
 	}
 	return o.v.e.store.Outbox().On(tx).Fill(o.v.ctx, o.fill)
-}
-
-// addressSource says where a channel's addresses are: an attribute of the
-// dimension (email, sms), or a token of each linked device (push).
-type addressSource struct {
-	expr      string // SQL over d (the dimension) or dv (a device)
-	platform  string
-	active    string // SQL over dv: may the device receive pushes
-	join      string // extra LEFT JOIN for devices
-	perDevice bool
-}
-
-func (v *env) addressSource(dim *datamodel.Entity) (addressSource, error) {
-	t := dim.Targeting
-	if t == nil {
-		return addressSource{}, fmt.Errorf("%s: %s is not a targeting dimension", v.act.ID, dim.Name)
-	}
-	switch v.act.Type {
-	case "email", "sms":
-		attr := t.Email
-		if v.act.Type == "sms" {
-			attr = t.SMS
-		}
-		if attr == "" || dim.Attribute(attr) == nil {
-			return addressSource{}, fmt.Errorf("%s: %s declares no %s address", v.act.ID, dim.Name, v.act.Type)
-		}
-		return addressSource{expr: "d." + store.Quote(attr)}, nil
-	case "push":
-		if t.Push == nil {
-			return addressSource{}, fmt.Errorf("%s: %s declares no push devices", v.act.ID, dim.Name)
-		}
-		_, hop, err := audience.ResolveLink(v.st.model, dim, t.Push.Link)
-		if err != nil {
-			return addressSource{}, fmt.Errorf("%s: push devices: %w", v.act.ID, err)
-		}
-		src := addressSource{
-			expr:      "dv." + store.Quote(t.Push.Token),
-			join:      "LEFT JOIN " + store.Quote(hop.To.Name) + " dv ON " + joinOn("dv", hop.ToCols, "d", hop.FromCols),
-			perDevice: true,
-		}
-		if t.Push.Platform != "" {
-			src.platform = "dv." + store.Quote(t.Push.Platform)
-		}
-		if t.Push.Active != "" {
-			src.active = "dv." + store.Quote(t.Push.Active)
-		}
-		return src, nil
-	}
-	return addressSource{}, fmt.Errorf("%s: %s is not a channel", v.act.ID, v.act.Type)
-}
-
-// joinOn renders a.ac[i] = b.bc[i] AND … with quoted columns.
-func joinOn(a string, ac []string, b string, bc []string) string {
-	parts := make([]string, len(ac))
-	for i := range ac {
-		parts[i] = a + "." + store.Quote(ac[i]) + " = " + b + "." + store.Quote(bc[i])
-	}
-	return strings.Join(parts, " AND ")
 }

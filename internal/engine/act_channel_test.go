@@ -40,12 +40,12 @@ func TestActChannel(t *testing.T) {
 			// The outbox was analysed as it was written: the planner counts
 			// its rows (dispatchers' cached plans are made again).
 			var tuples float64
-			if err := s.DB.QueryRow(`SELECT reltuples FROM pg_class WHERE oid = 'ff_outbox'::regclass`).Scan(&tuples); err != nil || tuples != 4 {
+			if err := storetest.DB(s).QueryRow(`SELECT reltuples FROM pg_class WHERE oid = 'ff_outbox'::regclass`).Scan(&tuples); err != nil || tuples != 4 {
 				t.Errorf("the planner counts %v rows in the outbox (%v), want 4", tuples, err)
 			}
 		}
 		var recipient, kind, status string
-		err := s.DB.QueryRow(`SELECT recipient, channel, status FROM ff_outbox WHERE message_id = $1`, fmt.Sprintf("%d:mail:8", id)).Scan(&recipient, &kind, &status)
+		err := storetest.DB(s).QueryRow(`SELECT recipient, channel, status FROM ff_outbox WHERE message_id = $1`, fmt.Sprintf("%d:mail:8", id)).Scan(&recipient, &kind, &status)
 		if err != nil || recipient != `{"customer_id":8}` || kind != "email" || status != "pending" {
 			t.Errorf("message to 8 = %q %q %q, %v", recipient, kind, status, err)
 		}
@@ -68,7 +68,7 @@ func TestActChannel(t *testing.T) {
 			t.Errorf("%d distinct seq over two runs of 4 messages, want 8", n)
 		}
 		if s.Embedded() {
-			rows, err := s.DB.Query(`SELECT run_id, seq, recipient FROM ff_outbox ORDER BY seq`)
+			rows, err := storetest.DB(s).Query(`SELECT run_id, seq, recipient FROM ff_outbox ORDER BY seq`)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -79,7 +79,7 @@ transitions:
 		if a := activity(st, "full"); a.RowsOut == nil || *a.RowsOut != 12 {
 			t.Errorf("full rows out = %v, want 12", a.RowsOut)
 		}
-		if ok, err := s.TableExists(context.Background(), s.DB, workTablePrefix(id, 5)+"1_a1"); err != nil || ok {
+		if ok, err := s.TableExists(context.Background(), storetest.DB(s), workTablePrefix(id, 5)+"1_a1"); err != nil || ok {
 			t.Errorf("full's unconnected duplicates were written: %v, %v", ok, err)
 		}
 
@@ -108,7 +108,7 @@ transitions:
 func tableOf(t *testing.T, eng *Engine, runID int64, activity, port string) string {
 	t.Helper()
 	var table string
-	if err := eng.store.DB.QueryRow(`SELECT table_name FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`, runID, activity, port).Scan(&table); err != nil {
+	if err := storetest.DB(eng.store).QueryRow(`SELECT table_name FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`, runID, activity, port).Scan(&table); err != nil {
 		t.Fatal(err)
 	}
 	return table

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 // actRun runs a campaign document to completion and fails the test unless
@@ -54,7 +55,7 @@ func keyStr(t *testing.T, eng *Engine, runID int64, activity, port string) strin
 func actExec(t *testing.T, s *store.Store, stmts ...string) {
 	t.Helper()
 	for _, q := range stmts {
-		if _, err := s.DB.Exec(q); err != nil {
+		if _, err := storetest.DB(s).Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -64,7 +65,7 @@ func actExec(t *testing.T, s *store.Store, stmts ...string) {
 func actCount(t *testing.T, s *store.Store, query string, args ...any) int64 {
 	t.Helper()
 	var n int64
-	if err := s.DB.QueryRow(query, args...).Scan(&n); err != nil {
+	if err := storetest.DB(s).QueryRow(query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n

@@ -28,7 +28,7 @@ const newPurchases = `INSERT INTO purchases (purchase_id, customer_id, product_i
 func mark(t *testing.T, s *store.Store) string {
 	t.Helper()
 	var v string
-	err := s.DB.QueryRow(`SELECT value FROM ff_campaign_state s JOIN ff_campaigns c ON c.id = s.campaign_id WHERE c.name = 'incremental' AND s.key = 'hwm:fresh'`).Scan(&v)
+	err := storetest.DB(s).QueryRow(`SELECT value FROM ff_campaign_state s JOIN ff_campaigns c ON c.id = s.campaign_id WHERE c.name = 'incremental' AND s.key = 'hwm:fresh'`).Scan(&v)
 	if err == sql.ErrNoRows {
 		return ""
 	}

@@ -393,7 +393,7 @@ func rejectRows(t *testing.T, eng *Engine, runID int64, activity string) []strin
 func activityTable(t *testing.T, s *store.Store, runID int64, activity, port string) string {
 	t.Helper()
 	var table string
-	if err := s.DB.QueryRow(`SELECT table_name FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`, runID, activity, port).Scan(&table); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT table_name FROM ff_run_outputs WHERE run_id = $1 AND activity_id = $2 AND port = $3`, runID, activity, port).Scan(&table); err != nil {
 		t.Fatal(err)
 	}
 	return table
@@ -403,7 +403,7 @@ func activityTable(t *testing.T, s *store.Store, runID int64, activity, port str
 func columnType(t *testing.T, s *store.Store, table, column string) string {
 	t.Helper()
 	var typ string
-	if err := s.DB.QueryRow(`SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`, table, column).Scan(&typ); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`, table, column).Scan(&typ); err != nil {
 		t.Fatalf("type of %s.%s: %v", table, column, err)
 	}
 	return typ

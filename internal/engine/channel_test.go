@@ -24,7 +24,7 @@ func TestChannelWritesOneMessagePerAddress(t *testing.T) {
 			`UPDATE customers SET email = 'ANN@example.com' WHERE customer_id = 2`,
 			`UPDATE customers SET email = NULL WHERE customer_id = 3`,
 		} {
-			if _, err := s.DB.Exec(q); err != nil {
+			if _, err := storetest.DB(s).Exec(q); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -88,7 +88,7 @@ transitions:
 		st := runToEnd(t, eng, doc, ModeLive)
 		count := func(status string) int {
 			var n int
-			s.DB.QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status = $2`, st.Run.ID, status).Scan(&n)
+			storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_outbox WHERE run_id = $1 AND status = $2`, st.Run.ID, status).Scan(&n)
 			return n
 		}
 		if count("held") != 4 || count("pending") != 0 {

@@ -200,7 +200,7 @@ func TestRetrySweepsWhatEarlierAttemptsLeft(t *testing.T) {
 		// What a first attempt that died mid-statement would have left:
 		// the table of its output (bad is the campaign's third activity).
 		stray := workTablePrefix(r.ID, 2) + "0_a1"
-		if _, err := s.DB.ExecContext(ctx, "CREATE TABLE "+store.Quote(stray)+" (customer_id BIGINT)"); err != nil {
+		if _, err := storetest.DB(s).ExecContext(ctx, "CREATE TABLE "+store.Quote(stray)+" (customer_id BIGINT)"); err != nil {
 			t.Fatal(err)
 		}
 		saveTestAudience(t, s, "later", `country = "DE"`)
@@ -300,7 +300,7 @@ transitions:
 		st := runToEnd(t, eng, doc, ModeSimulate)
 		tables := func() int {
 			var n int
-			s.DB.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'ff!_w!_%' ESCAPE '!'`).Scan(&n)
+			storetest.DB(s).QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'ff!_w!_%' ESCAPE '!'`).Scan(&n)
 			return n
 		}
 		if tables() == 0 {

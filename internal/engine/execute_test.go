@@ -19,7 +19,7 @@ func TestDropStrayOfAnAttemptLeavesItsSuccessorsTables(t *testing.T) {
 		ctx := context.Background()
 		e := newEngine(s)
 		for _, n := range []string{"ff_w_7_2_0_a1", "ff_w_7_2_1_a1", "ff_w_7_2_0_a2", "ff_w_7_3_0_a1"} {
-			if _, err := s.DB.ExecContext(ctx, "CREATE TABLE "+store.Quote(n)+" (x INTEGER)"); err != nil {
+			if _, err := storetest.DB(s).ExecContext(ctx, "CREATE TABLE "+store.Quote(n)+" (x INTEGER)"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 // now is the instant test runs start at.
@@ -99,7 +100,7 @@ func newEngine(s *store.Store) *Engine {
 // joined by spaces, the first a message id without its "<run>:<activity>:".
 func outboxLines(t testing.TB, s *store.Store, query string) []string {
 	t.Helper()
-	rows, err := s.DB.Query(query)
+	rows, err := storetest.DB(s).Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}

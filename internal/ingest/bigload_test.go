@@ -21,7 +21,7 @@ func TestLargeFirstLoadKeepsIndexes(t *testing.T) {
 			if s.Embedded() {
 				return ""
 			}
-			rows, err := s.DB.Query(`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('customers', 'purchases') ORDER BY 1`)
+			rows, err := storetest.DB(s).Query(`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('customers', 'purchases') ORDER BY 1`)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +53,7 @@ func TestLargeFirstLoadKeepsIndexes(t *testing.T) {
 			t.Fatalf("indexes after the load:\n%s\nbefore:\n%s", after, before)
 		}
 		if !s.Embedded() {
-			if _, err := s.DB.Exec(`INSERT INTO customers (customer_id, email) VALUES (1, 'dup@example.com')`); err == nil {
+			if _, err := storetest.DB(s).Exec(`INSERT INTO customers (customer_id, email) VALUES (1, 'dup@example.com')`); err == nil {
 				t.Fatal("the primary key is not enforced after the load")
 			}
 		}

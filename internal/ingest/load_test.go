@@ -50,7 +50,7 @@ func load(t *testing.T, s *store.Store, m *datamodel.Model, entity, name, body s
 // dump returns the table's rows as sorted text lines.
 func dump(t *testing.T, s *store.Store, query string) string {
 	t.Helper()
-	rows, err := s.DB.Query(query)
+	rows, err := storetest.DB(s).Query(query)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}

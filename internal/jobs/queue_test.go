@@ -42,14 +42,14 @@ func TestEnqueueClaimComplete(t *testing.T) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 		q := setup(t, s, "a", c)
-		id, err := q.Enqueue(ctx, s.DB, "step", map[string]int{"n": 1}, jobs.EnqueueOptions{DedupeKey: "run-1/step-a"})
+		id, err := q.Enqueue(ctx, storetest.DB(s), "step", map[string]int{"n": 1}, jobs.EnqueueOptions{DedupeKey: "run-1/step-a"})
 		if err != nil || id == 0 {
 			t.Fatalf("enqueue = %d, %v", id, err)
 		}
-		if again, err := q.Enqueue(ctx, s.DB, "step", nil, jobs.EnqueueOptions{DedupeKey: "run-1/step-a"}); err != nil || again != 0 {
+		if again, err := q.Enqueue(ctx, storetest.DB(s), "step", nil, jobs.EnqueueOptions{DedupeKey: "run-1/step-a"}); err != nil || again != 0 {
 			t.Fatalf("duplicate enqueue = %d, %v; want 0", again, err)
 		}
-		if _, err := q.Enqueue(ctx, s.DB, "step", nil, jobs.EnqueueOptions{RunAfter: c.Now().Add(time.Hour)}); err != nil {
+		if _, err := q.Enqueue(ctx, storetest.DB(s), "step", nil, jobs.EnqueueOptions{RunAfter: c.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := q.Claim(ctx, []string{"step"}, 10)
@@ -82,7 +82,7 @@ func TestExpiredLeaseIsTakenOverAndFenced(t *testing.T) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 		a, b := setup(t, s, "worker-a", c), setup(t, s, "worker-b", c)
-		if _, err := a.Enqueue(ctx, s.DB, "step", nil, jobs.EnqueueOptions{}); err != nil {
+		if _, err := a.Enqueue(ctx, storetest.DB(s), "step", nil, jobs.EnqueueOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		ja, _ := a.Claim(ctx, []string{"step"}, 1)
@@ -99,7 +99,7 @@ func TestExpiredLeaseIsTakenOverAndFenced(t *testing.T) {
 			t.Fatalf("b's takeover = %+v", jb)
 		}
 		// a wakes up and tries to commit its work: refused, rolled back.
-		_, err := s.DB.Exec(`CREATE TABLE effect_a (x INTEGER)`)
+		_, err := storetest.DB(s).Exec(`CREATE TABLE effect_a (x INTEGER)`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestExpiredLeaseIsTakenOverAndFenced(t *testing.T) {
 			t.Fatalf("a's complete = %v, want ErrLeaseLost", err)
 		}
 		var n int
-		s.DB.QueryRow(`SELECT count(*) FROM effect_a`).Scan(&n)
+		storetest.DB(s).QueryRow(`SELECT count(*) FROM effect_a`).Scan(&n)
 		if n != 0 {
 			t.Fatal("the stale worker's effects were committed")
 		}
@@ -129,7 +129,7 @@ func TestFailRetriesThenGivesUp(t *testing.T) {
 		ctx := context.Background()
 		c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 		q := setup(t, s, "a", c)
-		id, _ := q.Enqueue(ctx, s.DB, "step", nil, jobs.EnqueueOptions{MaxAttempts: 2})
+		id, _ := q.Enqueue(ctx, storetest.DB(s), "step", nil, jobs.EnqueueOptions{MaxAttempts: 2})
 		j, _ := q.Claim(ctx, []string{"step"}, 1)
 		if final, err := q.Fail(ctx, j[0], errors.New("boom"), time.Minute); err != nil || final {
 			t.Fatalf("first failure: final=%v err=%v", final, err)
@@ -149,7 +149,7 @@ func TestFailRetriesThenGivesUp(t *testing.T) {
 		if st != jobs.StatusFailed || attempts != 2 || last != "boom again" {
 			t.Fatalf("status %s attempts %d last %q", st, attempts, last)
 		}
-		if err := q.Retry(ctx, s.DB, id); err != nil {
+		if err := q.Retry(ctx, storetest.DB(s), id); err != nil {
 			t.Fatal(err)
 		}
 		if j, _ := q.Claim(ctx, []string{"step"}, 1); len(j) != 1 {
@@ -168,7 +168,7 @@ func TestConcurrentWorkersClaimEachJobOnce(t *testing.T) {
 		c := &clock{t: time.Now()}
 		seed := setup(t, s, "seed", c)
 		for i := range n {
-			if _, err := seed.Enqueue(ctx, s.DB, "step", i, jobs.EnqueueOptions{}); err != nil {
+			if _, err := seed.Enqueue(ctx, storetest.DB(s), "step", i, jobs.EnqueueOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -231,11 +231,11 @@ func TestCancelByKeyPrefix(t *testing.T) {
 		c := &clock{t: time.Now()}
 		q := setup(t, s, "a", c)
 		for _, key := range []string{"run_1/a", "run_1/b", "run_10/a", "run%1/x"} {
-			if _, err := q.Enqueue(ctx, s.DB, "step", nil, jobs.EnqueueOptions{DedupeKey: key}); err != nil {
+			if _, err := q.Enqueue(ctx, storetest.DB(s), "step", nil, jobs.EnqueueOptions{DedupeKey: key}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		n, err := q.Cancel(ctx, s.DB, "run_1/", "stopped")
+		n, err := q.Cancel(ctx, storetest.DB(s), "run_1/", "stopped")
 		if err != nil || n != 2 {
 			t.Fatalf("cancel = %d, %v; want 2 (run_10 and run%%1 untouched)", n, err)
 		}

@@ -155,7 +155,7 @@ func TestRingRefresh(t *testing.T) {
 func pgURL(t *testing.T, s *store.Store) string {
 	t.Helper()
 	var schema string
-	if err := s.DB.QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
 		t.Fatal(err)
 	}
 	return storetest.PostgresURL() + "?search_path=" + schema

@@ -47,7 +47,7 @@ func TestSessions(t *testing.T) {
 			// The store holds the secret's hash, not the secret.
 			secret := strings.Split(cookie, ".")[2]
 			var n int
-			if err := s.DB.QueryRow(`SELECT count(*) FROM ff_sessions WHERE secret_hash = $1 OR id = $1`, secret).Scan(&n); err != nil || n != 0 {
+			if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_sessions WHERE secret_hash = $1 OR id = $1`, secret).Scan(&n); err != nil || n != 0 {
 				t.Errorf("the secret is stored in clear (%d, %v)", n, err)
 			}
 			cookie2, _, err := a.Open(ctx, "token:ci")

@@ -28,7 +28,7 @@ func TestTokens(t *testing.T) {
 			}
 			// Kept hashed: the token is nowhere in the table.
 			var n int
-			if err := s.DB.QueryRow(`SELECT count(*) FROM ff_api_tokens WHERE hash = $1 OR name = $1`, tok).Scan(&n); err != nil || n != 0 {
+			if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_api_tokens WHERE hash = $1 OR name = $1`, tok).Scan(&n); err != nil || n != 0 {
 				t.Errorf("the token is stored in clear (%d, %v)", n, err)
 			}
 			if _, err := a.Create(ctx, "ci"); !errors.Is(err, keyring.ErrTokenExists) {

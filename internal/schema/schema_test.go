@@ -40,7 +40,7 @@ func setup(t *testing.T, s *store.Store) (context.Context, string) {
 // columns lists "name type nullable" for each column of a table, in order.
 func columns(t *testing.T, s *store.Store, table string) []string {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT column_name, data_type, is_nullable FROM information_schema.columns
+	rows, err := storetest.DB(s).Query(`SELECT column_name, data_type, is_nullable FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, table)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func columns(t *testing.T, s *store.Store, table string) []string {
 
 func exec(t *testing.T, s *store.Store, q string) {
 	t.Helper()
-	if _, err := s.DB.Exec(q); err != nil {
+	if _, err := storetest.DB(s).Exec(q); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
@@ -93,12 +93,12 @@ func TestApplyFreshCreatesTables(t *testing.T) {
 			t.Errorf("purchases columns = %q", got)
 		}
 		var pks, idx int
-		if err := s.DB.QueryRow(`SELECT count(*) FROM information_schema.table_constraints
+		if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM information_schema.table_constraints
 			WHERE table_schema = current_schema() AND constraint_type = 'PRIMARY KEY' AND table_name IN ('customers', 'purchases')`).Scan(&pks); err != nil {
 			t.Fatal(err)
 		}
 		if s.Dialect.Name() == "postgres" {
-			if err := s.DB.QueryRow(`SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'purchases' AND indexname LIKE 'ff_ix_%'`).Scan(&idx); err != nil {
+			if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'purchases' AND indexname LIKE 'ff_ix_%'`).Scan(&idx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -187,7 +187,7 @@ func TestDestructiveRefusedThenAllowed(t *testing.T) {
 				t.Errorf("refusal lacks %q:\n%s", want, msg)
 			}
 		}
-		if ok, _ := s.TableExists(ctx, s.DB, "purchases"); !ok || len(columns(t, s, "customers")) != 4 || currentVersion(t, s) != before {
+		if ok, _ := s.TableExists(ctx, storetest.DB(s), "purchases"); !ok || len(columns(t, s, "customers")) != 4 || currentVersion(t, s) != before {
 			t.Fatalf("a refused apply changed the store")
 		}
 
@@ -198,7 +198,7 @@ func TestDestructiveRefusedThenAllowed(t *testing.T) {
 		if res.Version <= before {
 			t.Errorf("version %d after %d", res.Version, before)
 		}
-		if ok, _ := s.TableExists(ctx, s.DB, "purchases"); ok {
+		if ok, _ := s.TableExists(ctx, storetest.DB(s), "purchases"); ok {
 			t.Errorf("purchases still exists")
 		}
 		if got := columns(t, s, "customers"); len(got) != 3 {
@@ -223,7 +223,7 @@ func TestTypeChangeConvertsData(t *testing.T) {
 			t.Fatal(err)
 		}
 		var sum int64
-		if err := s.DB.QueryRow(`SELECT sum(code) FROM customers`).Scan(&sum); err != nil || sum != 42 {
+		if err := storetest.DB(s).QueryRow(`SELECT sum(code) FROM customers`).Scan(&sum); err != nil || sum != 42 {
 			t.Fatalf("sum(code) = %d, %v", sum, err)
 		}
 	})
@@ -246,7 +246,7 @@ func TestFailedApplyChangesNothing(t *testing.T) {
 		if got := columns(t, s, "customers"); !slices.Equal(got, cols) {
 			t.Errorf("columns after failed apply = %q, want %q", got, cols)
 		}
-		if ok, _ := s.TableExists(ctx, s.DB, "stores"); ok {
+		if ok, _ := s.TableExists(ctx, storetest.DB(s), "stores"); ok {
 			t.Errorf("table stores was created by a failed apply")
 		}
 		if v := currentVersion(t, s); v != before {
@@ -274,7 +274,7 @@ func TestChangeKey(t *testing.T) {
 		}
 		if s.Dialect.PrimaryKeys() {
 			var n int
-			err := s.DB.QueryRow(`SELECT count(*) FROM information_schema.key_column_usage
+			err := storetest.DB(s).QueryRow(`SELECT count(*) FROM information_schema.key_column_usage
 				WHERE table_schema = current_schema() AND table_name = 'purchases' AND constraint_name = 'ff_pk_purchases'`).Scan(&n)
 			if err != nil || n != 2 {
 				t.Errorf("primary key columns = %d, %v", n, err)
@@ -334,7 +334,7 @@ func TestApplyJSONRecordsFormat(t *testing.T) {
 			t.Fatal(err)
 		}
 		var format string
-		if err := s.DB.QueryRow(`SELECT format FROM ff_model_versions`).Scan(&format); err != nil || format != "json" {
+		if err := storetest.DB(s).QueryRow(`SELECT format FROM ff_model_versions`).Scan(&format); err != nil || format != "json" {
 			t.Fatalf("format = %q, %v", format, err)
 		}
 	})

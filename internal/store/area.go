@@ -28,7 +28,7 @@ type area struct {
 	d Dialect
 }
 
-func (s *Store) area() area { return area{q: s.DB, d: s.Dialect} }
+func (s *Store) area() area { return area{q: s.db, d: s.Dialect} }
 
 // on is the same area bound to q (a transaction, a connection).
 func (a area) on(q Querier) area { a.q = q; return a }

@@ -19,10 +19,10 @@ func TestAudiences(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		if _, err := s.DB.ExecContext(ctx, `CREATE TABLE people (id BIGINT)`); err != nil {
+		if _, err := storetest.DB(s).ExecContext(ctx, `CREATE TABLE people (id BIGINT)`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB.ExecContext(ctx, `INSERT INTO people VALUES (1), (2), (2), (3)`); err != nil {
+		if _, err := storetest.DB(s).ExecContext(ctx, `INSERT INTO people VALUES (1), (2), (2), (3)`); err != nil {
 			t.Fatal(err)
 		}
 		keys := []*datamodel.Attribute{{Name: "id", Type: datamodel.TypeInteger}}
@@ -103,7 +103,7 @@ func TestAudiences(t *testing.T) {
 		if err := tx(func(a store.Audiences) error { return a.DeleteVersion(ctx, v1.AudienceID, 1) }); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := s.TableExists(ctx, s.DB, v1.Table); ok {
+		if ok, _ := s.TableExists(ctx, storetest.DB(s), v1.Table); ok {
 			t.Fatalf("member table %s of the deleted version is still there", v1.Table)
 		}
 		err = tx(func(a store.Audiences) error {
@@ -125,7 +125,7 @@ func TestAudiences(t *testing.T) {
 		if err := tx(func(a store.Audiences) error { return a.Delete(ctx, v1.AudienceID) }); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := s.TableExists(ctx, s.DB, v2.Table); ok {
+		if ok, _ := s.TableExists(ctx, storetest.DB(s), v2.Table); ok {
 			t.Fatalf("member table %s of the deleted audience is still there", v2.Table)
 		}
 		if list, err := aud.List(ctx); err != nil || len(list) != 1 {

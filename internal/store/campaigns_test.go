@@ -105,7 +105,7 @@ func TestCampaignsDueSchedulesSkipLockedRows(t *testing.T) {
 		if err := s.Campaigns().Schedule(ctx, id, 1, runT0); err != nil {
 			t.Fatal(err)
 		}
-		tx, err := s.DB.BeginTx(ctx, nil)
+		tx, err := storetest.DB(s).BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestCampaignsDueSchedulesSkipLockedRows(t *testing.T) {
 		if due, err := s.Campaigns().On(tx).DueSchedules(ctx, runT0); err != nil || len(due) != 1 {
 			t.Fatalf("due in the first tick = %+v, %v", due, err)
 		}
-		other, err := s.DB.BeginTx(ctx, nil)
+		other, err := storetest.DB(s).BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,7 +31,7 @@ func TestBulkLoadConformance(t *testing.T) {
 			ddl += store.Quote(c.name) + " " + d.ColumnType(&datamodel.Attribute{Type: c.typ})
 			names = append(names, c.name)
 		}
-		conn, err := s.DB.Conn(ctx)
+		conn, err := storetest.DB(s).Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func openDuckDB(ctx context.Context, path, memoryLimit string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open embedded database %s: %w", path, err)
 	}
-	return &Store{DB: db, Dialect: duckDialect{}, Location: path}, nil
+	return &Store{db: db, Dialect: duckDialect{}, Location: path}, nil
 }
 
 func isDuckLockError(err error) bool {

@@ -19,10 +19,10 @@ func TestGenerated(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		if _, err := s.DB.ExecContext(ctx, `CREATE TABLE people (id BIGINT, name VARCHAR)`); err != nil {
+		if _, err := storetest.DB(s).ExecContext(ctx, `CREATE TABLE people (id BIGINT, name VARCHAR)`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB.ExecContext(ctx, `INSERT INTO people VALUES (1, 'ann'), (2, NULL), (3, 'cy')`); err != nil {
+		if _, err := storetest.DB(s).ExecContext(ctx, `INSERT INTO people VALUES (1, 'ann'), (2, NULL), (3, 'cy')`); err != nil {
 			t.Fatal(err)
 		}
 		g := s.Generated()

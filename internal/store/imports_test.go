@@ -19,7 +19,7 @@ func TestImportsBookkeeping(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		im := s.Imports()
-		conn, err := s.DB.Conn(ctx)
+		conn, err := storetest.DB(s).Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestImportsMarkInterrupted(t *testing.T) {
 		im := s.Imports()
 		at := time.Now().UTC()
 		begin := func() (int64, func()) {
-			conn, err := s.DB.Conn(ctx)
+			conn, err := storetest.DB(s).Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

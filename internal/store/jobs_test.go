@@ -200,7 +200,7 @@ func TestJobsClaimSkipsLockedRows(t *testing.T) {
 		}
 		ctx := context.Background()
 		first, second := enqueueJob(t, s, "a"), enqueueJob(t, s, "b")
-		tx, err := s.DB.BeginTx(ctx, nil)
+		tx, err := storetest.DB(s).BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,7 +66,7 @@ func Migrations(dialect string) ([]Migration, error) {
 
 // Migrate applies every pending migration, each in its own transaction.
 func (s *Store) Migrate(ctx context.Context) error {
-	conn, err := s.DB.Conn(ctx)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -76,7 +76,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ff_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ff_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
 	ms, err := Migrations(s.Dialect.Name())
@@ -110,7 +110,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // SchemaVersion returns the highest applied migration version.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v sql.NullInt64
-	if err := s.DB.QueryRowContext(ctx, `SELECT max(version) FROM ff_migrations`).Scan(&v); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT max(version) FROM ff_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	return int(v.Int64), nil

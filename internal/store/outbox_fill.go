@@ -11,7 +11,7 @@ import (
 )
 
 // OutboxFill is one channel activity's messages to write. The candidates
-// are SQL the engine generates over the activity's population (a working
+// are SQL the working-table compiler generates (worktable.Compiler.Candidates) over the activity's population (a working
 // table) and the recipients' dimension; the store writes them.
 type OutboxFill struct {
 	// Prefix starts every message id ("<run>:<activity>:"); Candidates

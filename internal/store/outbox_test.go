@@ -24,19 +24,19 @@ func fillOutbox(t *testing.T, s *store.Store, act string, ready store.MessageSta
 		`CREATE TABLE IF NOT EXISTS customers (id BIGINT, email VARCHAR)`,
 		`CREATE TABLE IF NOT EXISTS pop (id BIGINT)`,
 	} {
-		if _, err := s.DB.Exec(q); err != nil {
+		if _, err := storetest.DB(s).Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var n int
-	if err := s.DB.QueryRow(`SELECT count(*) FROM customers`).Scan(&n); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM customers`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if n == 0 {
-		if _, err := s.DB.Exec(`INSERT INTO customers VALUES (1, 'a@x.test'), (2, 'b@x.test'), (3, 'A@x.test'), (4, NULL), (5, 'e@x.test')`); err != nil {
+		if _, err := storetest.DB(s).Exec(`INSERT INTO customers VALUES (1, 'a@x.test'), (2, 'b@x.test'), (3, 'A@x.test'), (4, NULL), (5, 'e@x.test')`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB.Exec(`INSERT INTO pop VALUES (1), (2), (3), (4), (5)`); err != nil {
+		if _, err := storetest.DB(s).Exec(`INSERT INTO pop VALUES (1), (2), (3), (4), (5)`); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,7 +90,7 @@ func TestOutboxFillAndControl(t *testing.T) {
 		fillOutbox(t, s, "mail", store.MessagePending)
 		wantTally(t, s, map[string]int64{"mail pending ": 3, "mail excluded duplicate_address": 1, "mail excluded no_address": 1})
 		var seqs int
-		if err := s.DB.QueryRow(`SELECT count(DISTINCT seq) FROM ff_outbox WHERE seq IS NOT NULL`).Scan(&seqs); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT count(DISTINCT seq) FROM ff_outbox WHERE seq IS NOT NULL`).Scan(&seqs); err != nil {
 			t.Fatal(err)
 		}
 		if s.Outbox().StatementBound() && seqs != 5 {
@@ -226,7 +226,7 @@ func TestOutboxResolve(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		fillOutbox(t, s, "mail", store.MessagePending)
-		if _, err := s.DB.Exec(`UPDATE ff_outbox SET status = 'in_doubt', reason = $1 WHERE status = 'pending'`, store.ReasonDispatcherDied); err != nil {
+		if _, err := storetest.DB(s).Exec(`UPDATE ff_outbox SET status = 'in_doubt', reason = $1 WHERE status = 'pending'`, store.ReasonDispatcherDied); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Outbox().ResolveInDoubt(ctx, 1, "", store.MessageSent, outboxT0); err == nil {

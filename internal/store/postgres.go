@@ -38,7 +38,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	// every burst.
 	db.SetMaxOpenConns(pgMaxConns)
 	db.SetMaxIdleConns(pgMaxConns)
-	return &Store{DB: db, Dialect: pgDialect{}, Location: Redact(dsn)}, nil
+	return &Store{db: db, Dialect: pgDialect{}, Location: Redact(dsn)}, nil
 }
 
 // Redact removes the password from a database URL.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
 // TestEmbeddedFilesArePrivate checks that the data directory, the DuckDB
@@ -36,7 +37,7 @@ func TestEmbeddedFilesArePrivate(t *testing.T) {
 	}
 	s := open()
 	// A write leaves a write-ahead log until the next checkpoint.
-	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)`); err != nil {
+	if _, err := storetest.DB(s).ExecContext(ctx, `CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(db + ".wal"); err != nil {

@@ -243,7 +243,7 @@ func TestRunsLockSerialisesARun(t *testing.T) {
 		ctx := context.Background()
 		_, run := newRun(t, s)
 		release := s.Runs().Hold(run)
-		tx, err := s.DB.BeginTx(ctx, nil)
+		tx, err := storetest.DB(s).BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +291,7 @@ func TestRunsWorkTables(t *testing.T) {
 			`CREATE TABLE ff_w_9_0_stray (id INTEGER)`,
 			`CREATE TABLE ff_wx9x0_other (id INTEGER)`, // "_" in the prefix is no wildcard
 		} {
-			if _, err := s.DB.ExecContext(ctx, q); err != nil {
+			if _, err := storetest.DB(s).ExecContext(ctx, q); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -330,7 +330,7 @@ func TestRunsLoad(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		for _, q := range []string{`CREATE TABLE ff_w_9_0_rows (line BIGINT, name VARCHAR)`, `CREATE TABLE ff_w_9_1_rejects (line BIGINT, reason VARCHAR)`} {
-			if _, err := s.DB.ExecContext(ctx, q); err != nil {
+			if _, err := storetest.DB(s).ExecContext(ctx, q); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -20,7 +20,7 @@ type Schema struct {
 }
 
 // Schema returns the store's schema area.
-func (s *Store) Schema() Schema { return Schema{area: s.area(), db: s.DB} }
+func (s *Store) Schema() Schema { return Schema{area: s.area(), db: s.db} }
 
 // SchemaFor returns the schema area's statements for dialect d, bound to
 // no database: it plans DDL and runs nothing (schema.Diff's tests give it a

@@ -38,7 +38,7 @@ func schemaSteps(t *testing.T, sc store.Schema) (*datamodel.Model, []store.Schem
 
 func tableExists(t *testing.T, s *store.Store, name string) bool {
 	t.Helper()
-	ok, err := s.TableExists(context.Background(), s.DB, name)
+	ok, err := s.TableExists(context.Background(), storetest.DB(s), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestSchemaDDL(t *testing.T) {
 		run := func(stmts ...string) {
 			t.Helper()
 			for _, q := range stmts {
-				if _, err := s.DB.ExecContext(ctx, q); err != nil {
+				if _, err := storetest.DB(s).ExecContext(ctx, q); err != nil {
 					t.Fatalf("%s: %v", q, err)
 				}
 			}

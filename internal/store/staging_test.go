@@ -21,12 +21,12 @@ func TestStaging(t *testing.T) {
 		m, steps := schemaSteps(t, s.Schema())
 		for _, st := range steps {
 			for _, q := range st.SQL {
-				if _, err := s.DB.ExecContext(ctx, q); err != nil {
+				if _, err := storetest.DB(s).ExecContext(ctx, q); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-		if _, err := s.DB.ExecContext(ctx, `INSERT INTO shops VALUES ('a', 'Lyon')`); err != nil {
+		if _, err := storetest.DB(s).ExecContext(ctx, `INSERT INTO shops VALUES ('a', 'Lyon')`); err != nil {
 			t.Fatal(err)
 		}
 		sales, shop := m.Entity("sales"), m.Entity("sales").DeclaredLinks()[0]
@@ -100,7 +100,7 @@ func TestStaging(t *testing.T) {
 			t.Fatalf("second Merge = %+v, %v; want %+v", got, err, want)
 		}
 		var amount string
-		if err := s.DB.QueryRowContext(ctx, `SELECT CAST(amount AS VARCHAR) FROM sales WHERE sale_id = 1`).Scan(&amount); err != nil || amount != "4.00" {
+		if err := storetest.DB(s).QueryRowContext(ctx, `SELECT CAST(amount AS VARCHAR) FROM sales WHERE sale_id = 1`).Scan(&amount); err != nil || amount != "4.00" {
 			t.Fatalf("sale 1's amount %q, %v; want 4.00", amount, err)
 		}
 	})

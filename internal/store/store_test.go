@@ -24,7 +24,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 			t.Fatalf("second migrate: %v", err)
 		}
 		for _, table := range []string{"ff_model_versions", "ff_imports", "ff_import_rejects"} {
-			ok, err := s.TableExists(ctx, s.DB, table)
+			ok, err := s.TableExists(ctx, storetest.DB(s), table)
 			if err != nil || !ok {
 				t.Errorf("table %s exists = %v, %v", table, ok, err)
 			}
@@ -43,7 +43,7 @@ func TestSessionsWorkInUTC(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		var tz string
-		if err := s.DB.QueryRow(`SELECT current_setting('TimeZone')`).Scan(&tz); err != nil {
+		if err := storetest.DB(s).QueryRow(`SELECT current_setting('TimeZone')`).Scan(&tz); err != nil {
 			t.Fatal(err)
 		}
 		if tz != "UTC" {
@@ -79,7 +79,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	defer s.Close()
 	ms, _ := store.Migrations("postgres")
 	var n int
-	if err := s.DB.QueryRow(`SELECT count(*) FROM ff_migrations`).Scan(&n); err != nil || n != len(ms) {
+	if err := storetest.DB(s).QueryRow(`SELECT count(*) FROM ff_migrations`).Scan(&n); err != nil || n != len(ms) {
 		t.Fatalf("ff_migrations rows = %d, %v; want %d", n, err, len(ms))
 	}
 }
@@ -94,7 +94,7 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	defer s.Close()
 	var got string
-	if err := s.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&got); err != nil {
+	if err := storetest.DB(s).QueryRow(`SELECT current_setting('memory_limit')`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
 	if got != "61.0 MiB" && got != "64.0 MB" {
@@ -117,7 +117,7 @@ func TestOutboxKey(t *testing.T) {
 			q, want = `SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ff_outbox' AND constraint_type = 'PRIMARY KEY'`, 0
 		}
 		var n int
-		if err := s.DB.QueryRow(q).Scan(&n); err != nil || n != want {
+		if err := storetest.DB(s).QueryRow(q).Scan(&n); err != nil || n != want {
 			t.Fatalf("primary keys on the outbox = %d, %v; want %d", n, err, want)
 		}
 	})
@@ -147,7 +147,7 @@ func TestPostgresKeepsItsConnections(t *testing.T) {
 		for range n {
 			go func() {
 				<-start
-				_, err := s.DB.ExecContext(ctx, `SELECT pg_sleep(0.05)`)
+				_, err := storetest.DB(s).ExecContext(ctx, `SELECT pg_sleep(0.05)`)
 				errs <- err
 			}()
 		}
@@ -159,9 +159,9 @@ func TestPostgresKeepsItsConnections(t *testing.T) {
 		}
 	}
 	burst()
-	opened := s.DB.Stats()
+	opened := storetest.DB(s).Stats()
 	burst()
-	st := s.DB.Stats()
+	st := storetest.DB(s).Stats()
 	if st.MaxIdleClosed > 0 {
 		t.Errorf("closed %d connections for want of idle slots, want 0", st.MaxIdleClosed)
 	}

@@ -1,6 +1,7 @@
 // Package worktable compiles the statements of the targeting activities
 // (enrich, deduplicate, split, combine, change_dimension, reconcile,
-// build_audience…) over a run's working tables. It is the second half of
+// build_audience…) over a run's working tables, and the candidates a
+// channel activity writes to the outbox. It is the second half of
 // the one query compiler: conditions and attribute paths come from the
 // audience compiler (audience.Compiled), and this package composes them
 // into CREATE TABLE … AS SELECT statements, one per output, written once

@@ -19,6 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the pgx driver
 
 	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/store/rawdb"
 )
 
 // DefaultPostgresURL is the server CI provides.
@@ -42,6 +43,10 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 		})
 	}
 }
+
+// DB returns a store's database handle, for tests and benchmarks that
+// write or read what no store area does (see package rawdb).
+func DB(s *store.Store) *sql.DB { return s.Raw(rawdb.Pass{}) }
 
 // Open returns a fresh store of the named backend, removed when the test ends.
 func Open(t testing.TB, backend string) *store.Store {
@@ -139,7 +144,7 @@ func PostgresSchema(t testing.TB) string {
 // OutboxStatuses counts a store's outbox messages by status.
 func OutboxStatuses(t testing.TB, s *store.Store) map[string]int {
 	t.Helper()
-	rows, err := s.DB.Query(`SELECT status, count(*) FROM ff_outbox GROUP BY status`)
+	rows, err := DB(s).Query(`SELECT status, count(*) FROM ff_outbox GROUP BY status`)
 	if err != nil {
 		t.Fatal(err)
 	}
