@@ -105,8 +105,11 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 	}
 	start := e.Now().UTC()
 	log.Info("activity started", "type", act.Type, "attempt", j.Attempts)
-	if err := e.store.Runs().StartActivity(ctx, p.RunID, p.Activity, ActRunning, j.Attempts, start); err != nil {
+	// The activity's clock (env.now) is its first attempt's start.
+	clock, err := e.store.Runs().StartActivity(ctx, p.RunID, p.Activity, ActRunning, j.Attempts, start)
+	if err != nil {
 		log.Warn("mark activity running", "err", err)
+		clock = start
 	}
 	// Tables left by an earlier attempt that died are dropped first. A
 	// first attempt has none to find (an operator's retry, which starts
@@ -118,7 +121,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	go e.heartbeat(hbCtx, j)
-	env := &env{ctx: ctx, e: e, st: st, act: act, seq: seq, attempt: j.Attempts, now: start}
+	env := &env{ctx: ctx, e: e, st: st, act: act, seq: seq, attempt: j.Attempts, now: clock}
 	outs, err := e.runActivity(env)
 	if err == nil {
 		// Counting a large output takes a while: the lease is kept.

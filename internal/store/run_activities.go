@@ -108,11 +108,20 @@ func (r Runs) MoveActivities(ctx context.Context, runID int64, to string, from .
 	return err
 }
 
-// StartActivity records an attempt of an activity starting.
-func (r Runs) StartActivity(ctx context.Context, runID int64, activity, status string, attempt int, at time.Time) error {
-	_, err := r.exec(ctx, `UPDATE ff_run_activities SET status = $1, attempts = $2, started_at = $3 WHERE run_id = $4 AND activity_id = $5`,
+// StartActivity records an attempt of an activity starting at at, and
+// returns the activity's clock: at for a first attempt, the first
+// attempt's start for a later one (a worker took over after a crash or a
+// lease that ran out), so that relative dates ("within last 365d") draw the
+// same line in every attempt and a retried activity selects the rows the
+// first would have. An operator's retry starts the attempts over at 1, and
+// so the clock.
+func (r Runs) StartActivity(ctx context.Context, runID int64, activity, status string, attempt int, at time.Time) (time.Time, error) {
+	var clock time.Time
+	err := r.row(ctx, []any{&clock}, `UPDATE ff_run_activities SET status = $1, attempts = $2,
+	started_at = CASE WHEN $2 > 1 AND started_at IS NOT NULL THEN started_at ELSE $3 END
+	WHERE run_id = $4 AND activity_id = $5 RETURNING started_at`,
 		status, attempt, at.UTC(), runID, activity)
-	return err
+	return clock.UTC(), err
 }
 
 // FinishActivity records an activity finished (done, or skipped) with the

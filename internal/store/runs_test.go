@@ -66,8 +66,8 @@ func TestRunsActivitiesAndOutputs(t *testing.T) {
 		ctx := context.Background()
 		_, run := newRun(t, s)
 		runs := s.Runs()
-		if err := runs.StartActivity(ctx, run, "a", "running", 1, runT0); err != nil {
-			t.Fatal(err)
+		if clock, err := runs.StartActivity(ctx, run, "a", "running", 1, runT0); err != nil || !clock.Equal(runT0) {
+			t.Fatalf("StartActivity = %v, %v", clock, err)
 		}
 		if err := runs.AddOutput(ctx, run, store.OutputRecord{Activity: "a", Port: "out", Control: true, Table: "ignored", Columns: "null"}); err != nil {
 			t.Fatal(err)
@@ -100,6 +100,38 @@ func TestRunsActivitiesAndOutputs(t *testing.T) {
 		}
 		acts, err := runs.Activities(ctx, run)
 		if err != nil || len(acts) != 2 || acts[0].ID != "a" || acts[0].RowsOut == nil || *acts[0].RowsOut != 7 || acts[0].StartedAt == nil || acts[1].RowsIn != nil {
+			t.Fatalf("activities = %+v, %v", acts, err)
+		}
+	})
+}
+
+// An activity's clock is its first attempt's start: a later attempt (a
+// worker taking over after a crash) gets the same, so relative dates draw
+// the same line; an operator's retry (attempt 1 again) starts a new one.
+func TestActivityClockIsTheFirstAttempts(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		runs := s.Runs()
+		for _, c := range []struct {
+			attempt int
+			at      time.Time
+			want    time.Time
+		}{
+			{1, runT0, runT0},
+			{2, runT0.Add(time.Minute), runT0},
+			{3, runT0.Add(time.Hour), runT0},
+			{1, runT0.Add(2 * time.Hour), runT0.Add(2 * time.Hour)},
+			{2, runT0.Add(3 * time.Hour), runT0.Add(2 * time.Hour)},
+		} {
+			clock, err := runs.StartActivity(ctx, run, "a", "running", c.attempt, c.at)
+			if err != nil || !clock.Equal(c.want) {
+				t.Fatalf("attempt %d at %v: clock %v, %v; want %v", c.attempt, c.at, clock, err, c.want)
+			}
+		}
+		acts, err := runs.Activities(ctx, run)
+		if err != nil || acts[0].Attempts != 2 || acts[0].StartedAt == nil || !acts[0].StartedAt.Equal(runT0.Add(2*time.Hour)) {
 			t.Fatalf("activities = %+v, %v", acts, err)
 		}
 	})
