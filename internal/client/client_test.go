@@ -66,7 +66,11 @@ var notProvoked = map[error]string{
 }
 
 // setup serves the API over a store (with the email sandbox as the
-// proofs' provider, and a short grace for slow bodies) and returns a
+// proofs' provider, and a short grace for slow bodies: short enough for
+// the slow client's case, long enough that a loaded machine pausing the
+// server between a handler's return and the flush of its buffered answer
+// does not cut that answer — at 200 ms one was, under a load average of 25,
+// and the client read EOF) and returns a
 // client of it, a client of a server without providers, and the id of a
 // run of a published campaign.
 func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
@@ -78,7 +82,7 @@ func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
 	log := slog.New(slog.DiscardHandler)
 	svc := service.New(service.Config{Store: s, Log: log, Providers: map[string]channel.Provider{channel.Email: sb}})
 	t.Cleanup(func() { svc.Close() })
-	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: svc, Token: token, Log: log, Transfer: api.Transfer{MinRate: 1 << 10, Grace: 200 * time.Millisecond}})))
+	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: svc, Token: token, Log: log, Transfer: api.Transfer{MinRate: 1 << 10, Grace: 2 * time.Second}})))
 	t.Cleanup(srv.Close)
 	bare := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: service.New(service.Config{Store: s, Log: log}), Token: token, Log: log})))
 	t.Cleanup(bare.Close)
