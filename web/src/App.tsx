@@ -15,6 +15,9 @@ import { RequireSession } from './session/RequireSession';
 // The builder (its pickers, the chart) loads when first opened: the first
 // load stays small.
 const AudienceBuilder = lazy(() => import('./audiences/AudienceBuilder').then((m) => ({ default: m.AudienceBuilder })));
+// So do the imports (the dropzone) and a message's page.
+const Imports = lazy(() => import('./imports/Imports').then((m) => ({ default: m.Imports })));
+const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
 // Every page has its own address (shareable, back and forward work); the
 // server answers index.html for each of them (internal/console).
@@ -29,6 +32,8 @@ const router = createBrowserRouter([
     children: [
       { index: true, element: <Home /> },
       { path: 'data', element: <Data /> },
+      { path: 'data/imports', element: <Imports /> },
+      { path: 'data/imports/:id', element: <ImportDetail /> },
       { path: 'audiences', element: <AudienceList /> },
       { path: 'audiences/new', element: <AudienceBuilder /> },
       { path: 'audiences/:name', element: <AudienceDetail /> },
