@@ -6,7 +6,6 @@ import { Shell } from './layout/Shell';
 import { Campaigns } from './pages/Campaigns';
 import { Data } from './pages/Data';
 import { Home } from './pages/Home';
-import { Messages } from './pages/Messages';
 import { NotFound } from './pages/NotFound';
 import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
@@ -17,6 +16,8 @@ import { RequireSession } from './session/RequireSession';
 const AudienceBuilder = lazy(() => import('./audiences/AudienceBuilder').then((m) => ({ default: m.AudienceBuilder })));
 // So do the imports (the dropzone) and a message's page.
 const Imports = lazy(() => import('./imports/Imports').then((m) => ({ default: m.Imports })));
+const Messages = lazy(() => import('./pages/Messages').then((m) => ({ default: m.Messages })));
+const MessagePage = lazy(() => import('./messages/MessagePage').then((m) => ({ default: m.MessagePage })));
 const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
 // Every page has its own address (shareable, back and forward work); the
@@ -39,6 +40,7 @@ const router = createBrowserRouter([
       { path: 'audiences/:name', element: <AudienceDetail /> },
       { path: 'campaigns', element: <Campaigns /> },
       { path: 'messages', element: <Messages /> },
+      { path: 'messages/:id', element: <MessagePage /> },
       { path: 'settings', element: <Settings /> },
       { path: '*', element: <NotFound /> },
     ],

@@ -23,7 +23,7 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return new Intl.NumberFormat(i18n.resolvedLanguage ?? 'en', { style: 'unit', unit: byteUnits[i], unitDisplay: 'short', maximumFractionDigits: i === 0 ? 0 : 1 }).format(v);
+  return new Intl.NumberFormat(i18n.resolvedLanguage ?? 'en', { style: 'unit', unit: byteUnits[i], unitDisplay: i === 0 ? 'long' : 'short', maximumFractionDigits: i === 0 ? 0 : 1 }).format(v);
 }
 
 /** formatPercent says a fraction (0–1) as a percentage. */
