@@ -7,16 +7,17 @@ import { Campaigns } from './pages/Campaigns';
 import { Data } from './pages/Data';
 import { Home } from './pages/Home';
 import { NotFound } from './pages/NotFound';
-import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { RequireSession } from './session/RequireSession';
 
 // The builder (its pickers, the chart) loads when first opened: the first
 // load stays small.
 const AudienceBuilder = lazy(() => import('./audiences/AudienceBuilder').then((m) => ({ default: m.AudienceBuilder })));
-// So do the imports (the dropzone) and a message's page.
+// So do the other pages with forms and tables (the imports' dropzone, the
+// messages, the settings).
 const Imports = lazy(() => import('./imports/Imports').then((m) => ({ default: m.Imports })));
 const Messages = lazy(() => import('./pages/Messages').then((m) => ({ default: m.Messages })));
+const Settings = lazy(() => import('./pages/Settings').then((m) => ({ default: m.Settings })));
 const MessagePage = lazy(() => import('./messages/MessagePage').then((m) => ({ default: m.MessagePage })));
 const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
