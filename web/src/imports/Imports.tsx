@@ -15,10 +15,12 @@ import { ImportState, type ImportJob } from './ImportState';
 // names' endings decide too.
 const accept = {
   'text/csv': ['.csv'],
+  'text/tab-separated-values': ['.tsv'],
   'application/x-ndjson': ['.ndjson', '.jsonl'],
+  'application/json': ['.json'],
   'application/gzip': ['.gz'],
   'application/x-gzip': ['.gz'],
-  'application/octet-stream': ['.csv', '.ndjson', '.jsonl', '.gz'],
+  'application/octet-stream': ['.csv', '.tsv', '.ndjson', '.jsonl', '.json', '.gz'],
 };
 
 /** Imports: upload a file into an entity, and the history of imports. */
