@@ -30,3 +30,8 @@ export function formatBytes(n: number): string {
 export function formatPercent(f: number): string {
   return new Intl.NumberFormat(i18n.resolvedLanguage ?? 'en', { style: 'percent', maximumFractionDigits: 0 }).format(f);
 }
+
+/** formatDecimal says a number with at most digits decimals. */
+export function formatDecimal(n: number, digits: number): string {
+  return new Intl.NumberFormat(i18n.resolvedLanguage ?? 'en', { maximumFractionDigits: digits }).format(n);
+}

@@ -3,7 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, APIError, must } from '../api/client';
-import { formatBytes, formatCount, formatPercent, formatTime } from '../format';
+import { formatBytes, formatCount, formatDecimal, formatPercent, formatTime } from '../format';
 import { useTitle } from '../useTitle';
 import { ImportState, type ImportJob } from './ImportState';
 import { download, rejectsCsv } from './rejectsCsv';
@@ -108,7 +108,7 @@ function Result({ job }: { job: ImportJob }) {
         ))}
       </SimpleGrid>
       <Text size="sm" c="dimmed" mt="sm">
-        {t('imports.speed', { seconds: job.seconds.toFixed(1), rate: formatCount(Math.round(job.rows_per_second)) })}
+        {t('imports.speed', { seconds: formatDecimal(job.seconds, 1), rate: formatCount(Math.round(job.rows_per_second)) })}
       </Text>
     </Card>
   );

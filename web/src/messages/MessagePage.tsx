@@ -41,7 +41,7 @@ export function MessagePage() {
             <Table variant="vertical" withTableBorder={false} aria-label={t('messages.envelope')}>
               <Table.Tbody>
                 <Row label={t('messages.id')} value={<Code>{msg.data.id}</Code>} />
-                <Row label={t('messages.channel')} value={<Badge variant="light">{msg.data.channel}</Badge>} />
+                <Row label={t('messages.channel')} value={<Badge variant="light">{c.email ? t('messages.channels.email') : c.sms ? t('messages.channels.sms') : c.push ? t('messages.channels.push') : msg.data.channel}</Badge>} />
                 <Row label={t('messages.to')} value={msg.data.address} />
                 <Row label={t('messages.sent')} value={formatTime(msg.data.sent_at)} />
                 {o.activity && <Row label={t('messages.activity')} value={t('messages.fromRun', { run: o.run, activity: o.activity })} />}

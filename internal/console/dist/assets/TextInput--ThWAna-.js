@@ -1,1 +1,0 @@
-import{W as e,bt as t,ft as n,vt as r}from"./index-CKfcsb4S.js";var i=t(),a=n(t=>{let n=r([`Input`,`InputWrapper`,`TextInput`],null,t);return(0,i.jsx)(e,{component:`input`,...n,__staticSelector:`TextInput`})});a.classes=e.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};
