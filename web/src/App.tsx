@@ -6,15 +6,20 @@ import { Shell } from './layout/Shell';
 import { Campaigns } from './pages/Campaigns';
 import { Data } from './pages/Data';
 import { Home } from './pages/Home';
-import { Messages } from './pages/Messages';
 import { NotFound } from './pages/NotFound';
-import { Settings } from './pages/Settings';
 import { SignIn } from './pages/SignIn';
 import { RequireSession } from './session/RequireSession';
 
 // The builder (its pickers, the chart) loads when first opened: the first
 // load stays small.
 const AudienceBuilder = lazy(() => import('./audiences/AudienceBuilder').then((m) => ({ default: m.AudienceBuilder })));
+// So do the other pages with forms and tables (the imports' dropzone, the
+// messages, the settings).
+const Imports = lazy(() => import('./imports/Imports').then((m) => ({ default: m.Imports })));
+const Messages = lazy(() => import('./pages/Messages').then((m) => ({ default: m.Messages })));
+const Settings = lazy(() => import('./pages/Settings').then((m) => ({ default: m.Settings })));
+const MessagePage = lazy(() => import('./messages/MessagePage').then((m) => ({ default: m.MessagePage })));
+const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
 // Every page has its own address (shareable, back and forward work); the
 // server answers index.html for each of them (internal/console).
@@ -29,11 +34,14 @@ const router = createBrowserRouter([
     children: [
       { index: true, element: <Home /> },
       { path: 'data', element: <Data /> },
+      { path: 'data/imports', element: <Imports /> },
+      { path: 'data/imports/:id', element: <ImportDetail /> },
       { path: 'audiences', element: <AudienceList /> },
       { path: 'audiences/new', element: <AudienceBuilder /> },
       { path: 'audiences/:name', element: <AudienceDetail /> },
       { path: 'campaigns', element: <Campaigns /> },
       { path: 'messages', element: <Messages /> },
+      { path: 'messages/:id', element: <MessagePage /> },
       { path: 'settings', element: <Settings /> },
       { path: '*', element: <NotFound /> },
     ],

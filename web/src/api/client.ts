@@ -25,9 +25,11 @@ export function notifyUnauthorized(): void {
   unauthorized.forEach((fn) => fn());
 }
 
+// The session's own calls answer 401 as their result (no session yet, a
+// bad token): the caller handles it, not the hook.
 const watch401: Middleware = {
-  onResponse({ response }) {
-    if (response.status === 401) notifyUnauthorized();
+  onResponse({ request, response }) {
+    if (response.status === 401 && new URL(request.url).pathname !== '/api/session') notifyUnauthorized();
     return undefined;
   },
 };
@@ -39,4 +41,27 @@ export function errorMessage(error: unknown): string {
   if (body?.error?.message) return body.error.message;
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/** APIError is a failed call: its HTTP status and the API's error code,
+ * reason and message. */
+export class APIError extends Error {
+  readonly code?: string;
+  readonly reason?: string;
+  constructor(
+    readonly status: number,
+    error: unknown,
+    statusText = '',
+  ) {
+    super(error ? errorMessage(error) : statusText || String(status));
+    const body = error as Partial<ErrorBody> | undefined;
+    this.code = body?.error?.code;
+    this.reason = body?.error?.reason;
+  }
+}
+
+/** must answers a call's data or throws its APIError. */
+export function must<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data === undefined || result.error !== undefined) throw new APIError(result.response.status, result.error, result.response.statusText);
+  return result.data;
 }

@@ -1,12 +1,9 @@
 // The console's session: the API token is exchanged once for an HttpOnly
-// cookie (POST /api/session), checked with GET and revoked with DELETE.
-//
-// TODO(h22-sess): these operations are added to openapi.json on the
-// session branch; once merged, `npm run gen` types them and these calls
-// move to the typed client (api.POST('/api/session', …)).
-export interface Session {
-  expires_at: string;
-}
+// cookie (POST /api/session), checked with GET and revoked with DELETE,
+// through the typed client.
+import { api, errorMessage, type Schemas } from './client';
+
+export type Session = Schemas['Session'];
 
 export class SessionError extends Error {
   constructor(
@@ -17,41 +14,26 @@ export class SessionError extends Error {
   }
 }
 
-async function call(method: string, body?: unknown): Promise<Response> {
-  return fetch('/api/session', {
-    method,
-    credentials: 'same-origin',
-    headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-async function read(res: Response): Promise<Session> {
-  if (!res.ok) {
-    let message = res.statusText;
-    try {
-      const b = (await res.json()) as { error?: { message?: string } };
-      message = b.error?.message ?? message;
-    } catch {
-      // not the API's error shape: keep the status text
-    }
-    throw new SessionError(res.status, message);
-  }
-  return (await res.json()) as Session;
+function fail(response: Response, error: unknown): never {
+  throw new SessionError(response.status, error ? errorMessage(error) : response.statusText);
 }
 
 /** signIn exchanges an API token for the session cookie. */
 export async function signIn(token: string): Promise<Session> {
-  return read(await call('POST', { token }));
+  const { data, error, response } = await api.POST('/api/session', { body: { token } });
+  if (!data) fail(response, error);
+  return data;
 }
 
 /** currentSession answers the session, or throws a SessionError (401 when
  * there is none). */
-export async function currentSession(): Promise<Session> {
-  return read(await call('GET'));
+export async function currentSession({ signal }: { signal?: AbortSignal } = {}): Promise<Session> {
+  const { data, error, response } = await api.GET('/api/session', { signal });
+  if (!data) fail(response, error);
+  return data;
 }
 
 /** signOut revokes the session; the cookie no longer works anywhere. */
 export async function signOut(): Promise<void> {
-  await call('DELETE');
+  await api.DELETE('/api/session');
 }

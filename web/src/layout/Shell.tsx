@@ -7,14 +7,27 @@ import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { signOut } from '../api/session';
 import { currentLanguage, languages } from '../i18n';
 
-const sections = [
+interface Section {
+  to: string;
+  key: string;
+  children?: readonly { to: string; key: string }[];
+}
+
+const sections: readonly Section[] = [
   { to: '/', key: 'nav.home' },
-  { to: '/data', key: 'nav.data' },
+  {
+    to: '/data',
+    key: 'nav.data',
+    children: [
+      { to: '/data', key: 'nav.model' },
+      { to: '/data/imports', key: 'nav.imports' },
+    ],
+  },
   { to: '/audiences', key: 'nav.audiences' },
   { to: '/campaigns', key: 'nav.campaigns' },
   { to: '/messages', key: 'nav.messages' },
   { to: '/settings', key: 'nav.settings' },
-] as const;
+];
 
 /** LanguageSwitch changes the console's language (kept for next time). */
 export function LanguageSwitch() {
@@ -45,6 +58,11 @@ export function Shell() {
     navigate('/sign-in?reason=signed-out', { replace: true });
   };
   const active = (to: string) => (to === '/' ? location.pathname === '/' : location.pathname === to || location.pathname.startsWith(`${to}/`));
+  // Of a section's pages, the one of the longest address that holds this one.
+  const activeChild = (s: Section) =>
+    s.children
+      ?.filter((c) => active(c.to))
+      .sort((a, b) => b.to.length - a.to.length)[0]?.to;
 
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
@@ -71,10 +89,23 @@ export function Shell() {
             component={Link}
             to={s.to}
             label={t(s.key)}
-            active={active(s.to)}
-            aria-current={active(s.to) ? 'page' : undefined}
-            onClick={close}
-          />
+            active={active(s.to) && !s.children}
+            aria-current={active(s.to) && !s.children ? 'page' : undefined}
+            opened={s.children ? active(s.to) : undefined}
+            onClick={s.children ? undefined : close}
+          >
+            {s.children?.map((c) => (
+              <NavLink
+                key={c.to}
+                component={Link}
+                to={c.to}
+                label={t(c.key)}
+                active={activeChild(s) === c.to}
+                aria-current={activeChild(s) === c.to ? 'page' : undefined}
+                onClick={close}
+              />
+            ))}
+          </NavLink>
         ))}
       </AppShell.Navbar>
       <AppShell.Main>

@@ -1,12 +1,14 @@
-import { Alert, Badge, Card, Group, List, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Card, Group, List, Loader, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api } from '../api/client';
-import { entityCounts, HTTPError, recentImports, recentRuns, type HistoryItem } from '../api/pending';
+import { Link } from 'react-router';
+import { api, APIError, must, type Schemas } from '../api/client';
+import { ImportState } from '../imports/ImportState';
 import type { paths } from '../api/schema';
 import { formatCount, formatTime } from '../format';
 import { useTitle } from '../useTitle';
 
+type Run = Schemas['Run'];
 type Health = paths['/api/health']['get']['responses'][200]['content']['application/json'];
 
 const statusColor: Record<Health['status'], string> = { ok: 'green', degraded: 'yellow', failing: 'red', unavailable: 'red' };
@@ -22,8 +24,8 @@ export function Home() {
       <HealthCard />
       <SimpleGrid cols={{ base: 1, md: 3 }}>
         <EntitiesCard />
-        <HistoryCard title={t('home.imports')} empty={t('home.noImports')} queryKey="imports" load={(s) => recentImports(5, s)} />
-        <HistoryCard title={t('home.runs')} empty={t('home.noRuns')} queryKey="runs" load={(s) => recentRuns(5, s)} />
+        <ImportsCard />
+        <RunsCard />
       </SimpleGrid>
     </Stack>
   );
@@ -104,7 +106,7 @@ function HealthCard() {
  * failure. */
 function Unavailable({ error }: { error: Error }) {
   const { t } = useTranslation();
-  if (error instanceof HTTPError && (error.status === 404 || error.status === 405)) {
+  if (error instanceof APIError && (error.status === 404 || error.status === 405)) {
     return (
       <Text size="sm" c="dimmed">
         {t('app.notAvailable')}
@@ -116,19 +118,26 @@ function Unavailable({ error }: { error: Error }) {
 
 function EntitiesCard() {
   const { t } = useTranslation();
-  const counts = useQuery({ queryKey: ['entities'], queryFn: ({ signal }) => entityCounts(signal), retry: false });
+  const counts = useQuery({
+    queryKey: ['entities'],
+    queryFn: async ({ signal }) => must(await api.GET('/api/entities', { signal })).entities,
+    retry: false,
+  });
+  // 404: no model applied yet.
+  const noModel = counts.error instanceof APIError && counts.error.status === 404 && counts.error.code === 'not_found';
   return (
     <Card withBorder component="section" aria-labelledby="entities-title">
       <Title order={3} size="h4" mb="sm" id="entities-title">
         {t('home.entities')}
       </Title>
       {counts.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
-      {counts.error && <Unavailable error={counts.error} />}
+      {noModel && <Text size="sm">{t('data.noModel')}</Text>}
+      {counts.error && !noModel && <Unavailable error={counts.error} />}
       {counts.data &&
         (counts.data.length === 0 || counts.data.every((e) => e.rows === 0) ? (
           <Text size="sm">{t('home.noEntities')}</Text>
         ) : (
-          <Table>
+          <Table aria-labelledby="entities-title">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>{t('home.entity')}</Table.Th>
@@ -137,8 +146,15 @@ function EntitiesCard() {
             </Table.Thead>
             <Table.Tbody>
               {counts.data.map((e) => (
-                <Table.Tr key={e.entity}>
-                  <Table.Td>{e.entity}</Table.Td>
+                <Table.Tr key={e.name}>
+                  <Table.Td>
+                    {e.name}
+                    {e.targeting && (
+                      <Badge ml="xs" size="xs" variant="outline">
+                        {t('data.dimension')}
+                      </Badge>
+                    )}
+                  </Table.Td>
                   <Table.Td ta="right">{formatCount(e.rows)}</Table.Td>
                 </Table.Tr>
               ))}
@@ -149,30 +165,89 @@ function EntitiesCard() {
   );
 }
 
-function HistoryCard(props: { title: string; empty: string; queryKey: string; load: (signal: AbortSignal) => Promise<HistoryItem[]> }) {
+function ImportsCard() {
   const { t } = useTranslation();
-  const list = useQuery({ queryKey: [props.queryKey, 'recent'], queryFn: ({ signal }) => props.load(signal), retry: false });
-  const id = `${props.queryKey}-title`;
+  const list = useQuery({
+    queryKey: ['imports', 'recent'],
+    queryFn: async ({ signal }) => must(await api.GET('/api/imports', { params: { query: { limit: 5 } }, signal })).imports ?? [],
+    retry: false,
+  });
   return (
-    <Card withBorder component="section" aria-labelledby={id}>
-      <Title order={3} size="h4" mb="sm" id={id}>
-        {props.title}
+    <Card withBorder component="section" aria-labelledby="imports-title">
+      <Group justify="space-between" mb="sm">
+        <Title order={3} size="h4" id="imports-title">
+          {t('home.imports')}
+        </Title>
+        <Anchor component={Link} to="/data/imports" size="sm">
+          {t('home.allImports')}
+        </Anchor>
+      </Group>
+      {list.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
+      {list.error && <Unavailable error={list.error} />}
+      {list.data &&
+        (list.data.length === 0 ? (
+          <Text size="sm">{t('home.noImports')}</Text>
+        ) : (
+          <Table aria-labelledby="imports-title">
+            <Table.Tbody>
+              {list.data.map((i) => (
+                <Table.Tr key={i.import_id}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/data/imports/${i.import_id}`}>
+                      {i.entity}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>
+                    <ImportState state={i.state} />
+                  </Table.Td>
+                  <Table.Td>{formatTime(i.started_at)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        ))}
+    </Card>
+  );
+}
+
+const runColor: Record<Run['status'], string> = { running: 'blue', paused: 'yellow', waiting: 'gray', completed: 'green', failed: 'red', stopped: 'gray' };
+
+function RunsCard() {
+  const { t } = useTranslation();
+  const list = useQuery({
+    queryKey: ['runs', 'recent'],
+    queryFn: async ({ signal }) => must(await api.GET('/api/runs', { params: { query: { limit: 5 } }, signal })).runs ?? [],
+    retry: false,
+  });
+  return (
+    <Card withBorder component="section" aria-labelledby="runs-title">
+      <Title order={3} size="h4" mb="sm" id="runs-title">
+        {t('home.runs')}
       </Title>
       {list.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
       {list.error && <Unavailable error={list.error} />}
       {list.data &&
         (list.data.length === 0 ? (
-          <Text size="sm">{props.empty}</Text>
+          <Text size="sm">{t('home.noRuns')}</Text>
         ) : (
-          <Table>
+          <Table aria-labelledby="runs-title">
             <Table.Tbody>
-              {list.data.map((i) => (
-                <Table.Tr key={i.id}>
-                  <Table.Td>{i.title}</Table.Td>
+              {list.data.map((r) => (
+                <Table.Tr key={r.id}>
                   <Table.Td>
-                    <Badge variant="light">{i.state}</Badge>
+                    <Anchor component={Link} to={`/messages?run=${r.id}`}>
+                      {t('home.runOf', { campaign: r.campaign, id: r.id })}
+                    </Anchor>
                   </Table.Td>
-                  <Table.Td>{formatTime(i.when)}</Table.Td>
+                  <Table.Td>
+                    <Badge variant="light" color={runColor[r.status]}>
+                      {t(`run.status.${r.status}`)}
+                    </Badge>
+                    <Badge ml="xs" variant="outline" size="sm">
+                      {t(`run.mode.${r.mode}`)}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>{formatTime(r.created_at)}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -1,6 +1,8 @@
-import { Alert, Card, Group, Stack, Text, Title } from '@mantine/core';
+import { Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { LanguageSwitch } from '../layout/Shell';
+import { Consent } from '../settings/Consent';
+import { Suppressions } from '../settings/Suppressions';
 import { useTitle } from '../useTitle';
 
 export function Settings() {
@@ -15,7 +17,8 @@ export function Settings() {
           <LanguageSwitch />
         </Group>
       </Card>
-      <Alert color="blue">{t('settings.soon')}</Alert>
+      <Consent />
+      <Suppressions />
     </Stack>
   );
 }

@@ -1,0 +1,1 @@
+function e(e){return e&&typeof e==`object`?e:{}}function t(e){return e.email?e.email.subject??``:e.sms?e.sms.text??``:e.push?[e.push.title,e.push.body].filter(Boolean).join(` — `):``}function n(e){let t=e.split(`:`),n=Number(t[0]);return t.length>=3&&Number.isInteger(n)&&t[0]!==``?{run:n,activity:t[1]}:{}}export{n,t as r,e as t};
