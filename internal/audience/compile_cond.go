@@ -78,24 +78,39 @@ func (c *Compiled) inCond(expr string, a *datamodel.Attribute, op string, raw an
 	if err != nil {
 		return "", err
 	}
-	var ph []string
+	var los []any
 	for _, x := range xs {
 		lo, _, exact := snapValue(a, x)
 		if !exact {
 			continue // no stored value equals it
 		}
+		los = append(los, lo)
+	}
+	switch {
+	case len(los) == 0 && op == OpIn:
+		return "(" + expr + " <> " + expr + ")", nil // false, or null for null
+	case len(los) == 0:
+		return "(" + expr + " = " + expr + ")", nil
+	case c.d.ArrayLists():
+		list, elem, err := arrayOf(a, los)
+		if err != nil {
+			return "", err
+		}
+		in := c.d.InList(expr, c.Bind(list), elem)
+		if op == OpIn {
+			return "(" + in + ")", nil
+		}
+		return "(NOT (" + in + "))", nil
+	}
+	var ph []string
+	for _, lo := range los {
 		p, err := c.bind(a, lo)
 		if err != nil {
 			return "", err
 		}
 		ph = append(ph, p)
 	}
-	switch {
-	case len(ph) == 0 && op == OpIn:
-		return "(" + expr + " <> " + expr + ")", nil // false, or null for null
-	case len(ph) == 0:
-		return "(" + expr + " = " + expr + ")", nil
-	case op == OpIn:
+	if op == OpIn {
 		return "(" + expr + " IN (" + strings.Join(ph, ", ") + "))", nil
 	}
 	return "(" + expr + " NOT IN (" + strings.Join(ph, ", ") + "))", nil
@@ -407,6 +422,54 @@ func snapValue(a *datamodel.Attribute, x any) (lo, hi any, exact bool) {
 	return x, x, true
 }
 
+// arrayOf returns typed values (snapped as bind takes them) as one array
+// argument for InList, and the SQL type of its elements. Each element is
+// what bind would bind for it alone.
+func arrayOf(a *datamodel.Attribute, xs []any) (any, string, error) {
+	switch a.Type {
+	case datamodel.TypeInteger:
+		out := make([]int64, len(xs))
+		for i, x := range xs {
+			v, ok := x.(int64)
+			if !ok {
+				return nil, "", fmt.Errorf("cannot bind %T to a %s attribute", x, a.Type)
+			}
+			out[i] = v
+		}
+		return out, "BIGINT", nil
+	case datamodel.TypeTimestamp:
+		out := make([]time.Time, len(xs))
+		for i, x := range xs {
+			v, ok := x.(time.Time)
+			if !ok {
+				return nil, "", fmt.Errorf("cannot bind %T to a %s attribute", x, a.Type)
+			}
+			out[i] = v.UTC()
+		}
+		return out, "TIMESTAMPTZ", nil
+	case datamodel.TypeDecimal, datamodel.TypeString, datamodel.TypeEnum, datamodel.TypeDate:
+		// Decimals as exact text, dates as YYYY-MM-DD, as bind binds them.
+		out := make([]string, len(xs))
+		for i, x := range xs {
+			s, err := textValue(a, x)
+			if err != nil {
+				return nil, "", err
+			}
+			out[i] = s
+		}
+		elem := "VARCHAR"
+		switch a.Type {
+		case datamodel.TypeDecimal:
+			_, scale := a.DecimalShape()
+			elem = fmt.Sprintf("DECIMAL(%d,%d)", datamodel.MaxPrecision, scale)
+		case datamodel.TypeDate:
+			elem = "DATE"
+		}
+		return out, elem, nil
+	}
+	return nil, "", fmt.Errorf("%s attributes take no lists", a.Type)
+}
+
 // bind binds a typed value and returns a placeholder cast to the column
 // type, so both databases read it the same way.
 func (c *Compiled) bind(a *datamodel.Attribute, x any) (string, error) {
@@ -416,30 +479,57 @@ func (c *Compiled) bind(a *datamodel.Attribute, x any) (string, error) {
 			return "CAST(" + c.Arg(v) + " AS BIGINT)", nil
 		}
 	case datamodel.TypeDecimal:
-		if v, ok := x.(*big.Rat); ok {
+		s, err := textValue(a, x)
+		if err != nil {
+			return "", err
+		}
+		_, scale := a.DecimalShape()
+		return "CAST(" + c.Arg(s) + fmt.Sprintf(" AS DECIMAL(%d,%d))", datamodel.MaxPrecision, scale), nil
+	case datamodel.TypeString, datamodel.TypeEnum:
+		s, err := textValue(a, x)
+		if err != nil {
+			return "", err
+		}
+		return "CAST(" + c.Arg(s) + " AS TEXT)", nil
+	case datamodel.TypeBoolean:
+		if v, ok := x.(bool); ok {
+			return "CAST(" + c.Arg(v) + " AS BOOLEAN)", nil
+		}
+	case datamodel.TypeDate:
+		s, err := textValue(a, x)
+		if err != nil {
+			return "", err
+		}
+		return "CAST(" + c.Arg(s) + " AS DATE)", nil
+	case datamodel.TypeTimestamp:
+		if v, ok := x.(time.Time); ok {
+			return "CAST(" + c.Arg(v.UTC()) + " AS TIMESTAMPTZ)", nil
+		}
+	}
+	return "", fmt.Errorf("cannot bind %T to a %s attribute", x, a.Type)
+}
+
+// textValue is the text bind binds for a decimal (exact, at the
+// attribute's scale), a string or a date (YYYY-MM-DD).
+func textValue(a *datamodel.Attribute, x any) (string, error) {
+	switch v := x.(type) {
+	case *big.Rat:
+		if a.Type == datamodel.TypeDecimal {
 			_, scale := a.DecimalShape()
 			s, exact := exactDecimal(v, scale)
 			intDigits := len(strings.TrimPrefix(strings.SplitN(s, ".", 2)[0], "-"))
 			if !exact || intDigits > datamodel.MaxPrecision-scale {
 				return "", fmt.Errorf("number %s is out of range", v.FloatString(scale))
 			}
-			return "CAST(" + c.Arg(s) + fmt.Sprintf(" AS DECIMAL(%d,%d))", datamodel.MaxPrecision, scale), nil
+			return s, nil
 		}
-	case datamodel.TypeString, datamodel.TypeEnum:
-		if v, ok := x.(string); ok {
-			return "CAST(" + c.Arg(v) + " AS TEXT)", nil
+	case string:
+		if a.Type == datamodel.TypeString || a.Type == datamodel.TypeEnum {
+			return v, nil
 		}
-	case datamodel.TypeBoolean:
-		if v, ok := x.(bool); ok {
-			return "CAST(" + c.Arg(v) + " AS BOOLEAN)", nil
-		}
-	case datamodel.TypeDate:
-		if v, ok := x.(time.Time); ok {
-			return "CAST(" + c.Arg(v.Format("2006-01-02")) + " AS DATE)", nil
-		}
-	case datamodel.TypeTimestamp:
-		if v, ok := x.(time.Time); ok {
-			return "CAST(" + c.Arg(v.UTC()) + " AS TIMESTAMPTZ)", nil
+	case time.Time:
+		if a.Type == datamodel.TypeDate {
+			return v.Format("2006-01-02"), nil
 		}
 	}
 	return "", fmt.Errorf("cannot bind %T to a %s attribute", x, a.Type)

@@ -300,3 +300,37 @@ func TestUnknownEntity(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestImportLeavesStatistics: PostgreSQL plans from statistics that only
+// ANALYZE refreshes, autovacuum a minute later at best; an audience counted
+// just after an import was planned for the table as it was (empty, for a
+// first import). An import analyses the table it changed, a first load and
+// a later merge alike.
+func TestImportLeavesStatistics(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, "postgres")
+	m := setup(t, s)
+	stats := func() (tuples float64, tiers int) {
+		t.Helper()
+		err := storetest.DB(s).QueryRow(`SELECT c.reltuples,
+			(SELECT count(*) FROM pg_stats p WHERE p.schemaname = current_schema() AND p.tablename = 'customers' AND p.attname = 'tier')
+			FROM pg_class c WHERE c.oid = to_regclass('customers')`).Scan(&tuples, &tiers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tuples, tiers
+	}
+	if _, err := load(t, s, m, "customers", "customers.csv", customersCSV, ingest.Options{}); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if tuples, tiers := stats(); tuples != 3 || tiers != 1 {
+		t.Fatalf("after the first import: reltuples %v, statistics of tier %d; want 3 and 1", tuples, tiers)
+	}
+	more := "customer_id,email\n4,dee@example.com\n5,eve@example.com\n"
+	if _, err := load(t, s, m, "customers", "more.csv", more, ingest.Options{}); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if tuples, _ := stats(); tuples != 5 {
+		t.Fatalf("after the merge: reltuples %v, want 5", tuples)
+	}
+}

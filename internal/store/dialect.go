@@ -41,10 +41,10 @@ type Dialect interface {
 	// run, so nodes starting together apply each migration once.
 	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 	// InList is the condition "expr is one of the values bound to
-	// parameter n", a []string (elem VARCHAR) or []int64 (elem BIGINT): one
-	// parameter for any number of values, where an IN list of placeholders
-	// costs a bind each (14 us on DuckDB) and a plan per length
-	// (PostgreSQL), and stops at 65 535.
+	// parameter n", a slice of values of expr's type whose SQL type is elem
+	// ([]string VARCHAR, []int64 BIGINT…): one parameter for any number of
+	// values, where an IN list of placeholders costs a bind each (14 us on
+	// DuckDB) and a plan per length (PostgreSQL), and stops at 65 535.
 	InList(expr string, n int, elem string) string
 
 	// --- imports (store/imports.go) ---
@@ -73,6 +73,10 @@ type Dialect interface {
 	// written as EXISTS over the groups passing it (HAVING) rather than as
 	// a LEFT JOIN to those groups.
 	ExistsOverGroups() bool
+	// ArrayLists reports whether a compiled "expr IN (v1, v2…)" is best
+	// bound as one array parameter (InList) rather than a placeholder per
+	// value.
+	ArrayLists() bool
 }
 
 func commonColumnType(a *datamodel.Attribute, text, decimal, json string) string {

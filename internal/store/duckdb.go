@@ -131,6 +131,10 @@ func (duckDialect) SemiJoinMembers() bool { return true }
 // HAVING (bench: aggregate_365d, two_hop_count on 200 000 customers).
 func (duckDialect) ExistsOverGroups() bool { return false }
 
+// ArrayLists: DuckDB folds a short list of placeholders into constants;
+// InList's join to the unnested array is for long lists of keys.
+func (duckDialect) ArrayLists() bool { return false }
+
 func decimalType(name string, p, s int) string { return fmt.Sprintf("%s(%d,%d)", name, p, s) }
 
 // Plain turns a value scanned into an any into what it is on every store.

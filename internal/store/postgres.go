@@ -183,3 +183,12 @@ func (pgDialect) SemiJoinMembers() bool { return false }
 // a hash join with the groups passing HAVING, the plan of the hand-written
 // count; the LEFT JOIN keeps every group and filters after the join.
 func (pgDialect) ExistsOverGroups() bool { return true }
+
+// ArrayLists: PostgreSQL reads "x IN ($1, $2)" as "x = ANY (ARRAY[$1, $2])".
+// A statement the driver prepared runs on a generic plan from its sixth
+// execution (when that plan is no costlier), where the parameters are not
+// constants: the array is built again for every row. "x = ANY($1)" reads
+// the bound array as it is. Measured on 200 000 customers, country = "FR"
+// and loyalty_tier in ("gold", "platinum"): 1.2–1.3× the hand-written
+// literals with a placeholder per value, 0.95–1.05× with one array.
+func (pgDialect) ArrayLists() bool { return true }

@@ -224,9 +224,21 @@ func (st *Staging) Merge(ctx context.Context) (Merged, error) {
 	if err != nil {
 		return n, fmt.Errorf("begin merge: %w", err)
 	}
-	if err := st.mergeTx(ctx, tx, st.mergeSQL(), &n); err != nil {
+	m := st.mergeSQL()
+	if err := st.mergeTx(ctx, tx, m, &n); err != nil {
 		_ = tx.Rollback()
 		return n, err
+	}
+	// PostgreSQL plans from statistics only ANALYZE refreshes (autovacuum
+	// runs it a minute later at best): an audience counted just after an
+	// import was planned for the table as it was, empty for a first
+	// import. The table is analysed in the transaction that changes it,
+	// so its rows become visible with statistics that count them.
+	if analyses(st.d) && n.Inserted+n.Updated+n.Deleted > 0 {
+		if _, err := tx.ExecContext(ctx, `ANALYZE `+m.table); err != nil {
+			_ = tx.Rollback()
+			return n, fmt.Errorf("analyse %s: %w", st.e.Name, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return n, fmt.Errorf("commit merge into %s: %w", st.e.Name, err)
@@ -304,3 +316,7 @@ func (st *Staging) insertFirst(ctx context.Context, tx *sql.Tx, m mergeSQL, src 
 	n.Unchanged = distinct - n.Inserted
 	return nil
 }
+
+// analyses reports whether the planner reads statistics that only ANALYZE
+// refreshes (PostgreSQL); DuckDB keeps its own as it writes.
+func analyses(d Dialect) bool { return d.Name() == "postgres" }
