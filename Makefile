@@ -78,6 +78,18 @@ ui-check: ## Check the web console: npm ci, API types, lint, catalogs, build, an
 	@untracked=$$(git ls-files --others --exclude-standard -- internal/console/dist web/src/api); \
 	if [ -n "$$untracked" ]; then echo "Not committed: $$untracked (run \`make ui\` and commit them)"; exit 1; fi
 
+# The browser tests (web/e2e, docs/console.md): Playwright drives Debian's
+# Chromium against `fanfare serve --demo` on both stores (PostgreSQL at
+# FANFARE_E2E_PG_ADMIN, default postgres://postgres@127.0.0.1:5432/test,
+# where each run makes and drops its own database). web/scripts/chromium.sh
+# finds Chromium or, as root, installs Debian's; without one they fail when
+# CI is set and are skipped loudly otherwise. Nothing downloads a browser.
+.PHONY: e2e
+e2e: web/node_modules/.package-lock.json ## Browser tests of the console (Playwright, Chromium) on both stores
+	@chromium=$$(sh web/scripts/chromium.sh); rc=$$?; \
+	if [ $$rc -eq 3 ]; then exit 0; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	cd web && FANFARE_E2E_CHROMIUM=$$chromium $(NPM) run e2e
+
 .PHONY: lint
 # gofmt reads the repository's Go files, not web/node_modules (some npm
 # packages ship Go sources).
