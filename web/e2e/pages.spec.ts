@@ -17,7 +17,11 @@ async function seriousViolations(page: Page) {
   const result = await new AxeBuilder({ page }).analyze();
   const serious = result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, text: `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}` }));
+    .map((v) => {
+      const where = v.nodes.slice(0, 3).map((n) => n.target.join(' '));
+      if (v.nodes.length > 3) where.push(`and ${v.nodes.length - 3} more`);
+      return { id: v.id, text: `${v.impact} ${v.id} on ${page.url()}: ${v.help} — ${where.join(', ')}` };
+    });
   for (const v of serious.filter((v) => KNOWN.includes(v.id))) {
     test.info().annotations.push({ type: 'known axe violation', description: v.text });
     console.warn(`KNOWN AXE VIOLATION (not failed on; see KNOWN in e2e/pages.spec.ts): ${v.text}`);
