@@ -12,7 +12,7 @@ import { ENV_KEY, type Server, type StoreKind } from './servers';
 // returned function stops the servers and removes what was made.
 
 const repo = resolve(import.meta.dirname, '..', '..');
-const pgAdmin = process.env.FANFARE_E2E_PG_ADMIN || 'postgres://postgres@127.0.0.1:5432/test';
+const pgAdmin = process.env.FANFARE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const customers = '2000';
 // Starting the demo on a loaded 2-core machine can take a while.
 const startTimeoutMs = 180_000;
