@@ -25,9 +25,10 @@ build: ## Build bin/fanfare
 # 35 s → 30 s against the default of GOMAXPROCS), and caps how many DuckDB
 # stores a package opens at once on a larger one.
 .PHONY: test
-test: ui-check ## Run the whole test suite: the console's checks, every package on both stores, then each fuzz target briefly
+test: ui-check ## Run the whole test suite: the console's checks, every package on both stores, each fuzz target briefly, then the browser tests
 	$(GO) test -count=1 -parallel 4 ./...
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory e2e
 
 # The fuzz targets are found in the test sources: `go test -list` would link
 # a test binary per package (seconds each with DuckDB) only to list them.
@@ -80,7 +81,7 @@ ui-check: ## Check the web console: npm ci, API types, lint, catalogs, build, an
 
 # The browser tests (web/e2e, docs/console.md): Playwright drives Debian's
 # Chromium against `fanfare serve --demo` on both stores (PostgreSQL at
-# FANFARE_E2E_PG_ADMIN, default postgres://postgres@127.0.0.1:5432/test,
+# FANFARE_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test,
 # where each run makes and drops its own database). web/scripts/chromium.sh
 # finds Chromium or, as root, installs Debian's; without one they fail when
 # CI is set and are skipped loudly otherwise. Nothing downloads a browser.
