@@ -9,7 +9,7 @@ RECIPIENTS ?= 20000
 
 .PHONY: help
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
 run: ## Run Fanfare with the retail demo on the embedded store; the console is at http://127.0.0.1:8080/
@@ -25,9 +25,10 @@ build: ## Build bin/fanfare
 # 35 s → 30 s against the default of GOMAXPROCS), and caps how many DuckDB
 # stores a package opens at once on a larger one.
 .PHONY: test
-test: ui-check ## Run the whole test suite: the console's checks, every package on both stores, then each fuzz target briefly
+test: ui-check ## Run the whole test suite: the console's checks, every package on both stores, each fuzz target briefly, then the browser tests
 	$(GO) test -count=1 -parallel 4 ./...
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory e2e
 
 # The fuzz targets are found in the test sources: `go test -list` would link
 # a test binary per package (seconds each with DuckDB) only to list them.
@@ -77,6 +78,18 @@ ui-check: ## Check the web console: npm ci, API types, lint, catalogs, build, an
 	  echo "The committed console build or API types are stale: run \`make ui\` and commit internal/console/dist and web/src/api."; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard -- internal/console/dist web/src/api); \
 	if [ -n "$$untracked" ]; then echo "Not committed: $$untracked (run \`make ui\` and commit them)"; exit 1; fi
+
+# The browser tests (web/e2e, docs/console.md): Playwright drives Debian's
+# Chromium against `fanfare serve --demo` on both stores (PostgreSQL at
+# FANFARE_TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test,
+# where each run makes and drops its own database). web/scripts/chromium.sh
+# finds Chromium or, as root, installs Debian's; without one they fail when
+# CI is set and are skipped loudly otherwise. Nothing downloads a browser.
+.PHONY: e2e
+e2e: web/node_modules/.package-lock.json ## Browser tests of the console (Playwright, Chromium) on both stores
+	@chromium=$$(sh web/scripts/chromium.sh); rc=$$?; \
+	if [ $$rc -eq 3 ]; then exit 0; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	cd web && FANFARE_E2E_CHROMIUM=$$chromium $(NPM) run e2e
 
 .PHONY: lint
 # gofmt reads the repository's Go files, not web/node_modules (some npm

@@ -29,6 +29,13 @@ export default defineConfig([
     },
   },
   {
+    // The browser tests (Playwright) run in Node; their fixtures' `use` is
+    // Playwright's, not a React hook.
+    files: ['e2e/**/*.ts', 'playwright.config.ts'],
+    languageOptions: { globals: globals.node },
+    rules: { 'react-hooks/rules-of-hooks': 'off', 'i18next/no-literal-string': 'off' },
+  },
+  {
     files: ['scripts/**/*.mjs', '*.js'],
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.node },
