@@ -11,7 +11,7 @@ import { useTitle } from '../useTitle';
 type Run = Schemas['Run'];
 type Health = paths['/api/health']['get']['responses'][200]['content']['application/json'];
 
-const statusColor: Record<Health['status'], string> = { ok: 'green', degraded: 'yellow', failing: 'red', unavailable: 'red' };
+const statusColor: Record<Health['status'], string> = { ok: 'green.4', degraded: 'yellow.4', failing: 'red.9', unavailable: 'red.9' };
 
 /** Home: the node's health first (store, providers), then the data and
  * the recent work. */
