@@ -1,7 +1,7 @@
 import { Alert, Card, Grid, Group, List, Loader, Select, Stack, Text, Textarea, Title } from '@mantine/core';
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
+import { useLocation, useSearchParams } from 'react-router';
 import { formatCount } from '../format';
 import { SaveAudience } from './SaveAudience';
 import { useDimensionAttributes } from './useDimensionAttributes';
@@ -19,6 +19,7 @@ export function AudienceBuilder() {
   const { t } = useTranslation();
   useTitle(t('builder.title'));
   const [params, setParams] = useSearchParams();
+  const home = useRef(useLocation().pathname);
   const [text, setText] = useState(() => params.get('q') ?? localStorage.getItem(DRAFT_KEY) ?? '');
   const [by, setBy] = useState<string | null>(() => params.get('by'));
   const live = useLiveCount(text);
@@ -30,7 +31,11 @@ export function AudienceBuilder() {
     const next: Record<string, string> = {};
     if (text) next.q = text;
     if (by) next.by = by;
-    const timer = setTimeout(() => setParams(next, { replace: true }), 300);
+    // Only while the builder is still the page: a save navigates to the
+    // audience, and a write landing after it put ?q= on that page's address.
+    const timer = setTimeout(() => {
+      if (window.location.pathname === home.current) setParams(next, { replace: true });
+    }, 300);
     return () => clearTimeout(timer);
   }, [text, by, setParams]);
 

@@ -1,1 +1,0 @@
-import{G as e,pt as t,xt as n,yt as r}from"./index-sdVVQCaM.js";var i=n(),a=t(t=>{let n=r([`Input`,`InputWrapper`,`TextInput`],null,t);return(0,i.jsx)(e,{component:`input`,...n,__staticSelector:`TextInput`})});a.classes=e.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};
