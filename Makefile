@@ -51,9 +51,12 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 4s)
 	  done; \
 	done
 
-.PHONY: bench
+.PHONY: bench bench-ui
 bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize; RECIPIENTS=… for the send benchmarks, default 20000)
 	FANFARE_BENCH_CUSTOMERS=$(CUSTOMERS) FANFARE_BENCH_RECIPIENTS=$(RECIPIENTS) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=180m ./bench/
+
+bench-ui: web/node_modules/.package-lock.json ## The console's live count in Chromium over 50 edits, and its first load, on the demo data (embedded; CUSTOMERS=…)
+	sh web/bench/run.sh $(CUSTOMERS)
 
 # The web console (web/, docs/console.md) is built into
 # internal/console/dist and committed, so that `go build` needs no Node.
