@@ -39,7 +39,7 @@ func (s *Server) getConsent() http.HandlerFunc {
 // importConsent records a consent file (delivery.ImportConsent).
 func (s *Server) importConsent(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	res, err := s.svc.ImportConsent(r.Context(), q.Get("dimension"), q.Get("source"), http.MaxBytesReader(nil, r.Body, 1<<30))
+	res, err := s.svc.ImportConsent(r.Context(), q.Get("dimension"), q.Get("source"), s.uploaded(w, r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

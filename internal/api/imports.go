@@ -61,7 +61,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 			name = "upload." + string(opts.Format)
 		}
 	}
-	job, err := s.svc.ImportStart(r.Context(), r.URL.Query().Get("entity"), name, bufio.NewReaderSize(r.Body, 1<<20), opts)
+	job, err := s.svc.ImportStart(r.Context(), r.URL.Query().Get("entity"), name, bufio.NewReaderSize(s.uploaded(w, r), 1<<20), opts)
 	var inErr *ingest.InputError
 	switch {
 	case err == nil:

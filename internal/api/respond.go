@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -164,12 +165,35 @@ func errBadBody(what string, err error) error {
 
 // tooLarge answers a body over its limit, naming the limit.
 func tooLarge(w http.ResponseWriter, mbe *http.MaxBytesError) {
-	limit := fmt.Sprintf("%d bytes", mbe.Limit)
+	writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than this endpoint's limit of "+sizeText(mbe.Limit), map[string]int64{"limit_bytes": mbe.Limit})
+}
+
+// sizeText writes a size in the largest binary unit that divides it.
+func sizeText(n int64) string {
 	switch {
-	case mbe.Limit >= 1<<20 && mbe.Limit%(1<<20) == 0:
-		limit = fmt.Sprintf("%d MiB", mbe.Limit>>20)
-	case mbe.Limit >= 1<<10 && mbe.Limit%(1<<10) == 0:
-		limit = fmt.Sprintf("%d KiB", mbe.Limit>>10)
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
 	}
-	writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than this endpoint's limit of "+limit, map[string]int64{"limit_bytes": mbe.Limit})
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// uploaded is an uploaded file's body, capped at the server's upload
+// limit: past it, reading fails with an error that names the limit (and
+// is an *http.MaxBytesError, answered 413).
+func (s *Server) uploaded(w http.ResponseWriter, r *http.Request) io.Reader {
+	return uploadReader{http.MaxBytesReader(w, r.Body, s.maxUpload)}
+}
+
+type uploadReader struct{ r io.Reader }
+
+func (u uploadReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		err = fmt.Errorf("the file is larger than the upload limit of %s (fanfare serve --max-upload): %w", sizeText(mbe.Limit), err)
+	}
+	return n, err
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"log/slog"
@@ -32,6 +33,7 @@ type Server struct {
 	outages   func() []delivery.Outage
 	problems  func() []Problem
 	transfer  Transfer
+	maxUpload int64
 	mux       *http.ServeMux
 	// origins refuses unsafe requests with the session cookie from
 	// another origin.
@@ -74,7 +76,15 @@ type Config struct {
 	// Transfer is the minimum rate of request bodies and responses; zero
 	// means no pacing.
 	Transfer Transfer
+	// MaxUpload caps the bytes of an uploaded file (an import, a consent
+	// file) as sent, compressed or not: an import's file is spooled to a
+	// temporary file before it loads, so this bounds the disk an upload
+	// may take. Zero means DefaultMaxUpload.
+	MaxUpload int64
 }
+
+// DefaultMaxUpload is the upload cap when none is configured.
+const DefaultMaxUpload = 4 << 30
 
 // New builds the API server.
 func New(cfg Config) *Server {
@@ -83,7 +93,7 @@ func New(cfg Config) *Server {
 		log = slog.Default()
 	}
 	svc := cfg.Service
-	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, maxUpload: cmp.Or(cfg.MaxUpload, DefaultMaxUpload), mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	s.origins = origins(cfg.PublicURL)
 	if c, err := console.New(); err != nil {

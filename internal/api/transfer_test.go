@@ -256,3 +256,46 @@ func TestImportLimitsOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// TestUploadOverTheLimit sends files past the upload cap: the import is
+// refused with 413 naming the limit and recorded failed, saying why, with
+// nothing loaded; a consent file is refused the same way; a file within
+// the cap loads.
+func TestUploadOverTheLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		srv := httptest.NewServer(newAPI(t, api.Config{Service: service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)}), Token: token, Version: "test", MaxUpload: 1 << 10}))
+		t.Cleanup(srv.Close)
+		if code, out := call(t, srv, "POST", "/api/model", model, true); code != http.StatusOK {
+			t.Fatalf("apply model: %d %v", code, out)
+		}
+		var b strings.Builder
+		b.WriteString("customer_id,email\n")
+		for i := range 100 {
+			fmt.Fprintf(&b, "%d,c%d@example.com\n", i, i)
+		}
+		code, out := call(t, srv, "POST", "/api/imports?entity=customers&name=c.csv", b.String(), true)
+		details, _ := out["error"].(map[string]any)
+		if code != http.StatusRequestEntityTooLarge || !strings.Contains(fmt.Sprint(details["message"]), "limit of 1 KiB") {
+			t.Fatalf("import over the cap: %d %v, want 413 naming 1 KiB", code, out)
+		}
+		_, list := call(t, srv, "GET", "/api/imports", "", true)
+		imports, _ := list["imports"].([]any)
+		if len(imports) != 1 {
+			t.Fatalf("imports = %v, want the refused one recorded", list)
+		}
+		got := imports[0].(map[string]any)
+		if got["state"] != "failed" || got["error_kind"] != "bad_input" || !strings.Contains(fmt.Sprint(got["error"]), "larger than the upload limit of 1 KiB (fanfare serve --max-upload)") {
+			t.Errorf("the refused import = %v", got)
+		}
+		if _, ent := call(t, srv, "GET", "/api/entities", "", true); !strings.Contains(fmt.Sprint(ent), "rows:0") {
+			t.Errorf("entities after the refused import = %v, want no rows", ent)
+		}
+		code, out = call(t, srv, "POST", "/api/consent/import?dimension=customers&source=test", "customer_id,channel,status\n"+strings.Repeat("1,email,opt_out\n", 100), true)
+		if code != http.StatusRequestEntityTooLarge {
+			t.Errorf("consent file over the cap: %d %v, want 413", code, out)
+		}
+		if code, out := upload(t, srv, "/api/imports?entity=customers&name=c.csv", "customer_id,email\n1,a@example.com\n"); out["status"] != "completed" {
+			t.Errorf("a file within the cap: %d %v", code, out)
+		}
+	})
+}

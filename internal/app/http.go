@@ -15,6 +15,7 @@ type httpFlags struct {
 	IdleTimeout       time.Duration `name:"http-idle-timeout" env:"FANFARE_HTTP_IDLE_TIMEOUT" default:"2m" help:"Time an idle keep-alive connection stays open."`
 	MinRate           cli.ByteSize  `name:"http-min-rate" env:"FANFARE_HTTP_MIN_RATE" default:"1KiB" help:"Bytes a second a client must keep sending a request body and taking a response, on average, after the grace (0: no minimum)."`
 	RateGrace         time.Duration `name:"http-rate-grace" env:"FANFARE_HTTP_RATE_GRACE" default:"30s" help:"Time a client may make the server wait before the minimum rate counts."`
+	MaxUpload         cli.ByteSize  `name:"max-upload" env:"FANFARE_MAX_UPLOAD" default:"4GiB" help:"Largest file an upload may send (an import, a consent file), compressed or not: an import's file waits in a temporary file ($TMPDIR) while it loads, so this bounds the disk one upload takes."`
 }
 
 // server returns an HTTP server with the flags' timeouts.

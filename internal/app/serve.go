@@ -110,7 +110,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 
 	handler := api.New(api.Config{Service: svc, Log: g.Log(), Version: cli.Version,
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
-		Transfer: c.transfer()})
+		Transfer: c.transfer(), MaxUpload: int64(c.MaxUpload)})
 	srv := c.server(handler)
 	g.Log().Info("fanfare serving", "url", url, "console", url+"/", "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.Log())

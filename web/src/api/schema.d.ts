@@ -852,7 +852,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
+                /** @description the file is larger than the server's upload limit (fanfare serve --max-upload, default 4 GiB; details.limit_bytes); a refused import is recorded failed */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4029,7 +4029,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
+                /** @description the file is larger than the server's upload limit (fanfare serve --max-upload, default 4 GiB; details.limit_bytes); a refused import is recorded failed */
                 413: {
                     headers: {
                         [name: string]: unknown;
