@@ -23,10 +23,19 @@ type Document struct {
 	// Activities are in document order.
 	Activities  []*Activity
 	Transitions []Transition
+	// Layout places activities on the console's canvas, by activity id;
+	// nil when the document has none. It never changes what a run does.
+	Layout map[string]Position
 
 	// lines maps a path such as "activities.groups.subsets[1].where" to
 	// its line in the parsed document.
 	lines map[string]int
+}
+
+// Position is where an activity sits on the canvas, in canvas units (the
+// console's; the engine never reads it).
+type Position struct {
+	X, Y float64
 }
 
 // Activity is one node of the graph.

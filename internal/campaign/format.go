@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,6 +65,13 @@ func Format(d *Document) []byte {
 		} else {
 			fmt.Fprintf(&b, "  - {from: %s, output: %s, to: %s}\n", quote(t.From), quote(t.Output), quote(t.To))
 		}
+	}
+	if len(d.Layout) > 0 {
+		b.WriteString("layout:\n")
+	}
+	for _, id := range layoutOrder(d) {
+		p := d.Layout[id]
+		fmt.Fprintf(&b, "  %s: {x: %s, y: %s}\n", key(id), strconv.FormatFloat(p.X, 'f', -1, 64), strconv.FormatFloat(p.Y, 'f', -1, 64))
 	}
 	return b.Bytes()
 }
@@ -147,4 +155,23 @@ func scalar(v any) string {
 		return "null"
 	}
 	return string(data)
+}
+
+// layoutOrder lists the ids of the layout's positions: the activities'
+// in document order, then any other (an invalid document's) sorted.
+func layoutOrder(d *Document) []string {
+	ids := make([]string, 0, len(d.Layout))
+	seen := make(map[string]bool, len(d.Layout))
+	for _, a := range d.Activities {
+		if _, ok := d.Layout[a.ID]; ok && !seen[a.ID] {
+			ids = append(ids, a.ID)
+			seen[a.ID] = true
+		}
+	}
+	for _, id := range sortedKeys(d.Layout) {
+		if !seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

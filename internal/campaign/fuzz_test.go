@@ -11,6 +11,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(head + "  e: {type: end}\ntransitions: [start -> all, all -> e]\n"))
 	f.Add([]byte(`{"name": "j", "activities": {"s": {"type": "start"}, "w": {"type": "wait", "duration": "2h"}}, "transitions": [{"from": "s", "to": "w"}]}`))
 	f.Add([]byte("name: n\nschedule: {at: 2026-05-01T09:00:00+02:00}\nvariables: {x: [1, {a: null}], \"null\": yes}\nactivities:\n  \"a b\": {type: x, label: \"\\u00e9\"}\ntransitions: [{from: \"a b\", to: c}]\n"))
+	f.Add([]byte(head + "transitions: [start -> all]\nlayout:\n  all: {x: -0.5, y: 1e2}\n  x: {x: 0, y: 999999999.75}\n"))
 	f.Add([]byte("activities:\n  t: {type: test, branches: [{name: a, if: 'not (count > 1 or vars.x = \"y\")'}]}\n"))
 	m := setupModel(f)
 	f.Fuzz(func(t *testing.T, doc []byte) {

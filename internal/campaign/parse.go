@@ -1,7 +1,9 @@
 package campaign
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -64,7 +66,7 @@ func (p *docParser) file(f *ast.File) {
 	if body == nil {
 		return
 	}
-	fields, ok := p.Object("", 0, body, "name", "description", "dimension", "variables", "schedule", "policy", "activities", "transitions")
+	fields, ok := p.Object("", 0, body, "name", "description", "dimension", "variables", "schedule", "policy", "activities", "transitions", "layout")
 	if !ok {
 		return
 	}
@@ -102,7 +104,53 @@ func (p *docParser) file(f *ast.File) {
 	if v, ok := fields["transitions"]; ok {
 		p.transitions("transitions", v)
 	}
+	if v, ok := fields["layout"]; ok {
+		p.layout("layout", v)
+	}
 }
+
+// layout reads the canvas positions: activity id → {x, y}, numbers.
+func (p *docParser) layout(path string, e docparse.Entry) {
+	entries := p.UniqueMapping(path, e.Line, e.Value)
+	if len(entries) > 0 {
+		p.d.Layout = make(map[string]Position, len(entries))
+	}
+	for _, a := range entries {
+		ap := docparse.Join(path, a.Name)
+		p.d.lines[ap] = a.Line
+		f, ok := p.Object(ap, a.Line, a.Value, "x", "y")
+		if !ok {
+			continue
+		}
+		var pos Position
+		for _, c := range []struct {
+			name string
+			dst  *float64
+		}{{"x", &pos.X}, {"y", &pos.Y}} {
+			v, ok := f[c.name]
+			if !ok {
+				p.Add(ap, a.Line, "a position needs x and y")
+				break
+			}
+			*c.dst = p.number(docparse.Join(ap, c.name), v)
+		}
+		p.d.Layout[a.Name] = pos
+	}
+}
+
+// number reads a coordinate: a number within ±MaxCoordinate.
+func (p *docParser) number(path string, e docparse.Entry) float64 {
+	if n, ok := p.Value(path, e.Line, e.Value).(json.Number); ok {
+		if f, err := n.Float64(); err == nil && math.Abs(f) <= MaxCoordinate {
+			return f + 0 // -0 is 0
+		}
+	}
+	p.Add(path, e.Line, "expected a number from -%d to %d, found %s", MaxCoordinate, MaxCoordinate, docparse.Describe(docparse.Unwrap(e.Value)))
+	return 0
+}
+
+// MaxCoordinate bounds a layout's coordinates.
+const MaxCoordinate = 1_000_000_000
 
 func (p *docParser) instant(path string, e docparse.Entry) time.Time {
 	s := p.Text(path, e)

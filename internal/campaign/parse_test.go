@@ -141,6 +141,11 @@ func TestParseProblems(t *testing.T) {
 		{"retention", "policy:\n  retention: a week\n", "", "policy.retention", 2, "duration"},
 		{"retries", "policy:\n  retries: many\n", "", "policy.retries", 2, "expected a small integer"},
 		{"variables not a mapping", "variables: [a]\n", "", "variables", 1, "expected a mapping"},
+		{"layout not a mapping", "layout: [a]\n", "", "layout", 1, "expected a mapping"},
+		{"layout position field", "layout:\n  a: {x: 1, y: 2, z: 3}\n", "", "layout.a.z", 2, `unknown field "z"`},
+		{"layout position incomplete", "layout:\n  a: {x: 1}\n", "", "layout.a", 2, "needs x and y"},
+		{"layout position not a number", "layout:\n  a: {x: 1, y: top}\n", "", "layout.a.y", 2, "expected a number"},
+		{"layout position too far", "layout:\n  a: {x: 1, y: 1e12}\n", "", "layout.a.y", 2, "expected a number from -1000000000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,4 +214,43 @@ func canonical(t testing.TB, d *Document) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// TestLayout: positions on the canvas parse, print back in activity
+// order, and are checked against the activities; a run never reads them
+// (nothing outside the console reads Layout).
+func TestLayout(t *testing.T) {
+	doc := head + "  e: {type: end}\ntransitions: [start -> all, all -> e]\nlayout:\n  e: {x: 10.5, y: -0}\n  start: {x: 0, y: 0}\n  all: {x: 200, y: 1000.0}\n"
+	d, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Position{"start": {0, 0}, "all": {200, 1000}, "e": {10.5, 0}}
+	if !reflect.DeepEqual(d.Layout, want) {
+		t.Errorf("layout = %v, want %v", d.Layout, want)
+	}
+	if err := Validate(d, setupModel(t), savedAudiences); err != nil {
+		t.Errorf("a document with a layout: %v", err)
+	}
+	out := string(Format(d))
+	if !strings.HasSuffix(out, "layout:\n  start: {x: 0, y: 0}\n  all: {x: 200, y: 1000}\n  e: {x: 10.5, y: 0}\n") {
+		t.Errorf("formatted:\n%s", out)
+	}
+	back, err := Parse([]byte(out))
+	if err != nil || !reflect.DeepEqual(back.Layout, want) {
+		t.Errorf("read back: %v, %v", back.Layout, err)
+	}
+
+	d, err = Parse([]byte(head + "transitions: [start -> all]\nlayout:\n  gone: {x: 1, y: 2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := problemsOf(t, Validate(d, setupModel(t), savedAudiences))
+	found := false
+	for _, p := range ps {
+		found = found || (p.Path == "layout.gone" && p.Line == 9 && strings.Contains(p.Message, `layout names "gone", which is not an activity`))
+	}
+	if !found {
+		t.Errorf("a position of no activity: %+v", ps)
+	}
 }

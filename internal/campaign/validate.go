@@ -89,6 +89,11 @@ func (v *validator) document() {
 	if d.Schedule != nil {
 		v.schedule("", "schedule", d.Schedule)
 	}
+	for _, id := range sortedKeys(d.Layout) {
+		if d.Activity(id) == nil {
+			v.add("", "layout."+id, "layout names %q, which is not an activity of the campaign", id)
+		}
+	}
 	pol := d.Policy
 	if pol.OnError != "" && pol.OnError != OnErrorAbort && pol.OnError != OnErrorWait {
 		v.add("", "policy.on_error", "on_error %q: want abort or wait", pol.OnError)
