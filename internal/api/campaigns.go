@@ -97,6 +97,21 @@ func (s *Server) listRuns() http.HandlerFunc {
 	}, http.StatusOK)
 }
 
+// activityTypes lists the activity types and their settings' schemas.
+func (s *Server) activityTypes() http.HandlerFunc {
+	return handle(s, noRequest, func(ctx context.Context, _ none) (any, error) {
+		types, err := s.svc.ActivityTypes(ctx)
+		return map[string]any{"types": types}, err
+	}, http.StatusOK)
+}
+
+// campaignSchema answers the JSON Schema of the campaign document.
+func (s *Server) campaignSchema() http.HandlerFunc {
+	return handle(s, noRequest, func(ctx context.Context, _ none) (json.RawMessage, error) {
+		return s.svc.CampaignSchema(ctx)
+	}, http.StatusOK)
+}
+
 // campaignSchedule previews the next occurrences of a campaign's schedule.
 func (s *Server) campaignSchedule() http.HandlerFunc {
 	return handle(s, queryNumber("n"), func(ctx context.Context, req nameAndNumber) (any, error) {

@@ -61,6 +61,8 @@ func (s *Server) dataRoutes() {
 // campaignRoutes: campaigns, their runs and the messages they keep.
 func (s *Server) campaignRoutes() {
 	s.mux.HandleFunc("GET /api/campaigns", s.auth(s.listCampaigns()))
+	s.mux.HandleFunc("GET /api/activity-types", s.auth(s.activityTypes()))
+	s.mux.HandleFunc("GET /api/campaign-schema", s.auth(s.campaignSchema()))
 	s.mux.HandleFunc("POST /api/campaigns", s.auth(s.saveCampaign()))
 	s.mux.HandleFunc("POST /api/campaigns/validate", s.auth(s.validateCampaign()))
 	s.mux.HandleFunc("GET /api/campaigns/{name}", s.auth(s.getCampaign()))

@@ -1,10 +1,14 @@
 package app
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // TestCommandsCreateNoStoreByAccident: a command that only reads or
@@ -49,4 +53,27 @@ func TestMessagesLimitIsServedOrRefused(t *testing.T) {
 			t.Fatalf("messages --limit 10000: %d %q %q", code, out, errs)
 		}
 	})
+}
+
+// TestCampaignSchemaNeedsNoStore: `fanfare campaign schema` prints the
+// document's JSON Schema — the one the API serves — with no store
+// anywhere (an editor's or a CI job's machine), and creates none.
+func TestCampaignSchemaNeedsNoStore(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "fanfare-data")
+	code, out, errs := run(t, "--data-dir", dir, "campaign", "schema")
+	if code != 0 || errs != "" {
+		t.Fatalf("campaign schema: %d %q", code, errs)
+	}
+	want, err := service.CampaignSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if json.Unmarshal([]byte(out), &a) != nil || json.Unmarshal(want, &b) != nil || !reflect.DeepEqual(a, b) {
+		t.Errorf("printed %.200q…, want the service's schema", out)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("campaign schema created %s: %v", dir, err)
+	}
 }

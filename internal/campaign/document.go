@@ -99,11 +99,11 @@ func DefaultPolicy() Policy {
 // occurrence of Cron (5 fields) in TimeZone between From and Until. It is
 // also the settings of a scheduler activity.
 type Schedule struct {
-	At       time.Time `json:"at,omitzero"`
-	Cron     string    `json:"cron,omitempty"`
-	TimeZone string    `json:"timezone,omitempty"`
-	From     time.Time `json:"from,omitzero"`
-	Until    time.Time `json:"until,omitzero"`
+	At       time.Time `json:"at,omitzero" jsonschema_description:"run once at this instant (RFC 3339); or cron"`
+	Cron     string    `json:"cron,omitempty" jsonschema_description:"5 fields: minute hour day-of-month month day-of-week; or at"`
+	TimeZone string    `json:"timezone,omitempty" jsonschema_description:"the IANA time zone of cron (default UTC)"`
+	From     time.Time `json:"from,omitzero" jsonschema_description:"no occurrence of cron before this instant"`
+	Until    time.Time `json:"until,omitzero" jsonschema_description:"no occurrence of cron after this instant"`
 }
 
 // Activity returns the activity with the given id, or nil.

@@ -152,6 +152,12 @@ func combinePorts(s *Combine) []string {
 	return nil
 }
 
+// NewSettings returns a new value of the type's settings struct (such as
+// *Split), what its settings decode into; a channel's is *Channel, free
+// content that the message package reads (message.Email…) with the
+// options of ChannelOptions.
+func (t TypeInfo) NewSettings() any { return t.settings() }
+
 // TypeNames returns the activity types in alphabetical order.
 func TypeNames() []string {
 	names := make([]string, 0, len(Types))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // CampaignCmd groups the campaign subcommands.
@@ -37,6 +39,7 @@ type CampaignCmd struct {
 	Duplicate      CampaignDuplicateCmd      `cmd:"" help:"Copy a campaign under a new name."`
 	List           CampaignListCmd           `cmd:"" help:"List campaigns."`
 	Schedule       CampaignScheduleCmd       `cmd:"" help:"Preview the next occurrences of a campaign's schedule."`
+	Schema         CampaignSchemaCmd         `cmd:"" help:"Print the JSON Schema of campaign documents (for editors and CI; opens no store)."`
 }
 
 // campaignRef resolves FILE-or-NAME: a file is saved first (a new version)
@@ -526,6 +529,24 @@ func (c *CampaignScheduleCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		return nil
 	})
+}
+
+// CampaignSchemaCmd prints the campaign document's JSON Schema.
+type CampaignSchemaCmd struct{}
+
+// Run prints it, indented.
+func (c *CampaignSchemaCmd) Run(g *Globals) error {
+	raw, err := service.CampaignSchema()
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = g.stdout.Write(out.Bytes())
+	return err
 }
 
 // CampaignConfirmCmd confirms a held send.

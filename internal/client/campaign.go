@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -166,6 +167,26 @@ func (c *Client) RunPreview(ctx context.Context, id int64, activity, port string
 		return nil, nil, err
 	}
 	return res.Columns, res.Rows, nil
+}
+
+// ActivityTypes lists the activity types and their settings' schemas.
+func (c *Client) ActivityTypes(ctx context.Context) ([]service.ActivityType, error) {
+	var res struct {
+		Types []service.ActivityType `json:"types"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/activity-types", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Types, nil
+}
+
+// CampaignSchema returns the JSON Schema of the campaign document.
+func (c *Client) CampaignSchema(ctx context.Context) (json.RawMessage, error) {
+	var res json.RawMessage
+	if err := c.call(ctx, http.MethodGet, "/api/campaign-schema", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // CampaignSchedule lists the next occurrences of a campaign's schedule.

@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"sync"
@@ -65,6 +66,11 @@ type Service interface {
 	CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error)
 	Campaigns(ctx context.Context) ([]engine.Campaign, error)
 	CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error)
+	// ActivityTypes lists the activity types with their ports and the
+	// JSON Schema of their settings; CampaignSchedule the JSON Schema of
+	// the whole document.
+	ActivityTypes(ctx context.Context) ([]ActivityType, error)
+	CampaignSchema(ctx context.Context) (json.RawMessage, error)
 	// PreviewMessage renders a campaign's channel activity for one profile.
 	PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error)
 	// SendProof renders it and sends it to test addresses.

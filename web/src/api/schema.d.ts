@@ -4753,6 +4753,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/activity-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The activity types of campaigns, with their ports and the JSON Schema of their settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description types, in alphabetical order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            types: components["schemas"]["ActivityType"][];
+                        };
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/campaign-schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The JSON Schema (2020-12) of the campaign document, for editors and CI (fanfare campaign schema): its shape; campaign validate checks the rest */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a JSON Schema */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5021,6 +5131,24 @@ export interface components {
             started_at: string;
             /** Format: date-time */
             finished_at?: string;
+        };
+        /** @description An activity type of the campaign document: its palette group, ports and the JSON Schema (2020-12) of its settings (every key but type and label), reflected from the settings that validation decodes */
+        ActivityType: {
+            type: string;
+            /** @enum {string} */
+            group: "flow" | "targeting" | "channel";
+            /** @description starts a run: takes no input */
+            entry: boolean;
+            min_inputs: number;
+            /** @description -1: any number */
+            max_inputs: number;
+            /** @description ports that must be connected (a channel's out may end the branch) */
+            outputs: string[];
+            optional_outputs: string[];
+            /** @description the settings add ports (split subsets, test branches, complement, remainder) */
+            dynamic_outputs: boolean;
+            /** @description a JSON Schema */
+            settings: Record<string, never>;
         };
     };
     responses: {
