@@ -38,6 +38,20 @@ func (s *Server) publishCampaign() http.HandlerFunc {
 	return handle(s, pathName, s.svc.CampaignPublish, http.StatusOK)
 }
 
+func (s *Server) archiveCampaign() http.HandlerFunc {
+	return handle(s, pathName, s.svc.CampaignArchive, http.StatusOK)
+}
+
+func (s *Server) unarchiveCampaign() http.HandlerFunc {
+	return handle(s, pathName, s.svc.CampaignUnarchive, http.StatusOK)
+}
+
+func (s *Server) deleteCampaign() http.HandlerFunc {
+	return handle(s, pathName, func(ctx context.Context, name string) (none, error) {
+		return none{}, s.svc.CampaignDelete(ctx, name)
+	}, http.StatusNoContent)
+}
+
 // renameRequest copies a campaign under a new name.
 type renameRequest struct {
 	name, newName string

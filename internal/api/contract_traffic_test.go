@@ -51,6 +51,17 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("POST", id+"/pause", "", http.StatusOK)
 	do("POST", id+"/resume", "", http.StatusOK)
 	do("POST", id+"/stop", "", http.StatusOK)
+	do("POST", "/api/campaigns/frenchies/archive", "", http.StatusOK)
+	if out := do("POST", "/api/campaigns/frenchies/runs", `{"mode": "live"}`, http.StatusConflict); out["error"].(map[string]any)["reason"] != "archived" {
+		t.Errorf("a run of an archived campaign: %v", out)
+	}
+	if out := do("DELETE", "/api/campaigns/frenchies", "", http.StatusConflict); out["error"].(map[string]any)["reason"] != "has_runs" {
+		t.Errorf("deleting a campaign with runs: %v", out)
+	}
+	do("POST", "/api/campaigns/frenchies/unarchive", "", http.StatusOK)
+	do("POST", "/api/campaigns/frenchies/duplicate", `{"name": "copy"}`, http.StatusCreated)
+	do("DELETE", "/api/campaigns/copy", "", http.StatusNoContent)
+	do("GET", "/api/campaigns/copy", "", http.StatusNotFound)
 
 	do("GET", "/api/messages", "", http.StatusOK)
 	do("GET", "/api/keys", "", http.StatusOK)

@@ -31,7 +31,7 @@ func TestRunActionsOnAMissingRun(t *testing.T) {
 func TestHTTPStatusesSayWhatIsWrong(t *testing.T) {
 	t.Parallel()
 	srv := setup(t, storetest.Open(t, "duckdb"))
-	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/campaigns", nil)
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/api/campaigns", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -39,7 +39,7 @@ func TestHTTPStatusesSayWhatIsWrong(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST" {
-		t.Fatalf("DELETE /api/campaigns: %s, Allow %q", resp.Status, resp.Header.Get("Allow"))
+		t.Fatalf("PUT /api/campaigns: %s, Allow %q", resp.Status, resp.Header.Get("Allow"))
 	}
 	if code, _ := call(t, srv, "GET", "/api/nothing-here", "", true); code != http.StatusNotFound {
 		t.Fatalf("unknown path: %d", code)

@@ -121,6 +121,8 @@ var errorKinds = []ErrorKind{
 	{Err: delivery.ErrNoProvider, Status: http.StatusServiceUnavailable, Code: "no_provider"},
 	{Err: engine.ErrRunState, Status: http.StatusConflict, Code: "conflict", Reason: "run_state"},
 	{Err: engine.ErrNotPublished, Status: http.StatusConflict, Code: "conflict", Reason: "not_published"},
+	{Err: engine.ErrArchived, Status: http.StatusConflict, Code: "conflict", Reason: "archived"},
+	{Err: engine.ErrHasRuns, Status: http.StatusConflict, Code: "conflict", Reason: "has_runs"},
 	{Err: keyring.ErrTokenName, Status: http.StatusBadRequest, Code: "bad_request", Reason: "token_name"},
 	{Err: keyring.ErrCurrentKey, Status: http.StatusConflict, Code: "conflict", Reason: "current_key"},
 	{Err: keyring.ErrTokenExists, Status: http.StatusConflict, Code: "conflict", Reason: "token_exists"},

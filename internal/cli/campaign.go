@@ -37,6 +37,9 @@ type CampaignCmd struct {
 	Resolve        CampaignResolveCmd        `cmd:"" help:"Resend or drop a run's in-doubt messages (--resend | --drop [--activity A])."`
 	Confirm        CampaignConfirmCmd        `cmd:"" help:"Confirm the send of a live run held for confirmation (policy confirm_send)."`
 	Duplicate      CampaignDuplicateCmd      `cmd:"" help:"Copy a campaign under a new name."`
+	Archive        CampaignArchiveCmd        `cmd:"" help:"Put a campaign away: its schedule ends, no run starts, its runs' history stays."`
+	Unarchive      CampaignUnarchiveCmd      `cmd:"" help:"Bring an archived campaign back (published with its schedule, or a draft)."`
+	Delete         CampaignDeleteCmd         `cmd:"" help:"Delete a campaign that never ran (one with runs is archived instead)."`
 	List           CampaignListCmd           `cmd:"" help:"List campaigns."`
 	Schedule       CampaignScheduleCmd       `cmd:"" help:"Preview the next occurrences of a campaign's schedule."`
 	Schema         CampaignSchemaCmd         `cmd:"" help:"Print the JSON Schema of campaign documents (for editors and CI; opens no store)."`
@@ -480,6 +483,56 @@ func (c *CampaignDuplicateCmd) Run(ctx context.Context, g *Globals) error {
 			return err
 		}
 		fmt.Fprintf(g.stdout, "%s: draft version %d\n", cp.Name, cp.LatestVersion)
+		return nil
+	})
+}
+
+// CampaignArchiveCmd archives a campaign.
+type CampaignArchiveCmd struct {
+	Campaign string `arg:""`
+}
+
+// Run archives.
+func (c *CampaignArchiveCmd) Run(ctx context.Context, g *Globals) error {
+	return withBackend(ctx, g, func(b Backend) error {
+		cp, err := b.CampaignArchive(ctx, c.Campaign)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "%s: %s\n", cp.Name, cp.Status)
+		return nil
+	})
+}
+
+// CampaignUnarchiveCmd brings an archived campaign back.
+type CampaignUnarchiveCmd struct {
+	Campaign string `arg:""`
+}
+
+// Run unarchives.
+func (c *CampaignUnarchiveCmd) Run(ctx context.Context, g *Globals) error {
+	return withBackend(ctx, g, func(b Backend) error {
+		cp, err := b.CampaignUnarchive(ctx, c.Campaign)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "%s: %s\n", cp.Name, cp.Status)
+		return nil
+	})
+}
+
+// CampaignDeleteCmd deletes a campaign that never ran.
+type CampaignDeleteCmd struct {
+	Campaign string `arg:""`
+}
+
+// Run deletes.
+func (c *CampaignDeleteCmd) Run(ctx context.Context, g *Globals) error {
+	return withBackend(ctx, g, func(b Backend) error {
+		if err := b.CampaignDelete(ctx, c.Campaign); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "%s: deleted\n", c.Campaign)
 		return nil
 	})
 }

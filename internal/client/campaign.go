@@ -53,6 +53,29 @@ func (c *Client) CampaignPublish(ctx context.Context, name string) (*engine.Camp
 	return &res, nil
 }
 
+// CampaignArchive archives a campaign.
+func (c *Client) CampaignArchive(ctx context.Context, name string) (*engine.Campaign, error) {
+	var res engine.Campaign
+	if err := c.call(ctx, http.MethodPost, "/api/campaigns/"+url.PathEscape(name)+"/archive", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CampaignUnarchive brings an archived campaign back.
+func (c *Client) CampaignUnarchive(ctx context.Context, name string) (*engine.Campaign, error) {
+	var res engine.Campaign
+	if err := c.call(ctx, http.MethodPost, "/api/campaigns/"+url.PathEscape(name)+"/unarchive", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CampaignDelete deletes a campaign that never ran.
+func (c *Client) CampaignDelete(ctx context.Context, name string) error {
+	return c.call(ctx, http.MethodDelete, "/api/campaigns/"+url.PathEscape(name), nil, nil, "", nil)
+}
+
 // CampaignDuplicate copies a campaign under a new name.
 func (c *Client) CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error) {
 	var res engine.Campaign

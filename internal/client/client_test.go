@@ -225,6 +225,17 @@ func roundTripCases(ctx context.Context, c, bare *Client, run int64) []roundTrip
 			_, err := c.RunStart(ctx, "draft", engine.RunOptions{Mode: engine.ModeLive})
 			return err
 		}},
+		{name: "archived", is: engine.ErrArchived, call: func() error {
+			if _, err := c.CampaignDuplicate(ctx, "draft", "shelved"); err != nil {
+				return err
+			}
+			if _, err := c.CampaignArchive(ctx, "shelved"); err != nil {
+				return err
+			}
+			_, err := c.RunStart(ctx, "shelved", engine.RunOptions{Mode: engine.ModeSimulate})
+			return err
+		}},
+		{name: "has runs", is: engine.ErrHasRuns, call: func() error { return c.CampaignDelete(ctx, "hello") }},
 		{name: "decision", is: engine.ErrDecision, call: func() error {
 			_, err := c.RunResolve(ctx, run, engine.ResolveRequest{Decision: "both"})
 			return err

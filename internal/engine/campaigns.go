@@ -18,7 +18,19 @@ import (
 const (
 	StatusDraft     = "draft"
 	StatusPublished = "published"
+	// StatusArchived is a campaign put away: no run starts (by hand,
+	// schedule or signal), no version is added or published, and its
+	// runs' history stays; Unarchive brings it back.
+	StatusArchived = "archived"
 )
+
+// ErrArchived is returned when an archived campaign is asked to start a
+// run, take a new version or be published.
+var ErrArchived = errors.New("the campaign is archived: unarchive it first")
+
+// ErrHasRuns is returned when a campaign with runs is asked to be
+// deleted: archive it instead.
+var ErrHasRuns = store.ErrHasRuns
 
 // ErrNotPublished is returned when a live run is asked of a campaign that
 // has no published version.
@@ -46,7 +58,15 @@ func (e *Engine) Save(ctx context.Context, doc []byte) (*Campaign, error) {
 		return nil, err
 	}
 	err = e.store.InTx(ctx, func(tx *store.Tx) error {
-		_, _, err := e.store.Campaigns().On(tx).AddVersion(ctx, d.Name, StatusDraft, string(doc), e.Now())
+		cs := e.store.Campaigns().On(tx)
+		if id, _, _, err := cs.Versions(ctx, d.Name); err == nil {
+			if err := notArchived(ctx, cs, id); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		_, _, err := cs.AddVersion(ctx, d.Name, StatusDraft, string(doc), e.Now())
 		if err != nil {
 			return fmt.Errorf("save campaign %s: %w", d.Name, err)
 		}
@@ -168,6 +188,9 @@ func (e *Engine) Publish(ctx context.Context, name string) (*Campaign, error) {
 	}
 	now := e.Now().UTC()
 	err = e.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := notArchived(ctx, e.store.Campaigns().On(tx), c.ID); err != nil {
+			return err
+		}
 		if err := e.store.Campaigns().On(tx).Publish(ctx, c.ID, c.LatestVersion, StatusPublished, now); err != nil {
 			return err
 		}
@@ -177,6 +200,91 @@ func (e *Engine) Publish(ctx context.Context, name string) (*Campaign, error) {
 		return nil, fmt.Errorf("publish %s: %w", name, err)
 	}
 	return e.Get(ctx, name)
+}
+
+// notArchived locks the campaign's row for the transaction of cs (see
+// store.Campaigns.Lock) and refuses an archived one.
+func notArchived(ctx context.Context, cs store.Campaigns, id int64) error {
+	status, err := cs.Lock(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("campaign %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if status == StatusArchived {
+		return ErrArchived
+	}
+	return nil
+}
+
+// Archive puts a campaign away: its schedule ends and nothing starts a
+// run of it until Unarchive; runs under way go on. Archiving an archived
+// campaign changes nothing.
+func (e *Engine) Archive(ctx context.Context, name string) (*Campaign, error) {
+	c, err := e.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
+		cs := e.store.Campaigns().On(tx)
+		if err := cs.SetStatus(ctx, c.ID, StatusArchived, e.Now()); err != nil {
+			return err
+		}
+		return cs.Schedule(ctx, c.ID, 0, time.Time{})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive %s: %w", name, err)
+	}
+	return e.Get(ctx, name)
+}
+
+// Unarchive brings an archived campaign back as it was: published (its
+// schedule planned again from now: occurrences missed while archived do
+// not run) or a draft.
+func (e *Engine) Unarchive(ctx context.Context, name string) (*Campaign, error) {
+	c, err := e.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != StatusArchived {
+		return c, nil
+	}
+	now := e.Now().UTC()
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
+		cs := e.store.Campaigns().On(tx)
+		if c.PublishedVersion == 0 {
+			return cs.SetStatus(ctx, c.ID, StatusDraft, now)
+		}
+		if err := cs.SetStatus(ctx, c.ID, StatusPublished, now); err != nil {
+			return err
+		}
+		d, err := e.document(ctx, cs, c.ID, c.PublishedVersion)
+		if err != nil {
+			return err
+		}
+		return e.planSchedule(ctx, tx, c.ID, c.PublishedVersion, d, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unarchive %s: %w", name, err)
+	}
+	return e.Get(ctx, name)
+}
+
+// Delete removes a campaign that never ran (a draft made by mistake):
+// ErrHasRuns when it has runs — archive those.
+func (e *Engine) Delete(ctx context.Context, name string) error {
+	c, err := e.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
+		return e.store.Campaigns().On(tx).Delete(ctx, c.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	return nil
 }
 
 // Duplicate copies a campaign's latest document under a new name, as a

@@ -123,6 +123,9 @@ func (e *Engine) Start(ctx context.Context, name string, opts RunOptions) (*Run,
 
 // startTx creates a run and queues its entry activities inside tx.
 func (e *Engine) startTx(ctx context.Context, tx *store.Tx, campaignID, version int64, opts RunOptions) (int64, error) {
+	if err := notArchived(ctx, e.store.Campaigns().On(tx), campaignID); err != nil {
+		return 0, err
+	}
 	d, err := e.document(ctx, e.store.Campaigns().On(tx), campaignID, version)
 	if err != nil {
 		return 0, err

@@ -57,6 +57,21 @@ func (l *Local) CampaignDuplicate(ctx context.Context, name, newName string) (*e
 	return l.eng.Duplicate(ctx, name, newName)
 }
 
+// CampaignArchive archives a campaign.
+func (l *Local) CampaignArchive(ctx context.Context, name string) (*engine.Campaign, error) {
+	return l.eng.Archive(ctx, name)
+}
+
+// CampaignUnarchive brings an archived campaign back.
+func (l *Local) CampaignUnarchive(ctx context.Context, name string) (*engine.Campaign, error) {
+	return l.eng.Unarchive(ctx, name)
+}
+
+// CampaignDelete deletes a campaign that never ran.
+func (l *Local) CampaignDelete(ctx context.Context, name string) error {
+	return l.eng.Delete(ctx, name)
+}
+
 // Campaigns lists the campaigns.
 func (l *Local) Campaigns(ctx context.Context) ([]engine.Campaign, error) { return l.eng.List(ctx) }
 

@@ -64,6 +64,12 @@ type Service interface {
 	Campaign(ctx context.Context, name string) (*engine.Campaign, error)
 	CampaignPublish(ctx context.Context, name string) (*engine.Campaign, error)
 	CampaignDuplicate(ctx context.Context, name, newName string) (*engine.Campaign, error)
+	// CampaignArchive puts a campaign away (engine.Archive), and
+	// CampaignUnarchive brings it back; CampaignDelete removes one that
+	// never ran (engine.ErrHasRuns otherwise).
+	CampaignArchive(ctx context.Context, name string) (*engine.Campaign, error)
+	CampaignUnarchive(ctx context.Context, name string) (*engine.Campaign, error)
+	CampaignDelete(ctx context.Context, name string) error
 	Campaigns(ctx context.Context) ([]engine.Campaign, error)
 	CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error)
 	// ActivityTypes lists the activity types with their ports and the

@@ -163,3 +163,55 @@ func (c Campaigns) AdvanceSchedule(ctx context.Context, id int64, next, last tim
 	_, err := c.exec(ctx, `UPDATE ff_schedules SET next_at = $1, last_at = $2 WHERE campaign_id = $3`, next.UTC(), last.UTC(), id)
 	return err
 }
+
+// Lock reads a campaign's status in the transaction of q, holding its row
+// against an archive or a delete until the transaction ends (a shared
+// row lock on PostgreSQL; the embedded store has one writer at a time).
+func (c Campaigns) Lock(ctx context.Context, id int64) (string, error) {
+	q := `SELECT status FROM ff_campaigns WHERE id = $1`
+	if rowLocks(c.d) {
+		q += " FOR SHARE"
+	}
+	var status string
+	err := c.row(ctx, []any{&status}, q, id)
+	return status, err
+}
+
+// SetStatus sets a campaign's status. Run it in a transaction.
+func (c Campaigns) SetStatus(ctx context.Context, id int64, status string, now time.Time) error {
+	_, err := c.exec(ctx, `UPDATE ff_campaigns SET status = $1, updated_at = $2 WHERE id = $3`, status, now.UTC(), id)
+	return err
+}
+
+// ErrHasRuns is a campaign that cannot be deleted: it has runs, whose
+// history (counts, messages, figures) would lose its campaign.
+var ErrHasRuns = errors.New("the campaign has runs: archive it instead (its runs' history stays)")
+
+// Delete removes a campaign that never ran: its versions, schedule, state
+// and row; ErrHasRuns when it has runs. Run it in a transaction: the
+// campaign's row is locked first, so a run starting at the same time
+// (which reads the row with Lock) either comes first and the delete is
+// refused, or finds no campaign.
+func (c Campaigns) Delete(ctx context.Context, id int64) error {
+	q := `SELECT id FROM ff_campaigns WHERE id = $1`
+	if rowLocks(c.d) {
+		q += " FOR UPDATE"
+	}
+	if err := c.row(ctx, []any{&id}, q, id); err != nil {
+		return err
+	}
+	var runs int64
+	if err := c.row(ctx, []any{&runs}, `SELECT count(*) FROM ff_runs WHERE campaign_id = $1`, id); err != nil {
+		return err
+	}
+	if runs > 0 {
+		return ErrHasRuns
+	}
+	for _, table := range []string{"ff_campaign_versions", "ff_schedules", "ff_campaign_state"} {
+		if _, err := c.exec(ctx, `DELETE FROM `+table+` WHERE campaign_id = $1`, id); err != nil {
+			return err
+		}
+	}
+	_, err := c.exec(ctx, `DELETE FROM ff_campaigns WHERE id = $1`, id)
+	return err
+}

@@ -1880,6 +1880,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
+                /** @description the campaign is archived (reason archived): unarchive it first */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
                 /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
                 413: {
                     headers: {
@@ -2064,7 +2073,73 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a campaign that never ran (its versions, schedule and state) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description a malformed request (a parameter, the body) or one the domain refuses: code and reason say which */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description no such campaign */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the campaign has runs (reason has_runs): archive it instead */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -2121,6 +2196,15 @@ export interface paths {
                 403: components["responses"]["CrossOrigin"];
                 /** @description no such campaign */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the campaign is archived (reason archived): unarchive it first */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2571,7 +2655,7 @@ export interface paths {
                     };
                 };
                 403: components["responses"]["CrossOrigin"];
-                /** @description not published */
+                /** @description not published; or the campaign is archived (reason archived) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4863,6 +4947,156 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/campaigns/{name}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a campaign: its schedule ends, no run starts (by hand, schedule or signal), no version is added or published; runs under way go on, and its runs' history stays */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the campaign */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Campaign"];
+                    };
+                };
+                /** @description invalid campaign: details lists every problem with its activity, path and line */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description no such campaign */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/campaigns/{name}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bring an archived campaign back: published (its schedule planned again from now) or a draft */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the campaign */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Campaign"];
+                    };
+                };
+                /** @description invalid campaign: details lists every problem with its activity, path and line */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description no such campaign */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4879,7 +5113,7 @@ export interface components {
                  * @description Tells apart the errors that share a code: bad_request (invalid_key, invalid_address, unknown_channel, invalid_decision, token_name, invalid_request, limit; none for a malformed request), bad_input (unknown_entity: the import names an entity the model lacks), conflict (run_state, not_published, current_key, token_exists, concurrent_model_change), exists (audience_exists, current_version, concurrent_change).
                  * @enum {string}
                  */
-                reason?: "audience_exists" | "concurrent_change" | "concurrent_model_change" | "current_key" | "current_version" | "invalid_address" | "invalid_decision" | "invalid_key" | "invalid_request" | "limit" | "not_published" | "run_state" | "token_exists" | "token_name" | "unknown_channel" | "unknown_entity";
+                reason?: "audience_exists" | "concurrent_change" | "concurrent_model_change" | "current_key" | "current_version" | "invalid_address" | "invalid_decision" | "invalid_key" | "invalid_request" | "limit" | "not_published" | "archived" | "has_runs" | "run_state" | "token_exists" | "token_name" | "unknown_channel" | "unknown_entity";
                 message: string;
                 details?: unknown;
             };
@@ -4992,7 +5226,7 @@ export interface components {
             id: number;
             name: string;
             /** @enum {string} */
-            status: "draft" | "published";
+            status: "draft" | "published" | "archived";
             latest_version: number;
             published_version?: number;
             document?: string;
