@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -51,6 +52,9 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("POST", id+"/pause", "", http.StatusOK)
 	do("POST", id+"/resume", "", http.StatusOK)
 	do("POST", id+"/stop", "", http.StatusOK)
+	if out := do("GET", id+"/events", "", http.StatusOK); !strings.Contains(out["raw"].(string), `"final":true`) {
+		t.Errorf("a stopped run's events: %v", out)
+	}
 	do("POST", "/api/campaigns/frenchies/archive", "", http.StatusOK)
 	if out := do("POST", "/api/campaigns/frenchies/runs", `{"mode": "live"}`, http.StatusConflict); out["error"].(map[string]any)["reason"] != "archived" {
 		t.Errorf("a run of an archived campaign: %v", out)

@@ -2,11 +2,16 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // recentRuns lists the runs of every campaign, newest first.
@@ -104,4 +109,72 @@ func (s *Server) confirmSend() http.HandlerFunc {
 		n, err := s.svc.RunConfirm(ctx, id)
 		return map[string]any{"released": n}, err
 	}, http.StatusOK)
+}
+
+// KeepAlive is how often an idle event stream gets a comment, so that
+// proxies and browsers do not take it for dead.
+const KeepAlive = 15 * time.Second
+
+// watchRun streams a run as server-sent events: `event: update` with a
+// service.RunUpdate as its data, at once and then each time the run
+// changes (service.RunWatch reads it from the store, so counts another
+// node records show too), a comment every KeepAlive, and the stream ends
+// after the final update. A run that does not exist answers 404 before
+// the stream starts; a failure later is an `event: error` with the error
+// body as data.
+func (s *Server) watchRun(w http.ResponseWriter, r *http.Request) {
+	id, err := runID(r)
+	if err == nil {
+		_, err = s.svc.RunStatus(r.Context(), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	var mu sync.Mutex
+	send := func(chunk string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, err := io.WriteString(w, chunk); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if send(": watching run "+strconv.FormatInt(id, 10)+"\n\n") != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		t := time.NewTicker(KeepAlive)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if send(": keep-alive\n\n") != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err = s.svc.RunWatch(ctx, id, func(u service.RunUpdate) error {
+		b, err := json.Marshal(u)
+		if err != nil {
+			return err
+		}
+		return send("event: update\ndata: " + string(b) + "\n\n")
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("watch run", "run", id, "err", err)
+		b, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: "internal", Message: "the run could not be read; see the server log"}})
+		_ = send("event: error\ndata: " + string(b) + "\n\n")
+	}
 }

@@ -76,6 +76,9 @@ type Service interface {
 	// JSON Schema of their settings; CampaignSchedule the JSON Schema of
 	// the whole document.
 	ActivityTypes(ctx context.Context) ([]ActivityType, error)
+	// RunWatch calls fn with a run as it stands and each time it changes,
+	// until its final update (see RunUpdate).
+	RunWatch(ctx context.Context, id int64, fn func(RunUpdate) error) error
 	CampaignSchema(ctx context.Context) (json.RawMessage, error)
 	// PreviewMessage renders a campaign's channel activity for one profile.
 	PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error)

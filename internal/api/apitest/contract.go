@@ -98,8 +98,9 @@ func (c *contract) checkResponse(ex exchange, in *openapi3filter.RequestValidati
 	var problems []string
 	ctype, _, _ := mime.ParseMediaType(ex.header.Get("Content-Type"))
 	ndjson := ctype == "application/x-ndjson"
+	events := ctype == "text/event-stream"
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: ex.status, Header: ex.header,
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeResponseBody: !ex.respWhole || ndjson}}
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, ExcludeResponseBody: !ex.respWhole || ndjson || events}}
 	out.SetBodyBytes(ex.respBody)
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		problems = append(problems, err.Error())
@@ -108,9 +109,13 @@ func (c *contract) checkResponse(ex exchange, in *openapi3filter.RequestValidati
 	if resp != nil && resp.Value != nil && len(resp.Value.Content) == 0 && len(ex.respBody) > 0 && ex.req.Method != http.MethodHead {
 		problems = append(problems, fmt.Sprintf("a %s body the document does not declare", cmp.Or(ctype, "typeless")))
 	}
-	if ndjson && ex.respWhole && resp != nil && resp.Value != nil {
+	if (ndjson || events) && ex.respWhole && resp != nil && resp.Value != nil {
 		if mt := resp.Value.Content.Get(ctype); mt != nil && mt.Schema != nil {
-			problems = append(problems, lines(ex.respBody, mt.Schema.Value)...)
+			check := lines
+			if events {
+				check = updates
+			}
+			problems = append(problems, check(ex.respBody, mt.Schema.Value)...)
 		}
 	}
 	if ex.status >= 400 && ex.respWhole {
@@ -169,6 +174,39 @@ func lines(body []byte, schema *openapi3.Schema) []string {
 		}
 		if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse()); err != nil {
 			problems = append(problems, fmt.Sprintf("NDJSON line %d does not match its schema: %v", n, err))
+		}
+	}
+	return problems
+}
+
+// updates checks the data of each update event of a server-sent event
+// stream against the schema (an error event's data is an ErrorBody, which
+// checkError's rules do not reach mid-stream: it is only read as JSON).
+func updates(body []byte, schema *openapi3.Schema) []string {
+	var problems []string
+	for i, ev := range strings.Split(string(body), "\n\n") {
+		var event, data string
+		for _, line := range strings.Split(ev, "\n") {
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				data += strings.TrimPrefix(line, "data: ")
+			}
+		}
+		if data == "" {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			problems = append(problems, fmt.Sprintf("event %d (%s): its data is not JSON: %v", i+1, event, err))
+			continue
+		}
+		if event != "update" {
+			continue
+		}
+		if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse()); err != nil {
+			problems = append(problems, fmt.Sprintf("event %d (update) does not match its schema: %v", i+1, err))
 		}
 	}
 	return problems

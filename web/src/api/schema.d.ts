@@ -3563,59 +3563,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            channels: {
-                                activity: string;
-                                channel: string;
-                                targeted: number;
-                                /** @description to send, or to retry */
-                                pending: number;
-                                /** @description waiting for an operator's confirm send */
-                                held: number;
-                                /** @description held by the run's pause until it resumes */
-                                paused: number;
-                                /** @description taken back by the run's stop before they were handed to a provider */
-                                cancelled: number;
-                                sent: number;
-                                failed: number;
-                                /** @description handed to the provider with no answer: it may have them; an operator resends or drops them (POST /api/runs/{id}/resolve) */
-                                in_doubt: number;
-                                /** @description in-doubt messages an operator settled as not sent */
-                                dropped: number;
-                                excluded: number;
-                                /** @description excluded messages by reason: opt_out, suppressed, invalid_address, no_address, inactive_device, duplicate_address */
-                                excluded_by_reason?: {
-                                    [key: string]: number;
-                                };
-                                /** @description failed messages by error */
-                                failures?: {
-                                    [key: string]: number;
-                                };
-                                /** @description in-doubt messages by why their outcome is unknown: dispatcher_stopped_mid_send, or the provider's error */
-                                in_doubt_by_reason?: {
-                                    [key: string]: number;
-                                };
-                                /** @description dropped messages by why they were in doubt */
-                                dropped_by_reason?: {
-                                    [key: string]: number;
-                                };
-                                /** @description pending messages that wait for something, by reason: outside_send_window, provider_unavailable, or the error they are retried after */
-                                pending_by_reason?: {
-                                    [key: string]: number;
-                                };
-                                /** @description sent messages by the provider's latest delivery report (an SMS API's status callbacks: delivered, undelivered, failed…) */
-                                delivery_reports?: {
-                                    [key: string]: number;
-                                };
-                                /** @description the operators' decisions on the activity's in-doubt messages, oldest first */
-                                resolutions?: {
-                                    /** @enum {string} */
-                                    decision: "resend" | "drop";
-                                    messages: number;
-                                    actor: components["schemas"]["Actor"];
-                                    /** Format: date-time */
-                                    decided_at: string;
-                                }[];
-                            }[] | null;
+                            channels: components["schemas"]["DeliveryFigures"][] | null;
                         };
                     };
                 };
@@ -5097,6 +5045,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a run live: server-sent events
+         * @description An event stream (text/event-stream): `event: update` whose data is the run as a monitor shows it — {status: the run's graph with its counts as GET /api/runs/{id} answers it, delivery: its channel activities' figures as GET /api/runs/{id}/delivery answers them, final} — at once and then each time the run changes (read from the store every 500 ms, so what another node records shows too); a comment line every 15 s keeps the stream alive; the stream ends after the update whose final is true (the run ended and none of its messages is left to send, held, paused or in doubt). A failure after the stream started is an `event: error` whose data is an ErrorBody.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the event stream: each `event: update` carries a RunUpdate as its data (the schema here is that data's) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["RunUpdate"];
+                    };
+                };
+                /** @description a malformed request (a parameter, the body) or one the domain refuses: code and reason say which */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such run */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description not possible in the run's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5383,6 +5417,66 @@ export interface components {
             dynamic_outputs: boolean;
             /** @description a JSON Schema */
             settings: Record<string, never>;
+        };
+        DeliveryFigures: {
+            activity: string;
+            channel: string;
+            targeted: number;
+            /** @description to send, or to retry */
+            pending: number;
+            /** @description waiting for an operator's confirm send */
+            held: number;
+            /** @description held by the run's pause until it resumes */
+            paused: number;
+            /** @description taken back by the run's stop before they were handed to a provider */
+            cancelled: number;
+            sent: number;
+            failed: number;
+            /** @description handed to the provider with no answer: it may have them; an operator resends or drops them (POST /api/runs/{id}/resolve) */
+            in_doubt: number;
+            /** @description in-doubt messages an operator settled as not sent */
+            dropped: number;
+            excluded: number;
+            /** @description excluded messages by reason: opt_out, suppressed, invalid_address, no_address, inactive_device, duplicate_address */
+            excluded_by_reason?: {
+                [key: string]: number;
+            };
+            /** @description failed messages by error */
+            failures?: {
+                [key: string]: number;
+            };
+            /** @description in-doubt messages by why their outcome is unknown: dispatcher_stopped_mid_send, or the provider's error */
+            in_doubt_by_reason?: {
+                [key: string]: number;
+            };
+            /** @description dropped messages by why they were in doubt */
+            dropped_by_reason?: {
+                [key: string]: number;
+            };
+            /** @description pending messages that wait for something, by reason: outside_send_window, provider_unavailable, or the error they are retried after */
+            pending_by_reason?: {
+                [key: string]: number;
+            };
+            /** @description sent messages by the provider's latest delivery report (an SMS API's status callbacks: delivered, undelivered, failed…) */
+            delivery_reports?: {
+                [key: string]: number;
+            };
+            /** @description the operators' decisions on the activity's in-doubt messages, oldest first */
+            resolutions?: {
+                /** @enum {string} */
+                decision: "resend" | "drop";
+                messages: number;
+                actor: components["schemas"]["Actor"];
+                /** Format: date-time */
+                decided_at: string;
+            }[];
+        };
+        /** @description The data of an update event of GET /api/runs/{id}/events */
+        RunUpdate: {
+            status: components["schemas"]["RunStatus"];
+            delivery: components["schemas"]["DeliveryFigures"][];
+            /** @description the last update: the run ended and none of its messages is left to send, held, paused or in doubt */
+            final: boolean;
         };
     };
     responses: {
