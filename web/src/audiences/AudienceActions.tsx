@@ -37,7 +37,7 @@ export function AppendAudience({ name, dimension }: { name: string; dimension: s
     onSuccess: (a) => {
       client.setQueryData(['audiences', name], a);
       void client.invalidateQueries({ queryKey: ['audiences'] });
-      notifications.show({ color: 'green', message: t('audience.appended', { version: a.version, count: formatCount(a.count) }) });
+      notifications.show({ color: 'green', closeButtonProps: { 'aria-label': t('audience.close') }, message: t('audience.appended', { version: a.version, count: formatCount(a.count) }) });
       close();
     },
   });
@@ -53,7 +53,7 @@ export function AppendAudience({ name, dimension }: { name: string; dimension: s
       <Button variant="default" onClick={() => setOpened(true)}>
         {t('audience.append')}
       </Button>
-      <Modal opened={opened} onClose={close} title={t('audience.appendTitle', { name })} size="lg">
+      <Modal closeButtonProps={{ 'aria-label': t('audience.close') }} opened={opened} onClose={close} title={t('audience.appendTitle', { name })} size="lg">
         <form
           onSubmit={(e) => {
             e.preventDefault();
@@ -135,7 +135,7 @@ export function DeleteAudience({ name, count }: { name: string; count: number })
     onSuccess: () => {
       client.removeQueries({ queryKey: ['audiences', name] });
       void client.invalidateQueries({ queryKey: ['audiences'] });
-      notifications.show({ color: 'green', message: t('audience.deleted', { name }) });
+      notifications.show({ color: 'green', closeButtonProps: { 'aria-label': t('audience.close') }, message: t('audience.deleted', { name }) });
       navigate('/audiences');
     },
   });
@@ -148,7 +148,7 @@ export function DeleteAudience({ name, count }: { name: string; count: number })
       <Button color="red" variant="outline" onClick={() => setOpened(true)}>
         {t('audience.delete')}
       </Button>
-      <Modal opened={opened} onClose={close} title={t('audience.deleteTitle', { name })}>
+      <Modal closeButtonProps={{ 'aria-label': t('audience.close') }} opened={opened} onClose={close} title={t('audience.deleteTitle', { name })}>
         <Stack>
           <Text>{t('audience.deleteIntro', { name, count: formatCount(count) })}</Text>
           {remove.error && (
@@ -179,7 +179,7 @@ export function VersionQuery({ version: v }: { version: Schemas['AudienceVersion
       <Button size="compact-sm" variant="default" onClick={() => setOpened(true)}>
         {t('audience.versionQuery', { version: v.version })}
       </Button>
-      <Modal opened={opened} onClose={() => setOpened(false)} title={t('audience.versionQueryTitle', { version: v.version })} size="lg">
+      <Modal closeButtonProps={{ 'aria-label': t('audience.close') }} opened={opened} onClose={() => setOpened(false)} title={t('audience.versionQueryTitle', { version: v.version })} size="lg">
         <Stack gap="xs">
           <Text size="sm">{t('audience.versionMade', { kind: t(`audience.kinds.${v.kind}`, { defaultValue: v.kind }), time: formatTime(v.created_at), count: formatCount(v.count) })}</Text>
           <Code block>{JSON.stringify(v.query, null, 2)}</Code>

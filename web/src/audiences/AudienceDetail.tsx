@@ -33,7 +33,7 @@ export function AudienceDetail() {
     onSuccess: (a) => {
       client.setQueryData(['audiences', name], a);
       void client.invalidateQueries({ queryKey: ['audiences'] });
-      notifications.show({ color: 'green', message: t('audience.refreshed', { version: a.version, count: formatCount(a.count) }) });
+      notifications.show({ color: 'green', closeButtonProps: { 'aria-label': t('audience.close') }, message: t('audience.refreshed', { version: a.version, count: formatCount(a.count) }) });
     },
   });
   return (

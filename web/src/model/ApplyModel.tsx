@@ -54,7 +54,7 @@ export function ApplyModel({ current, onApplied }: { current?: string; onApplied
       void client.invalidateQueries({ queryKey: ['model'] });
       void client.invalidateQueries({ queryKey: ['model-versions'] });
       void client.invalidateQueries({ queryKey: ['entities'] });
-      notifications.show({ color: 'green', message: t('model.apply.applied', { version: res.version }) });
+      notifications.show({ color: 'green', closeButtonProps: { 'aria-label': t('model.close') }, message: t('model.apply.applied', { version: res.version }) });
       onApplied(res.version);
     },
   });
@@ -259,7 +259,7 @@ function ConfirmLoss(props: { opened: boolean; changes: Change[]; pending: boole
   };
   const entities = [...new Set(props.changes.map((c) => c.entity))].join(', ');
   return (
-    <Modal opened={props.opened} onClose={close} title={t('model.confirm.title')} size="lg">
+    <Modal closeButtonProps={{ 'aria-label': t('model.close') }} opened={props.opened} onClose={close} title={t('model.confirm.title')} size="lg">
       <Stack>
         <Text>{t('model.confirm.intro', { count: props.changes.length })}</Text>
         <List spacing="xs" aria-label={t('model.confirm.losses')}>

@@ -53,7 +53,7 @@ export function ModelVersions({ current }: { current?: number }) {
           ))}
         </Table.Tbody>
       </Table>
-      <Modal opened={open !== null} onClose={() => setOpen(null)} title={t('model.versions.documentOf', { version: open ?? 0 })} size="xl">
+      <Modal closeButtonProps={{ 'aria-label': t('model.close') }} opened={open !== null} onClose={() => setOpen(null)} title={t('model.versions.documentOf', { version: open ?? 0 })} size="xl">
         {open !== null && <VersionDocument version={open} />}
       </Modal>
     </>
