@@ -134,7 +134,9 @@ test('a model that adds an attribute applies in one click; dropping it asks, nam
 
   // Confirm, after ticking the box that names the loss, drops it.
   await page.getByRole('button', { name: 'Apply 1 change, with data loss…' }).click();
-  await confirm.getByRole('checkbox', { name: 'I accept losing this data of stores' }).check();
+  const accept = confirm.getByRole('checkbox', { name: /^I accept this loss: / });
+  await expect(accept).toHaveAccessibleName(`I accept this loss: drop attribute stores.${attribute} (${loss})`);
+  await accept.check();
   await apply.click();
   await expect(confirm).toBeHidden();
   await expect(page.getByTestId('model-version')).toHaveText(`Model version ${before.version + 2}`);

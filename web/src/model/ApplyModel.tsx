@@ -249,7 +249,7 @@ function Diff({ changes }: { changes: Change[] }) {
 }
 
 /** ConfirmLoss asks before a destructive apply: it lists each loss, and
- * applying waits for a tick on a box that names them. */
+ * applying waits for a tick on a box whose label names them again. */
 function ConfirmLoss(props: { opened: boolean; changes: Change[]; pending: boolean; error?: string; onCancel: () => void; onConfirm: () => void }) {
   const { t } = useTranslation();
   const [ticked, setTicked] = useState(false);
@@ -257,7 +257,7 @@ function ConfirmLoss(props: { opened: boolean; changes: Change[]; pending: boole
     setTicked(false);
     props.onCancel();
   };
-  const entities = [...new Set(props.changes.map((c) => c.entity))].join(', ');
+  const losses = props.changes.map((c) => (c.loss ? `${c.description} (${c.loss})` : c.description)).join('; ');
   return (
     <Modal closeButtonProps={{ 'aria-label': t('model.close') }} opened={props.opened} onClose={close} title={t('model.confirm.title')} size="lg">
       <Stack>
@@ -272,7 +272,7 @@ function ConfirmLoss(props: { opened: boolean; changes: Change[]; pending: boole
             </List.Item>
           ))}
         </List>
-        <Checkbox checked={ticked} onChange={(e) => setTicked(e.currentTarget.checked)} label={t('model.confirm.accept', { entities })} />
+        <Checkbox checked={ticked} onChange={(e) => setTicked(e.currentTarget.checked)} label={t('model.confirm.accept', { losses })} />
         {props.error && (
           <Alert color="red" role="alert">
             {props.error}
