@@ -7,8 +7,8 @@ import type { Server } from './servers';
 
 // A saved audience's life on its page: saved through the API, refreshed
 // (a new version whose size is `fanfare audience count`'s), appended to (the
-// union's count), exported as CSV (a header and one line per member),
-// deleted (gone from the list and the API).
+// union's count), exported as CSV (a header and one line per member) and
+// NDJSON (one object per member), deleted (gone from the list and the API).
 
 const text = 'country = "FR"';
 const added = 'country = "DE"';
@@ -61,6 +61,11 @@ test('refresh, append, export and delete a saved audience from its page', async 
   expect(download.suggestedFilename()).toBe(`${name}.csv`);
   const csv = readFileSync(await download.path(), 'utf8');
   expect(csv.split('\n').filter((l) => l !== '')).toHaveLength(counted + 1);
+  const [nd] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export NDJSON' }).click()]);
+  expect(nd.suggestedFilename()).toBe(`${name}.ndjson`);
+  const rows = readFileSync(await nd.path(), 'utf8').split('\n').filter((l) => l !== '');
+  expect(rows).toHaveLength(counted);
+  for (const r of rows) expect(JSON.parse(r)).toBeInstanceOf(Object);
 
   // Append another query's rows: version 3 holds the union.
   await page.getByRole('button', { name: 'Append…' }).click();

@@ -147,7 +147,7 @@ test('a model that adds an attribute applies in one click; dropping it asks, nam
   expect(restored.document).toBe(original);
 });
 
-test('an invalid model document shows each problem with its line', async ({ page, signIn }) => {
+test('an invalid model document, uploaded, shows each problem with its line', async ({ page, signIn }) => {
   await signIn();
   const before = await currentModel(page.request);
   const lines = before.document.split('\n');
@@ -164,7 +164,9 @@ test('an invalid model document shows each problem with its line', async ({ page
   expect(problems[0]?.line).toBe(at + 1);
 
   await openApply(page);
-  await page.getByRole('textbox', { name: 'Model document (YAML or JSON)' }).fill(bad);
+  // Uploaded as a file: its text fills the document.
+  await page.locator('input[type="file"]').setInputFiles({ name: 'bad-model.yaml', mimeType: 'application/yaml', buffer: Buffer.from(bad) });
+  await expect(page.getByRole('textbox', { name: 'Model document (YAML or JSON)' })).toHaveValue(bad);
   await page.getByRole('button', { name: 'Check changes' }).click();
   const alert = page.getByRole('alert').filter({ hasText: 'The document has 1 problem' });
   await expect(alert).toContainText(`line ${at + 1}:`);
