@@ -1,10 +1,7 @@
 import { lazy } from 'react';
 import { createBrowserRouter, RouterProvider } from 'react-router';
-import { AudienceDetail } from './audiences/AudienceDetail';
-import { AudienceList } from './audiences/AudienceList';
 import { Shell } from './layout/Shell';
 import { Campaigns } from './pages/Campaigns';
-import { Data } from './pages/Data';
 import { Home } from './pages/Home';
 import { NotFound } from './pages/NotFound';
 import { SignIn } from './pages/SignIn';
@@ -19,6 +16,11 @@ const Imports = lazy(() => import('./imports/Imports').then((m) => ({ default: m
 const Messages = lazy(() => import('./pages/Messages').then((m) => ({ default: m.Messages })));
 const Settings = lazy(() => import('./pages/Settings').then((m) => ({ default: m.Settings })));
 const MessagePage = lazy(() => import('./messages/MessagePage').then((m) => ({ default: m.MessagePage })));
+// The data model's page (its diagram, the apply flow, the versions) and
+// the audiences' pages (one audience's versions, append, export, delete) too.
+const Data = lazy(() => import('./pages/Data').then((m) => ({ default: m.Data })));
+const AudienceList = lazy(() => import('./audiences/AudienceList').then((m) => ({ default: m.AudienceList })));
+const AudienceDetail = lazy(() => import('./audiences/AudienceDetail').then((m) => ({ default: m.AudienceDetail })));
 const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
 // Every page has its own address (shareable, back and forward work); the
