@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audit"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -68,6 +69,9 @@ type Version struct {
 	Table     string    `json:"table"`
 	Current   bool      `json:"current"`
 	CreatedAt time.Time `json:"created_at"`
+	// CreatedBy is who made it (token:ci, cli:alice, run:42); empty when
+	// unknown (versions made before Fanfare recorded it).
+	CreatedBy string `json:"created_by,omitempty"`
 }
 
 // MemberTables returns an AudienceTables that looks up current member
@@ -148,17 +152,22 @@ func (s *Service) create(ctx context.Context, name, description string, p *prepa
 		if err != nil {
 			return ctxErr(ctx, "save audience "+name, err)
 		}
-		if _, err := a.AddVersion(ctx, newVersion(id, KindSnapshot, sq, p.modelVersion, now), m); err != nil {
+		if _, err := a.AddVersion(ctx, newVersion(ctx, id, KindSnapshot, sq, p.modelVersion, now), m); err != nil {
 			return ctxErr(ctx, "save audience "+name, err)
 		}
 		return nil
 	})
 }
 
-// newVersion is the record of a version to add.
-func newVersion(id int64, kind string, sq storedQuery, modelVersion int64, now time.Time) store.AudienceVersion {
-	return store.AudienceVersion{AudienceID: id, Kind: kind, Query: sq.node, Params: sq.params, TimeZone: sq.timeZone,
+// newVersion is the record of a version to add, made by the actor ctx
+// carries.
+func newVersion(ctx context.Context, id int64, kind string, sq storedQuery, modelVersion int64, now time.Time) store.AudienceVersion {
+	v := store.AudienceVersion{AudienceID: id, Kind: kind, Query: sq.node, Params: sq.params, TimeZone: sq.timeZone,
 		ModelVersion: modelVersion, CreatedAt: now}
+	if a, ok := audit.From(ctx); ok && !a.IsZero() {
+		v.CreatedBy = a.String()
+	}
+	return v
 }
 
 // Refresh runs the current version's query again, against the current data
@@ -245,7 +254,7 @@ func (s *Service) addVersion(ctx context.Context, cur store.AudienceVersion, p *
 	now := time.Now().UTC()
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		a := s.Store.Audiences().On(tx)
-		v, err := a.AddVersion(ctx, newVersion(cur.AudienceID, kind, sq, p.modelVersion, now), m)
+		v, err := a.AddVersion(ctx, newVersion(ctx, cur.AudienceID, kind, sq, p.modelVersion, now), m)
 		if err != nil {
 			return ctxErr(ctx, "add audience version", err)
 		}
@@ -331,7 +340,7 @@ func (s *Service) Versions(ctx context.Context, name string) ([]Version, error) 
 	out := make([]Version, len(recs))
 	for i, r := range recs {
 		out[i] = Version{Version: r.Version, Kind: r.Kind, Count: r.Count, Query: json.RawMessage(r.Query), TimeZone: r.TimeZone,
-			ModelVersion: r.ModelVersion, Table: r.Table, Current: r.Current, CreatedAt: r.CreatedAt}
+			ModelVersion: r.ModelVersion, Table: r.Table, Current: r.Current, CreatedAt: r.CreatedAt, CreatedBy: r.CreatedBy}
 		if out[i].Params, err = storedOf(r).decodeParams(); err != nil {
 			return nil, err
 		}

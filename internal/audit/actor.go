@@ -14,6 +14,8 @@ const (
 	// KindCLI is a person running a command on the store directly (no
 	// server), named by their operating-system user.
 	KindCLI = "cli"
+	// KindRun is a campaign's run (its save_audience), named by its id.
+	KindRun = "run"
 )
 
 // Actor is who made a decision: a kind and a name, written "kind:name"

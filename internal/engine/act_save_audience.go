@@ -2,8 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
+	"github.com/fanfare-dev/fanfare/internal/audit"
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 )
 
@@ -20,7 +22,9 @@ func saveAudience(v *env) ([]output, error) {
 	}
 	if !v.simulate() {
 		svc := &audience.Service{Store: v.store()}
-		if _, err := svc.SaveTable(v.ctx, s.Audience, in.Dimension, in.Table, s.Mode); err != nil {
+		// The version's author is the run that saved it.
+		ctx := audit.WithActor(v.ctx, audit.Actor{Kind: audit.KindRun, Name: strconv.FormatInt(v.st.run.ID, 10)})
+		if _, err := svc.SaveTable(ctx, s.Audience, in.Dimension, in.Table, s.Mode); err != nil {
 			return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 		}
 	}

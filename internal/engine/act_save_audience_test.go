@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
@@ -38,6 +39,9 @@ transitions:
 		a, err := svc.Get(ctx, "fr-kept")
 		if err != nil || a.Count != 4 || a.Version != 1 {
 			t.Fatalf("saved audience = %+v, %v", a, err)
+		}
+		if vs, err := svc.Versions(ctx, "fr-kept"); err != nil || vs[0].CreatedBy != fmt.Sprintf("run:%d", st.Run.ID) {
+			t.Errorf("the version's author = %+v, %v; want the run", vs, err)
 		}
 
 		actRun(t, eng, save("save_gold", `tier = "gold"`, "fr-kept", "append"), ModeLive)

@@ -84,6 +84,14 @@ func TestSavedAudiences(t *testing.T) {
 		if len(vs) != 3 || !vs[2].Current || vs[2].Kind != audience.KindAppend {
 			t.Errorf("versions: %+v", vs)
 		}
+		// Who made each version: the person at the command line, or the
+		// API token (the server's own token here).
+		author := map[string]string{"local": "cli:", "client": "token:"}[im.name]
+		for _, v := range vs {
+			if !strings.HasPrefix(v.CreatedBy, author) || len(v.CreatedBy) == len(author) {
+				t.Errorf("version %d made by %q, want %s…", v.Version, v.CreatedBy, author)
+			}
+		}
 		wantIs(t, "delete the current version", svc.AudienceDeleteVersion(ctx, "french", 3), audience.ErrCurrentVersion)
 		if err := svc.AudienceDeleteVersion(ctx, "french", 1); err != nil {
 			t.Error(err)

@@ -50,6 +50,9 @@ type AudienceVersion struct {
 	Table     string
 	Current   bool
 	CreatedAt time.Time
+	// CreatedBy is who made the version, an audit actor (kind:name); ""
+	// when unknown.
+	CreatedBy string
 }
 
 // Members says what fills a new version's member table: the rows of Query
@@ -66,7 +69,7 @@ type Members struct {
 
 // audienceVersions joins every audience to its versions.
 const audienceVersions = `SELECT a.id, a.name, a.dimension, a.description, a.created_at, a.updated_at,
-	v.version, v.kind, v.count, v.query, v.params, v.timezone, v.model_version, v.table_name, v.version = a.current_version, v.created_at
+	v.version, v.kind, v.count, v.query, v.params, v.timezone, v.model_version, v.table_name, v.version = a.current_version, v.created_at, coalesce(v.created_by, '')
 	FROM ff_audiences a JOIN ff_audience_versions v ON v.audience_id = a.id `
 
 // scanVersion scans a row of audienceVersions.
@@ -74,7 +77,7 @@ func scanVersion(rows *sql.Rows) (AudienceRecord, error) {
 	var r AudienceRecord
 	v := &r.Current
 	err := rows.Scan(&r.ID, &r.Name, &r.Dimension, &r.Description, &r.CreatedAt, &r.UpdatedAt,
-		&v.Version, &v.Kind, &v.Count, &v.Query, &v.Params, &v.TimeZone, &v.ModelVersion, &v.Table, &v.Current, &v.CreatedAt)
+		&v.Version, &v.Kind, &v.Count, &v.Query, &v.Params, &v.TimeZone, &v.ModelVersion, &v.Table, &v.Current, &v.CreatedAt, &v.CreatedBy)
 	r.CreatedAt, r.UpdatedAt, v.CreatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC(), v.CreatedAt.UTC()
 	v.AudienceID, v.Dimension = r.ID, r.Dimension
 	return r, err
@@ -194,9 +197,9 @@ func (a Audiences) AddVersion(ctx context.Context, v AudienceVersion, m Members)
 		return v, err
 	}
 	_, err = a.exec(ctx, `INSERT INTO ff_audience_versions
-		(audience_id, version, kind, query, params, timezone, count, model_version, table_name, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		v.AudienceID, v.Version, v.Kind, v.Query, v.Params, v.TimeZone, v.Count, v.ModelVersion, v.Table, v.CreatedAt)
+		(audience_id, version, kind, query, params, timezone, count, model_version, table_name, created_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		v.AudienceID, v.Version, v.Kind, v.Query, v.Params, v.TimeZone, v.Count, v.ModelVersion, v.Table, v.CreatedAt, sql.NullString{String: v.CreatedBy, Valid: v.CreatedBy != ""})
 	if err != nil {
 		return v, fmt.Errorf("record audience version: %w", err)
 	}

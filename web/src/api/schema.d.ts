@@ -5331,6 +5331,8 @@ export interface components {
             current: boolean;
             /** Format: date-time */
             created_at: string;
+            /** @description who made the version: token:<name>, cli:<user>, run:<id> (a campaign's save_audience); absent when unknown (versions made before it was recorded) */
+            created_by?: string;
         };
         Run: {
             id: number;
