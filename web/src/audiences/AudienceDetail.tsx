@@ -132,6 +132,7 @@ function Versions({ name, current }: { name: string; current: number }) {
               <Table.Th>{t('audience.kind')}</Table.Th>
               <Table.Th ta="right">{t('audiences.count')}</Table.Th>
               <Table.Th>{t('audience.created')}</Table.Th>
+              <Table.Th>{t('audience.createdBy')}</Table.Th>
               <Table.Th>{t('audience.modelVersion')}</Table.Th>
               <Table.Th>{t('audience.actions')}</Table.Th>
             </Table.Tr>
@@ -150,6 +151,7 @@ function Versions({ name, current }: { name: string; current: number }) {
                 <Table.Td>{t(`audience.kinds.${v.kind}`, { defaultValue: v.kind })}</Table.Td>
                 <Table.Td ta="right">{formatCount(v.count)}</Table.Td>
                 <Table.Td>{formatTime(v.created_at)}</Table.Td>
+                <Table.Td>{v.created_by ?? t('audience.unknownAuthor')}</Table.Td>
                 <Table.Td>{v.model_version}</Table.Td>
                 <Table.Td>
                   <Group gap="xs" wrap="nowrap">
