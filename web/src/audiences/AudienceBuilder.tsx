@@ -7,7 +7,8 @@ import { api, errorMessage } from '../api/client';
 import { formatCount } from '../format';
 import { SaveAudience } from './SaveAudience';
 import { attributeChoices, useModel } from './tree/model';
-import { normalize, toWire, type Node } from './tree/node';
+import { normalize, toWire, walk, type Node } from './tree/node';
+import { missing } from './tree/operators';
 import { RuleTree } from './tree/RuleTree';
 import { SampleTable } from './tree/SampleTable';
 import { TextPanel } from './tree/TextPanel';
@@ -69,7 +70,17 @@ export function AudienceBuilder() {
   const audienceNames = useMemo(() => (audiences.data ?? []).map((a) => a.name), [audiences.data]);
 
   const wire = useMemo(() => toWire(tree), [tree]);
-  const both = useValidate({ where: wire });
+  // A tree with a half-made condition is not sent: its nodes say what
+  // they lack, and the count stays the last one, greyed.
+  const incomplete = useMemo(() => {
+    let lacks = false;
+    walk(tree, (n) => (lacks ||= missing(n) !== undefined));
+    return lacks;
+  }, [tree]);
+  // The text has edits the tree does not have yet (being read, or not
+  // readable): the count shown is not the text's.
+  const [textDirty, setTextDirty] = useState(start.initial !== undefined);
+  const both = useValidate(incomplete ? undefined : { where: wire });
   const wireKey = JSON.stringify({ where: wire });
   const valid = both.key === wireKey && !!both.result;
   // The text of the tree, once the server printed it; kept while the
@@ -77,9 +88,9 @@ export function AudienceBuilder() {
   const text = both.last?.text;
 
   const countQuery: CountQuery = { where: wire, sample: SAMPLE_ROWS, ...(columns.length > 0 ? { attributes: columns } : {}) };
-  const live = useLiveCount(countQuery);
-  const split = useLiveCount(by ? { where: wire, breakdown: by } : undefined);
-  const stale = live.pending || live.countedKey !== queryKey(countQuery) || !!live.problems;
+  const live = useLiveCount(incomplete ? undefined : countQuery);
+  const split = useLiveCount(by && !incomplete ? { where: wire, breakdown: by } : undefined);
+  const stale = live.pending || live.countedKey !== queryKey(countQuery) || !!live.problems || textDirty;
   const problems = both.key === wireKey ? both.problems : undefined;
 
   const editTree = useCallback((fn: (t: Node) => Node) => {
@@ -124,7 +135,17 @@ export function AudienceBuilder() {
               {model.error && <Alert color="red">{t('app.error', { message: model.error.message })}</Alert>}
               {model.data && <RuleTree tree={tree} onChange={editTree} model={model.data} audiences={audienceNames} problems={problems} />}
             </Paper>
-            <TextPanel text={text} initial={start.initial} onTree={fromText} open={textOpen} onToggle={() => setTextOpen((o) => !o)} behind={!!problems} edits={edits} />
+            <TextPanel
+              text={text}
+              initial={start.initial}
+              onTree={fromText}
+              dirty={textDirty}
+              onDirty={setTextDirty}
+              open={textOpen}
+              onToggle={() => setTextOpen((o) => !o)}
+              behind={!!problems || incomplete}
+              edits={edits}
+            />
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 5 }}>
@@ -133,14 +154,15 @@ export function AudienceBuilder() {
               <Text size="sm" c="dimmed">
                 {t('builder.count')}
               </Text>
+              {/* Greyed at 0.6, not less: still readable (axe's color-contrast). */}
               <Group gap="sm" align="center">
-                <Text size="2.5rem" fw={700} opacity={stale ? 0.4 : 1} data-testid="live-count">
+                <Text size="2.5rem" fw={700} opacity={stale ? 0.6 : 1} data-testid="live-count">
                   {live.count === undefined ? '—' : formatCount(live.count)}
                 </Text>
                 {live.pending && <Loader size="sm" aria-label={t('builder.counting')} />}
               </Group>
               <Text size="xs" c="dimmed">
-                {live.millis !== undefined && !stale ? t('builder.millis', { millis: Math.round(live.millis) }) : '\u00a0'}
+                {incomplete ? t('tree.incomplete') : live.millis !== undefined && !stale ? t('builder.millis', { millis: Math.round(live.millis) }) : '\u00a0'}
               </Text>
             </Card>
             {problems && problems.length > 0 && (
@@ -157,7 +179,7 @@ export function AudienceBuilder() {
             <Card withBorder component="section" aria-busy={split.pending}>
               <Select label={t('builder.breakdown')} placeholder={t('builder.breakdownNone')} data={dimensionAttrs} value={by} onChange={setBy} clearable searchable />
               {by && split.breakdown && (
-                <Stack mt="sm" opacity={split.pending ? 0.4 : 1}>
+                <Stack mt="sm" opacity={split.pending ? 0.6 : 1}>
                   <Suspense fallback={<Loader size="sm" aria-label={t('app.loading')} />}>
                     <BreakdownChart breakdown={split.breakdown} />
                   </Suspense>

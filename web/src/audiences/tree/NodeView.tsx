@@ -36,14 +36,14 @@ export function NodeView({ node, path, entity }: NodeProps) {
   if (kind === 'not') {
     // not not a: drawn as a negated group of one.
     return (
-      <NodeFrame path={path} notPath={path} negated={false} meaning={meaning}>
+      <NodeFrame path={path} notPath={path} negated={false} meaning={meaning} node={inner}>
         <NodeView node={inner.not!} path={[...path, ['not']]} entity={entity} />
       </NodeFrame>
     );
   }
 
   return (
-    <NodeFrame path={innerPath} notPath={path} negated={negated} meaning={meaning}>
+    <NodeFrame path={innerPath} notPath={path} negated={negated} meaning={meaning} node={inner}>
       {EDITORS[kind as Exclude<Kind, 'not'>]({ node: inner, path: innerPath, entity })}
     </NodeFrame>
   );

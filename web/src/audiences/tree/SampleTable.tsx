@@ -22,7 +22,8 @@ export function SampleTable({ sample, choices, columns, onColumns, stale }: Prop
       <MultiSelect label={t('tree.sampleColumns')} placeholder={t('tree.sampleAll')} data={choices} value={columns} onChange={onColumns} searchable clearable />
       {sample && sample.rows && sample.rows.length === 0 && <Text size="sm">{t('tree.sampleEmpty')}</Text>}
       {sample && sample.rows && sample.rows.length > 0 && (
-        <ScrollArea type="auto" opacity={stale ? 0.4 : 1}>
+        // Focusable: a region that scrolls must be reachable from the keyboard.
+        <ScrollArea type="auto" opacity={stale ? 0.6 : 1} viewportProps={{ tabIndex: 0 }}>
           <Table striped withTableBorder aria-label={t('tree.sampleLabel')} fz="xs">
             <Table.Thead>
               <Table.Tr>

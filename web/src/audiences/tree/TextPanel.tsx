@@ -17,16 +17,19 @@ interface Props {
   behind: boolean;
   /** Counts the edits made in the tree: one replaces a text being read. */
   edits: number;
+  /** The text has edits the tree does not have yet (the builder's state:
+   * its count is not the text's meanwhile). */
+  dirty: boolean;
+  onDirty: (d: boolean) => void;
 }
 
 /** TextPanel shows the tree in the text syntax and takes edits to it: a
  * text the server reads replaces the tree; one it cannot read keeps the
  * tree as it was and says why. While the text has the focus it is the
  * user's; the tree's text replaces it when the tree changes elsewhere. */
-export function TextPanel({ text, initial, onTree, open, onToggle, behind, edits }: Props) {
+export function TextPanel({ text, initial, onTree, open, onToggle, behind, edits, dirty, onDirty: setDirty }: Props) {
   const { t } = useTranslation();
   const [buffer, setBuffer] = useState(initial ?? text ?? '');
-  const [dirty, setDirty] = useState(initial !== undefined);
   const focused = useRef(false);
   // The tree's edit count when the text was last typed in.
   const typedAt = useRef(edits);

@@ -74,7 +74,8 @@ export function ValueInput({ attr, type: given, op, value, onChange, meaning }: 
       );
     }
     case 'days':
-      return <NumberInput aria-label={t('tree.daysOf', { what: meaning })} value={typeof value === 'number' ? value : ''} min={0} max={366} allowDecimal={false} onChange={(v) => onChange(typeof v === 'number' ? v : null)} w={110} suffix={t('tree.daysSuffix')} />;
+      // No max here: the server says what is out of range (0–366), on the condition.
+      return <NumberInput aria-label={t('tree.daysOf', { what: meaning })} value={typeof value === 'number' ? value : ''} min={0} allowDecimal={false} onChange={(v) => onChange(typeof v === 'number' ? v : null)} w={110} suffix={t('tree.daysSuffix')} />;
     case 'weekdays':
       return (
         <MultiSelect aria-label={label} data={WEEKDAYS.map((d) => ({ value: d, label: t(`tree.weekdays.${d}`) }))} value={asStrings(value)} onChange={(v) => onChange(v)} />

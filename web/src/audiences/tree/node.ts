@@ -202,3 +202,11 @@ export function treeKey(tree: Node, wireKey: string): string {
   if (at && top && kindOf(at) === 'group' && groupOf(at).children.length === 1) out.push([groupOf(at).op, 0]);
   return pathKey(out);
 }
+
+/** walk calls fn on every node of the tree with its path. */
+export function walk(n: Node, fn: (n: Node, p: Path) => void, path: Path = []): void {
+  fn(n, path);
+  if (n.not) walk(n.not, fn, [...path, ['not']]);
+  if (n.where) walk(n.where, fn, [...path, ['where']]);
+  for (const op of ['and', 'or'] as const) n[op]?.forEach((c, i) => walk(c, fn, [...path, [op, i]]));
+}

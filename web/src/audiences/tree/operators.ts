@@ -1,7 +1,7 @@
 // The operators each attribute type takes and the value each wants, as
 // docs/audiences.md's operators table says (the server checks again).
 
-import type { Value } from './node';
+import type { Node, Value } from './node';
 
 export type ValueKind = 'none' | 'one' | 'list' | 'range' | 'duration' | 'days' | 'weekdays';
 
@@ -91,4 +91,29 @@ export function fitValue(op: string, old: Value | undefined): Value | undefined 
     default:
       return isList ? (old[0] ?? null) : old === undefined ? null : old;
   }
+}
+
+const blank = (v: Value | undefined) => v === undefined || v === null || v === '';
+
+/** missing says what a node still lacks before the server can read it
+ * (an attribute, a value, a collection, an audience), or undefined when
+ * it is complete. Such a tree is not sent: a half-made condition is not
+ * an error. */
+export function missing(n: Node): 'attribute' | 'value' | 'link' | 'audience' | 'condition' | undefined {
+  // An empty any-of matches nothing: the server refuses it.
+  if (n.or && n.or.length === 0) return 'condition';
+  if (n.audience !== undefined) return n.audience === '' ? 'audience' : undefined;
+  if (n.link !== undefined) {
+    if (n.link === '') return 'link';
+    if (n.count && blank(n.count.value)) return 'value';
+    if (n.aggregate && (n.aggregate.attr === '' || blank(n.aggregate.value))) return 'value';
+    return undefined;
+  }
+  if (n.attr === undefined) return undefined;
+  if (n.attr === '') return 'attribute';
+  const kind = valueKind(n.op);
+  if (kind === 'none') return undefined;
+  if (blank(n.value)) return 'value';
+  if (Array.isArray(n.value) && (n.value.length === 0 || n.value.some((v) => blank(v)))) return 'value';
+  return undefined;
 }
