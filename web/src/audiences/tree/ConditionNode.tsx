@@ -15,7 +15,9 @@ export function ConditionNode({ node, path, entity }: { node: Node; path: Path; 
   const { model, change } = useTree();
   const n = outline(path);
   const attr = attributeAt(model, entity, node.attr);
-  const ops = operatorsFor(attr?.type);
+  // An operator the type does not take (from the text) is still shown, as
+  // it is: the server's problem on this condition says why.
+  const ops = node.op && !operatorsFor(attr?.type).includes(node.op) ? [...operatorsFor(attr?.type), node.op] : operatorsFor(attr?.type);
   const where = node.attr ? t('tree.onAttr', { attr: node.attr, n }) : t('tree.condition', { n });
   const set = (patch: Partial<Node>) => change(path, (cur) => clean({ ...cur, ...patch }));
 
@@ -40,7 +42,7 @@ export function ConditionNode({ node, path, entity }: { node: Node; path: Path; 
           const op = e.currentTarget.value;
           set({ op, value: fitValue(op, node.value), case_insensitive: CASE_OPS.includes(op) ? node.case_insensitive : undefined });
         }}
-        data={ops.map((o) => ({ value: o, label: t(`tree.ops.${o}`) }))}
+        data={ops.map((o) => ({ value: o, label: t(`tree.ops.${o}`, { defaultValue: o }) }))}
       />
       <ValueInput attr={attr} op={node.op} value={node.value} onChange={(value) => set({ value })} meaning={where} />
       {node.op && CASE_OPS.includes(node.op) && (
