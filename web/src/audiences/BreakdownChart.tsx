@@ -21,6 +21,7 @@ export default function BreakdownChart({ breakdown }: { breakdown: Breakdown }) 
       yAxisProps={{ width: 110 }}
       valueFormatter={formatCount}
       series={[{ name: 'count', label: t('builder.count'), color: 'indigo.6' }]}
+      role="img"
       aria-label={t('builder.breakdownOf', { attribute: breakdown.attribute ?? '' })}
     />
   );

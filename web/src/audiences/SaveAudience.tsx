@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { api, errorMessage, type ErrorBody, type Schemas } from '../api/client';
 import { formatCount } from '../format';
+import type { Node } from './tree/node';
 
 class SaveError extends Error {
   constructor(
@@ -16,9 +17,9 @@ class SaveError extends Error {
   }
 }
 
-/** SaveAudience saves the builder's query as a named audience, its rows
- * as of now, and opens it. */
-export function SaveAudience({ text, count }: { text: string; count?: number }) {
+/** SaveAudience saves the builder's query (its JSON tree) as a named
+ * audience, its rows as of now, and opens it. */
+export function SaveAudience({ where, count }: { where: Node; count?: number }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const client = useQueryClient();
@@ -27,7 +28,7 @@ export function SaveAudience({ text, count }: { text: string; count?: number }) 
 
   const save = useMutation({
     mutationFn: async (): Promise<Schemas['Audience']> => {
-      const { data, error, response } = await api.POST('/api/audiences', { body: { name: name.trim(), description: description.trim(), text } });
+      const { data, error, response } = await api.POST('/api/audiences', { body: { name: name.trim(), description: description.trim(), where: where as Record<string, never> } });
       if (!data) throw new SaveError(error as ErrorBody | undefined, response.status);
       return data;
     },
@@ -40,7 +41,7 @@ export function SaveAudience({ text, count }: { text: string; count?: number }) 
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (name.trim() !== '' && text.trim() !== '') save.mutate();
+    if (name.trim() !== '') save.mutate();
   };
   const err = save.error instanceof SaveError ? save.error : undefined;
   const nameError = err?.status === 409 ? t('builder.nameTaken', { name: name.trim() }) : undefined;
@@ -59,7 +60,7 @@ export function SaveAudience({ text, count }: { text: string; count?: number }) 
               {t('builder.saveFailed', { message: save.error.message })}
             </Text>
           )}
-          <Button type="submit" loading={save.isPending} disabled={name.trim() === '' || text.trim() === ''}>
+          <Button type="submit" loading={save.isPending} disabled={name.trim() === ''}>
             {count === undefined ? t('builder.save') : t('builder.saveCount', { count: formatCount(count) })}
           </Button>
         </Stack>

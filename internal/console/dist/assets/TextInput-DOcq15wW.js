@@ -1,1 +1,0 @@
-import{Ct as e,G as t,Tt as n,gt as r}from"./index-rBp5dnzd.js";var i=n(),a=r(n=>{let r=e([`Input`,`InputWrapper`,`TextInput`],null,n);return(0,i.jsx)(t,{component:`input`,...r,__staticSelector:`TextInput`})});a.classes=t.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};
