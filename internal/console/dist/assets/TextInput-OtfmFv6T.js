@@ -1,1 +1,0 @@
-import{K as e,St as t,bt as n,mt as r}from"./index-BXPEViW_.js";var i=t(),a=r(t=>{let r=n([`Input`,`InputWrapper`,`TextInput`],null,t);return(0,i.jsx)(e,{component:`input`,...r,__staticSelector:`TextInput`})});a.classes=e.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};
