@@ -47,6 +47,7 @@ export { expect };
 export const pages = [
   { path: '/', heading: 'Home' },
   { path: '/data', heading: 'Data' },
+  { path: '/data/imports', heading: 'Imports' },
   { path: '/audiences', heading: 'Audiences' },
   { path: '/audiences/new', heading: 'Audience builder' },
   { path: '/campaigns', heading: 'Campaigns' },
@@ -56,8 +57,8 @@ export const pages = [
 
 /** settled waits until a page shows its heading and nothing still loads
  * (no spinner named Loading…, no busy region). */
-export async function settled(page: Page, heading: string) {
-  await expect(page.getByRole('heading', { level: 2, name: heading, exact: true })).toBeVisible();
+export async function settled(page: Page, heading: string | RegExp) {
+  await expect(page.getByRole('heading', { level: 2, name: heading, exact: typeof heading === 'string' })).toBeVisible();
   await expect(page.getByLabel('Loading…', { exact: true })).toHaveCount(0);
   await expect(page.locator('[aria-busy="true"]')).toHaveCount(0);
 }

@@ -118,7 +118,7 @@ function Email({ id, email, dropped }: { id: string; email: EmailContent; droppe
               <Text size="xs" c="dimmed">
                 {remote ? t('inbox.remoteShown') : t('messages.htmlNote')}
               </Text>
-              <Button size="xs" variant="light" onClick={() => setRemote(!remote)}>
+              <Button size="xs" variant="default" onClick={() => setRemote(!remote)}>
                 {remote ? t('inbox.hideRemote') : t('inbox.showRemote')}
               </Button>
             </Group>
