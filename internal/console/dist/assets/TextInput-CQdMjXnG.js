@@ -1,0 +1,1 @@
+import{Dt as e,Tt as t,Z as n,yt as r}from"./index-DDIKsxYK.js";var i=e(),a=r(e=>{let r=t([`Input`,`InputWrapper`,`TextInput`],null,e);return(0,i.jsx)(n,{component:`input`,...r,__staticSelector:`TextInput`})});a.classes=n.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};
