@@ -94,6 +94,12 @@ e2e: web/node_modules/.package-lock.json ## Browser tests of the console (Playwr
 	if [ $$rc -eq 3 ]; then exit 0; elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	cd web && FANFARE_E2E_CHROMIUM=$$chromium $(NPM) run e2e
 
+.PHONY: screenshots
+screenshots: web/node_modules/.package-lock.json ## Take the console's pictures in docs/img/console-*.png (the browser tests' servers, the embedded store)
+	@chromium=$$(sh web/scripts/chromium.sh); rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "screenshots need Chromium" >&2; exit 1; fi; \
+	cd web && npx tsc -p e2e && FANFARE_SCREENSHOTS=1 FANFARE_E2E_CHROMIUM=$$chromium npx playwright test e2e/screenshots.spec.ts --project embedded
+
 .PHONY: lint
 # gofmt reads the repository's Go files, not web/node_modules (some npm
 # packages ship Go sources).

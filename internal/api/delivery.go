@@ -54,9 +54,25 @@ func (s *Server) getMessage() http.HandlerFunc {
 // no email looks as sent.
 const messageCSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
+// messageRemoteImagesCSP is the policy of the same HTML when the reader
+// asked, with a click, for its remote images (?images=remote): they load,
+// and may tell the sender the email was opened; still no script, font or
+// form.
+const messageRemoteImagesCSP = "default-src 'none'; img-src data: https: http:; style-src 'unsafe-inline'"
+
 // messageHTML serves the HTML part of an email the sandbox kept, for the
-// console to show in a sandboxed frame.
+// console to show in a sandboxed frame; with images=remote its policy lets
+// remote images load.
 func (s *Server) messageHTML(w http.ResponseWriter, r *http.Request) {
+	csp := messageCSP
+	switch v := r.URL.Query().Get("images"); v {
+	case "", "none":
+	case "remote":
+		csp = messageRemoteImagesCSP
+	default:
+		s.fail(w, r, errBadRequest(fmt.Sprintf("images %q: want none or remote", v)))
+		return
+	}
 	html, err := s.svc.MessageHTML(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -64,7 +80,7 @@ func (s *Server) messageHTML(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", messageCSP)
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "private, no-store")

@@ -106,6 +106,25 @@ func TestPreviewAndProofOverHTTP(t *testing.T) {
 			!strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src 'none'; img-src data:") || h.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("message HTML: %d %v %q", resp.StatusCode, h, body)
 		}
+		// Remote images load only when asked for, and the policy still
+		// allows no script.
+		for _, tc := range []struct{ name, query, csp string }{
+			{"asked for none", "?images=none", "default-src 'none'; img-src data:; style-src 'unsafe-inline'"},
+			{"asked for remote images", "?images=remote", "default-src 'none'; img-src data: https: http:; style-src 'unsafe-inline'"},
+		} {
+			resp := get(t, srv, "/api/messages/"+id+"/html"+tc.query)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "<p>2 purchases") || resp.Header.Get("Content-Security-Policy") != tc.csp {
+				t.Fatalf("message HTML, %s: %d %v %q", tc.name, resp.StatusCode, resp.Header, body)
+			}
+		}
+		if h.Get("Content-Security-Policy") != "default-src 'none'; img-src data:; style-src 'unsafe-inline'" {
+			t.Fatalf("message HTML without images=: CSP %q", h.Get("Content-Security-Policy"))
+		}
+		if code, out := call(t, srv, "GET", "/api/messages/"+id+"/html?images=all", "", true); code != http.StatusBadRequest {
+			t.Fatalf("images=all: %d %v", code, out)
+		}
 		if code, out := call(t, srv, "GET", "/api/messages/nonesuch/html", "", true); code != http.StatusNotFound {
 			t.Fatalf("the HTML of an unknown message: %d %v", code, out)
 		}

@@ -1,9 +1,12 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, pages, settled, test } from './fixtures';
+import { anImport, exampleRun, runMessages } from './data';
+import { expect, pageErrors, pages, settled, test } from './fixtures';
 
 // Accessibility (axe-core: no serious or critical violation) and a clean
-// browser console on every page of the console and on the sign-in page.
+// browser console on every page of the console and on the sign-in page,
+// with what opens on them (lists of options, the remote images of an
+// email), at two window sizes.
 
 // KNOWN names the rules whose serious violations the console still has,
 // reported (a warning in the test's output, an annotation) but not failed
@@ -11,6 +14,11 @@ import { expect, pages, settled, test } from './fixtures';
 // (src/main.tsx) meets color-contrast since the browser tests found it did
 // not.
 const KNOWN: string[] = [];
+
+const viewports = [
+  { width: 1280, height: 800 },
+  { width: 1920, height: 1080 },
+];
 
 async function seriousViolations(page: Page) {
   const result = await new AxeBuilder({ page }).analyze();
@@ -28,24 +36,73 @@ async function seriousViolations(page: Page) {
   return serious.filter((v) => !KNOWN.includes(v.id)).map((v) => v.text);
 }
 
-test.describe('axe', () => {
-  test('the sign-in page', async ({ page }) => {
-    await page.goto('/sign-in');
-    await expect(page.getByRole('heading', { level: 1, name: 'Sign in to Fanfare' })).toBeVisible();
-    expect(await seriousViolations(page)).toEqual([]);
-  });
+for (const viewport of viewports) {
+  test.describe(`axe at ${viewport.width}×${viewport.height}`, () => {
+    test.use({ viewport });
 
-  for (const p of pages) {
-    test(`${p.heading} (${p.path})`, async ({ page, signIn }) => {
-      await signIn();
-      await page.goto(p.path);
-      await settled(page, p.heading);
+    test('the sign-in page', async ({ page }) => {
+      await page.goto('/sign-in');
+      await expect(page.getByRole('heading', { level: 1, name: 'Sign in to Fanfare' })).toBeVisible();
       expect(await seriousViolations(page)).toEqual([]);
     });
-  }
-});
 
-test('no error in the browser console on any page', async ({ page, signIn, consoleErrors }) => {
+    for (const p of pages) {
+      test(`${p.heading} (${p.path})`, async ({ page, signIn }) => {
+        await signIn();
+        await page.goto(p.path);
+        await settled(page, p.heading);
+        expect(await seriousViolations(page)).toEqual([]);
+      });
+    }
+
+    test("an import's page", async ({ page, request, server, signIn }) => {
+      const id = await anImport(request, server);
+      await signIn();
+      await page.goto(`/data/imports/${id}`);
+      await settled(page, new RegExp(`^Import ${id} into `));
+      expect(await seriousViolations(page)).toEqual([]);
+    });
+
+    test("a message's page, its remote images shown", async ({ page, request, server, signIn }) => {
+      const run = await exampleRun(request, server);
+      const [msg] = await runMessages(request, server, run.id);
+      await signIn();
+      await page.goto(`/messages/${encodeURIComponent(msg!.id)}`);
+      await settled(page, 'Message');
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Show remote images' }).click();
+      await expect(page.getByRole('button', { name: 'Block remote images' })).toBeVisible();
+      expect(await seriousViolations(page)).toEqual([]);
+    });
+
+    test('Settings with the list of time zones open', async ({ page, signIn }) => {
+      await signIn();
+      await page.goto('/settings');
+      await settled(page, 'Settings');
+      await page.getByRole('combobox', { name: 'Time zone of the times shown' }).click();
+      await expect(page.getByRole('option', { name: 'UTC', exact: true })).toBeVisible();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.keyboard.press('Escape');
+      await expect(page.getByRole('listbox')).toHaveCount(0);
+      expect(await seriousViolations(page)).toEqual([]);
+    });
+
+    test('Messages with the list of runs open', async ({ page, request, server, signIn }) => {
+      const run = await exampleRun(request, server);
+      await signIn();
+      await page.goto(`/messages?run=${run.id}`);
+      await settled(page, 'Messages');
+      await page.getByRole('combobox', { name: 'Run' }).click();
+      await expect(page.getByRole('option', { name: new RegExp(`^Run ${run.id} · `) })).toBeVisible();
+      expect(await seriousViolations(page)).toEqual([]);
+    });
+  });
+}
+
+test('no error in the browser console on any page', async ({ page, request, server, signIn, consoleErrors }) => {
+  const run = await exampleRun(request, server);
+  const [msg] = await runMessages(request, server, run.id);
+  const imported = await anImport(request, server);
   await page.goto('/sign-in');
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in to Fanfare' })).toBeVisible();
   await signIn();
@@ -53,5 +110,14 @@ test('no error in the browser console on any page', async ({ page, signIn, conso
     await page.goto(p.path);
     await settled(page, p.heading);
   }
-  expect(consoleErrors).toEqual([]);
+  await page.goto(`/data/imports/${imported}`);
+  await settled(page, new RegExp(`^Import ${imported} into `));
+  // A message's page, its frame loaded.
+  expect(msg!.content.email?.html).toBeTruthy();
+  expect(msg!.content.email?.html).not.toMatch(/<script/i);
+  const html = page.waitForResponse((r) => r.url().includes('/html'));
+  await page.goto(`/messages/${encodeURIComponent(msg!.id)}`);
+  await settled(page, 'Message');
+  expect((await html).status()).toBe(200);
+  expect(pageErrors(consoleErrors)).toEqual([]);
 });

@@ -3775,11 +3775,14 @@ export interface paths {
         };
         /**
          * The HTML part of an email the sandbox kept, to show in a sandboxed frame
-         * @description Served as text/html with Content-Security-Policy: default-src 'none'; img-src data:; style-src 'unsafe-inline' (no script, no remote image, font or form: reading it fires no open pixel), X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and Cache-Control: private, no-store.
+         * @description Served as text/html with Content-Security-Policy: default-src 'none'; img-src data:; style-src 'unsafe-inline' (no script, no remote image, font or form: reading it fires no open pixel), X-Content-Type-Options: nosniff, Referrer-Policy: no-referrer and Cache-Control: private, no-store. With images=remote (the reader's explicit choice) the policy is default-src 'none'; img-src data: https: http:; style-src 'unsafe-inline': remote images load, still no script, font or form.
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description none (the default): no remote image loads; remote: remote images load */
+                    images?: "none" | "remote";
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -3797,6 +3800,15 @@ export interface paths {
                     };
                     content: {
                         "text/html": unknown;
+                    };
+                };
+                /** @description images is neither none nor remote */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
                 /** @description no valid API token (Authorization: Bearer …) */

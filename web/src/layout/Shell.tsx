@@ -1,11 +1,12 @@
-import { AppShell, Burger, Button, Group, Loader, NavLink, SegmentedControl, Title } from '@mantine/core';
+import { Anchor, AppShell, Burger, Button, Group, Loader, NavLink, SegmentedControl, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQueryClient } from '@tanstack/react-query';
 import { Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { signOut } from '../api/session';
-import { currentLanguage, languages } from '../i18n';
+import { chooseLanguage, currentLanguage, languages } from '../i18n';
+import classes from './Shell.module.css';
 
 interface Section {
   to: string;
@@ -29,15 +30,16 @@ const sections: readonly Section[] = [
   { to: '/settings', key: 'nav.settings' },
 ];
 
-/** LanguageSwitch changes the console's language (kept for next time). */
+/** LanguageSwitch changes the console's language (kept for next time;
+ * until then it follows the browser's). */
 export function LanguageSwitch() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   return (
     <SegmentedControl
       size="xs"
       aria-label={t('language.label')}
       value={currentLanguage()}
-      onChange={(lng) => void i18n.changeLanguage(lng)}
+      onChange={(lng) => chooseLanguage(lng === 'fr' ? 'fr' : 'en')}
       data={languages.map((lng) => ({ value: lng, label: t(`language.${lng}`) }))}
     />
   );
@@ -67,6 +69,18 @@ export function Shell() {
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
+        {/* The first stop of the Tab key: past the header and the
+            navigation to the page itself. */}
+        <Anchor
+          href="#main"
+          className={classes.skip}
+          onClick={(e) => {
+            e.preventDefault();
+            document.getElementById('main')?.focus();
+          }}
+        >
+          {t('prefs.skip')}
+        </Anchor>
         <Group h="100%" px="md" justify="space-between">
           <Group>
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.toggle')} />
@@ -108,7 +122,7 @@ export function Shell() {
           </NavLink>
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id="main" tabIndex={-1} className={classes.main}>
         <Suspense fallback={<Loader size="sm" aria-label={t('app.loading')} />}>
           <Outlet />
         </Suspense>

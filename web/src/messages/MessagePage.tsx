@@ -1,5 +1,6 @@
-import { Alert, Anchor, Badge, Box, Card, Code, Group, Image, Loader, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Box, Button, Card, Code, Group, Image, Loader, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, APIError, must } from '../api/client';
@@ -78,6 +79,10 @@ function Email({ id, email, dropped }: { id: string; email: EmailContent; droppe
     ...Object.entries(email.headers ?? {}),
   ];
   const kept = !!(email.html || email.text);
+  // Remote images load only once the reader asks (a click): loading them
+  // may tell the sender the email was opened.
+  const [remote, setRemote] = useState(false);
+  const src = `/api/messages/${encodeURIComponent(id)}/html${remote ? '?images=remote' : ''}`;
   return (
     <>
       <Card withBorder component="section" aria-labelledby="headers-title">
@@ -109,19 +114,25 @@ function Email({ id, email, dropped }: { id: string; email: EmailContent; droppe
             {/* sandbox="" with no allow-* token: no script runs, and the
                 frame is another origin, so it reaches neither the console
                 nor its cookie; the server's CSP loads nothing remote. */}
+            <Group justify="space-between" mb="xs">
+              <Text size="xs" c="dimmed">
+                {remote ? t('inbox.remoteShown') : t('messages.htmlNote')}
+              </Text>
+              <Button size="xs" variant="default" onClick={() => setRemote(!remote)}>
+                {remote ? t('inbox.hideRemote') : t('inbox.showRemote')}
+              </Button>
+            </Group>
             <Box
               component="iframe"
+              key={src}
               sandbox=""
-              src={`/api/messages/${encodeURIComponent(id)}/html`}
+              src={src}
               title={t('messages.htmlFrame', { subject: email.subject ?? '' })}
               referrerPolicy="no-referrer"
               w="100%"
               h={600}
               style={{ border: '1px solid var(--mantine-color-default-border)', borderRadius: 4, background: 'white' }}
             />
-            <Text size="xs" c="dimmed" mt={4}>
-              {t('messages.htmlNote')}
-            </Text>
           </Tabs.Panel>
           <Tabs.Panel value="text" pt="sm">
             <Code block style={{ whiteSpace: 'pre-wrap' }}>

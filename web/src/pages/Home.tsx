@@ -22,7 +22,7 @@ export function Home() {
     <Stack>
       <Title order={2}>{t('home.title')}</Title>
       <HealthCard />
-      <SimpleGrid cols={{ base: 1, md: 3 }}>
+      <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }}>
         <EntitiesCard />
         <ImportsCard />
         <RunsCard />

@@ -1,1 +1,0 @@
-import{Dt as e,K as t,bt as n,kt as r}from"./index-BFcFkAD4.js";var i=r(),a=n(n=>{let r=e([`Input`,`InputWrapper`,`TextInput`],null,n);return(0,i.jsx)(t,{component:`input`,...r,__staticSelector:`TextInput`})});a.classes=t.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};
