@@ -35,3 +35,33 @@ test('sign in, see Home, sign out, the old session is gone', async ({ page, serv
   await page.goto('/data');
   await expect(page).toHaveURL(/\/sign-in\?.*next=%2Fdata/);
 });
+
+// A session that ends while an audience is being built — ended on the
+// server, as an idle expiry or a revoked token would, while the browser
+// still holds its cookie: the builder's next call answers 401, the console
+// goes to sign-in saying the session ended, and signing in again brings
+// the user back to the builder with the unsaved query as it last was.
+test('an expired session returns to sign-in and keeps the unsaved audience', async ({ page, server, signIn, playwright }) => {
+  await signIn();
+  await page.goto('/audiences/new');
+  const query = page.getByRole('textbox', { name: 'Query' });
+  await query.fill('country = "FR"');
+  // The text read into the tree and printed back, in the address: nothing
+  // of this edit is still on its way to the server.
+  await expect(page).toHaveURL(/q=country/);
+
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'fanfare_session');
+  expect(cookie, 'the session cookie').toBeDefined();
+  const outside = await playwright.request.newContext({ baseURL: server.url });
+  const ended = await outside.delete('/api/session', { headers: { Cookie: `fanfare_session=${cookie?.value}` } });
+  expect(ended.status()).toBe(204);
+  await outside.dispose();
+
+  const unsaved = 'country = "FR" and loyalty_tier = "gold"';
+  await query.fill(unsaved);
+  await expect(page).toHaveURL(/\/sign-in\?.*reason=expired/);
+  await page.getByLabel('API token').fill(server.token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/audiences\/new/);
+  await expect(page.getByRole('textbox', { name: 'Query' })).toHaveValue(unsaved);
+});

@@ -24,6 +24,8 @@ const SAMPLE_ROWS = 10;
 interface Draft {
   tree: Node;
   text?: string;
+  /** Text typed in the text panel that the tree does not have yet. */
+  pending?: string;
 }
 
 function readDraft(): Draft | undefined {
@@ -45,11 +47,16 @@ export function AudienceBuilder() {
   const { t } = useTranslation();
   useTitle(t('builder.title'));
   const [params, setParams] = useSearchParams();
-  const home = useRef(useLocation().pathname);
+  const location = useLocation();
+  const home = useRef(location.pathname);
   const [start] = useState(() => {
     const q = params.get('q') ?? undefined;
     const draft = readDraft();
-    if (q === undefined) return { tree: normalize(draft?.tree), initial: undefined };
+    // Back from a sign-in (the session had ended): the draft is the work
+    // in progress, newer than the address, which lags behind it.
+    const resume = (location.state as { resume?: boolean } | null)?.resume === true;
+    if (resume && draft) return { tree: normalize(draft.tree), initial: draft.pending };
+    if (q === undefined) return { tree: normalize(draft?.tree), initial: draft?.pending };
     // The address wins; the stored tree is it when the texts agree.
     return draft?.text === q ? { tree: normalize(draft.tree), initial: undefined } : { tree: normalize(null), initial: q };
   });
@@ -80,6 +87,7 @@ export function AudienceBuilder() {
   // The text has edits the tree does not have yet (being read, or not
   // readable): the count shown is not the text's.
   const [textDirty, setTextDirty] = useState(start.initial !== undefined);
+  const [typed, setTyped] = useState<string | undefined>(start.initial);
   const both = useValidate(incomplete ? undefined : { where: wire });
   const wireKey = JSON.stringify({ where: wire });
   const valid = both.key === wireKey && !!both.result;
@@ -100,8 +108,9 @@ export function AudienceBuilder() {
   const fromText = useCallback((next: Node) => setTree(next), []);
 
   useEffect(() => {
-    localStorage.setItem(DRAFT_KEY, JSON.stringify({ tree, text: valid ? both.result?.text : undefined } satisfies Draft));
-  }, [tree, valid, both.result]);
+    const pending = textDirty ? typed : undefined;
+    localStorage.setItem(DRAFT_KEY, JSON.stringify({ tree, text: valid ? both.result?.text : undefined, pending } satisfies Draft));
+  }, [tree, valid, both.result, textDirty, typed]);
 
   useEffect(() => {
     const next: Record<string, string> = {};
@@ -141,6 +150,7 @@ export function AudienceBuilder() {
               onTree={fromText}
               dirty={textDirty}
               onDirty={setTextDirty}
+              onTyped={setTyped}
               open={textOpen}
               onToggle={() => setTextOpen((o) => !o)}
               behind={!!problems || incomplete}

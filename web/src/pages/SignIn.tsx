@@ -38,7 +38,9 @@ export function SignIn() {
     try {
       const session = await signIn(token.trim());
       client.setQueryData(['session'], session);
-      navigate(safeNext(params.get('next')), { replace: true });
+      // resume: the page left for sign-in takes up its unsaved work
+      // (the builder's draft) rather than what its address says.
+      navigate(safeNext(params.get('next')), { replace: true, state: { resume: true } });
     } catch (err) {
       setError(err instanceof SessionError && err.status === 401 ? t('signIn.invalid') : t('signIn.failed', { message: (err as Error).message }));
     } finally {

@@ -21,13 +21,15 @@ interface Props {
    * its count is not the text's meanwhile). */
   dirty: boolean;
   onDirty: (d: boolean) => void;
+  /** Each text typed (the builder keeps it in its draft until read). */
+  onTyped?: (text: string) => void;
 }
 
 /** TextPanel shows the tree in the text syntax and takes edits to it: a
  * text the server reads replaces the tree; one it cannot read keeps the
  * tree as it was and says why. While the text has the focus it is the
  * user's; the tree's text replaces it when the tree changes elsewhere. */
-export function TextPanel({ text, initial, onTree, open, onToggle, behind, edits, dirty, onDirty: setDirty }: Props) {
+export function TextPanel({ text, initial, onTree, open, onToggle, behind, edits, dirty, onDirty: setDirty, onTyped }: Props) {
   const { t } = useTranslation();
   const [buffer, setBuffer] = useState(initial ?? text ?? '');
   const focused = useRef(false);
@@ -74,6 +76,7 @@ export function TextPanel({ text, initial, onTree, open, onToggle, behind, edits
           }}
           onChange={(e) => {
             setBuffer(e.currentTarget.value);
+            onTyped?.(e.currentTarget.value);
             setDirty(true);
             typedAt.current = edits;
           }}
