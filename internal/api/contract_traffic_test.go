@@ -69,4 +69,5 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 
 	do("GET", "/api/messages", "", http.StatusOK)
 	do("GET", "/api/keys", "", http.StatusOK)
+	do("GET", "/api/nodes", "", http.StatusOK)
 }

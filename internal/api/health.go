@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"sort"
@@ -38,6 +39,17 @@ type Problem struct {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	h := s.Health(r.Context())
+	code := http.StatusOK
+	if h.Status == "failing" || h.Status == "unavailable" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, h)
+}
+
+// Health reports this node's health, as GET /api/health answers it (and
+// as the node reports itself to the others: service.Beating).
+func (s *Server) Health(ctx context.Context) Health {
 	// A database server's location is not told, only the embedded
 	// store's file.
 	d := s.svc.Describe()
@@ -53,14 +65,18 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 			h.Status = "failing"
 		}
 	}
-	if err := s.svc.Ping(r.Context()); err != nil {
+	if err := s.svc.Ping(ctx); err != nil {
 		h.Status = "unavailable"
 	}
-	code := http.StatusOK
-	if h.Status == "failing" || h.Status == "unavailable" {
-		code = http.StatusServiceUnavailable
-	}
-	writeJSON(w, code, h)
+	return h
+}
+
+// nodes lists the servers sharing the store with their health.
+func (s *Server) nodes() http.HandlerFunc {
+	return handle(s, noRequest, func(ctx context.Context, _ none) (any, error) {
+		nodes, err := s.svc.Nodes(ctx)
+		return map[string]any{"nodes": nodes}, err
+	}, http.StatusOK)
 }
 
 func pid() int { return os.Getpid() }

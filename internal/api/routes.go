@@ -9,6 +9,7 @@ import (
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/health", s.health)
+	s.mux.HandleFunc("GET /api/nodes", s.auth(s.nodes()))
 	s.mux.HandleFunc("GET /api/openapi.json", s.openAPI)
 
 	s.mux.HandleFunc("POST /api/session", s.signIn)

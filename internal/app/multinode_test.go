@@ -20,6 +20,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/client"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -251,12 +252,31 @@ func TestNodeDeathDoesNotStallASend(t *testing.T) {
 	if st.Run.Status != engine.RunCompleted {
 		c.fatalf("slow run: %s %s", st.Run.Status, st.Run.Error)
 	}
+	// Every node's Home lists the three: the two alive ok, the dead one
+	// silent (it stopped reporting); a node stopped cleanly leaves.
+	c.poll("the dead node shown silent", 30*time.Second, func() bool {
+		nodes, err := survivor.c.Nodes(ctx)
+		if err != nil || len(nodes) != 3 {
+			return false
+		}
+		for _, n := range nodes {
+			if want := map[bool]string{true: service.NodeStatusSilent, false: "ok"}[n.PID == int64(dead.cmd.Process.Pid)]; n.Status != want {
+				return false
+			}
+		}
+		return true
+	})
 	for _, n := range c.nodes {
-		if n != dead {
+		if n != dead && n != survivor {
 			n.cmd.Process.Signal(syscall.SIGTERM)
 			n.cmd.Wait()
 		}
 	}
+	if nodes, err := survivor.c.Nodes(ctx); err != nil || len(nodes) != 2 {
+		t.Errorf("after a node stopped cleanly, the nodes are %+v (%v): want the survivor and the dead one", nodes, err)
+	}
+	survivor.cmd.Process.Signal(syscall.SIGTERM)
+	survivor.cmd.Wait()
 	checkDelivered(t, c.s, c.box, blast.ID, figs[0], sending)
 	logs := c.logs()
 	if done := regexp.MustCompile(fmt.Sprintf(`msg="activity done" run=%d activity=french_shops`, slow.ID)).FindAllString(logs, -1); len(done) != 1 {

@@ -112,12 +112,46 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
 		Transfer: c.transfer(), MaxUpload: int64(c.MaxUpload)})
 	srv := c.server(handler)
+	defer beat(svc.JoinNodes(url, cli.Version), handler.Health, g.Log())()
 	g.Log().Info("fanfare serving", "url", url, "console", url+"/", "api", url+"/api/openapi.json")
 	err = api.Serve(ctx, srv, ln, g.Log())
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// beat reports this node and its health to the store's table of nodes
+// every service.NodeBeat, so that every node's Home shows them all; the
+// returned function stops and removes the node (a clean stop).
+func beat(node *service.Beating, health func(context.Context) api.Health, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(service.NodeBeat)
+		defer t.Stop()
+		for {
+			h := health(ctx)
+			if err := node.Beat(ctx, h.Status, h); err != nil && ctx.Err() == nil {
+				log.Warn("report this node to the store", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		leave, end := context.WithTimeout(context.Background(), 5*time.Second)
+		defer end()
+		if err := node.Leave(leave); err != nil {
+			log.Warn("remove this node from the store", "err", err)
+		}
+	}
 }
 
 // startWork starts the server's parts: the engine and the dispatcher,

@@ -76,6 +76,8 @@ type Service interface {
 	// JSON Schema of their settings; CampaignSchedule the JSON Schema of
 	// the whole document.
 	ActivityTypes(ctx context.Context) ([]ActivityType, error)
+	// Nodes lists the servers sharing the store with their health.
+	Nodes(ctx context.Context) ([]Node, error)
 	// RunWatch calls fn with a run as it stands and each time it changes,
 	// until its final update (see RunUpdate).
 	RunWatch(ctx context.Context, id int64, fn func(RunUpdate) error) error

@@ -16,6 +16,9 @@ test('sign in, see Home, sign out, the old session is gone', async ({ page, serv
   // The demo's 2,000 customers.
   const entities = page.getByRole('region', { name: 'Rows per entity' });
   await expect(entities.getByRole('row', { name: /customers/ })).toContainText('2,000');
+  // The node that serves this page, reported to the store, is listed healthy.
+  const nodes = page.getByRole('region', { name: 'Nodes sharing this store' });
+  await expect(nodes.getByRole('row', { name: /this node/ })).toContainText('Healthy');
 
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === 'fanfare_session');

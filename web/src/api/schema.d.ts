@@ -27,35 +27,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ok" | "degraded" | "failing" | "unavailable";
-                            version: string;
-                            store: string;
-                            location?: string;
-                            pid: number;
-                            providers_failing?: {
-                                channel?: string;
-                                /**
-                                 * Format: date-time
-                                 * @description when the next chunk tries the provider again
-                                 */
-                                until?: string;
-                                /** @description this rest's length (30s, doubling up to 5m0s) */
-                                rest?: string;
-                            }[];
-                            /** @description parts of this node that fail (answered with 503 while any do); each is retried with growing delays */
-                            problems?: {
-                                /** @enum {string} */
-                                part?: "engine" | "dispatcher";
-                                error?: string;
-                                /** Format: date-time */
-                                since?: string;
-                                attempts?: number;
-                                /** Format: date-time */
-                                retry_at?: string;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["Health"];
                     };
                 };
                 /** @description failing (a part of the node does not work: see problems) or unavailable (the store does not answer); same body as 200 */
@@ -5143,6 +5115,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Fanfare servers sharing the store, each with its health as it reports it every 5 s (a node stopped cleanly leaves; one silent for a day is forgotten) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the nodes, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            nodes: components["schemas"]["Node"][];
+                        };
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5491,6 +5519,52 @@ export interface components {
             delivery: components["schemas"]["DeliveryFigures"][];
             /** @description the last update: the run ended and none of its messages is left to send, held, paused or in doubt */
             final: boolean;
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok" | "degraded" | "failing" | "unavailable";
+            version: string;
+            store: string;
+            location?: string;
+            pid: number;
+            providers_failing?: {
+                channel?: string;
+                /**
+                 * Format: date-time
+                 * @description when the next chunk tries the provider again
+                 */
+                until?: string;
+                /** @description this rest's length (30s, doubling up to 5m0s) */
+                rest?: string;
+            }[];
+            /** @description parts of this node that fail (answered with 503 while any do); each is retried with growing delays */
+            problems?: {
+                /** @enum {string} */
+                part?: "engine" | "dispatcher";
+                error?: string;
+                /** Format: date-time */
+                since?: string;
+                attempts?: number;
+                /** Format: date-time */
+                retry_at?: string;
+            }[];
+        };
+        /** @description A Fanfare server sharing the store, as it last reported itself */
+        Node: {
+            id: string;
+            url: string;
+            version: string;
+            pid: number;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            seen_at: string;
+            /**
+             * @description its last report's status, or silent when it has not reported for 15 s (stopped without saying, or cut off from the store)
+             * @enum {string}
+             */
+            status: "ok" | "degraded" | "failing" | "unavailable" | "silent";
+            health: components["schemas"]["Health"];
         };
     };
     responses: {

@@ -10,8 +10,9 @@ import { useTitle } from '../useTitle';
 
 type Run = Schemas['Run'];
 type Health = paths['/api/health']['get']['responses'][200]['content']['application/json'];
+type Node = Schemas['Node'];
 
-const statusColor: Record<Health['status'], string> = { ok: 'green.4', degraded: 'yellow.4', failing: 'red.9', unavailable: 'red.9' };
+const statusColor: Record<Node['status'], string> = { ok: 'green.4', degraded: 'yellow.4', failing: 'red.9', unavailable: 'red.9', silent: 'gray.4' };
 
 /** Home: the node's health first (store, providers), then the data and
  * the recent work. */
@@ -22,6 +23,7 @@ export function Home() {
     <Stack>
       <Title order={2}>{t('home.title')}</Title>
       <HealthCard />
+      <NodesCard />
       <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }}>
         <EntitiesCard />
         <ImportsCard />
@@ -97,6 +99,69 @@ function HealthCard() {
             </Alert>
           ) : null}
         </Stack>
+      )}
+    </Card>
+  );
+}
+
+/** NodesCard lists every server sharing the store, each with its health
+ * as it last reported it (every 5 s), silent when it stopped reporting. */
+function NodesCard() {
+  const { t } = useTranslation();
+  const nodes = useQuery({
+    queryKey: ['nodes'],
+    queryFn: async ({ signal }) => must(await api.GET('/api/nodes', { signal })).nodes,
+    refetchInterval: 15_000,
+  });
+  const self = useQuery({
+    queryKey: ['health'],
+    enabled: false,
+  }).data as Health | undefined;
+  return (
+    <Card withBorder component="section" aria-labelledby="nodes-title">
+      <Title order={3} size="h4" id="nodes-title" mb="sm">
+        {t('home.nodes')}
+      </Title>
+      {nodes.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
+      {nodes.error && <Unavailable error={nodes.error} />}
+      {nodes.data && (
+        <Table.ScrollContainer minWidth={560}>
+          <Table aria-labelledby="nodes-title" data-testid="nodes">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('home.node')}</Table.Th>
+                <Table.Th>{t('home.state')}</Table.Th>
+                <Table.Th>{t('home.version')}</Table.Th>
+                <Table.Th>{t('home.lastSeen')}</Table.Th>
+                <Table.Th>{t('home.resting')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {nodes.data.map((n) => (
+                <Table.Tr key={n.id}>
+                  <Table.Td>
+                    <Text size="sm">{n.url}</Text>
+                    <Text size="xs" c="dimmed">
+                      {t('home.pid', { pid: n.pid })}
+                      {self && self.pid === n.pid ? ` · ${t('home.thisNode')}` : ''}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge color={statusColor[n.status]}>{t(`home.status.${n.status}`)}</Badge>
+                    {n.health.problems?.length ? (
+                      <Text size="xs" c="red.9">
+                        {t('home.problemsCount', { count: n.health.problems.length })}
+                      </Text>
+                    ) : null}
+                  </Table.Td>
+                  <Table.Td>{n.version}</Table.Td>
+                  <Table.Td>{formatTime(n.seen_at)}</Table.Td>
+                  <Table.Td>{n.health.providers_failing?.length ? n.health.providers_failing.map((p) => p.channel).join(', ') : t('home.none')}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
       )}
     </Card>
   );
