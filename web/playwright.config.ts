@@ -26,6 +26,9 @@ export default defineConfig<StoreOption>({
     headless: true,
     locale: 'en-US',
     timezoneId: 'UTC',
+    // Mantine leaves its animations out (theme.respectReducedMotion): axe
+    // measures colours as they end, not half faded in.
+    reducedMotion: 'reduce',
     launchOptions: {
       executablePath: chromium,
       // The network is closed: without these Chromium can hang on its

@@ -50,6 +50,7 @@ test('sign in, build, save and open an audience with the keyboard alone', async 
   await page.keyboard.press('Enter');
   await settled(page, 'Audience builder');
 
+  await expect(page.getByRole('textbox', { name: 'Query' })).toHaveValue('all');
   await tabTo(page, page.getByRole('textbox', { name: 'Query' }));
   // The text of the empty tree (all) is replaced: select it, then most
   // of the query at once (a key each is slow under load), the end typed.

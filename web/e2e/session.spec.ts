@@ -48,6 +48,8 @@ test('an expired session returns to sign-in and keeps the unsaved audience', asy
   await signIn();
   await page.goto('/audiences/new');
   const query = page.getByRole('textbox', { name: 'Query' });
+  // The empty tree's text first, so that the fill replaces it whole.
+  await expect(query).toHaveValue('all');
   await query.fill('country = "FR"');
   // The text read into the tree and printed back, in the address: nothing
   // of this edit is still on its way to the server.
