@@ -6,7 +6,8 @@
 // run by `make bench-ui` against `fanfare serve` on the demo data (1M
 // customers by default). Each edit replaces the builder's query text with
 // a variant of `make bench`'s two-hop or 365-day-aggregate query, then
-// waits until the count for that text is painted. For each edit it
+// waits until the count asked after it is painted (the builder reads the
+// text into its rule tree, then counts the tree). For each edit it
 // records, in the page's own clock:
 //   - request → painted: from the count request leaving the browser (the
 //     fetch call) to the first animation frame that shows its count, no
@@ -79,7 +80,7 @@ try {
       if (!u.includes('/api/audiences/count')) return orig(input, init);
       const req = input instanceof Request ? input.clone() : null;
       const body = init?.body ?? (req ? await req.text() : undefined);
-      const call = { start: performance.now(), text: JSON.parse(body ?? '{}').text, aborted: false };
+      const call = { start: performance.now(), body, aborted: false };
       calls.push(call);
       try {
         const r = await orig(input, init);
@@ -97,6 +98,8 @@ try {
   await page.goto('/audiences/new');
   const box = page.getByRole('textbox', { name: 'Query' });
   await box.waitFor();
+  // The empty tree's text first, so that the first edit replaces it.
+  for (let i = 0; i < 400 && (await box.inputValue()) !== 'all'; i++) await page.waitForTimeout(50);
 
   const rows = [];
   for (let i = 0; i < edits; i++) {
@@ -104,11 +107,14 @@ try {
     const editAt = await page.evaluate(() => performance.now());
     await box.fill(text);
     // Wait, frame by frame, until the count of this text is painted.
+    // The builder reads the text into its rule tree (POST
+    // /api/audiences/validate), then counts the tree: the count asked
+    // after this edit, once painted, is this edit's.
     const r = await page.evaluate(
-      (want) =>
+      (after) =>
         new Promise((resolve) => {
           const check = () => {
-            const call = [...window.__counts].reverse().find((c) => c.text === want && c.end !== undefined);
+            const call = [...window.__counts].reverse().find((c) => c.start > after && c.end !== undefined && !c.aborted);
             const el = document.querySelector('[data-testid="live-count"]');
             if (call && el && getComputedStyle(el).opacity === '1' && el.textContent.replace(/\D/g, '') === String(call.count)) {
               resolve({ painted: performance.now(), start: call.start, end: call.end, millis: call.millis, count: call.count });
@@ -118,7 +124,7 @@ try {
           };
           requestAnimationFrame(check);
         }),
-      text,
+      editAt,
     );
     rows.push({ query: i % 2 === 0 ? 'two_hop_count' : 'aggregate_365d', requestToPaint: r.painted - r.start, server: r.millis, editToPaint: r.painted - editAt, count: r.count });
   }

@@ -1,40 +1,18 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
+import { seriousViolations } from './axe';
 import { anImport, exampleRun, runMessages } from './data';
 import { expect, pageErrors, pages, settled, test } from './fixtures';
 
 // Accessibility (axe-core: no serious or critical violation) and a clean
 // browser console on every page of the console and on the sign-in page,
 // with what opens on them (lists of options, the remote images of an
-// email), at two window sizes.
-
-// KNOWN names the rules whose serious violations the console still has,
-// reported (a warning in the test's output, an annotation) but not failed
-// on, so that every other rule is enforced meanwhile. Empty: the theme
-// (src/main.tsx) meets color-contrast since the browser tests found it did
-// not.
-const KNOWN: string[] = [];
+// email), at two window sizes. Every serious or critical violation fails
+// (the theme in src/main.tsx meets color-contrast since these tests found
+// it did not).
 
 const viewports = [
   { width: 1280, height: 800 },
   { width: 1920, height: 1080 },
 ];
-
-async function seriousViolations(page: Page) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const serious = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => {
-      const where = v.nodes.slice(0, 3).map((n) => n.target.join(' '));
-      if (v.nodes.length > 3) where.push(`and ${v.nodes.length - 3} more`);
-      return { id: v.id, text: `${v.impact} ${v.id} on ${page.url()}: ${v.help} — ${where.join(', ')}` };
-    });
-  for (const v of serious.filter((v) => KNOWN.includes(v.id))) {
-    test.info().annotations.push({ type: 'known axe violation', description: v.text });
-    console.warn(`KNOWN AXE VIOLATION (not failed on; see KNOWN in e2e/pages.spec.ts): ${v.text}`);
-  }
-  return serious.filter((v) => !KNOWN.includes(v.id)).map((v) => v.text);
-}
 
 for (const viewport of viewports) {
   test.describe(`axe at ${viewport.width}×${viewport.height}`, () => {

@@ -1,6 +1,6 @@
-import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import type { Locator, Page } from '@playwright/test';
+import { seriousViolations } from './axe';
 import { expect, settled, test } from './fixtures';
 import type { Server } from './servers';
 
@@ -25,11 +25,6 @@ function cli(server: Server, args: string[]): string {
     encoding: 'utf8',
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FANFARE_'))),
   });
-}
-
-async function seriousViolations(page: Page) {
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 test('a two-level audience built by clicking counts as the CLI counts its text, breaks down, samples, saves', async ({ page, server, signIn, consoleErrors }) => {
