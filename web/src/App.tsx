@@ -1,7 +1,6 @@
 import { lazy } from 'react';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { Shell } from './layout/Shell';
-import { Campaigns } from './pages/Campaigns';
 import { Home } from './pages/Home';
 import { NotFound } from './pages/NotFound';
 import { SignIn } from './pages/SignIn';
@@ -21,6 +20,12 @@ const MessagePage = lazy(() => import('./messages/MessagePage').then((m) => ({ d
 const Data = lazy(() => import('./pages/Data').then((m) => ({ default: m.Data })));
 const AudienceList = lazy(() => import('./audiences/AudienceList').then((m) => ({ default: m.AudienceList })));
 const AudienceDetail = lazy(() => import('./audiences/AudienceDetail').then((m) => ({ default: m.AudienceDetail })));
+// The campaigns: their list, one campaign's page, the canvas (React Flow,
+// CodeMirror: the heaviest pages) and a run's live monitor.
+const CampaignList = lazy(() => import('./campaigns/CampaignList').then((m) => ({ default: m.CampaignList })));
+const CampaignPage = lazy(() => import('./campaigns/CampaignPage').then((m) => ({ default: m.CampaignPage })));
+const CampaignCanvas = lazy(() => import('./campaigns/canvas/CampaignCanvas').then((m) => ({ default: m.CampaignCanvas })));
+const RunMonitor = lazy(() => import('./runs/RunMonitor').then((m) => ({ default: m.RunMonitor })));
 const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
 // Every page has its own address (shareable, back and forward work); the
@@ -41,7 +46,10 @@ const router = createBrowserRouter([
       { path: 'audiences', element: <AudienceList /> },
       { path: 'audiences/new', element: <AudienceBuilder /> },
       { path: 'audiences/:name', element: <AudienceDetail /> },
-      { path: 'campaigns', element: <Campaigns /> },
+      { path: 'campaigns', element: <CampaignList /> },
+      { path: 'campaigns/:name', element: <CampaignPage /> },
+      { path: 'campaigns/:name/edit', element: <CampaignCanvas /> },
+      { path: 'runs/:id', element: <RunMonitor /> },
       { path: 'messages', element: <Messages /> },
       { path: 'messages/:id', element: <MessagePage /> },
       { path: 'settings', element: <Settings /> },

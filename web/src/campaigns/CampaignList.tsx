@@ -1,0 +1,4 @@
+/** CampaignList: placeholder, being written. */
+export function CampaignList() {
+  return null;
+}

@@ -1,0 +1,4 @@
+/** CampaignPage: placeholder, being written. */
+export function CampaignPage() {
+  return null;
+}

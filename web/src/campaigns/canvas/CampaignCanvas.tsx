@@ -1,0 +1,4 @@
+/** CampaignCanvas: placeholder, being written. */
+export function CampaignCanvas() {
+  return null;
+}

@@ -1,0 +1,4 @@
+/** ActivityPanel: placeholder, being written (see the contract in the canvas). */
+export function ActivityPanel() {
+  return null;
+}
