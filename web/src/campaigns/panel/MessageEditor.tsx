@@ -7,7 +7,7 @@ import { rowsDimension } from './dimension';
 import { InsertContext, LiquidCode, LiquidInput, useInserter, type InsertTarget } from './liquid';
 import { Picker, picks } from './Picker';
 import { EmailPreview, PreviewState, ProfileChooser, Proof, PushPreview, Segments, SmsPreview, typedKey } from './Preview';
-import { Fields, useLabel } from './SchemaForm';
+import { Field, Fields, useLabel } from './SchemaForm';
 import type { JSONSchema } from './schema';
 import { usePreview } from './usePreview';
 
@@ -16,12 +16,13 @@ import { usePreview } from './usePreview';
 const content: Record<string, string[]> = {
   email: ['from', 'reply_to', 'subject', 'preheader', 'html', 'text'],
   sms: ['from', 'text'],
-  push: ['title', 'body', 'image', 'deep_link'],
+  push: ['title', 'body', 'image', 'deep_link', 'data', 'ios', 'android'],
 };
 
 const [HTML, TEXT, FROM, TITLE, BODY] = ['html', 'text', 'from', 'title', 'body'];
 const emailHeaders = ['from', 'reply_to', 'subject', 'preheader'];
 const pushLinks = ['image', 'deep_link'];
+const pushOptions = ['data', 'ios', 'android'];
 
 /** MessageEditor edits a channel activity's message: its template fields,
  * a personalisation picker inserting Liquid at the cursor, a live preview
@@ -39,7 +40,9 @@ export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: n
   const preview = usePreview(env.campaign, env.id, env.doc, profile);
   const errors = preview.pending ? undefined : preview.errors;
   const body = useRef<InsertTarget | undefined>(undefined);
-  const onBody = useCallback((tg: InsertTarget) => (body.current = tg), []);
+  const onBody = useCallback((tg: InsertTarget) => {
+    body.current = tg;
+  }, []);
   const inserter = useInserter(() => body.current);
   const items = useMemo(() => picks(model.data, dim, env.doc, env.id, channel), [model.data, dim, env.doc, env.id, channel]);
   const [optionsOpen, setOptionsOpen] = useState(false);
@@ -74,6 +77,7 @@ export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: n
             {input(TITLE)}
             {input(BODY, true)}
             {pushLinks.map((f) => input(f))}
+            {pushOptions.map((f) => props[f] && <Field key={f} name={f} schema={props[f]} path={[f]} required={required(f)} />)}
           </>
         )}
         <Picker items={items} />

@@ -201,7 +201,10 @@ export function Segments({ text, label, testId }: { text: string; label: string;
 
 function Phone({ label, children }: { label: string; children: React.ReactNode }) {
   return (
-    <Paper withBorder radius={28} p="md" pt="xl" w={300} maw="100%" bg="var(--mantine-color-gray-1)" role="figure" aria-label={label} style={{ minHeight: 160 }}>
+    <Paper withBorder radius={28} p="md" pt="xs" w={300} maw="100%" bg="var(--mantine-color-gray-1)" role="figure" aria-label={label} style={{ minHeight: 160 }}>
+      <Text size="xs" c="dimmed" ta="center" mb="sm" aria-hidden>
+        {label}
+      </Text>
       {children}
     </Paper>
   );

@@ -48,6 +48,17 @@ export function writeCron(r: Reading): string | undefined {
   }
 }
 
+/** CronError is a refused expression (400: its problem, shown on the
+ * field) or another failure. */
+class CronError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** nextOccurrences asks GET /api/cron/next for the next n times of a
  * cron expression in a time zone. */
 async function nextOccurrences(cron: string, timezone: string | undefined, signal: AbortSignal): Promise<string[]> {
@@ -55,7 +66,7 @@ async function nextOccurrences(cron: string, timezone: string | undefined, signa
   if (timezone) q.set('timezone', timezone);
   const res = await fetch(`/api/cron/next?${q}`, { credentials: 'same-origin', signal });
   const body = (await res.json().catch(() => ({}))) as { next?: string[]; error?: { message?: string } };
-  if (!res.ok) throw new Error(body.error?.message ?? res.statusText);
+  if (!res.ok) throw new CronError(res.status, body.error?.message ?? res.statusText);
   return body.next ?? [];
 }
 
@@ -152,7 +163,7 @@ export function ScheduleEditor({ schema }: { schema: JSONSchema }) {
             description={props.cron?.description}
             value={cron}
             onChange={(e) => env.set(['cron'], e.currentTarget.value)}
-            error={cronError ?? (next.error ? next.error.message : undefined)}
+            error={cronError ?? (next.error instanceof CronError && next.error.status === 400 ? next.error.message : undefined)}
             spellCheck={false}
             styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
           />
@@ -173,6 +184,11 @@ export function ScheduleEditor({ schema }: { schema: JSONSchema }) {
               {t('panel.schedule.next')}
             </Text>
             {next.isFetching && <Loader size="xs" aria-label={t('panel.schedule.computing')} />}
+            {next.error && !(next.error instanceof CronError && next.error.status === 400) && (
+              <Text size="sm" c="red.8">
+                {t('panel.schedule.failed', { message: next.error.message })}
+              </Text>
+            )}
             {next.data && next.data.length === 0 && (
               <Text size="sm" c="dimmed">
                 {t('panel.schedule.none')}

@@ -139,7 +139,9 @@ export function LiquidCode({ field, label, description, required, errors, onTarg
     }),
     [field, view],
   );
-  useEffect(() => onTarget?.(target), [onTarget, target]);
+  useEffect(() => {
+    onTarget?.(target);
+  }, [onTarget, target]);
   const extensions = useMemo(
     () => [
       liquid({ base: html() }),
