@@ -135,7 +135,7 @@ function BuilderDialog({ label, text, initialTree, dimension, params, onClose, o
   }, [model.data, dimension]);
   const ready = !printed.pending && printed.text !== undefined && !printed.problems && !incomplete;
   return (
-    <Modal opened onClose={onClose} size="xl" title={t('panel.query.dialogTitle', { field: label })}>
+    <Modal closeButtonProps={{ 'aria-label': t('panel.close') }} opened onClose={onClose} size="xl" title={t('panel.query.dialogTitle', { field: label })}>
       <Stack>
         {readFailed && <Alert color="yellow">{t('panel.query.unreadable')}</Alert>}
         {(model.isPending || !tree) && <Loader size="sm" aria-label={t('app.loading')} />}

@@ -1,0 +1,222 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { APIRequestContext, Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import type { Server } from './servers';
+
+// The activity panel on the campaign canvas: a campaign with one activity
+// of each kind the panel has an editor for, saved through the API, opened
+// on its canvas (/campaigns/NAME/edit); an activity is selected by
+// clicking its node. The email's preview is rendered by the server for
+// the document being edited (its `document`), for the profile chosen.
+
+const yaml = (name: string) => `name: ${name}
+dimension: customers
+variables:
+  discount: 10
+activities:
+  every_monday:
+    type: scheduler
+    cron: '0 9 * * 1'
+    timezone: Europe/Paris
+  buyers:
+    type: build_audience
+    query: 'loyalty_tier in ("gold", "platinum")'
+  groups:
+    type: split
+    subsets:
+      - {name: vip, where: 'loyalty_tier = "platinum"'}
+    remainder: true
+  mail:
+    type: email
+    from: 'Fanfare Shop <shop@example.com>'
+    subject: 'Hello'
+    html: |
+      <p>Hello {{ profile.first_name }},</p>
+      <p>New in this week.</p>
+      <p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
+  text:
+    type: sms
+    from: Fanfare
+    text: 'Hi {{ profile.first_name }}, {{ vars.discount }}% off this week!'
+  done:
+    type: end
+transitions:
+  - every_monday -> buyers
+  - buyers -> groups
+  - groups.vip -> mail
+  - groups.remainder -> text
+  - mail -> done
+  - text -> done
+`;
+
+function auth(server: Server) {
+  return { Authorization: `Bearer ${server.token}` };
+}
+
+/** aCampaign saves a fresh campaign for one test and answers its name. */
+async function aCampaign(request: APIRequestContext, server: Server): Promise<string> {
+  const name = `panel-${server.health}-${Date.now().toString(36)}`;
+  const res = await request.post(`${server.url}/api/campaigns`, { headers: { ...auth(server), 'Content-Type': 'application/yaml' }, data: yaml(name) });
+  expect(res.ok(), await res.text()).toBe(true);
+  return name;
+}
+
+/** firstName reads a customer's first name from the store (an audience
+ * of one). */
+async function firstName(request: APIRequestContext, server: Server, id: number): Promise<string> {
+  const res = await request.post(`${server.url}/api/audiences/count`, { headers: auth(server), data: { text: `customer_id = ${id}`, sample: 1, attributes: ['first_name'] } });
+  expect(res.ok()).toBe(true);
+  const row = ((await res.json()) as { sample: { rows: [string][] } }).sample.rows[0];
+  expect(row, `customer ${id}`).toBeDefined();
+  return row![0];
+}
+
+/** open opens the campaign's canvas and selects an activity. */
+async function open(page: Page, name: string, id: string) {
+  await page.goto(`/campaigns/${name}/edit`);
+  const node = page.locator(`.react-flow__node[data-id="${id}"]`);
+  await expect(node).toBeVisible();
+  await node.click();
+  const panel = page.getByRole('region', { name: `Activity ${id}` });
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** violations runs axe on one part of the page (the panel, a dialog):
+ * the canvas around it is checked by its own spec. */
+async function violations(page: Page, selector: string): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).include(selector).exclude('iframe[sandbox]').analyze();
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+test('an email: subject edited with two fields from the picker, previewed for two profiles, a template error at its line', async ({ page, request, server, signIn }) => {
+  const name = await aCampaign(request, server);
+  const [one, other] = await Promise.all([firstName(request, server, 1), firstName(request, server, 2)]);
+  await signIn();
+  const panel = await open(page, name, 'mail');
+
+  // The subject, then two fields from the picker inserted at its cursor.
+  const subject = panel.getByRole('textbox', { name: /^Subject/ });
+  await subject.fill('Hi ');
+  await subject.focus();
+  await subject.press('End');
+  await panel.getByRole('button', { name: 'Insert profile.first_name' }).click();
+  await subject.press('End');
+  await subject.pressSequentially(', ');
+  await panel.getByRole('button', { name: 'Insert vars.discount' }).click();
+  await subject.press('End');
+  await subject.pressSequentially('% off');
+  await expect(subject).toHaveValue('Hi {{ profile.first_name }}, {{ vars.discount }}% off');
+
+  // The preview renders the edited document for the profile chosen.
+  const key = panel.getByRole('textbox', { name: 'Profile key: customer_id' });
+  await key.fill('1');
+  const rendered = panel.getByTestId('preview-Subject');
+  await expect(rendered).toHaveText(`Hi ${one}, 10% off`);
+  await key.fill('2');
+  await expect(rendered).toHaveText(`Hi ${other}, 10% off`);
+  // Desktop and mobile widths.
+  const frame = panel.locator('iframe[sandbox=""]');
+  await expect(frame).toHaveAttribute('data-width', 'desktop');
+  await panel.getByText('Mobile', { exact: true }).click();
+  await expect(frame).toHaveAttribute('data-width', 'mobile');
+  await expect(page.frameLocator('iframe[sandbox=""]').locator('body')).toContainText(`Hello ${other},`);
+
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+
+  // A template error: shown at its line in the HTML editor, and said.
+  const html = panel.getByTestId('code-html').locator('.cm-content');
+  await html.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('<p>{{ profile.nope }}</p>');
+  await expect(panel.getByTestId('preview-errors')).toContainText('line 4');
+  await expect(panel.getByTestId('preview-errors')).toContainText('profile.nope');
+  await expect(panel.getByTestId('code-html').locator('.cm-lint-marker-error')).toHaveCount(1);
+  await expect(panel.getByTestId('code-html').locator('.cm-gutterElement', { has: page.locator('.cm-lint-marker-error') })).toBeVisible();
+});
+
+test('a query opens in the audience builder and its text comes back', async ({ page, request, server, signIn }) => {
+  const name = await aCampaign(request, server);
+  await signIn();
+  const panel = await open(page, name, 'buyers');
+  const query = panel.getByRole('textbox', { name: /^Query/ });
+  await expect(query).toHaveValue('loyalty_tier in ("gold", "platinum")');
+  await panel.getByRole('button', { name: 'Open in the audience builder' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Audience builder: Query' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByTestId('builder-text')).toHaveText('loyalty_tier in ("gold", "platinum")');
+  expect(await violations(page, '[role="dialog"]')).toEqual([]);
+  // A second condition, all of them: country = "FR".
+  await dialog.getByRole('button', { name: '+ Condition: add a condition to the audience' }).click();
+  const attr = dialog.getByRole('combobox', { name: 'Attribute of condition 2', exact: true });
+  await attr.click();
+  await attr.fill('country');
+  await page.getByRole('option', { name: 'country', exact: true }).click();
+  await dialog.getByLabel('Value of country, condition 2').fill('FR');
+  await expect(dialog.getByTestId('builder-text')).toHaveText('loyalty_tier in ("gold", "platinum") and country = "FR"');
+  await dialog.getByRole('button', { name: 'Apply to the query' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(query).toHaveValue('loyalty_tier in ("gold", "platinum") and country = "FR"');
+});
+
+test('a split gets a 10 % random control subset, kept in the document', async ({ page, request, server, signIn }) => {
+  const name = await aCampaign(request, server);
+  await signIn();
+  let panel = await open(page, name, 'groups');
+  await panel.getByRole('button', { name: 'Add to Subsets' }).click();
+  const item = panel.getByRole('group', { name: 'Subsets: Item 2' });
+  await item.getByRole('textbox', { name: /^Name/ }).fill('control');
+  const control = panel.getByRole('group', { name: 'Subsets: control' });
+  await control.getByRole('textbox', { name: /^Limit/ }).fill('10%');
+  await control.getByRole('textbox', { name: /^Order/ }).fill('random');
+  // First, before vip.
+  await control.getByRole('button', { name: 'Move control up' }).click();
+  await expect(panel.getByRole('group', { name: /^Subsets: / }).first()).toHaveAccessibleName('Subsets: control');
+
+  // Another activity, then back: the panel reads the document again.
+  await page.locator('.react-flow__node[data-id="mail"]').click();
+  await expect(page.getByRole('region', { name: 'Activity mail' })).toBeVisible();
+  await page.locator('.react-flow__node[data-id="groups"]').click();
+  panel = page.getByRole('region', { name: 'Activity groups' });
+  const kept = panel.getByRole('group', { name: /^Subsets: / });
+  await expect(kept).toHaveCount(2);
+  await expect(kept.first()).toHaveAccessibleName('Subsets: control');
+  await expect(kept.first().getByRole('textbox', { name: /^Limit/ })).toHaveValue('10%');
+  await expect(kept.first().getByRole('textbox', { name: /^Order/ })).toHaveValue('random');
+  await expect(kept.last()).toHaveAccessibleName('Subsets: vip');
+});
+
+test('a scheduler shows its next occurrences, and a preset rewrites its cron', async ({ page, request, server, signIn }) => {
+  const name = await aCampaign(request, server);
+  await signIn();
+  const panel = await open(page, name, 'every_monday');
+  const next = panel.getByTestId('next-occurrences').getByRole('listitem');
+  await expect(next).toHaveCount(5);
+  // Mondays at 09:00 in Paris: 07:00 or 08:00 UTC.
+  for (const li of await next.all()) await expect(li).toContainText(/T0[78]:00:00Z/);
+  await panel.getByRole('textbox', { name: 'Schedule' }).click();
+  await page.getByRole('option', { name: 'Every day' }).click();
+  const cron = panel.getByRole('textbox', { name: /^Cron/ });
+  await expect(cron).toHaveValue('0 9 * * *');
+  await expect(next).toHaveCount(5);
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+});
+
+test('an SMS counts its segments as it is typed and for the profile', async ({ page, request, server, signIn }) => {
+  const name = await aCampaign(request, server);
+  await signIn();
+  const panel = await open(page, name, 'text');
+  const written = panel.getByTestId('segments-written');
+  await expect(written).toContainText('1 segment');
+  await expect(written).toContainText('GSM-7');
+  const text = panel.getByRole('textbox', { name: /^Text/ });
+  // 161 GSM-7 characters: two segments.
+  await text.fill('x'.repeat(161));
+  await expect(written).toContainText('2 segments');
+  // One character outside GSM-7 (È): UCS-2, 70 a segment.
+  await text.fill(`È{{ profile.first_name }} ${'y'.repeat(40)}`);
+  await expect(written).toContainText('UCS-2');
+  await expect(panel.getByTestId('segments-rendered')).toContainText('UCS-2');
+  await expect(panel.getByTestId('segments-rendered')).toContainText(/1 segment|2 segments/);
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+});
