@@ -194,7 +194,7 @@ test('a scheduler shows its next occurrences, and a preset rewrites its cron', a
   await expect(next).toHaveCount(5);
   // Mondays at 09:00 in Paris: 07:00 or 08:00 UTC.
   for (const li of await next.all()) await expect(li).toContainText(/T0[78]:00:00Z/);
-  await panel.getByRole('textbox', { name: 'Schedule' }).click();
+  await panel.getByRole('combobox', { name: 'Schedule' }).click();
   await page.getByRole('option', { name: 'Every day' }).click();
   const cron = panel.getByRole('textbox', { name: /^Cron/ });
   await expect(cron).toHaveValue('0 9 * * *');

@@ -289,15 +289,12 @@ export function Proof({ campaign, id, doc, profile, channel }: { campaign: strin
   const [to, setTo] = useState<string[]>([]);
   const send = useMutation({
     mutationFn: async () => {
-      const res = await fetch(`/api/campaigns/${encodeURIComponent(campaign)}/activities/${encodeURIComponent(id)}/proof`, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ key: profile, to, document: YAML.stringify(doc) }),
+      const { data, error } = await api.POST('/api/campaigns/{name}/activities/{activity}/proof', {
+        params: { path: { name: campaign, activity: id } },
+        body: { key: profile ?? [], to, document: YAML.stringify(doc) },
       });
-      const body = (await res.json().catch(() => ({}))) as { results?: { id: string; outcome: string; error?: string }[]; error?: { message?: string } };
-      if (!res.ok) throw new Error(body.error?.message ?? res.statusText);
-      return body.results ?? [];
+      if (error || !data) throw new Error(errorMessage(error));
+      return data.results;
     },
   });
   return (

@@ -2,6 +2,7 @@ import { Alert, Group, List, Loader, SegmentedControl, Select, Stack, Text, Text
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { api, errorMessage } from '../../api/client';
 import { formatTime } from '../../format';
 import { usePanel } from './context';
 import { Field, useErrors, useLabel } from './SchemaForm';
@@ -59,15 +60,12 @@ class CronError extends Error {
   }
 }
 
-/** nextOccurrences asks GET /api/cron/next for the next n times of a
+/** nextOccurrences asks GET /api/cron/next for the next five times of a
  * cron expression in a time zone. */
 async function nextOccurrences(cron: string, timezone: string | undefined, signal: AbortSignal): Promise<string[]> {
-  const q = new URLSearchParams({ cron, n: '5' });
-  if (timezone) q.set('timezone', timezone);
-  const res = await fetch(`/api/cron/next?${q}`, { credentials: 'same-origin', signal });
-  const body = (await res.json().catch(() => ({}))) as { next?: string[]; error?: { message?: string } };
-  if (!res.ok) throw new CronError(res.status, body.error?.message ?? res.statusText);
-  return body.next ?? [];
+  const r = await api.GET('/api/cron/next', { params: { query: { cron, n: 5, ...(timezone ? { timezone } : {}) } }, signal });
+  if (!r.data) throw new CronError(r.response.status, errorMessage(r.error));
+  return r.data.next;
 }
 
 const zones: string[] = (() => {

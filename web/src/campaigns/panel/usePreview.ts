@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import YAML from 'yaml';
-import type { ErrorBody } from '../../api/client';
+import { api, type ErrorBody } from '../../api/client';
 import type { Content } from '../../messages/content';
 import type { CampaignDoc } from '../doc';
 import { lineOf, type TemplateError } from './liquid';
@@ -60,22 +60,20 @@ export function usePreview(campaign: string, id: string, doc: CampaignDoc, key: 
     const timer = setTimeout(async () => {
       const req = JSON.parse(reqKey) as { campaign: string; id: string; key: unknown[]; document: string };
       try {
-        const res = await fetch(`/api/campaigns/${encodeURIComponent(req.campaign)}/activities/${encodeURIComponent(req.id)}/preview`, {
-          method: 'POST',
-          credentials: 'same-origin',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ key: req.key, document: req.document }),
+        const { data, error, response } = await api.POST('/api/campaigns/{name}/activities/{activity}/preview', {
+          params: { path: { name: req.campaign, activity: req.id } },
+          body: { key: req.key, document: req.document },
           signal: ctrl.signal,
         });
-        const body = (await res.json().catch(() => undefined)) as (Rendered & Partial<ErrorBody>) | undefined;
         if (ctrl.signal.aborted) return;
-        if (res.ok && body) {
-          setState({ key: reqKey, message: body });
+        if (data) {
+          setState({ key: reqKey, message: data as Rendered });
           return;
         }
+        const body = error as Partial<ErrorBody> | undefined;
         const errors = readErrors(body?.error?.details, req.id);
-        if (errors && Object.keys(errors).length > 0 && (res.status === 400 || res.status === 422)) setState((s) => ({ key: reqKey, errors, message: s.message }));
-        else setState({ key: reqKey, error: body?.error?.message ?? res.statusText });
+        if (errors && Object.keys(errors).length > 0 && (response.status === 400 || response.status === 422)) setState((s) => ({ key: reqKey, errors, message: s.message }));
+        else setState({ key: reqKey, error: body?.error?.message ?? response.statusText });
       } catch (err) {
         if (!ctrl.signal.aborted) setState({ key: reqKey, error: (err as Error).message });
       }
