@@ -168,7 +168,10 @@ test('a split gets a 10 % random control subset, kept in the document', async ({
   await item.getByRole('textbox', { name: /^Name/ }).fill('control');
   const control = panel.getByRole('group', { name: 'Subsets: control' });
   await control.getByRole('textbox', { name: /^Limit/ }).fill('10%');
-  await control.getByRole('textbox', { name: /^Order/ }).fill('random');
+  // Order: suggested (random, or an attribute asc or desc), typed here.
+  const order = control.getByRole('combobox', { name: /^Order/ });
+  await order.fill('random');
+  await order.press('Escape');
   // First, before vip.
   await control.getByRole('button', { name: 'Move control up' }).click();
   await expect(panel.getByRole('group', { name: /^Subsets: / }).first()).toHaveAccessibleName('Subsets: control');
@@ -182,7 +185,7 @@ test('a split gets a 10 % random control subset, kept in the document', async ({
   await expect(kept).toHaveCount(2);
   await expect(kept.first()).toHaveAccessibleName('Subsets: control');
   await expect(kept.first().getByRole('textbox', { name: /^Limit/ })).toHaveValue('10%');
-  await expect(kept.first().getByRole('textbox', { name: /^Order/ })).toHaveValue('random');
+  await expect(kept.first().getByRole('combobox', { name: /^Order/ })).toHaveValue('random');
   await expect(kept.last()).toHaveAccessibleName('Subsets: vip');
 });
 

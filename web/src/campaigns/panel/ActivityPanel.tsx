@@ -3,14 +3,14 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useMemo, useState, type JSX, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../../api/client';
-import { useModel } from '../../audiences/tree/model';
+import { attributeChoices, collectionLinks, useModel, type ModelEntity } from '../../audiences/tree/model';
 import { transitionsOf, type Activity, type CampaignDoc } from '../doc';
 import { PanelContext, usePanel as useContextEnv, type FieldProblem, type PanelEnv } from './context';
 import { linkPathTarget, rowsDimension } from './dimension';
 import { MessageEditor } from './MessageEditor';
 import { QueryField } from './QueryField';
 import { ScheduleEditor } from './ScheduleEditor';
-import { Field, Fields, useErrors } from './SchemaForm';
+import { Field, Fields, Suggest, useErrors } from './SchemaForm';
 import { getIn, IDENTIFIER, relative, settingsOf, setIn, type ActivityType, type JSONSchema, type Path, type Problem } from './schema';
 
 export type { ActivityType, Problem } from './schema';
@@ -95,6 +95,25 @@ export function ActivityPanel({ campaign, id, doc, types, problems, onChange, on
       }
       if (type === 'read_audience' && key === 'audience') {
         return <Pick path={path} label={label} description={s.description} data={(audiences.data ?? []).map((a) => a.name)} required />;
+      }
+      if (m) {
+        const attrs = (e: ModelEntity | undefined, types?: string[]) => attributeChoices(m, e).filter((c) => !types || types.includes(c.attr.type)).map((c) => c.path);
+        const sorted = (names: string[]) => names.flatMap((n) => [`${n} desc`, `${n} asc`]);
+        const own = { path, label, description: s.description, required: false };
+        if (type === 'deduplicate' && key === 'fields') return <Suggest {...own} data={attrs(rows)} multiple required />;
+        if (type === 'deduplicate' && key === 'by') return <Suggest {...own} data={attrs(rows)} multiple oneAlone />;
+        if (type === 'incremental_query' && key === 'since') return <Suggest {...own} data={attrs(rows, ['date', 'timestamp'])} required />;
+        if (type === 'change_dimension' && key === 'link') return <Suggest {...own} data={(rows?.links ?? []).filter((l) => l.kind !== 'one_to_many').map((l) => l.name)} required />;
+        if (type === 'split' && path[0] === 'subsets' && path[2] === 'order') return <Suggest {...own} data={['random', ...sorted(attrs(rows))]} />;
+        if (type === 'reconcile' && path[0] === 'match' && path[2] === 'attribute') return <Suggest {...own} data={attrs(rows)} required />;
+        if (type === 'enrich' && path[0] === 'columns' && typeof path[1] === 'number') {
+          const link = getIn(activity, ['columns', path[1], 'link']);
+          const related = typeof link === 'string' && link ? linkPathTarget(m, rows, link) : undefined;
+          if (path[2] === 'link') return <Suggest {...own} data={collectionLinks(rows).map((l) => l.name)} />;
+          if (path[2] === 'attribute') return <Suggest {...own} data={attrs(related ?? rows)} />;
+          if (path[2] === 'attributes') return <Suggest {...own} data={attrs(related)} multiple />;
+          if (path[2] === 'order_by') return <Suggest {...own} data={sorted(attrs(related))} />;
+        }
       }
       if (key === 'dimension' && m) {
         return <Pick path={path} label={label} description={s.description} data={m.entities.filter((e) => e.targeting).map((e) => e.name)} />;

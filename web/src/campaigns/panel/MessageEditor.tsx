@@ -1,4 +1,4 @@
-import { Button, Collapse, Paper, Stack, Text } from '@mantine/core';
+import { Button, Collapse, Paper, SegmentedControl, Stack, Text } from '@mantine/core';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useModel } from '../../audiences/tree/model';
@@ -45,7 +45,9 @@ export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: n
   }, []);
   const inserter = useInserter(() => body.current);
   const items = useMemo(() => picks(model.data, dim, env.doc, env.id, channel), [model.data, dim, env.doc, env.id, channel]);
+  const paths = useMemo(() => items.filter((p) => !p.snippet.startsWith('{%') || p.label.includes('.')).map((p) => p.label), [items]);
   const [optionsOpen, setOptionsOpen] = useState(false);
+  const [textMode, setTextMode] = useState<'derived' | 'written'>(typeof env.activity.text === 'string' && env.activity.text !== '' ? 'written' : 'derived');
   const props = schema.properties ?? {};
   const required = (f: string) => schema.required?.includes(f) ?? false;
   const fields = content[channel] ?? [];
@@ -61,8 +63,31 @@ export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: n
         {channel === 'email' && (
           <>
             {emailHeaders.map((f) => input(f))}
-            <LiquidCode field="html" label={label(HTML)} description={t('panel.email.htmlHelp')} errors={errors?.html} onTarget={onBody} />
-            {props.text && <LiquidInput field="text" label={label(TEXT)} description={t('panel.email.textHelp')} multiline errors={errors?.text} />}
+            <LiquidCode field="html" label={label(HTML)} description={t('panel.email.htmlHelp')} errors={errors?.html} onTarget={onBody} paths={paths} />
+            {props.text && (
+              <Stack gap={4}>
+                <SegmentedControl
+                  size="xs"
+                  value={textMode}
+                  onChange={(v) => {
+                    if (v === 'derived') env.set([TEXT], undefined);
+                    setTextMode(v as 'derived' | 'written');
+                  }}
+                  data={[
+                    { value: 'derived', label: t('panel.email.derived') },
+                    { value: 'written', label: t('panel.email.written') },
+                  ]}
+                  aria-label={t('panel.email.textPart')}
+                />
+                {textMode === 'written' ? (
+                  <LiquidInput field="text" label={label(TEXT)} description={t('panel.email.textHelp')} multiline errors={errors?.text} />
+                ) : (
+                  <Text size="xs" c="dimmed">
+                    {t('panel.email.derivedHelp')}
+                  </Text>
+                )}
+              </Stack>
+            )}
           </>
         )}
         {channel === 'sms' && (

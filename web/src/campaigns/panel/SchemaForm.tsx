@@ -1,4 +1,4 @@
-import { ActionIcon, Button, Checkbox, Fieldset, Group, NumberInput, Paper, Select, Stack, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import { ActionIcon, Autocomplete, Button, Checkbox, Fieldset, Group, NumberInput, Paper, Select, Stack, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import YAML from 'yaml';
 import { usePanel } from './context';
@@ -342,6 +342,58 @@ function JSONField({ label, path, description }: { label: string; path: Path; de
       error={error}
       spellCheck={false}
       styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+    />
+  );
+}
+
+/** Suggest edits a name with suggestions (attribute paths, links): any
+ * text may still be typed, the server checks it. */
+export function Suggest({
+  path,
+  label,
+  description,
+  data,
+  required,
+  multiple,
+  oneAlone,
+}: {
+  path: Path;
+  label: string;
+  description?: string;
+  data: string[];
+  required?: boolean;
+  multiple?: boolean;
+  /** A list of one is written as its one name (deduplicate's by). */
+  oneAlone?: boolean;
+}) {
+  const env = usePanel();
+  const error = useErrors(path);
+  const value = getIn(env.activity, path);
+  if (multiple) {
+    return (
+      <TagsInput
+        label={label}
+        description={description}
+        data={data}
+        value={Array.isArray(value) ? value.map(String) : typeof value === 'string' && value ? [value] : []}
+        onChange={(v) => env.set(path, v.length === 0 ? undefined : oneAlone && v.length === 1 ? v[0] : v)}
+        withAsterisk={required}
+        error={error}
+        limit={50}
+      />
+    );
+  }
+  return (
+    <Autocomplete
+      label={label}
+      description={description}
+      data={data}
+      value={typeof value === 'string' ? value : ''}
+      onChange={(v) => env.set(path, v)}
+      withAsterisk={required}
+      error={error}
+      limit={50}
+      spellCheck={false}
     />
   );
 }

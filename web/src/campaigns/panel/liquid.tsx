@@ -104,6 +104,32 @@ export function LiquidInput({ field, label, description, required, multiline, er
   );
 }
 
+/** Trie is the paths a template can name, by step (profile → first_name). */
+type Trie = Map<string, Trie>;
+
+/** completions makes the Liquid completion of the paths the picker lists:
+ * the names at the top (profile, target, vars…), then each one's
+ * properties as `profile.` is typed. */
+export function completions(paths: string[]) {
+  const root: Trie = new Map();
+  for (const p of paths) {
+    let node = root;
+    for (const step of p.split('.')) {
+      if (!node.has(step)) node.set(step, new Map());
+      node = node.get(step)!;
+    }
+  }
+  const list = (n: Trie | undefined) => [...(n?.keys() ?? [])].map((label) => ({ label, type: 'variable' }));
+  return {
+    variables: list(root),
+    properties: (path: readonly string[]) => {
+      let node: Trie | undefined = root;
+      for (const step of path) node = node?.get(step);
+      return list(node);
+    },
+  };
+}
+
 interface CodeProps {
   field: string;
   label: string;
@@ -112,11 +138,13 @@ interface CodeProps {
   errors?: TemplateError[];
   /** Registers this editor's insertion point as the fallback. */
   onTarget?: (t: InsertTarget) => void;
+  /** The paths its completion offers (the picker's). */
+  paths?: string[];
 }
 
 /** LiquidCode edits an HTML template with Liquid highlighting (CodeMirror);
  * its template errors show at their line, as lint diagnostics. */
-export function LiquidCode({ field, label, description, required, errors, onTarget }: CodeProps) {
+export function LiquidCode({ field, label, description, required, errors, onTarget, paths }: CodeProps) {
   const env = usePanel();
   const ins = useContext(InsertContext);
   const scheme = useComputedColorScheme('light');
@@ -142,15 +170,16 @@ export function LiquidCode({ field, label, description, required, errors, onTarg
   useEffect(() => {
     onTarget?.(target);
   }, [onTarget, target]);
+  const pathsKey = (paths ?? []).join('\n');
   const extensions = useMemo(
     () => [
-      liquid({ base: html() }),
+      liquid({ base: html(), ...completions(pathsKey ? pathsKey.split('\n') : []) }),
       lintGutter(),
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-labelledby': `${id}-label`, 'aria-multiline': 'true' }),
       EditorView.domEventHandlers({ focus: () => ins?.focus(target) }),
     ],
-    [id, ins, target],
+    [id, ins, target, pathsKey],
   );
   const all = useMemo(() => {
     const out: TemplateError[] = [...(errors ?? [])];
