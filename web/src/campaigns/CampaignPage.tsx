@@ -9,7 +9,7 @@ import { formatTime } from '../format';
 import { useTitle } from '../useTitle';
 import { check, keys } from './list/campaignApi';
 import { RunStatusBadge, StatusBadge } from './list/CampaignCells';
-import { ArchiveCampaign, DeleteCampaign, DuplicateCampaign, ProblemList, type CampaignDialog } from './list/CampaignDialogs';
+import { ArchiveCampaign, DeleteCampaign, DuplicateCampaign, ProblemList, readableAlert, type CampaignDialog } from './list/CampaignDialogs';
 
 class NotFound extends Error {}
 
@@ -88,7 +88,7 @@ export function CampaignPage() {
               {t('campaignPage.publish', { version: c.latest_version })}
             </Button>
             {c.status === 'published' && (
-              <Button color="orange" onClick={() => setConfirmLive(true)}>
+              <Button onClick={() => setConfirmLive(true)}>
                 {t('campaignPage.startLive')}
               </Button>
             )}
@@ -117,7 +117,7 @@ export function CampaignPage() {
       {campaign.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
       {campaign.error &&
         (campaign.error instanceof NotFound ? (
-          <Alert color="yellow">
+          <Alert color="yellow" styles={readableAlert}>
             {t('campaignPage.notFound', { name })}{' '}
             <Anchor component={Link} to={`/campaigns/${encodeURIComponent(name)}/edit`}>
               {t('campaignPage.openDraft')}
@@ -235,7 +235,7 @@ export function CampaignPage() {
                 <Button variant="default" onClick={() => setConfirmLive(false)}>
                   {t('campaignList.cancel')}
                 </Button>
-                <Button color="orange" onClick={() => start.mutate('live')} loading={start.isPending && start.variables === 'live'}>
+                <Button onClick={() => start.mutate('live')} loading={start.isPending && start.variables === 'live'}>
                   {t('campaignPage.liveConfirm', { version: c.published_version })}
                 </Button>
               </Group>

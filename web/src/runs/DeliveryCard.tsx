@@ -46,7 +46,7 @@ export function DeliveryCard({ figures: d, run, rate, stopped }: { figures: Deli
     ['cancelled', d.cancelled],
   ];
   return (
-    <Card withBorder component="section" aria-labelledby={titleId}>
+    <Card withBorder component="section" aria-labelledby={titleId} data-delivery={d.activity}>
       <Group justify="space-between" mb="xs">
         <Group gap="xs">
           <Title order={4} id={titleId}>
@@ -68,7 +68,9 @@ export function DeliveryCard({ figures: d, run, rate, stopped }: { figures: Deli
               .map(([k, n]) => (
                 <Table.Tr key={k}>
                   <Table.Th>{t(`runMonitor.${k}`)}</Table.Th>
-                  <Table.Td ta="right">{formatCount(n)}</Table.Td>
+                  <Table.Td ta="right" data-figure={k}>
+                    {formatCount(n)}
+                  </Table.Td>
                 </Table.Tr>
               ))}
           </Table.Tbody>

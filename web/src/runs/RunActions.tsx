@@ -53,7 +53,7 @@ export function RunActions({ update }: { update: RunUpdate }) {
     <Stack gap="xs">
       <Group gap="xs">
         {sum.held > 0 && (
-          <Button color="orange" onClick={() => setAsking('confirm')}>
+          <Button onClick={() => setAsking('confirm')}>
             {t('runMonitor.confirmSend', { count: sum.held, formatted: formatCount(sum.held) })}
           </Button>
         )}
@@ -106,7 +106,7 @@ export function RunActions({ update }: { update: RunUpdate }) {
             <Button variant="default" onClick={() => setAsking(undefined)}>
               {t('campaignList.cancel')}
             </Button>
-            <Button color="orange" onClick={() => act.mutate('confirm')} loading={act.isPending}>
+            <Button onClick={() => act.mutate('confirm')} loading={act.isPending}>
               {t('runMonitor.confirmSubmit', { count: sum.held, formatted: formatCount(sum.held) })}
             </Button>
           </Group>
@@ -173,7 +173,7 @@ export function ResolveInDoubt({ run, activity, count, stopped }: { run: number;
   });
   return (
     <>
-      <Button size="compact-sm" color="orange" variant="light" onClick={() => setOpened(true)}>
+      <Button size="compact-sm" variant="light" onClick={() => setOpened(true)}>
         {t('runMonitor.resolve', { count, formatted: formatCount(count) })}
       </Button>
       <Modal
@@ -198,7 +198,7 @@ export function ResolveInDoubt({ run, activity, count, stopped }: { run: number;
               {t('runMonitor.drop')}
             </Button>
             {!stopped && (
-              <Button color="orange" onClick={() => resolve.mutate('resend')} loading={resolve.isPending && resolve.variables === 'resend'}>
+              <Button onClick={() => resolve.mutate('resend')} loading={resolve.isPending && resolve.variables === 'resend'}>
                 {t('runMonitor.resend')}
               </Button>
             )}

@@ -2,6 +2,7 @@ import { Alert, Anchor, Badge, Card, Group, Loader, SimpleGrid, Stack, Table, Te
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { RunStatusBadge } from '../campaigns/list/CampaignCells';
+import { readableAlert } from '../campaigns/list/CampaignDialogs';
 import { formatCount, formatDecimal, formatTime } from '../format';
 import { useTitle } from '../useTitle';
 import { DeliveryCard } from './DeliveryCard';
@@ -39,7 +40,7 @@ function CauseAlert({ cause }: { cause: Cause }) {
       .join(', ');
   }
   return (
-    <Alert color={color} title={t(`runMonitor.why.${cause.kind}.title`, values)} role={cause.kind === 'simulation' ? undefined : 'status'}>
+    <Alert color={color} title={t(`runMonitor.why.${cause.kind}.title`, values)} role={cause.kind === 'simulation' ? undefined : 'status'} styles={readableAlert}>
       {t(`runMonitor.why.${cause.kind}.text`, values)}
     </Alert>
   );
@@ -178,7 +179,11 @@ export function RunMonitor() {
         <Title order={2}>{t('runMonitor.title', { id })}</Title>
         {status && <RunStatusBadge status={status.run.status} />}
         {status && <Badge variant="outline">{t(`run.mode.${status.run.mode}`)}</Badge>}
-        {update && !update.final && <Loader size="xs" type="dots" aria-label={t('runMonitor.live')} />}
+        {update && !update.final && (
+          <Badge variant="dot" color="blue">
+            {t('runMonitor.live')}
+          </Badge>
+        )}
       </Group>
       {!valid && <Alert color="red">{t('runMonitor.badId')}</Alert>}
       {error && <Alert color="red">{t('app.error', { message: error })}</Alert>}

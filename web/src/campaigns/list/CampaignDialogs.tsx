@@ -7,13 +7,21 @@ import { useNavigate } from 'react-router';
 import { api } from '../../api/client';
 import { check, keys, newCampaignDocument, ProblemError, validCampaignName, type Campaign } from './campaignApi';
 
+/** readableAlert writes an alert's title in the text colour: an orange or
+ * yellow title on its tint is under 4.5:1 (axe's color-contrast). */
+export const readableAlert = { title: { color: 'var(--mantine-color-text)' } };
+
+/** readableInput keeps a field in error readable: its value in the text
+ * colour and its message in a darker red (red.6 on white is 3.6:1). */
+const readableInput = { input: { color: 'var(--mantine-color-text)' }, error: { color: 'var(--mantine-color-red-9)' } };
+
 /** ProblemList says why a call was refused: its problems when it lists
  * some, else its message. */
 export function ProblemList({ error }: { error: Error }) {
   const { t } = useTranslation();
   const problems = error instanceof ProblemError ? error.problems : [];
   return (
-    <Alert color="red" role="alert" title={problems.length > 0 ? error.message : undefined}>
+    <Alert color="red" role="alert" title={problems.length > 0 ? error.message : undefined} styles={readableAlert}>
       {problems.length > 0 ? (
         <List size="sm">
           {problems.map((p, i) => (
@@ -76,6 +84,7 @@ function NameDialog({
             error={(bad || (touched && name === '')) && t('campaignList.nameInvalid')}
             data-autofocus
             required
+            styles={readableInput}
           />
           {error && <ProblemList error={error} />}
           <Group justify="flex-end">
@@ -241,7 +250,7 @@ export function DeleteCampaign({ campaign, opened, onClose, onDeleted }: { campa
       <Stack>
         <Text>{t('campaignList.deleteIntro', { name: campaign.name })}</Text>
         {hasRuns ? (
-          <Alert color="orange" role="alert" title={t('campaignList.hasRunsTitle')}>
+          <Alert color="orange" role="alert" title={t('campaignList.hasRunsTitle')} styles={readableAlert}>
             {t('campaignList.hasRuns', { name: campaign.name })}
           </Alert>
         ) : (
