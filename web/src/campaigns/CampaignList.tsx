@@ -8,7 +8,7 @@ import { formatTime } from '../format';
 import { useTitle } from '../useTitle';
 import { ArchiveCampaign, DeleteCampaign, DuplicateCampaign, NewCampaign, type CampaignDialog } from './list/CampaignDialogs';
 import { keys, type Campaign, type Run } from './list/campaignApi';
-import { LastRun, NextOccurrence, StatusBadge } from './list/CampaignCells';
+import { LastRun, NextOccurrence, StatusBadge, Versions } from './list/CampaignCells';
 
 /** The status filter's choices: active (drafts and published, the
  * default: archived campaigns are put away), one status, or all. */
@@ -75,13 +75,12 @@ export function CampaignList() {
       {list.data && list.data.length === 0 && <Text>{t('campaignList.empty')}</Text>}
       {list.data && list.data.length > 0 && rows.length === 0 && <Text>{t('campaignList.noneShown')}</Text>}
       {rows.length > 0 && (
-        <Table striped highlightOnHover aria-label={t('campaignList.listLabel')}>
+        <Table striped highlightOnHover aria-label={t('campaignList.listLabel')} verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
               <Table.Th>{t('campaignList.name')}</Table.Th>
               <Table.Th>{t('campaignList.status')}</Table.Th>
-              <Table.Th ta="right">{t('campaignList.latest')}</Table.Th>
-              <Table.Th ta="right">{t('campaignList.published')}</Table.Th>
+              <Table.Th>{t('campaignList.versions')}</Table.Th>
               <Table.Th>{t('campaignList.lastRun')}</Table.Th>
               <Table.Th>{t('campaignList.next')}</Table.Th>
               <Table.Th>{t('campaignList.updated')}</Table.Th>
@@ -98,11 +97,12 @@ export function CampaignList() {
                     {c.name}
                   </Anchor>
                 </Table.Td>
-                <Table.Td>
+                <Table.Td miw={110}>
                   <StatusBadge status={c.status} />
                 </Table.Td>
-                <Table.Td ta="right">{c.latest_version}</Table.Td>
-                <Table.Td ta="right">{c.published_version ?? ''}</Table.Td>
+                <Table.Td>
+                  <Versions campaign={c} />
+                </Table.Td>
                 <Table.Td>{runs.isPending ? <Loader size="xs" aria-label={t('app.loading')} /> : <LastRun run={lastRun.get(c.name)} />}</Table.Td>
                 <Table.Td>{c.status === 'published' && <NextOccurrence name={c.name} />}</Table.Td>
                 <Table.Td>{formatTime(c.updated_at)}</Table.Td>

@@ -76,19 +76,16 @@ export function CampaignPage() {
             <Button variant="default" component={Link} to={`/campaigns/${encodeURIComponent(name)}/edit`}>
               {t('campaignPage.edit')}
             </Button>
-            <Button variant="default" onClick={() => start.mutate('simulate')} loading={start.isPending && start.variables === 'simulate'} disabled={c.status === 'archived'}>
+            <Button variant="light" onClick={() => start.mutate('simulate')} loading={start.isPending && start.variables === 'simulate'} disabled={c.status === 'archived'}>
               {t('campaignPage.simulate')}
             </Button>
-            <Button
-              variant={c.status === 'published' && c.published_version === c.latest_version ? 'default' : 'filled'}
-              onClick={() => publish.mutate()}
-              loading={publish.isPending}
-              disabled={c.status === 'archived'}
-            >
-              {t('campaignPage.publish', { version: c.latest_version })}
-            </Button>
+            {c.status !== 'archived' && c.published_version !== c.latest_version && (
+              <Button onClick={() => publish.mutate()} loading={publish.isPending}>
+                {t('campaignPage.publish', { version: c.latest_version })}
+              </Button>
+            )}
             {c.status === 'published' && (
-              <Button onClick={() => setConfirmLive(true)}>
+              <Button variant={c.published_version === c.latest_version ? 'filled' : 'default'} onClick={() => setConfirmLive(true)}>
                 {t('campaignPage.startLive')}
               </Button>
             )}

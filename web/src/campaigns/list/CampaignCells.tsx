@@ -1,4 +1,4 @@
-import { Anchor, Badge, Group, Text } from '@mantine/core';
+import { Anchor, Badge, Group, Stack, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -13,7 +13,7 @@ const statusColors: Record<Campaign['status'], string> = { draft: 'gray', publis
 export function StatusBadge({ status }: { status: Campaign['status'] }) {
   const { t } = useTranslation();
   return (
-    <Badge color={statusColors[status]} variant="light">
+    <Badge color={statusColors[status]} variant="light" style={{ flexShrink: 0 }}>
       {t(`campaignList.statuses.${status}`)}
     </Badge>
   );
@@ -25,9 +25,24 @@ const runColors: Record<Run['status'], string> = { running: 'blue', paused: 'yel
 export function RunStatusBadge({ status }: { status: Run['status'] }) {
   const { t } = useTranslation();
   return (
-    <Badge color={runColors[status]} variant="light">
+    <Badge color={runColors[status]} variant="light" style={{ flexShrink: 0 }}>
       {t(`run.status.${status}`)}
     </Badge>
+  );
+}
+
+/** Versions says a campaign's latest version and the published one. */
+export function Versions({ campaign: c }: { campaign: Campaign }) {
+  const { t } = useTranslation();
+  return (
+    <Stack gap={0}>
+      <Text size="sm">{t('campaignList.latestIs', { version: c.latest_version })}</Text>
+      {c.published_version !== undefined && (
+        <Text size="xs" c="dimmed">
+          {t('campaignList.publishedIs', { version: c.published_version })}
+        </Text>
+      )}
+    </Stack>
   );
 }
 
@@ -37,16 +52,20 @@ export function LastRun({ run }: { run?: Run }) {
   const { t } = useTranslation();
   if (!run) return <Text size="sm" c="dimmed">{t('campaignList.neverRun')}</Text>;
   return (
-    <Group gap={6} wrap="nowrap">
-      <Anchor component={Link} to={`/runs/${run.id}`} size="sm">
-        {t('campaignList.runLink', { id: run.id, mode: t(`run.mode.${run.mode}`) })}
-      </Anchor>
-      <RunStatusBadge status={run.status} />
-      <Text size="xs" c="dimmed">
-        {formatTime(run.created_at)}
-      </Text>
-      <RunFigures run={run} />
-    </Group>
+    <Stack gap={2}>
+      <Group gap={6} wrap="nowrap">
+        <Anchor component={Link} to={`/runs/${run.id}`} size="sm">
+          {t('campaignList.runLink', { id: run.id, mode: t(`run.mode.${run.mode}`) })}
+        </Anchor>
+        <RunStatusBadge status={run.status} />
+      </Group>
+      <Group gap={6}>
+        <Text size="xs" c="dimmed">
+          {formatTime(run.created_at)}
+        </Text>
+        <RunFigures run={run} />
+      </Group>
+    </Stack>
   );
 }
 
