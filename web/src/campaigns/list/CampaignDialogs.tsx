@@ -110,18 +110,15 @@ export function NewCampaign() {
   const [opened, setOpened] = useState(false);
   const create = useMutation({
     mutationFn: async (name: string) => {
-      // A name already taken would overwrite nothing: the draft of an
-      // existing campaign is refused as stale (revision 0 is not its).
-      const known = await api.GET('/api/campaigns/{name}', { params: { path: { name } } });
-      if (known.response.ok) throw new Error(t('campaignList.nameTaken', { name }));
-      const res = await fetch(`/api/campaigns/${encodeURIComponent(name)}/draft`, {
-        method: 'PUT',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ document: newCampaignDocument(name), revision: 0 }),
-      });
-      const body: unknown = await res.json().catch(() => undefined);
-      if (!res.ok) throw new ProblemError(res.status, body, res.statusText);
+      // A name already taken (a campaign, or a new one's draft) is said
+      // so: the draft of a campaign with no draft stored is at revision 0,
+      // which the new document would replace.
+      const known = await api.GET('/api/campaigns/{name}/draft', { params: { path: { name } } });
+      if (known.response.status !== 404) {
+        check(known);
+        throw new Error(t('campaignList.nameTaken', { name }));
+      }
+      check(await api.PUT('/api/campaigns/{name}/draft', { params: { path: { name } }, body: { document: newCampaignDocument(name), revision: 0 } }));
       return name;
     },
     onSuccess: (name) => {
