@@ -14,6 +14,15 @@ export function useLabel() {
   return (name: string) => t(`panel.field.${name}`, { defaultValue: name });
 }
 
+/** useOwnErrors answers the problems of a list or group itself (at its
+ * path, or an item's): its fields show those below them. */
+export function useOwnErrors(path: Path): string | undefined {
+  const { problems } = usePanel();
+  const p = pathText(path);
+  const msgs = problems.filter((x) => x.rel === p || (x.rel.startsWith(p + '[') && /^\[\d+\]$/.test(x.rel.slice(p.length)))).map((x) => x.message);
+  return msgs.length > 0 ? msgs.join(' · ') : undefined;
+}
+
 /** useErrors answers the problems shown on a field: those at its path or
  * below it, joined. */
 export function useErrors(path: Path): string | undefined {
@@ -53,14 +62,17 @@ interface FieldProps {
 export function Field({ name, schema, path, required }: FieldProps) {
   const env = usePanel();
   const label = useLabel()(name);
-  const error = useErrors(path);
+  const kind = kindOf(schema);
+  const leafErrors = useErrors(path);
+  const ownErrors = useOwnErrors(path);
+  const error = kind === 'object' ? ownErrors : leafErrors;
   const own = env.special?.(path, schema, label);
   if (own !== undefined) return own;
   const value = getIn(env.activity, path);
   const set = (v: unknown) => env.set(path, v);
   const description = schema.description;
   const testId = `field-${pathText(path)}`;
-  switch (kindOf(schema)) {
+  switch (kind) {
     case 'enum':
       return (
         <Select
@@ -151,7 +163,7 @@ export function Field({ name, schema, path, required }: FieldProps) {
 function ObjectList({ name, label, schema, path, required }: { name: string; label: string; schema: JSONSchema; path: Path; required: boolean }) {
   const { t } = useTranslation();
   const env = usePanel();
-  const error = useErrors(path);
+  const error = useOwnErrors(path);
   const raw = getIn(env.activity, path);
   const items = Array.isArray(raw) ? (raw as unknown[]) : [];
   const item = schema.items ?? {};

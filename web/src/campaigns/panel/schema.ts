@@ -126,7 +126,9 @@ export function setIn<T>(v: T, path: Path, value: unknown): T {
   }
   const obj = v && typeof v === 'object' && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {};
   const next = setIn(obj[head], rest, value);
-  if (rest.length === 0 ? empty(next) : next === undefined) delete obj[head];
+  // A group left with no key (an optional window, emptied) goes too.
+  const emptied = next !== null && typeof next === 'object' && !Array.isArray(next) && Object.keys(next).length === 0 && rest.length > 0;
+  if (rest.length === 0 ? empty(next) : next === undefined || emptied) delete obj[head];
   else obj[head] = next;
   return obj as T;
 }
