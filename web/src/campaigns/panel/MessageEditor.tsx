@@ -52,6 +52,8 @@ export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: n
   const required = (f: string) => schema.required?.includes(f) ?? false;
   const fields = content[channel] ?? [];
   const a = env.activity;
+  // A preview has no run: the enrichment columns render empty (docs/delivery.md).
+  const usesTarget = Object.values(a).some((v) => typeof v === 'string' && v.includes('target.'));
   const stale = preview.pending || !!preview.errors || !!preview.error;
 
   const input = (f: string, multiline = false) =>
@@ -125,6 +127,11 @@ export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: n
             {!profile && (
               <Text size="xs" c="dimmed">
                 {t('panel.preview.choose')}
+              </Text>
+            )}
+            {usesTarget && (
+              <Text size="xs" c="dimmed">
+                {t('panel.preview.noTarget')}
               </Text>
             )}
             <PreviewState pending={preview.pending} error={preview.error} />

@@ -65,7 +65,9 @@ export function ProfileChooser({ dim, doc, id, runId, value, onChange }: Chooser
     const cols = rows.data?.columns ?? [];
     const k = keys.map((n) => r[cols.indexOf(n)]);
     if (k.some((x) => x === undefined || x === null)) return [];
-    const rest = extra.map((n) => r[cols.indexOf(n)]).filter((x) => x !== undefined && x !== null && x !== '');
+    // A profile: its name and address; a run's row: its enrichment columns.
+    const shown = cols.some((c) => extra.includes(c)) ? extra : cols.filter((c) => !keys.includes(c)).slice(0, 3);
+    const rest = shown.map((n) => r[cols.indexOf(n)]).filter((x) => x !== undefined && x !== null && x !== '');
     return [{ value: JSON.stringify(k.map(String)), label: [k.join(', '), ...rest.map(String)].join(' · ') }];
   });
   const chosen = JSON.stringify(value);

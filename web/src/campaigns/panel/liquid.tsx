@@ -210,6 +210,7 @@ export function LiquidCode({ field, label, description, required, errors, onTarg
           maxHeight="480px"
           onCreateEditor={setView}
           basicSetup={{ foldGutter: false, highlightActiveLine: false }}
+          indentWithTab={false}
         />
       </div>
     </Input.Wrapper>
