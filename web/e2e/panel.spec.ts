@@ -124,6 +124,15 @@ test('an email: subject edited with two fields from the picker, previewed for tw
 
   expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
 
+  // The wide editor: fields, picker and preview side by side, the same
+  // profile previewed.
+  await panel.getByRole('button', { name: 'Open the wide editor' }).click();
+  const wide = page.getByRole('dialog', { name: 'Email mail: the message' });
+  await expect(wide.getByTestId('preview-Subject')).toHaveText(`Hi ${other}, 10% off`);
+  expect(await violations(page, '[role="dialog"]')).toEqual([]);
+  await wide.getByRole('button', { name: 'Close' }).click();
+  await expect(wide).toBeHidden();
+
   // A template error: shown at its line in the HTML editor, and said.
   const html = panel.getByTestId('code-html').locator('.cm-content');
   await html.click();

@@ -1,4 +1,4 @@
-import { Button, Collapse, Paper, SegmentedControl, Stack, Text } from '@mantine/core';
+import { Button, Collapse, Grid, Modal, Paper, SegmentedControl, Stack, Text } from '@mantine/core';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useModel } from '../../audiences/tree/model';
@@ -30,12 +30,55 @@ const pushOptions = ['data', 'ios', 'android'];
  * server), and proofs. */
 export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: number }) {
   const { t } = useTranslation();
+  const env = usePanel();
+  // Shared by both layouts: the profile previewed stays as the editor widens.
+  const [keyTexts, setKeyTexts] = useState<string[]>([]);
+  const [wide, setWide] = useState(false);
+  const body = { schema, runId, keyTexts, setKeyTexts };
+  return (
+    <Stack gap="sm">
+      <Button variant="light" size="xs" onClick={() => setWide(true)} aria-haspopup="dialog">
+        {t('panel.message.widen')}
+      </Button>
+      {wide ? (
+        <>
+          <Text size="sm" c="dimmed">
+            {t('panel.message.inWide')}
+          </Text>
+          <Modal
+            opened
+            onClose={() => setWide(false)}
+            fullScreen
+            title={t('panel.message.wideTitle', { id: env.id, type: t(`panel.type.${env.activity.type}`, { defaultValue: env.activity.type }) })}
+            closeButtonProps={{ 'aria-label': t('panel.close') }}
+          >
+            <MessageBody {...body} wide />
+          </Modal>
+        </>
+      ) : (
+        <MessageBody {...body} wide={false} />
+      )}
+    </Stack>
+  );
+}
+
+interface BodyProps {
+  schema: JSONSchema;
+  runId?: number;
+  keyTexts: string[];
+  setKeyTexts: (k: string[]) => void;
+  /** Fields, picker and preview side by side (a full-screen dialog), or
+   * one under the other (the side panel). */
+  wide: boolean;
+}
+
+function MessageBody({ schema, runId, keyTexts, setKeyTexts, wide }: BodyProps) {
+  const { t } = useTranslation();
   const label = useLabel();
   const env = usePanel();
   const channel = env.activity.type;
   const model = useModel();
   const dim = useMemo(() => (model.data ? rowsDimension(model.data, env.doc, env.id) : undefined), [model.data, env.doc, env.id]);
-  const [keyTexts, setKeyTexts] = useState<string[]>([]);
   const profile = typedKey(dim, keyTexts);
   const preview = usePreview(env.campaign, env.id, env.doc, profile);
   const errors = preview.pending ? undefined : preview.errors;
@@ -59,96 +102,120 @@ export function MessageEditor({ schema, runId }: { schema: JSONSchema; runId?: n
   const input = (f: string, multiline = false) =>
     props[f] && <LiquidInput key={f} field={f} label={label(f)} description={props[f].description} required={required(f)} multiline={multiline} errors={errors?.[f]} />;
 
+  const fieldsPart = (
+    <>
+      {channel === 'email' && (
+        <>
+          {emailHeaders.map((f) => input(f))}
+          <LiquidCode field="html" label={label(HTML)} description={t('panel.email.htmlHelp')} errors={errors?.html} onTarget={onBody} paths={paths} />
+          {props.text && (
+            <Stack gap={4}>
+              <SegmentedControl
+                size="xs"
+                value={textMode}
+                onChange={(v) => {
+                  if (v === 'derived') env.set([TEXT], undefined);
+                  setTextMode(v as 'derived' | 'written');
+                }}
+                data={[
+                  { value: 'derived', label: t('panel.email.derived') },
+                  { value: 'written', label: t('panel.email.written') },
+                ]}
+                aria-label={t('panel.email.textPart')}
+              />
+              {textMode === 'written' ? (
+                <LiquidInput field="text" label={label(TEXT)} description={t('panel.email.textHelp')} multiline errors={errors?.text} />
+              ) : (
+                <Text size="xs" c="dimmed">
+                  {t('panel.email.derivedHelp')}
+                </Text>
+              )}
+            </Stack>
+          )}
+        </>
+      )}
+      {channel === 'sms' && (
+        <>
+          {input(FROM)}
+          {input(TEXT, true)}
+          <Segments text={typeof a.text === 'string' ? a.text : ''} label={t('panel.sms.written')} testId="segments-written" />
+        </>
+      )}
+      {channel === 'push' && (
+        <>
+          {input(TITLE)}
+          {input(BODY, true)}
+          {pushLinks.map((f) => input(f))}
+          {pushOptions.map((f) => props[f] && <Field key={f} name={f} schema={props[f]} path={[f]} required={required(f)} />)}
+        </>
+      )}
+      <Paper withBorder p="xs">
+        <Button variant="subtle" size="compact-sm" onClick={() => setOptionsOpen((o) => !o)} aria-expanded={optionsOpen} aria-controls="message-options">
+          {optionsOpen ? t('panel.message.hideOptions') : t('panel.message.showOptions')}
+        </Button>
+        <Collapse expanded={optionsOpen} id="message-options">
+          <Stack mt="xs">
+            <Fields schema={schema} path={[]} omit={fields} />
+          </Stack>
+        </Collapse>
+      </Paper>
+    </>
+  );
+  const previewPart = (
+    <>
+      <Paper withBorder p="xs" component="section" aria-labelledby="preview-title" aria-busy={preview.pending}>
+        <Text fw={600} size="sm" id="preview-title" mb={4}>
+          {t('panel.preview.title')}
+        </Text>
+        <Stack gap="xs">
+          <ProfileChooser dim={dim} doc={env.doc} id={env.id} runId={runId} value={keyTexts} onChange={setKeyTexts} />
+          {!profile && (
+            <Text size="xs" c="dimmed">
+              {t('panel.preview.choose')}
+            </Text>
+          )}
+          {usesTarget && (
+            <Text size="xs" c="dimmed">
+              {t('panel.preview.noTarget')}
+            </Text>
+          )}
+          <PreviewState pending={preview.pending} error={preview.error} />
+          {errors && (
+            <Text size="sm" c="red.8" role="alert" data-testid="preview-errors">
+              {Object.entries(errors)
+                .flatMap(([f, es]) => es.map((e) => t('panel.preview.errorAt', { field: label(f || channel), message: e.message })))
+                .join(' · ')}
+            </Text>
+          )}
+          {preview.message && channel === 'email' && <EmailPreview message={preview.message} stale={stale} />}
+          {preview.message && channel === 'sms' && <SmsPreview message={preview.message} stale={stale} />}
+          {preview.message && channel === 'push' && <PushPreview message={preview.message} stale={stale} />}
+        </Stack>
+      </Paper>
+      <Proof campaign={env.campaign} id={env.id} doc={env.doc} profile={profile} channel={channel} />
+    </>
+  );
   return (
     <InsertContext.Provider value={inserter}>
-      <Stack gap="sm">
-        {channel === 'email' && (
-          <>
-            {emailHeaders.map((f) => input(f))}
-            <LiquidCode field="html" label={label(HTML)} description={t('panel.email.htmlHelp')} errors={errors?.html} onTarget={onBody} paths={paths} />
-            {props.text && (
-              <Stack gap={4}>
-                <SegmentedControl
-                  size="xs"
-                  value={textMode}
-                  onChange={(v) => {
-                    if (v === 'derived') env.set([TEXT], undefined);
-                    setTextMode(v as 'derived' | 'written');
-                  }}
-                  data={[
-                    { value: 'derived', label: t('panel.email.derived') },
-                    { value: 'written', label: t('panel.email.written') },
-                  ]}
-                  aria-label={t('panel.email.textPart')}
-                />
-                {textMode === 'written' ? (
-                  <LiquidInput field="text" label={label(TEXT)} description={t('panel.email.textHelp')} multiline errors={errors?.text} />
-                ) : (
-                  <Text size="xs" c="dimmed">
-                    {t('panel.email.derivedHelp')}
-                  </Text>
-                )}
-              </Stack>
-            )}
-          </>
-        )}
-        {channel === 'sms' && (
-          <>
-            {input(FROM)}
-            {input(TEXT, true)}
-            <Segments text={typeof a.text === 'string' ? a.text : ''} label={t('panel.sms.written')} testId="segments-written" />
-          </>
-        )}
-        {channel === 'push' && (
-          <>
-            {input(TITLE)}
-            {input(BODY, true)}
-            {pushLinks.map((f) => input(f))}
-            {pushOptions.map((f) => props[f] && <Field key={f} name={f} schema={props[f]} path={[f]} required={required(f)} />)}
-          </>
-        )}
-        <Picker items={items} />
-        <Paper withBorder p="xs">
-          <Button variant="subtle" size="compact-sm" onClick={() => setOptionsOpen((o) => !o)} aria-expanded={optionsOpen} aria-controls="message-options">
-            {optionsOpen ? t('panel.message.hideOptions') : t('panel.message.showOptions')}
-          </Button>
-          <Collapse expanded={optionsOpen} id="message-options">
-            <Stack mt="xs">
-              <Fields schema={schema} path={[]} omit={fields} />
-            </Stack>
-          </Collapse>
-        </Paper>
-        <Paper withBorder p="xs" component="section" aria-labelledby="preview-title" aria-busy={preview.pending}>
-          <Text fw={600} size="sm" id="preview-title" mb={4}>
-            {t('panel.preview.title')}
-          </Text>
-          <Stack gap="xs">
-            <ProfileChooser dim={dim} doc={env.doc} id={env.id} runId={runId} value={keyTexts} onChange={setKeyTexts} />
-            {!profile && (
-              <Text size="xs" c="dimmed">
-                {t('panel.preview.choose')}
-              </Text>
-            )}
-            {usesTarget && (
-              <Text size="xs" c="dimmed">
-                {t('panel.preview.noTarget')}
-              </Text>
-            )}
-            <PreviewState pending={preview.pending} error={preview.error} />
-            {errors && (
-              <Text size="sm" c="red.8" role="alert" data-testid="preview-errors">
-                {Object.entries(errors)
-                  .flatMap(([f, es]) => es.map((e) => t('panel.preview.errorAt', { field: label(f || channel), message: e.message })))
-                  .join(' · ')}
-              </Text>
-            )}
-            {preview.message && channel === 'email' && <EmailPreview message={preview.message} stale={stale} />}
-            {preview.message && channel === 'sms' && <SmsPreview message={preview.message} stale={stale} />}
-            {preview.message && channel === 'push' && <PushPreview message={preview.message} stale={stale} />}
-          </Stack>
-        </Paper>
-        <Proof campaign={env.campaign} id={env.id} doc={env.doc} profile={profile} channel={channel} />
-      </Stack>
+      {wide ? (
+        <Grid>
+          <Grid.Col span={5}>
+            <Stack gap="sm">{fieldsPart}</Stack>
+          </Grid.Col>
+          <Grid.Col span={2}>
+            <Picker items={items} height={600} />
+          </Grid.Col>
+          <Grid.Col span={5}>
+            <Stack gap="sm">{previewPart}</Stack>
+          </Grid.Col>
+        </Grid>
+      ) : (
+        <Stack gap="sm">
+          {fieldsPart}
+          <Picker items={items} />
+          {previewPart}
+        </Stack>
+      )}
     </InsertContext.Provider>
   );
 }

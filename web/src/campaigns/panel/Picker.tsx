@@ -68,7 +68,7 @@ const groups: Pick['group'][] = ['profile', 'collections', 'target', 'vars', 'ot
 /** Picker is the personalisation picker: a searchable tree of what a
  * template can use; a click inserts its Liquid at the cursor of the field
  * last focused. */
-export function Picker({ items }: { items: Pick[] }) {
+export function Picker({ items, height = 320 }: { items: Pick[]; height?: number }) {
   const { t } = useTranslation();
   const ins = useContext(InsertContext);
   const [search, setSearch] = useState('');
@@ -99,7 +99,7 @@ export function Picker({ items }: { items: Pick[] }) {
         {t('panel.picker.help')}
       </Text>
       <TextInput size="xs" label={t('panel.picker.search')} value={search} onChange={(e) => setSearch(e.currentTarget.value)} mb="xs" />
-      <ScrollArea.Autosize mah={320} type="auto">
+      <ScrollArea.Autosize mah={height} type="auto">
         <Stack gap={6}>
           {groups.map((g) => {
             const list = shown.filter((p) => p.group === g);
