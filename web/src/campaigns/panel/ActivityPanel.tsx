@@ -72,6 +72,15 @@ export function ActivityPanel({ campaign, id, doc, types, problems, onChange, on
     },
     enabled: activity?.type === 'read_audience',
   });
+  const campaigns = useQuery({
+    queryKey: ['panel', 'campaigns'],
+    queryFn: async ({ signal }) => {
+      const { data, error } = await api.GET('/api/campaigns', { signal });
+      if (error) throw new Error(errorMessage(error));
+      return data.campaigns ?? [];
+    },
+    enabled: activity?.type === 'end',
+  });
 
   const special = useCallback(
     (path: Path, s: JSONSchema, label: string): ReactNode | undefined => {
@@ -115,12 +124,15 @@ export function ActivityPanel({ campaign, id, doc, types, problems, onChange, on
           if (path[2] === 'order_by') return <Suggest {...own} data={sorted(attrs(related))} />;
         }
       }
+      if (type === 'end' && key === 'signal.campaign') {
+        return <Suggest path={path} label={label} description={s.description} data={(campaigns.data ?? []).map((c) => c.name).filter((n) => n !== campaign)} required />;
+      }
       if (key === 'dimension' && m) {
         return <Pick path={path} label={label} description={s.description} data={m.entities.filter((e) => e.targeting).map((e) => e.name)} />;
       }
       return undefined;
     },
-    [activity, model.data, rows, doc.dimension, inputs, audiences.data],
+    [activity, model.data, rows, doc.dimension, inputs, audiences.data, campaigns.data, campaign],
   );
 
   const env = useMemo<PanelEnv | undefined>(
@@ -140,7 +152,9 @@ export function ActivityPanel({ campaign, id, doc, types, problems, onChange, on
 
   return (
     <PanelContext.Provider value={env}>
-      <Stack gap="sm" component="section" aria-labelledby="panel-title" data-testid="activity-panel">
+      {/* Keyed by the activity: another one selected starts afresh (its
+          editors' modes, the profile previewed). */}
+      <Stack key={`${id}:${type}`} gap="sm" component="section" aria-labelledby="panel-title" data-testid="activity-panel">
         <Group justify="space-between" wrap="nowrap">
           <Title order={3} size="h4" id="panel-title">
             {t('panel.title', { id })}
