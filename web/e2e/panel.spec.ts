@@ -133,6 +133,11 @@ test('an email: subject edited with two fields from the picker, previewed for tw
   await wide.getByRole('button', { name: 'Close' }).click();
   await expect(wide).toBeHidden();
 
+  // A proof of the edited message, to a test address (the sandbox).
+  await panel.getByRole('textbox', { name: /^Test addresses/ }).fill('qa@example.com');
+  await panel.getByRole('button', { name: 'Send the proof' }).click();
+  await expect(panel.getByText('qa@example.com: sent')).toBeVisible();
+
   // A template error: shown at its line in the HTML editor, and said.
   const html = panel.getByTestId('code-html').locator('.cm-content');
   await html.click();

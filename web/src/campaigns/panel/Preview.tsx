@@ -1,4 +1,4 @@
-import { Alert, Badge, Box, Button, Code, Group, Image, Loader, Paper, SegmentedControl, Select, Stack, Table, TagsInput, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Box, Button, Code, Group, Image, Loader, Paper, SegmentedControl, Select, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -288,7 +288,8 @@ export function PushPreview({ message, stale }: { message: Rendered; stale: bool
  * addresses (POST …/proof with the document being edited). */
 export function Proof({ campaign, id, doc, profile, channel }: { campaign: string; id: string; doc: CampaignDoc; profile?: unknown[]; channel: string }) {
   const { t } = useTranslation();
-  const [to, setTo] = useState<string[]>([]);
+  const [toText, setToText] = useState('');
+  const to = toText.split(/[\s,;]+/).filter(Boolean).slice(0, 50);
   const send = useMutation({
     mutationFn: async () => {
       const { data, error } = await api.POST('/api/campaigns/{name}/activities/{activity}/proof', {
@@ -305,14 +306,14 @@ export function Proof({ campaign, id, doc, profile, channel }: { campaign: strin
         {t('panel.proof.title')}
       </Text>
       <Group align="end" gap="xs" wrap="nowrap">
-        <TagsInput
+        <TextInput
           size="xs"
           label={t(`panel.proof.to.${channel}`, { defaultValue: t('panel.proof.to.email') })}
-          value={to}
-          onChange={setTo}
-          maxTags={50}
+          description={t('panel.proof.toHelp')}
+          value={toText}
+          onChange={(e) => setToText(e.currentTarget.value)}
           style={{ flex: 1 }}
-          splitChars={[',', ' ', ';']}
+          spellCheck={false}
         />
         <Button size="xs" onClick={() => send.mutate()} disabled={to.length === 0 || !profile} loading={send.isPending}>
           {t('panel.proof.send')}
