@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../../api/client';
 import { formatTime } from '../../format';
+import i18n from '../../i18n';
 import { usePanel } from './context';
 import { Field, useErrors, useLabel } from './SchemaForm';
 import type { JSONSchema } from './schema';
@@ -66,6 +67,17 @@ async function nextOccurrences(cron: string, timezone: string | undefined, signa
   const r = await api.GET('/api/cron/next', { params: { query: { cron, n: 5, ...(timezone ? { timezone } : {}) } }, signal });
   if (!r.data) throw new CronError(r.response.status, errorMessage(r.error));
   return r.data.next;
+}
+
+/** wallTime says an instant as the clocks of the schedule's zone show it
+ * (the zone the cron's hours are in), named. */
+function wallTime(iso: string, zone: string | undefined): string {
+  const d = new Date(iso);
+  try {
+    return new Intl.DateTimeFormat(i18n.resolvedLanguage ?? 'en', { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: zone || 'UTC', timeZoneName: 'short' }).format(d);
+  } catch {
+    return formatTime(iso);
+  }
 }
 
 const zones: string[] = (() => {
@@ -196,7 +208,7 @@ export function ScheduleEditor({ schema }: { schema: JSONSchema }) {
               <List size="sm" aria-labelledby="next-occurrences" data-testid="next-occurrences">
                 {next.data.map((iso) => (
                   <List.Item key={iso}>
-                    {formatTime(iso)}
+                    {wallTime(iso, timezone)}
                     <Text span size="xs" c="dimmed">
                       {' · '}
                       {iso}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import YAML from 'yaml';
 import { api, type ErrorBody } from '../../api/client';
 import type { Content } from '../../messages/content';
@@ -52,7 +52,7 @@ export function readErrors(details: unknown, id: string): Record<string, Templat
  * edited): debounced, superseded renders aborted. */
 export function usePreview(campaign: string, id: string, doc: CampaignDoc, key: unknown[] | undefined): Preview {
   const [state, setState] = useState<Omit<Preview, 'pending'>>({});
-  const document = YAML.stringify(doc);
+  const document = useMemo(() => YAML.stringify(doc), [doc]);
   const reqKey = key ? JSON.stringify({ campaign, id, key, document }) : '';
   useEffect(() => {
     if (reqKey === '') return;
