@@ -27,6 +27,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /t/o/{token}", s.trackOpen)
 	// Public, signed by the provider: SMS delivery reports.
 	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
+	// Public, signed by the provider: bounces, complaints, deliveries.
+	s.mux.HandleFunc("POST /callbacks/email/{source}", s.emailFeedback)
 
 	s.mux.HandleFunc("/api/", s.noRoute)
 

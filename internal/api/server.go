@@ -32,6 +32,7 @@ type Server struct {
 	// trustForwarded takes a tracking hit's address from the last
 	// X-Forwarded-For the reverse proxy in front adds.
 	trustForwarded bool
+	webhooks       Webhooks
 	version        string
 	outages        func() []delivery.Outage
 	problems       func() []Problem
@@ -67,7 +68,9 @@ type Config struct {
 	// client's address to X-Forwarded-For (tracking tells machines by
 	// their address).
 	TrustForwarded bool
-	Version        string
+	// Webhooks are the email providers' feedback webhooks.
+	Webhooks Webhooks
+	Version  string
 	// Outages lists the providers this node's dispatcher rests because
 	// they fail (health shows them); nil for none.
 	Outages func() []delivery.Outage
@@ -100,7 +103,7 @@ func New(cfg Config) *Server {
 		log = slog.Default()
 	}
 	svc := cfg.Service
-	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, trustForwarded: cfg.TrustForwarded, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, maxUpload: cmp.Or(cfg.MaxUpload, DefaultMaxUpload), mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, trustForwarded: cfg.TrustForwarded, webhooks: cfg.Webhooks, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, maxUpload: cmp.Or(cfg.MaxUpload, DefaultMaxUpload), mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	s.origins = origins(cfg.PublicURL)
 	if c, err := console.New(); err != nil {

@@ -2,10 +2,15 @@ package api_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +89,57 @@ func TestTrackingLinks(t *testing.T) {
 	}
 	if !reflect.DeepEqual(counts, want) {
 		t.Fatalf("events:\n got %+v\nwant %+v", counts, want)
+	}
+}
+
+// TestEmailWebhook: the generic webhook records a signed report (a hard
+// bounce suppresses its address); an unsigned or altered one is refused
+// with 401 and changes nothing; a webhook this server has no secret or
+// key for answers 404.
+func TestEmailWebhook(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, "duckdb")
+	if _, err := storetest.DB(s).Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+		VALUES ('1:mail:1', 1, 'mail', 'email', 'customers', '{"customer_id":1}', 'gone@example.com', 'sent', 1, now(), now(), 1)`); err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("webhook-secret")
+	svc := service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(newAPI(t, api.Config{Service: svc, Token: token, Log: slog.New(slog.DiscardHandler), Webhooks: api.Webhooks{Secret: secret}}))
+	t.Cleanup(srv.Close)
+	body := `{"events": [{"type": "bounce", "hard": true, "message_id": "1:mail:1", "status": "5.1.1", "diagnostic": "no such user"}]}`
+	post := func(path, body, sig string) int {
+		t.Helper()
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		req.Header.Set("X-Fanfare-Timestamp", ts)
+		if sig == "" {
+			m := hmac.New(sha256.New, secret)
+			m.Write([]byte(ts + "." + body))
+			sig = "v1=" + hex.EncodeToString(m.Sum(nil))
+		}
+		req.Header.Set("X-Fanfare-Signature", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	suppressed := func() int {
+		list, err := delivery.Suppressions(context.Background(), s, "email", "", false, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+	if code := post("/callbacks/email/webhook", body, "v1=00"); code != http.StatusUnauthorized || suppressed() != 0 {
+		t.Fatalf("a forged webhook: %d, %d suppressed", code, suppressed())
+	}
+	if code := post("/callbacks/email/ses", body, ""); code != http.StatusNotFound {
+		t.Fatalf("a webhook with no key configured: %d", code)
+	}
+	if code := post("/callbacks/email/webhook", body, ""); code != http.StatusOK || suppressed() != 1 {
+		t.Fatalf("a signed webhook: %d, %d suppressed", code, suppressed())
 	}
 }

@@ -84,6 +84,10 @@ mail (email)                                3         3     0         0       0 
   clicked (messages)                        1                                           
   clicks                                    2                                           
   clicks by machines                        4                                           
+  delivered (reported)                      0                                           
+  bounced, hard                             0                                           
+  bounced, soft                             0                                           
+  complaints                                0                                           
   clicks on link 1, offer                   2                                           
   clicks on link 2, https://shop.example/b  0                                           
 `

@@ -18,6 +18,12 @@ type Engagement struct {
 	Clicked        int64 `json:"clicked"`
 	ClickedTotal   int64 `json:"clicked_total"`
 	ClickedMachine int64 `json:"clicked_machine"`
+	// Delivered, BouncedHard, BouncedSoft and Complaints count messages
+	// by what providers reported of them (webhooks).
+	Delivered   int64 `json:"delivered"`
+	BouncedHard int64 `json:"bounced_hard"`
+	BouncedSoft int64 `json:"bounced_soft"`
+	Complaints  int64 `json:"complaints"`
 	// Links are people's clicks by link, most clicked first.
 	Links []LinkClicks `json:"links,omitempty"`
 }
@@ -65,6 +71,14 @@ func addEngagement(ctx context.Context, s *store.Store, runID int64, byAct map[s
 			e.ClickedMachine += c.Total
 		case c.Type == EventClick:
 			e.Clicked, e.ClickedTotal = e.Clicked+c.Unique, e.ClickedTotal+c.Total
+		case c.Type == EventDelivered:
+			e.Delivered += c.Unique
+		case c.Type == EventBounceHard:
+			e.BouncedHard += c.Unique
+		case c.Type == EventBounceSoft:
+			e.BouncedSoft += c.Unique
+		case c.Type == EventComplaint:
+			e.Complaints += c.Unique
 		}
 	}
 	for _, l := range links {

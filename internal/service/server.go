@@ -56,3 +56,10 @@ func (l *Local) TrackHit(ctx context.Context, token string, h delivery.Hit) (del
 	l.recorder.Hit(ctx, t, h)
 	return t, nil
 }
+
+// EmailFeedback records what a provider's webhook (already checked) says
+// of sent emails: events of their messages, and suppressions for hard
+// bounces, complaints and repeated soft bounces.
+func (l *Local) EmailFeedback(ctx context.Context, reports []delivery.Feedback) (recorded, unknown int, err error) {
+	return delivery.RecordFeedback(ctx, l.store, reports, l.softBounces)
+}

@@ -176,6 +176,9 @@ type Config struct {
 	// event's IP address and user agent.
 	TrackMachines   *delivery.Machines
 	TrackKeepClient bool
+	// SoftBounces is when soft bounces suppress an address (the default
+	// policy when zero).
+	SoftBounces delivery.SoftBouncePolicy
 }
 
 // NoPublicURL is where unsubscribe links point when no public URL is
@@ -197,8 +200,10 @@ type Local struct {
 	providers map[string]channel.Provider
 	disp      *delivery.Dispatcher
 	recorder  *delivery.Recorder
-	limits    ingest.Limits
-	jobs      *jobs
+	// softBounces is when soft bounces suppress an address.
+	softBounces delivery.SoftBouncePolicy
+	limits      ingest.Limits
+	jobs        *jobs
 	// importReader, when set, wraps the file a background import reads
 	// (tests slow it down).
 	importReader func(ctx context.Context, r io.Reader) io.Reader
@@ -227,6 +232,10 @@ func New(cfg Config) *Local {
 		l.recorder.Machines = cfg.TrackMachines
 	}
 	l.recorder.KeepClient = cfg.TrackKeepClient
+	l.softBounces = cfg.SoftBounces
+	if l.softBounces == (delivery.SoftBouncePolicy{}) {
+		l.softBounces = delivery.DefaultSoftBounces
+	}
 	if cfg.Providers != nil {
 		// The sandbox's emails are tests: their opens and clicks (the
 		// console showing one) are not recorded.

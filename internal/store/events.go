@@ -29,10 +29,15 @@ type EventRecord struct {
 	Machine   string
 	IP        string
 	UserAgent string
+	// Details is a JSON object, "" for none.
+	Details string
 }
 
 // eventColumns are ff_events' columns in EventRecord's order.
-const eventColumns = "created_at, type, run_id, activity, message_id, link, url, label, machine, ip, user_agent"
+const eventColumns = "created_at, type, run_id, activity, message_id, link, url, label, machine, ip, user_agent, details"
+
+// eventArity is the number of eventColumns.
+const eventArity = 12
 
 // MaxEventBatch bounds the events Append writes in one statement.
 const MaxEventBatch = 500
@@ -43,21 +48,21 @@ func (e Events) Append(ctx context.Context, evs []EventRecord) error {
 		n := min(len(evs), MaxEventBatch)
 		var b strings.Builder
 		b.WriteString("INSERT INTO ff_events (" + eventColumns + ") VALUES ")
-		args := make([]any, 0, n*11)
+		args := make([]any, 0, n*eventArity)
 		for i, ev := range evs[:n] {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString("(")
-			for j := range 11 {
+			for j := range eventArity {
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				fmt.Fprintf(&b, "$%d", i*11+j+1)
+				fmt.Fprintf(&b, "$%d", i*eventArity+j+1)
 			}
 			b.WriteString(")")
 			args = append(args, ev.At.UTC(), ev.Type, ev.RunID, ev.Activity, nullText(ev.MessageID), nullInt(ev.Link), nullText(ev.URL),
-				nullText(ev.Label), nullText(ev.Machine), nullText(ev.IP), nullText(ev.UserAgent))
+				nullText(ev.Label), nullText(ev.Machine), nullText(ev.IP), nullText(ev.UserAgent), nullText(ev.Details))
 		}
 		if _, err := e.exec(ctx, b.String(), args...); err != nil {
 			return err
@@ -136,4 +141,13 @@ func (e Events) Links(ctx context.Context, runID int64) ([]LinkCount, error) {
 		WHERE run_id = $1 AND type = 'click' AND machine IS NULL
 		GROUP BY activity, link, url, label ORDER BY count(*) DESC, activity, link, url`, runID)
 	return out, err
+}
+
+// SoftBounces counts the soft bounces of messages to an address of a
+// channel since a time.
+func (e Events) SoftBounces(ctx context.Context, ch, address string, since time.Time) (int64, error) {
+	var n int64
+	err := e.row(ctx, []any{&n}, `SELECT count(*) FROM ff_events e JOIN ff_outbox o ON o.message_id = e.message_id
+		WHERE e.type = 'bounce_soft' AND e.created_at >= $1 AND o.channel = $2 AND lower(o.address) = lower($3)`, since.UTC(), ch, address)
+	return n, err
 }
