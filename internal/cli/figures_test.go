@@ -88,6 +88,7 @@ mail (email)                                3         3     0         0       0 
   bounced, hard                             0                                           
   bounced, soft                             0                                           
   complaints                                0                                           
+  unsubscribed                              0                                           
   clicks on link 1, offer                   2                                           
   clicks on link 2, https://shop.example/b  0                                           
 `

@@ -24,6 +24,8 @@ type Engagement struct {
 	BouncedHard int64 `json:"bounced_hard"`
 	BouncedSoft int64 `json:"bounced_soft"`
 	Complaints  int64 `json:"complaints"`
+	// Unsubscribed counts messages whose unsubscribe link was used.
+	Unsubscribed int64 `json:"unsubscribed"`
 	// Links are people's clicks by link, most clicked first.
 	Links []LinkClicks `json:"links,omitempty"`
 }
@@ -79,6 +81,8 @@ func addEngagement(ctx context.Context, s *store.Store, runID int64, byAct map[s
 			e.BouncedSoft += c.Unique
 		case c.Type == EventComplaint:
 			e.Complaints += c.Unique
+		case c.Type == EventUnsubscribe:
+			e.Unsubscribed += c.Unique
 		}
 	}
 	for _, l := range links {

@@ -27,6 +27,8 @@ const (
 	EventBounceHard = "bounce_hard"
 	EventBounceSoft = "bounce_soft"
 	EventComplaint  = "complaint"
+	// EventUnsubscribe is an opt-out through a message's unsubscribe link.
+	EventUnsubscribe = "unsubscribe"
 )
 
 // Feedback is one report about a sent email: its delivery, a bounce (hard:

@@ -60,12 +60,19 @@ func TestFeedbackSuppresses(t *testing.T) {
 		if r := reasons()["full@example.com"]; !strings.HasPrefix(r, "2 soft bounces in 168h0m0s (webhook): 4.2.2") {
 			t.Fatalf("after two soft bounces: %q", r)
 		}
+		// An unsubscribe link used, twice: one message unsubscribed.
+		u := delivery.Unsubscribe{Dimension: "customers", ProfileKey: `{"customer_id":1}`, Channel: channel.Email, MessageID: "1:mail:1", SentAt: t0}
+		for range 2 {
+			if _, err := delivery.RecordUnsubscribe(ctx, s, u, t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
 		figs, err := delivery.RunFigures(ctx, s, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e := figs[0].Engagement
-		if e == nil || e.Delivered != 1 || e.BouncedHard != 1 || e.BouncedSoft != 1 || e.Complaints != 1 {
+		if e == nil || e.Delivered != 1 || e.BouncedHard != 1 || e.BouncedSoft != 1 || e.Complaints != 1 || e.Unsubscribed != 1 {
 			t.Fatalf("engagement: %+v", e)
 		}
 	})

@@ -5880,6 +5880,8 @@ export interface components {
                 bounced_hard?: number;
                 bounced_soft?: number;
                 complaints?: number;
+                /** @description messages whose unsubscribe link was used */
+                unsubscribed?: number;
             };
         };
         /** @description The data of an update event of GET /api/runs/{id}/events */
