@@ -167,4 +167,18 @@ test('a live run held for confirmation: why nothing is sent, confirmed, sent + e
     if (Number.isFinite(last) && shown) delays.push(shown - last);
   }
   console.log(`[monitor ${store}] live run ${id}: last message sent_at → final sent count shown: ${summary(delays)}`);
+
+  // A recipient unsubscribes through the link of their message: the run's
+  // figures count it under what recipients did.
+  const first = messages.find((m) => m.id.startsWith(`${id}:`));
+  expect(first, 'a message of the run').toBeDefined();
+  const detail = (await (await page.request.get(`/api/messages/${encodeURIComponent(first!.id)}`)).json()) as { content: { email: { unsubscribe_url: string } } };
+  const link = new URL(detail.content.email.unsubscribe_url);
+  const unsubscribed = await page.request.post(link.pathname);
+  expect(unsubscribed.status(), await unsubscribed.text()).toBe(200);
+  await page.reload();
+  const activity = first!.id.split(':')[1]!;
+  await expect(page.locator(`[data-delivery="${activity}"] [data-engagement="unsubscribed"]`)).toHaveText('1');
+  await expect(page.getByRole('table', { name: `What recipients did with ${activity}` })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
 });
