@@ -47,6 +47,29 @@ func printReport(g *Globals, r *delivery.Report) {
 		}
 		tw.Flush()
 	}
+	if len(r.Comparisons) > 0 {
+		fmt.Fprintln(g.stdout)
+		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SPLIT\tRATE\tSUBSET\tACTIVITY\tSENT\tEVENTS\tRATE\tAGAINST THE FIRST (95% CI)")
+		for _, c := range r.Comparisons {
+			for _, x := range c.Groups {
+				against := ""
+				if x.Difference != nil {
+					against = fmt.Sprintf("%+.1f pts [%+.1f, %+.1f]", 100**x.Difference, 100**x.Low, 100**x.High)
+					switch {
+					case x.TooSmall:
+						against += " too small to conclude"
+					case x.Conclusive:
+						against += " conclusive"
+					default:
+						against += " not conclusive"
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n", c.Split, c.Metric, x.Subset, x.Activity, x.Sent, x.Events, 100*x.Rate, against)
+			}
+		}
+		tw.Flush()
+	}
 	if len(r.Series) > 0 {
 		fmt.Fprintln(g.stdout)
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)

@@ -107,6 +107,9 @@ type Report struct {
 	By         string          `json:"by"`
 	Series     []SeriesPoint   `json:"series"`
 	Domains    []DomainFigures `json:"domains"`
+	// Comparisons set side by side the messages of a split's subsets (an
+	// A/B test), their rates' differences with 95 % intervals.
+	Comparisons []Comparison `json:"comparisons"`
 }
 
 // SeriesPoint counts an activity's events of one type in an hour or day.
@@ -149,7 +152,12 @@ func RunReport(ctx context.Context, s *store.Store, runID int64, by string) (*Re
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Run: runID, Activities: figs, By: by, Series: make([]SeriesPoint, len(series)), Domains: make([]DomainFigures, len(domains))}
+	comps, err := compare(ctx, s, runID, figs)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Run: runID, Activities: figs, By: by, Series: make([]SeriesPoint, len(series)), Domains: make([]DomainFigures, len(domains)),
+		Comparisons: append([]Comparison{}, comps...)}
 	for i, b := range series {
 		r.Series[i] = SeriesPoint{At: b.At, Activity: b.Activity, Type: b.Type, Machine: b.Machine, Events: b.Events}
 	}

@@ -130,11 +130,12 @@ func (e Events) Links(ctx context.Context, runID int64) ([]LinkCount, error) {
 	var out []LinkCount
 	err := e.each(ctx, func(rows *sql.Rows) error {
 		var c LinkCount
-		var label sql.NullString
-		if err := rows.Scan(&c.Activity, &c.Link, &c.URL, &label, &c.Total, &c.Unique); err != nil {
+		var link sql.NullInt64
+		var url, label sql.NullString
+		if err := rows.Scan(&c.Activity, &link, &url, &label, &c.Total, &c.Unique); err != nil {
 			return err
 		}
-		c.Label = label.String
+		c.Link, c.URL, c.Label = int(link.Int64), url.String, label.String
 		out = append(out, c)
 		return nil
 	}, `SELECT activity, link, url, label, count(*), count(DISTINCT message_id) FROM ff_events

@@ -6061,6 +6061,24 @@ export interface components {
                 bounced: number;
                 complaints: number;
             }[];
+            /** @description the messages of a split's subsets side by side (an A/B test), on people's opened and clicked rates: each group's rate and, past the first, its difference from the first's with a 95 % confidence interval (Newcombe's hybrid score method); conclusive when the interval leaves out 0, too_small when either group has fewer than 100 messages sent */
+            comparisons: {
+                split: string;
+                /** @enum {unknown} */
+                metric: "opened" | "clicked";
+                groups: {
+                    subset: string;
+                    activity: string;
+                    sent: number;
+                    events: number;
+                    rate: number;
+                    difference?: number;
+                    low?: number;
+                    high?: number;
+                    conclusive?: boolean;
+                    too_small?: boolean;
+                }[];
+            }[];
         };
     };
     responses: {
