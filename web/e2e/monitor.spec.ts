@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { seriousViolations } from './axe';
 import { exampleCampaign } from './data';
@@ -181,4 +182,21 @@ test('a live run held for confirmation: why nothing is sent, confirmed, sent + e
   await expect(page.locator(`[data-delivery="${activity}"] [data-engagement="unsubscribed"]`)).toHaveText('1');
   await expect(page.getByRole('table', { name: `What recipients did with ${activity}` })).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
+
+  // The run's report: the unsubscription in its activity and over time,
+  // the emails by domain, the figures as CSV.
+  await page.getByRole('link', { name: 'Report', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${id}/report$`));
+  const section = page.getByRole('region', { name: `Report of ${activity}` });
+  await expect(section.locator('[data-engagement="unsubscribed"]')).toHaveText('1');
+  await expect(page.getByRole('img', { name: 'Events By day' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'By recipient domain' }).getByRole('row')).not.toHaveCount(1);
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByText('By hour', { exact: true }).click();
+  await expect(page).toHaveURL(/[?&]by=hour$/);
+  await expect(page.getByRole('img', { name: 'Events By hour' })).toBeVisible();
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  expect(lines[0]).toMatch(/^activity,channel,targeted,sent,/);
+  expect(lines.length).toBe(after.length + 1);
 });
