@@ -23,8 +23,12 @@ func (s *Server) routes() {
 	// Public: the links in messages.
 	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
 	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)
+	s.mux.HandleFunc("GET /t/c/{token}", s.trackClick)
+	s.mux.HandleFunc("GET /t/o/{token}", s.trackOpen)
 	// Public, signed by the provider: SMS delivery reports.
 	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
+	// Public, signed by the provider: bounces, complaints, deliveries.
+	s.mux.HandleFunc("POST /callbacks/email/{source}", s.emailFeedback)
 
 	s.mux.HandleFunc("/api/", s.noRoute)
 
@@ -93,6 +97,7 @@ func (s *Server) campaignRoutes() {
 
 	s.mux.HandleFunc("POST /api/runs/{id}/resolve", s.auth(s.resolveRun()))
 	s.mux.HandleFunc("GET /api/runs/{id}/delivery", s.auth(s.runFigures()))
+	s.mux.HandleFunc("GET /api/runs/{id}/report", s.auth(s.runReport))
 	s.mux.HandleFunc("POST /api/runs/{id}/confirm", s.auth(s.confirmSend()))
 	s.mux.HandleFunc("GET /api/messages", s.auth(s.listMessages()))
 	s.mux.HandleFunc("GET /api/messages/{id}", s.auth(s.getMessage()))

@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 )
@@ -67,3 +68,55 @@ mail (email)                             10        6     0         1       3    
 		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TestFiguresShowEngagement: opens and clicks, people's and machines'
+// apart, and the clicks of each link, under the activity's line.
+func TestFiguresShowEngagement(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	printFigures(&Globals{stdout: &out}, 5, []delivery.Figures{{Activity: "mail", Channel: "email", Targeted: 3, Sent: 3,
+		Engagement: &delivery.Engagement{Opened: 2, OpenedTotal: 5, OpenedMachine: 1, Clicked: 1, ClickedTotal: 2, ClickedMachine: 4,
+			Links: []delivery.LinkClicks{{Link: 1, URL: "https://shop.example/a", Label: "offer", Clicks: 2, Unique: 1}, {Link: 2, URL: "https://shop.example/b", Clicks: 0}}}}})
+	want := `CHANNEL ACTIVITY                            TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
+mail (email)                                3         3     0         0       0         0
+  opened (messages)                         2                                           
+  opens                                     5                                           
+  opens by machines                         1                                           
+  clicked (messages)                        1                                           
+  clicks                                    2                                           
+  clicks by machines                        4                                           
+  delivered (reported)                      0                                           
+  bounced, hard                             0                                           
+  bounced, soft                             0                                           
+  complaints                                0                                           
+  unsubscribed                              0                                           
+  clicks on link 1, offer                   2                                           
+  clicks on link 2, https://shop.example/b  0                                           
+`
+	if out.String() != want {
+		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// TestReportShowsDomainsAndSeries: a report prints the figures, then the
+// emails by domain and the events by hour, people's and machines' apart.
+func TestReportShowsDomainsAndSeries(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	printReport(&Globals{stdout: &out}, &delivery.Report{Run: 2, By: "hour",
+		Activities: []delivery.Figures{{Activity: "mail", Channel: "email", Targeted: 2, Sent: 2}},
+		Domains:    []delivery.DomainFigures{{Activity: "mail", Domain: "gmail.com", Sent: 2, Opened: 1}},
+		Series:     []delivery.SeriesPoint{{At: at, Activity: "mail", Type: "open", Events: 3}, {At: at, Activity: "mail", Type: "open", Machine: true, Events: 1}},
+		Comparisons: []delivery.Comparison{{Split: "groups", Metric: "clicked", Groups: []delivery.GroupRate{{Subset: "a", Activity: "mail_a", Sent: 200, Events: 10, Rate: 0.05},
+			{Subset: "b", Activity: "mail_b", Sent: 200, Events: 30, Rate: 0.15, Difference: ptr(0.1), Low: ptr(0.04), High: ptr(0.16), Conclusive: true}}}}})
+	for _, want := range []string{"mail (email)      2         2", "ACTIVITY  DOMAIN     SENT  OPENED  CLICKED  BOUNCED  COMPLAINTS\nmail      gmail.com  2     1       0        0        0\n",
+		"groups  clicked  b       mail_b    200   30      15.0%  +10.0 pts [+4.0, +16.0] conclusive\n",
+		"HOUR (UTC)        ACTIVITY  EVENT  BY        EVENTS\n2026-12-01 09:00  mail      open   people    3\n2026-12-01 09:00  mail      open   machines  1\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%q missing from\n%s", want, out.String())
+		}
+	}
+}
+
+func ptr(f float64) *float64 { return &f }

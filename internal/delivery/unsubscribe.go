@@ -226,5 +226,17 @@ func RecordUnsubscribe(ctx context.Context, s *store.Store, u Unsubscribe, at ti
 	if err != nil {
 		return false, fmt.Errorf("record unsubscribe: %w", err)
 	}
+	if out && u.MessageID != "" {
+		// The message's figures count it (a message the outbox no longer
+		// holds is not counted; the opt-out stands all the same).
+		if m, err := s.Outbox().Locate(ctx, u.Channel, u.MessageID, ""); err == nil {
+			ev := store.EventRecord{At: at, Type: EventUnsubscribe, RunID: m.RunID, Activity: m.Activity, MessageID: m.MessageID}
+			if err := s.Events().Append(ctx, []store.EventRecord{ev}); err != nil {
+				return out, fmt.Errorf("record unsubscribe: %w", err)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return out, fmt.Errorf("record unsubscribe: %w", err)
+		}
+	}
 	return out, nil
 }

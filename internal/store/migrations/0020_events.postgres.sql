@@ -11,6 +11,7 @@ CREATE TABLE ff_events (
     label      TEXT,
     machine    TEXT,
     ip         TEXT,
-    user_agent TEXT
+    user_agent TEXT,
+    details    TEXT
 );
 CREATE INDEX ff_events_run ON ff_events (run_id, activity, type);

@@ -1,5 +1,7 @@
 -- What happened after a message was sent: one row per event (an open, a
--- click), appended in batches and never updated. message_id is null when
+-- click, a delivery, a bounce, a complaint), appended in batches and never
+-- updated; details is a JSON object of what the event's source said (a
+-- bounce's status and diagnostic). message_id is null when
 -- the campaign tracks anonymously; link, url and label are a click's link
 -- (its place in the message, its destination as rendered, its label);
 -- machine is null for a person and otherwise says which machine (a
@@ -18,5 +20,6 @@ CREATE TABLE ff_events (
     label      TEXT,
     machine    TEXT,
     ip         TEXT,
-    user_agent TEXT
+    user_agent TEXT,
+    details    TEXT
 );
