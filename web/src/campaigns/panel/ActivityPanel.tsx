@@ -10,7 +10,7 @@ import { linkPathTarget, rowsDimension } from './dimension';
 import { MessageEditor } from './MessageEditor';
 import { QueryField } from './QueryField';
 import { ScheduleEditor } from './ScheduleEditor';
-import { Field, Fields, Suggest, useErrors } from './SchemaForm';
+import { Field, Fields, MapField, Suggest, useErrors } from './SchemaForm';
 import { getIn, IDENTIFIER, relative, settingsOf, setIn, type ActivityType, type JSONSchema, type Path, type Problem } from './schema';
 
 export type { ActivityType, Problem } from './schema';
@@ -35,6 +35,8 @@ export interface ActivityPanelProps {
 }
 
 const LABEL = 'label';
+/** The types of a file's columns (docs/campaigns.md, load_file). */
+const columnTypes = ['string', 'integer', 'decimal', 'boolean', 'date', 'timestamp'];
 const channels = new Set(['email', 'sms', 'push']);
 
 /** ActivityPanel edits the selected activity: its id and label, and its
@@ -124,6 +126,7 @@ export function ActivityPanel({ campaign, id, doc, types, problems, onChange, on
           if (path[2] === 'order_by') return <Suggest {...own} data={sorted(attrs(related))} />;
         }
       }
+      if (type === 'load_file' && key === 'columns') return <MapField path={path} label={label} description={s.description} schema={s} choices={columnTypes} />;
       if (type === 'end' && key === 'signal.campaign') {
         return <Suggest path={path} label={label} description={s.description} data={(campaigns.data ?? []).map((c) => c.name).filter((n) => n !== campaign)} required />;
       }

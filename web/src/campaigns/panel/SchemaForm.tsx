@@ -230,7 +230,7 @@ function scalar(text: string, strings: boolean): unknown {
 
 /** MapField edits a map of names to values (load_file's columns, headers,
  * a push's data, an end signal's params) as rows of name and value. */
-function MapField({ label, description, path, schema }: { label: string; description?: string; path: Path; schema: JSONSchema }) {
+export function MapField({ label, description, path, schema, choices }: { label: string; description?: string; path: Path; schema: JSONSchema; choices?: string[] }) {
   const { t } = useTranslation();
   const env = usePanel();
   const error = useErrors(path);
@@ -256,14 +256,25 @@ function MapField({ label, description, path, schema }: { label: string; descrip
               spellCheck={false}
               style={{ flex: 1 }}
             />
-            <TextInput
-              size="xs"
-              label={t('panel.mapValue', { field: label, n: i + 1 })}
-              value={typeof v === 'string' ? v : JSON.stringify(v)}
-              onChange={(e) => write(entries.map((x, j) => (j === i ? [x[0], scalar(e.currentTarget.value, strings)] : x)))}
-              spellCheck={false}
-              style={{ flex: 1 }}
-            />
+            {choices ? (
+              <Select
+                size="xs"
+                label={t('panel.mapValue', { field: label, n: i + 1 })}
+                data={choices}
+                value={typeof v === 'string' ? v : null}
+                onChange={(x) => write(entries.map((e, j) => (j === i ? [e[0], x ?? ''] : e)))}
+                style={{ flex: 1 }}
+              />
+            ) : (
+              <TextInput
+                size="xs"
+                label={t('panel.mapValue', { field: label, n: i + 1 })}
+                value={typeof v === 'string' ? v : JSON.stringify(v)}
+                onChange={(e) => write(entries.map((x, j) => (j === i ? [x[0], scalar(e.currentTarget.value, strings)] : x)))}
+                spellCheck={false}
+                style={{ flex: 1 }}
+              />
+            )}
             <ActionIcon variant="subtle" color="red" mb={4} onClick={() => write(entries.filter((_, j) => j !== i))} aria-label={t('panel.remove', { item: k || String(i + 1) })}>
               ×
             </ActionIcon>
