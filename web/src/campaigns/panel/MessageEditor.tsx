@@ -100,7 +100,18 @@ function MessageBody({ schema, runId, keyTexts, setKeyTexts, wide }: BodyProps) 
   const stale = preview.pending || !!preview.errors || !!preview.error;
 
   const input = (f: string, multiline = false) =>
-    props[f] && <LiquidInput key={f} field={f} label={label(f)} description={props[f].description} required={required(f)} multiline={multiline} errors={errors?.[f]} />;
+    props[f] && (
+      <LiquidInput
+        key={f}
+        field={f}
+        label={label(f)}
+        description={props[f].description}
+        required={required(f)}
+        multiline={multiline}
+        errors={errors?.[f]}
+        onTarget={multiline ? onBody : undefined}
+      />
+    );
 
   const fieldsPart = (
     <>

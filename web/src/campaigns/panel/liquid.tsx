@@ -56,11 +56,13 @@ interface InputProps {
   multiline?: boolean;
   /** Errors of the last preview on this field. */
   errors?: TemplateError[];
+  /** Registers this field's insertion point as the fallback (the body). */
+  onTarget?: (t: InsertTarget) => void;
 }
 
 /** LiquidInput edits a one-line (or short) template field; the picker
  * inserts at its cursor once it had the focus. */
-export function LiquidInput({ field, label, description, required, multiline, errors }: InputProps) {
+export function LiquidInput({ field, label, description, required, multiline, errors, onTarget }: InputProps) {
   const env = usePanel();
   const ins = useContext(InsertContext);
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
@@ -70,6 +72,7 @@ export function LiquidInput({ field, label, description, required, multiline, er
   const docError = useErrors(path);
   const error = [docError, ...(errors ?? []).map((e) => e.message)].filter(Boolean).join(' · ') || undefined;
   const latest = useRef(text);
+  const touched = useRef(false);
   useEffect(() => {
     latest.current = text;
   });
@@ -78,8 +81,9 @@ export function LiquidInput({ field, label, description, required, multiline, er
     insert: (snippet) => {
       const el = ref.current;
       const cur = latest.current;
-      const start = el?.selectionStart ?? cur.length;
-      const end = el?.selectionEnd ?? cur.length;
+      // Never focused: its cursor means nothing yet, the end is taken.
+      const start = touched.current ? (el?.selectionStart ?? cur.length) : cur.length;
+      const end = touched.current ? (el?.selectionEnd ?? cur.length) : cur.length;
       env.set(path, cur.slice(0, start) + snippet + cur.slice(end));
       requestAnimationFrame(() => {
         el?.focus();
@@ -87,6 +91,9 @@ export function LiquidInput({ field, label, description, required, multiline, er
       });
     },
   };
+  useEffect(() => {
+    onTarget?.(target);
+  });
   const common = {
     label,
     description,
@@ -94,7 +101,10 @@ export function LiquidInput({ field, label, description, required, multiline, er
     withAsterisk: required,
     error,
     spellCheck: false,
-    onFocus: () => ins?.focus(target),
+    onFocus: () => {
+      touched.current = true;
+      ins?.focus(target);
+    },
     'data-field': field,
   };
   return multiline ? (
@@ -149,6 +159,7 @@ export function LiquidCode({ field, label, description, required, errors, onTarg
   const ins = useContext(InsertContext);
   const scheme = useComputedColorScheme('light');
   const [view, setView] = useState<EditorView | null>(null);
+  const [touched, setTouched] = useState(false);
   const path: Path = useMemo(() => [field], [field]);
   const value = getIn(env.activity, path);
   const text = typeof value === 'string' ? value : '';
@@ -160,12 +171,13 @@ export function LiquidCode({ field, label, description, required, errors, onTarg
       insert: (snippet) => {
         const v = view;
         if (!v) return;
-        const { from, to } = v.state.selection.main;
+        // Never focused: its cursor means nothing yet, the end is taken.
+        const { from, to } = touched ? v.state.selection.main : { from: v.state.doc.length, to: v.state.doc.length };
         v.dispatch({ changes: { from, to, insert: snippet }, selection: { anchor: from + snippet.length } });
         v.focus();
       },
     }),
-    [field, view],
+    [field, view, touched],
   );
   useEffect(() => {
     onTarget?.(target);
@@ -177,7 +189,12 @@ export function LiquidCode({ field, label, description, required, errors, onTarg
       lintGutter(),
       EditorView.lineWrapping,
       EditorView.contentAttributes.of({ 'aria-labelledby': `${id}-label`, 'aria-multiline': 'true' }),
-      EditorView.domEventHandlers({ focus: () => ins?.focus(target) }),
+      EditorView.domEventHandlers({
+        focus: () => {
+          setTouched(true);
+          ins?.focus(target);
+        },
+      }),
     ],
     [id, ins, target, pathsKey],
   );
