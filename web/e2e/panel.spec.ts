@@ -215,7 +215,16 @@ test('a scheduler shows its next occurrences, and a preset rewrites its cron', a
   await page.getByRole('option', { name: 'Every day' }).click();
   const cron = panel.getByRole('textbox', { name: /^Cron/ });
   await expect(cron).toHaveValue('0 9 * * *');
+  await expect(panel.getByRole('status', { name: 'Computing the next occurrences' })).toHaveCount(0);
   await expect(next).toHaveCount(5);
+  // Every day now: a day apart (a clock change aside), no longer a week.
+  await expect
+    .poll(async () => {
+      const [a, b] = await Promise.all([next.nth(0).innerText(), next.nth(1).innerText()]);
+      const at = (x: string) => Date.parse(/\d{4}-\d\d-\d\dT[\d:]+Z/.exec(x)?.[0] ?? '');
+      return Math.round((at(b) - at(a)) / 3_600_000);
+    })
+    .toBeLessThanOrEqual(25);
   expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
 });
 

@@ -1,17 +1,17 @@
-import { Alert, Badge, Group, List, SegmentedControl, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Group, List, SegmentedControl, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useMemo, useState, type JSX, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../../api/client';
-import { attributeChoices, collectionLinks, useModel, type ModelEntity } from '../../audiences/tree/model';
+import { useModel } from '../../audiences/tree/model';
 import { transitionsOf, type Activity, type CampaignDoc } from '../doc';
 import { PanelContext, usePanel as useContextEnv, type FieldProblem, type PanelEnv } from './context';
-import { linkPathTarget, rowsDimension } from './dimension';
+import { rowsDimension } from './dimension';
+import { editorFor } from './editors';
 import { MessageEditor } from './MessageEditor';
-import { QueryField } from './QueryField';
 import { ScheduleEditor } from './ScheduleEditor';
-import { Field, Fields, MapField, Suggest, useErrors } from './SchemaForm';
-import { getIn, IDENTIFIER, relative, settingsOf, setIn, type ActivityType, type JSONSchema, type Path, type Problem } from './schema';
+import { Field, Fields } from './SchemaForm';
+import { IDENTIFIER, relative, settingsOf, setIn, type ActivityType, type JSONSchema, type Path, type Problem } from './schema';
 
 export type { ActivityType, Problem } from './schema';
 
@@ -35,8 +35,6 @@ export interface ActivityPanelProps {
 }
 
 const LABEL = 'label';
-/** The types of a file's columns (docs/campaigns.md, load_file). */
-const columnTypes = ['string', 'integer', 'decimal', 'boolean', 'date', 'timestamp'];
 const channels = new Set(['email', 'sms', 'push']);
 
 /** ActivityPanel edits the selected activity: its id and label, and its
@@ -84,58 +82,12 @@ export function ActivityPanel({ campaign, id, doc, types, problems, onChange, on
     enabled: activity?.type === 'end',
   });
 
+  const audienceNames = useMemo(() => (audiences.data ?? []).map((a) => a.name), [audiences.data]);
+  const campaignNames = useMemo(() => (campaigns.data ?? []).map((c) => c.name), [campaigns.data]);
   const special = useCallback(
-    (path: Path, s: JSONSchema, label: string): ReactNode | undefined => {
-      if (!activity) return undefined;
-      const type = activity.type;
-      const key = path.join('.');
-      const m = model.data;
-      if ((type === 'build_audience' || type === 'incremental_query') && key === 'query') {
-        const dim = typeof activity.dimension === 'string' ? activity.dimension : (rows?.name ?? doc.dimension);
-        return <QueryField path={path} label={label} description={s.description} dimension={dim} tree={['where']} />;
-      }
-      if ((type === 'build_audience' || type === 'incremental_query') && key === 'where') return activity.where === undefined ? null : undefined;
-      if (type === 'split' && path[0] === 'subsets' && path[2] === 'where') return <QueryField path={path} label={label} description={s.description} dimension={rows?.name} />;
-      if (type === 'enrich' && path[0] === 'columns' && path[2] === 'where') {
-        const link = getIn(activity, ['columns', path[1] as number, 'link']);
-        const target = m && typeof link === 'string' && link ? linkPathTarget(m, rows, link) : undefined;
-        return <QueryField path={path} label={label} description={s.description} dimension={target?.name ?? rows?.name} />;
-      }
-      if ((type === 'combine' || type === 'and_join') && key === 'primary') {
-        return <Pick path={path} label={label} description={s.description} data={inputs} />;
-      }
-      if (type === 'read_audience' && key === 'audience') {
-        return <Pick path={path} label={label} description={s.description} data={(audiences.data ?? []).map((a) => a.name)} required />;
-      }
-      if (m) {
-        const attrs = (e: ModelEntity | undefined, types?: string[]) => attributeChoices(m, e).filter((c) => !types || types.includes(c.attr.type)).map((c) => c.path);
-        const sorted = (names: string[]) => names.flatMap((n) => [`${n} desc`, `${n} asc`]);
-        const own = { path, label, description: s.description, required: false };
-        if (type === 'deduplicate' && key === 'fields') return <Suggest {...own} data={attrs(rows)} multiple required />;
-        if (type === 'deduplicate' && key === 'by') return <Suggest {...own} data={attrs(rows)} multiple oneAlone />;
-        if (type === 'incremental_query' && key === 'since') return <Suggest {...own} data={attrs(rows, ['date', 'timestamp'])} required />;
-        if (type === 'change_dimension' && key === 'link') return <Suggest {...own} data={(rows?.links ?? []).filter((l) => l.kind !== 'one_to_many').map((l) => l.name)} required />;
-        if (type === 'split' && path[0] === 'subsets' && path[2] === 'order') return <Suggest {...own} data={['random', ...sorted(attrs(rows))]} />;
-        if (type === 'reconcile' && path[0] === 'match' && path[2] === 'attribute') return <Suggest {...own} data={attrs(rows)} required />;
-        if (type === 'enrich' && path[0] === 'columns' && typeof path[1] === 'number') {
-          const link = getIn(activity, ['columns', path[1], 'link']);
-          const related = typeof link === 'string' && link ? linkPathTarget(m, rows, link) : undefined;
-          if (path[2] === 'link') return <Suggest {...own} data={collectionLinks(rows).map((l) => l.name)} />;
-          if (path[2] === 'attribute') return <Suggest {...own} data={attrs(related ?? rows)} />;
-          if (path[2] === 'attributes') return <Suggest {...own} data={attrs(related)} multiple />;
-          if (path[2] === 'order_by') return <Suggest {...own} data={sorted(attrs(related))} />;
-        }
-      }
-      if (type === 'load_file' && key === 'columns') return <MapField path={path} label={label} description={s.description} schema={s} choices={columnTypes} />;
-      if (type === 'end' && key === 'signal.campaign') {
-        return <Suggest path={path} label={label} description={s.description} data={(campaigns.data ?? []).map((c) => c.name).filter((n) => n !== campaign)} required />;
-      }
-      if (key === 'dimension' && m) {
-        return <Pick path={path} label={label} description={s.description} data={m.entities.filter((e) => e.targeting).map((e) => e.name)} />;
-      }
-      return undefined;
-    },
-    [activity, model.data, rows, doc.dimension, inputs, audiences.data, campaigns.data, campaign],
+    (path: Path, s: JSONSchema, label: string): ReactNode | undefined =>
+      activity ? editorFor({ path, schema: s, label, activity, campaign, doc, model: model.data, rows, inputs, audiences: audienceNames, campaigns: campaignNames }) : undefined,
+    [activity, campaign, doc, model.data, rows, inputs, audienceNames, campaignNames],
   );
 
   const env = useMemo<PanelEnv | undefined>(
@@ -229,17 +181,6 @@ function Rename({ id, doc, onRename }: { id: string; doc: CampaignDoc; onRename:
       styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
     />
   );
-}
-
-/** Pick chooses a value among names (an input activity, a saved audience,
- * a dimension); a value not among them (typed in the YAML) stays shown. */
-function Pick({ path, label, description, data, required }: { path: Path; label: string; description?: string; data: string[]; required?: boolean }) {
-  const env = useContextEnv();
-  const error = useErrors(path);
-  const value = getIn(env.activity, path);
-  const v = typeof value === 'string' ? value : null;
-  const options = v && !data.includes(v) ? [...data, v] : data;
-  return <Select label={label} description={description} data={options} value={v} onChange={(x) => env.set(path, x ?? undefined)} clearable={!required} searchable withAsterisk={required} error={error} />;
 }
 
 /** WaitEditor edits a wait: a duration or an instant, one of them. */

@@ -342,7 +342,7 @@ export function PreviewState({ pending, error }: { pending: boolean; error?: str
   const { t } = useTranslation();
   return (
     <>
-      {pending && <Loader size="xs" aria-label={t('panel.preview.rendering')} />}
+      {pending && <Loader size="xs" role="status" aria-label={t('panel.preview.rendering')} />}
       {error && <Alert color="red">{t('panel.preview.failed', { message: error })}</Alert>}
     </>
   );

@@ -58,7 +58,7 @@ export function QueryField({ path, label, description, dimension, required, tree
         <Button size="xs" variant="light" onClick={() => setOpen(true)} aria-haspopup="dialog">
           {t('panel.query.open')}
         </Button>
-        {check.pending && <Loader size="xs" aria-label={t('panel.query.checking')} />}
+        {check.pending && <Loader size="xs" role="status" aria-label={t('panel.query.checking')} />}
         {!check.pending && check.text !== undefined && !check.problems && (
           <Text size="xs" c="dimmed">
             {t('panel.query.valid')}
@@ -138,7 +138,7 @@ function BuilderDialog({ label, text, initialTree, dimension, params, onClose, o
     <Modal closeButtonProps={{ 'aria-label': t('panel.close') }} opened onClose={onClose} size="xl" title={t('panel.query.dialogTitle', { field: label })}>
       <Stack>
         {readFailed && <Alert color="yellow">{t('panel.query.unreadable')}</Alert>}
-        {(model.isPending || !tree) && <Loader size="sm" aria-label={t('app.loading')} />}
+        {(model.isPending || !tree) && <Loader size="sm" role="status" aria-label={t('app.loading')} />}
         {model.error && <Alert color="red">{t('app.error', { message: model.error.message })}</Alert>}
         {scoped && tree && <RuleTree tree={tree} onChange={change} model={scoped} audiences={names} problems={printed.pending ? undefined : printed.problems} />}
         <Paper withBorder p="xs">

@@ -193,7 +193,7 @@ export function ScheduleEditor({ schema }: { schema: JSONSchema }) {
             <Text size="sm" fw={600} id="next-occurrences">
               {t('panel.schedule.next')}
             </Text>
-            {next.isFetching && <Loader size="xs" aria-label={t('panel.schedule.computing')} />}
+            {next.isFetching && <Loader size="xs" role="status" aria-label={t('panel.schedule.computing')} />}
             {next.error && !(next.error instanceof CronError && next.error.status === 400) && (
               <Text size="sm" c="red.8">
                 {t('panel.schedule.failed', { message: next.error.message })}
