@@ -3908,8 +3908,11 @@ export interface paths {
                     "application/json": {
                         dimension?: string;
                         key?: unknown[];
-                        /** @enum {string} */
-                        channel?: "email" | "sms" | "push";
+                        /**
+                         * @description a channel, or tracking: the consent to tracking opens and clicks (an opted-out profile's emails carry no tracking links or pixel)
+                         * @enum {string}
+                         */
+                        channel?: "email" | "sms" | "push" | "tracking";
                         /** @enum {string} */
                         status?: "opt_in" | "opt_out";
                         source?: string;
