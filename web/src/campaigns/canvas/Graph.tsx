@@ -1,0 +1,245 @@
+import '@xyflow/react/dist/style.css';
+import {
+  applyEdgeChanges,
+  applyNodeChanges,
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type NodeChange,
+  type OnSelectionChangeParams,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { transitionsOf, type CampaignDoc, type Position, type Transition } from '../doc';
+import { ActivityNode, type ActivityNodeType } from './ActivityNode';
+import { positions } from './layout';
+import { addActivity, connect, connectProblem, copy, move, outputsOf, paste, removeActivities, removeTransitions, type ActivityType, type Clip } from './model';
+import { DRAG_TYPE } from './Palette';
+
+const nodeTypes = { activity: ActivityNode };
+
+/** RunView is what a run shows on the canvas: each activity's state and
+ * each transition's count. */
+export interface RunView {
+  states: Map<string, { status: string; rowsOut?: number }>;
+  counts: Map<string, number>;
+}
+
+export const edgeKey = (t: Transition) => `${t.from}.${t.output}->${t.to}`;
+
+interface Props {
+  doc: CampaignDoc;
+  types: Map<string, ActivityType>;
+  problemCount: Map<string, number>;
+  run?: RunView;
+  /** The selected activities (the panel shows the first). */
+  selected: string[];
+  onSelect: (ids: string[]) => void;
+  /** Replace the document (an edit: one step of undo). */
+  onEdit: (doc: CampaignDoc) => void;
+  onEdgeOpen: (t: Transition) => void;
+  onUndo: () => void;
+  onRedo: () => void;
+  onError: (key: string) => void;
+}
+
+/** editable says whether a key press belongs to a text field (CodeMirror
+ * included), which handles its own undo, copy and paste. */
+function editable(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+}
+
+/** Graph draws the document with React Flow and turns the user's gestures
+ * into document edits. Positions being dragged live in view state until
+ * the drag ends; then they are written into the layout. */
+export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdit, onEdgeOpen, onUndo, onRedo, onError }: Props) {
+  const { t } = useTranslation();
+  const flow = useReactFlow<ActivityNodeType>();
+  const clip = useRef<Clip | undefined>(undefined);
+  const pastes = useRef(0);
+
+  const transitions = useMemo(() => transitionsOf(doc), [doc]);
+  const at = useMemo(() => positions(doc), [doc]);
+  const built = useMemo<ActivityNodeType[]>(() => {
+    const sel = new Set(selected);
+    return Object.entries(doc.activities).map(([id, a]) => {
+      const used = transitions.filter((x) => x.from === id).map((x) => x.output);
+      const state = run?.states.get(id);
+      return {
+        id,
+        type: 'activity',
+        position: at[id] ?? { x: 0, y: 0 },
+        selected: sel.has(id),
+        data: { activity: a, type: types.get(a.type), outputs: outputsOf(a, types.get(a.type), used), problems: problemCount.get(id) ?? 0, state: state?.status, rowsOut: state?.rowsOut },
+      };
+    });
+  }, [doc, at, transitions, types, problemCount, run, selected]);
+  const [nodes, setNodes] = useState<ActivityNodeType[]>(built);
+  const [drawn, setDrawn] = useState(built);
+  // The document changed: draw it, keeping what React Flow measured.
+  if (drawn !== built) {
+    setDrawn(built);
+    setNodes((prev) => {
+      const old = new Map(prev.map((n) => [n.id, n]));
+      return built.map((n) => {
+        const o = old.get(n.id);
+        return o?.measured ? { ...n, measured: o.measured } : n;
+      });
+    });
+  }
+
+  const builtEdges = useMemo<Edge[]>(
+    () =>
+      transitions.map((x) => {
+        const count = run?.counts.get(edgeKey(x));
+        return {
+          id: edgeKey(x),
+          source: x.from,
+          sourceHandle: x.output,
+          target: x.to,
+          targetHandle: 'in',
+          label: count !== undefined ? new Intl.NumberFormat().format(count) : undefined,
+          data: { transition: x },
+          markerEnd: { type: MarkerType.ArrowClosed },
+          ariaLabel: t('canvas.edgeLabel', { from: x.from, output: x.output, to: x.to }),
+          className: 'fanfare-edge',
+        };
+      }),
+    [transitions, run, t],
+  );
+  const [edges, setEdges] = useState<Edge[]>(builtEdges);
+  const [drawnEdges, setDrawnEdges] = useState(builtEdges);
+  if (drawnEdges !== builtEdges) {
+    setDrawnEdges(builtEdges);
+    setEdges(builtEdges);
+  }
+
+  const onNodesChange = useCallback((changes: NodeChange<ActivityNodeType>[]) => {
+    // Removals go through onDelete (the document's edit), not here.
+    setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), ns));
+  }, []);
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), es)), []);
+
+  const onNodeDragStop = useCallback(
+    (_: unknown, __: unknown, dragged: ActivityNodeType[]) => {
+      const complete = Object.keys(doc.activities).every((id) => doc.layout?.[id]);
+      // A document without a full layout gets one: every activity where it is drawn.
+      const moved = complete ? dragged : flow.getNodes();
+      const byId = new Map(dragged.map((n) => [n.id, n.position]));
+      onEdit(move(doc, Object.fromEntries(moved.map((n) => [n.id, byId.get(n.id) ?? n.position]))));
+    },
+    [doc, flow, onEdit],
+  );
+
+  const readConnection = (c: Connection | Edge): Transition | undefined => (c.source && c.target ? { from: c.source, output: c.sourceHandle ?? 'out', to: c.target } : undefined);
+  const isValidConnection = useCallback(
+    (c: Connection | Edge) => {
+      const x = readConnection(c);
+      return !!x && connectProblem(doc, types, x) === undefined;
+    },
+    [doc, types],
+  );
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const x = readConnection(c);
+      if (!x) return;
+      const problem = connectProblem(doc, types, x);
+      if (problem) onError(`canvas.connect.${problem}`);
+      else onEdit(connect(doc, x));
+    },
+    [doc, types, onEdit, onError],
+  );
+
+  const onDelete = useCallback(
+    ({ nodes: ns, edges: es }: { nodes: ActivityNodeType[]; edges: Edge[] }) => {
+      let next = removeTransitions(doc, es.map((e) => (e.data as { transition: Transition }).transition));
+      next = removeActivities(next, ns.map((n) => n.id));
+      onEdit(next);
+    },
+    [doc, onEdit],
+  );
+
+  const onSelectionChange = useCallback(
+    ({ nodes: ns }: OnSelectionChangeParams) => {
+      const ids = ns.map((n) => n.id);
+      if (ids.join() !== selected.join()) onSelect(ids);
+    },
+    [onSelect, selected],
+  );
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData(DRAG_TYPE);
+      if (!type) return;
+      e.preventDefault();
+      const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      const added = addActivity(doc, type, p);
+      onEdit(added.doc);
+      onSelect([added.id]);
+    },
+    [doc, flow, onEdit, onSelect],
+  );
+
+  // Copy, paste, undo and redo while the focus is not in a text field.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || editable(e.target)) return;
+      const k = e.key.toLowerCase();
+      if (k === 'z' && !e.shiftKey) onUndo();
+      else if ((k === 'z' && e.shiftKey) || k === 'y') onRedo();
+      else if (k === 'c' && selected.length > 0) {
+        const where: Record<string, Position> = Object.fromEntries(flow.getNodes().map((n) => [n.id, n.position]));
+        clip.current = copy(doc, selected, where);
+        pastes.current = 0;
+      } else if (k === 'v' && clip.current) {
+        pastes.current += 1;
+        const shift = 40 * pastes.current;
+        const r = paste(doc, clip.current, { x: shift, y: shift });
+        onEdit(r.doc);
+        onSelect(r.ids);
+      } else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [doc, flow, selected, onEdit, onSelect, onUndo, onRedo]);
+
+  return (
+    <ReactFlow<ActivityNodeType>
+      nodes={nodes}
+      edges={edges}
+      nodeTypes={nodeTypes}
+      onNodesChange={onNodesChange}
+      onEdgesChange={onEdgesChange}
+      onNodeDragStop={onNodeDragStop}
+      onConnect={onConnect}
+      isValidConnection={isValidConnection}
+      onDelete={onDelete}
+      deleteKeyCode={['Delete', 'Backspace']}
+      onSelectionChange={onSelectionChange}
+      onEdgeClick={(_, e) => onEdgeOpen((e.data as { transition: Transition }).transition)}
+      onDrop={onDrop}
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes(DRAG_TYPE)) {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'copy';
+        }
+      }}
+      fitView
+      minZoom={0.1}
+      proOptions={{ hideAttribution: true }}
+      ariaLabelConfig={{ 'node.a11yDescription.default': t('canvas.a11yNode'), 'edge.a11yDescription.default': t('canvas.a11yEdge') }}
+    >
+      <Background />
+      <Controls aria-label={t('canvas.controls')} />
+      <MiniMap pannable zoomable ariaLabel={t('canvas.minimap')} />
+    </ReactFlow>
+  );
+}
