@@ -1,0 +1,174 @@
+import { parse } from 'yaml';
+import { seriousViolations } from './axe';
+import { big, connectPorts, edge, getDraft, node, openCanvas, saveCampaign, setYaml, spring, yamlText } from './campaigns';
+import { expect, test } from './fixtures';
+
+// The campaign canvas (/campaigns/:name/edit) driven as a marketer would:
+// the graph of a document, the palette, connections, undo and redo, the
+// YAML view, the problems as you edit, the autosaved draft, a simulation
+// with counts on every edge, and a large campaign's opening time.
+
+const unique = (base: string) => `${base}-${Date.now().toString(36)}`;
+
+type Doc = { activities: Record<string, { type: string }>; transitions?: string[]; layout?: Record<string, { x: number; y: number }> };
+
+test('a campaign opens on its canvas; an activity added from the palette and connected is undone, redone and in the YAML', async ({ page, signIn, consoleErrors }) => {
+  await signIn();
+  const name = unique('canvas-edit');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  await expect(page.locator('.react-flow__edge')).toHaveCount(10);
+  await expect(edge(page, 'groups', 'vip', 'mail_vip')).toBeVisible();
+  // The split's named ports: its subsets and its remainder.
+  for (const port of ['control', 'vip', 'remainder']) await expect(node(page, 'groups').locator(`.react-flow__handle.source[data-handleid="${port}"]`)).toHaveCount(1);
+  await expect(page.getByTestId('problem-list')).toContainText('None: the campaign is valid.');
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // Added by a click (the keyboard's way); the new activity is selected.
+  await page.getByRole('button', { name: 'Add a fork activity' }).click();
+  await expect(node(page, 'fork_1')).toBeVisible();
+  await expect(page.getByTestId('side-panel')).toContainText('fork_1');
+  // Its output must feed something: the server says so on the activity.
+  await expect(page.getByTestId('problems-fork_1')).toBeVisible();
+  await connectPorts(page, 'keep', 'out', 'fork_1');
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Undo', exact: true }).click();
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toHaveCount(0);
+  await page.keyboard.press('ControlOrMeta+Shift+Z');
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+  await page.keyboard.press('ControlOrMeta+Z');
+  await page.keyboard.press('ControlOrMeta+Z');
+  await expect(node(page, 'fork_1')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Redo', exact: true }).click();
+  await page.getByRole('button', { name: 'Redo', exact: true }).click();
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+
+  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await expect(page.locator('.cm-content')).toBeVisible();
+  const doc = parse(await yamlText(page)) as Doc;
+  expect(doc.activities.fork_1).toEqual({ type: 'fork' });
+  expect(doc.transitions).toContain('keep -> fork_1');
+  expect(doc.layout?.fork_1).toBeDefined();
+  expect(await seriousViolations(page)).toEqual([]);
+  expect(consoleErrors).toEqual([]);
+});
+
+const cycle = (name: string) => `name: ${name}
+dimension: customers
+activities:
+  start: {type: start}
+  everyone: {type: build_audience, query: all}
+  spread: {type: fork}
+  gather: {type: and_join}
+  mail: {type: email, from: 'Shop <shop@example.com>', html: '<p>Hi {{ unsubscribe_url }}</p>'}
+transitions:
+  - start -> everyone
+  - everyone -> gather
+  - gather -> spread
+  - spread -> gather
+  - spread -> mail
+`;
+
+test('the validation list shows a cycle and a missing subject on their activities, and a problem selects its activity', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-problems');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await setYaml(page, cycle(name));
+  await page.getByRole('radio', { name: 'Canvas' }).check({ force: true });
+  const list = page.getByTestId('problem-list');
+  await expect(list.locator('[data-activity="gather"]')).toContainText('cycle: gather -> spread -> gather');
+  await expect(node(page, 'gather')).toHaveAttribute('data-problems', '1');
+
+  // The cycle broken, the email's missing subject shows on the email.
+  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await setYaml(page, cycle(name).replace('  - spread -> gather\n', ''));
+  await page.getByRole('radio', { name: 'Canvas' }).check({ force: true });
+  await expect(list.locator('[data-activity="mail"]')).toContainText('activities.mail.subject');
+  await expect(list.locator('[data-activity="gather"]')).toHaveCount(0);
+  await list.locator('[data-activity="mail"]').click();
+  await expect(page.getByTestId('side-panel')).toContainText('mail');
+  await expect(node(page, 'mail')).toHaveAttribute('data-problems', '1');
+  await expect(page.locator('.react-flow__node.selected')).toHaveAttribute('data-id', 'mail');
+});
+
+test('the draft autosaves: an edit, and then a YAML that does not parse, survive a reload', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-draft');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  await page.getByRole('button', { name: 'Add a wait activity' }).click();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await expect.poll(async () => (await getDraft(page.request, name)).document).toContain('wait_1');
+  await page.reload();
+  await openCanvas(page, name, 11);
+
+  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  const broken = `${await yamlText(page)}\n  oops: [unclosed\n`;
+  await setYaml(page, broken);
+  await expect(page.getByTestId('parse-error')).toBeVisible();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await page.reload();
+  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await expect(page.getByTestId('parse-error')).toBeVisible();
+  expect(await yamlText(page)).toBe(broken);
+});
+
+test('simulate shows on every edge the count of GET /api/runs/{id}; an edge shows its rows', async ({ page, signIn }) => {
+  test.setTimeout(240_000);
+  await signIn();
+  const name = unique('canvas-simulate');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  // An edit first: simulate saves the draft as a version, then runs it.
+  await page.getByRole('button', { name: 'Tidy up' }).click();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  const link = page.getByTestId('run-link');
+  await expect(link).toBeVisible();
+  const runId = Number((await link.getAttribute('href'))?.split('/').pop());
+  await expect(node(page, 'done')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  const res = await page.request.get(`/api/runs/${runId}`);
+  expect(res.status()).toBe(200);
+  const status = (await res.json()) as { transitions: { from: string; output: string; to: string; count?: number }[] };
+  expect(status.transitions.length).toBe(10);
+  for (const t of status.transitions) {
+    const label = edge(page, t.from, t.output, t.to).locator('.react-flow__edge-text');
+    await expect(label, `${t.from}.${t.output} -> ${t.to}`).toHaveText(new Intl.NumberFormat('en-US').format(t.count ?? 0));
+  }
+  // The vip edge's rows, with the enrichment columns, and a breakdown.
+  await edge(page, 'groups', 'vip', 'mail_vip').click({ force: true });
+  const drawer = page.getByRole('dialog', { name: 'groups.vip → mail_vip' });
+  await expect(drawer.getByTestId('edge-rows')).toContainText('spent_365d');
+  await drawer.getByLabel('Count the values of').click();
+  await page.getByRole('option', { name: 'tier', exact: true }).click();
+  await expect(drawer.getByTestId('edge-breakdown')).toContainText(/gold|platinum/);
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('a 100-activity campaign opens fast (timings logged)', async ({ page, signIn, store }) => {
+  await signIn();
+  const name = unique('canvas-big');
+  await saveCampaign(page.request, big(name));
+  await page.goto('/campaigns');
+  const t0 = await page.evaluate(() => performance.now());
+  await page.evaluate((n) => {
+    window.history.pushState({}, '', `/campaigns/${n}/edit`);
+    window.dispatchEvent(new PopStateEvent('popstate'));
+  }, name);
+  await expect(page.locator('.react-flow__node')).toHaveCount(100);
+  await expect(node(page, 'end_49')).toBeVisible();
+  const rendered = await page.evaluate(() => performance.now());
+  await node(page, 'aud_25').click();
+  await expect(page.getByTestId('side-panel')).toContainText('aud_25');
+  const interactive = await page.evaluate(() => performance.now());
+  console.log(`canvas 100 activities (${store}): first render ${Math.round(rendered - t0)} ms, interactive ${Math.round(interactive - t0)} ms after navigation`);
+  // A full page load too: the canvas's code fetched and parsed.
+  await page.goto(`/campaigns/${name}/edit`);
+  await expect(page.locator('.react-flow__node')).toHaveCount(100);
+  const cold = await page.evaluate(() => performance.now());
+  console.log(`canvas 100 activities (${store}): first render after a full page load ${Math.round(cold)} ms from navigation start`);
+  expect(rendered - t0).toBeLessThan(10_000);
+});
