@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,6 +67,30 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("POST", "/api/campaigns/frenchies/duplicate", `{"name": "copy"}`, http.StatusCreated)
 	do("DELETE", "/api/campaigns/copy", "", http.StatusNoContent)
 	do("GET", "/api/campaigns/copy", "", http.StatusNotFound)
+
+	// The working draft: read (the latest version as revision 0), stored
+	// unparseable, stale from an old revision, saved as a version.
+	if out := do("GET", "/api/campaigns/frenchies/draft", "", http.StatusOK); out["revision"] != 0.0 || out["parses"] != true {
+		t.Errorf("a campaign's draft before any edit: %v", out)
+	}
+	broken, _ := json.Marshal(map[string]any{"document": "name: frenchies\nactivities: {", "revision": 0})
+	if out := do("PUT", "/api/campaigns/frenchies/draft", string(broken), http.StatusOK); out["revision"] != 1.0 || out["parses"] != false {
+		t.Errorf("an unparseable draft: %v", out)
+	}
+	if out := do("PUT", "/api/campaigns/frenchies/draft", string(broken), http.StatusConflict); out["error"].(map[string]any)["reason"] != "stale_draft" {
+		t.Errorf("a draft saved from an old revision: %v", out)
+	}
+	fixed, _ := json.Marshal(map[string]any{"document": campaignDoc, "revision": 1})
+	do("PUT", "/api/campaigns/frenchies/draft", string(fixed), http.StatusOK)
+	if out := do("POST", "/api/campaigns/frenchies/draft/save", `{"revision": 2}`, http.StatusOK); out["latest_version"] != 2.0 {
+		t.Errorf("a draft saved as a version: %v", out)
+	}
+	do("PUT", "/api/campaigns/frenchies/draft", string(broken), http.StatusOK)
+	do("DELETE", "/api/campaigns/frenchies/draft", "", http.StatusNoContent)
+	if out := do("GET", "/api/cron/next?cron=0+9+*+*+1&timezone=Europe/Paris&n=3", "", http.StatusOK); len(out["next"].([]any)) != 3 {
+		t.Errorf("cron occurrences: %v", out)
+	}
+	do("GET", "/api/cron/next?cron=0+9+*+*", "", http.StatusBadRequest)
 
 	do("GET", "/api/messages", "", http.StatusOK)
 	do("GET", "/api/keys", "", http.StatusOK)

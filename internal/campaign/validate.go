@@ -64,6 +64,10 @@ func actPath(id string) string { return "activities." + id }
 
 var campaignNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
 
+// ValidName reports whether name may name a campaign: 1 to 100 letters,
+// digits, '_', '-' and '.'.
+func ValidName(name string) bool { return campaignNameRE.MatchString(name) }
+
 func (v *validator) document() {
 	d := v.d
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"io"
 	"sort"
 	"strings"
@@ -23,7 +24,7 @@ type CampaignPreviewMessageCmd struct {
 // Run renders and prints the message.
 func (c *CampaignPreviewMessageCmd) Run(ctx context.Context, g *Globals) error {
 	return withBackend(ctx, g, func(b Backend) error {
-		msg, err := b.PreviewMessage(ctx, c.Campaign, c.Activity, keyValues(c.Key))
+		msg, err := b.PreviewMessage(ctx, c.Campaign, c.Activity, service.PreviewRequest{Key: keyValues(c.Key)})
 		if err != nil {
 			return contentError(g, err)
 		}
@@ -48,7 +49,7 @@ type CampaignProofCmd struct {
 // Run sends the proofs and prints one line per address.
 func (c *CampaignProofCmd) Run(ctx context.Context, g *Globals) error {
 	return withBackend(ctx, g, func(b Backend) error {
-		msg, res, err := b.SendProof(ctx, c.Campaign, c.Activity, keyValues(c.Key), c.To)
+		msg, res, err := b.SendProof(ctx, c.Campaign, c.Activity, service.ProofRequest{Key: keyValues(c.Key), To: c.To})
 		if err != nil {
 			return contentError(g, err)
 		}

@@ -290,18 +290,18 @@ func (c *Client) RunConfirm(ctx context.Context, id int64) (int64, error) {
 }
 
 // PreviewMessage renders a campaign's channel activity for one profile.
-func (c *Client) PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error) {
+func (c *Client) PreviewMessage(ctx context.Context, name, activity string, req service.PreviewRequest) (*channel.Message, error) {
 	var res channel.Message
-	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/preview", nil, jsonBody(service.PreviewRequest{Key: key}), "application/json", &res); err != nil {
+	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/preview", nil, jsonBody(req), "application/json", &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
 }
 
 // SendProof sends a profile's rendered message to test addresses.
-func (c *Client) SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error) {
+func (c *Client) SendProof(ctx context.Context, name, activity string, req service.ProofRequest) (*channel.Message, []channel.Result, error) {
 	var res service.ProofResponse
-	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/proof", nil, jsonBody(service.ProofRequest{Key: key, To: to}), "application/json", &res); err != nil {
+	if err := c.call(ctx, http.MethodPost, activityPath(name, activity)+"/proof", nil, jsonBody(req), "application/json", &res); err != nil {
 		return nil, nil, err
 	}
 	return res.Message, res.Results, nil
@@ -379,4 +379,50 @@ func (c *Client) Suppress(ctx context.Context, ch, address, reason string) error
 func (c *Client) Unsuppress(ctx context.Context, ch, address string) error {
 	req := service.SuppressionRequest{Channel: ch, Address: address}
 	return c.call(ctx, http.MethodDelete, "/api/suppressions", nil, jsonBody(req), "application/json", nil)
+}
+
+// CampaignDraft returns a campaign's working draft.
+func (c *Client) CampaignDraft(ctx context.Context, name string) (*engine.Draft, error) {
+	var res engine.Draft
+	if err := c.call(ctx, http.MethodGet, draftPath(name), nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CampaignDraftPut stores a campaign's working draft.
+func (c *Client) CampaignDraftPut(ctx context.Context, name string, req service.DraftRequest) (*engine.Draft, error) {
+	var res engine.Draft
+	if err := c.call(ctx, http.MethodPut, draftPath(name), nil, jsonBody(req), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CampaignDraftSave makes a version of a campaign's working draft.
+func (c *Client) CampaignDraftSave(ctx context.Context, name string, revision int64) (*engine.Campaign, error) {
+	var res engine.Campaign
+	if err := c.call(ctx, http.MethodPost, draftPath(name)+"/save", nil, jsonBody(map[string]int64{"revision": revision}), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// CampaignDraftDiscard drops a campaign's working draft.
+func (c *Client) CampaignDraftDiscard(ctx context.Context, name string) error {
+	return c.call(ctx, http.MethodDelete, draftPath(name), nil, nil, "", nil)
+}
+
+func draftPath(name string) string { return "/api/campaigns/" + url.PathEscape(name) + "/draft" }
+
+// CronNext lists the next occurrences of a cron expression.
+func (c *Client) CronNext(ctx context.Context, expr, timezone string, n int) ([]time.Time, error) {
+	var res struct {
+		Next []time.Time `json:"next"`
+	}
+	q := url.Values{"cron": {expr}, "timezone": {timezone}, "n": {strconv.Itoa(n)}}
+	if err := c.call(ctx, http.MethodGet, "/api/cron/next", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Next, nil
 }

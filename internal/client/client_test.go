@@ -265,16 +265,31 @@ func roundTripCases(ctx context.Context, c, bare *Client, run int64) []roundTrip
 			return c.call(ctx, http.MethodGet, "/api/runs/first", nil, nil, "", nil)
 		}},
 		{name: "invalid key", is: delivery.ErrInvalidKey, call: func() error {
-			_, err := c.PreviewMessage(ctx, "hello", "mail", []any{1, 2})
+			_, err := c.PreviewMessage(ctx, "hello", "mail", service.PreviewRequest{Key: []any{1, 2}})
 			return err
 		}},
 		{name: "invalid address", is: channel.ErrAddress, call: func() error {
-			_, _, err := c.SendProof(ctx, "hello", "mail", []any{1}, []string{"not an address"})
+			_, _, err := c.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}, To: []string{"not an address"}})
+			return err
+		}},
+		{name: "stale draft", is: engine.ErrStaleDraft, call: func() error {
+			if _, err := c.CampaignDraftPut(ctx, "hello", service.DraftRequest{Document: "x"}); err != nil {
+				return err
+			}
+			_, err := c.CampaignDraftPut(ctx, "hello", service.DraftRequest{Document: "y"})
+			return err
+		}},
+		{name: "invalid name", is: engine.ErrInvalidName, call: func() error {
+			_, err := c.CampaignDraftPut(ctx, "no good", service.DraftRequest{Document: "x"})
+			return err
+		}},
+		{name: "invalid draft", is: engine.ErrInvalidDraft, call: func() error {
+			_, err := c.CampaignDraftPut(ctx, "big", service.DraftRequest{Document: strings.Repeat("#", campaign.MaxDocumentSize+1)})
 			return err
 		}},
 		{name: "unknown channel", is: channel.ErrChannel, call: func() error { return c.Suppress(ctx, "fax", "a@example.com", "") }},
 		{name: "no provider", is: delivery.ErrNoProvider, call: func() error {
-			_, _, err := bare.SendProof(ctx, "hello", "mail", []any{1}, []string{"qa@example.com"})
+			_, _, err := bare.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}, To: []string{"qa@example.com"}})
 			return err
 		}},
 		{name: "slow client", is: api.ErrSlowClient, call: func() error {

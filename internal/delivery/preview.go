@@ -36,9 +36,10 @@ var (
 	ErrNoProvider = errors.New("no provider for the channel")
 )
 
-// PreviewMessage renders a channel activity of a campaign's latest
-// document for one profile, as its message would be sent: with the
-// profile, its linked data and the campaign's variables. A preview has no
+// PreviewMessage renders a channel activity of a campaign document (doc,
+// or when nil the campaign's latest version) for one profile, as its
+// message would be sent: with the profile, its linked data and the
+// campaign's variables. A preview has no
 // run, so enrichment columns ({{ target.… }}) render empty, and the
 // unsubscribe link is PreviewUnsubscribeURL. To is the profile's address
 // for the channel (its first device for push), empty when it has none.
@@ -47,15 +48,18 @@ var (
 // activity or profile, ErrInvalidKey for a key of the wrong shape, a
 // *message.ValidationError for invalid content and a *message.RenderError
 // when a template fails for this profile.
-func PreviewMessage(ctx context.Context, s *store.Store, campaignName, activity string, key []any) (*channel.Message, error) {
-	camp, err := s.Campaigns().Get(ctx, campaignName)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("campaign %q: %w", campaignName, store.ErrNotFound)
+func PreviewMessage(ctx context.Context, s *store.Store, campaignName, activity string, doc []byte, key []any) (*channel.Message, error) {
+	if doc == nil {
+		camp, err := s.Campaigns().Get(ctx, campaignName)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("campaign %q: %w", campaignName, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read campaign %q: %w", campaignName, err)
+		}
+		doc = []byte(camp.Document)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read campaign %q: %w", campaignName, err)
-	}
-	d, err := campaign.Parse([]byte(camp.Document))
+	d, err := campaign.Parse(doc)
 	if err != nil {
 		return nil, err
 	}

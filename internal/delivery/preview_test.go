@@ -31,7 +31,7 @@ func TestPreviewMessage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		setupPreview(t, s)
-		msg, err := delivery.PreviewMessage(ctx, s, "thanks", "mail", []any{json.Number("1")})
+		msg, err := delivery.PreviewMessage(ctx, s, "thanks", "mail", nil, []any{json.Number("1")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func TestPreviewMessage(t *testing.T) {
 			t.Fatalf("text %q, unsubscribe %q", e.Text, e.UnsubscribeURL)
 		}
 		// The key may come as text (the command line).
-		if msg, err := delivery.PreviewMessage(ctx, s, "thanks", "mail", []any{"2"}); err != nil || msg.To != "bob@example.com" {
+		if msg, err := delivery.PreviewMessage(ctx, s, "thanks", "mail", nil, []any{"2"}); err != nil || msg.To != "bob@example.com" {
 			t.Fatalf("bob: %+v, %v", msg, err)
 		}
 
@@ -67,7 +67,7 @@ func TestPreviewMessage(t *testing.T) {
 			{"key too long", "thanks", "mail", []any{1, 2}, delivery.ErrInvalidKey},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				if _, err := delivery.PreviewMessage(ctx, s, tc.campaign, tc.activity, tc.key); !errors.Is(err, tc.want) {
+				if _, err := delivery.PreviewMessage(ctx, s, tc.campaign, tc.activity, nil, tc.key); !errors.Is(err, tc.want) {
 					t.Fatalf("err = %v, want %v", err, tc.want)
 				}
 			})
@@ -80,7 +80,7 @@ func TestSendProof(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		setupPreview(t, s)
-		msg, err := delivery.PreviewMessage(ctx, s, "thanks", "mail", []any{1})
+		msg, err := delivery.PreviewMessage(ctx, s, "thanks", "mail", nil, []any{1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,24 +58,28 @@ func (e *Engine) Save(ctx context.Context, doc []byte) (*Campaign, error) {
 		return nil, err
 	}
 	err = e.store.InTx(ctx, func(tx *store.Tx) error {
-		cs := e.store.Campaigns().On(tx)
-		if id, _, _, err := cs.Versions(ctx, d.Name); err == nil {
-			if err := notArchived(ctx, cs, id); err != nil {
-				return err
-			}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		_, _, err := cs.AddVersion(ctx, d.Name, StatusDraft, string(doc), e.Now())
-		if err != nil {
-			return fmt.Errorf("save campaign %s: %w", d.Name, err)
-		}
-		return nil
+		return e.addVersion(ctx, e.store.Campaigns().On(tx), d.Name, string(doc))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return e.Get(ctx, d.Name)
+}
+
+// addVersion stores doc as a new version of the campaign name (cs bound
+// to a transaction), refused when the campaign is archived.
+func (e *Engine) addVersion(ctx context.Context, cs store.Campaigns, name, doc string) error {
+	if id, _, _, err := cs.Versions(ctx, name); err == nil {
+		if err := notArchived(ctx, cs, id); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, _, err := cs.AddVersion(ctx, name, StatusDraft, doc, e.Now()); err != nil {
+		return fmt.Errorf("save campaign %s: %w", name, err)
+	}
+	return nil
 }
 
 // Get returns a campaign with its latest document.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -180,13 +179,7 @@ func (q *Queue) Status(ctx context.Context, id int64) (status string, attempts i
 // IsConflict reports a transaction conflict (DuckDB raises one when two
 // transactions update the same row; PostgreSQL a serialization failure):
 // the caller should retry.
-func IsConflict(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "Conflict") || strings.Contains(msg, "conflict") || strings.Contains(msg, "40001") || strings.Contains(msg, "40P01")
-}
+func IsConflict(err error) bool { return store.IsConflict(err) }
 
 // Release gives a claimed job back without counting the attempt, due again
 // at runAfter (used to park the work of a paused run).

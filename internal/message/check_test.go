@@ -14,10 +14,10 @@ func TestCompileRefusesUnterminated(t *testing.T) {
 		name, src string
 		want      []Problem // nil: accepted
 	}{
-		{"an output", "Hi {{ profile.first_name ", []Problem{{"text", `line 1: "{{" is not closed by "}}" (an output or a tag must close on the line of its expression)`}}},
-		{"a tag on line 3", "Hi\n{{ profile.first_name }}\nyour {% if profile.country %}\n{% endif %}{% if x ", []Problem{{"text", `line 4: "{%" is not closed by "%}" (an output or a tag must close on the line of its expression)`}}},
-		{"an expression over two lines", "Hi {{ profile.\nfirst_name }}", []Problem{{"text", `line 1: "{{" is not closed by "}}" (an output or a tag must close on the line of its expression)`}}},
-		{"after a closed one", "{{ profile.first_name }} and {{", []Problem{{"text", `line 1: "{{" is not closed by "}}" (an output or a tag must close on the line of its expression)`}}},
+		{"an output", "Hi {{ profile.first_name ", []Problem{{"text", 1, `line 1: "{{" is not closed by "}}" (an output or a tag must close on the line of its expression)`}}},
+		{"a tag on line 3", "Hi\n{{ profile.first_name }}\nyour {% if profile.country %}\n{% endif %}{% if x ", []Problem{{"text", 4, `line 4: "{%" is not closed by "%}" (an output or a tag must close on the line of its expression)`}}},
+		{"an expression over two lines", "Hi {{ profile.\nfirst_name }}", []Problem{{"text", 1, `line 1: "{{" is not closed by "}}" (an output or a tag must close on the line of its expression)`}}},
+		{"after a closed one", "{{ profile.first_name }} and {{", []Problem{{"text", 1, `line 1: "{{" is not closed by "}}" (an output or a tag must close on the line of its expression)`}}},
 		{"raw text", "{% raw %}Hi {{ name {% endraw %}{{ profile.first_name }}", nil},
 		{"a comment", "{% comment %}\n{{ old {% endcomment %}ok", nil},
 		{"braces alone", "{ not liquid } }} %}", nil},
@@ -47,9 +47,9 @@ func TestCompileRefusesBadSender(t *testing.T) {
 		name, from, replyTo string
 		want                []Problem
 	}{
-		{"not an address", "not an address", "", []Problem{{"from", `"not an address": invalid address: mail: no angle-addr`}}},
-		{"a bad reply-to", "shop@example.com", "care at example.com", []Problem{{"reply_to", `"care at example.com": invalid address: mail: no angle-addr`}}},
-		{"a variable", "{{ vars.sender }}", "", []Problem{{"from", `"Shop": invalid address: mail: missing '@' or angle-addr`}}},
+		{"not an address", "not an address", "", []Problem{{"from", 0, `"not an address": invalid address: mail: no angle-addr`}}},
+		{"a bad reply-to", "shop@example.com", "care at example.com", []Problem{{"reply_to", 0, `"care at example.com": invalid address: mail: no angle-addr`}}},
+		{"a variable", "{{ vars.sender }}", "", []Problem{{"from", 0, `"Shop": invalid address: mail: missing '@' or angle-addr`}}},
 		{"a name and an address", `"Shop {{ vars.sender }}" <{{ vars.good }}>`, "Care <care@example.com>", nil},
 		{"the recipient's data", "{{ profile.first_name }}", "", nil},
 	}

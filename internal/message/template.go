@@ -59,7 +59,10 @@ func (e Env) bind(c Context) {
 // Problem is one thing wrong with a content spec.
 type Problem struct {
 	// Field names the spec field ("subject", "headers.X-Campaign").
-	Field   string `json:"field"`
+	Field string `json:"field"`
+	// Line is the 1-based line within the field's template, 0 when the
+	// problem is not at a line.
+	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -313,7 +316,7 @@ func (t *Template) check(an *analyzer, known map[string]bool, loc string, f fiel
 	}
 	var probs []Problem
 	add := func(line int, msg string) {
-		p := Problem{Field: f.name, Message: msg}
+		p := Problem{Field: f.name, Line: line, Message: msg}
 		if line > 0 {
 			p.Message = fmt.Sprintf("line %d: %s", line, msg)
 		}

@@ -36,48 +36,48 @@ func TestCompileProblems(t *testing.T) {
 		{
 			name: "unknown attribute",
 			spec: Email{From: "shop@example.com", Subject: "Hi {{ profile.frist_name }}", HTML: "x"},
-			want: []Problem{{Field: "subject", Message: "line 1: undefined variable profile.frist_name"}},
+			want: []Problem{{Field: "subject", Line: 1, Message: "line 1: undefined variable profile.frist_name"}},
 		},
 		{
 			name: "unknown attribute in an untaken branch",
 			spec: Email{From: "shop@example.com", Subject: "Hi", HTML: "<p>\n{% if profile.country == 'XX' %}{{ profile.store.town }}{% endif %}</p>"},
-			want: []Problem{{Field: "html", Message: "line 2: undefined variable profile.store.town"}},
+			want: []Problem{{Field: "html", Line: 2, Message: "line 2: undefined variable profile.store.town"}},
 		},
 		{
 			name: "unknown link",
 			spec: Email{From: "shop@example.com", Subject: "Hi", HTML: "{% for p in profile.orders %}{{ p.amount }}{% endfor %}"},
-			want: []Problem{{Field: "html", Message: "line 1: undefined variable profile.orders"}},
+			want: []Problem{{Field: "html", Line: 1, Message: "line 1: undefined variable profile.orders"}},
 		},
 		{
 			name: "unknown attribute of a loop row",
 			spec: Email{From: "shop@example.com", Subject: "Hi", HTML: "{% for p in profile.purchases %}{{ p.product.colour }}{% endfor %}"},
-			want: []Problem{{Field: "html", Message: "line 1: undefined variable p.product.colour"}},
+			want: []Problem{{Field: "html", Line: 1, Message: "line 1: undefined variable p.product.colour"}},
 		},
 		{
 			name: "attribute of a list",
 			spec: Email{From: "shop@example.com", Subject: "{{ profile.purchases.amount }}", HTML: "x"},
-			want: []Problem{{Field: "subject", Message: "line 1: undefined variable profile.purchases.amount: profile.purchases is a list (loop over it, or use first or last)"}},
+			want: []Problem{{Field: "subject", Line: 1, Message: "line 1: undefined variable profile.purchases.amount: profile.purchases is a list (loop over it, or use first or last)"}},
 		},
 		{
 			name: "unknown top-level name",
 			spec: Email{From: "shop@example.com", Subject: "Hi {{ customer.first_name }}", HTML: "x"},
-			want: []Problem{{Field: "subject", Message: "line 1: undefined variable customer"}},
+			want: []Problem{{Field: "subject", Line: 1, Message: "line 1: undefined variable customer"}},
 		},
 		{
 			name: "syntax error",
 			spec: Email{From: "shop@example.com", Subject: "Hi", HTML: "line one\n{% if profile.first_name %}open"},
-			want: []Problem{{Field: "html", Message: `line 2: unterminated "if" block`}},
+			want: []Problem{{Field: "html", Line: 2, Message: `line 2: unterminated "if" block`}},
 		},
 		{
 			name: "unknown filter",
 			spec: Email{From: "shop@example.com", Subject: "{{ profile.first_name | shout }}", HTML: "x"},
-			want: []Problem{{Field: "subject", Message: `line 1: undefined filter "shout"`}},
+			want: []Problem{{Field: "subject", Line: 1, Message: `line 1: undefined filter "shout"`}},
 		},
 		{
 			name: "unknown variable and enrichment column",
 			spec: Email{From: "shop@example.com", Subject: "{{ vars.code }} {{ target.score }}", HTML: "{{ vars.kode }}{{ target.scor }}"},
 			env:  Env{Vars: map[string]any{"code": "SPRING"}, Target: []string{"score"}},
-			want: []Problem{{Field: "html", Message: "line 1: undefined variable vars.kode"}, {Field: "html", Message: "line 1: undefined variable target.scor"}},
+			want: []Problem{{Field: "html", Line: 1, Message: "line 1: undefined variable vars.kode"}, {Field: "html", Line: 1, Message: "line 1: undefined variable target.scor"}},
 		},
 		{
 			name: "header problems and missing fields",
@@ -87,7 +87,7 @@ func TestCompileProblems(t *testing.T) {
 				{Field: "headers.Subject", Message: "set by Fanfare; use the spec's own field"},
 				{Field: "subject", Message: "required"},
 				{Field: "html", Message: "an HTML or a text body is required"},
-				{Field: "headers.X-Tag", Message: "line 1: undefined variable profile.nope"},
+				{Field: "headers.X-Tag", Line: 1, Message: "line 1: undefined variable profile.nope"},
 			},
 		},
 	}
@@ -99,7 +99,7 @@ func TestCompileProblems(t *testing.T) {
 				t.Fatalf("err = %v, want a *ValidationError", err)
 			}
 			if !reflect.DeepEqual(ve.Problems, tt.want) {
-				t.Errorf("problems:\n got %q\nwant %q", ve.Problems, tt.want)
+				t.Errorf("problems:\n got %+v\nwant %+v", ve.Problems, tt.want)
 			}
 		})
 	}

@@ -14,12 +14,16 @@ import (
 type PreviewRequest struct {
 	// Key holds the profile's key values in key order.
 	Key []any `json:"key"`
+	// Document, when set, is the campaign document to render the activity
+	// of (the draft being edited), instead of the latest version.
+	Document string `json:"document,omitempty"`
 }
 
 // ProofRequest sends a profile's rendered message to test addresses.
 type ProofRequest struct {
-	Key []any    `json:"key"`
-	To  []string `json:"to"`
+	Key      []any    `json:"key"`
+	To       []string `json:"to"`
+	Document string   `json:"document,omitempty"`
 }
 
 // ProofResponse is the outcome of a proof: the message sent and one
@@ -81,25 +85,33 @@ func (l *Local) CampaignSchedule(ctx context.Context, name string, n int) ([]tim
 }
 
 // PreviewMessage renders a campaign's channel activity for one profile.
-func (l *Local) PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error) {
-	return delivery.PreviewMessage(ctx, l.store, name, activity, key)
+func (l *Local) PreviewMessage(ctx context.Context, name, activity string, req PreviewRequest) (*channel.Message, error) {
+	return delivery.PreviewMessage(ctx, l.store, name, activity, docOf(req.Document), req.Key)
+}
+
+// docOf is a request's document, nil when it gives none.
+func docOf(doc string) []byte {
+	if doc == "" {
+		return nil
+	}
+	return []byte(doc)
 }
 
 // SendProof renders a campaign's channel activity for one profile and
 // sends it to test addresses through the providers; the outbox and the
 // figures are untouched.
-func (l *Local) SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error) {
+func (l *Local) SendProof(ctx context.Context, name, activity string, req ProofRequest) (*channel.Message, []channel.Result, error) {
 	if l.providers == nil {
 		return nil, nil, errNoProviders
 	}
-	if len(to) == 0 {
+	if len(req.To) == 0 {
 		return nil, nil, BadRequest(`give the test addresses as {"to": ["…"]}`)
 	}
-	msg, err := delivery.PreviewMessage(ctx, l.store, name, activity, key)
+	msg, err := delivery.PreviewMessage(ctx, l.store, name, activity, docOf(req.Document), req.Key)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := delivery.SendProof(ctx, l.providers, msg, to)
+	res, err := delivery.SendProof(ctx, l.providers, msg, req.To)
 	if err != nil {
 		return nil, nil, err
 	}

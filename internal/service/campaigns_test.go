@@ -56,24 +56,24 @@ func TestMessagePreviewAndProof(t *testing.T) {
 	each(t, func(t *testing.T, im impl) {
 		fixture(t, im)
 		ctx, svc := im.ctx, im.svc
-		msg := got(svc.PreviewMessage(ctx, "hello", "mail", []any{1})).must(t)
+		msg := got(svc.PreviewMessage(ctx, "hello", "mail", service.PreviewRequest{Key: []any{1}})).must(t)
 		if msg.Channel != channel.Email || msg.To != "a@example.com" || msg.Email == nil || msg.Email.Subject != "Hello FR" {
 			t.Errorf("preview: %+v", msg)
 		}
-		_, err := svc.PreviewMessage(ctx, "hello", "mail", []any{1, 2})
+		_, err := svc.PreviewMessage(ctx, "hello", "mail", service.PreviewRequest{Key: []any{1, 2}})
 		wantIs(t, "a key of two values", err, delivery.ErrInvalidKey)
-		_, err = svc.PreviewMessage(ctx, "hello", "mail", []any{99})
+		_, err = svc.PreviewMessage(ctx, "hello", "mail", service.PreviewRequest{Key: []any{99}})
 		wantIs(t, "an unknown profile", err, store.ErrNotFound)
 
-		sent, res, err := svc.SendProof(ctx, "hello", "mail", []any{1}, []string{"qa@example.com"})
+		sent, res, err := svc.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}, To: []string{"qa@example.com"}})
 		if err != nil || sent == nil || len(res) != 1 || res[0].Outcome != channel.Sent {
 			t.Errorf("proof: %+v %+v %v", sent, res, err)
 		}
-		_, _, err = svc.SendProof(ctx, "hello", "mail", []any{1}, []string{"not an address"})
+		_, _, err = svc.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}, To: []string{"not an address"}})
 		wantIs(t, "a bad test address", err, channel.ErrAddress)
-		_, _, err = svc.SendProof(ctx, "hello", "mail", []any{1}, nil)
+		_, _, err = svc.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}})
 		wantIs(t, "no test address", err, service.ErrBadRequest)
-		_, _, err = im.bare.SendProof(ctx, "hello", "mail", []any{1}, []string{"qa@example.com"})
+		_, _, err = im.bare.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}, To: []string{"qa@example.com"}})
 		wantIs(t, "no providers", err, delivery.ErrNoProvider)
 	})
 }

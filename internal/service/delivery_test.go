@@ -79,7 +79,7 @@ func TestSandboxMessages(t *testing.T) {
 	each(t, func(t *testing.T, im impl) {
 		fixture(t, im)
 		ctx, svc := im.ctx, im.svc
-		if _, _, err := svc.SendProof(ctx, "hello", "mail", []any{1}, []string{"qa@example.com"}); err != nil {
+		if _, _, err := svc.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}, To: []string{"qa@example.com"}}); err != nil {
 			t.Fatal(err)
 		}
 		list := got(svc.Messages(ctx, 0, 0)).must(t)

@@ -70,6 +70,17 @@ type Service interface {
 	CampaignArchive(ctx context.Context, name string) (*engine.Campaign, error)
 	CampaignUnarchive(ctx context.Context, name string) (*engine.Campaign, error)
 	CampaignDelete(ctx context.Context, name string) error
+	// CampaignDraft returns a campaign's working draft (its latest version
+	// as revision 0 when none is stored); CampaignDraftPut stores one,
+	// parsing or not (engine.ErrStaleDraft when someone saved since the
+	// request's revision); CampaignDraftSave makes a version of it;
+	// CampaignDraftDiscard drops it.
+	CampaignDraft(ctx context.Context, name string) (*engine.Draft, error)
+	CampaignDraftPut(ctx context.Context, name string, req DraftRequest) (*engine.Draft, error)
+	CampaignDraftSave(ctx context.Context, name string, revision int64) (*engine.Campaign, error)
+	CampaignDraftDiscard(ctx context.Context, name string) error
+	// CronNext lists the next occurrences of a cron expression.
+	CronNext(ctx context.Context, expr, timezone string, n int) ([]time.Time, error)
 	Campaigns(ctx context.Context) ([]engine.Campaign, error)
 	CampaignSchedule(ctx context.Context, name string, n int) ([]time.Time, error)
 	// ActivityTypes lists the activity types with their ports and the
@@ -83,9 +94,11 @@ type Service interface {
 	RunWatch(ctx context.Context, id int64, fn func(RunUpdate) error) error
 	CampaignSchema(ctx context.Context) (json.RawMessage, error)
 	// PreviewMessage renders a campaign's channel activity for one profile.
-	PreviewMessage(ctx context.Context, name, activity string, key []any) (*channel.Message, error)
+	// The request's document, when set, is rendered instead of the latest
+	// version (the draft being edited).
+	PreviewMessage(ctx context.Context, name, activity string, req PreviewRequest) (*channel.Message, error)
 	// SendProof renders it and sends it to test addresses.
-	SendProof(ctx context.Context, name, activity string, key []any, to []string) (*channel.Message, []channel.Result, error)
+	SendProof(ctx context.Context, name, activity string, req ProofRequest) (*channel.Message, []channel.Result, error)
 
 	// RunStart starts a run (its trigger defaults to the caller's kind).
 	RunStart(ctx context.Context, name string, opts engine.RunOptions) (*engine.Run, error)

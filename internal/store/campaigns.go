@@ -212,6 +212,9 @@ func (c Campaigns) Delete(ctx context.Context, id int64) error {
 			return err
 		}
 	}
+	if _, err := c.exec(ctx, `DELETE FROM ff_campaign_drafts WHERE name IN (SELECT name FROM ff_campaigns WHERE id = $1)`, id); err != nil {
+		return err
+	}
 	_, err := c.exec(ctx, `DELETE FROM ff_campaigns WHERE id = $1`, id)
 	return err
 }

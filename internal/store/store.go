@@ -18,6 +18,18 @@ import (
 // ErrNotFound is returned when a requested object does not exist.
 var ErrNotFound = errors.New("not found")
 
+// IsConflict reports a transaction conflict (DuckDB raises one when two
+// transactions update the same row; PostgreSQL a serialization failure or
+// a deadlock): the caller should retry, or tell its own caller that
+// someone else won.
+func IsConflict(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Conflict") || strings.Contains(msg, "conflict") || strings.Contains(msg, "40001") || strings.Contains(msg, "40P01")
+}
+
 // ErrLimit is returned for a page larger than an operation serves; the
 // message names its maximum (a silent cut would pass for the whole list).
 var ErrLimit = errors.New("limit too large")

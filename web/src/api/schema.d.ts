@@ -2317,6 +2317,8 @@ export interface paths {
                     "application/json": {
                         /** @description the profile's key values, in key order */
                         key: unknown[];
+                        /** @description a campaign document (the draft being edited) to render the activity of, instead of the latest version; the campaign need not exist yet */
+                        document?: string;
                     };
                 };
             };
@@ -2330,7 +2332,7 @@ export interface paths {
                         "application/json": Record<string, never>;
                     };
                 };
-                /** @description invalid key (bad_request) or invalid content (invalid_content, with the problems) */
+                /** @description invalid key (bad_request) or invalid content (invalid_content, with the problems); each invalid_content problem has the field, and the line within its template when known */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2421,6 +2423,8 @@ export interface paths {
                         key: unknown[];
                         /** @description test addresses for the channel (emails, E.164 numbers or push tokens), at most 50 */
                         to: string[];
+                        /** @description a campaign document (the draft being edited) to render the activity of, instead of the latest version; the campaign need not exist yet */
+                        document?: string;
                     };
                 };
             };
@@ -2449,7 +2453,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid key, test address or content */
+                /** @description invalid key, test address or content; each invalid_content problem has the field, and the line within its template when known */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -5171,6 +5175,350 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/campaigns/{name}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A campaign's working draft, or its latest version as revision 0 when no draft is stored */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the draft */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignDraft"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no draft and no campaign of that name */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        /** Store a campaign's working draft, whether it parses or not; a name no campaign has yet starts a new campaign's draft. No version is made (POST …/draft/save does) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the document's text, at most 4 MiB */
+                        document: string;
+                        /** @description the revision the edit started from (0: no draft was stored) */
+                        revision: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description the stored draft, its revision raised */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignDraft"];
+                    };
+                };
+                /** @description an invalid campaign name (bad_request, reason invalid_name), a document over 4 MiB (reason invalid_draft) or a malformed body */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description someone else saved the draft since the request's revision (conflict, reason stale_draft; the message names who and when); or the campaign is archived (reason archived) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Discard a campaign's working draft (none: nothing to do) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description discarded */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/campaigns/{name}/draft/save": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a new version of the campaign from its working draft (the explicit save), which removes the draft; the document must parse and keep the campaign's name */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the draft's revision the save is for */
+                        revision: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description the campaign with its new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Campaign"];
+                    };
+                };
+                /** @description the draft does not parse or renames the campaign (invalid_campaign; details lists every problem with its path and line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description the campaign has no draft */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description someone else saved the draft since the request's revision (conflict, reason stale_draft; the message names who and when); or the campaign is archived (reason archived) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cron/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The next occurrences of a five-field cron expression in a time zone, as a scheduler runs them (wall times across clock changes) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description minute hour day-of-month month day-of-week */
+                    cron: string;
+                    /** @description an IANA time zone (default UTC) */
+                    timezone?: string;
+                    /** @description how many (default 5) */
+                    n?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description occurrences (RFC 3339, UTC) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            next: string[];
+                        };
+                    };
+                };
+                /** @description a cron expression or time zone that does not read, or n out of range (bad_request, naming it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5187,7 +5535,7 @@ export interface components {
                  * @description Tells apart the errors that share a code: bad_request (invalid_key, invalid_address, unknown_channel, invalid_decision, token_name, invalid_request, limit; none for a malformed request), bad_input (unknown_entity: the import names an entity the model lacks), conflict (run_state, not_published, current_key, token_exists, concurrent_model_change), exists (audience_exists, current_version, concurrent_change).
                  * @enum {string}
                  */
-                reason?: "audience_exists" | "concurrent_change" | "concurrent_model_change" | "current_key" | "current_version" | "invalid_address" | "invalid_decision" | "invalid_key" | "invalid_request" | "limit" | "not_published" | "archived" | "has_runs" | "run_state" | "token_exists" | "token_name" | "unknown_channel" | "unknown_entity";
+                reason?: "audience_exists" | "concurrent_change" | "concurrent_model_change" | "current_key" | "current_version" | "invalid_address" | "invalid_decision" | "invalid_key" | "invalid_request" | "limit" | "not_published" | "archived" | "has_runs" | "run_state" | "token_exists" | "token_name" | "unknown_channel" | "unknown_entity" | "stale_draft" | "invalid_name" | "invalid_draft";
                 message: string;
                 details?: unknown;
             };
@@ -5196,6 +5544,7 @@ export interface components {
             path: string;
             line?: number;
             message: string;
+            activity?: string;
         };
         Model: {
             version: number;
@@ -5565,6 +5914,24 @@ export interface components {
              */
             status: "ok" | "degraded" | "failing" | "unavailable" | "silent";
             health: components["schemas"]["Health"];
+        };
+        /** @description A campaign's working draft: the document as its editor last saved it (it need not parse), the revision every save raises, the version it started from */
+        CampaignDraft: {
+            name: string;
+            /** @description the document's text (YAML or JSON), as typed */
+            document: string;
+            /** @description raised by one on every save; 0: no draft is stored and document is the latest version's */
+            revision: number;
+            /** @description the version the draft started from; 0 for a campaign never saved */
+            base_version: number;
+            /** Format: date-time */
+            updated_at?: string;
+            /** @description who saved it last, as the audit names callers (token:…, session:…, cli:…) */
+            updated_by?: string;
+            /** @description whether the document parses (validation proper: POST /api/campaigns/validate) */
+            parses: boolean;
+            /** @description the parse problems when it does not */
+            problems?: components["schemas"]["Problem"][] | null;
         };
     };
     responses: {
