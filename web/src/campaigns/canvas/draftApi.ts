@@ -1,56 +1,32 @@
 // The canvas's calls about a campaign's working draft and its versions.
-import { api, APIError, must, type Schemas } from '../../api/client';
+import { api, APIError, type Schemas } from '../../api/client';
 
 /** Draft is a campaign's working draft (GET /api/campaigns/{name}/draft):
  * revision 0 means none is stored and document is the latest version's. */
-export interface Draft {
-  name: string;
-  document: string;
-  revision: number;
-  base_version: number;
-  updated_at?: string;
-  updated_by?: string;
-  parses?: boolean;
-}
+export type Draft = Schemas['CampaignDraft'];
 
 /** CampaignProblem is a validation problem with the activity it concerns. */
 export type CampaignProblem = Schemas['Problem'] & { activity?: string };
 
-// The draft endpoints are called by URL: they are newer than some
-// servers' schema, and the calls are few.
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = res.status === 204 ? undefined : ((await res.json().catch(() => undefined)) as unknown);
-  if (!res.ok) throw Object.assign(new APIError(res.status, data, res.statusText), { details: (data as { error?: { details?: unknown } } | undefined)?.error?.details });
-  return data as T;
+/** answer is a call's data, or throws its APIError carrying the problems
+ * the server listed (details). */
+function answer<T>(r: { data?: T; error?: unknown; response: Response }): T {
+  if (r.data !== undefined && r.error === undefined) return r.data;
+  const details = (r.error as { error?: { details?: unknown } } | undefined)?.error?.details;
+  throw Object.assign(new APIError(r.response.status, r.error, r.response.statusText), { details });
 }
 
-const draftPath = (name: string) => `/api/campaigns/${encodeURIComponent(name)}/draft`;
+const path = (name: string) => ({ params: { path: { name } } });
 
-/** getDraft reads the draft; without the draft endpoint (an older server),
- * the latest version, as a draft of revision 0. */
-export async function getDraft(name: string): Promise<Draft> {
-  try {
-    return await call<Draft>('GET', draftPath(name));
-  } catch (err) {
-    if (!(err instanceof APIError) || err.status !== 404 || !err.message.startsWith('no such endpoint')) throw err;
-    const c = must(await api.GET('/api/campaigns/{name}', { params: { path: { name } } }));
-    return { name, document: c.document ?? '', revision: 0, base_version: c.latest_version };
-  }
-}
+export const getDraft = async (name: string) => answer(await api.GET('/api/campaigns/{name}/draft', path(name)));
 
-export const putDraft = (name: string, document: string, revision: number) => call<Draft>('PUT', draftPath(name), { document, revision });
+export const putDraft = async (name: string, document: string, revision: number) => answer(await api.PUT('/api/campaigns/{name}/draft', { ...path(name), body: { document, revision } }));
 
-export const saveDraft = (name: string, revision: number) => call<Schemas['Campaign']>('POST', `${draftPath(name)}/save`, { revision });
+export const saveDraft = async (name: string, revision: number) => answer(await api.POST('/api/campaigns/{name}/draft/save', { ...path(name), body: { revision } }));
 
-export const publish = (name: string) => call<Schemas['Campaign']>('POST', `/api/campaigns/${encodeURIComponent(name)}/publish`);
+export const publish = async (name: string) => answer(await api.POST('/api/campaigns/{name}/publish', path(name)));
 
-export const simulate = (name: string) => call<Schemas['Run']>('POST', `/api/campaigns/${encodeURIComponent(name)}/runs`, { mode: 'simulate' });
+export const simulate = async (name: string) => answer(await api.POST('/api/campaigns/{name}/runs', { ...path(name), body: { mode: 'simulate' } }));
 
 /** problemsOf reads the problems of a refused call (400 or 422 with
  * details), each with its activity (from its path when not given). */
