@@ -84,6 +84,7 @@ export const edge = (page: Page, from: string, output: string, to: string) => pa
 
 /** connectPorts drags from an output port to an activity's input. */
 export async function connectPorts(page: Page, from: string, output: string, to: string) {
+  await page.getByRole('button', { name: 'Fit view' }).click();
   const src = node(page, from).locator(`.react-flow__handle.source[data-handleid="${output}"]`);
   const dst = node(page, to).locator('.react-flow__handle.target');
   const a = await src.boundingBox();
@@ -112,4 +113,10 @@ export async function setYaml(page: Page, text: string) {
     if (!view) throw new Error('no CodeMirror view');
     view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: t } });
   }, text);
+}
+
+/** showView switches the editor between its canvas and its YAML. */
+export async function showView(page: Page, view: 'Canvas' | 'YAML') {
+  await page.locator('label').filter({ hasText: new RegExp(`^${view}$`) }).click();
+  await expect(page.getByRole('radio', { name: view })).toBeChecked();
 }

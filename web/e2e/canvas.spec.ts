@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { seriousViolations } from './axe';
-import { big, connectPorts, edge, getDraft, node, openCanvas, saveCampaign, setYaml, spring, yamlText } from './campaigns';
+import { big, connectPorts, edge, getDraft, node, openCanvas, saveCampaign, setYaml, showView, spring, yamlText } from './campaigns';
 import { expect, test } from './fixtures';
 
 // The campaign canvas (/campaigns/:name/edit) driven as a marketer would:
@@ -44,14 +44,15 @@ test('a campaign opens on its canvas; an activity added from the palette and con
   await page.getByRole('button', { name: 'Redo', exact: true }).click();
   await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
 
-  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await showView(page, 'YAML');
   await expect(page.locator('.cm-content')).toBeVisible();
   const doc = parse(await yamlText(page)) as Doc;
   expect(doc.activities.fork_1).toEqual({ type: 'fork' });
   expect(doc.transitions).toContain('keep -> fork_1');
   expect(doc.layout?.fork_1).toBeDefined();
   expect(await seriousViolations(page)).toEqual([]);
-  expect(consoleErrors).toEqual([]);
+  // The server's answers about problems (400) are the only errors.
+  expect(consoleErrors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });
 
 const cycle = (name: string) => `name: ${name}
@@ -70,22 +71,29 @@ transitions:
   - spread -> mail
 `;
 
+// The cycle gone: what is left is the email's missing subject (the
+// server checks settings once the graph holds).
+const fixed = (name: string) =>
+  cycle(name)
+    .replace('  gather: {type: and_join}\n', '')
+    .replace('  - everyone -> gather\n  - gather -> spread\n  - spread -> gather\n', '  - everyone -> spread\n');
+
 test('the validation list shows a cycle and a missing subject on their activities, and a problem selects its activity', async ({ page, signIn }) => {
   await signIn();
   const name = unique('canvas-problems');
   await saveCampaign(page.request, spring(name));
   await openCanvas(page, name, 10);
-  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await showView(page, 'YAML');
   await setYaml(page, cycle(name));
-  await page.getByRole('radio', { name: 'Canvas' }).check({ force: true });
+  await showView(page, 'Canvas');
   const list = page.getByTestId('problem-list');
   await expect(list.locator('[data-activity="gather"]')).toContainText('cycle: gather -> spread -> gather');
   await expect(node(page, 'gather')).toHaveAttribute('data-problems', '1');
 
   // The cycle broken, the email's missing subject shows on the email.
-  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
-  await setYaml(page, cycle(name).replace('  - spread -> gather\n', ''));
-  await page.getByRole('radio', { name: 'Canvas' }).check({ force: true });
+  await showView(page, 'YAML');
+  await setYaml(page, fixed(name));
+  await showView(page, 'Canvas');
   await expect(list.locator('[data-activity="mail"]')).toContainText('activities.mail.subject');
   await expect(list.locator('[data-activity="gather"]')).toHaveCount(0);
   await list.locator('[data-activity="mail"]').click();
@@ -105,13 +113,13 @@ test('the draft autosaves: an edit, and then a YAML that does not parse, survive
   await page.reload();
   await openCanvas(page, name, 11);
 
-  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await showView(page, 'YAML');
   const broken = `${await yamlText(page)}\n  oops: [unclosed\n`;
   await setYaml(page, broken);
   await expect(page.getByTestId('parse-error')).toBeVisible();
   await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
   await page.reload();
-  await page.getByRole('radio', { name: 'YAML' }).check({ force: true });
+  await showView(page, 'YAML');
   await expect(page.getByTestId('parse-error')).toBeVisible();
   expect(await yamlText(page)).toBe(broken);
 });

@@ -23,6 +23,9 @@ export type ActivityNodeType = Node<ActivityData, 'activity'>;
  * image to label). */
 export const groupColor: Record<string, string> = { flow: 'gray', targeting: 'indigo', channel: 'teal' };
 
+// Ports large enough to grab at the zoom a whole campaign fits in.
+const handle = { width: 10, height: 10 };
+
 const stateColor: Record<string, string> = {
   pending: 'gray',
   queued: 'gray',
@@ -54,7 +57,7 @@ export const ActivityNode = memo(function ActivityNode({ id, data, selected }: N
       data-state={state ?? ''}
       aria-label={t('canvas.nodeLabel', { id, type: activity.type })}
     >
-      {!type?.entry && <Handle type="target" position={Position.Left} id="in" aria-label={t('canvas.input', { id })} />}
+      {!type?.entry && <Handle type="target" position={Position.Left} id="in" style={handle} />}
       <Group gap={4} wrap="nowrap" justify="space-between">
         <Badge size="xs" variant="light" color={groupColor[group] ?? 'gray'} style={{ textTransform: 'none' }}>
           {activity.type}
@@ -81,7 +84,7 @@ export const ActivityNode = memo(function ActivityNode({ id, data, selected }: N
         </Text>
       )}
       {outputs.map((o, i) => (
-        <Handle key={o} type="source" position={Position.Right} id={o} style={{ top: 24 + i * 18 }} aria-label={t('canvas.output', { id, output: o })}>
+        <Handle key={o} type="source" position={Position.Right} id={o} style={{ ...handle, top: 24 + i * 18 }} title={t('canvas.output', { id, output: o })}>
           <span style={{ position: 'absolute', right: 10, top: -8, fontSize: 10, whiteSpace: 'nowrap', pointerEvents: 'none', color: 'var(--mantine-color-dimmed)' }}>{o}</span>
         </Handle>
       ))}

@@ -99,7 +99,8 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
   }, [problems]);
 
   const [view, setView] = useState<View>('canvas');
-  const [selected, setSelected] = useState<string[]>([]);
+  const [selected, setSelectedState] = useState<string[]>([]);
+  const setSelected = useCallback((ids: string[]) => setSelectedState((prev) => (prev.join() === ids.join() ? prev : ids)), []);
   const [refused, setRefused] = useState<{ title: string; problems?: CampaignProblem[]; message?: string } | undefined>();
   const [busy, setBusy] = useState<'save' | 'publish' | 'simulate' | undefined>();
   const [runId, setRunId] = useState<number | undefined>();
@@ -117,7 +118,7 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
       const n = flow.getNode(id);
       if (n) flow.setCenter(n.position.x + (n.measured?.width ?? 190) / 2, n.position.y + (n.measured?.height ?? 72) / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 200 });
     },
-    [flow],
+    [flow, setSelected],
   );
 
   const addAtCentre = useCallback(
@@ -129,7 +130,7 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
       edit(added.doc);
       setSelected([added.id]);
     },
-    [doc, flow, edit],
+    [doc, flow, edit, setSelected],
   );
 
   const tidy = useCallback(() => {
@@ -192,7 +193,8 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
     if (!s) return undefined;
     return {
       states: new Map((s.activities ?? []).map((a) => [a.id, { status: a.status, rowsOut: a.rows_out }])),
-      counts: new Map((s.transitions ?? []).filter((x) => x.count !== undefined).map((x) => [edgeKey(x), x.count!])),
+      // A transition taken with no rows has no count in the answer: 0.
+      counts: new Map((s.transitions ?? []).filter((x) => x.count !== undefined || x.state !== 'pending').map((x) => [edgeKey(x), x.count ?? 0])),
     };
   }, [watch.update]);
 
@@ -284,7 +286,7 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
           )}
         </Paper>
         {current && doc && (
-          <Paper withBorder w={340} p="xs" style={{ flexShrink: 0, overflow: 'auto' }} component="aside" aria-label={t('canvas.panel')} data-testid="side-panel">
+          <Paper withBorder w={300} p="xs" style={{ flexShrink: 0, overflow: 'auto' }} component="aside" aria-label={t('canvas.panel')} data-testid="side-panel">
             <Text size="xs" c="dimmed">
               {doc.activities[current]?.type}
             </Text>

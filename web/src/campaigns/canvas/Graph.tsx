@@ -40,6 +40,7 @@ interface Props {
   run?: RunView;
   /** The selected activities (the panel shows the first). */
   selected: string[];
+  /** Stable; called with every selection React Flow reports. */
   onSelect: (ids: string[]) => void;
   /** Replace the document (an edit: one step of undo). */
   onEdit: (doc: CampaignDoc) => void;
@@ -65,6 +66,22 @@ export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdi
   const clip = useRef<Clip | undefined>(undefined);
   const pastes = useRef(0);
 
+  // React Flow's own texts, in the user's language (kept: a new object
+  // each render would reset its store).
+  const labels = useMemo(
+    () => ({
+      'node.a11yDescription.default': t('canvas.a11yNode'),
+      'node.a11yDescription.keyboardDisabled': t('canvas.a11yNode'),
+      'edge.a11yDescription.default': t('canvas.a11yEdge'),
+      'controls.ariaLabel': t('canvas.controls'),
+      'controls.zoomIn.ariaLabel': t('canvas.zoomIn'),
+      'controls.zoomOut.ariaLabel': t('canvas.zoomOut'),
+      'controls.fitView.ariaLabel': t('canvas.fitView'),
+      'controls.interactive.ariaLabel': t('canvas.interactive'),
+      'minimap.ariaLabel': t('canvas.minimap'),
+    }),
+    [t],
+  );
   const transitions = useMemo(() => transitionsOf(doc), [doc]);
   const at = useMemo(() => positions(doc), [doc]);
   const built = useMemo<ActivityNodeType[]>(() => {
@@ -166,13 +183,9 @@ export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdi
     [doc, onEdit],
   );
 
-  const onSelectionChange = useCallback(
-    ({ nodes: ns }: OnSelectionChangeParams) => {
-      const ids = ns.map((n) => n.id);
-      if (ids.join() !== selected.join()) onSelect(ids);
-    },
-    [onSelect, selected],
-  );
+  // Stable: React Flow calls a new handler at once with the selection it
+  // holds, which may not have caught up with the document's yet.
+  const onSelectionChange = useCallback(({ nodes: ns }: OnSelectionChangeParams) => onSelect(ns.map((n) => n.id)), [onSelect]);
 
   const onDrop = useCallback(
     (e: DragEvent) => {
@@ -234,12 +247,11 @@ export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdi
       }}
       fitView
       minZoom={0.1}
-      proOptions={{ hideAttribution: true }}
-      ariaLabelConfig={{ 'node.a11yDescription.default': t('canvas.a11yNode'), 'edge.a11yDescription.default': t('canvas.a11yEdge') }}
+      ariaLabelConfig={labels}
     >
       <Background />
-      <Controls aria-label={t('canvas.controls')} />
-      <MiniMap pannable zoomable ariaLabel={t('canvas.minimap')} />
+      <Controls />
+      <MiniMap pannable zoomable style={{ width: 140, height: 90 }} />
     </ReactFlow>
   );
 }
