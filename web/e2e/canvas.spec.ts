@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { seriousViolations } from './axe';
-import { big, connectPorts, edge, getDraft, node, openCanvas, saveCampaign, setYaml, showView, spring, yamlText } from './campaigns';
+import { big, connectPorts, edge, getDraft, node, openCanvas, putDraft, saveCampaign, setYaml, showView, spring, yamlText } from './campaigns';
 import { expect, test } from './fixtures';
 
 // The campaign canvas (/campaigns/:name/edit) driven as a marketer would:
@@ -44,13 +44,36 @@ test('a campaign opens on its canvas; an activity added from the palette and con
   await page.getByRole('button', { name: 'Redo', exact: true }).click();
   await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
 
+  // Delete from the keyboard, then back.
+  await node(page, 'fork_1').click();
+  await page.keyboard.press('Delete');
+  await expect(node(page, 'fork_1')).toHaveCount(0);
+  await page.keyboard.press('ControlOrMeta+Z');
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+  // Copy and paste: new ids, the transition between the copies kept.
+  await node(page, 'keep').click();
+  await node(page, 'fork_1').click({ modifiers: ['ControlOrMeta'] });
+  await page.keyboard.press('ControlOrMeta+C');
+  await page.keyboard.press('ControlOrMeta+V');
+  await expect(node(page, 'save_audience_1')).toBeVisible();
+  await expect(edge(page, 'save_audience_1', 'out', 'fork_2')).toBeVisible();
+
   await showView(page, 'YAML');
   await expect(page.locator('.cm-content')).toBeVisible();
   const doc = parse(await yamlText(page)) as Doc;
   expect(doc.activities.fork_1).toEqual({ type: 'fork' });
+  expect(doc.activities.save_audience_1).toEqual(doc.activities.keep);
   expect(doc.transitions).toContain('keep -> fork_1');
+  expect(doc.transitions).toContain('save_audience_1 -> fork_2');
   expect(doc.layout?.fork_1).toBeDefined();
+  // The changes against the saved version, marked in the text.
+  await page.getByRole('switch', { name: 'Show changes against version 1' }).check();
+  await expect(page.locator('.cm-changedLine').first()).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
+  // Exported as a file of the same text.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export' }).click();
+  expect((await download).suggestedFilename()).toBe(`${name}.yaml`);
   // The server's answers about problems (400) are the only errors.
   expect(consoleErrors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });
@@ -83,9 +106,9 @@ test('the validation list shows a cycle and a missing subject on their activitie
   const name = unique('canvas-problems');
   await saveCampaign(page.request, spring(name));
   await openCanvas(page, name, 10);
-  await showView(page, 'YAML');
-  await setYaml(page, cycle(name));
-  await showView(page, 'Canvas');
+  // Imported from a file.
+  await page.locator('input[type="file"]').setInputFiles({ name: 'cycle.yaml', mimeType: 'application/yaml', buffer: Buffer.from(cycle(name)) });
+  await expect(node(page, 'gather')).toBeVisible();
   const list = page.getByTestId('problem-list');
   await expect(list.locator('[data-activity="gather"]')).toContainText('cycle: gather -> spread -> gather');
   await expect(node(page, 'gather')).toHaveAttribute('data-problems', '1');
@@ -122,6 +145,30 @@ test('the draft autosaves: an edit, and then a YAML that does not parse, survive
   await showView(page, 'YAML');
   await expect(page.getByTestId('parse-error')).toBeVisible();
   expect(await yamlText(page)).toBe(broken);
+});
+
+test('two people on one draft: a stale autosave is refused and the editor chooses theirs or overwrites', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-conflict');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  // Someone else saves the draft meanwhile.
+  await putDraft(page.request, name, spring(name).replace('type: end', 'type: end\n    label: Theirs'));
+  await page.getByRole('button', { name: 'Add a wait activity' }).click();
+  const conflict = page.getByTestId('conflict');
+  await expect(conflict).toBeVisible();
+  await expect(page.getByTestId('save-status')).toHaveText('Someone else saved');
+  await conflict.getByRole('button', { name: 'Reload theirs' }).click();
+  await expect(node(page, 'done')).toContainText('Theirs');
+  await expect(node(page, 'wait_1')).toHaveCount(0);
+  await expect(conflict).toHaveCount(0);
+  // Again, and this time ours wins.
+  await putDraft(page.request, name, spring(name));
+  await page.getByRole('button', { name: 'Add a fork activity' }).click();
+  await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  const stored = parse((await getDraft(page.request, name)).document) as Doc;
+  expect(stored.activities.fork_1).toEqual({ type: 'fork' });
 });
 
 test('simulate shows on every edge the count of GET /api/runs/{id}; an edge shows its rows', async ({ page, signIn }) => {

@@ -70,7 +70,7 @@ export const ActivityNode = memo(function ActivityNode({ id, data, selected }: N
           </Tooltip>
         )}
         {state && (
-          <Badge size="xs" variant="outline" color={stateColor[state] ?? 'gray'}>
+          <Badge size="xs" variant="default" data-testid={`state-${id}`}>
             {t(`canvas.state.${state}`, { defaultValue: state })}
           </Badge>
         )}

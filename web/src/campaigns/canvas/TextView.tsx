@@ -6,6 +6,12 @@ import CodeMirror, { EditorView } from '@uiw/react-codemirror';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 
+// Deleted text readable (axe's color-contrast): dark red on light red, the
+// syntax colours left out of it.
+const diffTheme = EditorView.theme({
+  '&.cm-merge-b .cm-deletedText, &.cm-merge-b .cm-deletedText *': { color: '#7a1010', background: '#ffe3e3' },
+});
+
 interface Props {
   text: string;
   onChange: (text: string) => void;
@@ -23,7 +29,7 @@ export default function TextView({ text, onChange, parseError, base }: Props) {
   const [diff, setDiff] = useState(false);
   const original = diff ? base?.text : undefined;
   const extensions = useMemo(
-    () => [yaml(), EditorView.lineWrapping, EditorView.contentAttributes.of({ 'aria-label': t('canvas.yamlLabel') }), ...(original !== undefined ? [unifiedMergeView({ original, mergeControls: false })] : [])],
+    () => [yaml(), EditorView.lineWrapping, EditorView.contentAttributes.of({ 'aria-label': t('canvas.yamlLabel'), tabindex: '0' }), ...(original !== undefined ? [unifiedMergeView({ original, mergeControls: false }), diffTheme] : [])],
     [original, t],
   );
   return (
