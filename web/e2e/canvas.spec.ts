@@ -25,7 +25,7 @@ test('a campaign opens on its canvas; an activity added from the palette and con
   expect(await seriousViolations(page)).toEqual([]);
 
   // Added by a click (the keyboard's way); the new activity is selected.
-  await page.getByRole('button', { name: 'Add a fork activity' }).click();
+  await page.getByRole('button', { name: 'Add activity: fork' }).click();
   await expect(node(page, 'fork_1')).toBeVisible();
   await expect(page.getByTestId('side-panel')).toContainText('fork_1');
   // Its output must feed something: the server says so on the activity.
@@ -43,6 +43,12 @@ test('a campaign opens on its canvas; an activity added from the palette and con
   await page.getByRole('button', { name: 'Redo', exact: true }).click();
   await page.getByRole('button', { name: 'Redo', exact: true }).click();
   await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+
+  // Dragged from the palette onto the canvas.
+  await page.getByRole('button', { name: 'Add activity: end' }).dragTo(page.locator('.react-flow__pane'), { targetPosition: { x: 60, y: 60 } });
+  await expect(node(page, 'end_1')).toBeVisible();
+  await page.getByRole('button', { name: 'Undo', exact: true }).click();
+  await expect(node(page, 'end_1')).toHaveCount(0);
 
   // Delete from the keyboard, then back.
   await node(page, 'fork_1').click();
@@ -74,6 +80,23 @@ test('a campaign opens on its canvas; an activity added from the palette and con
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export' }).click();
   expect((await download).suggestedFilename()).toBe(`${name}.yaml`);
+
+  // Moving an activity writes the layout, in whole numbers, of every
+  // activity (the document had none: the canvas had laid it out).
+  await showView(page, 'Canvas');
+  const box = await node(page, 'done').boundingBox();
+  if (!box) throw new Error('done is not on screen');
+  await page.mouse.move(box.x + 20, box.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 47, box.y + 33, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await expect
+    .poll(async () => {
+      const layout = (parse((await getDraft(page.request, name)).document) as Doc).layout ?? {};
+      return Object.keys(layout).length === Object.keys(doc.activities).length && Object.values(layout).every((p) => Number.isInteger(p.x) && Number.isInteger(p.y));
+    })
+    .toBe(true);
   // The server's answers about problems (400) are the only errors.
   expect(consoleErrors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });
@@ -112,6 +135,9 @@ test('the validation list shows a cycle and a missing subject on their activitie
   const list = page.getByTestId('problem-list');
   await expect(list.locator('[data-activity="gather"]')).toContainText('cycle: gather -> spread -> gather');
   await expect(node(page, 'gather')).toHaveAttribute('data-problems', '1');
+  // Publishing is refused with the list.
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expect(page.getByTestId('refused')).toContainText('cycle: gather -> spread -> gather');
 
   // The cycle broken, the email's missing subject shows on the email.
   await showView(page, 'YAML');
@@ -130,7 +156,7 @@ test('the draft autosaves: an edit, and then a YAML that does not parse, survive
   const name = unique('canvas-draft');
   await saveCampaign(page.request, spring(name));
   await openCanvas(page, name, 10);
-  await page.getByRole('button', { name: 'Add a wait activity' }).click();
+  await page.getByRole('button', { name: 'Add activity: wait' }).click();
   await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
   await expect.poll(async () => (await getDraft(page.request, name)).document).toContain('wait_1');
   await page.reload();
@@ -154,7 +180,7 @@ test('two people on one draft: a stale autosave is refused and the editor choose
   await openCanvas(page, name, 10);
   // Someone else saves the draft meanwhile.
   await putDraft(page.request, name, spring(name).replace('type: end', 'type: end\n    label: Theirs'));
-  await page.getByRole('button', { name: 'Add a wait activity' }).click();
+  await page.getByRole('button', { name: 'Add activity: wait' }).click();
   const conflict = page.getByTestId('conflict');
   await expect(conflict).toBeVisible();
   await expect(page.getByTestId('save-status')).toHaveText('Someone else saved');
@@ -164,7 +190,7 @@ test('two people on one draft: a stale autosave is refused and the editor choose
   await expect(conflict).toHaveCount(0);
   // Again, and this time ours wins.
   await putDraft(page.request, name, spring(name));
-  await page.getByRole('button', { name: 'Add a fork activity' }).click();
+  await page.getByRole('button', { name: 'Add activity: fork' }).click();
   await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
   await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
   const stored = parse((await getDraft(page.request, name)).document) as Doc;

@@ -13,7 +13,7 @@ import { ActivityPanel as Panel } from '../panel/ActivityPanel';
 import type { ActivityNodeType } from './ActivityNode';
 import { getDraft, problemsOf, publish, saveDraft, simulate, type CampaignProblem, type Draft } from './draftApi';
 import { EdgeDrawer } from './EdgeDrawer';
-import { edgeKey, Graph, type RunView } from './Graph';
+import { edgeKey, Graph, type Choice, type RunView } from './Graph';
 import { autoLayout } from './layout';
 import { addActivity, parseDoc, rename, serialize, type ActivityType } from './model';
 import { Palette } from './Palette';
@@ -100,7 +100,16 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
 
   const [view, setView] = useState<View>('canvas');
   const [selected, setSelectedState] = useState<string[]>([]);
-  const setSelected = useCallback((ids: string[]) => setSelectedState((prev) => (prev.join() === ids.join() ? prev : ids)), []);
+  const onSelect = useCallback((ids: string[]) => setSelectedState((prev) => (prev.join() === ids.join() ? prev : ids)), []);
+  const [choice, setChoice] = useState<Choice | undefined>();
+  // A selection asked for: shown at once in the panel, and on the canvas.
+  const setSelected = useCallback(
+    (ids: string[]) => {
+      onSelect(ids);
+      setChoice((c) => ({ ids, n: (c?.n ?? 0) + 1 }));
+    },
+    [onSelect],
+  );
   const [refused, setRefused] = useState<{ title: string; problems?: CampaignProblem[]; message?: string } | undefined>();
   const [busy, setBusy] = useState<'save' | 'publish' | 'simulate' | undefined>();
   const [runId, setRunId] = useState<number | undefined>();
@@ -270,7 +279,9 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
                 problemCount={problemCount}
                 run={run}
                 selected={selected}
-                onSelect={setSelected}
+                choice={choice}
+                onSelect={onSelect}
+                onChoose={setSelected}
                 onEdit={edit}
                 onEdgeOpen={setEdge}
                 onUndo={history.undo}

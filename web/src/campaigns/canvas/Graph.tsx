@@ -31,6 +31,12 @@ export interface RunView {
   counts: Map<string, number>;
 }
 
+/** Choice is a selection asked for; n tells one request from the next. */
+export interface Choice {
+  ids: string[];
+  n: number;
+}
+
 export const edgeKey = (t: Transition) => `${t.from}.${t.output}->${t.to}`;
 
 interface Props {
@@ -38,10 +44,15 @@ interface Props {
   types: Map<string, ActivityType>;
   problemCount: Map<string, number>;
   run?: RunView;
-  /** The selected activities (the panel shows the first). */
+  /** The selected activities as React Flow last reported them. */
   selected: string[];
+  /** A selection asked for (an activity added, pasted, or picked from the
+   * problems): applied once per request. */
+  choice?: Choice;
   /** Stable; called with every selection React Flow reports. */
   onSelect: (ids: string[]) => void;
+  /** Ask for a selection (it comes back as choice). */
+  onChoose: (ids: string[]) => void;
   /** Replace the document (an edit: one step of undo). */
   onEdit: (doc: CampaignDoc) => void;
   onEdgeOpen: (t: Transition) => void;
@@ -60,7 +71,7 @@ function editable(target: EventTarget | null): boolean {
 /** Graph draws the document with React Flow and turns the user's gestures
  * into document edits. Positions being dragged live in view state until
  * the drag ends; then they are written into the layout. */
-export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdit, onEdgeOpen, onUndo, onRedo, onError }: Props) {
+export function Graph({ doc, types, problemCount, run, selected, choice, onSelect, onChoose, onEdit, onEdgeOpen, onUndo, onRedo, onError }: Props) {
   const { t } = useTranslation();
   const flow = useReactFlow<ActivityNodeType>();
   const clip = useRef<Clip | undefined>(undefined);
@@ -85,7 +96,6 @@ export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdi
   const transitions = useMemo(() => transitionsOf(doc), [doc]);
   const at = useMemo(() => positions(doc), [doc]);
   const built = useMemo<ActivityNodeType[]>(() => {
-    const sel = new Set(selected);
     return Object.entries(doc.activities).map(([id, a]) => {
       const used = transitions.filter((x) => x.from === id).map((x) => x.output);
       const state = run?.states.get(id);
@@ -93,21 +103,24 @@ export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdi
         id,
         type: 'activity',
         position: at[id] ?? { x: 0, y: 0 },
-        selected: sel.has(id),
         data: { activity: a, type: types.get(a.type), outputs: outputsOf(a, types.get(a.type), used), problems: problemCount.get(id) ?? 0, state: state?.status, rowsOut: state?.rowsOut },
       };
     });
-  }, [doc, at, transitions, types, problemCount, run, selected]);
-  const [nodes, setNodes] = useState<ActivityNodeType[]>(built);
-  const [drawn, setDrawn] = useState(built);
-  // The document changed: draw it, keeping what React Flow measured.
-  if (drawn !== built) {
-    setDrawn(built);
+  }, [doc, at, transitions, types, problemCount, run]);
+  // React Flow owns the selection (it reports it through onSelect, and
+  // nothing flows back but a choice): two owners would chase each other.
+  const [nodes, setNodes] = useState<ActivityNodeType[]>(() => built.map((n) => ({ ...n, selected: selected.includes(n.id) })));
+  const [drawn, setDrawn] = useState({ built, choice });
+  // The document changed, or a selection was asked for: draw it, keeping
+  // what React Flow measured and selected.
+  if (drawn.built !== built || drawn.choice !== choice) {
+    const chosen = drawn.choice !== choice && choice ? new Set(choice.ids) : undefined;
+    setDrawn({ built, choice });
     setNodes((prev) => {
       const old = new Map(prev.map((n) => [n.id, n]));
       return built.map((n) => {
         const o = old.get(n.id);
-        return o?.measured ? { ...n, measured: o.measured } : n;
+        return { ...n, ...(o?.measured ? { measured: o.measured } : {}), selected: chosen ? chosen.has(n.id) : (o?.selected ?? false) };
       });
     });
   }
@@ -195,9 +208,9 @@ export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdi
       const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
       const added = addActivity(doc, type, p);
       onEdit(added.doc);
-      onSelect([added.id]);
+      onChoose([added.id]);
     },
-    [doc, flow, onEdit, onSelect],
+    [doc, flow, onEdit, onChoose],
   );
 
   // Copy, paste, undo and redo while the focus is not in a text field.
@@ -216,13 +229,13 @@ export function Graph({ doc, types, problemCount, run, selected, onSelect, onEdi
         const shift = 40 * pastes.current;
         const r = paste(doc, clip.current, { x: shift, y: shift });
         onEdit(r.doc);
-        onSelect(r.ids);
+        onChoose(r.ids);
       } else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [doc, flow, selected, onEdit, onSelect, onUndo, onRedo]);
+  }, [doc, flow, selected, onEdit, onChoose, onUndo, onRedo]);
 
   return (
     <ReactFlow<ActivityNodeType>
