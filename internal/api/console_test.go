@@ -65,7 +65,8 @@ func TestServesTheConsole(t *testing.T) {
 		{"GET", "/callbacks/sms", 405},
 		{"GET", "/callbacks/other", 404},
 		{"GET", "/metrics", 404},
-		{"GET", "/t/o/x", 404},
+		{"GET", "/t/x", 404},
+		{"POST", "/t/c/abc", 405},
 	} {
 		resp, body := fetch(tt.method, tt.path)
 		if resp.StatusCode != tt.status || isPage(body) {

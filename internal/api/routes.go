@@ -23,8 +23,12 @@ func (s *Server) routes() {
 	// Public: the links in messages.
 	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
 	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)
+	s.mux.HandleFunc("GET /t/c/{token}", s.trackClick)
+	s.mux.HandleFunc("GET /t/o/{token}", s.trackOpen)
 	// Public, signed by the provider: SMS delivery reports.
 	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
+	// Public, signed by the provider: bounces, complaints, deliveries.
+	s.mux.HandleFunc("POST /callbacks/email/{source}", s.emailFeedback)
 
 	s.mux.HandleFunc("/api/", s.noRoute)
 

@@ -29,12 +29,16 @@ type Server struct {
 	// reaches this server (the signature covers the URL).
 	smsToken  string
 	publicURL string
-	version   string
-	outages   func() []delivery.Outage
-	problems  func() []Problem
-	transfer  Transfer
-	maxUpload int64
-	mux       *http.ServeMux
+	// trustForwarded takes a tracking hit's address from the last
+	// X-Forwarded-For the reverse proxy in front adds.
+	trustForwarded bool
+	webhooks       Webhooks
+	version        string
+	outages        func() []delivery.Outage
+	problems       func() []Problem
+	transfer       Transfer
+	maxUpload      int64
+	mux            *http.ServeMux
 	// origins refuses unsafe requests with the session cookie from
 	// another origin.
 	origins *http.CrossOriginProtection
@@ -60,7 +64,13 @@ type Config struct {
 	// SMSAuthToken and PublicURL check SMS status callbacks.
 	SMSAuthToken string
 	PublicURL    string
-	Version      string
+	// TrustForwarded: a reverse proxy in front of the server appends the
+	// client's address to X-Forwarded-For (tracking tells machines by
+	// their address).
+	TrustForwarded bool
+	// Webhooks are the email providers' feedback webhooks.
+	Webhooks Webhooks
+	Version  string
 	// Outages lists the providers this node's dispatcher rests because
 	// they fail (health shows them); nil for none.
 	Outages func() []delivery.Outage
@@ -93,7 +103,7 @@ func New(cfg Config) *Server {
 		log = slog.Default()
 	}
 	svc := cfg.Service
-	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, maxUpload: cmp.Or(cfg.MaxUpload, DefaultMaxUpload), mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, trustForwarded: cfg.TrustForwarded, webhooks: cfg.Webhooks, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, maxUpload: cmp.Or(cfg.MaxUpload, DefaultMaxUpload), mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
 	s.origins = origins(cfg.PublicURL)
 	if c, err := console.New(); err != nil {

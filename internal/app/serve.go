@@ -32,6 +32,7 @@ type ServeCmd struct {
 	SessionMaxAge time.Duration `default:"168h" env:"FANFARE_SESSION_MAX_AGE" help:"A console session ends this long after its sign-in, however used."`
 	deliveryFlags
 	httpFlags
+	trackFlags
 }
 
 // Validate checks the flags before anything starts.
@@ -95,8 +96,13 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	if publicURL == "" {
 		publicURL = url
 	}
+	machines, webhooks, err := c.tracking()
+	if err != nil {
+		return err
+	}
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
-		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge})
+		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge,
+		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces()})
 	// Last before the store closes: the imports running in the background
 	// end interrupted, and record it.
 	defer svc.Close()
@@ -110,7 +116,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 
 	handler := api.New(api.Config{Service: svc, Log: g.Log(), Version: cli.Version,
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
-		Transfer: c.transfer(), MaxUpload: int64(c.MaxUpload)})
+		Transfer: c.transfer(), MaxUpload: int64(c.MaxUpload), TrustForwarded: c.TrustForwarded, Webhooks: webhooks})
 	srv := c.server(handler)
 	defer beat(svc.JoinNodes(url, cli.Version), handler.Health, g.Log())()
 	g.Log().Info("fanfare serving", "url", url, "console", url+"/", "api", url+"/api/openapi.json")

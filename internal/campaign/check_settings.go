@@ -392,6 +392,7 @@ func (v *validator) pacing(a *Activity, s Channel) {
 			v.add(id, path+".rate", "rate %s: give messages per second, a number more than 0 and at most %d", describeRate(r), MaxRate)
 		}
 	}
+	v.tracking(a, s)
 	w, ok := s[OptWindow]
 	if !ok {
 		return
@@ -505,4 +506,30 @@ func describeRate(x any) string {
 		return strconv.Quote(s)
 	}
 	return fmt.Sprint(x)
+}
+
+// tracking checks a channel activity's tracking mode and UTM parameters.
+func (v *validator) tracking(a *Activity, s Channel) {
+	id, path := a.ID, actPath(a.ID)
+	if m, ok := s[OptTracking]; ok {
+		if str, isStr := m.(string); !isStr || !slices.Contains(TrackingModes, str) {
+			v.add(id, path+"."+OptTracking, "tracking %v: want %s", m, strings.Join(TrackingModes, ", "))
+		}
+	}
+	u, ok := s[OptUTM]
+	if !ok {
+		return
+	}
+	m, isMap := u.(map[string]any)
+	if !isMap {
+		v.add(id, path+"."+OptUTM, "utm is {source, medium, campaign, content, term}, each a string")
+	}
+	for _, k := range sortedKeys(m) {
+		switch _, isStr := m[k].(string); {
+		case k != "source" && k != "medium" && k != "campaign" && k != "content" && k != "term":
+			v.add(id, path+".utm."+k, "unknown UTM parameter %q: want source, medium, campaign, content, term", k)
+		case !isStr:
+			v.add(id, path+".utm."+k, "utm %s: give a string", k)
+		}
+	}
 }

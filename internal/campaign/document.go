@@ -83,6 +83,10 @@ type Policy struct {
 	// ConfirmSend holds a live run's messages until an operator confirms
 	// the send (after looking at the counts).
 	ConfirmSend bool
+	// Tracking is the campaign's tracking of opens and clicks (off,
+	// anonymous, identified); "" leaves each channel activity its
+	// default (identified for marketing, off for transactional).
+	Tracking string
 }
 
 // Duration is a span such as 7d, read like the durations of audience

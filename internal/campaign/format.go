@@ -42,6 +42,9 @@ func Format(d *Document) []byte {
 	if d.Policy.ConfirmSend {
 		b.WriteString("  confirm_send: true\n")
 	}
+	if d.Policy.Tracking != "" {
+		fmt.Fprintf(&b, "  tracking: %s\n", quote(d.Policy.Tracking))
+	}
 	if len(d.Activities) > 0 {
 		b.WriteString("activities:\n")
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -190,7 +191,7 @@ func (p *docParser) schedule(path string, e docparse.Entry) *Schedule {
 }
 
 func (p *docParser) policy(path string, e docparse.Entry) {
-	f, ok := p.Object(path, e.Line, e.Value, "on_error", "retries", "retention", "confirm_send")
+	f, ok := p.Object(path, e.Line, e.Value, "on_error", "retries", "retention", "confirm_send", "tracking")
 	if !ok {
 		return
 	}
@@ -203,6 +204,12 @@ func (p *docParser) policy(path string, e docparse.Entry) {
 	}
 	if v, ok := f["confirm_send"]; ok {
 		pol.ConfirmSend = p.Bool(path+".confirm_send", v)
+	}
+	if v, ok := f["tracking"]; ok {
+		pol.Tracking = p.Text(path+".tracking", v)
+		if !slices.Contains(TrackingModes, pol.Tracking) {
+			p.Add(path+".tracking", v.Line, "tracking %q: want %s", pol.Tracking, strings.Join(TrackingModes, ", "))
+		}
 	}
 	if v, ok := f["retention"]; ok {
 		s := p.Text(path+".retention", v)

@@ -257,6 +257,10 @@ const (
 	// OptRate is messages per second; OptWindow the send window.
 	OptRate   = "rate"
 	OptWindow = "window"
+	// OptTracking is the activity's tracking mode, OptUTM its UTM
+	// parameters.
+	OptTracking = "tracking"
+	OptUTM      = "utm"
 )
 
 // ChannelOptions are the delivery options of a channel activity, as the
@@ -266,6 +270,47 @@ type ChannelOptions struct {
 	Category string  `json:"category,omitempty" jsonschema:"enum=marketing,enum=transactional,default=marketing" jsonschema_description:"marketing (consent and the suppression list apply; an unsubscribe link) or transactional (skips consent, never the suppression list)"`
 	Rate     float64 `json:"rate,omitempty" jsonschema:"exclusiveMinimum=0,maximum=100000" jsonschema_description:"messages per second for this activity of a run, per Fanfare node"`
 	Window   *Window `json:"window,omitempty" jsonschema_description:"the hours of the day messages may leave, in a time zone or each recipient's"`
+	Tracking string  `json:"tracking,omitempty" jsonschema:"enum=off,enum=anonymous,enum=identified" jsonschema_description:"opens and clicks: off, anonymous (counted, naming no message) or identified (each names its message); default: the policy's, else identified for marketing and off for transactional"`
+	UTM      *UTM    `json:"utm,omitempty" jsonschema_description:"UTM parameters added to every tracked link that lacks them"`
+}
+
+// UTM are the UTM parameters tracked links get (utm_source…).
+type UTM struct {
+	Source   string `json:"source,omitempty"`
+	Medium   string `json:"medium,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+	Content  string `json:"content,omitempty"`
+	Term     string `json:"term,omitempty"`
+}
+
+// TrackingModes are the values of tracking: off, anonymous, identified.
+var TrackingModes = []string{"off", "anonymous", "identified"}
+
+// Tracking returns a channel activity's tracking mode: its own, else the
+// policy's, else identified for marketing and off for transactional.
+func Tracking(a *Activity, p Policy) string {
+	if m, ok := a.Settings[OptTracking].(string); ok && m != "" {
+		return m
+	}
+	if p.Tracking != "" {
+		return p.Tracking
+	}
+	if Transactional(a) {
+		return "off"
+	}
+	return "identified"
+}
+
+// UTMOf returns a channel activity's UTM parameters by name (source…).
+func UTMOf(a *Activity) map[string]string {
+	m, _ := a.Settings[OptUTM].(map[string]any)
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if s, ok := v.(string); ok && s != "" {
+			out[k] = s
+		}
+	}
+	return out
 }
 
 // Window is a channel activity's send window.
@@ -290,7 +335,7 @@ func ChannelContent(a *Activity) map[string]any {
 	out := make(map[string]any, len(a.Settings))
 	for k, v := range a.Settings {
 		switch k {
-		case OptCategory, OptRate, OptWindow:
+		case OptCategory, OptRate, OptWindow, OptTracking, OptUTM:
 		default:
 			out[k] = v
 		}

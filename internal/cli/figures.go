@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -61,6 +62,19 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 		}
 		for _, r := range f.Resolutions {
 			fmt.Fprintf(tw, "  %s\t%d%s\n", resolutionLine(r), r.Messages, pad)
+		}
+		if e := f.Engagement; e != nil {
+			for _, line := range []struct {
+				label string
+				n     int64
+			}{{"opened (messages)", e.Opened}, {"opens", e.OpenedTotal}, {"opens by machines", e.OpenedMachine},
+				{"clicked (messages)", e.Clicked}, {"clicks", e.ClickedTotal}, {"clicks by machines", e.ClickedMachine},
+				{"delivered (reported)", e.Delivered}, {"bounced, hard", e.BouncedHard}, {"bounced, soft", e.BouncedSoft}, {"complaints", e.Complaints}, {"unsubscribed", e.Unsubscribed}} {
+				fmt.Fprintf(tw, "  %s\t%d%s\n", line.label, line.n, pad)
+			}
+			for _, l := range e.Links {
+				fmt.Fprintf(tw, "  clicks on link %d, %s\t%d%s\n", l.Link, cmp.Or(l.Label, l.URL), l.Clicks, pad)
+			}
 		}
 	}
 	tw.Flush()

@@ -67,3 +67,32 @@ mail (email)                             10        6     0         1       3    
 		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TestFiguresShowEngagement: opens and clicks, people's and machines'
+// apart, and the clicks of each link, under the activity's line.
+func TestFiguresShowEngagement(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	printFigures(&Globals{stdout: &out}, 5, []delivery.Figures{{Activity: "mail", Channel: "email", Targeted: 3, Sent: 3,
+		Engagement: &delivery.Engagement{Opened: 2, OpenedTotal: 5, OpenedMachine: 1, Clicked: 1, ClickedTotal: 2, ClickedMachine: 4,
+			Links: []delivery.LinkClicks{{Link: 1, URL: "https://shop.example/a", Label: "offer", Clicks: 2, Unique: 1}, {Link: 2, URL: "https://shop.example/b", Clicks: 0}}}}})
+	want := `CHANNEL ACTIVITY                            TARGETED  SENT  EXCLUDED  FAILED  IN DOUBT  PENDING
+mail (email)                                3         3     0         0       0         0
+  opened (messages)                         2                                           
+  opens                                     5                                           
+  opens by machines                         1                                           
+  clicked (messages)                        1                                           
+  clicks                                    2                                           
+  clicks by machines                        4                                           
+  delivered (reported)                      0                                           
+  bounced, hard                             0                                           
+  bounced, soft                             0                                           
+  complaints                                0                                           
+  unsubscribed                              0                                           
+  clicks on link 1, offer                   2                                           
+  clicks on link 2, https://shop.example/b  0                                           
+`
+	if out.String() != want {
+		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

@@ -212,6 +212,9 @@ type Figures struct {
 	// Reports counts sent messages by the provider's latest delivery
 	// report (an SMS API's status callbacks: delivered, undelivered…).
 	Reports map[string]int64 `json:"delivery_reports,omitempty"`
+	// Engagement is what recipients did with the messages (opens, clicks),
+	// when the activity tracks it and anything was recorded.
+	Engagement *Engagement `json:"engagement,omitempty"`
 }
 
 // RunFigures returns the delivery figures of each channel activity of a
@@ -275,6 +278,9 @@ func RunFigures(ctx context.Context, s *store.Store, runID int64) ([]Figures, er
 		}
 	}
 	if err := addResolutions(ctx, s, runID, byAct); err != nil {
+		return nil, err
+	}
+	if err := addEngagement(ctx, s, runID, byAct); err != nil {
 		return nil, err
 	}
 	out := make([]Figures, 0, len(byAct))

@@ -73,7 +73,11 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 		if res.Deactivate {
 			// The provider says the address is dead for good (an
 			// unregistered push token): no campaign sends to it again.
-			if err := Suppress(ctx, d.cfg.Store, r.Channel, r.Address, "deactivated: "+clip(res.Error), now); err != nil {
+			why := "deactivated: "
+			if r.Channel == channel.Email {
+				why = "hard bounce: "
+			}
+			if err := Suppress(ctx, d.cfg.Store, r.Channel, r.Address, why+clip(res.Error), now); err != nil {
 				d.cfg.Log.Warn("deactivate address", "channel", r.Channel, "err", err)
 			}
 			if r.Channel == channel.Push {

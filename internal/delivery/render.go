@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/channel"
@@ -30,6 +32,9 @@ type CampaignRenderer struct {
 	PublicURL string
 	// Budget bounds each message's render (zero: message's defaults).
 	Budget message.Budget
+	// TestSends marks the tracking links of the messages rendered as a
+	// test's (the sandbox's): their opens and clicks are not recorded.
+	TestSends bool
 
 	mu       sync.Mutex
 	prepared map[string]*preparedActivity
@@ -94,6 +99,8 @@ type preparedActivity struct {
 	input       string // the activity's input working table (enrichment columns)
 	targetCols  []string
 	unsubscribe bool
+	tracking    string            // off, anonymous, identified
+	utm         map[string]string // UTM parameters of tracked links
 }
 
 // Load reads what rendering the rows needs — each activity's compiled
@@ -176,6 +183,7 @@ func (r *CampaignRenderer) render(ctx context.Context, p *preparedActivity, row 
 		m.Email, err = p.tmpl.RenderEmail(c)
 		if err == nil {
 			m.Email.UnsubscribeURL = link
+			err = r.track(ctx, p, row, m.Email)
 		}
 	case channel.SMS:
 		m.SMS, err = p.tmpl.RenderSMS(c)
@@ -249,7 +257,8 @@ func (r *CampaignRenderer) prepare(ctx context.Context, runID int64, activity st
 		return nil, err
 	}
 	p = &preparedActivity{tmpl: tmpl, loader: message.NewLoader(r.Store, m, dim.Name, tmpl.Needs()).WithEnv(env), dim: dim, channel: a.Type,
-		input: input, targetCols: target, unsubscribe: !campaign.Transactional(a) && a.Type == channel.Email}
+		input: input, targetCols: target, unsubscribe: !campaign.Transactional(a) && a.Type == channel.Email,
+		tracking: campaign.Tracking(a, d.Policy), utm: campaign.UTMOf(a)}
 	r.mu.Lock()
 	if r.prepared == nil {
 		r.prepared = map[string]*preparedActivity{}
@@ -433,4 +442,59 @@ func templateValue(v any, numeric bool) any {
 func isNumeric(databaseType string) bool {
 	name := strings.ToUpper(databaseType)
 	return strings.HasPrefix(name, "NUMERIC") || strings.HasPrefix(name, "DECIMAL")
+}
+
+// track rewrites an email's links to tracking links and adds its open
+// pixel, as the activity's tracking mode says: identified links name the
+// message, anonymous ones only the run and activity. The unsubscribe link,
+// mailto: and tel: links, and links marked data-track="false" are left
+// alone. Without a public URL nothing is tracked: no one could reach the
+// links.
+func (r *CampaignRenderer) track(ctx context.Context, p *preparedActivity, row Row, e *channel.EmailContent) error {
+	if p.tracking == TrackOff || p.tracking == "" || !reachable(r.PublicURL) || r.Links == nil {
+		return nil
+	}
+	base := strings.TrimRight(r.PublicURL, "/")
+	t := Track{RunID: row.RunID, Activity: row.Activity, Sent: time.Now().UnixMilli(), Test: r.TestSends}
+	if p.tracking == TrackIdentified {
+		t.MessageID = row.MessageID
+	}
+	w := &linkRewriter{
+		utm: p.utm,
+		keep: func(href string) bool {
+			return e.UnsubscribeURL != "" && href == e.UnsubscribeURL || strings.HasPrefix(href, base+"/u/")
+		},
+		mint: func(link int, dest, label string) (string, error) {
+			c := t
+			c.Kind, c.Link, c.URL, c.Label = "c", link, dest, label
+			tok, err := r.Links.TrackToken(ctx, c)
+			return base + "/t/c/" + tok, err
+		},
+	}
+	var err error
+	if e.HTML != "" {
+		if e.HTML, err = w.html(e.HTML); err != nil {
+			return fmt.Errorf("track the links of the HTML: %w", err)
+		}
+		o := t
+		o.Kind = "o"
+		tok, err := r.Links.TrackToken(ctx, o)
+		if err != nil {
+			return err
+		}
+		e.HTML = withPixel(e.HTML, base+"/t/o/"+tok)
+	}
+	if e.Text != "" {
+		if e.Text, err = w.text(e.Text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reachable reports whether recipients can reach a public URL: not when
+// none is configured (the server then gives a reserved .invalid name).
+func reachable(public string) bool {
+	u, err := url.Parse(public)
+	return err == nil && u.Host != "" && !strings.HasSuffix(u.Hostname(), ".invalid")
 }

@@ -77,15 +77,17 @@ func (l *Links) Token(ctx context.Context, u Unsubscribe) (string, error) {
 	if u.SentAt.IsZero() {
 		u.SentAt = l.Now()
 	}
-	return l.seal(k, u)
+	return l.seal(k, linkPurpose, linkPayload{Unsubscribe: u, SentAt: u.SentAt.UnixMilli()})
 }
 
-func (l *Links) seal(k keyring.Key, u Unsubscribe) (string, error) {
-	aead, err := l.aead(k)
+// seal encrypts v's JSON under a subkey of k for one purpose: a token
+// "<key id>.<payload>".
+func (l *Links) seal(k keyring.Key, purpose string, v any) (string, error) {
+	aead, err := l.aead(k, purpose)
 	if err != nil {
 		return "", err
 	}
-	plain, err := json.Marshal(linkPayload{Unsubscribe: u, SentAt: u.SentAt.UnixMilli()})
+	plain, err := json.Marshal(v)
 	if err != nil {
 		return "", err
 	}
@@ -97,13 +99,45 @@ func (l *Links) seal(k keyring.Key, u Unsubscribe) (string, error) {
 	return k.ID + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-// aead returns the cipher of a key's links, derived once: a send makes a
-// link per message.
-func (l *Links) aead(k keyring.Key) (cipher.AEAD, error) {
-	if a, ok := l.aeads.Load(k.ID); ok {
+// open decrypts a token seal made for purpose into v: ErrBadLink when no
+// active key of the ring made it for that purpose.
+func (l *Links) open(ctx context.Context, purpose, kid, body string, v any) error {
+	k, err := l.Ring.Get(ctx, kid)
+	if errors.Is(err, keyring.ErrUnknownKey) {
+		return ErrBadLink
+	}
+	if err != nil {
+		return err
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return ErrBadLink
+	}
+	aead, err := l.aead(k, purpose)
+	if err != nil {
+		return err
+	}
+	if len(sealed) < aead.NonceSize()+aead.Overhead() {
+		return ErrBadLink
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(kid))
+	if err != nil {
+		return ErrBadLink
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return ErrBadLink
+	}
+	return nil
+}
+
+// aead returns the cipher of a key's tokens for one purpose, derived
+// once: a send makes a link per message.
+func (l *Links) aead(k keyring.Key, purpose string) (cipher.AEAD, error) {
+	id := purpose + "/" + k.ID
+	if a, ok := l.aeads.Load(id); ok {
 		return a.(cipher.AEAD), nil
 	}
-	sub, err := k.Derive(linkPurpose, chacha20poly1305.KeySize)
+	sub, err := k.Derive(purpose, chacha20poly1305.KeySize)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +145,7 @@ func (l *Links) aead(k keyring.Key) (cipher.AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.aeads.Store(k.ID, a)
+	l.aeads.Store(id, a)
 	return a, nil
 }
 
@@ -125,30 +159,11 @@ func (l *Links) Parse(ctx context.Context, token string) (Unsubscribe, error) {
 	if !keyIDRE.MatchString(kid) {
 		return l.parseLegacy(ctx, kid, body)
 	}
-	k, err := l.Ring.Get(ctx, kid)
-	if errors.Is(err, keyring.ErrUnknownKey) {
-		return Unsubscribe{}, ErrBadLink
-	}
-	if err != nil {
-		return Unsubscribe{}, err
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(body)
-	if err != nil {
-		return Unsubscribe{}, ErrBadLink
-	}
-	aead, err := l.aead(k)
-	if err != nil {
-		return Unsubscribe{}, err
-	}
-	if len(sealed) < aead.NonceSize()+aead.Overhead() {
-		return Unsubscribe{}, ErrBadLink
-	}
-	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(kid))
-	if err != nil {
-		return Unsubscribe{}, ErrBadLink
-	}
 	var p linkPayload
-	if err := json.Unmarshal(plain, &p); err != nil || p.SentAt <= 0 {
+	if err := l.open(ctx, linkPurpose, kid, body, &p); err != nil {
+		return Unsubscribe{}, err
+	}
+	if p.SentAt <= 0 {
 		return Unsubscribe{}, ErrBadLink
 	}
 	u := p.Unsubscribe
@@ -210,6 +225,18 @@ func RecordUnsubscribe(ctx context.Context, s *store.Store, u Unsubscribe, at ti
 	out, err := s.Consent().Unsubscribe(ctx, r, sent)
 	if err != nil {
 		return false, fmt.Errorf("record unsubscribe: %w", err)
+	}
+	if out && u.MessageID != "" {
+		// The message's figures count it (a message the outbox no longer
+		// holds is not counted; the opt-out stands all the same).
+		if m, err := s.Outbox().Locate(ctx, u.Channel, u.MessageID, ""); err == nil {
+			ev := store.EventRecord{At: at, Type: EventUnsubscribe, RunID: m.RunID, Activity: m.Activity, MessageID: m.MessageID}
+			if err := s.Events().Append(ctx, []store.EventRecord{ev}); err != nil {
+				return out, fmt.Errorf("record unsubscribe: %w", err)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return out, fmt.Errorf("record unsubscribe: %w", err)
+		}
 	}
 	return out, nil
 }

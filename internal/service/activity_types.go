@@ -196,6 +196,7 @@ var CampaignSchema = sync.OnceValues(func() (json.RawMessage, error) {
 				"retries":      map[string]any{"type": "integer", "minimum": 0, "maximum": campaign.MaxRetries, "default": campaign.DefaultRetries},
 				"retention":    map[string]any{"type": "string", "default": campaign.DefaultRetention},
 				"confirm_send": map[string]any{"type": "boolean"},
+				"tracking":     map[string]any{"enum": campaign.TrackingModes, "description": "opens and clicks of every channel activity that sets none: off, anonymous or identified (default: identified for marketing, off for transactional)"},
 			}},
 			"activities": map[string]any{
 				"type":          "object",

@@ -46,5 +46,6 @@ func (j *jobs) close() {
 // it to record how it ended. The store stays open: it is the caller's.
 func (l *Local) Close() error {
 	l.jobs.close()
+	l.recorder.Close()
 	return nil
 }

@@ -43,3 +43,23 @@ func (l *Local) SMSStatus(ctx context.Context, u sms.StatusUpdate) error {
 func (l *Local) Unsubscribe(ctx context.Context, u delivery.Unsubscribe, at time.Time) (bool, error) {
 	return delivery.RecordUnsubscribe(ctx, l.store, u, at)
 }
+
+// TrackHit records the fetch of a tracking link or open pixel and returns
+// what it stands for (a click's destination is Track.URL): ErrBadLink for
+// a token no active key made. The event is written with its batch, after
+// the answer (delivery.Recorder).
+func (l *Local) TrackHit(ctx context.Context, token string, h delivery.Hit) (delivery.Track, error) {
+	t, err := l.links.ParseTrack(ctx, token)
+	if err != nil {
+		return delivery.Track{}, err
+	}
+	l.recorder.Hit(ctx, t, h)
+	return t, nil
+}
+
+// EmailFeedback records what a provider's webhook (already checked) says
+// of sent emails: events of their messages, and suppressions for hard
+// bounces, complaints and repeated soft bounces.
+func (l *Local) EmailFeedback(ctx context.Context, reports []delivery.Feedback) (recorded, unknown int, err error) {
+	return delivery.RecordFeedback(ctx, l.store, reports, l.softBounces)
+}

@@ -171,6 +171,14 @@ type Config struct {
 	// SessionMaxAge — keyring's defaults if zero — by default).
 	Sessions                   *keyring.Sessions
 	SessionIdle, SessionMaxAge time.Duration
+	// TrackMachines tells machines' opens and clicks from people's (the
+	// shipped list by default); TrackKeepClient keeps each identified
+	// event's IP address and user agent.
+	TrackMachines   *delivery.Machines
+	TrackKeepClient bool
+	// SoftBounces is when soft bounces suppress an address (the default
+	// policy when zero).
+	SoftBounces delivery.SoftBouncePolicy
 }
 
 // NoPublicURL is where unsubscribe links point when no public URL is
@@ -191,8 +199,11 @@ type Local struct {
 	links     *delivery.Links
 	providers map[string]channel.Provider
 	disp      *delivery.Dispatcher
-	limits    ingest.Limits
-	jobs      *jobs
+	recorder  *delivery.Recorder
+	// softBounces is when soft bounces suppress an address.
+	softBounces delivery.SoftBouncePolicy
+	limits      ingest.Limits
+	jobs        *jobs
 	// importReader, when set, wraps the file a background import reads
 	// (tests slow it down).
 	importReader func(ctx context.Context, r io.Reader) io.Reader
@@ -216,9 +227,21 @@ func New(cfg Config) *Local {
 	if l.links == nil {
 		l.links = newLinks(l.keys, cfg.PublicURL, l.log)
 	}
+	l.recorder = delivery.NewRecorder(cfg.Store, l.log)
+	if cfg.TrackMachines != nil {
+		l.recorder.Machines = cfg.TrackMachines
+	}
+	l.recorder.KeepClient = cfg.TrackKeepClient
+	l.softBounces = cfg.SoftBounces
+	if l.softBounces == (delivery.SoftBouncePolicy{}) {
+		l.softBounces = delivery.DefaultSoftBounces
+	}
 	if cfg.Providers != nil {
+		// The sandbox's emails are tests: their opens and clicks (the
+		// console showing one) are not recorded.
+		_, sandboxed := cfg.Providers[channel.Email].(*delivery.SandboxProvider)
 		l.disp = delivery.New(delivery.Config{Store: cfg.Store, Log: l.log, Providers: cfg.Providers, ProviderRate: cfg.ProviderRate, Owner: l.eng.Queue().Owner, Lease: cfg.Lease,
-			Renderer: &delivery.CampaignRenderer{Store: cfg.Store, Links: l.links, PublicURL: cmp.Or(cfg.PublicURL, NoPublicURL), Budget: cfg.RenderBudget}})
+			Renderer: &delivery.CampaignRenderer{Store: cfg.Store, Links: l.links, PublicURL: cmp.Or(cfg.PublicURL, NoPublicURL), Budget: cfg.RenderBudget, TestSends: sandboxed}})
 	}
 	return l
 }

@@ -77,3 +77,27 @@ func (o Outbox) Resolutions(ctx context.Context, runID int64) ([]OutboxResolutio
 	}
 	return out, nil
 }
+
+// SentMessage is a message as a provider's feedback about it finds it.
+type SentMessage struct {
+	MessageID string
+	RunID     int64
+	Activity  string
+	Address   string
+}
+
+// Locate finds a message of a channel by its id or, when that is empty,
+// by the provider's id of it; ErrNotFound when there is none.
+func (o Outbox) Locate(ctx context.Context, ch, messageID, providerID string) (SentMessage, error) {
+	var m SentMessage
+	var addr sql.NullString
+	dest := []any{&m.MessageID, &m.RunID, &m.Activity, &addr}
+	var err error
+	if messageID != "" {
+		err = o.row(ctx, dest, `SELECT message_id, run_id, activity_id, address FROM ff_outbox WHERE message_id = $1 AND channel = $2`, messageID, ch)
+	} else {
+		err = o.row(ctx, dest, `SELECT message_id, run_id, activity_id, address FROM ff_outbox WHERE provider_id = $1 AND channel = $2 LIMIT 1`, providerID, ch)
+	}
+	m.Address = addr.String
+	return m, err
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,6 +209,12 @@ func (p *Provider) sendOne(b *batch, cp **conn, m *channel.Message) channel.Resu
 			if se.Code/100 == 5 {
 				o = channel.Permanent
 			}
+			// A hard bounce: the address does not exist (or is gone) for
+			// good, and no campaign sends to it again.
+			r.Deactivate = hardBounce(st, se)
+			if c := se.EnhancedCode; c != gosmtp.NoEnhancedCode && c[0] != 0 {
+				return fail(o, "%s: %d %d.%d.%d %s", st, se.Code, c[0], c[1], c[2], se.Message)
+			}
 			return fail(o, "%s: %d %s", st, se.Code, se.Message)
 		}
 		// The connection failed: it cannot be trusted any more.
@@ -333,3 +340,35 @@ func (p *Provider) Close() error {
 	wg.Wait()
 	return nil
 }
+
+// hardBounce reports a server's refusal of the recipient's address itself,
+// for good (RFC 3463): a permanent reply to RCPT TO — or to the end of the
+// data, which a server checking late refuses instead — whose enhanced
+// status says the mailbox does not exist or is unusable (5.1.1 bad
+// mailbox, 5.1.2 bad domain, 5.1.3 bad syntax, 5.1.6 mailbox moved, 5.1.10
+// null MX, 5.2.1 mailbox disabled), or, from a server that gives no
+// enhanced status, a 550/551/553 saying the user is unknown. A policy
+// refusal (5.7.x: spam, reputation), a full mailbox (5.2.2) or a
+// temporary refusal (4.x.x, retried) is not one: the address may work
+// later.
+func hardBounce(st stage, se *gosmtp.SMTPError) bool {
+	if se.Code/100 != 5 || (st != stageRcpt && st != stageEnd) {
+		return false
+	}
+	switch c := se.EnhancedCode; {
+	case c[0] == 5 && c[1] == 1:
+		return c[2] == 1 || c[2] == 2 || c[2] == 3 || c[2] == 6 || c[2] == 10
+	case c[0] == 5 && c[1] == 2:
+		return c[2] == 1
+	case c != gosmtp.NoEnhancedCode && c[0] != 0:
+		return false
+	}
+	if se.Code != 550 && se.Code != 551 && se.Code != 553 {
+		return false
+	}
+	return unknownUser.MatchString(se.Message)
+}
+
+// unknownUser is how servers without enhanced status codes say an address
+// does not exist.
+var unknownUser = regexp.MustCompile(`(?i)(user|mailbox|recipient|address)( address)? (unknown|not found|does not exist|doesn't exist|unavailable)|unknown (user|recipient|mailbox)|no such (user|mailbox|recipient)|invalid (recipient|mailbox)`)

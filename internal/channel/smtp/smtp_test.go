@@ -283,6 +283,10 @@ func TestRecipientRefusals(t *testing.T) {
 			return &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
 		case "user2@example.com":
 			return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 7, 1}, Message: "greylisted"}
+		case "user5@example.com":
+			return &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.NoEnhancedCode, Message: "Recipient address rejected: User unknown in local recipient table"}
+		case "user6@example.com":
+			return &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.NoEnhancedCode, Message: "rejected by local policy"}
 		}
 		return nil
 	}
@@ -298,17 +302,21 @@ func TestRecipientRefusals(t *testing.T) {
 	p, s := setup(t, serverOpts{rcpt: rcpt, data: data}, func(c *smtp.Config) { c.Pool = 1 })
 	msgs := channeltest.Messages(channel.Email, "r", 8)
 	res := p.Send(t.Context(), msgs)
-	want := []channel.Outcome{channel.Sent, channel.Permanent, channel.Transient, channel.Permanent, channel.Transient, channel.Sent, channel.Sent, channel.Sent}
+	want := []channel.Outcome{channel.Sent, channel.Permanent, channel.Transient, channel.Permanent, channel.Transient, channel.Permanent, channel.Permanent, channel.Sent}
+	// Hard bounces, whose address is suppressed: the unknown user, with an
+	// enhanced status (5.1.1) or without one. Not the spam refusal (5.7.1),
+	// a policy refusal without enhanced status, or the temporary ones.
+	hard := []bool{false, true, false, false, false, true, false, false}
 	for i, r := range res {
-		if r.Outcome != want[i] {
-			t.Errorf("message %d (%s): %q (%s), want %q", i, msgs[i].To, r.Outcome, r.Error, want[i])
+		if r.Outcome != want[i] || r.Deactivate != hard[i] {
+			t.Errorf("message %d (%s): %q (%s) deactivate %v, want %q deactivate %v", i, msgs[i].To, r.Outcome, r.Error, r.Deactivate, want[i], hard[i])
 		}
 	}
-	if !strings.Contains(res[1].Error, "550") || !strings.Contains(res[2].Error, "451") {
+	if !strings.Contains(res[1].Error, "550 5.1.1 no such user") || !strings.Contains(res[2].Error, "451 4.7.1") {
 		t.Errorf("errors do not carry the reply: %q, %q", res[1].Error, res[2].Error)
 	}
-	if n := len(s.messages()); n != 4 {
-		t.Errorf("server kept %d messages, want 4", n)
+	if n := len(s.messages()); n != 2 {
+		t.Errorf("server kept %d messages, want 2", n)
 	}
 }
 

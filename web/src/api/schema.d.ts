@@ -5861,6 +5861,28 @@ export interface components {
                 /** Format: date-time */
                 decided_at: string;
             }[];
+            /** @description what recipients did with the messages, when the activity tracks it and anything was recorded: opens and clicks by people (unique: messages; total: every event; an anonymous event counts in totals only) and, apart, by machines (privacy proxies, link scanners); links: people's clicks by link, most clicked first; delivered, bounced_hard, bounced_soft, complaints: messages as providers reported them (webhooks) */
+            engagement?: {
+                opened: number;
+                opened_total: number;
+                opened_machine: number;
+                clicked: number;
+                clicked_total: number;
+                clicked_machine: number;
+                links?: {
+                    link: number;
+                    url: string;
+                    label?: string;
+                    clicks: number;
+                    unique: number;
+                }[];
+                delivered?: number;
+                bounced_hard?: number;
+                bounced_soft?: number;
+                complaints?: number;
+                /** @description messages whose unsubscribe link was used */
+                unsubscribed?: number;
+            };
         };
         /** @description The data of an update event of GET /api/runs/{id}/events */
         RunUpdate: {

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useLocation, useSearchParams } from 'react-router';
 import { api, errorMessage } from '../api/client';
 import { formatCount } from '../format';
+import { SendToThese } from '../campaigns/SendToThese';
 import { SaveAudience } from './SaveAudience';
 import { attributeChoices, useModel } from './tree/model';
 import { normalize, toWire, walk, type Node } from './tree/node';
@@ -186,6 +187,11 @@ export function AudienceBuilder() {
             )}
             {(live.error || both.error) && <Alert color="red">{t('builder.failed', { message: live.error ?? both.error })}</Alert>}
             <SaveAudience where={wire} count={stale ? undefined : live.count} />
+            {!incomplete && (
+              <Group>
+                <SendToThese to={{ where: wire, dimension: model.data?.dimension?.name }} count={stale ? undefined : live.count} />
+              </Group>
+            )}
             <Card withBorder component="section" aria-busy={split.pending}>
               <Select label={t('builder.breakdown')} placeholder={t('builder.breakdownNone')} data={dimensionAttrs} value={by} onChange={setBy} clearable searchable />
               {by && split.breakdown && (

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, errorMessage, must } from '../api/client';
 import { formatCount, formatTime } from '../format';
+import { SendToThese } from '../campaigns/SendToThese';
 import { useTitle } from '../useTitle';
 import { AppendAudience, DeleteAudience, exportHref, VersionQuery } from './AudienceActions';
 
@@ -55,6 +56,7 @@ export function AudienceDetail() {
             <Button component="a" variant="default" href={exportHref(name, 'ndjson')} download={`${name}.ndjson`}>
               {t('audience.exportNdjson')}
             </Button>
+            <SendToThese to={{ audience: name }} count={audience.data.count} />
             <DeleteAudience name={name} count={audience.data.count} />
           </Group>
         )}

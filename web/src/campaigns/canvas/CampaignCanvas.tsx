@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { lazy, Suspense, useCallback, useMemo, useState, type ComponentType } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
+import { useParams, useSearchParams } from 'react-router';
 import { api, errorMessage, must } from '../../api/client';
 import { useRunWatch } from '../../runs/useRunWatch';
 import { useTitle } from '../../useTitle';
@@ -99,7 +99,13 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
   }, [problems]);
 
   const [view, setView] = useState<View>('canvas');
-  const [selected, setSelectedState] = useState<string[]>([]);
+  // ?select=<activity> opens with that activity selected (send to these
+  // opens its channel activity so).
+  const [params] = useSearchParams();
+  const [selected, setSelectedState] = useState<string[]>(() => {
+    const id = params.get('select');
+    return id ? [id] : [];
+  });
   const onSelect = useCallback((ids: string[]) => setSelectedState((prev) => (prev.join() === ids.join() ? prev : ids)), []);
   const [choice, setChoice] = useState<Choice | undefined>();
   // A selection asked for: shown at once in the panel, and on the canvas.

@@ -1,0 +1,119 @@
+package delivery
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/channel"
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// Feedback kinds: what a provider (or a bounce mail) says happened to a
+// sent email.
+const (
+	FeedbackDelivered = "delivered"
+	FeedbackBounce    = "bounce"
+	FeedbackComplaint = "complaint"
+)
+
+// Event types of feedback.
+const (
+	EventDelivered  = "delivered"
+	EventBounceHard = "bounce_hard"
+	EventBounceSoft = "bounce_soft"
+	EventComplaint  = "complaint"
+	// EventUnsubscribe is an opt-out through a message's unsubscribe link.
+	EventUnsubscribe = "unsubscribe"
+)
+
+// Feedback is one report about a sent email: its delivery, a bounce (hard:
+// the address will never work; soft: it may later) or a complaint (the
+// recipient marked it as spam).
+type Feedback struct {
+	Kind string
+	Hard bool
+	// Status is the RFC 3463 enhanced status code (5.1.1), Diagnostic what
+	// the receiving server said.
+	Status     string
+	Diagnostic string
+	Address    string
+	// MessageID is Fanfare's id of the message, when the report carries
+	// it; ProviderID the provider's, which finds it otherwise.
+	MessageID  string
+	ProviderID string
+	At         time.Time
+	// Source names where the report came from: ses, sendgrid, webhook.
+	Source string
+}
+
+// SoftBouncePolicy suppresses an address after Count soft bounces within
+// Within (Count 0: never).
+type SoftBouncePolicy struct {
+	Count  int
+	Within time.Duration
+}
+
+// DefaultSoftBounces: three soft bounces within fifteen days suppress.
+var DefaultSoftBounces = SoftBouncePolicy{Count: 3, Within: 15 * 24 * time.Hour}
+
+// ErrUnknownMessage is feedback about no message Fanfare sent.
+var ErrUnknownMessage = errors.New("no message of Fanfare's matches the report")
+
+// RecordFeedback records what reports say about sent emails, as events of
+// their messages, and suppresses addresses through the suppression list
+// every path uses: at once for a hard bounce or a complaint, after the
+// policy's soft bounces otherwise. Each suppression names its cause and
+// source. A report about no known message is skipped and counted.
+func RecordFeedback(ctx context.Context, s *store.Store, reports []Feedback, soft SoftBouncePolicy) (recorded, unknown int, err error) {
+	for _, f := range reports {
+		m, err := s.Outbox().Locate(ctx, channel.Email, f.MessageID, f.ProviderID)
+		if errors.Is(err, store.ErrNotFound) {
+			unknown++
+			continue
+		}
+		if err != nil {
+			return recorded, unknown, fmt.Errorf("find the message of a report: %w", err)
+		}
+		addr := strings.ToLower(strings.TrimSpace(cmp.Or(m.Address, f.Address)))
+		details, _ := json.Marshal(map[string]string{"source": f.Source, "status": f.Status, "diagnostic": clip(f.Diagnostic)})
+		ev := store.EventRecord{At: f.At, RunID: m.RunID, Activity: m.Activity, MessageID: m.MessageID, Details: string(details)}
+		why := ""
+		switch {
+		case f.Kind == FeedbackDelivered:
+			ev.Type = EventDelivered
+		case f.Kind == FeedbackComplaint:
+			ev.Type, why = EventComplaint, "complaint"
+		case f.Kind == FeedbackBounce && f.Hard:
+			ev.Type, why = EventBounceHard, "hard bounce"
+		case f.Kind == FeedbackBounce:
+			ev.Type = EventBounceSoft
+		default:
+			return recorded, unknown, fmt.Errorf("feedback of kind %q", f.Kind)
+		}
+		if err := s.Events().Append(ctx, []store.EventRecord{ev}); err != nil {
+			return recorded, unknown, err
+		}
+		recorded++
+		if ev.Type == EventBounceSoft && soft.Count > 0 && addr != "" {
+			n, err := s.Events().SoftBounces(ctx, channel.Email, addr, f.At.Add(-soft.Within))
+			if err != nil {
+				return recorded, unknown, err
+			}
+			if n >= int64(soft.Count) {
+				why = fmt.Sprintf("%d soft bounces in %s", n, soft.Within)
+			}
+		}
+		if why != "" && addr != "" {
+			reason := fmt.Sprintf("%s (%s): %s", why, f.Source, strings.TrimSpace(f.Status+" "+clip(f.Diagnostic)))
+			if err := Suppress(ctx, s, channel.Email, addr, strings.TrimSuffix(reason, ": "), f.At); err != nil {
+				return recorded, unknown, err
+			}
+		}
+	}
+	return recorded, unknown, nil
+}

@@ -1,0 +1,114 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// Recorder writes tracking events in batches: at most RecordBatch events
+// or every RecordEvery, whichever comes first. A pixel or a redirect is
+// answered before its batch commits, so a crash loses at most the batch
+// being gathered (docs/tracking.md).
+type Recorder struct {
+	store *store.Store
+	log   *slog.Logger
+	in    chan store.EventRecord
+	done  chan struct{}
+	// mu guards closed: Hit sends under the read lock, Close closes the
+	// channel under the write lock, so no hit sends on a closed channel.
+	mu     sync.RWMutex
+	closed bool
+	// Machines classifies hits; KeepClient keeps their IP address and
+	// user agent (off by default).
+	Machines   *Machines
+	KeepClient bool
+}
+
+// Batching of the events.
+const (
+	RecordBatch = store.MaxEventBatch
+	RecordEvery = time.Second
+)
+
+// NewRecorder starts a recorder; Close flushes it.
+func NewRecorder(s *store.Store, log *slog.Logger) *Recorder {
+	r := &Recorder{store: s, log: log, in: make(chan store.EventRecord, 8*RecordBatch), done: make(chan struct{}), Machines: DefaultMachines()}
+	go r.run()
+	return r
+}
+
+// Hit records the fetch of a tracking link or pixel, unless its message is
+// a test's.
+func (r *Recorder) Hit(ctx context.Context, t Track, h Hit) {
+	if t.Test {
+		return
+	}
+	ev := store.EventRecord{At: h.At, Type: EventOpen, RunID: t.RunID, Activity: t.Activity, MessageID: t.MessageID,
+		Machine: r.Machines.Classify(h, t.SentAt())}
+	if t.Kind == "c" {
+		ev.Type, ev.Link, ev.URL, ev.Label = EventClick, t.Link, t.URL, t.Label
+	}
+	if r.KeepClient && t.MessageID != "" {
+		if h.IP.IsValid() {
+			ev.IP = h.IP.String()
+		}
+		ev.UserAgent = clip(h.UserAgent)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return
+	}
+	select {
+	case r.in <- ev:
+	case <-ctx.Done():
+	}
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	t := time.NewTicker(RecordEvery)
+	defer t.Stop()
+	batch := make([]store.EventRecord, 0, RecordBatch)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.store.Events().Append(ctx, batch); err != nil {
+			r.log.Error("record tracking events", "events", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case ev, ok := <-r.in:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, ev)
+			if len(batch) >= RecordBatch {
+				flush()
+			}
+		case <-t.C:
+			flush()
+		}
+	}
+}
+
+// Close writes the events gathered and stops the recorder.
+func (r *Recorder) Close() {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.in)
+	}
+	r.mu.Unlock()
+	<-r.done
+}

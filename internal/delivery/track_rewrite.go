@@ -1,0 +1,176 @@
+package delivery
+
+import (
+	"errors"
+	"io"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// linkRewriter turns the links of one message into tracking links: each
+// destination once (the HTML part and the text part share its link), in
+// the order they appear.
+type linkRewriter struct {
+	// mint returns the tracking URL of a link: its place, destination
+	// (with UTM parameters) and label.
+	mint func(link int, dest, label string) (string, error)
+	// keep reports a link that must stay as it is (the unsubscribe link).
+	keep func(href string) bool
+	// utm are the UTM parameters added to each destination that has none
+	// of that name.
+	utm   map[string]string
+	links map[string]string // destination as written → tracking URL
+	n     int
+}
+
+// track returns the tracking URL of a destination, minting it on first
+// sight.
+func (w *linkRewriter) track(href, label string) (string, error) {
+	if t, ok := w.links[href]; ok {
+		return t, nil
+	}
+	w.n++
+	t, err := w.mint(w.n, withUTM(href, w.utm), label)
+	if err != nil {
+		return "", err
+	}
+	if w.links == nil {
+		w.links = map[string]string{}
+	}
+	w.links[href] = t
+	return t, nil
+}
+
+// html rewrites the href of every <a> of an HTML part whose destination
+// is http(s), but those marked data-track="false" and the ones keep
+// keeps; data-track and data-label (the link's name in reports) are taken
+// out. Everything else is written back byte for byte.
+func (w *linkRewriter) html(src string) (string, error) {
+	z := html.NewTokenizer(strings.NewReader(src))
+	var b strings.Builder
+	b.Grow(len(src) + len(src)/4)
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			if errors.Is(z.Err(), io.EOF) {
+				return b.String(), nil
+			}
+			return "", z.Err()
+		}
+		raw := z.Raw()
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			b.Write(raw)
+			continue
+		}
+		saved := string(raw)
+		t := z.Token()
+		if t.Data != "a" {
+			b.WriteString(saved)
+			continue
+		}
+		changed, err := w.anchor(&t)
+		if err != nil {
+			return "", err
+		}
+		if changed {
+			b.WriteString(t.String())
+		} else {
+			b.WriteString(saved)
+		}
+	}
+}
+
+// anchor rewrites one <a> tag; it reports whether the tag changed.
+func (w *linkRewriter) anchor(t *html.Token) (bool, error) {
+	var href, label string
+	hrefAt, off := -1, false
+	attrs := t.Attr[:0:0]
+	for _, a := range t.Attr {
+		switch a.Key {
+		case "data-track":
+			off = strings.EqualFold(strings.TrimSpace(a.Val), "false")
+			continue
+		case "data-label":
+			label = a.Val
+			continue
+		case "href":
+			href, hrefAt = a.Val, len(attrs)
+		}
+		attrs = append(attrs, a)
+	}
+	changed := len(attrs) != len(t.Attr)
+	t.Attr = attrs
+	href = strings.TrimSpace(href)
+	if hrefAt < 0 || off || !trackable(href) || w.keep(href) {
+		return changed, nil
+	}
+	tracked, err := w.track(href, label)
+	if err != nil {
+		return false, err
+	}
+	t.Attr[hrefAt].Val = tracked
+	return true, nil
+}
+
+// textURL is a URL in a text part; trailing punctuation is not part of it.
+var textURL = regexp.MustCompile(`https?://[^\s<>"'()\[\]{}]+`)
+
+// text rewrites the http(s) URLs of a text part.
+func (w *linkRewriter) text(src string) (string, error) {
+	var err error
+	out := textURL.ReplaceAllStringFunc(src, func(m string) string {
+		u := strings.TrimRight(m, ".,;:!?")
+		if err != nil || w.keep(u) {
+			return m
+		}
+		t, e := w.track(u, "")
+		if e != nil {
+			err = e
+			return m
+		}
+		return t + m[len(u):]
+	})
+	return out, err
+}
+
+// withUTM adds the UTM parameters a destination lacks (utm_source…);
+// one that does not parse is left as it is.
+func withUTM(dest string, utm map[string]string) string {
+	if len(utm) == 0 {
+		return dest
+	}
+	u, err := url.Parse(dest)
+	if err != nil {
+		return dest
+	}
+	q := u.Query()
+	names := make([]string, 0, len(utm))
+	for k := range utm {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	added := false
+	for _, k := range names {
+		if p := "utm_" + k; utm[k] != "" && !q.Has(p) {
+			if u.RawQuery != "" || added {
+				u.RawQuery += "&"
+			}
+			u.RawQuery += url.QueryEscape(p) + "=" + url.QueryEscape(utm[k])
+			added = true
+		}
+	}
+	return u.String()
+}
+
+// withPixel puts an open pixel at the end of an HTML part's body.
+func withPixel(doc, src string) string {
+	img := `<img src="` + html.EscapeString(src) + `" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`
+	if i := strings.LastIndex(strings.ToLower(doc), "</body>"); i >= 0 {
+		return doc[:i] + img + doc[i:]
+	}
+	return doc + img
+}

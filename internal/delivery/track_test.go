@@ -1,0 +1,91 @@
+package delivery
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLinkRewriter(t *testing.T) {
+	var minted []string
+	w := &linkRewriter{
+		utm:  map[string]string{"source": "fanfare", "campaign": "spring sale"},
+		keep: func(href string) bool { return strings.HasPrefix(href, "https://f.example/u/") },
+		mint: func(link int, dest, label string) (string, error) {
+			minted = append(minted, strconv.Itoa(link)+" "+dest+" "+label)
+			return "https://f.example/t/c/" + strconv.Itoa(link), nil
+		},
+	}
+	src := `<!doctype html><html><body><p class=x>Hi &amp; welcome</p>` +
+		`<a href="https://shop.example/a?x=1&amp;y=2" data-label="offer" style="color:red">Offer</a> ` +
+		`<A HREF='https://shop.example/b?utm_source=mail'>B</A> ` +
+		`<a href="https://shop.example/a?x=1&amp;y=2">again</a> ` +
+		`<a href="mailto:care@shop.example">mail</a> <a href="#top">top</a> ` +
+		`<a data-track="false" href="https://shop.example/private">private</a> ` +
+		`<a href="https://f.example/u/tok">Unsubscribe</a><img src="x.png"></body></html>`
+	got, err := w.html(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<!doctype html><html><body><p class=x>Hi &amp; welcome</p>` +
+		`<a href="https://f.example/t/c/1" style="color:red">Offer</a> ` +
+		`<a href="https://f.example/t/c/2">B</A> ` +
+		`<a href="https://f.example/t/c/1">again</a> ` +
+		`<a href="mailto:care@shop.example">mail</a> <a href="#top">top</a> ` +
+		`<a href="https://shop.example/private">private</a> ` +
+		`<a href="https://f.example/u/tok">Unsubscribe</a><img src="x.png"></body></html>`
+	if got != want {
+		t.Errorf("html:\n got %s\nwant %s", got, want)
+	}
+	text, err := w.text("Offer: https://shop.example/a?x=1&y=2. New: https://shop.example/c, (see https://shop.example/b?utm_source=mail) bye https://f.example/u/tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Offer: https://f.example/t/c/1. New: https://f.example/t/c/3, (see https://f.example/t/c/2) bye https://f.example/u/tok"; text != want {
+		t.Errorf("text:\n got %s\nwant %s", text, want)
+	}
+	wantMinted := []string{
+		"1 https://shop.example/a?x=1&y=2&utm_campaign=spring+sale&utm_source=fanfare offer",
+		"2 https://shop.example/b?utm_source=mail&utm_campaign=spring+sale ",
+		"3 https://shop.example/c?utm_campaign=spring+sale&utm_source=fanfare ",
+	}
+	if strings.Join(minted, "\n") != strings.Join(wantMinted, "\n") {
+		t.Errorf("minted:\n%s\nwant\n%s", strings.Join(minted, "\n"), strings.Join(wantMinted, "\n"))
+	}
+	if got := withPixel("<html><body>x</BODY></html>", "https://f.example/t/o/a&b"); got != `<html><body>x<img src="https://f.example/t/o/a&amp;b" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0"></BODY></html>` {
+		t.Errorf("pixel: %s", got)
+	}
+}
+
+func TestMachines(t *testing.T) {
+	m := DefaultMachines()
+	sent := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	later := sent.Add(time.Hour)
+	person := "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+	for _, tc := range []struct {
+		name string
+		hit  Hit
+		want string
+	}{
+		{"a person", Hit{At: later, Method: "GET", IP: netip.MustParseAddr("203.0.113.9"), UserAgent: person}, ""},
+		{"Apple's proxy by address", Hit{At: later, Method: "GET", IP: netip.MustParseAddr("17.58.1.2"), UserAgent: person}, "apple_mpp"},
+		{"Apple's proxy by address, IPv4 in IPv6", Hit{At: later, Method: "GET", IP: netip.MustParseAddr("::ffff:17.58.1.2"), UserAgent: person}, "apple_mpp"},
+		{"Apple's proxy by user agent", Hit{At: later, Method: "GET", IP: netip.MustParseAddr("203.0.113.9"), UserAgent: "Mozilla/5.0"}, "apple_mpp"},
+		{"a scanner's user agent", Hit{At: later, Method: "GET", UserAgent: "Mozilla/5.0 (compatible; Barracuda Sentinel)"}, "scanner"},
+		{"a HEAD request", Hit{At: later, Method: "HEAD", UserAgent: person}, "scanner"},
+		{"seconds after the send", Hit{At: sent.Add(3 * time.Second), Method: "GET", UserAgent: person}, "scanner"},
+		{"a script", Hit{At: later, Method: "GET", UserAgent: "python-requests/2.31"}, "bot"},
+	} {
+		if got := m.Classify(tc.hit, sent); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if _, err := ParseMachines(strings.NewReader("net 10.0.0.0/33 x\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("a bad network: %v", err)
+	}
+	if _, err := ParseMachines(strings.NewReader("# c\n\nua (unclosed x\n")); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("a bad pattern: %v", err)
+	}
+}

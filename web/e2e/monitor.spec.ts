@@ -1,0 +1,170 @@
+import type { Page } from '@playwright/test';
+import { seriousViolations } from './axe';
+import { exampleCampaign } from './data';
+import { expect, settled, test } from './fixtures';
+
+// The run monitor, live: the example campaign of docs/campaigns.md
+// simulated from its page (its monitor reaches Completed with every
+// transition's count as the API has it), and a copy of it with
+// confirm_send run live (the monitor says at the top that nothing is sent
+// until confirmation; the confirm dialog shows the held and targeted
+// counts; once confirmed the run ends with sent + excluded = targeted).
+// Both measure how long a count recorded in the store takes to show.
+
+interface ApiRun {
+  run: { id: number; status: string };
+  activities: { id: string; status: string; finished_at?: string }[] | null;
+  transitions: { from: string; output: string; to: string; count?: number }[] | null;
+}
+
+interface Figures {
+  activity: string;
+  targeted: number;
+  sent: number;
+  excluded: number;
+}
+
+/** watchDisplay records, in the page from its first load, when each
+ * activity's state and each delivery figure first showed with a value
+ * (ms since the epoch, the clock the server's times are read against: one
+ * machine). */
+async function watchDisplay(page: Page) {
+  await page.addInitScript(() => {
+    const seen: Record<string, number> = {};
+    (window as unknown as { __seen: Record<string, number> }).__seen = seen;
+    const look = () => {
+      const now = Date.now();
+      document.querySelectorAll('[data-activity][data-status]').forEach((el) => {
+        const key = `activity:${el.getAttribute('data-activity')}=${el.getAttribute('data-status')}`;
+        seen[key] ??= now;
+      });
+      document.querySelectorAll('[data-delivery] [data-figure]').forEach((el) => {
+        const card = el.closest('[data-delivery]')!;
+        const key = `${el.getAttribute('data-figure')}:${card.getAttribute('data-delivery')}=${(el.textContent ?? '').replace(/\D/g, '')}`;
+        seen[key] ??= now;
+      });
+    };
+    new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+
+async function seen(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => (window as unknown as { __seen: Record<string, number> }).__seen);
+}
+
+function summary(delays: number[]): string {
+  if (delays.length === 0) return 'none measured';
+  const s = [...delays].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return `n=${s.length} min=${s[0]} p50=${at(0.5)} p95=${at(0.95)} max=${s.at(-1)} ms`;
+}
+
+test('a simulation started from the campaign page, followed to its end with the counts on its transitions', async ({ page, signIn, store }) => {
+  await watchDisplay(page);
+  await signIn();
+  const { name, yaml } = exampleCampaign();
+  if (!(await page.request.get(`/api/campaigns/${name}`)).ok()) {
+    const res = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: yaml });
+    expect(res.ok(), await res.text()).toBe(true);
+  }
+  await page.goto(`/campaigns/${name}`);
+  await settled(page, name);
+  expect(await seriousViolations(page)).toEqual([]);
+
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+  await expect(page.getByRole('heading', { level: 2, name: `Run ${id}` })).toBeVisible();
+  const firstShown = Date.now();
+  await expect(page.getByText('A simulation sends nothing')).toBeVisible();
+  await expect(page.getByText('Completed', { exact: true }).first()).toBeVisible();
+  await expect(page.getByText('Following live', { exact: true })).toHaveCount(0);
+
+  const api = (await (await page.request.get(`/api/runs/${id}`)).json()) as ApiRun;
+  expect(api.run.status).toBe('completed');
+  const transitions = page.getByRole('region', { name: 'Transitions' });
+  for (const tr of api.transitions ?? []) {
+    const shown = transitions.locator(`[data-transition="${tr.from}.${tr.output}->${tr.to}"]`);
+    await expect(shown.getByRole('cell').last()).toHaveText(tr.count === undefined ? /^(no rows: starts what follows)?$/ : tr.count.toLocaleString('en-US'));
+  }
+  expect((api.transitions ?? []).some((tr) => (tr.count ?? 0) > 0), 'some transition carried rows').toBe(true);
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // The display's delay: an activity that finished once the monitor was
+  // up, from its finished_at in the store to its Done on the page.
+  const when = await seen(page);
+  const delays = (api.activities ?? [])
+    .filter((a) => a.finished_at && Date.parse(a.finished_at) > firstShown && when[`activity:${a.id}=${a.status}`])
+    .map((a) => when[`activity:${a.id}=${a.status}`]! - Date.parse(a.finished_at!));
+  console.log(`[monitor ${store}] simulate run ${id}: activity finished_at → shown: ${summary(delays)}`);
+});
+
+test('a live run held for confirmation: why nothing is sent, confirmed, sent + excluded = targeted', async ({ page, signIn, store }) => {
+  await watchDisplay(page);
+  await signIn();
+  const { yaml } = exampleCampaign();
+  const name = `e2e-confirm-${Date.now().toString(36)}`;
+  const doc = yaml.replace(/^name: .*$/m, `name: ${name}`).replace(/^policy:\n/m, 'policy:\n  confirm_send: true\n').replace(/audience: spring-fashion-control/, `audience: ${name}-control`);
+  expect(doc).toContain('confirm_send: true');
+  const saved = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
+  expect(saved.ok(), await saved.text()).toBe(true);
+
+  // Published from its page.
+  await page.goto(`/campaigns/${name}`);
+  await settled(page, name);
+  await page.getByRole('button', { name: 'Publish version 1' }).click();
+  await expect(page.getByText('Published', { exact: true }).first()).toBeVisible();
+
+  // Started live, after a confirmation.
+  await page.getByRole('button', { name: 'Start live now' }).click();
+  const start = page.getByRole('dialog', { name: `Start a live run of ${name}?` });
+  await expect(start).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await start.getByRole('button', { name: 'Start live run of version 1' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+
+  // Nothing goes until confirmed, and the page says so at the top.
+  await expect(page.getByText('Nothing is being sent: confirmation pending')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  const held = await page.request.get(`/api/runs/${id}/delivery`);
+  const before = ((await held.json()) as { channels: (Figures & { held: number })[] }).channels;
+  const heldTotal = before.reduce((n, c) => n + c.held, 0);
+  const targetedTotal = before.reduce((n, c) => n + c.targeted, 0);
+  expect(heldTotal).toBeGreaterThan(0);
+
+  await page.getByRole('button', { name: `Confirm send to ${heldTotal.toLocaleString('en-US')}` }).click();
+  const confirm = page.getByRole('dialog', { name: `Confirm the send of run ${id}` });
+  const figures = confirm.getByRole('table', { name: "The send's figures" });
+  await expect(figures.getByRole('row', { name: /^Targeted/ })).toContainText(targetedTotal.toLocaleString('en-US'));
+  await expect(figures.getByRole('row', { name: /^Held for confirmation/ })).toContainText(heldTotal.toLocaleString('en-US'));
+  expect(await seriousViolations(page)).toEqual([]);
+  await confirm.getByRole('button', { name: `Send ${heldTotal.toLocaleString('en-US')} messages` }).click();
+  await expect(confirm).toBeHidden();
+
+  // The send ends: the monitor stops following, nothing held any more.
+  await expect(page.getByText('Following live', { exact: true })).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByText('Nothing is being sent: confirmation pending')).toHaveCount(0);
+  const after = ((await (await page.request.get(`/api/runs/${id}/delivery`)).json()) as { channels: Figures[] }).channels;
+  for (const c of after) {
+    expect(c.sent + c.excluded, `${c.activity}: sent + excluded = targeted`).toBe(c.targeted);
+    const card = page.locator(`[data-delivery="${c.activity}"]`);
+    await expect(card.locator('[data-figure="sent"]')).toHaveText(c.sent.toLocaleString('en-US'));
+    await expect(card.locator('[data-figure="targeted"]')).toHaveText(c.targeted.toLocaleString('en-US'));
+    await expect(card.locator('[data-figure="excluded"]')).toHaveText(c.excluded.toLocaleString('en-US'));
+    await expect(card.getByText(/ of [\d,]+ with an outcome \(100%\)/)).toBeVisible();
+  }
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // The display's delay: each channel's last message sent (its sent_at in
+  // the store) to its final sent count on the page.
+  const messages = ((await (await page.request.get(`/api/messages?run=${id}&limit=1000`)).json()) as { messages: { id: string; sent_at: string }[] | null }).messages ?? [];
+  const when = await seen(page);
+  const delays: number[] = [];
+  for (const c of after) {
+    const last = Math.max(...messages.filter((m) => m.id.startsWith(`${id}:${c.activity}:`)).map((m) => Date.parse(m.sent_at)));
+    const shown = when[`sent:${c.activity}=${c.sent}`];
+    if (Number.isFinite(last) && shown) delays.push(shown - last);
+  }
+  console.log(`[monitor ${store}] live run ${id}: last message sent_at → final sent count shown: ${summary(delays)}`);
+});
