@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { expect } from './fixtures';
 
@@ -9,23 +9,34 @@ import { expect } from './fixtures';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 
-/** docCampaigns reads the campaign documents of docs/*.md (YAML blocks
- * with activities), each with where it comes from. */
+/** files lists the files under dir (recursively) whose name passes keep. */
+function files(dir: string, keep: (name: string) => boolean): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) return f === 'node_modules' ? [] : files(p, keep);
+    return keep(p) ? [p] : [];
+  });
+}
+
+// A document or a fragment of one (docs show some without a name).
+const isCampaign = (text: string) => /^activities:/m.test(text);
+
+/** docCampaigns reads the campaign documents of the repository: the YAML
+ * blocks of docs/*.md and the testdata/*.yaml files of internal/ that are
+ * campaigns (with activities), each with where it comes from. */
 export function docCampaigns(): { source: string; text: string }[] {
   const out: { source: string; text: string }[] = [];
-  for (const file of ['campaigns.md', 'console.md', 'delivery.md', 'audiences.md', 'README.md']) {
-    let md: string;
-    try {
-      md = readFileSync(resolve(repo, 'docs', file), 'utf8');
-    } catch {
-      continue;
-    }
+  for (const file of files(resolve(repo, 'docs'), (p) => p.endsWith('.md'))) {
     let i = 0;
-    for (const m of md.matchAll(/```ya?ml\n([\s\S]*?)```/g)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/```ya?ml\n([\s\S]*?)```/g)) {
       i++;
       const text = m[1] ?? '';
-      if (/^activities:/m.test(text) && /^name:/m.test(text)) out.push({ source: `docs/${file} block ${i}`, text });
+      if (isCampaign(text)) out.push({ source: `${relative(repo, file)} block ${i}`, text });
     }
+  }
+  for (const file of files(resolve(repo, 'internal'), (p) => /\/testdata\/[^/]+\.ya?ml$/.test(p))) {
+    const text = readFileSync(file, 'utf8');
+    if (isCampaign(text)) out.push({ source: relative(repo, file), text });
   }
   return out;
 }

@@ -47,6 +47,11 @@ test('a campaign opens on its canvas; an activity added from the palette and con
   // Dragged from the palette onto the canvas.
   await page.getByRole('button', { name: 'Add activity: end' }).dragTo(page.locator('.react-flow__pane'), { targetPosition: { x: 60, y: 60 } });
   await expect(node(page, 'end_1')).toBeVisible();
+  // Deleted by the panel's button.
+  await page.getByTestId('side-panel').getByRole('button', { name: 'Delete' }).click();
+  await expect(node(page, 'end_1')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Undo', exact: true }).click();
+  await expect(node(page, 'end_1')).toBeVisible();
   await page.getByRole('button', { name: 'Undo', exact: true }).click();
   await expect(node(page, 'end_1')).toHaveCount(0);
 

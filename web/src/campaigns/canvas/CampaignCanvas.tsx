@@ -15,7 +15,7 @@ import { getDraft, problemsOf, publish, saveDraft, simulate, type CampaignProble
 import { EdgeDrawer } from './EdgeDrawer';
 import { edgeKey, Graph, type Choice, type RunView } from './Graph';
 import { autoLayout } from './layout';
-import { addActivity, parseDoc, rename, serialize, type ActivityType } from './model';
+import { addActivity, parseDoc, removeActivities, rename, serialize, type ActivityType } from './model';
 import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { Toolbar, type View } from './Toolbar';
@@ -304,12 +304,25 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
         </Paper>
         {current && doc && (
           <Paper withBorder w={300} p="xs" style={{ flexShrink: 0, overflow: 'auto' }} component="aside" aria-label={t('canvas.panel')} data-testid="side-panel">
-            <Text size="xs" c="dimmed">
-              {doc.activities[current]?.type}
-            </Text>
-            <Text fw={700} mb="xs">
-              {current}
-            </Text>
+            <Group justify="space-between" wrap="nowrap" mb="xs">
+              <div>
+                <Text size="xs" c="dimmed">
+                  {doc.activities[current]?.type}
+                </Text>
+                <Text fw={700}>{current}</Text>
+              </div>
+              <Button
+                size="xs"
+                color="red"
+                variant="light"
+                onClick={() => {
+                  edit(removeActivities(doc, [current]));
+                  setSelected([]);
+                }}
+              >
+                {t('canvas.delete')}
+              </Button>
+            </Group>
             <ActivityPanel
               campaign={name}
               id={current}
