@@ -98,9 +98,23 @@ export async function connectPorts(page: Page, from: string, output: string, to:
   await page.getByRole('button', { name: 'Fit view' }).click();
   const src = node(page, from).locator(`.react-flow__handle.source[data-handleid="${output}"]`);
   const dst = node(page, to).locator('.react-flow__handle.target');
-  const a = await src.boundingBox();
-  const b = await dst.boundingBox();
+  // Where both ports are once the view has settled (two readings agree).
+  let last = '';
+  await expect
+    .poll(async () => {
+      const now = JSON.stringify([await src.boundingBox(), await dst.boundingBox()]);
+      const same = now === last;
+      last = now;
+      return same;
+    })
+    .toBe(true);
+  const [a, b] = JSON.parse(last) as [{ x: number; y: number; width: number; height: number } | null, { x: number; y: number; width: number; height: number } | null];
   if (!a || !b) throw new Error('a port is not on screen');
+  // Nothing else on top of the ports.
+  for (const [p, id] of [[a, from], [b, to]] as const) {
+    const top = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('.react-flow__node')?.getAttribute('data-id'), { x: p.x + p.width / 2, y: p.y + p.height / 2 });
+    expect(top, `the port of ${id} is covered`).toBe(id);
+  }
   await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
   await page.mouse.down();
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });

@@ -14,7 +14,7 @@ import type { ActivityNodeType } from './ActivityNode';
 import { getDraft, problemsOf, publish, saveDraft, simulate, type CampaignProblem, type Draft } from './draftApi';
 import { EdgeDrawer } from './EdgeDrawer';
 import { edgeKey, Graph, type Choice, type RunView } from './Graph';
-import { autoLayout } from './layout';
+import { autoLayout, NODE_HEIGHT, NODE_WIDTH, positions } from './layout';
 import { addActivity, parseDoc, removeActivities, rename, serialize, type ActivityType } from './model';
 import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
@@ -141,6 +141,9 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
       if (!doc) return;
       const box = document.querySelector('.react-flow')?.getBoundingClientRect();
       const p = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
+      // Below the activities already there, not on top of one.
+      const taken = Object.values(positions(doc));
+      while (taken.some((q) => Math.abs(q.x - p.x) < NODE_WIDTH && Math.abs(q.y - p.y) < NODE_HEIGHT + 10)) p.y += NODE_HEIGHT + 20;
       const added = addActivity(doc, type, p);
       edit(added.doc);
       setSelected([added.id]);
