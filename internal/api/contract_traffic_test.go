@@ -49,6 +49,11 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("GET", "/api/campaigns/frenchies/runs", "", http.StatusOK)
 	do("GET", "/api/runs?limit=5", "", http.StatusOK)
 	id := "/api/runs/" + strconv.FormatInt(int64(run["id"].(float64)), 10)
+	do("GET", id+"/report?by=hour", "", http.StatusOK)
+	if out := do("GET", id+"/report?format=csv", "", http.StatusOK); !strings.HasPrefix(out["raw"].(string), "activity,channel,targeted,sent") {
+		t.Errorf("a report as CSV: %v", out)
+	}
+	do("GET", id+"/report?by=week", "", http.StatusBadRequest)
 	do("POST", id+"/confirm", "", http.StatusOK)
 	do("POST", id+"/pause", "", http.StatusOK)
 	do("POST", id+"/resume", "", http.StatusOK)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -176,5 +177,31 @@ func (s *Server) watchRun(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("watch run", "run", id, "err", err)
 		b, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: "internal", Message: "the run could not be read; see the server log"}})
 		_ = send("event: error\ndata: " + string(b) + "\n\n")
+	}
+}
+
+// runReport reports on a run, as JSON or (format=csv) its figures as CSV.
+func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
+	id, err := runID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rep, err := s.svc.RunReport(r.Context(), id, r.URL.Query().Get("by"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	switch r.URL.Query().Get("format") {
+	case "", "json":
+		writeJSON(w, http.StatusOK, rep)
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="run-%d-report.csv"`, id))
+		if err := rep.WriteCSV(w); err != nil {
+			s.log.Error("write a report", "run", id, "err", err)
+		}
+	default:
+		s.fail(w, r, errBadRequest("format must be json or csv"))
 	}
 }

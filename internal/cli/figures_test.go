@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 )
@@ -96,3 +97,26 @@ mail (email)                                3         3     0         0       0 
 		t.Errorf("figures:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TestReportShowsDomainsAndSeries: a report prints the figures, then the
+// emails by domain and the events by hour, people's and machines' apart.
+func TestReportShowsDomainsAndSeries(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	printReport(&Globals{stdout: &out}, &delivery.Report{Run: 2, By: "hour",
+		Activities: []delivery.Figures{{Activity: "mail", Channel: "email", Targeted: 2, Sent: 2}},
+		Domains:    []delivery.DomainFigures{{Activity: "mail", Domain: "gmail.com", Sent: 2, Opened: 1}},
+		Series:     []delivery.SeriesPoint{{At: at, Activity: "mail", Type: "open", Events: 3}, {At: at, Activity: "mail", Type: "open", Machine: true, Events: 1}},
+		Comparisons: []delivery.Comparison{{Split: "groups", Metric: "clicked", Groups: []delivery.GroupRate{{Subset: "a", Activity: "mail_a", Sent: 200, Events: 10, Rate: 0.05},
+			{Subset: "b", Activity: "mail_b", Sent: 200, Events: 30, Rate: 0.15, Difference: ptr(0.1), Low: ptr(0.04), High: ptr(0.16), Conclusive: true}}}}})
+	for _, want := range []string{"mail (email)      2         2", "ACTIVITY  DOMAIN     SENT  OPENED  CLICKED  BOUNCED  COMPLAINTS\nmail      gmail.com  2     1       0        0        0\n",
+		"groups  clicked  b       mail_b    200   30      15.0%  +10.0 pts [+4.0, +16.0] conclusive\n",
+		"HOUR (UTC)        ACTIVITY  EVENT  BY        EVENTS\n2026-12-01 09:00  mail      open   people    3\n2026-12-01 09:00  mail      open   machines  1\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%q missing from\n%s", want, out.String())
+		}
+	}
+}
+
+func ptr(f float64) *float64 { return &f }

@@ -426,3 +426,16 @@ func (c *Client) CronNext(ctx context.Context, expr, timezone string, n int) ([]
 	}
 	return res.Next, nil
 }
+
+// RunReport reports on a run.
+func (c *Client) RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error) {
+	var res delivery.Report
+	q := url.Values{}
+	if by != "" {
+		q.Set("by", by)
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/runs/"+strconv.FormatInt(id, 10)+"/report", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

@@ -2,6 +2,11 @@ package delivery
 
 import (
 	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -91,4 +96,106 @@ func addEngagement(ctx context.Context, s *store.Store, runID int64, byAct map[s
 		}
 	}
 	return nil
+}
+
+// Report is a run's report: each channel activity's figures with what
+// recipients did, its events over time and its emails by recipient
+// domain.
+type Report struct {
+	Run        int64           `json:"run"`
+	Activities []Figures       `json:"activities"`
+	By         string          `json:"by"`
+	Series     []SeriesPoint   `json:"series"`
+	Domains    []DomainFigures `json:"domains"`
+	// Comparisons set side by side the messages of a split's subsets (an
+	// A/B test), their rates' differences with 95 % intervals.
+	Comparisons []Comparison `json:"comparisons"`
+}
+
+// SeriesPoint counts an activity's events of one type in an hour or day.
+type SeriesPoint struct {
+	At       time.Time `json:"at"`
+	Activity string    `json:"activity"`
+	Type     string    `json:"type"`
+	Machine  bool      `json:"machine,omitempty"`
+	Events   int64     `json:"events"`
+}
+
+// DomainFigures is what happened to an activity's emails to one domain.
+type DomainFigures struct {
+	Activity   string `json:"activity"`
+	Domain     string `json:"domain"`
+	Sent       int64  `json:"sent"`
+	Opened     int64  `json:"opened"`
+	Clicked    int64  `json:"clicked"`
+	Bounced    int64  `json:"bounced"`
+	Complaints int64  `json:"complaints"`
+}
+
+// RunReport reports on a run, its events counted by hour or day.
+func RunReport(ctx context.Context, s *store.Store, runID int64, by string) (*Report, error) {
+	if by == "" {
+		by = "day"
+	}
+	if by != "hour" && by != "day" {
+		return nil, fmt.Errorf("report by %q: want hour or day", by)
+	}
+	figs, err := RunFigures(ctx, s, runID)
+	if err != nil {
+		return nil, err
+	}
+	series, err := s.Events().Series(ctx, runID, by)
+	if err != nil {
+		return nil, err
+	}
+	domains, err := s.Events().Domains(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	comps, err := compare(ctx, s, runID, figs)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Run: runID, Activities: figs, By: by, Series: make([]SeriesPoint, len(series)), Domains: make([]DomainFigures, len(domains)),
+		Comparisons: append([]Comparison{}, comps...)}
+	for i, b := range series {
+		r.Series[i] = SeriesPoint{At: b.At, Activity: b.Activity, Type: b.Type, Machine: b.Machine, Events: b.Events}
+	}
+	for i, d := range domains {
+		r.Domains[i] = DomainFigures{Activity: d.Activity, Domain: d.Domain, Sent: d.Sent, Opened: d.Opened, Clicked: d.Clicked, Bounced: d.Bounced, Complaints: d.Complaints}
+	}
+	return r, nil
+}
+
+// reportColumns are the columns of a report's CSV, one line per channel
+// activity.
+var reportColumns = []string{"activity", "channel", "targeted", "sent", "excluded", "failed", "in_doubt", "pending",
+	"delivered", "bounced_hard", "bounced_soft", "opened", "opens", "opens_by_machines", "clicked", "clicks", "clicks_by_machines",
+	"click_to_open", "complaints", "unsubscribed"}
+
+// WriteCSV writes the report's figures as CSV, one line per channel
+// activity (rates as fractions with 4 decimals).
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(reportColumns); err != nil {
+		return err
+	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	for _, f := range r.Activities {
+		e := f.Engagement
+		if e == nil {
+			e = &Engagement{}
+		}
+		ctor := ""
+		if e.Opened > 0 {
+			ctor = strconv.FormatFloat(float64(e.Clicked)/float64(e.Opened), 'f', 4, 64)
+		}
+		if err := cw.Write([]string{f.Activity, f.Channel, n(f.Targeted), n(f.Sent), n(f.Excluded), n(f.Failed), n(f.InDoubt), n(f.Pending),
+			n(e.Delivered), n(e.BouncedHard), n(e.BouncedSoft), n(e.Opened), n(e.OpenedTotal), n(e.OpenedMachine), n(e.Clicked), n(e.ClickedTotal), n(e.ClickedMachine),
+			ctor, n(e.Complaints), n(e.Unsubscribed)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

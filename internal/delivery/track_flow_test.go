@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"regexp"
@@ -153,6 +154,61 @@ func TestTrackedOpensAndClicks(t *testing.T) {
 		}
 		if r := byAct["receipt"].Engagement; r != nil {
 			t.Fatalf("receipt's engagement: %+v", r)
+		}
+	})
+}
+
+const abCampaign = `name: ab
+dimension: customers
+activities:
+  start: {type: start}
+  all: {type: build_audience, query: all}
+  groups:
+    type: split
+    subsets:
+      - {name: a, where: 'customer_id = 1'}
+      - {name: b, where: 'customer_id != 1'}
+  mail_a: {type: email, from: 'Shop <shop@example.com>', subject: 'A', html: '<a href="https://shop.example/a">A</a>'}
+  mail_b: {type: email, from: 'Shop <shop@example.com>', subject: 'B', html: '<a href="https://shop.example/b">B</a>'}
+transitions:
+  - start -> all
+  - all -> groups
+  - groups.a -> mail_a
+  - groups.b -> mail_b
+`
+
+// TestReportComparesSubsets: a report sets the subsets of an A/B split
+// side by side, each rate against the first's with Newcombe's interval,
+// and says groups this small are too small to conclude.
+func TestReportComparesSubsets(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		loadShop(t, s)
+		run := runLive(t, s, abCampaign)
+		mem := sandbox.NewMemory()
+		p, _ := sandbox.New(channel.Email, mem)
+		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Owner: "n1",
+			Renderer: &delivery.CampaignRenderer{Store: s, Links: delivery.NewLinks(keyring.New(s)), PublicURL: "https://fanfare.example.com"}})
+		drain(t, d)
+		// Customer 2 (group b) clicks; customer 1 (group a) does not.
+		if err := s.Events().Append(ctx, []store.EventRecord{{At: time.Now(), Type: "click", RunID: run, Activity: "mail_b", MessageID: fmt.Sprintf("%d:mail_b:{\"customer_id\":2}", run)}}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := delivery.RunReport(ctx, s, run, "day")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Comparisons) != 2 || r.Comparisons[1].Metric != "clicked" {
+			t.Fatalf("comparisons: %+v", r.Comparisons)
+		}
+		g := r.Comparisons[1].Groups
+		if len(g) != 2 || g[0].Subset != "a" || g[0].Sent != 1 || g[0].Events != 0 || g[1].Subset != "b" || g[1].Sent != 2 || g[1].Events != 1 || g[1].Rate != 0.5 {
+			t.Fatalf("groups: %+v", g)
+		}
+		diff, lo, hi := delivery.Newcombe(1, 2, 0, 1)
+		if *g[1].Difference != diff || *g[1].Low != lo || *g[1].High != hi || !g[1].TooSmall || g[1].Conclusive {
+			t.Fatalf("b against a: %+v (want %f [%f, %f], too small)", g[1], diff, lo, hi)
 		}
 	})
 }

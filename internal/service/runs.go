@@ -100,6 +100,19 @@ func (l *Local) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, e
 	return delivery.RunFigures(ctx, l.store, id)
 }
 
+// RunReport reports on a run: each channel activity's figures with what
+// recipients did, its events by hour or day ("" is day) and its emails
+// by recipient domain.
+func (l *Local) RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error) {
+	if by != "" && by != "hour" && by != "day" {
+		return nil, BadRequest(fmt.Sprintf("by %q: want hour or day", by))
+	}
+	if _, err := l.eng.Run1(ctx, id); err != nil {
+		return nil, err
+	}
+	return delivery.RunReport(ctx, l.store, id, by)
+}
+
 // RunConfirm releases a run's held messages (policy confirm_send).
 func (l *Local) RunConfirm(ctx context.Context, id int64) (int64, error) {
 	return l.eng.ConfirmSend(ctx, id)

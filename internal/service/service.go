@@ -116,6 +116,8 @@ type Service interface {
 	RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error)
 	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
+	// RunReport reports on a run: figures, events by hour or day, domains.
+	RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error)
 	RunConfirm(ctx context.Context, id int64) (int64, error)
 
 	// Messages lists what the sandbox captured, of one run or all (run

@@ -130,11 +130,12 @@ func (e Events) Links(ctx context.Context, runID int64) ([]LinkCount, error) {
 	var out []LinkCount
 	err := e.each(ctx, func(rows *sql.Rows) error {
 		var c LinkCount
-		var label sql.NullString
-		if err := rows.Scan(&c.Activity, &c.Link, &c.URL, &label, &c.Total, &c.Unique); err != nil {
+		var link sql.NullInt64
+		var url, label sql.NullString
+		if err := rows.Scan(&c.Activity, &link, &url, &label, &c.Total, &c.Unique); err != nil {
 			return err
 		}
-		c.Label = label.String
+		c.Link, c.URL, c.Label = int(link.Int64), url.String, label.String
 		out = append(out, c)
 		return nil
 	}, `SELECT activity, link, url, label, count(*), count(DISTINCT message_id) FROM ff_events
@@ -150,4 +151,69 @@ func (e Events) SoftBounces(ctx context.Context, ch, address string, since time.
 	err := e.row(ctx, []any{&n}, `SELECT count(*) FROM ff_events e JOIN ff_outbox o ON o.message_id = e.message_id
 		WHERE e.type = 'bounce_soft' AND e.created_at >= $1 AND o.channel = $2 AND lower(o.address) = lower($3)`, since.UTC(), ch, address)
 	return n, err
+}
+
+// EventBucket counts a run's events of one type in one span of time (an
+// hour or a day, UTC), people's and machines' apart.
+type EventBucket struct {
+	At       time.Time
+	Activity string
+	Type     string
+	Machine  bool
+	Events   int64
+}
+
+// Series returns a run's events counted by hour or day ("hour", "day").
+func (e Events) Series(ctx context.Context, runID int64, unit string) ([]EventBucket, error) {
+	if unit != "hour" && unit != "day" {
+		return nil, fmt.Errorf("series by %q: want hour or day", unit)
+	}
+	var out []EventBucket
+	err := e.each(ctx, func(rows *sql.Rows) error {
+		var b EventBucket
+		if err := rows.Scan(&b.At, &b.Activity, &b.Type, &b.Machine, &b.Events); err != nil {
+			return err
+		}
+		b.At = b.At.UTC()
+		out = append(out, b)
+		return nil
+	}, `SELECT date_trunc('`+unit+`', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', activity, type, machine IS NOT NULL, count(*) FROM ff_events
+		WHERE run_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, runID)
+	return out, err
+}
+
+// DomainCount is what happened to a run's emails to one domain of
+// recipients: sent, and the messages people opened and clicked, that
+// bounced (hard or soft) or were complained about.
+type DomainCount struct {
+	Activity   string
+	Domain     string
+	Sent       int64
+	Opened     int64
+	Clicked    int64
+	Bounced    int64
+	Complaints int64
+}
+
+// Domains returns a run's emails by recipient domain, most sent first.
+func (e Events) Domains(ctx context.Context, runID int64) ([]DomainCount, error) {
+	var out []DomainCount
+	err := e.each(ctx, func(rows *sql.Rows) error {
+		var d DomainCount
+		if err := rows.Scan(&d.Activity, &d.Domain, &d.Sent, &d.Opened, &d.Clicked, &d.Bounced, &d.Complaints); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	}, `SELECT o.activity_id, lower(split_part(o.address, '@', 2)) AS domain, count(*),
+			count(*) FILTER (WHERE e.opened), count(*) FILTER (WHERE e.clicked), count(*) FILTER (WHERE e.bounced), count(*) FILTER (WHERE e.complained)
+		FROM ff_outbox o LEFT JOIN (
+			SELECT message_id,
+				bool_or(type = 'open' AND machine IS NULL) AS opened, bool_or(type = 'click' AND machine IS NULL) AS clicked,
+				bool_or(type IN ('bounce_hard', 'bounce_soft')) AS bounced, bool_or(type = 'complaint') AS complained
+			FROM ff_events WHERE run_id = $1 AND message_id IS NOT NULL GROUP BY message_id
+		) e ON e.message_id = o.message_id
+		WHERE o.run_id = $1 AND o.channel = 'email' AND o.status = 'sent'
+		GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`, runID)
+	return out, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -55,6 +56,61 @@ func TestEvents(t *testing.T) {
 		}
 		if !reflect.DeepEqual(links, wantLinks) {
 			t.Fatalf("links:\n got %+v\nwant %+v", links, wantLinks)
+		}
+	})
+}
+
+func TestEventSeriesAndDomains(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for i, addr := range []string{"a@gmail.com", "b@Gmail.com", "c@outlook.com", "d@gmail.com"} {
+			status := "sent"
+			if i == 3 {
+				status = "excluded"
+			}
+			if _, err := storetest.DB(s).Exec(`INSERT INTO ff_outbox (message_id, run_id, activity_id, channel, dimension, recipient, address, status, attempts, created_at, updated_at, seq)
+				VALUES ($1, 1, 'mail', 'email', 'customers', $2, $3, $4, 1, $5, $5, $6)`, fmt.Sprintf("1:mail:%d", i), fmt.Sprintf(`{"id":%d}`, i), addr, status, runT0, i+1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h := runT0.Truncate(time.Hour)
+		evs := []store.EventRecord{
+			{At: h.Add(5 * time.Minute), Type: "open", RunID: 1, Activity: "mail", MessageID: "1:mail:0"},
+			{At: h.Add(50 * time.Minute), Type: "open", RunID: 1, Activity: "mail", MessageID: "1:mail:0"},
+			{At: h.Add(70 * time.Minute), Type: "open", RunID: 1, Activity: "mail", MessageID: "1:mail:1", Machine: "apple_mpp"},
+			{At: h.Add(75 * time.Minute), Type: "click", RunID: 1, Activity: "mail", MessageID: "1:mail:1", Link: 1, URL: "https://x"},
+			{At: h.Add(80 * time.Minute), Type: "bounce_soft", RunID: 1, Activity: "mail", MessageID: "1:mail:2"},
+		}
+		if err := s.Events().Append(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		series, err := s.Events().Series(ctx, 1, "hour")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.EventBucket{
+			{At: h, Activity: "mail", Type: "open", Events: 2},
+			{At: h.Add(time.Hour), Activity: "mail", Type: "bounce_soft", Events: 1},
+			{At: h.Add(time.Hour), Activity: "mail", Type: "click", Events: 1},
+			{At: h.Add(time.Hour), Activity: "mail", Type: "open", Machine: true, Events: 1},
+		}
+		if !reflect.DeepEqual(series, want) {
+			t.Fatalf("series:\n got %+v\nwant %+v", series, want)
+		}
+		if _, err := s.Events().Series(ctx, 1, "week; DROP TABLE x"); err == nil {
+			t.Fatal("a series by anything")
+		}
+		domains, err := s.Events().Domains(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDomains := []store.DomainCount{
+			{Activity: "mail", Domain: "gmail.com", Sent: 2, Opened: 1, Clicked: 1},
+			{Activity: "mail", Domain: "outlook.com", Sent: 1, Bounced: 1},
+		}
+		if !reflect.DeepEqual(domains, wantDomains) {
+			t.Fatalf("domains:\n got %+v\nwant %+v", domains, wantDomains)
 		}
 	})
 }

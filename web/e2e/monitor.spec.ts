@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { seriousViolations } from './axe';
 import { exampleCampaign } from './data';
@@ -167,4 +168,35 @@ test('a live run held for confirmation: why nothing is sent, confirmed, sent + e
     if (Number.isFinite(last) && shown) delays.push(shown - last);
   }
   console.log(`[monitor ${store}] live run ${id}: last message sent_at → final sent count shown: ${summary(delays)}`);
+
+  // A recipient unsubscribes through the link of their message: the run's
+  // figures count it under what recipients did.
+  const first = messages.find((m) => m.id.startsWith(`${id}:`));
+  expect(first, 'a message of the run').toBeDefined();
+  const detail = (await (await page.request.get(`/api/messages/${encodeURIComponent(first!.id)}`)).json()) as { content: { email: { unsubscribe_url: string } } };
+  const link = new URL(detail.content.email.unsubscribe_url);
+  const unsubscribed = await page.request.post(link.pathname);
+  expect(unsubscribed.status(), await unsubscribed.text()).toBe(200);
+  await page.reload();
+  const activity = first!.id.split(':')[1]!;
+  await expect(page.locator(`[data-delivery="${activity}"] [data-engagement="unsubscribed"]`)).toHaveText('1');
+  await expect(page.getByRole('table', { name: `What recipients did with ${activity}` })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // The run's report: the unsubscription in its activity and over time,
+  // the emails by domain, the figures as CSV.
+  await page.getByRole('link', { name: 'Report', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${id}/report$`));
+  const section = page.getByRole('region', { name: `Report of ${activity}` });
+  await expect(section.locator('[data-engagement="unsubscribed"]')).toHaveText('1');
+  await expect(page.getByRole('img', { name: 'Events By day' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'By recipient domain' }).getByRole('row')).not.toHaveCount(1);
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.getByText('By hour', { exact: true }).click();
+  await expect(page).toHaveURL(/[?&]by=hour$/);
+  await expect(page.getByRole('img', { name: 'Events By hour' })).toBeVisible();
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  expect(lines[0]).toMatch(/^activity,channel,targeted,sent,/);
+  expect(lines.length).toBe(after.length + 1);
 });

@@ -25,6 +25,7 @@ const AudienceDetail = lazy(() => import('./audiences/AudienceDetail').then((m) 
 const CampaignList = lazy(() => import('./campaigns/CampaignList').then((m) => ({ default: m.CampaignList })));
 const CampaignPage = lazy(() => import('./campaigns/CampaignPage').then((m) => ({ default: m.CampaignPage })));
 const CampaignCanvas = lazy(() => import('./campaigns/canvas/CampaignCanvas').then((m) => ({ default: m.CampaignCanvas })));
+const RunReport = lazy(() => import('./runs/RunReport').then((m) => ({ default: m.RunReport })));
 const RunMonitor = lazy(() => import('./runs/RunMonitor').then((m) => ({ default: m.RunMonitor })));
 const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
@@ -50,6 +51,7 @@ const router = createBrowserRouter([
       { path: 'campaigns/:name', element: <CampaignPage /> },
       { path: 'campaigns/:name/edit', element: <CampaignCanvas /> },
       { path: 'runs/:id', element: <RunMonitor /> },
+      { path: 'runs/:id/report', element: <RunReport /> },
       { path: 'messages', element: <Messages /> },
       { path: 'messages/:id', element: <MessagePage /> },
       { path: 'settings', element: <Settings /> },

@@ -5519,6 +5519,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run's report: figures and what recipients did per channel activity, events by hour or day, emails by recipient domain; as CSV (format=csv) one line per channel activity */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the span of the series (default day) */
+                    by?: "hour" | "day";
+                    /** @description json (default) or csv */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunReport"];
+                        "text/csv": string;
+                    };
+                };
+                /** @description a malformed run id, span or format */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such run */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5954,6 +6034,51 @@ export interface components {
             parses: boolean;
             /** @description the parse problems when it does not */
             problems?: components["schemas"]["Problem"][] | null;
+        };
+        /** @description A run's report: each channel activity's delivery figures with what recipients did (engagement), its events over time, its emails by recipient domain */
+        RunReport: {
+            run: number;
+            /** @enum {unknown} */
+            by: "hour" | "day";
+            activities: components["schemas"]["DeliveryFigures"][];
+            /** @description events by hour or day (UTC), per activity and type, people's and machines' apart */
+            series: {
+                /** Format: date-time */
+                at: string;
+                activity: string;
+                /** @description open, click, delivered, bounce_hard, bounce_soft, complaint, unsubscribe */
+                type: string;
+                machine?: boolean;
+                events: number;
+            }[];
+            /** @description sent emails by recipient domain, most sent first: messages opened and clicked by people, bounced, complained about */
+            domains: {
+                activity: string;
+                domain: string;
+                sent: number;
+                opened: number;
+                clicked: number;
+                bounced: number;
+                complaints: number;
+            }[];
+            /** @description the messages of a split's subsets side by side (an A/B test), on people's opened and clicked rates: each group's rate and, past the first, its difference from the first's with a 95 % confidence interval (Newcombe's hybrid score method); conclusive when the interval leaves out 0, too_small when either group has fewer than 100 messages sent */
+            comparisons: {
+                split: string;
+                /** @enum {unknown} */
+                metric: "opened" | "clicked";
+                groups: {
+                    subset: string;
+                    activity: string;
+                    sent: number;
+                    events: number;
+                    rate: number;
+                    difference?: number;
+                    low?: number;
+                    high?: number;
+                    conclusive?: boolean;
+                    too_small?: boolean;
+                }[];
+            }[];
         };
     };
     responses: {

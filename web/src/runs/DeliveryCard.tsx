@@ -2,6 +2,7 @@ import { Badge, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } f
 import { useTranslation } from 'react-i18next';
 import { formatCount, formatDecimal, formatPercent } from '../format';
 import { settledOf, type DeliveryFigures } from './figures';
+import { Engagement } from './Engagement';
 import { ResolveInDoubt } from './RunActions';
 
 /** ByReason lists a figure's parts by reason (nothing when there are
@@ -84,6 +85,7 @@ export function DeliveryCard({ figures: d, run, rate, stopped }: { figures: Deli
           {d.in_doubt > 0 && <ResolveInDoubt run={run} activity={d.activity} count={d.in_doubt} stopped={stopped} />}
         </Stack>
       </SimpleGrid>
+      {d.engagement && <Engagement activity={d.activity} sent={d.sent} e={d.engagement} />}
     </Card>
   );
 }

@@ -184,6 +184,11 @@ export function RunMonitor() {
             {t('runMonitor.live')}
           </Badge>
         )}
+        {status && (
+          <Anchor component={Link} to={`/runs/${id}/report`} ml="auto">
+            {t('runMonitor.report')}
+          </Anchor>
+        )}
       </Group>
       {!valid && <Alert color="red">{t('runMonitor.badId')}</Alert>}
       {error && <Alert color="red">{t('app.error', { message: error })}</Alert>}
