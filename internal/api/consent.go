@@ -88,3 +88,16 @@ func (s *Server) unsuppress() http.HandlerFunc {
 		return none{}, s.svc.Unsuppress(ctx, req.Channel, req.Address)
 	}, http.StatusNoContent)
 }
+
+// eraseRequest names the profile to erase.
+type eraseRequest struct {
+	Dimension string `json:"dimension"`
+	Key       []any  `json:"key"`
+}
+
+// eraseProfile removes every trace of a profile's messages.
+func (s *Server) eraseProfile() http.HandlerFunc {
+	return handle(s, jsonBody[eraseRequest]("erase request", 1<<16, bodyStrict), func(ctx context.Context, req eraseRequest) (*delivery.Erasure, error) {
+		return s.svc.ProfileErase(ctx, req.Dimension, req.Key)
+	}, http.StatusOK)
+}

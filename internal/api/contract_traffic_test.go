@@ -97,6 +97,9 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	}
 	do("GET", "/api/cron/next?cron=0+9+*+*", "", http.StatusBadRequest)
 
+	if out := do("POST", "/api/profiles/erase", `{"dimension": "customers", "key": [1]}`, http.StatusOK); out["profile_key"] != `{"customer_id":1}` {
+		t.Errorf("an erasure: %v", out)
+	}
 	do("GET", "/api/messages", "", http.StatusOK)
 	do("GET", "/api/keys", "", http.StatusOK)
 	do("GET", "/api/nodes", "", http.StatusOK)

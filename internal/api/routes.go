@@ -109,6 +109,7 @@ func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("GET /api/consent", s.auth(s.getConsent()))
 	s.mux.HandleFunc("PUT /api/consent", s.auth(s.setConsent()))
 	s.mux.HandleFunc("POST /api/consent/import", s.auth(s.importConsent))
+	s.mux.HandleFunc("POST /api/profiles/erase", s.auth(s.eraseProfile()))
 	s.mux.HandleFunc("GET /api/suppressions", s.auth(s.listSuppressions()))
 	s.mux.HandleFunc("POST /api/suppressions", s.auth(s.suppress()))
 	s.mux.HandleFunc("DELETE /api/suppressions", s.auth(s.unsuppress()))

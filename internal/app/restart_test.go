@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,7 +27,12 @@ func TestRestartRightAfterKill(t *testing.T) {
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	// Not reaped yet: the dead process keeps its pid until Wait.
+	// SIGKILL is delivered asynchronously: under load the process may live
+	// a few milliseconds more, holding its lock. Wait until it is dead —
+	// a zombie, not reaped: the dead process keeps its pid until Wait.
+	for deadline := time.Now().Add(10 * time.Second); !zombie(first.Process.Pid) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	second, c, exited := serveUntilUp(t, bin, dir, &logs)
 	first.Wait()
 	if h, err := c.Health(t.Context()); err != nil || h.PID != second.Process.Pid {
@@ -72,4 +78,17 @@ func serveUntilUp(t *testing.T, bin, dir string, logs *processLogs) (*exec.Cmd, 
 	}
 	t.Fatalf("the server did not start:\n%s", logs.String())
 	return nil, nil, nil
+}
+
+// zombie reports whether a process has died but not been reaped (Linux's
+// /proc; elsewhere it says yes at once, as the test did before).
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
 }

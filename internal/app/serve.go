@@ -14,7 +14,6 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/api"
 	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
-	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -102,7 +101,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	}
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge,
-		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces()})
+		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention})
 	// Last before the store closes: the imports running in the background
 	// end interrupted, and record it.
 	defer svc.Close()
@@ -169,7 +168,7 @@ func startWork(g *cli.Globals, s *store.Store, svc *service.Local) (sup *supervi
 	sup = newSupervisor(g.Log())
 	var work sync.WaitGroup
 	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
-	work.Go(func() { housekeeping(workCtx, s, eng, g.Log()) })
+	work.Go(func() { housekeeping(workCtx, s, svc, g.Log()) })
 	work.Go(func() {
 		sup.run(workCtx, part{name: "dispatcher",
 			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
@@ -261,7 +260,8 @@ func loadDemoIfEmpty(ctx context.Context, g *cli.Globals, s *store.Store, custom
 // working tables of runs past their retention. On a shared store
 // (PostgreSQL) it also marks the imports of nodes that died interrupted, as
 // a node starting does: the others may run for weeks.
-func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *slog.Logger) {
+func housekeeping(ctx context.Context, s *store.Store, svc *service.Local, log *slog.Logger) {
+	eng := svc.Engine()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastCleanup := time.Time{}
@@ -280,6 +280,11 @@ func housekeeping(ctx context.Context, s *store.Store, eng *engine.Engine, log *
 				log.Error("clean up working tables", "err", err)
 			} else if n > 0 {
 				log.Info("working tables of finished runs dropped", "runs", n)
+			}
+			if n, err := svc.ForgetEvents(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Error("forget old events", "err", err)
+			} else if n > 0 {
+				log.Info("events past their retention removed", "events", n)
 			}
 			if s.Describe().Shared {
 				if n, err := service.MarkInterrupted(ctx, s); err != nil && ctx.Err() == nil {

@@ -24,6 +24,7 @@ type trackFlags struct {
 	SESTopics        []string      `name:"ses-topic-arn" env:"FANFARE_SES_TOPIC_ARNS" help:"The SNS topics of SES notifications accepted at POST /callbacks/email/ses (none: the endpoint is off)."`
 	SoftBounceCount  int           `name:"soft-bounce-count" env:"FANFARE_SOFT_BOUNCE_COUNT" default:"3" help:"Soft bounces of an address that suppress it (0: never)."`
 	SoftBounceWithin time.Duration `name:"soft-bounce-within" env:"FANFARE_SOFT_BOUNCE_WITHIN" default:"360h" help:"The span the soft bounces are counted over."`
+	EventRetention   time.Duration `name:"event-retention" env:"FANFARE_EVENT_RETENTION" default:"9480h" help:"How long opens, clicks, bounces and other events are kept (9480h: 395 days; 0: for ever)."`
 }
 
 // tracking reads the machines file and the webhooks' keys.

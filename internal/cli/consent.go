@@ -55,7 +55,7 @@ func (c *ConsentShowCmd) Run(ctx context.Context, g *Globals) error {
 // ConsentSetCmd records a profile's consent for a channel.
 type ConsentSetCmd struct {
 	Dimension string   `required:"" help:"The targeting dimension of the profile (customers)."`
-	Channel   string   `required:"" enum:"email,sms,push" help:"email, sms or push."`
+	Channel   string   `required:"" enum:"email,sms,push,tracking" help:"email, sms, push, or tracking (the consent to tracking opens and clicks)."`
 	Status    string   `required:"" enum:"opt_in,opt_out" help:"opt_in or opt_out."`
 	Source    string   `default:"cli" help:"Where the consent came from."`
 	Key       []string `arg:"" help:"The profile's key values, in key order."`

@@ -439,3 +439,13 @@ func (c *Client) RunReport(ctx context.Context, id int64, by string) (*delivery.
 	}
 	return &res, nil
 }
+
+// ProfileErase removes every trace of a profile's messages.
+func (c *Client) ProfileErase(ctx context.Context, dimension string, key []any) (*delivery.Erasure, error) {
+	var res delivery.Erasure
+	body := map[string]any{"dimension": dimension, "key": key}
+	if err := c.call(ctx, http.MethodPost, "/api/profiles/erase", nil, jsonBody(body), "application/json", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

@@ -52,7 +52,7 @@ func SetConsent(ctx context.Context, s *store.Store, dimension, profileKey, ch, 
 	if status != OptIn && status != OptOut {
 		return fmt.Errorf("consent status must be %q or %q", OptIn, OptOut)
 	}
-	if err := channel.CheckName(ch); err != nil {
+	if err := checkConsentName(ch); err != nil {
 		return err
 	}
 	r := store.ConsentRecord{Dimension: dimension, ProfileKey: profileKey, Channel: ch, Status: status, Source: source, UpdatedAt: at}
@@ -324,4 +324,19 @@ func DeactivateDevices(ctx context.Context, s *store.Store, dimension string, to
 		return 0, fmt.Errorf("deactivate the devices of dead tokens: %w", err)
 	}
 	return n, nil
+}
+
+// ConsentTracking is the consent purpose of tracking: a profile opted out
+// of it gets its emails without tracking links or pixel.
+const ConsentTracking = "tracking"
+
+// checkConsentName checks what a consent is for: a channel, or tracking.
+func checkConsentName(ch string) error {
+	if ch == ConsentTracking {
+		return nil
+	}
+	if err := channel.CheckName(ch); err != nil {
+		return fmt.Errorf("%w (or %s, the consent to tracking)", err, ConsentTracking)
+	}
+	return nil
 }

@@ -117,3 +117,32 @@ func RecordFeedback(ctx context.Context, s *store.Store, reports []Feedback, sof
 	}
 	return recorded, unknown, nil
 }
+
+// Erasure says what erasing a profile removed.
+type Erasure struct {
+	Dimension  string `json:"dimension"`
+	ProfileKey string `json:"profile_key"`
+	// Messages counts the messages whose events, sandbox copies and
+	// outbox rows were removed.
+	Messages int64 `json:"messages"`
+}
+
+// EraseProfile removes every trace of a profile's messages, at once: their
+// events (opens, clicks, bounces…), the sandbox's copies and their outbox
+// rows. Its consent and a suppressed address stay: they are what keeps
+// the profile from being sent to.
+func EraseProfile(ctx context.Context, s *store.Store, dimension string, key []any) (*Erasure, error) {
+	pk, err := ProfileKeyOf(ctx, s, dimension, key)
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	err = s.InTx(ctx, func(tx *store.Tx) error {
+		n, err = s.Outbox().On(tx).Erase(ctx, dimension, pk)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erase the profile's messages: %w", err)
+	}
+	return &Erasure{Dimension: dimension, ProfileKey: pk, Messages: n}, nil
+}

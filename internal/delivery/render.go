@@ -109,9 +109,10 @@ type preparedActivity struct {
 // them. A row whose activity or recipient cannot be loaded fails alone.
 func (r *CampaignRenderer) Load(ctx context.Context, rows []Row) RenderFunc {
 	type loaded struct {
-		p   *preparedActivity
-		c   message.Context
-		err error
+		p         *preparedActivity
+		c         message.Context
+		untracked bool // the recipient opted out of tracking
+		err       error
 	}
 	out := make([]loaded, len(rows))
 	groups := map[string][]int{}
@@ -140,6 +141,11 @@ func (r *CampaignRenderer) Load(ctx context.Context, rows []Row) RenderFunc {
 				out[i].err = err
 			}
 		}
+		untracked, err := r.untracked(ctx, p, rows, idx)
+		if err != nil {
+			fail(idx, err)
+			continue
+		}
 		target, err := r.target(ctx, p, keys)
 		if err != nil {
 			fail(idx, err)
@@ -155,18 +161,35 @@ func (r *CampaignRenderer) Load(ctx context.Context, rows []Row) RenderFunc {
 			if !ok && out[i].err == nil {
 				out[i].err = fmt.Errorf("the recipient %s is no longer in %s", rows[i].Recipient, p.dim.Name)
 			}
-			out[i].c = c
+			out[i].c, out[i].untracked = c, untracked[rows[i].Recipient]
 		}
 	}
 	return func(i int) (*channel.Message, error) {
 		if out[i].err != nil {
 			return nil, out[i].err
 		}
-		return r.render(ctx, out[i].p, rows[i], out[i].c)
+		return r.render(ctx, out[i].p, rows[i], out[i].c, out[i].untracked)
 	}
 }
 
-func (r *CampaignRenderer) render(ctx context.Context, p *preparedActivity, row Row, c message.Context) (*channel.Message, error) {
+// untracked returns the recipients of a group of rows who opted out of
+// tracking (consent purpose "tracking"), when the activity tracks.
+func (r *CampaignRenderer) untracked(ctx context.Context, p *preparedActivity, rows []Row, idx []int) (map[string]bool, error) {
+	if p.tracking == TrackOff || p.tracking == "" {
+		return nil, nil
+	}
+	keys := make([]string, len(idx))
+	for j, i := range idx {
+		keys[j] = rows[i].Recipient
+	}
+	out, err := r.Store.Consent().OptedOut(ctx, ConsentTracking, p.dim.Name, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read tracking consent: %w", err)
+	}
+	return out, nil
+}
+
+func (r *CampaignRenderer) render(ctx context.Context, p *preparedActivity, row Row, c message.Context, untracked bool) (*channel.Message, error) {
 	m := &channel.Message{ID: row.MessageID, Seq: row.Seq, Channel: row.Channel, To: row.Address, Platform: row.Platform}
 	link := ""
 	if p.unsubscribe && r.PublicURL != "" && r.Links != nil {
@@ -183,7 +206,9 @@ func (r *CampaignRenderer) render(ctx context.Context, p *preparedActivity, row 
 		m.Email, err = p.tmpl.RenderEmail(c)
 		if err == nil {
 			m.Email.UnsubscribeURL = link
-			err = r.track(ctx, p, row, m.Email)
+			if !untracked {
+				err = r.track(ctx, p, row, m.Email)
+			}
 		}
 	case channel.SMS:
 		m.SMS, err = p.tmpl.RenderSMS(c)

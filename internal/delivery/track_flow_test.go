@@ -72,6 +72,11 @@ func TestTrackedOpensAndClicks(t *testing.T) {
 		links := delivery.NewLinks(keyring.New(s))
 		d := delivery.New(delivery.Config{Store: s, Providers: map[string]channel.Provider{channel.Email: p}, Owner: "n1",
 			Renderer: &delivery.CampaignRenderer{Store: s, Links: links, PublicURL: "https://fanfare.example.com/"}})
+		// Bob opted out of tracking: his emails carry neither tracking
+		// links nor a pixel.
+		if err := delivery.SetConsent(ctx, s, "customers", `{"customer_id":2}`, delivery.ConsentTracking, delivery.OptOut, "test", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 		drain(t, d)
 		rec := delivery.NewRecorder(s, slog.New(slog.DiscardHandler))
 		later := time.Now().Add(time.Minute)
@@ -92,6 +97,10 @@ func TestTrackedOpensAndClicks(t *testing.T) {
 				}
 			case c.Message.To == "ann@example.com" && e.Subject == "Hello":
 				annAnon = e.HTML
+			case c.Message.To == "bob@example.com":
+				if strings.Contains(e.HTML, "/t/") || strings.Contains(e.Text, "/t/") {
+					t.Errorf("an email to someone who opted out of tracking is tracked: %s", e.HTML)
+				}
 			case e.Subject == "Your receipt":
 				if !strings.Contains(e.HTML, `href="https://shop.example/receipt"`) || strings.Contains(e.HTML, "/t/") {
 					t.Errorf("a transactional email was tracked: %s", e.HTML)

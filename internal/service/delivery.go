@@ -113,3 +113,9 @@ type SuppressionRequest struct {
 	Address string `json:"address"`
 	Reason  string `json:"reason,omitempty"`
 }
+
+// ProfileErase removes every trace of a profile's messages (events,
+// sandbox copies, outbox rows); its consent and suppressions stay.
+func (l *Local) ProfileErase(ctx context.Context, dimension string, key []any) (*delivery.Erasure, error) {
+	return delivery.EraseProfile(ctx, l.store, dimension, key)
+}

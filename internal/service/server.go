@@ -63,3 +63,12 @@ func (l *Local) TrackHit(ctx context.Context, token string, h delivery.Hit) (del
 func (l *Local) EmailFeedback(ctx context.Context, reports []delivery.Feedback) (recorded, unknown int, err error) {
 	return delivery.RecordFeedback(ctx, l.store, reports, l.softBounces)
 }
+
+// ForgetEvents removes the events older than the retention period (none
+// when it is 0).
+func (l *Local) ForgetEvents(ctx context.Context, now time.Time) (int64, error) {
+	if l.eventRetention <= 0 {
+		return 0, nil
+	}
+	return l.store.Events().Forget(ctx, now.Add(-l.eventRetention))
+}

@@ -129,6 +129,8 @@ type Service interface {
 
 	ImportConsent(ctx context.Context, dimension, source string, r io.Reader) (*delivery.ConsentImport, error)
 	Consent(ctx context.Context, dimension string, key []any) (*delivery.ProfileConsent, error)
+	// ProfileErase removes every trace of a profile's messages.
+	ProfileErase(ctx context.Context, dimension string, key []any) (*delivery.Erasure, error)
 	// SetConsent records a profile's consent (source defaults to the
 	// caller's kind: "api" or "cli").
 	SetConsent(ctx context.Context, dimension string, key []any, ch, status, source string) (*ConsentSet, error)
@@ -181,6 +183,8 @@ type Config struct {
 	// SoftBounces is when soft bounces suppress an address (the default
 	// policy when zero).
 	SoftBounces delivery.SoftBouncePolicy
+	// EventRetention is how long tracking events are kept (0: for ever).
+	EventRetention time.Duration
 }
 
 // NoPublicURL is where unsubscribe links point when no public URL is
@@ -203,9 +207,10 @@ type Local struct {
 	disp      *delivery.Dispatcher
 	recorder  *delivery.Recorder
 	// softBounces is when soft bounces suppress an address.
-	softBounces delivery.SoftBouncePolicy
-	limits      ingest.Limits
-	jobs        *jobs
+	softBounces    delivery.SoftBouncePolicy
+	eventRetention time.Duration
+	limits         ingest.Limits
+	jobs           *jobs
 	// importReader, when set, wraps the file a background import reads
 	// (tests slow it down).
 	importReader func(ctx context.Context, r io.Reader) io.Reader
@@ -234,7 +239,7 @@ func New(cfg Config) *Local {
 		l.recorder.Machines = cfg.TrackMachines
 	}
 	l.recorder.KeepClient = cfg.TrackKeepClient
-	l.softBounces = cfg.SoftBounces
+	l.softBounces, l.eventRetention = cfg.SoftBounces, cfg.EventRetention
 	if l.softBounces == (delivery.SoftBouncePolicy{}) {
 		l.softBounces = delivery.DefaultSoftBounces
 	}

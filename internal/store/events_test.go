@@ -114,3 +114,20 @@ func TestEventSeriesAndDomains(t *testing.T) {
 		}
 	})
 }
+
+func TestEventsForget(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		old, recent := runT0.Add(-400*24*time.Hour), runT0
+		if err := s.Events().Append(ctx, []store.EventRecord{{At: old, Type: "open", RunID: 1, Activity: "m"}, {At: recent, Type: "open", RunID: 1, Activity: "m"}}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Events().Forget(ctx, runT0.Add(-395*24*time.Hour)); err != nil || n != 1 {
+			t.Fatalf("Forget = %d, %v", n, err)
+		}
+		if c, _ := s.Events().Counts(ctx, 1); len(c) != 1 || c[0].Total != 1 {
+			t.Fatalf("left: %+v", c)
+		}
+	})
+}

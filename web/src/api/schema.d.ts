@@ -3908,8 +3908,11 @@ export interface paths {
                     "application/json": {
                         dimension?: string;
                         key?: unknown[];
-                        /** @enum {string} */
-                        channel?: "email" | "sms" | "push";
+                        /**
+                         * @description a channel, or tracking: the consent to tracking opens and clicks (an opted-out profile's emails carry no tracking links or pixel)
+                         * @enum {string}
+                         */
+                        channel?: "email" | "sms" | "push" | "tracking";
                         /** @enum {string} */
                         status?: "opt_in" | "opt_out";
                         source?: string;
@@ -5593,6 +5596,91 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a profile's messages: their events (opens, clicks, bounces…), the sandbox's copies and their outbox rows, whose ids hold the profile's key; its consent and suppressed addresses stay (they keep it from being sent to) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dimension: string;
+                        /** @description the profile's key values, in key order */
+                        key: unknown[];
+                    };
+                };
+            };
+            responses: {
+                /** @description what was erased */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dimension: string;
+                            profile_key: string;
+                            messages: number;
+                        };
+                    };
+                };
+                /** @description an unknown dimension or a key of the wrong shape (bad_request, reason invalid_key) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description the body is larger than this endpoint's limit (details.limit_bytes) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

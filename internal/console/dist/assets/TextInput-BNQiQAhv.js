@@ -1,1 +1,0 @@
-import{Ft as e,Lt as t,Ot as n,Z as r}from"./index-BRSuwC-u.js";var i=t(),a=n(t=>{let n=e([`Input`,`InputWrapper`,`TextInput`],null,t);return(0,i.jsx)(r,{component:`input`,...n,__staticSelector:`TextInput`})});a.classes=r.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};

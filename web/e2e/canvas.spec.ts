@@ -1,0 +1,260 @@
+import { parse } from 'yaml';
+import { seriousViolations } from './axe';
+import { big, connectPorts, edge, getDraft, node, openCanvas, putDraft, saveCampaign, setYaml, showView, spring, yamlText } from './campaigns';
+import { expect, test } from './fixtures';
+
+// The campaign canvas (/campaigns/:name/edit) driven as a marketer would:
+// the graph of a document, the palette, connections, undo and redo, the
+// YAML view, the problems as you edit, the autosaved draft, a simulation
+// with counts on every edge, and a large campaign's opening time.
+
+const unique = (base: string) => `${base}-${Date.now().toString(36)}`;
+
+type Doc = { activities: Record<string, { type: string }>; transitions?: string[]; layout?: Record<string, { x: number; y: number }> };
+
+test('a campaign opens on its canvas; an activity added from the palette and connected is undone, redone and in the YAML', async ({ page, signIn, consoleErrors }) => {
+  await signIn();
+  const name = unique('canvas-edit');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  await expect(page.locator('.react-flow__edge')).toHaveCount(10);
+  await expect(edge(page, 'groups', 'vip', 'mail_vip')).toBeVisible();
+  // The split's named ports: its subsets and its remainder.
+  for (const port of ['control', 'vip', 'remainder']) await expect(node(page, 'groups').locator(`.react-flow__handle.source[data-handleid="${port}"]`)).toHaveCount(1);
+  await expect(page.getByTestId('problem-list')).toContainText('None: the campaign is valid.');
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // Added by a click (the keyboard's way); the new activity is selected.
+  await page.getByRole('button', { name: 'Add activity: fork' }).click();
+  await expect(node(page, 'fork_1')).toBeVisible();
+  await expect(page.getByTestId('side-panel')).toContainText('fork_1');
+  // Its output must feed something: the server says so on the activity.
+  await expect(page.getByTestId('problems-fork_1')).toBeVisible();
+  await connectPorts(page, 'keep', 'out', 'fork_1');
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Undo', exact: true }).click();
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toHaveCount(0);
+  await page.keyboard.press('ControlOrMeta+Shift+Z');
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+  await page.keyboard.press('ControlOrMeta+Z');
+  await page.keyboard.press('ControlOrMeta+Z');
+  await expect(node(page, 'fork_1')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Redo', exact: true }).click();
+  await page.getByRole('button', { name: 'Redo', exact: true }).click();
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+
+  // Dragged from the palette onto the canvas.
+  await page.getByRole('button', { name: 'Add activity: end' }).dragTo(page.locator('.react-flow__pane'), { targetPosition: { x: 60, y: 60 } });
+  await expect(node(page, 'end_1')).toBeVisible();
+  // Deleted by the panel's button.
+  await page.getByTestId('side-panel').getByRole('button', { name: 'Delete' }).click();
+  await expect(node(page, 'end_1')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Undo', exact: true }).click();
+  await expect(node(page, 'end_1')).toBeVisible();
+  await page.getByRole('button', { name: 'Undo', exact: true }).click();
+  await expect(node(page, 'end_1')).toHaveCount(0);
+
+  // Delete from the keyboard, then back.
+  await node(page, 'fork_1').click();
+  await page.keyboard.press('Delete');
+  await expect(node(page, 'fork_1')).toHaveCount(0);
+  await page.keyboard.press('ControlOrMeta+Z');
+  await expect(edge(page, 'keep', 'out', 'fork_1')).toBeVisible();
+  // Copy and paste: new ids, the transition between the copies kept.
+  await node(page, 'keep').click();
+  await node(page, 'fork_1').click({ modifiers: ['ControlOrMeta'] });
+  await page.keyboard.press('ControlOrMeta+C');
+  await page.keyboard.press('ControlOrMeta+V');
+  await expect(node(page, 'save_audience_1')).toBeVisible();
+  await expect(edge(page, 'save_audience_1', 'out', 'fork_2')).toBeVisible();
+
+  await showView(page, 'YAML');
+  await expect(page.locator('.cm-content')).toBeVisible();
+  const doc = parse(await yamlText(page)) as Doc;
+  expect(doc.activities.fork_1).toEqual({ type: 'fork' });
+  expect(doc.activities.save_audience_1).toEqual(doc.activities.keep);
+  expect(doc.transitions).toContain('keep -> fork_1');
+  expect(doc.transitions).toContain('save_audience_1 -> fork_2');
+  expect(doc.layout?.fork_1).toBeDefined();
+  // The changes against the saved version, marked in the text.
+  await page.getByRole('switch', { name: 'Show changes against version 1' }).check();
+  await expect(page.locator('.cm-changedLine').first()).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  // Exported as a file of the same text.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export' }).click();
+  expect((await download).suggestedFilename()).toBe(`${name}.yaml`);
+
+  // Moving an activity writes the layout, in whole numbers, of every
+  // activity (the document had none: the canvas had laid it out).
+  await showView(page, 'Canvas');
+  const box = await node(page, 'done').boundingBox();
+  if (!box) throw new Error('done is not on screen');
+  await page.mouse.move(box.x + 20, box.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 47, box.y + 33, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await expect
+    .poll(async () => {
+      const layout = (parse((await getDraft(page.request, name)).document) as Doc).layout ?? {};
+      return Object.keys(layout).length === Object.keys(doc.activities).length && Object.values(layout).every((p) => Number.isInteger(p.x) && Number.isInteger(p.y));
+    })
+    .toBe(true);
+  // The server's answers about problems (400) are the only errors.
+  expect(consoleErrors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+});
+
+const cycle = (name: string) => `name: ${name}
+dimension: customers
+activities:
+  start: {type: start}
+  everyone: {type: build_audience, query: all}
+  spread: {type: fork}
+  gather: {type: and_join}
+  mail: {type: email, from: 'Shop <shop@example.com>', html: '<p>Hi {{ unsubscribe_url }}</p>'}
+transitions:
+  - start -> everyone
+  - everyone -> gather
+  - gather -> spread
+  - spread -> gather
+  - spread -> mail
+`;
+
+// The cycle gone: what is left is the email's missing subject (the
+// server checks settings once the graph holds).
+const fixed = (name: string) =>
+  cycle(name)
+    .replace('  gather: {type: and_join}\n', '')
+    .replace('  - everyone -> gather\n  - gather -> spread\n  - spread -> gather\n', '  - everyone -> spread\n');
+
+test('the validation list shows a cycle and a missing subject on their activities, and a problem selects its activity', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-problems');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  // Imported from a file.
+  await page.locator('input[type="file"]').setInputFiles({ name: 'cycle.yaml', mimeType: 'application/yaml', buffer: Buffer.from(cycle(name)) });
+  await expect(node(page, 'gather')).toBeVisible();
+  const list = page.getByTestId('problem-list');
+  await expect(list.locator('[data-activity="gather"]')).toContainText('cycle: gather -> spread -> gather');
+  await expect(node(page, 'gather')).toHaveAttribute('data-problems', '1');
+  // Publishing is refused with the list.
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await expect(page.getByTestId('refused')).toContainText('cycle: gather -> spread -> gather');
+
+  // The cycle broken, the email's missing subject shows on the email.
+  await showView(page, 'YAML');
+  await setYaml(page, fixed(name));
+  await showView(page, 'Canvas');
+  await expect(list.locator('[data-activity="mail"]')).toContainText('activities.mail.subject');
+  await expect(list.locator('[data-activity="gather"]')).toHaveCount(0);
+  await list.locator('[data-activity="mail"]').click();
+  await expect(page.getByTestId('side-panel')).toContainText('mail');
+  await expect(node(page, 'mail')).toHaveAttribute('data-problems', '1');
+  await expect(page.locator('.react-flow__node.selected')).toHaveAttribute('data-id', 'mail');
+});
+
+test('the draft autosaves: an edit, and then a YAML that does not parse, survive a reload', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-draft');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  await page.getByRole('button', { name: 'Add activity: wait' }).click();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await expect.poll(async () => (await getDraft(page.request, name)).document).toContain('wait_1');
+  await page.reload();
+  await openCanvas(page, name, 11);
+
+  await showView(page, 'YAML');
+  const broken = `${await yamlText(page)}\n  oops: [unclosed\n`;
+  await setYaml(page, broken);
+  await expect(page.getByTestId('parse-error')).toBeVisible();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await page.reload();
+  await showView(page, 'YAML');
+  await expect(page.getByTestId('parse-error')).toBeVisible();
+  expect(await yamlText(page)).toBe(broken);
+});
+
+test('two people on one draft: a stale autosave is refused and the editor chooses theirs or overwrites', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-conflict');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  // Someone else saves the draft meanwhile.
+  await putDraft(page.request, name, spring(name).replace('type: end', 'type: end\n    label: Theirs'));
+  await page.getByRole('button', { name: 'Add activity: wait' }).click();
+  const conflict = page.getByTestId('conflict');
+  await expect(conflict).toBeVisible();
+  await expect(page.getByTestId('save-status')).toHaveText('Someone else saved');
+  await conflict.getByRole('button', { name: 'Reload theirs' }).click();
+  await expect(node(page, 'done')).toContainText('Theirs');
+  await expect(node(page, 'wait_1')).toHaveCount(0);
+  await expect(conflict).toHaveCount(0);
+  // Again, and this time ours wins.
+  await putDraft(page.request, name, spring(name));
+  await page.getByRole('button', { name: 'Add activity: fork' }).click();
+  await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  const stored = parse((await getDraft(page.request, name)).document) as Doc;
+  expect(stored.activities.fork_1).toEqual({ type: 'fork' });
+});
+
+test('simulate shows on every edge the count of GET /api/runs/{id}; an edge shows its rows', async ({ page, signIn }) => {
+  test.setTimeout(240_000);
+  await signIn();
+  const name = unique('canvas-simulate');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  // An edit first: simulate saves the draft as a version, then runs it.
+  await page.getByRole('button', { name: 'Tidy up' }).click();
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  const link = page.getByTestId('run-link');
+  await expect(link).toBeVisible();
+  const runId = Number((await link.getAttribute('href'))?.split('/').pop());
+  await expect(node(page, 'done')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  const res = await page.request.get(`/api/runs/${runId}`);
+  expect(res.status()).toBe(200);
+  const status = (await res.json()) as { transitions: { from: string; output: string; to: string; count?: number }[] };
+  expect(status.transitions.length).toBe(10);
+  for (const t of status.transitions) {
+    const label = edge(page, t.from, t.output, t.to).locator('.react-flow__edge-text');
+    await expect(label, `${t.from}.${t.output} -> ${t.to}`).toHaveText(new Intl.NumberFormat('en-US').format(t.count ?? 0));
+  }
+  // The vip edge's rows, with the enrichment columns, and a breakdown.
+  await edge(page, 'groups', 'vip', 'mail_vip').click({ force: true });
+  const drawer = page.getByRole('dialog', { name: 'groups.vip → mail_vip' });
+  await expect(drawer.getByTestId('edge-rows')).toContainText('spent_365d');
+  await drawer.getByLabel('Count the values of').click();
+  await page.getByRole('option', { name: 'tier', exact: true }).click();
+  await expect(drawer.getByTestId('edge-breakdown')).toContainText(/gold|platinum/);
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('a 100-activity campaign opens fast (timings logged)', async ({ page, signIn, store }) => {
+  await signIn();
+  const name = unique('canvas-big');
+  await saveCampaign(page.request, big(name));
+  await page.goto('/campaigns');
+  const t0 = await page.evaluate(() => performance.now());
+  await page.evaluate((n) => {
+    window.history.pushState({}, '', `/campaigns/${n}/edit`);
+    window.dispatchEvent(new PopStateEvent('popstate'));
+  }, name);
+  await expect(page.locator('.react-flow__node')).toHaveCount(100);
+  await expect(node(page, 'end_49')).toBeVisible();
+  const rendered = await page.evaluate(() => performance.now());
+  await node(page, 'aud_25').click();
+  await expect(page.getByTestId('side-panel')).toContainText('aud_25');
+  const interactive = await page.evaluate(() => performance.now());
+  console.log(`canvas 100 activities (${store}): first render ${Math.round(rendered - t0)} ms, interactive ${Math.round(interactive - t0)} ms after navigation`);
+  // A full page load too: the canvas's code fetched and parsed.
+  await page.goto(`/campaigns/${name}/edit`);
+  await expect(page.locator('.react-flow__node')).toHaveCount(100);
+  const cold = await page.evaluate(() => performance.now());
+  console.log(`canvas 100 activities (${store}): first render after a full page load ${Math.round(cold)} ms from navigation start`);
+  expect(rendered - t0).toBeLessThan(10_000);
+});

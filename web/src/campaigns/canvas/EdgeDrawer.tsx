@@ -1,0 +1,106 @@
+import { Alert, Anchor, Drawer, Loader, ScrollArea, Select, Stack, Table, Text } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { api, must } from '../../api/client';
+import { formatCount } from '../../format';
+import type { Transition } from '../doc';
+
+const LIMIT = 50;
+
+const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+interface Props {
+  runId: number;
+  edge?: Transition & { count?: number };
+  onClose: () => void;
+}
+
+/** EdgeDrawer shows the first rows a transition carried in a run, with the
+ * enrichment columns, and the count of each value of a chosen column among
+ * them. */
+export function EdgeDrawer({ runId, edge, onClose }: Props) {
+  const { t } = useTranslation();
+  const [by, setBy] = useState<string | null>(null);
+  const rows = useQuery({
+    queryKey: ['run-preview', runId, edge?.from, edge?.output],
+    enabled: !!edge,
+    queryFn: async ({ signal }) =>
+      must(await api.GET('/api/runs/{id}/preview', { params: { path: { id: runId }, query: { activity: edge!.from, port: edge!.output, limit: LIMIT } }, signal })),
+  });
+  const columns = useMemo(() => rows.data?.columns ?? [], [rows.data]);
+  const breakdown = useMemo(() => {
+    const i = by ? columns.indexOf(by) : -1;
+    if (i < 0) return [];
+    const counts = new Map<string, number>();
+    for (const r of rows.data?.rows ?? []) {
+      const v = cell((r as unknown[])[i]);
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  }, [by, columns, rows.data]);
+  const title = edge ? t('canvas.edgeTitle', { from: edge.from, output: edge.output, to: edge.to }) : '';
+  return (
+    <Drawer opened={!!edge} onClose={onClose} position="right" size="xl" title={title} closeButtonProps={{ 'aria-label': t('canvas.close') }}>
+      {edge && (
+        <Stack>
+          <Text size="sm">
+            {edge.count !== undefined ? t('canvas.edgeCount', { count: edge.count, formatted: formatCount(edge.count) }) : t('canvas.edgeNoCount')}
+          </Text>
+          <Anchor component={Link} to={`/runs/${runId}`} size="sm">
+            {t('canvas.openMonitor', { id: runId })}
+          </Anchor>
+          {rows.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
+          {rows.error && <Alert color="gray">{t('canvas.previewNone', { message: rows.error.message })}</Alert>}
+          {rows.data && (
+            <>
+              <Select label={t('canvas.breakdownBy')} placeholder={t('canvas.breakdownNone')} data={columns} value={by} onChange={setBy} clearable searchable />
+              {breakdown.length > 0 && (
+                <Table withTableBorder fz="xs" aria-label={t('canvas.breakdownLabel', { column: by })} data-testid="edge-breakdown">
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>{by}</Table.Th>
+                      <Table.Th>{t('canvas.rows')}</Table.Th>
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {breakdown.map(([v, n]) => (
+                      <Table.Tr key={v}>
+                        <Table.Td>{v === '' ? t('canvas.noValue') : v}</Table.Td>
+                        <Table.Td>{formatCount(n)}</Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              )}
+              <Text size="xs" c="dimmed">
+                {t('canvas.previewOf', { count: rows.data.rows?.length ?? 0 })}
+              </Text>
+              <ScrollArea type="auto" viewportProps={{ tabIndex: 0 }}>
+                <Table striped withTableBorder fz="xs" aria-label={t('canvas.previewLabel')} data-testid="edge-rows">
+                  <Table.Thead>
+                    <Table.Tr>
+                      {columns.map((c) => (
+                        <Table.Th key={c}>{c}</Table.Th>
+                      ))}
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {(rows.data.rows ?? []).map((r, i) => (
+                      <Table.Tr key={i}>
+                        {(r as unknown[]).map((v, j) => (
+                          <Table.Td key={j}>{cell(v)}</Table.Td>
+                        ))}
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </ScrollArea>
+            </>
+          )}
+        </Stack>
+      )}
+    </Drawer>
+  );
+}
