@@ -1,4 +1,4 @@
-import { Alert, Badge, Group, List, SegmentedControl, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, List, SegmentedControl, Stack, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useMemo, useState, type JSX, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -110,12 +110,13 @@ export function ActivityPanel({ campaign, id, doc, types, problems, onChange, on
       {/* Keyed by the activity: another one selected starts afresh (its
           editors' modes, the profile previewed). */}
       <Stack key={`${id}:${type}`} gap="sm" component="section" aria-labelledby="panel-title" data-testid="activity-panel">
-        <Group justify="space-between" wrap="nowrap">
-          <Title order={3} size="h4" id="panel-title">
-            {t('panel.title', { id })}
+        {/* The canvas shows the activity's type and id above the panel:
+            the heading names the region for assistive technology only. */}
+        <VisuallyHidden>
+          <Title order={3} id="panel-title">
+            {t('panel.title', { id, type: typeName })}
           </Title>
-          <Badge variant="light">{typeName}</Badge>
-        </Group>
+        </VisuallyHidden>
         <Rename key={id} id={id} doc={doc} onRename={onRename} />
         <TextInput
           label={t('panel.label')}

@@ -121,7 +121,7 @@ export function Field({ name, schema, path, required }: FieldProps) {
       return <ObjectList name={name} label={label} schema={schema} path={path} required={required} />;
     case 'object':
       return (
-        <Fieldset legend={label} variant="filled">
+        <Fieldset legend={label} variant="filled" p="xs">
           {description && (
             <Text size="xs" c="dimmed" mb="xs">
               {description}
@@ -173,7 +173,7 @@ function ObjectList({ name, label, schema, path, required }: { name: string; lab
     return typeof n === 'string' && n ? n : t('panel.item', { n: i + 1 });
   };
   return (
-    <Fieldset legend={label} variant="filled" data-testid={`list-${name}`}>
+    <Fieldset legend={label} variant="filled" p="xs" data-testid={`list-${name}`}>
       <Stack gap="xs">
         {schema.description && (
           <Text size="xs" c="dimmed">
@@ -181,7 +181,7 @@ function ObjectList({ name, label, schema, path, required }: { name: string; lab
           </Text>
         )}
         {items.map((v, i) => (
-          <Paper key={i} withBorder p="xs" role="group" aria-label={t('panel.itemOf', { list: label, item: itemName(v, i) })}>
+          <Paper key={i} withBorder p={8} role="group" aria-label={t('panel.itemOf', { list: label, item: itemName(v, i) })}>
             <Group justify="space-between" mb={4} wrap="nowrap">
               <Text size="sm" fw={600}>
                 {itemName(v, i)}
@@ -239,7 +239,7 @@ export function MapField({ label, description, path, schema, choices }: { label:
   const strings = typeof schema.additionalProperties === 'object' && schema.additionalProperties.type === 'string';
   const write = (next: [string, unknown][]) => env.set(path, next.length > 0 ? Object.fromEntries(next) : undefined);
   return (
-    <Fieldset legend={label} variant="filled">
+    <Fieldset legend={label} variant="filled" p="xs">
       <Stack gap={6}>
         {description && (
           <Text size="xs" c="dimmed">
