@@ -52,7 +52,11 @@ export function readErrors(details: unknown, id: string): Record<string, Templat
  * edited): debounced, superseded renders aborted. */
 export function usePreview(campaign: string, id: string, doc: CampaignDoc, key: unknown[] | undefined): Preview {
   const [state, setState] = useState<Omit<Preview, 'pending'>>({});
-  const document = useMemo(() => YAML.stringify(doc), [doc]);
+  // The layout never changes a message: moving an activity renders nothing again.
+  const document = useMemo(() => {
+    const { layout: _, ...rest } = doc; // eslint-disable-line @typescript-eslint/no-unused-vars -- left out
+    return YAML.stringify(rest);
+  }, [doc]);
   const reqKey = key ? JSON.stringify({ campaign, id, key, document }) : '';
   useEffect(() => {
     if (reqKey === '') return;
