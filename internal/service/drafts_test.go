@@ -53,6 +53,17 @@ func TestCampaignDrafts(t *testing.T) {
 		if d := got(svc.CampaignDraft(ctx, "hello")).must(t); d.Revision != 0 || d.BaseVersion != 2 {
 			t.Errorf("the draft after its save: %+v", d)
 		}
+		// The versions: newest first, the published one current; one
+		// version's document, to compare a draft with.
+		vs := got(svc.CampaignVersions(ctx, "hello")).must(t)
+		if len(vs) != 2 || vs[0].Version != 2 || vs[0].Current || vs[1].Version != 1 || !vs[1].Current || vs[1].PublishedAt == nil || vs[0].Document != "" {
+			t.Errorf("versions: %+v", vs)
+		}
+		if v := got(svc.CampaignVersion(ctx, "hello", 1)).must(t); v.Document != mailCampaign || !v.Current {
+			t.Errorf("version 1: %+v", v)
+		}
+		_, err = svc.CampaignVersion(ctx, "hello", 9)
+		wantIs(t, "a version that does not exist", err, store.ErrNotFound)
 		_, err = svc.CampaignDraftSave(ctx, "hello", 0)
 		wantIs(t, "saving no draft", err, store.ErrNotFound)
 
