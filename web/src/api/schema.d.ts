@@ -5967,6 +5967,13 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description in lists: the campaign's working draft, when it has one (a campaign that is only a draft so far has latest_version 0) */
+            draft?: {
+                revision: number;
+                /** Format: date-time */
+                updated_at: string;
+                updated_by: string;
+            };
         };
         RunOptions: {
             /** @enum {string} */
