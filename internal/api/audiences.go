@@ -72,19 +72,21 @@ func (s *Server) deleteAudience() http.HandlerFunc {
 	}, http.StatusNoContent)
 }
 
-// versionRequest names a version of a saved audience.
+// versionRequest names a version of a saved audience or a campaign.
 type versionRequest struct {
 	name    string
 	version int64
 }
 
+// pathVersion reads the {name} and {version} path values.
+func pathVersion(r *http.Request) (versionRequest, error) {
+	v, err := pathInt("version", "version")(r)
+	return versionRequest{r.PathValue("name"), v}, err
+}
+
 // deleteAudienceVersion drops an old version of a saved audience.
 func (s *Server) deleteAudienceVersion() http.HandlerFunc {
-	decode := func(r *http.Request) (versionRequest, error) {
-		v, err := pathInt("version", "version")(r)
-		return versionRequest{r.PathValue("name"), v}, err
-	}
-	return handle(s, decode, func(ctx context.Context, v versionRequest) (none, error) {
+	return handle(s, pathVersion, func(ctx context.Context, v versionRequest) (none, error) {
 		return none{}, s.svc.AudienceDeleteVersion(ctx, v.name, v.version)
 	}, http.StatusNoContent)
 }

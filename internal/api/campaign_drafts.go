@@ -78,3 +78,16 @@ func (s *Server) cronNext() http.HandlerFunc {
 		return map[string][]time.Time{"next": next}, err
 	}, http.StatusOK)
 }
+
+func (s *Server) campaignVersions() http.HandlerFunc {
+	return handle(s, pathName, func(ctx context.Context, name string) (map[string][]engine.CampaignVersion, error) {
+		vs, err := s.svc.CampaignVersions(ctx, name)
+		return map[string][]engine.CampaignVersion{"versions": vs}, err
+	}, http.StatusOK)
+}
+
+func (s *Server) campaignVersion() http.HandlerFunc {
+	return handle(s, pathVersion, func(ctx context.Context, req versionRequest) (*engine.CampaignVersion, error) {
+		return s.svc.CampaignVersion(ctx, req.name, req.version)
+	}, http.StatusOK)
+}

@@ -73,6 +73,14 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	do("DELETE", "/api/campaigns/copy", "", http.StatusNoContent)
 	do("GET", "/api/campaigns/copy", "", http.StatusNotFound)
 
+	if out := do("GET", "/api/campaigns/frenchies/versions", "", http.StatusOK); len(out["versions"].([]any)) != 1 {
+		t.Errorf("versions: %v", out)
+	}
+	if out := do("GET", "/api/campaigns/frenchies/versions/1", "", http.StatusOK); out["current"] != true || out["document"] == "" {
+		t.Errorf("version 1: %v", out)
+	}
+	do("GET", "/api/campaigns/frenchies/versions/9", "", http.StatusNotFound)
+
 	// The working draft: read (the latest version as revision 0), stored
 	// unparseable, stale from an old revision, saved as a version.
 	if out := do("GET", "/api/campaigns/frenchies/draft", "", http.StatusOK); out["revision"] != 0.0 || out["parses"] != true {

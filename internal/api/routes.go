@@ -76,6 +76,8 @@ func (s *Server) campaignRoutes() {
 	s.mux.HandleFunc("POST /api/campaigns/{name}/archive", s.auth(s.archiveCampaign()))
 	s.mux.HandleFunc("POST /api/campaigns/{name}/unarchive", s.auth(s.unarchiveCampaign()))
 	s.mux.HandleFunc("DELETE /api/campaigns/{name}", s.auth(s.deleteCampaign()))
+	s.mux.HandleFunc("GET /api/campaigns/{name}/versions", s.auth(s.campaignVersions()))
+	s.mux.HandleFunc("GET /api/campaigns/{name}/versions/{version}", s.auth(s.campaignVersion()))
 	s.mux.HandleFunc("GET /api/campaigns/{name}/draft", s.auth(s.getDraft()))
 	s.mux.HandleFunc("PUT /api/campaigns/{name}/draft", s.auth(s.putDraft()))
 	s.mux.HandleFunc("DELETE /api/campaigns/{name}/draft", s.auth(s.discardDraft()))

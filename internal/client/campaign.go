@@ -449,3 +449,23 @@ func (c *Client) ProfileErase(ctx context.Context, dimension string, key []any) 
 	}
 	return &res, nil
 }
+
+// CampaignVersions lists a campaign's versions.
+func (c *Client) CampaignVersions(ctx context.Context, name string) ([]engine.CampaignVersion, error) {
+	var res struct {
+		Versions []engine.CampaignVersion `json:"versions"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/versions", nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Versions, nil
+}
+
+// CampaignVersion returns one version of a campaign with its document.
+func (c *Client) CampaignVersion(ctx context.Context, name string, version int64) (*engine.CampaignVersion, error) {
+	var res engine.CampaignVersion
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/versions/"+strconv.FormatInt(version, 10), nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -47,6 +48,17 @@ type Campaign struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 	// Document is the latest version's document.
 	Document string `json:"document,omitempty"`
+	// Draft, in lists, is the campaign's working draft when it has one:
+	// a campaign with a draft and no version yet has version 0.
+	Draft *DraftInfo `json:"draft,omitempty"`
+}
+
+// DraftInfo says a campaign has a working draft: its revision, when and
+// by whom it was last saved.
+type DraftInfo struct {
+	Revision  int64     `json:"revision"`
+	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedBy string    `json:"updated_by"`
 }
 
 // Save stores a campaign document: a new campaign, or a new draft version of
@@ -106,10 +118,28 @@ func (e *Engine) List(ctx context.Context) ([]Campaign, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
+	drafts, err := e.store.Campaigns().Drafts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	byName := map[string]*DraftInfo{}
+	for _, d := range drafts {
+		byName[d.Name] = &DraftInfo{Revision: d.Revision, UpdatedAt: d.UpdatedAt, UpdatedBy: d.UpdatedBy}
+	}
 	var out []Campaign
 	for _, r := range rs {
-		out = append(out, campaignOf(r))
+		c := campaignOf(r)
+		c.Draft = byName[c.Name]
+		delete(byName, c.Name)
+		out = append(out, c)
 	}
+	// Campaigns that are only a draft so far.
+	for _, d := range drafts {
+		if info, ok := byName[d.Name]; ok {
+			out = append(out, Campaign{Name: d.Name, Status: StatusDraft, CreatedAt: d.UpdatedAt, UpdatedAt: d.UpdatedAt, Draft: info})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 

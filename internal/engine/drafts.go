@@ -161,3 +161,46 @@ func (e *Engine) SaveDraft(ctx context.Context, name string, revision int64) (*C
 	}
 	return e.Get(ctx, name)
 }
+
+// CampaignVersion is one version of a campaign.
+type CampaignVersion struct {
+	Version     int64      `json:"version"`
+	CreatedAt   time.Time  `json:"created_at"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	// Current says the version is the campaign's published one.
+	Current  bool   `json:"current"`
+	Document string `json:"document,omitempty"`
+}
+
+// Versions lists a campaign's versions, newest first.
+func (e *Engine) Versions(ctx context.Context, name string) ([]CampaignVersion, error) {
+	c, err := e.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := e.store.Campaigns().VersionList(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CampaignVersion, len(rs))
+	for i, r := range rs {
+		out[i] = CampaignVersion{Version: r.Version, CreatedAt: r.CreatedAt, PublishedAt: r.PublishedAt, Current: r.Version == c.PublishedVersion}
+	}
+	return out, nil
+}
+
+// Version returns one version of a campaign with its document.
+func (e *Engine) Version(ctx context.Context, name string, version int64) (*CampaignVersion, error) {
+	c, err := e.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.store.Campaigns().Version(ctx, c.ID, version)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("campaign %q has no version %d: %w", name, version, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &CampaignVersion{Version: version, CreatedAt: r.CreatedAt, PublishedAt: r.PublishedAt, Current: version == c.PublishedVersion, Document: r.Document}, nil
+}

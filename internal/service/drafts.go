@@ -71,3 +71,13 @@ func actorName(ctx context.Context) string {
 	}
 	return "unknown"
 }
+
+// CampaignVersions lists a campaign's versions, newest first.
+func (l *Local) CampaignVersions(ctx context.Context, name string) ([]engine.CampaignVersion, error) {
+	return l.eng.Versions(ctx, name)
+}
+
+// CampaignVersion returns one version of a campaign with its document.
+func (l *Local) CampaignVersion(ctx context.Context, name string, version int64) (*engine.CampaignVersion, error) {
+	return l.eng.Version(ctx, name, version)
+}

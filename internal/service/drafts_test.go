@@ -53,12 +53,37 @@ func TestCampaignDrafts(t *testing.T) {
 		if d := got(svc.CampaignDraft(ctx, "hello")).must(t); d.Revision != 0 || d.BaseVersion != 2 {
 			t.Errorf("the draft after its save: %+v", d)
 		}
+		// The versions: newest first, the published one current; one
+		// version's document, to compare a draft with.
+		vs := got(svc.CampaignVersions(ctx, "hello")).must(t)
+		if len(vs) != 2 || vs[0].Version != 2 || vs[0].Current || vs[1].Version != 1 || !vs[1].Current || vs[1].PublishedAt == nil || vs[0].Document != "" {
+			t.Errorf("versions: %+v", vs)
+		}
+		if v := got(svc.CampaignVersion(ctx, "hello", 1)).must(t); v.Document != mailCampaign || !v.Current {
+			t.Errorf("version 1: %+v", v)
+		}
+		_, err = svc.CampaignVersion(ctx, "hello", 9)
+		wantIs(t, "a version that does not exist", err, store.ErrNotFound)
 		_, err = svc.CampaignDraftSave(ctx, "hello", 0)
 		wantIs(t, "saving no draft", err, store.ErrNotFound)
 
-		// A new campaign: a draft first, under a name the document keeps.
+		// A new campaign: a draft first, under a name the document keeps;
+		// the list shows it (version 0) with its draft, and the others'.
 		_, err = svc.CampaignDraft(ctx, "fresh")
 		wantIs(t, "the draft of nothing", err, store.ErrNotFound)
+		got(svc.CampaignDraftPut(ctx, "fresh", service.DraftRequest{Document: "name: fresh\n"})).must(t)
+		got(svc.CampaignDraftPut(ctx, "hello", service.DraftRequest{Document: edited})).must(t)
+		list := got(svc.Campaigns(ctx)).must(t)
+		if len(list) != 2 || list[0].Name != "fresh" || list[0].LatestVersion != 0 || list[0].Draft == nil || list[0].Draft.Revision != 1 ||
+			list[1].Name != "hello" || list[1].Draft == nil || list[1].LatestVersion != 2 {
+			t.Fatalf("the list with drafts: %+v", list)
+		}
+		if err := svc.CampaignDraftDiscard(ctx, "fresh"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.CampaignDraftDiscard(ctx, "hello"); err != nil {
+			t.Fatal(err)
+		}
 		_, err = svc.CampaignDraftPut(ctx, "no good", service.DraftRequest{Document: "x"})
 		wantIs(t, "a draft under a bad name", err, engine.ErrInvalidName)
 		fresh := strings.Replace(mailCampaign, "name: hello", "name: fresh", 1)

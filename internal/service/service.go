@@ -79,6 +79,10 @@ type Service interface {
 	CampaignDraftPut(ctx context.Context, name string, req DraftRequest) (*engine.Draft, error)
 	CampaignDraftSave(ctx context.Context, name string, revision int64) (*engine.Campaign, error)
 	CampaignDraftDiscard(ctx context.Context, name string) error
+	// CampaignVersions lists a campaign's versions (newest first);
+	// CampaignVersion returns one with its document.
+	CampaignVersions(ctx context.Context, name string) ([]engine.CampaignVersion, error)
+	CampaignVersion(ctx context.Context, name string, version int64) (*engine.CampaignVersion, error)
 	// CronNext lists the next occurrences of a cron expression.
 	CronNext(ctx context.Context, expr, timezone string, n int) ([]time.Time, error)
 	Campaigns(ctx context.Context) ([]engine.Campaign, error)

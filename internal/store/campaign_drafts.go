@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 )
@@ -73,4 +74,19 @@ func (c Campaigns) DeleteDraft(ctx context.Context, name string, revision int64)
 		return ErrStaleDraft
 	}
 	return err
+}
+
+// Drafts returns every working draft, by name, without its document.
+func (c Campaigns) Drafts(ctx context.Context) ([]DraftRecord, error) {
+	var out []DraftRecord
+	err := c.each(ctx, func(rows *sql.Rows) error {
+		var d DraftRecord
+		if err := rows.Scan(&d.Name, &d.Revision, &d.BaseVersion, &d.UpdatedAt, &d.UpdatedBy); err != nil {
+			return err
+		}
+		d.UpdatedAt = d.UpdatedAt.UTC()
+		out = append(out, d)
+		return nil
+	}, `SELECT name, revision, base_version, updated_at, updated_by FROM ff_campaign_drafts ORDER BY name`)
+	return out, err
 }

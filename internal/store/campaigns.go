@@ -218,3 +218,46 @@ func (c Campaigns) Delete(ctx context.Context, id int64) error {
 	_, err := c.exec(ctx, `DELETE FROM ff_campaigns WHERE id = $1`, id)
 	return err
 }
+
+// VersionRecord is one version of a campaign: when it was made and, if
+// it was, published; its document when read alone.
+type VersionRecord struct {
+	Version     int64
+	CreatedAt   time.Time
+	PublishedAt *time.Time
+	Document    string
+}
+
+// VersionList returns a campaign's versions, newest first, without their
+// documents.
+func (c Campaigns) VersionList(ctx context.Context, id int64) ([]VersionRecord, error) {
+	var out []VersionRecord
+	err := c.each(ctx, func(rows *sql.Rows) error {
+		var v VersionRecord
+		var pub sql.NullTime
+		if err := rows.Scan(&v.Version, &v.CreatedAt, &pub); err != nil {
+			return err
+		}
+		v.CreatedAt = v.CreatedAt.UTC()
+		if pub.Valid {
+			t := pub.Time.UTC()
+			v.PublishedAt = &t
+		}
+		out = append(out, v)
+		return nil
+	}, `SELECT version, created_at, published_at FROM ff_campaign_versions WHERE campaign_id = $1 ORDER BY version DESC`, id)
+	return out, err
+}
+
+// Version returns one version of a campaign with its document.
+func (c Campaigns) Version(ctx context.Context, id, version int64) (VersionRecord, error) {
+	v := VersionRecord{Version: version}
+	var pub sql.NullTime
+	err := c.row(ctx, []any{&v.CreatedAt, &pub, &v.Document}, `SELECT created_at, published_at, document FROM ff_campaign_versions WHERE campaign_id = $1 AND version = $2`, id, version)
+	v.CreatedAt = v.CreatedAt.UTC()
+	if pub.Valid {
+		t := pub.Time.UTC()
+		v.PublishedAt = &t
+	}
+	return v, err
+}

@@ -96,6 +96,12 @@ test('a new campaign, named in its dialog, opens on its canvas', async ({ page, 
   const draft = await page.request.get(`/api/campaigns/${name}/draft`);
   expect(draft.ok(), await draft.text()).toBe(true);
   expect(((await draft.json()) as { document: string }).document).toContain('type: start');
+  // Listed before its first version, its name leading to its canvas.
+  await page.goto(`/campaigns?q=${name}`);
+  await expect(page.getByTestId(`draft-${name}`)).toBeVisible();
+  await expect(page.getByRole('row', { name: new RegExp(`^${name} `) })).toContainText('not saved yet');
+  await page.getByRole('link', { name, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${name}/edit$`));
 });
 
 test('duplicate a campaign, archive the copy, then delete it; one with runs is archived instead', async ({ page, signIn }) => {

@@ -115,6 +115,15 @@ test('a live run held for confirmation: why nothing is sent, confirmed, sent + e
   await settled(page, name);
   await page.getByRole('button', { name: 'Publish version 1' }).click();
   await expect(page.getByText('Published', { exact: true }).first()).toBeVisible();
+  // Its history: version 1, the one that runs, and its document.
+  const history = page.getByTestId('campaign-versions');
+  await expect(history.getByRole('row', { name: /^1 published/ })).toBeVisible();
+  await history.getByRole('button', { name: 'View version 1' }).click();
+  const version = page.getByRole('dialog', { name: 'Version 1' });
+  await expect(version).toContainText('confirm_send: true');
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.keyboard.press('Escape');
+  await expect(version).toBeHidden();
 
   // Started live, after a confirmation.
   await page.getByRole('button', { name: 'Start live now' }).click();

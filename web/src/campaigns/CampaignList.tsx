@@ -91,9 +91,9 @@ export function CampaignList() {
           </Table.Thead>
           <Table.Tbody>
             {rows.map((c) => (
-              <Table.Tr key={c.id}>
+              <Table.Tr key={c.name}>
                 <Table.Td>
-                  <Anchor component={Link} to={`/campaigns/${encodeURIComponent(c.name)}`}>
+                  <Anchor component={Link} to={`/campaigns/${encodeURIComponent(c.name)}${c.latest_version > 0 ? '' : '/edit'}`}>
                     {c.name}
                   </Anchor>
                 </Table.Td>

@@ -7,6 +7,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, must } from '../api/client';
 import { formatTime } from '../format';
 import { useTitle } from '../useTitle';
+import { VersionHistory } from './VersionHistory';
 import { check, keys } from './list/campaignApi';
 import { RunStatusBadge, StatusBadge } from './list/CampaignCells';
 import { ArchiveCampaign, DeleteCampaign, DuplicateCampaign, ProblemList, readableAlert, type CampaignDialog } from './list/CampaignDialogs';
@@ -154,6 +155,7 @@ export function CampaignPage() {
                 {t('campaignPage.unpublishedChanges', { latest: c.latest_version, published: c.published_version })}
               </Text>
             )}
+            <VersionHistory name={c.name} latest={c.latest_version} published={c.published_version} />
           </Card>
           <Card withBorder component="section" aria-labelledby="schedule-title">
             <Title order={3} size="h4" mb="sm" id="schedule-title">

@@ -79,6 +79,15 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
     },
   });
 
+  // The draft is compared with the published version (what runs), else
+  // with the latest saved one.
+  const published = campaign.data?.published_version;
+  const publishedDoc = useQuery({
+    queryKey: ['campaign-version', name, published],
+    queryFn: async ({ signal }) => must(await api.GET('/api/campaigns/{name}/versions/{version}', { params: { path: { name, version: published ?? 0 } }, signal })),
+    enabled: !!published,
+  });
+
   const history = useHistory(initial.document);
   const text = history.text;
   const draft = useDraft(name, text, initial);
@@ -220,7 +229,12 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
 
   const one = selected.length === 1 ? selected[0] : undefined;
   const current = one !== undefined && doc?.activities[one] ? one : undefined;
-  const base = campaign.data?.document ? { text: campaign.data.document, version: campaign.data.latest_version } : undefined;
+  const base =
+    published && publishedDoc.data?.document !== undefined
+      ? { text: publishedDoc.data.document, version: published, published: true }
+      : campaign.data?.document && !published
+        ? { text: campaign.data.document, version: campaign.data.latest_version, published: false }
+        : undefined;
 
   return (
     <Stack gap="xs" style={{ height: 'calc(100dvh - 56px - 2 * var(--mantine-spacing-md))' }}>

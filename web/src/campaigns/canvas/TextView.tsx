@@ -18,7 +18,7 @@ interface Props {
   /** Why the text does not parse, if it does not. */
   parseError?: string;
   /** The saved version's text to compare with, and its number. */
-  base?: { text: string; version: number };
+  base?: { text: string; version: number; published: boolean };
 }
 
 /** TextView shows the document as YAML and takes edits: the canvas follows
@@ -36,7 +36,7 @@ export default function TextView({ text, onChange, parseError, base }: Props) {
     <>
       <Group justify="space-between" px="xs" py={4}>
         {base ? (
-          <Switch size="sm" checked={diff} onChange={(e) => setDiff(e.currentTarget.checked)} label={t('canvas.diff', { version: base.version })} />
+          <Switch size="sm" checked={diff} onChange={(e) => setDiff(e.currentTarget.checked)} label={t(base.published ? 'canvas.diffPublished' : 'canvas.diff', { version: base.version })} />
         ) : (
           <Text size="xs" c="dimmed">
             {t('canvas.noVersion')}

@@ -36,7 +36,12 @@ export function Versions({ campaign: c }: { campaign: Campaign }) {
   const { t } = useTranslation();
   return (
     <Stack gap={0}>
-      <Text size="sm">{t('campaignList.latestIs', { version: c.latest_version })}</Text>
+      <Text size="sm">{c.latest_version > 0 ? t('campaignList.latestIs', { version: c.latest_version }) : t('campaignList.notSaved')}</Text>
+      {c.draft && (
+        <Text size="xs" c="dimmed" data-testid={`draft-${c.name}`}>
+          {t('campaignList.draftBy', { who: c.draft.updated_by })}
+        </Text>
+      )}
       {c.published_version !== undefined && (
         <Text size="xs" c="dimmed">
           {t('campaignList.publishedIs', { version: c.published_version })}
