@@ -573,3 +573,14 @@ func sameJSON(a, b any) bool {
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
+
+// Info looks saved audiences up for validation: each one's dimension.
+func (s *Service) Info(ctx context.Context) AudienceInfo {
+	return func(name string) (string, bool) {
+		a, err := s.Get(ctx, name)
+		if err != nil {
+			return "", false
+		}
+		return a.Dimension, true
+	}
+}

@@ -22,7 +22,7 @@ const (
 // flow checks the settings of every activity, then computes the dimension
 // of each activity's rows along the graph and checks everything that
 // depends on it: queries, attribute paths, links and channels.
-func (v *validator) flow(cyclic map[string]bool) {
+func (v *validator) flow(cyclic map[string]bool) map[string]string {
 	for _, a := range v.d.Activities {
 		if s, ok := v.settings[a.ID]; ok && v.byID[a.ID] == a {
 			v.static(a, s)
@@ -30,12 +30,31 @@ func (v *validator) flow(cyclic map[string]bool) {
 	}
 	if v.m == nil {
 		v.add("", "", "no data model to check the campaign against")
-		return
+		return nil
 	}
 	dims := map[string]string{}
 	for _, a := range v.topo(cyclic) {
 		dims[a.ID] = v.dimension(a, dims)
 	}
+	return dims
+}
+
+// Dimensions returns the entity of each activity's rows as validation
+// computes it along the graph (a channel activity's: its recipients'),
+// for the activities whose rows have one; the document's problems are
+// Validate's to report.
+func Dimensions(d *Document, m *datamodel.Model, audiences audience.AudienceInfo) map[string]string {
+	v := newValidator(d, m, audiences)
+	v.activities()
+	v.transitions()
+	v.connections()
+	out := map[string]string{}
+	for id, dim := range v.flow(v.cycles()) {
+		if m.Entity(dim) != nil {
+			out[id] = dim
+		}
+	}
+	return out
 }
 
 // topo returns the activities in an order where every activity follows

@@ -19,8 +19,7 @@ import (
 // every problem, each with the activity it concerns, its path and its
 // line when known; or nil.
 func Validate(d *Document, m *datamodel.Model, audiences audience.AudienceInfo) error {
-	v := &validator{d: d, m: m, audiences: audiences, byID: map[string]*Activity{},
-		in: map[string][]int{}, out: map[string][]int{}, settings: map[string]any{}}
+	v := newValidator(d, m, audiences)
 	v.document()
 	v.activities()
 	v.transitions()
@@ -32,6 +31,11 @@ func Validate(d *Document, m *datamodel.Model, audiences audience.AudienceInfo) 
 	}
 	sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
 	return &ValidationError{Problems: v.problems}
+}
+
+func newValidator(d *Document, m *datamodel.Model, audiences audience.AudienceInfo) *validator {
+	return &validator{d: d, m: m, audiences: audiences, byID: map[string]*Activity{},
+		in: map[string][]int{}, out: map[string][]int{}, settings: map[string]any{}}
 }
 
 type validator struct {

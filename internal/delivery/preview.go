@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/datamodel"
@@ -71,11 +72,15 @@ func PreviewMessage(ctx context.Context, s *store.Store, campaignName, activity 
 	if err != nil {
 		return nil, fmt.Errorf("read the data model: %w", err)
 	}
-	// Content is validated against the campaign's dimension (as publishing
-	// does), so the preview uses it too.
-	dim := m.Entity(d.Dimension)
+	// The recipients are the rows reaching the activity, of the dimension
+	// validation computes along the graph (the campaign's by default).
+	dimName := d.Dimension
+	if dd, ok := campaign.Dimensions(d, m, (&audience.Service{Store: s}).Info(ctx))[activity]; ok {
+		dimName = dd
+	}
+	dim := m.Entity(dimName)
 	if dim == nil {
-		return nil, fmt.Errorf("campaign %q: unknown dimension %q: %w", campaignName, d.Dimension, store.ErrNotFound)
+		return nil, fmt.Errorf("campaign %q: no dimension for %s (connect it to an audience, or give the campaign a dimension): %w", campaignName, activity, store.ErrNotFound)
 	}
 	key, err = normalizeKey(dim, key)
 	if err != nil {

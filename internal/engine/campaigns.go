@@ -191,14 +191,7 @@ func (e *Engine) validate(ctx context.Context, doc []byte) (*campaign.Document, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the data model: %w", err)
 	}
-	svc := &audience.Service{Store: e.store}
-	info := func(name string) (string, bool) {
-		a, err := svc.Get(ctx, name)
-		if err != nil {
-			return "", false
-		}
-		return a.Dimension, true
-	}
+	info := (&audience.Service{Store: e.store}).Info(ctx)
 	if err := campaign.Validate(d, m, info); err != nil {
 		return nil, nil, err
 	}

@@ -118,6 +118,15 @@ func TestPreviewOfADraft(t *testing.T) {
 		if msg.Email == nil || msg.Email.Subject != "Draft for FR" {
 			t.Fatalf("the draft's preview: %+v", msg.Email)
 		}
+		// A campaign without a dimension of its own: the recipients are of
+		// the dimension the graph brings to the activity.
+		nodim := strings.Replace(strings.Replace(doc, "dimension: customers\n", "", 1), "{type: build_audience, query:", "{type: build_audience, dimension: customers, query:", 1)
+		if !strings.Contains(nodim, "dimension: customers, query") || strings.Contains(nodim, "\ndimension:") {
+			t.Fatalf("the document without a campaign dimension: %s", nodim)
+		}
+		if msg := got(svc.PreviewMessage(ctx, "unsaved", "mail", service.PreviewRequest{Key: []any{1}, Document: nodim})).must(t); msg.Email.Subject != "Draft for FR" {
+			t.Errorf("the preview without a campaign dimension: %+v", msg.Email)
+		}
 		bad := strings.Replace(mailCampaign, "html: '<p>Hello</p>", "html: '<p>Hello</p>\n\n      {{ profile.nope }}", 1)
 		_, err := svc.PreviewMessage(ctx, "hello", "mail", service.PreviewRequest{Key: []any{1}, Document: bad})
 		var verr *message.ValidationError

@@ -1,6 +1,6 @@
 import { Badge, Group, Paper, Text, Tooltip } from '@mantine/core';
-import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import { memo } from 'react';
+import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from '@xyflow/react';
+import { memo, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Activity } from '../doc';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout';
@@ -21,7 +21,7 @@ export type ActivityNodeType = Node<ActivityData, 'activity'>;
 
 /** The icon of each palette group (letters of the type, not pictures: no
  * image to label). */
-export const groupColor: Record<string, string> = { flow: 'gray', targeting: 'indigo', channel: 'teal' };
+export const groupColor: Record<string, string> = { flow: 'gray', targeting: 'indigo', channel: 'grape' };
 
 // Ports large enough to grab at the zoom a whole campaign fits in.
 const handle = { width: 10, height: 10 };
@@ -42,6 +42,12 @@ const stateColor: Record<string, string> = {
 export const ActivityNode = memo(function ActivityNode({ id, data, selected }: NodeProps<ActivityNodeType>) {
   const { t } = useTranslation();
   const { activity, type, outputs, problems, state } = data;
+  // React Flow measures a node's ports once: when they change (a split's
+  // subset or remainder added, a test's branch), it must measure them
+  // again, or the transitions from the new ones are not drawn.
+  const updateNodeInternals = useUpdateNodeInternals();
+  const ports = outputs.join('\n');
+  useEffect(() => updateNodeInternals(id), [id, ports, updateNodeInternals]);
   const group = type?.group ?? 'flow';
   const label = typeof activity.label === 'string' ? activity.label : undefined;
   const border = problems > 0 ? 'var(--mantine-color-red-6)' : selected ? 'var(--mantine-color-blue-6)' : state ? `var(--mantine-color-${stateColor[state] ?? 'gray'}-6)` : 'var(--mantine-color-gray-4)';

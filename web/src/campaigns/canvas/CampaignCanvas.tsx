@@ -9,6 +9,7 @@ import { api, errorMessage, must } from '../../api/client';
 import { useRunWatch } from '../../runs/useRunWatch';
 import { useTitle } from '../../useTitle';
 import type { Activity, CampaignDoc, Transition } from '../doc';
+import { CampaignSettings } from '../panel/CampaignSettings';
 import { ActivityPanel as Panel } from '../panel/ActivityPanel';
 import type { ActivityNodeType } from './ActivityNode';
 import { getDraft, problemsOf, publish, saveDraft, simulate, type CampaignProblem, type Draft } from './draftApi';
@@ -353,6 +354,11 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
               }}
               runId={runId}
             />
+          </Paper>
+        )}
+        {!current && doc && (
+          <Paper withBorder w={300} p="xs" style={{ flexShrink: 0, overflow: 'auto' }} component="aside" aria-label={t('canvas.panel')} data-testid="side-panel">
+            <CampaignSettings doc={doc} problems={problems} onChange={edit} />
           </Paper>
         )}
       </Group>
