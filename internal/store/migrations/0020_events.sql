@@ -6,9 +6,9 @@
 -- (its place in the message, its destination as rendered, its label);
 -- machine is null for a person and otherwise says which machine (a
 -- privacy proxy fetching images, a security scanner following links);
--- ip and user_agent are kept only when the operator turns that on. The
--- embedded store finds a run's events by its zone maps (see
--- 0020_events.postgres.sql for PostgreSQL's index).
+-- ip and user_agent are kept only when the operator turns that on.
+-- PostgreSQL finds a run's events by an index (0021_events_index), the
+-- embedded store by its zone maps.
 CREATE TABLE ff_events (
     created_at TIMESTAMPTZ NOT NULL,
     type       TEXT NOT NULL,

@@ -1,0 +1,3 @@
+-- PostgreSQL only (0021_events_index.postgres.sql): the embedded store
+-- finds a run's events by its zone maps, events being appended run after
+-- run, and an index would only slow the appends.
