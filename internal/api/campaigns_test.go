@@ -81,6 +81,11 @@ func TestCampaignsOverHTTP(t *testing.T) {
 		if code != http.StatusOK || len(out["rows"].([]any)) != 1 {
 			t.Fatalf("preview: %d %v", code, out)
 		}
+		// The transition's rows kept as an audience: send to them, refine them.
+		code, out = call(t, srv, "POST", "/api/runs/"+strconv.FormatInt(id, 10)+"/audience", `{"activity": "fr", "name": "fr_of_run"}`, true)
+		if code != http.StatusCreated || out["count"] != 1.0 {
+			t.Fatalf("save the transition's rows: %d %v", code, out)
+		}
 		if code, _ = call(t, srv, "POST", "/api/runs/"+strconv.FormatInt(id, 10)+"/pause", "", true); code != http.StatusConflict {
 			t.Fatalf("pausing a completed run: %d", code)
 		}

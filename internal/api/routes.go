@@ -100,6 +100,7 @@ func (s *Server) campaignRoutes() {
 	s.mux.HandleFunc("POST /api/runs/{id}/resolve", s.auth(s.resolveRun()))
 	s.mux.HandleFunc("GET /api/runs/{id}/delivery", s.auth(s.runFigures()))
 	s.mux.HandleFunc("GET /api/runs/{id}/report", s.auth(s.runReport))
+	s.mux.HandleFunc("POST /api/runs/{id}/audience", s.auth(s.saveOutput()))
 	s.mux.HandleFunc("POST /api/runs/{id}/confirm", s.auth(s.confirmSend()))
 	s.mux.HandleFunc("GET /api/messages", s.auth(s.listMessages()))
 	s.mux.HandleFunc("GET /api/messages/{id}", s.auth(s.getMessage()))

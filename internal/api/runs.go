@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/service"
 )
@@ -204,4 +205,26 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.fail(w, r, errBadRequest("format must be json or csv"))
 	}
+}
+
+// saveOutput saves the rows a run's transition carried as an audience.
+func (s *Server) saveOutput() http.HandlerFunc {
+	read := jsonBody[service.SaveOutputRequest]("save request", 1<<16, bodyStrict)
+	decode := func(r *http.Request) (runBody[service.SaveOutputRequest], error) {
+		id, err := runID(r)
+		if err != nil {
+			return runBody[service.SaveOutputRequest]{}, err
+		}
+		body, err := read(r)
+		return runBody[service.SaveOutputRequest]{id, body}, err
+	}
+	return handle(s, decode, func(ctx context.Context, req runBody[service.SaveOutputRequest]) (*audience.Audience, error) {
+		return s.svc.RunSaveOutput(ctx, req.id, req.body)
+	}, http.StatusCreated)
+}
+
+// runBody is a request about a run with a body.
+type runBody[T any] struct {
+	id   int64
+	body T
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
@@ -465,6 +466,15 @@ func (c *Client) CampaignVersions(ctx context.Context, name string) ([]engine.Ca
 func (c *Client) CampaignVersion(ctx context.Context, name string, version int64) (*engine.CampaignVersion, error) {
 	var res engine.CampaignVersion
 	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/versions/"+strconv.FormatInt(version, 10), nil, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// RunSaveOutput saves the rows a run's transition carried as an audience.
+func (c *Client) RunSaveOutput(ctx context.Context, id int64, req service.SaveOutputRequest) (*audience.Audience, error) {
+	var res audience.Audience
+	if err := c.call(ctx, http.MethodPost, "/api/runs/"+strconv.FormatInt(id, 10)+"/audience", nil, jsonBody(req), "application/json", &res); err != nil {
 		return nil, err
 	}
 	return &res, nil

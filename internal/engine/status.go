@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -154,3 +155,25 @@ func splitJSONList(s string) []string {
 }
 
 func escapeUnderscore(s string) string { return strings.ReplaceAll(s, "_", "!_") }
+
+// SaveOutput saves the rows a run's transition carried (an activity's
+// output port) as a saved audience of their dimension: version 1 of a new
+// audience, or a new version of an existing one. The rows must still be
+// there (working tables are dropped after the campaign's retention) and of
+// a dimension (not a file's rows).
+func (e *Engine) SaveOutput(ctx context.Context, runID int64, activity, port, name string) (*audience.Audience, error) {
+	if port == "" {
+		port = "out"
+	}
+	o, err := e.store.Runs().Output(ctx, runID, activity, port)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("run %d has no rows on %s.%s: %w", runID, activity, port, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.Control || o.Dimension == "" {
+		return nil, fmt.Errorf("%w: %s.%s carries no rows of a dimension to save", audience.ErrInvalidRequest, activity, port)
+	}
+	return (&audience.Service{Store: e.store}).SaveTable(ctx, name, o.Dimension, o.Table, audience.SaveReplace)
+}

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
@@ -72,5 +74,34 @@ func TestProfileErase(t *testing.T) {
 		}
 		_, err := svc.ProfileErase(ctx, "customers", []any{1, 2})
 		wantIs(t, "a key of the wrong shape", err, delivery.ErrInvalidKey)
+	})
+}
+
+// TestRunSaveOutput: the rows a simulation's transition carried become a
+// saved audience of the same size, through either door; a transition
+// without rows of a dimension and an unknown one are refused.
+func TestRunSaveOutput(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, im impl) {
+		fixture(t, im)
+		ctx, svc := im.ctx, im.svc
+		run := got(svc.RunStart(ctx, "hello", engine.RunOptions{Mode: engine.ModeSimulate})).must(t)
+		l := service.New(service.Config{Store: im.store, Log: quiet()})
+		defer l.Close()
+		activities(t, l, run.ID)
+		var carried int64 = -1
+		for _, tr := range got(svc.RunStatus(ctx, run.ID)).must(t).Transitions {
+			if tr.From == "fr" && tr.Count != nil {
+				carried = *tr.Count
+			}
+		}
+		a := got(svc.RunSaveOutput(ctx, run.ID, service.SaveOutputRequest{Activity: "fr", Name: "fr_of_run"})).must(t)
+		if carried <= 0 || a.Count != carried || a.Dimension != "customers" {
+			t.Fatalf("saved %+v, the transition carried %d", a, carried)
+		}
+		_, err := svc.RunSaveOutput(ctx, run.ID, service.SaveOutputRequest{Activity: "start", Name: "nothing"})
+		wantIs(t, "a control transition", err, audience.ErrInvalidRequest)
+		_, err = svc.RunSaveOutput(ctx, run.ID, service.SaveOutputRequest{Activity: "nonesuch", Name: "x"})
+		wantIs(t, "an unknown activity", err, store.ErrNotFound)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/audit"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
@@ -116,4 +117,18 @@ func (l *Local) RunReport(ctx context.Context, id int64, by string) (*delivery.R
 // RunConfirm releases a run's held messages (policy confirm_send).
 func (l *Local) RunConfirm(ctx context.Context, id int64) (int64, error) {
 	return l.eng.ConfirmSend(ctx, id)
+}
+
+// SaveOutputRequest names a run's transition (an activity's output port,
+// "" for out) and the audience to save its rows as.
+type SaveOutputRequest struct {
+	Activity string `json:"activity"`
+	Port     string `json:"port,omitempty"`
+	Name     string `json:"name"`
+}
+
+// RunSaveOutput saves the rows a run's transition carried as a saved
+// audience (to send to them, or to refine them).
+func (l *Local) RunSaveOutput(ctx context.Context, id int64, req SaveOutputRequest) (*audience.Audience, error) {
+	return l.eng.SaveOutput(ctx, id, req.Activity, req.Port, req.Name)
 }

@@ -122,6 +122,8 @@ type Service interface {
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
 	// RunReport reports on a run: figures, events by hour or day, domains.
 	RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error)
+	// RunSaveOutput saves the rows a run's transition carried as an audience.
+	RunSaveOutput(ctx context.Context, id int64, req SaveOutputRequest) (*audience.Audience, error)
 	RunConfirm(ctx context.Context, id int64) (int64, error)
 
 	// Messages lists what the sandbox captured, of one run or all (run

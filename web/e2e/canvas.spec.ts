@@ -232,6 +232,21 @@ test('simulate shows on every edge the count of GET /api/runs/{id}; an edge show
   await page.getByRole('option', { name: 'tier', exact: true }).click();
   await expect(drawer.getByTestId('edge-breakdown')).toContainText(/gold|platinum/);
   expect(await seriousViolations(page)).toEqual([]);
+
+  // Send to these: the edge's rows kept as an audience, a draft campaign
+  // sending to it opened on its canvas.
+  const vip = status.transitions.find((t) => t.from === 'groups' && t.output === 'vip')!.count ?? 0;
+  expect(vip).toBeGreaterThan(0);
+  await drawer.getByRole('button', { name: `Send to these ${new Intl.NumberFormat('en-US').format(vip)}` }).click();
+  const send = page.getByRole('dialog', { name: 'Send to this audience' });
+  const to = `${name}-vip`;
+  await send.getByLabel('Campaign name').fill(to);
+  await send.getByRole('button', { name: 'Create and open on the canvas' }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${to}/edit\\?select=email$`));
+  const audience = (await (await page.request.get(`/api/audiences/${to}`)).json()) as { count: number };
+  expect(audience.count).toBe(vip);
+  const draft = await getDraft(page.request, to);
+  expect(draft.document).toContain(`audience: ${to}`);
 });
 
 test('a 100-activity campaign opens fast (timings logged)', async ({ page, signIn, store }) => {

@@ -10,8 +10,9 @@ import { formatCount } from '../format';
 import type { CampaignDoc } from './doc';
 
 /** Whom "send to these" sends to: a query's JSON tree over a dimension,
- * or a saved audience. */
-export type Recipients = { dimension?: string; where: unknown } | { audience: string };
+ * a saved audience, or the rows a run's transition carried (kept first as
+ * an audience of the campaign's name). */
+export type Recipients = { dimension?: string; where: unknown } | { audience: string } | { run: number; activity: string; port: string };
 
 const CHANNELS = ['email', 'sms', 'push'] as const;
 type Channel = (typeof CHANNELS)[number];
@@ -19,7 +20,7 @@ type Channel = (typeof CHANNELS)[number];
 /** draftFor is the campaign that sends one message to the recipients: the
  * audience, one channel activity (its content to write), and the send held
  * for an operator's confirmation, which shows the count. */
-export function draftFor(name: string, to: Recipients, channel: Channel): CampaignDoc {
+export function draftFor(name: string, to: Exclude<Recipients, { run: number }>, channel: Channel): CampaignDoc {
   const audience =
     'audience' in to ? { type: 'read_audience', audience: to.audience } : { type: 'build_audience', where: to.where, ...(to.dimension ? { dimension: to.dimension } : {}) };
   return {
@@ -45,9 +46,18 @@ export function SendToThese({ to, count }: { to: Recipients; count?: number }) {
   const create = useMutation({
     mutationFn: async () => {
       const n = name.trim();
+      let recipients: Exclude<Recipients, { run: number }>;
+      if ('run' in to) {
+        // The transition's rows, kept as an audience of the campaign's name.
+        const saved = await api.POST('/api/runs/{id}/audience', { params: { path: { id: to.run } }, body: { activity: to.activity, port: to.port, name: n } });
+        if (saved.error) throw new Error(errorMessage(saved.error));
+        recipients = { audience: n };
+      } else {
+        recipients = to;
+      }
       const { error } = await api.PUT('/api/campaigns/{name}/draft', {
         params: { path: { name: n } },
-        body: { document: stringify(draftFor(n, to, channel)), revision: 0 },
+        body: { document: stringify(draftFor(n, recipients, channel)), revision: 0 },
       });
       if (error) throw new Error(errorMessage(error));
       return n;
@@ -67,6 +77,7 @@ export function SendToThese({ to, count }: { to: Recipients; count?: number }) {
         <form onSubmit={submit}>
           <Stack gap="sm">
             <Text size="sm">{t('sendTo.explain')}</Text>
+            {'run' in to && <Text size="sm">{t('sendTo.fromRun')}</Text>}
             <TextInput label={t('sendTo.name')} description={t('sendTo.nameRule')} value={name} onChange={(e) => setName(e.currentTarget.value)} required data-autofocus />
             <div>
               <Text size="sm" fw={500} id="send-channel">

@@ -1,8 +1,9 @@
-import { Alert, Anchor, Drawer, Loader, ScrollArea, Select, Stack, Table, Text } from '@mantine/core';
+import { Alert, Anchor, Drawer, Group, Loader, ScrollArea, Select, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { SendToThese } from '../SendToThese';
 import { api, must } from '../../api/client';
 import { formatCount } from '../../format';
 import type { Transition } from '../doc';
@@ -51,6 +52,11 @@ export function EdgeDrawer({ runId, edge, onClose }: Props) {
           <Anchor component={Link} to={`/runs/${runId}`} size="sm">
             {t('canvas.openMonitor', { id: runId })}
           </Anchor>
+          {edge.count !== undefined && edge.count > 0 && (
+            <Group>
+              <SendToThese to={{ run: runId, activity: edge.from, port: edge.output }} count={edge.count} />
+            </Group>
+          )}
           {rows.isPending && <Loader size="sm" aria-label={t('app.loading')} />}
           {rows.error && <Alert color="gray">{t('canvas.previewNone', { message: rows.error.message })}</Alert>}
           {rows.data && (
