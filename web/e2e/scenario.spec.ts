@@ -207,6 +207,14 @@ test('a campaign built on an empty canvas, simulated, published, run live, read 
   await expect(card.locator('[data-figure="targeted"]')).toHaveText(f.targeted.toLocaleString('en-US'));
   expect(await seriousViolations(page)).toEqual([]);
 
+  // The run on the canvas: each edge with the count the run recorded.
+  await page.getByRole('link', { name: 'On the canvas' }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${name}/edit\\?run=${run}$`));
+  const live = ((await (await page.request.get(`/api/runs/${run}`)).json()) as { transitions: { from: string; output: string; to: string; count?: number }[] }).transitions;
+  for (const tr of live.filter((x) => x.count !== undefined)) {
+    await expect(edge(page, tr.from, tr.output, tr.to).locator('.react-flow__edge-text'), `${tr.from}.${tr.output} -> ${tr.to}`).toHaveText(tr.count!.toLocaleString('en-US'));
+  }
+
   // The message in the inbox.
   await page.goto(`/messages?run=${run}`);
   await settled(page, 'Messages');

@@ -185,9 +185,14 @@ export function RunMonitor() {
           </Badge>
         )}
         {status && (
-          <Anchor component={Link} to={`/runs/${id}/report`} ml="auto">
-            {t('runMonitor.report')}
-          </Anchor>
+          <Group gap="md" ml="auto">
+            <Anchor component={Link} to={`/campaigns/${encodeURIComponent(status.run.campaign)}/edit?run=${id}`}>
+              {t('runMonitor.onCanvas')}
+            </Anchor>
+            <Anchor component={Link} to={`/runs/${id}/report`}>
+              {t('runMonitor.report')}
+            </Anchor>
+          </Group>
         )}
       </Group>
       {!valid && <Alert color="red">{t('runMonitor.badId')}</Alert>}

@@ -128,7 +128,9 @@ function Editor({ name, initial, types }: { name: string; initial: Draft; types:
   );
   const [refused, setRefused] = useState<{ title: string; problems?: CampaignProblem[]; message?: string } | undefined>();
   const [busy, setBusy] = useState<'save' | 'publish' | 'simulate' | undefined>();
-  const [runId, setRunId] = useState<number | undefined>();
+  // ?run=<id> shows a run on the canvas (the monitor links so): its
+  // activities' states and its edges' counts, live.
+  const [runId, setRunId] = useState<number | undefined>(() => Number(params.get('run')) || undefined);
   const [edge, setEdge] = useState<Transition | undefined>();
   const watch = useRunWatch(runId ?? 0);
 
