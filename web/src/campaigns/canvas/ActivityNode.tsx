@@ -1,6 +1,6 @@
 import { Badge, Group, Paper, Text, Tooltip } from '@mantine/core';
 import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from '@xyflow/react';
-import { memo, useEffect } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Activity } from '../doc';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout';
@@ -42,12 +42,19 @@ const stateColor: Record<string, string> = {
 export const ActivityNode = memo(function ActivityNode({ id, data, selected }: NodeProps<ActivityNodeType>) {
   const { t } = useTranslation();
   const { activity, type, outputs, problems, state } = data;
-  // React Flow measures a node's ports once: when they change (a split's
-  // subset or remainder added, a test's branch), it must measure them
-  // again, or the transitions from the new ones are not drawn.
+  // React Flow measures a node's ports when it first draws it: when they
+  // change later (a split's subset or remainder added, a test's branch),
+  // it must measure them again, or the transitions from the new ones are
+  // not drawn. Not on the first draw: measuring twice then disturbs the
+  // layout being written.
   const updateNodeInternals = useUpdateNodeInternals();
   const ports = outputs.join('\n');
-  useEffect(() => updateNodeInternals(id), [id, ports, updateNodeInternals]);
+  const drawn = useRef(ports);
+  useEffect(() => {
+    if (drawn.current === ports) return;
+    drawn.current = ports;
+    updateNodeInternals(id);
+  }, [id, ports, updateNodeInternals]);
   const group = type?.group ?? 'flow';
   const label = typeof activity.label === 'string' ? activity.label : undefined;
   const border = problems > 0 ? 'var(--mantine-color-red-6)' : selected ? 'var(--mantine-color-blue-6)' : state ? `var(--mantine-color-${stateColor[state] ?? 'gray'}-6)` : 'var(--mantine-color-gray-4)';
