@@ -32,8 +32,8 @@ type CampaignRenderer struct {
 	PublicURL string
 	// Budget bounds each message's render (zero: message's defaults).
 	Budget message.Budget
-	// TestSends marks the tracking links of the messages rendered as a
-	// test's (the sandbox's): their opens and clicks are not recorded.
+	// TestSends says the messages rendered are tests (the sandbox's): they
+	// are not tracked, their links left as written.
 	TestSends bool
 
 	mu       sync.Mutex
@@ -473,14 +473,14 @@ func isNumeric(databaseType string) bool {
 // pixel, as the activity's tracking mode says: identified links name the
 // message, anonymous ones only the run and activity. The unsubscribe link,
 // mailto: and tel: links, and links marked data-track="false" are left
-// alone. Without a public URL nothing is tracked: no one could reach the
-// links.
+// alone. Without a public URL nothing is tracked (no one could reach the
+// links), nor are test sends (the sandbox's).
 func (r *CampaignRenderer) track(ctx context.Context, p *preparedActivity, row Row, e *channel.EmailContent) error {
-	if p.tracking == TrackOff || p.tracking == "" || !reachable(r.PublicURL) || r.Links == nil {
+	if p.tracking == TrackOff || p.tracking == "" || r.TestSends || !reachable(r.PublicURL) || r.Links == nil {
 		return nil
 	}
 	base := strings.TrimRight(r.PublicURL, "/")
-	t := Track{RunID: row.RunID, Activity: row.Activity, Sent: time.Now().UnixMilli(), Test: r.TestSends}
+	t := Track{RunID: row.RunID, Activity: row.Activity, Sent: time.Now().UnixMilli()}
 	if p.tracking == TrackIdentified {
 		t.MessageID = row.MessageID
 	}

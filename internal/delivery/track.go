@@ -40,9 +40,6 @@ type Track struct {
 	Label string `json:"b,omitempty"`
 	// Sent is when the message was made, Unix milliseconds.
 	Sent int64 `json:"t"`
-	// Test marks a message that is not a campaign's send (the sandbox's):
-	// its events are not recorded.
-	Test bool `json:"x,omitempty"`
 }
 
 // trackPurpose names the subkey of tracking links; a new version of the

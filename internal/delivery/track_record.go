@@ -41,12 +41,8 @@ func NewRecorder(s *store.Store, log *slog.Logger) *Recorder {
 	return r
 }
 
-// Hit records the fetch of a tracking link or pixel, unless its message is
-// a test's.
+// Hit records the fetch of a tracking link or pixel.
 func (r *Recorder) Hit(ctx context.Context, t Track, h Hit) {
-	if t.Test {
-		return
-	}
 	ev := store.EventRecord{At: h.At, Type: EventOpen, RunID: t.RunID, Activity: t.Activity, MessageID: t.MessageID,
 		Machine: r.Machines.Classify(h, t.SentAt())}
 	if t.Kind == "c" {

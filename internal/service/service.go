@@ -250,8 +250,8 @@ func New(cfg Config) *Local {
 		l.softBounces = delivery.DefaultSoftBounces
 	}
 	if cfg.Providers != nil {
-		// The sandbox's emails are tests: their opens and clicks (the
-		// console showing one) are not recorded.
+		// The sandbox's emails are tests: not tracked (the console shows
+		// them as written, and opening one records nothing).
 		_, sandboxed := cfg.Providers[channel.Email].(*delivery.SandboxProvider)
 		l.disp = delivery.New(delivery.Config{Store: cfg.Store, Log: l.log, Providers: cfg.Providers, ProviderRate: cfg.ProviderRate, Owner: l.eng.Queue().Owner, Lease: cfg.Lease,
 			Renderer: &delivery.CampaignRenderer{Store: cfg.Store, Links: l.links, PublicURL: cmp.Or(cfg.PublicURL, NoPublicURL), Budget: cfg.RenderBudget, TestSends: sandboxed}})
