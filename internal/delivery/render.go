@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -518,8 +519,17 @@ func (r *CampaignRenderer) track(ctx context.Context, p *preparedActivity, row R
 }
 
 // reachable reports whether recipients can reach a public URL: not when
-// none is configured (the server then gives a reserved .invalid name).
+// none is configured (the server then gives a reserved .invalid name, or
+// its own address), nor a loopback one — rewriting every link of an email
+// to it would break them all.
 func reachable(public string) bool {
 	u, err := url.Parse(public)
-	return err == nil && u.Host != "" && !strings.HasSuffix(u.Hostname(), ".invalid")
+	if err != nil || u.Host == "" {
+		return false
+	}
+	h := u.Hostname()
+	if ip, err := netip.ParseAddr(h); err == nil && ip.IsLoopback() {
+		return false
+	}
+	return !strings.HasSuffix(h, ".invalid") && h != "localhost" && !strings.HasSuffix(h, ".localhost")
 }

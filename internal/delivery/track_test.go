@@ -59,6 +59,21 @@ func TestLinkRewriter(t *testing.T) {
 	}
 }
 
+// TestReachable: links are rewritten only to a public URL recipients can
+// reach — not the reserved name given when none is configured, nor a
+// loopback address (a server run without --public-url gives its own).
+func TestReachable(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://fanfare.example.com": true, "http://203.0.113.5:8080": true,
+		"https://unsubscribe.invalid": false, "http://127.0.0.1:8080": false, "http://[::1]:8080": false,
+		"http://localhost:8080": false, "http://app.localhost": false, "": false, "::bad": false,
+	} {
+		if got := reachable(u); got != want {
+			t.Errorf("reachable(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
+
 func TestMachines(t *testing.T) {
 	m := DefaultMachines()
 	sent := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
