@@ -1,8 +1,6 @@
 package delivery
 
 import (
-	"errors"
-	"io"
 	"net/url"
 	"regexp"
 	"sort"
@@ -48,40 +46,81 @@ func (w *linkRewriter) track(href, label string) (string, error) {
 // html rewrites the href of every <a> of an HTML part whose destination
 // is http(s), but those marked data-track="false" and the ones keep
 // keeps; data-track and data-label (the link's name in reports) are taken
-// out. Everything else is written back byte for byte.
+// out. Only the <a> start tags are read (by the HTML tokenizer, one at a
+// time) and written again; everything else, comments included, is copied
+// byte for byte: tokenizing a whole 24 KB email cost half a millisecond.
 func (w *linkRewriter) html(src string) (string, error) {
-	z := html.NewTokenizer(strings.NewReader(src))
 	var b strings.Builder
-	b.Grow(len(src) + len(src)/4)
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			if errors.Is(z.Err(), io.EOF) {
-				return b.String(), nil
+	last := 0
+	for i := 0; ; {
+		j := strings.IndexByte(src[i:], '<')
+		if j < 0 {
+			break
+		}
+		j += i
+		if strings.HasPrefix(src[j:], "<!--") {
+			k := strings.Index(src[j+4:], "-->")
+			if k < 0 {
+				break
 			}
-			return "", z.Err()
-		}
-		raw := z.Raw()
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			b.Write(raw)
+			i = j + 4 + k + 3
 			continue
 		}
-		saved := string(raw)
-		t := z.Token()
-		if t.Data != "a" {
-			b.WriteString(saved)
+		if j+2 >= len(src) || (src[j+1] != 'a' && src[j+1] != 'A') || !tagSeparator(src[j+2]) {
+			i = j + 1
 			continue
 		}
-		changed, err := w.anchor(&t)
-		if err != nil {
-			return "", err
+		end := tagEnd(src, j)
+		if end < 0 {
+			break
 		}
-		if changed {
-			b.WriteString(t.String())
-		} else {
-			b.WriteString(saved)
+		z := html.NewTokenizer(strings.NewReader(src[j:end]))
+		if tt := z.Next(); tt == html.StartTagToken || tt == html.SelfClosingTagToken {
+			t := z.Token()
+			changed, err := w.anchor(&t)
+			if err != nil {
+				return "", err
+			}
+			if changed {
+				if b.Len() == 0 {
+					b.Grow(len(src) + len(src)/8)
+				}
+				b.WriteString(src[last:j])
+				b.WriteString(t.String())
+				last = end
+			}
+		}
+		i = end
+	}
+	if last == 0 {
+		return src, nil
+	}
+	b.WriteString(src[last:])
+	return b.String(), nil
+}
+
+// tagSeparator reports a byte that may follow a tag's name.
+func tagSeparator(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '/' || c == '>'
+}
+
+// tagEnd returns the index just past the '>' ending the tag at i (quoted
+// attribute values may hold '>'), -1 when it does not end.
+func tagEnd(s string, i int) int {
+	var quote byte
+	for k := i + 1; k < len(s); k++ {
+		switch c := s[k]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return k + 1
 		}
 	}
+	return -1
 }
 
 // anchor rewrites one <a> tag; it reports whether the tag changed.
@@ -169,8 +208,22 @@ func withUTM(dest string, utm map[string]string) string {
 // withPixel puts an open pixel at the end of an HTML part's body.
 func withPixel(doc, src string) string {
 	img := `<img src="` + html.EscapeString(src) + `" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`
-	if i := strings.LastIndex(strings.ToLower(doc), "</body>"); i >= 0 {
+	if i := lastBodyEnd(doc); i >= 0 {
 		return doc[:i] + img + doc[i:]
 	}
 	return doc + img
+}
+
+// lastBodyEnd is the index of the last "</body>" in any case, -1 when there
+// is none. It compares in place: lowering the whole text first would move
+// the indices wherever a character's lower case has another length (the
+// Kelvin sign, invalid UTF-8).
+func lastBodyEnd(doc string) int {
+	const end = "</body>"
+	for i := strings.LastIndexByte(doc, '<'); i >= 0; i = strings.LastIndexByte(doc[:i], '<') {
+		if len(doc)-i >= len(end) && strings.EqualFold(doc[i:i+len(end)], end) {
+			return i
+		}
+	}
+	return -1
 }
