@@ -81,14 +81,22 @@ func serveUntilUp(t *testing.T, bin, dir string, logs *processLogs) (*exec.Cmd, 
 }
 
 // zombie reports whether a process has died but not been reaped (Linux's
-// /proc; elsewhere it says yes at once, as the test did before).
+// /proc; elsewhere it says yes at once, as the test did before): its main
+// thread a zombie and no other thread left — the others share its open
+// files, the lock among them, until the last one has exited.
 func zombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return true
 	}
-	// The state follows the command name in parentheses.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
+	state, threads := "", ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "State:"); ok {
+			state = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			threads = strings.TrimSpace(v)
+		}
+	}
+	return (strings.HasPrefix(state, "Z") || strings.HasPrefix(state, "X")) && (threads == "" || threads == "1" || threads == "0")
 }
