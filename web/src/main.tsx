@@ -1,7 +1,7 @@
 import '@mantine/core/styles.css';
 import '@mantine/notifications/styles.css';
 import './i18n';
-import { Autocomplete, Badge, createTheme, type CSSVariablesResolver, MantineProvider, MultiSelect, Select, TagsInput } from '@mantine/core';
+import { Badge, createTheme, type CSSVariablesResolver, MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
@@ -17,8 +17,6 @@ import { App } from './App';
 // Animations (notifications sliding in, dialogs fading) are left out for
 // whoever asks the system for reduced motion (and in the browser tests,
 // which ask it, so that axe never measures a half-faded colour).
-const scrollable = { viewportProps: { tabIndex: 0 } };
-
 const theme = createTheme({
   respectReducedMotion: true,
   primaryColor: 'indigo',
@@ -28,12 +26,6 @@ const theme = createTheme({
     Badge: Badge.extend({
       styles: (_theme, props) => (props.variant === 'light' ? { root: { color: 'var(--mantine-color-dark-9)' } } : {}),
     }),
-    // A long list of choices scrolls: its scrolling region is reachable by
-    // keyboard (axe's scrollable-region-focusable), whatever the list.
-    Select: Select.extend({ defaultProps: { scrollAreaProps: scrollable } }),
-    MultiSelect: MultiSelect.extend({ defaultProps: { scrollAreaProps: scrollable } }),
-    Autocomplete: Autocomplete.extend({ defaultProps: { scrollAreaProps: scrollable } }),
-    TagsInput: TagsInput.extend({ defaultProps: { scrollAreaProps: scrollable } }),
   },
 });
 

@@ -57,6 +57,11 @@ export function Messages() {
           value={run}
           onChange={(v) => set('run', v)}
           data={(runs.data ?? []).map((r) => ({ value: String(r.id), label: t('messages.runLabel', { id: r.id, campaign: r.campaign, when: formatTime(r.created_at) }) }))}
+          // The latest eight runs, others found by typing (a run's number
+          // or campaign): the list never scrolls, as the time zones'.
+          searchable
+          limit={8}
+          maxDropdownHeight={400}
           w={360}
         />
         <SegmentedControl
