@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,23 +15,60 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
-// heldProvider holds each batch until the test lets it go (release), and
-// tells when it has handed it over (sent).
+// heldProvider holds every batch until the test opens the round's gate,
+// and records when each was handed over. The dispatcher's loops may split
+// a run's messages into several batches (on PostgreSQL each claim skips
+// the rows another loop has locked), so a round holds them all, not one.
 type heldProvider struct {
 	channel.Provider
 	entered chan struct{}
-	release chan struct{}
-	sent    chan time.Time
+	mu      sync.Mutex
+	gate    chan struct{}
+	sent    []time.Time
+}
+
+// round starts a round: batches are held until the returned func opens
+// the gate.
+func (p *heldProvider) round() (open func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.entered) > 0 {
+		<-p.entered
+	}
+	p.gate, p.sent = make(chan struct{}), nil
+	gate := p.gate
+	return func() { close(gate) }
+}
+
+// last is when the round's last batch was handed over.
+func (p *heldProvider) last() (time.Time, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var at time.Time
+	for _, s := range p.sent {
+		if s.After(at) {
+			at = s
+		}
+	}
+	return at, len(p.sent)
 }
 
 func (p *heldProvider) Send(ctx context.Context, msgs []*channel.Message) []channel.Result {
-	p.entered <- struct{}{}
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
 	select {
-	case <-p.release:
+	case p.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-gate:
 	case <-ctx.Done():
 	}
 	r := p.Provider.Send(ctx, msgs)
-	p.sent <- time.Now()
+	p.mu.Lock()
+	p.sent = append(p.sent, time.Now())
+	p.mu.Unlock()
 	return r
 }
 
@@ -48,7 +86,7 @@ func (p *heldProvider) Send(ctx context.Context, msgs []*channel.Message) []chan
 func TestWorkReturnsWhenTheLastMessageSettles(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		p := &heldProvider{Provider: sandbox(t, s)[channel.Email], entered: make(chan struct{}, 8), release: make(chan struct{}, 8), sent: make(chan time.Time, 8)}
+		p := &heldProvider{Provider: sandbox(t, s)[channel.Email], entered: make(chan struct{}, 8)}
 		l := service.New(service.Config{Store: s, Log: quiet(), Providers: map[string]channel.Provider{channel.Email: p}})
 		im := impl{name: "local", svc: l, bare: l, store: s, ctx: audit.WithActor(context.Background(), audit.CLI())}
 		fixture(t, im)
@@ -89,6 +127,7 @@ func workLag(t *testing.T, im impl, l *service.Local, p *heldProvider) time.Dura
 		at  time.Time
 	}
 	out := make(chan worked, 1)
+	open := p.round()
 	called := time.Now()
 	go func() {
 		st, err := l.Work(im.ctx, id)
@@ -102,8 +141,7 @@ func workLag(t *testing.T, im impl, l *service.Local, p *heldProvider) time.Dura
 		t.Fatal("no message reached the provider")
 	}
 	time.Sleep(time.Until(called.Add(100 * time.Millisecond)))
-	p.release <- struct{}{}
-	sent := <-p.sent
+	open()
 	var w worked
 	select {
 	case w = <-out:
@@ -115,6 +153,10 @@ func workLag(t *testing.T, im impl, l *service.Local, p *heldProvider) time.Dura
 	}
 	if n, err := im.store.Outbox().Outstanding(context.Background(), id); err != nil || n != 0 {
 		t.Fatalf("Work returned with %d messages outstanding (%v)", n, err)
+	}
+	sent, batches := p.last()
+	if batches == 0 {
+		t.Fatal("Work returned, and no batch was handed over")
 	}
 	return w.at.Sub(sent)
 }
