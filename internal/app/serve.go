@@ -32,6 +32,7 @@ type ServeCmd struct {
 	deliveryFlags
 	httpFlags
 	trackFlags
+	bounceFlags
 }
 
 // Validate checks the flags before anything starts.
@@ -60,16 +61,8 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	d := s.Describe()
 	g.Log().Info("store open", "store", d.Kind, "location", d.Location)
 
-	if c.Demo {
-		if err := loadDemoIfEmpty(ctx, g, s, c.Customers); err != nil {
-			return err
-		}
-	}
-	if err := bootstrapToken(ctx, g, s); err != nil {
-		return err
-	}
-	ring := keyring.New(s)
-	if err := importLegacySecret(ctx, g, ring); err != nil {
+	ring, err := c.prepare(ctx, g, s)
+	if err != nil {
 		return err
 	}
 	filesDir, err := c.filesDir(g)
@@ -99,9 +92,14 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
+	verp, stopBounces, err := c.startBounces(s, ring, c.softBounces(), g.Log())
+	if err != nil {
+		return err
+	}
+	defer stopBounces()
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge,
-		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention})
+		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention, VERP: verp})
 	// Last before the store closes: the imports running in the background
 	// end interrupted, and record it.
 	defer svc.Close()
@@ -124,6 +122,21 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		err = nil
 	}
 	return err
+}
+
+// prepare readies the store for serving: the demo loaded (with --demo),
+// the first API token made, the keyring with the legacy secret in it.
+func (c *ServeCmd) prepare(ctx context.Context, g *cli.Globals, s *store.Store) (*keyring.Ring, error) {
+	if c.Demo {
+		if err := loadDemoIfEmpty(ctx, g, s, c.Customers); err != nil {
+			return nil, err
+		}
+	}
+	if err := bootstrapToken(ctx, g, s); err != nil {
+		return nil, err
+	}
+	ring := keyring.New(s)
+	return ring, importLegacySecret(ctx, g, ring)
 }
 
 // beat reports this node and its health to the store's table of nodes

@@ -205,6 +205,11 @@ func CheckEmailContent(c *EmailContent) error {
 			return fmt.Errorf("reply-to: %w", err)
 		}
 	}
+	if c.ReturnPath != "" {
+		if err := CheckEmail(c.ReturnPath); err != nil {
+			return fmt.Errorf("return path: %w", err)
+		}
+	}
 	if err := checkHeaderText(c.Subject); err != nil {
 		return fmt.Errorf("subject: %w", err)
 	}

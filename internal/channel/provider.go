@@ -60,6 +60,10 @@ type EmailContent struct {
 	Text      string `json:"text,omitempty"`
 	// Headers are extra headers (already validated: no CR/LF).
 	Headers map[string]string `json:"headers,omitempty"`
+	// ReturnPath, when set, is the envelope sender (MAIL FROM) in place
+	// of the From address: the message's own VERP address, which its
+	// bounces come back to.
+	ReturnPath string `json:"return_path,omitempty"`
 	// UnsubscribeURL, when set, becomes List-Unsubscribe and
 	// List-Unsubscribe-Post (RFC 8058) headers.
 	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`

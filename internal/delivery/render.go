@@ -36,6 +36,9 @@ type CampaignRenderer struct {
 	// TestSends says the messages rendered are tests (the sandbox's): they
 	// are not tracked, their links left as written.
 	TestSends bool
+	// VERP, when set, gives each email its own envelope sender, which
+	// bounces come back to (the sandbox's tests keep the From address).
+	VERP *VERP
 
 	mu       sync.Mutex
 	prepared map[string]*preparedActivity
@@ -207,7 +210,10 @@ func (r *CampaignRenderer) render(ctx context.Context, p *preparedActivity, row 
 		m.Email, err = p.tmpl.RenderEmail(c)
 		if err == nil {
 			m.Email.UnsubscribeURL = link
-			if !untracked {
+			if r.VERP != nil && !r.TestSends {
+				m.Email.ReturnPath, err = r.VERP.Address(ctx, row.RunID, row.Seq)
+			}
+			if err == nil && !untracked {
 				err = r.track(ctx, p, row, m.Email)
 			}
 		}

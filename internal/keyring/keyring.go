@@ -146,6 +146,23 @@ func find(keys []Key, id string) (Key, bool) {
 	return Key{}, false
 }
 
+// Active returns the active keys from the copy (read again when stale):
+// those that check what they issued, for tokens that do not name their
+// key.
+func (r *Ring) Active(ctx context.Context) ([]Key, error) {
+	keys, err := r.load(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []Key
+	for _, k := range keys {
+		if k.Active() {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
 // Legacy returns the active keys imported from secrets configured before
 // the keyring, which check the links they signed.
 func (r *Ring) Legacy(ctx context.Context) ([]Key, error) {

@@ -191,6 +191,9 @@ type Config struct {
 	SoftBounces delivery.SoftBouncePolicy
 	// EventRetention is how long tracking events are kept (0: for ever).
 	EventRetention time.Duration
+	// VERP, when set, sends each email from its own VERP address, which
+	// its bounces come back to.
+	VERP *delivery.VERP
 }
 
 // NoPublicURL is where unsubscribe links point when no public URL is
@@ -254,7 +257,7 @@ func New(cfg Config) *Local {
 		// them as written, and opening one records nothing).
 		_, sandboxed := cfg.Providers[channel.Email].(*delivery.SandboxProvider)
 		l.disp = delivery.New(delivery.Config{Store: cfg.Store, Log: l.log, Providers: cfg.Providers, ProviderRate: cfg.ProviderRate, Owner: l.eng.Queue().Owner, Lease: cfg.Lease,
-			Renderer: &delivery.CampaignRenderer{Store: cfg.Store, Links: l.links, PublicURL: cmp.Or(cfg.PublicURL, NoPublicURL), Budget: cfg.RenderBudget, TestSends: sandboxed}})
+			Renderer: &delivery.CampaignRenderer{Store: cfg.Store, Links: l.links, PublicURL: cmp.Or(cfg.PublicURL, NoPublicURL), Budget: cfg.RenderBudget, TestSends: sandboxed, VERP: cfg.VERP}})
 	}
 	return l
 }

@@ -101,3 +101,17 @@ func (o Outbox) Locate(ctx context.Context, ch, messageID, providerID string) (S
 	m.Address = addr.String
 	return m, err
 }
+
+// LocateSeq finds a message of a channel by its run and its number in the
+// outbox (seq), as its VERP address names it; ErrNotFound when there is
+// none. PostgreSQL finds it by an index (ff_outbox_seq_email), the
+// embedded store by the zone maps of seq, which grows as rows are
+// written.
+func (o Outbox) LocateSeq(ctx context.Context, ch string, runID, seq int64) (SentMessage, error) {
+	var m SentMessage
+	var addr sql.NullString
+	err := o.row(ctx, []any{&m.MessageID, &m.RunID, &m.Activity, &addr}, `SELECT message_id, run_id, activity_id, address FROM ff_outbox
+		WHERE seq = $1 AND run_id = $2 AND channel = $3`, seq, runID, ch)
+	m.Address = addr.String
+	return m, err
+}

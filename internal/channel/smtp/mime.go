@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -114,7 +115,7 @@ func compose(m *channel.Message, now time.Time, dk *dkimSigner) (composed, error
 		}
 		buf = signed
 	}
-	return composed{from: from.Address, data: *buf, buf: buf}, nil
+	return composed{from: cmp.Or(c.ReturnPath, from.Address), data: *buf, buf: buf}, nil
 }
 
 // appendContent appends c's content to b, which holds the other header

@@ -344,24 +344,15 @@ func (p *Provider) Close() error {
 // hardBounce reports a server's refusal of the recipient's address itself,
 // for good (RFC 3463): a permanent reply to RCPT TO — or to the end of the
 // data, which a server checking late refuses instead — whose enhanced
-// status says the mailbox does not exist or is unusable (5.1.1 bad
-// mailbox, 5.1.2 bad domain, 5.1.3 bad syntax, 5.1.6 mailbox moved, 5.1.10
-// null MX, 5.2.1 mailbox disabled), or, from a server that gives no
-// enhanced status, a 550/551/553 saying the user is unknown. A policy
-// refusal (5.7.x: spam, reputation), a full mailbox (5.2.2) or a
-// temporary refusal (4.x.x, retried) is not one: the address may work
-// later.
+// status says the mailbox does not exist or is unusable
+// (channel.EnhancedStatus.AddressGone), or, from a server that gives no
+// enhanced status, a 550/551/553 saying the user is unknown.
 func hardBounce(st stage, se *gosmtp.SMTPError) bool {
 	if se.Code/100 != 5 || (st != stageRcpt && st != stageEnd) {
 		return false
 	}
-	switch c := se.EnhancedCode; {
-	case c[0] == 5 && c[1] == 1:
-		return c[2] == 1 || c[2] == 2 || c[2] == 3 || c[2] == 6 || c[2] == 10
-	case c[0] == 5 && c[1] == 2:
-		return c[2] == 1
-	case c != gosmtp.NoEnhancedCode && c[0] != 0:
-		return false
+	if c := se.EnhancedCode; c != gosmtp.NoEnhancedCode && c[0] != 0 {
+		return channel.EnhancedStatus(c).AddressGone()
 	}
 	if se.Code != 550 && se.Code != 551 && se.Code != 553 {
 		return false

@@ -1,0 +1,3 @@
+-- PostgreSQL only (0023_outbox_verp.postgres.sql): the embedded store
+-- finds a message by its seq from the zone maps, seq growing as rows are
+-- written, and an index would only slow the outbox's writes.
