@@ -15,6 +15,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/outbound"
 	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -33,6 +34,9 @@ type ServeCmd struct {
 	httpFlags
 	trackFlags
 	bounceFlags
+	outboundFlags
+	// destinations are the --outbound file's, read by Validate.
+	destinations *outbound.Config
 }
 
 // Validate checks the flags before anything starts.
@@ -43,7 +47,9 @@ func (c *ServeCmd) Validate() error {
 	if c.SessionIdle <= 0 || c.SessionMaxAge <= 0 {
 		return fmt.Errorf("--session-idle %s and --session-max-age %s: both must be positive", c.SessionIdle, c.SessionMaxAge)
 	}
-	return nil
+	var err error
+	c.destinations, err = c.outbound()
+	return err
 }
 
 // Run serves until interrupted.
@@ -110,6 +116,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 			p.Close()
 		}
 	}()
+	defer startOutbound(s, c.destinations, c.Lease, c.OutboundPoll, g.Log())()
 
 	handler := api.New(api.Config{Service: svc, Log: g.Log(), Version: cli.Version,
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,

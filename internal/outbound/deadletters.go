@@ -1,0 +1,84 @@
+package outbound
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
+)
+
+// DeadLetter is a batch no attempt delivered, as operators list it.
+type DeadLetter struct {
+	ID          int64  `json:"id"`
+	Destination string `json:"destination"`
+	// Kind is "events" (numbered FirstSeq to LastSeq) or "audience" (a
+	// saved audience's publication, its name in Audience).
+	Kind          string    `json:"kind"`
+	Audience      string    `json:"audience,omitempty"`
+	FirstSeq      int64     `json:"first_seq,omitempty"`
+	LastSeq       int64     `json:"last_seq,omitempty"`
+	Items         int64     `json:"items"`
+	Attempts      int       `json:"attempts"`
+	Error         string    `json:"error"`
+	CreatedAt     time.Time `json:"created_at"`
+	RedeliveredAt time.Time `json:"redelivered_at,omitzero"`
+}
+
+func deadLetterOf(d store.DeadLetter) DeadLetter {
+	return DeadLetter{ID: d.ID, Destination: d.Destination, Kind: d.Kind, Audience: d.Subject, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq,
+		Items: d.Items, Attempts: d.Attempts, Error: d.Error, CreatedAt: d.CreatedAt, RedeliveredAt: d.RedeliveredAt}
+}
+
+// DeadLetters lists the dead letters not redelivered yet (or every one),
+// newest first, at most limit (0: 100).
+func DeadLetters(ctx context.Context, s *store.Store, all bool, limit int) ([]DeadLetter, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	ds, err := s.Outbound().DeadLetters(ctx, all, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeadLetter, len(ds))
+	for i, d := range ds {
+		out[i] = deadLetterOf(d)
+	}
+	return out, nil
+}
+
+// Redeliver posts a dead letter's body again, once, signed anew with the
+// same webhook id (receivers deduplicate by it), and records it
+// delivered; a refusal is ErrDeliveryFailed and leaves it listed.
+func (s *Set) Redeliver(ctx context.Context, id int64) (*DeadLetter, error) {
+	d, err := s.store.Outbound().DeadLetter(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	dest, ok := s.dests[d.Destination]
+	if !ok || dest.Kind != "webhook" {
+		return nil, fmt.Errorf("dead letter %d: %w %q (this server's --outbound configuration has no webhook of that name)", id, ErrUnknownDestination, d.Destination)
+	}
+	hook := s.webhook(dest)
+	var webhookID, contentType string
+	var extra http.Header
+	if d.Kind == KindEvents {
+		webhookID, contentType = fmt.Sprintf("%s-events-%d-%d", d.Destination, d.FirstSeq, d.LastSeq), "application/x-ndjson"
+	} else {
+		webhookID, contentType, extra = audienceRequest(d.Destination, d.Subject, d.FirstSeq, d.Body)
+	}
+	if _, err := hook.Post(ctx, webhookID, contentType, extra, []byte(d.Body), 1); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("dead letter %d: %w: %v", id, ErrDeliveryFailed, err)
+	}
+	if err := s.store.Outbound().Redelivered(ctx, id, d.Attempts+1, s.now()); err != nil {
+		return nil, err
+	}
+	d.Attempts++
+	d.RedeliveredAt = s.now().UTC()
+	out := deadLetterOf(d)
+	return &out, nil
+}
