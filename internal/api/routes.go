@@ -30,6 +30,12 @@ func (s *Server) routes() {
 	// Public, signed by the provider: bounces, complaints, deliveries.
 	s.mux.HandleFunc("POST /callbacks/email/{source}", s.emailFeedback)
 
+	// Prometheus' scrape, behind the API's auth (docs/operations.md); a
+	// separate listener may serve it openly (fanfare serve --metrics-listen).
+	if s.metrics != nil {
+		s.mux.HandleFunc("GET /metrics", s.auth(s.metrics.ServeHTTP))
+	}
+
 	s.mux.HandleFunc("/api/", s.noRoute)
 
 	// The web console: its files, and index.html for its client routes.

@@ -47,6 +47,18 @@ type Server struct {
 
 	// smsCallback is the status callback URL the SMS provider was given.
 	smsCallback string
+	// metrics serves GET /metrics (nil: not served); requests is told of
+	// every request.
+	metrics  http.Handler
+	requests RequestObserver
+}
+
+// RequestObserver is told of each request the API answered: its route
+// pattern as routes.go registers it ("GET /api/runs/{id}"; "" when none
+// matched), its status and how long it took. Internal/metrics implements
+// it; a pattern, never the path, keeps what it counts bounded.
+type RequestObserver interface {
+	Request(route string, status int, took time.Duration)
 }
 
 // Config configures a Server.
@@ -91,6 +103,11 @@ type Config struct {
 	// temporary file before it loads, so this bounds the disk an upload
 	// may take. Zero means DefaultMaxUpload.
 	MaxUpload int64
+	// Metrics is the Prometheus exposition, served at GET /metrics to
+	// callers the API authenticates (nil: not served); Requests is told
+	// of every request (nil: no one).
+	Metrics  http.Handler
+	Requests RequestObserver
 }
 
 // DefaultMaxUpload is the upload cap when none is configured.
@@ -105,6 +122,7 @@ func New(cfg Config) *Server {
 	svc := cfg.Service
 	s := &Server{svc: svc, log: log, token: cfg.Token, tokens: svc.TokenStore(), links: svc.Links(), smsToken: cfg.SMSAuthToken, publicURL: cfg.PublicURL, trustForwarded: cfg.TrustForwarded, webhooks: cfg.Webhooks, version: cfg.Version, outages: cfg.Outages, problems: cfg.Problems, transfer: cfg.Transfer, maxUpload: cmp.Or(cfg.MaxUpload, DefaultMaxUpload), mux: http.NewServeMux()}
 	s.smsCallback = cfg.SMSStatusCallback
+	s.metrics, s.requests = cfg.Metrics, cfg.Requests
 	s.origins = origins(cfg.PublicURL)
 	if c, err := console.New(); err != nil {
 		log.Error("the web console is not served", "err", err)
@@ -125,7 +143,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer done()
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rw, r)
-	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rw.status, "ms", time.Since(start).Milliseconds())
+	took := time.Since(start)
+	if s.requests != nil {
+		// The mux set the pattern it matched on r itself.
+		s.requests.Request(r.Pattern, rw.status, took)
+	}
+	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rw.status, "ms", took.Milliseconds())
 }
 
 type statusWriter struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/cli"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/metrics"
 	"github.com/fanfare-dev/fanfare/internal/outbound"
 	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -30,6 +31,9 @@ type ServeCmd struct {
 	// SessionIdle and SessionMaxAge bound the console's sessions.
 	SessionIdle   time.Duration `default:"12h" env:"FANFARE_SESSION_IDLE" help:"A console session unused for this long ends."`
 	SessionMaxAge time.Duration `default:"168h" env:"FANFARE_SESSION_MAX_AGE" help:"A console session ends this long after its sign-in, however used."`
+	// MetricsListen serves /metrics without auth on an address of the
+	// operator's choosing; the main address serves it behind the API's.
+	MetricsListen string `name:"metrics-listen" env:"FANFARE_METRICS_LISTEN" help:"Also serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9464), without authentication: choose an address only your monitoring reaches. The main address serves /metrics to API tokens."`
 	deliveryFlags
 	httpFlags
 	trackFlags
@@ -75,14 +79,8 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.Addr)
+	ln, url, unannounce, err := c.listen(g)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.Addr, err)
-	}
-	url := "http://" + dialable(ln.Addr())
-	unannounce, err := announce(g, url)
-	if err != nil {
-		ln.Close()
 		return err
 	}
 	defer unannounce()
@@ -103,9 +101,11 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		return err
 	}
 	defer stopBounces()
+	mets := metrics.New(metrics.Config{Store: s, Log: g.Log()})
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge,
-		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention, VERP: verp})
+		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention, VERP: verp, Observer: mets})
+	mets.Resting(restingChannels(svc.Dispatcher()))
 	// Last before the store closes: the imports running in the background
 	// end interrupted, and record it.
 	defer svc.Close()
@@ -120,11 +120,16 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 
 	handler := api.New(api.Config{Service: svc, Log: g.Log(), Version: cli.Version,
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,
-		Transfer: c.transfer(), MaxUpload: int64(c.MaxUpload), TrustForwarded: c.TrustForwarded, Webhooks: webhooks})
-	srv := c.server(handler)
+		Transfer: c.transfer(), MaxUpload: int64(c.MaxUpload), TrustForwarded: c.TrustForwarded, Webhooks: webhooks,
+		Metrics: mets.Handler(), Requests: mets})
+	stopMetrics, err := c.serveMetrics(mets, g.Log())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	defer beat(svc.JoinNodes(url, cli.Version), handler.Health, g.Log())()
 	g.Log().Info("fanfare serving", "url", url, "console", url+"/", "api", url+"/api/openapi.json")
-	err = api.Serve(ctx, srv, ln, g.Log())
+	err = api.Serve(ctx, c.server(handler), ln, g.Log())
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -144,6 +149,22 @@ func (c *ServeCmd) prepare(ctx context.Context, g *cli.Globals, s *store.Store) 
 	}
 	ring := keyring.New(s)
 	return ring, importLegacySecret(ctx, g, ring)
+}
+
+// listen listens on --addr and announces the server's URL in the data
+// directory (unannounce removes it).
+func (c *ServeCmd) listen(g *cli.Globals) (ln net.Listener, url string, unannounce func(), err error) {
+	ln, err = net.Listen("tcp", c.Addr)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	url = "http://" + dialable(ln.Addr())
+	unannounce, err = announce(g, url)
+	if err != nil {
+		ln.Close()
+		return nil, "", nil, err
+	}
+	return ln, url, unannounce, nil
 }
 
 // beat reports this node and its health to the store's table of nodes

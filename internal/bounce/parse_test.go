@@ -26,7 +26,9 @@ func sample(t *testing.T, name string, verp func(addr string) string, bare strin
 	return strings.ReplaceAll(s, "{{BOUNCES}}", bare)
 }
 
-func fakeVERP(addr string) string { return "bounces+tok-" + strings.ReplaceAll(addr, "@", "=") + "@bounces.example.com" }
+func fakeVERP(addr string) string {
+	return "bounces+tok-" + strings.ReplaceAll(addr, "@", "=") + "@bounces.example.com"
+}
 
 // TestParse reads bounce and complaint mails written after RFC 3464 and
 // RFC 5965 and the formats of well-known servers (Postfix, Exim, Exchange

@@ -56,6 +56,8 @@ type Config struct {
 	// to finish and be recorded (DefaultStopGrace); past it they are cut
 	// off, in doubt.
 	StopGrace time.Duration
+	// Observer is told of the messages settled (nil: no one).
+	Observer Observer
 }
 
 // DefaultLoops is how many batches a dispatcher works on at once.
@@ -103,6 +105,9 @@ func New(cfg Config) *Dispatcher {
 		if cfg.Store.Outbox().StatementBound() {
 			cfg.Chunk = EmbeddedSendChunk
 		}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = DefaultStopGrace

@@ -70,6 +70,12 @@ var ErrUnknownMessage = errors.New("no message of Fanfare's matches the report")
 // policy's soft bounces otherwise. Each suppression names its cause and
 // source. A report about no known message is skipped and counted.
 func RecordFeedback(ctx context.Context, s *store.Store, reports []Feedback, soft SoftBouncePolicy) (recorded, unknown int, err error) {
+	return recordFeedback(ctx, s, reports, soft, func([]store.EventRecord) {})
+}
+
+// recordFeedback is RecordFeedback, calling written with each event it
+// wrote.
+func recordFeedback(ctx context.Context, s *store.Store, reports []Feedback, soft SoftBouncePolicy, written func([]store.EventRecord)) (recorded, unknown int, err error) {
 	for _, f := range reports {
 		m, err := s.Outbox().Locate(ctx, channel.Email, f.MessageID, f.ProviderID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -98,6 +104,7 @@ func RecordFeedback(ctx context.Context, s *store.Store, reports []Feedback, sof
 		if err := s.Events().Append(ctx, []store.EventRecord{ev}); err != nil {
 			return recorded, unknown, err
 		}
+		written([]store.EventRecord{ev})
 		recorded++
 		if ev.Type == EventBounceSoft && soft.Count > 0 && addr != "" {
 			n, err := s.Events().SoftBounces(ctx, channel.Email, addr, f.At.Add(-soft.Within))

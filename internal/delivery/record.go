@@ -42,6 +42,9 @@ func (d *Dispatcher) advance(ctx context.Context, done, next *delivered) error {
 		sending = next.rows
 	}
 	moved, kept, err := d.send.Advance(ctx, accepted, sending, d.cfg.Now())
+	if err == nil && done != nil {
+		settled(d.cfg.Observer, done.rows, StatusSent)
+	}
 	if err != nil || next == nil {
 		return err
 	}
@@ -145,7 +148,11 @@ func (d *Dispatcher) setOutcome(ctx context.Context, rows []Row, o outcome, now 
 	if o.delay > 0 {
 		at = now.Add(o.delay)
 	}
-	return d.send.Settle(ctx, rows, store.Outcome{Status: o.status, Reason: o.reason, RetryAt: at, Forgive: o.forgive}, f, now)
+	err := d.send.Settle(ctx, rows, store.Outcome{Status: o.status, Reason: o.reason, RetryAt: at, Forgive: o.forgive}, f, now)
+	if err == nil {
+		settled(d.cfg.Observer, rows, string(o.status))
+	}
+	return err
 }
 
 // backoff delays a retried message after its first attempt (see

@@ -26,6 +26,9 @@ type Recorder struct {
 	// user agent (off by default).
 	Machines   *Machines
 	KeepClient bool
+	// Observer is told of the events written (nil: no one); set it
+	// before the first hit.
+	Observer Observer
 }
 
 // Batching of the events.
@@ -78,6 +81,8 @@ func (r *Recorder) run() {
 		defer cancel()
 		if err := r.store.Events().Append(ctx, batch); err != nil {
 			r.log.Error("record tracking events", "events", len(batch), "err", err)
+		} else {
+			r.recorded(batch)
 		}
 		batch = batch[:0]
 	}
@@ -107,4 +112,30 @@ func (r *Recorder) Close() {
 	}
 	r.mu.Unlock()
 	<-r.done
+}
+
+// recorded tells the observer of events written, by type.
+func (r *Recorder) recorded(evs []store.EventRecord) {
+	if r.Observer == nil {
+		return
+	}
+	by := map[string]int{}
+	for _, ev := range evs {
+		by[ev.Type]++
+	}
+	for typ, n := range by {
+		r.Observer.Recorded(typ, n)
+	}
+}
+
+// Feedback records reports about sent emails (RecordFeedback), telling
+// the observer of the events written.
+func (r *Recorder) Feedback(ctx context.Context, reports []Feedback, soft SoftBouncePolicy) (recorded, unknown int, err error) {
+	return recordFeedback(ctx, r.store, reports, soft, r.recorded)
+}
+
+// Unsubscribe records an unsubscribe link's opt-out (RecordUnsubscribe),
+// telling the observer of the event written.
+func (r *Recorder) Unsubscribe(ctx context.Context, u Unsubscribe, at time.Time) (bool, error) {
+	return recordUnsubscribe(ctx, r.store, u, at, r.recorded)
 }

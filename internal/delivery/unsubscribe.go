@@ -217,6 +217,12 @@ func checked(u Unsubscribe) (Unsubscribe, error) {
 // does not undo a newer choice. A link without a date (of an earlier
 // version) is always obeyed.
 func RecordUnsubscribe(ctx context.Context, s *store.Store, u Unsubscribe, at time.Time) (bool, error) {
+	return recordUnsubscribe(ctx, s, u, at, func([]store.EventRecord) {})
+}
+
+// recordUnsubscribe is RecordUnsubscribe, calling written with the event
+// it wrote.
+func recordUnsubscribe(ctx context.Context, s *store.Store, u Unsubscribe, at time.Time, written func([]store.EventRecord)) (bool, error) {
 	sent := u.SentAt
 	if sent.IsZero() {
 		sent = at
@@ -234,6 +240,7 @@ func RecordUnsubscribe(ctx context.Context, s *store.Store, u Unsubscribe, at ti
 			if err := s.Events().Append(ctx, []store.EventRecord{ev}); err != nil {
 				return out, fmt.Errorf("record unsubscribe: %w", err)
 			}
+			written([]store.EventRecord{ev})
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return out, fmt.Errorf("record unsubscribe: %w", err)
 		}

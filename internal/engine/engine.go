@@ -44,9 +44,33 @@ type Engine struct {
 	// FileLimits bound what load_file reads: a longer line is rejected,
 	// a gzip file inflating past them fails the activity.
 	FileLimits ingest.Limits
+	// observer is told how long each activity took (never nil).
+	observer Observer
 
 	wake chan struct{}
 }
+
+// Observer is told what the engine's workers did: each activity
+// execution (its type, its outcome — done, error, lease_lost — and how
+// long it ran) and, through the job queue, each job. Internal/metrics
+// implements it; the engine knows nothing of how it is counted.
+type Observer interface {
+	jobs.Observer
+	ActivityDone(activityType, outcome string, took time.Duration)
+}
+
+// Activity outcomes an Observer is told.
+const (
+	ActivityOutcomeDone      = "done"
+	ActivityOutcomeError     = "error"
+	ActivityOutcomeLeaseLost = "lease_lost"
+)
+
+// noObserver is the Observer of an engine given none.
+type noObserver struct{}
+
+func (noObserver) JobDone(string, string, time.Duration)      {}
+func (noObserver) ActivityDone(string, string, time.Duration) {}
 
 // Config configures an Engine.
 type Config struct {
@@ -63,6 +87,8 @@ type Config struct {
 	RenderBudget message.Budget
 	// FileLimits bound what load_file reads (zero: the defaults).
 	FileLimits ingest.Limits
+	// Observer is told of each activity and job (nil: no one).
+	Observer Observer
 }
 
 // New returns an engine; Start runs its workers.
@@ -79,9 +105,12 @@ func New(cfg Config) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
-	q.Now = cfg.Now
-	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.FileLimits, wake: make(chan struct{}, 1)}
+	q.Now, q.Observer = cfg.Now, cfg.Observer
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.FileLimits, observer: cfg.Observer, wake: make(chan struct{}, 1)}
 }
 
 // nodeName identifies this process in job leases.

@@ -131,6 +131,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 	if err == nil {
 		err = e.finish(ctx, j, env, outs)
 		if errors.Is(err, jobs.ErrLeaseLost) {
+			e.observer.ActivityDone(act.Type, ActivityOutcomeLeaseLost, e.Now().Sub(start))
 			log.Warn("another worker took this activity over; its result is discarded")
 			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq, j.Attempts)
 			return
@@ -141,10 +142,12 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 			// Shutting down: the lease will pass the work to the next process.
 			return
 		}
+		e.observer.ActivityDone(act.Type, ActivityOutcomeError, e.Now().Sub(start))
 		e.dropStray(ctx, p.RunID, seq, j.Attempts)
 		e.failed(ctx, j, env, err)
 		return
 	}
+	e.observer.ActivityDone(act.Type, ActivityOutcomeDone, e.Now().Sub(start))
 	log.Info("activity done", "type", act.Type, "ms", e.Now().Sub(start).Milliseconds())
 	e.notify()
 }

@@ -30,6 +30,8 @@ type Job struct {
 	Attempts    int
 	MaxAttempts int
 	Owner       string
+	// claimed is when this worker claimed it (its duration's start).
+	claimed time.Time
 }
 
 // Decode reads the payload.
@@ -44,6 +46,31 @@ type Queue struct {
 	Lease time.Duration
 	// Now is the clock (tests replace it).
 	Now func() time.Time
+	// Observer is told how long each claimed job took, once this worker
+	// completes, fails or releases it; nil for no one.
+	Observer Observer
+}
+
+// Observer is told of each job this queue's worker finished with: its
+// kind, its outcome (done, retry, failed, released) and how long it
+// was held since its claim. Internal/metrics implements it.
+type Observer interface {
+	JobDone(kind, outcome string, took time.Duration)
+}
+
+// Job outcomes an Observer is told.
+const (
+	OutcomeDone     = "done"
+	OutcomeRetry    = "retry"
+	OutcomeFailed   = "failed"
+	OutcomeReleased = "released"
+)
+
+// observe tells the observer, if any, that j ended with outcome.
+func (q *Queue) observe(j *Job, outcome string) {
+	if q.Observer != nil && !j.claimed.IsZero() {
+		q.Observer.JobDone(j.Kind, outcome, q.Now().Sub(j.claimed))
+	}
 }
 
 // New returns a queue on the store.
@@ -111,7 +138,7 @@ func (q *Queue) Claim(ctx context.Context, kinds []string, limit int) ([]*Job, e
 	}
 	var out []*Job
 	for _, c := range got {
-		out = append(out, &Job{ID: c.ID, Kind: c.Kind, Payload: json.RawMessage(c.Payload), Attempts: c.Attempts, MaxAttempts: c.MaxAttempts, Owner: q.Owner})
+		out = append(out, &Job{ID: c.ID, Kind: c.Kind, Payload: json.RawMessage(c.Payload), Attempts: c.Attempts, MaxAttempts: c.MaxAttempts, Owner: q.Owner, claimed: now})
 	}
 	return out, nil
 }
@@ -127,7 +154,11 @@ func (q *Queue) Hold() (release func()) { return q.store.Jobs().Hold() }
 // effects, begun under Hold. ErrLeaseLost means another worker took the job
 // over: roll back.
 func (q *Queue) Complete(ctx context.Context, tx store.Querier, j *Job) error {
-	return fenced(q.store.Jobs().On(tx).Complete(ctx, j.lease(), q.Now()), "complete", j.ID)
+	err := fenced(q.store.Jobs().On(tx).Complete(ctx, j.lease(), q.Now()), "complete", j.ID)
+	if err == nil {
+		q.observe(j, OutcomeDone)
+	}
+	return err
 }
 
 // Fail records a failed attempt. The job is retried after backoff while
@@ -139,7 +170,13 @@ func (q *Queue) Fail(ctx context.Context, j *Job, cause error, backoff time.Dura
 		msg = msg[:4000]
 	}
 	now := q.Now().UTC()
-	return final, fenced(q.store.Jobs().Fail(ctx, j.lease(), final, now.Add(backoff), msg, now), "record failure of", j.ID)
+	err = fenced(q.store.Jobs().Fail(ctx, j.lease(), final, now.Add(backoff), msg, now), "record failure of", j.ID)
+	if err == nil && final {
+		q.observe(j, OutcomeFailed)
+	} else if err == nil {
+		q.observe(j, OutcomeRetry)
+	}
+	return final, err
 }
 
 // Extend renews the job's lease while long work goes on.
@@ -184,7 +221,11 @@ func IsConflict(err error) bool { return store.IsConflict(err) }
 // Release gives a claimed job back without counting the attempt, due again
 // at runAfter (used to park the work of a paused run).
 func (q *Queue) Release(ctx context.Context, tx store.Querier, j *Job, runAfter time.Time) error {
-	return fenced(q.store.Jobs().On(tx).Release(ctx, j.lease(), runAfter), "release", j.ID)
+	err := fenced(q.store.Jobs().On(tx).Release(ctx, j.lease(), runAfter), "release", j.ID)
+	if err == nil {
+		q.observe(j, OutcomeReleased)
+	}
+	return err
 }
 
 // Reschedule makes the ready jobs whose dedupe key starts with prefix and

@@ -41,7 +41,7 @@ func (l *Local) SMSStatus(ctx context.Context, u sms.StatusUpdate) error {
 // at; false when a newer choice of the profile stands (see
 // delivery.RecordUnsubscribe).
 func (l *Local) Unsubscribe(ctx context.Context, u delivery.Unsubscribe, at time.Time) (bool, error) {
-	return delivery.RecordUnsubscribe(ctx, l.store, u, at)
+	return l.recorder.Unsubscribe(ctx, u, at)
 }
 
 // TrackHit records the fetch of a tracking link or open pixel and returns
@@ -61,7 +61,7 @@ func (l *Local) TrackHit(ctx context.Context, token string, h delivery.Hit) (del
 // of sent emails: events of their messages, and suppressions for hard
 // bounces, complaints and repeated soft bounces.
 func (l *Local) EmailFeedback(ctx context.Context, reports []delivery.Feedback) (recorded, unknown int, err error) {
-	return delivery.RecordFeedback(ctx, l.store, reports, l.softBounces)
+	return l.recorder.Feedback(ctx, reports, l.softBounces)
 }
 
 // ForgetEvents removes the events older than the retention period (none

@@ -194,6 +194,18 @@ type Config struct {
 	// VERP, when set, sends each email from its own VERP address, which
 	// its bounces come back to.
 	VERP *delivery.VERP
+	// Observer is told what the engine, its jobs, the dispatcher and the
+	// recorder of events do (internal/metrics counts it); nil for no one.
+	Observer Observer
+}
+
+// Observer is told of the activities and jobs the engine runs, the
+// messages the dispatcher settles and the events the recorder writes:
+// the hooks internal/metrics implements, so that none of those packages
+// knows of Prometheus.
+type Observer interface {
+	engine.Observer
+	delivery.Observer
 }
 
 // NoPublicURL is where unsubscribe links point when no public URL is
@@ -231,7 +243,7 @@ var _ Service = (*Local)(nil)
 // and (with providers) dispatcher.
 func New(cfg Config) *Local {
 	l := &Local{store: cfg.Store, log: cmp.Or(cfg.Log, slog.Default()), keys: cfg.Keys, links: cfg.Links, providers: cfg.Providers, limits: cfg.Limits, jobs: newJobs()}
-	l.eng = engine.New(engine.Config{Store: cfg.Store, Log: l.log, Workers: cfg.Workers, Lease: cfg.Lease, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.Limits})
+	l.eng = engine.New(engine.Config{Store: cfg.Store, Log: l.log, Workers: cfg.Workers, Lease: cfg.Lease, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.Limits, Observer: cfg.Observer})
 	if l.keys == nil {
 		l.keys = keyring.New(cfg.Store)
 	}
@@ -248,6 +260,7 @@ func New(cfg Config) *Local {
 		l.recorder.Machines = cfg.TrackMachines
 	}
 	l.recorder.KeepClient = cfg.TrackKeepClient
+	l.recorder.Observer = cfg.Observer
 	l.softBounces, l.eventRetention = cfg.SoftBounces, cfg.EventRetention
 	if l.softBounces == (delivery.SoftBouncePolicy{}) {
 		l.softBounces = delivery.DefaultSoftBounces
@@ -256,7 +269,7 @@ func New(cfg Config) *Local {
 		// The sandbox's emails are tests: not tracked (the console shows
 		// them as written, and opening one records nothing).
 		_, sandboxed := cfg.Providers[channel.Email].(*delivery.SandboxProvider)
-		l.disp = delivery.New(delivery.Config{Store: cfg.Store, Log: l.log, Providers: cfg.Providers, ProviderRate: cfg.ProviderRate, Owner: l.eng.Queue().Owner, Lease: cfg.Lease,
+		l.disp = delivery.New(delivery.Config{Store: cfg.Store, Log: l.log, Providers: cfg.Providers, ProviderRate: cfg.ProviderRate, Owner: l.eng.Queue().Owner, Lease: cfg.Lease, Observer: cfg.Observer,
 			Renderer: &delivery.CampaignRenderer{Store: cfg.Store, Links: l.links, PublicURL: cmp.Or(cfg.PublicURL, NoPublicURL), Budget: cfg.RenderBudget, TestSends: sandboxed, VERP: cfg.VERP}})
 	}
 	return l

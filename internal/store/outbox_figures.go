@@ -115,3 +115,36 @@ func (o Outbox) LocateSeq(ctx context.Context, ch string, runID, seq int64) (Sen
 	m.Address = addr.String
 	return m, err
 }
+
+// QueueStatuses are the statuses of messages not yet at an outcome: the
+// outbox's queue, which Depths counts.
+var QueueStatuses = []MessageStatus{MessagePending, MessageHeld, MessageClaimed, MessageSending, MessageRetry, MessageInDoubt}
+
+// OutboxDepth is how many messages of a channel wait in a status of the
+// queue.
+type OutboxDepth struct {
+	Channel  string
+	Status   MessageStatus
+	Messages int64
+}
+
+// Depths counts the whole outbox's queued messages (QueueStatuses) by
+// channel and status: the same figures for every node sharing the store,
+// read in one statement (the metrics' scrape).
+func (o Outbox) Depths(ctx context.Context) ([]OutboxDepth, error) {
+	var out []OutboxDepth
+	err := o.each(ctx, func(rows *sql.Rows) error {
+		var d OutboxDepth
+		if err := rows.Scan(&d.Channel, &d.Status, &d.Messages); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	}, `SELECT channel, status, count(*) FROM ff_outbox
+		WHERE status IN ('pending', 'held', 'claimed', 'sending', 'retry', 'in_doubt')
+		GROUP BY channel, status ORDER BY channel, status`)
+	if err != nil {
+		return nil, fmt.Errorf("count the outbox's queued messages: %w", err)
+	}
+	return out, nil
+}

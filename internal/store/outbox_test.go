@@ -277,3 +277,25 @@ func TestSandbox(t *testing.T) {
 		}
 	})
 }
+
+// TestOutboxDepths counts the queue by channel and status, leaving out
+// the messages at an outcome (the exclusions of the fill).
+func TestOutboxDepths(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if d, err := s.Outbox().Depths(ctx); err != nil || len(d) != 0 {
+			t.Fatalf("depths of an empty outbox = %v, %v", d, err)
+		}
+		fillOutbox(t, s, "mail", store.MessagePending)
+		fillOutbox(t, s, "later", store.MessageHeld)
+		d, err := s.Outbox().Depths(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.OutboxDepth{{Channel: "email", Status: store.MessageHeld, Messages: 3}, {Channel: "email", Status: store.MessagePending, Messages: 3}}
+		if fmt.Sprint(d) != fmt.Sprint(want) {
+			t.Fatalf("depths = %v, want %v", d, want)
+		}
+	})
+}
