@@ -54,6 +54,14 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 		t.Errorf("a report as CSV: %v", out)
 	}
 	do("GET", id+"/report?by=week", "", http.StatusBadRequest)
+	if out := do("GET", "/api/campaigns/frenchies/report?since=2020-01-01", "", http.StatusOK); len(out["runs"].([]any)) != 1 {
+		t.Errorf("a campaign's report: %v", out)
+	}
+	if out := do("GET", "/api/campaigns/frenchies/report?format=csv&until=2020-01-01", "", http.StatusOK); out["raw"].(string) != "run,started_at,status,targeted,sent,excluded,failed,in_doubt,pending,delivered,bounced_hard,bounced_soft,reported_failed,complaints,opened,opens,opens_by_machines,clicked,clicks,clicks_by_machines,unsubscribed\n" {
+		t.Errorf("a campaign's report as CSV, no run in the span: %v", out)
+	}
+	do("GET", "/api/campaigns/frenchies/report?since=yesterday", "", http.StatusBadRequest)
+	do("GET", "/api/campaigns/nonesuch/report", "", http.StatusNotFound)
 	do("POST", id+"/confirm", "", http.StatusOK)
 	do("POST", id+"/pause", "", http.StatusOK)
 	do("POST", id+"/resume", "", http.StatusOK)

@@ -92,6 +92,7 @@ func (s *Server) campaignRoutes() {
 	s.mux.HandleFunc("POST /api/campaigns/{name}/activities/{activity}/preview", s.auth(s.previewMessage()))
 	s.mux.HandleFunc("POST /api/campaigns/{name}/activities/{activity}/proof", s.auth(s.sendProof()))
 	s.mux.HandleFunc("GET /api/campaigns/{name}/runs", s.auth(s.listRuns()))
+	s.mux.HandleFunc("GET /api/campaigns/{name}/report", s.auth(s.campaignReport))
 	s.mux.HandleFunc("GET /api/campaigns/{name}/schedule", s.auth(s.campaignSchedule()))
 	s.mux.HandleFunc("POST /api/campaigns/{name}/runs", s.auth(s.startRun()))
 	s.mux.HandleFunc("GET /api/runs", s.auth(s.recentRuns()))

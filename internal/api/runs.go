@@ -207,6 +207,31 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// campaignReport reports on a campaign's live runs (since, until), as
+// JSON or (format=csv) one CSV line per run.
+func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request) {
+	name, q := r.PathValue("name"), r.URL.Query()
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		s.fail(w, r, errBadRequest("format must be json or csv"))
+		return
+	}
+	rep, err := s.svc.CampaignReport(r.Context(), name, service.CampaignReportRequest{Since: q.Get("since"), Until: q.Get("until")})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if format != "csv" {
+		writeJSON(w, http.StatusOK, rep)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="campaign-report.csv"`)
+	if err := rep.WriteCSV(w); err != nil {
+		s.log.Error("write a campaign's report", "campaign", name, "err", err)
+	}
+}
+
 // saveOutput saves the rows a run's transition carried as an audience.
 func (s *Server) saveOutput() http.HandlerFunc {
 	read := jsonBody[service.SaveOutputRequest]("save request", 1<<16, bodyStrict)

@@ -11,7 +11,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/bounce"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
-	"github.com/fanfare-dev/fanfare/internal/store"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // bounceFlags configure VERP and the bounce receiver (docs/tracking.md).
@@ -22,32 +22,38 @@ type bounceFlags struct {
 	BounceTLSKey  string `name:"bounce-tls-key" env:"FANFARE_BOUNCE_TLS_KEY" type:"existingfile" help:"The private key (PEM) of --bounce-tls-cert."`
 }
 
-// startBounces reads the bounce address, and starts the bounce receiver
-// when one is configured (stop ends it); verp is nil without an address.
-func (f bounceFlags) startBounces(s *store.Store, ring *keyring.Ring, soft delivery.SoftBouncePolicy, log *slog.Logger) (verp *delivery.VERP, stop func(), err error) {
+// verp is the VERP of the bounce address, nil without one.
+func (f bounceFlags) verp(ring *keyring.Ring) (*delivery.VERP, error) {
 	if f.BounceAddress == "" {
 		if f.BounceListen != "" {
-			return nil, nil, errors.New("--bounce-listen needs --bounce-address: the receiver takes the mail of its domain")
+			return nil, errors.New("--bounce-listen needs --bounce-address: the receiver takes the mail of its domain")
 		}
-		return nil, func() {}, nil
+		return nil, nil
 	}
-	if verp, err = delivery.ParseBounceAddress(ring, f.BounceAddress); err != nil {
-		return nil, nil, fmt.Errorf("--bounce-address: %w", err)
+	verp, err := delivery.ParseBounceAddress(ring, f.BounceAddress)
+	if err != nil {
+		return nil, fmt.Errorf("--bounce-address: %w", err)
 	}
-	if f.BounceListen == "" {
-		return verp, func() {}, nil
+	return verp, nil
+}
+
+// startBounces starts the bounce receiver when one is configured, which
+// records what it reads through the service; stop ends it.
+func (f bounceFlags) startBounces(svc *service.Local, verp *delivery.VERP, log *slog.Logger) (stop func(), err error) {
+	if f.BounceListen == "" || verp == nil {
+		return func() {}, nil
 	}
-	r := &bounce.Receiver{Store: s, VERP: verp, Soft: soft, Log: log}
+	r := &bounce.Receiver{Store: svc.Store(), VERP: verp, Record: svc.EmailFeedback, Log: log}
 	if f.BounceTLSCert != "" || f.BounceTLSKey != "" {
 		cert, err := tls.LoadX509KeyPair(f.BounceTLSCert, f.BounceTLSKey)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--bounce-tls-cert, --bounce-tls-key: %w", err)
+			return nil, fmt.Errorf("--bounce-tls-cert, --bounce-tls-key: %w", err)
 		}
 		r.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	ln, err := net.Listen("tcp", f.BounceListen)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--bounce-listen %s: %w", f.BounceListen, err)
+		return nil, fmt.Errorf("--bounce-listen %s: %w", f.BounceListen, err)
 	}
 	log.Info("bounce receiver listening", "addr", ln.Addr().String(), "domain", verp.Domain)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,5 +64,5 @@ func (f bounceFlags) startBounces(s *store.Store, ring *keyring.Ring, soft deliv
 			log.Error("bounce receiver", "err", err)
 		}
 	}()
-	return verp, func() { cancel(); <-done }, nil
+	return func() { cancel(); <-done }, nil
 }

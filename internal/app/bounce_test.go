@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
+	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
@@ -23,17 +23,19 @@ func TestBounceFlags(t *testing.T) {
 			{BounceAddress: "Bounces <bounces@bounces.example.com>"},
 			{BounceAddress: "bounces+x@bounces.example.com"},
 		} {
-			if _, _, err := f.startBounces(s, ring, delivery.DefaultSoftBounces, log); err == nil || !strings.Contains(err.Error(), "--bounce-") {
+			if _, err := f.verp(ring); err == nil || !strings.Contains(err.Error(), "--bounce-") {
 				t.Errorf("%+v: %v; want an error naming the flag", f, err)
 			}
 		}
-		verp, stop, err := bounceFlags{}.startBounces(s, ring, delivery.DefaultSoftBounces, log)
+		verp, err := bounceFlags{}.verp(ring)
 		if err != nil || verp != nil {
 			t.Fatalf("no bounce address: %v, %v", verp, err)
 		}
-		stop()
 		f := bounceFlags{BounceAddress: "bounces@Bounces.Example.com", BounceListen: "127.0.0.1:0"}
-		verp, stop, err = f.startBounces(s, ring, delivery.DefaultSoftBounces, log)
+		if verp, err = f.verp(ring); err != nil {
+			t.Fatal(err)
+		}
+		stop, err := f.startBounces(service.New(service.Config{Store: s, Log: log}), verp, log)
 		if err != nil {
 			t.Fatal(err)
 		}

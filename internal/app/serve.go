@@ -51,6 +51,10 @@ func (c *ServeCmd) Validate() error {
 	if c.SessionIdle <= 0 || c.SessionMaxAge <= 0 {
 		return fmt.Errorf("--session-idle %s and --session-max-age %s: both must be positive", c.SessionIdle, c.SessionMaxAge)
 	}
+	// A bounce address is checked now; its keyring comes with the store.
+	if _, err := c.verp(nil); err != nil {
+		return err
+	}
 	var err error
 	c.destinations, err = c.outbound()
 	return err
@@ -71,7 +75,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	d := s.Describe()
 	g.Log().Info("store open", "store", d.Kind, "location", d.Location)
 
-	ring, err := c.prepare(ctx, g, s)
+	ring, verp, err := c.prepare(ctx, g, s)
 	if err != nil {
 		return err
 	}
@@ -96,11 +100,6 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	verp, stopBounces, err := c.startBounces(s, ring, c.softBounces(), g.Log())
-	if err != nil {
-		return err
-	}
-	defer stopBounces()
 	mets := metrics.New(metrics.Config{Store: s, Log: g.Log()})
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge,
@@ -109,6 +108,11 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 	// Last before the store closes: the imports running in the background
 	// end interrupted, and record it.
 	defer svc.Close()
+	stopBounces, err := c.startBounces(svc, verp, g.Log())
+	if err != nil {
+		return err
+	}
+	defer stopBounces()
 	sup, stopWork := startWork(g, s, svc)
 	defer func() {
 		stopWork()
@@ -137,18 +141,23 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 }
 
 // prepare readies the store for serving: the demo loaded (with --demo),
-// the first API token made, the keyring with the legacy secret in it.
-func (c *ServeCmd) prepare(ctx context.Context, g *cli.Globals, s *store.Store) (*keyring.Ring, error) {
+// the first API token made, the keyring with the legacy secret in it; and
+// reads the bounce address's VERP under it.
+func (c *ServeCmd) prepare(ctx context.Context, g *cli.Globals, s *store.Store) (*keyring.Ring, *delivery.VERP, error) {
 	if c.Demo {
 		if err := loadDemoIfEmpty(ctx, g, s, c.Customers); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := bootstrapToken(ctx, g, s); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ring := keyring.New(s)
-	return ring, importLegacySecret(ctx, g, ring)
+	if err := importLegacySecret(ctx, g, ring); err != nil {
+		return nil, nil, err
+	}
+	verp, err := c.verp(ring)
+	return ring, verp, err
 }
 
 // listen listens on --addr and announces the server's URL in the data

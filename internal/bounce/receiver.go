@@ -33,16 +33,18 @@ const (
 // domain, which takes the mail sent to the messages' VERP addresses
 // (bounces) and to the bare bounce address (the abuse reports of feedback
 // loops), and records what they say as feedback of the messages they are
-// about (delivery.RecordFeedback): events, and suppressions through the
-// one suppression path. It refuses every other recipient at RCPT TO, so it
+// about (Record, the service's EmailFeedback): events, and suppressions
+// through the one suppression path. It refuses every other recipient at RCPT TO, so it
 // relays nothing and takes no mail for anybody else. A mail is answered
 // 250 only once what it says is recorded; a failure to record it answers
 // 451, and the sending server tries again later.
 type Receiver struct {
 	Store *store.Store
 	VERP  *delivery.VERP
-	Soft  delivery.SoftBouncePolicy
-	Log   *slog.Logger
+	// Record records the reports found, as a provider's webhook's
+	// (service.Local.EmailFeedback).
+	Record func(context.Context, []delivery.Feedback) (recorded, unknown int, err error)
+	Log    *slog.Logger
 	// TLS, when set, is offered with STARTTLS.
 	TLS *tls.Config
 	// MaxBytes bounds a mail (DefaultMaxBytes).
@@ -165,7 +167,7 @@ func (r *Receiver) record(ctx context.Context, rcpts []string, reports []Report)
 		fb = append(fb, delivery.Feedback{Kind: rep.Kind, Hard: rep.Hard, Status: rep.Status, Diagnostic: rep.Diagnostic,
 			Address: rep.Recipient, MessageID: m.MessageID, At: at.UTC(), Source: Source})
 	}
-	n, unknown, err := delivery.RecordFeedback(ctx, r.Store, fb, r.Soft)
+	n, unknown, err := r.Record(ctx, fb)
 	r.Recorded.Add(int64(n))
 	r.Unknown.Add(int64(unknown))
 	return err

@@ -122,6 +122,10 @@ type Result struct {
 	ProviderID string `json:"provider_id,omitempty"`
 	// Error explains a failure (never holds a secret).
 	Error string `json:"error,omitempty"`
+	// Code is the provider's own code of a failure (FCM's UNREGISTERED,
+	// APNs' BadDeviceToken, an SMS API's 21211), when it gave one: the
+	// event of a failed message keeps it.
+	Code string `json:"code,omitempty"`
 	// Deactivate is true when the provider says the address is dead for
 	// good (an unregistered push token): the device is deactivated.
 	Deactivate bool `json:"deactivate,omitempty"`

@@ -23,7 +23,7 @@ type CampaignCmd struct {
 	Publish        CampaignPublishCmd        `cmd:"" help:"Validate and freeze the latest version."`
 	Start          CampaignStartCmd          `cmd:"" help:"Start a live run of the published version."`
 	Status         CampaignStatusCmd         `cmd:"" help:"Show a run's graph with counts."`
-	Report         CampaignReportCmd         `cmd:"" help:"Report on a run: figures and what recipients did per channel activity, emails by domain, events over time."`
+	Report         CampaignReportCmd         `cmd:"" help:"Report on a run (figures and what recipients did per channel activity and channel, emails by domain, events over time) or, with --campaign, on a campaign's live runs."`
 	Runs           CampaignRunsCmd           `cmd:"" help:"List a campaign's runs."`
 	Logs           CampaignLogsCmd           `cmd:"" help:"Show a run's activity log."`
 	Preview        CampaignPreviewCmd        `cmd:"" help:"Show the rows a transition carried."`

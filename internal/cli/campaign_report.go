@@ -6,18 +6,33 @@ import (
 	"text/tabwriter"
 
 	"github.com/fanfare-dev/fanfare/internal/delivery"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
-// CampaignReportCmd reports on a run.
+// CampaignReportCmd reports on a run, or (--campaign) on a campaign's
+// live runs.
 type CampaignReportCmd struct {
-	RunID int64  `arg:"" name:"run"`
-	By    string `enum:"hour,day" default:"day" help:"The span of the events over time: hour or day."`
-	CSV   bool   `help:"Print the figures as CSV, one line per channel activity."`
-	JSON  bool   `help:"Print the whole report as JSON."`
+	RunID    int64  `arg:"" name:"run" optional:"" help:"The run to report on (or --campaign)."`
+	Campaign string `help:"Report on this campaign's live runs instead of one run: their figures summed, by run, channel activity and channel." placeholder:"NAME"`
+	Since    string `help:"With --campaign: the runs started at or after this date (2026-12-01, UTC) or RFC 3339 time."`
+	Until    string `help:"With --campaign: the runs started before this date or time."`
+	By       string `enum:"hour,day" default:"day" help:"The span of the events over time: hour or day."`
+	CSV      bool   `help:"Print the figures as CSV, one line per channel activity (with --campaign: per run)."`
+	JSON     bool   `help:"Print the whole report as JSON."`
 }
 
 // Run prints the report.
 func (c *CampaignReportCmd) Run(ctx context.Context, g *Globals) error {
+	switch {
+	case c.Campaign != "" && c.RunID != 0:
+		return fmt.Errorf("name a run or --campaign, not both")
+	case c.Campaign != "":
+		return c.campaign(ctx, g)
+	case c.RunID == 0:
+		return fmt.Errorf("name a run (fanfare campaign report RUN) or a campaign (--campaign NAME)")
+	case c.Since != "" || c.Until != "":
+		return fmt.Errorf("--since and --until bound a campaign's runs: use them with --campaign")
+	}
 	return withBackend(ctx, g, func(b Backend) error {
 		r, err := b.RunReport(ctx, c.RunID, c.By)
 		if err != nil {
@@ -34,10 +49,73 @@ func (c *CampaignReportCmd) Run(ctx context.Context, g *Globals) error {
 	})
 }
 
+// campaign prints a campaign's report over its live runs.
+func (c *CampaignReportCmd) campaign(ctx context.Context, g *Globals) error {
+	return withBackend(ctx, g, func(b Backend) error {
+		r, err := b.CampaignReport(ctx, c.Campaign, service.CampaignReportRequest{Since: c.Since, Until: c.Until})
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.JSON:
+			return printJSON(g.stdout, r)
+		case c.CSV:
+			return r.WriteCSV(g.stdout)
+		}
+		printCampaignReport(g, r)
+		return nil
+	})
+}
+
+// printCampaignReport prints a campaign's figures by run, by channel
+// activity and by channel, then over all its runs.
+func printCampaignReport(g *Globals, r *delivery.CampaignReport) {
+	if len(r.Runs) == 0 {
+		fmt.Fprintf(g.stdout, "Campaign %s has no live run in that span.\n", r.Campaign)
+		return
+	}
+	cols, row := totalsCols, totalsRow
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED (UTC)\tSTATUS\t"+cols)
+	for _, run := range r.Runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", run.Run, run.StartedAt.UTC().Format("2006-01-02 15:04"), run.Status, row(run.Totals))
+	}
+	fmt.Fprintf(tw, "all %d\t\t\t%s\n", len(r.Runs), row(r.Totals))
+	tw.Flush()
+	fmt.Fprintln(g.stdout)
+	tw = tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHANNEL ACTIVITY\tRUNS\t"+cols)
+	for _, a := range r.Activities {
+		fmt.Fprintf(tw, "%s (%s)\t%d\t%s\n", a.Activity, a.Channel, a.Runs, row(a.Totals))
+	}
+	for _, ch := range r.Channels {
+		fmt.Fprintf(tw, "all %s\t\t%s\n", ch.Channel, row(ch.Totals))
+	}
+	tw.Flush()
+}
+
+// totalsCols are the columns totalsRow fills.
+const totalsCols = "TARGETED\tSENT\tFAILED\tDELIVERED\tBOUNCED HARD\tBOUNCED SOFT\tFAILED (REPORTED)\tOPENED\tCLICKED\tCOMPLAINTS\tUNSUBSCRIBED"
+
+// totalsRow is summed figures as cells of a table.
+func totalsRow(t delivery.Totals) string {
+	return fmt.Sprintf("%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d", t.Targeted, t.Sent, t.Failed, t.Delivered, t.BouncedHard, t.BouncedSoft,
+		t.ReportedFailed, t.Opened, t.Clicked, t.Complaints, t.Unsubscribed)
+}
+
 // printReport prints a run's figures, its emails by domain and its events
 // over time.
 func printReport(g *Globals, r *delivery.Report) {
 	printFigures(g, r.Run, r.Activities)
+	if len(r.Channels) > 0 {
+		fmt.Fprintln(g.stdout)
+		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CHANNEL\t"+totalsCols)
+		for _, ch := range r.Channels {
+			fmt.Fprintf(tw, "%s\t%s\n", ch.Channel, totalsRow(ch.Totals))
+		}
+		tw.Flush()
+	}
 	if len(r.Domains) > 0 {
 		fmt.Fprintln(g.stdout)
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)

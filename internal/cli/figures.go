@@ -69,7 +69,8 @@ func printFigures(g *Globals, run int64, figs []delivery.Figures) {
 				n     int64
 			}{{"opened (messages)", e.Opened}, {"opens", e.OpenedTotal}, {"opens by machines", e.OpenedMachine},
 				{"clicked (messages)", e.Clicked}, {"clicks", e.ClickedTotal}, {"clicks by machines", e.ClickedMachine},
-				{"delivered (reported)", e.Delivered}, {"bounced, hard", e.BouncedHard}, {"bounced, soft", e.BouncedSoft}, {"complaints", e.Complaints}, {"unsubscribed", e.Unsubscribed}} {
+				{"delivered (reported)", e.Delivered}, {"bounced, hard", e.BouncedHard}, {"bounced, soft", e.BouncedSoft},
+				{"failed (reported)", e.ReportedFailed}, {"complaints", e.Complaints}, {"unsubscribed", e.Unsubscribed}} {
 				fmt.Fprintf(tw, "  %s\t%d%s\n", line.label, line.n, pad)
 			}
 			for _, l := range e.Links {

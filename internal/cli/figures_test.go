@@ -88,6 +88,7 @@ mail (email)                                3         3     0         0       0 
   delivered (reported)                      0                                           
   bounced, hard                             0                                           
   bounced, soft                             0                                           
+  failed (reported)                         0                                           
   complaints                                0                                           
   unsubscribed                              0                                           
   clicks on link 1, offer                   2                                           
@@ -120,3 +121,29 @@ func TestReportShowsDomainsAndSeries(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// TestCampaignReportShowsRunsAndChannels: a campaign's report prints a
+// line per run with its start and the line of all runs, then a line per
+// channel activity and per channel.
+func TestCampaignReportShowsRunsAndChannels(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	sms := delivery.Totals{Targeted: 4, Sent: 3, Failed: 1, Delivered: 2, BouncedHard: 1}
+	printCampaignReport(&Globals{stdout: &out}, &delivery.CampaignReport{Campaign: "spring", Totals: sms,
+		Runs:       []delivery.RunTotals{{Run: 7, Status: "completed", StartedAt: at, Totals: sms}},
+		Activities: []delivery.ActivityTotals{{Activity: "text", Channel: "sms", Runs: 1, Totals: sms}},
+		Channels:   []delivery.ChannelTotals{{Channel: "sms", Totals: sms}}})
+	for _, want := range []string{"7      2026-12-01 09:00  completed  4         3     1       2          1",
+		"all 1                               4         3     1       2          1",
+		"text (sms)        1     4         3     1       2          1", "all sms                 4         3     1       2          1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("%q missing from\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	printCampaignReport(&Globals{stdout: &out}, &delivery.CampaignReport{Campaign: "spring"})
+	if out.String() != "Campaign spring has no live run in that span.\n" {
+		t.Errorf("no run: %q", out.String())
+	}
+}

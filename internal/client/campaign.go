@@ -441,6 +441,22 @@ func (c *Client) RunReport(ctx context.Context, id int64, by string) (*delivery.
 	return &res, nil
 }
 
+// CampaignReport reports on a campaign's live runs.
+func (c *Client) CampaignReport(ctx context.Context, name string, req service.CampaignReportRequest) (*delivery.CampaignReport, error) {
+	var res delivery.CampaignReport
+	q := url.Values{}
+	if req.Since != "" {
+		q.Set("since", req.Since)
+	}
+	if req.Until != "" {
+		q.Set("until", req.Until)
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/campaigns/"+url.PathEscape(name)+"/report", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
 // ProfileErase removes every trace of a profile's messages.
 func (c *Client) ProfileErase(ctx context.Context, dimension string, key []any) (*delivery.Erasure, error) {
 	var res delivery.Erasure

@@ -23,12 +23,17 @@ type Engagement struct {
 	Clicked        int64 `json:"clicked"`
 	ClickedTotal   int64 `json:"clicked_total"`
 	ClickedMachine int64 `json:"clicked_machine"`
-	// Delivered, BouncedHard, BouncedSoft and Complaints count messages
-	// by what providers reported of them (webhooks).
-	Delivered   int64 `json:"delivered"`
-	BouncedHard int64 `json:"bounced_hard"`
-	BouncedSoft int64 `json:"bounced_soft"`
-	Complaints  int64 `json:"complaints"`
+	// Delivered, BouncedHard, BouncedSoft, Complaints and ReportedFailed
+	// count messages by what providers reported of them (email webhooks,
+	// SMS status callbacks, SMS and push providers' answers): a dead
+	// address (email, number, push token) is a hard bounce, a message
+	// refused for itself (a carrier's filter, a rejected push payload)
+	// reported failed.
+	Delivered      int64 `json:"delivered"`
+	BouncedHard    int64 `json:"bounced_hard"`
+	BouncedSoft    int64 `json:"bounced_soft"`
+	Complaints     int64 `json:"complaints"`
+	ReportedFailed int64 `json:"reported_failed"`
 	// Unsubscribed counts messages whose unsubscribe link was used.
 	Unsubscribed int64 `json:"unsubscribed"`
 	// Links are people's clicks by link, most clicked first.
@@ -86,6 +91,8 @@ func addEngagement(ctx context.Context, s *store.Store, runID int64, byAct map[s
 			e.BouncedSoft += c.Unique
 		case c.Type == EventComplaint:
 			e.Complaints += c.Unique
+		case c.Type == EventFailed:
+			e.ReportedFailed += c.Unique
 		case c.Type == EventUnsubscribe:
 			e.Unsubscribed += c.Unique
 		}
@@ -102,11 +109,14 @@ func addEngagement(ctx context.Context, s *store.Store, runID int64, byAct map[s
 // recipients did, its events over time and its emails by recipient
 // domain.
 type Report struct {
-	Run        int64           `json:"run"`
-	Activities []Figures       `json:"activities"`
-	By         string          `json:"by"`
-	Series     []SeriesPoint   `json:"series"`
-	Domains    []DomainFigures `json:"domains"`
+	Run        int64     `json:"run"`
+	Activities []Figures `json:"activities"`
+	// Channels sums the activities' figures by channel: what was sent,
+	// delivered and failed by email, SMS and push.
+	Channels []ChannelTotals `json:"channels"`
+	By       string          `json:"by"`
+	Series   []SeriesPoint   `json:"series"`
+	Domains  []DomainFigures `json:"domains"`
 	// Comparisons set side by side the messages of a split's subsets (an
 	// A/B test), their rates' differences with 95 % intervals.
 	Comparisons []Comparison `json:"comparisons"`
@@ -156,7 +166,7 @@ func RunReport(ctx context.Context, s *store.Store, runID int64, by string) (*Re
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Run: runID, Activities: figs, By: by, Series: make([]SeriesPoint, len(series)), Domains: make([]DomainFigures, len(domains)),
+	r := &Report{Run: runID, Activities: figs, Channels: byChannel(figs), By: by, Series: make([]SeriesPoint, len(series)), Domains: make([]DomainFigures, len(domains)),
 		Comparisons: append([]Comparison{}, comps...)}
 	for i, b := range series {
 		r.Series[i] = SeriesPoint{At: b.At, Activity: b.Activity, Type: b.Type, Machine: b.Machine, Events: b.Events}
@@ -171,7 +181,7 @@ func RunReport(ctx context.Context, s *store.Store, runID int64, by string) (*Re
 // activity.
 var reportColumns = []string{"activity", "channel", "targeted", "sent", "excluded", "failed", "in_doubt", "pending",
 	"delivered", "bounced_hard", "bounced_soft", "opened", "opens", "opens_by_machines", "clicked", "clicks", "clicks_by_machines",
-	"click_to_open", "complaints", "unsubscribed"}
+	"click_to_open", "complaints", "unsubscribed", "reported_failed"}
 
 // WriteCSV writes the report's figures as CSV, one line per channel
 // activity (rates as fractions with 4 decimals).
@@ -192,7 +202,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 		if err := cw.Write([]string{f.Activity, f.Channel, n(f.Targeted), n(f.Sent), n(f.Excluded), n(f.Failed), n(f.InDoubt), n(f.Pending),
 			n(e.Delivered), n(e.BouncedHard), n(e.BouncedSoft), n(e.Opened), n(e.OpenedTotal), n(e.OpenedMachine), n(e.Clicked), n(e.ClickedTotal), n(e.ClickedMachine),
-			ctor, n(e.Complaints), n(e.Unsubscribed)}); err != nil {
+			ctor, n(e.Complaints), n(e.Unsubscribed), n(e.ReportedFailed)}); err != nil {
 			return err
 		}
 	}

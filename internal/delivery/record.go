@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
@@ -67,6 +68,7 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 	groups := map[outcome][]Row{}
 	add := func(k outcome, r Row) { groups[k] = append(groups[k], r) }
 	deadTokens := map[string][]string{} // by dimension
+	var failures []store.EventRecord
 	jitter := newJitter()
 	for _, res := range results {
 		r, ok := byID[res.ID]
@@ -94,6 +96,9 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 				d.cfg.Log.Warn("record an opt-out the provider reported", "channel", r.Channel, "err", err)
 			}
 		}
+		if ev, ok := failureEvent(provider, r, res, now); ok {
+			failures = append(failures, ev)
+		}
 		switch res.Outcome {
 		case channel.Sent:
 			sent.rows, sent.refs = append(sent.rows, r), append(sent.refs, res.ProviderID)
@@ -119,12 +124,33 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 			d.cfg.Log.Warn("deactivate devices", "err", err)
 		}
 	}
+	if err := d.cfg.Store.Events().Append(ctx, failures); err != nil {
+		d.cfg.Log.Warn("record the events of failed messages", "messages", len(failures), "err", err)
+	}
 	for k, list := range groups {
 		if err := d.setOutcome(ctx, list, k, now, store.Handed); err != nil {
 			return sent, err
 		}
 	}
 	return sent, nil
+}
+
+// failureEvent is the event of a message an SMS or push provider refused
+// for good, as it answered the send: bounce_hard when the address is dead
+// (an unregistered push token, an impossible number: suppressed above),
+// failed otherwise (a rejected payload, a token refused for its form),
+// with the provider's code and error. An email's refusal is not one: its
+// bounces come as feedback.
+func failureEvent(provider string, r Row, res channel.Result, now time.Time) (store.EventRecord, bool) {
+	if res.Outcome != channel.Permanent || r.Channel == channel.Email {
+		return store.EventRecord{}, false
+	}
+	typ := EventFailed
+	if res.Deactivate {
+		typ = EventBounceHard
+	}
+	details, _ := json.Marshal(map[string]string{"source": provider, "status": res.Code, "diagnostic": clip(res.Error)})
+	return store.EventRecord{At: now, Type: typ, RunID: r.RunID, Activity: r.Activity, MessageID: r.MessageID, Details: string(details)}, true
 }
 
 // outcome is what setOutcome writes: a status and its reason, and for a

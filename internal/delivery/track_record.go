@@ -134,6 +134,16 @@ func (r *Recorder) Feedback(ctx context.Context, reports []Feedback, soft SoftBo
 	return recordFeedback(ctx, r.store, reports, soft, r.recorded)
 }
 
+// Receipt records what a report says of a sent message of a channel
+// (RecordReceipt), telling the observer of the event written.
+func (r *Recorder) Receipt(ctx context.Context, ch string, m store.SentMessage, f Feedback, soft SoftBouncePolicy) error {
+	ev, err := RecordReceipt(ctx, r.store, ch, m, f, soft)
+	if err == nil {
+		r.recorded([]store.EventRecord{ev})
+	}
+	return err
+}
+
 // Unsubscribe records an unsubscribe link's opt-out (RecordUnsubscribe),
 // telling the observer of the event written.
 func (r *Recorder) Unsubscribe(ctx context.Context, u Unsubscribe, at time.Time) (bool, error) {

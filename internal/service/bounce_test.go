@@ -163,7 +163,7 @@ func TestBouncesComeBackToTheirMessage(t *testing.T) {
 			t.Fatal("two messages share their VERP address")
 		}
 
-		r := &bounce.Receiver{Store: s, VERP: verp, Log: quiet()}
+		r := &bounce.Receiver{Store: s, VERP: verp, Record: l.EmailFeedback, Log: quiet()}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

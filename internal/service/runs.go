@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/audit"
@@ -112,6 +113,50 @@ func (l *Local) RunReport(ctx context.Context, id int64, by string) (*delivery.R
 		return nil, err
 	}
 	return delivery.RunReport(ctx, l.store, id, by)
+}
+
+// CampaignReportRequest bounds the runs a campaign's report covers by
+// their start: Since (included) and Until (excluded), each a date
+// (2026-12-01, midnight UTC) or an RFC 3339 time; empty: open.
+type CampaignReportRequest struct {
+	Since string `json:"since,omitempty"`
+	Until string `json:"until,omitempty"`
+}
+
+// reportTime reads a bound of a campaign's report.
+func reportTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, BadRequest(fmt.Sprintf("%s %q: want a date (2026-12-01) or an RFC 3339 time", field, v))
+	}
+	return t, nil
+}
+
+// CampaignReport reports on a campaign's live runs started within
+// [since, until): each run's figures, summed over all, by channel
+// activity and by channel (see delivery.CampaignRunsReport).
+func (l *Local) CampaignReport(ctx context.Context, name string, req CampaignReportRequest) (*delivery.CampaignReport, error) {
+	since, err := reportTime("since", req.Since)
+	if err != nil {
+		return nil, err
+	}
+	until, err := reportTime("until", req.Until)
+	if err != nil {
+		return nil, err
+	}
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+		return nil, BadRequest(fmt.Sprintf("since %s is not before until %s", req.Since, req.Until))
+	}
+	if _, err := l.eng.Get(ctx, name); err != nil {
+		return nil, err
+	}
+	return delivery.CampaignRunsReport(ctx, l.store, name, since, until)
 }
 
 // RunConfirm releases a run's held messages (policy confirm_send).

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
@@ -28,13 +29,39 @@ var interimSMS = []string{"queued", "sending", "sent", "accepted", "scheduled"}
 // message. The message's own id, when the callback address carries it,
 // finds the row by key on PostgreSQL; on the embedded store its row's
 // number does (see store.Outbox.Report). Callbacks may come out of order:
-// an interim status never replaces a final one.
+// an interim status never replaces a final one. A final status that
+// changed the message's becomes its event, as an email's webhook would
+// (delivered, bounce_hard for a dead number, which is suppressed,
+// bounce_soft for an unreachable handset, failed for a refused message):
+// a retried callback changes nothing and adds no event.
 func (l *Local) SMSStatus(ctx context.Context, u sms.StatusUpdate) error {
 	report := store.OutboxReport{Channel: channel.SMS, ProviderID: u.MessageSID, Status: u.Status, Error: u.ErrorCode, MessageID: u.MessageID, Seq: u.Seq}
 	if !sms.Final(u.Status) {
 		report.Interim = interimSMS
 	}
-	return l.store.Outbox().Report(ctx, report)
+	changed, err := l.store.Outbox().Report(ctx, report)
+	if err != nil {
+		return err
+	}
+	f := delivery.Feedback{Status: u.ErrorCode, Diagnostic: u.Status, At: time.Now().UTC(), Source: "sms"}
+	switch u.Receipt() {
+	case sms.ReceiptDelivered:
+		f.Kind = delivery.FeedbackDelivered
+	case sms.ReceiptDead:
+		f.Kind, f.Hard = delivery.FeedbackBounce, true
+	case sms.ReceiptUnreachable:
+		f.Kind = delivery.FeedbackBounce
+	case sms.ReceiptRefused:
+		f.Kind = delivery.FeedbackFailed
+	default:
+		return nil
+	}
+	for _, m := range changed {
+		if err := l.recorder.Receipt(ctx, channel.SMS, m, f, l.softBounces); err != nil {
+			return fmt.Errorf("record the receipt of message %s: %w", m.MessageID, err)
+		}
+	}
+	return nil
 }
 
 // Unsubscribe records the opt-out an unsubscribe link carries, made at

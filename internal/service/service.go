@@ -122,6 +122,9 @@ type Service interface {
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
 	// RunReport reports on a run: figures, events by hour or day, domains.
 	RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error)
+	// CampaignReport reports on a campaign's live runs started within a
+	// span: their figures summed, by run, channel activity and channel.
+	CampaignReport(ctx context.Context, name string, req CampaignReportRequest) (*delivery.CampaignReport, error)
 	// RunSaveOutput saves the rows a run's transition carried as an audience.
 	RunSaveOutput(ctx context.Context, id int64, req SaveOutputRequest) (*audience.Audience, error)
 	RunConfirm(ctx context.Context, id int64) (int64, error)

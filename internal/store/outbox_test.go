@@ -156,11 +156,21 @@ func TestOutboxSend(t *testing.T) {
 		if _, kept, err := send.Advance(ctx, done, rows[2:], outboxT0); err != nil || len(kept) != 1 {
 			t.Fatalf("advance = %v, %v", kept, err)
 		}
-		if err := s.Outbox().Report(ctx, store.OutboxReport{Channel: "email", ProviderID: "ref-b", Status: "delivered"}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Outbox().Report(ctx, store.OutboxReport{Channel: "email", ProviderID: "ref-b", Status: "sent", Interim: []string{"sent"}}); err != nil {
-			t.Fatal(err)
+		// A report changes its message once: repeated (a retried
+		// callback) or too late to replace it (interim after final), it
+		// changes nothing and names no message.
+		for i, tc := range []struct {
+			r    store.OutboxReport
+			want int
+		}{
+			{store.OutboxReport{Channel: "email", ProviderID: "ref-b", Status: "delivered"}, 1},
+			{store.OutboxReport{Channel: "email", ProviderID: "ref-b", Status: "delivered"}, 0},
+			{store.OutboxReport{Channel: "email", ProviderID: "ref-b", Status: "sent", Interim: []string{"sent"}}, 0},
+		} {
+			changed, err := s.Outbox().Report(ctx, tc.r)
+			if err != nil || len(changed) != tc.want || (tc.want == 1 && changed[0].MessageID != rows[1].MessageID) {
+				t.Fatalf("report %d: changed %+v, %v; want %d", i, changed, err, tc.want)
+			}
 		}
 		// The last one's dispatcher dies while it is sent.
 		returned, inDoubt, err := send.Recover(ctx, outboxT0.Add(2*time.Minute))

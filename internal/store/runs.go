@@ -119,6 +119,39 @@ func (r Runs) IDs(ctx context.Context, campaign string, limit int) ([]int64, err
 	return ids, err
 }
 
+// LiveRun is a live run as a campaign's report lists it.
+type LiveRun struct {
+	ID        int64
+	Status    string
+	CreatedAt time.Time
+}
+
+// Live lists a campaign's live runs (simulations left out) started within
+// [since, until), oldest first; a zero time leaves that end open.
+func (r Runs) Live(ctx context.Context, campaign string, since, until time.Time) ([]LiveRun, error) {
+	q, args := `SELECT r.id, r.status, r.created_at FROM ff_runs r JOIN ff_campaigns c ON c.id = r.campaign_id
+		WHERE c.name = $1 AND r.mode = 'live'`, []any{campaign}
+	if !since.IsZero() {
+		args = append(args, since.UTC())
+		q += fmt.Sprintf(` AND r.created_at >= $%d`, len(args))
+	}
+	if !until.IsZero() {
+		args = append(args, until.UTC())
+		q += fmt.Sprintf(` AND r.created_at < $%d`, len(args))
+	}
+	var out []LiveRun
+	err := r.each(ctx, func(rows *sql.Rows) error {
+		var x LiveRun
+		if err := rows.Scan(&x.ID, &x.Status, &x.CreatedAt); err != nil {
+			return err
+		}
+		x.CreatedAt = x.CreatedAt.UTC()
+		out = append(out, x)
+		return nil
+	}, q+` ORDER BY r.id`, args...)
+	return out, err
+}
+
 // Recent lists the ids of the latest runs of every campaign, newest first.
 func (r Runs) Recent(ctx context.Context, limit int) ([]int64, error) {
 	var ids []int64

@@ -162,3 +162,66 @@ func CallbackURL(base, messageID string, seq int64) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// What a final status callback says of a message, by Receipt.
+const (
+	// ReceiptDelivered: the handset received it.
+	ReceiptDelivered = "delivered"
+	// ReceiptDead: the number can never receive SMS (it does not exist,
+	// or is a landline): a hard bounce.
+	ReceiptDead = "dead"
+	// ReceiptUnreachable: the handset could not be reached this time (off,
+	// out of coverage, an unknown error): a soft bounce.
+	ReceiptUnreachable = "unreachable"
+	// ReceiptRefused: the message itself was refused (a carrier's filter,
+	// a blocked sender, the account's limits), not the number.
+	ReceiptRefused = "refused"
+)
+
+// deadReceipt are the error codes of a delivery receipt that mean the
+// number can never receive SMS, besides those the API answers when a
+// message is created (deadNumber).
+var deadReceipt = map[string]bool{
+	"30005": true, // unknown destination handset
+	"30006": true, // landline or unreachable carrier
+}
+
+// unreachableReceipt are the error codes of an undelivered message whose
+// handset may be reached later.
+var unreachableReceipt = map[string]bool{
+	"30003": true, // unreachable destination handset
+	"30008": true, // unknown error
+}
+
+// refusedReceipt are the error codes of a message refused for itself,
+// whatever its number.
+var refusedReceipt = map[string]bool{
+	"30001": true, // queue overflow
+	"30002": true, // account suspended
+	"30004": true, // message blocked (the recipient blocked the sender)
+	"30007": true, // filtered by the carrier
+	"30009": true, // a part of the message went missing
+	"30010": true, // the price exceeds the one allowed
+}
+
+// Receipt says what a final status says of the message: ReceiptDelivered,
+// ReceiptDead, ReceiptUnreachable or ReceiptRefused; "" for an interim
+// status, one after delivery (read) or a cancelled message. An
+// undelivered message with an error code of no known meaning is
+// unreachable; a failed one (the API could not send it) refused.
+func (u StatusUpdate) Receipt() string {
+	code, _ := strconv.Atoi(u.ErrorCode)
+	switch {
+	case u.Status == StatusDelivered:
+		return ReceiptDelivered
+	case u.Status != StatusUndelivered && u.Status != StatusFailed:
+		return ""
+	case deadReceipt[u.ErrorCode] || deadNumber[code]:
+		return ReceiptDead
+	case refusedReceipt[u.ErrorCode]:
+		return ReceiptRefused
+	case unreachableReceipt[u.ErrorCode], u.Status == StatusUndelivered:
+		return ReceiptUnreachable
+	}
+	return ReceiptRefused
+}

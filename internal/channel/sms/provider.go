@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,6 +264,9 @@ func (p *Provider) outcome(r channel.Result, status int, body []byte, readErr er
 	case status >= 400 && status < 500:
 		var e apiError
 		if json.Unmarshal(body, &e) == nil {
+			if e.Code != 0 {
+				r.Code = strconv.Itoa(e.Code)
+			}
 			r.Deactivate = deadNumber[e.Code]
 			r.OptedOut = e.Code == errUnsubscribed
 		}

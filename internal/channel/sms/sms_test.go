@@ -421,3 +421,26 @@ func TestValidateSignature(t *testing.T) {
 		}
 	}
 }
+
+// TestReceipt: what a final status says of a message, by its error code.
+func TestReceipt(t *testing.T) {
+	for _, tc := range []struct {
+		name, status, code, want string
+	}{
+		{"delivered", "delivered", "", ReceiptDelivered},
+		{"interim", "sent", "", ""},
+		{"read after delivery", "read", "", ""},
+		{"unknown handset", "undelivered", "30005", ReceiptDead},
+		{"landline", "undelivered", "30006", ReceiptDead},
+		{"invalid number", "failed", "21211", ReceiptDead},
+		{"unreachable handset", "undelivered", "30003", ReceiptUnreachable},
+		{"undelivered, no code", "undelivered", "", ReceiptUnreachable},
+		{"undelivered, unknown code", "undelivered", "63016", ReceiptUnreachable},
+		{"filtered", "undelivered", "30007", ReceiptRefused},
+		{"failed, unknown code", "failed", "12345", ReceiptRefused},
+	} {
+		if got := (StatusUpdate{Status: tc.status, ErrorCode: tc.code}).Receipt(); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -5932,6 +5932,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/campaigns/{name}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A campaign's report over its live runs started within a span: their figures summed, by run, by channel activity and by channel; as CSV (format=csv) one line per run */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the runs started at or after this date (2026-12-01, midnight UTC) or RFC 3339 time */
+                    since?: string;
+                    /** @description the runs started before this date or time */
+                    until?: string;
+                    /** @description json (default) or csv */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignReport"];
+                        "text/csv": string;
+                    };
+                };
+                /** @description a malformed since, until or format, or since not before until */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such campaign */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6281,7 +6363,7 @@ export interface components {
                 /** Format: date-time */
                 decided_at: string;
             }[];
-            /** @description what recipients did with the messages, when the activity tracks it and anything was recorded: opens and clicks by people (unique: messages; total: every event; an anonymous event counts in totals only) and, apart, by machines (privacy proxies, link scanners); links: people's clicks by link, most clicked first; delivered, bounced_hard, bounced_soft, complaints: messages as providers reported them (webhooks) */
+            /** @description what recipients did with the messages, when the activity tracks it and anything was recorded: opens and clicks by people (unique: messages; total: every event; an anonymous event counts in totals only) and, apart, by machines (privacy proxies, link scanners); links: people's clicks by link, most clicked first; delivered, bounced_hard, bounced_soft, complaints, reported_failed: messages as providers reported them (email webhooks, SMS status callbacks, SMS and push providers' answers; a dead address, number or push token is a hard bounce; reported_failed a message refused for itself, such as a carrier's filter or a rejected push payload) */
             engagement?: {
                 opened: number;
                 opened_total: number;
@@ -6302,6 +6384,8 @@ export interface components {
                 complaints?: number;
                 /** @description messages whose unsubscribe link was used */
                 unsubscribed?: number;
+                /** @description messages a provider refused for themselves, not for their address (failed events) */
+                reported_failed?: number;
             };
         };
         /** @description The data of an update event of GET /api/runs/{id}/events */
@@ -6386,7 +6470,7 @@ export interface components {
                 /** Format: date-time */
                 at: string;
                 activity: string;
-                /** @description open, click, delivered, bounce_hard, bounce_soft, complaint, unsubscribe */
+                /** @description open, click, delivered, bounce_hard, bounce_soft, complaint, failed, unsubscribe */
                 type: string;
                 machine?: boolean;
                 events: number;
@@ -6419,6 +6503,8 @@ export interface components {
                     too_small?: boolean;
                 }[];
             }[];
+            /** @description the activities' figures summed by channel: sent, delivered, failed… by email, SMS and push */
+            channels: components["schemas"]["ChannelTotals"][];
         };
         /** @description One version of a campaign: when it was made and published; current when it is the published one; its document when asked for alone */
         CampaignVersion: {
@@ -6429,6 +6515,54 @@ export interface components {
             published_at?: string;
             current: boolean;
             document?: string;
+        };
+        /** @description channel activities' figures summed (over a channel, a run, a campaign's runs); a message belongs to one activity of one run, so unique figures (delivered, opened…) still count each message once. failed: messages that failed as they were sent; pending includes held and paused ones; the others as in an activity's engagement */
+        Totals: {
+            targeted: number;
+            sent: number;
+            excluded: number;
+            failed: number;
+            in_doubt: number;
+            pending: number;
+            delivered: number;
+            bounced_hard: number;
+            bounced_soft: number;
+            reported_failed: number;
+            complaints: number;
+            opened: number;
+            opened_total: number;
+            opened_machine: number;
+            clicked: number;
+            clicked_total: number;
+            clicked_machine: number;
+            unsubscribed: number;
+        };
+        /** @description one channel's figures: its activities' summed */
+        ChannelTotals: components["schemas"]["Totals"] & {
+            channel: string;
+        };
+        /** @description A campaign's report over its live runs (simulations left out) started within [since, until): all their figures, each run's, each channel activity's and each channel's */
+        CampaignReport: {
+            campaign: string;
+            /** Format: date-time */
+            since?: string;
+            /** Format: date-time */
+            until?: string;
+            totals: components["schemas"]["Totals"];
+            /** @description the runs, oldest first */
+            runs: (components["schemas"]["Totals"] & {
+                run: number;
+                status: string;
+                /** Format: date-time */
+                started_at: string;
+            })[];
+            activities: (components["schemas"]["Totals"] & {
+                activity: string;
+                channel: string;
+                /** @description the runs that had messages of the activity */
+                runs: number;
+            })[];
+            channels: components["schemas"]["ChannelTotals"][];
         };
     };
     responses: {

@@ -8,7 +8,8 @@ type EngagementFigures = NonNullable<DeliveryFigures['engagement']>;
 /** Engagement shows what recipients did with a channel activity's
  * messages: people's opens and clicks (machines' apart, never counted as
  * people's), the click-to-open rate, what providers reported (deliveries,
- * bounces, complaints), unsubscriptions, and the most clicked links. */
+ * bounces, complaints, messages refused for themselves — an email's webhook,
+ * an SMS receipt, a push provider's answer), unsubscriptions, and the most clicked links. */
 export function Engagement({ activity, sent, e }: { activity: string; sent: number; e: EngagementFigures }) {
   const { t } = useTranslation();
   const rate = (n: number, of: number) => (of > 0 ? ` (${formatPercent(n / of)})` : '');
@@ -21,6 +22,7 @@ export function Engagement({ activity, sent, e }: { activity: string; sent: numb
     ['delivered', formatCount(e.delivered ?? 0)],
     ['bouncedHard', formatCount(e.bounced_hard ?? 0)],
     ['bouncedSoft', formatCount(e.bounced_soft ?? 0)],
+    ['reportedFailed', formatCount(e.reported_failed ?? 0)],
     ['complaints', formatCount(e.complaints ?? 0)],
     ['unsubscribed', formatCount(e.unsubscribed ?? 0)],
   ];

@@ -191,8 +191,18 @@ func (p *Provider) post(ctx context.Context, tok string, m *channel.Message, bod
 	return r, resp.Status == http.StatusForbidden && e.Reason == "ExpiredProviderToken"
 }
 
-// classify maps an APNs status and reason to an outcome.
+// classify maps an APNs status and reason to an outcome; a permanent
+// failure keeps the reason as its code.
 func classify(status int, reason string) channel.Result {
+	r := classifyWhy(status, reason)
+	if r.Outcome == channel.Permanent {
+		r.Code = batch.Truncate(reason)
+	}
+	return r
+}
+
+// classifyWhy maps an APNs status and reason to an outcome.
+func classifyWhy(status int, reason string) channel.Result {
 	why := fmt.Sprintf("HTTP %d %s", status, batch.Truncate(reason))
 	switch {
 	case status == http.StatusGone || reason == "Unregistered" || reason == "ExpiredToken":

@@ -146,6 +146,16 @@ func classify(resp *batch.Response) channel.Result {
 		}
 	}
 	why := fmt.Sprintf("HTTP %d %s: %s", resp.Status, batch.Truncate(code), batch.Truncate(e.Error.Message))
+	r := classifyWhy(resp, code, why)
+	if r.Outcome == channel.Permanent {
+		r.Code = batch.Truncate(code)
+	}
+	return r
+}
+
+// classifyWhy maps FCM's status and error code to an outcome explained by
+// why.
+func classifyWhy(resp *batch.Response, code, why string) channel.Result {
 	switch {
 	case code == "UNREGISTERED":
 		r := failed(channel.Permanent, "token unregistered: %s", why)
