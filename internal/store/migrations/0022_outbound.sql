@@ -8,10 +8,31 @@
 -- DuckDB (PostgreSQL: 0022_outbound.postgres.sql): exporters find the
 -- events after their cursor by the zone maps, seq growing as events are
 -- appended; no index slows the appends.
+-- The table is rebuilt with the column and its default rather than
+-- altered: DuckDB cannot replay an ALTER … SET DEFAULT nextval(…) from
+-- its write-ahead log ("GetDefaultDatabase with no default database
+-- set"), so a server killed before its first checkpoint could not open
+-- its store again (TestRestartRightAfterKill).
 CREATE SEQUENCE ff_event_seq;
-ALTER TABLE ff_events ADD COLUMN seq BIGINT;
-UPDATE ff_events SET seq = nextval('ff_event_seq');
-ALTER TABLE ff_events ALTER COLUMN seq SET DEFAULT nextval('ff_event_seq');
+CREATE TABLE ff_events_numbered (
+    created_at TIMESTAMPTZ NOT NULL,
+    type       TEXT NOT NULL,
+    run_id     BIGINT NOT NULL,
+    activity   TEXT NOT NULL,
+    message_id TEXT,
+    link       INTEGER,
+    url        TEXT,
+    label      TEXT,
+    machine    TEXT,
+    ip         TEXT,
+    user_agent TEXT,
+    details    TEXT,
+    seq        BIGINT DEFAULT nextval('ff_event_seq')
+);
+INSERT INTO ff_events_numbered (created_at, type, run_id, activity, message_id, link, url, label, machine, ip, user_agent, details)
+    SELECT created_at, type, run_id, activity, message_id, link, url, label, machine, ip, user_agent, details FROM ff_events ORDER BY created_at;
+DROP TABLE ff_events;
+ALTER TABLE ff_events_numbered RENAME TO ff_events;
 
 CREATE TABLE ff_outbound_cursors (
     destination TEXT PRIMARY KEY,
