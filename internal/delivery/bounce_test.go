@@ -42,7 +42,10 @@ func (s refusingSession) Data(r io.Reader) error {
 // TestHardBouncesSuppress: a real SMTP server's hard bounce (550 5.1.1 at
 // RCPT TO) fails the message and suppresses the address through the path
 // dead push tokens take, so the next campaign leaves it out; a spam
-// refusal (5.7.1) and a soft bounce (451, retried) do not suppress.
+// refusal (5.7.1) and a soft bounce (451, retried) do not suppress. The
+// hard bounce is a bounce_hard event of its message, the spam refusal a
+// failed one, each with the server's code; so the run's report counts
+// them with the bounces that come later.
 func TestHardBouncesSuppress(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -74,6 +77,27 @@ func TestHardBouncesSuppress(t *testing.T) {
 		}
 		if len(sup) != 1 || sup[0].Address != "gone@example.com" || !strings.HasPrefix(sup[0].Reason, "hard bounce: smtp: RCPT TO: 550 5.1.1 no such user") {
 			t.Fatalf("suppressions = %+v; want gone@example.com for its hard bounce", sup)
+		}
+		var evs []string
+		rows, err := storetest.DB(s).Query(`SELECT type || ' ' || message_id || ' ' || details FROM ff_events ORDER BY type`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var e string
+			if err := rows.Scan(&e); err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, e)
+		}
+		rows.Close()
+		if len(evs) != 2 || !strings.HasPrefix(evs[0], `bounce_hard 1:mail:2 {"diagnostic":"smtp: RCPT TO: 550 5.1.1 no such user","source":"smtp","status":"5.1.1"}`) ||
+			!strings.HasPrefix(evs[1], `failed 1:mail:3 {"diagnostic":"smtp: RCPT TO: 554 5.7.1 looks like spam","source":"smtp","status":"5.7.1"}`) {
+			t.Fatalf("events: %q", evs)
+		}
+		figs, _ := delivery.RunFigures(ctx, s, 1)
+		if e := figs[0].Engagement; e == nil || e.BouncedHard != 1 || e.ReportedFailed != 1 {
+			t.Fatalf("engagement %+v; want the hard bounce and the refusal counted", e)
 		}
 		addMessage(t, s, 2, "mail", 2, "gone@example.com", c.Now())
 		drain(t, d)

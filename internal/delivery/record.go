@@ -135,14 +135,14 @@ func (d *Dispatcher) record(ctx context.Context, provider string, rows []Row, re
 	return sent, nil
 }
 
-// failureEvent is the event of a message an SMS or push provider refused
-// for good, as it answered the send: bounce_hard when the address is dead
-// (an unregistered push token, an impossible number: suppressed above),
-// failed otherwise (a rejected payload, a token refused for its form),
-// with the provider's code and error. An email's refusal is not one: its
-// bounces come as feedback.
+// failureEvent is the event of a message a provider refused for good, as
+// it answered the send: bounce_hard when the address is dead (an SMTP
+// server's 5.1.1, an unregistered push token, an impossible number:
+// suppressed above), failed otherwise (a spam refusal, a rejected
+// payload, a token refused for its form), with the provider's code and
+// error — so a report counts them with the bounces that come later.
 func failureEvent(provider string, r Row, res channel.Result, now time.Time) (store.EventRecord, bool) {
-	if res.Outcome != channel.Permanent || r.Channel == channel.Email {
+	if res.Outcome != channel.Permanent {
 		return store.EventRecord{}, false
 	}
 	typ := EventFailed

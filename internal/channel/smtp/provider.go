@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,7 +213,9 @@ func (p *Provider) sendOne(b *batch, cp **conn, m *channel.Message) channel.Resu
 			// A hard bounce: the address does not exist (or is gone) for
 			// good, and no campaign sends to it again.
 			r.Deactivate = hardBounce(st, se)
+			r.Code = strconv.Itoa(se.Code)
 			if c := se.EnhancedCode; c != gosmtp.NoEnhancedCode && c[0] != 0 {
+				r.Code = channel.EnhancedStatus(c).String()
 				return fail(o, "%s: %d %d.%d.%d %s", st, se.Code, c[0], c[1], c[2], se.Message)
 			}
 			return fail(o, "%s: %d %s", st, se.Code, se.Message)
