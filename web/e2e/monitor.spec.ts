@@ -208,4 +208,31 @@ test('a live run held for confirmation: why nothing is sent, confirmed, sent + e
   const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
   expect(lines[0]).toMatch(/^activity,channel,targeted,sent,/);
   expect(lines.length).toBe(after.length + 1);
+
+  // The campaign's report: this run, its only live one, with its figures
+  // as the API has them, people's rates as a chart, a span kept in the
+  // address, the runs as CSV.
+  await page.goto(`/campaigns/${name}`);
+  await settled(page, name);
+  await page.getByRole('link', { name: 'Report', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${name}/report$`));
+  const cr = (await (await page.request.get(`/api/campaigns/${name}/report`)).json()) as { totals: { sent: number; unsubscribed: number }; runs: { run: number }[] };
+  expect(cr.runs.map((x) => x.run)).toEqual([id]);
+  expect(cr.totals.unsubscribed).toBe(1);
+  await expect(page.locator('[data-total="sent"]')).toHaveText(cr.totals.sent.toLocaleString('en-US'));
+  await expect(page.locator('[data-total="unsubscribed"]')).toHaveText('1');
+  const runRow = page.getByRole('table', { name: 'By run' }).locator(`[data-row="${id}"]`);
+  await expect(runRow.locator('[data-figure="sent"]')).toHaveText(cr.totals.sent.toLocaleString('en-US'));
+  await expect(runRow.locator('[data-figure="unsubscribed"]')).toHaveText('1');
+  await expect(page.getByRole('img', { name: 'Opened, clicked and unsubscribed rates by run' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  const [runsCSV] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+  expect(readFileSync(await runsCSV.path(), 'utf8').trim().split('\n').length).toBe(cr.runs.length + 1);
+  await page.getByLabel('Runs from').fill('2099-01-01');
+  await expect(page).toHaveURL(/[?&]since=2099-01-01/);
+  await expect(page.getByText('No live run of this campaign in this span.')).toBeVisible();
+  // Its run links to the run's own report.
+  await page.getByLabel('Runs from').fill('');
+  await page.getByRole('link', { name: new RegExp(`^Run ${id},`) }).click();
+  await expect(page).toHaveURL(new RegExp(`/runs/${id}/report$`));
 });

@@ -26,6 +26,7 @@ const CampaignList = lazy(() => import('./campaigns/CampaignList').then((m) => (
 const CampaignPage = lazy(() => import('./campaigns/CampaignPage').then((m) => ({ default: m.CampaignPage })));
 const CampaignCanvas = lazy(() => import('./campaigns/canvas/CampaignCanvas').then((m) => ({ default: m.CampaignCanvas })));
 const RunReport = lazy(() => import('./runs/RunReport').then((m) => ({ default: m.RunReport })));
+const CampaignReport = lazy(() => import('./campaigns/report/CampaignReport').then((m) => ({ default: m.CampaignReport })));
 const RunMonitor = lazy(() => import('./runs/RunMonitor').then((m) => ({ default: m.RunMonitor })));
 const ImportDetail = lazy(() => import('./imports/ImportDetail').then((m) => ({ default: m.ImportDetail })));
 
@@ -50,6 +51,7 @@ const router = createBrowserRouter([
       { path: 'campaigns', element: <CampaignList /> },
       { path: 'campaigns/:name', element: <CampaignPage /> },
       { path: 'campaigns/:name/edit', element: <CampaignCanvas /> },
+      { path: 'campaigns/:name/report', element: <CampaignReport /> },
       { path: 'runs/:id', element: <RunMonitor /> },
       { path: 'runs/:id/report', element: <RunReport /> },
       { path: 'messages', element: <Messages /> },

@@ -77,6 +77,9 @@ export function CampaignPage() {
             <Button variant="default" component={Link} to={`/campaigns/${encodeURIComponent(name)}/edit`}>
               {t('campaignPage.edit')}
             </Button>
+            <Button variant="default" component={Link} to={`/campaigns/${encodeURIComponent(name)}/report`}>
+              {t('campaignPage.report')}
+            </Button>
             <Button variant="light" onClick={() => start.mutate('simulate')} loading={start.isPending && start.variables === 'simulate'} disabled={c.status === 'archived'}>
               {t('campaignPage.simulate')}
             </Button>
