@@ -4,6 +4,7 @@ NPM       ?= npm
 FUZZTIME  ?= 4s
 CUSTOMERS ?= 1000000
 RECIPIENTS ?= 20000
+MESSAGES ?= 1000000
 
 .DEFAULT_GOAL := help
 
@@ -52,8 +53,10 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 4s)
 	done
 
 .PHONY: bench bench-ui
-bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize; RECIPIENTS=… for the send benchmarks, default 20000)
-	FANFARE_BENCH_CUSTOMERS=$(CUSTOMERS) FANFARE_BENCH_RECIPIENTS=$(RECIPIENTS) $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=180m ./bench/
+bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize; RECIPIENTS=… for the send and tracking benchmarks, default 20000; MESSAGES=… for the report, default 1000000; BENCH=regexp to pick)
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null; } || \
+		echo "wrk is not installed: BenchmarkTrackingServe will skip (Debian/Ubuntu: sudo apt-get install -y wrk; macOS: brew install wrk)"
+	FANFARE_BENCH_CUSTOMERS=$(CUSTOMERS) FANFARE_BENCH_RECIPIENTS=$(RECIPIENTS) FANFARE_BENCH_MESSAGES=$(MESSAGES) $(GO) test -run='^$$' -bench='$(or $(BENCH),.)' -benchtime=1x -timeout=180m ./bench/
 
 bench-ui: web/node_modules/.package-lock.json ## The console's live count in Chromium over 50 edits, and its first load, on the demo data (embedded; CUSTOMERS=…)
 	sh web/bench/run.sh $(CUSTOMERS)
