@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -36,54 +35,43 @@ type EventRecord struct {
 // eventColumns are ff_events' columns in EventRecord's order.
 const eventColumns = "created_at, type, run_id, activity, message_id, link, url, label, machine, ip, user_agent, details"
 
-// eventArity is the number of eventColumns.
-const eventArity = 12
-
 // MaxEventBatch bounds the events Append writes in one statement.
 const MaxEventBatch = 500
+
+// appendEvents inserts a batch of events as one array per column, unnested
+// side by side: 12 parameters whatever the batch's size. A VALUES list
+// of 6 000 parameters took 252 µs an event on DuckDB and 45 µs on
+// PostgreSQL (its parsing and binding); the arrays 28 µs and 10 µs
+// (bench: BenchmarkEventAppend, 2 shared cores). An empty text or a 0
+// link is NULL, as before.
+const appendEvents = `INSERT INTO ff_events (` + eventColumns + `)
+	SELECT unnest(CAST($1 AS TIMESTAMPTZ[])), unnest(CAST($2 AS VARCHAR[])), unnest(CAST($3 AS BIGINT[])), unnest(CAST($4 AS VARCHAR[])),
+		NULLIF(unnest(CAST($5 AS VARCHAR[])), ''), NULLIF(unnest(CAST($6 AS BIGINT[])), 0), NULLIF(unnest(CAST($7 AS VARCHAR[])), ''),
+		NULLIF(unnest(CAST($8 AS VARCHAR[])), ''), NULLIF(unnest(CAST($9 AS VARCHAR[])), ''), NULLIF(unnest(CAST($10 AS VARCHAR[])), ''),
+		NULLIF(unnest(CAST($11 AS VARCHAR[])), ''), NULLIF(unnest(CAST($12 AS VARCHAR[])), '')`
 
 // Append writes events, at most MaxEventBatch per statement.
 func (e Events) Append(ctx context.Context, evs []EventRecord) error {
 	for len(evs) > 0 {
 		n := min(len(evs), MaxEventBatch)
-		var b strings.Builder
-		b.WriteString("INSERT INTO ff_events (" + eventColumns + ") VALUES ")
-		args := make([]any, 0, n*eventArity)
-		for i, ev := range evs[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for j := range eventArity {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "$%d", i*eventArity+j+1)
-			}
-			b.WriteString(")")
-			args = append(args, ev.At.UTC(), ev.Type, ev.RunID, ev.Activity, nullText(ev.MessageID), nullInt(ev.Link), nullText(ev.URL),
-				nullText(ev.Label), nullText(ev.Machine), nullText(ev.IP), nullText(ev.UserAgent), nullText(ev.Details))
+		at := make([]time.Time, n)
+		runs, links := make([]int64, n), make([]int64, n)
+		text := make([][]string, 9) // type, activity, message_id, url, label, machine, ip, user_agent, details
+		for k := range text {
+			text[k] = make([]string, n)
 		}
-		if _, err := e.exec(ctx, b.String(), args...); err != nil {
+		for i, ev := range evs[:n] {
+			at[i], runs[i], links[i] = ev.At.UTC(), ev.RunID, int64(ev.Link)
+			for k, v := range []string{ev.Type, ev.Activity, ev.MessageID, ev.URL, ev.Label, ev.Machine, ev.IP, ev.UserAgent, ev.Details} {
+				text[k][i] = v
+			}
+		}
+		if _, err := e.exec(ctx, appendEvents, at, text[0], runs, text[1], text[2], links, text[3], text[4], text[5], text[6], text[7], text[8]); err != nil {
 			return err
 		}
 		evs = evs[n:]
 	}
 	return nil
-}
-
-func nullText(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullInt(n int) any {
-	if n == 0 {
-		return nil
-	}
-	return int64(n)
 }
 
 // EventCount counts a run's events of one activity and type, by people or
