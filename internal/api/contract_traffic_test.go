@@ -54,6 +54,12 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 		t.Errorf("a report as CSV: %v", out)
 	}
 	do("GET", id+"/report?by=week", "", http.StatusBadRequest)
+	if out := do("GET", id+"/report?format=csv&table=uplift&conversion=country+%3D+%22FR%22", "", http.StatusOK); !strings.HasPrefix(out["raw"].(string), "split,conversion,within,reference,random,subset") {
+		t.Errorf("a report's uplifts as CSV: %v", out)
+	}
+	do("GET", id+"/report?table=nonesuch", "", http.StatusBadRequest)
+	do("GET", id+"/report?conversion=country+%3D", "", http.StatusBadRequest)
+	do("GET", id+"/report?conversion=country+%3D+%22FR%22&within=soon", "", http.StatusBadRequest)
 	if out := do("GET", "/api/campaigns/frenchies/report?since=2020-01-01", "", http.StatusOK); len(out["runs"].([]any)) != 1 {
 		t.Errorf("a campaign's report: %v", out)
 	}

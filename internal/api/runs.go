@@ -188,7 +188,12 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rep, err := s.svc.RunReport(r.Context(), id, r.URL.Query().Get("by"))
+	q := r.URL.Query()
+	if t := q.Get("table"); t != "" && t != "activities" && t != "uplift" {
+		s.fail(w, r, errBadRequest("table must be activities or uplift"))
+		return
+	}
+	rep, err := s.svc.RunReport(r.Context(), id, service.RunReportRequest{By: q.Get("by"), Conversion: q.Get("conversion"), Within: q.Get("within")})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -197,9 +202,13 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 	case "", "json":
 		writeJSON(w, http.StatusOK, rep)
 	case "csv":
+		write, name := rep.WriteCSV, "report"
+		if q.Get("table") == "uplift" {
+			write, name = rep.WriteUpliftCSV, "uplift"
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="run-%d-report.csv"`, id))
-		if err := rep.WriteCSV(w); err != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="run-%d-%s.csv"`, id, name))
+		if err := write(w); err != nil {
 			s.log.Error("write a report", "run", id, "err", err)
 		}
 	default:

@@ -30,6 +30,9 @@ type Compiled struct {
 	next int // number of the next table alias
 	root *scope
 	cond string
+	// refs maps the reference parameters of a query counted over a member
+	// table to their columns (CountOver); nil otherwise.
+	refs map[string]string
 }
 
 // scope is one FROM clause: an entity's table and the LEFT JOINs hung on
@@ -48,6 +51,12 @@ type scope struct {
 // what it needs to produce correct SQL and returns an error for anything it
 // cannot resolve; Validate gives the friendlier, complete report.
 func Compile(m *datamodel.Model, d store.Dialect, q *Query, aud AudienceTables) (*Compiled, error) {
+	return compileWith(m, d, q, aud, nil)
+}
+
+// compileWith compiles a query whose reference parameters (refs, see
+// CountOver) are columns of a member table.
+func compileWith(m *datamodel.Model, d store.Dialect, q *Query, aud AudienceTables, refs map[string]string) (*Compiled, error) {
 	if m == nil || d == nil || q == nil {
 		return nil, fmt.Errorf("compile audience: model, dialect and query are required")
 	}
@@ -58,7 +67,7 @@ func Compile(m *datamodel.Model, d store.Dialect, q *Query, aud AudienceTables) 
 	if len(dim.Key) == 0 {
 		return nil, fmt.Errorf("compile audience: dimension %s has no key", dim.Name)
 	}
-	c := &Compiled{m: m, d: d, q: q, aud: aud, now: q.Now}
+	c := &Compiled{m: m, d: d, q: q, aud: aud, now: q.Now, refs: refs}
 	if c.now.IsZero() {
 		c.now = time.Now()
 	}

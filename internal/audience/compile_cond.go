@@ -51,6 +51,9 @@ func (c *Compiled) compareCond(expr string, a *datamodel.Attribute, op string, r
 	if err := orderingCheck(op, a); err != nil {
 		return "", err
 	}
+	if ref, ok := c.refOf(raw); ok {
+		return c.refCompare(expr, a, op, ref)
+	}
 	v, err := oneValue(c.q.Params, raw)
 	if err != nil {
 		return "", err
@@ -120,6 +123,9 @@ func (c *Compiled) inCond(expr string, a *datamodel.Attribute, op string, raw an
 func (c *Compiled) betweenCond(expr string, a *datamodel.Attribute, op string, raw any, _ bool) (string, error) {
 	if err := orderingCheck(op, a); err != nil {
 		return "", err
+	}
+	if cond, ok, err := c.refBetween(expr, a, raw); ok || err != nil {
+		return cond, err
 	}
 	vs, err := listValues(c.q.Params, raw)
 	if err != nil {

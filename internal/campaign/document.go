@@ -20,6 +20,9 @@ type Document struct {
 	// signal.
 	Schedule *Schedule
 	Policy   Policy
+	// Conversions are what a run's report counts for the members of its
+	// splits' subsets (report.conversions); a run never reads them.
+	Conversions []Conversion
 	// Activities are in document order.
 	Activities  []*Activity
 	Transitions []Transition

@@ -45,6 +45,16 @@ func Format(d *Document) []byte {
 	if d.Policy.Tracking != "" {
 		fmt.Fprintf(&b, "  tracking: %s\n", quote(d.Policy.Tracking))
 	}
+	if len(d.Conversions) > 0 {
+		b.WriteString("report:\n  conversions:\n")
+	}
+	for _, c := range d.Conversions {
+		fmt.Fprintf(&b, "    - {name: %s, query: %s", quote(c.Name), quote(c.Query))
+		if c.Within != (Duration{}) {
+			fmt.Fprintf(&b, ", within: %s", quote(c.Within.String()))
+		}
+		b.WriteString("}\n")
+	}
 	if len(d.Activities) > 0 {
 		b.WriteString("activities:\n")
 	}

@@ -67,7 +67,7 @@ func (p *docParser) file(f *ast.File) {
 	if body == nil {
 		return
 	}
-	fields, ok := p.Object("", 0, body, "name", "description", "dimension", "variables", "schedule", "policy", "activities", "transitions", "layout")
+	fields, ok := p.Object("", 0, body, "name", "description", "dimension", "variables", "schedule", "policy", "report", "activities", "transitions", "layout")
 	if !ok {
 		return
 	}
@@ -96,6 +96,9 @@ func (p *docParser) file(f *ast.File) {
 	}
 	if v, ok := fields["policy"]; ok {
 		p.policy("policy", v)
+	}
+	if v, ok := fields["report"]; ok {
+		p.report("report", v)
 	}
 	if v, ok := fields["activities"]; ok {
 		for _, e := range p.Mapping("activities", v.Line, v.Value) {

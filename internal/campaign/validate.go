@@ -21,6 +21,7 @@ import (
 func Validate(d *Document, m *datamodel.Model, audiences audience.AudienceInfo) error {
 	v := newValidator(d, m, audiences)
 	v.document()
+	v.conversions()
 	v.activities()
 	v.transitions()
 	v.connections()

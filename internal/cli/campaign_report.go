@@ -17,8 +17,13 @@ type CampaignReportCmd struct {
 	Since    string `help:"With --campaign: the runs started at or after this date (2026-12-01, UTC) or RFC 3339 time."`
 	Until    string `help:"With --campaign: the runs started before this date or time."`
 	By       string `enum:"hour,day" default:"day" help:"The span of the events over time: hour or day."`
-	CSV      bool   `help:"Print the figures as CSV, one line per channel activity (with --campaign: per run)."`
-	JSON     bool   `help:"Print the whole report as JSON."`
+	// Conversion and Within compare the run's control groups on a
+	// conversion given here, beside the campaign's own.
+	Conversion string `help:"Compare each split's treated subsets with its control group on this conversion: an audience query where $$sent_at is each member's send time and $$window_end that time plus --within." placeholder:"QUERY"`
+	Within     string `help:"The conversion's window ($$window_end − $$sent_at), such as 7d." placeholder:"DURATION"`
+	Table      string `enum:"activities,uplift" default:"activities" help:"With --csv: the channel activities' figures, or the control groups' uplifts (one line per subset)."`
+	CSV        bool   `help:"Print the figures as CSV, one line per channel activity (with --campaign: per run; --table uplift: per subset)."`
+	JSON       bool   `help:"Print the whole report as JSON."`
 }
 
 // Run prints the report.
@@ -34,13 +39,15 @@ func (c *CampaignReportCmd) Run(ctx context.Context, g *Globals) error {
 		return fmt.Errorf("--since and --until bound a campaign's runs: use them with --campaign")
 	}
 	return withBackend(ctx, g, func(b Backend) error {
-		r, err := b.RunReport(ctx, c.RunID, c.By)
+		r, err := b.RunReport(ctx, c.RunID, service.RunReportRequest{By: c.By, Conversion: c.Conversion, Within: c.Within})
 		if err != nil {
 			return err
 		}
 		switch {
 		case c.JSON:
 			return printJSON(g.stdout, r)
+		case c.CSV && c.Table == "uplift":
+			return r.WriteUpliftCSV(g.stdout)
 		case c.CSV:
 			return r.WriteCSV(g.stdout)
 		}
@@ -148,6 +155,7 @@ func printReport(g *Globals, r *delivery.Report) {
 		}
 		tw.Flush()
 	}
+	printUplifts(g, r.Uplifts)
 	if len(r.Series) > 0 {
 		fmt.Fprintln(g.stdout)
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
@@ -165,4 +173,47 @@ func printReport(g *Globals, r *delivery.Report) {
 		}
 		tw.Flush()
 	}
+}
+
+// printUplifts prints each split's control group and treated subsets on
+// each conversion, with the treated subsets' uplift and its interval.
+func printUplifts(g *Globals, ups []delivery.Uplift) {
+	if len(ups) == 0 {
+		return
+	}
+	fmt.Fprintln(g.stdout)
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SPLIT\tCONVERSION\tSUBSET\tACTIVITY\tMEMBERS\tCONVERTED\tRATE\tUPLIFT OVER THE CONTROL (95% CI)")
+	for _, u := range ups {
+		conv := u.Conversion
+		if u.Within != "" {
+			conv += " (" + u.Within + ")"
+		}
+		if u.Unavailable != "" {
+			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\t%s\n", u.Split, conv, u.Unavailable)
+			continue
+		}
+		for _, x := range u.Groups {
+			against, act := "", x.Activity
+			switch {
+			case x.Control:
+				act, against = "(control)", "reference "+u.Reference.UTC().Format("2006-01-02 15:04")
+			case x.Uplift != nil:
+				against = fmt.Sprintf("%+.1f pts [%+.1f, %+.1f]", 100**x.Uplift, 100**x.Low, 100**x.High)
+				switch {
+				case x.TooSmall:
+					against += " too small to conclude"
+				case x.Conclusive:
+					against += " conclusive"
+				default:
+					against += " not conclusive"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.1f%%\t%s\n", u.Split, conv, x.Subset, act, x.Members, x.Converted, 100*x.Rate, against)
+		}
+		if !u.Random {
+			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\t\tnot drawn at random: the difference may not be the messages'\n", u.Split, conv)
+		}
+	}
+	tw.Flush()
 }

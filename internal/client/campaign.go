@@ -429,11 +429,13 @@ func (c *Client) CronNext(ctx context.Context, expr, timezone string, n int) ([]
 }
 
 // RunReport reports on a run.
-func (c *Client) RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error) {
+func (c *Client) RunReport(ctx context.Context, id int64, req service.RunReportRequest) (*delivery.Report, error) {
 	var res delivery.Report
 	q := url.Values{}
-	if by != "" {
-		q.Set("by", by)
+	for k, v := range map[string]string{"by": req.By, "conversion": req.Conversion, "within": req.Within} {
+		if v != "" {
+			q.Set(k, v)
+		}
 	}
 	if err := c.call(ctx, http.MethodGet, "/api/runs/"+strconv.FormatInt(id, 10)+"/report", q, nil, "", &res); err != nil {
 		return nil, err

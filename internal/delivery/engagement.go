@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
@@ -120,6 +121,9 @@ type Report struct {
 	// Comparisons set side by side the messages of a split's subsets (an
 	// A/B test), their rates' differences with 95 % intervals.
 	Comparisons []Comparison `json:"comparisons"`
+	// Uplifts compare, on each conversion, a split's treated subsets
+	// with its control group (a subset that feeds no channel).
+	Uplifts []Uplift `json:"uplifts"`
 }
 
 // SeriesPoint counts an activity's events of one type in an hour or day.
@@ -142,8 +146,20 @@ type DomainFigures struct {
 	Complaints int64  `json:"complaints"`
 }
 
-// RunReport reports on a run, its events counted by hour or day.
-func RunReport(ctx context.Context, s *store.Store, runID int64, by string) (*Report, error) {
+// ReportOptions say how a run's report is made: its events counted by
+// hour or day (By, "" is day), and a conversion to compare the splits'
+// control groups on beside the campaign's own (Conversion, nil for none),
+// whose relative dates are measured from Now (zero: the time of the
+// report).
+type ReportOptions struct {
+	By         string
+	Conversion *campaign.Conversion
+	Now        time.Time
+}
+
+// RunReport reports on a run.
+func RunReport(ctx context.Context, s *store.Store, runID int64, opt ReportOptions) (*Report, error) {
+	by := opt.By
 	if by == "" {
 		by = "day"
 	}
@@ -166,7 +182,14 @@ func RunReport(ctx context.Context, s *store.Store, runID int64, by string) (*Re
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Run: runID, Activities: figs, Channels: byChannel(figs), By: by, Series: make([]SeriesPoint, len(series)), Domains: make([]DomainFigures, len(domains)),
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	ups, err := conversions(ctx, s, runID, opt.Conversion, opt.Now)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Uplifts: append([]Uplift{}, ups...), Run: runID, Activities: figs, Channels: byChannel(figs), By: by, Series: make([]SeriesPoint, len(series)), Domains: make([]DomainFigures, len(domains)),
 		Comparisons: append([]Comparison{}, comps...)}
 	for i, b := range series {
 		r.Series[i] = SeriesPoint{At: b.At, Activity: b.Activity, Type: b.Type, Machine: b.Machine, Events: b.Events}

@@ -125,7 +125,7 @@ func TestPushFailuresBecomeEvents(t *testing.T) {
 		if e := fg.Engagement; fg.Sent != 2 || fg.Failed != 4 || e == nil || e.BouncedHard != byType["bounce_hard"] || e.ReportedFailed != byType["failed"] || e.BouncedHard != 2 || e.ReportedFailed != 2 {
 			t.Errorf("figures: %+v, engagement %+v", fg, fg.Engagement)
 		}
-		r, err := delivery.RunReport(ctx, s, run, "")
+		r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{})
 		if err != nil || len(r.Channels) != 1 {
 			t.Fatalf("report: %+v, %v", r, err)
 		}

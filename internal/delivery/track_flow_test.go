@@ -201,7 +201,7 @@ func TestReportComparesSubsets(t *testing.T) {
 		if err := s.Events().Append(ctx, []store.EventRecord{{At: time.Now(), Type: "click", RunID: run, Activity: "mail_b", MessageID: fmt.Sprintf("%d:mail_b:{\"customer_id\":2}", run)}}); err != nil {
 			t.Fatal(err)
 		}
-		r, err := delivery.RunReport(ctx, s, run, "day")
+		r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{By: "day"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -198,6 +198,15 @@ var CampaignSchema = sync.OnceValues(func() (json.RawMessage, error) {
 				"confirm_send": map[string]any{"type": "boolean"},
 				"tracking":     map[string]any{"enum": campaign.TrackingModes, "description": "opens and clicks of every channel activity that sets none: off, anonymous or identified (default: identified for marketing, off for transactional)"},
 			}},
+			"report": map[string]any{"type": "object", "additionalProperties": false, "description": "what a run's report counts; never changes what a run does", "properties": map[string]any{
+				"conversions": map[string]any{"type": "array", "description": "conversions the report compares each split's treated subsets with its control group on (docs/tracking.md)", "items": map[string]any{
+					"type": "object", "additionalProperties": false, "required": []string{"name", "query"}, "properties": map[string]any{
+						"name":   map[string]any{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]{0,63}$`},
+						"query":  map[string]any{"type": "string", "description": "an audience query over the split's rows; $sent_at is each member's reference time, $window_end that time plus within"},
+						"within": map[string]any{"type": "string", "description": "the window, a duration such as 7d"},
+					},
+				}},
+			}},
 			"activities": map[string]any{
 				"type":          "object",
 				"propertyNames": map[string]any{"pattern": `^[A-Za-z_][A-Za-z0-9_]{0,63}$`},

@@ -22,16 +22,16 @@ func TestRunReport(t *testing.T) {
 		fixture(t, im)
 		ctx, svc := im.ctx, im.svc
 		run := startRun(t, im)
-		r := got(svc.RunReport(ctx, run, "")).must(t)
+		r := got(svc.RunReport(ctx, run, service.RunReportRequest{})).must(t)
 		if r.Run != run || r.By != "day" || r.Series == nil || r.Domains == nil {
 			t.Errorf("the report: %+v", r)
 		}
-		if r := got(svc.RunReport(ctx, run, "hour")).must(t); r.By != "hour" {
+		if r := got(svc.RunReport(ctx, run, service.RunReportRequest{By: "hour"})).must(t); r.By != "hour" {
 			t.Errorf("by hour: %+v", r)
 		}
-		_, err := svc.RunReport(ctx, run, "week")
+		_, err := svc.RunReport(ctx, run, service.RunReportRequest{By: "week"})
 		wantIs(t, "a report by week", err, service.ErrBadRequest)
-		_, err = svc.RunReport(ctx, run+100, "")
+		_, err = svc.RunReport(ctx, run+100, service.RunReportRequest{})
 		wantIs(t, "the report of no run", err, store.ErrNotFound)
 	})
 }

@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/audit"
+	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/engine"
 )
@@ -102,17 +104,50 @@ func (l *Local) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, e
 	return delivery.RunFigures(ctx, l.store, id)
 }
 
+// RunReportRequest says how a run's report is made: its events counted
+// by hour or day (By, "" is day), and a conversion to compare the
+// splits' control groups on beside the campaign's own: an audience query
+// (Conversion, text syntax) where $sent_at is each member's reference
+// time and $window_end that time plus Within (a duration, 7d).
+type RunReportRequest struct {
+	By         string `json:"by,omitempty"`
+	Conversion string `json:"conversion,omitempty"`
+	Within     string `json:"within,omitempty"`
+}
+
 // RunReport reports on a run: each channel activity's figures with what
-// recipients did, its events by hour or day ("" is day) and its emails
-// by recipient domain.
-func (l *Local) RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error) {
-	if by != "" && by != "hour" && by != "day" {
-		return nil, BadRequest(fmt.Sprintf("by %q: want hour or day", by))
+// recipients did, its events by hour or day, its emails by recipient
+// domain, its A/B comparisons and its control groups' uplifts.
+func (l *Local) RunReport(ctx context.Context, id int64, req RunReportRequest) (*delivery.Report, error) {
+	if req.By != "" && req.By != "hour" && req.By != "day" {
+		return nil, BadRequest(fmt.Sprintf("by %q: want hour or day", req.By))
+	}
+	opt := delivery.ReportOptions{By: req.By}
+	switch {
+	case req.Conversion != "":
+		c := campaign.Conversion{Name: delivery.AdHocConversion, Query: req.Conversion}
+		if req.Within != "" {
+			d, err := audience.ParseDuration(req.Within)
+			if err != nil || d.N <= 0 {
+				return nil, BadRequest(fmt.Sprintf("within %q: want a duration longer than 0, such as 7d", req.Within))
+			}
+			c.Within = d
+		}
+		if _, err := audience.ParseText(req.Conversion); err != nil {
+			return nil, BadRequest(fmt.Sprintf("conversion: cannot read the query: %v", err))
+		}
+		opt.Conversion = &c
+	case req.Within != "":
+		return nil, BadRequest("within is the window of a conversion: give the conversion too")
 	}
 	if _, err := l.eng.Run1(ctx, id); err != nil {
 		return nil, err
 	}
-	return delivery.RunReport(ctx, l.store, id, by)
+	r, err := delivery.RunReport(ctx, l.store, id, opt)
+	if errors.Is(err, delivery.ErrInvalidConversion) {
+		return nil, BadRequest(err.Error())
+	}
+	return r, err
 }
 
 // CampaignReportRequest bounds the runs a campaign's report covers by

@@ -120,8 +120,9 @@ type Service interface {
 	RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error)
 	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
-	// RunReport reports on a run: figures, events by hour or day, domains.
-	RunReport(ctx context.Context, id int64, by string) (*delivery.Report, error)
+	// RunReport reports on a run: figures, events by hour or day, domains,
+	// A/B comparisons and control groups' uplifts.
+	RunReport(ctx context.Context, id int64, req RunReportRequest) (*delivery.Report, error)
 	// CampaignReport reports on a campaign's live runs started within a
 	// span: their figures summed, by run, channel activity and channel.
 	CampaignReport(ctx context.Context, name string, req CampaignReportRequest) (*delivery.CampaignReport, error)

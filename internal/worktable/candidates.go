@@ -26,16 +26,10 @@ func (c *Compiler) Candidates(channel, population, dimension string) (func(where
 	if err != nil {
 		return nil, err
 	}
-	var ids, recipient, sortKeys []string
+	var ids, sortKeys []string
 	for i, k := range dim.Key {
 		col := "w." + store.Quote(k)
 		ids = append(ids, "CAST("+col+" AS VARCHAR)")
-		sep := ","
-		if i == 0 {
-			sep = "{"
-		}
-		// Key names are identifiers checked against the data model.
-		recipient = append(recipient, "'"+sep+`"`+k+`":' || CAST(to_json(`+col+") AS VARCHAR)")
 		sortKeys = append(sortKeys, fmt.Sprintf("%s AS k%d", col, i))
 	}
 	id := "$1 || " + strings.Join(ids, " || '|' || ")
@@ -50,10 +44,26 @@ func (c *Compiler) Candidates(channel, population, dimension string) (func(where
 	if addr.active != "" {
 		active = "coalesce(" + addr.active + ", TRUE)"
 	}
-	head := "SELECT " + id + " AS id, " + strings.Join(recipient, " || ") + " || '}' AS recipient, CAST(" + addr.expr +
+	head := "SELECT " + id + " AS id, " + Recipient("w", dim.Key) + " AS recipient, CAST(" + addr.expr +
 		" AS VARCHAR) AS address, " + platform + " AS platform, " + active + " AS active, " + strings.Join(sortKeys, ", ") +
 		" FROM " + store.Quote(population) + " w JOIN " + store.Quote(dim.Name) + " d ON " + joinOn("d", dim.Key, "w", dim.Key) + " " + addr.join + " "
 	return func(where string) string { return head + where }, nil
+}
+
+// Recipient returns the SQL of a recipient's key as the outbox holds it,
+// a JSON object ({"customer_id":8}), over the key columns of alias: how a
+// channel activity writes it and how a report finds a member's messages.
+func Recipient(alias string, key []string) string {
+	parts := make([]string, len(key))
+	for i, k := range key {
+		sep := ","
+		if i == 0 {
+			sep = "{"
+		}
+		// Key names are identifiers checked against the data model.
+		parts[i] = "'" + sep + `"` + k + `":' || CAST(to_json(` + alias + "." + store.Quote(k) + ") AS VARCHAR)"
+	}
+	return strings.Join(parts, " || ") + " || '}'"
 }
 
 // addressSource says where a channel's addresses are: an attribute of the

@@ -5529,7 +5529,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A run's report: figures and what recipients did per channel activity, events by hour or day, emails by recipient domain; as CSV (format=csv) one line per channel activity */
+        /** A run's report: figures and what recipients did per channel activity, events by hour or day, emails by recipient domain, A/B comparisons and control groups' uplifts on conversions; as CSV (format=csv) one line per channel activity, or (table=uplift) per split subset and conversion */
         get: {
             parameters: {
                 query?: {
@@ -5537,6 +5537,12 @@ export interface paths {
                     by?: "hour" | "day";
                     /** @description json (default) or csv */
                     format?: "json" | "csv";
+                    /** @description a conversion to compare each split's treated subsets with its control group on, beside the campaign's report.conversions: an audience query (text syntax) over the split's rows where $sent_at is each member's reference time (its message's send time; the control group's: the median send time of the treated subsets' messages) and $window_end that time plus within, such as exists(purchases where purchased_at between $sent_at and $window_end) */
+                    conversion?: string;
+                    /** @description the conversion's window, a duration such as 7d ($window_end − $sent_at) */
+                    within?: string;
+                    /** @description with format=csv: the channel activities' figures (default) or the uplifts, one line per subset */
+                    table?: "activities" | "uplift";
                 };
                 header?: never;
                 path: {
@@ -5556,7 +5562,7 @@ export interface paths {
                         "text/csv": string;
                     };
                 };
-                /** @description a malformed run id, span or format */
+                /** @description a malformed run id, span, format or table; a conversion that does not read or compile, a window that is not a duration */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6505,6 +6511,37 @@ export interface components {
             }[];
             /** @description the activities' figures summed by channel: sent, delivered, failed… by email, SMS and push */
             channels: components["schemas"]["ChannelTotals"][];
+            /** @description each split with a control group (a subset, or the remainder, that feeds no activity but end) compared on each conversion (the campaign's report.conversions, then the one given with the report): the control group first, then each subset feeding a channel activity with its uplift over the control's rate and the 95 % confidence interval (Newcombe's hybrid score method); conclusive when the interval leaves out 0, too_small when either group has fewer than 100 members */
+            uplifts: {
+                split: string;
+                /** @description its name; conversion for the one given with the report */
+                conversion: string;
+                query: string;
+                within?: string;
+                /**
+                 * Format: date-time
+                 * @description the control group's reference time: the median time the treated subsets' messages were sent
+                 */
+                reference?: string;
+                /** @description every subset of the split drawn at random (order random, no where) */
+                random: boolean;
+                /** @description why nothing was counted: nothing sent yet, the working tables dropped after the retention, a query that no longer compiles */
+                unavailable?: string;
+                groups: {
+                    subset: string;
+                    /** @description the channel activity the subset feeds */
+                    activity?: string;
+                    control?: boolean;
+                    members: number;
+                    converted: number;
+                    rate: number;
+                    uplift?: number;
+                    low?: number;
+                    high?: number;
+                    conclusive?: boolean;
+                    too_small?: boolean;
+                }[];
+            }[];
         };
         /** @description One version of a campaign: when it was made and published; current when it is the published one; its document when asked for alone */
         CampaignVersion: {
