@@ -36,11 +36,11 @@ func deadLetterOf(d store.DeadLetter) DeadLetter {
 }
 
 // Filter selects dead letters: of one destination (all when empty),
-// redelivered or not ("yes", "no"; "" for both), the newest Limit (0:
-// 100, at most 1000).
+// redelivered or not (nil for both), the newest Limit (0: 100, at most
+// 1000).
 type Filter struct {
 	Destination string
-	Redelivered string
+	Redelivered *bool
 	Limit       int
 }
 
@@ -56,8 +56,11 @@ func DeadLetters(ctx context.Context, s *store.Store, f Filter) ([]DeadLetter, e
 	if f.Limit <= 0 {
 		f.Limit = DefaultListLimit
 	}
-	f.Limit = min(f.Limit, MaxListLimit)
-	ds, err := s.Outbound().DeadLetters(ctx, store.DeadLetterFilter{Destination: f.Destination, Redelivered: f.Redelivered, Limit: f.Limit})
+	sf := store.DeadLetterFilter{Destination: f.Destination, Limit: min(f.Limit, MaxListLimit)}
+	if f.Redelivered != nil {
+		sf.Redelivered = map[bool]string{true: "yes", false: "no"}[*f.Redelivered]
+	}
+	ds, err := s.Outbound().DeadLetters(ctx, sf)
 	if err != nil {
 		return nil, err
 	}
@@ -75,9 +78,6 @@ func (s *Set) DeadLetters(ctx context.Context, f Filter) ([]DeadLetter, error) {
 		if err := s.known(f.Destination); err != nil {
 			return nil, err
 		}
-	}
-	if f.Redelivered != "" && f.Redelivered != "yes" && f.Redelivered != "no" {
-		return nil, fmt.Errorf("redelivered: want yes or no, not %q", f.Redelivered)
 	}
 	return DeadLetters(ctx, s.store, f)
 }

@@ -180,7 +180,7 @@ func TestWebhookDeadLetterThenRedeliver(t *testing.T) {
 		set := hookSet(s, r.srv.URL+"/hook?token=sekrit", 3, 10, now, rec)
 		x, _ := set.exporter(set.dests["cdp"], "node-a")
 		drain(t, x)
-		dls, err := DeadLetters(ctx, s, Filter{Redelivered: "no"})
+		dls, err := DeadLetters(ctx, s, Filter{Redelivered: new(false)})
 		if err != nil || len(dls) != 1 || dls[0].Items != 4 || dls[0].Attempts != 3 || dls[0].Kind != KindEvents || dls[0].LastSeq-dls[0].FirstSeq != 3 {
 			t.Fatalf("dead letters %+v %v, want one of 4 events after 3 attempts", dls, err)
 		}
@@ -214,7 +214,7 @@ func TestWebhookDeadLetterThenRedeliver(t *testing.T) {
 		if got := r.got(); len(got) != 6 {
 			t.Fatalf("after redelivery received %v, want all 6", got)
 		}
-		if left, _ := DeadLetters(ctx, s, Filter{Redelivered: "no"}); len(left) != 0 {
+		if left, _ := DeadLetters(ctx, s, Filter{Redelivered: new(false)}); len(left) != 0 {
 			t.Fatalf("dead letters left %+v", left)
 		}
 		if !strings.HasPrefix(r.hooks[len(r.hooks)-1], fmt.Sprintf("cdp-events-%d-%d", dls[0].FirstSeq, dls[0].LastSeq)) {
