@@ -256,6 +256,18 @@ func TestOutboundOperationsRefuse(t *testing.T) {
 		_, err = svc.DeadLetterRedeliver(ctx, 999)
 		wantIs(t, "redeliver an unknown dead letter", err, outbound.ErrUnknownDeadLetter)
 
+		// A deleted audience is not published any more, whatever is saved
+		// under its name later.
+		got(svc.AudiencePublish(ctx, "french", service.PublishRequest{Destination: "lake"})).must(t)
+		if err := svc.AudienceDelete(ctx, "french"); err != nil {
+			t.Fatal(err)
+		}
+		got(svc.AudienceSave(ctx, service.AudienceRequest{Name: "french", Text: `country = "FR"`})).must(t)
+		if p := got(svc.Audience(ctx, "french")).must(t).Publish; p != nil {
+			t.Errorf("saved again after its deletion, the audience shows %+v", p)
+		}
+		o.local.WaitPublications()
+
 		st := got(svc.OutboundDestinations(ctx)).must(t)
 		if len(st) != 2 || st[0].Name != "lake" || st[0].Kind != "files" || st[1].Name != "cdp" || st[1].Target != o.hook.srv.URL {
 			t.Errorf("destinations %+v", st)
