@@ -19,6 +19,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/engine"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/message"
+	"github.com/fanfare-dev/fanfare/internal/outbound"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/service"
 )
@@ -134,6 +135,10 @@ var errorKinds = []ErrorKind{
 	{Err: audience.ErrExists, Status: http.StatusConflict, Code: "exists", Reason: "audience_exists"},
 	{Err: audience.ErrCurrentVersion, Status: http.StatusConflict, Code: "exists", Reason: "current_version"},
 	{Err: audience.ErrConcurrentChange, Status: http.StatusConflict, Code: "exists", Reason: "concurrent_change"},
+	{Err: outbound.ErrUnknownDestination, Status: http.StatusBadRequest, Code: "bad_request", Reason: "unknown_destination"},
+	{Err: outbound.ErrUnknownDeadLetter, Status: http.StatusNotFound, Code: "not_found", Reason: "dead_letter"},
+	{Err: outbound.ErrDeliveryFailed, Status: http.StatusBadGateway, Code: "delivery_failed"},
+	{Err: outbound.ErrNotConfigured, Status: http.StatusServiceUnavailable, Code: "no_outbound"},
 	{Err: ErrSlowClient, Status: http.StatusRequestTimeout, Code: "request_timeout"},
 	{Err: context.DeadlineExceeded, Status: http.StatusGatewayTimeout, Code: "timeout", message: "the query ran out of time"},
 	{Err: context.Canceled, Status: 499, Code: "canceled", message: "the request was canceled"},

@@ -67,6 +67,8 @@ func (s *Server) dataRoutes() {
 	s.mux.HandleFunc("POST /api/audiences/{name}/refresh", s.auth(s.refreshAudience()))
 	s.mux.HandleFunc("POST /api/audiences/{name}/append", s.auth(s.appendAudience()))
 	s.mux.HandleFunc("GET /api/audiences/{name}/export", s.auth(s.exportAudience))
+	s.mux.HandleFunc("PUT /api/audiences/{name}/publish", s.auth(s.publishAudience()))
+	s.mux.HandleFunc("DELETE /api/audiences/{name}/publish", s.auth(s.unpublishAudience()))
 }
 
 // campaignRoutes: campaigns, their runs and the messages they keep.
@@ -114,7 +116,8 @@ func (s *Server) campaignRoutes() {
 	s.mux.HandleFunc("GET /api/messages/{id}/html", s.auth(s.messageHTML))
 }
 
-// adminRoutes: consent, suppressions, API tokens and signing keys.
+// adminRoutes: consent, suppressions, API tokens, signing keys and the
+// outbound destinations' dead letters.
 func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("GET /api/consent", s.auth(s.getConsent()))
 	s.mux.HandleFunc("PUT /api/consent", s.auth(s.setConsent()))
@@ -130,6 +133,11 @@ func (s *Server) adminRoutes() {
 	s.mux.HandleFunc("GET /api/keys", s.auth(s.listKeys()))
 	s.mux.HandleFunc("POST /api/keys/rotate", s.auth(s.rotateKey()))
 	s.mux.HandleFunc("POST /api/keys/{id}/retire", s.auth(s.retireKey()))
+
+	s.mux.HandleFunc("GET /api/outbound/destinations", s.auth(s.outboundDestinations()))
+	s.mux.HandleFunc("GET /api/outbound/dead-letters", s.auth(s.deadLetters()))
+	s.mux.HandleFunc("GET /api/outbound/dead-letters/{id}", s.auth(s.deadLetter()))
+	s.mux.HandleFunc("POST /api/outbound/dead-letters/{id}/redeliver", s.auth(s.redeliverDeadLetter()))
 }
 
 // root serves the console, except under the server's own prefixes

@@ -29,14 +29,23 @@ func (f outboundFlags) outbound() (*outbound.Config, error) {
 	return outbound.Load(f.Outbound)
 }
 
+// outboundSet is the configured destinations over the store, nil for
+// none: the service holds it (dead letters, audiences published) and
+// startOutbound runs its exporters.
+func outboundSet(s *store.Store, c *outbound.Config, lease time.Duration, log *slog.Logger) *outbound.Set {
+	if c == nil || len(c.Destinations) == 0 {
+		return nil
+	}
+	return outbound.New(s, c, outbound.Options{Log: log, Lease: lease})
+}
+
 // startOutbound runs the exporters of every destination that streams
 // events, as a node of its own name; stop ends them (each publishes the
 // file it was writing and lets its lease go) and waits.
-func startOutbound(s *store.Store, c *outbound.Config, lease, poll time.Duration, log *slog.Logger) (stop func()) {
-	if c == nil || len(c.Destinations) == 0 {
+func startOutbound(set *outbound.Set, poll time.Duration, log *slog.Logger) (stop func()) {
+	if set == nil {
 		return func() {}
 	}
-	set := outbound.New(s, c, outbound.Options{Log: log, Lease: lease})
 	owner := nodeName()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

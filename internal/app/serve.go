@@ -101,9 +101,11 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		return err
 	}
 	mets := metrics.New(metrics.Config{Store: s, Log: g.Log()})
+	destinations := outboundSet(s, c.destinations, c.Lease, g.Log())
 	svc := service.New(service.Config{Store: s, Log: g.Log(), Workers: c.Workers, Lease: c.Lease, FilesDir: filesDir, RenderBudget: g.RenderBudget(), Limits: g.ReadLimits(),
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge,
-		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention, VERP: verp, Observer: mets})
+		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention, VERP: verp, Observer: mets,
+		Outbound: destinations})
 	mets.Resting(restingChannels(svc.Dispatcher()))
 	// Last before the store closes: the imports running in the background
 	// end interrupted, and record it.
@@ -120,7 +122,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 			p.Close()
 		}
 	}()
-	defer startOutbound(s, c.destinations, c.Lease, c.OutboundPoll, g.Log())()
+	defer startOutbound(destinations, c.OutboundPoll, g.Log())()
 
 	handler := api.New(api.Config{Service: svc, Log: g.Log(), Version: cli.Version,
 		SMSAuthToken: c.smsAuthToken(), SMSStatusCallback: c.smsStatusCallback(), PublicURL: publicURL, Outages: svc.Dispatcher().Outages, Problems: sup.problems,

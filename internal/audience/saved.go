@@ -51,6 +51,18 @@ type Audience struct {
 	ModelVersion int64           `json:"model_version"`
 	CreatedAt    time.Time       `json:"created_at"`
 	UpdatedAt    time.Time       `json:"updated_at"`
+	// Publish is where the audience is published on every refresh
+	// (docs/outbound.md), shown with one audience; nil for nowhere.
+	Publish *Publication `json:"publish,omitempty"`
+}
+
+// Publication is where a saved audience is published on every refresh:
+// an outbound destination, a format (csv or ndjson) and the attributes
+// its rows carry besides the key (the export's defaults when none).
+type Publication struct {
+	Destination string   `json:"destination"`
+	Format      string   `json:"format"`
+	Attributes  []string `json:"attributes,omitempty"`
 }
 
 // Version is one computed membership of a saved audience.

@@ -27,6 +27,7 @@ type AudienceCmd struct {
 	Append   AudienceAppendCmd   `cmd:"" help:"Add a query's rows to a saved audience (new version)."`
 	Delete   AudienceDeleteCmd   `cmd:"" help:"Delete a saved audience and its versions."`
 	Export   AudienceExportCmd   `cmd:"" help:"Export a saved audience's members as CSV or NDJSON."`
+	Publish  AudiencePublishCmd  `cmd:"" help:"Publish a saved audience to an outbound destination now and after each new version (--to DEST), or stop (--off)."`
 }
 
 // queryFlags are how a command takes a query.
@@ -270,6 +271,9 @@ func (c *AudienceShowCmd) Run(ctx context.Context, g *Globals) error {
 			return err
 		}
 		fmt.Fprintf(g.stdout, "query: %s\n", a.Query)
+		if a.Publish != nil {
+			fmt.Fprintf(g.stdout, "published to %s: %s\n", a.Publish.Destination, publicationText(a.Publish))
+		}
 		return nil
 	})
 }

@@ -112,6 +112,7 @@ type CLI struct {
 	Consent      ConsentCmd      `cmd:"" help:"Show and record consent, one profile at a time or in bulk."`
 	Suppressions SuppressionsCmd `cmd:"" help:"List, add and remove suppressed addresses."`
 	Profile      ProfileCmd      `cmd:"" help:"Erase a profile's messages and their events."`
+	Events       EventsCmd       `cmd:"" help:"The outbound event stream: its destinations and their dead letters."`
 	Demo         DemoCmd         `cmd:"" help:"Create the retail demo data model and load generated data."`
 	Token        TokenCmd        `cmd:"" help:"Create, list and revoke API tokens."`
 	Keys         KeysCmd         `cmd:"" help:"List, rotate and retire the keys of links (unsubscribe links)."`

@@ -22,6 +22,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/message"
+	"github.com/fanfare-dev/fanfare/internal/outbound"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/service"
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -80,7 +81,7 @@ func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	svc := service.New(service.Config{Store: s, Log: log, Providers: map[string]channel.Provider{channel.Email: sb}})
+	svc := service.New(service.Config{Store: s, Log: log, Providers: map[string]channel.Provider{channel.Email: sb}, Outbound: refusingWebhook(t, s)})
 	t.Cleanup(func() { svc.Close() })
 	srv := httptest.NewServer(apitest.Validate(t, api.New(api.Config{Service: svc, Token: token, Log: log, Transfer: api.Transfer{MinRate: 1 << 10, Grace: 2 * time.Second}})))
 	t.Cleanup(srv.Close)
@@ -111,6 +112,23 @@ func setup(t *testing.T, s *store.Store) (*Client, *Client, int64) {
 		t.Fatal(err)
 	}
 	return c, New(bare.URL, token), run.ID
+}
+
+// refusingWebhook is an outbound destination, cdp, whose webhook refuses
+// every request, with one dead letter kept.
+func refusingWebhook(t *testing.T, s *store.Store) *outbound.Set {
+	t.Helper()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }))
+	t.Cleanup(hook.Close)
+	c := &outbound.Config{Destinations: []outbound.Destination{{Name: "cdp", Kind: "webhook", URL: hook.URL, Secret: "a secret of 16+ chars", Attempts: 1}}}
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	dl := store.DeadLetter{Destination: "cdp", Kind: outbound.KindEvents, FirstSeq: 1, LastSeq: 1, Items: 1, Body: "{}\n", Attempts: 1, Error: "503", CreatedAt: time.Now()}
+	if _, err := s.Outbound().AddDeadLetter(context.Background(), dl); err != nil {
+		t.Fatal(err)
+	}
+	return outbound.New(s, c, outbound.Options{})
 }
 
 // TestErrorsSurviveTheRoundTrip provokes each domain error the API maps
@@ -292,6 +310,20 @@ func roundTripCases(ctx context.Context, c, bare *Client, run int64) []roundTrip
 			_, _, err := bare.SendProof(ctx, "hello", "mail", service.ProofRequest{Key: []any{1}, To: []string{"qa@example.com"}})
 			return err
 		}},
+		{name: "unknown destination", is: outbound.ErrUnknownDestination, call: func() error {
+			_, err := c.AudiencePublish(ctx, "french", service.PublishRequest{Destination: "nowhere"})
+			return err
+		}},
+		{name: "unknown dead letter", is: outbound.ErrUnknownDeadLetter, call: func() error { _, err := c.DeadLetter(ctx, 999); return err }},
+		{name: "delivery failed", is: outbound.ErrDeliveryFailed, call: func() error {
+			dls, err := c.DeadLetters(ctx, outbound.Filter{Destination: "cdp"})
+			if err != nil || len(dls) == 0 {
+				return err
+			}
+			_, err = c.DeadLetterRedeliver(ctx, dls[0].ID)
+			return err
+		}},
+		{name: "no outbound", is: outbound.ErrNotConfigured, call: func() error { _, err := bare.OutboundDestinations(ctx); return err }},
 		{name: "slow client", is: api.ErrSlowClient, call: func() error {
 			_, err := c.Import(ctx, "customers", "slow.csv", &trickle{}, ingest.Options{MaxErrors: -1})
 			return err

@@ -24,9 +24,11 @@ func saveAudience(v *env) ([]output, error) {
 		svc := &audience.Service{Store: v.store()}
 		// The version's author is the run that saved it.
 		ctx := audit.WithActor(v.ctx, audit.Actor{Kind: audit.KindRun, Name: strconv.FormatInt(v.st.run.ID, 10)})
-		if _, err := svc.SaveTable(ctx, s.Audience, in.Dimension, in.Table, s.Mode); err != nil {
+		a, err := svc.SaveTable(ctx, s.Audience, in.Dimension, in.Table, s.Mode)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", v.act.ID, err)
 		}
+		v.e.audienceSaved(ctx, a)
 	}
 	return passThrough(v, "out")
 }

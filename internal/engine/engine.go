@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/audience"
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/jobs"
 	"github.com/fanfare-dev/fanfare/internal/message"
@@ -46,6 +47,9 @@ type Engine struct {
 	FileLimits ingest.Limits
 	// observer is told how long each activity took (never nil).
 	observer Observer
+	// saved is told of each audience version the engine saved (nil: no
+	// one).
+	saved func(ctx context.Context, a *audience.Audience)
 
 	wake chan struct{}
 }
@@ -89,6 +93,10 @@ type Config struct {
 	FileLimits ingest.Limits
 	// Observer is told of each activity and job (nil: no one).
 	Observer Observer
+	// AudienceSaved is told of each version of a saved audience the
+	// engine makes (save_audience, a run's rows saved): the service
+	// publishes it (docs/outbound.md) without the engine knowing how.
+	AudienceSaved func(ctx context.Context, a *audience.Audience)
 }
 
 // New returns an engine; Start runs its workers.
@@ -110,7 +118,14 @@ func New(cfg Config) *Engine {
 	}
 	q := jobs.New(cfg.Store, nodeName(), cfg.Lease)
 	q.Now, q.Observer = cfg.Now, cfg.Observer
-	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.FileLimits, observer: cfg.Observer, wake: make(chan struct{}, 1)}
+	return &Engine{store: cfg.Store, queue: q, log: cfg.Log, Now: cfg.Now, Workers: cfg.Workers, Poll: 250 * time.Millisecond, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.FileLimits, observer: cfg.Observer, saved: cfg.AudienceSaved, wake: make(chan struct{}, 1)}
+}
+
+// audienceSaved tells whom the configuration names of a version saved.
+func (e *Engine) audienceSaved(ctx context.Context, a *audience.Audience) {
+	if e.saved != nil {
+		e.saved(ctx, a)
+	}
 }
 
 // nodeName identifies this process in job leases.

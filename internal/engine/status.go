@@ -175,5 +175,9 @@ func (e *Engine) SaveOutput(ctx context.Context, runID int64, activity, port, na
 	if o.Control || o.Dimension == "" {
 		return nil, fmt.Errorf("%w: %s.%s carries no rows of a dimension to save", audience.ErrInvalidRequest, activity, port)
 	}
-	return (&audience.Service{Store: e.store}).SaveTable(ctx, name, o.Dimension, o.Table, audience.SaveReplace)
+	a, err := (&audience.Service{Store: e.store}).SaveTable(ctx, name, o.Dimension, o.Table, audience.SaveReplace)
+	if err == nil {
+		e.audienceSaved(ctx, a)
+	}
+	return a, err
 }

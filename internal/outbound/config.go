@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // ErrUnknownDestination is a destination no configuration names (a
@@ -18,6 +20,14 @@ var ErrUnknownDestination = errors.New("unknown outbound destination")
 // ErrDeliveryFailed is a redelivery or a publication the destination did
 // not accept.
 var ErrDeliveryFailed = errors.New("the destination did not accept the delivery")
+
+// ErrUnknownDeadLetter is a dead letter the store does not hold; it is
+// a store.ErrNotFound too.
+var ErrUnknownDeadLetter = fmt.Errorf("unknown dead letter: %w", store.ErrNotFound)
+
+// ErrNotConfigured is an outbound operation asked of a process that has
+// no destinations (fanfare serve --outbound FILE).
+var ErrNotConfigured = errors.New("no outbound destinations are configured (fanfare serve --outbound FILE, docs/outbound.md)")
 
 // Config is the operator's outbound configuration (--outbound FILE): the
 // destinations, each named.

@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -24,20 +25,42 @@ type DeadLetter struct {
 	Error         string    `json:"error"`
 	CreatedAt     time.Time `json:"created_at"`
 	RedeliveredAt time.Time `json:"redelivered_at,omitzero"`
+	// Body is what every attempt sent (shown with one dead letter, not
+	// in lists).
+	Body string `json:"body,omitempty"`
 }
 
 func deadLetterOf(d store.DeadLetter) DeadLetter {
 	return DeadLetter{ID: d.ID, Destination: d.Destination, Kind: d.Kind, Audience: d.Subject, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq,
-		Items: d.Items, Attempts: d.Attempts, Error: d.Error, CreatedAt: d.CreatedAt, RedeliveredAt: d.RedeliveredAt}
+		Items: d.Items, Attempts: d.Attempts, Error: d.Error, CreatedAt: d.CreatedAt, RedeliveredAt: d.RedeliveredAt, Body: d.Body}
 }
 
-// DeadLetters lists the dead letters not redelivered yet (or every one),
-// newest first, at most limit (0: 100).
-func DeadLetters(ctx context.Context, s *store.Store, all bool, limit int) ([]DeadLetter, error) {
-	if limit <= 0 {
-		limit = 100
+// Filter selects dead letters: of one destination (all when empty),
+// redelivered or not (nil for both), the newest Limit (0: 100, at most
+// 1000).
+type Filter struct {
+	Destination string
+	Redelivered *bool
+	Limit       int
+}
+
+// Most dead letters one list returns.
+const (
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+)
+
+// DeadLetters lists the dead letters a filter selects, newest first,
+// without their bodies.
+func DeadLetters(ctx context.Context, s *store.Store, f Filter) ([]DeadLetter, error) {
+	if f.Limit <= 0 {
+		f.Limit = DefaultListLimit
 	}
-	ds, err := s.Outbound().DeadLetters(ctx, all, limit)
+	sf := store.DeadLetterFilter{Destination: f.Destination, Limit: min(f.Limit, MaxListLimit)}
+	if f.Redelivered != nil {
+		sf.Redelivered = map[bool]string{true: "yes", false: "no"}[*f.Redelivered]
+	}
+	ds, err := s.Outbound().DeadLetters(ctx, sf)
 	if err != nil {
 		return nil, err
 	}
@@ -48,11 +71,38 @@ func DeadLetters(ctx context.Context, s *store.Store, all bool, limit int) ([]De
 	return out, nil
 }
 
+// DeadLetters lists this process's dead letters; a destination it does
+// not configure is ErrUnknownDestination.
+func (s *Set) DeadLetters(ctx context.Context, f Filter) ([]DeadLetter, error) {
+	if f.Destination != "" {
+		if err := s.known(f.Destination); err != nil {
+			return nil, err
+		}
+	}
+	return DeadLetters(ctx, s.store, f)
+}
+
+// DeadLetter returns one dead letter with its body (ErrUnknownDeadLetter).
+func (s *Set) DeadLetter(ctx context.Context, id int64) (*DeadLetter, error) {
+	d, err := s.store.Outbound().DeadLetter(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("dead letter %d: %w", id, ErrUnknownDeadLetter)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := deadLetterOf(d)
+	return &out, nil
+}
+
 // Redeliver posts a dead letter's body again, once, signed anew with the
 // same webhook id (receivers deduplicate by it), and records it
 // delivered; a refusal is ErrDeliveryFailed and leaves it listed.
 func (s *Set) Redeliver(ctx context.Context, id int64) (*DeadLetter, error) {
 	d, err := s.store.Outbound().DeadLetter(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("dead letter %d: %w", id, ErrUnknownDeadLetter)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -80,5 +130,6 @@ func (s *Set) Redeliver(ctx context.Context, id int64) (*DeadLetter, error) {
 	d.Attempts++
 	d.RedeliveredAt = s.now().UTC()
 	out := deadLetterOf(d)
+	out.Body = ""
 	return &out, nil
 }

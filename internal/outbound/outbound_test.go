@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -161,7 +162,7 @@ func TestWebhookRetriesThenDelivers(t *testing.T) {
 			first.Channel != "email" || first.Link == nil || first.Link.URL != "https://shop.example/a" || first.Type != "click" || !first.At.Equal(t0) {
 			t.Fatalf("first line %+v (profile %+v)", first, first.Profile)
 		}
-		if dl, _ := DeadLetters(context.Background(), s, true, 0); len(dl) != 0 {
+		if dl, _ := DeadLetters(context.Background(), s, Filter{}); len(dl) != 0 {
 			t.Fatalf("dead letters %+v, want none", dl)
 		}
 	})
@@ -179,7 +180,7 @@ func TestWebhookDeadLetterThenRedeliver(t *testing.T) {
 		set := hookSet(s, r.srv.URL+"/hook?token=sekrit", 3, 10, now, rec)
 		x, _ := set.exporter(set.dests["cdp"], "node-a")
 		drain(t, x)
-		dls, err := DeadLetters(ctx, s, false, 0)
+		dls, err := DeadLetters(ctx, s, Filter{Redelivered: new(false)})
 		if err != nil || len(dls) != 1 || dls[0].Items != 4 || dls[0].Attempts != 3 || dls[0].Kind != KindEvents || dls[0].LastSeq-dls[0].FirstSeq != 3 {
 			t.Fatalf("dead letters %+v %v, want one of 4 events after 3 attempts", dls, err)
 		}
@@ -194,8 +195,12 @@ func TestWebhookDeadLetterThenRedeliver(t *testing.T) {
 		if got := r.got(); len(got) != 2 {
 			t.Fatalf("after the dead letter received %v, want the 2 new events", got)
 		}
-		if _, err := set.Redeliver(ctx, 999); err == nil {
-			t.Fatal("redelivered an unknown dead letter")
+		if _, err := set.Redeliver(ctx, 999); !errors.Is(err, ErrUnknownDeadLetter) || !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("redelivered an unknown dead letter: %v", err)
+		}
+		st, err := set.Status(ctx)
+		if err != nil || len(st) != 1 || st[0].Lag != 0 || st[0].Cursor != dls[0].LastSeq+2 || st[0].DeadLetters != 1 || st[0].LeaseOwner != "node-a" || strings.Contains(st[0].Target, "sekrit") {
+			t.Fatalf("status %+v %v: want no lag, the cursor past the 6 events, one dead letter, node-a's lease", st, err)
 		}
 		down.Store(true)
 		if _, err := set.Redeliver(ctx, dls[0].ID); err == nil || !strings.Contains(err.Error(), ErrDeliveryFailed.Error()) {
@@ -209,7 +214,7 @@ func TestWebhookDeadLetterThenRedeliver(t *testing.T) {
 		if got := r.got(); len(got) != 6 {
 			t.Fatalf("after redelivery received %v, want all 6", got)
 		}
-		if left, _ := DeadLetters(ctx, s, false, 0); len(left) != 0 {
+		if left, _ := DeadLetters(ctx, s, Filter{Redelivered: new(false)}); len(left) != 0 {
 			t.Fatalf("dead letters left %+v", left)
 		}
 		if !strings.HasPrefix(r.hooks[len(r.hooks)-1], fmt.Sprintf("cdp-events-%d-%d", dls[0].FirstSeq, dls[0].LastSeq)) {

@@ -34,15 +34,13 @@ func (s *Set) Check(p *Publication) error {
 	if p.Format != "csv" && p.Format != "ndjson" {
 		return fmt.Errorf("format: want csv or ndjson, not %q", p.Format)
 	}
-	if _, ok := s.dests[p.Destination]; !ok {
-		return fmt.Errorf("destination: %w %q (configured: %s)", ErrUnknownDestination, p.Destination, strings.Join(s.order, ", "))
-	}
-	return nil
+	return s.known(p.Destination)
 }
 
 // Publish sends version of an audience, exported as body, to its
 // destination: a file written whole under a temporary name then renamed
-// (audience-NAME-vVERSION-TIME.csv), or a signed POST retried like the
+// (audience-NAME-vVERSION-TIME.csv), and the same bytes under the
+// audience's stable name (audience-NAME.csv), replaced by a rename; or a signed POST retried like the
 // events' batches; a POST refused every time is kept as a dead letter
 // and answers ErrDeliveryFailed. It returns what Published says.
 func (s *Set) Publish(ctx context.Context, p Publication, version int64, body []byte) (string, error) {
@@ -54,8 +52,10 @@ func (s *Set) Publish(ctx context.Context, p Publication, version int64, body []
 		name := fmt.Sprintf("audience-%s-v%d-%s.%s", p.Audience, version, s.now().UTC().Format("20060102T150405Z"), p.Format)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if err := writeAtomic(d.Dir, name, body); err != nil {
-			return "", fmt.Errorf("publish audience %s to %s: %w", p.Audience, d.Name, err)
+		for _, n := range []string{name, fmt.Sprintf("audience-%s.%s", p.Audience, p.Format)} {
+			if err := writeAtomic(d.Dir, n, body); err != nil {
+				return "", fmt.Errorf("publish audience %s to %s: %w", p.Audience, d.Name, err)
+			}
 		}
 		return name, nil
 	}

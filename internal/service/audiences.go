@@ -110,7 +110,16 @@ func (l *Local) AudienceSave(ctx context.Context, req AudienceRequest) (*audienc
 	if req.Name == "" {
 		return nil, BadRequest("name is required")
 	}
-	return l.audiences().Save(ctx, req.Name, req.Description, q)
+	return l.published(l.audiences().Save(ctx, req.Name, req.Description, q))
+}
+
+// published starts publishing a new version of an audience, if it is
+// published (in the background: a failure is logged, never answered).
+func (l *Local) published(a *audience.Audience, err error) (*audience.Audience, error) {
+	if err == nil {
+		l.pub.saved(a.Name)
+	}
+	return a, err
 }
 
 // Audiences lists the saved audiences.
@@ -120,7 +129,12 @@ func (l *Local) Audiences(ctx context.Context) ([]audience.Audience, error) {
 
 // Audience returns one saved audience.
 func (l *Local) Audience(ctx context.Context, name string) (*audience.Audience, error) {
-	return l.audiences().Get(ctx, name)
+	a, err := l.audiences().Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	a.Publish, err = l.publication(ctx, name)
+	return a, err
 }
 
 // AudienceVersions lists a saved audience's versions.
@@ -130,7 +144,7 @@ func (l *Local) AudienceVersions(ctx context.Context, name string) ([]audience.V
 
 // AudienceRefresh re-runs a saved audience's query into a new version.
 func (l *Local) AudienceRefresh(ctx context.Context, name string) (*audience.Audience, error) {
-	return l.audiences().Refresh(ctx, name)
+	return l.published(l.audiences().Refresh(ctx, name))
 }
 
 // AudienceAppend adds a query's rows to a saved audience as a new version.
@@ -139,12 +153,16 @@ func (l *Local) AudienceAppend(ctx context.Context, name string, req AudienceReq
 	if err != nil {
 		return nil, err
 	}
-	return l.audiences().Append(ctx, name, q)
+	return l.published(l.audiences().Append(ctx, name, q))
 }
 
 // AudienceDelete deletes a saved audience.
 func (l *Local) AudienceDelete(ctx context.Context, name string) error {
-	return l.audiences().Delete(ctx, name)
+	if err := l.audiences().Delete(ctx, name); err != nil {
+		return err
+	}
+	_, err := l.store.Outbound().Unpublish(ctx, name)
+	return err
 }
 
 // AudienceDeleteVersion drops an old version of a saved audience.

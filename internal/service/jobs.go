@@ -46,6 +46,7 @@ func (j *jobs) close() {
 // it to record how it ended. The store stays open: it is the caller's.
 func (l *Local) Close() error {
 	l.jobs.close()
+	l.pub.close()
 	l.recorder.Close()
 	return nil
 }

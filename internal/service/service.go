@@ -16,6 +16,7 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/ingest"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
 	"github.com/fanfare-dev/fanfare/internal/message"
+	"github.com/fanfare-dev/fanfare/internal/outbound"
 	"github.com/fanfare-dev/fanfare/internal/schema"
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
@@ -58,6 +59,21 @@ type Service interface {
 	// AudienceExport writes a saved audience's members to w as CSV or
 	// NDJSON (format; "" is CSV).
 	AudienceExport(ctx context.Context, name string, version int64, attrs []string, format string, w io.Writer) error
+	// AudiencePublish publishes a saved audience to an outbound
+	// destination now and after each of its new versions;
+	// AudienceUnpublish stops it (docs/outbound.md).
+	AudiencePublish(ctx context.Context, name string, req PublishRequest) (*audience.Audience, error)
+	AudienceUnpublish(ctx context.Context, name string) error
+
+	// OutboundDestinations lists the configured destinations with their
+	// cursor, lag and lease holder; DeadLetters the batches they
+	// refused, DeadLetter one with its body, DeadLetterRedeliver posts
+	// one again. Without destinations they answer
+	// outbound.ErrNotConfigured.
+	OutboundDestinations(ctx context.Context) ([]outbound.Status, error)
+	DeadLetters(ctx context.Context, f outbound.Filter) ([]outbound.DeadLetter, error)
+	DeadLetter(ctx context.Context, id int64) (*outbound.DeadLetter, error)
+	DeadLetterRedeliver(ctx context.Context, id int64) (*outbound.DeadLetter, error)
 
 	CampaignSave(ctx context.Context, doc []byte) (*engine.Campaign, error)
 	CampaignValidate(ctx context.Context, doc []byte) (*engine.Validation, error)
@@ -201,6 +217,10 @@ type Config struct {
 	// Observer is told what the engine, its jobs, the dispatcher and the
 	// recorder of events do (internal/metrics counts it); nil for no one.
 	Observer Observer
+	// Outbound is the configured destinations (docs/outbound.md): their
+	// dead letters, and where saved audiences are published; nil for
+	// none (the operations answer outbound.ErrNotConfigured).
+	Outbound *outbound.Set
 }
 
 // Observer is told of the activities and jobs the engine runs, the
@@ -236,6 +256,8 @@ type Local struct {
 	eventRetention time.Duration
 	limits         ingest.Limits
 	jobs           *jobs
+	outbound       *outbound.Set
+	pub            *publisher
 	// importReader, when set, wraps the file a background import reads
 	// (tests slow it down).
 	importReader func(ctx context.Context, r io.Reader) io.Reader
@@ -246,8 +268,10 @@ var _ Service = (*Local)(nil)
 // New builds the use-case layer over a store: its engine, keyring, links
 // and (with providers) dispatcher.
 func New(cfg Config) *Local {
-	l := &Local{store: cfg.Store, log: cmp.Or(cfg.Log, slog.Default()), keys: cfg.Keys, links: cfg.Links, providers: cfg.Providers, limits: cfg.Limits, jobs: newJobs()}
-	l.eng = engine.New(engine.Config{Store: cfg.Store, Log: l.log, Workers: cfg.Workers, Lease: cfg.Lease, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.Limits, Observer: cfg.Observer})
+	l := &Local{store: cfg.Store, log: cmp.Or(cfg.Log, slog.Default()), keys: cfg.Keys, links: cfg.Links, providers: cfg.Providers, limits: cfg.Limits, jobs: newJobs(), outbound: cfg.Outbound}
+	l.pub = newPublisher(l.publishNow)
+	l.eng = engine.New(engine.Config{Store: cfg.Store, Log: l.log, Workers: cfg.Workers, Lease: cfg.Lease, FilesDir: cfg.FilesDir, RenderBudget: cfg.RenderBudget, FileLimits: cfg.Limits, Observer: cfg.Observer,
+		AudienceSaved: l.pub.audienceSaved})
 	if l.keys == nil {
 		l.keys = keyring.New(cfg.Store)
 	}

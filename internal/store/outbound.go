@@ -167,9 +167,18 @@ func scanDeadLetter(rows interface{ Scan(...any) error }, d *DeadLetter, extra .
 	return nil
 }
 
-// DeadLetters lists the dead letters, newest first, without their bodies:
-// those not redelivered yet, or every one (all).
-func (o Outbound) DeadLetters(ctx context.Context, all bool, limit int) ([]DeadLetter, error) {
+// DeadLetterFilter selects dead letters: of one destination (all when
+// empty), redelivered or not (Redelivered: "yes", "no", or "" for both),
+// at most Limit.
+type DeadLetterFilter struct {
+	Destination string
+	Redelivered string
+	Limit       int
+}
+
+// DeadLetters lists the dead letters a filter selects, newest first,
+// without their bodies.
+func (o Outbound) DeadLetters(ctx context.Context, f DeadLetterFilter) ([]DeadLetter, error) {
 	out := []DeadLetter{}
 	err := o.each(ctx, func(rows *sql.Rows) error {
 		var d DeadLetter
@@ -178,7 +187,26 @@ func (o Outbound) DeadLetters(ctx context.Context, all bool, limit int) ([]DeadL
 		}
 		out = append(out, d)
 		return nil
-	}, `SELECT `+deadLetterColumns+` FROM ff_outbound_dead_letters WHERE $1 OR redelivered_at IS NULL ORDER BY id DESC LIMIT $2`, all, limit)
+	}, `SELECT `+deadLetterColumns+` FROM ff_outbound_dead_letters
+		WHERE ($1 = '' OR destination = $1)
+			AND ($2 = '' OR ($2 = 'yes' AND redelivered_at IS NOT NULL) OR ($2 = 'no' AND redelivered_at IS NULL))
+		ORDER BY id DESC LIMIT $3`, f.Destination, f.Redelivered, f.Limit)
+	return out, err
+}
+
+// PendingDeadLetters counts the dead letters not redelivered yet, by
+// destination.
+func (o Outbound) PendingDeadLetters(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := o.each(ctx, func(rows *sql.Rows) error {
+		var d string
+		var n int64
+		if err := rows.Scan(&d, &n); err != nil {
+			return err
+		}
+		out[d] = n
+		return nil
+	}, `SELECT destination, count(*) FROM ff_outbound_dead_letters WHERE redelivered_at IS NULL GROUP BY destination`)
 	return out, err
 }
 
@@ -232,4 +260,46 @@ func (o Outbound) Publish(ctx context.Context, audience string) (PublishRecord, 
 func (o Outbound) Unpublish(ctx context.Context, audience string) (bool, error) {
 	n, err := o.exec(ctx, `DELETE FROM ff_audience_publish WHERE audience = $1`, audience)
 	return n > 0, err
+}
+
+// CursorState is where a destination's exporter stands, as operators see
+// it: its cursor, the node holding its lease and until when, since when
+// a missing number is waited for, and when the cursor last moved.
+type CursorState struct {
+	Destination string
+	Seq         int64
+	LeaseOwner  string
+	LeaseUntil  time.Time
+	GapSince    time.Time
+	UpdatedAt   time.Time
+}
+
+// Cursors returns every destination's cursor, by name.
+func (o Outbound) Cursors(ctx context.Context) (map[string]CursorState, error) {
+	out := map[string]CursorState{}
+	err := o.each(ctx, func(rows *sql.Rows) error {
+		var c CursorState
+		var owner sql.NullString
+		var until, gap sql.NullTime
+		if err := rows.Scan(&c.Destination, &c.Seq, &owner, &until, &gap, &c.UpdatedAt); err != nil {
+			return err
+		}
+		c.LeaseOwner, c.UpdatedAt = owner.String, c.UpdatedAt.UTC()
+		if until.Valid {
+			c.LeaseUntil = until.Time.UTC()
+		}
+		if gap.Valid {
+			c.GapSince = gap.Time.UTC()
+		}
+		out[c.Destination] = c
+		return nil
+	}, `SELECT destination, seq, lease_owner, lease_until, gap_since, updated_at FROM ff_outbound_cursors`)
+	return out, err
+}
+
+// CountAfter counts the events numbered above seq: a destination's lag.
+func (e Events) CountAfter(ctx context.Context, seq int64) (int64, error) {
+	var n int64
+	err := e.row(ctx, []any{&n}, `SELECT count(*) FROM ff_events WHERE seq > $1`, seq)
+	return n, err
 }

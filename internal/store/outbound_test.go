@@ -51,6 +51,9 @@ func TestEventsAfterNumbersEveryEventInOrder(t *testing.T) {
 		if err != nil || last != got[699].Seq {
 			t.Fatalf("last seq %d (%v), want %d", last, err, got[699].Seq)
 		}
+		if n, err := s.Events().CountAfter(ctx, got[599].Seq); err != nil || n != 100 {
+			t.Fatalf("events after the 600th: %d (%v), want 100", n, err)
+		}
 	})
 }
 
@@ -83,8 +86,15 @@ func TestOutboundCursorLease(t *testing.T) {
 		if err := o.Advance(ctx, "lake", "a", store.Cursor{Seq: 10}, now); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("a advanced after losing the lease: %v", err)
 		}
+		cs, err := o.Cursors(ctx)
+		if c := cs["lake"]; err != nil || len(cs) != 1 || c.Seq != 9 || c.LeaseOwner != "b" || !c.LeaseUntil.Equal(now.Add(61*time.Second)) || !c.GapSince.Equal(gap) {
+			t.Fatalf("cursors: %+v %v", cs, err)
+		}
 		if err := o.Release(ctx, "lake", "b"); err != nil {
 			t.Fatal(err)
+		}
+		if cs, _ := o.Cursors(ctx); cs["lake"].LeaseOwner != "" || !cs["lake"].LeaseUntil.IsZero() {
+			t.Fatalf("cursor after release: %+v", cs["lake"])
 		}
 		if _, ok, err := o.Claim(ctx, "lake", "a", 0, now.Add(32*time.Second), now.Add(62*time.Second)); err != nil || !ok {
 			t.Fatalf("claim after release: %v %v", ok, err)
@@ -105,7 +115,14 @@ func TestOutboundDeadLettersAndPublish(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		list, err := o.DeadLetters(ctx, false, 10)
+		id3, err := o.AddDeadLetter(ctx, store.DeadLetter{Destination: "crm", Kind: "events", FirstSeq: 4, LastSeq: 4, Items: 1, Body: "d\n", Attempts: 1, Error: "500", CreatedAt: runT0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if list, err := o.DeadLetters(ctx, store.DeadLetterFilter{Destination: "crm", Limit: 10}); err != nil || len(list) != 1 || list[0].ID != id3 {
+			t.Fatalf("dead letters of crm: %+v %v", list, err)
+		}
+		list, err := o.DeadLetters(ctx, store.DeadLetterFilter{Destination: "cdp", Redelivered: "no", Limit: 10})
 		if err != nil || len(list) != 2 || list[0].ID != id2 || list[0].Subject != "vip" || list[0].Kind != "audience" || list[0].Body != "" {
 			t.Fatalf("dead letters: %+v %v", list, err)
 		}
@@ -119,11 +136,20 @@ func TestOutboundDeadLettersAndPublish(t *testing.T) {
 		if err := o.Redelivered(ctx, id1, 6, runT0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if list, _ := o.DeadLetters(ctx, false, 10); len(list) != 1 || list[0].ID != id2 {
+		if list, _ := o.DeadLetters(ctx, store.DeadLetterFilter{Destination: "cdp", Redelivered: "no", Limit: 10}); len(list) != 1 || list[0].ID != id2 {
 			t.Fatalf("pending after redelivery: %+v", list)
 		}
-		if list, _ := o.DeadLetters(ctx, true, 10); len(list) != 2 || !list[1].RedeliveredAt.Equal(runT0.Add(time.Hour)) || list[1].Attempts != 6 {
+		if list, _ := o.DeadLetters(ctx, store.DeadLetterFilter{Destination: "cdp", Limit: 10}); len(list) != 2 || !list[1].RedeliveredAt.Equal(runT0.Add(time.Hour)) || list[1].Attempts != 6 {
 			t.Fatalf("all after redelivery: %+v", list)
+		}
+		if n, err := o.PendingDeadLetters(ctx); err != nil || len(n) != 2 || n["cdp"] != 1 || n["crm"] != 1 {
+			t.Fatalf("pending by destination: %v %v", n, err)
+		}
+		if list, _ := o.DeadLetters(ctx, store.DeadLetterFilter{Redelivered: "yes", Limit: 10}); len(list) != 1 || list[0].ID != id1 {
+			t.Fatalf("redelivered: %+v", list)
+		}
+		if list, _ := o.DeadLetters(ctx, store.DeadLetterFilter{Limit: 2}); len(list) != 2 || list[0].ID != id3 {
+			t.Fatalf("every one, at most 2: %+v", list)
 		}
 
 		p := store.PublishRecord{Audience: "vip", Destination: "lake", Format: "csv", Attributes: `["email"]`, UpdatedAt: runT0}
