@@ -61,8 +61,8 @@ func BenchmarkReport(b *testing.B) {
 				name string
 				fn   func() (int, error)
 			}{
-				{"report_day", func() (int, error) { r, err := delivery.RunReport(ctx, s, run, "day"); return reportSize(r), err }},
-				{"report_hour", func() (int, error) { r, err := delivery.RunReport(ctx, s, run, "hour"); return reportSize(r), err }},
+				{"report_day", func() (int, error) { r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{By: "day"}); return reportSize(r), err }},
+				{"report_hour", func() (int, error) { r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{By: "hour"}); return reportSize(r), err }},
 				{"figures", func() (int, error) { f, err := delivery.RunFigures(ctx, s, run); return len(f), err }},
 				{"tally", func() (int, error) { c, err := s.Outbox().Tally(ctx, run); return len(c), err }},
 				{"counts", func() (int, error) { c, err := s.Events().Counts(ctx, run); return len(c), err }},
@@ -97,7 +97,7 @@ func reportSize(r *delivery.Report) int {
 
 // checkReport checks that the report counts the messages written.
 func checkReport(b *testing.B, s *store.Store, run int64, n int) {
-	r, err := delivery.RunReport(context.Background(), s, run, "day")
+	r, err := delivery.RunReport(context.Background(), s, run, delivery.ReportOptions{By: "day"})
 	if err != nil {
 		b.Fatal(err)
 	}

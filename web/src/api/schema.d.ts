@@ -6020,6 +6020,463 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audiences/{name}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Publish a saved audience to an outbound destination now and after each of its new versions (refresh, append, save_audience) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PublishRequest"];
+                };
+            };
+            responses: {
+                /** @description the audience, with where it is published */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Audience"];
+                    };
+                };
+                /** @description a malformed request, an unknown attribute or format, or bad_request/unknown_destination */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description no such audience */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no_outbound: the server has no outbound destinations (fanfare serve --outbound FILE) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Stop publishing a saved audience (nothing if it was not published) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description not published any more */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description no such audience */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/destinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The outbound destinations, each with its cursor, lag, lease holder and dead letters */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the destinations, as configured */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            destinations: components["schemas"]["DestinationStatus"][];
+                        };
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no_outbound: the server has no outbound destinations (fanfare serve --outbound FILE) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dead letters, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description those of one destination */
+                    destination?: string;
+                    /** @description true: those redelivered; false: those waiting; absent: both */
+                    redelivered?: boolean;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description dead letters, without their bodies */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dead_letters: components["schemas"]["DeadLetter"][];
+                        };
+                    };
+                };
+                /** @description a malformed parameter, or bad_request/unknown_destination */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no_outbound: the server has no outbound destinations (fanfare serve --outbound FILE) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/dead-letters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dead letter, with its body */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the dead letter */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeadLetter"];
+                    };
+                };
+                /** @description a malformed id */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description not_found/dead_letter: no such dead letter */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no_outbound: the server has no outbound destinations (fanfare serve --outbound FILE) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/outbound/dead-letters/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Post a dead letter's body again, once, with its webhook id and a fresh signature */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description delivered: the dead letter, marked redelivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeadLetter"];
+                    };
+                };
+                /** @description a malformed id, or bad_request/unknown_destination: the server configures no webhook of its destination's name */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                403: components["responses"]["CrossOrigin"];
+                /** @description not_found/dead_letter: no such dead letter */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description delivery_failed: the webhook refused it again; it stays listed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no_outbound: the server has no outbound destinations (fanfare serve --outbound FILE) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6031,12 +6488,12 @@ export interface components {
                  * @description what went wrong; the clients match it (with reason) to the domain error
                  * @enum {string}
                  */
-                code: "bad_input" | "bad_request" | "canceled" | "conflict" | "destructive_change" | "exists" | "forbidden" | "internal" | "invalid_campaign" | "invalid_content" | "invalid_model" | "invalid_query" | "method_not_allowed" | "no_provider" | "not_found" | "render_failed" | "request_timeout" | "timeout" | "too_large" | "unauthorized";
+                code: "bad_input" | "bad_request" | "canceled" | "conflict" | "delivery_failed" | "destructive_change" | "exists" | "forbidden" | "internal" | "invalid_campaign" | "invalid_content" | "invalid_model" | "invalid_query" | "method_not_allowed" | "no_outbound" | "no_provider" | "not_found" | "render_failed" | "request_timeout" | "timeout" | "too_large" | "unauthorized";
                 /**
-                 * @description Tells apart the errors that share a code: bad_request (invalid_key, invalid_address, unknown_channel, invalid_decision, token_name, invalid_request, limit; none for a malformed request), bad_input (unknown_entity: the import names an entity the model lacks), conflict (run_state, not_published, current_key, token_exists, concurrent_model_change), exists (audience_exists, current_version, concurrent_change).
+                 * @description Tells apart the errors that share a code: bad_request (invalid_key, invalid_address, unknown_channel, invalid_decision, token_name, invalid_request, limit, unknown_destination; none for a malformed request), not_found (dead_letter), bad_input (unknown_entity: the import names an entity the model lacks), conflict (run_state, not_published, current_key, token_exists, concurrent_model_change), exists (audience_exists, current_version, concurrent_change).
                  * @enum {string}
                  */
-                reason?: "audience_exists" | "concurrent_change" | "concurrent_model_change" | "current_key" | "current_version" | "invalid_address" | "invalid_decision" | "invalid_key" | "invalid_request" | "limit" | "not_published" | "archived" | "has_runs" | "run_state" | "token_exists" | "token_name" | "unknown_channel" | "unknown_entity" | "stale_draft" | "invalid_name" | "invalid_draft";
+                reason?: "audience_exists" | "concurrent_change" | "concurrent_model_change" | "current_key" | "current_version" | "invalid_address" | "invalid_decision" | "invalid_key" | "invalid_request" | "limit" | "not_published" | "archived" | "has_runs" | "run_state" | "token_exists" | "token_name" | "unknown_channel" | "unknown_entity" | "stale_draft" | "invalid_name" | "invalid_draft" | "unknown_destination" | "dead_letter";
                 message: string;
                 details?: unknown;
             };
@@ -6129,6 +6586,7 @@ export interface components {
             updated_at: string;
             params?: Record<string, never>;
             timezone?: string;
+            publish?: components["schemas"]["Publication"];
         };
         CountResult: {
             count: number;
@@ -6600,6 +7058,78 @@ export interface components {
                 runs: number;
             })[];
             channels: components["schemas"]["ChannelTotals"][];
+        };
+        /** @description Where a saved audience is published on every new version (docs/outbound.md). */
+        Publication: {
+            destination: string;
+            /** @enum {string} */
+            format: "csv" | "ndjson";
+            /** @description the attributes each row carries after the dimension's key; none: the export's defaults */
+            attributes?: string[];
+        };
+        PublishRequest: {
+            /** @description a destination of the server's --outbound file */
+            destination: string;
+            /**
+             * @default csv
+             * @enum {string}
+             */
+            format: "csv" | "ndjson";
+            /** @description attribute paths from the dimension, written after its key */
+            attributes?: string[] | null;
+        };
+        /** @description A batch of events, or an audience's publication, that no attempt delivered. */
+        DeadLetter: {
+            id: number;
+            destination: string;
+            /** @enum {string} */
+            kind: "events" | "audience";
+            /** @description the audience published (kind audience) */
+            audience?: string;
+            /** @description the first event's id (kind events); the audience's version (kind audience) */
+            first_seq?: number;
+            last_seq?: number;
+            /** @description events, or lines of the audience's file */
+            items: number;
+            attempts: number;
+            /** @description the last attempt's error (the URL without its query and user) */
+            error: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            redelivered_at?: string;
+            /** @description what every attempt sent (one dead letter only, not in lists) */
+            body?: string;
+        };
+        /** @description An outbound destination and where its exporter stands. */
+        DestinationStatus: {
+            name: string;
+            /** @enum {string} */
+            kind: "files" | "webhook";
+            /** @description whether every event streams there */
+            events: boolean;
+            /** @description the directory, or the webhook's URL without its query and user */
+            target: string;
+            /** @description the id of the last event delivered */
+            cursor: number;
+            /** @description events not exported yet (0 for a destination that only receives audiences) */
+            lag: number;
+            /** @description the node exporting to it */
+            lease_owner?: string;
+            /** Format: date-time */
+            lease_until?: string;
+            /**
+             * Format: date-time
+             * @description since when a missing event number is waited for
+             */
+            gap_since?: string;
+            /**
+             * Format: date-time
+             * @description when the cursor last moved
+             */
+            updated_at?: string;
+            /** @description dead letters not redelivered */
+            dead_letters: number;
         };
     };
     responses: {
