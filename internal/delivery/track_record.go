@@ -9,19 +9,25 @@ import (
 	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
-// Recorder writes tracking events in batches: at most RecordBatch events
-// or every RecordEvery, whichever comes first. A pixel or a redirect is
-// answered before its batch commits, so a crash loses at most the batch
-// being gathered (docs/tracking.md).
+// Recorder writes tracking events as a group commit: a writer takes every
+// event waiting, as one statement, RecordLinger after the first (or at
+// once when RecordBatch wait), and the next batch while it writes gathers
+// on. A pixel or a redirect is answered before its event commits, but no
+// more than RecordBatch events are ever waiting or being written: a hit
+// that would make one more waits for room (or for its request to end).
+// So a crash loses at most RecordBatch events (docs/tracking.md).
 type Recorder struct {
 	store *store.Store
 	log   *slog.Logger
-	in    chan store.EventRecord
-	done  chan struct{}
-	// mu guards closed: Hit sends under the read lock, Close closes the
-	// channel under the write lock, so no hit sends on a closed channel.
-	mu     sync.RWMutex
-	closed bool
+	// room holds a token for each event not yet committed.
+	room chan struct{}
+	// wake says a batch has begun, full that it is full; stop ends run.
+	wake, full, stop chan struct{}
+	done             chan struct{}
+	// mu guards pending and closed.
+	mu      sync.Mutex
+	pending []store.EventRecord
+	closed  bool
 	// Machines classifies hits; KeepClient keeps their IP address and
 	// user agent (off by default).
 	Machines   *Machines
@@ -31,15 +37,17 @@ type Recorder struct {
 	Observer Observer
 }
 
-// Batching of the events.
+// Batching of the events: at most RecordBatch uncommitted, a batch
+// written RecordLinger after its first event (or at once when full).
 const (
-	RecordBatch = store.MaxEventBatch
-	RecordEvery = time.Second
+	RecordBatch  = store.MaxEventBatch
+	RecordLinger = 100 * time.Millisecond
 )
 
 // NewRecorder starts a recorder; Close flushes it.
 func NewRecorder(s *store.Store, log *slog.Logger) *Recorder {
-	r := &Recorder{store: s, log: log, in: make(chan store.EventRecord, 8*RecordBatch), done: make(chan struct{}), Machines: DefaultMachines()}
+	r := &Recorder{store: s, log: log, room: make(chan struct{}, RecordBatch), wake: make(chan struct{}, 1), full: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}), Machines: DefaultMachines()}
 	go r.run()
 	return r
 }
@@ -57,49 +65,81 @@ func (r *Recorder) Hit(ctx context.Context, t Track, h Hit) {
 		}
 		ev.UserAgent = clip(h.UserAgent)
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.closed {
+	select {
+	case r.room <- struct{}{}:
+	case <-ctx.Done():
+		return
+	case <-r.done:
 		return
 	}
-	select {
-	case r.in <- ev:
-	case <-ctx.Done():
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		<-r.room
+		return
+	}
+	r.pending = append(r.pending, ev)
+	n := len(r.pending)
+	r.mu.Unlock()
+	switch {
+	case n >= RecordBatch:
+		signal(r.full)
+	case n == 1:
+		signal(r.wake)
 	}
 }
 
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// run writes each batch as it begins and lingers or fills, until Close.
 func (r *Recorder) run() {
 	defer close(r.done)
-	t := time.NewTicker(RecordEvery)
-	defer t.Stop()
-	batch := make([]store.EventRecord, 0, RecordBatch)
-	flush := func() {
-		if len(batch) == 0 {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := r.store.Events().Append(ctx, batch); err != nil {
-			r.log.Error("record tracking events", "events", len(batch), "err", err)
-		} else {
-			r.recorded(batch)
-		}
-		batch = batch[:0]
-	}
 	for {
 		select {
-		case ev, ok := <-r.in:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, ev)
-			if len(batch) >= RecordBatch {
-				flush()
-			}
-		case <-t.C:
-			flush()
+		case <-r.wake:
+		case <-r.stop:
+			r.write(r.take())
+			return
 		}
+		t := time.NewTimer(RecordLinger)
+		select {
+		case <-t.C:
+		case <-r.full:
+		case <-r.stop:
+		}
+		t.Stop()
+		r.write(r.take())
+	}
+}
+
+// take takes the events waiting.
+func (r *Recorder) take() []store.EventRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	batch := r.pending
+	r.pending = nil
+	return batch
+}
+
+// write commits a batch and gives its room back, whatever came of it.
+func (r *Recorder) write(batch []store.EventRecord) {
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.store.Events().Append(ctx, batch); err != nil {
+		r.log.Error("record tracking events", "events", len(batch), "err", err)
+	} else {
+		r.recorded(batch)
+	}
+	for range batch {
+		<-r.room
 	}
 }
 
@@ -108,7 +148,7 @@ func (r *Recorder) Close() {
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true
-		close(r.in)
+		close(r.stop)
 	}
 	r.mu.Unlock()
 	<-r.done
