@@ -61,8 +61,14 @@ func BenchmarkReport(b *testing.B) {
 				name string
 				fn   func() (int, error)
 			}{
-				{"report_day", func() (int, error) { r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{By: "day"}); return reportSize(r), err }},
-				{"report_hour", func() (int, error) { r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{By: "hour"}); return reportSize(r), err }},
+				{"report_day", func() (int, error) {
+					r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{By: "day"})
+					return reportSize(r), err
+				}},
+				{"report_hour", func() (int, error) {
+					r, err := delivery.RunReport(ctx, s, run, delivery.ReportOptions{By: "hour"})
+					return reportSize(r), err
+				}},
 				{"figures", func() (int, error) { f, err := delivery.RunFigures(ctx, s, run); return len(f), err }},
 				{"tally", func() (int, error) { c, err := s.Outbox().Tally(ctx, run); return len(c), err }},
 				{"counts", func() (int, error) { c, err := s.Events().Counts(ctx, run); return len(c), err }},
