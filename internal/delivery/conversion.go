@@ -79,8 +79,9 @@ type controlSplit struct {
 }
 
 // controlSplits finds the splits with a control group: a subset (or the
-// remainder) that feeds nothing or only end activities, beside subsets
-// feeding channel activities. The first such subset is the control.
+// remainder) from which no channel activity follows (it feeds nothing, an
+// end, or a save_audience keeping the group), beside subsets feeding
+// channel activities directly. The first such subset is the control.
 func controlSplits(d *campaign.Document) []controlSplit {
 	var out []controlSplit
 	for _, a := range d.Activities {
@@ -98,23 +99,20 @@ func controlSplits(d *campaign.Document) []controlSplit {
 			ports = append(ports, campaign.PortRemainder)
 		}
 		for _, port := range ports {
-			channel, other := "", false
+			channel, sends := "", false
 			for _, t := range d.Transitions {
 				if t.From != a.ID || t.Output != port {
 					continue
 				}
-				to := d.Activity(t.To)
-				switch {
-				case to != nil && campaign.Types[to.Type].Channel && channel == "":
+				if to := d.Activity(t.To); to != nil && campaign.Types[to.Type].Channel && channel == "" {
 					channel = to.ID
-				case to == nil || to.Type != "end":
-					other = true
 				}
+				sends = sends || reachesChannel(d, t.To, map[string]bool{})
 			}
 			switch {
 			case channel != "":
 				cs.treated = append(cs.treated, UpliftGroup{Subset: port, Activity: channel})
-			case !other && cs.control == "":
+			case !sends && cs.control == "":
 				cs.control = port
 			}
 		}
@@ -123,6 +121,25 @@ func controlSplits(d *campaign.Document) []controlSplit {
 		}
 	}
 	return out
+}
+
+// reachesChannel reports whether a channel activity is id or follows it:
+// a subset from which none does receives nothing, whatever else it feeds
+// (a save_audience keeping the control group, an end).
+func reachesChannel(d *campaign.Document, id string, seen map[string]bool) bool {
+	if seen[id] {
+		return false
+	}
+	seen[id] = true
+	if a := d.Activity(id); a != nil && campaign.Types[a.Type].Channel {
+		return true
+	}
+	for _, t := range d.Transitions {
+		if t.From == id && reachesChannel(d, t.To, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // conversions compares the run's splits with a control group on each

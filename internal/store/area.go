@@ -67,6 +67,35 @@ func (a area) each(ctx context.Context, fn func(rows *sql.Rows) error, query str
 	return rows.Err()
 }
 
+// eachLarge is each for a query that sorts or hashes a run's millions of
+// rows: run with the dialect's LargeQuery, in a read-only transaction of
+// its own unless the area is already in one.
+func (a area) eachLarge(ctx context.Context, fn func(rows *sql.Rows) error, query string, args ...any) error {
+	set := a.d.LargeQuery()
+	if set == "" {
+		return a.each(ctx, fn, query, args...)
+	}
+	db, ok := a.q.(*sql.DB)
+	if !ok {
+		if _, err := a.q.ExecContext(ctx, set); err != nil {
+			return err
+		}
+		return a.each(ctx, fn, query, args...)
+	}
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, set); err != nil {
+		return err
+	}
+	if err := a.on(tx).each(ctx, fn, query, args...); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // found runs query, which selects one text column, and returns the set of
 // its values.
 func (a area) found(ctx context.Context, query string, args ...any) (map[string]bool, error) {

@@ -64,6 +64,11 @@ type Dialect interface {
 	// Bytewise makes a text expression compare byte by byte: itself where
 	// text already does, COLLATE "C" on PostgreSQL.
 	Bytewise(expr string) string
+	// LargeQuery is the statement that readies a transaction for a query
+	// sorting or hashing millions of rows (a report over a run's events):
+	// SET LOCAL work_mem on PostgreSQL, whose default of 4 MB spills
+	// such a sort to disk; "" on DuckDB, which sizes its own memory.
+	LargeQuery() string
 	// SemiJoinMembers reports whether membership of a member table with a
 	// one-column key is best written as an IN semi-join rather than a
 	// LEFT JOIN to the table (whose keys are unique).

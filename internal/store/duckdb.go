@@ -126,6 +126,8 @@ func (duckDialect) Bytewise(expr string) string { return expr }
 // semi-join takes 92 ms, a LEFT JOIN 122 ms, EXISTS twice as long.
 func (duckDialect) SemiJoinMembers() bool { return true }
 
+func (duckDialect) LargeQuery() string { return "" }
+
 // ExistsOverGroups: DuckDB decorrelates EXISTS over a grouped derived
 // table with a delim join, 1.5–2.4× the LEFT JOIN to the groups passing
 // HAVING (bench: aggregate_365d, two_hop_count on 200 000 customers).

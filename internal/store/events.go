@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -88,7 +89,7 @@ type EventCount struct {
 // Counts returns a run's event counts.
 func (e Events) Counts(ctx context.Context, runID int64) ([]EventCount, error) {
 	var out []EventCount
-	err := e.each(ctx, func(rows *sql.Rows) error {
+	err := e.eachLarge(ctx, func(rows *sql.Rows) error {
 		var c EventCount
 		if err := rows.Scan(&c.Activity, &c.Type, &c.Machine, &c.Total, &c.Unique); err != nil {
 			return err
@@ -116,7 +117,7 @@ type LinkCount struct {
 // are counted apart.
 func (e Events) Links(ctx context.Context, runID int64) ([]LinkCount, error) {
 	var out []LinkCount
-	err := e.each(ctx, func(rows *sql.Rows) error {
+	err := e.eachLarge(ctx, func(rows *sql.Rows) error {
 		var c LinkCount
 		var link sql.NullInt64
 		var url, label sql.NullString
@@ -152,20 +153,26 @@ type EventBucket struct {
 }
 
 // Series returns a run's events counted by hour or day ("hour", "day").
+// The buckets are whole hours or days since the Unix epoch, UTC by
+// construction: truncating each event's time AT TIME ZONE 'UTC' went
+// through the time-zone library for every event (1.5 s over 3M events on
+// DuckDB, BenchmarkReport).
 func (e Events) Series(ctx context.Context, runID int64, unit string) ([]EventBucket, error) {
-	if unit != "hour" && unit != "day" {
+	span := map[string]int64{"hour": 3600, "day": 86400}[unit]
+	if span == 0 {
 		return nil, fmt.Errorf("series by %q: want hour or day", unit)
 	}
 	var out []EventBucket
-	err := e.each(ctx, func(rows *sql.Rows) error {
+	err := e.eachLarge(ctx, func(rows *sql.Rows) error {
 		var b EventBucket
-		if err := rows.Scan(&b.At, &b.Activity, &b.Type, &b.Machine, &b.Events); err != nil {
+		var bucket int64
+		if err := rows.Scan(&bucket, &b.Activity, &b.Type, &b.Machine, &b.Events); err != nil {
 			return err
 		}
-		b.At = b.At.UTC()
+		b.At = time.Unix(bucket*span, 0).UTC()
 		out = append(out, b)
 		return nil
-	}, `SELECT date_trunc('`+unit+`', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', activity, type, machine IS NOT NULL, count(*) FROM ff_events
+	}, `SELECT CAST(floor(extract(epoch FROM created_at) / `+strconv.FormatInt(span, 10)+`) AS BIGINT), activity, type, machine IS NOT NULL, count(*) FROM ff_events
 		WHERE run_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, runID)
 	return out, err
 }
@@ -186,7 +193,7 @@ type DomainCount struct {
 // Domains returns a run's emails by recipient domain, most sent first.
 func (e Events) Domains(ctx context.Context, runID int64) ([]DomainCount, error) {
 	var out []DomainCount
-	err := e.each(ctx, func(rows *sql.Rows) error {
+	err := e.eachLarge(ctx, func(rows *sql.Rows) error {
 		var d DomainCount
 		if err := rows.Scan(&d.Activity, &d.Domain, &d.Sent, &d.Opened, &d.Clicked, &d.Bounced, &d.Complaints); err != nil {
 			return err
@@ -199,7 +206,8 @@ func (e Events) Domains(ctx context.Context, runID int64) ([]DomainCount, error)
 			SELECT message_id,
 				bool_or(type = 'open' AND machine IS NULL) AS opened, bool_or(type = 'click' AND machine IS NULL) AS clicked,
 				bool_or(type IN ('bounce_hard', 'bounce_soft')) AS bounced, bool_or(type = 'complaint') AS complained
-			FROM ff_events WHERE run_id = $1 AND message_id IS NOT NULL GROUP BY message_id
+			FROM ff_events WHERE run_id = $1 AND message_id IS NOT NULL AND machine IS NULL
+				AND type IN ('open', 'click', 'bounce_hard', 'bounce_soft', 'complaint') GROUP BY message_id
 		) e ON e.message_id = o.message_id
 		WHERE o.run_id = $1 AND o.channel = 'email' AND o.status = 'sent'
 		GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`, runID)

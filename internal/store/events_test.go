@@ -98,6 +98,22 @@ func TestEventSeriesAndDomains(t *testing.T) {
 		if !reflect.DeepEqual(series, want) {
 			t.Fatalf("series:\n got %+v\nwant %+v", series, want)
 		}
+		days, err := s.Events().Series(ctx, 1, "day")
+		if err != nil {
+			t.Fatal(err)
+		}
+		perDay := map[time.Time]int64{}
+		for _, ev := range evs {
+			perDay[ev.At.UTC().Truncate(24*time.Hour)]++
+		}
+		for _, b := range days {
+			perDay[b.At] -= b.Events
+		}
+		for day, n := range perDay {
+			if n != 0 {
+				t.Fatalf("series by day: %+v; %d events of %s not counted there", days, n, day)
+			}
+		}
 		if _, err := s.Events().Series(ctx, 1, "week; DROP TABLE x"); err == nil {
 			t.Fatal("a series by anything")
 		}

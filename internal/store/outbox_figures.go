@@ -22,7 +22,7 @@ type OutboxCount struct {
 // report: what the run's figures are made of.
 func (o Outbox) Tally(ctx context.Context, runID int64) ([]OutboxCount, error) {
 	var out []OutboxCount
-	err := o.each(ctx, func(rows *sql.Rows) error {
+	err := o.eachLarge(ctx, func(rows *sql.Rows) error {
 		var c OutboxCount
 		if err := rows.Scan(&c.Activity, &c.Channel, &c.Status, &c.Reason, &c.Report, &c.Messages); err != nil {
 			return err

@@ -7,6 +7,7 @@ import { api, errorMessage, type Schemas } from '../api/client';
 import { formatCount, formatDecimal, formatPercent } from '../format';
 import { useTitle } from '../useTitle';
 import { Engagement } from './Engagement';
+import { Uplifts } from './Uplifts';
 
 const SeriesChart = lazy(() => import('./SeriesChart'));
 
@@ -20,12 +21,15 @@ export function RunReport() {
   const { t } = useTranslation();
   const id = Number(useParams().id);
   const [params, setParams] = useSearchParams();
-  const by = params.get('by') === 'hour' ? 'hour' : 'day';
+  const by: 'hour' | 'day' = params.get('by') === 'hour' ? 'hour' : 'day';
+  const conversion = params.get('conversion') ?? '';
+  const within = params.get('within') ?? '';
   useTitle(t('report.title', { id }));
   const report = useQuery({
-    queryKey: ['report', id, by],
+    queryKey: ['report', id, by, conversion, within],
     queryFn: async ({ signal }): Promise<Report> => {
-      const { data, error } = await api.GET('/api/runs/{id}/report', { params: { path: { id }, query: { by } }, signal });
+      const query = { by, ...(conversion ? { conversion } : {}), ...(conversion && within ? { within } : {}) };
+      const { data, error } = await api.GET('/api/runs/{id}/report', { params: { path: { id }, query }, signal });
       if (error) throw new Error(errorMessage(error));
       return data as Report;
     },
@@ -68,7 +72,12 @@ export function RunReport() {
             <SegmentedControl
               aria-label={t('report.by')}
               value={by}
-              onChange={(v) => setParams(v === 'day' ? {} : { by: v }, { replace: true })}
+              onChange={(v) => {
+                const next = new URLSearchParams(params);
+                if (v === 'day') next.delete('by');
+                else next.set('by', v);
+                setParams(next, { replace: true });
+              }}
               data={[
                 { value: 'day', label: t('report.byDay') },
                 { value: 'hour', label: t('report.byHour') },
@@ -126,6 +135,21 @@ export function RunReport() {
             </Table.Tbody>
           </Table>
         </Card>
+      )}
+      {r && (
+        <Uplifts
+          uplifts={r.uplifts}
+          conversion={conversion}
+          within={within}
+          onAsk={(c, w) => {
+            const next = new URLSearchParams(params);
+            for (const [k, v] of [['conversion', c], ['within', c ? w : '']] as const) {
+              if (v) next.set(k, v);
+              else next.delete(k);
+            }
+            setParams(next, { replace: true });
+          }}
+        />
       )}
       {r && r.domains.length > 0 && (
         <Card withBorder component="section" aria-labelledby="domains-title">
