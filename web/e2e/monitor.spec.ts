@@ -201,6 +201,26 @@ test('a live run held for confirmation: why nothing is sent, confirmed, sent + e
   await expect(page.getByRole('img', { name: 'Events By day' })).toBeVisible();
   await expect(page.getByRole('table', { name: 'By recipient domain' }).getByRole('row')).not.toHaveCount(1);
   expect(await seriousViolations(page)).toEqual([]);
+  // The split's control group (kept with save_audience) beside its treated
+  // subsets on a conversion asked here: the members the API counts.
+  const conversion = 'exists(purchases where purchased_at between $sent_at and $window_end)';
+  await page.getByLabel('A conversion').fill(conversion);
+  await page.getByLabel('Within').fill('7d');
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await expect(page).toHaveURL(/[?&]conversion=.*[?&]within=7d/);
+  const up = (await (await page.request.get(`/api/runs/${id}/report?conversion=${encodeURIComponent(conversion)}&within=7d`)).json()) as {
+    uplifts: { split: string; groups: { subset: string; members: number; converted: number; control?: boolean }[] }[];
+  };
+  expect(up.uplifts.length, `the example campaign's split has a control group`).toBeGreaterThan(0);
+  const upl = up.uplifts[0]!;
+  expect(upl.groups[0]!.control).toBe(true);
+  const table = page.getByRole('table', { name: `${upl.split}: conversion` });
+  for (const g of upl.groups) {
+    await expect(table.locator(`[data-subset="${g.subset}"] td`).nth(1)).toHaveText(g.members.toLocaleString('en-US'));
+    await expect(table.locator(`[data-subset="${g.subset}"] [data-figure="converted"]`)).toHaveText(g.converted.toLocaleString('en-US'));
+  }
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.goto(`/runs/${id}/report`);
   await page.getByText('By hour', { exact: true }).click();
   await expect(page).toHaveURL(/[?&]by=hour$/);
   await expect(page.getByRole('img', { name: 'Events By hour' })).toBeVisible();
