@@ -2,15 +2,20 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/delivery"
 	"github.com/fanfare-dev/fanfare/internal/metrics"
+	"github.com/fanfare-dev/fanfare/internal/service"
+	"github.com/fanfare-dev/fanfare/internal/store"
 )
 
 // serveMetrics serves /metrics, unauthenticated, on --metrics-listen when
@@ -44,17 +49,35 @@ func (c *ServeCmd) serveMetrics(m *metrics.Metrics, log *slog.Logger) (stop func
 	}, nil
 }
 
-// restingChannels lists the channels whose provider d rests (none
-// without a dispatcher).
-func restingChannels(d *delivery.Dispatcher) func() []string {
+// restingChannels lists the channels whose provider any node rests: this
+// node's dispatcher now, and every node seen within
+// service.NodeSilentAfter as its last beat to the store said (its
+// health's providers_failing), so every node reports the same.
+func restingChannels(s *store.Store, d *delivery.Dispatcher, log *slog.Logger) func() []string {
 	return func() []string {
-		if d == nil {
-			return nil
+		seen := map[string]bool{}
+		if d != nil {
+			for _, o := range d.Outages() {
+				seen[o.Channel] = true
+			}
 		}
-		var out []string
-		for _, o := range d.Outages() {
-			out = append(out, o.Channel)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		nodes, err := s.Nodes().List(ctx)
+		if err != nil {
+			log.Warn("metrics: read the nodes' health", "err", err)
 		}
-		return out
+		for _, n := range nodes {
+			var h struct {
+				ProvidersFailing []delivery.Outage `json:"providers_failing"`
+			}
+			if time.Since(n.SeenAt) > service.NodeSilentAfter || json.Unmarshal([]byte(n.Health), &h) != nil {
+				continue
+			}
+			for _, o := range h.ProvidersFailing {
+				seen[o.Channel] = true
+			}
+		}
+		return slices.Sorted(maps.Keys(seen))
 	}
 }

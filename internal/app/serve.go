@@ -106,7 +106,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *cli.Globals) error {
 		Keys: ring, Providers: providers, ProviderRate: c.providerRates(), PublicURL: publicURL, SessionIdle: c.SessionIdle, SessionMaxAge: c.SessionMaxAge,
 		TrackMachines: machines, TrackKeepClient: c.TrackKeepClient, SoftBounces: c.softBounces(), EventRetention: c.EventRetention, VERP: verp, Observer: mets,
 		Outbound: destinations})
-	mets.Resting(restingChannels(svc.Dispatcher()))
+	mets.Resting(restingChannels(s, svc.Dispatcher(), g.Log()))
 	// Last before the store closes: the imports running in the background
 	// end interrupted, and record it.
 	defer svc.Close()

@@ -25,7 +25,7 @@ var (
 		"1 when this scrape's count of the outbox succeeded, 0 when the store did not answer in time (fanfare_outbox_messages is left out).",
 		nil, nil)
 	restingDesc = prometheus.NewDesc("fanfare_provider_resting",
-		"1 while this node's dispatcher rests a channel's provider after an outage (its messages wait), else 0; each node keeps its own.",
+		"1 while a node's dispatcher rests a channel's provider after an outage (its messages wait), as the nodes' beats to the store say, else 0: the same on every node.",
 		[]string{"channel"}, nil)
 )
 
