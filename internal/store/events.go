@@ -172,7 +172,7 @@ func (e Events) Series(ctx context.Context, runID int64, unit string) ([]EventBu
 		b.At = time.Unix(bucket*span, 0).UTC()
 		out = append(out, b)
 		return nil
-	}, `SELECT CAST(floor(extract(epoch FROM created_at) / `+strconv.FormatInt(span, 10)+`) AS BIGINT), activity, type, machine IS NOT NULL, count(*) FROM ff_events
+	}, `SELECT CAST(floor(date_part('epoch', created_at) / `+strconv.FormatInt(span, 10)+`) AS BIGINT), activity, type, machine IS NOT NULL, count(*) FROM ff_events
 		WHERE run_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, runID)
 	return out, err
 }
