@@ -6969,7 +6969,7 @@ export interface components {
             }[];
             /** @description the activities' figures summed by channel: sent, delivered, failed… by email, SMS and push */
             channels: components["schemas"]["ChannelTotals"][];
-            /** @description each split with a control group (a subset, or the remainder, that feeds no activity but end) compared on each conversion (the campaign's report.conversions, then the one given with the report): the control group first, then each subset feeding a channel activity with its uplift over the control's rate and the 95 % confidence interval (Newcombe's hybrid score method); conclusive when the interval leaves out 0, too_small when either group has fewer than 100 members */
+            /** @description each split with a control group (a subset, or the remainder, from which no channel activity follows: it feeds nothing, an end, or a save_audience keeping the group) compared on each conversion (the campaign's report.conversions, then the one given with the report): the control group first, then each subset feeding a channel activity with its uplift over the control's rate and the 95 % confidence interval (Newcombe's hybrid score method); conclusive when the interval leaves out 0, too_small when either group has fewer than 100 members */
             uplifts: {
                 split: string;
                 /** @description its name; conversion for the one given with the report */
