@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -116,23 +117,39 @@ func (d *Dispatcher) keepLeases(ctx context.Context) (stop func()) {
 	}
 }
 
+// leaseLoop extends this dispatcher's leases every lease/3 and recovers
+// the messages whose lease ran out, each on its own goroutine: a
+// recovery of thousands of rows (a dead node's), slow on a loaded
+// machine, must not delay the heartbeat, or this node's own leases run
+// out and another takes its messages over mid-send (seen in
+// TestNodeDeathDoesNotStallASend under a full test run's load).
 func (d *Dispatcher) leaseLoop(ctx context.Context) {
-	beat := time.NewTicker(d.cfg.Lease / 3)
-	defer beat.Stop()
-	recov := time.NewTicker(recoverEvery(d.cfg.Lease))
-	defer recov.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		every(ctx, recoverEvery(d.cfg.Lease), func() {
+			if err := d.recoverExpired(ctx); err != nil && ctx.Err() == nil {
+				d.cfg.Log.Error("recover messages whose lease expired", "err", err)
+			}
+		})
+	})
+	every(ctx, d.cfg.Lease/3, func() {
+		if err := d.send.Heartbeat(ctx, d.cfg.Now()); err != nil && ctx.Err() == nil {
+			d.cfg.Log.Warn("extend the leases of messages being sent", "err", err)
+		}
+	})
+}
+
+// every calls f every period until ctx ends.
+func every(ctx context.Context, period time.Duration, f func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-beat.C:
-			if err := d.send.Heartbeat(ctx, d.cfg.Now()); err != nil && ctx.Err() == nil {
-				d.cfg.Log.Warn("extend the leases of messages being sent", "err", err)
-			}
-		case <-recov.C:
-			if err := d.recoverExpired(ctx); err != nil && ctx.Err() == nil {
-				d.cfg.Log.Error("recover messages whose lease expired", "err", err)
-			}
+		case <-t.C:
+			f()
 		}
 	}
 }
