@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -112,8 +113,21 @@ func TestMachines(t *testing.T) {
 		{"seconds after the send", Hit{At: sent.Add(3 * time.Second), Method: "GET", UserAgent: person}, "scanner"},
 		{"a script", Hit{At: later, Method: "GET", UserAgent: "python-requests/2.31"}, "bot"},
 	} {
-		if got := m.Classify(tc.hit, sent); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		// Twice: the second verdict comes from the kept ones.
+		for range 2 {
+			if got := m.Classify(tc.hit, sent); got != tc.want {
+				t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	}
+	// Past the verdicts kept, each user agent is still judged by the rules.
+	for i := range maxVerdicts + 10 {
+		ua, want := fmt.Sprintf("Mozilla/5.0 (X11; Linux) Firefox/%d", i), ""
+		if i%2 == 1 {
+			ua, want = fmt.Sprintf("python-requests/2.%d", i), "bot"
+		}
+		if got := m.Classify(Hit{At: later, Method: "GET", UserAgent: ua}, sent); got != want {
+			t.Fatalf("%s: %q, want %q", ua, got, want)
 		}
 	}
 	if _, err := ParseMachines(strings.NewReader("net 10.0.0.0/33 x\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
@@ -148,5 +162,22 @@ func BenchmarkTrackHTML(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = withPixel(out, "https://f.example/t/o/"+seal("pixel"))
+	}
+}
+
+// BenchmarkClassify judges the hits of a campaign's opens: a few hundred
+// user agents, seen again and again.
+func BenchmarkClassify(b *testing.B) {
+	m := DefaultMachines()
+	sent := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	hits := make([]Hit, 300)
+	for i := range hits {
+		hits[i] = Hit{At: sent.Add(time.Hour), Method: "GET", IP: netip.MustParseAddr("203.0.113.9"),
+			UserAgent: fmt.Sprintf("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.%d Safari/605.1.15", i)}
+	}
+	i := 0
+	for b.Loop() {
+		m.Classify(hits[i%len(hits)], sent)
+		i++
 	}
 }
