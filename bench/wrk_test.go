@@ -18,7 +18,9 @@ import (
 )
 
 // wrkScript goes round the paths of a file (wrk's first argument after
-// --), each thread from its own place, and prints what runWrk reads.
+// --), each thread from its own place, with the user agents of real mail
+// clients and browsers (the machines' rules judge each), and prints what
+// runWrk reads.
 const wrkScript = `local threads = 0
 function setup(thread)
   thread:set("offset", threads)
@@ -31,9 +33,17 @@ function init(args)
   end
   i = ((offset or 0) * 7919) % #paths
 end
+local agents = {
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Thunderbird/128.5.0",
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.39 Mobile Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 (via ggpht.com GoogleImageProxy)",
+}
 function request()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], {["User-Agent"] = agents[i % #agents + 1]})
 end
 function done(summary, latency, requests)
   local e = summary.errors
