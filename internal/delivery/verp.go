@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fanfare-dev/fanfare/internal/channel"
 	"github.com/fanfare-dev/fanfare/internal/keyring"
@@ -36,6 +37,8 @@ type VERP struct {
 	Ring *keyring.Ring
 	// Local and Domain are the bounce address's parts.
 	Local, Domain string
+
+	subkeys sync.Map // key id → its verp-v1 subkey, derived once per key
 }
 
 // ParseBounceAddress reads the bounce address (bounces@bounces.example.com)
@@ -62,7 +65,7 @@ func (v *VERP) Address(ctx context.Context, runID, seq int64) (string, error) {
 		return "", fmt.Errorf("VERP address: %w", err)
 	}
 	body := strconv.FormatInt(runID, 36) + "." + strconv.FormatInt(seq, 36)
-	mac, err := verpMAC(k, body)
+	mac, err := v.mac(k, body)
 	if err != nil {
 		return "", err
 	}
@@ -71,12 +74,17 @@ func (v *VERP) Address(ctx context.Context, runID, seq int64) (string, error) {
 
 var verpBase32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-func verpMAC(k keyring.Key, body string) (string, error) {
-	sub, err := k.Derive(verpPurpose, 32)
-	if err != nil {
-		return "", err
+// mac is the MAC of a token's body under key k's subkey.
+func (v *VERP) mac(k keyring.Key, body string) (string, error) {
+	sub, ok := v.subkeys.Load(k.ID)
+	if !ok {
+		d, err := k.Derive(verpPurpose, 32)
+		if err != nil {
+			return "", err
+		}
+		sub, _ = v.subkeys.LoadOrStore(k.ID, d)
 	}
-	h := hmac.New(sha256.New, sub)
+	h := hmac.New(sha256.New, sub.([]byte))
 	h.Write([]byte(body))
 	return strings.ToLower(verpBase32.EncodeToString(h.Sum(nil)[:6]))[:10], nil
 }
@@ -122,7 +130,7 @@ func (v *VERP) Check(ctx context.Context, addr string) (runID, seq int64, err er
 	}
 	body := parts[0] + "." + parts[1]
 	for _, k := range keys {
-		mac, err := verpMAC(k, body)
+		mac, err := v.mac(k, body)
 		if err != nil {
 			return 0, 0, err
 		}
