@@ -60,7 +60,11 @@ func (x *exporter) step(ctx context.Context) (n int, held bool, err error) {
 	if err := x.deliver(ctx, first, last, len(take), body); err != nil {
 		return 0, true, err
 	}
-	return len(take), true, s.store.Outbound().Advance(ctx, name, x.owner, store.Cursor{Seq: last}, s.now())
+	// A clean stop (ctx ending) after the batch was delivered still moves
+	// the cursor, or the node that takes over would send the batch again.
+	adv, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return len(take), true, s.store.Outbound().Advance(adv, name, x.owner, store.Cursor{Seq: last}, s.now())
 }
 
 // contiguous returns the events that follow the cursor without a missing
@@ -90,16 +94,21 @@ func contiguous(c store.Cursor, evs []store.StreamEvent, now time.Time, settle t
 
 // deliver writes a batch to the files, or posts it to the webhook,
 // holding the lease meanwhile; a batch the webhook refused every time
-// becomes a dead letter.
-func (x *exporter) deliver(ctx context.Context, first, last int64, items int, body []byte) error {
+// becomes a dead letter. A clean stop (stop ending) lets the attempt in
+// flight finish, within the webhook's timeout, but starts no other: an
+// attempt cut short may have reached the receiver all the same, and
+// the node that takes over would send it again.
+func (x *exporter) deliver(stop context.Context, first, last int64, items int, body []byte) error {
 	if x.files != nil {
 		return x.files.Write(body)
 	}
-	ctx, stop := x.hold(ctx)
-	defer stop()
+	ctx, release := x.hold(context.WithoutCancel(stop))
+	defer release()
+	hook := *x.hook
+	hook.Sleep = func(_ context.Context, d time.Duration) error { return x.set.sleep(stop, d) }
 	id := fmt.Sprintf("%s-events-%d-%d", x.dest.Name, first, last)
-	attempts, err := x.hook.Post(ctx, id, "application/x-ndjson", nil, body, x.dest.Attempts)
-	if err == nil || ctx.Err() != nil {
+	attempts, err := hook.Post(ctx, id, "application/x-ndjson", nil, body, x.dest.Attempts)
+	if err == nil || ctx.Err() != nil || stop.Err() != nil {
 		return err
 	}
 	dl := store.DeadLetter{Destination: x.dest.Name, Kind: KindEvents, FirstSeq: first, LastSeq: last, Items: int64(items),

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanfare-dev/fanfare/internal/store"
 	"github.com/fanfare-dev/fanfare/internal/store/storetest"
 )
 
@@ -71,4 +72,45 @@ func TestTwoExportersOnPostgresExportEachEventOnce(t *testing.T) {
 			t.Fatalf("event %d exported %d times", id, seen[id])
 		}
 	}
+}
+
+// A node stopped cleanly while its batch is on the wire lets the
+// delivery finish and moves its cursor: the node that takes over sends
+// the next events, not that batch again.
+func TestAStopDuringADeliveryIsNotSentAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		appendEvents(t, s, 1, 6)
+		now := func() time.Time { return time.Now() }
+		ctxA, stopA := context.WithCancel(context.Background())
+		defer stopA()
+		// The receiver takes the first batch as node a is being stopped.
+		r := newReceiver(t, now, func(n int64) bool {
+			if n == 1 {
+				stopA()
+			}
+			return false
+		})
+		set := hookSet(s, r.srv.URL, 3, 4, now, &recorder{})
+		a, err := set.exporter(set.dests["cdp"], "node-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.run(ctxA, time.Millisecond)
+		if got := r.got(); len(got) != 4 {
+			t.Fatalf("node a delivered %v, want its first batch of 4", got)
+		}
+		b, err := set.exporter(set.dests["cdp"], "node-b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		drain(t, b)
+		got := r.got()
+		seen := map[int64]int{}
+		for _, id := range got {
+			seen[id]++
+		}
+		if len(got) != 6 || len(seen) != 6 {
+			t.Fatalf("received %v, want the 6 events once each", got)
+		}
+	})
 }
