@@ -56,6 +56,16 @@ func BenchmarkReport(b *testing.B) {
 			fillReport(b, s, run, n)
 			b.Logf("%d sent messages and their events written in %s", n, time.Since(start).Round(time.Millisecond))
 			ctx := context.Background()
+			// Folding the events into the tallies is work the recording
+			// of events does (a server folds every second), timed apart.
+			start = time.Now()
+			folded, err := s.Events().Roll(ctx, time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			fold := time.Since(start)
+			b.ReportMetric(ms(fold), "fold_ms")
+			b.Logf("%d events folded into the tallies in %s (%.1f µs an event)", folded, fold.Round(time.Millisecond), float64(fold.Microseconds())/float64(max(folded, 1)))
 			b.ResetTimer()
 			parts := []struct {
 				name string

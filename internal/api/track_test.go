@@ -77,6 +77,9 @@ func TestTrackingLinks(t *testing.T) {
 		t.Fatalf("a pixel of no token: %d", r.StatusCode)
 	}
 	svc.Close() // writes the batch
+	if _, err := s.Events().Roll(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	counts, err := s.Events().Counts(ctx, 1)
 	if err != nil {
 		t.Fatal(err)

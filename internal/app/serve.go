@@ -221,6 +221,7 @@ func startWork(g *cli.Globals, s *store.Store, svc *service.Local) (sup *supervi
 	var work sync.WaitGroup
 	work.Go(func() { sup.run(workCtx, part{name: "engine", recover: eng.Recover, run: eng.Run}) })
 	work.Go(func() { housekeeping(workCtx, s, svc, g.Log()) })
+	work.Go(func() { foldEvents(workCtx, s, g.Log()) })
 	work.Go(func() {
 		sup.run(workCtx, part{name: "dispatcher",
 			recover: func(ctx context.Context) error { _, _, err := disp.Recover(ctx); return err },
@@ -306,6 +307,24 @@ func loadDemoIfEmpty(ctx context.Context, g *cli.Globals, s *store.Store, custom
 		return err
 	}
 	return cli.RunDemo(ctx, g, &local{Local: svc}, cli.DemoCmd{Customers: customers, Seed: 1})
+}
+
+// foldEvents folds the events recorded into the reports' tallies every
+// second (store.Events.Roll; a report folds what is left before it
+// reads), on every node: one fold runs at a time.
+func foldEvents(ctx context.Context, s *store.Store, log *slog.Logger) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, err := s.Events().Roll(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("fold the events into the reports' tallies", "err", err)
+		}
+	}
 }
 
 // housekeeping starts scheduled runs when they come due and drops the

@@ -50,8 +50,13 @@ type LinkClicks struct {
 	Unique int64  `json:"unique"`
 }
 
-// addEngagement adds the run's opens and clicks to its figures.
+// addEngagement adds the run's opens and clicks to its figures, first
+// folding the events recorded since the last fold into the tallies it
+// reads (store.Events.Roll).
 func addEngagement(ctx context.Context, s *store.Store, runID int64, byAct map[string]*Figures) error {
+	if _, err := s.Events().Roll(ctx, time.Now()); err != nil {
+		return fmt.Errorf("fold the events into the reports' tallies: %w", err)
+	}
 	counts, err := s.Events().Counts(ctx, runID)
 	if err != nil {
 		return err

@@ -172,11 +172,7 @@ func EraseProfile(ctx context.Context, s *store.Store, dimension string, key []a
 	if err != nil {
 		return nil, err
 	}
-	var n int64
-	err = s.InTx(ctx, func(tx *store.Tx) error {
-		n, err = s.Outbox().On(tx).Erase(ctx, dimension, pk)
-		return err
-	})
+	n, err := s.Events().Erase(ctx, dimension, pk)
 	if err != nil {
 		return nil, fmt.Errorf("erase the profile's messages: %w", err)
 	}

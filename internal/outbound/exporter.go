@@ -71,25 +71,12 @@ func (x *exporter) step(ctx context.Context) (n int, held bool, err error) {
 // number, and since when a missing number has been waited for (zero
 // when none is). Past Settle the missing numbers are skipped.
 func contiguous(c store.Cursor, evs []store.StreamEvent, now time.Time, settle time.Duration) ([]store.StreamEvent, time.Time) {
-	if len(evs) == 0 {
-		return nil, time.Time{}
+	seqs := make([]int64, len(evs))
+	for i, ev := range evs {
+		seqs[i] = ev.Seq
 	}
-	next := c.Seq + 1
-	if evs[0].Seq != next {
-		switch {
-		case c.GapSince.IsZero():
-			return nil, now
-		case now.Sub(c.GapSince) < settle:
-			return nil, c.GapSince
-		}
-		next = evs[0].Seq
-	}
-	n := 0
-	for n < len(evs) && evs[n].Seq == next {
-		n++
-		next++
-	}
-	return evs[:n], time.Time{}
+	_, take, gap := store.Contiguous(c, seqs, now, settle)
+	return evs[:take], gap
 }
 
 // deliver writes a batch to the files, or posts it to the webhook,

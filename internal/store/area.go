@@ -110,3 +110,21 @@ func (a area) found(ctx context.Context, query string, args ...any) (map[string]
 	}, query, args...)
 	return set, err
 }
+
+// inTx runs fn on the area in a transaction of its own, committed when fn
+// returns nil, or in the transaction the area is already in.
+func (a area) inTx(ctx context.Context, fn func(a area) error) error {
+	db, ok := a.q.(*sql.DB)
+	if !ok {
+		return fn(a)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(a.on(tx)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -72,6 +72,8 @@ type Store struct {
 	// and the coordinating transactions of each run (run id → *sync.Mutex).
 	jobClaims sync.Mutex
 	runLocks  sync.Map
+	// rollMu: Events.Roll's folds.
+	rollMu sync.Mutex
 }
 
 // Open opens (creating if needed) the configured database and applies
