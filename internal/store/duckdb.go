@@ -82,7 +82,7 @@ func (duckDialect) AlterColumnTypeSQL(table, column, typ string) string {
 func (duckDialect) BulkLoad(ctx context.Context, conn *sql.Conn, table string, columns []string, next RowFunc) (int64, error) {
 	var n int64
 	err := conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		a, err := duckdb.NewAppenderWithColumns(dc.(driver.Conn), "", "", table, columns)
 		if err != nil {
 			return fmt.Errorf("appender for %s: %w", table, err)
 		}
