@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -47,8 +46,20 @@ type linkPayload struct {
 // format takes a new name.
 const linkPurpose = "unsubscribe-links-v1"
 
-// keyIDRE is what a keyring key id looks like in a link.
-var keyIDRE = regexp.MustCompile(`^k[0-9a-f]{8}$`)
+// isKeyID reports whether s looks like a keyring key id in a link:
+// "k" and 8 lowercase hexadecimal digits (a hand check: a regular
+// expression took a tenth of a tracking hit's own work).
+func isKeyID(s string) bool {
+	if len(s) != 9 || s[0] != 'k' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // Links issues and checks unsubscribe links with the store's keyring. A
 // link is "<key id>.<payload>": the payload is encrypted and
@@ -61,7 +72,10 @@ type Links struct {
 	// Now is the clock that dates links; tests replace it.
 	Now func() time.Time
 
-	aeads sync.Map // key id → cipher.AEAD, derived once per key
+	// aeads holds the ciphers derived, by purpose and key id (a map
+	// under a lock: a sync.Map's key would be allocated on every hit).
+	mu    sync.RWMutex
+	aeads map[aeadKey]cipher.AEAD
 }
 
 // NewLinks returns the links of a keyring.
@@ -83,11 +97,16 @@ func (l *Links) Token(ctx context.Context, u Unsubscribe) (string, error) {
 // seal encrypts v's JSON under a subkey of k for one purpose: a token
 // "<key id>.<payload>".
 func (l *Links) seal(k keyring.Key, purpose string, v any) (string, error) {
-	aead, err := l.aead(k, purpose)
+	plain, err := json.Marshal(v)
 	if err != nil {
 		return "", err
 	}
-	plain, err := json.Marshal(v)
+	return l.sealBytes(k, purpose, plain)
+}
+
+// sealBytes encrypts plain under a subkey of k for one purpose.
+func (l *Links) sealBytes(k keyring.Key, purpose string, plain []byte) (string, error) {
+	aead, err := l.aead(k, purpose)
 	if err != nil {
 		return "", err
 	}
@@ -102,27 +121,9 @@ func (l *Links) seal(k keyring.Key, purpose string, v any) (string, error) {
 // open decrypts a token seal made for purpose into v: ErrBadLink when no
 // active key of the ring made it for that purpose.
 func (l *Links) open(ctx context.Context, purpose, kid, body string, v any) error {
-	k, err := l.Ring.Get(ctx, kid)
-	if errors.Is(err, keyring.ErrUnknownKey) {
-		return ErrBadLink
-	}
+	plain, _, err := l.unseal(ctx, kid, body, purpose)
 	if err != nil {
 		return err
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(body)
-	if err != nil {
-		return ErrBadLink
-	}
-	aead, err := l.aead(k, purpose)
-	if err != nil {
-		return err
-	}
-	if len(sealed) < aead.NonceSize()+aead.Overhead() {
-		return ErrBadLink
-	}
-	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(kid))
-	if err != nil {
-		return ErrBadLink
 	}
 	if err := json.Unmarshal(plain, v); err != nil {
 		return ErrBadLink
@@ -130,24 +131,64 @@ func (l *Links) open(ctx context.Context, purpose, kid, body string, v any) erro
 	return nil
 }
 
+// unseal decrypts a token's payload made for one of purposes, tried in
+// order, and says which: ErrBadLink when no active key of the ring made
+// it for any of them.
+func (l *Links) unseal(ctx context.Context, kid, body string, purposes ...string) ([]byte, string, error) {
+	k, err := l.Ring.Get(ctx, kid)
+	if errors.Is(err, keyring.ErrUnknownKey) {
+		return nil, "", ErrBadLink
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return nil, "", ErrBadLink
+	}
+	for _, purpose := range purposes {
+		aead, err := l.aead(k, purpose)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(sealed) < aead.NonceSize()+aead.Overhead() {
+			return nil, "", ErrBadLink
+		}
+		if plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(kid)); err == nil {
+			return plain, purpose, nil
+		}
+	}
+	return nil, "", ErrBadLink
+}
+
 // aead returns the cipher of a key's tokens for one purpose, derived
 // once: a send makes a link per message.
 func (l *Links) aead(k keyring.Key, purpose string) (cipher.AEAD, error) {
-	id := purpose + "/" + k.ID
-	if a, ok := l.aeads.Load(id); ok {
-		return a.(cipher.AEAD), nil
+	id := aeadKey{purpose, k.ID}
+	l.mu.RLock()
+	a, ok := l.aeads[id]
+	l.mu.RUnlock()
+	if ok {
+		return a, nil
 	}
 	sub, err := k.Derive(purpose, chacha20poly1305.KeySize)
 	if err != nil {
 		return nil, err
 	}
-	a, err := chacha20poly1305.NewX(sub)
+	a, err = chacha20poly1305.NewX(sub)
 	if err != nil {
 		return nil, err
 	}
-	l.aeads.Store(id, a)
+	l.mu.Lock()
+	if l.aeads == nil {
+		l.aeads = make(map[aeadKey]cipher.AEAD)
+	}
+	l.aeads[id] = a
+	l.mu.Unlock()
 	return a, nil
 }
+
+type aeadKey struct{ purpose, keyID string }
 
 // Parse opens a link's token and returns what it stands for, or
 // ErrBadLink.
@@ -156,7 +197,7 @@ func (l *Links) Parse(ctx context.Context, token string) (Unsubscribe, error) {
 	if !ok {
 		return Unsubscribe{}, ErrBadLink
 	}
-	if !keyIDRE.MatchString(kid) {
+	if !isKeyID(kid) {
 		return l.parseLegacy(ctx, kid, body)
 	}
 	var p linkPayload

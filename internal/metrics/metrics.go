@@ -3,7 +3,6 @@ package metrics
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -123,8 +122,12 @@ func statusClass(status int) string {
 	if status < 100 || status > 599 {
 		return "other"
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return statusClasses[status/100-1]
 }
+
+// statusClasses are the classes' names, made once: a request's must not
+// allocate.
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
 
 // Resting sets where the resting providers are read at scrape time: the
 // channels whose provider this node's dispatcher leaves alone after an
