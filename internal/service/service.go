@@ -258,6 +258,7 @@ type Local struct {
 	jobs           *jobs
 	outbound       *outbound.Set
 	pub            *publisher
+	watches        watches
 	// importReader, when set, wraps the file a background import reads
 	// (tests slow it down).
 	importReader func(ctx context.Context, r io.Reader) io.Reader
