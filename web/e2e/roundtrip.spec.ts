@@ -47,7 +47,8 @@ function sample(s: Schema, name: string): unknown {
 }
 
 /** corpus is one document with an activity of every type, every setting
- * set, every top-level field, an unknown field, and both transition forms. */
+ * set, every top-level field (the schedule's by cron, bounded), an unknown
+ * field, and both transition forms. */
 function corpus(types: { type: string; settings: Schema }[]): string {
   const activities: Record<string, unknown> = {};
   const transitions: unknown[] = [];
@@ -64,8 +65,14 @@ function corpus(types: { type: string; settings: Schema }[]): string {
     description: 'Every type and setting',
     dimension: 'customers',
     variables: { discount: 15, label: 'spring', ratio: 0.25, on: true, list: [1, 2] },
-    schedule: { cron: '30 2 * * *', timezone: 'Europe/Paris' },
-    policy: { on_error: 'wait', retries: 5, retention: '14d', confirm_send: true },
+    schedule: { cron: '30 2 * * *', timezone: 'Europe/Paris', from: '2027-01-01T00:00:00+01:00', until: '2027-12-31T23:59:00+01:00' },
+    policy: { on_error: 'wait', retries: 5, retention: '14d', tracking: 'anonymous', confirm_send: true },
+    report: {
+      conversions: [
+        { name: 'bought', query: 'exists(purchases where purchased_at between $sent_at and $window_end)', within: '7d' },
+        { name: 'opted_in', query: 'email_optin = true' },
+      ],
+    },
     activities,
     transitions,
     x_unknown: { kept: ['as', 'is'], n: 1 },
@@ -86,9 +93,15 @@ test('every campaign of the repository and a corpus of every type and setting co
   expect(res.status()).toBe(200);
   const types = ((await res.json()) as { types: { type: string; settings: Schema }[] }).types;
   expect(types.length).toBeGreaterThanOrEqual(20);
-  const docs = [...docCampaigns(), { source: 'generated corpus (JSON)', text: corpus(types) }];
+  const once = JSON.parse(corpus(types)) as Record<string, unknown>;
+  once.schedule = { at: '2027-05-01T09:00:00Z' };
+  const docs = [
+    ...docCampaigns(),
+    { source: 'generated corpus (JSON)', text: corpus(types) },
+    { source: 'generated corpus, scheduled once (JSON)', text: JSON.stringify(once, null, 2) },
+  ];
   // docs/campaigns.md and docs/tracking.md hold one each (today).
-  expect(docs.length).toBeGreaterThanOrEqual(3);
+  expect(docs.length).toBeGreaterThanOrEqual(4);
   console.log(`round trip of ${docs.length} documents: ${docs.map((d) => d.source).join(', ')}`);
   let i = 0;
   for (const { source, text } of docs) {
