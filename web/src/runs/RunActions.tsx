@@ -42,13 +42,14 @@ export function RunActions({ update }: { update: RunUpdate }) {
       notifications.show({ color: 'green', closeButtonProps: { 'aria-label': t('campaignList.close') }, message: t(`runMonitor.done.${action}`, { count: released, formatted: formatCount(released) }) });
     },
   });
-  // A send goes on after its run completed: it can still be paused or
-  // stopped while messages wait to go.
-  const sending = run.mode === 'live' && sum.pending + sum.held > 0;
-  const active = !finalRunStatuses.has(run.status) || sending;
-  const canPause = run.status !== 'paused' && active && run.status !== 'stopped';
+  // A send goes on after its run completed: it can still be paused while
+  // messages wait to go, and stopped while they wait or are paused.
+  const running = !finalRunStatuses.has(run.status);
+  const live = run.mode === 'live';
+  const waiting = sum.pending + sum.held;
+  const canPause = run.status !== 'paused' && run.status !== 'stopped' && (running || (live && waiting > 0));
   const canResume = run.status === 'paused' || paused > 0;
-  const canStop = active && run.status !== 'stopped';
+  const canStop = run.status !== 'stopped' && (running || (live && waiting + paused > 0));
   return (
     <Stack gap="xs">
       <Group gap="xs">

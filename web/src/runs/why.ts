@@ -24,7 +24,10 @@ export function causes(update: RunUpdate): Cause[] {
   const activities = update.status.activities ?? [];
   const out: Cause[] = [];
   if (run.mode === 'simulate') out.push({ kind: 'simulation' });
-  if (run.status === 'paused') out.push({ kind: 'paused' });
+  // A run paused, or the send of a run whose activities are done: its
+  // messages paused.
+  const pausedMessages = update.delivery.reduce((n, d) => n + d.paused, 0);
+  if (run.status === 'paused' || pausedMessages > 0) out.push({ kind: 'paused' });
   if (run.status === 'failed') out.push({ kind: 'failed', error: run.error });
   if (run.status === 'stopped') out.push({ kind: 'stopped' });
   for (const a of activities) {

@@ -1,0 +1,108 @@
+import { seriousViolations } from './axe';
+import { expect, settled, test } from './fixtures';
+
+// A live run's lifecycle from its monitor: a campaign whose email may
+// only go in a send window hours away, beside a branch whose audience is
+// empty. The monitor says why nothing goes (outside the send window; an
+// empty audience), is paused (and says so), resumed, then stopped: its
+// waiting messages are cancelled and the page says the run was stopped.
+// Each step is checked against the API.
+
+interface Figures {
+  activity: string;
+  targeted: number;
+  pending: number;
+  sent: number;
+  cancelled?: number;
+  pending_by_reason?: Record<string, number>;
+}
+
+/** hhmm is the UTC time of day h hours from now, "HH:MM". */
+function hhmm(h: number): string {
+  const d = new Date(Date.now() + h * 3_600_000);
+  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
+test('a live run outside its send window: why nothing goes, paused, resumed, stopped from its monitor', async ({ page, signIn, consoleErrors }) => {
+  await signIn();
+  const name = `e2e-lifecycle-${Date.now().toString(36)}`;
+  // The window opens in 3 hours and closes in 4: now is outside it.
+  const doc = `name: ${name}
+dimension: customers
+activities:
+  start: {type: start}
+  some: {type: build_audience, query: 'customer_id <= 40 and email is not null'}
+  nobody: {type: build_audience, query: 'customer_id < 0'}
+  later:
+    type: email
+    window: {from: '${hhmm(3)}', to: '${hhmm(4)}', timezone: UTC}
+    from: 'Shop <shop@example.com>'
+    subject: 'Later'
+    text: 'Hello {{ profile.first_name }}'
+  never: {type: email, from: 'Shop <shop@example.com>', subject: 'Never', text: 'Hello'}
+transitions:
+  - start -> some
+  - start -> nobody
+  - some -> later
+  - nobody -> never
+`;
+  const saved = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
+  expect(saved.ok(), await saved.text()).toBe(true);
+  const published = await page.request.post(`/api/campaigns/${name}/publish`);
+  expect(published.ok(), await published.text()).toBe(true);
+
+  await page.goto(`/campaigns/${name}`);
+  await settled(page, name);
+  await page.getByRole('button', { name: 'Start live now' }).click();
+  await page.getByRole('dialog', { name: `Start a live run of ${name}?` }).getByRole('button', { name: 'Start live run of version 1' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+  const delivery = async () => ((await (await page.request.get(`/api/runs/${id}/delivery`)).json()) as { channels: Figures[] }).channels;
+  const runStatus = async () => ((await (await page.request.get(`/api/runs/${id}`)).json()) as { run: { status: string } }).run.status;
+
+  // Why nothing goes: the window, and the branch that reached no one.
+  const why = page.getByRole('region', { name: 'Why messages are not going out' });
+  await expect(why.getByText('Waiting: outside the send window')).toBeVisible({ timeout: 60_000 });
+  await expect(why.getByText('Nothing sent by never: empty audience')).toBeVisible();
+  const waiting = (await delivery()).find((c) => c.activity === 'later')!;
+  expect(waiting.targeted).toBeGreaterThan(0);
+  expect(waiting.sent).toBe(0);
+  expect(waiting.pending_by_reason?.outside_send_window ?? 0, JSON.stringify(waiting)).toBeGreaterThan(0);
+  await expect(why.getByText(`${waiting.pending_by_reason!.outside_send_window!.toLocaleString('en-US')} messages of later wait for the send window to open.`)).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // Its activities are done, its send goes on: paused, its messages wait
+  // paused, and the page says so; it may be resumed or stopped.
+  expect(await runStatus()).toBe('completed');
+  const pausedOf = async () => (await delivery()).reduce((n, c) => n + ((c as Figures & { paused: number }).paused ?? 0), 0);
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await expect(page.getByText('Run paused.')).toBeVisible();
+  await expect(why.getByText('Nothing is being sent: the run is paused')).toBeVisible();
+  await expect.poll(pausedOf).toBe(waiting.pending);
+  await expect(page.getByRole('button', { name: 'Pause', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Stop', exact: true })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // Resumed: waiting for the window again.
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  await expect(page.getByText('Run resumed.')).toBeVisible();
+  await expect(why.getByText('Nothing is being sent: the run is paused')).toHaveCount(0);
+  await expect.poll(pausedOf).toBe(0);
+  await expect(why.getByText('Waiting: outside the send window')).toBeVisible();
+
+  // Stopped, after its confirmation: the waiting messages are cancelled.
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  const stop = page.getByRole('dialog', { name: `Stop run ${id}?` });
+  await expect(stop).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await stop.getByRole('button', { name: 'Stop the run' }).click();
+  await expect(stop).toBeHidden();
+  await expect(why.getByText('The run was stopped')).toBeVisible();
+  await expect.poll(runStatus).toBe('stopped');
+  const after = (await delivery()).find((c) => c.activity === 'later')!;
+  expect(after.sent).toBe(0);
+  expect(after.pending, JSON.stringify(after)).toBe(0);
+  await expect(page.getByRole('button', { name: 'Stop', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Resume', exact: true })).toHaveCount(0);
+  expect(consoleErrors).toEqual([]);
+});
