@@ -61,6 +61,13 @@ type Destination struct {
 	Timeout    Duration `json:"timeout,omitempty"`
 	// Batch is the most events one file write or one POST carries.
 	Batch int `json:"batch,omitempty"`
+	// AudienceKeep is how many versioned files of each published audience
+	// a files destination keeps, the latest; older ones are deleted after
+	// each publication.
+	AudienceKeep int `json:"audience_keep,omitempty"`
+	// AudiencePart is the most rows of an audience one POST of its
+	// publication carries.
+	AudiencePart int `json:"audience_part,omitempty"`
 }
 
 // Defaults of a destination.
@@ -73,6 +80,17 @@ const (
 	DefaultTimeout    = 30 * time.Second
 	DefaultBatch      = 500
 	MaxBatch          = 10000
+	// DefaultAudienceKeep keeps a few versions for a consumer that reads
+	// behind, or that compares a version with the previous one, without
+	// filling the directory with every refresh.
+	DefaultAudienceKeep = 5
+	// DefaultAudiencePart is not the events' Batch: event batches are
+	// small so that events go out soon after they happen, while an
+	// audience is all there at once, and 10 million rows in 500-row
+	// POSTs would be 20 000 requests. 50 000 rows of a few attributes are
+	// a few MiB, a body receivers commonly accept.
+	DefaultAudiencePart = 50000
+	MaxAudiencePart     = 1000000
 )
 
 // Duration is a time.Duration written as Go writes one ("15m", "30s").
@@ -146,6 +164,10 @@ func (d *Destination) check(at string) []string {
 		}
 		d.MaxBytes = orDefault(d.MaxBytes, DefaultMaxBytes)
 		d.MaxAge = orDefault(d.MaxAge, Duration(DefaultMaxAge))
+		d.AudienceKeep = orDefault(d.AudienceKeep, DefaultAudienceKeep)
+		if d.AudienceKeep < 1 {
+			p = append(p, fmt.Sprintf("%s.audience_keep: %d is less than 1", at, d.AudienceKeep))
+		}
 	case "webhook":
 		if !strings.HasPrefix(d.URL, "https://") && !strings.HasPrefix(d.URL, "http://") {
 			p = append(p, at+".url: a webhook needs an http(s) URL")
@@ -164,6 +186,10 @@ func (d *Destination) check(at string) []string {
 		d.Backoff = orDefault(d.Backoff, Duration(DefaultBackoff))
 		d.MaxBackoff = orDefault(d.MaxBackoff, Duration(DefaultMaxBackoff))
 		d.Timeout = orDefault(d.Timeout, Duration(DefaultTimeout))
+		d.AudiencePart = orDefault(d.AudiencePart, DefaultAudiencePart)
+		if d.AudiencePart < 1 || d.AudiencePart > MaxAudiencePart {
+			p = append(p, fmt.Sprintf("%s.audience_part: %d is not between 1 and %d", at, d.AudiencePart, MaxAudiencePart))
+		}
 	default:
 		p = append(p, at+".kind: want files or webhook, not "+fmt.Sprintf("%q", d.Kind))
 	}

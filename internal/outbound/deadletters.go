@@ -15,11 +15,17 @@ type DeadLetter struct {
 	ID          int64  `json:"id"`
 	Destination string `json:"destination"`
 	// Kind is "events" (numbered FirstSeq to LastSeq) or "audience" (a
-	// saved audience's publication, its name in Audience).
-	Kind          string    `json:"kind"`
-	Audience      string    `json:"audience,omitempty"`
-	FirstSeq      int64     `json:"first_seq,omitempty"`
-	LastSeq       int64     `json:"last_seq,omitempty"`
+	// part of a saved audience's publication, its name in Audience, its
+	// version as FirstSeq and LastSeq; Part 0 for a whole publication,
+	// as they were posted before they had parts).
+	Kind     string `json:"kind"`
+	Audience string `json:"audience,omitempty"`
+	FirstSeq int64  `json:"first_seq,omitempty"`
+	LastSeq  int64  `json:"last_seq,omitempty"`
+	// Part is the part's number, from 1, and Last whether it was the
+	// publication's last.
+	Part          int       `json:"part,omitempty"`
+	Last          bool      `json:"last,omitempty"`
 	Items         int64     `json:"items"`
 	Attempts      int       `json:"attempts"`
 	Error         string    `json:"error"`
@@ -31,8 +37,12 @@ type DeadLetter struct {
 }
 
 func deadLetterOf(d store.DeadLetter) DeadLetter {
-	return DeadLetter{ID: d.ID, Destination: d.Destination, Kind: d.Kind, Audience: d.Subject, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq,
+	out := DeadLetter{ID: d.ID, Destination: d.Destination, Kind: d.Kind, Audience: d.Subject, FirstSeq: d.FirstSeq, LastSeq: d.LastSeq,
 		Items: d.Items, Attempts: d.Attempts, Error: d.Error, CreatedAt: d.CreatedAt, RedeliveredAt: d.RedeliveredAt, Body: d.Body}
+	if d.Kind == storedPart || d.Kind == storedLastPart {
+		out.Kind, out.LastSeq, out.Part, out.Last = KindAudience, d.FirstSeq, int(d.LastSeq), d.Kind == storedLastPart
+	}
+	return out
 }
 
 // Filter selects dead letters: of one destination (all when empty),
@@ -116,7 +126,8 @@ func (s *Set) Redeliver(ctx context.Context, id int64) (*DeadLetter, error) {
 	if d.Kind == KindEvents {
 		webhookID, contentType = fmt.Sprintf("%s-events-%d-%d", d.Destination, d.FirstSeq, d.LastSeq), "application/x-ndjson"
 	} else {
-		webhookID, contentType, extra = audienceRequest(d.Destination, d.Subject, d.FirstSeq, d.Body)
+		dl := deadLetterOf(d)
+		webhookID, contentType, extra = audienceRequest(d.Destination, dl.Audience, dl.FirstSeq, dl.Part, dl.Last, formatOf(d.Body))
 	}
 	if _, err := hook.Post(ctx, webhookID, contentType, extra, []byte(d.Body), 1); err != nil {
 		if ctx.Err() != nil {

@@ -1,10 +1,10 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -169,7 +169,8 @@ type stopWriter struct{}
 func (stopWriter) Write([]byte) (int, error) { return 0, errStop }
 
 // publishNow exports an audience's current version and publishes it, if
-// it is published; failures are logged (a webhook's refusal is kept as a
+// it is published, the export streamed into the destination (never held
+// in memory whole); failures are logged (a webhook's refusal is kept as a
 // dead letter by the set), never returned to the save that caused it.
 func (l *Local) publishNow(ctx context.Context, name string) {
 	p, err := l.publication(ctx, name)
@@ -190,19 +191,20 @@ func (l *Local) publishNow(ctx context.Context, name string) {
 		return
 	}
 	attrs, err := l.publishAttrs(ctx, a.Dimension, p.Attributes)
-	var body bytes.Buffer
-	if err == nil {
-		_, err = l.audiences().Export(ctx, name, a.Version, attrs, p.Format, &body)
-	}
-	if err != nil {
-		log.Error("audience publication: export", "version", a.Version, "err", err)
-		return
-	}
-	pub := outbound.Publication{Audience: name, Destination: p.Destination, Format: p.Format, Attributes: p.Attributes}
-	where, err := l.outbound.Publish(ctx, pub, a.Version, body.Bytes())
 	if err != nil {
 		log.Error("audience publication", "version", a.Version, "err", err)
 		return
 	}
-	log.Info("audience published", "version", a.Version, "rows", a.Count, "as", where)
+	pub := outbound.Publication{Audience: name, Destination: p.Destination, Format: p.Format, Attributes: p.Attributes}
+	var rows int64
+	where, err := l.outbound.Publish(ctx, pub, a.Version, func(w io.Writer) error {
+		n, err := l.audiences().Export(ctx, name, a.Version, attrs, p.Format, w)
+		rows = n
+		return err
+	})
+	if err != nil {
+		log.Error("audience publication", "version", a.Version, "err", err)
+		return
+	}
+	log.Info("audience published", "version", a.Version, "rows", rows, "as", where)
 }

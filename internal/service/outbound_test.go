@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -205,7 +206,7 @@ func TestAudiencePublishedOnEveryVersion(t *testing.T) {
 		if d := got(svc.DeadLetterRedeliver(ctx, dls[0].ID)).must(t); d.RedeliveredAt.IsZero() {
 			t.Errorf("redelivered: %+v", d)
 		}
-		if reqs := o.hook.requests(); len(reqs) != 3 || reqs[2].header.Get(outbound.HeaderID) != "cdp-audience-french-4" {
+		if reqs := o.hook.requests(); len(reqs) != 3 || reqs[2].header.Get(outbound.HeaderID) != "cdp-audience-french-4-1" {
 			t.Errorf("the redelivery: %d requests", len(reqs))
 		}
 		if n := got(svc.DeadLetters(ctx, outbound.Filter{Redelivered: new(true)})).must(t); len(n) != 1 {
@@ -317,6 +318,107 @@ func TestSaveAudienceActivityPublishes(t *testing.T) {
 		l.WaitPublications()
 		if f := o.file(t, "audience-french.csv"); f != "customer_id,email\n1,a@example.com\n3,c@example.com\n" {
 			t.Errorf("after save_audience: %q", f)
+		}
+	})
+}
+
+// localWith is a Local over s with the fixture and the destinations
+// dests.
+func localWith(t *testing.T, s *store.Store, dests ...outbound.Destination) *service.Local {
+	t.Helper()
+	c := &outbound.Config{Destinations: dests}
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	set := outbound.New(s, c, outbound.Options{Log: quiet(), Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	l := service.New(service.Config{Store: s, Log: quiet(), Providers: sandbox(t, s), Outbound: set})
+	t.Cleanup(func() { l.Close() })
+	fixture(t, impl{name: "local", store: s, ctx: t.Context(), svc: l})
+	return l
+}
+
+// manyCustomers imports n more customers (ids from 100), every third
+// French.
+func manyCustomers(t *testing.T, l *service.Local, n int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("customer_id,email,country\n")
+	for i := range n {
+		country := "DE"
+		if i%3 == 0 {
+			country = "FR"
+		}
+		fmt.Fprintf(&b, "%d,c%d@example.com,%s\n", 100+i, i, country)
+	}
+	if _, err := l.Import(t.Context(), "customers", "many.csv", strings.NewReader(b.String()), ingest.Options{MaxErrors: -1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAudiencePublishedInParts: published to a webhook, an audience
+// larger than audience_part rows arrives whole and in order, a signed
+// request a part, the CSV header in each, the last one marked.
+func TestAudiencePublishedInParts(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHook(t)
+		l := localWith(t, s, outbound.Destination{Name: "cdp", Kind: "webhook", URL: h.srv.URL, Secret: hookSecret, Attempts: 2, AudiencePart: 100})
+		ctx := t.Context()
+		manyCustomers(t, l, 300)
+		got(l.AudienceSave(ctx, service.AudienceRequest{Name: "french", Text: `country = "FR"`})).must(t)
+		got(l.AudiencePublish(ctx, "french", service.PublishRequest{Destination: "cdp", Attributes: []string{"email"}})).must(t)
+		l.WaitPublications()
+		var export strings.Builder
+		if err := l.AudienceExport(ctx, "french", 0, []string{"customer_id", "email"}, "csv", &export); err != nil {
+			t.Fatal(err)
+		}
+		header, _, _ := strings.Cut(export.String(), "\n")
+		reqs := h.requests()
+		// 102 French: customers 1 and 3, and every third of the 300.
+		if len(reqs) != 2 {
+			t.Fatalf("%d requests, want 2 parts of at most 100 rows", len(reqs))
+		}
+		joined := header + "\n"
+		for i, r := range reqs {
+			if r.header.Get(outbound.HeaderID) != fmt.Sprintf("cdp-audience-french-1-%d", i+1) || r.header.Get(outbound.HeaderAudiencePart) != fmt.Sprint(i+1) ||
+				r.header.Get(outbound.HeaderAudienceLast) != fmt.Sprint(i == 1) {
+				t.Errorf("part %d: %v", i+1, r.header)
+			}
+			body, ok := strings.CutPrefix(r.body, header+"\n")
+			if !ok {
+				t.Fatalf("part %d does not start with the header %q", i+1, header)
+			}
+			joined += body
+		}
+		if joined != export.String() {
+			t.Errorf("the parts join to %d bytes, not the export's %d", len(joined), export.Len())
+		}
+	})
+}
+
+// TestAudiencePublishedFileIsTheExport: a larger audience published to
+// files is, byte for byte, what an export of it writes.
+func TestAudiencePublishedFileIsTheExport(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		dir := t.TempDir()
+		l := localWith(t, s, outbound.Destination{Name: "lake", Kind: "files", Dir: dir})
+		ctx := t.Context()
+		manyCustomers(t, l, 30000)
+		name := "french"
+		got(l.AudienceSave(ctx, service.AudienceRequest{Name: name, Text: `country = "FR"`})).must(t)
+		got(l.AudiencePublish(ctx, name, service.PublishRequest{Destination: "lake", Format: "ndjson", Attributes: []string{"email", "country"}})).must(t)
+		l.WaitPublications()
+		var export strings.Builder
+		if err := l.AudienceExport(ctx, name, 0, []string{"customer_id", "email", "country"}, "ndjson", &export); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "audience-"+name+".ndjson"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if export.Len() < 512<<10 || string(b) != export.String() {
+			t.Errorf("the published file has %d bytes, the export %d", len(b), export.Len())
 		}
 	})
 }

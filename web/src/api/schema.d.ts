@@ -7089,7 +7089,11 @@ export interface components {
             /** @description the first event's id (kind events); the audience's version (kind audience) */
             first_seq?: number;
             last_seq?: number;
-            /** @description events, or lines of the audience's file */
+            /** @description the part of the audience's publication, from 1 (kind audience; absent for a whole publication, kept before publications had parts) */
+            part?: number;
+            /** @description whether the part was the publication's last */
+            last?: boolean;
+            /** @description events, or rows of the audience's part */
             items: number;
             attempts: number;
             /** @description the last attempt's error (the URL without its query and user) */
