@@ -75,6 +75,12 @@ func TestEveryOperationAnswersItsDocument(t *testing.T) {
 	if out := do("GET", id+"/events", "", http.StatusOK); !strings.Contains(out["raw"].(string), `"final":true`) {
 		t.Errorf("a stopped run's events: %v", out)
 	}
+	if out := do("GET", id+"/log?activity=&limit=10", "", http.StatusOK); len(out["entries"].([]any)) < 4 {
+		t.Errorf("the run's own log (started, confirmed, paused, resumed, stopped): %v", out)
+	}
+	do("GET", id+"/log?after=-1", "", http.StatusBadRequest)
+	do("GET", id+"/log?limit=many", "", http.StatusBadRequest)
+	do("GET", "/api/runs/999/log", "", http.StatusNotFound)
 	do("POST", "/api/campaigns/frenchies/archive", "", http.StatusOK)
 	if out := do("POST", "/api/campaigns/frenchies/runs", `{"mode": "live"}`, http.StatusConflict); out["error"].(map[string]any)["reason"] != "archived" {
 		t.Errorf("a run of an archived campaign: %v", out)

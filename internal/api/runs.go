@@ -28,6 +28,42 @@ func (s *Server) runStatus() http.HandlerFunc {
 	return handle(s, runID, s.svc.RunStatus, http.StatusOK)
 }
 
+// runLog reads a run's log: ?activity= one activity's lines (empty: the
+// run's own), ?after= the lines numbered after, ?limit= at most.
+func (s *Server) runLog() http.HandlerFunc {
+	type request struct {
+		id  int64
+		req service.RunLogRequest
+	}
+	decode := func(r *http.Request) (request, error) {
+		id, err := runID(r)
+		if err != nil {
+			return request{}, err
+		}
+		q := r.URL.Query()
+		var req service.RunLogRequest
+		if q.Has("activity") {
+			a := q.Get("activity")
+			req.Activity = &a
+		}
+		if v := q.Get("after"); v != "" {
+			if req.After, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return request{}, errBadRequest("after must be a whole number")
+			}
+		}
+		if v := q.Get("limit"); v != "" {
+			if req.Limit, err = strconv.Atoi(v); err != nil {
+				return request{}, errBadRequest("limit must be a whole number")
+			}
+		}
+		return request{id, req}, nil
+	}
+	return handle(s, decode, func(ctx context.Context, r request) (any, error) {
+		entries, err := s.svc.RunLog(ctx, r.id, r.req)
+		return map[string]any{"entries": entries}, err
+	}, http.StatusOK)
+}
+
 // runAction pauses, resumes or stops a run.
 func (s *Server) runAction(action string) http.HandlerFunc {
 	return handle(s, runID, func(ctx context.Context, id int64) (*engine.RunStatus, error) {

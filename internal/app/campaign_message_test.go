@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -106,6 +107,17 @@ func TestHeldSendShowsHowToConfirm(t *testing.T) {
 		}
 		if code, out, errs := cli("campaign", "status", "1"); code != 0 || strings.Contains(out, "HELD") || strings.Contains(out, "held until") {
 			t.Fatalf("status after confirm: %d %q %s", code, out, errs)
+		}
+		// The run's log says who confirmed, and each activity's lines.
+		code, out, errs = cli("campaign", "logs", "1")
+		if code != 0 || !regexp.MustCompile(`(?m)^\S+  info   run: live run of version 1 started \(manual\) by cli:\S+$`).MatchString(out) ||
+			!regexp.MustCompile(`(?m)^\S+  info   run: send confirmed by cli:\S+: 2 messages released$`).MatchString(out) ||
+			!regexp.MustCompile(`(?m)^\S+  info   mail: done in \d+ ms: 2 rows in, 2 out$`).MatchString(out) {
+			t.Fatalf("logs: %d %q %s", code, out, errs)
+		}
+		code, out, errs = cli("campaign", "logs", "1", "--activity", "mail", "--json")
+		if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.Contains(lines[0], `"event":"started"`) || !strings.Contains(lines[1], `"rows_out":2`) {
+			t.Fatalf("logs of mail as JSON: %d %q %s", code, out, errs)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fanfare-dev/fanfare/internal/campaign"
 	"github.com/fanfare-dev/fanfare/internal/engine"
+	"github.com/fanfare-dev/fanfare/internal/service"
 )
 
 // CampaignCmd groups the campaign subcommands.
@@ -322,54 +323,43 @@ func (c *CampaignRunsCmd) Run(ctx context.Context, g *Globals) error {
 	})
 }
 
-// CampaignLogsCmd prints a run's activity log in time order.
+// CampaignLogsCmd prints a run's log: what happened to the run and each
+// of its activities, in order.
 type CampaignLogsCmd struct {
-	RunID int64 `arg:"" name:"run"`
-	JSON  bool  `help:"Print as JSON lines."`
+	RunID    int64   `arg:"" name:"run"`
+	Activity *string `help:"Only this activity's lines (\"\": the run's own)." placeholder:"ID"`
+	JSON     bool    `help:"Print as JSON lines."`
 }
 
 // Run prints the log.
 func (c *CampaignLogsCmd) Run(ctx context.Context, g *Globals) error {
 	return withBackend(ctx, g, func(b Backend) error {
-		st, err := b.RunStatus(ctx, c.RunID)
-		if err != nil {
-			return err
-		}
-		type event struct {
-			at   time.Time
-			line string
-		}
-		var evs []event
-		evs = append(evs, event{st.Run.CreatedAt, fmt.Sprintf("run %d started (%s, %s)", st.Run.ID, st.Run.Mode, st.Run.Trigger)})
-		for _, a := range st.Activities {
-			if a.StartedAt != nil {
-				evs = append(evs, event{*a.StartedAt, fmt.Sprintf("%s (%s) started, attempt %d", a.ID, a.Type, a.Attempts)})
+		req := service.RunLogRequest{Activity: c.Activity}
+		for {
+			lines, err := b.RunLog(ctx, c.RunID, req)
+			if err != nil {
+				return err
 			}
-			if a.FinishedAt != nil {
-				line := fmt.Sprintf("%s %s: in %s, out %s", a.ID, a.Status, num(a.RowsIn), num(a.RowsOut))
-				if a.Error != "" {
-					line += " — " + a.Error
+			for _, l := range lines {
+				if c.JSON {
+					b, err := json.Marshal(l)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(g.stdout, string(b))
+					continue
 				}
-				evs = append(evs, event{*a.FinishedAt, line})
+				who := l.Activity
+				if who == "" {
+					who = "run"
+				}
+				fmt.Fprintf(g.stdout, "%s  %-5s  %s: %s\n", l.At.Format("2006-01-02T15:04:05.000Z07:00"), l.Level, who, l.Message)
 			}
-		}
-		if st.Run.FinishedAt != nil {
-			evs = append(evs, event{*st.Run.FinishedAt, "run " + st.Run.Status + " " + st.Run.Error})
-		}
-		for i := 1; i < len(evs); i++ {
-			for j := i; j > 0 && evs[j].at.Before(evs[j-1].at); j-- {
-				evs[j], evs[j-1] = evs[j-1], evs[j]
+			if len(lines) < engine.MaxLogLines {
+				return nil
 			}
+			req.After = lines[len(lines)-1].Seq
 		}
-		for _, e := range evs {
-			if c.JSON {
-				b, _ := json.Marshal(map[string]any{"at": e.at, "event": strings.TrimSpace(e.line)})
-				fmt.Fprintln(g.stdout, string(b))
-				continue
-			}
-			fmt.Fprintf(g.stdout, "%s  %s\n", e.at.Format("2006-01-02T15:04:05.000Z07:00"), strings.TrimSpace(e.line))
-		}
-		return nil
 	})
 }
 

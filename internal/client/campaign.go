@@ -146,6 +146,27 @@ func (c *Client) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, er
 	return &res, nil
 }
 
+// RunLog reads a run's log.
+func (c *Client) RunLog(ctx context.Context, id int64, req service.RunLogRequest) ([]engine.LogEntry, error) {
+	q := url.Values{}
+	if req.Activity != nil {
+		q.Set("activity", *req.Activity)
+	}
+	if req.After != 0 {
+		q.Set("after", strconv.FormatInt(req.After, 10))
+	}
+	if req.Limit != 0 {
+		q.Set("limit", strconv.Itoa(req.Limit))
+	}
+	var res struct {
+		Entries []engine.LogEntry `json:"entries"`
+	}
+	if err := c.call(ctx, http.MethodGet, "/api/runs/"+strconv.FormatInt(id, 10)+"/log", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return res.Entries, nil
+}
+
 // RunAction pauses, resumes or stops a run ("pause", "resume", "stop").
 func (c *Client) RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error) {
 	switch action {

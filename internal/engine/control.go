@@ -45,13 +45,18 @@ func (e *Engine) Pause(ctx context.Context, runID int64) error {
 		if err != nil {
 			return err
 		}
+		runs := e.store.Runs().On(tx)
 		switch {
 		case status == RunRunning, status == RunWaiting:
-			return e.store.Runs().On(tx).SetStatus(ctx, runID, RunPaused)
+			if err := runs.SetStatus(ctx, runID, RunPaused); err != nil {
+				return err
+			}
 		case (status == RunCompleted || status == RunFailed) && held > 0:
-			return nil
+		default:
+			return fmt.Errorf("pause run %d (%s, nothing left to send): %w", runID, status, ErrRunState)
 		}
-		return fmt.Errorf("pause run %d (%s, nothing left to send): %w", runID, status, ErrRunState)
+		who := by(ctx)
+		return e.note(ctx, runs, runID, "", LogInfo, LogPaused, fmt.Sprintf("paused%s: %d messages held", byText(who), held), map[string]any{"by": who, "messages": held})
 	})
 }
 
@@ -63,13 +68,20 @@ func (e *Engine) Resume(ctx context.Context, runID int64) error {
 		if err != nil {
 			return err
 		}
+		runs := e.store.Runs().On(tx)
+		who := by(ctx)
+		logged := func() error {
+			return e.note(ctx, runs, runID, "", LogInfo, LogResumed, fmt.Sprintf("resumed%s: %d messages released", byText(who), released), map[string]any{"by": who, "messages": released})
+		}
 		if status != RunPaused {
 			if released > 0 && (status == RunCompleted || status == RunFailed) {
-				return nil
+				return logged()
 			}
 			return fmt.Errorf("resume run %d (%s): %w", runID, status, ErrRunState)
 		}
-		runs := e.store.Runs().On(tx)
+		if err := logged(); err != nil {
+			return err
+		}
 		if err := runs.SetStatus(ctx, runID, RunRunning); err != nil {
 			return err
 		}
@@ -101,10 +113,16 @@ func (e *Engine) Stop(ctx context.Context, runID int64) error {
 			return fmt.Errorf("stop run %d (%s): %w", runID, status, ErrRunState)
 		case (status == RunCompleted || status == RunFailed) && cancelled == 0:
 			return fmt.Errorf("stop run %d (%s, nothing left to send): %w", runID, status, ErrRunState)
-		case status == RunFailed:
+		}
+		runs := e.store.Runs().On(tx)
+		who := by(ctx)
+		if err := e.note(ctx, runs, runID, "", LogInfo, LogStopped, fmt.Sprintf("stopped%s: %d messages cancelled", byText(who), cancelled), map[string]any{"by": who, "messages": cancelled}); err != nil {
+			return err
+		}
+		if status == RunFailed {
 			return nil // its messages cancelled, it stays failed, with its error
 		}
-		if err := e.store.Runs().On(tx).Finish(ctx, runID, RunStopped, e.Now()); err != nil {
+		if err := runs.Finish(ctx, runID, RunStopped, e.Now()); err != nil {
 			return err
 		}
 		return e.stopActivities(ctx, tx, runID)
@@ -138,6 +156,10 @@ func (e *Engine) Retry(ctx context.Context, runID int64, activity string) error 
 			return err
 		}
 		if err := runs.ResetActivity(ctx, runID, activity, ActQueued); err != nil {
+			return err
+		}
+		who := by(ctx)
+		if err := e.note(ctx, runs, runID, activity, LogInfo, LogRetried, "retried"+byText(who), map[string]any{"by": who}); err != nil {
 			return err
 		}
 		return runs.SetStatus(ctx, runID, RunRunning)
@@ -215,7 +237,15 @@ func (e *Engine) ConfirmSend(ctx context.Context, runID int64) (int64, error) {
 		return 0, fmt.Errorf("run %d is a simulation: nothing to send: %w", runID, ErrRunState)
 	}
 	// Messages a pause holds wait for the run to resume, not for this.
-	n, err := e.store.Outbox().Confirm(ctx, runID, e.Now())
+	var n int64
+	err = e.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if n, err = e.store.Outbox().On(tx).Confirm(ctx, runID, e.Now()); err != nil || n == 0 {
+			return err
+		}
+		who := by(ctx)
+		return e.note(ctx, e.store.Runs().On(tx), runID, "", LogInfo, LogConfirmed, fmt.Sprintf("send confirmed%s: %d messages released", byText(who), n), map[string]any{"by": who, "messages": n})
+	})
 	if err != nil {
 		return 0, fmt.Errorf("confirm send of run %d: %w", runID, err)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +80,12 @@ func TestPauseResumeAndWait(t *testing.T) {
 		if c := counts(st); c["pause.out->done"] != 8 {
 			t.Fatalf("counts = %v", c)
 		}
+		if got := logEvents(t, eng, r.ID, "pause"); got != "held started done" {
+			t.Errorf("the wait's log: %s", got)
+		}
+		if got := logEvents(t, eng, r.ID, ""); got != "run_started paused resumed completed" {
+			t.Errorf("the run's own log: %s", got)
+		}
 	})
 }
 
@@ -148,6 +155,18 @@ func TestFailurePolicies(t *testing.T) {
 		if st.Run.Status != RunFailed || activity(st, "bad").Status != ActFailed || activity(st, "bad").Attempts != 2 || st.Run.Error == "" {
 			t.Fatalf("abort policy: %s %q %+v", st.Run.Status, st.Run.Error, st.Activities)
 		}
+		// Its log tells the attempts, the retry's wait and the end.
+		if got := logEvents(t, eng, r.ID, "bad"); got != "started retrying started failed" {
+			t.Errorf("bad's log: %s", got)
+		}
+		if got := logEvents(t, eng, r.ID, ""); got != "run_started failed" {
+			t.Errorf("the run's own log: %s", got)
+		}
+		lines, _ := eng.Log(ctx, r.ID, LogQuery{Activity: ptr("bad")})
+		if len(lines) != 4 || lines[1].Level != LogWarn || lines[1].Details["retry_in_s"] != float64(2) || lines[3].Level != LogError ||
+			!strings.Contains(lines[3].Message, "failed after 2 attempts: ") || lines[3].Details["error"] == "" {
+			t.Errorf("bad's lines: %+v", lines)
+		}
 
 		// Under policy wait the other branch finishes and the run waits; an
 		// operator's retry (once the cause is fixed) completes it.
@@ -171,6 +190,9 @@ func TestFailurePolicies(t *testing.T) {
 		st = waitRun(t, eng, r.ID)
 		if st.Run.Status != RunCompleted || counts(st)["bad.out->done_bad"] != 2 {
 			t.Fatalf("after retry: %s %v %+v", st.Run.Status, counts(st), st.Activities)
+		}
+		if got := logEvents(t, eng, r.ID, "bad"); got != "started retrying started failed retried started done" {
+			t.Errorf("bad's log after a retry: %s", got)
 		}
 	})
 }
@@ -321,3 +343,20 @@ transitions:
 		}
 	})
 }
+
+// logEvents is the events of a run's log about one activity ("" the
+// run's own), space-separated.
+func logEvents(t *testing.T, eng *Engine, runID int64, activity string) string {
+	t.Helper()
+	lines, err := eng.Log(context.Background(), runID, LogQuery{Activity: &activity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []string
+	for _, l := range lines {
+		evs = append(evs, l.Event)
+	}
+	return strings.Join(evs, " ")
+}
+
+func ptr[T any](v T) *T { return &v }

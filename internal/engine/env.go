@@ -58,6 +58,8 @@ type env struct {
 	seq     int
 	attempt int
 	now     time.Time
+	// started is when this attempt began.
+	started time.Time
 	inputs  []input
 	// state holds campaign state values (an incremental query's high-water
 	// mark) that the completing transaction writes.

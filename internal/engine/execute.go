@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -105,12 +106,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 	}
 	start := e.Now().UTC()
 	log.Info("activity started", "type", act.Type, "attempt", j.Attempts)
-	// The activity's clock (env.now) is its first attempt's start.
-	clock, err := e.store.Runs().StartActivity(ctx, p.RunID, p.Activity, ActRunning, j.Attempts, start)
-	if err != nil {
-		log.Warn("mark activity running", "err", err)
-		clock = start
-	}
+	clock := e.begin(ctx, log, p, j.Attempts, start)
 	// Tables left by an earlier attempt that died are dropped first. A
 	// first attempt has none to find (an operator's retry, which starts
 	// the attempts over, sweeps them itself), and the sweep lists the
@@ -121,7 +117,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	go e.heartbeat(hbCtx, j)
-	env := &env{ctx: ctx, e: e, st: st, act: act, seq: seq, attempt: j.Attempts, now: clock}
+	env := &env{ctx: ctx, e: e, st: st, act: act, seq: seq, attempt: j.Attempts, now: clock, started: start}
 	outs, err := e.runActivity(env)
 	if err == nil {
 		// Counting a large output takes a while: the lease is kept.
@@ -133,6 +129,7 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		if errors.Is(err, jobs.ErrLeaseLost) {
 			e.observer.ActivityDone(act.Type, ActivityOutcomeLeaseLost, e.Now().Sub(start))
 			log.Warn("another worker took this activity over; its result is discarded")
+			e.noteApart(ctx, p.RunID, p.Activity, LogWarn, LogLeaseLost, fmt.Sprintf("attempt %d overtaken by another worker; its result is discarded", j.Attempts), map[string]any{"attempt": j.Attempts})
 			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq, j.Attempts)
 			return
 		}
@@ -150,6 +147,18 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 	e.observer.ActivityDone(act.Type, ActivityOutcomeDone, e.Now().Sub(start))
 	log.Info("activity done", "type", act.Type, "ms", e.Now().Sub(start).Milliseconds())
 	e.notify()
+}
+
+// begin marks an activity's attempt running and logs it; it returns the
+// activity's clock (env.now), its first attempt's start.
+func (e *Engine) begin(ctx context.Context, log *slog.Logger, p activityJob, attempt int, start time.Time) time.Time {
+	clock, err := e.store.Runs().StartActivity(ctx, p.RunID, p.Activity, ActRunning, attempt, start)
+	if err != nil {
+		log.Warn("mark activity running", "err", err)
+		clock = start
+	}
+	e.noteApart(ctx, p.RunID, p.Activity, LogInfo, LogStarted, fmt.Sprintf("started (attempt %d)", attempt), map[string]any{"attempt": attempt})
+	return clock
 }
 
 // heartbeat extends the job's lease while the activity runs.
@@ -261,10 +270,12 @@ func (e *Engine) recordOutputs(ctx context.Context, tx *store.Tx, v *env, outs [
 		rowsIn += in.Count
 	}
 	live := map[string]bool{}
+	ports := map[string]int64{}
 	for _, o := range outs {
 		cols, _ := json.Marshal(o.Columns)
 		if !o.Control {
 			rowsOut += o.Count
+			ports[o.Port] = o.Count
 		}
 		rec := store.OutputRecord{Activity: v.act.ID, Port: o.Port, Table: o.Table, Control: o.Control, Dimension: o.Dimension, Columns: string(cols), Count: o.Count}
 		if err := runs.AddOutput(ctx, v.st.run.ID, rec); err != nil {
@@ -274,6 +285,11 @@ func (e *Engine) recordOutputs(ctx context.Context, tx *store.Tx, v *env, outs [
 	}
 	if err := runs.FinishActivity(ctx, v.st.run.ID, v.act.ID, ActDone, rowsIn, rowsOut, now); err != nil {
 		return nil, fmt.Errorf("mark %s done: %w", v.act.ID, err)
+	}
+	ms := now.Sub(v.started).Milliseconds()
+	if err := e.note(ctx, runs, v.st.run.ID, v.act.ID, LogInfo, LogDone, doneMessage(ms, rowsIn, rowsOut, ports),
+		map[string]any{"rows_in": rowsIn, "rows_out": rowsOut, "outputs": ports, "ms": ms}); err != nil {
+		return nil, err
 	}
 	return live, nil
 }
@@ -304,6 +320,9 @@ func (e *Engine) propagate(ctx context.Context, tx *store.Tx, st *runState, from
 		}
 		if liveIn == 0 {
 			if err := runs.SkipActivity(ctx, st.run.ID, next.ID, ActSkipped, now); err != nil {
+				return err
+			}
+			if err := e.note(ctx, runs, st.run.ID, next.ID, LogInfo, LogSkipped, "skipped: every input is a branch not taken", nil); err != nil {
 				return err
 			}
 			if err := e.propagate(ctx, tx, st, next, nil, runStatus, now); err != nil {
@@ -337,7 +356,9 @@ func (e *Engine) settle(ctx context.Context, tx *store.Tx, st *runState, now tim
 	case counts[ActFailed] > 0:
 		err = runs.MoveStatus(ctx, st.run.ID, RunRunning, RunWaiting)
 	case counts[ActPending] == 0:
-		err = runs.Finish(ctx, st.run.ID, RunCompleted, now)
+		if err = runs.Finish(ctx, st.run.ID, RunCompleted, now); err == nil {
+			err = e.note(ctx, runs, st.run.ID, "", LogInfo, LogCompleted, "completed: every activity done or skipped", nil)
+		}
 	}
 	return err
 }
@@ -357,6 +378,8 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 	if !final {
 		log.Warn("activity failed; retrying", "attempt", j.Attempts, "err", msg)
 		_ = e.store.Runs().ActivityError(ctx, v.st.run.ID, v.act.ID, ActQueued, fmt.Sprintf("attempt %d failed: %s", j.Attempts, msg), time.Time{})
+		e.noteApart(ctx, v.st.run.ID, v.act.ID, LogWarn, LogRetrying, fmt.Sprintf("attempt %d failed, tried again in %s: %s", j.Attempts, backoff, msg),
+			map[string]any{"attempt": j.Attempts, "error": msg, "retry_in_s": int64(backoff / time.Second)})
 		return
 	}
 	log.Error("activity failed", "err", msg)
@@ -367,10 +390,16 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 		if err := runs.ActivityError(ctx, v.st.run.ID, v.act.ID, ActFailed, msg, now); err != nil {
 			return err
 		}
+		if err := e.note(ctx, runs, v.st.run.ID, v.act.ID, LogError, LogFailed, fmt.Sprintf("failed after %d attempts: %s", j.Attempts, msg), map[string]any{"attempts": j.Attempts, "error": msg}); err != nil {
+			return err
+		}
 		if !abort {
 			return e.settle(ctx, tx, v.st, now)
 		}
 		if err := runs.Fail(ctx, v.st.run.ID, RunFailed, fmt.Sprintf("activity %s failed: %s", v.act.ID, msg), now); err != nil {
+			return err
+		}
+		if err := e.note(ctx, runs, v.st.run.ID, "", LogError, LogFailed, fmt.Sprintf("failed: activity %s failed (policy on_error: abort)", v.act.ID), map[string]any{"activity": v.act.ID, "error": msg}); err != nil {
 			return err
 		}
 		return e.stopActivities(ctx, tx, v.st.run.ID)
@@ -396,7 +425,11 @@ func (e *Engine) hold(ctx context.Context, j *jobs.Job, p activityJob) error {
 		if err := e.queue.Release(ctx, tx, j, held); err != nil {
 			return err
 		}
-		return e.store.Runs().On(tx).SetActivityStatus(ctx, p.RunID, p.Activity, ActHeld)
+		runs := e.store.Runs().On(tx)
+		if err := e.note(ctx, runs, p.RunID, p.Activity, LogInfo, LogHeld, "held: the run is paused; it starts when the run resumes", nil); err != nil {
+			return err
+		}
+		return runs.SetActivityStatus(ctx, p.RunID, p.Activity, ActHeld)
 	})
 }
 

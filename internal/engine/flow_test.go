@@ -55,5 +55,14 @@ transitions:
 		if got := strings.Join(keys(t, eng, st.Run.ID, "check", "big"), ","); got != "1,2,5,8" {
 			t.Fatalf("big branch rows = %s", got)
 		}
+		// The branch not taken is told skipped; the test, its outputs.
+		for act, want := range map[string]string{"small": "skipped", "small_end": "skipped", "check": "started done"} {
+			if got := logEvents(t, eng, st.Run.ID, act); got != want {
+				t.Errorf("%s's log: %s, want %s", act, got, want)
+			}
+		}
+		if lines, _ := eng.Log(t.Context(), st.Run.ID, LogQuery{Activity: ptr("check")}); len(lines) != 2 || lines[1].Details["rows_out"] != float64(4) {
+			t.Errorf("check's lines: %+v", lines)
+		}
 	})
 }

@@ -141,6 +141,11 @@ func (e *Engine) startTx(ctx context.Context, tx *store.Tx, campaignID, version 
 	if err != nil {
 		return 0, fmt.Errorf("create run: %w", err)
 	}
+	who := by(ctx)
+	if err := e.note(ctx, runs, id, "", LogInfo, LogRun, fmt.Sprintf("%s run of version %d started (%s)%s", opts.Mode, version, opts.Trigger, byText(who)),
+		map[string]any{"mode": opts.Mode, "version": version, "trigger": opts.Trigger, "by": who}); err != nil {
+		return 0, err
+	}
 	inputs := map[string]int{}
 	for _, t := range d.Transitions {
 		inputs[t.To]++

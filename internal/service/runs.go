@@ -57,6 +57,23 @@ func (l *Local) RunStatus(ctx context.Context, id int64) (*engine.RunStatus, err
 	return l.eng.Status(ctx, id)
 }
 
+// RunLogRequest selects lines of a run's log: of one activity (nil: all;
+// "": the run's own lines), numbered after After, at most Limit (0:
+// engine.MaxLogLines, which is also the most).
+type RunLogRequest struct {
+	Activity *string
+	After    int64
+	Limit    int
+}
+
+// RunLog reads a run's log.
+func (l *Local) RunLog(ctx context.Context, id int64, req RunLogRequest) ([]engine.LogEntry, error) {
+	if req.Limit < 0 || req.After < 0 {
+		return nil, BadRequest("after and limit must not be negative")
+	}
+	return l.eng.Log(ctx, id, engine.LogQuery{Activity: req.Activity, After: req.After, Limit: req.Limit})
+}
+
 // RunAction pauses, resumes or stops a run.
 func (l *Local) RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error) {
 	var err error

@@ -128,6 +128,9 @@ type Service interface {
 	// 50).
 	RecentRuns(ctx context.Context, limit int) ([]engine.Run, error)
 	RunStatus(ctx context.Context, id int64) (*engine.RunStatus, error)
+	// RunLog reads a run's log: what happened to it and each of its
+	// activities, in order.
+	RunLog(ctx context.Context, id int64, req RunLogRequest) ([]engine.LogEntry, error)
 	// RunAction pauses, resumes or stops a run ("pause", "resume", "stop").
 	RunAction(ctx context.Context, id int64, action string) (*engine.RunStatus, error)
 	RunRetry(ctx context.Context, id int64, activity string) (*engine.RunStatus, error)

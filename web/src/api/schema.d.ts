@@ -3580,6 +3580,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run's log: what happened to the run and each of its activities (started, done with its counts, retried, failed, skipped, held; paused, resumed, confirmed, stopped, and by whom), in order */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description one activity's lines; empty: the run's own lines; absent: all */
+                    activity?: string;
+                    /** @description the lines numbered after this (a line's seq), to follow the log */
+                    after?: number;
+                    /** @description at most this many lines (default and most: 1000) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the lines, in order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entries: components["schemas"]["LogEntry"][] | null;
+                        };
+                    };
+                };
+                /** @description a malformed request (a parameter, the body) or one the domain refuses: code and reason say which */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such run */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages": {
         parameters: {
             query?: never;
@@ -7134,6 +7217,25 @@ export interface components {
             updated_at?: string;
             /** @description dead letters not redelivered */
             dead_letters: number;
+        };
+        /** @description One line of a run's log */
+        LogEntry: {
+            /** @description its number: lines are in this order */
+            seq: number;
+            /** @description the activity it tells of; empty for the run itself */
+            activity: string;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            level: "info" | "warn" | "error";
+            /** @enum {string} */
+            event: "run_started" | "started" | "done" | "retrying" | "failed" | "skipped" | "held" | "lease_lost" | "retried" | "paused" | "resumed" | "confirmed" | "stopped" | "completed";
+            /** @description what happened, in English */
+            message: string;
+            /** @description its figures: attempt, rows_in, rows_out, outputs (port → rows), ms, error, retry_in_s, messages, by… */
+            details?: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: {
