@@ -6,7 +6,7 @@ import { expect, settled, test } from './fixtures';
 // empty. The monitor says why nothing goes (outside the send window; an
 // empty audience), is paused (and says so), resumed, then stopped: its
 // waiting messages are cancelled and the page says the run was stopped.
-// Each step is checked against the API.
+// Each step is checked against the API; the run's log tells them all.
 
 interface Figures {
   activity: string;
@@ -104,5 +104,25 @@ transitions:
   expect(after.pending, JSON.stringify(after)).toBe(0);
   await expect(page.getByRole('button', { name: 'Stop', exact: true })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Resume', exact: true })).toHaveCount(0);
+
+  // The run's log: who paused, resumed and stopped it, and the messages
+  // each moved; an activity's own lines, with its rows.
+  await page.getByRole('button', { name: `Log of run ${id}` }).click();
+  const runLog = page.getByRole('dialog', { name: `Log of run ${id}` });
+  const lines = runLog.getByRole('table', { name: `Log of run ${id}` });
+  await expect(lines.locator('[data-log-event="run_started"]')).toContainText(/Live run of version 1 started \(\w+\) by \S+/);
+  await expect(lines.locator('[data-log-event="paused"]')).toContainText(`messages held`);
+  await expect(lines.locator('[data-log-event="paused"]')).toContainText(` by `);
+  await expect(lines.locator('[data-log-event="resumed"]')).toContainText(/Resumed by \S+: \d+ messages released/);
+  await expect(lines.locator('[data-log-event="stopped"]')).toContainText(/Stopped by \S+: \d+ messages cancelled/);
+  await expect(lines.locator('[data-log-event="done"][data-log-activity="later"]')).toContainText(/Done in [\d.]+ s: \d+ rows in, \d+ out/);
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.keyboard.press('Escape');
+  await expect(runLog).toBeHidden();
+  await page.locator('[data-activity="never"]').getByRole('button', { name: 'Log of never' }).click();
+  const neverLog = page.getByRole('dialog', { name: 'Log of never' });
+  await expect(neverLog.locator('[data-log-event="started"]')).toContainText('Attempt 1 started');
+  await expect(neverLog.locator('[data-log-event="done"]')).toContainText(/Done in [\d.]+ s: 0 rows in, 0 out/);
+  await expect(neverLog.locator('[data-log-event="paused"]')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });

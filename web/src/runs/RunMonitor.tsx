@@ -8,6 +8,7 @@ import { useTitle } from '../useTitle';
 import { DeliveryCard } from './DeliveryCard';
 import type { ActivityStatus, RunStatus } from './figures';
 import { RetryActivity, RunActions } from './RunActions';
+import { RunLogButton } from './RunLog';
 import { rateOf, useRunWatch } from './useRunWatch';
 import { causes, type Cause } from './why';
 
@@ -79,8 +80,8 @@ function Header({ status }: { status: RunStatus }) {
 }
 
 /** Activities lists the run's activities with their state (changing
- * live), rows in and out, attempts, duration and error. */
-function Activities({ status, waiting }: { status: RunStatus; waiting: boolean }) {
+ * live), rows in and out, attempts, duration, error and log. */
+function Activities({ status, waiting, stamp }: { status: RunStatus; waiting: boolean; stamp: string }) {
   const { t } = useTranslation();
   return (
     <Table striped aria-labelledby="activities-title">
@@ -94,6 +95,7 @@ function Activities({ status, waiting }: { status: RunStatus; waiting: boolean }
           <Table.Th ta="right">{t('runMonitor.attempts')}</Table.Th>
           <Table.Th ta="right">{t('runMonitor.duration')}</Table.Th>
           <Table.Th>{t('runMonitor.error')}</Table.Th>
+          <Table.Th>{t('runLog.button')}</Table.Th>
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
@@ -121,6 +123,9 @@ function Activities({ status, waiting }: { status: RunStatus; waiting: boolean }
                 )}
                 {waiting && a.status === 'failed' && <RetryActivity run={status.run.id} activity={a.id} />}
               </Group>
+            </Table.Td>
+            <Table.Td>
+              <RunLogButton run={status.run.id} activity={a.id} stamp={stamp} />
             </Table.Td>
           </Table.Tr>
         ))}
@@ -168,6 +173,15 @@ export function RunMonitor() {
   const { update, error, samples } = useRunWatch(valid ? id : 0);
   const status = update?.status;
   const why = update ? causes(update) : [];
+  // What the log may have gained since: the run's and its activities'
+  // states, and its messages paused, held or cancelled.
+  const stamp = update
+    ? JSON.stringify([
+        update.status.run.status,
+        (update.status.activities ?? []).map((a) => `${a.status}/${a.attempts}`),
+        update.delivery.map((d) => `${d.paused}/${d.held}/${d.cancelled ?? 0}`),
+      ])
+    : '';
   return (
     <Stack>
       {status && (
@@ -231,10 +245,13 @@ export function RunMonitor() {
             </Stack>
           )}
           <Card withBorder component="section" aria-labelledby="activities-title">
-            <Title order={3} size="h4" mb="sm" id="activities-title">
-              {t('runMonitor.activities')}
-            </Title>
-            <Activities status={status} waiting={status.run.status === 'waiting'} />
+            <Group justify="space-between" mb="sm">
+              <Title order={3} size="h4" id="activities-title">
+                {t('runMonitor.activities')}
+              </Title>
+              <RunLogButton run={id} stamp={stamp} />
+            </Group>
+            <Activities status={status} waiting={status.run.status === 'waiting'} stamp={stamp} />
           </Card>
         </>
       )}
