@@ -164,7 +164,7 @@ func TestFailurePolicies(t *testing.T) {
 		}
 		lines, _ := eng.Log(ctx, r.ID, LogQuery{Activity: ptr("bad")})
 		if len(lines) != 4 || lines[1].Level != LogWarn || lines[1].Details["retry_in_s"] != float64(2) || lines[3].Level != LogError ||
-			!strings.Contains(lines[3].Message, "failed after 2 attempts: ") || lines[3].Details["error"] == "" {
+			!strings.Contains(lines[3].Message, "failed (attempts: 2): ") || lines[3].Details["error"] == "" {
 			t.Errorf("bad's lines: %+v", lines)
 		}
 

@@ -390,7 +390,7 @@ func (e *Engine) failed(ctx context.Context, j *jobs.Job, v *env, cause error) {
 		if err := runs.ActivityError(ctx, v.st.run.ID, v.act.ID, ActFailed, msg, now); err != nil {
 			return err
 		}
-		if err := e.note(ctx, runs, v.st.run.ID, v.act.ID, LogError, LogFailed, fmt.Sprintf("failed after %d attempts: %s", j.Attempts, msg), map[string]any{"attempts": j.Attempts, "error": msg}); err != nil {
+		if err := e.note(ctx, runs, v.st.run.ID, v.act.ID, LogError, LogFailed, fmt.Sprintf("failed (attempts: %d): %s", j.Attempts, msg), map[string]any{"attempts": j.Attempts, "error": msg}); err != nil {
 			return err
 		}
 		if !abort {

@@ -126,3 +126,66 @@ transitions:
   await expect(neverLog.locator('[data-log-event="paused"]')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });
+
+test('a live run waiting on a failed activity: why, retried from its monitor, completed, its log tells it', async ({ page, signIn, consoleErrors }) => {
+  await signIn();
+  const stamp = Date.now().toString(36);
+  const name = `e2e-retry-${stamp}`;
+  const audience = `e2e-later-${stamp}`;
+  const saveAudience = async () => {
+    const res = await page.request.post('/api/audiences', { data: { name: audience, dimension: 'customers', text: 'customer_id <= 5' } });
+    expect(res.ok(), await res.text()).toBe(true);
+  };
+  // The saved audience exists when the campaign is published and is gone
+  // when its activity runs: a failure at run time, which the policy
+  // leaves for an operator.
+  await saveAudience();
+  const doc = `name: ${name}
+dimension: customers
+policy: {on_error: wait, retries: 1}
+activities:
+  start: {type: start}
+  picked: {type: build_audience, query: 'in audience "${audience}"'}
+  done: {type: end}
+transitions:
+  - start -> picked
+  - picked -> done
+`;
+  const saved = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
+  expect(saved.ok(), await saved.text()).toBe(true);
+  expect((await page.request.post(`/api/campaigns/${name}/publish`)).ok()).toBe(true);
+  expect((await page.request.delete(`/api/audiences/${audience}`)).ok()).toBe(true);
+
+  await page.goto(`/campaigns/${name}`);
+  await settled(page, name);
+  await page.getByRole('button', { name: 'Start live now' }).click();
+  await page.getByRole('dialog', { name: `Start a live run of ${name}?` }).getByRole('button', { name: 'Start live run of version 1' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+  const runStatus = async () => ((await (await page.request.get(`/api/runs/${id}`)).json()) as { run: { status: string } }).run.status;
+
+  const why = page.getByRole('region', { name: 'Why messages are not going out' });
+  await expect(why.getByText('Waiting: picked failed')).toBeVisible({ timeout: 60_000 });
+  expect(await runStatus()).toBe('waiting');
+  await expect(page.locator('[data-activity="picked"][data-status="failed"]')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // The cause fixed, the operator retries: the run completes.
+  await saveAudience();
+  await page.getByRole('button', { name: 'Retry picked' }).click();
+  await expect(page.locator('[data-activity="picked"][data-status="done"]')).toBeVisible({ timeout: 60_000 });
+  await expect.poll(runStatus).toBe('completed');
+  await expect(why.getByText('Waiting: picked failed')).toHaveCount(0);
+
+  // Its log: the failure, the retry and by whom, the rows it then found.
+  await page.locator('[data-activity="picked"]').getByRole('button', { name: 'Log of picked' }).click();
+  const log = page.getByRole('dialog', { name: 'Log of picked' });
+  const events = log.locator('[data-log-event]');
+  await expect(events).toHaveCount(5);
+  expect(await events.evaluateAll((els) => els.map((e) => e.getAttribute('data-log-event')))).toEqual(['started', 'failed', 'retried', 'started', 'done']);
+  await expect(log.locator('[data-log-event="failed"]')).toContainText('Failed (attempts: 1): ');
+  await expect(log.locator('[data-log-event="retried"]')).toContainText(/Retried by \S+/);
+  await expect(log.locator('[data-log-event="done"]')).toContainText(/: 0 rows in, 5 out$/);
+  expect(await seriousViolations(page)).toEqual([]);
+  expect(consoleErrors).toEqual([]);
+});
