@@ -98,8 +98,8 @@ func (e *Engine) note(ctx context.Context, runs store.Runs, runID int64, activit
 }
 
 // noteApart appends a line that tells of no change of the store (an
-// attempt that begins, fails or is overtaken): one that cannot be written
-// is logged, and does not fail the work it tells of.
+// attempt overtaken by another worker): one that cannot be written is
+// logged, and does not fail the work it tells of.
 func (e *Engine) noteApart(ctx context.Context, runID int64, activity, level, event, msg string, details map[string]any) {
 	if err := e.note(ctx, e.store.Runs(), runID, activity, level, event, msg, details); err != nil {
 		e.log.Warn("write the run's log", "run", runID, "activity", activity, "event", event, "err", err)
