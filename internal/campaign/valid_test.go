@@ -1,81 +1,29 @@
 package campaign
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestValidateAccepts checks campaigns that use every activity type.
+// TestValidateAccepts checks campaigns that use every activity type
+// (testdata/accepted-*.yaml), and that they format back to themselves.
 func TestValidateAccepts(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-	}{
-		{"scheduler, wait, test, signal end", `name: weekly
-dimension: customers
-variables: {min: 100, country: FR}
-activities:
-  every_monday: {type: scheduler, cron: "0 9 * * 1", timezone: Europe/Paris, from: 2026-01-01T00:00:00Z, until: 2026-12-31T00:00:00Z}
-  french: {type: build_audience, query: 'country = $country', skip_empty: true}
-  pause: {type: wait, duration: 2h}
-  big: {type: test, branches: [{name: many, if: 'count >= vars.min'}]}
-  tell: {type: end, signal: {campaign: follow-up, params: {wave: 1}}}
-  quiet: {type: end}
-transitions:
-  - every_monday -> french
-  - french -> pause
-  - pause -> big
-  - big.many -> tell
-  - big.default -> quiet
-`},
-		{"signal, incremental query, change_dimension, and_join", `name: new-buyers
-dimension: customers
-activities:
-  api: {type: signal, params: [source]}
-  fresh: {type: incremental_query, dimension: purchases, query: 'amount > 10', since: purchased_at}
-  buyers: {type: change_dimension, link: customer}
-  saved: {type: read_audience, audience: vip}
-  both: {type: and_join, primary: buyers}
-  which: {type: test, branches: [{name: from_api, if: 'params.source = "api"'}]}
-  mail: {type: email, subject: 'Hello {{first_name}}', template: {html: '<p>Hi</p>'}}
-  stop: {type: end}
-transitions:
-  - api -> fresh
-  - api -> saved
-  - fresh -> buyers
-  - buyers -> both
-  - saved -> both
-  - both -> which
-  - which.from_api -> mail
-  - which.default -> stop
-`},
-		{"file, reconcile, combine, deduplicate, split", `name: import
-dimension: customers
-activities:
-  go: {type: start}
-  file: {type: load_file, path: in/list.csv, format: csv, columns: {mail: string}}
-  match: {type: reconcile, match: [{column: mail, attribute: email}]}
-  vip:
-    type: build_audience
-    where: {and: [{attr: loyalty_tier, op: in, value: [gold, platinum]}]}
-  all_of: {type: combine, mode: intersection, complement: true}
-  dedup: {type: deduplicate, fields: [email], method: highest, by: created_at, keep: 1}
-  parts: {type: split, overlap: true, subsets: [{name: top, limit: 100, order: created_at desc}, {name: some, limit: 5%, order: random}]}
-  save: {type: save_audience, audience: top-buyers, mode: append}
-  done: {type: end}
-transitions:
-  - go -> file
-  - file -> match
-  - go -> vip
-  - match -> all_of
-  - vip -> all_of
-  - all_of -> dedup
-  - all_of.complement -> done
-  - dedup -> parts
-  - parts.top -> save
-  - parts.some -> done
-  - save -> done
-`},
+	// The documents are files (testdata/accepted-*.yaml), so that the
+	// console's round trip opens them on the canvas too.
+	files, err := filepath.Glob("testdata/accepted-*.yaml")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("testdata/accepted-*.yaml: %v, %v", files, err)
+	}
+	type test struct{ name, doc string }
+	var tests []test
+	for _, f := range files {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, test{filepath.Base(f), string(doc)})
 	}
 	m := setupModel(t)
 	for _, tt := range tests {
