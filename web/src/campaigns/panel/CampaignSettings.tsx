@@ -1,11 +1,12 @@
-import { Alert, Loader, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Fieldset, Loader, Select, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useMemo, type JSX } from 'react';
+import { useCallback, useMemo, type JSX, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, errorMessage } from '../../api/client';
 import { useModel } from '../../audiences/tree/model';
 import type { Activity, CampaignDoc } from '../doc';
-import { PanelContext, type FieldProblem, type PanelEnv } from './context';
+import { PanelContext, usePanel, type FieldProblem, type PanelEnv } from './context';
+import { ScheduleEditor } from './ScheduleEditor';
 import { Fields } from './SchemaForm';
 import { setIn, type JSONSchema, type Path, type Problem } from './schema';
 
@@ -36,7 +37,10 @@ export function CampaignSettings({ doc, problems, onChange }: { doc: CampaignDoc
   const fieldProblems = useMemo<FieldProblem[]>(() => problems.filter((p) => !p.activity).map((p) => ({ rel: p.path, message: p.message, line: p.line })), [problems]);
   // The form edits the document as it edits an activity: one object, one
   // way to change it.
-  const env = useMemo<PanelEnv>(() => ({ campaign: doc.name, id: '', doc, activity: doc as unknown as Activity, set, problems: fieldProblems }), [doc, set, fieldProblems]);
+  // The schedule has the scheduler's editor (presets, zone, next
+  // occurrences), not a bare form.
+  const special = useCallback((path: Path, s: JSONSchema, label: string): ReactNode | undefined => (path.length === 1 && path[0] === 'schedule' ? <CampaignSchedule schema={s} label={label} /> : undefined), []);
+  const env = useMemo<PanelEnv>(() => ({ campaign: doc.name, id: '', doc, activity: doc as unknown as Activity, set, problems: fieldProblems, special }), [doc, set, fieldProblems, special]);
   const dimensionError = fieldProblems.filter((p) => p.rel === 'dimension').map((p) => p.message).join(' · ') || undefined;
   return (
     <Stack gap="sm" component="section" aria-labelledby="campaign-settings-title" data-testid="campaign-settings">
@@ -71,5 +75,37 @@ export function CampaignSettings({ doc, problems, onChange }: { doc: CampaignDoc
         </Alert>
       )}
     </Stack>
+  );
+}
+
+/** CampaignSchedule edits the campaign's schedule (when runs start by
+ * themselves) with the scheduler's editor, over doc.schedule: its
+ * problems are the schedule's, its changes land under schedule (emptied,
+ * the schedule goes). */
+function CampaignSchedule({ schema, label }: { schema: JSONSchema; label: string }) {
+  const { t } = useTranslation();
+  const env = usePanel();
+  const schedule = env.doc.schedule;
+  const inner = useMemo<PanelEnv>(
+    () => ({
+      ...env,
+      activity: (schedule ?? {}) as unknown as Activity,
+      set: (path: Path, value: unknown) => env.set(['schedule', ...path], value),
+      problems: env.problems.filter((p) => p.rel === 'schedule' || p.rel.startsWith('schedule.')).map((p) => ({ ...p, rel: p.rel.replace(/^schedule\.?/, '') })),
+      special: undefined,
+    }),
+    [env, schedule],
+  );
+  return (
+    <Fieldset legend={label} variant="filled" p="xs" data-testid="campaign-schedule">
+      <PanelContext.Provider value={inner}>
+        <ScheduleEditor schema={schema} />
+      </PanelContext.Provider>
+      {schedule !== undefined && (
+        <Button variant="default" size="compact-sm" mt="sm" onClick={() => env.set(['schedule'], undefined)}>
+          {t('panel.campaign.removeSchedule')}
+        </Button>
+      )}
+    </Fieldset>
   );
 }
