@@ -81,6 +81,15 @@ func TestCampaignsOverHTTP(t *testing.T) {
 		if code != http.StatusOK || len(out["rows"].([]any)) != 1 {
 			t.Fatalf("preview: %d %v", code, out)
 		}
+		code, out = call(t, srv, "GET", "/api/runs/"+strconv.FormatInt(id, 10)+"/breakdown?activity=fr&column=customer_id", "", true)
+		if code != http.StatusOK || out["rows"] != 1.0 || len(out["values"].([]any)) != 1 || out["others"] != 0.0 {
+			t.Fatalf("breakdown: %d %v", code, out)
+		}
+		for query, want := range map[string]int{"activity=fr&column=nonesuch": http.StatusNotFound, "activity=fr": http.StatusBadRequest, "activity=fr&column=customer_id&top=some": http.StatusBadRequest} {
+			if code, out = call(t, srv, "GET", "/api/runs/"+strconv.FormatInt(id, 10)+"/breakdown?"+query, "", true); code != want {
+				t.Errorf("breakdown?%s: %d %v, want %d", query, code, out, want)
+			}
+		}
 		// The transition's rows kept as an audience: send to them, refine them.
 		code, out = call(t, srv, "POST", "/api/runs/"+strconv.FormatInt(id, 10)+"/audience", `{"activity": "fr", "name": "fr_of_run"}`, true)
 		if code != http.StatusCreated || out["count"] != 1.0 {

@@ -102,6 +102,7 @@ func (s *Server) campaignRoutes() {
 	s.mux.HandleFunc("GET /api/runs/{id}/events", s.auth(s.watchRun))
 	s.mux.HandleFunc("GET /api/runs/{id}/log", s.auth(s.runLog()))
 	s.mux.HandleFunc("GET /api/runs/{id}/preview", s.auth(s.previewRun()))
+	s.mux.HandleFunc("GET /api/runs/{id}/breakdown", s.auth(s.runBreakdown()))
 	s.mux.HandleFunc("POST /api/runs/{id}/pause", s.auth(s.runAction("pause")))
 	s.mux.HandleFunc("POST /api/runs/{id}/resume", s.auth(s.runAction("resume")))
 	s.mux.HandleFunc("POST /api/runs/{id}/stop", s.auth(s.runAction("stop")))

@@ -28,6 +28,33 @@ func (s *Server) runStatus() http.HandlerFunc {
 	return handle(s, runID, s.svc.RunStatus, http.StatusOK)
 }
 
+// runBreakdown counts a transition's rows by the values of a column:
+// ?activity=&port=&column=&top=.
+func (s *Server) runBreakdown() http.HandlerFunc {
+	type request struct {
+		id                     int64
+		activity, port, column string
+		top                    int
+	}
+	decode := func(r *http.Request) (request, error) {
+		id, err := runID(r)
+		if err != nil {
+			return request{}, err
+		}
+		q := r.URL.Query()
+		req := request{id: id, activity: q.Get("activity"), port: q.Get("port"), column: q.Get("column")}
+		if v := q.Get("top"); v != "" {
+			if req.top, err = strconv.Atoi(v); err != nil {
+				return request{}, errBadRequest("top must be a whole number")
+			}
+		}
+		return req, nil
+	}
+	return handle(s, decode, func(ctx context.Context, r request) (*engine.Breakdown, error) {
+		return s.svc.RunBreakdown(ctx, r.id, r.activity, r.port, r.column, r.top)
+	}, http.StatusOK)
+}
+
 // runLog reads a run's log: ?activity= one activity's lines (empty: the
 // run's own), ?after= the lines numbered after, ?limit= at most.
 func (s *Server) runLog() http.HandlerFunc {

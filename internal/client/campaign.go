@@ -201,6 +201,23 @@ func (c *Client) RunResolve(ctx context.Context, id int64, req engine.ResolveReq
 	return &res, nil
 }
 
+// RunBreakdown counts all the rows of a transition by the values of one
+// of their columns.
+func (c *Client) RunBreakdown(ctx context.Context, id int64, activity, port, column string, top int) (*engine.Breakdown, error) {
+	q := url.Values{"activity": {activity}, "column": {column}}
+	if port != "" {
+		q.Set("port", port)
+	}
+	if top != 0 {
+		q.Set("top", strconv.Itoa(top))
+	}
+	var res engine.Breakdown
+	if err := c.call(ctx, http.MethodGet, "/api/runs/"+strconv.FormatInt(id, 10)+"/breakdown", q, nil, "", &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
 // RunPreview returns the first rows of a transition.
 func (c *Client) RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error) {
 	var res struct {

@@ -128,13 +128,7 @@ func (e *Engine) Preview(ctx context.Context, runID int64, activity, port string
 	if limit <= 0 {
 		limit = 20
 	}
-	if port == "" {
-		port = "out"
-	}
-	o, err := e.store.Runs().Output(ctx, runID, activity, port)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, fmt.Errorf("run %d has no rows on %s.%s: %w", runID, activity, port, store.ErrNotFound)
-	}
+	o, err := e.output(ctx, runID, activity, port)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,6 +140,69 @@ func (e *Engine) Preview(ctx context.Context, runID int64, activity, port string
 		return nil, nil, fmt.Errorf("preview %s.%s (its working table may have been cleaned up): %w", activity, port, err)
 	}
 	return cols, rows, nil
+}
+
+// Breakdown is how a transition's rows spread over the values of one of
+// their columns: the most frequent values, and the rows of the others.
+type Breakdown struct {
+	Column string       `json:"column"`
+	Rows   int64        `json:"rows"`
+	Values []ValueCount `json:"values"`
+	Others int64        `json:"others"`
+}
+
+// ValueCount is how many rows hold one value (nil: no value), as text.
+type ValueCount struct {
+	Value *string `json:"value"`
+	Rows  int64   `json:"rows"`
+}
+
+// MaxBreakdownValues bounds the values a breakdown lists.
+const MaxBreakdownValues = 1000
+
+// Breakdown counts the rows a run's transition carried (an activity's
+// output port) by the values of one of their columns, over all of them:
+// the top most frequent (default 20).
+func (e *Engine) Breakdown(ctx context.Context, runID int64, activity, port, column string, top int) (*Breakdown, error) {
+	if top > MaxBreakdownValues {
+		return nil, fmt.Errorf("%w: at most %d values, not %d", store.ErrLimit, MaxBreakdownValues, top)
+	}
+	if top <= 0 {
+		top = 20
+	}
+	o, err := e.output(ctx, runID, activity, port)
+	if err != nil {
+		return nil, err
+	}
+	if o.Control {
+		return nil, fmt.Errorf("%s.%s carries no rows (a control output): %w", activity, port, store.ErrNotFound)
+	}
+	values, total, err := e.store.Runs().TableBreakdown(ctx, o.Table, column, top)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%s.%s has no column %q: %w", activity, port, column, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("count %s.%s by %s (its working table may have been cleaned up): %w", activity, port, column, err)
+	}
+	b := &Breakdown{Column: column, Rows: total, Values: make([]ValueCount, 0, len(values)), Others: total}
+	for _, v := range values {
+		b.Values = append(b.Values, ValueCount{Value: v.Value, Rows: v.Rows})
+		b.Others -= v.Rows
+	}
+	return b, nil
+}
+
+// output is what a run's activity recorded on a port ("" is out):
+// ErrNotFound when the run has no rows there.
+func (e *Engine) output(ctx context.Context, runID int64, activity, port string) (store.OutputRecord, error) {
+	if port == "" {
+		port = "out"
+	}
+	o, err := e.store.Runs().Output(ctx, runID, activity, port)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, fmt.Errorf("run %d has no rows on %s.%s: %w", runID, activity, port, store.ErrNotFound)
+	}
+	return o, err
 }
 
 func splitJSONList(s string) []string {

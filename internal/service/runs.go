@@ -116,6 +116,18 @@ func (l *Local) RunPreview(ctx context.Context, id int64, activity, port string,
 	return l.eng.Preview(ctx, id, activity, port, limit)
 }
 
+// RunBreakdown counts all the rows of a transition by the values of one
+// of their columns.
+func (l *Local) RunBreakdown(ctx context.Context, id int64, activity, port, column string, top int) (*engine.Breakdown, error) {
+	if column == "" {
+		return nil, BadRequest("name the column to count the values of (column)")
+	}
+	if top < 0 {
+		return nil, BadRequest("top must not be negative")
+	}
+	return l.eng.Breakdown(ctx, id, activity, port, column, top)
+}
+
 // RunFigures returns the delivery figures of a run's channel activities.
 func (l *Local) RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error) {
 	return delivery.RunFigures(ctx, l.store, id)

@@ -138,6 +138,9 @@ type Service interface {
 	// the caller (the context's actor) as who decided.
 	RunResolve(ctx context.Context, id int64, req engine.ResolveRequest) (*engine.Resolution, error)
 	RunPreview(ctx context.Context, id int64, activity, port string, limit int) ([]string, [][]any, error)
+	// RunBreakdown counts all the rows of a transition by the values of
+	// one of their columns (the top most frequent).
+	RunBreakdown(ctx context.Context, id int64, activity, port, column string, top int) (*engine.Breakdown, error)
 	RunFigures(ctx context.Context, id int64) ([]delivery.Figures, error)
 	// RunReport reports on a run: figures, events by hour or day, domains,
 	// A/B comparisons and control groups' uplifts.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -259,6 +260,41 @@ func (r Runs) TableSize(ctx context.Context, table string) (count int64, columns
 	defer rows.Close()
 	columns, err = rows.Columns()
 	return count, columns, err
+}
+
+// ValueCount is how many rows of a table hold one value of a column (nil
+// for no value).
+type ValueCount struct {
+	Value *string
+	Rows  int64
+}
+
+// TableBreakdown counts the rows of a working table by the values of one
+// of its columns (named as the table names it, else ErrNotFound), as
+// text: the top most frequent (ties by value), and the table's rows.
+func (r Runs) TableBreakdown(ctx context.Context, table, column string, top int) ([]ValueCount, int64, error) {
+	total, columns, err := r.TableSize(ctx, table)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !slices.Contains(columns, column) {
+		return nil, 0, fmt.Errorf("column %q: %w", column, ErrNotFound)
+	}
+	var out []ValueCount
+	err = r.each(ctx, func(rows *sql.Rows) error {
+		var v sql.NullString
+		var n int64
+		if err := rows.Scan(&v, &n); err != nil {
+			return err
+		}
+		vc := ValueCount{Rows: n}
+		if v.Valid {
+			vc.Value = &v.String
+		}
+		out = append(out, vc)
+		return nil
+	}, fmt.Sprintf(`SELECT CAST(%s AS VARCHAR) AS v, count(*) AS n FROM %s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d`, Quote(column), Quote(table), top))
+	return out, total, err
 }
 
 // TableRows returns the first limit rows of a working table, ordered by

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -404,6 +405,53 @@ func TestRunsLoad(t *testing.T) {
 		})
 		if err == nil {
 			t.Fatal("Load bound to a transaction ran")
+		}
+	})
+}
+
+// TableBreakdown counts a working table's rows by a column's values, as
+// text, most frequent first (ties by value), no value apart; a column the
+// table does not have is not found.
+func TestTableBreakdown(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if _, err := storetest.DB(s).ExecContext(ctx, `CREATE TABLE ff_w_7_0_tiers (id INTEGER, tier VARCHAR, amount DECIMAL(10,2))`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := storetest.DB(s).ExecContext(ctx, `INSERT INTO ff_w_7_0_tiers VALUES
+			(1, 'gold', 10), (2, 'gold', 10), (3, 'gold', 12.5), (4, 'silver', 12.5), (5, 'bronze', NULL), (6, NULL, NULL), (7, NULL, NULL), (8, 'silver', 1)`); err != nil {
+			t.Fatal(err)
+		}
+		text := func(vs []store.ValueCount) string {
+			var b strings.Builder
+			for _, v := range vs {
+				s := "∅"
+				if v.Value != nil {
+					s = *v.Value
+				}
+				fmt.Fprintf(&b, "%s=%d ", s, v.Rows)
+			}
+			return strings.TrimSpace(b.String())
+		}
+		vs, total, err := s.Runs().TableBreakdown(ctx, "ff_w_7_0_tiers", "tier", 10)
+		if err != nil || total != 8 {
+			t.Fatalf("by tier: %v, %d, %v", vs, total, err)
+		}
+		// Ties by value: ∅ (no value) sorts last on both stores.
+		if got := text(vs); got != "gold=3 silver=2 ∅=2 bronze=1" && got != "gold=3 ∅=2 silver=2 bronze=1" {
+			t.Errorf("by tier: %s", got)
+		}
+		vs, _, err = s.Runs().TableBreakdown(ctx, "ff_w_7_0_tiers", "tier", 1)
+		if err != nil || text(vs) != "gold=3" {
+			t.Errorf("the top tier: %s, %v", text(vs), err)
+		}
+		vs, _, err = s.Runs().TableBreakdown(ctx, "ff_w_7_0_tiers", "amount", 2)
+		if err != nil || len(vs) != 2 || vs[0].Rows != 3 || vs[0].Value != nil || vs[1].Rows != 2 {
+			t.Errorf("by amount: %s, %v", text(vs), err)
+		}
+		if _, _, err := s.Runs().TableBreakdown(ctx, "ff_w_7_0_tiers", "tier; DROP TABLE x", 10); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a column the table does not have: %v", err)
 		}
 	})
 }

@@ -231,6 +231,11 @@ test('simulate shows on every edge the count of GET /api/runs/{id}; an edge show
   await drawer.getByLabel('Count the values of').click();
   await page.getByRole('option', { name: 'tier', exact: true }).click();
   await expect(drawer.getByTestId('edge-breakdown')).toContainText(/gold|platinum/);
+  // Over all the edge's rows, not the 50 shown: the counts add up to its.
+  const vipRows = status.transitions.find((t) => t.from === 'groups' && t.output === 'vip')!.count ?? 0;
+  await expect(drawer.getByTestId('edge-breakdown').locator('caption')).toHaveText(`Over all ${new Intl.NumberFormat('en-US').format(vipRows)} rows of the transition`);
+  const counted = await drawer.getByTestId('edge-breakdown').locator('tbody tr td:nth-child(2)').allInnerTexts();
+  expect(counted.reduce((n, c) => n + Number(c.replace(/\D/g, '')), 0)).toBe(vipRows);
   expect(await seriousViolations(page)).toEqual([]);
 
   // Send to these: the edge's rows kept as an audience, a draft campaign

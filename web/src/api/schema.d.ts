@@ -2898,6 +2898,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All the rows a run's transition carried (an activity's output port), counted by the values of one of their columns (as text): the most frequent values, and the rows of the others */
+        get: {
+            parameters: {
+                query: {
+                    activity: string;
+                    /** @description the output port (default out) */
+                    port?: string;
+                    /** @description a column of the transition's rows (GET /api/runs/{id}/preview names them) */
+                    column: string;
+                    /** @description how many values at most (default 20, at most 1000) */
+                    top?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the counts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Breakdown"];
+                    };
+                };
+                /** @description a malformed request (a parameter, the body) or one the domain refuses: code and reason say which */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no valid API token (Authorization: Bearer …) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description no such run, no rows on that port (or its working table was cleaned up), or no such column */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description an internal error (the server log has it; the answer says nothing of it) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{id}/pause": {
         parameters: {
             query?: never;
@@ -7236,6 +7318,19 @@ export interface components {
             details?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description A transition's rows counted by the values of one column */
+        Breakdown: {
+            column: string;
+            /** @description all the transition's rows */
+            rows: number;
+            values: {
+                /** @description the value as text; null for no value */
+                value: string | null;
+                rows: number;
+            }[];
+            /** @description the rows holding a value not listed */
+            others: number;
         };
     };
     responses: {

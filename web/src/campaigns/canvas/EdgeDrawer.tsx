@@ -10,6 +10,9 @@ import type { Transition } from '../doc';
 
 const LIMIT = 50;
 
+// TOP is how many values a breakdown lists; the rest are summed.
+const TOP = 20;
+
 const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 interface Props {
@@ -19,8 +22,8 @@ interface Props {
 }
 
 /** EdgeDrawer shows the first rows a transition carried in a run, with the
- * enrichment columns, and the count of each value of a chosen column among
- * them. */
+ * enrichment columns, and the count of each value of a chosen column over
+ * all its rows (the server's GET /api/runs/{id}/breakdown). */
 export function EdgeDrawer({ runId, edge, onClose }: Props) {
   const { t } = useTranslation();
   const [by, setBy] = useState<string | null>(null);
@@ -31,16 +34,13 @@ export function EdgeDrawer({ runId, edge, onClose }: Props) {
       must(await api.GET('/api/runs/{id}/preview', { params: { path: { id: runId }, query: { activity: edge!.from, port: edge!.output, limit: LIMIT } }, signal })),
   });
   const columns = useMemo(() => rows.data?.columns ?? [], [rows.data]);
-  const breakdown = useMemo(() => {
-    const i = by ? columns.indexOf(by) : -1;
-    if (i < 0) return [];
-    const counts = new Map<string, number>();
-    for (const r of rows.data?.rows ?? []) {
-      const v = cell((r as unknown[])[i]);
-      counts.set(v, (counts.get(v) ?? 0) + 1);
-    }
-    return [...counts.entries()].sort((a, b) => b[1] - a[1]);
-  }, [by, columns, rows.data]);
+  // The breakdown counts all the edge's rows, on the server.
+  const breakdown = useQuery({
+    queryKey: ['run-breakdown', runId, edge?.from, edge?.output, by],
+    enabled: !!edge && !!by,
+    queryFn: async ({ signal }) =>
+      must(await api.GET('/api/runs/{id}/breakdown', { params: { path: { id: runId }, query: { activity: edge!.from, port: edge!.output, column: by!, top: TOP } }, signal })),
+  });
   const title = edge ? t('canvas.edgeTitle', { from: edge.from, output: edge.output, to: edge.to }) : '';
   return (
     <Drawer opened={!!edge} onClose={onClose} position="right" size="xl" title={title} closeButtonProps={{ 'aria-label': t('canvas.close') }}>
@@ -62,7 +62,9 @@ export function EdgeDrawer({ runId, edge, onClose }: Props) {
           {rows.data && (
             <>
               <Select label={t('canvas.breakdownBy')} placeholder={t('canvas.breakdownNone')} data={columns} value={by} onChange={setBy} clearable searchable />
-              {breakdown.length > 0 && (
+              {by && breakdown.isPending && <Loader size="xs" aria-label={t('app.loading')} />}
+              {breakdown.error && <Alert color="gray">{breakdown.error.message}</Alert>}
+              {by && breakdown.data && (
                 <Table withTableBorder fz="xs" aria-label={t('canvas.breakdownLabel', { column: by })} data-testid="edge-breakdown">
                   <Table.Thead>
                     <Table.Tr>
@@ -71,13 +73,20 @@ export function EdgeDrawer({ runId, edge, onClose }: Props) {
                     </Table.Tr>
                   </Table.Thead>
                   <Table.Tbody>
-                    {breakdown.map(([v, n]) => (
-                      <Table.Tr key={v}>
-                        <Table.Td>{v === '' ? t('canvas.noValue') : v}</Table.Td>
-                        <Table.Td>{formatCount(n)}</Table.Td>
+                    {breakdown.data.values.map((v) => (
+                      <Table.Tr key={v.value ?? '\u0000'}>
+                        <Table.Td>{v.value === null || v.value === '' ? t('canvas.noValue') : v.value}</Table.Td>
+                        <Table.Td>{formatCount(v.rows)}</Table.Td>
                       </Table.Tr>
                     ))}
+                    {breakdown.data.others > 0 && (
+                      <Table.Tr>
+                        <Table.Td>{t('canvas.otherValues')}</Table.Td>
+                        <Table.Td>{formatCount(breakdown.data.others)}</Table.Td>
+                      </Table.Tr>
+                    )}
                   </Table.Tbody>
+                  <Table.Caption>{t('canvas.breakdownOfAll', { count: breakdown.data.rows, formatted: formatCount(breakdown.data.rows) })}</Table.Caption>
                 </Table>
               )}
               <Text size="xs" c="dimmed">
