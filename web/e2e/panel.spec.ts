@@ -1,4 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
+import { parse } from 'yaml';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import type { Server } from './servers';
@@ -245,4 +246,116 @@ test('an SMS counts its segments as it is typed and for the profile', async ({ p
   await expect(panel.getByTestId('segments-rendered')).toContainText('UCS-2');
   await expect(panel.getByTestId('segments-rendered')).toContainText(/1 segment|2 segments/);
   expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+});
+
+const pushYaml = (name: string) => `name: ${name}
+dimension: customers
+activities:
+  start: {type: start}
+  everyone: {type: build_audience, query: 'customer_id <= 50'}
+  app:
+    type: push
+    title: 'Hello'
+  done: {type: end}
+transitions:
+  - start -> everyone
+  - everyone -> app
+  - app -> done
+`;
+
+test('a push: title, body, image, deep link, data and the iOS and Android options, previewed on both phones for the profile', async ({ page, request, server, signIn }) => {
+  const name = `panel-push-${server.health}-${Date.now().toString(36)}`;
+  const saved = await request.post(`${server.url}/api/campaigns`, { headers: { ...auth(server), 'Content-Type': 'application/yaml' }, data: pushYaml(name) });
+  expect(saved.ok(), await saved.text()).toBe(true);
+  const [one, other] = await Promise.all([firstName(request, server, 1), firstName(request, server, 2)]);
+  await signIn();
+  const panel = await open(page, name, 'app');
+
+  // The title written with a field from the picker, then the rest.
+  const title = panel.getByRole('textbox', { name: /^Title/ });
+  await title.fill('Hi ');
+  await title.focus();
+  await title.press('End');
+  await panel.getByRole('button', { name: 'Insert profile.first_name' }).click();
+  await expect(title).toHaveValue('Hi {{ profile.first_name }}');
+  await panel.getByRole('textbox', { name: /^Body/ }).fill('New in for {{ profile.loyalty_tier }}');
+  await panel.getByRole('textbox', { name: /^Image/ }).fill('https://img.example.com/spring.png');
+  await panel.getByRole('textbox', { name: /^Deep link/ }).fill('shop://new');
+  const data = panel.getByRole('group', { name: 'Data' });
+  await data.getByRole('button', { name: 'Add an entry to Data' }).click();
+  await data.getByRole('textbox', { name: 'Data: name 1' }).fill('customer');
+  await data.getByRole('textbox', { name: 'Data: value 1' }).fill('{{ profile.customer_id }}');
+  const ios = panel.getByRole('group', { name: 'iOS' });
+  await ios.getByRole('textbox', { name: /^Badge/ }).fill('1');
+  await ios.getByRole('textbox', { name: /^Sound/ }).fill('default');
+  await ios.getByRole('textbox', { name: /^Expiration/ }).fill('6h');
+  const android = panel.getByRole('group', { name: 'Android' });
+  await android.getByRole('textbox', { name: /^Channel/ }).fill('offers');
+  await android.getByRole('textbox', { name: /^Priority/ }).fill('high');
+
+  // Both phones show the title and body rendered for the profile chosen.
+  const tier = async (id: number) => {
+    const res = await request.post(`${server.url}/api/audiences/count`, { headers: auth(server), data: { text: `customer_id = ${id}`, sample: 1, attributes: ['loyalty_tier'] } });
+    return ((await res.json()) as { sample: { rows: [string][] } }).sample.rows[0]![0];
+  };
+  const key = panel.getByRole('textbox', { name: 'Profile key: customer_id' });
+  const iosCard = panel.getByRole('figure', { name: 'iOS notification' });
+  const androidCard = panel.getByRole('figure', { name: 'Android notification' });
+  for (const [id, first] of [[1, one], [2, other]] as const) {
+    await key.fill(String(id));
+    const body = `New in for ${await tier(id)}`;
+    for (const card of [iosCard, androidCard]) {
+      await expect(card.getByText(`Hi ${first}`, { exact: true })).toBeVisible();
+      await expect(card.getByText(body, { exact: true })).toBeVisible();
+      await expect(card.getByText('Image: https://img.example.com/spring.png')).toBeVisible();
+    }
+  }
+  await expect(page.getByTestId('problem-list')).toContainText('None: the campaign is valid.');
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+
+  // A data key FCM reserves: the server's problem shows on the Data field
+  // (not in the panel's list of problems no field shows), and in the list.
+  const dataKey = data.getByRole('textbox', { name: 'Data: name 1' });
+  await dataKey.fill('from');
+  const reserved = 'data key "from" is reserved by FCM';
+  await expect(data).toContainText(reserved);
+  await expect(page.getByTestId('problem-list').locator('[data-activity="app"]')).toContainText(reserved);
+  await expect(panel.getByTestId('panel-problems')).toHaveCount(0);
+  await expect(ios).not.toContainText(reserved);
+  // An iOS expiration that is no duration: on that field, not its neighbours.
+  const expiration = ios.getByRole('textbox', { name: /^Expiration/ });
+  await expiration.fill('forever');
+  const notDuration = '"forever" is not a duration such as 6h or 0s';
+  await expect(expiration).toHaveAttribute('aria-invalid', 'true');
+  await expect(expiration).toHaveAccessibleDescription(new RegExp(notDuration));
+  await expect(ios.getByRole('textbox', { name: /^Sound/ })).not.toHaveAttribute('aria-invalid', 'true');
+  // The preview kept from before the problems, marked out of date; all of
+  // it readable (axe's contrast), the problems on the fieldsets' tint too.
+  await expect(panel.getByTestId('preview-errors')).toContainText(notDuration);
+  await expect(panel.getByRole('region', { name: 'Preview' }).locator('[data-stale="true"]')).toBeVisible();
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+  await dataKey.fill('customer');
+  await expiration.fill('6h');
+  await expect(page.getByTestId('problem-list')).toContainText('None: the campaign is valid.');
+  await expect(data).not.toContainText(reserved);
+  await expect(expiration).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(panel.getByRole('region', { name: 'Preview' }).locator('[data-stale="false"]')).toBeVisible();
+
+  // The document holds every setting as docs/delivery.md writes it.
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await expect
+    .poll(async () => {
+      const res = await request.get(`${server.url}/api/campaigns/${name}/draft`, { headers: auth(server) });
+      return (parse(((await res.json()) as { document: string }).document) as { activities: Record<string, unknown> }).activities.app;
+    })
+    .toEqual({
+      type: 'push',
+      title: 'Hi {{ profile.first_name }}',
+      body: 'New in for {{ profile.loyalty_tier }}',
+      image: 'https://img.example.com/spring.png',
+      deep_link: 'shop://new',
+      data: { customer: '{{ profile.customer_id }}' },
+      ios: { badge: 1, sound: 'default', expiration: '6h' },
+      android: { channel: 'offers', priority: 'high' },
+    });
 });
