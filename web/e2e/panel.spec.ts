@@ -2,6 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { parse } from 'yaml';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
+import { spring } from './campaigns';
 import type { Server } from './servers';
 
 // The activity panel on the campaign canvas: a campaign with one activity
@@ -358,4 +359,56 @@ test('a push: title, body, image, deep link, data and the iOS and Android option
       ios: { badge: 1, sound: 'default', expiration: '6h' },
       android: { channel: 'offers', priority: 'high' },
     });
+});
+
+test('an email: a purchase\'s amount and an enrichment column from the picker, previewed; its text part derived from the HTML, then written by hand', async ({ page, request, server, signIn }) => {
+  const name = `panel-enrich-${server.health}-${Date.now().toString(36)}`;
+  const saved = await request.post(`${server.url}/api/campaigns`, { headers: { ...auth(server), 'Content-Type': 'application/yaml' }, data: spring(name) });
+  expect(saved.ok(), await saved.text()).toBe(true);
+  // Customer 1's purchases, as the store has them.
+  const res = await request.post(`${server.url}/api/audiences/count`, { headers: auth(server), data: { text: 'customer_id = 1', dimension: 'purchases', sample: 10, attributes: ['amount'] } });
+  const amounts = ((await res.json()) as { sample: { rows: [string][] } }).sample.rows.map((r) => r[0]);
+  expect(amounts.length, 'customer 1 has purchases, at most 5').toBeGreaterThan(0);
+  expect(amounts.length).toBeLessThanOrEqual(5);
+  await signIn();
+  const panel = await open(page, name, 'mail_rest');
+  await panel.getByRole('textbox', { name: 'Profile key: customer_id' }).fill('1');
+
+  // Into the HTML (the picker's fallback: its end), a loop over the
+  // purchases writing their amounts, and the enrichment column tier.
+  const picker = panel.getByRole('region', { name: 'Personalisation' });
+  await picker.getByRole('button', { name: 'purchases (a list)' }).click();
+  await picker.getByRole('button', { name: 'Insert purchase.amount' }).click();
+  await picker.getByRole('group', { name: 'Enrichment columns' }).getByRole('button', { name: 'Insert target.tier' }).click();
+  const html = panel.getByTestId('code-html');
+  await expect(html).toContainText('{% for purchase in profile.purchases limit: 5 %}{{ purchase.amount }} {% endfor %}');
+  await expect(html).toContainText('{{ target.tier }}');
+  // A preview has no run: said, and the column renders empty.
+  await expect(panel.getByText('A preview has no run: the enrichment columns (target.…) render empty.')).toBeVisible();
+
+  // The text part, derived from the HTML: the amounts in it.
+  await expect(panel.getByRole('radio', { name: 'Derived from the HTML' })).toBeChecked();
+  await panel.locator('label').filter({ hasText: /^Text part$/ }).click();
+  const text = panel.getByTestId('preview-text');
+  for (const a of amounts) await expect(text).toContainText(a);
+  await expect(text).toContainText('the spring collection is in.');
+  await expect(text).not.toContainText('{{');
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+
+  // Written by hand: the preview's text is the one written.
+  await panel.locator('label').filter({ hasText: /^Written$/ }).click();
+  const written = panel.getByRole('textbox', { name: /^Text/ });
+  await written.fill('Hello {{ profile.first_name }}, {{ profile.purchases.size }} purchases.');
+  await expect(text).toHaveText(`Hello ${await firstName(request, server, 1)}, ${amounts.length} purchases.`);
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  const draftText = async () => {
+    const d = await request.get(`${server.url}/api/campaigns/${name}/draft`, { headers: auth(server) });
+    return (parse(((await d.json()) as { document: string }).document) as { activities: Record<string, { text?: string }> }).activities.mail_rest!.text;
+  };
+  await expect.poll(draftText).toBe('Hello {{ profile.first_name }}, {{ profile.purchases.size }} purchases.');
+  // Derived again: the written text leaves the document.
+  await panel.locator('label').filter({ hasText: /^Derived from the HTML$/ }).click();
+  await expect(written).toHaveCount(0);
+  await expect.poll(draftText).toBeUndefined();
+  await expect(text).toContainText('the spring collection is in.');
 });

@@ -168,7 +168,9 @@ export function EmailPreview({ message, stale }: { message: Rendered; stale: boo
         ]}
       />
       {width === 'text' ? (
-        <Code block style={{ whiteSpace: 'pre-wrap' }} data-testid="preview-text">
+        // Wrapped anywhere (a long link no longer scrolls it sideways), and
+        // reachable by Tab should it still scroll (axe's scrollable-region-focusable).
+        <Code block tabIndex={0} style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }} data-testid="preview-text">
           {email.text}
         </Code>
       ) : (
