@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { parse } from 'yaml';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { spring } from './campaigns';
+import { connectPorts, spring } from './campaigns';
 import type { Server } from './servers';
 
 // The activity panel on the campaign canvas: a campaign with one activity
@@ -411,4 +411,105 @@ test('an email: a purchase\'s amount and an enrichment column from the picker, p
   await expect(written).toHaveCount(0);
   await expect.poll(draftText).toBeUndefined();
   await expect(text).toContainText('the spring collection is in.');
+});
+
+const editorsYaml = (name: string) => `name: ${name}
+dimension: customers
+activities:
+  start: {type: start}
+  everyone: {type: build_audience, query: 'customer_id <= 50'}
+  more: {type: enrich}
+  pause: {type: wait, duration: 2h}
+  check: {type: test}
+  done: {type: end}
+transitions:
+  - start -> everyone
+  - everyone -> more
+  - more -> pause
+  - pause -> check
+  - check.default -> done
+`;
+
+test('an enrich column, a wait (duration, then until), a test branch and an end signal, each set in its panel', async ({ page, request, server, signIn }) => {
+  const name = `panel-editors-${server.health}-${Date.now().toString(36)}`;
+  const followUp = `${name}-next`;
+  for (const doc of [`name: ${followUp}\ndimension: customers\nactivities:\n  go: {type: signal, params: [source]}\n  all: {type: build_audience, query: all}\ntransitions:\n  - go -> all\n`, editorsYaml(name)]) {
+    const saved = await request.post(`${server.url}/api/campaigns`, { headers: { ...auth(server), 'Content-Type': 'application/yaml' }, data: doc });
+    expect(saved.ok(), await saved.text()).toBe(true);
+  }
+  await signIn();
+  const problems = page.getByTestId('problem-list');
+  // Another activity selected on the same canvas (no reload: the draft
+  // autosaves a second after an edit).
+  const select = async (id: string) => {
+    await page.locator(`.react-flow__node[data-id="${id}"]`).click();
+    const region = page.getByRole('region', { name: `Activity ${id}` });
+    await expect(region).toBeVisible();
+    return region;
+  };
+
+  // Enrich: a column, the largest amount of the customer's purchases; the
+  // attributes offered are the purchases' once the link is chosen.
+  let panel = await open(page, name, 'more');
+  await panel.getByRole('button', { name: 'Add to Columns' }).click();
+  const column = panel.getByRole('group', { name: 'Columns: Item 1' });
+  await column.getByRole('textbox', { name: /^Name/ }).fill('top_amount');
+  // Named, the item is called by its name.
+  const col = panel.getByRole('group', { name: 'Columns: top_amount' });
+  await col.getByRole('combobox', { name: /^Link/ }).fill('purch');
+  await page.getByRole('option', { name: 'purchases', exact: true }).click();
+  await col.getByRole('combobox', { name: /^Aggregate/ }).click();
+  await page.getByRole('option', { name: 'max', exact: true }).click();
+  await col.getByRole('combobox', { name: /^Attribute$/ }).fill('amo');
+  await page.getByRole('option', { name: 'amount', exact: true }).click();
+  await col.getByRole('textbox', { name: /^Where/ }).fill('quantity >= 1');
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+
+  // Wait: a duration the server refuses, shown on the field; then until.
+  panel = await select('pause');
+  const duration = panel.getByRole('textbox', { name: /^Duration/ });
+  await expect(duration).toHaveValue('2h');
+  await duration.fill('soon');
+  await expect(duration).toHaveAttribute('aria-invalid', 'true');
+  await expect(problems.locator('[data-activity="pause"]')).toBeVisible();
+  await panel.locator('label').filter({ hasText: /^Until an instant$/ }).click();
+  await expect(duration).toHaveCount(0);
+  await panel.getByRole('textbox', { name: /^Until/ }).fill('2027-01-04T09:00:00Z');
+  await expect(problems.locator('[data-activity="pause"]')).toHaveCount(0);
+
+  // Test: a branch, its port connected to the end.
+  panel = await select('check');
+  await panel.getByRole('button', { name: 'Add to Branches' }).click();
+  await panel.getByRole('group', { name: 'Branches: Item 1' }).getByRole('textbox', { name: /^Name/ }).fill('big');
+  await panel.getByRole('group', { name: 'Branches: big' }).getByRole('textbox', { name: /^If/ }).fill('count >= 10');
+  await expect(page.locator('.react-flow__node[data-id="check"] .react-flow__handle.source[data-handleid="big"]')).toHaveCount(1);
+  await expect(problems.locator('[data-activity="check"]')).toContainText('big');
+  await connectPorts(page, 'check', 'big', 'done');
+  await expect(problems.locator('[data-activity="check"]')).toHaveCount(0);
+
+  // End: a signal to the follow-up campaign with a parameter.
+  panel = await select('done');
+  const signal = panel.getByRole('group', { name: 'Signal another campaign' });
+  await signal.getByRole('combobox', { name: /^Campaign/ }).fill(followUp);
+  await page.getByRole('option', { name: followUp, exact: true }).click();
+  await signal.getByRole('button', { name: 'Add an entry to Parameters' }).click();
+  await signal.getByRole('textbox', { name: 'Parameters: name 1' }).fill('source');
+  await signal.getByRole('textbox', { name: 'Parameters: value 1' }).fill('editors');
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+
+  await expect(problems).toContainText('None: the campaign is valid.');
+  await expect(page.getByTestId('save-status')).toHaveText('Draft saved');
+  await expect
+    .poll(async () => {
+      const res = await request.get(`${server.url}/api/campaigns/${name}/draft`, { headers: auth(server) });
+      const doc = parse(((await res.json()) as { document: string }).document) as { activities: Record<string, unknown>; transitions: string[] };
+      return { more: doc.activities.more, pause: doc.activities.pause, check: doc.activities.check, done: doc.activities.done, big: doc.transitions.includes('check.big -> done') };
+    })
+    .toEqual({
+      more: { type: 'enrich', columns: [{ name: 'top_amount', link: 'purchases', aggregate: 'max', attribute: 'amount', where: 'quantity >= 1' }] },
+      pause: { type: 'wait', until: '2027-01-04T09:00:00Z' },
+      check: { type: 'test', branches: [{ name: 'big', if: 'count >= 10' }] },
+      done: { type: 'end', signal: { campaign: followUp, params: { source: 'editors' } } },
+      big: true,
+    });
 });
