@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { seriousViolations } from './axe';
-import { big, connectPorts, edge, getDraft, node, openCanvas, putDraft, saveCampaign, setYaml, showView, spring, yamlText } from './campaigns';
+import { big, connectPorts, edge, getDraft, node, openCanvas, putDraft, saveCampaign, scrollYaml, setYaml, showView, spring, yamlText } from './campaigns';
 import { expect, test } from './fixtures';
 
 // The campaign canvas (/campaigns/:name/edit) driven as a marketer would:
@@ -104,6 +104,37 @@ test('a campaign opens on its canvas; an activity added from the palette and con
     .toBe(true);
   // The server's answers about problems (400) are the only errors.
   expect(consoleErrors.filter((e) => !e.includes('status of 400'))).toEqual([]);
+});
+
+test('the YAML compared with the published version: a later version\'s change and the draft\'s both marked', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-published');
+  // Version 1 published; version 2 saved after it, with another subject.
+  await saveCampaign(page.request, spring(name));
+  const published = await page.request.post(`/api/campaigns/${name}/publish`);
+  expect(published.status(), await published.text()).toBe(200);
+  await saveCampaign(page.request, spring(name).replace("subject: 'New in: spring fashion'", "subject: 'New in: the spring collection'"));
+  await openCanvas(page, name, 10);
+  // The draft's own change: a label on done.
+  await node(page, 'done').click();
+  await page.getByTestId('side-panel').getByRole('textbox', { name: 'Label' }).fill('Finished');
+  await expect(node(page, 'done')).toContainText('Finished');
+
+  await showView(page, 'YAML');
+  const against = page.getByRole('switch', { name: 'Show changes against the published version 1' });
+  await expect(against).not.toBeChecked();
+  await expect(page.locator('.cm-changedLine')).toHaveCount(0);
+  await against.check();
+  // Against version 1, not the latest (2): both changes are marked, the
+  // published subject shown as deleted.
+  await scrollYaml(page, 'New in: the spring collection');
+  await expect(page.locator('.cm-changedLine').filter({ hasText: 'New in: the spring collection' })).toBeVisible();
+  await expect(page.locator('.cm-deletedChunk').filter({ hasText: 'New in: spring fashion' })).toBeVisible();
+  await scrollYaml(page, 'label: Finished');
+  await expect(page.locator('.cm-changedLine').filter({ hasText: 'label: Finished' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await against.uncheck();
+  await expect(page.locator('.cm-changedLine')).toHaveCount(0);
 });
 
 const cycle = (name: string) => `name: ${name}
