@@ -137,6 +137,45 @@ test('the YAML compared with the published version: a later version\'s change an
   await expect(page.locator('.cm-changedLine')).toHaveCount(0);
 });
 
+test('the zoom controls and the minimap move the view', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-zoom');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  const view = async () => {
+    const style = (await page.locator('.react-flow__viewport').getAttribute('style')) ?? '';
+    const m = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([-\d.]+)\)/.exec(style);
+    if (!m) throw new Error(`no transform in ${style}`);
+    return { x: Number(m[1]), y: Number(m[2]), scale: Number(m[3]) };
+  };
+  // The minimap: every activity in it.
+  const minimap = page.getByRole('img', { name: 'Overview of the campaign' });
+  await expect(minimap).toBeVisible();
+  await expect(page.locator('.react-flow__minimap-node')).toHaveCount(10);
+
+  const fitted = await view();
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  await expect.poll(async () => (await view()).scale).toBeGreaterThan(fitted.scale * 1.1);
+  const zoomed = (await view()).scale;
+  await page.getByRole('button', { name: 'Zoom out' }).click();
+  await page.getByRole('button', { name: 'Zoom out' }).click();
+  await expect.poll(async () => (await view()).scale).toBeLessThan(zoomed / 1.3);
+  await page.getByRole('button', { name: 'Fit view' }).click();
+  await expect.poll(async () => Math.abs((await view()).scale - fitted.scale)).toBeLessThan(0.01);
+
+  // Dragged on the minimap, the view pans (the scale kept).
+  const box = await minimap.boundingBox();
+  if (!box) throw new Error('the minimap is not on screen');
+  const before = await view();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 30, box.y + box.height / 2 + 15, { steps: 5 });
+  await page.mouse.up();
+  await expect.poll(async () => Math.abs((await view()).x - before.x)).toBeGreaterThan(10);
+  expect((await view()).scale).toBeCloseTo(before.scale, 5);
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
 const cycle = (name: string) => `name: ${name}
 dimension: customers
 activities:
