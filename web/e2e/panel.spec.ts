@@ -513,3 +513,36 @@ test('an enrich column, a wait (duration, then until), a test branch and an end 
       big: true,
     });
 });
+
+test('after a simulation, the preview renders for a row that entered the activity', async ({ page, request, server, signIn }) => {
+  test.setTimeout(240_000);
+  const name = `panel-rows-${server.health}-${Date.now().toString(36)}`;
+  const saved = await request.post(`${server.url}/api/campaigns`, { headers: { ...auth(server), 'Content-Type': 'application/yaml' }, data: spring(name) });
+  expect(saved.ok(), await saved.text()).toBe(true);
+  await signIn();
+  await page.goto(`/campaigns/${name}/edit`);
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  const link = page.getByTestId('run-link');
+  await expect(link).toBeVisible();
+  const runId = Number((await link.getAttribute('href'))?.split('/').pop());
+  await expect(page.getByTestId('activity-done')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+
+  // The rows of groups.vip (mail_vip's input), as the API has them; the
+  // third one picked.
+  const res = await request.get(`${server.url}/api/runs/${runId}/preview?activity=groups&port=vip&limit=50`, { headers: auth(server) });
+  expect(res.ok(), await res.text()).toBe(true);
+  const rows = (await res.json()) as { columns: string[]; rows: unknown[][] };
+  expect(rows.rows.length).toBeGreaterThanOrEqual(3);
+  const id = Number(rows.rows[2]![rows.columns.indexOf('customer_id')]);
+  const first = await firstName(request, server, id);
+
+  await page.locator('.react-flow__node[data-id="mail_vip"]').click();
+  const panel = page.getByRole('region', { name: 'Activity mail_vip' });
+  const chooser = panel.getByRole('combobox', { name: `A row that entered this activity in run ${runId}` });
+  await chooser.click();
+  await expect(page.getByRole('option')).toHaveCount(rows.rows.length);
+  await page.getByRole('option', { name: new RegExp(`^${id} · `) }).click();
+  await expect(panel.getByRole('textbox', { name: 'Profile key: customer_id' })).toHaveValue(String(id));
+  await expect(panel.getByTestId('preview-Subject')).toHaveText(`${first}, 15% off fashion, just for you`);
+  expect(await violations(page, '[data-testid="activity-panel"]')).toEqual([]);
+});
