@@ -248,6 +248,29 @@ test('the draft autosaves: an edit, and then a YAML that does not parse, survive
   expect(await yamlText(page)).toBe(broken);
 });
 
+test('an edit is kept when the canvas is left before its autosave: for another page, and by a reload', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-leave');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  const status = page.getByTestId('save-status');
+  // Left for the campaigns' list within the autosave's second.
+  await page.getByRole('button', { name: 'Add activity: wait' }).click();
+  await expect(node(page, 'wait_1')).toBeVisible();
+  await expect(status).toHaveText('Unsaved changes');
+  await page.getByRole('link', { name: 'Campaign page' }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${name}$`));
+  await expect.poll(async () => (await getDraft(page.request, name)).document).toContain('wait_1');
+  // Reloaded within it: the page's unload sends it.
+  await openCanvas(page, name, 11);
+  await page.getByRole('button', { name: 'Add activity: fork' }).click();
+  await expect(node(page, 'fork_1')).toBeVisible();
+  await expect(status).toHaveText('Unsaved changes');
+  await page.reload();
+  await expect.poll(async () => (await getDraft(page.request, name)).document).toContain('fork_1');
+  await openCanvas(page, name, 12);
+});
+
 test('two people on one draft: a stale autosave is refused and the editor chooses theirs or overwrites', async ({ page, signIn }) => {
   await signIn();
   const name = unique('canvas-conflict');
