@@ -131,6 +131,19 @@ export async function yamlText(page: Page): Promise<string> {
   });
 }
 
+/** scrollYaml scrolls the YAML view to the first line holding text, at
+ * its centre (CodeMirror draws only the lines near its viewport). */
+export async function scrollYaml(page: Page, text: string) {
+  await page.locator('.cm-content').evaluate((el, t) => {
+    type View = { state: { doc: { toString(): string } }; dispatch(tr: unknown): void; constructor: { scrollIntoView(pos: number, opts: { y: string }): unknown } };
+    const view = (el as HTMLElement & { cmTile?: { root?: { view?: View } } }).cmTile?.root?.view;
+    if (!view) throw new Error('no CodeMirror view');
+    const at = view.state.doc.toString().indexOf(t);
+    if (at < 0) throw new Error(`the YAML holds no ${t}`);
+    view.dispatch({ effects: view.constructor.scrollIntoView(at, { y: 'center' }) });
+  }, text);
+}
+
 /** setYaml replaces the YAML view's text (as a paste would). */
 export async function setYaml(page: Page, text: string) {
   await page.locator('.cm-content').evaluate((el, t) => {

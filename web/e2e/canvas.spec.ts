@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { seriousViolations } from './axe';
-import { big, connectPorts, edge, getDraft, node, openCanvas, putDraft, saveCampaign, setYaml, showView, spring, yamlText } from './campaigns';
+import { big, connectPorts, edge, getDraft, node, openCanvas, putDraft, saveCampaign, scrollYaml, setYaml, showView, spring, yamlText } from './campaigns';
 import { expect, test } from './fixtures';
 
 // The campaign canvas (/campaigns/:name/edit) driven as a marketer would:
@@ -106,6 +106,76 @@ test('a campaign opens on its canvas; an activity added from the palette and con
   expect(consoleErrors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });
 
+test('the YAML compared with the published version: a later version\'s change and the draft\'s both marked', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-published');
+  // Version 1 published; version 2 saved after it, with another subject.
+  await saveCampaign(page.request, spring(name));
+  const published = await page.request.post(`/api/campaigns/${name}/publish`);
+  expect(published.status(), await published.text()).toBe(200);
+  await saveCampaign(page.request, spring(name).replace("subject: 'New in: spring fashion'", "subject: 'New in: the spring collection'"));
+  await openCanvas(page, name, 10);
+  // The draft's own change: a label on done.
+  await node(page, 'done').click();
+  await page.getByTestId('side-panel').getByRole('textbox', { name: 'Label' }).fill('Finished');
+  await expect(node(page, 'done')).toContainText('Finished');
+
+  await showView(page, 'YAML');
+  const against = page.getByRole('switch', { name: 'Show changes against the published version 1' });
+  await expect(against).not.toBeChecked();
+  await expect(page.locator('.cm-changedLine')).toHaveCount(0);
+  await against.check();
+  // Against version 1, not the latest (2): both changes are marked, the
+  // published subject shown as deleted.
+  await scrollYaml(page, 'New in: the spring collection');
+  await expect(page.locator('.cm-changedLine').filter({ hasText: 'New in: the spring collection' })).toBeVisible();
+  await expect(page.locator('.cm-deletedChunk').filter({ hasText: 'New in: spring fashion' })).toBeVisible();
+  await scrollYaml(page, 'label: Finished');
+  await expect(page.locator('.cm-changedLine').filter({ hasText: 'label: Finished' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await against.uncheck();
+  await expect(page.locator('.cm-changedLine')).toHaveCount(0);
+});
+
+test('the zoom controls and the minimap move the view', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-zoom');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  const view = async () => {
+    const style = (await page.locator('.react-flow__viewport').getAttribute('style')) ?? '';
+    const m = /translate\(([-\d.]+)px, ([-\d.]+)px\) scale\(([-\d.]+)\)/.exec(style);
+    if (!m) throw new Error(`no transform in ${style}`);
+    return { x: Number(m[1]), y: Number(m[2]), scale: Number(m[3]) };
+  };
+  // The minimap: every activity in it.
+  const minimap = page.getByRole('img', { name: 'Overview of the campaign' });
+  await expect(minimap).toBeVisible();
+  await expect(page.locator('.react-flow__minimap-node')).toHaveCount(10);
+
+  const fitted = await view();
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  await expect.poll(async () => (await view()).scale).toBeGreaterThan(fitted.scale * 1.1);
+  const zoomed = (await view()).scale;
+  await page.getByRole('button', { name: 'Zoom out' }).click();
+  await page.getByRole('button', { name: 'Zoom out' }).click();
+  await expect.poll(async () => (await view()).scale).toBeLessThan(zoomed / 1.3);
+  await page.getByRole('button', { name: 'Fit view' }).click();
+  await expect.poll(async () => Math.abs((await view()).scale - fitted.scale)).toBeLessThan(0.01);
+
+  // Dragged on the minimap, the view pans (the scale kept).
+  const box = await minimap.boundingBox();
+  if (!box) throw new Error('the minimap is not on screen');
+  const before = await view();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 30, box.y + box.height / 2 + 15, { steps: 5 });
+  await page.mouse.up();
+  await expect.poll(async () => Math.abs((await view()).x - before.x)).toBeGreaterThan(10);
+  expect((await view()).scale).toBeCloseTo(before.scale, 5);
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
 const cycle = (name: string) => `name: ${name}
 dimension: customers
 activities:
@@ -176,6 +246,29 @@ test('the draft autosaves: an edit, and then a YAML that does not parse, survive
   await showView(page, 'YAML');
   await expect(page.getByTestId('parse-error')).toBeVisible();
   expect(await yamlText(page)).toBe(broken);
+});
+
+test('an edit is kept when the canvas is left before its autosave: for another page, and by a reload', async ({ page, signIn }) => {
+  await signIn();
+  const name = unique('canvas-leave');
+  await saveCampaign(page.request, spring(name));
+  await openCanvas(page, name, 10);
+  const status = page.getByTestId('save-status');
+  // Left for the campaigns' list within the autosave's second.
+  await page.getByRole('button', { name: 'Add activity: wait' }).click();
+  await expect(node(page, 'wait_1')).toBeVisible();
+  await expect(status).toHaveText('Unsaved changes');
+  await page.getByRole('link', { name: 'Campaign page' }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${name}$`));
+  await expect.poll(async () => (await getDraft(page.request, name)).document).toContain('wait_1');
+  // Reloaded within it: the page's unload sends it.
+  await openCanvas(page, name, 11);
+  await page.getByRole('button', { name: 'Add activity: fork' }).click();
+  await expect(node(page, 'fork_1')).toBeVisible();
+  await expect(status).toHaveText('Unsaved changes');
+  await page.reload();
+  await expect.poll(async () => (await getDraft(page.request, name)).document).toContain('fork_1');
+  await openCanvas(page, name, 12);
 });
 
 test('two people on one draft: a stale autosave is refused and the editor chooses theirs or overwrites', async ({ page, signIn }) => {

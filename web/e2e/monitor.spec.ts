@@ -256,3 +256,87 @@ test('a live run held for confirmation: why nothing is sent, confirmed, sent + e
   await page.getByRole('link', { name: new RegExp(`^Run ${id},`) }).click();
   await expect(page).toHaveURL(new RegExp(`/runs/${id}/report$`));
 });
+
+test('a paced live send: its rate while it sends, then its exclusions by reason as the API counts them', async ({ page, signIn }) => {
+  await signIn();
+  const name = `e2e-paced-${Date.now().toString(36)}`;
+  // Customer 2's address suppressed: one exclusion with a reason.
+  const probe = await page.request.post('/api/audiences/count', { data: { text: 'customer_id = 2 and email is not null', sample: 1, attributes: ['email'] } });
+  const address = ((await probe.json()) as { sample: { rows: [string][] } }).sample.rows[0]?.[0];
+  expect(address, 'customer 2 has an email').toBeTruthy();
+  const suppressed = await page.request.post('/api/suppressions', { data: { channel: 'email', address, reason: 'e2e' } });
+  expect(suppressed.ok(), await suppressed.text()).toBe(true);
+  try {
+    // 8 messages a second: some ten seconds of sending.
+    const doc = `name: ${name}
+dimension: customers
+activities:
+  start: {type: start}
+  some: {type: build_audience, query: 'customer_id <= 90'}
+  paced:
+    type: email
+    rate: 8
+    from: 'Shop <shop@example.com>'
+    subject: 'Paced'
+    text: 'Hello {{ profile.first_name }}'
+transitions:
+  - start -> some
+  - some -> paced
+`;
+    const saved = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
+    expect(saved.ok(), await saved.text()).toBe(true);
+    const published = await page.request.post(`/api/campaigns/${name}/publish`);
+    expect(published.ok(), await published.text()).toBe(true);
+    await page.goto(`/campaigns/${name}`);
+    await settled(page, name);
+    await page.getByRole('button', { name: 'Start live now' }).click();
+    await page.getByRole('dialog', { name: `Start a live run of ${name}?` }).getByRole('button', { name: 'Start live run of version 1' }).click();
+    await expect(page).toHaveURL(/\/runs\/\d+$/);
+    const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+    const card = page.locator('[data-delivery="paced"]');
+
+    // While messages wait, the current rate: above nothing, and near the
+    // 8 a second asked, far below an unpaced send. Read once 32 are sent
+    // (some 3 s in): the bucket's first second's burst (8 at once) weighs
+    // on it less.
+    const rate = card.locator('[data-rate]');
+    let shown = 0;
+    await expect
+      .poll(
+        async () => {
+          const sent = Number(((await card.locator('[data-figure="sent"]').textContent()) ?? '').replace(/\D/g, ''));
+          const r = await rate.getAttribute('data-rate', { timeout: 1_000 }).catch(() => null);
+          shown = sent >= 32 && r !== null ? Number(r) : 0;
+          return shown;
+        },
+        { timeout: 60_000 },
+      )
+      .toBeGreaterThan(0);
+    console.log(`[monitor] paced run ${id}: rate shown ${shown.toFixed(1)} messages/s (asked 8)`);
+    expect(shown).toBeLessThan(30);
+    await expect(rate).toHaveText(/^\d+(\.\d)? messages\/s$/);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Once done: no rate, and each reason's count as GET …/delivery has it.
+    await expect(page.getByText('Following live', { exact: true })).toHaveCount(0, { timeout: 60_000 });
+    await expect(rate).toHaveCount(0);
+    const figures = ((await (await page.request.get(`/api/runs/${id}/delivery`)).json()) as { channels: (Figures & { excluded_by_reason?: Record<string, number>; failures?: Record<string, number> })[] }).channels;
+    const paced = figures.find((c) => c.activity === 'paced')!;
+    expect(paced.sent + paced.excluded).toBe(paced.targeted);
+    expect(paced.excluded_by_reason?.suppressed, JSON.stringify(paced)).toBe(1);
+    for (const [kind, label, parts] of [
+      ['excluded', 'Excluded by reason', paced.excluded_by_reason],
+      ['failed', 'Failed by error', paced.failures],
+    ] as const) {
+      const entries = Object.entries(parts ?? {}).filter(([, n]) => n > 0);
+      const table = card.getByRole('table', { name: `paced ${label}` });
+      await expect(table).toHaveCount(entries.length > 0 ? 1 : 0);
+      await expect(table.getByRole('row')).toHaveCount(entries.length);
+      for (const [reason, n] of entries) await expect(table.locator(`[data-reason="${reason}"] td`), `${kind} ${reason}`).toHaveText(n.toLocaleString('en-US'));
+    }
+    await expect(card.getByRole('table', { name: 'paced Excluded by reason' }).getByRole('row', { name: 'Suppressed' })).toContainText('1');
+    expect(await seriousViolations(page)).toEqual([]);
+  } finally {
+    await page.request.delete('/api/suppressions', { data: { channel: 'email', address } });
+  }
+});

@@ -6,22 +6,29 @@ import { Engagement } from './Engagement';
 import { ResolveInDoubt } from './RunActions';
 
 /** ByReason lists a figure's parts by reason (nothing when there are
- * none). */
-function ByReason({ label, parts }: { label: string; parts?: Record<string, number> }) {
+ * none): a table named by its card's activity and its label. */
+function ByReason({ label, parts, titleId, kind }: { label: string; parts?: Record<string, number>; titleId: string; kind: string }) {
   const { t } = useTranslation();
   const entries = Object.entries(parts ?? {}).filter(([, n]) => n > 0);
   if (entries.length === 0) return null;
+  const labelId = `${titleId}-${kind}`;
   return (
     <Stack gap={2}>
-      <Text size="sm" fw={500}>
+      <Text size="sm" fw={500} id={labelId}>
         {label}
       </Text>
-      {entries.map(([reason, n]) => (
-        <Group key={reason} justify="space-between" gap="xs">
-          <Text size="sm">{t(`runMonitor.reasons.${reason}`, { defaultValue: reason })}</Text>
-          <Text size="sm">{formatCount(n)}</Text>
-        </Group>
-      ))}
+      <Table variant="vertical" withTableBorder={false} verticalSpacing={2} aria-labelledby={`${titleId} ${labelId}`} data-by={kind}>
+        <Table.Tbody>
+          {entries.map(([reason, n]) => (
+            <Table.Tr key={reason} data-reason={reason}>
+              <Table.Th fw={400} bg="transparent">
+                {t(`runMonitor.reasons.${reason}`, { defaultValue: reason })}
+              </Table.Th>
+              <Table.Td ta="right">{formatCount(n)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
     </Stack>
   );
 }
@@ -55,7 +62,7 @@ export function DeliveryCard({ figures: d, run, rate, stopped }: { figures: Deli
           </Title>
           <Badge variant="outline">{d.channel}</Badge>
         </Group>
-        {d.pending > 0 && <Text size="sm">{t('runMonitor.rate', { rate: formatDecimal(rate, 1) })}</Text>}
+        {d.pending > 0 && <Text size="sm" data-rate={rate}>{t('runMonitor.rate', { rate: formatDecimal(rate, 1) })}</Text>}
       </Group>
       <Progress value={share * 100} aria-label={t('runMonitor.progressOf', { activity: d.activity })} mb={4} />
       <Text size="sm" mb="sm">
@@ -77,11 +84,11 @@ export function DeliveryCard({ figures: d, run, rate, stopped }: { figures: Deli
           </Table.Tbody>
         </Table>
         <Stack gap="xs">
-          <ByReason label={t('runMonitor.excludedBy')} parts={d.excluded_by_reason} />
-          <ByReason label={t('runMonitor.failedBy')} parts={d.failures} />
-          <ByReason label={t('runMonitor.inDoubtBy')} parts={d.in_doubt_by_reason} />
-          <ByReason label={t('runMonitor.pendingBy')} parts={d.pending_by_reason} />
-          <ByReason label={t('runMonitor.reports')} parts={d.delivery_reports} />
+          <ByReason label={t('runMonitor.excludedBy')} parts={d.excluded_by_reason} titleId={titleId} kind="excluded" />
+          <ByReason label={t('runMonitor.failedBy')} parts={d.failures} titleId={titleId} kind="failed" />
+          <ByReason label={t('runMonitor.inDoubtBy')} parts={d.in_doubt_by_reason} titleId={titleId} kind="in-doubt" />
+          <ByReason label={t('runMonitor.pendingBy')} parts={d.pending_by_reason} titleId={titleId} kind="pending" />
+          <ByReason label={t('runMonitor.reports')} parts={d.delivery_reports} titleId={titleId} kind="reports" />
           {d.in_doubt > 0 && <ResolveInDoubt run={run} activity={d.activity} count={d.in_doubt} stopped={stopped} />}
         </Stack>
       </SimpleGrid>

@@ -20,7 +20,10 @@ const path = (name: string) => ({ params: { path: { name } } });
 
 export const getDraft = async (name: string) => answer(await api.GET('/api/campaigns/{name}/draft', path(name)));
 
-export const putDraft = async (name: string, document: string, revision: number) => answer(await api.PUT('/api/campaigns/{name}/draft', { ...path(name), body: { document, revision } }));
+/** putDraft stores the draft; keepalive lets the request outlive the page
+ * (sent as it unloads; the browser takes bodies up to 64 KB so). */
+export const putDraft = async (name: string, document: string, revision: number, keepalive = false) =>
+  answer(await api.PUT('/api/campaigns/{name}/draft', { ...path(name), body: { document, revision }, keepalive }));
 
 export const saveDraft = async (name: string, revision: number) => answer(await api.POST('/api/campaigns/{name}/draft/save', { ...path(name), body: { revision } }));
 

@@ -63,6 +63,29 @@ export function useDraft(name: string, text: string, initial: Draft) {
     return () => clearTimeout(timer);
   }, [dirty, conflict, text, put]);
 
+  // Leaving before the autosave's second must not lose the edit (its
+  // timer was cleared with the page): leaving the canvas for another page
+  // of the console saves it at once, after a save in flight; the page's
+  // unload (a reload, the tab closed) sends it with keepalive.
+  const latest = useRef({ text, pending: false });
+  useEffect(() => {
+    latest.current = { text, pending: dirty && !conflict };
+  });
+  useEffect(() => {
+    const unload = () => {
+      const l = latest.current;
+      if (!l.pending) return;
+      latest.current = { ...l, pending: false };
+      void putDraft(name, l.text, rev.current, true).catch(() => undefined);
+    };
+    window.addEventListener('pagehide', unload);
+    return () => {
+      window.removeEventListener('pagehide', unload);
+      const l = latest.current;
+      if (l.pending) void (inflight.current ?? Promise.resolve()).then(() => put(l.text)).catch(() => undefined);
+    };
+  }, [name, put]);
+
   /** flush saves the text now if it has unsaved edits. */
   const flush = useCallback(async () => {
     await inflight.current;

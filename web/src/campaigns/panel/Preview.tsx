@@ -114,6 +114,13 @@ export function ProfileChooser({ dim, doc, id, runId, value, onChange }: Chooser
   );
 }
 
+/** staleStyle marks a preview kept from before the last edit (being
+ * rendered again, or the edit has problems): greyed and outlined, not
+ * faded — an opacity took its text below AA contrast. */
+function staleStyle(stale: boolean): React.CSSProperties | undefined {
+  return stale ? { filter: 'grayscale(1)', outline: '1px dashed var(--mantine-color-gray-6)', outlineOffset: 4 } : undefined;
+}
+
 /** The rendered email's HTML is shown in a frame that runs no script, is
  * another origin (sandbox without allow-same-origin) and loads nothing
  * remote (its own policy): the template is its author's, the page is ours. */
@@ -126,7 +133,7 @@ export function EmailPreview({ message, stale }: { message: Rendered; stale: boo
   const [width, setWidth] = useState<'desktop' | 'mobile' | 'text'>('desktop');
   const email = message.email ?? {};
   return (
-    <Stack gap="xs" opacity={stale ? 0.6 : 1}>
+    <Stack gap="xs" style={staleStyle(stale)} data-stale={stale}>
       <Table variant="vertical" withTableBorder={false} aria-label={t('panel.preview.headers')}>
         <Table.Tbody>
           {(
@@ -161,7 +168,9 @@ export function EmailPreview({ message, stale }: { message: Rendered; stale: boo
         ]}
       />
       {width === 'text' ? (
-        <Code block style={{ whiteSpace: 'pre-wrap' }} data-testid="preview-text">
+        // Wrapped anywhere (a long link no longer scrolls it sideways), and
+        // reachable by Tab should it still scroll (axe's scrollable-region-focusable).
+        <Code block tabIndex={0} style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }} data-testid="preview-text">
           {email.text}
         </Code>
       ) : (
@@ -216,7 +225,7 @@ export function SmsPreview({ message, stale }: { message: Rendered; stale: boole
   const { t } = useTranslation();
   const text = message.sms?.text ?? '';
   return (
-    <Stack gap="xs" opacity={stale ? 0.6 : 1}>
+    <Stack gap="xs" style={staleStyle(stale)} data-stale={stale}>
       <Phone label={t('messages.smsPreview')}>
         {message.sms?.from && (
           <Text size="xs" c="dimmed" ta="center" mb="xs">
@@ -239,7 +248,7 @@ export function PushPreview({ message, stale }: { message: Rendered; stale: bool
   const p = message.push ?? {};
   const image = p.image?.startsWith('data:') ? <Image src={p.image} alt="" radius="sm" mt="xs" /> : p.image ? <Text size="xs" c="dimmed">{t('panel.push.imageAt', { url: p.image })}</Text> : null;
   return (
-    <Group align="start" gap="md" opacity={stale ? 0.6 : 1}>
+    <Group align="start" gap="md" style={staleStyle(stale)} data-stale={stale}>
       <Phone label={t('panel.push.ios')}>
         <Paper radius="lg" p="sm" bg="var(--mantine-color-body)" shadow="sm" style={{ backdropFilter: 'blur(4px)' }}>
           <Group gap="xs" mb={4} justify="space-between">

@@ -129,7 +129,7 @@ export function Field({ name, schema, path, required }: FieldProps) {
           )}
           <Fields schema={schema} path={path} />
           {error && (
-            <Text size="sm" c="red.8" mt="xs">
+            <Text size="sm" c="var(--mantine-color-error)" mt="xs">
               {error}
             </Text>
           )}
@@ -207,7 +207,7 @@ function ObjectList({ name, label, schema, path, required }: { name: string; lab
           </Button>
         </Group>
         {error && (
-          <Text size="sm" c="red.8">
+          <Text size="sm" c="var(--mantine-color-error)">
             {error}
           </Text>
         )}
@@ -286,7 +286,7 @@ export function MapField({ label, description, path, schema, choices }: { label:
           </Button>
         </Group>
         {error && (
-          <Text size="sm" c="red.8">
+          <Text size="sm" c="var(--mantine-color-error)">
             {error}
           </Text>
         )}
