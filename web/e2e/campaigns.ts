@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { expect } from './fixtures';
+import { expect, settled } from './fixtures';
 
 // Campaign documents for the canvas's tests: the ones the repository holds
 // (docs/*.md YAML blocks that are campaigns), a generated one covering
@@ -157,4 +157,24 @@ export async function setYaml(page: Page, text: string) {
 export async function showView(page: Page, view: 'Canvas' | 'YAML') {
   await page.locator('label').filter({ hasText: new RegExp(`^${view}$`) }).click();
   await expect(page.getByRole('radio', { name: view })).toBeChecked();
+}
+
+/** publish saves a campaign document and publishes it, through the API. */
+export async function publish(request: APIRequestContext, name: string, doc: string) {
+  const saved = await request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
+  expect(saved.ok(), await saved.text()).toBe(true);
+  const published = await request.post(`/api/campaigns/${name}/publish`);
+  expect(published.ok(), await published.text()).toBe(true);
+}
+
+/** startLive starts a published campaign's live run from its page as a
+ * user does (the button, then the confirmation) and returns the run's
+ * number once its monitor is open. */
+export async function startLive(page: Page, name: string): Promise<number> {
+  await page.goto(`/campaigns/${name}`);
+  await settled(page, name);
+  await page.getByRole('button', { name: 'Start live now' }).click();
+  await page.getByRole('dialog', { name: `Start a live run of ${name}?` }).getByRole('button', { name: 'Start live run of version 1' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  return Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
 }

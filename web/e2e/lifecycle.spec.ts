@@ -1,5 +1,6 @@
 import { seriousViolations } from './axe';
-import { expect, settled, test } from './fixtures';
+import { publish, startLive } from './campaigns';
+import { expect, test } from './fixtures';
 
 // A live run's lifecycle from its monitor: a campaign whose email may
 // only go in a send window hours away, beside a branch whose audience is
@@ -46,17 +47,8 @@ transitions:
   - some -> later
   - nobody -> never
 `;
-  const saved = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
-  expect(saved.ok(), await saved.text()).toBe(true);
-  const published = await page.request.post(`/api/campaigns/${name}/publish`);
-  expect(published.ok(), await published.text()).toBe(true);
-
-  await page.goto(`/campaigns/${name}`);
-  await settled(page, name);
-  await page.getByRole('button', { name: 'Start live now' }).click();
-  await page.getByRole('dialog', { name: `Start a live run of ${name}?` }).getByRole('button', { name: 'Start live run of version 1' }).click();
-  await expect(page).toHaveURL(/\/runs\/\d+$/);
-  const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+  await publish(page.request, name, doc);
+  const id = await startLive(page, name);
   const delivery = async () => ((await (await page.request.get(`/api/runs/${id}/delivery`)).json()) as { channels: Figures[] }).channels;
   const runStatus = async () => ((await (await page.request.get(`/api/runs/${id}`)).json()) as { run: { status: string } }).run.status;
 
@@ -151,17 +143,9 @@ transitions:
   - start -> picked
   - picked -> done
 `;
-  const saved = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
-  expect(saved.ok(), await saved.text()).toBe(true);
-  expect((await page.request.post(`/api/campaigns/${name}/publish`)).ok()).toBe(true);
+  await publish(page.request, name, doc);
   expect((await page.request.delete(`/api/audiences/${audience}`)).ok()).toBe(true);
-
-  await page.goto(`/campaigns/${name}`);
-  await settled(page, name);
-  await page.getByRole('button', { name: 'Start live now' }).click();
-  await page.getByRole('dialog', { name: `Start a live run of ${name}?` }).getByRole('button', { name: 'Start live run of version 1' }).click();
-  await expect(page).toHaveURL(/\/runs\/\d+$/);
-  const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+  const id = await startLive(page, name);
   const runStatus = async () => ((await (await page.request.get(`/api/runs/${id}`)).json()) as { run: { status: string } }).run.status;
 
   const why = page.getByRole('region', { name: 'Why messages are not going out' });

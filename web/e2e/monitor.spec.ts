@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { seriousViolations } from './axe';
+import { publish, startLive } from './campaigns';
 import { exampleCampaign } from './data';
 import { expect, settled, test } from './fixtures';
 
@@ -283,16 +284,8 @@ transitions:
   - start -> some
   - some -> paced
 `;
-    const saved = await page.request.post('/api/campaigns', { headers: { 'Content-Type': 'application/yaml' }, data: doc });
-    expect(saved.ok(), await saved.text()).toBe(true);
-    const published = await page.request.post(`/api/campaigns/${name}/publish`);
-    expect(published.ok(), await published.text()).toBe(true);
-    await page.goto(`/campaigns/${name}`);
-    await settled(page, name);
-    await page.getByRole('button', { name: 'Start live now' }).click();
-    await page.getByRole('dialog', { name: `Start a live run of ${name}?` }).getByRole('button', { name: 'Start live run of version 1' }).click();
-    await expect(page).toHaveURL(/\/runs\/\d+$/);
-    const id = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+    await publish(page.request, name, doc);
+    const id = await startLive(page, name);
     const card = page.locator('[data-delivery="paced"]');
 
     // While messages wait, the current rate: above nothing, and near the
