@@ -58,10 +58,16 @@ export function Messages() {
           onChange={(v) => set('run', v)}
           data={(runs.data ?? []).map((r) => ({ value: String(r.id), label: t('messages.runLabel', { id: r.id, campaign: r.campaign, when: formatTime(r.created_at) }) }))}
           // The latest eight runs, others found by typing (a run's number
-          // or campaign): the list never scrolls, as the time zones'.
+          // or campaign): the list never scrolls (a scrolling listbox is
+          // out of a keyboard's reach), so an option keeps to one line —
+          // a long campaign name is cut short on screen, whole for a
+          // screen reader — in a dropdown wider than the field.
           searchable
           limit={8}
           maxDropdownHeight={400}
+          comboboxProps={{ width: 520, position: 'bottom-start' }}
+          scrollAreaProps={{ scrollbars: 'y' }}
+          styles={{ option: { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', display: 'block' } }}
           w={360}
         />
         <SegmentedControl
