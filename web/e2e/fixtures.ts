@@ -12,8 +12,8 @@ interface Fixtures {
   consoleErrors: string[];
 }
 
-export const test = base.extend<Fixtures & StoreOption>({
-  store: ['embedded', { option: true }],
+export const test = base.extend<Fixtures, StoreOption>({
+  store: ['embedded', { option: true, scope: 'worker' }],
   server: async ({ store }, use) => {
     await use(servers()[store]);
   },
