@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { APIRequestContext, Page } from '@playwright/test';
+import { parse } from 'yaml';
 import { expect, settled } from './fixtures';
 
 // Campaign documents for the canvas's tests: the ones the repository holds
@@ -37,6 +38,35 @@ export function docCampaigns(): { source: string; text: string }[] {
   for (const file of files(resolve(repo, 'internal'), (p) => /\/testdata\/[^/]+\.ya?ml$/.test(p))) {
     const text = readFileSync(file, 'utf8');
     if (isCampaign(text)) out.push({ source: relative(repo, file), text });
+  }
+  return out;
+}
+
+/** goCampaigns reads the campaign documents the Go tests write as raw
+ * strings (internal/ and bench/): each literal with activities that
+ * parses as YAML to a document whose activities are a map, once per
+ * text. Some hold a Go format verb (`rate: %d`): a string to the canvas,
+ * which keeps it. */
+export function goCampaigns(): { source: string; text: string }[] {
+  const out: { source: string; text: string }[] = [];
+  const seen = new Set<string>();
+  const tests = [...files(resolve(repo, 'internal'), (p) => p.endsWith('_test.go')), ...files(resolve(repo, 'bench'), (p) => p.endsWith('_test.go'))];
+  for (const file of tests) {
+    let i = 0;
+    for (const m of readFileSync(file, 'utf8').matchAll(/`([^`]*)`/g)) {
+      const text = m[1] ?? '';
+      if (!isCampaign(text) || seen.has(text)) continue;
+      let doc: unknown;
+      try {
+        doc = parse(text);
+      } catch {
+        continue; // a test's broken document
+      }
+      const acts = (doc as { activities?: unknown } | null)?.activities;
+      if (!acts || typeof acts !== 'object' || Array.isArray(acts)) continue;
+      seen.add(text);
+      out.push({ source: `${relative(repo, file)} literal ${++i}`, text });
+    }
   }
   return out;
 }
