@@ -1,1 +1,0 @@
-import{$ as e,It as t,Kt as n,Wt as r}from"./index-BAcxi7L4.js";var i=n(),a=t(t=>{let n=r([`Input`,`InputWrapper`,`TextInput`],null,t);return(0,i.jsx)(e,{component:`input`,...n,__staticSelector:`TextInput`})});a.classes=e.classes,a.displayName=`@mantine/core/TextInput`;export{a as t};
