@@ -23,8 +23,8 @@ func (s *Server) routes() {
 	// Public: the links in messages.
 	s.mux.HandleFunc("GET /u/{token}", s.unsubscribeForm)
 	s.mux.HandleFunc("POST /u/{token}", s.unsubscribe)
-	s.mux.HandleFunc("GET /t/c/{token}", s.trackClick)
-	s.mux.HandleFunc("GET /t/o/{token}", s.trackOpen)
+	s.mux.HandleFunc(clickPattern, s.trackClick)
+	s.mux.HandleFunc(openPattern, s.trackOpen)
 	// Public, signed by the provider: SMS delivery reports.
 	s.mux.HandleFunc("POST /callbacks/sms", s.smsStatus)
 	// Public, signed by the provider: bounces, complaints, deliveries.

@@ -139,10 +139,15 @@ func New(cfg Config) *Server {
 // ServeHTTP logs each request and dispatches it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	w, r, done := s.transfer.paced(w, r)
+	w, r, done := s.transfer.paced(w, r, start)
 	defer done()
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rw, r)
+	if track, pattern, token, ok := s.trackRoute(r); ok {
+		r.Pattern = pattern
+		track(rw, r, token)
+	} else {
+		s.mux.ServeHTTP(rw, r)
+	}
 	took := time.Since(start)
 	if s.requests != nil {
 		// The mux set the pattern it matched on r itself.

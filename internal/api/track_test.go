@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,4 +146,67 @@ func TestEmailWebhook(t *testing.T) {
 	if code := post("/callbacks/email/webhook", body, ""); code != http.StatusOK || suppressed() != 1 {
 		t.Fatalf("a signed webhook: %d, %d suppressed", code, suppressed())
 	}
+}
+
+// TestTrackingRoutesAnswerAsTheMux: the tracking routes, found before the
+// mux (trackRoute), answer what the mux's own patterns would — other
+// methods, an empty token, an escaped slash, another letter — and are
+// observed (metrics, logs) under their patterns.
+func TestTrackingRoutesAnswerAsTheMux(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, "duckdb")
+	svc := service.New(service.Config{Store: s, Log: slog.New(slog.DiscardHandler)})
+	t.Cleanup(func() { _ = svc.Close() })
+	seen := &routes{}
+	srv := httptest.NewServer(newAPI(t, api.Config{Service: svc, Token: token, Log: slog.New(slog.DiscardHandler), Requests: seen}))
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		method, path string
+		code         int
+		route        string
+	}{
+		{"GET", "/t/o/abc", http.StatusOK, "GET /t/o/{token}"},
+		{"HEAD", "/t/o/abc", http.StatusOK, "GET /t/o/{token}"},
+		{"GET", "/t/o/a%2Fb", http.StatusOK, "GET /t/o/{token}"}, // one segment to the mux
+		{"GET", "/t/c/abc", http.StatusNotFound, "GET /t/c/{token}"},
+		// The rest is the mux's: its catch-all (the console) answers.
+		{"POST", "/t/o/abc", http.StatusMethodNotAllowed, "/"},
+		{"GET", "/t/o/", http.StatusNotFound, "/"},
+		{"GET", "/t/o/a/b", http.StatusNotFound, "/"},
+		{"GET", "/t/x/abc", http.StatusNotFound, "/"},
+		{"GET", "/t/oo/abc", http.StatusNotFound, "/"},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		gif := resp.Header.Get("Content-Type") == "image/gif"
+		if resp.StatusCode != c.code || gif != (c.code == http.StatusOK) {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, resp.StatusCode, resp.Header.Get("Content-Type"), c.code)
+		}
+		if got := seen.last(); got != c.route {
+			t.Errorf("%s %s observed as route %q, want %q", c.method, c.path, got, c.route)
+		}
+	}
+}
+
+// routes is an api.RequestObserver keeping the last route observed.
+type routes struct {
+	mu    sync.Mutex
+	route string
+}
+
+func (r *routes) Request(route string, _ int, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.route = route
+}
+
+func (r *routes) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.route
 }

@@ -59,8 +59,21 @@ func (p *pace) slow(what string) error {
 		ErrSlowClient, what, p.n, p.waited.Round(time.Millisecond), int64(p.rate), p.grace)
 }
 
-// paced wraps a request's body and response writer in the transfer limits.
-func (t Transfer) paced(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request, func()) {
+// pacedChunk is how much of a response is written without a deadline of
+// its own: less than the server's buffers hold (net/http's 2 KiB before
+// chunking, then the connection's 4 KiB), so such writes never reach the
+// socket and cannot wait on the client. The deadline set when the request
+// began bounds them if they do.
+const pacedChunk = 2 << 10
+
+// paced wraps a request's body and response writer in the transfer
+// limits; start is when the request began. A small response — a tracking
+// pixel, a redirect, most of the API — costs one deadline: the write
+// deadline set here, start plus the grace, which bounds the final flush
+// too unless the handler took half the grace or more (then done sets a
+// fresh one). Deadlines are timers of the runtime's poller, a measurable
+// share of a tracking hit's work when set three times a request.
+func (t Transfer) paced(w http.ResponseWriter, r *http.Request, start time.Time) (http.ResponseWriter, *http.Request, func()) {
 	if t.MinRate <= 0 {
 		return w, r, func() {}
 	}
@@ -72,14 +85,18 @@ func (t Transfer) paced(w http.ResponseWriter, r *http.Request) (http.ResponseWr
 	// A deadline left by an earlier request on this connection must not
 	// cut this one: the server resets a write deadline only when it has a
 	// WriteTimeout of its own.
-	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(start.Add(grace))
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &pacedBody{ReadCloser: r.Body, pace: pace{rc: rc, rate: float64(t.MinRate), grace: grace}}
 	}
 	pw := &pacedWriter{ResponseWriter: w, pace: pace{rc: rc, rate: float64(t.MinRate), grace: grace}}
 	// What the handler left buffered is written after it returns: the
-	// client has the grace to take it.
-	done := func() { _ = rc.SetWriteDeadline(time.Now().Add(grace)) }
+	// client has at least half the grace to take it.
+	done := func() {
+		if time.Since(start) >= grace/2 {
+			_ = rc.SetWriteDeadline(time.Now().Add(grace))
+		}
+	}
 	return pw, r, done
 }
 
@@ -115,9 +132,19 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 type pacedWriter struct {
 	http.ResponseWriter
 	pace
+	// buffered counts the bytes written since the last deadline: while
+	// they stay under pacedChunk they sit in the server's buffers.
+	buffered int
 }
 
 func (w *pacedWriter) Write(p []byte) (int, error) {
+	if w.buffered+len(p) <= pacedChunk {
+		n, err := w.ResponseWriter.Write(p)
+		w.buffered += n
+		w.n += int64(n)
+		return n, err
+	}
+	w.buffered = 0
 	left := w.budget(len(p))
 	if left <= 0 {
 		return 0, w.slow("took")
@@ -139,6 +166,7 @@ func (w *pacedWriter) Flush() {
 	if left <= 0 {
 		return
 	}
+	w.buffered = 0
 	_ = w.rc.SetWriteDeadline(time.Now().Add(left))
 	start := time.Now()
 	_ = w.rc.Flush()
