@@ -61,10 +61,13 @@ var foldEvents = []string{
 			AND f.link = coalesce(e.link, 0) AND f.link_key = ` + linkKeyOf + `)
 	GROUP BY 1, 2, 3, 4`,
 
+	// Grouped by label and URL, which the link's key is a hash of: the
+	// key is computed once a link, not once a click.
 	`INSERT INTO ff_event_link_tallies (run_id, activity, link, link_key, url, label, events, uniques)
-	SELECT e.run_id, e.activity, coalesce(e.link, 0), ` + linkKeyOf + `, min(coalesce(e.url, '')), min(coalesce(e.label, '')), count(*), 0
-	FROM ff_events e WHERE e.seq > $1 AND e.seq <= $2 AND e.type = 'click' AND e.machine IS NULL
-	GROUP BY 1, 2, 3, 4
+	SELECT g.run_id, g.activity, g.link, md5(CAST(length(g.label) AS VARCHAR) || ':' || g.label || g.url), g.url, g.label, g.events, 0
+	FROM (SELECT e.run_id, e.activity, coalesce(e.link, 0) AS link, coalesce(e.label, '') AS label, coalesce(e.url, '') AS url, count(*) AS events
+		FROM ff_events e WHERE e.seq > $1 AND e.seq <= $2 AND e.type = 'click' AND e.machine IS NULL
+		GROUP BY 1, 2, 3, 4, 5) g
 	ON CONFLICT (run_id, activity, link, link_key) DO UPDATE SET events = ff_event_link_tallies.events + excluded.events`,
 
 	`INSERT INTO ff_event_link_tallies (run_id, activity, link, link_key, url, label, events, uniques)
