@@ -99,8 +99,44 @@ func BenchmarkReport(b *testing.B) {
 				b.Logf("%s: %.0f ms (median of 3; %d rows)", p.name, ms(d), rows)
 			}
 			checkReport(b, s, run, n)
+			foldSecond(b, s, run)
 		})
 	}
+}
+
+// foldSecond times the fold a server makes every second under a flood of
+// clicks, as BenchmarkTrackingServe's: 50 000 people's clicks, appended
+// as one second's batch, on the two links of 2 000 messages, each link
+// clicked a dozen times; 4 seconds, the median of the last 3 reported
+// (the first finds most links not yet clicked).
+func foldSecond(b *testing.B, s *store.Store, run int64) {
+	b.Helper()
+	const clicks = 50_000
+	q := fmt.Sprintf(`INSERT INTO ff_events (created_at, type, run_id, activity, message_id, link, url, label, machine)
+		SELECT to_timestamp(%[1]d), 'click', %[2]d, CASE WHEN k %% 2 = 0 THEN 'mail_a' ELSE 'mail_b' END,
+			'%[2]d:' || CASE WHEN k %% 2 = 0 THEN 'mail_a' ELSE 'mail_b' END || ':{"customer_id":' || CAST(k AS TEXT) || '}',
+			j %% 2 + 1, 'https://shop.example/p' || CAST(j %% 2 + 1 AS TEXT), CASE WHEN j %% 2 = 0 THEN 'winter' END, NULL
+		FROM (SELECT j, (j / 2) %% 2000 + 1 AS k FROM generate_series(CAST(1 AS BIGINT), CAST(%[3]d AS BIGINT)) AS g(j)) x`, reportEpoch+3600, run, clicks)
+	var ds []time.Duration
+	for i := range 4 {
+		if _, err := storetest.DB(s).Exec(q); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		folded, err := s.Events().Roll(context.Background(), time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if folded != clicks {
+			b.Fatalf("second %d: %d events folded, want %d", i, folded, clicks)
+		}
+		if i > 0 {
+			ds = append(ds, time.Since(start))
+		}
+	}
+	d := medianOf(ds)
+	b.ReportMetric(ms(d), "fold_second_ms")
+	b.Logf("a second of %d clicks on 4 000 links already clicked folded in %s (median of 3; %.1f µs a click)", clicks, d.Round(time.Millisecond), float64(d.Microseconds())/clicks)
 }
 
 // reportSize counts the rows of a report.
