@@ -1,0 +1,2 @@
+-- PostgreSQL only (0026_events_indexes.postgres.sql): the embedded store
+-- has no index on ff_events, which it reads by its zone maps.
