@@ -33,24 +33,34 @@ test: ui-check ## Run the whole test suite: the console's checks, every package 
 
 # The fuzz targets are found in the test sources: `go test -list` would link
 # a test binary per package (seconds each with DuckDB) only to list them.
+# Each package's fuzzing binary is built once and run for each of its
+# targets, in the package's directory as `go test` runs it (its
+# testdata/fuzz corpus) and with `go test`'s cache of inputs: `go test
+# -fuzz` per target linked and vetted the package again each time (the
+# packages' run vets them): `make fuzz` 118 s → 102 s on a 2-core machine.
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 4s)
 	@set -e; \
-	pkgs=$$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); \
-	for pkg in $$pkgs; do \
-	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
-	  for f in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$dir"/*_test.go); do \
+	bin=$$(mktemp -d); trap 'rm -rf "$$bin"' EXIT; \
+	cache=$$($(GO) env GOCACHE)/fuzz; \
+	$(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' ./... > "$$bin/pkgs"; \
+	while read -r pkg dir; do \
+	  targets=$$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$dir"/*_test.go); \
+	  [ -n "$$targets" ] || continue; \
+	  $(GO) test -c -vet=off -fuzz=. -o "$$bin/fuzz.test" $$pkg; \
+	  for f in $$targets; do \
 	    echo "fuzz $$pkg $$f"; \
 	    log=$$(mktemp); \
-	    if ! $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg > $$log 2>&1; then \
+	    run() { (cd "$$dir" && "$$bin/fuzz.test" -test.run='^$$' -test.fuzz="^$$f$$" -test.fuzztime=$(FUZZTIME) -test.fuzzcachedir="$$cache/$$pkg" < /dev/null); }; \
+	    if ! run > $$log 2>&1; then \
 	      cat $$log; \
 	      if grep -q 'Failing input written' $$log; then exit 1; fi; \
 	      echo "fuzz $$f: the fuzzing engine failed without a failing input (an overloaded machine); trying once more"; \
-	      $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	      run || exit 1; \
 	    fi; \
 	    rm -f $$log; \
 	  done; \
-	done
+	done < "$$bin/pkgs"
 
 .PHONY: bench bench-ui
 bench: ## Benchmarks on the 1M-customer demo data, both stores (CUSTOMERS=… to resize; RECIPIENTS=… for the send and tracking benchmarks, default 20000; MESSAGES=… for the report, default 1000000; BENCH=regexp to pick)
