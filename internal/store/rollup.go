@@ -216,7 +216,7 @@ type window struct {
 
 // pending finds the events a fold takes after cursor c. Most folds find
 // the numbers after the cursor without a gap, which their count and the
-// highest tell in one row; only then a gap makes it read the numbers
+// highest tell in one row; only a gap makes it read the numbers
 // (a second's 50 000 clicks were 50 000 rows to read every second).
 func pending(ctx context.Context, a area, c Cursor, now time.Time) (window, error) {
 	var n, top int64
