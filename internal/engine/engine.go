@@ -194,7 +194,10 @@ func (e *Engine) work(ctx context.Context) {
 			continue
 		}
 		for _, j := range js {
-			e.execute(ctx, j)
+			// An activity that finishes may hand the worker the next.
+			for t := e.execute(ctx, j); t != nil && ctx.Err() == nil; {
+				t = e.run1(ctx, t)
+			}
 		}
 	}
 }

@@ -71,42 +71,67 @@ func activityByID(d *campaign.Document, id string) (int, *campaign.Activity) {
 	return -1, nil
 }
 
+// taken is the activity a worker takes on from the one it finished,
+// inside the finishing transaction (propagate): its job, leased to the
+// worker and marked running, with the run's state and the activity's
+// start. The worker runs it at once, without a claim or a begin of its own:
+// two commits and the run's reload fewer per activity along a chain.
+type taken struct {
+	job   *jobs.Job
+	st    *runState
+	start time.Time
+}
+
 // execute runs one claimed activity job to its end: done, retried, or
-// failed per the campaign's policy.
-func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
+// failed per the campaign's policy. It returns the next activity the
+// worker took on, if any.
+func (e *Engine) execute(ctx context.Context, j *jobs.Job) *taken {
+	return e.run1(ctx, &taken{job: j})
+}
+
+// run1 runs an activity job, claimed (t.st nil) or taken on from the
+// previous activity, and returns the next one taken on.
+func (e *Engine) run1(ctx context.Context, t *taken) *taken {
+	j := t.job
 	var p activityJob
 	if err := j.Decode(&p); err != nil {
 		e.log.Error("bad activity job", "job", j.ID, "err", err)
 		_, _ = e.queue.Fail(ctx, j, err, 0)
-		return
+		return nil
 	}
 	log := e.log.With("run", p.RunID, "activity", p.Activity)
-	st, err := e.loadState(ctx, p.RunID)
-	if err != nil {
-		log.Error("load run", "err", err)
-		_, _ = e.queue.Fail(ctx, j, err, 5*time.Second)
-		return
+	st := t.st
+	if st == nil {
+		var err error
+		if st, err = e.loadState(ctx, p.RunID); err != nil {
+			log.Error("load run", "err", err)
+			_, _ = e.queue.Fail(ctx, j, err, 5*time.Second)
+			return nil
+		}
 	}
 	seq, act := activityByID(st.doc, p.Activity)
 	if act == nil {
 		_, _ = e.queue.Fail(ctx, j, fmt.Errorf("activity %s is not in the campaign", p.Activity), 0)
-		return
+		return nil
 	}
 	switch st.run.Status {
 	case RunPaused:
 		if err := e.hold(ctx, j, p); err != nil {
 			log.Error("hold activity", "err", err)
 		}
-		return
+		return nil
 	case RunStopped, RunFailed, RunCompleted:
 		release := e.queue.Hold()
 		_ = e.store.InTx(ctx, func(tx *store.Tx) error { return e.queue.Complete(ctx, tx, j) })
 		release()
-		return
+		return nil
 	}
-	start := e.Now().UTC()
+	start, clock := t.start, t.start
 	log.Info("activity started", "type", act.Type, "attempt", j.Attempts)
-	clock := e.begin(ctx, log, p, j.Attempts, start)
+	if t.st == nil {
+		start = e.Now().UTC()
+		clock = e.begin(ctx, log, p, j.Attempts, start)
+	}
 	// Tables left by an earlier attempt that died are dropped first. A
 	// first attempt has none to find (an operator's retry, which starts
 	// the attempts over, sweeps them itself), and the sweep lists the
@@ -124,29 +149,36 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) {
 		err = e.describe(ctx, outs)
 	}
 	stopHeartbeat()
+	var (
+		next *taken
+		wake bool
+	)
 	if err == nil {
-		err = e.finish(ctx, j, env, outs)
+		next, wake, err = e.finish(ctx, j, env, outs)
 		if errors.Is(err, jobs.ErrLeaseLost) {
 			e.observer.ActivityDone(act.Type, ActivityOutcomeLeaseLost, e.Now().Sub(start))
 			log.Warn("another worker took this activity over; its result is discarded")
 			e.noteApart(ctx, p.RunID, p.Activity, LogWarn, LogLeaseLost, fmt.Sprintf("attempt %d overtaken by another worker; its result is discarded", j.Attempts), map[string]any{"attempt": j.Attempts})
 			e.dropStray(context.WithoutCancel(ctx), p.RunID, seq, j.Attempts)
-			return
+			return nil
 		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// Shutting down: the lease will pass the work to the next process.
-			return
+			return nil
 		}
 		e.observer.ActivityDone(act.Type, ActivityOutcomeError, e.Now().Sub(start))
 		e.dropStray(ctx, p.RunID, seq, j.Attempts)
 		e.failed(ctx, j, env, err)
-		return
+		return nil
 	}
 	e.observer.ActivityDone(act.Type, ActivityOutcomeDone, e.Now().Sub(start))
 	log.Info("activity done", "type", act.Type, "ms", e.Now().Sub(start).Milliseconds())
-	e.notify()
+	if wake {
+		e.notify()
+	}
+	return next
 }
 
 // begin marks an activity's attempt running and logs it, in one
@@ -241,12 +273,19 @@ func (e *Engine) describe(ctx context.Context, outs []output) error {
 }
 
 // finish records a finished activity in one transaction with the job's
-// completion and readies what comes next.
-func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) error {
+// completion and readies what comes next; it returns the next activity
+// this worker took on (propagate), if any, and whether it queued others
+// for any worker (an idle one is woken).
+func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output) (*taken, bool, error) {
 	release := e.queue.Hold()
 	defer release()
 	now := e.Now().UTC()
-	return e.inRun(ctx, v.st.run.ID, func(tx *store.Tx, status string) error {
+	var (
+		next *taken
+		wake bool
+	)
+	err := e.inRun(ctx, v.st.run.ID, func(tx *store.Tx, status string) error {
+		next, wake = nil, false // a retried transaction starts afresh
 		if err := e.queue.Complete(ctx, tx, j); err != nil {
 			return err
 		}
@@ -263,11 +302,24 @@ func (e *Engine) finish(ctx context.Context, j *jobs.Job, v *env, outs []output)
 		if err := e.saveState(ctx, tx, v); err != nil {
 			return err
 		}
-		if err := e.propagate(ctx, tx, v.st, v.act, live, status, now); err != nil {
+		f := &flow{now: now}
+		if status == RunRunning {
+			f.take = &taken{st: v.st, start: now}
+		}
+		if err := e.propagate(ctx, tx, v.st, v.act, live, f); err != nil {
 			return err
+		}
+		if f.take != nil && f.take.job != nil {
+			next = f.take
+		}
+		wake = f.others
+		if f.queued {
+			// An activity queued or taken on: the run goes on.
+			return nil
 		}
 		return e.settle(ctx, tx, v.st, now)
 	})
+	return next, wake, err
 }
 
 // recordOutputs records a finished activity's outputs and marks it done
@@ -303,10 +355,20 @@ func (e *Engine) recordOutputs(ctx context.Context, tx *store.Tx, v *env, outs [
 	return live, nil
 }
 
+// flow is what propagate is told and tells: the time; whether it queued
+// an activity (queued), for any worker (others); and, when take is set,
+// the first activity due at once, taken on by this worker (take.job)
+// rather than queued for any.
+type flow struct {
+	now            time.Time
+	queued, others bool
+	take           *taken
+}
+
 // propagate resolves the inputs fed by a finished (or skipped) activity:
 // an activity whose inputs are all resolved is queued when at least one is
 // live, and skipped — its outputs dead in turn — when none is.
-func (e *Engine) propagate(ctx context.Context, tx *store.Tx, st *runState, from *campaign.Activity, live map[string]bool, runStatus string, now time.Time) error {
+func (e *Engine) propagate(ctx context.Context, tx *store.Tx, st *runState, from *campaign.Activity, live map[string]bool, f *flow) error {
 	for _, t := range st.doc.Transitions {
 		if t.From != from.ID {
 			continue
@@ -328,25 +390,56 @@ func (e *Engine) propagate(ctx context.Context, tx *store.Tx, st *runState, from
 			return fmt.Errorf("transition to unknown activity %s", t.To)
 		}
 		if liveIn == 0 {
-			if err := runs.SkipActivity(ctx, st.run.ID, next.ID, ActSkipped, now); err != nil {
+			if err := runs.SkipActivity(ctx, st.run.ID, next.ID, ActSkipped, f.now); err != nil {
 				return err
 			}
 			if err := e.note(ctx, runs, st.run.ID, next.ID, LogInfo, LogSkipped, "skipped: every input is a branch not taken", nil); err != nil {
 				return err
 			}
-			if err := e.propagate(ctx, tx, st, next, nil, runStatus, now); err != nil {
+			if err := e.propagate(ctx, tx, st, next, nil, f); err != nil {
 				return err
 			}
 			continue
 		}
+		f.queued = true
+		if f.take != nil && f.take.job == nil {
+			j, err := e.takeOn(ctx, tx, st, next, f.now)
+			if err != nil {
+				return err
+			}
+			if j != nil {
+				f.take.job = j
+				continue
+			}
+		}
 		if err := runs.SetActivityStatus(ctx, st.run.ID, next.ID, ActQueued); err != nil {
 			return err
 		}
-		if err := e.enqueue(ctx, tx, st.run.ID, st.doc, next, now); err != nil {
+		if err := e.enqueue(ctx, tx, st.run.ID, st.doc, next, f.now); err != nil {
 			return err
 		}
+		f.others = true
 	}
 	return nil
+}
+
+// takeOn writes an activity's job leased to this worker and marks the
+// activity running, as a claim and begin would, inside tx; nil when the
+// activity is not due yet (a wait) or its job exists.
+func (e *Engine) takeOn(ctx context.Context, tx *store.Tx, st *runState, a *campaign.Activity, now time.Time) (*jobs.Job, error) {
+	payload, opts := activityJobFor(st.run.ID, st.doc, a, now)
+	if opts.RunAfter.After(now) {
+		return nil, nil
+	}
+	j, err := e.queue.Take(ctx, tx, KindActivity, payload, opts)
+	if err != nil || j == nil {
+		return nil, err
+	}
+	runs := e.store.Runs().On(tx)
+	if _, err := runs.StartActivity(ctx, st.run.ID, a.ID, ActRunning, j.Attempts, now); err != nil {
+		return nil, err
+	}
+	return j, e.note(ctx, runs, st.run.ID, a.ID, LogInfo, LogStarted, fmt.Sprintf("started (attempt %d)", j.Attempts), map[string]any{"attempt": j.Attempts})
 }
 
 // settle ends the run when nothing is left to do: completed when every

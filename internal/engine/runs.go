@@ -178,6 +178,16 @@ func jobKey(runID int64, activity string) string { return fmt.Sprintf("run/%d/%s
 // enqueue queues an activity's execution; a wait activity's job comes due
 // when the wait is over.
 func (e *Engine) enqueue(ctx context.Context, tx store.Querier, runID int64, d *campaign.Document, a *campaign.Activity, now time.Time) error {
+	payload, opts := activityJobFor(runID, d, a, now)
+	if _, err := e.queue.Enqueue(ctx, tx, KindActivity, payload, opts); err != nil {
+		return fmt.Errorf("queue activity %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// activityJobFor is the job of an activity of a run: due now, or when its
+// wait ends.
+func activityJobFor(runID int64, d *campaign.Document, a *campaign.Activity, now time.Time) (activityJob, jobs.EnqueueOptions) {
 	runAfter := now
 	if a.Type == "wait" {
 		var w campaign.Wait
@@ -192,12 +202,7 @@ func (e *Engine) enqueue(ctx context.Context, tx store.Querier, runID int64, d *
 			}
 		}
 	}
-	_, err := e.queue.Enqueue(ctx, tx, KindActivity, activityJob{RunID: runID, Activity: a.ID},
-		jobs.EnqueueOptions{DedupeKey: jobKey(runID, a.ID), RunAfter: runAfter, MaxAttempts: retries(d)})
-	if err != nil {
-		return fmt.Errorf("queue activity %s: %w", a.ID, err)
-	}
-	return nil
+	return activityJob{RunID: runID, Activity: a.ID}, jobs.EnqueueOptions{DedupeKey: jobKey(runID, a.ID), RunAfter: runAfter, MaxAttempts: retries(d)}
 }
 
 // Run1 returns a run's header.

@@ -109,9 +109,26 @@ func fenced(err error, what string, id int64) error {
 // when q is the store's DB). It returns the job id, or 0 when a job with the
 // same dedupe key already exists.
 func (q *Queue) Enqueue(ctx context.Context, db store.Querier, kind string, payload any, opts EnqueueOptions) (int64, error) {
+	j, err := q.add(ctx, db, kind, payload, opts, false)
+	if err != nil || j == nil {
+		return 0, err
+	}
+	return j.ID, nil
+}
+
+// Take adds a job inside the caller's transaction already claimed by this
+// queue's worker, for its first attempt, and returns it (nil when a job
+// with the same dedupe key already exists): the worker runs it once the
+// transaction commits, without a claim of its own. Should the worker die
+// first, the lease passes the job on as any claimed job's.
+func (q *Queue) Take(ctx context.Context, db store.Querier, kind string, payload any, opts EnqueueOptions) (*Job, error) {
+	return q.add(ctx, db, kind, payload, opts, true)
+}
+
+func (q *Queue) add(ctx context.Context, db store.Querier, kind string, payload any, opts EnqueueOptions, take bool) (*Job, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return 0, fmt.Errorf("encode %s job: %w", kind, err)
+		return nil, fmt.Errorf("encode %s job: %w", kind, err)
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
@@ -120,12 +137,22 @@ func (q *Queue) Enqueue(ctx context.Context, db store.Querier, kind string, payl
 	if opts.RunAfter.IsZero() {
 		opts.RunAfter = now
 	}
-	id, err := q.store.Jobs().On(db).Enqueue(ctx, store.NewJob{Kind: kind, DedupeKey: opts.DedupeKey, Payload: string(body),
-		RunAfter: opts.RunAfter, MaxAttempts: opts.MaxAttempts, CreatedAt: now})
-	if err != nil {
-		return 0, fmt.Errorf("enqueue %s job: %w", kind, err)
+	n := store.NewJob{Kind: kind, DedupeKey: opts.DedupeKey, Payload: string(body), RunAfter: opts.RunAfter, MaxAttempts: opts.MaxAttempts, CreatedAt: now}
+	if take {
+		n.Lease = &store.NewLease{Owner: q.Owner, Until: now.Add(q.Lease)}
 	}
-	return id, nil
+	id, err := q.store.Jobs().On(db).Enqueue(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue %s job: %w", kind, err)
+	}
+	if id == 0 {
+		return nil, nil
+	}
+	j := &Job{ID: id, Kind: kind, Payload: body, MaxAttempts: opts.MaxAttempts}
+	if take {
+		j.Attempts, j.Owner, j.claimed = 1, q.Owner, now
+	}
+	return j, nil
 }
 
 // Claim leases up to limit jobs of the given kinds that are due: ready ones

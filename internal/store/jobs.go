@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -60,6 +61,14 @@ type NewJob struct {
 	RunAfter    time.Time
 	MaxAttempts int
 	CreatedAt   time.Time
+	// Lease, when set, writes the job claimed by Owner until Until.
+	Lease *NewLease
+}
+
+// NewLease is the claim a job is enqueued with (NewJob.Lease).
+type NewLease struct {
+	Owner string
+	Until time.Time
 }
 
 // ClaimedJob is a job leased by Claim.
@@ -87,23 +96,31 @@ type JobState struct {
 }
 
 // Enqueue adds a job and returns its id, or 0 when a job with the same
-// dedupe key already exists.
+// dedupe key already exists. With a Lease the job is written claimed, for
+// its first attempt: the worker that enqueues it runs it next.
 func (j Jobs) Enqueue(ctx context.Context, n NewJob) (int64, error) {
-	var key any
+	var key, owner, until any
 	if n.DedupeKey != "" {
 		key = n.DedupeKey
-		var c int
-		if err := j.row(ctx, []any{&c}, `SELECT count(*) FROM ff_jobs WHERE dedupe_key = $1`, n.DedupeKey); err != nil {
-			return 0, fmt.Errorf("look up job %s: %w", n.DedupeKey, err)
-		}
-		if c > 0 {
-			return 0, nil
-		}
 	}
+	status, attempts := JobReady, 0
+	if n.Lease != nil {
+		status, attempts, owner, until = JobRunning, 1, n.Lease.Owner, n.Lease.Until.UTC()
+	}
+	// One statement, the dedupe key's check inside: a job without a key
+	// (NULL) never matches.
 	var id int64
-	err := j.row(ctx, []any{&id}, `INSERT INTO ff_jobs (kind, dedupe_key, payload, status, run_after, attempts, max_attempts, created_at)
-		VALUES ($1, $2, $3, $4, $5, 0, $6, $7) RETURNING id`,
-		n.Kind, key, n.Payload, JobReady, n.RunAfter.UTC(), n.MaxAttempts, n.CreatedAt.UTC())
+	err := j.row(ctx, []any{&id}, `INSERT INTO ff_jobs (kind, dedupe_key, payload, status, run_after, attempts, max_attempts, created_at, lease_owner, lease_until)
+		SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TIMESTAMPTZ), CAST($6 AS INTEGER), CAST($7 AS INTEGER),
+			CAST($8 AS TIMESTAMPTZ), CAST($9 AS TEXT), CAST($10 AS TIMESTAMPTZ)
+		WHERE NOT EXISTS (SELECT 1 FROM ff_jobs WHERE dedupe_key = CAST($2 AS TEXT)) RETURNING id`,
+		n.Kind, key, n.Payload, status, n.RunAfter.UTC(), attempts, n.MaxAttempts, n.CreatedAt.UTC(), owner, until)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil && n.DedupeKey != "" {
+		return 0, fmt.Errorf("enqueue job %s: %w", n.DedupeKey, err)
+	}
 	return id, err
 }
 
