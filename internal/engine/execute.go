@@ -93,39 +93,11 @@ func (e *Engine) execute(ctx context.Context, j *jobs.Job) *taken {
 // previous activity, and returns the next one taken on.
 func (e *Engine) run1(ctx context.Context, t *taken) *taken {
 	j := t.job
-	var p activityJob
-	if err := j.Decode(&p); err != nil {
-		e.log.Error("bad activity job", "job", j.ID, "err", err)
-		_, _ = e.queue.Fail(ctx, j, err, 0)
+	p, st, seq, act, ok := e.open(ctx, t)
+	if !ok {
 		return nil
 	}
 	log := e.log.With("run", p.RunID, "activity", p.Activity)
-	st := t.st
-	if st == nil {
-		var err error
-		if st, err = e.loadState(ctx, p.RunID); err != nil {
-			log.Error("load run", "err", err)
-			_, _ = e.queue.Fail(ctx, j, err, 5*time.Second)
-			return nil
-		}
-	}
-	seq, act := activityByID(st.doc, p.Activity)
-	if act == nil {
-		_, _ = e.queue.Fail(ctx, j, fmt.Errorf("activity %s is not in the campaign", p.Activity), 0)
-		return nil
-	}
-	switch st.run.Status {
-	case RunPaused:
-		if err := e.hold(ctx, j, p); err != nil {
-			log.Error("hold activity", "err", err)
-		}
-		return nil
-	case RunStopped, RunFailed, RunCompleted:
-		release := e.queue.Hold()
-		_ = e.store.InTx(ctx, func(tx *store.Tx) error { return e.queue.Complete(ctx, tx, j) })
-		release()
-		return nil
-	}
 	start, clock := t.start, t.start
 	log.Info("activity started", "type", act.Type, "attempt", j.Attempts)
 	if t.st == nil {
@@ -179,6 +151,46 @@ func (e *Engine) run1(ctx context.Context, t *taken) *taken {
 		e.notify()
 	}
 	return next
+}
+
+// open reads what running a job needs: its payload, the run's state (a
+// taken job's is the previous activity's) and the activity. ok is false
+// when the job was dealt with instead: failed, held while the run is
+// paused, or completed for a run that ended.
+func (e *Engine) open(ctx context.Context, t *taken) (p activityJob, st *runState, seq int, act *campaign.Activity, ok bool) {
+	j := t.job
+	if err := j.Decode(&p); err != nil {
+		e.log.Error("bad activity job", "job", j.ID, "err", err)
+		_, _ = e.queue.Fail(ctx, j, err, 0)
+		return p, nil, 0, nil, false
+	}
+	st = t.st
+	if st == nil {
+		var err error
+		if st, err = e.loadState(ctx, p.RunID); err != nil {
+			e.log.Error("load run", "run", p.RunID, "activity", p.Activity, "err", err)
+			_, _ = e.queue.Fail(ctx, j, err, 5*time.Second)
+			return p, nil, 0, nil, false
+		}
+	}
+	seq, act = activityByID(st.doc, p.Activity)
+	if act == nil {
+		_, _ = e.queue.Fail(ctx, j, fmt.Errorf("activity %s is not in the campaign", p.Activity), 0)
+		return p, nil, 0, nil, false
+	}
+	switch st.run.Status {
+	case RunPaused:
+		if err := e.hold(ctx, j, p); err != nil {
+			e.log.Error("hold activity", "run", p.RunID, "activity", p.Activity, "err", err)
+		}
+		return p, nil, 0, nil, false
+	case RunStopped, RunFailed, RunCompleted:
+		release := e.queue.Hold()
+		_ = e.store.InTx(ctx, func(tx *store.Tx) error { return e.queue.Complete(ctx, tx, j) })
+		release()
+		return p, nil, 0, nil, false
+	}
+	return p, st, seq, act, true
 }
 
 // begin marks an activity's attempt running and logs it, in one
