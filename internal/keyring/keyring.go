@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fanfare-dev/fanfare/internal/store"
@@ -63,11 +64,21 @@ type Ring struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	first    sync.Mutex // one first key per process
+	first sync.Mutex // one first key per process
+	// copy is the keys last read (nil: none, or invalidated), read
+	// without a lock: every tracking request asks for a key.
+	copy atomic.Pointer[snapshot]
+	// reading is set while one caller reads a stale copy again.
+	reading atomic.Bool
+	// mu serialises reads of the store, and guards missedAt.
 	mu       sync.Mutex
-	keys     []Key // oldest first
-	loadedAt time.Time
 	missedAt time.Time
+}
+
+// snapshot is the keys read from the store at a time.
+type snapshot struct {
+	keys []Key // oldest first
+	at   time.Time
 }
 
 // New returns the keyring kept in s.
@@ -259,23 +270,42 @@ func (r *Ring) Retire(ctx context.Context, id string) error {
 	return nil
 }
 
-func (r *Ring) invalidate() {
-	r.mu.Lock()
-	r.loadedAt = time.Time{}
-	r.mu.Unlock()
-}
+// invalidate drops the copy after a change made here: every caller waits
+// for the next read rather than use the keys before it.
+func (r *Ring) invalidate() { r.copy.Store(nil) }
 
-// load returns the keys, read from the store when the copy is stale or
-// fresh is set.
-func (r *Ring) load(ctx context.Context, fresh bool) ([]Key, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// trusted returns the copy when it is younger than Refresh.
+func (r *Ring) trusted() (*snapshot, bool) {
 	refresh := r.Refresh
 	if refresh <= 0 {
 		refresh = DefaultRefresh
 	}
-	if !fresh && !r.loadedAt.IsZero() && r.Now().Sub(r.loadedAt) < refresh {
-		return r.keys, nil
+	c := r.copy.Load()
+	return c, c != nil && r.Now().Sub(c.at) < refresh
+}
+
+// load returns the keys, read from the store when the copy is stale or
+// fresh is set. A stale copy is read again by one caller while the others
+// go on with it, so that a slow read of the store (the embedded
+// database's checkpoint) holds up one request, not every one; with no
+// copy every caller waits for the read.
+func (r *Ring) load(ctx context.Context, fresh bool) ([]Key, error) {
+	if !fresh {
+		c, ok := r.trusted()
+		if ok {
+			return c.keys, nil
+		}
+		if c != nil {
+			if !r.reading.CompareAndSwap(false, true) {
+				return c.keys, nil
+			}
+			defer r.reading.Store(false)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.trusted(); ok && !fresh {
+		return c.keys, nil // read by the caller this one waited for
 	}
 	recs, err := r.store.Keys().List(ctx)
 	if err != nil {
@@ -285,6 +315,6 @@ func (r *Ring) load(ctx context.Context, fresh bool) ([]Key, error) {
 	for _, rec := range recs {
 		keys = append(keys, Key{ID: rec.ID, Source: rec.Source, CreatedAt: rec.CreatedAt, RetiredAt: rec.RetiredAt, Secret: rec.Secret})
 	}
-	r.keys, r.loadedAt = keys, r.Now()
+	r.copy.Store(&snapshot{keys: keys, at: r.Now()})
 	return keys, nil
 }

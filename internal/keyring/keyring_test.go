@@ -160,3 +160,62 @@ func pgURL(t *testing.T, s *store.Store) string {
 	}
 	return storetest.PostgresURL() + "?search_path=" + schema
 }
+
+// A stale copy is read again by one caller; the others keep using it
+// meanwhile, so that a slow read of the store (the embedded database's
+// checkpoint, a lock) holds up no tracking request but the one reading.
+func TestRingStaleCopyServesWhileOneReadsAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Open(t, "postgres")
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	r := keyring.New(s)
+	r.Now = func() time.Time { return now }
+	k, err := r.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Get(ctx, k.ID); err != nil { // the copy
+		t.Fatal(err)
+	}
+	now = now.Add(keyring.DefaultRefresh + time.Second)
+	// The next read of the keyring waits for this lock.
+	lock, err := storetest.DB(s).BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	if _, err := lock.ExecContext(ctx, `LOCK TABLE ff_keys IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	reading := make(chan error, 1)
+	go func() {
+		_, err := r.Get(ctx, k.ID)
+		reading <- err
+	}()
+	for waiting := 0; waiting == 0; {
+		if err := lock.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE relation = 'ff_keys'::regclass AND NOT granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := r.Get(ctx, k.ID)
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("second caller: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second caller waited for the first one's read of the store")
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-reading; err != nil {
+		t.Fatalf("the caller reading again: %v", err)
+	}
+}
