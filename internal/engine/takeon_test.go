@@ -59,19 +59,13 @@ func TestWorkerTakesOnTheNextActivity(t *testing.T) {
 			}
 			return
 		}
-		activity := func(id string) string {
+		status := func(id string) string {
 			t.Helper()
 			st, err := e.Status(ctx, r.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, a := range st.Activities {
-				if a.ID == id {
-					return a.Status
-				}
-			}
-			t.Fatalf("no activity %s", id)
-			return ""
+			return activity(st, id).Status
 		}
 		claim := func(want string) *taken {
 			t.Helper()
@@ -93,7 +87,7 @@ func TestWorkerTakesOnTheNextActivity(t *testing.T) {
 		if status, attempts, owner := job("fr"); status != "running" || attempts != 1 || owner != e.queue.Owner {
 			t.Fatalf("fr's job: %s, attempt %d, owner %q; want running, attempt 1, owner %q", status, attempts, owner, e.queue.Owner)
 		}
-		if got := activity("fr"); got != ActRunning {
+		if got := status("fr"); got != ActRunning {
 			t.Fatalf("fr: %s, want running", got)
 		}
 		if status, _, _ := job("gold"); status != "ready" {
@@ -119,7 +113,7 @@ func TestWorkerTakesOnTheNextActivity(t *testing.T) {
 		if status, _, _ := job("later"); status != "ready" {
 			t.Fatalf("later's job: %s, want ready", status)
 		}
-		if got := activity("later"); got != ActQueued {
+		if got := status("later"); got != ActQueued {
 			t.Fatalf("later: %s, want queued", got)
 		}
 		st, err := e.Status(ctx, r.ID)
