@@ -3,6 +3,7 @@ package delivery
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,4 +181,26 @@ func BenchmarkClassify(b *testing.B) {
 		m.Classify(hits[i%len(hits)], sent)
 		i++
 	}
+}
+
+// textURLReference is the pattern replaceTextURLs scans for by hand.
+var textURLReference = regexp.MustCompile(`https?://[^\s<>"'()\[\]{}]+`)
+
+// FuzzTextURLs holds replaceTextURLs to the regular expression it
+// replaces: the same URLs, in the same places, the rest of the text as it
+// was.
+func FuzzTextURLs(f *testing.F) {
+	for _, s := range []string{
+		"", "no links", "http://", "https://", "http:// x", "https://a", "xhttps://a.b/c?d=1.", "http://a http://b",
+		"(https://shop.example/b?x=1) <http://c>", "httphttps://x", "https:/x http:/ https//x", "https://\u00e9t\u00e9.example/\xff\xfe ok",
+		"http://a\thttp://b\nhttps://c\fhttp://d\re", "https://a\u00a0b", "hhttp://x", "https://http://x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		mark := func(m string) string { return "<" + m + ">" }
+		if got, want := replaceTextURLs(s, mark), textURLReference.ReplaceAllStringFunc(s, mark); got != want {
+			t.Fatalf("replaceTextURLs(%q)\n got %q\nwant %q", s, got, want)
+		}
+	})
 }
