@@ -150,15 +150,18 @@ func (e *Engine) startTx(ctx context.Context, tx *store.Tx, campaignID, version 
 	for _, t := range d.Transitions {
 		inputs[t.To]++
 	}
+	acts := make([]store.NewActivity, len(d.Activities))
 	for seq, a := range d.Activities {
-		status := ActPending
+		acts[seq] = store.NewActivity{ID: a.ID, Seq: seq, Type: a.Type, Status: ActPending, Inputs: inputs[a.ID]}
 		if inputs[a.ID] == 0 {
-			status = ActQueued
+			acts[seq].Status = ActQueued
 		}
-		if err := runs.AddActivity(ctx, id, a.ID, seq, a.Type, status, inputs[a.ID]); err != nil {
-			return 0, fmt.Errorf("create run activity %s: %w", a.ID, err)
-		}
-		if status == ActQueued {
+	}
+	if err := runs.AddActivities(ctx, id, acts); err != nil {
+		return 0, fmt.Errorf("create the run's activities: %w", err)
+	}
+	for seq, a := range d.Activities {
+		if acts[seq].Status == ActQueued {
 			if err := e.enqueue(ctx, tx, id, d, a, now); err != nil {
 				return 0, err
 			}

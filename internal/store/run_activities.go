@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -35,11 +36,40 @@ type OutputRecord struct {
 	Count     int64
 }
 
-// AddActivity adds an activity to a run, expecting inputs inputs.
-func (r Runs) AddActivity(ctx context.Context, runID int64, activity string, seq int, typ, status string, inputs int) error {
-	_, err := r.exec(ctx, `INSERT INTO ff_run_activities (run_id, activity_id, seq, type, status, inputs, inputs_done, live_inputs, attempts)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)`, runID, activity, seq, typ, status, inputs)
-	return err
+// NewActivity is one activity of a new run: its place in the document,
+// its first status and how many inputs it expects.
+type NewActivity struct {
+	ID     string
+	Seq    int
+	Type   string
+	Status string
+	Inputs int
+}
+
+// addActivitiesRows is how many activities one INSERT adds.
+const addActivitiesRows = 500
+
+// AddActivities adds a new run's activities, a statement per
+// addActivitiesRows rather than one each: a statement costs about a
+// millisecond on the embedded store, whatever its size, and a run's start
+// is on its critical path.
+func (r Runs) AddActivities(ctx context.Context, runID int64, acts []NewActivity) error {
+	for len(acts) > 0 {
+		n := min(len(acts), addActivitiesRows)
+		values := make([]string, n)
+		args := []any{runID}
+		for i, a := range acts[:n] {
+			k := len(args)
+			values[i] = fmt.Sprintf("($1, $%d, $%d, $%d, $%d, $%d, 0, 0, 0)", k+1, k+2, k+3, k+4, k+5)
+			args = append(args, a.ID, a.Seq, a.Type, a.Status, a.Inputs)
+		}
+		if _, err := r.exec(ctx, `INSERT INTO ff_run_activities (run_id, activity_id, seq, type, status, inputs, inputs_done, live_inputs, attempts)
+			VALUES `+strings.Join(values, ", "), args...); err != nil {
+			return err
+		}
+		acts = acts[n:]
+	}
+	return nil
 }
 
 // Activities lists a run's activities in the document's order.

@@ -28,10 +28,10 @@ func newRun(t *testing.T, s *store.Store) (campaignID, runID int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Runs().AddActivity(ctx, runID, "a", 0, "start", "queued", 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Runs().AddActivity(ctx, runID, "b", 1, "wait", "pending", 1); err != nil {
+	if err := s.Runs().AddActivities(ctx, runID, []store.NewActivity{
+		{ID: "a", Seq: 0, Type: "start", Status: "queued"},
+		{ID: "b", Seq: 1, Type: "wait", Status: "pending", Inputs: 1},
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return id, runID
@@ -102,6 +102,40 @@ func TestRunsActivitiesAndOutputs(t *testing.T) {
 		acts, err := runs.Activities(ctx, run)
 		if err != nil || len(acts) != 2 || acts[0].ID != "a" || acts[0].RowsOut == nil || *acts[0].RowsOut != 7 || acts[0].StartedAt == nil || acts[1].RowsIn != nil {
 			t.Fatalf("activities = %+v, %v", acts, err)
+		}
+	})
+}
+
+// A run's activities are added a statement per 500: more than that keep
+// their order, status and inputs.
+func TestRunsAddManyActivities(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, run := newRun(t, s)
+		var acts []store.NewActivity
+		for i := range 1203 {
+			acts = append(acts, store.NewActivity{ID: fmt.Sprintf("x%d", i), Seq: 2 + i, Type: "end", Status: "pending", Inputs: i % 3})
+		}
+		if err := s.Runs().AddActivities(ctx, run, acts); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Runs().Activities(ctx, run)
+		if err != nil || len(got) != 2+len(acts) {
+			t.Fatalf("activities: %d, %v", len(got), err)
+		}
+		for i, a := range acts {
+			if g := got[2+i]; g.ID != a.ID || g.Status != a.Status || g.Type != a.Type {
+				t.Fatalf("activity %d = %+v, want %+v", 2+i, g, a)
+			}
+		}
+		counts, err := s.Runs().ActivityCounts(ctx, run)
+		if err != nil || counts["pending"] != 1+len(acts) || counts["queued"] != 1 {
+			t.Fatalf("counts = %v, %v", counts, err)
+		}
+		// The inputs went where they belong.
+		if inputs, done, _, err := s.Runs().ResolveInput(ctx, run, "x1000", true); err != nil || inputs != 1000%3 || done != 1 {
+			t.Fatalf("x1000: inputs %d, done %d, %v", inputs, done, err)
 		}
 	})
 }
